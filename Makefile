@@ -1,0 +1,31 @@
+# Every target sets itself up: a fresh clone needs only python3 (>= 3.10) with venv.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEMO_OUT ?= results/demo
+
+.PHONY: demo test bench lint clean setup
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/twin run plant_configs/demo_plant.yaml --days 28 --out $(DEMO_OUT) --overwrite
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check twin tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,194 @@
+"""Site time: simulation seconds <-> local time, shift windows, holidays, maintenance windows.
+
+Simulation time is seconds of physical time since local midnight of the first simulated day, so
+hours and settlement intervals are plain multiples of 3600 s and 900 s from t = 0, also across
+daylight-saving changes (a local day then has 23 or 25 hours). Local wall-clock times (shift starts)
+are converted with the site's IANA zone; a wall time that does not exist (spring-forward gap) is
+taken with the offset in force before the change (PEP 495, fold=0).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from twin.config.plant import WEEKDAYS, Calendar, Maintenance, parse_clock
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class SiteClock:
+    """Converts between local wall time at the site and simulation seconds."""
+
+    timezone: str
+    start: dt.date
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def t0(self) -> dt.datetime:
+        """The instant of simulation time 0: local midnight of the first day (tz-aware)."""
+        return dt.datetime.combine(self.start, dt.time(0), tzinfo=self.zone)
+
+    def seconds(self, day: dt.date, minutes: float) -> float:
+        """Simulation seconds of ``minutes`` after local midnight of ``day`` (may exceed 24 h)."""
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=self.zone)
+        wall = midnight.replace(tzinfo=None) + dt.timedelta(minutes=minutes)
+        aware = wall.replace(tzinfo=self.zone)
+        return (aware.astimezone(dt.timezone.utc) - self.t0.astimezone(dt.timezone.utc)).total_seconds()
+
+    def index(self, n: int, step_s: float) -> pd.DatetimeIndex:
+        """``n`` tz-aware local timestamps, the starts of consecutive ``step_s`` intervals."""
+        t0 = pd.Timestamp(self.t0.astimezone(dt.timezone.utc))
+        utc = t0 + pd.to_timedelta(np.arange(n) * step_s, unit="s")
+        return pd.DatetimeIndex(utc).tz_convert(self.timezone)
+
+    def days(self, n_days: float) -> list[dt.date]:
+        """Local dates from the day before the start to the day after the end (for night shifts)."""
+        return [self.start + dt.timedelta(days=k) for k in range(-1, math.ceil(n_days) + 1)]
+
+
+def _merge(windows: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for s, e in sorted(windows):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def working_windows(
+    calendar: Calendar | None, clock: SiteClock, horizon_s: float
+) -> list[tuple[float, float]]:
+    """Merged working windows ``(start_s, end_s)`` within ``[0, horizon_s]``.
+
+    A shift belongs to the day it starts on: no shift starts on a holiday or a shutdown day.
+    Touching shifts merge into one window. Without a calendar the plant works the whole horizon.
+    """
+    if calendar is None:
+        return [(0.0, horizon_s)]
+    off_days = _off_days(calendar)
+    raw = []
+    for day in clock.days(horizon_s / 86400):
+        if day in off_days:
+            continue
+        for name in calendar.week.get(WEEKDAYS[day.weekday()], []):  # type: ignore[call-overload]
+            shift = calendar.shifts[name]
+            s = clock.seconds(day, shift.start_min)
+            e = clock.seconds(day, shift.end_min)
+            raw.append((max(s, 0.0), min(e, horizon_s)))
+    return _merge(raw)
+
+
+def _off_days(calendar: Calendar) -> set[dt.date]:
+    off = set(calendar.holidays)
+    for p in calendar.shutdowns:
+        d = p.start
+        while d <= p.end:
+            off.add(d)
+            d += dt.timedelta(days=1)
+    return off
+
+
+def release_times(
+    calendar: Calendar | None, clock: SiteClock, horizon_s: float, period: str
+) -> list[float]:
+    """When a production plan releases work [s]: the start of the first shift of each working day
+    (``period='day'``) or of the first working day of each ISO week (``'week'``). Without a
+    calendar every day is a working day starting at local midnight."""
+    firsts: list[tuple[dt.date, float]] = []
+    off = _off_days(calendar) if calendar is not None else set()
+    for day in clock.days(horizon_s / 86400)[1:]:
+        if calendar is None:
+            firsts.append((day, clock.seconds(day, 0)))
+            continue
+        if day in off:
+            continue
+        names = calendar.week.get(WEEKDAYS[day.weekday()], [])  # type: ignore[call-overload]
+        if names:
+            firsts.append((day, clock.seconds(day, min(calendar.shifts[n].start_min for n in names))))
+    if period == "week":
+        weeks: dict[tuple[int, int], float] = {}
+        for day, t in firsts:
+            weeks.setdefault(tuple(day.isocalendar())[:2], t)  # type: ignore[arg-type]
+        times = list(weeks.values())
+    else:
+        times = [t for _, t in firsts]
+    return [t for t in times if 0 <= t < horizon_s]
+
+
+def maintenance_windows(
+    items: list[Maintenance], clock: SiteClock, horizon_s: float
+) -> list[tuple[float, float]]:
+    """Planned maintenance ``(start_s, duration_s)`` within the horizon, sorted by start."""
+    out = []
+    for day in clock.days(horizon_s / 86400):
+        for m in items:
+            if (m.date == day) or (m.weekday is not None and WEEKDAYS[day.weekday()] == m.weekday):
+                s = clock.seconds(day, parse_clock(m.start))
+                if 0 <= s < horizon_s:
+                    out.append((s, m.duration_h * 3600.0))
+    return sorted(out)
+
+
+@dataclass
+class ShiftCalendar:
+    """Working windows at run time, with O(1) checks on the hot path.
+
+    ``window_end`` caches the end of the window in force (or of the last one looked up); a machine
+    compares ``now >= window_end`` per lot and calls :meth:`refresh` only when that is true.
+    """
+
+    starts: list[float]
+    ends: list[float]
+    always: bool = False
+    window_end: float = field(init=False, default=-INF)
+
+    def __post_init__(self) -> None:
+        self.refresh(0.0)
+
+    @classmethod
+    def from_windows(cls, windows: list[tuple[float, float]], horizon_s: float) -> ShiftCalendar:
+        always = len(windows) == 1 and windows[0][0] <= 0 and windows[0][1] >= horizon_s
+        if always:
+            return cls([0.0], [INF], always=True)
+        return cls([w[0] for w in windows], [w[1] for w in windows])
+
+    def refresh(self, now: float) -> bool:
+        """Update ``window_end`` for time ``now``; return whether the plant works at ``now``."""
+        k = bisect.bisect_right(self.starts, now) - 1
+        if k >= 0 and now < self.ends[k]:
+            self.window_end = self.ends[k]
+            return True
+        self.window_end = self.next_start(now)  # recheck when the next window opens
+        return False
+
+    def working(self, now: float) -> bool:
+        """Whether ``now`` lies in a working window."""
+        k = bisect.bisect_right(self.starts, now) - 1
+        return k >= 0 and now < self.ends[k]
+
+    def next_start(self, now: float) -> float:
+        """Start of the first window opening after ``now`` (``inf`` if none)."""
+        k = bisect.bisect_right(self.starts, now)
+        return self.starts[k] if k < len(self.starts) else INF
+
+    def working_seconds(self, t_from: float, t_to: float) -> float:
+        """Working time within ``[t_from, t_to]`` [s]."""
+        total = 0.0
+        for s, e in zip(self.starts, self.ends):
+            total += max(0.0, min(e, t_to) - max(s, t_from))
+        return total

@@ -1,0 +1,140 @@
+"""The ``twin`` command: run, validate, schema.
+
+Mistakes in a file or an argument are printed as one line each, without a traceback, and the
+command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from twin.config import ConfigError, load_plant
+from twin.config.plant import Plant
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command-line value."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of days > 0, got {text!r}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {text!r}")
+    return v
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "plant"
+
+
+def default_out(plant: Plant, root: Path = Path("results")) -> Path:
+    """``results/<plant-name>_<YYYYmmdd-HHMMSS>`` (wall-clock time names the folder only)."""
+    return root / f"{_slug(plant.site.name)}_{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import twin
+
+    plant = load_plant(args.config)
+    days = args.days if args.days is not None else plant.simulation.days
+    out = Path(args.out) if args.out else default_out(plant)
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"--out {out}: folder exists; choose another or add --overwrite")
+    print(f"twin: simulating {plant.site.name} for {days:g} days ...", file=sys.stderr)
+    result = twin.simulate(plant, days=days, start=args.start, seed=args.seed, progress=None)
+    path = result.save(out, overwrite=args.overwrite)
+    wall = result.manifest["wall_clock_s"]
+    print(f"twin: run folder {path}  ({wall:.1f} s, "
+          f"{result.manifest['events_processed']:,} events)")
+    print(result.summary())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    plant = load_plant(args.config)
+    n_st = sum(len(line.stations) for line in plant.lines)
+    print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
+          f"{n_st} stations, {len(plant.sources)} sources, {len(plant.base_loads)} base loads)")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = Plant.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Factory twin plant file"
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from twin import __version__
+
+    p = argparse.ArgumentParser(prog="twin", description="Factory energy and carbon twin.")
+    p.add_argument("--version", action="version", version=f"twin {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate a plant and write a run folder")
+    r.add_argument("config", help="plant YAML file")
+    r.add_argument("--days", type=_positive, help="simulated days (default: the file's)")
+    r.add_argument("--start", type=_date, help="first day YYYY-MM-DD (default: the file's)")
+    r.add_argument("--seed", type=_seed, help="random seed (default: the file's)")
+    r.add_argument("--out", help="run folder (default: results/<plant>_<time>)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check a plant file and report every problem")
+    v.add_argument("config")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")
+    s.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``twin`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"twin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("twin: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Whole-plant checks that single fields cannot make: unique ids and references that resolve.
+
+Each check returns :class:`ConfigIssue` objects with the field path of the reference, so that the
+loader can point at the line in the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from twin.config.errors import ConfigIssue
+from twin.config.plant import ArrivalSource, Plant, PlanSource
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    shown = ", ".join(f"'{k}'" for k in known[:12]) + (", ..." if len(known) > 12 else "")
+    return f"known: {shown}" if known else "none are defined"
+
+
+def _unique(items: list[tuple[str, str]], what: str) -> list[ConfigIssue]:
+    seen: dict[str, str] = {}
+    issues = []
+    for path, ident in items:
+        if ident in seen:
+            issues.append(
+                ConfigIssue(f"{path}.id", f"duplicate {what} id, first used at {seen[ident]}",
+                            ident, True)
+            )
+        else:
+            seen[ident] = path
+    return issues
+
+
+def _ref(path: str, name: str, known: dict, what: str) -> list[ConfigIssue]:
+    if name in known:
+        return []
+    return [ConfigIssue(path, f"unknown {what} '{name}'; {_hint(name, known)}", name, True)]
+
+
+def check_references(plant: Plant) -> list[ConfigIssue]:
+    """All cross-reference problems of a validated plant, in file order."""
+    issues: list[ConfigIssue] = []
+    stations = {s.id: (f"lines[{i}].stations[{j}]", s) for i, j, s in plant.stations()}
+    products = {p.id: p for p in plant.products}
+    types = {t.id: t for t in plant.equipment_types}
+
+    issues += _unique([(f"products[{k}]", p.id) for k, p in enumerate(plant.products)], "product")
+    issues += _unique(
+        [(f"equipment_types[{k}]", t.id) for k, t in enumerate(plant.equipment_types)],
+        "equipment type",
+    )
+    issues += _unique([(f"lines[{k}]", ln.id) for k, ln in enumerate(plant.lines)], "line")
+    issues += _unique(
+        [(f"lines[{i}].stations[{j}]", s.id) for i, j, s in plant.stations()], "station"
+    )
+    issues += _unique([(f"sources[{k}]", s.id) for k, s in enumerate(plant.sources)], "source")
+    issues += _unique([(f"base_loads[{k}]", b.id) for k, b in enumerate(plant.base_loads)], "base load")
+
+    if plant.calendar is not None:
+        for day, names in plant.calendar.week.items():
+            for k, name in enumerate(names):
+                issues += _ref(f"calendar.week.{day}[{k}]", name, plant.calendar.shifts, "shift")
+
+    parents: dict[str, list[str]] = {}
+    for k, p in enumerate(plant.products):
+        for r, sid in enumerate(p.route):
+            issues += _ref(f"products[{k}].route[{r}]", sid, stations, "station")
+        for c in p.components:
+            issues += _ref(f"products[{k}].components.{c}", c, products, "product")
+            if c == p.id:
+                issues.append(ConfigIssue(f"products[{k}].components.{c}",
+                                          "a product cannot be its own component", c, True))
+            parents.setdefault(c, []).append(p.id)
+    for k, p in enumerate(plant.products):
+        if len(parents.get(p.id, [])) > 1:
+            issues.append(ConfigIssue(
+                f"products[{k}].id",
+                f"a component may feed one product only, but is used by {parents[p.id]}",
+                p.id, True))
+    issues += _component_cycles(plant, parents)
+
+    for i, j, s in plant.stations():
+        path = f"lines[{i}].stations[{j}]"
+        issues += _ref(f"{path}.equipment", s.equipment, types, "equipment type")
+        visitors = [p for p in plant.products if s.id in p.route]
+        for pid in s.process_time_by_product:
+            if pid not in products:
+                issues += _ref(f"{path}.process_time_by_product.{pid}", pid, products, "product")
+            elif pid not in [p.id for p in visitors]:
+                issues.append(ConfigIssue(f"{path}.process_time_by_product.{pid}",
+                                          f"product '{pid}' does not visit station '{s.id}'",
+                                          pid, True))
+        if s.process_time is None:
+            for p in visitors:
+                if p.id not in s.process_time_by_product:
+                    issues.append(ConfigIssue(
+                        f"{path}.process_time",
+                        f"no processing time for product '{p.id}', which visits this station; "
+                        f"give process_time or process_time_by_product.{p.id}"))
+        assembled = [p for p in visitors if p.components and p.route[0] == s.id]
+        if assembled:
+            others = [p.id for p in visitors if p not in assembled]
+            if len(assembled) > 1 or others:
+                issues.append(ConfigIssue(
+                    f"{path}.id",
+                    f"an assembly station serves one assembled product only; '{s.id}' serves "
+                    f"{[p.id for p in visitors]}", s.id, True))
+            if s.batch_size > 1:
+                issues.append(ConfigIssue(f"{path}.batch_size",
+                                          "an assembly station processes one lot at a time",
+                                          s.batch_size, True))
+
+    for k, src in enumerate(plant.sources):
+        names = src.quantities if isinstance(src, PlanSource) else src.product_mix
+        field = "quantities" if isinstance(src, PlanSource) else "product_mix"
+        for pid in names:
+            issues += _ref(f"sources[{k}].{field}.{pid}", pid, products, "product")
+        if isinstance(src, ArrivalSource) and src.active == "shifts" and plant.calendar is None:
+            issues.append(ConfigIssue(f"sources[{k}].active",
+                                      "'shifts' needs a calendar; the plant has none (24/7)",
+                                      src.active, True))
+    for k, b in enumerate(plant.base_loads):
+        if b.schedule == "shifts" and plant.calendar is None:
+            issues.append(ConfigIssue(f"base_loads[{k}].schedule",
+                                      "'shifts' needs a calendar; the plant has none (24/7)",
+                                      b.schedule, True))
+    return issues
+
+
+def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[ConfigIssue]:
+    children = {p.id: list(p.components) for p in plant.products}
+    issues = []
+    for k, p in enumerate(plant.products):
+        stack, seen = list(children.get(p.id, [])), set()
+        while stack:
+            c = stack.pop()
+            if c == p.id:
+                issues.append(ConfigIssue(f"products[{k}].components",
+                                          f"product '{p.id}' contains itself through its components"))
+                break
+            if c in seen:
+                continue
+            seen.add(c)
+            stack.extend(children.get(c, []))
+    return issues

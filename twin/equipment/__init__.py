@@ -1,0 +1,1 @@
+"""Equipment: power states and machines."""

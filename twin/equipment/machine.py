@@ -1,0 +1,159 @@
+"""A machine's power state at run time: state changes, shift breaks, saving modes, maintenance.
+
+The production process that drives a machine (``twin.production.station``) sets its working states
+(starved, setup, processing, blocked, down). This class owns the rest:
+
+* :meth:`Machine.due` does whatever is due at the current time: planned maintenance, and outside
+  shifts a break in a saving mode (standby or off, after OPC UA ECM / PROFIenergy) with the warm-up
+  back to ready. The production process calls it between lots when ``now >= check_at``, one float
+  comparison per lot.
+* A machine waiting on a buffer (starved or blocked) is *passive*: it cannot notice a shift end by
+  itself, so the plant's calendar process calls :meth:`Machine.wake`, which runs :meth:`due` in a
+  side process. If the buffer wait ends meanwhile, the production process waits for that side
+  process before it goes on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+import simpy
+
+from twin.calendar import ShiftCalendar
+from twin.config.plant import EquipmentType
+from twin.equipment.states import (
+    IDLE,
+    MAINTENANCE,
+    N_STATES,
+    OFF,
+    STANDBY,
+    WARM_UP,
+)
+from twin.metering import Meter
+
+INF = math.inf
+_MODE_STATE = {"off": OFF, "standby": STANDBY}
+_LIGHTER = {"off": ("off", "standby", "idle"), "standby": ("standby", "idle"), "idle": ("idle",)}
+
+
+class Machine:
+    """One physical machine: its current power state and its breaks.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    meter : Meter
+    index : int
+        Equipment index in the meter.
+    spec : EquipmentType
+        Saving modes and off-shift behaviour.
+    calendar : ShiftCalendar
+        Working windows of the plant.
+    maintenance : list of (start_s, duration_s)
+        Planned maintenance of this machine, sorted.
+    """
+
+    __slots__ = (
+        "_code0", "_maint", "_maint_k", "_record", "busy_lots", "busy_units", "calendar", "check_at", "env",
+        "ideal_s", "index", "maint_next", "name", "passive", "side", "spec", "state",
+    )
+
+    def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
+                 spec: EquipmentType, calendar: ShiftCalendar,
+                 maintenance: list[tuple[float, float]]):
+        self.env = env
+        self.index = index
+        self.name = name
+        self.spec = spec
+        self.calendar = calendar
+        self._record = meter.record
+        self._code0 = index * N_STATES
+        self.state = -1
+        self.passive = 0
+        """State to restore after a side break (starved or blocked), 0 when not waiting."""
+        self.side: simpy.Process | None = None
+        self._maint = maintenance
+        self._maint_k = 0
+        self.maint_next = maintenance[0][0] if maintenance else INF
+        self.check_at = 0.0
+        self.busy_lots = 0
+        """Lots processed (a batch counts each lot)."""
+        self.busy_units = 0
+        """Units in the lots processed."""
+        self.ideal_s = 0.0
+        """Sum of the mean processing times of the lots processed [s] (OEE performance)."""
+
+    def set_state(self, state: int) -> None:
+        """Enter ``state`` now; records a change point only when the state changes."""
+        if state != self.state:
+            self.state = state
+            self._record(self.env.now, self._code0 + state)
+
+    def wake(self) -> None:
+        """Let a passive (starved or blocked) machine do what is due, in a side process."""
+        if self.passive and self.side is None:
+            self.side = self.env.process(self._side())
+
+    def _side(self) -> Generator:
+        yield from self.due()
+        if self.passive:
+            self.set_state(self.passive)
+        self.side = None
+
+    def due(self) -> Generator:
+        """Do what is due now (maintenance, a shift break), until the machine may work."""
+        cal = self.calendar
+        env = self.env
+        while True:
+            now = env.now
+            if now >= self.maint_next:
+                yield from self._maintain()
+            elif now >= cal.window_end and not cal.refresh(now):
+                yield from self._break(now)
+            else:
+                break
+        self.check_at = min(cal.window_end, self.maint_next)
+
+    def _maintain(self) -> Generator:
+        _, duration = self._maint[self._maint_k]
+        self._maint_k += 1
+        self.maint_next = self._maint[self._maint_k][0] if self._maint_k < len(self._maint) else INF
+        self.set_state(MAINTENANCE)
+        yield self.env.timeout(duration)
+
+    def break_mode(self, gap_s: float) -> tuple[int, float]:
+        """State and warm-up time [s] for a break of ``gap_s`` until the next shift.
+
+        The configured ``off_shift_mode`` if the time spent in it would reach its ``min_stay_s``,
+        else the next lighter mode that does; idle when none does."""
+        spec = self.spec
+        for mode in _LIGHTER[spec.off_shift_mode]:
+            if mode == "idle":
+                return IDLE, 0.0
+            m = spec.saving_modes[mode]  # type: ignore[index]
+            stay = gap_s - m.warm_up_s if spec.warm_up_before_shift else gap_s
+            if stay >= m.min_stay_s and stay > 0:
+                return _MODE_STATE[mode], m.warm_up_s
+        return IDLE, 0.0
+
+    def _break(self, now: float) -> Generator:
+        """Outside shifts: wait in a saving mode, warm up, be ready at (or after) the shift start.
+
+        Returns early, without warming up, when planned maintenance falls due during the break."""
+        env = self.env
+        next_start = self.calendar.next_start(now)
+        state, warm_up = self.break_mode(next_start - now)
+        self.set_state(state)
+        ready_at = next_start if self.spec.warm_up_before_shift else next_start + warm_up
+        warm_from = max(ready_at - warm_up, now)
+        wake = min(warm_from, self.maint_next)
+        if wake == INF:
+            yield env.event()  # no further shift in the run: wait for ever
+        yield env.timeout(wake - now)
+        if env.now < warm_from:
+            return  # maintenance first; due() plans the rest of the break again
+        if warm_up > 0:
+            self.set_state(WARM_UP)
+            yield env.timeout(ready_at - env.now)
+        self.set_state(IDLE)

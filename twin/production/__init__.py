@@ -1,0 +1,1 @@
+"""Production: lots, sources, stations."""

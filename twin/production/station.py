@@ -1,0 +1,157 @@
+"""Stations at run time: one SimPy process per machine, looping over lots.
+
+A machine takes a lot (or a batch, or the components of an assembly) from its station's input,
+changes over when the product changes, processes it, then puts each lot into the buffer of its next
+route step, waiting while that buffer is full (blocking after service). Failures strike after a
+random amount of *processing* time and are repaired in a random time; the lot then resumes. At a
+shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, suspends it until
+the next shift. Between lots it does what is due (maintenance, shift breaks; see
+:class:`~twin.equipment.machine.Machine`).
+
+The hot path avoids SimPy round trips where it can: a buffer get or put that succeeds at once is
+not yielded (SimPy processes the already-triggered event later at the same time, which is what
+releases any waiting putter or getter).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import simpy
+
+from twin.equipment.machine import Machine
+from twin.equipment.states import BLOCKED, DOWN, PROCESSING, SETUP, STARVED
+from twin.production.flow import Flow
+
+INF = math.inf
+Sampler = Callable[[], float]
+
+
+@dataclass
+class StationRuntime:
+    """What the machines of one station share."""
+
+    id: str
+    input: simpy.Store | None
+    """Input buffer (None for an assembly station, which has one store per component)."""
+    process: list[Sampler | None]
+    """Processing-time sampler per product index (None: product does not visit)."""
+    ideal_s: list[float]
+    """Mean processing time per product [s] (the OEE ideal cycle time of a lot)."""
+    setup: Sampler | None = None
+    batch_size: int = 1
+    interrupt: bool = False
+    components: list[tuple[simpy.Store, int]] | None = None
+    """Assembly: (component store, lots per assembly) for each component."""
+    assembles: int = -1
+    """Assembly: product index made."""
+    machines: list[Machine] = field(default_factory=list)
+
+
+def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy.Store | None]],
+            ttf: Sampler | None, ttr: Sampler | None) -> Generator:
+    """The life of one machine of station ``st`` (a SimPy process generator).
+
+    ``targets[p][k]`` is the store that receives a lot of product ``p`` at route step ``k``
+    (``None``: the lot is finished). ``ttf``/``ttr`` draw times to failure and to repair [s]."""
+    env = m.env
+    timeout = env.timeout
+    set_state = m.set_state
+    cal = m.calendar
+    process, ideal, setup = st.process, st.ideal_s, st.setup
+    batch_size, interrupt, components = st.batch_size, st.interrupt, st.components
+    get = st.input.get if st.input is not None else None
+    items = st.input.items if st.input is not None else []
+    units_per_lot = flow.units_per_lot
+    segmented = ttf is not None or interrupt
+    ttf_left = ttf() if ttf is not None else INF
+    last_product = -1
+    while True:
+        if env.now >= m.check_at:
+            yield from m.due()
+        # --- take work -------------------------------------------------------------------------
+        if components is None:
+            ev = get()  # type: ignore[misc]
+            if ev.triggered:
+                lot = ev.value
+            else:
+                set_state(STARVED)
+                m.passive = STARVED
+                lot = yield ev
+                m.passive = 0
+                if m.side is not None:
+                    yield m.side
+            lots = [lot]
+            while len(lots) < batch_size and items:
+                lots.append(get().value)  # type: ignore[misc]
+        else:
+            parts = []
+            for store, qty in components:
+                for _ in range(qty):
+                    ev = store.get()
+                    if ev.triggered:
+                        parts.append(ev.value)
+                    else:
+                        set_state(STARVED)
+                        m.passive = STARVED
+                        parts.append((yield ev))
+                        m.passive = 0
+                        if m.side is not None:
+                            yield m.side
+            lot = flow.assemble(st.assembles, parts)
+            lots = [lot]
+        if env.now >= m.check_at:
+            yield from m.due()
+        # --- change over, process ----------------------------------------------------------------
+        p = lot[0]
+        if setup is not None and p != last_product and last_product >= 0:
+            set_state(SETUP)
+            yield timeout(setup())
+        last_product = p
+        set_state(PROCESSING)
+        d = process[p]()  # type: ignore[misc]
+        if not segmented:
+            yield timeout(d)
+        else:
+            shift_end = cal.window_end if interrupt else INF
+            while True:
+                seg, cause = d, 0
+                if ttf_left < seg:
+                    seg, cause = ttf_left, 1
+                if shift_end - env.now < seg:
+                    seg, cause = max(shift_end - env.now, 0.0), 2
+                if seg > 0:
+                    yield timeout(seg)
+                d -= seg
+                ttf_left -= seg
+                if cause == 0:
+                    break
+                if cause == 1:
+                    set_state(DOWN)
+                    yield timeout(ttr())  # type: ignore[misc]
+                    ttf_left = ttf()  # type: ignore[misc]
+                if interrupt and env.now >= shift_end:
+                    yield from m.due()
+                    shift_end = cal.window_end if interrupt else INF
+                set_state(PROCESSING)
+        m.busy_lots += len(lots)
+        for lot in lots:
+            m.busy_units += units_per_lot[lot[0]]
+        m.ideal_s += ideal[p]
+        # --- hand on -----------------------------------------------------------------------------
+        for lot in lots:
+            lot[1] += 1
+            dest = targets[lot[0]][lot[1]]
+            if dest is None:
+                flow.complete(lot)
+                continue
+            ev = dest.put(lot)
+            if not ev.triggered:
+                set_state(BLOCKED)
+                m.passive = BLOCKED
+                yield ev
+                m.passive = 0
+                if m.side is not None:
+                    yield m.side

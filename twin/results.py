@@ -1,0 +1,327 @@
+"""Results of a run: the hourly table, settlement intervals, KPIs, and the run folder.
+
+The run folder (see DESIGN.md, "Results contract"):
+
+* ``hourly.parquet``   one row per hour, tz-aware local index, energy in kWh per hour;
+* ``intervals.parquet`` the same energy per settlement interval (default 15 min);
+* ``kpis.json``        flat KPIs plus ``stations``, ``products`` and ``energy_by_group_kwh``;
+* ``equipment.csv``    hours in each power state and energy per carrier, per piece of equipment;
+* ``lots.parquet``     every finished lot: product, release and completion time, lead time;
+* ``manifest.json``    resolved config and its hash, seed, versions, wall time, events.
+
+Same config and seed give byte-identical ``hourly.parquet``, ``intervals.parquet`` and
+``kpis.json``. The folder is written to a temporary sibling and renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.config.plant import CARRIERS
+from twin.equipment.states import (
+    DOWN,
+    MAINTENANCE,
+    N_CARRIERS,
+    PROCESSING,
+    SETUP,
+    STATES,
+)
+
+ZERO_COLUMNS = (
+    "pv_kwh", "wind_kwh", "battery_charge_kwh", "battery_discharge_kwh", "battery_soc_kwh",
+    "grid_export_kwh", "curtailed_kwh", "electricity_cost", "co2_scope1_kg",
+    "co2_scope2_location_kg", "co2_scope2_market_kg", "grid_ef_kg_per_kwh", "price_per_kwh",
+)
+"""Contract columns of parts not modelled yet (energy supply, tariffs, carbon): zeros for now."""
+
+FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
+         "manifest.json")
+
+
+@dataclass
+class Result:
+    """What a run produced. ``save`` writes the run folder; ``load`` reads one back."""
+
+    hourly: pd.DataFrame
+    """Energy and production per local hour [kWh, units]."""
+    intervals: pd.DataFrame
+    """Energy per settlement interval [kWh] and average site electric power [kW]."""
+    kpis: dict[str, Any]
+    equipment: pd.DataFrame
+    """Per equipment: hours in each state and energy per carrier [kWh]."""
+    lots: pd.DataFrame
+    """Finished lots: product, released, completed, lead_time_h."""
+    manifest: dict[str, Any]
+
+    def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the run folder atomically; refuse to replace an existing folder unless
+        ``overwrite``. Returns the folder path."""
+        out = Path(out_dir)
+        if out.exists() and not overwrite:
+            raise FileExistsError(f"{out} exists; choose another --out or pass --overwrite")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        try:
+            self.hourly.to_parquet(tmp / "hourly.parquet")
+            self.intervals.to_parquet(tmp / "intervals.parquet")
+            self.lots.to_parquet(tmp / "lots.parquet", index=False)
+            self.equipment.to_csv(tmp / "equipment.csv", float_format="%.6g")
+            _write_json(tmp / "kpis.json", self.kpis)
+            _write_json(tmp / "manifest.json", self.manifest)
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                out.rename(old)
+                tmp.rename(out)
+                shutil.rmtree(old)
+            else:
+                tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike) -> Result:
+        """Read a run folder written by :meth:`save`."""
+        d = Path(run_dir)
+        return cls(
+            hourly=pd.read_parquet(d / "hourly.parquet"),
+            intervals=pd.read_parquet(d / "intervals.parquet"),
+            kpis=json.loads((d / "kpis.json").read_text()),
+            equipment=pd.read_csv(d / "equipment.csv", index_col=0),
+            lots=pd.read_parquet(d / "lots.parquet"),
+            manifest=json.loads((d / "manifest.json").read_text()),
+        )
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        k = self.kpis
+        lines = [
+            f"  simulated        {k['simulated_days']:g} days from {k['start']}",
+            f"  units completed  {k['units_completed']:,}  "
+            + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()),
+            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak {k['peak_demand_kw']:,.1f} kW"
+            f" (15-min)" if k["settlement_interval_min"] == 15 else
+            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak {k['peak_demand_kw']:,.1f} kW",
+        ]
+        if k["natural_gas_kwh"]:
+            lines.append(f"  natural gas      {k['natural_gas_kwh']:,.0f} kWh (LHV)")
+        if k["kwh_per_unit"] is not None:
+            lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity")
+        if k["mean_lead_time_h"] is not None:
+            lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
+                         f" WIP {k['mean_wip_lots']:.1f} lots mean")
+        worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
+        lines.append("  busiest stations " + ", ".join(
+            f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
+        return "\n".join(lines)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def _num(x: float, nd: int = 9) -> float:
+    """Round for JSON: stable text, no float noise in the last digits."""
+    return float(round(float(x), nd))
+
+
+def collect(model: Any, wall_s: float, events: int) -> Result:
+    """Turn a finished :class:`~twin.engine.Model` into a :class:`Result`."""
+    meter, flow, clock = model.meter, model.flow, model.clock
+    horizon = model.horizon_s
+    interval_s = meter.interval_s
+    groups = model.groups
+    per_hour = int(round(3600.0 / interval_s))
+    n_int = meter.n_intervals
+    n_hours = -(-n_int // per_hour)
+    used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
+
+    def frame(values: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+        v = values.reshape(len(index), len(groups), N_CARRIERS)
+        cols: dict[str, np.ndarray] = {}
+        total = v.sum(axis=1)
+        cols["electricity_demand_kwh"] = total[:, 0]
+        cols["grid_import_kwh"] = total[:, 0]  # no onsite supply modelled yet: the grid covers all
+        cols["fuel_kwh"] = total[:, CARRIERS.index("natural_gas")]
+        cols["heat_demand_kwh"] = total[:, CARRIERS.index("heat")]
+        cols["cooling_demand_kwh"] = total[:, CARRIERS.index("cooling")]
+        for name in ZERO_COLUMNS:
+            cols[name] = np.zeros(len(index))
+        for c in used:
+            for g, group in enumerate(groups):
+                cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]
+        df = pd.DataFrame(cols, index=index)
+        df.index.name = "time"
+        return df
+
+    intervals = frame(meter.interval_kwh, clock.index(n_int, interval_s))
+    intervals.insert(1, "electricity_demand_kw", intervals["electricity_demand_kwh"] * 3600.0
+                     / interval_s)
+    padded = np.zeros((n_hours * per_hour, meter.interval_kwh.shape[1]))
+    padded[:n_int] = meter.interval_kwh
+    hourly = frame(padded.reshape(n_hours, per_hour, -1).sum(axis=1), clock.index(n_hours, 3600))
+    hourly["units_completed"] = np.asarray(flow.units_by_hour[:n_hours], dtype=np.int64)
+
+    equipment = _equipment_table(model)
+    lots = _lots_table(model)
+    kpis = _kpis(model, hourly, intervals, equipment, lots)
+    manifest = _manifest(model, wall_s, events)
+    return Result(hourly, intervals, kpis, equipment, lots, manifest)
+
+
+def _equipment_table(model: Any) -> pd.DataFrame:
+    meter = model.meter
+    data: dict[str, Any] = {
+        "kind": [e.kind for e in model.equipment],
+        "group": [e.group for e in model.equipment],
+        "station": [e.station or "" for e in model.equipment],
+    }
+    for s, name in enumerate(STATES):
+        data[f"{name}_h"] = meter.state_s[:, s] / 3600.0
+    for c, carrier in enumerate(CARRIERS):
+        data[f"{carrier}_kwh"] = meter.equipment_kwh[:, c]
+    df = pd.DataFrame(data, index=pd.Index([e.name for e in model.equipment], name="equipment"))
+    return df
+
+
+def _lots_table(model: Any) -> pd.DataFrame:
+    c = model.flow.completions()
+    t0 = pd.Timestamp(model.clock.t0)
+    return pd.DataFrame({
+        "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
+        "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),
+        "completed": t0 + pd.to_timedelta(c["completed_s"], unit="s"),
+        "lead_time_h": (c["completed_s"] - c["released_s"]) / 3600.0,
+    })
+
+
+def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: pd.DataFrame,
+          lots: pd.DataFrame) -> dict[str, Any]:
+    flow, meter, plant = model.flow, model.meter, model.plant
+    horizon = model.horizon_s
+    upl = flow.units_per_lot
+    units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
+    units = int(sum(units_by_product.values()))
+    totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
+    elec = totals["electricity"]
+    peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
+    lead = lots["lead_time_h"].to_numpy()
+    scheduled = model.calendar.working_seconds(0.0, horizon)
+
+    stations: dict[str, Any] = {}
+    row = 0
+    for rt in model.stations:
+        n = len(rt.machines)
+        st_s = meter.state_s[row : row + n]
+        kwh = meter.equipment_kwh[row : row + n]
+        row += n
+        processing = st_s[:, PROCESSING].sum()
+        stops = st_s[:, DOWN].sum() + st_s[:, SETUP].sum()
+        planned = max(n * scheduled - st_s[:, MAINTENANCE].sum(), 1e-9)
+        run_time = max(planned - stops, 0.0)
+        ideal = sum(m.ideal_s for m in rt.machines)
+        availability = run_time / planned
+        performance = ideal / run_time if run_time > 0 else 0.0
+        stations[rt.id] = {
+            "machines": n,
+            "lots_processed": int(sum(m.busy_lots for m in rt.machines)),
+            "units_completed": int(sum(m.busy_units for m in rt.machines)),
+            "utilization": _num(processing / (n * scheduled) if scheduled > 0 else 0.0),
+            "availability": _num(availability),
+            "performance": _num(performance),
+            "oee": _num(availability * performance),
+            "energy_kwh": _num(kwh.sum()),
+            "electricity_kwh": _num(kwh[:, 0].sum()),
+            "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
+                           if st_s[:, k].any()},
+        }
+
+    by_group: dict[str, dict[str, float]] = {}
+    for g in model.groups:
+        mask = (equipment["group"] == g).to_numpy()
+        by_group[g] = {CARRIERS[c]: _num(meter.equipment_kwh[mask, c].sum())
+                       for c in range(N_CARRIERS) if meter.equipment_kwh[mask, c].any()}
+
+    products: dict[str, Any] = {}
+    codes = lots["product"].cat.codes.to_numpy()
+    for k, p in enumerate(flow.products):
+        sel = lead[codes == k]
+        products[p] = {
+            "units_completed": int(units_by_product[p]),
+            "lots_completed": int(flow.completed[k]),
+            "lots_released": int(flow.released[k]),
+            "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
+        }
+
+    in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
+    return {
+        "plant": plant.site.name,
+        "start": model.clock.start.isoformat(),
+        "simulated_days": _num(horizon / 86400.0),
+        "seed": model.seed,
+        "settlement_interval_min": plant.simulation.settlement_interval_min,
+        "units_completed": units,
+        "lots_completed": int(sum(flow.completed)),
+        "lots_released": int(sum(flow.released)),
+        "lots_in_system_at_end": int(flow.in_system),
+        "lots_in_buffers_at_end": int(in_buffers),
+        "electricity_kwh": _num(elec),
+        "natural_gas_kwh": _num(totals["natural_gas"]),
+        "heat_kwh": _num(totals["heat"]),
+        "cooling_kwh": _num(totals["cooling"]),
+        "grid_import_kwh": _num(elec),
+        "grid_export_kwh": 0.0,
+        "pv_kwh": 0.0,
+        "peak_demand_kw": _num(peak_kw),
+        "cost_total": 0.0,
+        "co2_scope1_kg": 0.0,
+        "co2_scope2_location_kg": 0.0,
+        "co2_scope2_market_kg": 0.0,
+        "renewable_electricity_share": 0.0,
+        "kwh_per_unit": _num(elec / units) if units else None,
+        "co2_kg_per_unit": 0.0 if units else None,
+        "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
+        "mean_wip_lots": _num(flow.mean_wip(horizon)),
+        "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
+        "products": products,
+        "energy_by_group_kwh": by_group,
+        "stations": stations,
+    }
+
+
+def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
+    import numpy
+    import simpy
+
+    from twin import __version__
+
+    config = model.plant.model_dump(mode="json")
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return {
+        "config": config,
+        "config_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "seed": model.seed,
+        "start": model.clock.start.isoformat(),
+        "days": model.horizon_s / 86400.0,
+        "strategies": [],
+        "twin_version": __version__,
+        "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
+                     "numpy": numpy.__version__, "pandas": pd.__version__},
+        "wall_clock_s": round(wall_s, 3),
+        "events_processed": events,
+        "state_changes": int(model.meter.records),
+        "random_streams": sorted(set(model.streams.names)),
+    }
