@@ -148,17 +148,17 @@ def maintenance_windows(
 class ShiftCalendar:
     """Working windows at run time, with O(1) checks on the hot path.
 
-    ``window_end`` caches the end of the window in force (or of the last one looked up); a machine
-    compares ``now >= window_end`` per lot and calls :meth:`refresh` only when that is true.
+    The calendar caches the interval ``[lo, hi)`` around the last time asked about, within which
+    the plant is either working or not; a query inside it costs two comparisons, one outside it a
+    binary search.
     """
 
     starts: list[float]
     ends: list[float]
     always: bool = False
-    window_end: float = field(init=False, default=-INF)
-
-    def __post_init__(self) -> None:
-        self.refresh(0.0)
+    _lo: float = field(init=False, default=INF)
+    _hi: float = field(init=False, default=-INF)
+    _working: bool = field(init=False, default=False)
 
     @classmethod
     def from_windows(cls, windows: list[tuple[float, float]], horizon_s: float) -> ShiftCalendar:
@@ -167,19 +167,22 @@ class ShiftCalendar:
             return cls([0.0], [INF], always=True)
         return cls([w[0] for w in windows], [w[1] for w in windows])
 
-    def refresh(self, now: float) -> bool:
-        """Update ``window_end`` for time ``now``; return whether the plant works at ``now``."""
+    def working(self, now: float) -> bool:
+        """Whether ``now`` [s] lies in a working window."""
+        if self._lo <= now < self._hi:
+            return self._working
         k = bisect.bisect_right(self.starts, now) - 1
         if k >= 0 and now < self.ends[k]:
-            self.window_end = self.ends[k]
-            return True
-        self.window_end = self.next_start(now)  # recheck when the next window opens
-        return False
+            self._lo, self._hi, self._working = self.starts[k], self.ends[k], True
+        else:
+            self._lo = self.ends[k] if k >= 0 else -INF
+            self._hi = self.starts[k + 1] if k + 1 < len(self.starts) else INF
+            self._working = False
+        return self._working
 
-    def working(self, now: float) -> bool:
-        """Whether ``now`` lies in a working window."""
-        k = bisect.bisect_right(self.starts, now) - 1
-        return k >= 0 and now < self.ends[k]
+    def window_end(self, now: float) -> float:
+        """End [s] of the working window that contains ``now``; ``now`` itself when off shift."""
+        return self._hi if self.working(now) else now
 
     def next_start(self, now: float) -> float:
         """Start of the first window opening after ``now`` (``inf`` if none)."""

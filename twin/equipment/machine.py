@@ -109,11 +109,11 @@ class Machine:
             now = env.now
             if now >= self.maint_next:
                 yield from self._maintain()
-            elif now >= cal.window_end and not cal.refresh(now):
+            elif not cal.working(now):
                 yield from self._break(now)
             else:
                 break
-        self.check_at = min(cal.window_end, self.maint_next)
+        self.check_at = min(cal.window_end(env.now), self.maint_next)
 
     def _maintain(self) -> Generator:
         _, duration = self._maint[self._maint_k]

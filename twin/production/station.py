@@ -115,7 +115,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         if not segmented:
             yield timeout(d)
         else:
-            shift_end = cal.window_end if interrupt else INF
+            shift_end = cal.window_end(env.now) if interrupt else INF
             while True:
                 seg, cause = d, 0
                 if ttf_left < seg:
@@ -134,7 +134,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     ttf_left = ttf()  # type: ignore[misc]
                 if interrupt and env.now >= shift_end:
                     yield from m.due()
-                    shift_end = cal.window_end if interrupt else INF
+                    shift_end = cal.window_end(env.now) if interrupt else INF
                 set_state(PROCESSING)
         m.busy_lots += len(lots)
         for lot in lots:
