@@ -45,7 +45,8 @@ class SiteClock:
         midnight = dt.datetime.combine(day, dt.time(0), tzinfo=self.zone)
         wall = midnight.replace(tzinfo=None) + dt.timedelta(minutes=minutes)
         aware = wall.replace(tzinfo=self.zone)
-        return (aware.astimezone(dt.timezone.utc) - self.t0.astimezone(dt.timezone.utc)).total_seconds()
+        utc = dt.timezone.utc
+        return (aware.astimezone(utc) - self.t0.astimezone(utc)).total_seconds()
 
     def index(self, n: int, step_s: float) -> pd.DatetimeIndex:
         """``n`` tz-aware local timestamps, the starts of consecutive ``step_s`` intervals."""
@@ -119,7 +120,8 @@ def release_times(
             continue
         names = calendar.week.get(WEEKDAYS[day.weekday()], [])  # type: ignore[call-overload]
         if names:
-            firsts.append((day, clock.seconds(day, min(calendar.shifts[n].start_min for n in names))))
+            first_min = min(calendar.shifts[n].start_min for n in names)
+            firsts.append((day, clock.seconds(day, first_min)))
     if period == "week":
         weeks: dict[tuple[int, int], float] = {}
         for day, t in firsts:
@@ -192,6 +194,6 @@ class ShiftCalendar:
     def working_seconds(self, t_from: float, t_to: float) -> float:
         """Working time within ``[t_from, t_to]`` [s]."""
         total = 0.0
-        for s, e in zip(self.starts, self.ends):
+        for s, e in zip(self.starts, self.ends, strict=False):
             total += max(0.0, min(e, t_to) - max(s, t_from))
         return total

@@ -23,7 +23,7 @@ from twin.calendar import (
     release_times,
     working_windows,
 )
-from twin.config.plant import ArrivalSource, Plant, PlanSource
+from twin.config.plant import ArrivalSource, PlanSource, Plant
 from twin.equipment.machine import Machine
 from twin.equipment.states import IDLE, N_STATES, OFF, base_load_table, power_table
 from twin.metering import Meter
@@ -201,7 +201,7 @@ def _wake_at(times: list[float], machines: list[Machine], env: simpy.Environment
 def _shift_changes(env: simpy.Environment, calendar: ShiftCalendar, machines: list[Machine],
                    shift_loads: list[tuple[int, int]], meter: Meter) -> Generator:
     """Switch shift-scheduled base loads, and wake passive machines at every shift end."""
-    for start, end in zip(calendar.starts, calendar.ends):
+    for start, end in zip(calendar.starts, calendar.ends, strict=False):
         if start > env.now:
             yield env.timeout(start - env.now)
             for on, _ in shift_loads:

@@ -111,9 +111,8 @@ class Result:
             f"  simulated        {k['simulated_days']:g} days from {k['start']}",
             f"  units completed  {k['units_completed']:,}  "
             + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()),
-            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak {k['peak_demand_kw']:,.1f} kW"
-            f" (15-min)" if k["settlement_interval_min"] == 15 else
-            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak {k['peak_demand_kw']:,.1f} kW",
+            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak "
+            f"{k['peak_demand_kw']:,.1f} kW ({k['settlement_interval_min']}-min average)",
         ]
         if k["natural_gas_kwh"]:
             lines.append(f"  natural gas      {k['natural_gas_kwh']:,.0f} kWh (LHV)")
@@ -141,10 +140,9 @@ def _num(x: float, nd: int = 9) -> float:
 def collect(model: Any, wall_s: float, events: int) -> Result:
     """Turn a finished :class:`~twin.engine.Model` into a :class:`Result`."""
     meter, flow, clock = model.meter, model.flow, model.clock
-    horizon = model.horizon_s
     interval_s = meter.interval_s
     groups = model.groups
-    per_hour = int(round(3600.0 / interval_s))
+    per_hour = round(3600.0 / interval_s)
     n_int = meter.n_intervals
     n_hours = -(-n_int // per_hour)
     used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]

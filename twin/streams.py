@@ -1,9 +1,9 @@
 """Random streams: one independent stream per stochastic element, named and stable.
 
 Every stream is spawned from the run seed and a stable name (``"station:weld:process:housing"``)
-through numpy's :class:`~numpy.random.SeedSequence`, so two scenarios that differ in one element draw
-the same numbers everywhere else (common random numbers). Values are drawn in batches (vectorised)
-and handed out one at a time by a C-level iterator, which keeps the simulation's hot path cheap.
+through numpy's :class:`~numpy.random.SeedSequence`, so two scenarios that differ in one element
+draw the same numbers everywhere else (common random numbers). Values are drawn in batches
+(vectorised) and handed out one at a time by a C-level iterator, which keeps the hot path cheap.
 """
 
 from __future__ import annotations

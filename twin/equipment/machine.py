@@ -55,8 +55,9 @@ class Machine:
     """
 
     __slots__ = (
-        "_code0", "_maint", "_maint_k", "_record", "busy_lots", "busy_units", "calendar", "check_at", "env",
-        "ideal_s", "index", "maint_next", "name", "passive", "side", "spec", "state",
+        "_code0", "_maint", "_maint_k", "_record", "busy_lots", "busy_units", "calendar",
+        "check_at", "env", "ideal_s", "index", "maint_next", "name", "passive", "side", "spec",
+        "state",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
