@@ -75,6 +75,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"twin: run folder {path}  ({wall:.1f} s, "
           f"{result.manifest['events_processed']:,} events)")
     print(result.summary())
+    for w in result.kpis["warnings"]:
+        print(f"twin: warning: {w}", file=sys.stderr)
     return 0
 
 

@@ -265,6 +265,7 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
         }
 
     in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
+    kpis_warnings = _warnings(model, lots, stations)
     return {
         "plant": plant.site.name,
         "start": model.clock.start.isoformat(),
@@ -297,7 +298,29 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
         "products": products,
         "energy_by_group_kwh": by_group,
         "stations": stations,
+        "warnings": kpis_warnings,
     }
+
+
+def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[str]:
+    """Plain-language warnings about a run an engineer should look at before trusting it."""
+    out = []
+    flow, horizon = model.flow, model.horizon_s
+    done = lots["completed"]
+    last_s = (done.max() - pd.Timestamp(model.clock.t0)).total_seconds() if len(done) else 0.0
+    quiet_s = max(2 * 86400.0, 0.1 * horizon)
+    if flow.in_system > 0 and horizon - last_s > quiet_s and horizon > quiet_s:
+        since = "the start" if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
+        out.append(
+            f"production stalled: no lot finished since {since} while {flow.in_system} lots are "
+            f"in the plant; look for a deadlock (assembly components queued behind each other in "
+            f"finite buffers) or a station that never works")
+    for name, st in stations.items():
+        blocked = st["time_share"].get("blocked", 0.0)
+        if blocked > 0.5:
+            out.append(f"station '{name}' was blocked {blocked:.0%} of the time: a downstream "
+                       f"buffer is too small or a downstream station too slow")
+    return out
 
 
 def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
