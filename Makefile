@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/twin run plant_configs/demo_plant.yaml --days 28 --out $(DEMO_OUT) --overwrite
+	$(BIN)/twin run plant_configs/demo_plant.yaml --out $(DEMO_OUT) --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import sys
 import time
 from pathlib import Path
 
 from twin.config import ConfigError, load_plant
-from twin.config.plant import Plant
+from twin.config.plant import MAX_DAYS, Plant, check_start
 
 EXIT_USAGE = 2
 
@@ -26,9 +27,10 @@ class UsageError(Exception):
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        return check_start(dt.date.fromisoformat(text))
+    except ValueError as exc:
+        what = str(exc) if "between" in str(exc) else "expected a date as YYYY-MM-DD"
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
 
 
 def _positive(text: str) -> float:
@@ -36,8 +38,9 @@ def _positive(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a number of days > 0, got {text!r}")
+    if not (v > 0 and math.isfinite(v) and v <= MAX_DAYS):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days > 0 and <= {MAX_DAYS:g}, got {text!r}")
     return v
 
 
@@ -66,17 +69,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     plant = load_plant(args.config)
     days = args.days if args.days is not None else plant.simulation.days
     out = Path(args.out) if args.out else default_out(plant)
-    if out.exists() and not args.overwrite:
-        raise UsageError(f"--out {out}: folder exists; choose another or add --overwrite")
+    _check_out(out, args.overwrite)
     print(f"twin: simulating {plant.site.name} for {days:g} days ...", file=sys.stderr)
     result = twin.simulate(plant, days=days, start=args.start, seed=args.seed, progress=None)
     path = result.save(out, overwrite=args.overwrite)
+    from twin.dashboard import write_dashboard
+
+    page = write_dashboard(path)
     wall = result.manifest["wall_clock_s"]
     print(f"twin: run folder {path}  ({wall:.1f} s, "
           f"{result.manifest['events_processed']:,} events)")
+    print(f"twin: dashboard  {page}")
     print(result.summary())
     for w in result.kpis["warnings"]:
         print(f"twin: warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an --out that exists, unless --overwrite and it is a run folder (never delete a
+    folder that twin did not write, e.g. ``--out .`` or ``--out results``)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; expected a folder for the run")
+    if not overwrite:
+        raise UsageError(f"--out {out}: folder exists; choose another or add --overwrite")
+    if not (out / "manifest.json").is_file() and any(out.iterdir()):
+        raise UsageError(f"--out {out}: not a twin run folder (no manifest.json); --overwrite "
+                         f"only replaces run folders, choose another --out")
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from twin.dashboard import write_dashboard
+
+    try:
+        page = write_dashboard(Path(args.run_dir))
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"twin: dashboard {page}")
     return 0
 
 
@@ -116,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)
 
+    d = sub.add_parser("dashboard", help="write dashboard.html into a run folder")
+    d.add_argument("run_dir", help="run folder written by 'twin run'")
+    d.set_defaults(func=cmd_dashboard)
+
     s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")
     s.set_defaults(func=cmd_schema)
     return p
@@ -132,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except UsageError as exc:
         print(f"twin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # e.g. --out in a read-only place
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"twin: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("twin: interrupted; nothing was written", file=sys.stderr)

@@ -11,6 +11,22 @@ The run folder (see DESIGN.md, "Results contract"):
 
 Same config and seed give byte-identical ``hourly.parquet``, ``intervals.parquet`` and
 ``kpis.json``. The folder is written to a temporary sibling and renamed into place at the end.
+
+Station KPIs (per station, summed over its machines; *scheduled* time is the time in working
+windows of the calendar, the whole run for a 24/7 plant):
+
+* utilization  = processing time / scheduled time;
+* availability = run time / planned time, where planned = scheduled - planned maintenance and
+  run time = planned - (breakdown + changeover time)  (OEE availability, Nakajima 1988);
+* performance  = sum of the mean processing times of the lots processed / run time (the ideal cycle
+  time of a lot is the mean of its processing-time distribution, so random spread averages out);
+* oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
+* time_share   = fraction of the whole run in each power state.
+
+Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
+consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
+lots, ``peak_demand_kw`` the highest settlement-interval average of site electric power, and
+``kwh_per_unit`` the site electricity per finished unit.
 """
 
 from __future__ import annotations
@@ -66,12 +82,19 @@ class Result:
 
     def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
         """Write the run folder atomically; refuse to replace an existing folder unless
-        ``overwrite``. Returns the folder path."""
+        ``overwrite``, and even then only a run folder (one with ``manifest.json``) or an empty
+        folder, so that a mistaken path never deletes other files. Returns the folder path."""
         out = Path(out_dir)
-        if out.exists() and not overwrite:
-            raise FileExistsError(f"{out} exists; choose another --out or pass --overwrite")
+        if out.exists():
+            if not overwrite:
+                raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
+            is_run = out.is_dir() and ((out / "manifest.json").is_file() or not any(out.iterdir()))
+            if not is_run:
+                raise FileExistsError(f"{out} is not a run folder (no manifest.json); "
+                                      f"not replacing it")
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is meant to be shared
         try:
             self.hourly.to_parquet(tmp / "hourly.parquet")
             self.intervals.to_parquet(tmp / "intervals.parquet")
@@ -99,7 +122,7 @@ class Result:
             hourly=pd.read_parquet(d / "hourly.parquet"),
             intervals=pd.read_parquet(d / "intervals.parquet"),
             kpis=json.loads((d / "kpis.json").read_text()),
-            equipment=pd.read_csv(d / "equipment.csv", index_col=0),
+            equipment=pd.read_csv(d / "equipment.csv", index_col=0, keep_default_na=False),
             lots=pd.read_parquet(d / "lots.parquet"),
             manifest=json.loads((d / "manifest.json").read_text()),
         )
@@ -110,7 +133,8 @@ class Result:
         lines = [
             f"  simulated        {k['simulated_days']:g} days from {k['start']}",
             f"  units completed  {k['units_completed']:,}  "
-            + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()),
+            + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()
+                        if v["component_of"] is None),
             f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak "
             f"{k['peak_demand_kw']:,.1f} kW ({k['settlement_interval_min']}-min average)",
         ]
@@ -235,6 +259,7 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
         performance = ideal / run_time if run_time > 0 else 0.0
         stations[rt.id] = {
             "machines": n,
+            "scheduled_h": _num(n * scheduled / 3600.0),
             "lots_processed": int(sum(m.busy_lots for m in rt.machines)),
             "units_completed": int(sum(m.busy_units for m in rt.machines)),
             "utilization": _num(processing / (n * scheduled) if scheduled > 0 else 0.0),
@@ -254,6 +279,7 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
                        for c in range(N_CARRIERS) if meter.equipment_kwh[mask, c].any()}
 
     products: dict[str, Any] = {}
+    parent = {c: p.id for p in plant.products for c in p.components}
     codes = lots["product"].cat.codes.to_numpy()
     for k, p in enumerate(flow.products):
         sel = lead[codes == k]
@@ -261,6 +287,8 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
             "units_completed": int(units_by_product[p]),
             "lots_completed": int(flow.completed[k]),
             "lots_released": int(flow.released[k]),
+            "lots_consumed": int(flow.consumed[k]),
+            "component_of": parent.get(p),
             "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
         }
 

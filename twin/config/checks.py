@@ -10,16 +10,20 @@ import difflib
 from collections.abc import Iterable
 
 from twin.config.errors import ConfigIssue
-from twin.config.plant import ArrivalSource, Plant, PlanSource
+from twin.config.plant import ArrivalSource, PlanSource, Plant
 
 
-def _hint(name: str, known: Iterable[str]) -> str:
+def _hint(name: str, known: Iterable[str], what: str) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
     shown = ", ".join(f"'{k}'" for k in known[:12]) + (", ..." if len(known) > 12 else "")
-    return f"known: {shown}" if known else "none are defined"
+    return f"expected one of {shown}" if known else f"no {what} is defined"
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(f"'{i}'" for i in ids)
 
 
 def _unique(items: list[tuple[str, str]], what: str) -> list[ConfigIssue]:
@@ -28,8 +32,8 @@ def _unique(items: list[tuple[str, str]], what: str) -> list[ConfigIssue]:
     for path, ident in items:
         if ident in seen:
             issues.append(
-                ConfigIssue(f"{path}.id", f"duplicate {what} id, first used at {seen[ident]}",
-                            ident, True)
+                ConfigIssue(f"{path}.id", f"duplicate {what} id, already used by {seen[ident]}; "
+                            f"expected a unique id", ident, True)
             )
         else:
             seen[ident] = path
@@ -39,7 +43,7 @@ def _unique(items: list[tuple[str, str]], what: str) -> list[ConfigIssue]:
 def _ref(path: str, name: str, known: dict, what: str) -> list[ConfigIssue]:
     if name in known:
         return []
-    return [ConfigIssue(path, f"unknown {what} '{name}'; {_hint(name, known)}", name, True)]
+    return [ConfigIssue(path, f"unknown {what}; {_hint(name, known, what)}", name, True)]
 
 
 def check_references(plant: Plant) -> list[ConfigIssue]:
@@ -59,7 +63,9 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
         [(f"lines[{i}].stations[{j}]", s.id) for i, j, s in plant.stations()], "station"
     )
     issues += _unique([(f"sources[{k}]", s.id) for k, s in enumerate(plant.sources)], "source")
-    issues += _unique([(f"base_loads[{k}]", b.id) for k, b in enumerate(plant.base_loads)], "base load")
+    issues += _unique(
+        [(f"base_loads[{k}]", b.id) for k, b in enumerate(plant.base_loads)], "base load"
+    )
 
     if plant.calendar is not None:
         for day, names in plant.calendar.week.items():
@@ -80,7 +86,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
         if len(parents.get(p.id, [])) > 1:
             issues.append(ConfigIssue(
                 f"products[{k}].id",
-                f"a component may feed one product only, but is used by {parents[p.id]}",
+                f"a component may feed one product only, but is used by {_names(parents[p.id])}",
                 p.id, True))
     issues += _component_cycles(plant, parents)
 
@@ -109,11 +115,12 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(
                     f"{path}.id",
                     f"an assembly station serves one assembled product only; '{s.id}' serves "
-                    f"{[p.id for p in visitors]}", s.id, True))
+                    f"{_names(p.id for p in visitors)}", s.id, True))
             if s.batch_size > 1:
-                issues.append(ConfigIssue(f"{path}.batch_size",
-                                          "an assembly station processes one lot at a time",
-                                          s.batch_size, True))
+                issues.append(ConfigIssue(
+                    f"{path}.batch_size",
+                    "an assembly station processes one lot at a time; expected 1",
+                    s.batch_size, True))
 
     for k, src in enumerate(plant.sources):
         names = src.quantities if isinstance(src, PlanSource) else src.product_mix
@@ -140,8 +147,9 @@ def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[Confi
         while stack:
             c = stack.pop()
             if c == p.id:
-                issues.append(ConfigIssue(f"products[{k}].components",
-                                          f"product '{p.id}' contains itself through its components"))
+                issues.append(ConfigIssue(
+                    f"products[{k}].components",
+                    f"product '{p.id}' contains itself through its components"))
                 break
             if c in seen:
                 continue

@@ -1,4 +1,4 @@
-"""Time distributions used in plant files (processing, setup, inter-arrival, failure and repair times).
+"""Time distributions of plant files (processing, setup, inter-arrival, failure and repair times).
 
 Every distribution is a mapping with a ``dist`` tag and a ``unit`` (``s``, ``min`` or ``h``; default
 ``s``), for example ``{dist: exponential, mean: 8, unit: h}``. Parameters are in that unit; the
@@ -19,7 +19,7 @@ SECONDS_PER_UNIT: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     unit: TimeUnit = Field("s", description="Unit of every parameter of this distribution.")
 
     @property
@@ -69,7 +69,7 @@ class _MeanSpread(_Dist):
     @model_validator(mode="after")
     def _one_spread(self) -> _MeanSpread:
         if (self.std is None) == (self.cv is None):
-            raise ValueError("give exactly one of 'std' or 'cv'")
+            raise ValueError("expected exactly one of 'std' or 'cv' for the spread")
         return self
 
     @property
@@ -123,8 +123,8 @@ class Triangular(_Dist):
     def _ordered(self) -> Triangular:
         if not (self.min <= self.mode <= self.max) or self.min == self.max:
             raise ValueError(
-                f"need min <= mode <= max and min < max, got min={self.min}, mode={self.mode}, "
-                f"max={self.max}"
+                f"expected min <= mode <= max and min < max (got min={self.min:g}, "
+                f"mode={self.mode:g}, max={self.max:g})"
             )
         return self
 
@@ -146,7 +146,7 @@ class Uniform(_Dist):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if self.min >= self.max:
-            raise ValueError(f"need min < max, got min={self.min}, max={self.max}")
+            raise ValueError(f"expected min < max (got min={self.min:g}, max={self.max:g})")
         return self
 
     def mean_s(self) -> float:
@@ -175,7 +175,9 @@ class Empirical(_Dist):
     """Resamples observed values, optionally with weights (e.g. measured cycle times)."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, description="Observed values [unit].")
+    values: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=1, description="Observed values [unit]."
+    )
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(
         None, description="Relative frequency of each value [-]; equal when omitted."
     )
@@ -185,10 +187,11 @@ class Empirical(_Dist):
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(
-                    f"'weights' has {len(self.weights)} entries but 'values' has {len(self.values)}"
+                    f"'weights' has {len(self.weights)} entries but 'values' has "
+                    f"{len(self.values)}; expected one weight per value"
                 )
             if sum(self.weights) <= 0:
-                raise ValueError("'weights' must not all be zero")
+                raise ValueError("expected at least one weight > 0 (all are 0)")
         return self
 
     def _p(self) -> np.ndarray | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -27,7 +28,15 @@ class ConfigIssue:
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
+    """The value as a YAML user would recognise it: ``true``/``null``, dates as ``2026-01-01``."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    else:
+        text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

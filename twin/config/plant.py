@@ -1,9 +1,9 @@
 """Pydantic models of a plant file.
 
-A plant file is flat: lists of products, equipment types, lines with stations, sources and base loads
-that refer to each other by ``id``. Numbers carry their unit in the field name (``_kw``, ``_s``,
-``_h``, ``_min``) or, for distributions, in their ``unit`` field. Unknown keys are errors. Cross
-references (routes to stations, stations to equipment types, ...) are checked by
+A plant file is flat: lists of products, equipment types, lines with stations, sources and base
+loads that refer to each other by ``id``. Numbers carry their unit in the field name (``_kw``,
+``_s``, ``_h``, ``_min``) or, for distributions, in their ``unit`` field. Unknown keys are errors.
+Cross references (routes to stations, stations to equipment types, ...) are checked by
 :func:`twin.config.checks.check_references`, which reports the field path of each problem.
 """
 
@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from twin.config.distributions import Distribution
 
@@ -29,8 +29,29 @@ State = Literal[
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\s:]+( [^\s:]+)*$")]
-"""An identifier: no leading/trailing blanks and no colon (used in column names ``kind:id``)."""
+
+def _int_as_text(v: object) -> object:
+    # Operation numbers are common station names (10, 20, 30): accept ``id: 10`` as '10'.
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+ID_PATTERN = r"^[^\s:]+( [^\s:]+)*$"
+Id = Annotated[
+    str, Field(min_length=1, max_length=80, pattern=ID_PATTERN), BeforeValidator(_int_as_text)
+]
+"""An identifier: no leading/trailing blanks and no colon (used in column names ``kind:id``).
+A whole number is taken as its text (``10`` is the id ``'10'``)."""
+
+
+def _date_not_number(v: object) -> object:
+    # pydantic reads a number as a Unix time (0 -> 1970-01-01); in a plant file it is a mistake.
+    if isinstance(v, (int, float)):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return v
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
+"""A calendar date written YYYY-MM-DD."""
 
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -39,15 +60,27 @@ def parse_clock(value: str, *, max_hours: int = 24) -> int:
     """Minutes after midnight of an ``HH:MM`` string; hours may run to ``max_hours``."""
     m = _HHMM.match(str(value).strip())
     if not m:
-        raise ValueError(f"expected a time of day as 'HH:MM', got {value!r}")
+        raise ValueError("expected a time of day as 'HH:MM', e.g. '06:00'")
     h, mi = int(m.group(1)), int(m.group(2))
-    if mi >= 60 or h * 60 + mi > max_hours * 60:
-        raise ValueError(f"'{value}' is not a time between 00:00 and {max_hours:02d}:00")
+    # max_hours=23 allows up to 23:59 (a time of day); 24 or 48 allows exactly 24:00 or 48:00.
+    limit = max_hours * 60 + (59 if max_hours < 24 else 0)
+    if mi >= 60 or h * 60 + mi > limit:
+        raise ValueError(f"expected a time of day between 00:00 and {max_hours:02d}:59"
+                         if max_hours < 24 else
+                         f"expected a time between 00:00 and {max_hours:02d}:00")
     return h * 60 + mi
 
 
+def _clock_text(value: object, *, max_hours: int) -> object:
+    """Check an ``HH:MM`` field before pydantic's type check, so ``0600`` gets the clock message."""
+    if not isinstance(value, str):
+        raise ValueError("expected a time of day as 'HH:MM', e.g. '06:00'")
+    parse_clock(value, max_hours=max_hours)
+    return value
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Site(_Model):
@@ -65,48 +98,78 @@ class Site(_Model):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {v!r} (e.g. 'Asia/Shanghai')") from exc
+            raise ValueError("unknown time zone; expected an IANA name such as 'Asia/Shanghai'"
+                             ) from exc
         return v
+
+
+FIRST_START = dt.date(1900, 1, 1)
+LAST_START = dt.date(2200, 12, 31)
+"""Range of simulated start days (pandas timestamps end in 2262; a run may last 3660 days)."""
+MAX_DAYS = 3660
+"""Longest simulated period [d]."""
+
+
+def check_start(day: dt.date) -> dt.date:
+    """``day`` if a run may start on it, else ValueError naming the allowed range."""
+    if not FIRST_START <= day <= LAST_START:
+        raise ValueError(f"expected a start day between {FIRST_START} and {LAST_START}")
+    return day
 
 
 class Simulation(_Model):
     """Defaults for a run; the command line and ``twin.simulate`` may override each."""
 
-    start: dt.date = Field(dt.date(2026, 1, 1), description="First simulated day (local midnight).")
-    days: float = Field(365, gt=0, le=3660, description="Simulated period [d].")
+    start: Date = Field(dt.date(2026, 1, 1), description="First simulated day (local midnight).")
+    days: float = Field(365, gt=0, le=MAX_DAYS, description="Simulated period [d].")
     seed: int = Field(1, ge=0, description="Seed of every random stream of the run.")
     settlement_interval_min: Literal[5, 10, 15, 20, 30, 60] = Field(
         15, description="Metering/settlement interval [min]; Chinese meters settle every 15 min."
     )
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, v: dt.date) -> dt.date:
+        return check_start(v)
 
 
 class Shift(_Model):
     """A working window within a day. A shift that ends the next day is written with an end after
     24:00, e.g. ``{start: '22:00', end: '30:00'}`` for 22:00 to 06:00."""
 
-    start: str = Field(description="Start, local time 'HH:MM'.")
-    end: str = Field(description="End, local time 'HH:MM', up to '48:00' for the next day.")
+    start: str = Field(description="Start time, local 'HH:MM'.")
+    end: str = Field(
+        description="End time, local 'HH:MM'; after '24:00' if it ends the next day (at most 24 h "
+        "after the start)."
+    )
 
-    @field_validator("start")
+    @field_validator("start", mode="before")
     @classmethod
-    def _start_clock(cls, v: str) -> str:
-        parse_clock(v, max_hours=23)
-        return v
+    def _start_clock(cls, v: object) -> object:
+        return _clock_text(v, max_hours=23)
 
-    @field_validator("end")
+    @field_validator("end", mode="before")
     @classmethod
-    def _end_clock(cls, v: str) -> str:
-        parse_clock(v, max_hours=48)
-        return v
+    def _end_clock(cls, v: object) -> object:
+        return _clock_text(v, max_hours=48)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Shift:
-        if parse_clock(self.end, max_hours=48) <= parse_clock(self.start):
+        end = parse_clock(self.end, max_hours=48)
+        if end <= parse_clock(self.start):
+            hint = (
+                f"; for a shift that ends the next day write the end after 24:00, e.g. end: "
+                f"'{end // 60 + 24:02d}:{end % 60:02d}'" if end < 24 * 60 else ""
+            )
+            when = ("the time it starts" if end == self.start_min
+                    else f"before it starts at {self.start}")
             raise ValueError(
-                f"shift ends ({self.end}) before it starts ({self.start}); for a shift that "
-                f"ends the next day write the end after 24:00, e.g. end: "
-                f"'{parse_clock(self.end, max_hours=48) // 60 + 24:02d}:"
-                f"{parse_clock(self.end, max_hours=48) % 60:02d}'"
+                f"shift ends at {self.end}, {when}; expected an end after the start{hint}"
+            )
+        if end - parse_clock(self.start) > 24 * 60:
+            raise ValueError(
+                f"shift from {self.start} to {self.end} is longer than 24 h; expected at most 24 h "
+                f"(a plant that runs around the clock needs no calendar, or one shift per day)"
             )
         return self
 
@@ -124,14 +187,15 @@ class Shift(_Model):
 class Period(_Model):
     """Whole days from ``start`` to ``end``, both included."""
 
-    start: dt.date
-    end: dt.date
+    start: Date = Field(description="First day of the period.")
+    end: Date = Field(description="Last day of the period (included).")
     name: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(f"period ends on {self.end}, before it starts on {self.start}; "
+                             f"expected an end on or after the start")
         return self
 
 
@@ -144,7 +208,7 @@ class Calendar(_Model):
     week: dict[Weekday, list[Id]] = Field(
         description="Shift names per weekday (mon..sun); a weekday left out has no shift."
     )
-    holidays: list[dt.date] = Field(default_factory=list, description="Days without shifts.")
+    holidays: list[Date] = Field(default_factory=list, description="Days without shifts.")
     shutdowns: list[Period] = Field(default_factory=list, description="Plant shutdown periods.")
 
 
@@ -166,8 +230,12 @@ class Product(_Model):
 class SavingMode(_Model):
     """An energy-saving mode (OPC UA ECM / PROFIenergy): time back to operate and minimum stay."""
 
-    warm_up_s: float = Field(0, ge=0, description="Time back to ready (RegularTimeToOperate) [s].")
-    min_stay_s: float = Field(0, ge=0, description="Shortest worthwhile stay (TimeMinLengthOfStay) [s].")
+    warm_up_s: float = Field(
+        0, ge=0, description="Time back to ready (RegularTimeToOperate) [s]."
+    )
+    min_stay_s: float = Field(
+        0, ge=0, description="Shortest worthwhile stay (TimeMinLengthOfStay) [s]."
+    )
 
 
 StatePower = dict[State, Annotated[float, Field(ge=0)]]
@@ -182,7 +250,9 @@ class EquipmentType(_Model):
 
     id: Id
     power_kw: dict[Carrier, StatePower] = Field(
-        description="Power per carrier and state [kW], e.g. {electricity: {idle: 4, processing: 18}}."
+        description=(
+            "Power per carrier and state [kW], e.g. {electricity: {idle: 4, processing: 18}}."
+        )
     )
     saving_modes: dict[Literal["standby", "off"], SavingMode] = Field(
         default_factory=dict, description="Saving modes the machine supports."
@@ -190,8 +260,8 @@ class EquipmentType(_Model):
     off_shift_mode: Literal["idle", "standby", "off"] = Field(
         "idle",
         description=(
-            "Mode outside shifts. The machine falls back to a lighter mode when the break is shorter "
-            "than the mode's min_stay_s plus warm_up_s."
+            "Mode outside shifts. The machine falls back to a lighter mode when the break is "
+            "shorter than the mode's min_stay_s plus warm_up_s."
         ),
     )
     warm_up_before_shift: bool = Field(
@@ -203,7 +273,8 @@ class EquipmentType(_Model):
         if self.off_shift_mode != "idle" and self.off_shift_mode not in self.saving_modes:
             raise ValueError(
                 f"off_shift_mode is '{self.off_shift_mode}' but saving_modes has no "
-                f"'{self.off_shift_mode}' entry (give its warm_up_s and min_stay_s)"
+                f"'{self.off_shift_mode}' entry; expected saving_modes.{self.off_shift_mode} "
+                f"with its warm_up_s and min_stay_s"
             )
         return self
 
@@ -220,20 +291,19 @@ class Maintenance(_Model):
     or, if a lot is in hand, as soon as the lot is done, and lasts ``duration_h``."""
 
     weekday: Weekday | None = None
-    date: dt.date | None = None
+    date: Date | None = None
     start: str = Field(description="Local time 'HH:MM'.")
     duration_h: float = Field(gt=0, le=24 * 14, description="Duration [h].")
 
-    @field_validator("start")
+    @field_validator("start", mode="before")
     @classmethod
-    def _clock(cls, v: str) -> str:
-        parse_clock(v, max_hours=23)
-        return v
+    def _clock(cls, v: object) -> object:
+        return _clock_text(v, max_hours=23)
 
     @model_validator(mode="after")
     def _one_when(self) -> Maintenance:
         if (self.weekday is None) == (self.date is None):
-            raise ValueError("give exactly one of 'weekday' (weekly) or 'date' (once)")
+            raise ValueError("expected exactly one of 'weekday' (weekly) or 'date' (once)")
         return self
 
 
@@ -266,7 +336,7 @@ class Line(_Model):
     """A production line: a reporting group of stations."""
 
     id: Id
-    stations: list[Station] = Field(min_length=1)
+    stations: list[Station] = Field(min_length=1, description="Stations of the line.")
 
 
 class PlanSource(_Model):
@@ -276,8 +346,8 @@ class PlanSource(_Model):
     kind: Literal["plan"]
     period: Literal["day", "week"] = "day"
     quantities: dict[Id, Annotated[float, Field(ge=0)]] = Field(
-        description="Units per working day (or week) per product [units]; rounded up to whole lots, "
-        "the rounding carried over."
+        description="Units per working day (or week) per product [units]; rounded up to whole "
+        "lots, the rounding carried over."
     )
     sequence: Literal["batched", "mixed"] = Field(
         "batched", description="Release all lots of one product, then the next; or interleave them."
@@ -306,7 +376,9 @@ class BaseLoad(_Model):
 
     id: Id
     group: Id = Field(description="Reporting group, e.g. 'facility' or 'utilities'.")
-    power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] = Field(description="Power when on [kW].")
+    power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] = Field(
+        description="Power when on [kW]."
+    )
     off_power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="Power when off [kW]."
     )
@@ -316,15 +388,20 @@ class BaseLoad(_Model):
 class Plant(_Model):
     """The root of a plant file."""
 
-    site: Site
-    simulation: Simulation = Field(default_factory=Simulation)
+    site: Site = Field(description="The site: name, timezone, latitude, longitude.")
+    simulation: Simulation = Field(default_factory=Simulation, description="Run defaults.")
     calendar: Calendar | None = Field(None, description="Working time; omitted = 24/7.")
-    products: list[Product] = Field(min_length=1)
-    equipment_types: list[EquipmentType] = Field(min_length=1)
-    lines: list[Line] = Field(min_length=1)
-    sources: list[Source] = Field(min_length=1)
-    base_loads: list[BaseLoad] = Field(default_factory=list)
-    description: str | None = None
+    products: list[Product] = Field(min_length=1, description="Products and their routes.")
+    equipment_types: list[EquipmentType] = Field(
+        min_length=1, description="Kinds of machine with their power per state."
+    )
+    lines: list[Line] = Field(min_length=1, description="Production lines with their stations.")
+    sources: list[Source] = Field(
+        min_length=1, description="Sources of lots: production plans or random arrivals."
+    )
+    base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
+                                       "follow production: lighting, HVAC, compressed-air leaks.")
+    description: str | None = Field(None, description="Free text about the plant.")
 
     def stations(self) -> list[tuple[int, int, Station]]:
         """All stations as (line index, station index, station), in file order."""

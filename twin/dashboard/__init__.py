@@ -1,0 +1,59 @@
+"""The run dashboard: one self-contained HTML page from a run folder.
+
+>>> from twin.dashboard import write_dashboard
+>>> write_dashboard("results/demo")          # doctest: +SKIP
+PosixPath('results/demo/dashboard.html')
+
+The page reads only the run folder (``hourly.parquet``, ``kpis.json``, ``manifest.json``,
+``equipment.csv``, ``lots.parquet``, ``intervals.parquet``), embeds plotly.js once and needs no
+network, so it opens from a USB stick. It shows KPI cards, hourly energy by group, a day x hour
+heatmap, energy by carrier/group/equipment, time per power state per station, a station table and
+lead-time histograms per product.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from twin.dashboard.data import RunData, load
+from twin.dashboard.page import FIGURE_IDS, render
+
+__all__ = ["FIGURE_IDS", "RunData", "build_html", "load", "write_dashboard"]
+
+FILENAME = "dashboard.html"
+
+
+def build_html(run_dir: str | os.PathLike[str]) -> str:
+    """The dashboard page of the run folder ``run_dir`` as an HTML string."""
+    return render(load(Path(run_dir)))
+
+
+def write_dashboard(run_dir: str | os.PathLike[str]) -> Path:
+    """Write ``run_dir/dashboard.html`` from the run folder and return its path.
+
+    The file is written to a temporary file in ``run_dir`` and renamed into place, so a reader
+    never sees half a page and a failed write leaves any previous dashboard untouched.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is not a run folder (no ``hourly.parquet``, ``kpis.json`` or
+        ``manifest.json``).
+    """
+    d = Path(run_dir)
+    text = build_html(d)
+    out = d / FILENAME
+    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

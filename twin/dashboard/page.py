@@ -1,0 +1,330 @@
+"""The HTML page: header, KPI cards, figure sections, station table, all in one string.
+
+Everything written here by hand escapes user strings with :func:`html.escape`. plotly.js is
+embedded once, in the head; each figure is a ``<div>`` with a fixed id (``fig-...``) and its own
+small script, so the page is identical for the same run folder (no random ids, no clock times).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import string
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from twin.dashboard import figures, theme
+from twin.dashboard.data import RunData
+from twin.dashboard.figures import esc
+
+CSS = string.Template("""
+*{box-sizing:border-box}
+body{margin:0;background:#f3f5f8;color:$text;font-family:$font;font-size:15px;
+ line-height:1.45}
+header{background:#1f2d3d;color:#fff;padding:22px 32px 18px}
+header h1{margin:0 0 6px;font-size:26px;font-weight:600}
+header .meta{color:#c7d1dc;font-size:14px}
+header .meta span{margin-right:18px;white-space:nowrap}
+header .desc{color:#e4e9ee;font-size:14px;margin-top:6px;max-width:1100px}
+main{max-width:1400px;margin:0 auto;padding:20px 24px 40px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:14px;
+ margin-bottom:22px}
+.card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08);
+ border-top:4px solid $accent}
+.card .label{font-size:14px;color:$muted;font-weight:500;white-space:nowrap;overflow:hidden;
+ text-overflow:ellipsis}
+.card .value{font-size:26px;font-weight:600;margin-top:2px;white-space:nowrap}
+.card .unit{font-size:14px;font-weight:400;color:$muted;margin-left:4px}
+.card .sub{font-size:13px;color:$muted;margin-top:2px}
+section{background:#fff;border-radius:8px;padding:16px 20px 10px;margin-bottom:22px;
+ box-shadow:0 1px 3px rgba(0,0,0,.08)}
+section h2{font-size:19px;margin:0 0 2px;font-weight:600}
+section p.caption{margin:0 0 8px;color:$muted;font-size:14px}
+section p.note{color:$muted;font-style:italic}
+table.stations{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0 12px}
+table.stations th{text-align:right;font-weight:600;color:$muted;border-bottom:2px solid #d9dee4;
+ padding:6px 10px;white-space:nowrap}
+table.stations td{text-align:right;padding:6px 10px;border-bottom:1px solid #eceff3;
+ font-variant-numeric:tabular-nums;white-space:nowrap}
+table.stations th:first-child,table.stations td:first-child,
+table.stations th:nth-child(2),table.stations td:nth-child(2){text-align:left}
+table.stations td.pct span.track{display:inline-block;width:56px;height:9px;background:#eef1f4;
+ border-radius:2px;margin-right:8px;vertical-align:middle;text-align:left;overflow:hidden}
+table.stations td.pct span.fill{display:block;height:100%;background:#2e9e4f;opacity:.75}
+table.stations td.pct span.num{display:inline-block;min-width:48px}
+table.stations tr:hover td{background:#f7f9fb}
+dl.defs{font-size:13px;color:$muted;margin:4px 0 8px}
+dl.defs dt{font-weight:600;display:inline}
+dl.defs dd{display:inline;margin:0 14px 0 4px}
+footer{max-width:1400px;margin:0 auto;padding:0 24px 30px;color:$muted;font-size:13px}
+""").substitute(text=theme.TEXT, muted=theme.MUTED, font=theme.FONT_FAMILY,
+                accent="#3b6fb6")
+
+
+def _fmt(x: float, nd: int = 0) -> str:
+    return f"{x:,.{nd}f}"
+
+
+def _count(x: object) -> str:
+    return f"{x:,}" if isinstance(x, int) else esc(x if x is not None else "?")
+
+
+def _sig(x: float) -> str:
+    """A number with about three significant digits and thousands separators."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    nd = max(0, 2 - math.floor(math.log10(abs(x))))
+    return _fmt(x, nd)
+
+
+def _day(t: dt.datetime) -> str:
+    """'2 Mar 2026' (no platform-specific strftime flags)."""
+    return f"{t.day} {t:%b %Y}"
+
+
+def period_text(data: RunData) -> str:
+    """'2 Mar 2026 – 29 Mar 2026 (28 days)' from the run's start and length."""
+    k = data.kpis
+    days = float(k.get("simulated_days") or data.manifest.get("days") or 0.0)
+    start_text = str(k.get("start") or data.manifest.get("start") or "")
+    try:
+        start = dt.datetime.fromisoformat(start_text)
+    except ValueError:
+        return esc(start_text)
+    end = start + dt.timedelta(days=days)
+    if days == int(days) and start.time() == dt.time(0):
+        last = _day(end - dt.timedelta(days=1))
+        span = f"{_day(start)} – {last}" if days > 1 else _day(start)
+    else:
+        span = f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M}"
+    return f"{span} ({days:g} day{'s' if days != 1 else ''})"
+
+
+def kpi_cards(data: RunData) -> str:
+    """The KPI cards as HTML. Cost, CO2 and renewable share appear only when non-zero."""
+    k = data.kpis
+    days = float(k.get("simulated_days") or 0.0)
+    cards: list[tuple[str, str, str, str]] = []   # label, value, unit, sub (all escaped)
+
+    units = k.get("units_completed")
+    if units is not None:
+        lots = k.get("lots_completed")
+        sub = f"{lots:,} lots finished" if lots is not None else ""
+        cards.append(("Units completed", _fmt(units), "units", sub))
+    elec = float(k.get("electricity_kwh") or 0.0)
+    cards.append(("Electricity", _fmt(elec), "kWh",
+                  f"{_fmt(elec / days)} kWh per day" if days else ""))
+    for key, label in (("natural_gas_kwh", "Natural gas"), ("heat_kwh", "Heat"),
+                       ("cooling_kwh", "Cooling")):
+        v = float(k.get(key) or 0.0)
+        if v:
+            sub = "lower heating value" if key == "natural_gas_kwh" else ""
+            if days:
+                sub = (sub + ", " if sub else "") + f"{_fmt(v / days)} kWh per day"
+            cards.append((label, _fmt(v), "kWh", sub))
+    peak = k.get("peak_demand_kw")
+    if peak is not None:
+        minutes = k.get("settlement_interval_min", 15)
+        sub = f"highest {minutes:g}-min average"
+        if data.peak is not None:
+            t = data.peak[0]
+            sub += f", {t:%a} {t.day} {t:%b %H:%M}"
+        cards.append(("Peak demand", _fmt(float(peak), 1), "kW", sub))
+    if k.get("kwh_per_unit") is not None:
+        cards.append(("Electricity per unit", _sig(float(k["kwh_per_unit"])), "kWh/unit",
+                      "all products together"))
+    if k.get("mean_lead_time_h") is not None:
+        cards.append(("Mean lead time", _fmt(float(k["mean_lead_time_h"]), 1), "h",
+                      "release to completion"))
+    if k.get("mean_wip_lots") is not None:
+        cards.append(("Mean WIP", _fmt(float(k["mean_wip_lots"]), 1), "lots",
+                      "time-average work in process"))
+    cost = float(k.get("cost_total") or 0.0)
+    if cost:
+        currency = esc(k.get("currency", ""))
+        cards.append(("Energy cost", _fmt(cost), currency, ""))
+    co2 = float(k.get("co2_scope1_kg") or 0.0) + float(k.get("co2_scope2_location_kg") or 0.0)
+    if co2:
+        cards.append(("CO₂ scope 1 + 2", _fmt(co2 / 1000.0, 1), "t",
+                      "scope 2 location-based"))
+    market = float(k.get("co2_scope2_market_kg") or 0.0)
+    if market:
+        cards.append(("CO₂ scope 2 market-based", _fmt(market / 1000.0, 1), "t", ""))
+    if float(k.get("co2_kg_per_unit") or 0.0):
+        cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit", ""))
+    ren = float(k.get("renewable_electricity_share") or 0.0)
+    if ren:
+        cards.append(("Renewable electricity", _fmt(ren * 100.0, 1), "%", ""))
+
+    out = ['<div class="cards" id="kpi-cards">']
+    for label, value, unit, sub in cards:
+        out.append(f'<div class="card"><div class="label">{label}</div>'
+                   f'<div class="value">{value}<span class="unit">{unit}</span></div>'
+                   f'<div class="sub">{sub}</div></div>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _pct_cell(x: float | None) -> str:
+    if x is None:
+        return "<td>–</td>"
+    w = max(0.0, min(float(x), 1.0)) * 100.0
+    return (f'<td class="pct"><span class="track"><span class="fill" style="width:{w:.1f}%">'
+            f'</span></span><span class="num">{float(x) * 100.0:.1f} %</span></td>')
+
+
+def station_table(data: RunData) -> str:
+    """Per-station table (utilization, availability, performance, OEE, lots, energy) as HTML."""
+    stations: dict[str, Any] = data.kpis.get("stations", {})
+    line_of = data.line_of_station()
+    eq = data.equipment
+    carriers: list[str] = ["electricity"]
+    per_station: dict[str, dict[str, float]] = {}
+    if eq is not None and "station" in eq.columns:
+        kwh_cols = [c for c in eq.columns if c.endswith("_kwh")]
+        machines = eq[eq["station"] != ""]
+        sums = machines.groupby("station")[kwh_cols].sum()
+        per_station = {str(s): {c[:-4]: float(v) for c, v in row.items()}
+                       for s, row in sums.iterrows()}
+        carriers = ["electricity"] + [c[:-4] for c in kwh_cols
+                                      if c != "electricity_kwh" and sums[c].any()]
+    head = ["Station", "Line", "Machines", "Utilization", "Availability", "Performance", "OEE",
+            "Lots processed", "Units processed"]
+    head += [f"{theme.carrier_label(c)} kWh" for c in carriers]
+    out = ['<table class="stations" id="station-table">', "<thead><tr>"]
+    out += [f"<th>{h}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    for name, st in stations.items():
+        energy = per_station.get(name, {"electricity": st.get("electricity_kwh", 0.0)})
+        cells = [f"<td>{esc(name)}</td>", f"<td>{esc(line_of.get(name, ''))}</td>",
+                 f"<td>{st.get('machines', '')}</td>"]
+        cells += [_pct_cell(st.get(key)) for key in
+                  ("utilization", "availability", "performance", "oee")]
+        cells.append(f"<td>{_fmt(st.get('lots_processed', 0))}</td>")
+        cells.append(f"<td>{_fmt(st.get('units_completed', 0))}</td>")
+        cells += [f"<td>{_fmt(energy.get(c, 0.0)) if energy.get(c, 0.0) else '–'}</td>"
+                  for c in carriers]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    out.append(
+        '<dl class="defs"><dt>Utilization</dt><dd>processing time / scheduled machine time'
+        " (shift hours × machines)</dd><dt>Availability</dt><dd>run time / planned time"
+        " (scheduled less maintenance; breakdowns and setups are stops)</dd>"
+        "<dt>Performance</dt><dd>ideal process time / run time</dd><dt>OEE</dt>"
+        "<dd>availability × performance (quality not modelled yet)</dd></dl>")
+    return "\n".join(out)
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    """A figure's div and script, without plotly.js, with a fixed div id."""
+    height = fig.layout.height or 450
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config=theme.PLOTLY_CONFIG, default_width="100%",
+                       default_height=f"{height}px")
+
+
+def _section(title: str, caption: str, body: str, sid: str) -> str:
+    return (f'<section id="{sid}"><h2>{title}</h2><p class="caption">{caption}</p>\n'
+            f"{body}\n</section>")
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{text}</p>'
+
+
+FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-energy", "fig-states", "fig-lead-time")
+"""Div ids of the figures, in page order (the tests look for them)."""
+
+
+def plotly_bundle() -> str:
+    """plotly.js, safe to inline in a ``<script>`` element."""
+    js = get_plotlyjs()
+    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def render(data: RunData) -> str:
+    """The whole dashboard page as one HTML string."""
+    k, m = data.kpis, data.manifest
+    name = esc(data.plant_name)
+    desc = (m.get("config") or {}).get("description")
+    meta = [f"<span>{period_text(data)}</span>",
+            f"<span>time zone {esc(data.timezone)}</span>",
+            f"<span>seed {esc(m.get('seed', k.get('seed', '?')))}</span>",
+            f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
+    if k.get("settlement_interval_min"):
+        meta.append(f"<span>{k['settlement_interval_min']:g}-min settlement</span>")
+    if m.get("config_sha256"):
+        meta.append(f"<span>config {esc(str(m['config_sha256'])[:12])}</span>")
+    if m.get("strategies"):
+        meta.append(f"<span>strategies: {esc(', '.join(map(str, m['strategies'])))}</span>")
+
+    sections: list[str] = []
+    gas = " and per other energy carrier below it" if any(
+        c != "electricity" and any(data.hourly[col].any() for col in
+                                   data.carrier_columns(c).values())
+        for c in data.carriers()) else ""
+    sections.append(_section(
+        "Energy per hour",
+        f"Electricity per hour stacked by group{gas}: production rises with the shifts, the base"
+        " loads are the floor that runs nights and weekends. Use the buttons or drag the slider"
+        " to zoom.",
+        _figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
+    sections.append(_section(
+        "When electricity is used",
+        "One column per day, one row per hour of the day, colour = site electricity in kWh:"
+        " shifts show as warm bands, weekends, holidays and shutdowns as pale columns.",
+        _figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
+    if data.equipment is not None and len(data.equipment):
+        body = _figure_html(figures.energy_treemap(data), "fig-energy")
+    else:
+        body = _note("equipment.csv is missing from the run folder.")
+    sections.append(_section(
+        "Where the energy goes",
+        "Area = energy over the whole run, by carrier, group and machine: the biggest boxes are"
+        " where savings pay most. Click a box to zoom in, the bar on top to zoom out.",
+        body, "energy"))
+    if k.get("stations"):
+        sections.append(_section(
+            "How stations spend their time",
+            "Share of calendar time (shifts and off-shift) per power state: green is value-adding"
+            " processing, grey is waiting, blue-grey saving modes, red breakdowns.",
+            _figure_html(figures.state_shares(data), "fig-states"), "states"))
+        sections.append(_section(
+            "Stations",
+            "Utilization and OEE per station over scheduled time; energy over the whole run.",
+            station_table(data), "station-table-section"))
+    if data.lots is not None and len(data.lots):
+        body = _figure_html(figures.lead_times(data), "fig-lead-time")
+    else:
+        body = _note("No lot was finished in this run.")
+    sections.append(_section(
+        "Lead time per product",
+        "How long finished lots took from release to completion; the dashed line is the mean."
+        " A long right tail means lots waited in buffers.",
+        body, "lead-time"))
+
+    run_name = esc(data.run_dir.resolve().name)
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{name} – twin dashboard</title>",
+        f"<style>{CSS}</style>",
+        f'<script type="text/javascript">{plotly_bundle()}</script>',
+        "</head><body>",
+        f'<header><h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
+        + (f'<div class="desc">{esc(desc)}</div>' if desc else "") + "</header>",
+        "<main>",
+        kpi_cards(data),
+        *sections,
+        "</main>",
+        f"<footer>Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
+        f" · {_count(m.get('events_processed'))} events · all times local"
+        f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."
+        " This page works offline.</footer>",
+        "</body></html>",
+        "",
+    ])

@@ -1,0 +1,127 @@
+"""Colours, fonts and the shared plotly layout of the dashboard.
+
+One place for every colour, so a group, a product or a power state has the same colour in every
+figure of a page (and on every page: colours are assigned in a fixed order, never at random).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FONT_FAMILY = (
+    "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+    "'Noto Sans', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+)
+"""System fonts only: the page must render offline, without web fonts."""
+
+TEXT = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#e4e7eb"
+
+STATE_ORDER: tuple[str, ...] = (
+    "processing", "setup", "warm_up", "idle", "starved", "blocked", "standby", "off", "down",
+    "maintenance",
+)
+"""Power states in the order they are stacked: value-adding first, stops last."""
+
+STATE_COLORS: dict[str, str] = {
+    "processing": "#2e9e4f",   # green: value-adding
+    "setup": "#f0a202",        # amber: necessary, not value-adding
+    "warm_up": "#f7cd5d",      # light amber
+    "idle": "#dadde1",         # light grey: waiting, machine ready
+    "starved": "#bcc2c9",      # grey: waiting for material
+    "blocked": "#e8590c",      # orange: cannot unload, downstream full
+    "standby": "#9fb3c8",      # blue-grey: saving mode
+    "off": "#627d98",          # darker blue-grey: switched off
+    "down": "#d62728",         # red: breakdown
+    "maintenance": "#8e44ad",  # purple: planned maintenance
+}
+OTHER_STATE_COLOR = "#7b8794"
+
+STATE_LABELS: dict[str, str] = {
+    "processing": "Processing", "setup": "Setup", "warm_up": "Warm-up", "idle": "Idle",
+    "starved": "Starved", "blocked": "Blocked", "standby": "Standby", "off": "Off",
+    "down": "Down", "maintenance": "Maintenance",
+}
+
+CARRIER_COLORS: dict[str, str] = {
+    "electricity": "#2c3e57",
+    "natural_gas": "#5a4632",
+    "heat": "#6b2e2e",
+    "cooling": "#1f4f57",
+}
+"""Dark, muted carrier colours: they frame the group colours in the treemap, never clash."""
+OTHER_CARRIER_COLOR = "#7b8794"
+
+CARRIER_LABELS: dict[str, str] = {
+    "electricity": "Electricity",
+    "natural_gas": "Natural gas",
+    "heat": "Heat",
+    "cooling": "Cooling",
+}
+
+LINE_PALETTE: tuple[str, ...] = (
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#1f77b4", "#bcbd22", "#17becf",
+)
+"""Groups with production equipment (lines): vivid colours."""
+
+BASE_PALETTE: tuple[str, ...] = (
+    "#a7b1bc", "#c9b99a", "#9fb9a5", "#b9a7c4", "#c4a3a3", "#8c9aa8", "#b0b58f", "#d0c5b4",
+)
+"""Groups of base loads only (facility, utilities): muted colours, the 'floor' of the stack."""
+
+PRODUCT_PALETTE: tuple[str, ...] = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+    "#1f78b4", "#b2df8a",
+)
+
+HEATMAP_SCALE: list[list[Any]] = [
+    [0.0, "#ffffcc"], [0.125, "#ffeda0"], [0.25, "#fed976"], [0.375, "#feb24c"],
+    [0.5, "#fd8d3c"], [0.625, "#fc4e2a"], [0.75, "#e31a1c"], [0.875, "#bd0026"],
+    [1.0, "#800026"],
+]
+"""ColorBrewer YlOrRd, low = pale yellow, high = dark red (written out: no reversal surprises)."""
+
+PLOTLY_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def state_color(state: str) -> str:
+    """Fixed colour of a power state."""
+    return STATE_COLORS.get(state, OTHER_STATE_COLOR)
+
+
+def state_label(state: str) -> str:
+    """Display name of a power state."""
+    return STATE_LABELS.get(state, state.replace("_", " ").capitalize())
+
+
+def carrier_color(carrier: str) -> str:
+    """Fixed colour of an energy carrier."""
+    return CARRIER_COLORS.get(carrier, OTHER_CARRIER_COLOR)
+
+
+def carrier_label(carrier: str) -> str:
+    """Display name of an energy carrier ('natural_gas' -> 'Natural gas')."""
+    return CARRIER_LABELS.get(carrier, carrier.replace("_", " ").capitalize())
+
+
+def base_layout(height: int, **extra: Any) -> dict[str, Any]:
+    """Layout shared by every figure: fonts, white background, margins, height [px]."""
+    layout: dict[str, Any] = {
+        "template": "plotly_white",
+        "height": height,
+        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT},
+        "margin": {"l": 70, "r": 30, "t": 30, "b": 50},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": 13}},
+        "legend": {"font": {"size": 13}},
+    }
+    layout.update(extra)
+    return layout
