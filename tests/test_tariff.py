@@ -1,0 +1,371 @@
+"""Tariff arithmetic against hand calculations, and the preset tables against their own rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twin.energy import tariff as tf
+
+TZ = "Asia/Shanghai"
+FLAT = 0.5  # flat base price [CNY/kWh], a test value (no price is shipped)
+ADDER = 0.2  # non-floating adders [CNY/kWh], a test value
+
+
+def hours(day: str, n: int = 24, freq: str = "h") -> pd.DatetimeIndex:
+    return pd.date_range(day, periods=n, freq=freq, tz=TZ)
+
+
+def preset_classes() -> list[tuple[str, str | None]]:
+    out = []
+    for name, row in tf.preset_table().iterrows():
+        classes = row["customer_classes"]
+        out += [(name, None)] if classes == "*" else [(name, c) for c in classes.split(";")]
+    return out
+
+
+ALL = preset_classes()
+
+
+# ---------------------------------------------------------------- loading and errors
+
+
+def test_presets_listed():
+    assert set(tf.list_presets()) == {"jiangsu_2025", "zhejiang_2024", "zhejiang_2026",
+                                      "guangdong_2021", "shandong_2025", "shanghai", "flat"}
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown tariff preset 'beijing'.*jiangsu_2025.*flat"):
+        tf.load_preset("beijing")
+
+
+def test_class_is_required_where_ratios_differ_by_class():
+    with pytest.raises(ValueError, match=r"needs a customer_class.*two_part_industry_ge315kva"):
+        tf.load_preset("jiangsu_2025")
+    with pytest.raises(ValueError, match="no customer class 'big'"):
+        tf.load_preset("shanghai", "big")
+    with pytest.raises(ValueError, match="has no customer classes"):
+        tf.load_preset("guangdong_2021", "two_part")
+
+
+def test_index_must_be_tz_aware():
+    with pytest.raises(ValueError, match="tz-aware"):
+        tf.tou_periods(pd.date_range("2025-07-01", periods=3, freq="h"), tf.load_preset("flat"))
+
+
+def test_flat_price_is_required_and_says_where_to_find_it():
+    t = tf.load_preset("flat")
+    with pytest.raises(ValueError, match="代理购电价格"):
+        tf.energy_price(hours("2025-07-01"), t, None)
+    with pytest.raises(ValueError, match="NaN"):
+        tf.energy_price(hours("2025-07-01"), t, float("nan"))
+
+
+def test_validity_dates_are_enforced_unless_waived():
+    t = tf.load_preset("zhejiang_2026")
+    idx = hours("2026-06-30")
+    with pytest.raises(ValueError, match=r"applies from 2026-07-01.*check_validity=False"):
+        tf.tou_periods(idx, t)
+    assert len(tf.tou_periods(idx, t, check_validity=False)) == 24
+
+
+# ---------------------------------------------------------------- TOU days by hand
+
+
+def test_jiangsu_summer_day_two_part():
+    """Jiangsu 2025, 15 July 2025, two-part user (no critical peak).
+
+    Load: 50 kWh/h from 0-6, 200 kWh/h from 6-22, 80 kWh/h from 22-24.
+    Periods (summer): valley 0-6, 11-13; flat 6-11, 13-14, 22-24; peak 14-22.
+      valley: 6 x 50 + 2 x 200           =  700 kWh at 0.5 x 0.35 + 0.2 = 0.375 ->  262.5
+      flat:   5 x 200 + 200 + 2 x 80     = 1360 kWh at 0.5 x 1    + 0.2 = 0.700 ->  952.0
+      peak:   8 x 200                    = 1600 kWh at 0.5 x 1.8  + 0.2 = 1.100 -> 1760.0
+      total                                                                       2974.5 CNY
+    """
+    t = tf.load_preset("jiangsu_2025", "two_part")
+    idx = hours("2025-07-15")
+    kwh = np.array([50.0] * 6 + [200.0] * 16 + [80.0] * 2)
+    labels = tf.tou_periods(idx, t)
+    assert list(labels) == (["valley"] * 6 + ["flat"] * 5 + ["valley"] * 2 + ["flat"]
+                            + ["peak"] * 8 + ["flat"] * 2)
+    price = tf.energy_price(idx, t, FLAT, ADDER)
+    assert tf.energy_cost(kwh, price).sum() == pytest.approx(2974.5, abs=1e-9)
+
+
+def test_jiangsu_summer_day_315kva_industry_has_critical_peak_at_15_min():
+    """Same day and load, >=315 kVA industry, 15-min intervals (50 kWh each from 6-22).
+
+    Critical (Jul-Aug) 14:00-15:00 and 19:30-21:30 = 3 h: 600 kWh at 0.5 x 2.16 + 0.2 = 1.28
+    -> 768.0; the peak keeps 5 h: 1000 kWh at 1.1 -> 1100.0; valley and flat as before.
+    Total 262.5 + 952.0 + 1100.0 + 768.0 = 3082.5 CNY.
+    """
+    t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
+    idx = hours("2025-07-15", 96, "15min")
+    kw = np.array([50.0] * 24 + [200.0] * 64 + [80.0] * 8)
+    kwh = kw * 0.25
+    labels = pd.Series(tf.tou_periods(idx, t), index=idx.strftime("%H:%M"))
+    assert labels["13:45"] == "flat"
+    assert labels["14:00"] == labels["14:45"] == "critical"
+    assert labels["15:00"] == labels["19:15"] == "peak"
+    assert labels["19:30"] == labels["21:15"] == "critical"
+    assert labels["21:30"] == labels["21:45"] == "peak"
+    assert labels["22:00"] == "flat"
+    cost = tf.energy_cost(kwh, tf.energy_price(idx, t, FLAT, ADDER)).sum()
+    assert cost == pytest.approx(3082.5, abs=1e-9)
+
+
+def test_jiangsu_spring_autumn_midday_valley():
+    """Autumn (15 October 2025): valley 02-06 and 10-14, peak 15-22, flat 22-02 and the rest."""
+    t = tf.load_preset("jiangsu_2025", "single_part_ge100kva")
+    idx = hours("2025-10-15")
+    expected = (["flat"] * 2 + ["valley"] * 4 + ["flat"] * 4 + ["valley"] * 4 + ["flat"]
+                + ["peak"] * 7 + ["flat"] * 2)
+    assert list(tf.tou_periods(idx, t)) == expected
+    price = tf.energy_price(idx, t, FLAT, ADDER)
+    assert price[12] == pytest.approx(0.5 * 0.35 + 0.2)  # 12:00 midday valley
+    assert price[16] == pytest.approx(0.5 * 1.7 + 0.2)  # single-part >=100 kVA peak +70 %
+    assert price[23] == pytest.approx(0.5 + 0.2)
+
+
+def test_zhejiang_2026_critical_hours_and_holiday_deep_valley():
+    t = tf.load_preset("zhejiang_2026")
+    july = hours("2026-07-15")
+    labels = tf.tou_periods(july, t)
+    assert [h for h in range(24) if labels[h] == "critical"] == [18, 19, 20, 21]
+    assert list(labels[[16, 17, 22]]) == ["peak"] * 3
+    price = tf.energy_price(july, t, FLAT)
+    assert price[19] == pytest.approx(0.5 * 2.05)
+    assert price[12] == pytest.approx(0.5 * 0.4)
+    oct1 = hours("2026-10-01")
+    labels = tf.tou_periods(oct1, t, holidays=[dt.date(2026, 10, 1)])
+    assert [h for h in range(24) if labels[h] == "deep_valley"] == list(range(9, 15))
+    assert "critical" not in labels  # October is a spring/autumn month
+    assert tf.energy_price(oct1, t, FLAT, holidays=["2026-10-01"])[10] == pytest.approx(0.1)
+    assert tf.tou_periods(oct1, t)[10] == "flat"  # the same day without the holiday
+
+
+def test_guangdong_critical_only_in_july_to_september():
+    t = tf.load_preset("guangdong_2021")
+    for day, crit in (("2025-08-05", [11, 15, 16]), ("2025-06-05", [])):
+        labels = tf.tou_periods(hours(day), t)
+        assert [h for h in range(24) if labels[h] == "critical"] == crit
+    assert tf.energy_price(hours("2025-08-05"), t, FLAT)[11] == pytest.approx(0.5 * 1.7 * 1.25)
+
+
+def test_shanghai_large_industry_deep_valley_on_rest_days():
+    big = tf.load_preset("shanghai", "two_part_large_industry")
+    other = tf.load_preset("shanghai", "two_part_other")
+    sat = pd.DatetimeIndex([pd.Timestamp("2025-04-12 23:00", tz=TZ)])  # a Saturday in April
+    wed = pd.DatetimeIndex([pd.Timestamp("2025-04-09 23:00", tz=TZ)])
+    assert tf.tou_periods(sat, big)[0] == "deep_valley"
+    assert tf.tou_periods(sat, big, workdays=["2025-04-12"])[0] == "valley"
+    assert tf.tou_periods(wed, big)[0] == "valley"
+    assert tf.tou_periods(sat, other)[0] == "valley"
+    aug_sat = pd.DatetimeIndex([pd.Timestamp("2025-08-02 23:00", tz=TZ)])  # not Feb-Jun/Sep-Nov
+    assert tf.tou_periods(aug_sat, big)[0] == "valley"
+    # seasonal ratios: peak +80 % in Jan, +60 % in April
+    jan, apr = hours("2025-01-08"), hours("2025-04-09")
+    assert tf.energy_price(jan, other, FLAT)[9] == pytest.approx(0.9)
+    assert tf.energy_price(apr, other, FLAT)[9] == pytest.approx(0.8)
+
+
+def test_unverified_ratios_refuse_to_price_until_given():
+    t = tf.load_preset("zhejiang_2024")
+    idx = hours("2025-07-15")
+    assert tf.tou_periods(idx, t)[9] == "critical"  # periods are usable
+    with pytest.raises(ValueError, match=r"unverified \[U\].*ratios="):
+        tf.energy_price(idx, t, FLAT, ADDER)
+    mine = {"critical": 2.0, "peak": 1.6, "valley": 0.4, "deep_valley": 0.2}  # the user's values
+    t2 = tf.load_preset("zhejiang_2024", ratios=mine)
+    price = tf.energy_price(idx, t2, FLAT, ADDER)
+    assert price[9] == pytest.approx(0.5 * 2.0 + 0.2)
+    assert price[0] == pytest.approx(0.5 * 0.4 + 0.2)
+    partial = tf.load_preset("zhejiang_2024", ratios={"peak": 1.6})
+    with pytest.raises(ValueError, match="'critical' is unverified"):
+        tf.energy_price(idx, partial, FLAT)
+    with pytest.raises(ValueError, match=r"flat.*must be 1"):
+        tf.load_preset("zhejiang_2024", ratios={"flat": 1.1})
+
+
+def test_monthly_flat_price():
+    t = tf.load_preset("flat")
+    idx = pd.DatetimeIndex([pd.Timestamp("2025-01-31 23:00", tz=TZ),
+                            pd.Timestamp("2025-02-01 00:00", tz=TZ)])
+    flat = tf.monthly_values(idx, {"2025-01": 0.40, "2025-02": 0.45})
+    assert list(tf.energy_price(idx, t, flat, 0.1)) == pytest.approx([0.5, 0.55])
+    assert list(tf.monthly_values(idx, np.arange(1, 13) / 10)) == pytest.approx([0.1, 0.2])
+    with pytest.raises(ValueError, match="no value for 2025-02"):
+        tf.monthly_values(idx, {1: 0.4})
+
+
+# ---------------------------------------------------------------- demand and other charges
+
+
+def test_demand_charge_from_a_known_15_min_peak():
+    """March 2025 at 15 min: 300 kW throughout, 480 kW in the interval starting 12 March 14:15.
+
+    Demand charge = 480 kW x 40 CNY/(kW·month) = 19,200 CNY (rate is a test value). Hourly
+    averages would see only (3 x 300 + 480) / 4 = 345 kW in that hour: 13,800 CNY.
+    """
+    idx = pd.date_range("2025-03-01", "2025-04-01", freq="15min", tz=TZ, inclusive="left")
+    kw = np.full(len(idx), 300.0)
+    spike = idx.get_loc(pd.Timestamp("2025-03-12 14:15", tz=TZ))
+    kw[spike] = 480.0
+    charge = tf.demand_charge(kw, idx, 40.0)
+    assert list(charge.index.astype(str)) == ["2025-03"]
+    assert charge.sum() == pytest.approx(19_200.0)
+    peaks = tf.monthly_peak_demand(kw, idx)
+    assert peaks["peak_start"].iloc[0] == pd.Timestamp("2025-03-12 14:15", tz=TZ)
+    assert peaks["coverage"].iloc[0] == pytest.approx(1.0)
+    hourly_kw = kw.reshape(-1, 4).mean(axis=1)
+    assert tf.demand_charge(hourly_kw, idx[::4], 40.0).sum() == pytest.approx(13_800.0)
+
+
+def test_demand_charge_per_month_and_prorating():
+    """16 Apr - 15 May 2025: 100 kW, with 250 kW once in April and 180 kW once in May."""
+    idx = pd.date_range("2025-04-16", "2025-05-16", freq="15min", tz=TZ, inclusive="left")
+    kw = np.full(len(idx), 100.0)
+    kw[10] = 250.0
+    kw[-10] = 180.0
+    full = tf.demand_charge(kw, idx, 10.0)
+    assert list(full) == pytest.approx([2500.0, 1800.0])
+    part = tf.demand_charge(kw, idx, 10.0, prorate=True)
+    assert list(part) == pytest.approx([2500.0 * 15 / 30, 1800.0 * 15 / 31])
+    with pytest.raises(ValueError, match="required"):
+        tf.demand_charge(kw, idx, None)
+
+
+def test_reopt_blended_tariff_case():
+    """REopt.jl no_techs.json: flat load 10,000 kWh/yr, 0.10 per kWh, 10 per kW-month.
+
+    Published: energy 1000.0, demand 136.99 (10,000 / 8,760 = 1.14155 kW; 12 x 10 x 1.14155).
+    """
+    idx = pd.date_range("2017-01-01", periods=8760, freq="h", tz=TZ)  # 2017: not a leap year
+    kwh = np.full(8760, 10_000 / 8760)
+    price = tf.energy_price(idx, tf.load_preset("flat"), 0.10)
+    assert tf.energy_cost(kwh, price).sum() == pytest.approx(1000.0, abs=1e-9)
+    demand = tf.demand_charge(tf.average_kw(kwh, idx), idx, 10.0)
+    assert len(demand) == 12
+    assert round(demand.sum(), 2) == 136.99
+
+
+def test_capacity_charge_and_export_revenue():
+    assert tf.capacity_charge(630, 3, 20.0) == pytest.approx(37_800.0)
+    assert tf.export_revenue([10.0, 0.0, 5.0], 0.39).sum() == pytest.approx(5.85)
+    with pytest.raises(ValueError, match=">= 0"):
+        tf.energy_cost([1.0, -2.0], 0.5)
+    assert tf.gas_price_per_kwh(3.6, 36.0) == pytest.approx(0.36)
+
+
+# ---------------------------------------------------------------- table checks
+
+
+def write_tables(tmp_path, extra_periods: list[str] = (), drop_line: int | None = None):
+    for f in ("presets.csv", "periods.csv", "ratios.csv"):
+        shutil.copy(tf.DATA_DIR / f, tmp_path / f)
+    lines = (tmp_path / "periods.csv").read_text(encoding="utf-8").splitlines()
+    if drop_line is not None:
+        del lines[drop_line - 1]
+    lines += extra_periods
+    (tmp_path / "periods.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_overlapping_base_rows_raise(tmp_path):
+    row = "guangdong_2021,*,base,7,all,9,10.5,peak,x,2025,,,S2,test"
+    folder = write_tables(tmp_path, [row])
+    with pytest.raises(ValueError, match=r"lines \d+ and \d+ overlap in month 7 at 09:00"):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_overlapping_overlays_raise(tmp_path):
+    row = "guangdong_2021,*,overlay,8,holiday,16,18,valley,x,2025,,,S2,test"
+    folder = write_tables(tmp_path, [row])
+    with pytest.raises(ValueError, match="overlap in month 8 at 16:00"):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_missing_month_coverage_raises(tmp_path):
+    lines = (tf.DATA_DIR / "periods.csv").read_text(encoding="utf-8").splitlines()
+    start = "shandong_2025,*,base,6,all,7,12"
+    line = next(i for i, s in enumerate(lines, 1) if s.startswith(start))
+    folder = write_tables(tmp_path, drop_line=line)
+    with pytest.raises(ValueError, match="month 6 has no base period for 07:00-12:00"):
+        tf.load_preset("shandong_2025", data_dir=folder)
+
+
+def test_every_row_carries_document_date_and_status():
+    for f in ("periods.csv", "ratios.csv"):
+        with open(tf.DATA_DIR / f, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                assert row["status"] in tf.STATUSES
+                if row["status"] != "def":
+                    assert row["document"] and row["document_date"] and row["seen_in"], row
+
+
+@pytest.mark.parametrize(("name", "cls"), ALL)
+def test_every_hour_of_a_year_has_one_period(name, cls):
+    t = tf.load_preset(name, cls)
+    idx = pd.date_range("2025-01-01", periods=8760, freq="h", tz=TZ)
+    holidays = pd.date_range("2025-10-01", "2025-10-07").date
+    labels = tf.tou_periods(idx, t, holidays, check_validity=False)
+    assert labels.shape == (8760,)
+    assert set(labels) <= set(tf.PERIODS)
+    for month in range(1, 13):
+        for day_type in tf.DAY_TYPES:
+            spans = t.schedule(month, day_type)
+            assert spans[0][0] == 0 and spans[-1][1] == 24
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+
+
+# ---------------------------------------------------------------- property: against the rows
+
+
+def _months(text: str) -> set[int]:
+    out: set[int] = set()
+    for part in text.split(";"):
+        a, _, b = part.partition("-")
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+
+
+def _covers(row: dict, minute: int) -> bool:
+    s, e = float(row["start_hour"]) * 60, float(row["end_hour"]) * 60
+    return s <= minute < e if s < e else (minute >= s or minute < e)
+
+
+with open(tf.DATA_DIR / "periods.csv", encoding="utf-8") as _fh:
+    ROWS = list(csv.DictReader(_fh))
+
+
+@settings(max_examples=400, deadline=None)
+@given(which=st.sampled_from(ALL),
+       day=st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31)),
+       minute=st.integers(0, 1439), holiday=st.booleans(), workday=st.booleans())
+def test_period_equals_the_single_matching_row(which, day, minute, holiday, workday):
+    """Exactly one base row covers any minute; at most one overlay applies; it wins."""
+    name, cls = which
+    rows = [r for r in ROWS if r["preset"] == name and (
+        r["customer_classes"] == "*" or cls in r["customer_classes"].split(";"))]
+    rest = holiday or (day.weekday() >= 5 and not workday)
+    applies = {"all": True, "holiday": holiday, "rest_day": rest}
+    hits = [r for r in rows if day.month in _months(r["months"]) and _covers(r, minute)]
+    base = [r for r in hits if r["layer"] == "base"]
+    over = [r for r in hits if r["layer"] == "overlay" and applies[r["day_type"]]]
+    assert len(base) == 1
+    assert len(over) <= 1
+    expected = (over or base)[0]["period"]
+    ts = pd.Timestamp(dt.datetime.combine(day, dt.time(minute // 60, minute % 60)), tz=TZ)
+    got = tf.tou_periods(pd.DatetimeIndex([ts]), tf.load_preset(name, cls),
+                         holidays=[day] if holiday else [], workdays=[day] if workday else [],
+                         check_validity=False)
+    assert got[0] == expected
