@@ -33,7 +33,8 @@ def bin_segments(
     Parameters
     ----------
     start_s, end_s : ndarray
-        Segment start and end [s], ``0 <= start_s <= end_s <= n_bins * bin_s``.
+        Segment start and end [s], ``0 <= start_s <= end_s <= n_bins * bin_s``; a time beyond
+        the last bin by float rounding counts in the last bin.
     column : ndarray of int
         Column of each segment (e.g. an equipment or group index).
     n_bins, n_cols : int
@@ -51,8 +52,10 @@ def bin_segments(
     keep = end_s > start_s
     s, e, col = start_s[keep], end_s[keep], column[keep]
     r = np.ones(s.size) if rate is None else np.asarray(rate, dtype=float)[keep]
-    first = np.floor(s / bin_s).astype(np.int64)
-    last = np.ceil(e / bin_s).astype(np.int64) - 1
+    # A time a rounding error past the last boundary (a horizon of 11/288 d is 3300.0000000000005 s
+    # but 11 bins of 300 s) counts in the last bin, so that every segment's integral is kept.
+    first = np.minimum(np.floor(s / bin_s).astype(np.int64), n_bins - 1)
+    last = np.minimum(np.ceil(e / bin_s).astype(np.int64) - 1, n_bins - 1)
     last = np.maximum(last, first)
     out = np.zeros(n_bins * n_cols)
     one = first == last

@@ -85,7 +85,14 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     yield m.side
             lots = [lot]
             while len(lots) < batch_size and items:
-                lots.append(get().value)  # type: ignore[misc]
+                # A lot in the buffer may already be promised to another machine of the station
+                # that waits for work (its get is served when SimPy processes the put): then it
+                # goes there, and this batch stays smaller.
+                ev = get()  # type: ignore[misc]
+                if not ev.triggered:
+                    ev.cancel()
+                    break
+                lots.append(ev.value)
         else:
             parts = []
             for store, qty in components:

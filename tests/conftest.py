@@ -1,0 +1,99 @@
+"""Shared helpers for the behaviour tests: build small plants from Python dicts.
+
+``make_plant(stations=[...])`` fills in everything a plant file needs but a test does not care
+about (site, one line, one product visiting every station, one equipment type, an arrival source),
+so each test states only what it checks. Every section can be given in full instead, exactly as in
+a plant file. The helpers are plain functions; the ``make_plant`` fixture (session-scoped, so it is
+also usable inside hypothesis tests) hands out the same function.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from twin.config import Plant, plant_from_data
+
+SITE: dict[str, Any] = {
+    "name": "test plant", "timezone": "Asia/Shanghai", "latitude": 31.23, "longitude": 121.47,
+}
+MACHINE: dict[str, Any] = {
+    "id": "machine", "power_kw": {"electricity": {"idle": 2, "processing": 10}},
+}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def const(value: float, unit: str = "s") -> dict[str, Any]:
+    """A constant time distribution."""
+    return {"dist": "constant", "value": value, "unit": unit}
+
+
+def expo(mean: float, unit: str = "s") -> dict[str, Any]:
+    """An exponential time distribution."""
+    return {"dist": "exponential", "mean": mean, "unit": unit}
+
+
+def station(sid: str, process: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A station on the default equipment type ``machine``."""
+    out: dict[str, Any] = {"id": sid, "equipment": "machine"}
+    if process is not None:
+        out["process_time"] = process
+    out.update(fields)
+    return out
+
+
+def arrivals(interarrival: dict[str, Any], mix: dict[str, float] | None = None,
+             **fields: Any) -> dict[str, Any]:
+    """An arrival source (default product ``part``)."""
+    return {"id": "arrivals", "kind": "arrivals", "interarrival": interarrival,
+            "product_mix": mix or {"part": 1}, **fields}
+
+
+def make_plant(
+    stations: list[dict[str, Any]] | None = None,
+    *,
+    lines: list[dict[str, Any]] | None = None,
+    products: list[dict[str, Any]] | None = None,
+    sources: list[dict[str, Any]] | None = None,
+    equipment_types: list[dict[str, Any]] | None = None,
+    interarrival: dict[str, Any] | None = None,
+    **sections: Any,
+) -> Plant:
+    """A validated plant from the sections given, with defaults for the rest.
+
+    ``stations`` (a list of station dicts) becomes the single line ``line``; without ``products``
+    one product ``part`` visits every station in order; without ``sources`` lots of ``part`` arrive
+    every ``interarrival`` (default exponential, mean 60 s). Other keyword arguments (``calendar``,
+    ``base_loads``, ``simulation``, ``site``, ...) are plant-file sections, passed through.
+    """
+    if lines is None:
+        assert stations is not None, "give stations or lines"
+        lines = [{"id": "line", "stations": stations}]
+    if products is None:
+        route = [s["id"] for line in lines for s in line["stations"]]
+        products = [{"id": "part", "route": route}]
+    if sources is None:
+        sources = [arrivals(interarrival or expo(60))]
+    data: dict[str, Any] = {
+        "site": SITE,
+        "products": products,
+        "equipment_types": equipment_types or [MACHINE],
+        "lines": lines,
+        "sources": sources,
+    }
+    data.update(sections)
+    return plant_from_data(copy.deepcopy(data), name="<test>")
+
+
+def day_shift_calendar(*shifts: tuple[str, str], days: tuple[str, ...] = WEEKDAYS) -> dict:
+    """A calendar section with the given (start, end) shifts on ``days`` (default Mon-Fri)."""
+    names = {f"shift{k + 1}": {"start": s, "end": e} for k, (s, e) in enumerate(shifts)}
+    return {"shifts": names, "week": {d: list(names) for d in days}}
+
+
+@pytest.fixture(scope="session", name="make_plant")
+def _make_plant_fixture():
+    """The :func:`make_plant` helper, as a fixture."""
+    return make_plant
