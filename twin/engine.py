@@ -24,9 +24,11 @@ from twin.calendar import (
     working_windows,
 )
 from twin.config.plant import ArrivalSource, PlanSource, Plant
-from twin.equipment.machine import Machine
-from twin.equipment.states import IDLE, N_STATES, OFF, base_load_table, power_table
-from twin.metering import Meter
+from twin.energy.ems import EMS
+from twin.energy.supply import SupplyInfo, build_supply
+from twin.equipment.machine import Load, Machine
+from twin.equipment.states import IDLE, OFF, base_load_table, power_table
+from twin.metering import Meter, SiteLoad
 from twin.production import sources
 from twin.production.flow import Flow
 from twin.production.station import StationRuntime, operate
@@ -59,11 +61,16 @@ class Model:
     groups: list[str]
     stations: list[StationRuntime]
     streams: Streams
-    base_load_index: list[int] = field(default_factory=list)
+    base_loads: list[Load] = field(default_factory=list)
+    ems: EMS | None = None
+    supply_info: SupplyInfo | None = None
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
-    """Build the SimPy model of ``plant`` for ``days`` from local midnight of ``start``."""
+    """Build the SimPy model of ``plant`` for ``days`` from local midnight of ``start``.
+
+    Raises :class:`~twin.energy.supply.SupplyError` when the energy block cannot be built for
+    this period (e.g. a tariff preset not valid then)."""
     env = simpy.Environment()
     horizon = float(days) * 86400.0
     clock = SiteClock(plant.site.timezone, start)
@@ -93,6 +100,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
     flow = Flow(env, products, upl, horizon)
+    site = SiteLoad() if plant.energy is not None else None
 
     # --- buffers and routing ---------------------------------------------------------------------
     stores: dict[str, simpy.Store | None] = {}
@@ -140,7 +148,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
             rt.assembles = pidx[made.id]
         windows = maintenance_windows(s.maintenance, clock, horizon)
         for k in range(s.machines):
-            m = Machine(env, meter, eq, equipment[eq].name, types[s.equipment], calendar, windows)
+            m = Machine(env, meter, eq, equipment[eq].name, types[s.equipment], calendar, windows,
+                        site)
             m.set_state(IDLE)
             rt.machines.append(m)
             machines.append(m)
@@ -155,19 +164,26 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         runtimes.append(rt)
 
     # --- base loads ------------------------------------------------------------------------------
-    shift_loads: list[tuple[int, int]] = []
-    base_index = []
+    shift_loads: list[Load] = []
+    base_loads = []
     for b in plant.base_loads:
-        code = eq * N_STATES
-        base_index.append(eq)
+        load = Load(env, meter, eq, b.id, site)
+        base_loads.append(load)
         if b.schedule == "always" or calendar.always:
-            meter.record(0.0, code + IDLE)
+            load.set_state(IDLE)
         else:
-            meter.record(0.0, code + (IDLE if calendar.working(0.0) else OFF))
-            shift_loads.append((code + IDLE, code + OFF))
+            load.set_state(IDLE if calendar.working(0.0) else OFF)
+            shift_loads.append(load)
         eq += 1
     if not calendar.always:
-        env.process(_shift_changes(env, calendar, machines, shift_loads, meter))
+        env.process(_shift_changes(env, calendar, machines, shift_loads))
+
+    # --- energy supply and its management -------------------------------------------------------
+    ems = info = None
+    if site is not None:
+        supply, policy, info = build_supply(plant, clock, horizon, interval_s)
+        ems = EMS(env, site, supply, policy, horizon)
+        env.process(ems.run())
 
     # --- sources ---------------------------------------------------------------------------------
     for src in plant.sources:
@@ -187,7 +203,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
                 [(pidx[p], q) for p, q in src.quantities.items()], upl, src.sequence == "mixed",
             ))
     return Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                 runtimes, streams, base_index)
+                 runtimes, streams, base_loads, ems, info)
 
 
 def _wake_at(times: list[float], machines: list[Machine], env: simpy.Environment) -> Generator:
@@ -199,18 +215,18 @@ def _wake_at(times: list[float], machines: list[Machine], env: simpy.Environment
 
 
 def _shift_changes(env: simpy.Environment, calendar: ShiftCalendar, machines: list[Machine],
-                   shift_loads: list[tuple[int, int]], meter: Meter) -> Generator:
+                   shift_loads: list[Load]) -> Generator:
     """Switch shift-scheduled base loads, and wake passive machines at every shift end."""
-    for start, end in zip(calendar.starts, calendar.ends, strict=False):
+    for start, end in zip(calendar.starts, calendar.ends, strict=True):
         if start > env.now:
             yield env.timeout(start - env.now)
-            for on, _ in shift_loads:
-                meter.record(env.now, on)
+            for load in shift_loads:
+                load.set_state(IDLE)
         if end == math.inf:
             return
         yield env.timeout(end - env.now)
-        for _, off in shift_loads:
-            meter.record(env.now, off)
+        for load in shift_loads:
+            load.set_state(OFF)
         for m in machines:
             m.wake()
 
@@ -229,6 +245,8 @@ def run(model: Model, progress: bool | None = None) -> float:
             bar = "#" * (k * 30 // steps)
             sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  {wall:5.1f} s")
             sys.stderr.flush()
+    if model.ems is not None:
+        model.ems.close(horizon)  # the last interval ends at the horizon
     wall = time.perf_counter() - t0
     if show and (wall > 3.0 or progress):
         sys.stderr.write("\n")

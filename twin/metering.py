@@ -170,3 +170,38 @@ class Meter:
             self._flush(self.horizon_s if t_end is None else t_end)
             self.closed = True
 
+
+
+class SiteLoad:
+    """Running site power per carrier and its integral, for an energy-management system that
+    must know the exact energy of each settlement interval while the run goes on.
+
+    :meth:`change` is called at every state change of every load (O(carriers)); :meth:`energy_kwh`
+    returns the energy used since the start [kWh] per carrier, exactly (power is piecewise
+    constant), so the energy of an interval is the difference of two calls.
+    """
+
+    __slots__ = ("_kws", "_t", "kw")
+
+    def __init__(self) -> None:
+        self.kw = [0.0] * N_CARRIERS
+        """Site power now, per carrier [kW]."""
+        self._kws = [0.0] * N_CARRIERS  # integral of kw over time [kW*s]
+        self._t = 0.0
+
+    def change(self, now: float, old_kw: tuple, new_kw: tuple) -> None:
+        """A load switches at ``now`` [s] from ``old_kw`` to ``new_kw`` (per carrier) [kW]."""
+        kw = self.kw
+        dt = now - self._t
+        if dt:
+            kws = self._kws
+            for c in range(N_CARRIERS):
+                kws[c] += kw[c] * dt
+            self._t = now
+        for c in range(N_CARRIERS):
+            kw[c] += new_kw[c] - old_kw[c]
+
+    def energy_kwh(self, now: float) -> list[float]:
+        """Energy used from time 0 to ``now`` [kWh] per carrier."""
+        dt = now - self._t
+        return [(self._kws[c] + self.kw[c] * dt) / 3600.0 for c in range(N_CARRIERS)]

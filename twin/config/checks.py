@@ -136,6 +136,39 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
             issues.append(ConfigIssue(f"base_loads[{k}].schedule",
                                       "'shifts' needs a calendar; the plant has none (24/7)",
                                       b.schedule, True))
+    issues += _energy_references(plant)
+    return issues
+
+
+def _energy_references(plant: Plant) -> list[ConfigIssue]:
+    energy = plant.energy
+    if energy is None:
+        return []
+    issues: list[ConfigIssue] = []
+    ids = [(f"energy.{kind}[{k}]", u.id) for kind in ("pv", "wind", "batteries",
+                                                     "thermal_storage", "boilers", "heat_pumps",
+                                                     "chillers")
+           for k, u in enumerate(getattr(energy, kind))]
+    issues += _unique(ids, "energy unit")
+    tariff = energy.grid.tariff
+    if tariff is not None:
+        from twin.energy.tariff import list_presets
+
+        presets = list_presets()
+        issues += _ref("energy.grid.tariff.preset", tariff.preset, dict.fromkeys(presets),
+                       "tariff preset")
+        if isinstance(tariff.flat_price_per_kwh, list) and len(tariff.flat_price_per_kwh) != 12:
+            issues.append(ConfigIssue("energy.grid.tariff.flat_price_per_kwh",
+                                      "expected one price, or 12 monthly prices (Jan..Dec)",
+                                      tariff.flat_price_per_kwh, True))
+    needs_heat = any(t.power_kw.get("heat") for t in plant.equipment_types)
+    if needs_heat and not (energy.boilers or energy.heat_pumps):
+        issues.append(ConfigIssue("energy", "equipment draws heat but no heat supply is given; "
+                                  "add energy.boilers or energy.heat_pumps"))
+    needs_cooling = any(t.power_kw.get("cooling") for t in plant.equipment_types)
+    if needs_cooling and not energy.chillers:
+        issues.append(ConfigIssue("energy", "equipment draws cooling but no chiller is given; "
+                                  "add energy.chillers"))
     return issues
 
 

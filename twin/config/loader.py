@@ -224,7 +224,20 @@ def load_plant(path: str | Path) -> Plant:
         With one line per problem: ``file:line: field.path: what is expected (got value)``.
     """
     data, lines = read_yaml(path)
-    return plant_from_data(data, str(path), lines)
+    plant = plant_from_data(data, str(path), lines)
+    return _resolve_paths(plant, Path(path).resolve().parent)
+
+
+def _resolve_paths(plant: Plant, base: Path) -> Plant:
+    """Make a relative weather-file path relative to the plant file's folder."""
+    energy = plant.energy
+    if energy is None or energy.weather is None or energy.weather.file is None:
+        return plant
+    file = Path(energy.weather.file)
+    if file.is_absolute():
+        return plant
+    weather = energy.weather.model_copy(update={"file": str(base / file)})
+    return plant.model_copy(update={"energy": energy.model_copy(update={"weather": weather})})
 
 
 _KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}

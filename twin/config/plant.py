@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from twin.config.distributions import Distribution
+from twin.config.energy import Energy
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 """Energy carriers a piece of equipment can draw (natural gas by its lower heating value)."""
@@ -401,6 +402,9 @@ class Plant(_Model):
     )
     base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
                                        "follow production: lighting, HVAC, compressed-air leaks.")
+    energy: Energy | None = Field(None, description="Energy supply: PV, wind, storage, heat and "
+                                  "cooling plant, grid and tariff. Omitted: the grid covers all "
+                                  "electricity and nothing is priced.")
     description: str | None = Field(None, description="Free text about the plant.")
 
     def stations(self) -> list[tuple[int, int, Station]]:

@@ -25,19 +25,51 @@ from twin.config.plant import EquipmentType
 from twin.equipment.states import (
     IDLE,
     MAINTENANCE,
+    N_CARRIERS,
     N_STATES,
     OFF,
     STANDBY,
     WARM_UP,
 )
-from twin.metering import Meter
+from twin.metering import Meter, SiteLoad
 
 INF = math.inf
 _MODE_STATE = {"off": OFF, "standby": STANDBY}
 _LIGHTER = {"off": ("off", "standby", "idle"), "standby": ("standby", "idle"), "idle": ("idle",)}
 
 
-class Machine:
+class Load:
+    """One metered piece of equipment (a machine or a base load) and its current power state.
+
+    Every change of state is one record in the meter and, when the run has an energy-management
+    system, one update of the running site power (:class:`~twin.metering.SiteLoad`)."""
+
+    __slots__ = ("_code0", "_record", "_rows", "_site", "env", "index", "name", "state")
+
+    def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
+                 site: SiteLoad | None = None):
+        self.env = env
+        self.index = index
+        self.name = name
+        self._record = meter.record
+        self._code0 = index * N_STATES
+        self._site = site
+        # power per state and carrier; the extra last row (zeros) is the "no state yet" of -1
+        self._rows = [tuple(row) for row in meter.power[index].tolist()] + [(0.0,) * N_CARRIERS]
+        self.state = -1
+
+    def set_state(self, state: int) -> None:
+        """Enter ``state`` now; records a change point only when the state changes."""
+        if state != self.state:
+            now = self.env.now
+            site = self._site
+            if site is not None:
+                site.change(now, self._rows[self.state], self._rows[state])
+            self.state = state
+            self._record(now, self._code0 + state)
+
+
+class Machine(Load):
     """One physical machine: its current power state and its breaks.
 
     Parameters
@@ -55,22 +87,16 @@ class Machine:
     """
 
     __slots__ = (
-        "_code0", "_maint", "_maint_k", "_record", "busy_lots", "busy_units", "calendar",
-        "check_at", "env", "ideal_s", "index", "maint_next", "name", "passive", "side", "spec",
-        "state",
+        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "ideal_s",
+        "maint_next", "passive", "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
                  spec: EquipmentType, calendar: ShiftCalendar,
-                 maintenance: list[tuple[float, float]]):
-        self.env = env
-        self.index = index
-        self.name = name
+                 maintenance: list[tuple[float, float]], site: SiteLoad | None = None):
+        super().__init__(env, meter, index, name, site)
         self.spec = spec
         self.calendar = calendar
-        self._record = meter.record
-        self._code0 = index * N_STATES
-        self.state = -1
         self.passive = 0
         """State to restore after a side break (starved or blocked), 0 when not waiting."""
         self.side: simpy.Process | None = None
@@ -84,12 +110,6 @@ class Machine:
         """Units in the lots processed."""
         self.ideal_s = 0.0
         """Sum of the mean processing times of the lots processed [s] (OEE performance)."""
-
-    def set_state(self, state: int) -> None:
-        """Enter ``state`` now; records a change point only when the state changes."""
-        if state != self.state:
-            self.state = state
-            self._record(self.env.now, self._code0 + state)
 
     def wake(self) -> None:
         """Let a passive (starved or blocked) machine do what is due, in a side process."""

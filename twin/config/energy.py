@@ -1,0 +1,217 @@
+"""Pydantic models of a plant's energy supply (the ``energy:`` block of a plant file).
+
+Onsite PV and wind, batteries, heat and cooling plant, the grid connection with its tariff, and the
+dispatch policy of the energy-management system (EMS). Parameters left out take the default of the
+physics function they feed (documented there, with its source), so every default lives in one
+place. Without an ``energy:`` block the grid covers all electricity and nothing is priced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\s:]+( [^\s:]+)*$")]
+Pct = Annotated[float, Field(ge=0, le=100)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticWeather(_Model):
+    """Generate a weather year: clear sky (pvlib Ineichen with its Linke turbidity data) times a
+    seeded cloudiness, and temperature from monthly means. SYNTHETIC: use a measured or typical
+    meteorological year file for any decision that depends on the PV yield."""
+
+    annual_clearness: float = Field(gt=0.05, lt=1.0, description="Mean clearness index [-].")
+    monthly_temp_c: list[float] = Field(min_length=12, max_length=12,
+                                        description="Mean air temperature Jan..Dec [degC].")
+    daily_temp_swing_c: float = Field(ge=0, le=40, description="Daily max - min [K].")
+    seed: int = Field(0, ge=0, description="Seed of the weather (fixed across replications, so "
+                                            "scenarios see the same weather).")
+
+
+class Weather(_Model):
+    """Weather for PV, wind and temperature-dependent plant: a file, or a synthetic year."""
+
+    file: str | None = Field(None, description="EPW, TMY3 or CSV (timestamp,ghi,dni,dhi,"
+                                               "temp_air,wind_speed); relative to the plant file.")
+    kind: Literal["epw", "tmy3", "csv"] | None = Field(None, description="Default: by extension.")
+    synthetic: SyntheticWeather | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Weather:
+        if (self.file is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of 'file' or 'synthetic'")
+        return self
+
+
+class PVArray(_Model):
+    """A PV array modelled with pvlib's PVWatts chain."""
+
+    id: Id
+    dc_kwp: float = Field(gt=0, description="DC nameplate [kWp].")
+    tilt_deg: float = Field(ge=0, le=90, description="Tilt from horizontal [deg].")
+    azimuth_deg: float = Field(180, ge=0, lt=360, description="Azimuth, 180 = south [deg].")
+    dc_ac_ratio: float | None = Field(None, gt=0, description="DC/AC ratio [-].")
+    losses_pct: float | None = Field(None, ge=0, lt=100, description="System losses [%].")
+    gamma_pdc_per_c: float | None = Field(None, lt=0, gt=-0.02,
+                                          description="Power temperature coefficient [1/K].")
+    degradation_pct_per_year: float | None = Field(None, ge=0, le=5,
+                                                   description="Degradation [%/yr].")
+    years_in_service: float = Field(0, ge=0, le=50, description="Age at the start of the run [yr].")
+
+
+class PowerCurve(_Model):
+    speed_mps: list[Annotated[float, Field(ge=0)]] = Field(min_length=2)
+    power_kw: list[Annotated[float, Field(ge=0)]] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> PowerCurve:
+        if len(self.speed_mps) != len(self.power_kw):
+            raise ValueError(f"speed_mps has {len(self.speed_mps)} points but power_kw has "
+                             f"{len(self.power_kw)}")
+        if any(b <= a for a, b in zip(self.speed_mps, self.speed_mps[1:], strict=False)):
+            raise ValueError("speed_mps must increase")
+        return self
+
+
+class WindTurbine(_Model):
+    """Wind turbines of one type: power curve at hub height, log-law speed from the weather."""
+
+    id: Id
+    count: int = Field(1, ge=1)
+    hub_height_m: float = Field(gt=0)
+    power_curve: PowerCurve
+    reference_height_m: float = Field(10, gt=0, description="Height of the weather's wind [m] "
+                                                             "(10 m in EPW and TMY3 files).")
+    roughness_length_m: float | None = Field(None, gt=0, description="Surface roughness [m].")
+
+
+class BatterySpec(_Model):
+    """A stationary battery (AC-coupled)."""
+
+    id: Id
+    energy_kwh: float = Field(gt=0, description="Nominal energy [kWh].")
+    power_kw: float = Field(gt=0, description="Charge and discharge power limit [kW].")
+    charge_efficiency: float | None = Field(None, gt=0, le=1)
+    discharge_efficiency: float | None = Field(None, gt=0, le=1)
+    soc_min_pct: Pct | None = None
+    soc_max_pct: Pct | None = None
+    initial_soc_pct: Pct | None = None
+    self_discharge_pct_per_h: Pct = 0
+    cycle_fade_pct_per_efc: Pct = Field(0, description="Capacity lost per full cycle [%].")
+    calendar_fade_pct_per_year: Pct = Field(0, description="Capacity lost per year [%].")
+
+
+class ThermalStorageSpec(_Model):
+    """A hot-water tank on the heat bus."""
+
+    id: Id
+    energy_kwh: float = Field(gt=0, description="Capacity [kWh thermal].")
+    power_kw: float = Field(gt=0, description="Charge/discharge limit [kW thermal].")
+    loss_pct_per_h: Pct = Field(0, description="Heat loss, share of content per hour [%].")
+    initial_soc_pct: Pct = 50
+
+
+class Boiler(_Model):
+    id: Id
+    fuel: Literal["natural_gas", "electricity"] = "natural_gas"
+    capacity_kw: float = Field(gt=0, description="Heat output limit [kW].")
+    efficiency: float = Field(gt=0, le=1.2, description="Heat out / fuel in (LHV) [-].")
+
+
+class HeatPump(_Model):
+    """COP = quality_grade x Carnot COP between sink and source, or a constant ``cop``."""
+
+    id: Id
+    capacity_kw: float = Field(gt=0, description="Heat output limit [kW].")
+    cop: float | None = Field(None, gt=1, description="Constant COP [-].")
+    quality_grade: float | None = Field(None, gt=0, le=1, description="Share of Carnot [-].")
+    sink_temp_c: float = Field(60, description="Supply temperature [degC].")
+    source: Literal["ambient", "constant"] = "ambient"
+    source_temp_c: float | None = Field(None, description="With source 'constant' [degC].")
+
+    @model_validator(mode="after")
+    def _cop_given(self) -> HeatPump:
+        if (self.cop is None) == (self.quality_grade is None):
+            raise ValueError("give exactly one of 'cop' or 'quality_grade'")
+        if self.source == "constant" and self.source_temp_c is None and self.cop is None:
+            raise ValueError("source 'constant' needs source_temp_c")
+        return self
+
+
+class Chiller(_Model):
+    """Electric chiller: COP falls linearly with outdoor temperature from its rated point."""
+
+    id: Id
+    capacity_kw: float = Field(gt=0, description="Cooling output limit [kW].")
+    cop_rated: float = Field(gt=0, description="COP at t_rated_c [-].")
+    slope_per_k: float = Field(0, le=0, description="Relative change of COP per K above "
+                                                     "t_rated_c, e.g. -0.02 [1/K].")
+    t_rated_c: float = 35.0
+
+
+class Tariff(_Model):
+    """A time-of-use tariff from a preset (periods and ratios with their sources) and the prices
+    the notices do not fix: the flat base price and non-floating adders."""
+
+    preset: str = Field(description="One of twin.energy.tariff.list_presets(), e.g. jiangsu_2025.")
+    customer_class: str | None = None
+    flat_price_per_kwh: float | list[float] = Field(
+        description="Flat (平段) energy price [CNY/kWh]: one value, or 12 monthly values from the "
+                    "grid company's agent-purchase price notices.")
+    non_floating_adder_per_kwh: float = Field(0, ge=0, description="T&D, funds, ... [CNY/kWh].")
+    ratios: dict[str, float] | None = Field(None, description="Override the preset's ratios.")
+    demand_charge_per_kw_month: float | None = Field(None, ge=0)
+    holidays: list[dt.date] = Field(default_factory=list,
+                                    description="Statutory holidays for holiday periods.")
+    workdays: list[dt.date] = Field(default_factory=list,
+                                    description="Weekend days worked by decree (调休).")
+
+
+class Grid(_Model):
+    import_limit_kw: float | None = Field(None, gt=0, description="Hard limit [kW]; none = no "
+                                                                  "limit.")
+    export_limit_kw: float = Field(0, ge=0, description="Hard limit [kW]; 0 = no export.")
+    tariff: Tariff | None = None
+    feed_in_price_per_kwh: float = Field(0, ge=0, description="Paid for export [CNY/kWh].")
+    gas_price_per_kwh: float = Field(0, ge=0, description="Natural gas, LHV [CNY/kWh].")
+
+
+class Dispatch(_Model):
+    """How the EMS runs the batteries each settlement interval."""
+
+    policy: Literal["self_consumption", "tou_arbitrage"] = "self_consumption"
+    reserve_soc_pct: Pct = Field(0, description="Keep at least this charge for the plant [%].")
+    charge_periods: list[str] = Field(default_factory=lambda: ["valley", "deep_valley"])
+    discharge_periods: list[str] = Field(default_factory=lambda: ["critical", "peak"])
+    grid_charge_kw: float | None = Field(None, ge=0, description="Limit on charging from the grid "
+                                                                 "(TOU arbitrage) [kW].")
+
+
+class Energy(_Model):
+    """The plant's energy supply."""
+
+    weather: Weather | None = None
+    pv: list[PVArray] = Field(default_factory=list)
+    wind: list[WindTurbine] = Field(default_factory=list)
+    batteries: list[BatterySpec] = Field(default_factory=list)
+    thermal_storage: list[ThermalStorageSpec] = Field(default_factory=list)
+    boilers: list[Boiler] = Field(default_factory=list)
+    heat_pumps: list[HeatPump] = Field(default_factory=list)
+    chillers: list[Chiller] = Field(default_factory=list)
+    grid: Grid = Field(default_factory=Grid)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+
+    @model_validator(mode="after")
+    def _weather_if_needed(self) -> Energy:
+        needs = self.pv or self.wind or any(h.source == "ambient" and h.cop is None
+                                            for h in self.heat_pumps)
+        if needs and self.weather is None:
+            raise ValueError("PV, wind and ambient-source heat pumps need 'weather' (a file or "
+                             "'synthetic')")
+        return self

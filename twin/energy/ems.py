@@ -1,0 +1,355 @@
+"""The energy-management system (EMS): balances every settlement interval while the plant runs.
+
+At the end of each settlement interval the EMS process
+
+1. closes the interval: the exact energy the plant used per carrier, from the running site meter
+   (:class:`~twin.metering.SiteLoad`);
+2. supplies heat and cooling: thermal storage, heat pumps and boilers in the order given, chillers;
+   their electricity and gas join the plant's own use;
+3. balances electricity: onsite PV and wind, the batteries as the dispatch policy decides, then the
+   grid within its hard import and export limits; what is left is curtailed (surplus) or unserved
+   (deficit beyond the import limit and the batteries);
+4. publishes signals that production strategies may read: state of charge, site demand, price and
+   TOU period of the coming interval.
+
+Per interval the work is O(storage units + conversion units), never O(equipment).
+
+Balance per interval (kWh), which holds exactly by construction::
+
+    pv + wind - curtailed + discharge + import + unserved = demand + charge + export
+
+where ``demand`` is all site electricity use (production, base loads, heat pumps, chillers,
+electric boilers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from twin.energy.storage import Battery, ThermalStorage
+from twin.metering import SiteLoad
+
+ELECTRICITY, NATURAL_GAS, HEAT, COOLING = range(4)
+
+
+@dataclass(slots=True)
+class IntervalState:
+    """What a dispatch policy sees when it decides the batteries for one interval."""
+
+    k: int = 0
+    """Interval index."""
+    dt_h: float = 0.25
+    """Interval length [h]."""
+    load_kw: float = 0.0
+    """Average site electric demand over the interval [kW]."""
+    renewable_kw: float = 0.0
+    """Average onsite PV + wind output [kW]."""
+    period: str = "flat"
+    """TOU period of the interval."""
+    price: float = 0.0
+    """Energy price of the interval [CNY/kWh]."""
+    charge_kw: float = 0.0
+    """Most the batteries can take now [kW]."""
+    discharge_kw: float = 0.0
+    """Most the batteries can give now without going below the reserve [kW]."""
+    soc_frac: float = 0.0
+    """Stored energy / usable capacity of all batteries [-]."""
+
+
+POLICIES: dict[str, Callable[..., DispatchPolicy]] = {}
+
+
+def register_policy(name: str) -> Callable[[type], type]:
+    """Class decorator: make a dispatch policy selectable by ``name`` in plant files."""
+
+    def add(cls: type) -> type:
+        POLICIES[name] = cls
+        cls.name = name  # type: ignore[attr-defined]
+        return cls
+
+    return add
+
+
+class DispatchPolicy:
+    """Decides the battery power of one interval. Subclass, implement :meth:`battery_kw`, and
+    register with :func:`register_policy` to select it from a plant file."""
+
+    name = "base"
+
+    def battery_kw(self, s: IntervalState) -> float:
+        """Battery power for the interval [kW]: positive discharges, negative charges. The EMS
+        clips it to ``s.charge_kw`` / ``s.discharge_kw`` and the grid limits."""
+        raise NotImplementedError
+
+
+@register_policy("self_consumption")
+class SelfConsumption(DispatchPolicy):
+    """Surplus onsite generation charges the batteries; the batteries cover deficits."""
+
+    def __init__(self, **_: object):
+        pass
+
+    def battery_kw(self, s: IntervalState) -> float:
+        net = s.load_kw - s.renewable_kw
+        return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
+
+
+@register_policy("tou_arbitrage")
+class TouArbitrage(DispatchPolicy):
+    """Charge in cheap periods (from surplus generation and up to ``grid_charge_kw`` from the
+    grid), cover the plant's load in expensive periods, and in other periods store surplus
+    generation only. The battery never discharges into export."""
+
+    def __init__(self, charge_periods: Sequence[str] = ("valley", "deep_valley"),
+                 discharge_periods: Sequence[str] = ("critical", "peak"),
+                 grid_charge_kw: float | None = None, **_: object):
+        self.charge_periods = frozenset(charge_periods)
+        self.discharge_periods = frozenset(discharge_periods)
+        self.grid_charge_kw = math.inf if grid_charge_kw is None else float(grid_charge_kw)
+
+    def battery_kw(self, s: IntervalState) -> float:
+        net = s.load_kw - s.renewable_kw
+        if s.period in self.discharge_periods:
+            return min(max(net, 0.0), s.discharge_kw)
+        if s.period in self.charge_periods:
+            return -min(s.charge_kw, max(-net, 0.0) + self.grid_charge_kw)
+        return -min(-net, s.charge_kw) if net < 0 else 0.0
+
+
+@dataclass
+class HeatUnit:
+    """A heat source on the heat bus: heat pump (electric, COP per interval) or boiler."""
+
+    name: str
+    capacity_kw: float
+    carrier: int
+    """Carrier it draws: ELECTRICITY or NATURAL_GAS."""
+    efficiency: np.ndarray | float
+    """Heat out / energy in per interval (COP for heat pumps) [-]."""
+
+
+@dataclass
+class CoolUnit:
+    name: str
+    capacity_kw: float
+    cop: np.ndarray | float
+
+
+@dataclass
+class Supply:
+    """Everything the EMS needs that does not change during the run (arrays per interval)."""
+
+    interval_s: float
+    n_intervals: int
+    pv_kwh: np.ndarray
+    wind_kwh: np.ndarray
+    period: list[str]
+    price: np.ndarray
+    batteries: list[Battery] = field(default_factory=list)
+    reserve_frac: float = 0.0
+    thermal: list[ThermalStorage] = field(default_factory=list)
+    heat_units: list[HeatUnit] = field(default_factory=list)
+    cool_units: list[CoolUnit] = field(default_factory=list)
+    import_limit_kw: float = math.inf
+    export_limit_kw: float = 0.0
+    tes_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
+
+
+RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
+           "grid_export", "unserved", "heat_demand", "heat_unmet", "cooling_demand",
+           "cooling_unmet", "conversion_electricity", "conversion_gas", "plant_gas",
+           "thermal_charge", "thermal_discharge", "thermal_soc")
+"""Quantities recorded per interval [kWh] (``soc`` and ``thermal_soc`` at its end)."""
+
+
+class EMS:
+    """Balances the site every settlement interval during the simulation (see module doc)."""
+
+    def __init__(self, env: simpy.Environment, site: SiteLoad, supply: Supply,
+                 policy: DispatchPolicy, horizon_s: float):
+        self.env = env
+        self.site = site
+        self.supply = supply
+        self.policy = policy
+        self.horizon_s = horizon_s
+        self.records: dict[str, list[float]] = {name: [] for name in RECORDS}
+        self._last = [0.0] * 4
+        self._k = 0
+        self._state = IntervalState()
+        # signals for production strategies
+        self.soc_frac = sum(b.soc_kwh for b in supply.batteries) / max(
+            sum(b.capacity_kwh for b in supply.batteries), 1e-12) if supply.batteries else 0.0
+        """State of charge of all batteries [-], at the end of the last interval."""
+        self.site_kw = 0.0
+        """Average site electric demand over the last interval [kW]."""
+        self.price = float(supply.price[0]) if len(supply.price) else 0.0
+        """Energy price of the interval now running [CNY/kWh]."""
+        self.period = supply.period[0] if supply.period else "flat"
+        """TOU period of the interval now running."""
+
+    def run(self) -> Generator:
+        """The SimPy process: one balance at the end of every interval."""
+        step = self.supply.interval_s
+        n = self.supply.n_intervals
+        timeout = self.env.timeout
+        while self._k < n - 1:
+            yield timeout((self._k + 1) * step - self.env.now)
+            self.close(self.env.now)
+
+    def close(self, now: float) -> None:
+        """Close interval ``k`` at time ``now`` (the interval end, or the horizon for the last)."""
+        sup, rec, s = self.supply, self.records, self._state
+        k = self._k
+        dt_h = (now - k * sup.interval_s) / 3600.0
+        if dt_h <= 0:
+            return
+        e = self.site.energy_kwh(now)
+        used = [e[c] - self._last[c] for c in range(4)]
+        self._last = e
+        # --- heat and cooling ------------------------------------------------------------------
+        period = sup.period[k]
+        el, gas, heat_unmet, tes_in, tes_out = self._heat(k, used[HEAT], dt_h, period)
+        cool_el, cool_unmet = self._cool(k, used[COOLING], dt_h)
+        el += cool_el
+        demand = used[ELECTRICITY] + el
+        # --- electricity -----------------------------------------------------------------------
+        pv, wind = float(sup.pv_kwh[k]), float(sup.wind_kwh[k])
+        s.k, s.dt_h, s.period, s.price = k, dt_h, period, float(sup.price[k])
+        s.load_kw, s.renewable_kw = demand / dt_h, (pv + wind) / dt_h
+        charge = discharge = 0.0
+        if sup.batteries:
+            charge, discharge = self._batteries(s, dt_h)
+        net = demand + charge - pv - wind - discharge  # what the grid must give (+) or take (-)
+        grid_import = grid_export = curtailed = unserved = 0.0
+        if net > 0:
+            grid_import = min(net, sup.import_limit_kw * dt_h)
+            unserved = net - grid_import
+        elif net < 0:
+            grid_export = min(-net, sup.export_limit_kw * dt_h)
+            curtailed = -net - grid_export
+        soc = sum(b.soc_kwh for b in sup.batteries)
+        for name, value in (
+            ("demand", demand), ("pv", pv), ("wind", wind), ("curtailed", curtailed),
+            ("charge", charge), ("discharge", discharge), ("soc", soc),
+            ("grid_import", grid_import), ("grid_export", grid_export), ("unserved", unserved),
+            ("heat_demand", used[HEAT]), ("heat_unmet", heat_unmet),
+            ("cooling_demand", used[COOLING]), ("cooling_unmet", cool_unmet),
+            ("conversion_electricity", el), ("conversion_gas", gas),
+            ("plant_gas", used[NATURAL_GAS]), ("thermal_charge", tes_in),
+            ("thermal_discharge", tes_out),
+            ("thermal_soc", sum(t.soc_kwh for t in sup.thermal)),
+        ):
+            rec[name].append(value)
+        # --- signals for the next interval -----------------------------------------------------
+        cap = sum(b.capacity_kwh for b in sup.batteries)
+        self.soc_frac = soc / cap if cap > 0 else 0.0
+        self.site_kw = demand / dt_h
+        self._k = k + 1
+        if self._k < sup.n_intervals:
+            self.price = float(sup.price[self._k])
+            self.period = sup.period[self._k]
+
+    # ------------------------------------------------------------------------------------------
+    def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
+        """Ask the policy, respect the import limit, step every battery once; (charge,
+        discharge) [kWh, AC side]."""
+        sup = self.supply
+        bats = sup.batteries
+        charge_cap = [b.headroom_charge_kw(dt_h) for b in bats]
+        full_cap = [b.headroom_discharge_kw(dt_h) for b in bats]
+        reserve_cap = [
+            min(cap, max(b.soc_kwh - sup.reserve_frac * b.capacity_kwh, 0.0)
+                * b.discharge_efficiency / dt_h)
+            for b, cap in zip(bats, full_cap, strict=True)
+        ]
+        s.charge_kw, s.discharge_kw = sum(charge_cap), sum(reserve_cap)
+        s.soc_frac = self.soc_frac
+        p = self.policy.battery_kw(s)
+        p = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
+        over = s.load_kw - s.renewable_kw - p - sup.import_limit_kw
+        caps = reserve_cap
+        if over > 0:  # the grid cannot give that much: charge less, then discharge, below reserve
+            p = min(p + over, sum(full_cap))
+            caps = full_cap if p > s.discharge_kw else reserve_cap
+        charge = discharge = 0.0
+        left = abs(p)
+        for b, c_cap, d_cap in zip(bats, charge_cap, caps, strict=True):  # in the order given
+            if p > 0 and left > 0:
+                got = b.discharge(min(left, d_cap), dt_h)
+                discharge += got * dt_h
+                left -= got
+            elif p < 0 and left > 0:
+                got = b.charge(min(left, c_cap), dt_h)
+                charge += got * dt_h
+                left -= got
+            else:
+                b.standby(dt_h)
+        return charge, discharge
+
+    def _heat(self, k: int, heat_kwh: float, dt_h: float, period: str
+              ) -> tuple[float, float, float, float, float]:
+        """Supply ``heat_kwh``: thermal storage first outside its charging periods, then the heat
+        units in the order given; in charging periods spare capacity of the first heat unit
+        charges the storage. Returns (electricity, gas, unmet, storage in, storage out) [kWh]."""
+        sup = self.supply
+        el = gas = tes_in = tes_out = 0.0
+        need = heat_kwh
+        charging = period in sup.tes_charge_periods
+        stepped = [False] * len(sup.thermal)
+        if not charging and need > 0:
+            for i, t in enumerate(sup.thermal):
+                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
+                stepped[i] = True
+                tes_out += got
+                need -= got
+        spare_kw = []
+        for u in sup.heat_units:
+            eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
+            out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
+            need -= out
+            spare_kw.append(u.capacity_kw - out / dt_h)
+            if u.carrier == ELECTRICITY:
+                el += out / eff
+            else:
+                gas += out / eff
+        for i, t in enumerate(sup.thermal):
+            if stepped[i]:
+                continue
+            if charging and sup.heat_units and spare_kw[0] > 0:
+                u = sup.heat_units[0]
+                p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
+                spare_kw[0] -= p
+                tes_in += p * dt_h
+                eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
+                if u.carrier == ELECTRICITY:
+                    el += p * dt_h / eff
+                else:
+                    gas += p * dt_h / eff
+            else:
+                t.standby(dt_h)
+        return el, gas, max(need, 0.0), tes_in, tes_out
+
+    def _cool(self, k: int, cool_kwh: float, dt_h: float) -> tuple[float, float]:
+        el = 0.0
+        need = cool_kwh
+        for u in self.supply.cool_units:
+            cop = u.cop[k] if isinstance(u.cop, np.ndarray) else u.cop
+            out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
+            need -= out
+            el += out / cop
+        return el, max(need, 0.0)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Recorded quantities per interval [kWh], padded with zeros to all intervals."""
+        n = self.supply.n_intervals
+        out = {}
+        for name, values in self.records.items():
+            a = np.zeros(n)
+            a[: len(values)] = values
+            out[name] = a
+        return out

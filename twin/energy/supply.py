@@ -1,0 +1,201 @@
+"""Build the energy supply of a run from the plant's ``energy:`` block: weather, onsite generation,
+storage, heat and cooling plant, tariff arrays per settlement interval, and the dispatch policy.
+
+Everything here is computed once before the simulation, vectorised over the run's hours and
+intervals; the EMS (:mod:`twin.energy.ems`) then only reads arrays by index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from twin.calendar import SiteClock
+from twin.config.energy import Energy
+from twin.config.plant import Plant
+from twin.energy import conversion, pv, tariff, weather, wind
+from twin.energy.ems import (
+    ELECTRICITY,
+    NATURAL_GAS,
+    POLICIES,
+    CoolUnit,
+    DispatchPolicy,
+    HeatUnit,
+    Supply,
+)
+from twin.energy.storage import Battery, ThermalStorage
+
+
+class SupplyError(ValueError):
+    """The energy block cannot be turned into a supply (e.g. a tariff that does not cover the
+    run); the message starts with the field path."""
+
+
+@dataclass
+class SupplyInfo:
+    """What the results need to know about the supply besides the per-interval arrays."""
+
+    pv_kwp: float
+    weather_source: str
+    tariff_label: str | None
+    demand_charge_per_kw_month: float
+    gas_price_per_kwh: float
+    feed_in_price_per_kwh: float
+    hourly_weather: pd.DataFrame | None
+
+
+def _opts(**kwargs: object) -> dict[str, object]:
+    """Keyword arguments that were given (None = use the physics function's default)."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _per_interval(hourly: np.ndarray, per_hour: int, n_intervals: int) -> np.ndarray:
+    """Hourly values (constant within the hour) to one value per interval."""
+    return np.repeat(np.asarray(hourly, dtype=float), per_hour)[:n_intervals]
+
+
+def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
+                 base_dir: Path | None) -> tuple[pd.DataFrame, str]:
+    """Hourly weather on the run's hours, and a description of where it came from."""
+    w = energy.weather
+    assert w is not None
+    if w.file is not None:
+        path = Path(w.file)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            frame = weather.read_weather(path, w.kind, tz=plant.site.timezone)
+            return weather.align_to_period(frame, index_h), f"file {path.name}"
+        except (ValueError, OSError) as exc:
+            raise SupplyError(f"energy.weather.file: {exc}") from None
+    syn = w.synthetic
+    assert syn is not None
+    frame = weather.synthetic_weather(
+        plant.site.latitude, plant.site.longitude, plant.site.timezone, index_h,
+        annual_clearness=syn.annual_clearness, monthly_temp_c=syn.monthly_temp_c,
+        daily_temp_swing_c=syn.daily_temp_swing_c, seed=syn.seed,
+    )
+    return frame, f"synthetic (clearness {syn.annual_clearness:g}, seed {syn.seed})"
+
+
+def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: float,
+                 base_dir: Path | None = None) -> tuple[Supply, DispatchPolicy, SupplyInfo]:
+    """Supply arrays, storage units and dispatch policy for a run of ``plant``."""
+    energy = plant.energy
+    assert energy is not None
+    n_int = max(1, math.ceil(horizon_s / interval_s - 1e-9))
+    per_hour = round(3600.0 / interval_s)
+    n_hours = -(-n_int // per_hour)
+    index_h = clock.index(n_hours, 3600.0)
+    index_i = clock.index(n_int, interval_s)
+    dt_h = interval_s / 3600.0
+
+    hourly_weather = None
+    source = "none"
+    if energy.weather is not None:
+        hourly_weather, source = load_weather(energy, plant, index_h, base_dir)
+
+    site = plant.site
+    pv_kw = np.zeros(n_hours)
+    for a in energy.pv:
+        pv_kw += pv.pv_ac_kw(
+            hourly_weather, site.latitude, site.longitude, tilt_deg=a.tilt_deg,
+            azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp, years_in_service=a.years_in_service,
+            **_opts(dc_ac_ratio=a.dc_ac_ratio, losses_pct=a.losses_pct,
+                    gamma_pdc_per_c=a.gamma_pdc_per_c,
+                    degradation_pct_per_year=a.degradation_pct_per_year),
+        ).to_numpy()
+    wind_kw = np.zeros(n_hours)
+    for t in energy.wind:
+        v = wind.hub_wind_speed(hourly_weather["wind_speed"].to_numpy(), t.reference_height_m,
+                                t.hub_height_m, **_opts(roughness_length_m=t.roughness_length_m))
+        wind_kw += t.count * np.asarray(wind.power_curve_kw(
+            v, t.power_curve.speed_mps, t.power_curve.power_kw))
+    temp_i = (_per_interval(hourly_weather["temp_air"].to_numpy(), per_hour, n_int)
+              if hourly_weather is not None else None)
+
+    # --- tariff ---------------------------------------------------------------------------------
+    grid = energy.grid
+    periods = ["flat"] * n_int
+    price = np.zeros(n_int)
+    label = None
+    if grid.tariff is not None:
+        tf = grid.tariff
+        try:
+            tou = tariff.load_preset(tf.preset, tf.customer_class, ratios=tf.ratios)
+            flat = (tariff.monthly_values(index_i, tf.flat_price_per_kwh)
+                    if isinstance(tf.flat_price_per_kwh, list) else tf.flat_price_per_kwh)
+            periods = list(tariff.tou_periods(index_i, tou, tf.holidays, workdays=tf.workdays))
+            price = np.asarray(tariff.energy_price(
+                index_i, tou, flat, tf.non_floating_adder_per_kwh, tf.holidays,
+                workdays=tf.workdays), dtype=float)
+        except ValueError as exc:
+            raise SupplyError(f"energy.grid.tariff: {exc}") from None
+        label = tou.label
+
+    # --- storage and conversion -----------------------------------------------------------------
+    def frac(pct: float | None) -> float | None:
+        return None if pct is None else pct / 100.0
+
+    batteries = [
+        Battery(b.energy_kwh, b.power_kw, **_opts(
+            charge_efficiency=b.charge_efficiency, discharge_efficiency=b.discharge_efficiency,
+            soc_min_frac=frac(b.soc_min_pct), soc_max_frac=frac(b.soc_max_pct),
+            initial_soc_frac=frac(b.initial_soc_pct)),
+            self_discharge_per_h=b.self_discharge_pct_per_h / 100.0,
+            cycle_fade_per_efc=b.cycle_fade_pct_per_efc / 100.0,
+            calendar_fade_per_year=b.calendar_fade_pct_per_year / 100.0)
+        for b in energy.batteries
+    ]
+    thermal = [ThermalStorage(t.energy_kwh, t.power_kw, charge_efficiency=1.0,
+                              discharge_efficiency=1.0, initial_soc_frac=t.initial_soc_pct / 100,
+                              loss_per_h=t.loss_pct_per_h / 100.0)
+               for t in energy.thermal_storage]
+    heat_units: list[HeatUnit] = []
+    for h in energy.heat_pumps:  # heat pumps first (merit order), then boilers
+        if h.cop is not None:
+            cop: np.ndarray | float = h.cop
+        else:
+            source_c = (np.full(n_int, h.source_temp_c) if h.source == "constant"
+                        else temp_i)
+            cop = np.asarray(conversion.cop_carnot(h.sink_temp_c, source_c, h.quality_grade),
+                             dtype=float)
+        heat_units.append(HeatUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
+    for b in energy.boilers:
+        carrier = ELECTRICITY if b.fuel == "electricity" else NATURAL_GAS
+        heat_units.append(HeatUnit(b.id, b.capacity_kw, carrier, b.efficiency))
+    cool_units = []
+    for c in energy.chillers:
+        if c.slope_per_k and temp_i is None:
+            raise SupplyError(f"energy.chillers: '{c.id}' has slope_per_k but no weather is given")
+        cop_c = (np.asarray(conversion.chiller_cop(temp_i, c.cop_rated, c.slope_per_k,
+                                                   c.t_rated_c), dtype=float)
+                 if c.slope_per_k else c.cop_rated)
+        cool_units.append(CoolUnit(c.id, c.capacity_kw, cop_c))
+
+    d = energy.dispatch
+    policy = POLICIES[d.policy](charge_periods=d.charge_periods,
+                                discharge_periods=d.discharge_periods,
+                                grid_charge_kw=d.grid_charge_kw)
+    supply = Supply(
+        interval_s=interval_s, n_intervals=n_int,
+        pv_kwh=_per_interval(pv_kw, per_hour, n_int) * dt_h,
+        wind_kwh=_per_interval(wind_kw, per_hour, n_int) * dt_h,
+        period=periods, price=price, batteries=batteries, reserve_frac=d.reserve_soc_pct / 100.0,
+        thermal=thermal, heat_units=heat_units, cool_units=cool_units,
+        import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
+        export_limit_kw=grid.export_limit_kw,
+        tes_charge_periods=frozenset(d.charge_periods),
+    )
+    info = SupplyInfo(
+        pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
+        demand_charge_per_kw_month=(grid.tariff.demand_charge_per_kw_month or 0.0)
+        if grid.tariff else 0.0,
+        gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
+        hourly_weather=hourly_weather,
+    )
+    return supply, policy, info
