@@ -54,13 +54,6 @@ from twin.equipment.states import (
     STATES,
 )
 
-ZERO_COLUMNS = (
-    "pv_kwh", "wind_kwh", "battery_charge_kwh", "battery_discharge_kwh", "battery_soc_kwh",
-    "grid_export_kwh", "curtailed_kwh", "electricity_cost", "co2_scope1_kg",
-    "co2_scope2_location_kg", "co2_scope2_market_kg", "grid_ef_kg_per_kwh", "price_per_kwh",
-)
-"""Contract columns of parts not modelled yet (energy supply, tariffs, carbon): zeros for now."""
-
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
          "manifest.json")
 
@@ -140,6 +133,17 @@ class Result:
         ]
         if k["natural_gas_kwh"]:
             lines.append(f"  natural gas      {k['natural_gas_kwh']:,.0f} kWh (LHV)")
+        if k.get("tariff") or k.get("pv_kwh"):
+            ss = k["self_sufficiency"]
+            lines.append(
+                f"  onsite supply    PV {k['pv_kwh']:,.0f} kWh, curtailed "
+                f"{k['curtailed_kwh']:,.0f} kWh, self-sufficiency "
+                f"{'n/a' if ss is None else f'{ss:.1%}'}; grid import {k['grid_import_kwh']:,.0f} "
+                f"kWh, peak {k['peak_grid_import_kw']:,.1f} kW")
+            lines.append(
+                f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
+                f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
+                f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
         if k["kwh_per_unit"] is not None:
             lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity")
         if k["mean_lead_time_h"] is not None:
@@ -165,36 +169,18 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     """Turn a finished :class:`~twin.engine.Model` into a :class:`Result`."""
     meter, flow, clock = model.meter, model.flow, model.clock
     interval_s = meter.interval_s
-    groups = model.groups
     per_hour = round(3600.0 / interval_s)
     n_int = meter.n_intervals
     n_hours = -(-n_int // per_hour)
-    used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
 
-    def frame(values: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
-        v = values.reshape(len(index), len(groups), N_CARRIERS)
-        cols: dict[str, np.ndarray] = {}
-        total = v.sum(axis=1)
-        cols["electricity_demand_kwh"] = total[:, 0]
-        cols["grid_import_kwh"] = total[:, 0]  # no onsite supply modelled yet: the grid covers all
-        cols["fuel_kwh"] = total[:, CARRIERS.index("natural_gas")]
-        cols["heat_demand_kwh"] = total[:, CARRIERS.index("heat")]
-        cols["cooling_demand_kwh"] = total[:, CARRIERS.index("cooling")]
-        for name in ZERO_COLUMNS:
-            cols[name] = np.zeros(len(index))
-        for c in used:
-            for g, group in enumerate(groups):
-                cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]
-        df = pd.DataFrame(cols, index=index)
-        df.index.name = "time"
-        return df
-
-    intervals = frame(meter.interval_kwh, clock.index(n_int, interval_s))
+    cols, how = _interval_columns(model)
+    intervals = pd.DataFrame(cols, index=clock.index(n_int, interval_s))
+    intervals.index.name = "time"
     intervals.insert(1, "electricity_demand_kw", intervals["electricity_demand_kwh"] * 3600.0
                      / interval_s)
-    padded = np.zeros((n_hours * per_hour, meter.interval_kwh.shape[1]))
-    padded[:n_int] = meter.interval_kwh
-    hourly = frame(padded.reshape(n_hours, per_hour, -1).sum(axis=1), clock.index(n_hours, 3600))
+    hourly = pd.DataFrame({name: _to_hours(v, per_hour, n_hours, how.get(name, "sum"))
+                           for name, v in cols.items()}, index=clock.index(n_hours, 3600))
+    hourly.index.name = "time"
     hourly["units_completed"] = np.asarray(flow.units_by_hour[:n_hours], dtype=np.int64)
 
     equipment = _equipment_table(model)
@@ -202,6 +188,77 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     kpis = _kpis(model, hourly, intervals, equipment, lots)
     manifest = _manifest(model, wall_s, events)
     return Result(hourly, intervals, kpis, equipment, lots, manifest)
+
+
+def _to_hours(values: np.ndarray, per_hour: int, n_hours: int, how: str) -> np.ndarray:
+    """Aggregate per-interval values to hours: 'sum' (energy), 'last' (a level at the end of the
+    hour) or 'mean' (a price); a partial last hour uses the intervals it has."""
+    n = len(values)
+    padded = np.zeros(n_hours * per_hour)
+    padded[:n] = values
+    blocks = padded.reshape(n_hours, per_hour)
+    if how == "sum":
+        return blocks.sum(axis=1)
+    counts = np.full(n_hours, per_hour)
+    counts[-1] = n - (n_hours - 1) * per_hour
+    if how == "last":
+        return blocks[np.arange(n_hours), counts - 1]
+    return blocks.sum(axis=1) / counts
+
+
+def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Results-contract columns per settlement interval, and how each aggregates to hours."""
+    meter, groups = model.meter, model.groups
+    n = meter.n_intervals
+    v = meter.interval_kwh.reshape(n, len(groups), N_CARRIERS)
+    total = v.sum(axis=1)
+    gas, heat, cool = (total[:, CARRIERS.index(c)] for c in ("natural_gas", "heat", "cooling"))
+    zeros = np.zeros(n)
+    ems = model.ems
+    if ems is None:  # no supply modelled: the grid covers all electricity, nothing is priced
+        a = {"demand": total[:, 0], "grid_import": total[:, 0], "conversion_gas": zeros,
+             "conversion_electricity": zeros}
+        price = zeros
+    else:
+        a = ems.arrays()
+        price = np.asarray(ems.supply.price, dtype=float)
+
+    def get(name: str) -> np.ndarray:
+        return a.get(name, zeros)
+
+    cols: dict[str, np.ndarray] = {
+        "electricity_demand_kwh": get("demand"),
+        "pv_kwh": get("pv"),
+        "wind_kwh": get("wind"),
+        "battery_charge_kwh": get("charge"),
+        "battery_discharge_kwh": get("discharge"),
+        "battery_soc_kwh": get("soc"),
+        "grid_import_kwh": get("grid_import"),
+        "grid_export_kwh": get("grid_export"),
+        "curtailed_kwh": get("curtailed"),
+        "unserved_kwh": get("unserved"),
+        "fuel_kwh": gas + get("conversion_gas"),
+        "heat_demand_kwh": heat,
+        "heat_unmet_kwh": get("heat_unmet"),
+        "cooling_demand_kwh": cool,
+        "cooling_unmet_kwh": get("cooling_unmet"),
+        "thermal_storage_kwh": get("thermal_soc"),
+        "electricity_cost": get("grid_import") * price,
+        "co2_scope1_kg": zeros,
+        "co2_scope2_location_kg": zeros,
+        "co2_scope2_market_kg": zeros,
+        "grid_ef_kg_per_kwh": zeros,
+        "price_per_kwh": price,
+    }
+    used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
+    for c in used:
+        for g, group in enumerate(groups):
+            cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]
+    if get("conversion_electricity").any():
+        cols["electricity_kwh:energy_plant"] = get("conversion_electricity")
+    how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "price_per_kwh": "mean",
+           "grid_ef_kg_per_kwh": "mean"}
+    return cols, how
 
 
 def _equipment_table(model: Any) -> pd.DataFrame:
@@ -238,7 +295,8 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
     units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
     units = int(sum(units_by_product.values()))
     totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
-    elec = totals["electricity"]
+    elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
+    fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
     peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
     lead = lots["lead_time_h"].to_numpy()
     scheduled = model.calendar.working_seconds(0.0, horizon)
@@ -306,18 +364,14 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
         "lots_in_system_at_end": int(flow.in_system),
         "lots_in_buffers_at_end": int(in_buffers),
         "electricity_kwh": _num(elec),
-        "natural_gas_kwh": _num(totals["natural_gas"]),
+        "natural_gas_kwh": _num(fuel),
         "heat_kwh": _num(totals["heat"]),
         "cooling_kwh": _num(totals["cooling"]),
-        "grid_import_kwh": _num(elec),
-        "grid_export_kwh": 0.0,
-        "pv_kwh": 0.0,
+        **_supply_kpis(model, intervals),
         "peak_demand_kw": _num(peak_kw),
-        "cost_total": 0.0,
         "co2_scope1_kg": 0.0,
         "co2_scope2_location_kg": 0.0,
         "co2_scope2_market_kg": 0.0,
-        "renewable_electricity_share": 0.0,
         "kwh_per_unit": _num(elec / units) if units else None,
         "co2_kg_per_unit": 0.0 if units else None,
         "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
@@ -327,6 +381,68 @@ def _kpis(model: Any, hourly: pd.DataFrame, intervals: pd.DataFrame, equipment: 
         "energy_by_group_kwh": by_group,
         "stations": stations,
         "warnings": kpis_warnings,
+    }
+
+
+def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
+    """Energy-supply KPIs: flows, onsite-generation ratios, peaks, costs.
+
+    * self_consumption_ratio = onsite generation used on site / onsite generation;
+    * self_sufficiency = onsite generation used on site / site electricity demand;
+    * renewable_electricity_share = onsite renewable electricity used / site electricity demand
+      (grid electricity counts as not renewable until certificates and contracts are accounted);
+    * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
+      demand rate, prorated by the share of the month simulated;
+    * cost_total = energy cost + demand cost + gas cost - export revenue.
+    """
+    from twin.energy.tariff import demand_charge
+
+    def total(col: str) -> float:
+        return float(intervals[col].sum())
+
+    demand, imp, exp = (total(c) for c in ("electricity_demand_kwh", "grid_import_kwh",
+                                           "grid_export_kwh"))
+    gen = total("pv_kwh") + total("wind_kwh")
+    used_onsite = gen - exp - total("curtailed_kwh")
+    info = model.supply_info
+    dt_h = model.meter.interval_s / 3600.0
+    import_kw = intervals["grid_import_kwh"].to_numpy() / dt_h
+    months = pd.Series(import_kw, index=intervals.index).groupby(
+        intervals.index.strftime("%Y-%m")).max()
+    energy_cost = total("electricity_cost")
+    demand_cost = export_revenue = gas_cost = 0.0
+    if info is not None:
+        if info.demand_charge_per_kw_month:
+            demand_cost = float(demand_charge(import_kw, intervals.index,
+                                              info.demand_charge_per_kw_month, prorate=True).sum())
+        export_revenue = exp * info.feed_in_price_per_kwh
+        gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
+    pv_kwp = info.pv_kwp if info is not None else 0.0
+    batteries = model.ems.supply.batteries if model.ems is not None else []
+    return {
+        "grid_import_kwh": _num(imp),
+        "grid_export_kwh": _num(exp),
+        "pv_kwh": _num(total("pv_kwh")),
+        "wind_kwh": _num(total("wind_kwh")),
+        "curtailed_kwh": _num(total("curtailed_kwh")),
+        "unserved_kwh": _num(total("unserved_kwh")),
+        "heat_unmet_kwh": _num(total("heat_unmet_kwh")),
+        "battery_charge_kwh": _num(total("battery_charge_kwh")),
+        "battery_discharge_kwh": _num(total("battery_discharge_kwh")),
+        "battery_equivalent_cycles": _num(sum(b.equivalent_full_cycles for b in batteries)),
+        "self_consumption_ratio": _num(used_onsite / gen) if gen > 0 else None,
+        "self_sufficiency": _num(used_onsite / demand) if demand > 0 else None,
+        "renewable_electricity_share": _num(used_onsite / demand) if demand > 0 else 0.0,
+        "pv_full_load_hours": _num(total("pv_kwh") / pv_kwp) if pv_kwp > 0 else None,
+        "peak_grid_import_kw": _num(import_kw.max()) if len(import_kw) else 0.0,
+        "peak_grid_import_kw_by_month": {m: _num(v) for m, v in months.items()},
+        "energy_cost": _num(energy_cost),
+        "demand_cost": _num(demand_cost),
+        "gas_cost": _num(gas_cost),
+        "export_revenue": _num(export_revenue),
+        "cost_total": _num(energy_cost + demand_cost + gas_cost - export_revenue),
+        "tariff": info.tariff_label if info is not None else None,
+        "weather": info.weather_source if info is not None else None,
     }
 
 
@@ -343,6 +459,15 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
             f"production stalled: no lot finished since {since} while {flow.in_system} lots are "
             f"in the plant; look for a deadlock (assembly components queued behind each other in "
             f"finite buffers) or a station that never works")
+    if model.ems is not None:
+        a = model.ems.arrays()
+        for key, what in (("unserved", "electricity could not be supplied (import limit and "
+                                       "batteries exhausted)"),
+                          ("heat_unmet", "heat demand exceeded the heat plant"),
+                          ("cooling_unmet", "cooling demand exceeded the chillers")):
+            if a[key].sum() > 1e-6:
+                out.append(f"{a[key].sum():,.1f} kWh of {what} in {int((a[key] > 0).sum())} "
+                           f"intervals")
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:

@@ -177,7 +177,11 @@ class EMS:
         self.supply = supply
         self.policy = policy
         self.horizon_s = horizon_s
-        self.records: dict[str, list[float]] = {name: [] for name in RECORDS}
+        self._rows: list[tuple[float, ...]] = []  # one tuple of RECORDS per closed interval
+        self._pv = np.asarray(supply.pv_kwh, dtype=float).tolist()  # plain floats: fast indexing
+        self._wind = np.asarray(supply.wind_kwh, dtype=float).tolist()
+        self._price = np.asarray(supply.price, dtype=float).tolist()
+        self._period = list(supply.period)
         self._last = [0.0] * 4
         self._k = 0
         self._state = IntervalState()
@@ -203,26 +207,31 @@ class EMS:
 
     def close(self, now: float) -> None:
         """Close interval ``k`` at time ``now`` (the interval end, or the horizon for the last)."""
-        sup, rec, s = self.supply, self.records, self._state
+        sup, s = self.supply, self._state
         k = self._k
         dt_h = (now - k * sup.interval_s) / 3600.0
         if dt_h <= 0:
             return
         e = self.site.energy_kwh(now)
-        used = [e[c] - self._last[c] for c in range(4)]
+        last = self._last
+        el_use, gas_use, heat_use, cool_use = (e[0] - last[0], e[1] - last[1], e[2] - last[2],
+                                               e[3] - last[3])
         self._last = e
         # --- heat and cooling ------------------------------------------------------------------
-        period = sup.period[k]
-        el, gas, heat_unmet, tes_in, tes_out = self._heat(k, used[HEAT], dt_h, period)
-        cool_el, cool_unmet = self._cool(k, used[COOLING], dt_h)
-        el += cool_el
-        demand = used[ELECTRICITY] + el
+        period = self._period[k]
+        el = gas = heat_unmet = tes_in = tes_out = cool_unmet = 0.0
+        if heat_use > 0 or sup.thermal:
+            el, gas, heat_unmet, tes_in, tes_out = self._heat(k, heat_use, dt_h, period)
+        if cool_use > 0:
+            cool_el, cool_unmet = self._cool(k, cool_use, dt_h)
+            el += cool_el
+        demand = el_use + el
         # --- electricity -----------------------------------------------------------------------
-        pv, wind = float(sup.pv_kwh[k]), float(sup.wind_kwh[k])
-        s.k, s.dt_h, s.period, s.price = k, dt_h, period, float(sup.price[k])
-        s.load_kw, s.renewable_kw = demand / dt_h, (pv + wind) / dt_h
+        pv, wind = self._pv[k], self._wind[k]
         charge = discharge = 0.0
         if sup.batteries:
+            s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
+            s.load_kw, s.renewable_kw = demand / dt_h, (pv + wind) / dt_h
             charge, discharge = self._batteries(s, dt_h)
         net = demand + charge - pv - wind - discharge  # what the grid must give (+) or take (-)
         grid_import = grid_export = curtailed = unserved = 0.0
@@ -232,27 +241,24 @@ class EMS:
         elif net < 0:
             grid_export = min(-net, sup.export_limit_kw * dt_h)
             curtailed = -net - grid_export
-        soc = sum(b.soc_kwh for b in sup.batteries)
-        for name, value in (
-            ("demand", demand), ("pv", pv), ("wind", wind), ("curtailed", curtailed),
-            ("charge", charge), ("discharge", discharge), ("soc", soc),
-            ("grid_import", grid_import), ("grid_export", grid_export), ("unserved", unserved),
-            ("heat_demand", used[HEAT]), ("heat_unmet", heat_unmet),
-            ("cooling_demand", used[COOLING]), ("cooling_unmet", cool_unmet),
-            ("conversion_electricity", el), ("conversion_gas", gas),
-            ("plant_gas", used[NATURAL_GAS]), ("thermal_charge", tes_in),
-            ("thermal_discharge", tes_out),
-            ("thermal_soc", sum(t.soc_kwh for t in sup.thermal)),
-        ):
-            rec[name].append(value)
+        soc = 0.0
+        for b in sup.batteries:
+            soc += b.soc_kwh
+        tes = 0.0
+        for t in sup.thermal:
+            tes += t.soc_kwh
+        self._rows.append((demand, pv, wind, curtailed, charge, discharge, soc, grid_import,
+                           grid_export, unserved, heat_use, heat_unmet, cool_use, cool_unmet,
+                           el, gas, gas_use, tes_in, tes_out, tes))
         # --- signals for the next interval -----------------------------------------------------
-        cap = sum(b.capacity_kwh for b in sup.batteries)
-        self.soc_frac = soc / cap if cap > 0 else 0.0
+        if sup.batteries:
+            cap = sum(b.capacity_kwh for b in sup.batteries)
+            self.soc_frac = soc / cap if cap > 0 else 0.0
         self.site_kw = demand / dt_h
-        self._k = k + 1
-        if self._k < sup.n_intervals:
-            self.price = float(sup.price[self._k])
-            self.period = sup.period[self._k]
+        self._k = k = k + 1
+        if k < sup.n_intervals:
+            self.price = self._price[k]
+            self.period = self._period[k]
 
     # ------------------------------------------------------------------------------------------
     def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
@@ -260,13 +266,14 @@ class EMS:
         discharge) [kWh, AC side]."""
         sup = self.supply
         bats = sup.batteries
-        charge_cap = [b.headroom_charge_kw(dt_h) for b in bats]
-        full_cap = [b.headroom_discharge_kw(dt_h) for b in bats]
-        reserve_cap = [
-            min(cap, max(b.soc_kwh - sup.reserve_frac * b.capacity_kwh, 0.0)
-                * b.discharge_efficiency / dt_h)
-            for b, cap in zip(bats, full_cap, strict=True)
-        ]
+        charge_cap, full_cap, reserve_cap = [], [], []
+        reserve = sup.reserve_frac
+        for b in bats:
+            charge_cap.append(b.headroom_charge_kw(dt_h))
+            full = b.headroom_discharge_kw(dt_h)
+            full_cap.append(full)
+            above = (b.soc_kwh - reserve * b.capacity_kwh) * b.discharge_efficiency / dt_h
+            reserve_cap.append(min(full, above) if above > 0 else 0.0)
         s.charge_kw, s.discharge_kw = sum(charge_cap), sum(reserve_cap)
         s.soc_frac = self.soc_frac
         p = self.policy.battery_kw(s)
@@ -346,10 +353,7 @@ class EMS:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Recorded quantities per interval [kWh], padded with zeros to all intervals."""
-        n = self.supply.n_intervals
-        out = {}
-        for name, values in self.records.items():
-            a = np.zeros(n)
-            a[: len(values)] = values
-            out[name] = a
-        return out
+        table = np.zeros((self.supply.n_intervals, len(RECORDS)))
+        if self._rows:
+            table[: len(self._rows)] = np.asarray(self._rows, dtype=float)
+        return {name: table[:, j] for j, name in enumerate(RECORDS)}
