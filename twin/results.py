@@ -179,7 +179,8 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     intervals.insert(1, "electricity_demand_kw", intervals["electricity_demand_kwh"] * 3600.0
                      / interval_s)
     hourly = pd.DataFrame({name: _to_hours(v, per_hour, n_hours, how.get(name, "sum"))
-                           for name, v in cols.items()}, index=clock.index(n_hours, 3600))
+                           for name, v in cols.items() if how.get(name) != "label"},
+                          index=clock.index(n_hours, 3600))
     hourly.index.name = "time"
     hourly["units_completed"] = np.asarray(flow.units_by_hour[:n_hours], dtype=np.int64)
 
@@ -230,6 +231,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         "electricity_demand_kwh": get("demand"),
         "pv_kwh": get("pv"),
         "wind_kwh": get("wind"),
+        "chp_kwh": get("chp_electricity"),
         "battery_charge_kwh": get("charge"),
         "battery_discharge_kwh": get("discharge"),
         "battery_soc_kwh": get("soc"),
@@ -256,8 +258,12 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
             cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]
     if get("conversion_electricity").any():
         cols["electricity_kwh:energy_plant"] = get("conversion_electricity")
+    if get("building_hvac").any():
+        cols["electricity_kwh:building_hvac"] = get("building_hvac")
+    if ems is not None and ems.supply.period and model.plant.energy.grid.tariff is not None:
+        cols["tou_period"] = np.asarray(ems.supply.period, dtype=object)
     how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "price_per_kwh": "mean",
-           "grid_ef_kg_per_kwh": "mean"}
+           "grid_ef_kg_per_kwh": "mean", "tou_period": "label"}
     return cols, how
 
 
@@ -393,7 +399,9 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
       (grid electricity counts as not renewable until certificates and contracts are accounted);
     * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
       demand rate, prorated by the share of the month simulated;
-    * cost_total = energy cost + demand cost + gas cost - export revenue.
+    * capacity_cost: contracted kVA x rate per month, prorated by the share of each month simulated;
+    * cost_total = energy + demand (or capacity) + gas cost - export revenue.
+    CHP electricity counts as onsite generation but not as renewable.
     """
     from twin.energy.tariff import demand_charge
 
@@ -402,16 +410,24 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
 
     demand, imp, exp = (total(c) for c in ("electricity_demand_kwh", "grid_import_kwh",
                                            "grid_export_kwh"))
-    gen = total("pv_kwh") + total("wind_kwh")
+    renewable = total("pv_kwh") + total("wind_kwh")
+    gen = renewable + total("chp_kwh")
     used_onsite = gen - exp - total("curtailed_kwh")
+    # export and curtailment are taken from renewable output first (conservative)
+    renewable_used = max(renewable - exp - total("curtailed_kwh"), 0.0)
     info = model.supply_info
     dt_h = model.meter.interval_s / 3600.0
     import_kw = intervals["grid_import_kwh"].to_numpy() / dt_h
     months = pd.Series(import_kw, index=intervals.index).groupby(
         intervals.index.strftime("%Y-%m")).max()
     energy_cost = total("electricity_cost")
-    demand_cost = export_revenue = gas_cost = 0.0
+    demand_cost = export_revenue = gas_cost = capacity_cost = 0.0
     if info is not None:
+        if info.capacity_charge_per_month:
+            months_covered = float(sum(
+                intervals.index.to_series().groupby(intervals.index.strftime("%Y-%m"))
+                .size().to_numpy() * dt_h / _month_hours(intervals.index)))
+            capacity_cost = info.capacity_charge_per_month * months_covered
         if info.demand_charge_per_kw_month:
             demand_cost = float(demand_charge(import_kw, intervals.index,
                                               info.demand_charge_per_kw_month, prorate=True).sum())
@@ -432,18 +448,31 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "battery_equivalent_cycles": _num(sum(b.equivalent_full_cycles for b in batteries)),
         "self_consumption_ratio": _num(used_onsite / gen) if gen > 0 else None,
         "self_sufficiency": _num(used_onsite / demand) if demand > 0 else None,
-        "renewable_electricity_share": _num(used_onsite / demand) if demand > 0 else 0.0,
+        "renewable_electricity_share": _num(renewable_used / demand) if demand > 0 else 0.0,
+        "chp_kwh": _num(total("chp_kwh")),
         "pv_full_load_hours": _num(total("pv_kwh") / pv_kwp) if pv_kwp > 0 else None,
         "peak_grid_import_kw": _num(import_kw.max()) if len(import_kw) else 0.0,
         "peak_grid_import_kw_by_month": {m: _num(v) for m, v in months.items()},
         "energy_cost": _num(energy_cost),
         "demand_cost": _num(demand_cost),
+        "capacity_cost": _num(capacity_cost),
         "gas_cost": _num(gas_cost),
         "export_revenue": _num(export_revenue),
-        "cost_total": _num(energy_cost + demand_cost + gas_cost - export_revenue),
+        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost
+                           - export_revenue),
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }
+
+
+def _month_hours(index: pd.DatetimeIndex) -> np.ndarray:
+    """Length [h] of each calendar month that ``index`` touches, in the order of its groups."""
+    months = sorted(set(index.strftime("%Y-%m")))
+    out = []
+    for m in months:
+        start = pd.Timestamp(f"{m}-01", tz=index.tz)
+        out.append((start + pd.offsets.MonthBegin(1) - start).total_seconds() / 3600.0)
+    return np.asarray(out)
 
 
 def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[str]:

@@ -144,6 +144,37 @@ class HeatPump(_Model):
         return self
 
 
+class CHP(_Model):
+    """Combined heat and power, run heat-led: it covers heat first and its electricity offsets
+    grid import."""
+
+    id: Id
+    capacity_kw: float = Field(gt=0, description="Heat output limit [kW].")
+    electric_efficiency: float = Field(gt=0, lt=1, description="Electricity / fuel (LHV) [-].")
+    thermal_efficiency: float = Field(gt=0, lt=1, description="Useful heat / fuel (LHV) [-].")
+
+    @model_validator(mode="after")
+    def _first_law(self) -> CHP:
+        if self.electric_efficiency + self.thermal_efficiency > 1.0:
+            raise ValueError(f"electric_efficiency + thermal_efficiency = "
+                             f"{self.electric_efficiency + self.thermal_efficiency:g}; expected "
+                             f"at most 1 on a lower-heating-value basis")
+        return self
+
+
+class BuildingHvac(_Model):
+    """Space heating and cooling of the factory building by the degree-hour method: heat =
+    UA x (T_base_heat - T_out) when positive, cooling likewise, supplied electrically with the
+    given COPs (an electric load on its own group, ``building_hvac``)."""
+
+    ua_kw_per_k: float = Field(gt=0, description="Envelope + ventilation heat-loss coefficient "
+                                                  "[kW/K].")
+    t_base_heat_c: float | None = Field(None, description="Heating balance point [degC].")
+    t_base_cool_c: float | None = Field(None, description="Cooling balance point [degC].")
+    heating_cop: float = Field(gt=0, description="COP of the space heating (heat pump) [-].")
+    cooling_cop: float = Field(gt=0, description="COP of the space cooling [-].")
+
+
 class Chiller(_Model):
     """Electric chiller: COP falls linearly with outdoor temperature from its rated point."""
 
@@ -166,7 +197,22 @@ class Tariff(_Model):
                     "grid company's agent-purchase price notices.")
     non_floating_adder_per_kwh: float = Field(0, ge=0, description="T&D, funds, ... [CNY/kWh].")
     ratios: dict[str, float] | None = Field(None, description="Override the preset's ratios.")
-    demand_charge_per_kw_month: float | None = Field(None, ge=0)
+    demand_charge_per_kw_month: float | None = Field(
+        None, ge=0, description="Charge on the month's highest settlement-interval import "
+                                "[CNY/(kW month)].")
+    capacity_charge_per_kva_month: float | None = Field(
+        None, ge=0, description="Charge on the contracted transformer capacity [CNY/(kVA month)]"
+                                "; the alternative to a demand charge.")
+    contracted_kva: float | None = Field(None, gt=0, description="Transformer capacity [kVA].")
+
+    @model_validator(mode="after")
+    def _basic_charge(self) -> Tariff:
+        if self.capacity_charge_per_kva_month is not None and self.contracted_kva is None:
+            raise ValueError("capacity_charge_per_kva_month needs contracted_kva")
+        if self.capacity_charge_per_kva_month is not None and self.demand_charge_per_kw_month:
+            raise ValueError("give a demand charge or a capacity charge, not both (a user chooses "
+                             "one basic-charge basis)")
+        return self
     holidays: list[dt.date] = Field(default_factory=list,
                                     description="Statutory holidays for holiday periods.")
     workdays: list[dt.date] = Field(default_factory=list,
@@ -203,15 +249,18 @@ class Energy(_Model):
     thermal_storage: list[ThermalStorageSpec] = Field(default_factory=list)
     boilers: list[Boiler] = Field(default_factory=list)
     heat_pumps: list[HeatPump] = Field(default_factory=list)
+    chp: list[CHP] = Field(default_factory=list)
     chillers: list[Chiller] = Field(default_factory=list)
+    building_hvac: BuildingHvac | None = None
     grid: Grid = Field(default_factory=Grid)
     dispatch: Dispatch = Field(default_factory=Dispatch)
 
     @model_validator(mode="after")
     def _weather_if_needed(self) -> Energy:
-        needs = self.pv or self.wind or any(h.source == "ambient" and h.cop is None
-                                            for h in self.heat_pumps)
+        needs = (self.pv or self.wind or self.building_hvac is not None
+                 or any(h.source == "ambient" and h.cop is None for h in self.heat_pumps)
+                 or any(c.slope_per_k for c in self.chillers))
         if needs and self.weather is None:
-            raise ValueError("PV, wind and ambient-source heat pumps need 'weather' (a file or "
-                             "'synthetic')")
+            raise ValueError("PV, wind, building HVAC, ambient-source heat pumps and chillers "
+                             "with a temperature slope need 'weather' (a file or 'synthetic')")
         return self

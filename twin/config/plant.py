@@ -372,18 +372,42 @@ class ArrivalSource(_Model):
 Source = Annotated[PlanSource | ArrivalSource, Field(discriminator="kind")]
 
 
+class CompressedAir(_Model):
+    """An air compressor on load/unload control serving an air demand with leaks; its average
+    electric power follows from the loaded fraction (see twin.energy.conversion)."""
+
+    capacity_m3_min: float = Field(gt=0, description="Free air delivery at full load [m3/min].")
+    p_load_kw: float = Field(gt=0, description="Electric power loaded [kW].")
+    p_unload_kw: float = Field(ge=0, description="Electric power unloaded, motor running [kW].")
+    demand_m3_min: float = Field(ge=0, description="Air used by production when on [m3/min].")
+    off_demand_m3_min: float = Field(0, ge=0, description="Air used when off [m3/min].")
+    leak_fraction: float = Field(0, ge=0, lt=1, description="Share of delivered air lost to "
+                                                           "leaks [-].")
+
+
 class BaseLoad(_Model):
-    """A load that does not follow production: lighting, HVAC base, compressed-air leaks."""
+    """A load that does not follow production: lighting, HVAC base, compressed air. Give its
+    power, or a compressed-air system whose power is computed."""
 
     id: Id
     group: Id = Field(description="Reporting group, e.g. 'facility' or 'utilities'.")
-    power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] = Field(
-        description="Power when on [kW]."
+    power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] | None = Field(
+        None, description="Power when on [kW]."
     )
     off_power_kw: dict[Carrier, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="Power when off [kW]."
     )
+    compressed_air: CompressedAir | None = None
     schedule: Literal["always", "shifts"] = Field("always", description="When the load is on.")
+
+    @model_validator(mode="after")
+    def _power_given(self) -> BaseLoad:
+        if (self.power_kw is None) == (self.compressed_air is None):
+            raise ValueError("give exactly one of 'power_kw' or 'compressed_air'")
+        if self.compressed_air is not None and self.off_power_kw:
+            raise ValueError("with 'compressed_air' the off power follows from off_demand_m3_min;"
+                             " leave out off_power_kw")
+        return self
 
 
 class Plant(_Model):

@@ -16,10 +16,11 @@ Per interval the work is O(storage units + conversion units), never O(equipment)
 
 Balance per interval (kWh), which holds exactly by construction::
 
-    pv + wind - curtailed + discharge + import + unserved = demand + charge + export
+    pv + wind + chp - curtailed + discharge + import + unserved = demand + charge + export
 
 where ``demand`` is all site electricity use (production, base loads, heat pumps, chillers,
-electric boilers).
+electric boilers, building HVAC). Heat is supplied heat-led in the order CHP, heat pumps, boilers;
+surplus onsite electricity beyond the export limit is curtailed (PV, wind, or CHP output).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class IntervalState:
     load_kw: float = 0.0
     """Average site electric demand over the interval [kW]."""
     renewable_kw: float = 0.0
-    """Average onsite PV + wind output [kW]."""
+    """Average onsite generation: PV + wind (+ CHP electricity) [kW]."""
     period: str = "flat"
     """TOU period of the interval."""
     price: float = 0.0
@@ -131,6 +132,8 @@ class HeatUnit:
     """Carrier it draws: ELECTRICITY or NATURAL_GAS."""
     efficiency: np.ndarray | float
     """Heat out / energy in per interval (COP for heat pumps) [-]."""
+    power_per_heat: float = 0.0
+    """Electricity produced per unit of heat (CHP: electric / thermal efficiency) [-]."""
 
 
 @dataclass
@@ -155,6 +158,8 @@ class Supply:
     thermal: list[ThermalStorage] = field(default_factory=list)
     heat_units: list[HeatUnit] = field(default_factory=list)
     cool_units: list[CoolUnit] = field(default_factory=list)
+    hvac_kwh: np.ndarray | None = None
+    """Electricity of building heating and cooling per interval [kWh] (degree-hour model)."""
     import_limit_kw: float = math.inf
     export_limit_kw: float = 0.0
     tes_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
@@ -163,7 +168,8 @@ class Supply:
 RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
            "grid_export", "unserved", "heat_demand", "heat_unmet", "cooling_demand",
            "cooling_unmet", "conversion_electricity", "conversion_gas", "plant_gas",
-           "thermal_charge", "thermal_discharge", "thermal_soc")
+           "thermal_charge", "thermal_discharge", "thermal_soc", "chp_electricity",
+           "building_hvac")
 """Quantities recorded per interval [kWh] (``soc`` and ``thermal_soc`` at its end)."""
 
 
@@ -182,6 +188,8 @@ class EMS:
         self._wind = np.asarray(supply.wind_kwh, dtype=float).tolist()
         self._price = np.asarray(supply.price, dtype=float).tolist()
         self._period = list(supply.period)
+        self._hvac = (np.asarray(supply.hvac_kwh, dtype=float).tolist()
+                      if supply.hvac_kwh is not None else None)
         self._last = [0.0] * 4
         self._k = 0
         self._state = IntervalState()
@@ -219,21 +227,23 @@ class EMS:
         self._last = e
         # --- heat and cooling ------------------------------------------------------------------
         period = self._period[k]
-        el = gas = heat_unmet = tes_in = tes_out = cool_unmet = 0.0
+        el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = 0.0
         if heat_use > 0 or sup.thermal:
-            el, gas, heat_unmet, tes_in, tes_out = self._heat(k, heat_use, dt_h, period)
+            el, gas, heat_unmet, tes_in, tes_out, chp = self._heat(k, heat_use, dt_h, period)
         if cool_use > 0:
             cool_el, cool_unmet = self._cool(k, cool_use, dt_h)
             el += cool_el
-        demand = el_use + el
+        hvac = self._hvac[k] if self._hvac is not None else 0.0
+        demand = el_use + el + hvac
         # --- electricity -----------------------------------------------------------------------
         pv, wind = self._pv[k], self._wind[k]
+        onsite = pv + wind + chp
         charge = discharge = 0.0
         if sup.batteries:
             s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
-            s.load_kw, s.renewable_kw = demand / dt_h, (pv + wind) / dt_h
+            s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
             charge, discharge = self._batteries(s, dt_h)
-        net = demand + charge - pv - wind - discharge  # what the grid must give (+) or take (-)
+        net = demand + charge - onsite - discharge  # what the grid must give (+) or take (-)
         grid_import = grid_export = curtailed = unserved = 0.0
         if net > 0:
             grid_import = min(net, sup.import_limit_kw * dt_h)
@@ -249,7 +259,7 @@ class EMS:
             tes += t.soc_kwh
         self._rows.append((demand, pv, wind, curtailed, charge, discharge, soc, grid_import,
                            grid_export, unserved, heat_use, heat_unmet, cool_use, cool_unmet,
-                           el, gas, gas_use, tes_in, tes_out, tes))
+                           el, gas, gas_use, tes_in, tes_out, tes, chp, hvac))
         # --- signals for the next interval -----------------------------------------------------
         if sup.batteries:
             cap = sum(b.capacity_kwh for b in sup.batteries)
@@ -299,12 +309,13 @@ class EMS:
         return charge, discharge
 
     def _heat(self, k: int, heat_kwh: float, dt_h: float, period: str
-              ) -> tuple[float, float, float, float, float]:
+              ) -> tuple[float, float, float, float, float, float]:
         """Supply ``heat_kwh``: thermal storage first outside its charging periods, then the heat
         units in the order given; in charging periods spare capacity of the first heat unit
-        charges the storage. Returns (electricity, gas, unmet, storage in, storage out) [kWh]."""
+        charges the storage. Returns (electricity used, gas, unmet, storage in, storage out,
+        CHP electricity produced) [kWh]."""
         sup = self.supply
-        el = gas = tes_in = tes_out = 0.0
+        el = gas = tes_in = tes_out = chp = 0.0
         need = heat_kwh
         charging = period in sup.tes_charge_periods
         stepped = [False] * len(sup.thermal)
@@ -320,6 +331,7 @@ class EMS:
             out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
             need -= out
             spare_kw.append(u.capacity_kw - out / dt_h)
+            chp += out * u.power_per_heat
             if u.carrier == ELECTRICITY:
                 el += out / eff
             else:
@@ -332,6 +344,7 @@ class EMS:
                 p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
                 spare_kw[0] -= p
                 tes_in += p * dt_h
+                chp += p * dt_h * u.power_per_heat
                 eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
                 if u.carrier == ELECTRICITY:
                     el += p * dt_h / eff
@@ -339,7 +352,7 @@ class EMS:
                     gas += p * dt_h / eff
             else:
                 t.standby(dt_h)
-        return el, gas, max(need, 0.0), tes_in, tes_out
+        return el, gas, max(need, 0.0), tes_in, tes_out, chp
 
     def _cool(self, k: int, cool_kwh: float, dt_h: float) -> tuple[float, float]:
         el = 0.0

@@ -43,6 +43,8 @@ class SupplyInfo:
     weather_source: str
     tariff_label: str | None
     demand_charge_per_kw_month: float
+    capacity_charge_per_month: float
+    """Contracted kVA x rate [CNY/month]."""
     gas_price_per_kwh: float
     feed_in_price_per_kwh: float
     hourly_weather: pd.DataFrame | None
@@ -156,7 +158,10 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
                               loss_per_h=t.loss_pct_per_h / 100.0)
                for t in energy.thermal_storage]
     heat_units: list[HeatUnit] = []
-    for h in energy.heat_pumps:  # heat pumps first (merit order), then boilers
+    for c in energy.chp:  # merit order: CHP (heat-led), heat pumps, boilers
+        heat_units.append(HeatUnit(c.id, c.capacity_kw, NATURAL_GAS, c.thermal_efficiency,
+                                   power_per_heat=c.electric_efficiency / c.thermal_efficiency))
+    for h in energy.heat_pumps:
         if h.cop is not None:
             cop: np.ndarray | float = h.cop
         else:
@@ -177,6 +182,15 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
                  if c.slope_per_k else c.cop_rated)
         cool_units.append(CoolUnit(c.id, c.capacity_kw, cop_c))
 
+    hvac_kwh = None
+    if energy.building_hvac is not None:
+        b = energy.building_hvac
+        heat_kw, cool_kw = conversion.hvac_load_kw(
+            temp_i, b.ua_kw_per_k, **_opts(t_base_heat_c=b.t_base_heat_c,
+                                           t_base_cool_c=b.t_base_cool_c))
+        hvac_kw = np.asarray(heat_kw) / b.heating_cop + np.asarray(cool_kw) / b.cooling_cop
+        hvac_kwh = hvac_kw * dt_h
+
     d = energy.dispatch
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
                                 discharge_periods=d.discharge_periods,
@@ -188,13 +202,15 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         period=periods, price=price, batteries=batteries, reserve_frac=d.reserve_soc_pct / 100.0,
         thermal=thermal, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
-        export_limit_kw=grid.export_limit_kw,
+        export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
         tes_charge_periods=frozenset(d.charge_periods),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
         demand_charge_per_kw_month=(grid.tariff.demand_charge_per_kw_month or 0.0)
         if grid.tariff else 0.0,
+        capacity_charge_per_month=(grid.tariff.capacity_charge_per_kva_month or 0.0)
+        * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
         hourly_weather=hourly_weather,
     )

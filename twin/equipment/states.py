@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.config.plant import CARRIERS, BaseLoad, EquipmentType
+from twin.energy.conversion import compressor_power_kw
 
 STATES: tuple[str, ...] = (
     "off", "standby", "warm_up", "idle", "starved", "processing", "setup", "blocked", "down",
@@ -44,9 +45,16 @@ def power_table(spec: EquipmentType) -> np.ndarray:
 
 
 def base_load_table(spec: BaseLoad) -> np.ndarray:
-    """Power table of a base load: state ``idle`` is 'on', state ``off`` is 'off'."""
+    """Power table of a base load: state ``idle`` is 'on', state ``off`` is 'off'. A
+    compressed-air system draws the load/unload compressor's average electric power."""
     table = np.zeros((N_STATES, N_CARRIERS))
+    air = spec.compressed_air
+    if air is not None:
+        for state, demand in ((IDLE, air.demand_m3_min), (OFF, air.off_demand_m3_min)):
+            table[state, 0] = compressor_power_kw(demand, air.capacity_m3_min, air.p_load_kw,
+                                                  air.p_unload_kw, air.leak_fraction)
+        return table
     for c, carrier in enumerate(CARRIERS):
-        table[IDLE, c] = spec.power_kw.get(carrier, 0.0)  # type: ignore[call-overload]
+        table[IDLE, c] = spec.power_kw.get(carrier, 0.0)  # type: ignore[union-attr]
         table[OFF, c] = spec.off_power_kw.get(carrier, 0.0)  # type: ignore[call-overload]
     return table
