@@ -132,6 +132,14 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                                       "'shifts' needs a calendar; the plant has none (24/7)",
                                       src.active, True))
     for k, b in enumerate(plant.base_loads):
+        air = b.compressed_air
+        if air is not None:
+            need = max(air.demand_m3_min, air.off_demand_m3_min) / (1 - air.leak_fraction)
+            if need > air.capacity_m3_min:
+                issues.append(ConfigIssue(
+                    f"base_loads[{k}].compressed_air.capacity_m3_min",
+                    f"compressor too small: demand plus leaks needs {need:.3g} m3/min of delivery;"
+                    f" expected a capacity of at least that", air.capacity_m3_min, True))
         if b.schedule == "shifts" and plant.calendar is None:
             issues.append(ConfigIssue(f"base_loads[{k}].schedule",
                                       "'shifts' needs a calendar; the plant has none (24/7)",

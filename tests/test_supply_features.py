@@ -1,0 +1,116 @@
+"""Heat and utility supply by hand: heat-led CHP with a boiler behind it, compressed air from a
+load/unload compressor, the capacity charge, building HVAC by degree-hours.
+
+Each plant has no production work (lots arrive once a year), so the equipment sits starved all
+the time and draws its idle power: loads are constant and every number below is arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import const, make_plant, station
+
+import twin
+from twin.energy.weather import synthetic_weather
+
+YEARLY = const(365, unit="h")  # one lot per year: the machine is starved (idle power) all run
+
+
+def _idle_plant(power: dict, **sections) -> twin.Plant:
+    kiln = {"id": "kiln", "power_kw": power}
+    return make_plant([station("s", const(60), equipment="kiln")], equipment_types=[kiln],
+                      interarrival=YEARLY, **sections)
+
+
+def test_heat_led_chp_then_boiler_and_grid_by_hand():
+    # The kiln draws 20 kW electricity and 100 kW heat, day and night.
+    # CHP: heat up to 80 kW, eta_el 0.35, eta_th 0.50 -> fuel 80 / 0.5 = 160 kW,
+    #      electricity 160 * 0.35 = 56 kW (heat-led, first in the merit order).
+    # Boiler: the other 20 kW heat at eta 0.9 -> gas 22.222 kW.
+    # Electricity: demand 20 kW < CHP 56 kW -> 36 kW surplus; export limit 10 kW ->
+    #      export 10 kW, curtail 26 kW, import 0.
+    # Per 15-min interval: CHP 14 kWh, gas (160 + 20/0.9) / 4 = 45.5556 kWh, export 2.5 kWh.
+    energy = {
+        "chp": [{"id": "chp", "capacity_kw": 80, "electric_efficiency": 0.35,
+                 "thermal_efficiency": 0.5}],
+        "boilers": [{"id": "boiler", "capacity_kw": 50, "efficiency": 0.9}],
+        "grid": {"export_limit_kw": 10, "gas_price_per_kwh": 0.3},
+    }
+    plant = _idle_plant({"electricity": {"idle": 20}, "heat": {"idle": 100}}, energy=energy)
+    iv = twin.simulate(plant, days=1).intervals
+    np.testing.assert_allclose(iv["chp_kwh"], 14.0, rtol=1e-12)
+    np.testing.assert_allclose(iv["fuel_kwh"], (160 + 20 / 0.9) / 4, rtol=1e-12)
+    np.testing.assert_allclose(iv["electricity_demand_kwh"], 5.0, rtol=1e-12)
+    np.testing.assert_allclose(iv["grid_export_kwh"], 2.5, rtol=1e-12)
+    np.testing.assert_allclose(iv["curtailed_kwh"], 6.5, rtol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], 0.0, atol=1e-12)
+    assert (iv["heat_unmet_kwh"] == 0).all()
+    k = twin.simulate(plant, days=1).kpis
+    assert k["gas_cost"] == pytest.approx(24 * (160 + 20 / 0.9) * 0.3, rel=1e-9)
+    assert k["renewable_electricity_share"] == 0.0  # CHP is onsite but not renewable
+
+
+def test_heat_beyond_the_plant_is_unmet_and_warned():
+    energy = {"boilers": [{"id": "boiler", "capacity_kw": 60, "efficiency": 1.0}]}
+    plant = _idle_plant({"electricity": {"idle": 1}, "heat": {"idle": 100}}, energy=energy)
+    res = twin.simulate(plant, days=1)
+    np.testing.assert_allclose(res.intervals["heat_unmet_kwh"], 10.0, rtol=1e-12)  # 40 kW / 4
+    assert any("heat demand exceeded" in w for w in res.kpis["warnings"])
+
+
+def test_compressed_air_power_from_the_loaded_fraction():
+    # Demand 6 m3/min plus leaks of 25 % of delivery: delivery 6 / 0.75 = 8 m3/min of 10 ->
+    # loaded 80 % of the time: 0.8 * 75 + 0.2 * 25 = 65 kW. Off shift only leaks: 0.5 m3/min
+    # -> 0.5 / 0.75 / 10 = 1/15 loaded: 75/15 + 25 * 14/15 = 28.333 kW.
+    air = {"capacity_m3_min": 10, "p_load_kw": 75, "p_unload_kw": 25, "demand_m3_min": 6,
+           "off_demand_m3_min": 0.5, "leak_fraction": 0.25}
+    calendar = {"shifts": {"day": {"start": "08:00", "end": "16:00"}},
+                "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    plant = _idle_plant({"electricity": {"idle": 0}},
+                        base_loads=[{"id": "air", "group": "utilities", "compressed_air": air,
+                                     "schedule": "shifts"}],
+                        calendar=calendar)
+    hourly = twin.simulate(plant, days=1, start="2026-01-05").hourly  # a Monday
+    air_kwh = hourly["electricity_kwh:utilities"].to_numpy()
+    np.testing.assert_allclose(air_kwh[8:16], 65.0, rtol=1e-12)
+    np.testing.assert_allclose(np.r_[air_kwh[:8], air_kwh[16:]], 75 / 15 + 25 * 14 / 15,
+                               rtol=1e-12)
+
+
+def test_undersized_compressor_is_a_config_error():
+    air = {"capacity_m3_min": 5, "p_load_kw": 40, "p_unload_kw": 10, "demand_m3_min": 6}
+    with pytest.raises(twin.ConfigError, match="compressed_air"):
+        _idle_plant({"electricity": {"idle": 0}},
+                    base_loads=[{"id": "air", "group": "utilities", "compressed_air": air}])
+
+
+def test_capacity_charge_for_a_whole_month():
+    # 1,000 kVA x 20 CNY/(kVA month), January simulated in full: 20,000 CNY.
+    energy = {"grid": {"tariff": {"preset": "flat", "flat_price_per_kwh": 0.5,
+                                  "capacity_charge_per_kva_month": 20, "contracted_kva": 1000}}}
+    plant = _idle_plant({"electricity": {"idle": 10}}, energy=energy)
+    k = twin.simulate(plant, days=31, start="2026-01-01").kpis
+    assert k["capacity_cost"] == pytest.approx(20_000.0, rel=1e-12)
+    assert k["energy_cost"] == pytest.approx(10 * 24 * 31 * 0.5, rel=1e-9)
+    assert k["cost_total"] == pytest.approx(20_000.0 + 3_720.0, rel=1e-9)
+
+
+def test_building_hvac_follows_degree_hours():
+    # Heating below 18 degC and cooling above 26 degC, UA 5 kW/K, COPs 3 and 4: the electricity
+    # of each hour is 5 * max(0, 18 - T) / 3 + 5 * max(0, T - 26) / 4 with T the hour's air
+    # temperature of the (synthetic) weather.
+    weather = {"synthetic": {"annual_clearness": 0.5, "daily_temp_swing_c": 10,
+                             "monthly_temp_c": [2, 4, 9, 15, 20, 25, 30, 29, 24, 17, 10, 4]}}
+    energy = {"weather": weather,
+              "building_hvac": {"ua_kw_per_k": 5, "heating_cop": 3, "cooling_cop": 4}}
+    plant = _idle_plant({"electricity": {"idle": 1}}, energy=energy)
+    res = twin.simulate(plant, days=3, start="2026-07-20")
+    temp = synthetic_weather(plant.site.latitude, plant.site.longitude, plant.site.timezone,
+                             res.hourly.index, annual_clearness=0.5,
+                             monthly_temp_c=weather["synthetic"]["monthly_temp_c"],
+                             daily_temp_swing_c=10, seed=0)["temp_air"].to_numpy()
+    expected = 5 * np.maximum(0, 18 - temp) / 3 + 5 * np.maximum(0, temp - 26) / 4
+    assert expected.sum() > 10  # a July week in this climate needs cooling
+    np.testing.assert_allclose(res.hourly["electricity_kwh:building_hvac"], expected, rtol=1e-9)
+    np.testing.assert_allclose(res.hourly["electricity_demand_kwh"], 1 + expected, rtol=1e-9)
