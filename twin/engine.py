@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import simpy
@@ -25,7 +26,6 @@ from twin.calendar import (
 )
 from twin.config.plant import ArrivalSource, PlanSource, Plant
 from twin.energy.ems import EMS
-from twin.energy.supply import SupplyInfo, build_supply
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
@@ -63,7 +63,8 @@ class Model:
     streams: Streams
     base_loads: list[Load] = field(default_factory=list)
     ems: EMS | None = None
-    supply_info: SupplyInfo | None = None
+    supply_info: Any = None
+    """:class:`twin.energy.supply.SupplyInfo` when the plant has an energy supply."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -181,6 +182,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     # --- energy supply and its management -------------------------------------------------------
     ems = info = None
     if site is not None:
+        from twin.energy.supply import build_supply  # pvlib: imported only when needed
+
         supply, policy, info = build_supply(plant, clock, horizon, interval_s)
         ems = EMS(env, site, supply, policy, horizon)
         env.process(ems.run())

@@ -16,8 +16,9 @@ import numpy as np
 
 from twin.equipment.states import N_CARRIERS, N_STATES
 
-CHUNK = 1 << 19
-"""Records held before they are binned (8 + 4 bytes each)."""
+CHUNK = 1 << 17
+"""Records held before they are binned (8 + 8 bytes each; binning a chunk needs about ten
+temporary arrays of its length, so the chunk bounds the meter's peak memory)."""
 
 
 def bin_segments(
