@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import twin
 from twin.config import plant_from_data, read_yaml
-from twin.dashboard import FIGURE_IDS, write_dashboard
+from twin.dashboard import FIGURE_IDS, SUPPLY_FIGURE_IDS, build_html, load, write_dashboard
+from twin.dashboard.data import price_bands
+from twin.dashboard.figures import supply_flows, supply_week
 
 DEMO = Path(__file__).resolve().parents[1] / "plant_configs" / "demo_plant.yaml"
 
@@ -60,15 +66,18 @@ def test_file_written_atomically(run_dir: Path, page: str) -> None:
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
+ALL_IDS = FIGURE_IDS + SUPPLY_FIGURE_IDS        # the demo plant has PV, a battery and a tariff
+
+
 def test_plotly_embedded_once_and_offline(page: str) -> None:
     assert page.count("* plotly.js v") == 1
-    assert page.count("Plotly.newPlot(") == len(FIGURE_IDS)
+    assert page.count("Plotly.newPlot(") == len(ALL_IDS)
     assert not re.search(r"<script[^>]*\bsrc=", page, re.I)   # nothing loaded from outside
     assert not re.search(r"<link\b|@import", page, re.I)
 
 
 def test_every_figure_and_table_present(page: str) -> None:
-    for div_id in FIGURE_IDS:
+    for div_id in ALL_IDS:
         assert f'id="{div_id}"' in page, div_id
     assert 'id="kpi-cards"' in page and 'id="station-table"' in page
     assert "Natural gas" in page   # the demo plant burns gas: its panel, card and column
@@ -80,14 +89,14 @@ def test_user_names_escaped(page: str) -> None:
     for raw in (EVIL_PLANT, "<script>alert", EVIL_STATION, EVIL_GROUP, "<img src=x"):
         assert raw.lower() not in page.lower(), raw
     # every script element is ours: plotly.js plus one per figure
-    assert len(re.findall(r"<script\b", page, re.I)) == 1 + len(FIGURE_IDS)
+    assert len(re.findall(r"<script\b", page, re.I)) == 1 + len(ALL_IDS)
 
 
 def test_size_bound(page: str) -> None:
     from plotly.offline import get_plotlyjs
 
     own = len(page.encode()) - len(get_plotlyjs().encode())
-    assert own < 200_000, own          # 3 days; a 365-day run adds about 0.4 MB
+    assert own < 250_000, own          # 3 days; a 365-day run: see test_year_run
     assert len(page.encode()) < 10_000_000
 
 
@@ -111,3 +120,138 @@ def test_daylight_saving_change_and_no_finished_lots(tmp_path: Path) -> None:
     page = write_dashboard(quiet).read_text(encoding="utf-8")
     assert "No lot was finished in this run." in page
     assert 'id="fig-lead-time"' not in page
+
+
+# ---------------------------------------------------------------------------- energy supply
+
+def _no_energy() -> twin.Plant:
+    data = _demo_data()
+    data.pop("energy", None)
+    return plant_from_data(data)
+
+
+@pytest.fixture(scope="module")
+def plain_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = twin.simulate(_no_energy(), days=3).save(tmp_path_factory.mktemp("plain") / "run")
+    return write_dashboard(out).read_text(encoding="utf-8")
+
+
+def test_supply_cards_and_sections(page: str) -> None:
+    for label in ("Cost total", "Self-sufficiency", "PV generation", "Peak grid import",
+                  "Battery discharge"):
+        assert f'<div class="label">{label}</div>' in page, label
+    assert "full-load hours" in page and "demand " in page and "gas " in page
+    assert "tariff jiangsu_2025[two_part]" in page                  # header
+    assert "Background: price" in page                              # price shading legend
+
+
+def test_run_without_supply_keeps_the_old_page(plain_page: str) -> None:
+    assert plain_page.count("Plotly.newPlot(") == len(FIGURE_IDS)
+    for div_id in FIGURE_IDS:
+        assert f'id="{div_id}"' in plain_page, div_id
+    for div_id in SUPPLY_FIGURE_IDS:
+        assert f'id="{div_id}"' not in plain_page, div_id
+    for label in ("Cost total", "Self-sufficiency", "PV generation", "Peak grid import"):
+        assert f'<div class="label">{label}</div>' not in plain_page, label
+    assert "tariff " not in plain_page
+
+
+def test_supply_strings_escaped(run_dir: Path, tmp_path: Path) -> None:
+    # tariff, weather and currency come from the run folder: a hand-edited or future kpis.json
+    # must not inject markup either
+    d = tmp_path / "edited"
+    shutil.copytree(run_dir, d)
+    kpis = json.loads((d / "kpis.json").read_text(encoding="utf-8"))
+    kpis.update(tariff="<b>t</b>", weather="<img src=w onerror=alert(3)>",
+                currency="<i>¥</i>")
+    (d / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    page = build_html(d)
+    for raw in ("<b>t</b>", "<img src=w", "<i>¥</i>"):
+        assert raw not in page, raw
+    assert "&lt;b&gt;t&lt;/b&gt;" in page and "&lt;i&gt;¥&lt;/i&gt;" in page
+    assert len(re.findall(r"<script\b", page, re.I)) == 1 + len(ALL_IDS)
+
+
+def test_supply_flows_balance(run_dir: Path) -> None:
+    data = load(run_dir)
+    f = supply_flows(data)
+    above = sum(v for k, v in f.items() if k != "demand" and (v >= 0).all())
+    below = sum(v for k, v in f.items() if k != "demand" and (v <= 0).all() and v.any())
+    # above zero is the demand plus battery charging (what went into the battery came from
+    # the sources above); curtailment is PV that was not used, outside the balance
+    charge = data.col("battery_charge_kwh") + data.col("grid_export_kwh")
+    np.testing.assert_allclose(above, data.col("electricity_demand_kwh") + charge, atol=1e-6)
+    np.testing.assert_allclose(
+        below, -(charge + data.col("curtailed_kwh")), atol=1e-6)
+
+
+def test_price_bands_from_prices_and_periods(run_dir: Path, tmp_path: Path) -> None:
+    data = load(run_dir)
+    bands = price_bands(data)
+    assert bands is not None and len(bands.edges) == len(bands.levels) + 1
+    # the run folder names the TOU period of each interval
+    assert bands.labels == ["Valley 0.3575 CNY/kWh", "Flat 0.65 CNY/kWh", "Peak 1.01 CNY/kWh"]
+    iv = data.intervals
+    assert iv is not None
+    edges = pd.DatetimeIndex(bands.edges)
+    assert edges.is_monotonic_increasing and edges[0] == iv.index[0].tz_localize(None)
+    # each band's level is the price level of the intervals in it
+    start = pd.DatetimeIndex(iv.index.tz_localize(None))
+    k = np.searchsorted(edges, start, side="right") - 1
+    levels = np.searchsorted([0.3575, 0.65, 1.01], iv["price_per_kwh"].round(6))
+    assert (bands.levels[k] == levels).all()
+    # without the tou_period column the price levels alone give the same bands
+    d = tmp_path / "prices"
+    shutil.copytree(run_dir, d)
+    full = pd.read_parquet(d / "intervals.parquet").drop(columns="tou_period")
+    full.to_parquet(d / "intervals.parquet")
+    by_price = price_bands(load(d))
+    assert by_price is not None
+    assert by_price.labels == ["0.3575 CNY/kWh", "0.65 CNY/kWh", "1.01 CNY/kWh"]
+    assert (by_price.levels == bands.levels).all() and by_price.edges == bands.edges
+    # many price levels (a flat price that changes from day to day): rank within the day
+    day = (full.index.normalize() - full.index[0].normalize()).days.to_numpy()
+    full["price_per_kwh"] *= 1.0 + 0.05 * day
+    full.to_parquet(d / "intervals.parquet")
+    ranked = price_bands(load(d))
+    assert ranked is not None and ranked.labels[0] == "lowest price of the day"
+    assert (ranked.levels == bands.levels).all()
+
+
+@pytest.fixture(scope="module")
+def year_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    plant = plant_from_data(_demo_data())
+    return twin.simulate(plant, days=365).save(tmp_path_factory.mktemp("year") / "run")
+
+
+def test_year_run(year_dir: Path) -> None:
+    from plotly.offline import get_plotlyjs
+
+    page = write_dashboard(year_dir).read_text(encoding="utf-8")
+    size = len(page.encode())
+    own = size - len(get_plotlyjs().encode())
+    assert size < 10_000_000 and own < 1_500_000, (size, own)
+    for div_id in ALL_IDS:
+        assert f'id="{div_id}"' in page, div_id
+    data = load(year_dir)
+    # the monthly cost bars add up to the KPIs
+    costs = data.monthly_costs()
+    assert costs is not None and len(costs) == 13          # 2 Mar 2026 to 1 Mar 2027
+    k = data.kpis
+    for col, key in (("energy", "energy_cost"), ("demand", "demand_cost"), ("gas", "gas_cost"),
+                     ("capacity", "capacity_cost"), ("total", "cost_total")):
+        assert costs[col].sum() == pytest.approx(k[key], rel=1e-9, abs=1e-9), col
+    # the week slider starts at the first full week (the run starts on a Monday)
+    fig = supply_week(data)
+    slider = fig.layout.sliders[0]
+    assert len(slider.steps) == 53 and slider.active == 0
+    assert list(fig.layout.xaxis.range) == ["2026-03-02 00:00", "2026-03-09 00:00"]
+
+
+def test_week_slider_starts_at_first_full_week(tmp_path: Path) -> None:
+    plant = plant_from_data(_demo_data())
+    out = twin.simulate(plant, days=12, start="2026-03-04").save(tmp_path / "wed")  # Wednesday
+    fig = supply_week(load(out))
+    slider = fig.layout.sliders[0]
+    assert len(slider.steps) == 2 and slider.active == 1
+    assert list(fig.layout.xaxis.range) == ["2026-03-09 00:00", "2026-03-16 00:00"]

@@ -8,7 +8,9 @@ The page reads only the run folder (``hourly.parquet``, ``kpis.json``, ``manifes
 ``equipment.csv``, ``lots.parquet``, ``intervals.parquet``), embeds plotly.js once and needs no
 network, so it opens from a USB stick. It shows KPI cards, hourly energy by group, a day x hour
 heatmap, energy by carrier/group/equipment, time per power state per station, a station table and
-lead-time histograms per product.
+lead-time histograms per product. A run with an energy supply (PV, wind, battery or a tariff) adds
+supply cards, a week-by-week supply-and-demand chart on the price background, storage levels, a
+day x hour grid-import heatmap, monthly grid-import peaks and monthly cost.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 from twin.dashboard.data import RunData, load
-from twin.dashboard.page import FIGURE_IDS, render
+from twin.dashboard.page import FIGURE_IDS, SUPPLY_FIGURE_IDS, render
 
-__all__ = ["FIGURE_IDS", "RunData", "build_html", "load", "write_dashboard"]
+__all__ = ["FIGURE_IDS", "SUPPLY_FIGURE_IDS", "RunData", "build_html", "load", "write_dashboard"]
 
 FILENAME = "dashboard.html"
 

@@ -4,6 +4,10 @@ Only the files of the run folder are read (see :mod:`twin.results` for their con
 the live simulation is never touched, so a dashboard can be rebuilt from a copied folder.
 ``hourly.parquet``, ``kpis.json`` and ``manifest.json`` are required; a missing
 ``equipment.csv``, ``lots.parquet`` or ``intervals.parquet`` only leaves its part of the page out.
+
+Runs with an energy supply (PV, wind, batteries or a tariff) get the supply part of the page; its
+derived tables (monthly costs, price bands) are computed here from the run-folder columns, with
+prices and rates taken from the resolved config in the manifest.
 """
 
 from __future__ import annotations
@@ -13,11 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from twin.dashboard import theme
 
 REQUIRED = ("hourly.parquet", "kpis.json", "manifest.json")
+
+INTERVAL_COLUMNS = ("electricity_demand_kw", "grid_import_kwh", "grid_export_kwh",
+                    "electricity_cost", "fuel_kwh", "price_per_kwh", "tou_period")
+"""Columns of ``intervals.parquet`` the page reads (those present)."""
+
+SUPPLY_KPIS = ("pv_kwh", "wind_kwh", "chp_kwh", "battery_charge_kwh", "battery_discharge_kwh")
+
+PERIOD_ORDER = ("deep_valley", "valley", "flat", "peak", "critical")
+"""TOU period labels, cheapest first (as in :data:`twin.energy.tariff.PERIODS`, reversed)."""
+PERIOD_LABELS = {"deep_valley": "Deep valley", "valley": "Valley", "flat": "Flat",
+                 "peak": "Peak", "critical": "Critical peak"}
+MAX_PRICE_LEVELS = 5
 
 
 @dataclass
@@ -35,6 +53,8 @@ class RunData:
     """Finished lots: product, released, completed, lead_time_h [h]; None if missing."""
     peak: tuple[pd.Timestamp, float] | None = None
     """Start of the settlement interval with the highest average site power, and that power [kW]."""
+    intervals: pd.DataFrame | None = None
+    """The :data:`INTERVAL_COLUMNS` of ``intervals.parquet`` that exist; None if missing."""
     groups: list[str] = field(default_factory=list)
     """Equipment groups in stacking order: base-load-only groups first, then the lines."""
     group_colors: dict[str, str] = field(default_factory=dict)
@@ -76,6 +96,166 @@ class RunData:
                     found.append(carrier)
         return sorted(found, key=lambda c: (c != "electricity", found.index(c)))
 
+    # ---------------------------------------------------------------- energy supply
+
+    @property
+    def energy_config(self) -> dict[str, Any]:
+        """The resolved ``energy`` block of the plant file ({} if the plant has none)."""
+        return (self.manifest.get("config") or {}).get("energy") or {}
+
+    @property
+    def has_supply(self) -> bool:
+        """True if the run has on-site generation, a battery or a tariff (then the page shows the
+        supply figures and cards)."""
+        k = self.kpis
+        return any(_num(k.get(key)) for key in SUPPLY_KPIS) or bool(k.get("tariff"))
+
+    @property
+    def currency(self) -> str:
+        """Currency of costs (not escaped): ``kpis.currency`` if written, else CNY (the unit of
+        every price in :mod:`twin.energy.tariff`)."""
+        grid = self.energy_config.get("grid") or {}
+        return str(self.kpis.get("currency") or grid.get("currency") or "CNY")
+
+    def col(self, name: str) -> np.ndarray:
+        """Hourly column ``name`` as floats, zeros if the run folder has no such column."""
+        if name in self.hourly.columns:
+            return self.hourly[name].to_numpy(dtype=float)
+        return np.zeros(len(self.hourly))
+
+    def battery_nominal_kwh(self) -> float | None:
+        """Sum of the nominal energy of the batteries in the config [kWh], None if not given."""
+        total = sum(_num(b.get("energy_kwh")) for b in self.energy_config.get("batteries") or [])
+        return total or None
+
+    def battery_window_kwh(self) -> tuple[float, float] | None:
+        """Lowest and highest allowed charge of all batteries together [kWh], from soc_min_pct and
+        soc_max_pct (0 and 100 % when not given); None without batteries in the config."""
+        bats = self.energy_config.get("batteries") or []
+        if not bats:
+            return None
+        lo = sum(_num(b.get("energy_kwh")) * _num(b.get("soc_min_pct")) / 100.0 for b in bats)
+        hi = sum(_num(b.get("energy_kwh"))
+                 * (100.0 if b.get("soc_max_pct") is None else _num(b["soc_max_pct"])) / 100.0
+                 for b in bats)
+        return lo, hi
+
+    def demand_rate(self) -> float | None:
+        """Demand charge [currency per kW and month] from the config; else implied by the KPIs
+        (demand cost / sum of prorated monthly peaks); None without a demand charge."""
+        tariff = (self.energy_config.get("grid") or {}).get("tariff") or {}
+        rate = tariff.get("demand_charge_per_kw_month")
+        if rate:
+            return float(rate)
+        cost = _num(self.kpis.get("demand_cost"))
+        peaks = self.monthly_peaks()
+        if cost and peaks is not None:
+            base = float((peaks["peak_kw"].clip(lower=0) * peaks["coverage"]).sum())
+            if base > 0:
+                return cost / base
+        return None
+
+    def capacity_per_month(self) -> float:
+        """Capacity charge of a full month [currency]: contracted kVA x rate from the config,
+        else implied by ``kpis.capacity_cost`` (0 without a capacity charge)."""
+        tariff = (self.energy_config.get("grid") or {}).get("tariff") or {}
+        rate, kva = tariff.get("capacity_charge_per_kva_month"), tariff.get("contracted_kva")
+        if rate and kva:
+            return float(rate) * float(kva)
+        cost = _num(self.kpis.get("capacity_cost"))
+        peaks = self.monthly_peaks()
+        if cost and peaks is not None and peaks["coverage"].sum() > 0:
+            return cost / float(peaks["coverage"].sum())
+        return 0.0
+
+    def _price(self, key: str, kpi_cost: str, column: str) -> float:
+        """A price per kWh from the config's grid block, else KPI cost / total of the column."""
+        grid = self.energy_config.get("grid") or {}
+        if grid.get(key) is not None:
+            return float(grid[key])
+        cost = _num(self.kpis.get(kpi_cost))
+        total = float(self.col(column).sum())
+        return cost / total if cost and total > 0 else 0.0
+
+    def _month_source(self) -> pd.DataFrame:
+        """Intervals if present, else the hourly table (both carry the energy columns)."""
+        src = self.intervals if self.intervals is not None and len(self.intervals) else None
+        return src if src is not None else self.hourly
+
+    def monthly_peaks(self) -> pd.DataFrame | None:
+        """Per local calendar month ('YYYY-MM'): peak grid import [kW] (from
+        ``kpis.peak_grid_import_kw_by_month``, else from the intervals), when it happened (None
+        if unknown), peak site demand [kW], and coverage (share of the month simulated)."""
+        src = self._month_source()
+        if not len(src):
+            return None
+        idx = pd.DatetimeIndex(src.index)
+        months = idx.strftime("%Y-%m")
+        step_h = _step_hours(idx)
+        if "grid_import_kwh" in src.columns:
+            imp_kw = pd.Series(src["grid_import_kwh"].to_numpy(dtype=float) / step_h, index=idx)
+        else:
+            imp_kw = None
+        if "electricity_demand_kw" in src.columns:
+            dem_kw = pd.Series(src["electricity_demand_kw"].to_numpy(dtype=float), index=idx)
+        else:
+            dem_kw = pd.Series(src["electricity_demand_kwh"].to_numpy(dtype=float) / step_h,
+                               index=idx)
+        by_kpi = self.kpis.get("peak_grid_import_kw_by_month") or {}
+        keys = list(dict.fromkeys(months))
+        rows = []
+        for key in keys:
+            sel = months == key
+            peak = by_kpi.get(key)
+            when = None
+            if imp_kw is not None:
+                part = imp_kw[sel]
+                if peak is None:
+                    peak = float(part.max())
+                when = part.idxmax()
+            rows.append({
+                "month": key, "peak_kw": _num(peak), "peak_start": when,
+                "demand_peak_kw": float(dem_kw[sel].max()),
+                "coverage": min(1.0, float(sel.sum()) * step_h / _month_hours(key, idx.tz)),
+            })
+        for key in by_kpi:                      # months only the KPIs know (should not happen)
+            if key not in keys:
+                rows.append({"month": key, "peak_kw": _num(by_kpi[key]), "peak_start": None,
+                             "demand_peak_kw": float("nan"), "coverage": 1.0})
+        return pd.DataFrame(rows).set_index("month").sort_index()
+
+    def monthly_costs(self) -> pd.DataFrame | None:
+        """Cost per local calendar month [currency]: ``energy`` (sum of the interval electricity
+        cost), ``demand`` (monthly peak import x demand rate x share of the month simulated),
+        ``capacity`` (contracted kVA x rate x share of the month simulated), ``gas`` (fuel kWh x
+        gas price) and ``export`` (revenue, positive), plus ``total`` (energy + demand + capacity
+        + gas - export). The months add up to ``kpis.cost_total``."""
+        src = self._month_source()
+        peaks = self.monthly_peaks()
+        if not len(src) or peaks is None:
+            return None
+        months = pd.DatetimeIndex(src.index).strftime("%Y-%m")
+
+        def per_month(column: str) -> pd.Series:
+            if column not in src.columns:
+                return pd.Series(0.0, index=peaks.index)
+            values = pd.Series(src[column].to_numpy(dtype=float), index=months)
+            return values.groupby(level=0).sum().reindex(peaks.index, fill_value=0.0)
+
+        rate = self.demand_rate() or 0.0
+        out = pd.DataFrame({
+            "energy": per_month("electricity_cost"),
+            "demand": peaks["peak_kw"].clip(lower=0) * rate * peaks["coverage"],
+            "capacity": self.capacity_per_month() * peaks["coverage"],
+            "gas": per_month("fuel_kwh") * self._price("gas_price_per_kwh", "gas_cost",
+                                                       "fuel_kwh"),
+            "export": per_month("grid_export_kwh") * self._price(
+                "feed_in_price_per_kwh", "export_revenue", "grid_export_kwh"),
+        })
+        out["total"] = (out["energy"] + out["demand"] + out["capacity"] + out["gas"]
+                        - out["export"])
+        return out
+
     def line_of_station(self) -> dict[str, str]:
         """Station id -> line id, from the resolved config in the manifest."""
         out: dict[str, str] = {}
@@ -115,14 +295,17 @@ def load(run_dir: str | Path) -> RunData:
     lots = pd.read_parquet(d / "lots.parquet") if (d / "lots.parquet").is_file() else None
 
     peak = None
+    intervals = None
     if (d / "intervals.parquet").is_file():
-        iv = pd.read_parquet(d / "intervals.parquet", columns=["electricity_demand_kw"])
-        if len(iv):
-            kw = iv["electricity_demand_kw"]
+        names = set(pq.read_schema(d / "intervals.parquet").names)
+        intervals = pd.read_parquet(d / "intervals.parquet",
+                                    columns=[c for c in INTERVAL_COLUMNS if c in names])
+        if len(intervals) and "electricity_demand_kw" in intervals.columns:
+            kw = intervals["electricity_demand_kw"]
             t = kw.idxmax()
             peak = (pd.Timestamp(t), float(kw.loc[t]))
 
-    data = RunData(d, hourly, kpis, manifest, equipment, lots, peak)
+    data = RunData(d, hourly, kpis, manifest, equipment, lots, peak, intervals)
     data.groups = _group_order(data)
     data.group_colors = _group_colors(data)
     products = [str(p) for p in kpis.get("products", {})]
@@ -173,3 +356,113 @@ def _group_colors(data: RunData) -> dict[str, str]:
             colors[g] = theme.LINE_PALETTE[n_line % len(theme.LINE_PALETTE)]
             n_line += 1
     return colors
+
+
+def _num(x: object) -> float:
+    """A KPI or config number as float; None, missing and non-numbers as 0."""
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return v if np.isfinite(v) else 0.0
+
+
+def _step_hours(index: pd.DatetimeIndex) -> float:
+    """Length of one row of a regular time index [h] (1 h for fewer than two rows)."""
+    if len(index) < 2:
+        return 1.0
+    ns_per_unit = pd.Timedelta(1, unit=index.unit).value
+    return float(np.median(np.diff(index.asi8))) * ns_per_unit / pd.Timedelta(hours=1).value
+
+
+def _month_hours(key: str, tz: object) -> float:
+    """Hours in the local calendar month 'YYYY-MM' (DST changes included)."""
+    start = pd.Timestamp(f"{key}-01")
+    end = start + pd.offsets.MonthBegin(1)
+    if tz is not None:
+        start, end = start.tz_localize(tz), end.tz_localize(tz)
+    return (end - start) / pd.Timedelta(hours=1)
+
+
+@dataclass
+class PriceBands:
+    """Runs of equal price level for the background of the supply chart."""
+
+    edges: list[str]
+    """Local wall-clock band boundaries ('YYYY-MM-DD HH:MM'), one more than ``levels``."""
+    levels: np.ndarray
+    """Level of each band, 0 = cheapest."""
+    labels: list[str]
+    """Legend text per level (not escaped)."""
+    how: str
+    """One sentence saying how the levels were found (not escaped)."""
+
+
+def price_bands(data: RunData) -> PriceBands | None:
+    """Price levels per settlement interval, as bands of equal level.
+
+    Uses the ``tou_period`` column if the run folder has one; else the distinct values of
+    ``price_per_kwh`` when there are at most :data:`MAX_PRICE_LEVELS` of them; else the rank of
+    the price within its local day (cheapest of the day = 0). None if the price never changes.
+    """
+    src = data.intervals if data.intervals is not None and "price_per_kwh" in data.intervals \
+        else data.hourly
+    if "price_per_kwh" not in src.columns or len(src) == 0:
+        return None
+    price = src["price_per_kwh"].to_numpy(dtype=float)
+    idx = pd.DatetimeIndex(src.index)
+    wall = idx.tz_localize(None) if idx.tz is not None else idx
+    cur = data.currency
+    levels: np.ndarray
+    if "tou_period" in src.columns:
+        period = src["tou_period"].astype(str).to_numpy()
+        names = [p for p in PERIOD_ORDER if (period == p).any()]
+        names += sorted(set(period) - set(names),
+                        key=lambda p: float(np.mean(price[period == p])))
+        if len(names) < 2:
+            return None
+        levels = np.array([names.index(p) for p in period])
+        labels = []
+        for i, p in enumerate(names):
+            sel = price[levels == i]
+            lo, hi = float(sel.min()), float(sel.max())
+            rng = f"{lo:.4g}" if abs(hi - lo) < 5e-5 else f"{lo:.4g}–{hi:.4g}"
+            labels.append(f"{PERIOD_LABELS.get(p, p.replace('_', ' ').capitalize())}"
+                          f" {rng} {cur}/kWh")
+        how = "TOU period of each interval"
+    else:
+        rounded = np.round(price, 6)
+        distinct = np.unique(rounded)
+        if len(distinct) < 2:
+            return None
+        if len(distinct) <= MAX_PRICE_LEVELS:
+            levels = np.searchsorted(distinct, rounded)
+            labels = [f"{p:.4g} {cur}/kWh" for p in distinct]
+            how = "price of each interval"
+        else:
+            day = pd.Series(rounded).groupby(wall.normalize().asi8)
+            rank = day.rank(method="dense").to_numpy() - 1
+            levels = np.minimum(rank, MAX_PRICE_LEVELS - 1).astype(int)
+            ordinal = ("lowest", "2nd lowest", "3rd lowest", "4th lowest", "5th lowest")
+            labels = [f"{ordinal[i]} price of the day" for i in range(int(levels.max()) + 1)]
+            if len(labels) == MAX_PRICE_LEVELS:
+                labels[-1] = f"{ordinal[MAX_PRICE_LEVELS - 1]} or higher price of the day"
+            how = "rank of each interval's price within its day"
+    levels = np.asarray(levels, dtype=int)
+    starts = np.flatnonzero(np.r_[True, levels[1:] != levels[:-1]])
+    step = pd.Timedelta(hours=_step_hours(idx))
+    times = [*wall[starts], wall[-1] + step]
+    edges: list[str] = []
+    kept: list[int] = []
+    last = None
+    for i, t in enumerate(times):
+        # wall-clock times repeat when clocks go back: keep boundaries strictly increasing
+        if last is not None and t <= last:
+            continue
+        if i < len(starts):
+            kept.append(int(levels[starts[i]]))
+        edges.append(t.strftime("%Y-%m-%d %H:%M"))
+        last = t
+    if len(edges) == len(kept):         # the final boundary was dropped: close the last band
+        kept.pop()
+    return PriceBands(edges, np.asarray(kept, dtype=int), labels, how)

@@ -19,9 +19,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from twin.dashboard import theme
-from twin.dashboard.data import RunData
+from twin.dashboard.data import RunData, price_bands
 
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 def esc(text: object) -> str:
@@ -124,8 +125,19 @@ def hourly_demand(data: RunData) -> go.Figure:
 
 def demand_heatmap(data: RunData) -> go.Figure:
     """Site electricity per hour as a day (x) by hour-of-day (y) heatmap [kWh]."""
+    return _day_hour_heatmap(data, data.hourly["electricity_demand_kwh"].to_numpy(dtype=float),
+                             theme.HEATMAP_SCALE)
+
+
+def grid_heatmap(data: RunData) -> go.Figure:
+    """Grid import per hour as a day (x) by hour-of-day (y) heatmap [kWh]."""
+    return _day_hour_heatmap(data, data.col("grid_import_kwh"), theme.GRID_HEATMAP_SCALE,
+                             "grid import ", zmin=0.0)
+
+
+def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "",
+                      zmin: float | None = None) -> go.Figure:
     wall = data.wall_index
-    kwh = data.hourly["electricity_demand_kwh"].to_numpy(dtype=float)
     frame = pd.DataFrame({"day": wall.normalize(), "hour": wall.hour, "kwh": kwh})
     # sum, so an hour repeated when clocks go back holds both hours' energy
     grid = frame.groupby(["day", "hour"])["kwh"].sum().unstack("hour")
@@ -133,9 +145,9 @@ def demand_heatmap(data: RunData) -> go.Figure:
     days = [d.strftime("%Y-%m-%d") for d in grid.index]
     fig = go.Figure(go.Heatmap(
         x=days, y=[f"{h:02d}:00" for h in range(24)], z=_f32(grid.to_numpy().T),
-        colorscale=theme.HEATMAP_SCALE, xgap=1 if len(days) <= 60 else 0,
+        colorscale=scale, xgap=1 if len(days) <= 60 else 0, zmin=zmin,
         colorbar={"title": {"text": "kWh"}, "thickness": 14, "tickformat": ","},
-        hovertemplate="%{x|%a %d %b %Y}, %{y}<br>%{z:,.1f} kWh<extra></extra>",
+        hovertemplate=f"%{{x|%a %d %b %Y}}, %{{y}}<br>{what}%{{z:,.1f}} kWh<extra></extra>",
     ))
     fig.update_layout(**theme.base_layout(
         420,
@@ -310,4 +322,399 @@ def lead_times(data: RunData) -> go.Figure:
     fig.update_layout(**theme.base_layout(
         90 + 200 * n, bargap=0.05, margin={"l": 70, "r": 30, "t": 40, "b": 50}))
     fig.update_annotations(font={"size": 13}, x=0, xanchor="left", yshift=6)
+    return fig
+
+
+# ------------------------------------------------------------------------------ energy supply
+
+SUPPLY_ABOVE = (("pv", "PV used on site"), ("wind", "Wind used on site"),
+                ("chp", "CHP used on site"), ("other", "Other on-site generation"),
+                ("discharge", "Battery discharge"), ("grid", "Grid import"),
+                ("unserved", "Not supplied"))
+SUPPLY_BELOW = (("charge", "Battery charging"), ("export", "Export"),
+                ("curtailed", "Curtailed"))
+
+
+def supply_flows(data: RunData) -> dict[str, np.ndarray]:
+    """Hourly electricity flows of the supply chart [kWh per hour], those that are not all zero.
+
+    Above zero (positive), where the electricity came from: PV, wind and CHP used on site
+    (generation less curtailment and export, taken from PV and wind first, in proportion to their
+    output, as the KPIs do), other on-site generation (whatever else the balance needs; none in
+    a complete run folder), battery discharge, grid import, demand not supplied. Below zero
+    (negative): battery charging, export, curtailment. ``demand`` is the site demand. Above zero
+    adds up to the demand plus battery charging.
+    """
+    pv, wind, chp = data.col("pv_kwh"), data.col("wind_kwh"), data.col("chp_kwh")
+    renewable = pv + wind
+    charge, export = data.col("battery_charge_kwh"), data.col("grid_export_kwh")
+    curtailed = data.col("curtailed_kwh")
+    discharge, grid = data.col("battery_discharge_kwh"), data.col("grid_import_kwh")
+    unserved, demand = data.col("unserved_kwh"), data.col("electricity_demand_kwh")
+    lost = curtailed + export
+    lost_renewable = np.minimum(lost, renewable)
+    pv_share = np.divide(pv, renewable, out=np.zeros_like(renewable), where=renewable > 0)
+    other = demand + charge + export + curtailed - (renewable + chp + discharge + grid + unserved)
+    tol = 1e-6 * max(float(np.abs(demand).max(initial=0.0)), 1.0)
+    flows = {
+        "pv": np.maximum(pv - lost_renewable * pv_share, 0.0),
+        "wind": np.maximum(wind - lost_renewable * (1.0 - pv_share), 0.0),
+        "chp": np.maximum(chp - (lost - lost_renewable), 0.0),
+        "other": np.where(other > tol, other, 0.0),
+        "discharge": discharge, "grid": grid, "unserved": unserved,
+        "charge": -charge, "export": -export, "curtailed": -curtailed,
+    }
+    out = {k: v for k, v in flows.items() if np.abs(v).max(initial=0.0) > tol}
+    out["demand"] = demand
+    return out
+
+
+def _weeks(data: RunData) -> tuple[list[tuple[pd.Timestamp, pd.Timestamp]], int]:
+    """Monday-to-Monday local weeks that overlap the run, and the index of the first week the
+    run covers in full (else of the first week it covers most)."""
+    wall = data.wall_index
+    if len(wall) == 0:
+        return [], 0
+    first, end = wall[0], wall[-1] + pd.Timedelta(hours=1)
+    monday = first.normalize() - pd.Timedelta(days=first.weekday())
+    weeks = []
+    while monday < end:
+        weeks.append((monday, monday + pd.Timedelta(days=7)))
+        monday += pd.Timedelta(days=7)
+    # the first week the run covers in full, else the one it covers most
+    covered = [min(b, end) - max(a, first) for a, b in weeks]
+    return weeks, covered.index(max(covered))
+
+
+def _wall(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _price_background(fig: go.Figure, data: RunData, y0: float, y1: float) -> None:
+    """Shade the background by price level (a one-row heatmap with band edges as x, drawn under
+    the areas) with a legend entry per level; nothing if the price never changes."""
+    bands = price_bands(data)
+    if bands is None:
+        return
+    n = len(bands.labels)
+    shades = theme.price_shades(n)
+    scale: list[list[object]] = []
+    for i, c in enumerate(shades):
+        scale += [[i / n, c], [(i + 1) / n, c]]
+    fig.add_trace(go.Heatmap(
+        x=bands.edges, y=[y0, y1], z=_f32(bands.levels.reshape(1, -1)), zmin=-0.5,
+        zmax=n - 0.5, colorscale=scale, showscale=False, hoverinfo="skip", name="price",
+        showlegend=False,
+    ))
+    texts = [esc(label) for label in bands.labels]
+    for i in reversed(range(n)):                   # dearest on top, like the shades
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=texts[i], legendgroup="price",
+            legendgrouptitle={"text": "Background: price"} if i == n - 1 else None,
+            marker={"symbol": "square", "size": 14, "color": shades[i],
+                    "line": {"color": "#9aa5b1", "width": 1}},
+            hoverinfo="skip",
+        ))
+
+
+def supply_week(data: RunData) -> go.Figure:
+    """Where the electricity came from and went, hour by hour, one week at a time (slider),
+    on a background shaded by the price of electricity."""
+    flows = supply_flows(data)
+    xspec = _hourly_x(data)
+    above = sum((flows[k] for k, _ in SUPPLY_ABOVE if k in flows), np.zeros(len(data.hourly)))
+    below = sum((flows[k] for k, _ in SUPPLY_BELOW if k in flows), np.zeros(len(data.hourly)))
+    top = max(float(above.max(initial=0.0)), float(flows["demand"].max(initial=0.0)), 1.0)
+    bottom = float(-below.min(initial=0.0))
+    y1 = top * 1.05
+    y0 = -bottom * 1.05 if bottom > 0 else -0.02 * top
+
+    fig = go.Figure()
+    _price_background(fig, data, y0, y1)
+    for key, label in SUPPLY_ABOVE + SUPPLY_BELOW:
+        if key not in flows:
+            continue
+        color = theme.SUPPLY_COLORS[key]
+        below_zero = key in dict(SUPPLY_BELOW)
+        extra: dict[str, object] = {}
+        if key == "curtailed":
+            extra["fillpattern"] = {"shape": "/", "fgcolor": "#d9534f", "bgcolor": color,
+                                    "size": 6, "solidity": 0.25}
+        fig.add_trace(go.Scatter(
+            **xspec, y=_f32(flows[key]), name=label, stackgroup="below" if below_zero else "above",
+            legendgroup="below" if below_zero else "above",
+            legendgrouptitle={"text": "Below zero: where surplus went" if below_zero
+                              else "Above zero: supply"},
+            mode="lines", line={"width": 0.5, "color": color, "shape": "hv"}, fillcolor=color,
+            hovertemplate=f"{label}: %{{y:,.1f}} kWh<extra></extra>", **extra,
+        ))
+    price = data.col("price_per_kwh")
+    cur = esc(data.currency)
+    demand_hover = "Site demand: %{y:,.1f} kWh"
+    if price.any():
+        demand_hover += f"<br>price %{{customdata:.4~g}} {cur}/kWh (hour mean)"
+    fig.add_trace(go.Scatter(
+        **xspec, y=_f32(flows["demand"]), name="Site demand", legendgroup="demand",
+        legendgrouptitle={"text": "Line"},
+        mode="lines", line={"width": 1.8, "color": theme.SUPPLY_COLORS["demand"], "shape": "hv"},
+        customdata=_f32(price) if price.any() else None,
+        hovertemplate=demand_hover + "<extra></extra>",
+    ))
+
+    weeks, active = _weeks(data)
+    wall = data.wall_index
+    run_end = wall[-1] + pd.Timedelta(hours=1) if len(wall) else None
+    layout: dict[str, object] = {}
+    if len(weeks) > 1:
+        steps = [{
+            "label": f"{a:%a} {a.day} {a:%b %Y} – {b - pd.Timedelta(days=1):%a} "
+                     f"{(b - pd.Timedelta(days=1)).day} {b - pd.Timedelta(days=1):%b}",
+            "method": "relayout", "args": [{"xaxis.range": [_wall(a), _wall(b)]}],
+        } for a, b in weeks]
+        layout["sliders"] = [{
+            "active": active, "steps": steps, "x": 0, "len": 1.0, "y": 0, "yanchor": "top",
+            "pad": {"t": 62, "b": 0}, "font": {"color": "rgba(0,0,0,0)", "size": 8},
+            "currentvalue": {"prefix": "Week: ", "xanchor": "left",
+                             "font": {"size": 14, "color": theme.TEXT}},
+            "ticklen": 4, "minorticklen": 0, "tickcolor": "#9aa5b1",
+            "bgcolor": "#e4e7eb", "activebgcolor": "#3b6fb6", "bordercolor": "#c3cad3",
+        }]
+        x_range = [_wall(weeks[active][0]), _wall(weeks[active][1])]
+    elif len(wall):
+        x_range = [_wall(wall[0]), _wall(run_end)]
+    else:
+        x_range = None
+    fig.update_layout(**theme.base_layout(
+        560 if len(weeks) > 1 else 480,
+        hovermode="x unified",
+        legend={"x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top",
+                "traceorder": "grouped", "groupclick": "toggleitem", "tracegroupgap": 12,
+                "font": {"size": 12}},
+        margin={"l": 80, "r": 20, "t": 20, "b": 130 if len(weeks) > 1 else 50},
+        xaxis={"type": "date", "range": x_range, "gridcolor": theme.GRID,
+               "title": {"text": f"Local time ({esc(data.timezone)})"},
+               "hoverformat": "%a %d %b %Y, %H:%M", "tickformatstops": [
+                   {"dtickrange": [None, DAY_MS // 2], "value": "%H:%M\n%a %d %b"},
+                   {"dtickrange": [DAY_MS // 2 + 1, None], "value": "%a %d %b"}],
+               "minor": {"dtick": 6 * HOUR_MS, "showgrid": True, "gridcolor": "#f1f3f5"}},
+        yaxis={"title": {"text": "kWh per hour"}, "range": [y0, y1], "fixedrange": True,
+               "gridcolor": theme.GRID, "tickformat": ",", "zeroline": True,
+               "zerolinecolor": "#7b8794", "zerolinewidth": 1.5},
+        **layout,
+    ))
+    return fig
+
+
+def storage_levels(data: RunData) -> go.Figure:
+    """Battery state of charge [kWh and %] and, if it holds anything, the thermal storage level
+    [kWh heat], end of each hour, with zoom buttons."""
+    soc = data.col("battery_soc_kwh")
+    tes = data.col("thermal_storage_kwh")
+    nominal = data.battery_nominal_kwh()
+    has_bat = bool(soc.any() or nominal)
+    has_tes = bool(tes.any())
+    xspec = _hourly_x(data)
+    fig = go.Figure()
+    panels = (["battery"] if has_bat else []) + (["thermal"] if has_tes else [])
+    n = len(panels)
+    gap = 0.12
+    height = (1.0 - gap * (n - 1)) / max(n, 1)
+    axes: dict[str, object] = {}
+    for k, panel in enumerate(panels):
+        dom = [max(1.0 - (k + 1) * height - k * gap, 0.0), 1.0 - k * (height + gap)]
+        yname = "y" if k == 0 else f"y{k + 1}"
+        key = "yaxis" if k == 0 else f"yaxis{k + 1}"
+        if panel == "battery":
+            cap = nominal or float(soc.max()) or 1.0
+            basis = "nominal" if nominal else "the highest seen"
+            fig.add_trace(go.Scatter(
+                **xspec, y=_f32(soc), name="Battery", yaxis=yname, mode="lines",
+                line={"width": 0.8, "color": theme.SUPPLY_COLORS["discharge"]},
+                fill="tozeroy", fillcolor="rgba(46,158,79,0.18)",
+                customdata=_f32(soc / cap * 100.0),
+                hovertemplate=("Battery: %{y:,.0f} kWh, %{customdata:.0f} % of " + basis
+                               + "<extra></extra>"),
+            ))
+            axes[key] = {"domain": dom, "anchor": "x", "range": [0, cap * 1.04],
+                         "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
+                         "title": {"text": "Battery<br>kWh"}}
+            # the same scale in % of the nominal energy, on the right
+            pct_name = f"y{n + 1}"
+            axes[f"yaxis{n + 1}"] = {
+                "overlaying": yname, "side": "right", "range": [0, 104], "fixedrange": True,
+                "ticksuffix": " %", "showgrid": False, "tickvals": [0, 25, 50, 75, 100],
+                "title": {"text": f"% of {basis}"}, "anchor": "x"}
+            fig.add_trace(go.Scatter(x=[None], y=[None], yaxis=pct_name, showlegend=False,
+                                     hoverinfo="skip"))
+            window = data.battery_window_kwh()
+            if window is not None:
+                for level, what in zip(window, ("lowest", "highest"), strict=True):
+                    if 0 < level < cap:
+                        fig.add_shape(type="line", xref="x domain", x0=0, x1=1, yref=yname,
+                                      y0=level, y1=level,
+                                      line={"dash": "dash", "width": 1, "color": "#3d4b5c"})
+                        fig.add_annotation(xref="x domain", x=0.005, yref=yname, y=level,
+                                           text=f"{what} allowed, {level:,.0f} kWh",
+                                           showarrow=False, xanchor="left",
+                                           yanchor="bottom" if what == "lowest" else "top",
+                                           font={"size": 11, "color": "#3d4b5c"},
+                                           bgcolor="rgba(255,255,255,0.85)")
+        else:
+            fig.add_trace(go.Scatter(
+                **xspec, y=_f32(tes), name="Thermal storage", yaxis=yname, mode="lines",
+                line={"width": 0.8, "color": theme.carrier_color("heat")}, fill="tozeroy",
+                fillcolor="rgba(107,46,46,0.15)",
+                hovertemplate="Thermal storage: %{y:,.0f} kWh (heat)<extra></extra>",
+            ))
+            axes[key] = {"domain": dom, "anchor": "x", "rangemode": "tozero",
+                         "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
+                         "title": {"text": "Thermal storage<br>kWh heat"}}
+    fig.update_layout(**theme.base_layout(
+        300 + 180 * (n - 1), hovermode="x unified", showlegend=False,
+        margin={"l": 80, "r": 70, "t": 60, "b": 40}, **axes))
+    fig.update_xaxes(
+        type="date", anchor="y" + (str(n) if n > 1 else ""), gridcolor=theme.GRID,
+        hoverformat="%a %d %b %Y, %H:%M (end of hour)", tickformatstops=[
+            {"dtickrange": [None, DAY_MS], "value": "%H:%M\n%d %b"},
+            {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"}],
+        rangeselector={"buttons": [
+            {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
+            {"count": 28, "label": "4 weeks", "step": "day", "stepmode": "backward"},
+            {"label": "All", "step": "all"},
+        ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+    )
+    return fig
+
+
+def _nice_step(top: float, n: int = 6) -> float:
+    """A round axis step (1, 2, 2.5 or 5 x 10^k) giving about ``n`` steps from 0 to ``top``."""
+    raw = max(top, 1e-9) / n
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+
+
+def _month_axis(n: int) -> dict[str, object]:
+    """Category x axis of ``n`` months; fewer than six are centred at the width of six, so one
+    month is not drawn as a bar across the whole figure."""
+    axis: dict[str, object] = {"type": "category", "fixedrange": True}
+    if n < 6:
+        pad = (6 - n) / 2
+        axis["range"] = [-0.5 - pad, n - 0.5 + pad]
+    return axis
+
+
+def _month_labels(data: RunData, keys: pd.Index) -> list[str]:
+    """'Mar 2026', with '<br>30 of 31 days' for a month only partly simulated."""
+    peaks = data.monthly_peaks()
+    out = []
+    for key in keys:
+        t = pd.Timestamp(f"{key}-01")
+        text = f"{t:%b %Y}"
+        cov = float(peaks.loc[key, "coverage"]) if peaks is not None and key in peaks.index \
+            else 1.0
+        if cov < 0.999:
+            days = t.days_in_month
+            text += f"<br>{cov * days:,.3g} of {days} days"
+        out.append(text)
+    return out
+
+
+def grid_peaks(data: RunData) -> go.Figure:
+    """Highest settlement-interval grid import per month [kW] (bars), the site demand peak of
+    the month before PV and battery (markers), and the demand charge on a second axis."""
+    peaks = data.monthly_peaks()
+    assert peaks is not None
+    rate = data.demand_rate()
+    cur = esc(data.currency)
+    labels = _month_labels(data, peaks.index)
+    minutes = data.kpis.get("settlement_interval_min", 15)
+    info = []
+    for _, row in peaks.iterrows():
+        t = row["peak_start"]
+        text = f"{t:%a} {t.day} {t:%b %H:%M}" if t is not None and not pd.isna(t) else ""
+        if rate:
+            charge = max(row["peak_kw"], 0.0) * rate * row["coverage"]
+            text += f"<br>demand charge {charge:,.0f} {cur}"
+            if row["coverage"] < 0.999:
+                text += f" ({row['coverage']:.0%} of the month simulated)"
+        info.append(text)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=labels, y=_f32(peaks["peak_kw"]), name="Grid import peak",
+        marker={"color": theme.SUPPLY_COLORS["grid"], "line": {"width": 0}},
+        text=[f"{v:,.0f}" for v in peaks["peak_kw"]], textposition="inside",
+        insidetextanchor="end", customdata=info,
+        hovertemplate=f"%{{x}}: grid import peak %{{y:,.1f}} kW ({minutes:g}-min average)"
+                      "<br>%{customdata}<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        x=labels, y=_f32(peaks["demand_peak_kw"]), name="Site demand peak (before PV and battery)",
+        mode="markers", marker={"symbol": "line-ew-open", "size": 34,
+                                "color": theme.SUPPLY_COLORS["demand"], "line": {"width": 3}},
+        hovertemplate="%{x}: site demand peak %{y:,.1f} kW<extra></extra>",
+    ))
+    top = float(np.nanmax(np.r_[peaks["peak_kw"].to_numpy(), peaks["demand_peak_kw"].to_numpy(),
+                                1.0])) * 1.1
+    step = _nice_step(top)
+    ticks = [i * step for i in range(int(top // step) + 1)]
+    axes: dict[str, object] = {
+        "yaxis": {"title": {"text": "kW"}, "range": [0, top], "fixedrange": True,
+                  "gridcolor": theme.GRID, "tickvals": ticks,
+                  "ticktext": [f"{v:,.4g}" for v in ticks]}}
+    if rate:
+        # the same gridlines in money: kW x rate
+        axes["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, top * rate],
+                          "fixedrange": True, "showgrid": False,
+                          "tickvals": [v * rate for v in ticks],
+                          "ticktext": [f"{v * rate:,.0f}" for v in ticks],
+                          "title": {"text": f"Demand charge, {cur} per full month"}}
+        fig.add_trace(go.Scatter(x=[labels[0]], y=[None], yaxis="y2", showlegend=False,
+                                 hoverinfo="skip"))
+    fig.update_layout(**theme.base_layout(
+        380, bargap=0.3, hovermode="closest",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 70, "r": 80 if rate else 30, "t": 40, "b": 40},
+        xaxis=_month_axis(len(labels)), **axes))
+    return fig
+
+
+def monthly_costs(data: RunData) -> go.Figure:
+    """Cost per month stacked as energy, demand and gas; export revenue below zero; the
+    month's total above each bar."""
+    costs = data.monthly_costs()
+    assert costs is not None
+    cur = esc(data.currency)
+    labels = _month_labels(data, costs.index)
+    fig = go.Figure()
+    names = {"energy": "Electricity energy (TOU)", "demand": "Demand charge",
+             "capacity": "Capacity charge", "gas": "Natural gas", "export": "Export revenue"}
+    for key, name in names.items():
+        values = costs[key].to_numpy(dtype=float)
+        if not values.any():
+            continue
+        sign = -1.0 if key == "export" else 1.0
+        fig.add_trace(go.Bar(
+            x=labels, y=_f32(sign * values), name=name,
+            marker={"color": theme.COST_COLORS[key], "line": {"width": 0}},
+            hovertemplate=f"%{{x}} · {name}: %{{y:,.0f}} {cur}<extra></extra>",
+        ))
+    totals = costs["total"].to_numpy(dtype=float)
+    tops = np.maximum(totals, (costs["energy"] + costs["demand"] + costs["capacity"]
+                               + costs["gas"]).to_numpy())
+    fig.add_trace(go.Scatter(
+        x=labels, y=_f32(tops), mode="text", text=[f"{v:,.0f}" for v in totals],
+        textposition="top center", showlegend=False, hoverinfo="skip",
+        textfont={"size": 12, "color": theme.MUTED},
+    ))
+    fig.update_layout(**theme.base_layout(
+        400, barmode="relative", bargap=0.3, hovermode="closest",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                "traceorder": "normal"},
+        margin={"l": 80, "r": 30, "t": 40, "b": 40},
+        xaxis=_month_axis(len(labels)),
+        yaxis={"title": {"text": f"{cur} per month"}, "fixedrange": True,
+               "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
+               "range": [min(0.0, float(-costs["export"].max()) * 1.1),
+                         float(tops.max(initial=0.0)) * 1.12 or 1.0]},
+    ))
     return fig

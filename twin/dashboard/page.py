@@ -17,7 +17,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from twin.dashboard import figures, theme
-from twin.dashboard.data import RunData
+from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
 
 CSS = string.Template("""
@@ -143,7 +143,9 @@ def kpi_cards(data: RunData) -> str:
         cards.append(("Mean WIP", _fmt(float(k["mean_wip_lots"]), 1), "lots",
                       "time-average work in process"))
     cost = float(k.get("cost_total") or 0.0)
-    if cost:
+    if data.has_supply:
+        cards += supply_cards(data)
+    elif cost:
         currency = esc(k.get("currency", ""))
         cards.append(("Energy cost", _fmt(cost), currency, ""))
     co2 = float(k.get("co2_scope1_kg") or 0.0) + float(k.get("co2_scope2_location_kg") or 0.0)
@@ -156,7 +158,8 @@ def kpi_cards(data: RunData) -> str:
     if float(k.get("co2_kg_per_unit") or 0.0):
         cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit", ""))
     ren = float(k.get("renewable_electricity_share") or 0.0)
-    if ren:
+    if ren and not (data.has_supply and k.get("self_sufficiency") is not None
+                    and abs(ren - float(k["self_sufficiency"])) < 5e-4):
         cards.append(("Renewable electricity", _fmt(ren * 100.0, 1), "%", ""))
 
     out = ['<div class="cards" id="kpi-cards">']
@@ -166,6 +169,82 @@ def kpi_cards(data: RunData) -> str:
                    f'<div class="sub">{sub}</div></div>')
     out.append("</div>")
     return "\n".join(out)
+
+
+def _num(x: object) -> float:
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
+    """KPI cards of a run with an energy supply: cost, self-sufficiency, PV, wind, battery,
+    peak grid import, electricity not supplied (label, value, unit, sub; all escaped)."""
+    k = data.kpis
+    cur = esc(data.currency)
+    cards: list[tuple[str, str, str, str]] = []
+    parts = [f"energy {_fmt(_num(k.get('energy_cost')))}",
+             f"demand {_fmt(_num(k.get('demand_cost')))}"]
+    if _num(k.get("capacity_cost")):
+        parts[-1] = f"capacity {_fmt(_num(k['capacity_cost']))}"
+    parts.append(f"gas {_fmt(_num(k.get('gas_cost')))}")
+    sub = " + ".join(parts)
+    if _num(k.get("export_revenue")):
+        sub += f" − export {_fmt(_num(k['export_revenue']))}"
+    if k.get("cost_total") is not None:
+        cards.append(("Cost total", _fmt(_num(k["cost_total"])), cur, sub))
+    ss = k.get("self_sufficiency")
+    if ss is not None:
+        scr = k.get("self_consumption_ratio")
+        sub = "of demand met by on-site generation"
+        if scr is not None:
+            sub += f"; self-consumption {_num(scr) * 100:.1f}\u00a0%"
+        cards.append(("Self-sufficiency", _fmt(_num(ss) * 100.0, 1), "%", sub))
+    pv = _num(k.get("pv_kwh"))
+    if pv:
+        subs = []
+        if k.get("pv_full_load_hours") is not None:
+            subs.append(f"{_fmt(_num(k['pv_full_load_hours']))} full-load hours")
+        curtailed = _num(k.get("curtailed_kwh"))
+        if curtailed:
+            gen = pv + _num(k.get("wind_kwh"))
+            subs.append(f"{curtailed / gen * 100:.1f}\u00a0% curtailed")
+        cards.append(("PV generation", _fmt(pv), "kWh", ", ".join(subs)))
+    wind = _num(k.get("wind_kwh"))
+    if wind:
+        cards.append(("Wind generation", _fmt(wind), "kWh", ""))
+    chp = _num(k.get("chp_kwh"))
+    if chp:
+        cards.append(("CHP electricity", _fmt(chp), "kWh", "heat-led, not renewable"))
+    dis = _num(k.get("battery_discharge_kwh"))
+    if dis or _num(k.get("battery_charge_kwh")):
+        sub = f"{_fmt(_num(k.get('battery_charge_kwh')))} kWh charged"
+        if k.get("battery_equivalent_cycles") is not None:
+            sub += f", {_fmt(_num(k['battery_equivalent_cycles']))} full cycles"
+        cards.append(("Battery discharge", _fmt(dis), "kWh", sub))
+    if k.get("peak_grid_import_kw") is not None:
+        minutes = k.get("settlement_interval_min", 15)
+        sub = f"highest {minutes:g}-min average"
+        peaks = data.monthly_peaks()
+        if peaks is not None and len(peaks) and peaks["peak_start"].notna().any():
+            t = peaks.loc[peaks["peak_kw"].idxmax(), "peak_start"]
+            if t is not None and not _isna(t):
+                sub += f", {t:%a} {t.day} {t:%b %H:%M}"
+        sub += f"; {_fmt(_num(k.get('grid_import_kwh')))} kWh imported"
+        cards.append(("Peak grid import", _fmt(_num(k["peak_grid_import_kw"]), 1), "kW", sub))
+    unserved = _num(k.get("unserved_kwh"))
+    if unserved:
+        cards.append(("Not supplied", _fmt(unserved, 1), "kWh",
+                      "electricity demand the grid and batteries could not meet"))
+    return cards
+
+
+def _isna(x: object) -> bool:
+    try:
+        return bool(x != x)  # NaT and NaN are not equal to themselves
+    except (TypeError, ValueError):
+        return False
 
 
 def _pct_cell(x: float | None) -> str:
@@ -236,7 +315,79 @@ def _note(text: str) -> str:
 
 
 FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-energy", "fig-states", "fig-lead-time")
-"""Div ids of the figures, in page order (the tests look for them)."""
+"""Div ids of the figures of every run (the tests look for them)."""
+
+SUPPLY_FIGURE_IDS = ("fig-supply", "fig-storage", "fig-grid-heatmap", "fig-grid-peaks",
+                     "fig-cost")
+"""Div ids of the figures added for a run with an energy supply (``fig-storage`` only with a
+battery or thermal storage, the cost figures only with a tariff or costs)."""
+
+
+def supply_sections(data: RunData) -> list[str]:
+    """The energy-supply sections: supply and demand by week, storage levels, grid import by
+    hour, monthly grid import peaks, monthly cost."""
+    k = data.kpis
+    cur = esc(data.currency)
+    out: list[str] = []
+    bands = price_bands(data)
+    shade = (f" The background is shaded by the {esc(bands.how)}: white is the cheapest,"
+             " darker is dearer (legend on the right)." if bands is not None else "")
+    fig = figures.supply_week(data)
+    pick = " Pick a week with the slider." if fig.layout.sliders else ""
+    out.append(_section(
+        "Supply and demand",
+        "Above zero, where each hour's electricity came from (PV used on site, battery, grid);"
+        " below zero, what went into the battery, was exported or was curtailed; the black line"
+        " is the site demand." + pick + shade,
+        _figure_html(fig, "fig-supply"), "supply"))
+    if data.col("battery_soc_kwh").any() or data.battery_nominal_kwh() \
+            or data.col("thermal_storage_kwh").any():
+        cycles = k.get("battery_equivalent_cycles")
+        extra = (f" {_fmt(_num(cycles))} equivalent full cycles over the run."
+                 if cycles is not None and data.battery_nominal_kwh() else "")
+        out.append(_section(
+            "Storage levels",
+            "Charge at the end of each hour: a battery that fills and empties every day is"
+            " cycled hard, one that sits full or empty is oversized or idle; dashed lines are the"
+            " allowed limits." + extra,
+            _figure_html(figures.storage_levels(data), "fig-storage"), "storage"))
+    out.append(_section(
+        "When electricity is bought",
+        "Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
+        " battery), dark cells the hours the grid supplies most.",
+        _figure_html(figures.grid_heatmap(data), "fig-grid-heatmap"), "grid-heatmap"))
+    peaks = data.monthly_peaks()
+    if peaks is not None and len(peaks):
+        rate = data.demand_rate()
+        minutes = k.get("settlement_interval_min", 15)
+        if rate:
+            billing = (f" Each month's highest {minutes:g}-min grid import is billed at"
+                       f" {rate:,.4g} {cur} per kW and month (prorated for months only partly"
+                       f" simulated): {_fmt(_num(k.get('demand_cost')))} {cur} over the run.")
+        elif data.capacity_per_month():
+            billing = (" The tariff bills the contracted capacity"
+                       f" ({_fmt(data.capacity_per_month())} {cur} per month), not the peak.")
+        else:
+            billing = " This tariff has no demand charge."
+        out.append(_section(
+            "Monthly grid import peaks",
+            "Bars: the highest grid import of each month; black dashes: the site demand peak"
+            " before PV and battery. A dash above its bar is peak the supply shaved off."
+            + billing,
+            _figure_html(figures.grid_peaks(data), "fig-grid-peaks"), "grid-peaks"))
+    costs = data.monthly_costs()
+    if costs is not None and costs.drop(columns="total").to_numpy().any():
+        total = float(costs["total"].sum())
+        export = "; export revenue below zero" if costs["export"].any() else ""
+        capacity = ("; capacity charge = contracted kVA × rate × share of the month simulated"
+                    if costs["capacity"].any() else "")
+        out.append(_section(
+            "Energy cost per month",
+            "Electricity energy = grid import × the interval's TOU price; demand charge ="
+            f" monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
+            f" price{export}. The months add up to {_fmt(total)} {cur} (cost total card).",
+            _figure_html(figures.monthly_costs(data), "fig-cost"), "cost"))
+    return out
 
 
 def plotly_bundle() -> str:
@@ -260,6 +411,10 @@ def render(data: RunData) -> str:
         meta.append(f"<span>config {esc(str(m['config_sha256'])[:12])}</span>")
     if m.get("strategies"):
         meta.append(f"<span>strategies: {esc(', '.join(map(str, m['strategies'])))}</span>")
+    if k.get("tariff"):
+        meta.append(f"<span>tariff {esc(k['tariff'])}</span>")
+    if k.get("weather"):
+        meta.append(f"<span>weather {esc(k['weather'])}</span>")
 
     sections: list[str] = []
     gas = " and per other energy carrier below it" if any(
@@ -277,6 +432,8 @@ def render(data: RunData) -> str:
         "One column per day, one row per hour of the day, colour = site electricity in kWh:"
         " shifts show as warm bands, weekends, holidays and shutdowns as pale columns.",
         _figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
+    if data.has_supply:
+        sections += supply_sections(data)
     if data.equipment is not None and len(data.equipment):
         body = _figure_html(figures.energy_treemap(data), "fig-energy")
     else:

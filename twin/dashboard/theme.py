@@ -125,3 +125,43 @@ def base_layout(height: int, **extra: Any) -> dict[str, Any]:
     }
     layout.update(extra)
     return layout
+
+
+SUPPLY_COLORS: dict[str, str] = {
+    "pv": "#f2c12e",          # yellow: sun
+    "wind": "#8ecae6",        # light blue
+    "chp": "#c98b5b",         # tan: combined heat and power
+    "other": "#b9a7c4",       # mauve: anything else the balance needs
+    "discharge": "#2e9e4f",   # green: battery
+    "charge": "#8fd19e",      # light green: battery, the other way
+    "grid": "#98a2ad",        # grey: grid import
+    "export": "#8e6bbf",      # purple
+    "curtailed": "#f4a3a3",   # light red, hatched
+    "unserved": "#d62728",    # red: not supplied
+    "demand": "#1f2933",      # the site demand line
+}
+"""Energy-supply colours: the same source has the same colour in every supply figure."""
+
+PRICE_SHADES: tuple[str, ...] = ("#ffffff", "#f0f2f7", "#e3e7ef", "#d5dae6", "#c6cddc")
+"""Background of the supply chart by price level, cheapest (white) to dearest (darkest)."""
+
+COST_COLORS: dict[str, str] = {
+    "energy": "#4e79a7",      # blue: electricity bought per kWh
+    "demand": "#f28e2b",      # orange: the month's peak
+    "capacity": "#f6b26b",    # light orange: contracted capacity
+    "gas": "#9c755f",         # brown: natural gas
+    "export": "#8e6bbf",      # purple: feed-in revenue (below zero)
+}
+
+GRID_HEATMAP_SCALE: list[list[Any]] = [
+    [0.0, "#f7f8fa"], [0.25, "#d3d9e2"], [0.5, "#9aa7b8"], [0.75, "#5b6b82"], [1.0, "#1f2d3d"],
+]
+"""Grid import by hour: pale grey (nothing bought) to dark slate (the most)."""
+
+
+def price_shades(n: int) -> list[str]:
+    """``n`` background shades, cheapest first, spread over :data:`PRICE_SHADES`."""
+    if n <= 1:
+        return [PRICE_SHADES[0]][:n]
+    last = len(PRICE_SHADES) - 1
+    return [PRICE_SHADES[round(i * last / (n - 1))] for i in range(n)]
