@@ -91,6 +91,8 @@ class Site(_Model):
     timezone: str = Field("Asia/Shanghai", description="IANA time zone, e.g. 'Asia/Shanghai'.")
     latitude: float = Field(ge=-90, le=90, description="Latitude [deg north].")
     longitude: float = Field(ge=-180, le=180, description="Longitude [deg east].")
+    altitude_m: float = Field(0, ge=-500, le=6000, description="Altitude above sea level [m] "
+                                                               "(PV: air mass, pressure).")
     province: str | None = Field(None, description="Province or region (grid factor, tariff).")
 
     @field_validator("timezone")

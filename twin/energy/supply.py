@@ -105,7 +105,8 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     pv_kw = np.zeros(n_hours)
     for a in energy.pv:
         pv_kw += pv.pv_ac_kw(
-            hourly_weather, site.latitude, site.longitude, tilt_deg=a.tilt_deg,
+            hourly_weather, site.latitude, site.longitude, altitude_m=site.altitude_m,
+            tilt_deg=a.tilt_deg,
             azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp, years_in_service=a.years_in_service,
             **_opts(dc_ac_ratio=a.dc_ac_ratio, losses_pct=a.losses_pct,
                     gamma_pdc_per_c=a.gamma_pdc_per_c,
