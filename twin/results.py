@@ -176,8 +176,8 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     cols, how = _interval_columns(model)
     intervals = pd.DataFrame(cols, index=clock.index(n_int, interval_s))
     intervals.index.name = "time"
-    intervals.insert(1, "electricity_demand_kw", intervals["electricity_demand_kwh"] * 3600.0
-                     / interval_s)
+    intervals.insert(1, "electricity_demand_kw",
+                     intervals["electricity_demand_kwh"] / _interval_hours(model))
     hourly = pd.DataFrame({name: _to_hours(v, per_hour, n_hours, how.get(name, "sum"))
                            for name, v in cols.items() if how.get(name) != "label"},
                           index=clock.index(n_hours, 3600))
@@ -416,17 +416,17 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     # export and curtailment are taken from renewable output first (conservative)
     renewable_used = max(renewable - exp - total("curtailed_kwh"), 0.0)
     info = model.supply_info
-    dt_h = model.meter.interval_s / 3600.0
-    import_kw = intervals["grid_import_kwh"].to_numpy() / dt_h
+    hours = _interval_hours(model)
+    import_kw = intervals["grid_import_kwh"].to_numpy() / hours
     months = pd.Series(import_kw, index=intervals.index).groupby(
         intervals.index.strftime("%Y-%m")).max()
     energy_cost = total("electricity_cost")
     demand_cost = export_revenue = gas_cost = capacity_cost = 0.0
     if info is not None:
         if info.capacity_charge_per_month:
-            months_covered = float(sum(
-                intervals.index.to_series().groupby(intervals.index.strftime("%Y-%m"))
-                .size().to_numpy() * dt_h / _month_hours(intervals.index)))
+            simulated_h = pd.Series(hours, index=intervals.index).groupby(
+                intervals.index.strftime("%Y-%m")).sum().to_numpy()
+            months_covered = float((simulated_h / _month_hours(intervals.index)).sum())
             capacity_cost = info.capacity_charge_per_month * months_covered
         if info.demand_charge_per_kw_month:
             demand_cost = float(demand_charge(import_kw, intervals.index,
@@ -463,6 +463,14 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }
+
+
+def _interval_hours(model: Any) -> np.ndarray:
+    """Length of each settlement interval [h]; the last one ends at the horizon."""
+    n, step = model.meter.n_intervals, model.meter.interval_s
+    hours = np.full(n, step / 3600.0)
+    hours[-1] = (model.horizon_s - (n - 1) * step) / 3600.0
+    return hours
 
 
 def _month_hours(index: pd.DatetimeIndex) -> np.ndarray:

@@ -104,7 +104,8 @@ class SelfConsumption(DispatchPolicy):
 class TouArbitrage(DispatchPolicy):
     """Charge in cheap periods (from surplus generation and up to ``grid_charge_kw`` from the
     grid), cover the plant's load in expensive periods, and in other periods store surplus
-    generation only. The battery never discharges into export."""
+    generation only. Surplus generation is stored in every period (rather than exported or
+    curtailed while the batteries have room). The battery never discharges into export."""
 
     def __init__(self, charge_periods: Sequence[str] = ("valley", "deep_valley"),
                  discharge_periods: Sequence[str] = ("critical", "peak"),
@@ -115,8 +116,8 @@ class TouArbitrage(DispatchPolicy):
 
     def battery_kw(self, s: IntervalState) -> float:
         net = s.load_kw - s.renewable_kw
-        if s.period in self.discharge_periods:
-            return min(max(net, 0.0), s.discharge_kw)
+        if s.period in self.discharge_periods:  # cover the load; store a surplus, never spill it
+            return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
         if s.period in self.charge_periods:
             return -min(s.charge_kw, max(-net, 0.0) + self.grid_charge_kw)
         return -min(-net, s.charge_kw) if net < 0 else 0.0
@@ -282,7 +283,10 @@ class EMS:
             charge_cap.append(b.headroom_charge_kw(dt_h))
             full = b.headroom_discharge_kw(dt_h)
             full_cap.append(full)
-            above = (b.soc_kwh - reserve * b.capacity_kwh) * b.discharge_efficiency / dt_h
+            # the reserve applies to the content after this step's standing loss, as the
+            # battery's own lower limit does (headroom_discharge_kw)
+            stored = b.content_after_loss_kwh(dt_h) - reserve * b.capacity_kwh
+            above = stored * b.discharge_efficiency / dt_h
             reserve_cap.append(min(full, above) if above > 0 else 0.0)
         s.charge_kw, s.discharge_kw = sum(charge_cap), sum(reserve_cap)
         s.soc_frac = self.soc_frac
@@ -312,8 +316,8 @@ class EMS:
               ) -> tuple[float, float, float, float, float, float]:
         """Supply ``heat_kwh``: thermal storage first outside its charging periods, then the heat
         units in the order given; in charging periods spare capacity of the first heat unit
-        charges the storage. Returns (electricity used, gas, unmet, storage in, storage out,
-        CHP electricity produced) [kWh]."""
+        charges the storage, and the storage covers what the units cannot. Returns (electricity
+        used, gas, unmet, storage in, storage out, CHP electricity produced) [kWh]."""
         sup = self.supply
         el = gas = tes_in = tes_out = chp = 0.0
         need = heat_kwh
@@ -339,7 +343,11 @@ class EMS:
         for i, t in enumerate(sup.thermal):
             if stepped[i]:
                 continue
-            if charging and sup.heat_units and spare_kw[0] > 0:
+            if need > 0:  # only in a charging period with every heat unit at capacity
+                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
+                tes_out += got
+                need -= got
+            elif charging and sup.heat_units and spare_kw[0] > 0:
                 u = sup.heat_units[0]
                 p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
                 spare_kw[0] -= p

@@ -1,0 +1,375 @@
+"""The energy-management system worked out by hand, interval by interval.
+
+Each plant has a constant electric load (a base load that is always on, and a machine that draws
+nothing because its only lot arrives once a year), so every settlement interval can be written
+down on paper. The arithmetic is in the comments; the expected arrays are built from those
+numbers, never from the code under test. Units: kW, kWh, 15-minute intervals (dt = 0.25 h), so
+P kW for one interval is P/4 kWh.
+
+Battery model (storage-side content E): charging P for dt stores eta_c * P * dt; discharging P
+delivers P * dt to the bus and removes P * dt / eta_d; the level stays in [soc_min, soc_max] x
+E_nom; with self-discharge sigma the content first decays to E * (1 - sigma)^dt.
+
+PV in the self-consumption cases comes from a weather CSV written by the test, and its reference
+is pvlib's own ``ModelChain.with_pvwatts`` on the same CSV (sun at the middle of each hour).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import const, make_plant, station
+from pvlib.location import Location
+from pvlib.modelchain import ModelChain
+from pvlib.pvsystem import PVSystem
+from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
+
+import twin
+
+TZ = "Asia/Shanghai"
+LAT, LON = 31.23, 121.47  # conftest.SITE
+MONDAY = "2026-01-05"  # January: Jiangsu two-part TOU valley 0-6 and 11-13, peak 14-22
+YEARLY = const(365, unit="h")  # one lot a year: the machine never works and draws 0 kW
+N = 96  # 15-minute intervals in a day
+
+
+def constant_load_plant(load_kw: float, energy: dict, heat_kw: float = 0.0) -> twin.Plant:
+    """A plant whose site load is ``load_kw`` of electricity (and ``heat_kw`` of heat) always."""
+    power = {"electricity": load_kw}
+    if heat_kw:
+        power["heat"] = heat_kw
+    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
+    return make_plant([station("s", const(60), equipment="idle_machine")],
+                      equipment_types=[idle], interarrival=YEARLY,
+                      base_loads=[{"id": "load", "group": "facility", "power_kw": power,
+                                   "schedule": "always"}],
+                      energy=energy)
+
+
+def intervals(*spans: tuple[int, float]) -> np.ndarray:
+    """An array per interval from (count, value) spans."""
+    out = np.concatenate([np.full(n, float(v)) for n, v in spans])
+    assert out.size == N
+    return out
+
+
+def assert_kwh(actual, expected, what: str) -> None:
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=1e-12, atol=1e-9,
+                               err_msg=what)
+
+
+def kpi(value: float):
+    """A KPI equal to ``value``: KPIs are rounded to 9 decimals for stable JSON."""
+    return pytest.approx(value, rel=1e-12, abs=1e-9)
+
+
+def assert_balance(iv: pd.DataFrame) -> None:
+    supply = (iv["pv_kwh"] + iv["wind_kwh"] - iv["curtailed_kwh"] + iv["battery_discharge_kwh"]
+              + iv["grid_import_kwh"] + iv["unserved_kwh"])
+    use = iv["electricity_demand_kwh"] + iv["battery_charge_kwh"] + iv["grid_export_kwh"]
+    np.testing.assert_allclose(supply, use, rtol=1e-12, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# TOU arbitrage without PV: charge in the valley from the grid, cover the load in the peak
+# ------------------------------------------------------------------------------------------
+
+def test_tou_arbitrage_charges_in_the_valley_and_covers_the_peak_by_hand():
+    # Load 60 kW always = 15 kWh per interval. Battery 200 kWh, 100 kW, eta_c 0.95, eta_d 0.9,
+    # SOC 10-90 % (20-180 kWh), starts at 20 % = 40 kWh; reserve 25 % = 50 kWh; grid charging
+    # limited to 40 kW. Jiangsu two-part, January (Monday 2026-01-05):
+    #   00-06 valley (k 0-23), 06-11 flat (24-43), 11-13 valley (44-51), 13-14 flat (52-55),
+    #   14-22 peak (56-87), 22-24 flat (88-95).
+    # Prices with flat 0.5 and no adder: valley 0.5 x 0.35 = 0.175, flat 0.5, peak 0.5 x 1.8 = 0.9.
+    #
+    # Valley 00-06: charge 40 kW = 10 kWh AC, stores 0.95 x 10 = 9.5 kWh per interval.
+    #   k 0-13 (14 intervals): E = 40 + 9.5 (k + 1) -> 173 after k = 13; import 15 + 10 = 25.
+    #   k 14: room (180 - 173) / (0.95 x 0.25) = 29.4737 kW -> 7.368421 kWh AC, E = 180 (full);
+    #         import 15 + 7.368421 = 22.368421.
+    #   k 15-23: full, import 15.
+    # Flat 06-11, valley 11-13 (full), flat 13-14: battery idle, E = 180, import 15.
+    # Peak 14-22: discharge the 60 kW load = 15 kWh AC, removes 15 / 0.9 = 16.6667 kWh.
+    #   k 56-62 (7 intervals): E = 180 - 16.6667 (k - 55) -> 63.3333 after k = 62; import 0.
+    #   k 63: above the reserve (63.3333 - 50) x 0.9 / 0.25 = 48 kW -> 12 kWh AC, E = 50;
+    #         import 15 - 12 = 3.
+    #   k 64-87: at the reserve, import 15.
+    # Flat 22-24: import 15.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 200, "power_kw": 100,
+                       "charge_efficiency": 0.95, "discharge_efficiency": 0.9,
+                       "soc_min_pct": 10, "soc_max_pct": 90, "initial_soc_pct": 20}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40}},
+        "dispatch": {"policy": "tou_arbitrage", "reserve_soc_pct": 25, "grid_charge_kw": 40},
+    }
+    res = twin.simulate(constant_load_plant(60, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    last_charge = 7 / (0.95 * 0.25) * 0.25  # 7.368421 kWh
+    soc = np.concatenate([
+        40 + 9.5 * np.arange(1, 15),                   # k 0-13
+        np.full(10, 180.0),                            # k 14-23
+        np.full(32, 180.0),                            # k 24-55
+        180 - 15 / 0.9 * np.arange(1, 8),              # k 56-62
+        np.full(25, 50.0),                             # k 63-87
+        np.full(8, 50.0),                              # k 88-95
+    ])
+    charge = intervals((14, 10), (1, last_charge), (81, 0))
+    discharge = intervals((56, 0), (7, 15), (1, 12), (32, 0))
+    grid = intervals((14, 25), (1, 15 + last_charge), (41, 15), (7, 0), (1, 3), (32, 15))
+    price = intervals((24, 0.175), (20, 0.5), (8, 0.175), (4, 0.5), (32, 0.9), (8, 0.5))
+    assert_kwh(iv["electricity_demand_kwh"], np.full(N, 15.0), "demand")
+    assert_kwh(iv["battery_soc_kwh"], soc, "state of charge")
+    assert_kwh(iv["battery_charge_kwh"], charge, "charge")
+    assert_kwh(iv["battery_discharge_kwh"], discharge, "discharge")
+    assert_kwh(iv["grid_import_kwh"], grid, "grid import")
+    np.testing.assert_allclose(iv["price_per_kwh"], price, rtol=1e-12)
+    assert (iv["grid_export_kwh"] == 0).all() and (iv["unserved_kwh"] == 0).all()
+    assert_balance(iv)
+    # costs: valley (14 x 25 + 22.368421 + 9 x 15 + 8 x 15) x 0.175 = 110.7894737,
+    # flat (20 + 4 + 8) x 15 x 0.5 = 240, peak (3 + 24 x 15) x 0.9 = 326.7
+    k = res.kpis
+    valley_kwh = 14 * 25 + 15 + last_charge + 9 * 15 + 8 * 15
+    assert k["energy_cost"] == kpi(valley_kwh * 0.175 + 240 + 326.7)
+    # demand charge: the highest interval import, 25 kWh / 0.25 h = 100 kW, x 40 CNY/(kW month)
+    # for 1 of January's 31 days
+    assert k["peak_grid_import_kw"] == kpi(100.0)
+    assert k["demand_cost"] == kpi(100 * 40 / 31)
+    assert k["battery_charge_kwh"] == kpi(140 + last_charge)
+    assert k["battery_discharge_kwh"] == kpi(7 * 15 + 12)
+    # hourly SOC is the level at the end of each hour
+    assert_kwh(res.hourly["battery_soc_kwh"], soc[3::4], "hourly SOC")
+
+
+# ------------------------------------------------------------------------------------------
+# The import limit binds
+# ------------------------------------------------------------------------------------------
+
+def test_import_limit_drains_the_battery_below_its_reserve_then_load_is_unserved():
+    # Load 100 kW = 25 kWh per interval; import limit 80 kW = 20 kWh. Battery 40 kWh, 50 kW,
+    # eta_d 0.8, SOC 0-100 %, starts full; reserve 50 % = 20 kWh; self-consumption, no PV.
+    # k 0: above the reserve (40 - 20) x 0.8 / 0.25 = 64 kW, rating 50 kW: discharge 50 kW =
+    #      12.5 kWh, removes 12.5 / 0.8 = 15.625 -> E = 24.375; import 12.5.
+    # k 1: above the reserve (24.375 - 20) x 3.2 = 14 kW, but the grid can give only 80 kW: the
+    #      battery gives 20 kW = 5 kWh (below the reserve), removes 6.25 -> E = 18.125; import 20.
+    # k 2: 5 kWh, E = 11.875; import 20.     k 3: 5 kWh, E = 5.625; import 20.
+    # k 4: all that is left, 5.625 x 0.8 = 4.5 kWh -> E = 0; import 20; unserved 25 - 24.5 = 0.5.
+    # k 5-95 (91 intervals): import 20, unserved 5.  Unserved 0.5 + 91 x 5 = 455.5 kWh in 92.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 40, "power_kw": 50,
+                       "discharge_efficiency": 0.8, "soc_min_pct": 0, "soc_max_pct": 100,
+                       "initial_soc_pct": 100}],
+        "grid": {"import_limit_kw": 80},
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+    }
+    res = twin.simulate(constant_load_plant(100, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    assert_kwh(iv["battery_soc_kwh"], intervals((1, 24.375), (1, 18.125), (1, 11.875),
+                                                (1, 5.625), (92, 0)), "state of charge")
+    assert_kwh(iv["battery_discharge_kwh"], intervals((1, 12.5), (3, 5), (1, 4.5), (91, 0)),
+               "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((1, 12.5), (95, 20)), "grid import")
+    assert_kwh(iv["unserved_kwh"], intervals((4, 0), (1, 0.5), (91, 5)), "unserved")
+    assert_kwh(iv["electricity_demand_kwh"], np.full(N, 25.0), "demand (unserved included)")
+    assert (iv["grid_import_kwh"] <= 20 + 1e-12).all()
+    assert_balance(iv)
+    k = res.kpis
+    assert k["unserved_kwh"] == kpi(455.5)
+    assert ("455.5 kWh of electricity could not be supplied (import limit and batteries "
+            "exhausted) in 92 intervals") in k["warnings"]
+
+
+def test_without_a_battery_the_excess_over_the_limit_is_unserved_at_once():
+    # Load 100 kW, limit 80 kW: 5 kWh unserved in every interval, 480 kWh in the day.
+    res = twin.simulate(constant_load_plant(100, {"grid": {"import_limit_kw": 80}}), days=1,
+                        start=MONDAY)
+    assert_kwh(res.intervals["unserved_kwh"], np.full(N, 5.0), "unserved")
+    assert_kwh(res.intervals["grid_import_kwh"], np.full(N, 20.0), "grid import")
+    assert any(w.startswith("480.0 kWh of electricity could not be supplied")
+               for w in res.kpis["warnings"])
+
+
+# ------------------------------------------------------------------------------------------
+# Reserve with self-discharge (regression: the reserve was applied before the standing loss)
+# ------------------------------------------------------------------------------------------
+
+def test_reserve_holds_after_the_standing_loss_of_the_step():
+    # Battery 100 kWh, 100 kW, efficiencies 1, self-discharge 4 %/h, starts at 50 kWh; reserve
+    # 40 %; load 100 kW, no PV. Per interval the content first decays by keep = 0.96^0.25.
+    # k 0: decayed 50 keep = 49.4920; the battery may give down to the reserve: 9.4920 kWh,
+    #      E = 40 exactly; import 25 - 9.4920 = 15.5080.
+    # k >= 1: at the reserve nothing is discharged; standing loss only: E = 40 keep^k; import 25.
+    keep = 0.96 ** 0.25
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 100, "power_kw": 100,
+                       "charge_efficiency": 1, "discharge_efficiency": 1, "soc_min_pct": 0,
+                       "initial_soc_pct": 50, "self_discharge_pct_per_h": 4}],
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 40},
+    }
+    res = twin.simulate(constant_load_plant(100, energy), days=2 / 24, start=MONDAY)
+    iv = res.intervals
+    first = 50 * keep - 40
+    np.testing.assert_allclose(iv["battery_soc_kwh"], 40 * keep ** np.arange(8), rtol=1e-12)
+    np.testing.assert_allclose(iv["battery_discharge_kwh"], [first] + [0] * 7, atol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], [25 - first] + [25] * 7, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# Thermal storage in its charging period when the heat plant is short (regression)
+# ------------------------------------------------------------------------------------------
+
+def test_thermal_store_covers_a_heat_shortfall_even_in_its_charging_period():
+    # Heat 100 kW = 25 kWh per interval; gas boiler 60 kW = 15 kWh (efficiency 0.9); hot-water
+    # tank 50 kWh, 20 kW = 5 kWh per interval, full at the start. The night is a TOU valley,
+    # the tank's charging period, but the boiler has no spare capacity to charge it, and the
+    # tank must not sit full while heat goes unmet:
+    # k 0-9: tank gives 5 kWh (50 -> 0 in 10 intervals), unmet 25 - 15 - 5 = 5.
+    # k 10-95: tank empty and never recharged (no spare boiler capacity): unmet 10.
+    energy = {
+        "boilers": [{"id": "boiler", "capacity_kw": 60, "efficiency": 0.9}],
+        "thermal_storage": [{"id": "tank", "energy_kwh": 50, "power_kw": 20,
+                             "initial_soc_pct": 100}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+    }
+    res = twin.simulate(constant_load_plant(1, energy, heat_kw=100), days=1, start=MONDAY)
+    iv = res.intervals
+    assert_kwh(iv["thermal_storage_kwh"], np.r_[50 - 5 * np.arange(1, 11), np.zeros(86)],
+               "tank level")
+    assert_kwh(iv["heat_unmet_kwh"], intervals((10, 5), (86, 10)), "heat unmet")
+    boiler_gas = iv["fuel_kwh"]
+    assert_kwh(boiler_gas, np.full(N, 15 / 0.9), "boiler gas")
+    assert res.kpis["heat_unmet_kwh"] == kpi(10 * 5 + 86 * 10)
+
+
+# ------------------------------------------------------------------------------------------
+# Self-consumption with PV from a weather file
+# ------------------------------------------------------------------------------------------
+
+def write_weather(path: Path, sunny_hours: range, ghi=900.0, dni=900.0, dhi=100.0) -> Path:
+    """One day of hourly weather (2026-01-05, local time): the given hours sunny with constant
+    irradiance, the rest dark; 10 degC and 1 m/s all day."""
+    hours = pd.date_range(MONDAY, periods=24, freq="h")
+    sun = np.isin(hours.hour, list(sunny_hours))
+    frame = pd.DataFrame({
+        "timestamp": hours.strftime("%Y-%m-%d %H:%M"),
+        "ghi": np.where(sun, ghi, 0.0), "dni": np.where(sun, dni, 0.0),
+        "dhi": np.where(sun, dhi, 0.0), "temp_air": 10.0, "wind_speed": 1.0,
+    })
+    frame.to_csv(path, index=False)
+    return path
+
+
+def modelchain_ac_kw(path: Path, dc_kwp: float, tilt: float, azimuth: float) -> np.ndarray:
+    """AC power per hour [kW] from pvlib's ModelChain.with_pvwatts on the CSV (PVWatts defaults
+    as documented in twin.energy.pv: DC/AC 1.2, gamma -0.0037, 14.08 % losses, inverter 0.96,
+    SAPM open-rack cell temperature, Perez, physical IAM), sun at the middle of each hour."""
+    raw = pd.read_csv(path)
+    index = pd.DatetimeIndex(pd.to_datetime(raw["timestamp"])).tz_localize(TZ)
+    weather = raw[["ghi", "dni", "dhi", "temp_air", "wind_speed"]].set_index(
+        index + pd.Timedelta(minutes=30))
+    system = PVSystem(
+        surface_tilt=tilt, surface_azimuth=azimuth, albedo=0.2,
+        module_parameters={"pdc0": dc_kwp * 1000, "gamma_pdc": -0.0037},
+        inverter_parameters={"pdc0": dc_kwp * 1000 / 1.2 / 0.96, "eta_inv_nom": 0.96},
+        temperature_model_parameters=TEMPERATURE_MODEL_PARAMETERS["sapm"][
+            "open_rack_glass_polymer"],
+    )
+    chain = ModelChain.with_pvwatts(system, Location(LAT, LON, tz=TZ, altitude=0),
+                                    transposition_model="perez", aoi_model="physical",
+                                    temperature_model="sapm")
+    chain.run_model(weather)
+    return np.clip(chain.results.ac.to_numpy() / 1000.0, 0.0, None)
+
+
+def test_self_consumption_with_pv_from_a_weather_file_by_hand(tmp_path):
+    # Weather: sunny 10:00-14:00 (k 40-55), dark otherwise. PV 150 kWp, tilt 30, south; its
+    # output P_h per hour is pvlib's ModelChain on the same file (checked > 60 kW below).
+    # Load 20 kW = 5 kWh per interval. Battery 60 kWh, 30 kW, eta 0.9 both ways, SOC 10-100 %
+    # (6-60 kWh), starts at 6 kWh (empty). Export limit 10 kW = 2.5 kWh per interval.
+    # k 0-39: no PV, battery empty: import 5.
+    # k 40-47: surplus P_h - 20 > 30 kW: charge 30 kW = 7.5 kWh AC, stores 6.75 -> E = 6 + 6.75 j,
+    #          60 after 8 intervals; export 2.5; curtailed P_h/4 - 5 - 7.5 - 2.5.
+    # k 48-55: full: export 2.5; curtailed P_h/4 - 5 - 2.5.
+    # k 56-64: discharge 20 kW = 5 kWh, removes 5 / 0.9 = 5.5556 -> E = 60 - 5.5556 j, 10 after
+    #          9 intervals; import 0.
+    # k 65: (10 - 6) x 0.9 = 3.6 kWh left -> E = 6; import 5 - 3.6 = 1.4.
+    # k 66-95: import 5.
+    path = write_weather(tmp_path / "sunny_block.csv", range(10, 14))
+    energy = {
+        "weather": {"file": str(path)},
+        "pv": [{"id": "roof", "dc_kwp": 150, "tilt_deg": 30, "azimuth_deg": 180}],
+        "batteries": [{"id": "bess", "energy_kwh": 60, "power_kw": 30,
+                       "charge_efficiency": 0.9, "discharge_efficiency": 0.9,
+                       "soc_min_pct": 10, "soc_max_pct": 100, "initial_soc_pct": 10}],
+        "grid": {"export_limit_kw": 10},
+        "dispatch": {"policy": "self_consumption"},
+    }
+    res = twin.simulate(constant_load_plant(20, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    pv_kw = modelchain_ac_kw(path, 150, 30, 180)
+    assert (pv_kw[10:14] > 20 + 30 + 10).all() and (pv_kw[:10] == 0).all() \
+        and (pv_kw[14:] == 0).all()
+    pv = np.repeat(pv_kw, 4) / 4
+    np.testing.assert_allclose(iv["pv_kwh"], pv, rtol=1e-6, atol=1e-9)
+    soc = np.concatenate([np.full(40, 6.0), 6 + 6.75 * np.arange(1, 9), np.full(8, 60.0),
+                          60 - 5 / 0.9 * np.arange(1, 10), np.full(31, 6.0)])
+    charge = intervals((40, 0), (8, 7.5), (48, 0))
+    discharge = intervals((56, 0), (9, 5), (1, 3.6), (30, 0))
+    grid = intervals((40, 5), (25, 0), (1, 1.4), (30, 5))
+    export = intervals((40, 0), (16, 2.5), (40, 0))
+    sun = slice(40, 56)
+    curtailed = np.zeros(N)
+    curtailed[sun] = pv[sun] - 5 - charge[sun] - 2.5
+    assert_kwh(iv["battery_soc_kwh"], soc, "state of charge")
+    assert_kwh(iv["battery_charge_kwh"], charge, "charge")
+    assert_kwh(iv["battery_discharge_kwh"], discharge, "discharge")
+    assert_kwh(iv["grid_import_kwh"], grid, "grid import")
+    assert_kwh(iv["grid_export_kwh"], export, "export")
+    np.testing.assert_allclose(iv["curtailed_kwh"], curtailed, rtol=1e-6, atol=1e-6)
+    assert_balance(iv)
+    k = res.kpis
+    # self-sufficiency = (PV - export - curtailed) / demand = (load covered by PV, 16 x 5, plus
+    # what went through the battery, 8 x 7.5) / (96 x 5) = 140 / 480
+    assert k["self_sufficiency"] == kpi(140 / 480)
+    assert k["weather"] == "file sunny_block.csv"
+
+
+def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_path):
+    # Regression: in a discharge (peak) period a PV surplus was curtailed while the battery had
+    # room. Sunny 14:00-15:00 only (k 56-59, peak in January); load 10 kW = 2.5 kWh; no export;
+    # battery 100 kWh, 5 kW, efficiencies 1, starts empty (SOC min 0); no charging from the
+    # grid (grid_charge_kw 0), so nothing happens before 14:00: import 2.5.
+    # k 56-59: surplus P - 10 > 5 kW: charge 5 kW = 1.25 kWh -> E = 1.25 j (5 after 4);
+    #          curtailed P/4 - 2.5 - 1.25.
+    # k 60-63: peak, no PV: discharge at the 5 kW rating = 1.25 kWh -> E = 3.75, 2.5, 1.25, 0;
+    #          import 2.5 - 1.25 = 1.25.
+    # k 64-95: import 2.5.
+    path = write_weather(tmp_path / "afternoon.csv", range(14, 15))
+    energy = {
+        "weather": {"file": str(path)},
+        "pv": [{"id": "roof", "dc_kwp": 150, "tilt_deg": 30, "azimuth_deg": 180}],
+        "batteries": [{"id": "bess", "energy_kwh": 100, "power_kw": 5, "charge_efficiency": 1,
+                       "discharge_efficiency": 1, "soc_min_pct": 0, "initial_soc_pct": 0}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 0},
+    }
+    res = twin.simulate(constant_load_plant(10, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    pv_kw = modelchain_ac_kw(path, 150, 30, 180)
+    assert pv_kw[14] > 10 + 5 and pv_kw.sum() == pv_kw[14]
+    assert (iv["tou_period"].to_numpy()[56:60] == "peak").all()
+    assert_kwh(iv["battery_soc_kwh"], np.r_[np.zeros(56), 1.25 * np.arange(1, 5),
+                                            5 - 1.25 * np.arange(1, 5), np.zeros(32)],
+               "state of charge")
+    assert_kwh(iv["battery_charge_kwh"], intervals((56, 0), (4, 1.25), (36, 0)), "charge")
+    assert_kwh(iv["battery_discharge_kwh"], intervals((60, 0), (4, 1.25), (32, 0)),
+               "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((56, 2.5), (4, 0), (4, 1.25), (32, 2.5)),
+               "grid import")
+    np.testing.assert_allclose(iv["curtailed_kwh"].to_numpy()[56:60],
+                               pv_kw[14] / 4 - 2.5 - 1.25, rtol=1e-6)
+    assert_balance(iv)
