@@ -11,14 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\s:]+( [^\s:]+)*$")]
+from twin.config.base import Id, _Model
+
 Pct = Annotated[float, Field(ge=0, le=100)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SyntheticWeather(_Model):

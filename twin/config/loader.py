@@ -17,9 +17,10 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from twin.config.base import ID_PATTERN
 from twin.config.checks import check_references
 from twin.config.errors import ConfigError, ConfigIssue
-from twin.config.plant import ID_PATTERN, Plant
+from twin.config.plant import Plant
 
 
 class TwinYamlLoader(yaml.SafeLoader):

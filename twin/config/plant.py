@@ -14,8 +14,9 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from twin.config.base import Id, _Model
 from twin.config.distributions import Distribution
 from twin.config.energy import Energy
 
@@ -31,17 +32,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _int_as_text(v: object) -> object:
-    # Operation numbers are common station names (10, 20, 30): accept ``id: 10`` as '10'.
-    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
-
-ID_PATTERN = r"^[^\s:]+( [^\s:]+)*$"
-Id = Annotated[
-    str, Field(min_length=1, max_length=80, pattern=ID_PATTERN), BeforeValidator(_int_as_text)
-]
-"""An identifier: no leading/trailing blanks and no colon (used in column names ``kind:id``).
-A whole number is taken as its text (``10`` is the id ``'10'``)."""
 
 
 def _date_not_number(v: object) -> object:
@@ -78,10 +69,6 @@ def _clock_text(value: object, *, max_hours: int) -> object:
         raise ValueError("expected a time of day as 'HH:MM', e.g. '06:00'")
     parse_clock(value, max_hours=max_hours)
     return value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Site(_Model):

@@ -1,0 +1,24 @@
+"""Shared pieces of the configuration models: the frozen, strict base model and identifiers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _int_as_text(v: object) -> object:
+    # Operation numbers are common station names (10, 20, 30): accept ``id: 10`` as '10'.
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+ID_PATTERN = r"^[^\s:]+( [^\s:]+)*$"
+Id = Annotated[
+    str, Field(min_length=1, max_length=80, pattern=ID_PATTERN), BeforeValidator(_int_as_text)
+]
+"""An identifier: no leading/trailing blanks and no colon (used in column names ``kind:id``).
+A whole number is taken as its text (``10`` is the id ``'10'``)."""
