@@ -114,3 +114,34 @@ def test_building_hvac_follows_degree_hours():
     assert expected.sum() > 10  # a July week in this climate needs cooling
     np.testing.assert_allclose(res.hourly["electricity_kwh:building_hvac"], expected, rtol=1e-9)
     np.testing.assert_allclose(res.hourly["electricity_demand_kwh"], 1 + expected, rtol=1e-9)
+
+
+def test_cold_storage_then_chiller_then_unmet_by_hand():
+    # 100 kW of cooling all day; a chiller of 80 kW at COP 4; an ice store of 100 kWh, 40 kW,
+    # half full. No tariff: every interval is 'flat', never a charging period, so the store
+    # discharges first: 40 kW = 10 kWh per 15 min, the chiller gives 60 kW = 15 kWh for
+    # 3.75 kWh of electricity. The 50 kWh last 5 intervals; then the chiller runs at 80 kW
+    # (20 kWh, 5 kWh electricity) and 5 kWh an interval are unmet.
+    energy = {"chillers": [{"id": "ch", "capacity_kw": 80, "cop_rated": 4}],
+              "cold_storage": [{"id": "ice", "energy_kwh": 100, "power_kw": 40}]}
+    plant = _idle_plant({"electricity": {"idle": 0}, "cooling": {"idle": 100}}, energy=energy)
+    iv = twin.simulate(plant, days=0.25).intervals
+    el = iv["electricity_kwh:energy_plant"].to_numpy()
+    np.testing.assert_allclose(el[:5], 3.75, rtol=1e-12)
+    np.testing.assert_allclose(el[5:], 5.0, rtol=1e-12)
+    np.testing.assert_allclose(iv["cold_storage_kwh"].to_numpy()[:5], [40, 30, 20, 10, 0],
+                               atol=1e-9)
+    np.testing.assert_allclose(iv["cooling_unmet_kwh"].to_numpy()[5:], 5.0, rtol=1e-12)
+    assert (iv["cooling_unmet_kwh"].to_numpy()[:5] == 0).all()
+
+
+def test_heat_pump_cop_from_a_datasheet_table():
+    # Source at a constant 10 degC; the table gives COP 3 at 0 degC and 5 at 20 degC -> 4.
+    # 40 kW of heat -> 10 kW of electricity on top of the machine's 2 kW.
+    energy = {"heat_pumps": [{"id": "hp", "capacity_kw": 60, "source": "constant",
+                              "source_temp_c": 10,
+                              "cop_table": {"source_temp_c": [0, 20], "cop": [3, 5]}}]}
+    plant = _idle_plant({"electricity": {"idle": 2}, "heat": {"idle": 40}}, energy=energy)
+    hourly = twin.simulate(plant, days=1).hourly
+    np.testing.assert_allclose(hourly["electricity_kwh:energy_plant"], 10.0, rtol=1e-12)
+    np.testing.assert_allclose(hourly["electricity_demand_kwh"], 12.0, rtol=1e-12)

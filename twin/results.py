@@ -245,6 +245,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         "cooling_demand_kwh": cool,
         "cooling_unmet_kwh": get("cooling_unmet"),
         "thermal_storage_kwh": get("thermal_soc"),
+        "cold_storage_kwh": get("cold_soc"),
         "electricity_cost": get("grid_import") * price,
         "co2_scope1_kg": zeros,
         "co2_scope2_location_kg": zeros,
@@ -262,8 +263,8 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         cols["electricity_kwh:building_hvac"] = get("building_hvac")
     if ems is not None and ems.supply.period and model.plant.energy.grid.tariff is not None:
         cols["tou_period"] = np.asarray(ems.supply.period, dtype=object)
-    how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "price_per_kwh": "mean",
-           "grid_ef_kg_per_kwh": "mean", "tou_period": "label"}
+    how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "cold_storage_kwh": "last",
+           "price_per_kwh": "mean", "grid_ef_kg_per_kwh": "mean", "tou_period": "label"}
     return cols, how
 
 

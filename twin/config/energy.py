@@ -105,7 +105,8 @@ class BatterySpec(_Model):
 
 
 class ThermalStorageSpec(_Model):
-    """A hot-water tank on the heat bus."""
+    """A thermal store: a hot-water tank on the heat bus, or an ice / chilled-water store on the
+    cooling bus (``cold_storage``; energy in kWh of cooling)."""
 
     id: Id
     energy_kwh: float = Field(gt=0, description="Capacity [kWh thermal].")
@@ -121,6 +122,22 @@ class Boiler(_Model):
     efficiency: float = Field(gt=0, le=1.2, description="Heat out / fuel in (LHV) [-].")
 
 
+class CopTable(_Model):
+    """COP at source temperatures, interpolated linearly, held flat beyond the ends."""
+
+    source_temp_c: list[float] = Field(min_length=2)
+    cop: list[Annotated[float, Field(gt=0)]] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _shape(self) -> CopTable:
+        if len(self.source_temp_c) != len(self.cop):
+            raise ValueError(f"source_temp_c has {len(self.source_temp_c)} points but cop has "
+                             f"{len(self.cop)}")
+        if any(b <= a for a, b in zip(self.source_temp_c, self.source_temp_c[1:], strict=False)):
+            raise ValueError("source_temp_c must increase")
+        return self
+
+
 class HeatPump(_Model):
     """COP = quality_grade x Carnot COP between sink and source, or a constant ``cop``."""
 
@@ -128,14 +145,16 @@ class HeatPump(_Model):
     capacity_kw: float = Field(gt=0, description="Heat output limit [kW].")
     cop: float | None = Field(None, gt=1, description="Constant COP [-].")
     quality_grade: float | None = Field(None, gt=0, le=1, description="Share of Carnot [-].")
+    cop_table: CopTable | None = Field(None, description="COP by source temperature (datasheet).")
     sink_temp_c: float = Field(60, description="Supply temperature [degC].")
     source: Literal["ambient", "constant"] = "ambient"
     source_temp_c: float | None = Field(None, description="With source 'constant' [degC].")
 
     @model_validator(mode="after")
     def _cop_given(self) -> HeatPump:
-        if (self.cop is None) == (self.quality_grade is None):
-            raise ValueError("give exactly one of 'cop' or 'quality_grade'")
+        given = [x is not None for x in (self.cop, self.quality_grade, self.cop_table)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of 'cop', 'quality_grade' or 'cop_table'")
         if self.source == "constant" and self.source_temp_c is None and self.cop is None:
             raise ValueError("source 'constant' needs source_temp_c")
         return self
@@ -244,6 +263,7 @@ class Energy(_Model):
     wind: list[WindTurbine] = Field(default_factory=list)
     batteries: list[BatterySpec] = Field(default_factory=list)
     thermal_storage: list[ThermalStorageSpec] = Field(default_factory=list)
+    cold_storage: list[ThermalStorageSpec] = Field(default_factory=list)
     boilers: list[Boiler] = Field(default_factory=list)
     heat_pumps: list[HeatPump] = Field(default_factory=list)
     chp: list[CHP] = Field(default_factory=list)

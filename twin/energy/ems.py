@@ -4,7 +4,7 @@ At the end of each settlement interval the EMS process
 
 1. closes the interval: the exact energy the plant used per carrier, from the running site meter
    (:class:`~twin.metering.SiteLoad`);
-2. supplies heat and cooling: thermal storage, heat pumps and boilers in the order given, chillers;
+2. supplies heat and cooling: heat storage, CHP, heat pumps and boilers; cold storage and chillers;
    their electricity and gas join the plant's own use;
 3. balances electricity: onsite PV and wind, the batteries as the dispatch policy decides, then the
    grid within its hard import and export limits; what is left is curtailed (surplus) or unserved
@@ -157,6 +157,9 @@ class Supply:
     batteries: list[Battery] = field(default_factory=list)
     reserve_frac: float = 0.0
     thermal: list[ThermalStorage] = field(default_factory=list)
+    """Heat storage (hot water) on the heat bus."""
+    cold: list[ThermalStorage] = field(default_factory=list)
+    """Cold storage (ice, chilled water) on the cooling bus, in kWh of cooling."""
     heat_units: list[HeatUnit] = field(default_factory=list)
     cool_units: list[CoolUnit] = field(default_factory=list)
     hvac_kwh: np.ndarray | None = None
@@ -170,7 +173,7 @@ RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "g
            "grid_export", "unserved", "heat_demand", "heat_unmet", "cooling_demand",
            "cooling_unmet", "conversion_electricity", "conversion_gas", "plant_gas",
            "thermal_charge", "thermal_discharge", "thermal_soc", "chp_electricity",
-           "building_hvac")
+           "building_hvac", "cold_charge", "cold_discharge", "cold_soc")
 """Quantities recorded per interval [kWh] (``soc`` and ``thermal_soc`` at its end)."""
 
 
@@ -231,8 +234,9 @@ class EMS:
         el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = 0.0
         if heat_use > 0 or sup.thermal:
             el, gas, heat_unmet, tes_in, tes_out, chp = self._heat(k, heat_use, dt_h, period)
-        if cool_use > 0:
-            cool_el, cool_unmet = self._cool(k, cool_use, dt_h)
+        cs_in = cs_out = 0.0
+        if cool_use > 0 or sup.cold:
+            cool_el, cool_unmet, cs_in, cs_out = self._cool(k, cool_use, dt_h, period)
             el += cool_el
         hvac = self._hvac[k] if self._hvac is not None else 0.0
         demand = el_use + el + hvac
@@ -255,12 +259,15 @@ class EMS:
         soc = 0.0
         for b in sup.batteries:
             soc += b.soc_kwh
-        tes = 0.0
+        tes = cold = 0.0
         for t in sup.thermal:
             tes += t.soc_kwh
+        for t in sup.cold:
+            cold += t.soc_kwh
         self._rows.append((demand, pv, wind, curtailed, charge, discharge, soc, grid_import,
                            grid_export, unserved, heat_use, heat_unmet, cool_use, cool_unmet,
-                           el, gas, gas_use, tes_in, tes_out, tes, chp, hvac))
+                           el, gas, gas_use, tes_in, tes_out, tes, chp, hvac, cs_in, cs_out,
+                           cold))
         # --- signals for the next interval -----------------------------------------------------
         if sup.batteries:
             cap = sum(b.capacity_kwh for b in sup.batteries)
@@ -362,15 +369,47 @@ class EMS:
                 t.standby(dt_h)
         return el, gas, max(need, 0.0), tes_in, tes_out, chp
 
-    def _cool(self, k: int, cool_kwh: float, dt_h: float) -> tuple[float, float]:
-        el = 0.0
+    def _cool(self, k: int, cool_kwh: float, dt_h: float, period: str
+              ) -> tuple[float, float, float, float]:
+        """Supply ``cool_kwh`` as :meth:`_heat` supplies heat: cold storage (ice, chilled
+        water) first outside its charging periods, then the chillers in the order given; in
+        charging periods the first chiller's spare capacity charges the store, and the store
+        covers what the chillers cannot. Returns (electricity, unmet, storage in, storage out)."""
+        sup = self.supply
+        el = cs_in = cs_out = 0.0
         need = cool_kwh
-        for u in self.supply.cool_units:
+        charging = period in sup.tes_charge_periods
+        stepped = [False] * len(sup.cold)
+        if not charging and need > 0:
+            for i, t in enumerate(sup.cold):
+                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
+                stepped[i] = True
+                cs_out += got
+                need -= got
+        spare_kw = []
+        for u in sup.cool_units:
             cop = u.cop[k] if isinstance(u.cop, np.ndarray) else u.cop
             out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
             need -= out
+            spare_kw.append(u.capacity_kw - out / dt_h)
             el += out / cop
-        return el, max(need, 0.0)
+        for i, t in enumerate(sup.cold):
+            if stepped[i]:
+                continue
+            if need > 0:
+                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
+                cs_out += got
+                need -= got
+            elif charging and sup.cool_units and spare_kw[0] > 0:
+                u = sup.cool_units[0]
+                p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
+                spare_kw[0] -= p
+                cs_in += p * dt_h
+                cop = u.cop[k] if isinstance(u.cop, np.ndarray) else u.cop
+                el += p * dt_h / cop
+            else:
+                t.standby(dt_h)
+        return el, max(need, 0.0), cs_in, cs_out
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Recorded quantities per interval [kWh], padded with zeros to all intervals."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from twin.calendar import SiteClock
-from twin.config.energy import Energy
+from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.plant import Plant
 from twin.energy import conversion, pv, tariff, weather, wind
 from twin.energy.ems import (
@@ -154,20 +154,25 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             calendar_fade_per_year=b.calendar_fade_pct_per_year / 100.0)
         for b in energy.batteries
     ]
-    thermal = [ThermalStorage(t.energy_kwh, t.power_kw, charge_efficiency=1.0,
+    def store(t: ThermalStorageSpec) -> ThermalStorage:
+        return ThermalStorage(t.energy_kwh, t.power_kw, charge_efficiency=1.0,
                               discharge_efficiency=1.0, initial_soc_frac=t.initial_soc_pct / 100,
                               loss_per_h=t.loss_pct_per_h / 100.0)
-               for t in energy.thermal_storage]
+
+    thermal = [store(t) for t in energy.thermal_storage]
+    cold = [store(t) for t in energy.cold_storage]
     heat_units: list[HeatUnit] = []
     for c in energy.chp:  # merit order: CHP (heat-led), heat pumps, boilers
         heat_units.append(HeatUnit(c.id, c.capacity_kw, NATURAL_GAS, c.thermal_efficiency,
                                    power_per_heat=c.electric_efficiency / c.thermal_efficiency))
     for h in energy.heat_pumps:
+        source_c = (np.full(n_int, h.source_temp_c) if h.source == "constant" else temp_i)
         if h.cop is not None:
             cop: np.ndarray | float = h.cop
+        elif h.cop_table is not None:
+            cop = np.asarray(conversion.cop_from_table(source_c, h.cop_table.source_temp_c,
+                                                       h.cop_table.cop), dtype=float)
         else:
-            source_c = (np.full(n_int, h.source_temp_c) if h.source == "constant"
-                        else temp_i)
             cop = np.asarray(conversion.cop_carnot(h.sink_temp_c, source_c, h.quality_grade),
                              dtype=float)
         heat_units.append(HeatUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
@@ -201,7 +206,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         pv_kwh=_per_interval(pv_kw, per_hour, n_int) * dt_h,
         wind_kwh=_per_interval(wind_kw, per_hour, n_int) * dt_h,
         period=periods, price=price, batteries=batteries, reserve_frac=d.reserve_soc_pct / 100.0,
-        thermal=thermal, heat_units=heat_units, cool_units=cool_units,
+        thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
         tes_charge_periods=frozenset(d.charge_periods),
