@@ -8,6 +8,7 @@ that ``released + assembled = completed + consumed + in the system`` holds at an
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import simpy
@@ -40,9 +41,10 @@ class Flow:
         self._area = 0.0  # integral of lots in system over time [lot*s]
         self._t_last = 0.0
         self.units_by_hour = [0] * max(1, math.ceil(horizon_s / 3600.0))
-        self.done_product: list[int] = []
-        self.done_released: list[float] = []
-        self.done_at: list[float] = []
+        # Typed arrays, 4 + 8 + 8 bytes a lot (lists of floats take 32 bytes an entry).
+        self.done_product = array("i")
+        self.done_released = array("d")
+        self.done_at = array("d")
 
     def _count(self, delta: int) -> None:
         now = self.env.now
@@ -83,7 +85,7 @@ class Flow:
     def completions(self) -> dict[str, np.ndarray]:
         """Completed lots: product index, release and completion time [s]."""
         return {
-            "product": np.asarray(self.done_product, dtype=np.int32),
-            "released_s": np.asarray(self.done_released, dtype=float),
-            "completed_s": np.asarray(self.done_at, dtype=float),
+            "product": np.array(self.done_product, dtype=np.int32),
+            "released_s": np.array(self.done_released, dtype=float),
+            "completed_s": np.array(self.done_at, dtype=float),
         }

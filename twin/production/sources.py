@@ -14,6 +14,7 @@ import simpy
 
 from twin.calendar import ShiftCalendar
 from twin.production.flow import Flow
+from twin.production.station import put_now
 
 
 def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
@@ -31,9 +32,10 @@ def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
 def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]]) -> Generator:
     lot = [product, 0, 0.0]
     store = targets[product][0]
-    ev = store.put(lot)  # type: ignore[union-attr]
-    if not ev.triggered:
-        yield ev
+    if not put_now(store, lot):  # type: ignore[arg-type]
+        ev = store.put(lot)  # type: ignore[union-attr]
+        if not ev.triggered:
+            yield ev
     flow.enter(lot)
 
 

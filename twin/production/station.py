@@ -8,9 +8,12 @@ shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, 
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
 :class:`~twin.equipment.machine.Machine`).
 
-The hot path avoids SimPy round trips where it can: a buffer get or put that succeeds at once is
-not yielded (SimPy processes the already-triggered event later at the same time, which is what
-releases any waiting putter or getter).
+The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
+waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
+plain ``items.pop(0)``): such an event would only be scheduled and processed later at the same time
+to look for waiting processes, of which there are none. Otherwise the move goes through SimPy; a
+get or put that succeeds at once is not yielded (SimPy processes the already-triggered event later
+at the same time, which is what releases any waiting putter or getter).
 """
 
 from __future__ import annotations
@@ -50,6 +53,18 @@ class StationRuntime:
     machines: list[Machine] = field(default_factory=list)
 
 
+def put_now(store: simpy.Store, lot: list) -> bool:
+    """Put ``lot`` into ``store`` now, without an event, if nobody waits on the store and it has
+    room; return False, and do nothing, otherwise.
+
+    This is what ``store.put(lot)`` does in that case, less the event that SimPy would schedule,
+    and process later at the same time, only to serve waiting getters, of which there are none."""
+    if not store.get_queue and not store.put_queue and len(store.items) < store.capacity:
+        store.items.append(lot)
+        return True
+    return False
+
+
 def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy.Store | None]],
             ttf: Sampler | None, ttr: Sampler | None) -> Generator:
     """The life of one machine of station ``st`` (a SimPy process generator).
@@ -62,8 +77,11 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     cal = m.calendar
     process, ideal, setup = st.process, st.ideal_s, st.setup
     batch_size, interrupt, components = st.batch_size, st.interrupt, st.components
-    get = st.input.get if st.input is not None else None
-    items = st.input.items if st.input is not None else []
+    buf = st.input
+    get = buf.get if buf is not None else None
+    items = buf.items if buf is not None else []
+    put_queue = buf.put_queue if buf is not None else []
+    get_queue = buf.get_queue if buf is not None else []
     units_per_lot = flow.units_per_lot
     segmented = ttf is not None or interrupt
     ttf_left = ttf() if ttf is not None else INF
@@ -73,16 +91,19 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             yield from m.due()
         # --- take work -------------------------------------------------------------------------
         if components is None:
-            ev = get()  # type: ignore[misc]
-            if ev.triggered:
-                lot = ev.value
+            if items and not put_queue and not get_queue:
+                lot = items.pop(0)  # a get() that succeeds at once, less its event
             else:
-                set_state(STARVED)
-                m.passive = STARVED
-                lot = yield ev
-                m.passive = 0
-                if m.side is not None:
-                    yield m.side
+                ev = get()  # type: ignore[misc]
+                if ev.triggered:
+                    lot = ev.value
+                else:
+                    set_state(STARVED)
+                    m.passive = STARVED
+                    lot = yield ev
+                    m.passive = 0
+                    if m.side is not None:
+                        yield m.side
             lots = [lot]
             while len(lots) < batch_size and items:
                 # A lot in the buffer may already be promised to another machine of the station
@@ -153,6 +174,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             dest = targets[lot[0]][lot[1]]
             if dest is None:
                 flow.complete(lot)
+                continue
+            if put_now(dest, lot):
                 continue
             ev = dest.put(lot)
             if not ev.triggered:
