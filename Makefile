@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/ems_overhead.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin tests benchmarks
