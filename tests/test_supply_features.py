@@ -7,6 +7,8 @@ the time and draws its idle power: loads are constant and every number below is 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import const, make_plant, station
@@ -145,3 +147,23 @@ def test_heat_pump_cop_from_a_datasheet_table():
     hourly = twin.simulate(plant, days=1).hourly
     np.testing.assert_allclose(hourly["electricity_kwh:energy_plant"], 10.0, rtol=1e-12)
     np.testing.assert_allclose(hourly["electricity_demand_kwh"], 12.0, rtol=1e-12)
+
+
+def test_tariff_not_in_force_is_a_clear_cli_error(tmp_path, capsys):
+    from twin.cli import main
+
+    text = (Path(__file__).resolve().parent.parent / "plant_configs" / "demo_plant.yaml"
+            ).read_text(encoding="utf-8").replace("start: 2026-03-02", "start: 2025-01-06")
+    plant_file = tmp_path / "early.yaml"
+    plant_file.write_text(text, encoding="utf-8")
+    code = main(["run", str(plant_file), "--days", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "energy.grid.tariff" in err and "applies from 2025-06-01" in err
+    assert "apply_outside_validity" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+    # the escape hatch named in the message works
+    plant_file.write_text(text.replace("      preset: jiangsu_2025",
+                                       "      preset: jiangsu_2025\n"
+                                       "      apply_outside_validity: true"), encoding="utf-8")
+    assert main(["run", str(plant_file), "--days", "1", "--out", str(tmp_path / "run")]) == 0

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from twin.config import ConfigError, load_plant
+from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
 
 EXIT_USAGE = 2
@@ -71,7 +72,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(plant)
     _check_out(out, args.overwrite)
     print(f"twin: simulating {plant.site.name} for {days:g} days ...", file=sys.stderr)
-    result = twin.simulate(plant, days=days, start=args.start, seed=args.seed, progress=None)
+    try:
+        result = twin.simulate(plant, days=days, start=args.start, seed=args.seed,
+                               progress=None)
+    except SupplyError as exc:
+        raise UsageError(f"{args.config}: {exc}") from None
     path = result.save(out, overwrite=args.overwrite)
     from twin.dashboard import write_dashboard
 

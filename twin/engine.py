@@ -70,7 +70,7 @@ class Model:
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     """Build the SimPy model of ``plant`` for ``days`` from local midnight of ``start``.
 
-    Raises :class:`~twin.energy.supply.SupplyError` when the energy block cannot be built for
+    Raises :class:`~twin.config.errors.SupplyError` when the energy block cannot be built for
     this period (e.g. a tariff preset not valid then)."""
     env = simpy.Environment()
     horizon = float(days) * 86400.0

@@ -233,6 +233,9 @@ class Tariff(_Model):
                                     description="Statutory holidays for holiday periods.")
     workdays: list[dt.date] = Field(default_factory=list,
                                     description="Weekend days worked by decree (调休).")
+    apply_outside_validity: bool = Field(
+        False, description="Price dates outside the preset's validity with its rules anyway "
+                           "(e.g. a study of a typical year under today's tariff).")
 
 
 class Grid(_Model):

@@ -49,3 +49,9 @@ class ConfigError(ValueError):
         lines = [i.format(file) for i in issues]
         head = f"{file}: {len(issues)} problem{'s' if len(issues) != 1 else ''} found"
         super().__init__("\n".join([head, *("  " + s for s in lines)]))
+
+
+class SupplyError(ValueError):
+    """The ``energy:`` block cannot be turned into a supply for the run (e.g. a tariff preset not
+    valid for the simulated dates, an unreadable weather file); the message starts with the
+    field path."""

@@ -16,6 +16,7 @@ import pandas as pd
 
 from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
+from twin.config.errors import SupplyError
 from twin.config.plant import Plant
 from twin.energy import conversion, pv, tariff, weather, wind
 from twin.energy.ems import (
@@ -28,11 +29,6 @@ from twin.energy.ems import (
     Supply,
 )
 from twin.energy.storage import Battery, ThermalStorage
-
-
-class SupplyError(ValueError):
-    """The energy block cannot be turned into a supply (e.g. a tariff that does not cover the
-    run); the message starts with the field path."""
 
 
 @dataclass
@@ -132,12 +128,16 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             tou = tariff.load_preset(tf.preset, tf.customer_class, ratios=tf.ratios)
             flat = (tariff.monthly_values(index_i, tf.flat_price_per_kwh)
                     if isinstance(tf.flat_price_per_kwh, list) else tf.flat_price_per_kwh)
-            periods = list(tariff.tou_periods(index_i, tou, tf.holidays, workdays=tf.workdays))
+            check = not tf.apply_outside_validity
+            periods = list(tariff.tou_periods(index_i, tou, tf.holidays, workdays=tf.workdays,
+                                              check_validity=check))
             price = np.asarray(tariff.energy_price(
                 index_i, tou, flat, tf.non_floating_adder_per_kwh, tf.holidays,
-                workdays=tf.workdays), dtype=float)
+                workdays=tf.workdays, check_validity=check), dtype=float)
         except ValueError as exc:
-            raise SupplyError(f"energy.grid.tariff: {exc}") from None
+            text = str(exc).replace("pass check_validity=False",
+                                    "set energy.grid.tariff.apply_outside_validity: true")
+            raise SupplyError(f"energy.grid.tariff: {text}") from None
         label = tou.label
 
     # --- storage and conversion -----------------------------------------------------------------
