@@ -78,13 +78,39 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     calendar = ShiftCalendar.from_windows(working_windows(plant.calendar, clock, horizon), horizon)
     streams = Streams(seed)
     interval_s = plant.simulation.settlement_interval_min * 60.0
-
     products = [p.id for p in plant.products]
-    pidx = {p: k for k, p in enumerate(products)}
-    upl = [p.units_per_lot for p in plant.products]
-    types = {t.id: t for t in plant.equipment_types}
 
-    # --- equipment and groups --------------------------------------------------------------------
+    equipment, tables = _equipment(plant)
+    groups = sorted({e.group for e in equipment})
+    gidx = {g: k for k, g in enumerate(groups)}
+    meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
+                  interval_s, horizon)
+    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
+    site = SiteLoad() if plant.energy is not None else None
+    net = _Network(plant, env)
+    ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
+    runtimes, machines = _stations(plant, ctx, equipment)
+    base_loads = _base_loads(plant, ctx, first_index=len(machines))
+    if not calendar.always:
+        shift_loads = [ld for ld, b in zip(base_loads, plant.base_loads, strict=True)
+                       if b.schedule == "shifts"]
+        env.process(_shift_changes(env, calendar, machines, shift_loads))
+
+    ems = info = None
+    if site is not None:
+        from twin.energy.supply import build_supply  # pvlib: imported only when needed
+
+        supply, policy, info = build_supply(plant, clock, horizon, interval_s)
+        ems = EMS(env, site, supply, policy, horizon)
+        env.process(ems.run())
+    _sources(plant, ctx)
+    return Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
+                 runtimes, streams, base_loads, ems, info)
+
+
+def _equipment(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
+    """Every metered piece of equipment, machines first, and its power table."""
+    types = {t.id: t for t in plant.equipment_types}
     equipment: list[Equipment] = []
     tables: list[np.ndarray] = []
     for i, _, s in plant.stations():
@@ -96,61 +122,82 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     for b in plant.base_loads:
         equipment.append(Equipment(b.id, "base_load", b.group))
         tables.append(base_load_table(b))
-    groups = sorted({e.group for e in equipment})
-    gidx = {g: k for k, g in enumerate(groups)}
-    meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
-                  interval_s, horizon)
-    flow = Flow(env, products, upl, horizon)
-    site = SiteLoad() if plant.energy is not None else None
+    return equipment, tables
 
-    # --- buffers and routing ---------------------------------------------------------------------
-    stores: dict[str, simpy.Store | None] = {}
-    parent_of: dict[str, str] = {c: p.id for p in plant.products for c in p.components}
-    assembly_station = {p.route[0]: p for p in plant.products if p.components}
-    component_store: dict[str, simpy.Store] = {}
-    for _, _, s in plant.stations():
-        cap = s.buffer_capacity if s.buffer_capacity is not None else math.inf
-        if s.id in assembly_station:
-            stores[s.id] = None
-            for c in assembly_station[s.id].components:
-                component_store[c] = simpy.Store(env, capacity=cap)
-        else:
-            stores[s.id] = simpy.Store(env, capacity=cap)
-    targets: list[list[simpy.Store | None]] = []
-    for p in plant.products:
-        row: list[simpy.Store | None] = []
-        for k, sid in enumerate(p.route):
-            row.append(stores[sid] if not (k == 0 and p.components) else None)
-        row.append(component_store[p.id] if p.id in parent_of else None)
-        targets.append(row)
-    components = [[(pidx[c], q) for c, q in p.components.items()] for p in plant.products]
 
-    # --- stations and their machines -------------------------------------------------------------
+class _Network:
+    """Buffers and routing: ``targets[p][k]`` is the store a lot of product ``p`` enters at route
+    step ``k`` (``None``: finished, or made at an assembly station)."""
+
+    def __init__(self, plant: Plant, env: simpy.Environment):
+        self.pidx = {p.id: k for k, p in enumerate(plant.products)}
+        parent_of = {c: p.id for p in plant.products for c in p.components}
+        self.assembly = {p.route[0]: p for p in plant.products if p.components}
+        self.stores: dict[str, simpy.Store | None] = {}
+        self.component_store: dict[str, simpy.Store] = {}
+        for _, _, s in plant.stations():
+            cap = s.buffer_capacity if s.buffer_capacity is not None else math.inf
+            if s.id in self.assembly:
+                self.stores[s.id] = None
+                for c in self.assembly[s.id].components:
+                    self.component_store[c] = simpy.Store(env, capacity=cap)
+            else:
+                self.stores[s.id] = simpy.Store(env, capacity=cap)
+        self.targets: list[list[simpy.Store | None]] = []
+        for p in plant.products:
+            row = [self.stores[sid] if not (k == 0 and p.components) else None
+                   for k, sid in enumerate(p.route)]
+            row.append(self.component_store[p.id] if p.id in parent_of else None)
+            self.targets.append(row)
+        self.components = [[(self.pidx[c], q) for c, q in p.components.items()]
+                           for p in plant.products]
+
+
+@dataclass
+class _Context:
+    """What the builders below share."""
+
+    env: simpy.Environment
+    meter: Meter
+    calendar: ShiftCalendar
+    clock: SiteClock
+    horizon: float
+    streams: Streams
+    site: SiteLoad | None
+    flow: Flow
+    net: _Network
+
+
+def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
+              ) -> tuple[list[StationRuntime], list[Machine]]:
+    """Station runtimes and their machines, each machine's process started."""
+    types = {t.id: t for t in plant.equipment_types}
+    net, streams, env = ctx.net, ctx.streams, ctx.env
     runtimes: list[StationRuntime] = []
     machines: list[Machine] = []
-    eq = 0
     for _, _, s in plant.stations():
-        process: list[Callable[[], float] | None] = [None] * len(products)
-        ideal = [0.0] * len(products)
+        process: list[Callable[[], float] | None] = [None] * len(plant.products)
+        ideal = [0.0] * len(plant.products)
         for p in plant.products:
             if s.id in p.route:
                 dist = s.process_time_by_product.get(p.id, s.process_time)
                 assert dist is not None  # checked when loading
-                process[pidx[p.id]] = streams.sampler(f"station:{s.id}:process:{p.id}", dist)
-                ideal[pidx[p.id]] = dist.mean_s()
+                process[net.pidx[p.id]] = streams.sampler(f"station:{s.id}:process:{p.id}", dist)
+                ideal[net.pidx[p.id]] = dist.mean_s()
         rt = StationRuntime(
-            id=s.id, input=stores[s.id], process=process, ideal_s=ideal,
+            id=s.id, input=net.stores[s.id], process=process, ideal_s=ideal,
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
             batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
         )
-        if s.id in assembly_station:
-            made = assembly_station[s.id]
-            rt.components = [(component_store[c], q) for c, q in made.components.items()]
-            rt.assembles = pidx[made.id]
-        windows = maintenance_windows(s.maintenance, clock, horizon)
+        if s.id in net.assembly:
+            made = net.assembly[s.id]
+            rt.components = [(net.component_store[c], q) for c, q in made.components.items()]
+            rt.assembles = net.pidx[made.id]
+        windows = maintenance_windows(s.maintenance, ctx.clock, ctx.horizon)
         for k in range(s.machines):
-            m = Machine(env, meter, eq, equipment[eq].name, types[s.equipment], calendar, windows,
-                        site)
+            eq = len(machines)
+            m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], ctx.calendar,
+                        windows, ctx.site)
             m.set_state(IDLE)
             rt.machines.append(m)
             machines.append(m)
@@ -158,55 +205,45 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
             tag = f"station:{s.id}:machine:{k + 1}"
             ttf = streams.sampler(f"{tag}:ttf", f.time_to_failure) if f else None
             ttr = streams.sampler(f"{tag}:ttr", f.time_to_repair) if f else None
-            env.process(operate(m, rt, flow, targets, ttf, ttr))
-            eq += 1
+            env.process(operate(m, rt, ctx.flow, net.targets, ttf, ttr))
         if windows:
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
         runtimes.append(rt)
+    return runtimes, machines
 
-    # --- base loads ------------------------------------------------------------------------------
-    shift_loads: list[Load] = []
-    base_loads = []
-    for b in plant.base_loads:
-        load = Load(env, meter, eq, b.id, site)
-        base_loads.append(load)
-        if b.schedule == "always" or calendar.always:
-            load.set_state(IDLE)
-        else:
-            load.set_state(IDLE if calendar.working(0.0) else OFF)
-            shift_loads.append(load)
-        eq += 1
-    if not calendar.always:
-        env.process(_shift_changes(env, calendar, machines, shift_loads))
 
-    # --- energy supply and its management -------------------------------------------------------
-    ems = info = None
-    if site is not None:
-        from twin.energy.supply import build_supply  # pvlib: imported only when needed
+def _base_loads(plant: Plant, ctx: _Context, first_index: int) -> list[Load]:
+    """Base loads, on (or off outside shifts) from time 0."""
+    loads = []
+    for k, b in enumerate(plant.base_loads):
+        load = Load(ctx.env, ctx.meter, first_index + k, b.id, ctx.site)
+        on = b.schedule == "always" or ctx.calendar.always or ctx.calendar.working(0.0)
+        load.set_state(IDLE if on else OFF)
+        loads.append(load)
+    return loads
 
-        supply, policy, info = build_supply(plant, clock, horizon, interval_s)
-        ems = EMS(env, site, supply, policy, horizon)
-        env.process(ems.run())
 
-    # --- sources ---------------------------------------------------------------------------------
+def _sources(plant: Plant, ctx: _Context) -> None:
+    """Start the release processes."""
+    env, net, streams = ctx.env, ctx.net, ctx.streams
+    upl = [p.units_per_lot for p in plant.products]
     for src in plant.sources:
         if isinstance(src, ArrivalSource):
             mix = list(src.product_mix.items())
             env.process(sources.arrivals(
-                env, flow, targets, components,
+                env, ctx.flow, net.targets, net.components,
                 streams.sampler(f"source:{src.id}:interarrival", src.interarrival),
                 streams.choice(f"source:{src.id}:mix", [w for _, w in mix]),
-                [pidx[p] for p, _ in mix],
-                calendar if src.active == "shifts" else None,
+                [net.pidx[p] for p, _ in mix],
+                ctx.calendar if src.active == "shifts" else None,
             ))
         elif isinstance(src, PlanSource):
-            times = release_times(plant.calendar, clock, horizon, src.period)
+            times = release_times(plant.calendar, ctx.clock, ctx.horizon, src.period)
             env.process(sources.plan(
-                env, flow, targets, components, times,
-                [(pidx[p], q) for p, q in src.quantities.items()], upl, src.sequence == "mixed",
+                env, ctx.flow, net.targets, net.components, times,
+                [(net.pidx[p], q) for p, q in src.quantities.items()], upl,
+                src.sequence == "mixed",
             ))
-    return Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                 runtimes, streams, base_loads, ems, info)
 
 
 def _wake_at(times: list[float], machines: list[Machine], env: simpy.Environment) -> Generator:
