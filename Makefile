@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test bench lint clean setup
+.PHONY: demo test bench lint clean setup browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,16 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/twin run plant_configs/demo_plant.yaml --out $(DEMO_OUT) --overwrite
 
-test: $(STAMP)
+# Debian's chromium and chromium-driver for the dashboard's browser test (root or sudo needed;
+# without them that one test is skipped and says why).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null) || echo "make: chromium could not be installed"; \
+	else echo "make: not root: install chromium and chromium-driver for the browser test"; fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
