@@ -65,6 +65,8 @@ class Model:
     ems: EMS | None = None
     supply_info: Any = None
     """:class:`twin.energy.supply.SupplyInfo` when the plant has an energy supply."""
+    trace_day: dt.date | None = None
+    """Local day whose every state change the meter keeps."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -96,6 +98,13 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
                        if b.schedule == "shifts"]
         env.process(_shift_changes(env, calendar, machines, shift_loads))
 
+    trace_day = _trace_day(plant, clock, calendar, days)
+    t0 = clock.seconds(trace_day, 0)
+    t1 = min(clock.seconds(trace_day + dt.timedelta(days=1), 0), horizon)
+    if 0 <= t0 < horizon:
+        meter.trace_window = (t0, t1)
+        env.process(_snapshot(env, meter, t0, [*machines, *base_loads]))
+
     ems = info = None
     if site is not None:
         from twin.energy.supply import build_supply  # pvlib: imported only when needed
@@ -105,7 +114,26 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         env.process(ems.run())
     _sources(plant, ctx)
     return Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                 runtimes, streams, base_loads, ems, info)
+                 runtimes, streams, base_loads, ems, info, trace_day)
+
+
+def _trace_day(plant: Plant, clock: SiteClock, calendar: ShiftCalendar, days: float) -> dt.date:
+    """The day whose state changes are all kept: the configured one, else the day of the first
+    working window that opens a week or more after the start (a typical day past the start-up),
+    else the first day."""
+    if plant.simulation.trace_day is not None:
+        return plant.simulation.trace_day
+    week = 7 * 86400.0
+    start = calendar.next_start(week - 1e-9) if not calendar.always else week
+    if start < days * 86400.0:
+        return (clock.t0 + dt.timedelta(seconds=start)).astimezone(clock.zone).date()
+    return clock.start
+
+
+def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load]) -> Generator:
+    """At ``t``, put every load's state into the trace (where its timeline starts)."""
+    yield env.timeout(t - env.now)
+    meter.snapshot(env.now, [ld.state for ld in loads])
 
 
 def _equipment(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:

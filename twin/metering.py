@@ -117,6 +117,14 @@ class Meter:
         self.equipment_kwh = np.zeros((self.n_eq, N_CARRIERS))
         """Energy per equipment and carrier [kWh]."""
         self.closed = False
+        self.trace_window: tuple[float, float] | None = None
+        """Keep every change point within this window [s] (for a state timeline of one day)."""
+        self.trace: list[tuple[float, int, int]] = []
+        """(time [s], equipment, state) of the change points within ``trace_window``."""
+
+    def snapshot(self, t: float, states: list[int]) -> None:
+        """Add every equipment's state at ``t`` to the trace (its start)."""
+        self.trace.extend((t, e, s) for e, s in enumerate(states) if s >= 0)
 
     def record(self, t: float, code: int) -> None:
         """Equipment ``code // N_STATES`` enters state ``code % N_STATES`` at time ``t`` [s].
@@ -134,6 +142,13 @@ class Meter:
         n = self._n
         t = self._t[:n]
         code = self._code[:n]
+        if self.trace_window is not None:
+            lo, hi = self.trace_window
+            sel = np.flatnonzero((t >= lo) & (t < hi))
+            if sel.size:
+                c = code[sel]
+                self.trace.extend(zip(t[sel].tolist(), (c // N_STATES).tolist(),
+                                      (c % N_STATES).tolist(), strict=True))
         carried = np.flatnonzero(self._carry >= 0)
         eq = np.concatenate([carried, code // N_STATES])
         st = np.concatenate([self._carry[carried], code % N_STATES])

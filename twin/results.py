@@ -7,6 +7,7 @@ The run folder (see DESIGN.md, "Results contract"):
 * ``kpis.json``        flat KPIs plus ``stations``, ``products`` and ``energy_by_group_kwh``;
 * ``equipment.csv``    hours in each power state and energy per carrier, per piece of equipment;
 * ``lots.parquet``     every finished lot: product, release and completion time, lead time;
+* ``trace.parquet``    every power state of every equipment over one day (``trace_day``);
 * ``manifest.json``    resolved config and its hash, seed, versions, wall time, events.
 
 Same config and seed give byte-identical ``hourly.parquet``, ``intervals.parquet`` and
@@ -55,7 +56,7 @@ from twin.equipment.states import (
 )
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
-         "manifest.json")
+         "trace.parquet", "manifest.json")
 
 
 @dataclass
@@ -72,6 +73,9 @@ class Result:
     lots: pd.DataFrame
     """Finished lots: product, released, completed, lead_time_h."""
     manifest: dict[str, Any]
+    trace: pd.DataFrame | None = None
+    """Power-state timeline of every equipment over one day (``trace_day``): equipment, state,
+    start, end (local time)."""
 
     def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
         """Write the run folder atomically; refuse to replace an existing folder unless
@@ -93,6 +97,8 @@ class Result:
             self.intervals.to_parquet(tmp / "intervals.parquet")
             self.lots.to_parquet(tmp / "lots.parquet", index=False)
             self.equipment.to_csv(tmp / "equipment.csv", float_format="%.6g")
+            if self.trace is not None:
+                self.trace.to_parquet(tmp / "trace.parquet", index=False)
             _write_json(tmp / "kpis.json", self.kpis)
             _write_json(tmp / "manifest.json", self.manifest)
             if out.exists():
@@ -118,6 +124,8 @@ class Result:
             equipment=pd.read_csv(d / "equipment.csv", index_col=0, keep_default_na=False),
             lots=pd.read_parquet(d / "lots.parquet"),
             manifest=json.loads((d / "manifest.json").read_text()),
+            trace=pd.read_parquet(d / "trace.parquet") if (d / "trace.parquet").is_file()
+            else None,
         )
 
     def summary(self) -> str:
@@ -188,7 +196,32 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     lots = _lots_table(model)
     kpis = _kpis(model, hourly, intervals, equipment, lots)
     manifest = _manifest(model, wall_s, events)
-    return Result(hourly, intervals, kpis, equipment, lots, manifest)
+    return Result(hourly, intervals, kpis, equipment, lots, manifest, _trace_table(model))
+
+
+def _trace_table(model: Any) -> pd.DataFrame | None:
+    """The kept change points as segments: one row per equipment and stay in a state."""
+    meter = model.meter
+    if meter.trace_window is None or not meter.trace:
+        return None
+    t, eq, st = (np.asarray(col) for col in zip(*meter.trace, strict=True))
+    order = np.lexsort((t, eq))  # by equipment, then time (stable: snapshot before changes)
+    t, eq, st = t[order], eq[order], st[order]
+    end = np.empty_like(t)
+    end[:-1] = t[1:]
+    last = np.ones(len(t), dtype=bool)
+    last[:-1] = eq[1:] != eq[:-1]
+    end[last] = meter.trace_window[1]
+    keep = end > t
+    t0 = pd.Timestamp(model.clock.t0)
+    names = np.array([e.name for e in model.equipment], dtype=object)
+    return pd.DataFrame({
+        "equipment": names[eq[keep]],
+        "group": np.array([e.group for e in model.equipment], dtype=object)[eq[keep]],
+        "state": np.array(STATES, dtype=object)[st[keep]],
+        "start": t0 + pd.to_timedelta(t[keep], unit="s"),
+        "end": t0 + pd.to_timedelta(end[keep], unit="s"),
+    })
 
 
 def _to_hours(values: np.ndarray, per_hour: int, n_hours: int, how: str) -> np.ndarray:

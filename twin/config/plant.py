@@ -116,6 +116,11 @@ class Simulation(_Model):
     settlement_interval_min: Literal[5, 10, 15, 20, 30, 60] = Field(
         15, description="Metering/settlement interval [min]; Chinese meters settle every 15 min."
     )
+    trace_day: Date | None = Field(
+        None, description="Day whose every power-state change is kept (trace.parquet, the "
+                          "dashboard's machine timeline); default: the first working day a week "
+                          "after the start, or the first day of a shorter run."
+    )
 
     @field_validator("start")
     @classmethod
