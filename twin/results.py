@@ -215,10 +215,13 @@ def _trace_table(model: Any) -> pd.DataFrame | None:
     keep = end > t
     t0 = pd.Timestamp(model.clock.t0)
     names = np.array([e.name for e in model.equipment], dtype=object)
+    state = np.array(STATES, dtype=object)[st[keep]]
+    base = np.array([e.kind == "base_load" for e in model.equipment])[eq[keep]]
+    state[base & (state == "idle")] = "on"  # a base load's only states are on and off
     return pd.DataFrame({
         "equipment": names[eq[keep]],
         "group": np.array([e.group for e in model.equipment], dtype=object)[eq[keep]],
-        "state": np.array(STATES, dtype=object)[st[keep]],
+        "state": state,
         "start": t0 + pd.to_timedelta(t[keep], unit="s"),
         "end": t0 + pd.to_timedelta(end[keep], unit="s"),
     })

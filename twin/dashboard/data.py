@@ -55,6 +55,8 @@ class RunData:
     """Start of the settlement interval with the highest average site power, and that power [kW]."""
     intervals: pd.DataFrame | None = None
     """The :data:`INTERVAL_COLUMNS` of ``intervals.parquet`` that exist; None if missing."""
+    trace: pd.DataFrame | None = None
+    """One day's power-state timeline (equipment, group, state, start, end); None if missing."""
     groups: list[str] = field(default_factory=list)
     """Equipment groups in stacking order: base-load-only groups first, then the lines."""
     group_colors: dict[str, str] = field(default_factory=dict)
@@ -305,7 +307,8 @@ def load(run_dir: str | Path) -> RunData:
             t = kw.idxmax()
             peak = (pd.Timestamp(t), float(kw.loc[t]))
 
-    data = RunData(d, hourly, kpis, manifest, equipment, lots, peak, intervals)
+    trace = pd.read_parquet(d / "trace.parquet") if (d / "trace.parquet").is_file() else None
+    data = RunData(d, hourly, kpis, manifest, equipment, lots, peak, intervals, trace=trace)
     data.groups = _group_order(data)
     data.group_colors = _group_colors(data)
     products = [str(p) for p in kpis.get("products", {})]

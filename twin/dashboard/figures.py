@@ -255,6 +255,45 @@ def state_shares(data: RunData) -> go.Figure:
     return fig
 
 
+def state_timeline(data: RunData) -> go.Figure:
+    """Power state of every machine and base load over one day (a Gantt chart, local time)."""
+    trace = data.trace
+    assert trace is not None and len(trace)
+    names = list(dict.fromkeys(trace["equipment"].astype(str)))
+    present = set(trace["state"].astype(str))
+    states = [s for s in theme.STATE_ORDER if s in present] + sorted(
+        present - set(theme.STATE_ORDER))
+    fig = go.Figure()
+    for state in states:
+        sel = trace[trace["state"].astype(str) == state]
+        start = sel["start"].dt.tz_convert(data.timezone).dt.tz_localize(None)
+        end = sel["end"].dt.tz_convert(data.timezone).dt.tz_localize(None)
+        ms = (end - start).dt.total_seconds().to_numpy() * 1000.0
+        label = theme.state_label(state)
+        fig.add_trace(go.Bar(
+            y=[esc(n) for n in sel["equipment"].astype(str)], x=ms, base=start,
+            orientation="h", name=label,
+            marker={"color": theme.state_color(state), "line": {"width": 0}},
+            customdata=np.stack([start.dt.strftime("%H:%M:%S"), end.dt.strftime("%H:%M:%S")],
+                                axis=-1),
+            hovertemplate=(f"%{{y}} · {label}<br>%{{customdata[0]}} – %{{customdata[1]}}"
+                           f"<extra></extra>"),
+        ))
+    day = trace["start"].min().tz_convert(data.timezone)
+    fig.update_layout(**theme.base_layout(
+        max(280, 90 + 26 * len(names)),
+        barmode="overlay", bargap=0.2,
+        xaxis={"type": "date", "title": {"text": f"Local time ({esc(data.timezone)}), "
+                                                 f"{day:%a %d %b %Y}"},
+               "gridcolor": theme.GRID, "tickformat": "%H:%M"},
+        yaxis={"autorange": "reversed", "title": {"text": "Equipment"},
+               "categoryorder": "array", "categoryarray": [esc(n) for n in names]},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 150, "r": 30, "t": 50, "b": 50},
+    ))
+    return fig
+
+
 def _bin_width(top: float, max_bins: int = 50) -> float:
     """A round bin width [h] giving at most ``max_bins`` bins from 0 to ``top``."""
     for w in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 6, 8, 12, 24, 48, 72, 168, 336, 720):

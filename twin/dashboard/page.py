@@ -314,7 +314,8 @@ def _note(text: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
-FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-energy", "fig-states", "fig-lead-time")
+FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-energy", "fig-states", "fig-timeline",
+              "fig-lead-time")
 """Div ids of the figures of every run (the tests look for them)."""
 
 SUPPLY_FIGURE_IDS = ("fig-supply", "fig-storage", "fig-grid-heatmap", "fig-grid-peaks",
@@ -453,6 +454,13 @@ def render(data: RunData) -> str:
             "Stations",
             "Utilization and OEE per station over scheduled time; energy over the whole run.",
             station_table(data), "station-table-section"))
+    if data.trace is not None and len(data.trace):
+        sections.append(_section(
+            "One day, machine by machine",
+            "What every machine and base load did through one day (set simulation.trace_day):"
+            " long grey bars are waiting, blue-grey saving modes, amber warm-up before the"
+            " shift; hover for the times.",
+            _figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
     if data.lots is not None and len(data.lots):
         body = _figure_html(figures.lead_times(data), "fig-lead-time")
     else:

@@ -20,7 +20,7 @@ GRID = "#e4e7eb"
 
 STATE_ORDER: tuple[str, ...] = (
     "processing", "setup", "warm_up", "idle", "starved", "blocked", "standby", "off", "down",
-    "maintenance",
+    "maintenance", "on",
 )
 """Power states in the order they are stacked: value-adding first, stops last."""
 
@@ -35,6 +35,7 @@ STATE_COLORS: dict[str, str] = {
     "off": "#627d98",          # darker blue-grey: switched off
     "down": "#d62728",         # red: breakdown
     "maintenance": "#8e44ad",  # purple: planned maintenance
+    "on": "#e9d8a6",           # pale sand: a base load switched on
 }
 OTHER_STATE_COLOR = "#7b8794"
 
