@@ -1,0 +1,256 @@
+"""KPIs of a run: production, stations, energy, supply and cost, plus plain-language warnings.
+
+Station KPIs (per station, summed over its machines; *scheduled* time is the time in working
+windows of the calendar, the whole run for a 24/7 plant):
+
+* utilization  = processing time / scheduled time;
+* availability = run time / planned time, where planned = scheduled - planned maintenance and
+  run time = planned - (breakdown + changeover time)  (OEE availability, Nakajima 1988);
+* performance  = sum of the mean processing times of the lots processed / run time (the ideal cycle
+  time of a lot is the mean of its processing-time distribution, so random spread averages out);
+* oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
+* time_share   = fraction of the whole run in each power state.
+
+Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
+consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
+lots, ``peak_demand_kw`` the highest settlement-interval average of site electric power, and
+``kwh_per_unit`` the site electricity per finished unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.config.plant import CARRIERS
+from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
+
+
+def _num(x: float, nd: int = 9) -> float:
+    """Round for JSON: stable text, no float noise in the last digits."""
+    return float(round(float(x), nd))
+
+
+def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
+               lots: pd.DataFrame) -> dict[str, Any]:
+    """All KPIs of a finished model, as written to ``kpis.json`` (see the module doc)."""
+    flow, meter, plant = model.flow, model.meter, model.plant
+    horizon = model.horizon_s
+    upl = flow.units_per_lot
+    units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
+    units = int(sum(units_by_product.values()))
+    totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
+    elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
+    fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
+    peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
+    lead = lots["lead_time_h"].to_numpy()
+    scheduled = model.calendar.working_seconds(0.0, horizon)
+
+    stations: dict[str, Any] = {}
+    row = 0
+    for rt in model.stations:
+        n = len(rt.machines)
+        st_s = meter.state_s[row : row + n]
+        kwh = meter.equipment_kwh[row : row + n]
+        row += n
+        processing = st_s[:, PROCESSING].sum()
+        stops = st_s[:, DOWN].sum() + st_s[:, SETUP].sum()
+        planned = max(n * scheduled - st_s[:, MAINTENANCE].sum(), 1e-9)
+        run_time = max(planned - stops, 0.0)
+        ideal = sum(m.ideal_s for m in rt.machines)
+        availability = run_time / planned
+        performance = ideal / run_time if run_time > 0 else 0.0
+        stations[rt.id] = {
+            "machines": n,
+            "scheduled_h": _num(n * scheduled / 3600.0),
+            "lots_processed": int(sum(m.busy_lots for m in rt.machines)),
+            "units_completed": int(sum(m.busy_units for m in rt.machines)),
+            "utilization": _num(processing / (n * scheduled) if scheduled > 0 else 0.0),
+            "availability": _num(availability),
+            "performance": _num(performance),
+            "oee": _num(availability * performance),
+            "energy_kwh": _num(kwh.sum()),
+            "electricity_kwh": _num(kwh[:, 0].sum()),
+            "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
+                           if st_s[:, k].any()},
+        }
+
+    by_group: dict[str, dict[str, float]] = {}
+    for g in model.groups:
+        mask = (equipment["group"] == g).to_numpy()
+        by_group[g] = {CARRIERS[c]: _num(meter.equipment_kwh[mask, c].sum())
+                       for c in range(N_CARRIERS) if meter.equipment_kwh[mask, c].any()}
+
+    products: dict[str, Any] = {}
+    parent = {c: p.id for p in plant.products for c in p.components}
+    codes = lots["product"].cat.codes.to_numpy()
+    for k, p in enumerate(flow.products):
+        sel = lead[codes == k]
+        products[p] = {
+            "units_completed": int(units_by_product[p]),
+            "lots_completed": int(flow.completed[k]),
+            "lots_released": int(flow.released[k]),
+            "lots_consumed": int(flow.consumed[k]),
+            "component_of": parent.get(p),
+            "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
+        }
+
+    in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
+    kpis_warnings = _warnings(model, lots, stations)
+    return {
+        "plant": plant.site.name,
+        "start": model.clock.start.isoformat(),
+        "simulated_days": _num(horizon / 86400.0),
+        "seed": model.seed,
+        "settlement_interval_min": plant.simulation.settlement_interval_min,
+        "units_completed": units,
+        "lots_completed": int(sum(flow.completed)),
+        "lots_released": int(sum(flow.released)),
+        "lots_in_system_at_end": int(flow.in_system),
+        "lots_in_buffers_at_end": int(in_buffers),
+        "electricity_kwh": _num(elec),
+        "natural_gas_kwh": _num(fuel),
+        "heat_kwh": _num(totals["heat"]),
+        "cooling_kwh": _num(totals["cooling"]),
+        **_supply_kpis(model, intervals),
+        "peak_demand_kw": _num(peak_kw),
+        "co2_scope1_kg": 0.0,
+        "co2_scope2_location_kg": 0.0,
+        "co2_scope2_market_kg": 0.0,
+        "kwh_per_unit": _num(elec / units) if units else None,
+        "co2_kg_per_unit": 0.0 if units else None,
+        "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
+        "mean_wip_lots": _num(flow.mean_wip(horizon)),
+        "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
+        "products": products,
+        "energy_by_group_kwh": by_group,
+        "stations": stations,
+        "warnings": kpis_warnings,
+    }
+
+
+def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
+    """Energy-supply KPIs: flows, onsite-generation ratios, peaks, costs.
+
+    * self_consumption_ratio = onsite generation used on site / onsite generation;
+    * self_sufficiency = onsite generation used on site / site electricity demand;
+    * renewable_electricity_share = onsite renewable electricity used / site electricity demand
+      (grid electricity counts as not renewable until certificates and contracts are accounted);
+    * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
+      demand rate, prorated by the share of the month simulated;
+    * capacity_cost: contracted kVA x rate per month, prorated by the share of each month simulated;
+    * cost_total = energy + demand (or capacity) + gas cost - export revenue.
+    CHP electricity counts as onsite generation but not as renewable.
+    """
+    from twin.energy.tariff import demand_charge
+
+    def total(col: str) -> float:
+        return float(intervals[col].sum())
+
+    demand, imp, exp = (total(c) for c in ("electricity_demand_kwh", "grid_import_kwh",
+                                           "grid_export_kwh"))
+    renewable = total("pv_kwh") + total("wind_kwh")
+    gen = renewable + total("chp_kwh")
+    used_onsite = gen - exp - total("curtailed_kwh")
+    # export and curtailment are taken from renewable output first (conservative)
+    renewable_used = max(renewable - exp - total("curtailed_kwh"), 0.0)
+    info = model.supply_info
+    hours = interval_hours(model)
+    import_kw = intervals["grid_import_kwh"].to_numpy() / hours
+    months = pd.Series(import_kw, index=intervals.index).groupby(
+        intervals.index.strftime("%Y-%m")).max()
+    energy_cost = total("electricity_cost")
+    demand_cost = export_revenue = gas_cost = capacity_cost = 0.0
+    if info is not None:
+        if info.capacity_charge_per_month:
+            simulated_h = pd.Series(hours, index=intervals.index).groupby(
+                intervals.index.strftime("%Y-%m")).sum().to_numpy()
+            months_covered = float((simulated_h / _month_hours(intervals.index)).sum())
+            capacity_cost = info.capacity_charge_per_month * months_covered
+        if info.demand_charge_per_kw_month:
+            demand_cost = float(demand_charge(import_kw, intervals.index,
+                                              info.demand_charge_per_kw_month, prorate=True).sum())
+        export_revenue = exp * info.feed_in_price_per_kwh
+        gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
+    pv_kwp = info.pv_kwp if info is not None else 0.0
+    batteries = model.ems.supply.batteries if model.ems is not None else []
+    return {
+        "grid_import_kwh": _num(imp),
+        "grid_export_kwh": _num(exp),
+        "pv_kwh": _num(total("pv_kwh")),
+        "wind_kwh": _num(total("wind_kwh")),
+        "curtailed_kwh": _num(total("curtailed_kwh")),
+        "unserved_kwh": _num(total("unserved_kwh")),
+        "heat_unmet_kwh": _num(total("heat_unmet_kwh")),
+        "battery_charge_kwh": _num(total("battery_charge_kwh")),
+        "battery_discharge_kwh": _num(total("battery_discharge_kwh")),
+        "battery_equivalent_cycles": _num(sum(b.equivalent_full_cycles for b in batteries)),
+        "self_consumption_ratio": _num(used_onsite / gen) if gen > 0 else None,
+        "self_sufficiency": _num(used_onsite / demand) if demand > 0 else None,
+        "renewable_electricity_share": _num(renewable_used / demand) if demand > 0 else 0.0,
+        "chp_kwh": _num(total("chp_kwh")),
+        "pv_full_load_hours": _num(total("pv_kwh") / pv_kwp) if pv_kwp > 0 else None,
+        "peak_grid_import_kw": _num(import_kw.max()) if len(import_kw) else 0.0,
+        "peak_grid_import_kw_by_month": {m: _num(v) for m, v in months.items()},
+        "energy_cost": _num(energy_cost),
+        "demand_cost": _num(demand_cost),
+        "capacity_cost": _num(capacity_cost),
+        "gas_cost": _num(gas_cost),
+        "export_revenue": _num(export_revenue),
+        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost
+                           - export_revenue),
+        "tariff": info.tariff_label if info is not None else None,
+        "weather": info.weather_source if info is not None else None,
+    }
+
+
+def interval_hours(model: Any) -> np.ndarray:
+    """Length of each settlement interval [h]; the last one ends at the horizon."""
+    n, step = model.meter.n_intervals, model.meter.interval_s
+    hours = np.full(n, step / 3600.0)
+    hours[-1] = (model.horizon_s - (n - 1) * step) / 3600.0
+    return hours
+
+
+def _month_hours(index: pd.DatetimeIndex) -> np.ndarray:
+    """Length [h] of each calendar month that ``index`` touches, in the order of its groups."""
+    months = sorted(set(index.strftime("%Y-%m")))
+    out = []
+    for m in months:
+        start = pd.Timestamp(f"{m}-01", tz=index.tz)
+        out.append((start + pd.offsets.MonthBegin(1) - start).total_seconds() / 3600.0)
+    return np.asarray(out)
+
+
+def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[str]:
+    """Plain-language warnings about a run an engineer should look at before trusting it."""
+    out = []
+    flow, horizon = model.flow, model.horizon_s
+    done = lots["completed"]
+    last_s = (done.max() - pd.Timestamp(model.clock.t0)).total_seconds() if len(done) else 0.0
+    quiet_s = max(2 * 86400.0, 0.1 * horizon)
+    if flow.in_system > 0 and horizon - last_s > quiet_s and horizon > quiet_s:
+        since = "the start" if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
+        out.append(
+            f"production stalled: no lot finished since {since} while {flow.in_system} lots are "
+            f"in the plant; look for a deadlock (assembly components queued behind each other in "
+            f"finite buffers) or a station that never works")
+    if model.ems is not None:
+        a = model.ems.arrays()
+        for key, what in (("unserved", "electricity could not be supplied (import limit and "
+                                       "batteries exhausted)"),
+                          ("heat_unmet", "heat demand exceeded the heat plant"),
+                          ("cooling_unmet", "cooling demand exceeded the chillers")):
+            if a[key].sum() > 1e-6:
+                out.append(f"{a[key].sum():,.1f} kWh of {what} in {int((a[key] > 0).sum())} "
+                           f"intervals")
+    for name, st in stations.items():
+        blocked = st["time_share"].get("blocked", 0.0)
+        if blocked > 0.5:
+            out.append(f"station '{name}' was blocked {blocked:.0%} of the time: a downstream "
+                       f"buffer is too small or a downstream station too slow")
+    return out
+
+
