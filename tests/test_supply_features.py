@@ -14,7 +14,7 @@ import pytest
 from conftest import const, make_plant, station
 
 import twin
-from twin.energy.weather import synthetic_weather
+from twin.energy.synthetic_weather import synthetic_weather
 
 YEARLY = const(365, unit="h")  # one lot per year: the machine is starved (idle power) all run
 

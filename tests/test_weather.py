@@ -14,6 +14,7 @@ import pandas as pd
 import pvlib
 import pytest
 
+from twin.energy.synthetic_weather import synthetic_weather
 from twin.energy.weather import (
     REFERENCE_YEAR,
     WEATHER_COLUMNS,
@@ -21,7 +22,6 @@ from twin.energy.weather import (
     interval_midpoints,
     local_standard_time,
     read_weather,
-    synthetic_weather,
 )
 
 TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"  # Greensboro NC, UTC-5

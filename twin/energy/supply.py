@@ -29,6 +29,7 @@ from twin.energy.ems import (
     Supply,
 )
 from twin.energy.storage import Battery, ThermalStorage
+from twin.energy.synthetic_weather import synthetic_weather
 
 
 @dataclass
@@ -72,7 +73,7 @@ def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
             raise SupplyError(f"energy.weather.file: {exc}") from None
     syn = w.synthetic
     assert syn is not None
-    frame = weather.synthetic_weather(
+    frame = synthetic_weather(
         plant.site.latitude, plant.site.longitude, plant.site.timezone, index_h,
         annual_clearness=syn.annual_clearness, monthly_temp_c=syn.monthly_temp_c,
         daily_temp_swing_c=syn.daily_temp_swing_c, seed=syn.seed,
