@@ -1,0 +1,286 @@
+"""Scope 1/2/3 accounting and standard coal equivalent against hand calculations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twin.carbon import accounting as ac
+from twin.carbon import factors as fx
+
+TZ = "Asia/Shanghai"
+F = fx.default_factors()
+IDX = pd.date_range("2023-01-01", "2024-01-01", freq="h", tz=TZ, inclusive="left")  # 8760 h
+
+# The hand-calculated plant, data year 2023 in Jiangsu:
+#   grid import 100 kWh every hour Jan-Jun (181 d = 4344 h -> 434,400 kWh)
+#               150 kWh every hour Jul-Dec (184 d = 4416 h -> 662,400 kWh); total 1,096,800 kWh
+#   natural gas 100,000 m3 over the year (evenly)
+#   green-power contracts: Jan 50 MWh, Feb 80 MWh, Jul 30 MWh; GECs 500 MWh
+IMPORT = np.where(IDX.month <= 6, 100.0, 150.0)
+GAS_M3 = 100_000.0
+JIANGSU_2022 = 0.5978  # kgCO2/kWh, location-based (latest provincial data year)
+RESIDUAL_2022 = 0.5856  # kgCO2/kWh, national excluding market-traded non-fossil electricity
+CONTRACTS = {1: 50.0, 2: 80.0, 7: 30.0}
+
+
+def test_the_plant_index_is_what_the_hand_calculation_assumes():
+    assert IDX.size == 8760
+    assert IMPORT.sum() == 1_096_800.0
+    assert IMPORT[IDX.month == 1].sum() == 74_400.0  # 744 h x 100
+    assert IMPORT[IDX.month == 2].sum() == 67_200.0  # 672 h x 100
+    assert IMPORT[IDX.month == 7].sum() == 111_600.0  # 744 h x 150
+
+
+# ---------------------------------------------------------------- the plant by hand
+
+
+def test_plant_location_and_market_totals_by_hand():
+    # scope 1: 100,000 m3 x 38.931 MJ/m3 = 3,893.1 GJ; x 15.3 kgC/GJ x 0.99 x 44/12
+    #          = 3,893.1 x 55.539 = 216,218.8809 kg
+    gas_kwh = ac.fuel_kwh_from_units("natural_gas", np.full(IDX.size, GAS_M3 / IDX.size))
+    assert gas_kwh.sum() == pytest.approx(3893.1 / 0.0036, rel=1e-12)
+    s1 = ac.scope1_kg({"natural_gas": gas_kwh})
+    assert s1.sum() == pytest.approx(216_218.8809, abs=1e-3)
+
+    # location: 1,096,800 kWh x 0.5978 = 655,667.04 kg
+    ef = F.grid_factor("jiangsu", 2022)
+    loc = ac.scope2_location_kg(IMPORT, ef)
+    assert loc.sum() == pytest.approx(655_667.04, abs=1e-6)
+
+    # market: contracts month by month
+    #   Jan 50 of 74.4 MWh -> 50 used; Feb 80 of 67.2 -> 67.2 used, 12.8 unused;
+    #   Jul 30 of 111.6 -> 30 used. Used 147.2 MWh; left 1,096.8 - 147.2 = 949.6 MWh
+    #   GECs 500 MWh over the year -> 500 used; left 449.6 MWh
+    #   449,600 kWh x 0.5856 = 263,285.76 kg
+    res = F.grid_factor("national", 2022, "residual")
+    mkt = ac.scope2_market_kg(IMPORT, IDX, res, contracts_mwh_by_month=CONTRACTS, gec_mwh=500)
+    assert mkt.total_kg == pytest.approx(263_285.76, abs=1e-6)
+    inst = mkt.instruments
+    assert inst.loc["contract_monthly"].tolist() == pytest.approx([160.0, 147.2, 12.8])
+    assert inst.loc["gec"].tolist() == pytest.approx([500.0, 500.0, 0.0])
+    by_month = mkt.contracts_by_month
+    assert by_month.loc["2023-02"].tolist() == pytest.approx([80.0, 67.2, 12.8])
+    assert by_month.loc["2023-01", "used_mwh"] == pytest.approx(50.0)
+    assert by_month.loc["2023-07", "used_mwh"] == pytest.approx(30.0)
+    assert mkt.coverage_kwh["residual_kwh"].sum() == pytest.approx(449_600.0)
+
+    # totals, scope 1 + 2
+    assert s1.sum() + loc.sum() == pytest.approx(871_885.9209, abs=1e-3)
+    assert s1.sum() + mkt.total_kg == pytest.approx(479_504.6409, abs=1e-3)
+
+
+def test_certificates_beyond_consumption_are_not_credited():
+    # GECs 2,000 MWh against 1,096.8 MWh of import: 1,096.8 used, 903.2 unused, market 0
+    mkt = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, gec_mwh=2000)
+    assert mkt.total_kg == 0.0
+    assert mkt.instruments.loc["gec"].tolist() == pytest.approx([2000.0, 1096.8, 903.2])
+    assert (mkt.kg >= 0).all()
+    # after the contracts (147.2 MWh used) only 949.6 MWh are left for GECs
+    both = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, CONTRACTS, gec_mwh=1000)
+    assert both.total_kg == 0.0
+    assert both.instruments.loc["gec"].tolist() == pytest.approx([1000.0, 949.6, 50.4])
+    # doubling the surplus changes nothing
+    more = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, CONTRACTS, gec_mwh=5000)
+    assert more.total_kg == 0.0
+    np.testing.assert_allclose(more.coverage_kwh["gec_kwh"], both.coverage_kwh["gec_kwh"])
+
+
+def test_hourly_contract_surplus_is_not_carried_to_other_hours():
+    idx = pd.date_range("2023-05-01", periods=4, freq="h", tz=TZ)
+    imports = np.array([10.0, 10.0, 10.0, 10.0])
+    profile = np.array([15.0, 0.0, 5.0, 10.0])
+    # hour by hour: covered 10, 0, 5, 10 = 25 kWh of the 30 contracted; 5 kWh of hour 0 unused
+    # then 4 kWh of GECs (0.004 MWh) against the 15 kWh left: 11 kWh x 0.6 = 6.6 kg
+    r = ac.scope2_market_kg(imports, idx, 0.6, contract_profile_kwh=profile, gec_mwh=0.004)
+    np.testing.assert_allclose(r.coverage_kwh["contract_profile_kwh"], [10, 0, 5, 10])
+    assert r.instruments.loc["contract_profile"].tolist() == pytest.approx([0.030, 0.025, 0.005])
+    assert r.total_kg == pytest.approx(6.6)
+    # without GECs: hour 1 is fully at the residual factor, 10 + 5 = 15 kWh x 0.6 = 9 kg
+    r0 = ac.scope2_market_kg(imports, idx, 0.6, contract_profile_kwh=profile)
+    np.testing.assert_allclose(r0.kg, [0.0, 6.0, 3.0, 0.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), gec=st.floats(0, 200), jan=st.floats(0, 80),
+       feb=st.floats(0, 80))
+def test_each_mwh_of_instrument_is_used_once(seed, gec, jan, feb):
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2023-01-01", "2023-03-01", freq="h", tz=TZ, inclusive="left")
+    imports = rng.uniform(0, 100, idx.size) * (rng.uniform(size=idx.size) > 0.2)
+    profile = rng.uniform(0, 60, idx.size) * (rng.uniform(size=idx.size) > 0.5)
+    r = ac.scope2_market_kg(imports, idx, 0.5, {"2023-01": jan, "2023-02": feb}, profile, gec)
+    cov = r.coverage_kwh
+    covered = cov[["contract_profile_kwh", "contract_monthly_kwh", "gec_kwh"]].sum(axis=1)
+    assert (covered <= imports * (1 + 1e-12) + 1e-9).all()  # never beyond the import
+    np.testing.assert_allclose(covered + cov["residual_kwh"], imports, rtol=1e-12, atol=1e-9)
+    inst = r.instruments
+    assert (inst["used_mwh"] <= inst["available_mwh"] * (1 + 1e-12) + 1e-12).all()
+    np.testing.assert_allclose(inst["used_mwh"] + inst["unused_mwh"], inst["available_mwh"],
+                               atol=1e-9)
+    # used instruments + residual = consumption; residual priced at 0.5
+    used_kwh = inst.loc[["contract_profile", "contract_monthly", "gec"], "used_mwh"].sum() * 1000
+    assert used_kwh + cov["residual_kwh"].sum() == pytest.approx(imports.sum(), rel=1e-9)
+    assert r.total_kg == pytest.approx(0.5 * (imports.sum() - used_kwh), rel=1e-9, abs=1e-6)
+    # each month's contract covers at most that month's import
+    jan_import = imports[idx.month == 1].sum()
+    assert cov["contract_monthly_kwh"][idx.month == 1].sum() <= jan_import + 1e-9
+
+
+def test_contract_month_keys():
+    a = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, {1: 50.0})
+    b = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, {"2023-01": 50.0})
+    c = ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, pd.Series({pd.Period("2023-01"): 50.0}))
+    assert a.total_kg == b.total_kg == c.total_kg == pytest.approx(
+        (1_096_800 - 50_000) * RESIDUAL_2022)
+    with pytest.raises(ValueError, match=r"outside the period: \['2024-01'\]"):
+        ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, {"2024-01": 5.0})
+    two_years = pd.date_range("2023-12-31", periods=48, freq="h", tz=TZ)
+    with pytest.raises(ValueError, match="ambiguous"):
+        ac.scope2_market_kg(np.ones(48), two_years, 0.5, {1: 1.0})
+    with pytest.raises(ValueError, match="given twice"):
+        ac.scope2_market_kg(IMPORT, IDX, RESIDUAL_2022, {1: 1.0, "2023-01": 1.0})
+
+
+# ---------------------------------------------------------------- exports and onsite
+
+
+def test_exports_never_reduce_scope_2():
+    net = IMPORT.copy()
+    net[:10] = -20.0  # a net flow with export hours
+    with pytest.raises(ValueError, match="exported electricity never reduces scope 2"):
+        ac.scope2_location_kg(net, 0.5)
+    with pytest.raises(ValueError, match="exported electricity never reduces scope 2"):
+        ac.scope2_market_kg(net, IDX, 0.5)
+    # with gross imports (0 in export hours) the export simply does not appear
+    gross = np.maximum(net, 0.0)
+    assert ac.scope2_location_kg(gross, 0.5).sum() == pytest.approx(0.5 * (1_096_800 - 1000))
+
+
+def test_onsite_renewables_count_unless_their_attributes_were_sold():
+    idx = pd.date_range("2023-05-01", periods=4, freq="h", tz=TZ)
+    imports = np.array([10.0, 10.0, 0.0, 0.0])
+    onsite = np.array([5.0, 5.0, 20.0, 0.0])
+    kept = ac.scope2_market_kg(imports, idx, 0.6, onsite_renewable_kwh=onsite)
+    assert kept.total_kg == pytest.approx(20 * 0.6)  # imports only
+    assert kept.instruments.loc["onsite"].tolist() == pytest.approx([0.030, 0.030, 0.0])
+    sold = ac.scope2_market_kg(imports, idx, 0.6, onsite_renewable_kwh=onsite,
+                               onsite_attributes_retained=False)
+    assert sold.total_kg == pytest.approx((20 + 30) * 0.6)  # null power at the residual factor
+    assert sold.instruments.loc["onsite"].tolist() == pytest.approx([0.030, 0.0, 0.030])
+    assert ac.scope2_location_kg(imports, 0.6).sum() == pytest.approx(12.0)
+
+
+# ---------------------------------------------------------------- hourly matching
+
+
+def test_hourly_matched_cfe_share_by_hand():
+    load = [10.0, 10.0, 10.0, 10.0]
+    cfe = [0.0, 20.0, 5.0, 10.0]  # 35 kWh in total: 87.5 % on an annual basis
+    # hour by hour: min = 0 + 10 + 5 + 10 = 25 -> 25 / 40
+    assert ac.hourly_matched_cfe_share(load, cfe) == pytest.approx(0.625)
+    assert ac.hourly_matched_cfe_share(load, [20.0] * 4) == 1.0
+    with pytest.raises(ValueError, match="undefined"):
+        ac.hourly_matched_cfe_share([0.0, 0.0], [1.0, 1.0])
+
+
+def test_hourly_profile_location_total_for_a_flat_load():
+    # a per-hour factor whose mean is the annual factor gives the annual total for a flat load
+    ef = fx.hourly_grid_factor(JIANGSU_2022, np.full(IDX.size, 100.0), [0.7] * 12 + [1.3] * 12,
+                               index=IDX)
+    total = ac.scope2_location_kg(np.full(IDX.size, 100.0), ef).sum()
+    assert total == pytest.approx(876_000 * JIANGSU_2022, rel=1e-12)  # 523,672.8 kg
+
+
+# ---------------------------------------------------------------- scope 1 details
+
+
+def test_scope1_diesel_by_hand_and_types():
+    # 10,000 kg diesel: 42.652 GJ/t x 10 t = 426.52 GJ x 20.2 kgC/GJ x 0.98 x 44/12 = 30,959.09 kg
+    kwh = ac.fuel_kwh_from_units("diesel", 10_000.0)
+    assert isinstance(kwh, float)
+    assert ac.scope1_kg({"diesel": kwh}) == pytest.approx(426.52 * 20.2 * 0.98 * 44 / 12)
+    s = pd.Series([1000.0, 0.0], index=IDX[:2])
+    out = ac.scope1_kg({"natural_gas": s, "lpg": s})
+    assert isinstance(out, pd.Series)
+    parts = ac.scope1_by_fuel_kg({"natural_gas": s, "lpg": s})
+    assert parts["lpg"].iloc[0] == pytest.approx(1000 * 17.2 * 0.98 * 44 / 12 * 0.0036)
+    with pytest.raises(ValueError, match=r"fuel_kwh\['lpg'\] must be finite and >= 0"):
+        ac.scope1_kg({"lpg": [-1.0]})
+
+
+def test_refrigerant_leakage_and_process_by_hand():
+    chiller = ac.Refrigerant("R-134a", charge_kg=100.0, annual_leak_rate=0.05, report="AR5",
+                             name="chiller")
+    split = ac.Refrigerant({"R-32": 0.5, "R-125": 0.5}, 20.0, 0.10, "AR4", "split AC (R-410A)")
+    table = ac.refrigerant_leakage_kg([chiller, split])
+    # 100 kg x 5 % x 1300 = 6,500; 20 kg x 10 % x (0.5 x 675 + 0.5 x 3500 = 2087.5) = 4,175
+    assert table["kg_co2e_per_year"].tolist() == pytest.approx([6500.0, 4175.0])
+    year = ac.process_and_refrigerant_kg([chiller, split], process_kg=1000.0, index=IDX)
+    assert year["refrigerant_kg_co2e"].sum() == pytest.approx(10_675.0)
+    assert year["process_kg_co2"].sum() == pytest.approx(1000.0)
+    assert year["total_kg_co2e"].sum() == pytest.approx(11_675.0)
+    jan = ac.process_and_refrigerant_kg([chiller], index=IDX[IDX.month == 1])
+    assert jan["refrigerant_kg_co2e"].sum() == pytest.approx(6500.0 * 744 / 8760)
+    quarter = pd.date_range("2023-01-01", periods=8, freq="15min", tz=TZ)  # 2 h
+    q = ac.process_and_refrigerant_kg([chiller], index=quarter)
+    assert q["refrigerant_kg_co2e"].sum() == pytest.approx(6500.0 * 2 / 8760)
+    hourly = ac.process_and_refrigerant_kg(process_kg=[1.0, 2.0, 3.0])
+    assert hourly["total_kg_co2e"].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="annual_leak_rate must be in"):
+        ac.refrigerant_leakage_kg([ac.Refrigerant("R-32", 1.0, 5.0, "AR5")])
+
+
+# ---------------------------------------------------------------- heat, scope 3
+
+
+def test_purchased_heat_by_hand():
+    # 1,000 GJ = 277,777.8 kWh x 0.0036 x 0.11 t/GJ x 1000 = 110,000 kg
+    assert ac.scope2_heat_kg(1000 / 0.0036) == pytest.approx(110_000.0)
+    assert ac.scope2_heat_kg(1000 / 0.0036, 0.0) == 0.0
+
+
+def test_scope3_materials_use_the_users_factors():
+    t = ac.scope3_materials_kg({"steel": {"quantity": 10.0, "unit": "t",
+                                          "kg_co2e_per_unit": 2000.0, "source": "test value"}})
+    assert t.loc["steel", "kg_co2e"] == 20_000.0
+    with pytest.raises(ValueError, match=r"lacks \['kg_co2e_per_unit'\]"):
+        ac.scope3_materials_kg({"steel": {"quantity": 1.0, "unit": "t"}})
+
+
+# ---------------------------------------------------------------- tce
+
+
+def test_tce_of_a_known_mix_by_hand():
+    # GB/T 2589 coefficients:
+    #   electricity 1,096,800 kWh x 0.1229 kgce/kWh = 134,796.72 kgce
+    #   natural gas   100,000 m3  x 1.3300 kgce/m3  = 133,000.00 kgce
+    #   diesel         10 t       x 1.4571 kgce/kg  =  14,571.00 kgce
+    #   heat          500 GJ      x 0.03412 kgce/MJ =  17,060.00 kgce
+    #   total 299,427.72 kgce = 299.42772 tce
+    mix = {"electricity": IMPORT, "natural_gas": GAS_M3, "diesel": (10.0, "t"),
+           "heat": (500.0, "GJ")}
+    by = ac.tce_by_carrier(mix)
+    assert by["electricity"] == pytest.approx(134.79672)
+    assert by["natural_gas"] == pytest.approx(133.0)
+    assert by["diesel"] == pytest.approx(14.571)
+    assert by["heat"] == pytest.approx(17.06)
+    assert ac.tce(mix) == pytest.approx(299.42772, rel=1e-12)
+    # the same gas given as energy by LHV (100,000 m3 x 38.931 MJ/m3 / 3.6)
+    gas_kwh = GAS_M3 * 38.931 / 3.6
+    assert ac.tce({"natural_gas": (gas_kwh, "kWh_LHV")}) == pytest.approx(133.0, rel=1e-12)
+    assert ac.tce({"electricity": (1096.8, "MWh")}) == pytest.approx(134.79672)
+    with pytest.raises(ValueError, match="cannot convert 'L' to 'kg'"):
+        ac.tce({"diesel": (100.0, "L")})
+
+
+def test_intensity_t_per_tce_by_hand():
+    # the plant, location-based: 871,885.9209 kg CO2 over 134.79672 + 133 = 267.79672 tce
+    energy = ac.tce({"electricity": IMPORT, "natural_gas": GAS_M3})
+    assert energy == pytest.approx(267.79672)
+    assert ac.intensity_t_per_tce(871_885.9209, energy) == pytest.approx(871.8859209 / 267.79672)
+    with pytest.raises(ValueError, match="energy_tce must be > 0"):
+        ac.intensity_t_per_tce(1.0, 0.0)
