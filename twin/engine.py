@@ -67,6 +67,8 @@ class Model:
     """:class:`twin.energy.supply.SupplyInfo` when the plant has an energy supply."""
     trace_day: dt.date | None = None
     """Local day whose every state change the meter keeps."""
+    carbon_info: dict | None = None
+    """Factors and instruments used by the carbon accounting (set when results are collected)."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:

@@ -43,6 +43,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     units = int(sum(units_by_product.values()))
     totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
     elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
+    co2 = {k: float(intervals[f"co2_{c}_kg"].sum()) for k, c in (
+        ("scope1", "scope1"), ("location", "scope2_location"), ("market", "scope2_market"))}
     fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
     peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
     lead = lots["lead_time_h"].to_numpy()
@@ -116,11 +118,14 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "cooling_kwh": _num(totals["cooling"]),
         **_supply_kpis(model, intervals),
         "peak_demand_kw": _num(peak_kw),
-        "co2_scope1_kg": 0.0,
-        "co2_scope2_location_kg": 0.0,
-        "co2_scope2_market_kg": 0.0,
+        "co2_scope1_kg": _num(co2["scope1"]),
+        "co2_scope2_location_kg": _num(co2["location"]),
+        "co2_scope2_market_kg": _num(co2["market"]),
         "kwh_per_unit": _num(elec / units) if units else None,
-        "co2_kg_per_unit": 0.0 if units else None,
+        "co2_kg_per_unit": _num((co2["scope1"] + co2["location"]) / units) if units else None,
+        "co2_kg_per_unit_market": _num((co2["scope1"] + co2["market"]) / units) if units
+        else None,
+        "carbon": model.carbon_info,
         "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
         "mean_wip_lots": _num(flow.mean_wip(horizon)),
         "mean_lead_time_h": _num(lead.mean()) if lead.size else None,

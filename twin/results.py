@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twin.carbon.inventory import inventory
 from twin.config.plant import CARRIERS
 from twin.equipment.states import (
     N_CARRIERS,
@@ -134,8 +135,15 @@ class Result:
                 f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
                 f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
                 f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+        gf = (k.get("carbon") or {}).get("grid_factor") or {}
+        lines.append(
+            f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "
+            f"{k['co2_scope2_location_kg'] / 1000:,.1f} t location-based "
+            f"({gf.get('region', '?')} {gf.get('year', '')}, {gf.get('value', 0):.4f} kg/kWh), "
+            f"{k['co2_scope2_market_kg'] / 1000:,.1f} t market-based")
         if k["kwh_per_unit"] is not None:
-            lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity")
+            lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity, "
+                         f"{k['co2_kg_per_unit']:.3f} kg CO2 (scope 1 + 2 location-based)")
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")
@@ -260,12 +268,17 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         "thermal_storage_kwh": get("thermal_soc"),
         "cold_storage_kwh": get("cold_soc"),
         "electricity_cost": get("grid_import") * price,
-        "co2_scope1_kg": zeros,
-        "co2_scope2_location_kg": zeros,
-        "co2_scope2_market_kg": zeros,
-        "grid_ef_kg_per_kwh": zeros,
         "price_per_kwh": price,
     }
+    onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
+                        - cols["grid_export_kwh"], 0.0)
+    inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
+                    cols["fuel_kwh"], onsite)
+    model.carbon_info = inv.info
+    cols["co2_scope1_kg"] = inv.scope1_kg
+    cols["co2_scope2_location_kg"] = inv.scope2_location_kg
+    cols["co2_scope2_market_kg"] = inv.scope2_market_kg
+    cols["grid_ef_kg_per_kwh"] = inv.grid_ef_kg_per_kwh
     used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
     for c in used:
         for g, group in enumerate(groups):

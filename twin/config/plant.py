@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from twin.config.base import Id, _Model
+from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution
 from twin.config.energy import Energy
 
@@ -420,6 +421,8 @@ class Plant(_Model):
     )
     base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
                                        "follow production: lighting, HVAC, compressed-air leaks.")
+    carbon: Carbon | None = Field(None, description="Carbon accounting options (grid factors, "
+                                  "certificates, contracts); omitted: the defaults.")
     energy: Energy | None = Field(None, description="Energy supply: PV, wind, storage, heat and "
                                   "cooling plant, grid and tariff. Omitted: the grid covers all "
                                   "electricity and nothing is priced.")
