@@ -198,14 +198,20 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         hvac_kw = np.asarray(heat_kw) / b.heating_cop + np.asarray(cool_kw) / b.cooling_cop
         hvac_kwh = hvac_kw * dt_h
 
+    # energy per interval [kWh]; the last interval ends at the horizon and may be shorter
+    hours = np.full(n_int, dt_h)
+    hours[-1] = (horizon_s - (n_int - 1) * interval_s) / 3600.0
+    if hvac_kwh is not None:
+        hvac_kwh = hvac_kwh / dt_h * hours
+
     d = energy.dispatch
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
                                 discharge_periods=d.discharge_periods,
                                 grid_charge_kw=d.grid_charge_kw)
     supply = Supply(
         interval_s=interval_s, n_intervals=n_int,
-        pv_kwh=_per_interval(pv_kw, per_hour, n_int) * dt_h,
-        wind_kwh=_per_interval(wind_kw, per_hour, n_int) * dt_h,
+        pv_kwh=_per_interval(pv_kw, per_hour, n_int) * hours,
+        wind_kwh=_per_interval(wind_kw, per_hour, n_int) * hours,
         period=periods, price=price, batteries=batteries, reserve_frac=d.reserve_soc_pct / 100.0,
         thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
