@@ -167,3 +167,16 @@ def test_tariff_not_in_force_is_a_clear_cli_error(tmp_path, capsys):
                                        "      preset: jiangsu_2025\n"
                                        "      apply_outside_validity: true"), encoding="utf-8")
     assert main(["run", str(plant_file), "--days", "1", "--out", str(tmp_path / "run")]) == 0
+
+
+def test_pv_of_a_shorter_last_interval_is_scaled_to_its_length():
+    # The run ends at 12:25: the last interval is 12:15-12:25 (10 min) in the same hour as the
+    # full 12:00-12:15 interval, and PV power is constant within the hour -> ratio 10/15.
+    weather = {"synthetic": {"annual_clearness": 0.6, "daily_temp_swing_c": 8,
+                             "monthly_temp_c": [5, 7, 11, 16, 21, 25, 29, 28, 24, 18, 12, 7]}}
+    energy = {"weather": weather, "pv": [{"id": "roof", "dc_kwp": 100, "tilt_deg": 20}]}
+    plant = _idle_plant({"electricity": {"idle": 1}}, energy=energy)
+    iv = twin.simulate(plant, days=(12 * 60 + 25) / 1440, start="2026-06-01").intervals
+    full, last = iv["pv_kwh"].iloc[-2], iv["pv_kwh"].iloc[-1]
+    assert full > 1.0
+    assert last == pytest.approx(full * 10 / 15, rel=1e-12)
