@@ -124,24 +124,18 @@ class TouArbitrage(DispatchPolicy):
 
 
 @dataclass
-class HeatUnit:
-    """A heat source on the heat bus: heat pump (electric, COP per interval) or boiler."""
+class ThermalUnit:
+    """A source on the heat or the cooling bus: heat pump, boiler or CHP (heat), chiller (cold)."""
 
     name: str
     capacity_kw: float
+    """Thermal output limit [kW]."""
     carrier: int
     """Carrier it draws: ELECTRICITY or NATURAL_GAS."""
     efficiency: np.ndarray | float
-    """Heat out / energy in per interval (COP for heat pumps) [-]."""
+    """Thermal out / energy in, per interval or constant (COP for heat pumps and chillers) [-]."""
     power_per_heat: float = 0.0
     """Electricity produced per unit of heat (CHP: electric / thermal efficiency) [-]."""
-
-
-@dataclass
-class CoolUnit:
-    name: str
-    capacity_kw: float
-    cop: np.ndarray | float
 
 
 @dataclass
@@ -160,8 +154,10 @@ class Supply:
     """Heat storage (hot water) on the heat bus."""
     cold: list[ThermalStorage] = field(default_factory=list)
     """Cold storage (ice, chilled water) on the cooling bus, in kWh of cooling."""
-    heat_units: list[HeatUnit] = field(default_factory=list)
-    cool_units: list[CoolUnit] = field(default_factory=list)
+    heat_units: list[ThermalUnit] = field(default_factory=list)
+    """Heat sources in merit order."""
+    cool_units: list[ThermalUnit] = field(default_factory=list)
+    """Chillers in merit order."""
     hvac_kwh: np.ndarray | None = None
     """Electricity of building heating and cooling per interval [kWh] (degree-hour model)."""
     import_limit_kw: float = math.inf
@@ -233,10 +229,12 @@ class EMS:
         period = self._period[k]
         el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = 0.0
         if heat_use > 0 or sup.thermal:
-            el, gas, heat_unmet, tes_in, tes_out, chp = self._heat(k, heat_use, dt_h, period)
+            el, gas, heat_unmet, tes_in, tes_out, chp = self._thermal(
+                k, heat_use, dt_h, period, sup.thermal, sup.heat_units)
         cs_in = cs_out = 0.0
         if cool_use > 0 or sup.cold:
-            cool_el, cool_unmet, cs_in, cs_out = self._cool(k, cool_use, dt_h, period)
+            cool_el, _, cool_unmet, cs_in, cs_out, _ = self._thermal(
+                k, cool_use, dt_h, period, sup.cold, sup.cool_units)
             el += cool_el
         hvac = self._hvac[k] if self._hvac is not None else 0.0
         demand = el_use + el + hvac
@@ -319,46 +317,47 @@ class EMS:
                 b.standby(dt_h)
         return charge, discharge
 
-    def _heat(self, k: int, heat_kwh: float, dt_h: float, period: str
-              ) -> tuple[float, float, float, float, float, float]:
-        """Supply ``heat_kwh``: thermal storage first outside its charging periods, then the heat
-        units in the order given; in charging periods spare capacity of the first heat unit
-        charges the storage, and the storage covers what the units cannot. Returns (electricity
-        used, gas, unmet, storage in, storage out, CHP electricity produced) [kWh]."""
-        sup = self.supply
-        el = gas = tes_in = tes_out = chp = 0.0
-        need = heat_kwh
-        charging = period in sup.tes_charge_periods
-        stepped = [False] * len(sup.thermal)
+    def _thermal(self, k: int, need: float, dt_h: float, period: str,
+                 stores: list[ThermalStorage], units: list[ThermalUnit]
+                 ) -> tuple[float, float, float, float, float, float]:
+        """Supply ``need`` [kWh] on a heat or cooling bus: the stores first outside their
+        charging periods, then the units in merit order; in charging periods the first unit's
+        spare capacity charges the stores, and the stores cover what the units cannot. Every
+        store is stepped exactly once. Returns (electricity used, gas used, unmet, stored,
+        taken from storage, CHP electricity produced) [kWh]."""
+        el = gas = stored = taken = chp = 0.0
+        charging = period in self.supply.tes_charge_periods
+        stepped = [False] * len(stores)
         if not charging and need > 0:
-            for i, t in enumerate(sup.thermal):
+            for i, t in enumerate(stores):
                 got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
                 stepped[i] = True
-                tes_out += got
+                taken += got
                 need -= got
-        spare_kw = []
-        for u in sup.heat_units:
+        spare_kw = 0.0
+        for j, u in enumerate(units):
             eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
             out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
             need -= out
-            spare_kw.append(u.capacity_kw - out / dt_h)
+            if j == 0:
+                spare_kw = u.capacity_kw - out / dt_h
             chp += out * u.power_per_heat
             if u.carrier == ELECTRICITY:
                 el += out / eff
             else:
                 gas += out / eff
-        for i, t in enumerate(sup.thermal):
+        for i, t in enumerate(stores):
             if stepped[i]:
                 continue
-            if need > 0:  # only in a charging period with every heat unit at capacity
+            if need > 0:  # only in a charging period with every unit at capacity
                 got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
-                tes_out += got
+                taken += got
                 need -= got
-            elif charging and sup.heat_units and spare_kw[0] > 0:
-                u = sup.heat_units[0]
-                p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
-                spare_kw[0] -= p
-                tes_in += p * dt_h
+            elif charging and units and spare_kw > 0:
+                u = units[0]
+                p = t.charge(min(spare_kw, t.headroom_charge_kw(dt_h)), dt_h)
+                spare_kw -= p
+                stored += p * dt_h
                 chp += p * dt_h * u.power_per_heat
                 eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
                 if u.carrier == ELECTRICITY:
@@ -367,49 +366,7 @@ class EMS:
                     gas += p * dt_h / eff
             else:
                 t.standby(dt_h)
-        return el, gas, max(need, 0.0), tes_in, tes_out, chp
-
-    def _cool(self, k: int, cool_kwh: float, dt_h: float, period: str
-              ) -> tuple[float, float, float, float]:
-        """Supply ``cool_kwh`` as :meth:`_heat` supplies heat: cold storage (ice, chilled
-        water) first outside its charging periods, then the chillers in the order given; in
-        charging periods the first chiller's spare capacity charges the store, and the store
-        covers what the chillers cannot. Returns (electricity, unmet, storage in, storage out)."""
-        sup = self.supply
-        el = cs_in = cs_out = 0.0
-        need = cool_kwh
-        charging = period in sup.tes_charge_periods
-        stepped = [False] * len(sup.cold)
-        if not charging and need > 0:
-            for i, t in enumerate(sup.cold):
-                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
-                stepped[i] = True
-                cs_out += got
-                need -= got
-        spare_kw = []
-        for u in sup.cool_units:
-            cop = u.cop[k] if isinstance(u.cop, np.ndarray) else u.cop
-            out = min(need, u.capacity_kw * dt_h) if need > 0 else 0.0
-            need -= out
-            spare_kw.append(u.capacity_kw - out / dt_h)
-            el += out / cop
-        for i, t in enumerate(sup.cold):
-            if stepped[i]:
-                continue
-            if need > 0:
-                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
-                cs_out += got
-                need -= got
-            elif charging and sup.cool_units and spare_kw[0] > 0:
-                u = sup.cool_units[0]
-                p = t.charge(min(spare_kw[0], t.headroom_charge_kw(dt_h)), dt_h)
-                spare_kw[0] -= p
-                cs_in += p * dt_h
-                cop = u.cop[k] if isinstance(u.cop, np.ndarray) else u.cop
-                el += p * dt_h / cop
-            else:
-                t.standby(dt_h)
-        return el, max(need, 0.0), cs_in, cs_out
+        return el, gas, max(need, 0.0), stored, taken, chp
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Recorded quantities per interval [kWh], padded with zeros to all intervals."""

@@ -23,10 +23,9 @@ from twin.energy.ems import (
     ELECTRICITY,
     NATURAL_GAS,
     POLICIES,
-    CoolUnit,
     DispatchPolicy,
-    HeatUnit,
     Supply,
+    ThermalUnit,
 )
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
@@ -162,9 +161,9 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
 
     thermal = [store(t) for t in energy.thermal_storage]
     cold = [store(t) for t in energy.cold_storage]
-    heat_units: list[HeatUnit] = []
+    heat_units: list[ThermalUnit] = []
     for c in energy.chp:  # merit order: CHP (heat-led), heat pumps, boilers
-        heat_units.append(HeatUnit(c.id, c.capacity_kw, NATURAL_GAS, c.thermal_efficiency,
+        heat_units.append(ThermalUnit(c.id, c.capacity_kw, NATURAL_GAS, c.thermal_efficiency,
                                    power_per_heat=c.electric_efficiency / c.thermal_efficiency))
     for h in energy.heat_pumps:
         source_c = (np.full(n_int, h.source_temp_c) if h.source == "constant" else temp_i)
@@ -176,10 +175,10 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         else:
             cop = np.asarray(conversion.cop_carnot(h.sink_temp_c, source_c, h.quality_grade),
                              dtype=float)
-        heat_units.append(HeatUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
+        heat_units.append(ThermalUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
     for b in energy.boilers:
         carrier = ELECTRICITY if b.fuel == "electricity" else NATURAL_GAS
-        heat_units.append(HeatUnit(b.id, b.capacity_kw, carrier, b.efficiency))
+        heat_units.append(ThermalUnit(b.id, b.capacity_kw, carrier, b.efficiency))
     cool_units = []
     for c in energy.chillers:
         if c.slope_per_k and temp_i is None:
@@ -187,7 +186,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         cop_c = (np.asarray(conversion.chiller_cop(temp_i, c.cop_rated, c.slope_per_k,
                                                    c.t_rated_c), dtype=float)
                  if c.slope_per_k else c.cop_rated)
-        cool_units.append(CoolUnit(c.id, c.capacity_kw, cop_c))
+        cool_units.append(ThermalUnit(c.id, c.capacity_kw, ELECTRICITY, cop_c))
 
     hvac_kwh = None
     if energy.building_hvac is not None:
