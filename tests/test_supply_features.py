@@ -180,3 +180,13 @@ def test_pv_of_a_shorter_last_interval_is_scaled_to_its_length():
     full, last = iv["pv_kwh"].iloc[-2], iv["pv_kwh"].iloc[-1]
     assert full > 1.0
     assert last == pytest.approx(full * 10 / 15, rel=1e-12)
+
+
+def test_a_run_shorter_than_one_settlement_interval(tmp_path):
+    # 0.01 d = 14.4 min: one (partial) 15-min interval; the demand charge must still be priced.
+    from twin.cli import main
+
+    demo = Path(__file__).resolve().parent.parent / "plant_configs" / "demo_plant.yaml"
+    assert main(["run", str(demo), "--days", "0.01", "--out", str(tmp_path / "run")]) == 0
+    k = twin.Result.load(tmp_path / "run").kpis
+    assert k["simulated_days"] == 0.01 and k["demand_cost"] >= 0

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 
 from twin.config.plant import WEEKDAYS, Calendar, Maintenance, parse_clock
@@ -49,10 +48,11 @@ class SiteClock:
         return (aware.astimezone(utc) - self.t0.astimezone(utc)).total_seconds()
 
     def index(self, n: int, step_s: float) -> pd.DatetimeIndex:
-        """``n`` tz-aware local timestamps, the starts of consecutive ``step_s`` intervals."""
+        """``n`` tz-aware local timestamps, the starts of consecutive ``step_s`` intervals (with
+        that step as the index's ``freq``, so even a one-interval index knows its length)."""
         t0 = pd.Timestamp(self.t0.astimezone(dt.timezone.utc))
-        utc = t0 + pd.to_timedelta(np.arange(n) * step_s, unit="s")
-        return pd.DatetimeIndex(utc).tz_convert(self.timezone)
+        utc = pd.date_range(t0, periods=n, freq=pd.Timedelta(seconds=step_s))
+        return utc.tz_convert(self.timezone)
 
     def days(self, n_days: float) -> list[dt.date]:
         """Local dates from the day before the start to the day after the end (for night shifts)."""
