@@ -235,8 +235,11 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
     flow, horizon = model.flow, model.horizon_s
     done = lots["completed"]
     last_s = (done.max() - pd.Timestamp(model.clock.t0)).total_seconds() if len(done) else 0.0
-    quiet_s = max(2 * 86400.0, 0.1 * horizon)
-    if flow.in_system > 0 and horizon - last_s > quiet_s and horizon > quiet_s:
+    # quiet working time (shifts, not nights or weekends) since the last finished lot
+    cal = model.calendar
+    quiet = cal.working_seconds(last_s, horizon)
+    threshold = max(16 * 3600.0, 0.1 * cal.working_seconds(0.0, horizon))
+    if flow.in_system > 0 and quiet > threshold:
         since = "the start" if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
         out.append(
             f"production stalled: no lot finished since {since} while {flow.in_system} lots are "
