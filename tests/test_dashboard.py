@@ -15,7 +15,16 @@ import twin
 from twin.config import plant_from_data, read_yaml
 from twin.dashboard import FIGURE_IDS, SUPPLY_FIGURE_IDS, build_html, load, write_dashboard
 from twin.dashboard.data import price_bands
-from twin.dashboard.figures import supply_flows, supply_week
+from twin.dashboard.figures import (
+    ELECTRICITY,
+    GROUP,
+    NATURAL_GAS,
+    emissions_by_scope,
+    energy_flows,
+    energy_sankey,
+    supply_flows,
+    supply_week,
+)
 
 DEMO = Path(__file__).resolve().parents[1] / "plant_configs" / "demo_plant.yaml"
 
@@ -164,11 +173,14 @@ def test_supply_strings_escaped(run_dir: Path, tmp_path: Path) -> None:
     kpis = json.loads((d / "kpis.json").read_text(encoding="utf-8"))
     kpis.update(tariff="<b>t</b>", weather="<img src=w onerror=alert(3)>",
                 currency="<i>¥</i>")
+    kpis["carbon"]["grid_factor"].update(region="<u>r</u>", status="<s>x</s>",
+                                         source="<img src=s onerror=alert(4)>")
     (d / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
     page = build_html(d)
-    for raw in ("<b>t</b>", "<img src=w", "<i>¥</i>"):
+    for raw in ("<b>t</b>", "<img src=w", "<i>¥</i>", "<u>r</u>", "<s>x</s>", "<img src=s"):
         assert raw not in page, raw
     assert "&lt;b&gt;t&lt;/b&gt;" in page and "&lt;i&gt;¥&lt;/i&gt;" in page
+    assert "&lt;u&gt;r&lt;/u&gt;" in page and "&lt;img src=s" in page
     assert len(re.findall(r"<script\b", page, re.I)) == 1 + len(ALL_IDS)
 
 
@@ -183,6 +195,60 @@ def test_supply_flows_balance(run_dir: Path) -> None:
     np.testing.assert_allclose(above, data.col("electricity_demand_kwh") + charge, atol=1e-6)
     np.testing.assert_allclose(
         below, -(charge + data.col("curtailed_kwh")), atol=1e-6)
+
+
+def test_emissions_section(page: str, plain_page: str, run_dir: Path) -> None:
+    k = load(run_dir).kpis
+    gf = k["carbon"]["grid_factor"]
+    for p in (page, plain_page):        # every run is accounted: both pages have the figures
+        assert 'id="fig-emissions"' in p and 'id="fig-emissions-heatmap"' in p
+        assert "Emissions by scope and source" in p and "kg CO₂/kWh" in p
+    assert f"grid-average factor {gf['value']:.4g} kg CO₂/kWh ({gf['region']}, {gf['year']};" \
+        f" status {gf['status']}" in page
+    fig = emissions_by_scope(load(run_dir))
+    s1, loc, mkt = (t.y for t in fig.data[:3])
+    assert s1[0] == s1[1] == pytest.approx(k["co2_scope1_kg"] / 1000, rel=1e-6)
+    assert loc[0] == pytest.approx(k["co2_scope2_location_kg"] / 1000, rel=1e-6)
+    assert mkt[1] == pytest.approx(k["co2_scope2_market_kg"] / 1000, rel=1e-6)
+    assert fig.layout.yaxis.title.text.startswith("t CO₂")
+
+
+def _balance(links: list[tuple[str, str, float]], node: str) -> tuple[float, float]:
+    return (sum(v for _, b, v in links if b == node), sum(v for a, _, v in links if a == node))
+
+
+def test_sankey_flows_balance(run_dir: Path) -> None:
+    data = load(run_dir)
+    links = energy_flows(data)
+    assert all(v > 0 for _, _, v in links)
+    k = data.kpis
+    inflow, outflow = _balance(links, ELECTRICITY)
+    assert outflow == pytest.approx(inflow, rel=1e-6)
+    assert inflow == pytest.approx(k["grid_import_kwh"] + k["pv_kwh"] + k["wind_kwh"]
+                                   + k["chp_kwh"] + k["battery_discharge_kwh"]
+                                   + k["unserved_kwh"], rel=1e-6)
+    # the groups' electricity is the site demand; gas in = natural_gas_kwh (incl. the boiler)
+    groups = sum(v for a, b, v in links if a == ELECTRICITY and b.startswith(GROUP))
+    assert groups == pytest.approx(k["electricity_kwh"], rel=1e-6)
+    gas_in, gas_out = _balance(links, NATURAL_GAS)
+    assert gas_in == pytest.approx(k["natural_gas_kwh"], rel=1e-6)
+    assert gas_out == pytest.approx(gas_in, rel=1e-6)
+    heat_in, heat_out = _balance(links, "Heat")
+    assert heat_in == pytest.approx(heat_out, rel=1e-6) and heat_in == pytest.approx(
+        k["heat_kwh"], rel=1e-6)
+    # every node of the Sankey is a link end; group names are escaped
+    fig = energy_sankey(data)
+    labels = list(fig.data[0].node.label)
+    assert "&lt;b&gt;utilities&lt;/b&gt;" in labels and EVIL_GROUP not in labels
+    assert {"Grid import", "PV", "Battery discharge", "Battery charging", "Heat"} <= set(labels)
+
+
+def test_sankey_without_supply(tmp_path: Path) -> None:
+    out = twin.simulate(_no_energy(), days=2).save(tmp_path / "plain")
+    links = energy_flows(load(out))
+    inflow, outflow = _balance(links, ELECTRICITY)
+    assert [a for a, b, _ in links if b == ELECTRICITY] == ["Grid import"]
+    assert outflow == pytest.approx(inflow, rel=1e-6)
 
 
 def test_price_bands_from_prices_and_periods(run_dir: Path, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ where they cannot be installed, the test is skipped with that reason.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -72,9 +74,10 @@ def test_demo_dashboard_renders_offline_without_errors(page: Path, driver, tmp_p
     for div_id in ids:
         svg = driver.find_elements(By.CSS_SELECTOR, f"#{div_id} svg.main-svg")
         assert svg, f"{div_id} did not render"
-        # data drawn: trace groups (scatter, bar), treemap slices, heatmap images
+        # data drawn: trace groups (scatter, bar), treemap slices, heatmap images, Sankey nodes
         drawn = driver.find_elements(
-            By.CSS_SELECTOR, f"#{div_id} g.trace, #{div_id} g.slice, #{div_id} g.hm image")
+            By.CSS_SELECTOR, f"#{div_id} g.trace, #{div_id} g.slice, #{div_id} g.hm image,"
+                             f" #{div_id} g.sankey-node")
         assert drawn, f"{div_id} rendered axes but no data"
 
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -87,3 +90,39 @@ def test_demo_dashboard_renders_offline_without_errors(page: Path, driver, tmp_p
     shot = tmp_path / "dashboard.png"
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+YEAR_PAGE = "TWIN_YEAR_DASHBOARD"
+"""Environment variable: path of an existing year dashboard to time instead of simulating one."""
+
+
+@pytest.fixture(scope="module")
+def year_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get(YEAR_PAGE)
+    if given:
+        return Path(given)
+    data, _ = read_yaml(DEMO)
+    result = twin.simulate(plant_from_data(data), days=365)
+    return write_dashboard(result.save(tmp_path_factory.mktemp("year") / "run"))
+
+
+def test_year_page_load_time(year_page: Path, driver) -> None:
+    """Navigation start to every figure's SVG drawn, for a year of the demo plant. Printed (run
+    with -s to see it); the bound is only a sanity check, not a performance target."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ids = FIGURE_IDS + SUPPLY_FIGURE_IDS
+    check = ("return [" + ", ".join(f"'{i}'" for i in ids) + "].every(i =>"
+             " document.querySelector('#' + i + ' svg.main-svg')) ? performance.now() : null;")
+    driver.get("about:blank")
+    started = time.perf_counter()
+    driver.get(year_page.as_uri())
+    drawn_ms = WebDriverWait(driver, 60, poll_frequency=0.02).until(
+        lambda d: d.execute_script(check))
+    wall_s = time.perf_counter() - started
+    size_mb = year_page.stat().st_size / 1e6
+    print(f"\nyear dashboard {year_page} ({size_mb:.2f} MB): all {len(ids)} figures drawn"
+          f" {drawn_ms / 1000:.2f} s after navigation start ({wall_s:.2f} s wall clock)")
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    assert drawn_ms < 10_000, drawn_ms

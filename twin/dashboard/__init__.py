@@ -7,8 +7,10 @@ PosixPath('results/demo/dashboard.html')
 The page reads only the run folder (``hourly.parquet``, ``kpis.json``, ``manifest.json``,
 ``equipment.csv``, ``lots.parquet``, ``intervals.parquet``), embeds plotly.js once and needs no
 network, so it opens from a USB stick. It shows KPI cards, hourly energy by group, a day x hour
-heatmap, energy by carrier/group/equipment, time per power state per station, a station table and
-lead-time histograms per product. A run with an energy supply (PV, wind, battery or a tariff) adds
+heatmap, a Sankey of energy flows from sources through carriers to uses, energy by
+carrier/group/equipment, CO2 by scope (location- and market-based, with the factors used) and per
+day and hour, time per power state per station, a station table and lead-time histograms per
+product. A run with an energy supply (PV, wind, battery or a tariff) adds
 supply cards, a week-by-week supply-and-demand chart on the price background, storage levels, a
 day x hour grid-import heatmap, monthly grid-import peaks and monthly cost.
 """

@@ -136,7 +136,7 @@ def grid_heatmap(data: RunData) -> go.Figure:
 
 
 def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "",
-                      zmin: float | None = None) -> go.Figure:
+                      zmin: float | None = None, unit: str = "kWh") -> go.Figure:
     wall = data.wall_index
     frame = pd.DataFrame({"day": wall.normalize(), "hour": wall.hour, "kwh": kwh})
     # sum, so an hour repeated when clocks go back holds both hours' energy
@@ -146,8 +146,8 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
     fig = go.Figure(go.Heatmap(
         x=days, y=[f"{h:02d}:00" for h in range(24)], z=_f32(grid.to_numpy().T),
         colorscale=scale, xgap=1 if len(days) <= 60 else 0, zmin=zmin,
-        colorbar={"title": {"text": "kWh"}, "thickness": 14, "tickformat": ","},
-        hovertemplate=f"%{{x|%a %d %b %Y}}, %{{y}}<br>{what}%{{z:,.1f}} kWh<extra></extra>",
+        colorbar={"title": {"text": unit}, "thickness": 14, "tickformat": ","},
+        hovertemplate=f"%{{x|%a %d %b %Y}}, %{{y}}<br>{what}%{{z:,.1f}} {unit}<extra></extra>",
     ))
     fig.update_layout(**theme.base_layout(
         420,
@@ -756,4 +756,211 @@ def monthly_costs(data: RunData) -> go.Figure:
                "range": [min(0.0, float(-costs["export"].max()) * 1.1),
                          float(tops.max(initial=0.0)) * 1.12 or 1.0]},
     ))
+    return fig
+
+
+# ---------------------------------------------------------------------------------- emissions
+
+def emissions_by_scope(data: RunData) -> go.Figure:
+    """CO2 over the run [t]: two stacked bars, scope 1 (natural gas burnt on site) plus scope 2
+    (grid electricity) location-based, and the same with scope 2 market-based."""
+    k = data.kpis
+    s1 = _num(k.get("co2_scope1_kg")) / 1000.0
+    s2 = {"location": _num(k.get("co2_scope2_location_kg")) / 1000.0,
+          "market": _num(k.get("co2_scope2_market_kg")) / 1000.0}
+    bars = ["Scope 2 location-based<br>(grid-average factor)",
+            "Scope 2 market-based<br>(instruments, residual factor)"]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=bars, y=_f32([s1, s1]), name="Scope 1: natural gas burnt on site",
+        marker={"color": theme.EMISSION_COLORS["scope1"], "line": {"width": 0}},
+        text=[f"{s1:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
+        hovertemplate="Scope 1, natural gas: %{y:,.1f} t CO₂<extra></extra>",
+    ))
+    for key, i, label in (("location", 0, "Scope 2: grid electricity, location-based"),
+                          ("market", 1, "Scope 2: grid electricity, market-based")):
+        y = [None, None]
+        y[i] = s2[key]
+        fig.add_trace(go.Bar(
+            x=bars, y=y, name=label,
+            marker={"color": theme.EMISSION_COLORS[f"scope2_{key}"], "line": {"width": 0}},
+            text=[f"{s2[key]:,.1f} t" if j == i else "" for j in range(2)],
+            textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"Scope 2, {key}-based: %{{y:,.1f}} t CO₂<extra></extra>",
+        ))
+    totals = [s1 + s2["location"], s1 + s2["market"]]
+    fig.add_trace(go.Scatter(
+        x=bars, y=_f32(totals), mode="text", text=[f"{t:,.1f} t" for t in totals],
+        textposition="top center", showlegend=False, hoverinfo="skip",
+        textfont={"size": 13, "color": theme.TEXT},
+    ))
+    fig.update_layout(**theme.base_layout(
+        400, barmode="stack", bargap=0.45, hovermode="closest",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                "traceorder": "normal"},
+        margin={"l": 80, "r": 30, "t": 50, "b": 60},
+        xaxis={"type": "category", "fixedrange": True},
+        yaxis={"title": {"text": "t CO₂ over the run (scope 1 + 2)"}, "fixedrange": True,
+               "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
+               "range": [0, max(*totals, 1e-3) * 1.15]},
+    ))
+    return fig
+
+
+def emissions_heatmap(data: RunData) -> go.Figure:
+    """Scope 1 + scope 2 (location-based) CO2 per hour as a day (x) by hour-of-day (y) heatmap
+    [kg]."""
+    kg = data.col("co2_scope1_kg") + data.col("co2_scope2_location_kg")
+    return _day_hour_heatmap(data, kg, theme.EMISSIONS_HEATMAP_SCALE, "scope 1 + 2 ",
+                             zmin=0.0, unit="kg CO₂")
+
+
+def _num(x: object) -> float:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return v if math.isfinite(v) else 0.0
+
+
+# ------------------------------------------------------------------------------- energy flows
+
+ELECTRICITY = "Electricity"
+NATURAL_GAS = "Natural gas"
+ENERGY_PLANT = "Energy plant"
+GROUP = "group:"
+"""Prefix of the node key of an equipment group (so a group called 'PV' is not the PV node)."""
+FLOW_TOL = 1e-9
+"""Links smaller than this share of the largest flow are left out of the Sankey."""
+
+
+def energy_flows(data: RunData) -> list[tuple[str, str, float]]:
+    """Energy over the run as (source node, target node, kWh) links, from run-folder totals.
+
+    Sources (grid import, PV, wind, CHP electricity, battery discharge, electricity not
+    supplied, natural gas) feed the carriers; the carriers feed the groups (``<carrier>_kwh:
+    <group>`` columns), battery charging, export and curtailment. Gas burnt in boilers and CHP
+    (fuel less the groups' direct gas use) and electricity of heat pumps, chillers and electric
+    boilers (``electricity_kwh:energy_plant``) go to the energy plant, which gives the heat and
+    cooling delivered (demand less unmet); the plant's losses net of ambient heat gained by heat
+    pumps and of CHP electricity are its residual. The electricity node balances: PV + wind +
+    CHP + discharge + grid import + not supplied = uses + charging + export + curtailment.
+    Group nodes are keyed ``group:<name>`` with the raw (not escaped) group name.
+    """
+    tot = {c: float(data.col(c).sum()) for c in (
+        "grid_import_kwh", "pv_kwh", "wind_kwh", "chp_kwh", "battery_discharge_kwh",
+        "unserved_kwh", "battery_charge_kwh", "grid_export_kwh", "curtailed_kwh", "fuel_kwh",
+        "electricity_demand_kwh", "heat_demand_kwh", "heat_unmet_kwh", "cooling_demand_kwh",
+        "cooling_unmet_kwh")}
+    links: list[tuple[str, str, float]] = []
+    for col, label in (("grid_import_kwh", "Grid import"), ("pv_kwh", "PV"),
+                       ("wind_kwh", "Wind"), ("chp_kwh", "CHP electricity"),
+                       ("battery_discharge_kwh", "Battery discharge"),
+                       ("unserved_kwh", "Electricity not supplied")):
+        links.append((label, ELECTRICITY, tot[col]))
+    el_cols = data.carrier_columns("electricity")
+    if not el_cols and "electricity_demand_kwh" in data.hourly:
+        el_cols = {"site": "electricity_demand_kwh"}
+    used = 0.0
+    plant_in = 0.0
+    for group, col in el_cols.items():
+        v = float(data.hourly[col].sum())
+        used += v
+        if group == "energy_plant":
+            plant_in += v
+            links.append((ELECTRICITY, ENERGY_PLANT, v))
+        else:
+            links.append((ELECTRICITY, GROUP + group, v))
+    other = tot["electricity_demand_kwh"] - used
+    if other > FLOW_TOL * max(tot["electricity_demand_kwh"], 1.0):
+        links.append((ELECTRICITY, "Other electricity use", other))
+    links += [(ELECTRICITY, "Battery charging", tot["battery_charge_kwh"]),
+              (ELECTRICITY, "Export", tot["grid_export_kwh"]),
+              (ELECTRICITY, "Curtailed", tot["curtailed_kwh"])]
+    # natural gas: bought, to the groups, the rest to boilers and CHP
+    links.append(("Natural gas bought", NATURAL_GAS, tot["fuel_kwh"]))
+    direct = 0.0
+    for group, col in data.carrier_columns("natural_gas").items():
+        v = float(data.hourly[col].sum())
+        direct += v
+        links.append((NATURAL_GAS, GROUP + group, v))
+    to_plant = tot["fuel_kwh"] - direct
+    if to_plant > FLOW_TOL * max(tot["fuel_kwh"], 1.0):
+        plant_in += to_plant
+        links.append((NATURAL_GAS, ENERGY_PLANT, to_plant))
+    # heat and cooling: delivered by the plant, unmet as its own source, to the groups
+    plant_out = tot["chp_kwh"]
+    for carrier in ("heat", "cooling"):
+        demand, unmet = tot[f"{carrier}_demand_kwh"], tot[f"{carrier}_unmet_kwh"]
+        if demand <= 0:
+            continue
+        name = theme.carrier_label(carrier)
+        links.append((ENERGY_PLANT, name, demand - unmet))
+        links.append((f"{name} not supplied", name, unmet))
+        plant_out += demand - unmet
+        for group, col in data.carrier_columns(carrier).items():
+            links.append((name, GROUP + group, float(data.hourly[col].sum())))
+    net = plant_in - plant_out
+    if plant_in or plant_out:
+        scale = max(plant_in, plant_out, 1.0)
+        if net > FLOW_TOL * scale:
+            links.append((ENERGY_PLANT, "Conversion losses (net)", net))
+        elif net < -FLOW_TOL * scale:
+            links.append(("Ambient heat (net)", ENERGY_PLANT, -net))
+    top = max((v for _, _, v in links), default=0.0)
+    return [(a, b, v) for a, b, v in links if v > FLOW_TOL * max(top, 1.0)]
+
+
+FLOW_COLORS: dict[str, str] = {
+    "Grid import": theme.SUPPLY_COLORS["grid"], "PV": theme.SUPPLY_COLORS["pv"],
+    "Wind": theme.SUPPLY_COLORS["wind"], "CHP electricity": theme.SUPPLY_COLORS["chp"],
+    "Battery discharge": theme.SUPPLY_COLORS["discharge"],
+    "Electricity not supplied": theme.SUPPLY_COLORS["unserved"],
+    "Battery charging": theme.SUPPLY_COLORS["charge"], "Export": theme.SUPPLY_COLORS["export"],
+    "Curtailed": theme.SUPPLY_COLORS["curtailed"],
+    ELECTRICITY: theme.carrier_color("electricity"),
+    NATURAL_GAS: theme.carrier_color("natural_gas"),
+    "Natural gas bought": theme.EMISSION_COLORS["scope1"],
+    "Heat": theme.carrier_color("heat"), "Cooling": theme.carrier_color("cooling"),
+    "Heat not supplied": theme.SUPPLY_COLORS["unserved"],
+    "Cooling not supplied": theme.SUPPLY_COLORS["unserved"],
+    ENERGY_PLANT: "#7b6a58", "Conversion losses (net)": "#c3cad3",
+    "Ambient heat (net)": "#b7d7e8", "Other electricity use": theme.OTHER_CARRIER_COLOR,
+}
+
+
+def _rgba(color: str, alpha: float) -> str:
+    c = color.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def energy_sankey(data: RunData) -> go.Figure:
+    """The :func:`energy_flows` of the run as a Sankey diagram [MWh]."""
+    links = energy_flows(data)
+    nodes = list(dict.fromkeys(n for a, b, _ in links for n in (a, b)))
+    index = {n: i for i, n in enumerate(nodes)}
+
+    def color(n: str) -> str:
+        if n.startswith(GROUP):
+            return data.group_colors.get(n[len(GROUP):], theme.OTHER_CARRIER_COLOR)
+        return FLOW_COLORS.get(n, theme.OTHER_CARRIER_COLOR)
+
+    carriers = (ELECTRICITY, NATURAL_GAS, "Heat", "Cooling")
+    labels = [esc(n[len(GROUP):]) if n.startswith(GROUP) else esc(n) for n in nodes]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap", valueformat=",.1f", valuesuffix=" MWh",
+        node={"label": labels, "color": [color(n) for n in nodes], "pad": 14,
+              "thickness": 16, "line": {"color": "white", "width": 0.5},
+              "hovertemplate": "%{label}: %{value} over the run<extra></extra>"},
+        link={"source": [index[a] for a, _, _ in links],
+              "target": [index[b] for _, b, _ in links],
+              "value": [v / 1000.0 for _, _, v in links],
+              "color": [_rgba(color(b if a in carriers else a), 0.45)
+                        for a, b, _ in links],
+              "hovertemplate": ("%{source.label} → %{target.label}: %{value}"
+                                "<extra></extra>")},
+    ))
+    fig.update_layout(**theme.base_layout(
+        max(460, 24 * len(nodes)), margin={"l": 10, "r": 10, "t": 20, "b": 20}))
     return fig

@@ -314,9 +314,61 @@ def _note(text: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
-FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-energy", "fig-states", "fig-timeline",
-              "fig-lead-time")
+FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-flows", "fig-energy", "fig-emissions",
+              "fig-emissions-heatmap", "fig-states", "fig-timeline", "fig-lead-time")
 """Div ids of the figures of every run (the tests look for them)."""
+
+
+def _factor_text(f: dict[str, Any], what: str) -> str:
+    """'grid-average factor 0.5978 kg CO₂/kWh (jiangsu, 2022; status S2, seen only in a
+    secondary source)' from a ``kpis.carbon`` factor (escaped)."""
+    status = str(f.get("status", "?"))
+    meaning = theme.FACTOR_STATUS.get(status)
+    return (f"{what} {_num(f.get('value')):.4g} kg CO₂/kWh ({esc(f.get('region', '?'))},"
+            f" {esc(f.get('year', '?'))}; status {esc(status)}"
+            + (f", {meaning}" if meaning else "") + ")")
+
+
+def emission_sections(data: RunData) -> list[str]:
+    """Emissions by scope and source (with the factors used) and CO₂ per day and hour."""
+    k = data.kpis
+    carbon = k.get("carbon") or {}
+    grid = carbon.get("grid_factor") or {}
+    residual = carbon.get("residual_factor") or {}
+    factors = []
+    if grid:
+        factors.append(_factor_text(grid, "grid-average factor"))
+    if residual:
+        factors.append(_factor_text(residual, "residual factor (market-based)"))
+    if carbon.get("natural_gas_kg_per_kwh") is not None:
+        factors.append(f"natural gas {_num(carbon['natural_gas_kg_per_kwh']):.4g} kg CO₂/kWh"
+                       " (LHV)")
+    cfe = carbon.get("hourly_matched_cfe_share")
+    notes = []
+    sources = [f"{esc(name)}: {esc(f['source'])}" for name, f in
+               (("grid factor", grid), ("residual factor", residual)) if f.get("source")]
+    if sources:
+        notes.append(_note("Sources — " + "; ".join(sources) + "."))
+    out = [_section(
+        "Emissions by scope and source",
+        "CO₂ over the run in tonnes: scope 1 is natural gas burnt on site, scope 2 the grid"
+        " electricity bought, once location-based (grid-average factor) and once market-based"
+        " (green-electricity contracts and certificates of the plant file, the rest at the"
+        " residual factor). Factors: "
+        + "; ".join(factors) + "."
+        + (f" Hourly matched carbon-free share {_num(cfe) * 100:.1f}\u00a0%."
+           if cfe is not None else ""),
+        _figure_html(figures.emissions_by_scope(data), "fig-emissions") + "\n"
+        + "\n".join(notes), "emissions")]
+    shape = ("the grid factor changes by hour" if carbon.get("hourly_shape")
+             else "the grid factor is one number for the year, so the pattern is that of grid"
+                  " import and gas burnt")
+    out.append(_section(
+        "When emissions happen",
+        "Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; " + shape + ".",
+        _figure_html(figures.emissions_heatmap(data), "fig-emissions-heatmap"),
+        "emissions-heatmap"))
+    return out
 
 SUPPLY_FIGURE_IDS = ("fig-supply", "fig-storage", "fig-grid-heatmap", "fig-grid-peaks",
                      "fig-cost")
@@ -435,6 +487,14 @@ def render(data: RunData) -> str:
         _figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
     if data.has_supply:
         sections += supply_sections(data)
+    sections.append(_section(
+        "Energy flows",
+        "Energy over the run in MWh, from where it was bought or made (left) through the"
+        " carriers to the groups that used it (right). Electricity in = electricity out;"
+        " the energy plant (boilers, CHP, heat pumps, chillers) turns gas and electricity into"
+        " heat and cooling, its losses net of ambient heat gained are shown as a residual."
+        " Hover a band for its energy.",
+        _figure_html(figures.energy_sankey(data), "fig-flows"), "flows"))
     if data.equipment is not None and len(data.equipment):
         body = _figure_html(figures.energy_treemap(data), "fig-energy")
     else:
@@ -444,6 +504,7 @@ def render(data: RunData) -> str:
         "Area = energy over the whole run, by carrier, group and machine: the biggest boxes are"
         " where savings pay most. Click a box to zoom in, the bar on top to zoom out.",
         body, "energy"))
+    sections += emission_sections(data)
     if k.get("stations"):
         sections.append(_section(
             "How stations spend their time",

@@ -166,3 +166,23 @@ def price_shades(n: int) -> list[str]:
         return [PRICE_SHADES[0]][:n]
     last = len(PRICE_SHADES) - 1
     return [PRICE_SHADES[round(i * last / (n - 1))] for i in range(n)]
+
+EMISSION_COLORS: dict[str, str] = {
+    "scope1": "#9c755f",            # brown: natural gas burnt on site (as COST_COLORS["gas"])
+    "scope2_location": "#5b6b82",   # slate: grid electricity, grid-average factor
+    "scope2_market": "#9aa7b8",     # lighter slate: grid electricity, market-based
+}
+"""Emissions by scope: scope 1 has the colour of gas, scope 2 the colours of the grid."""
+
+EMISSIONS_HEATMAP_SCALE: list[list[Any]] = [
+    [0.0, "#ffffe5"], [0.125, "#fff7bc"], [0.25, "#fee391"], [0.375, "#fec44f"],
+    [0.5, "#fe9929"], [0.625, "#ec7014"], [0.75, "#cc4c02"], [0.875, "#993404"],
+    [1.0, "#662506"],
+]
+"""ColorBrewer YlOrBr for CO2 per hour: pale (little) to dark brown (the most)."""
+
+FACTOR_STATUS: dict[str, str] = {
+    "S": "seen in the cited source", "S2": "seen only in a secondary source",
+    "U": "unverified", "def": "true by definition", "user": "given by the user",
+}
+"""Meaning of the status of an emission factor (see :mod:`twin.carbon.factors`)."""
