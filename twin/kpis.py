@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twin.carbon.footprint import product_footprints
 from twin.config.plant import CARRIERS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
 
@@ -85,6 +86,15 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         by_group[g] = {CARRIERS[c]: _num(meter.equipment_kwh[mask, c].sum())
                        for c in range(N_CARRIERS) if meter.equipment_kwh[mask, c].any()}
 
+    plant_gas = float(meter.equipment_kwh[:, CARRIERS.index("natural_gas")].sum())
+    conv_el = (float(intervals["electricity_kwh:energy_plant"].sum())
+               if "electricity_kwh:energy_plant" in intervals.columns else 0.0)
+    footprints = product_footprints(model, {
+        "scope1_kg": co2["scope1"], "scope2_location_kg": co2["location"],
+        "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
+        "conversion_gas_kwh": max(fuel - plant_gas, 0.0),
+        "gas_kg_per_kwh": (model.carbon_info or {}).get("natural_gas_kg_per_kwh", 0.0),
+    }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
     parent = {c: p.id for p in plant.products for c in p.components}
     codes = lots["product"].cat.codes.to_numpy()
@@ -96,6 +106,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "lots_released": int(flow.released[k]),
             "lots_consumed": int(flow.consumed[k]),
             "component_of": parent.get(p),
+            "co2_kg_per_unit": _num(footprints["products"][p]["co2_kg_per_unit"])
+            if p in footprints["products"]
+            and footprints["products"][p]["co2_kg_per_unit"] is not None else None,
             "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
         }
 
@@ -126,6 +139,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "co2_kg_per_unit_market": _num((co2["scope1"] + co2["market"]) / units) if units
         else None,
         "carbon": model.carbon_info,
+        "footprints": _rounded(footprints),
         "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
         "mean_wip_lots": _num(flow.mean_wip(horizon)),
         "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
@@ -134,6 +148,15 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "stations": stations,
         "warnings": kpis_warnings,
     }
+
+
+def _rounded(obj: Any) -> Any:
+    """``obj`` with every float rounded by :func:`_num` (stable JSON)."""
+    if isinstance(obj, float):
+        return _num(obj)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    return obj
 
 
 def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:

@@ -144,6 +144,11 @@ class Result:
         if k["kwh_per_unit"] is not None:
             lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity, "
                          f"{k['co2_kg_per_unit']:.3f} kg CO2 (scope 1 + 2 location-based)")
+        per_unit = [f"{p} {v['co2_kg_per_unit']:.3f} kg" for p, v in k["products"].items()
+                    if v.get("co2_kg_per_unit") is not None]
+        if per_unit:
+            lines.append("  footprint/unit   " + ", ".join(per_unit)
+                         + f"  (energy part, overhead by {k['footprints']['rule']})")
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")

@@ -7,7 +7,7 @@ certificates or contracts.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -39,6 +39,10 @@ class Carbon(_Model):
     green_contracts_mwh_by_month: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="Green-power trading delivered per month, keys "
                                           "'YYYY-MM' [MWh].")
+    footprint_overhead: Literal["processing_time", "none"] = Field(
+        "processing_time", description="Product footprints: allocate station and plant overhead "
+                                       "(idle, standby, base loads, ...) by processing time, or "
+                                       "report it as unallocated.")
     onsite_attributes_retained: bool = Field(
         True, description="False if the certificates of onsite generation were sold (then it "
                           "counts at the residual factor).")

@@ -88,7 +88,7 @@ class Machine(Load):
 
     __slots__ = (
         "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "ideal_s",
-        "maint_next", "passive", "side", "spec",
+        "maint_next", "passive", "processing_s", "setup_s", "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -109,6 +109,10 @@ class Machine(Load):
         self.busy_units = 0
         """Units in the lots processed."""
         self.ideal_s = 0.0
+        self.processing_s: list[float] = []
+        """Processing time started per product index [s] (sized by the station builder)."""
+        self.setup_s: list[float] = []
+        """Changeover time per product index changed over to [s]."""
         """Sum of the mean processing times of the lots processed [s] (OEE performance)."""
 
     def wake(self) -> None:

@@ -83,6 +83,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     put_queue = buf.put_queue if buf is not None else []
     get_queue = buf.get_queue if buf is not None else []
     units_per_lot = flow.units_per_lot
+    processing_s = m.processing_s = [0.0] * len(process)
+    setup_s = m.setup_s = [0.0] * len(process)
     segmented = ttf is not None or interrupt
     ttf_left = ttf() if ttf is not None else INF
     last_product = -1
@@ -136,10 +138,13 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         p = lot[0]
         if setup is not None and p != last_product and last_product >= 0:
             set_state(SETUP)
-            yield timeout(setup())
+            t_setup = setup()
+            setup_s[p] += t_setup
+            yield timeout(t_setup)
         last_product = p
         set_state(PROCESSING)
         d = process[p]()  # type: ignore[misc]
+        processing_s[p] += d
         if not segmented:
             yield timeout(d)
         else:

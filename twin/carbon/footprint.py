@@ -1,0 +1,162 @@
+"""Product carbon footprints of a run (cradle-to-gate, energy part; ISO 14067 / GB/T 24067-2024).
+
+The plant's scope 1 + scope 2 (location-based) emissions are allocated to products:
+
+1. **Direct station energy.** Each machine's processing energy (time in *processing* x its power,
+   per carrier, exact from the meter) goes to the products it processed in proportion to their
+   processing time there; its changeover energy in proportion to the changeover time into each
+   product.
+2. **Station overhead.** The machine's energy in every other state (idle, starved, blocked,
+   standby, warm-up, down, maintenance, off) goes to the products in proportion to their
+   processing time at that machine (rule ``processing_time``), or stays unallocated (``none``).
+3. **Heat and cooling.** Energy-plant emissions (boilers, heat pumps, CHP fuel, chillers) go to
+   the machines' heat and cooling use, then to products as in 1 and 2.
+4. **Plant overhead.** Everything else (base loads, building HVAC, battery losses, ...) goes to
+   products in proportion to their allocated emissions so far (``processing_time``), or stays
+   unallocated (``none``).
+5. **Components.** A component's emissions go to the product it is assembled into.
+
+Emission intensities: electricity at the plant's average, scope 2 location-based / site
+electricity use (onsite renewables thus lower it); natural gas at its GB/T 32150 factor. The
+footprint of a product is its allocated emissions divided by the units completed, so that
+``sum(footprint x units) + unallocated = scope 1 + scope 2`` exactly; emissions of lots still in
+process at the end are carried by the units completed. Offsets never reduce a footprint.
+Purchased materials (scope 3) are not included yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from twin.config.plant import CARRIERS
+from twin.equipment.states import PROCESSING, SETUP
+
+ELECTRICITY, NATURAL_GAS, HEAT, COOLING = (CARRIERS.index(c) for c in
+                                           ("electricity", "natural_gas", "heat", "cooling"))
+
+
+def _shares(weights: np.ndarray) -> np.ndarray:
+    total = weights.sum()
+    return weights / total if total > 0 else np.zeros_like(weights)
+
+
+def product_footprints(model: Any, totals: dict[str, float], rule: str = "processing_time"
+                       ) -> dict[str, Any]:
+    """Allocate the run's scope 1 + 2 (location-based) emissions to products (see module doc).
+
+    Parameters
+    ----------
+    model : twin.engine.Model
+        A finished run.
+    totals : dict
+        Run totals: ``scope1_kg``, ``scope2_location_kg``, ``electricity_kwh`` (site use),
+        ``conversion_electricity_kwh``, ``conversion_gas_kwh`` (energy plant), ``gas_kg_per_kwh``.
+    rule : {'processing_time', 'none'}
+        How station and plant overhead are allocated.
+
+    Returns
+    -------
+    dict
+        ``products``: per end product ``co2_kg``, ``co2_kg_per_unit`` (None without completed
+        units) and its parts ``direct_kg`` (processing and changeovers, by ``carrier`` and by
+        ``station``), ``station_overhead_kg``, ``heat_and_cooling_kg``, ``plant_overhead_kg``;
+        ``unallocated_kg``, ``total_kg``, ``rule``.
+    """
+    if rule not in ("processing_time", "none"):
+        raise ValueError(f"rule {rule!r}: expected 'processing_time' or 'none'")
+    meter, flow = model.meter, model.flow
+    products = flow.products
+    n_p = len(products)
+    total_kg = totals["scope1_kg"] + totals["scope2_location_kg"]
+    elec = totals["electricity_kwh"]
+    i_el = totals["scope2_location_kg"] / elec if elec > 0 else 0.0
+    i_gas = totals["gas_kg_per_kwh"]
+    plant_kg = totals["conversion_electricity_kwh"] * i_el + totals["conversion_gas_kwh"] * i_gas
+    thermal_use = meter.equipment_kwh[:, HEAT].sum() + meter.equipment_kwh[:, COOLING].sum()
+    machines = [m for rt in model.stations for m in rt.machines]
+    stations = [rt.id for rt in model.stations for _ in rt.machines]
+    n_m = len(machines)
+    kwh = meter.equipment_kwh[:n_m]
+    proc = meter.state_s[:n_m, PROCESSING, None] * meter.power[:n_m, PROCESSING] / 3600.0
+    setup = meter.state_s[:n_m, SETUP, None] * meter.power[:n_m, SETUP] / 3600.0
+    other = kwh - proc - setup
+    spread = rule == "processing_time"
+
+    by_carrier = np.zeros((n_p, 2))  # direct kg: electricity, natural gas
+    by_station: list[dict[str, float]] = [{} for _ in range(n_p)]
+    station_overhead = np.zeros(n_p)
+    heat_cool = np.zeros(n_p)
+    unallocated = 0.0
+    for i, m in enumerate(machines):
+        w_proc = _shares(np.asarray(m.processing_s, dtype=float))
+        w_setup = _shares(np.asarray(m.setup_s, dtype=float))
+        if not w_setup.any():
+            w_setup = w_proc
+        here = np.zeros(n_p)
+        for j, (c, intensity) in enumerate(((ELECTRICITY, i_el), (NATURAL_GAS, i_gas))):
+            d = (proc[i, c] * w_proc + setup[i, c] * w_setup) * intensity
+            by_carrier[:, j] += d
+            here += d
+            o = other[i, c] * intensity
+            if spread and w_proc.any():
+                station_overhead += o * w_proc
+                here += o * w_proc
+            else:
+                unallocated += o
+        use = kwh[i, HEAT] + kwh[i, COOLING]
+        if use > 0 and thermal_use > 0:
+            part = plant_kg * use / thermal_use
+            if spread and w_proc.any():
+                heat_cool += part * w_proc
+            else:
+                unallocated += part
+        for k in np.flatnonzero(here):
+            by_station[k][stations[i]] = by_station[k].get(stations[i], 0.0) + float(here[k])
+    allocated = by_carrier.sum(axis=1) + station_overhead + heat_cool
+    rest = total_kg - allocated.sum() - unallocated  # base loads, building HVAC, storage, ...
+    if spread and allocated.sum() > 0:
+        plant_overhead = rest * allocated / allocated.sum()
+    else:
+        plant_overhead = np.zeros(n_p)
+        unallocated += rest
+    parts = [by_carrier[:, 0], by_carrier[:, 1], station_overhead, heat_cool, plant_overhead]
+
+    # components roll up into the product they are assembled into (any depth)
+    idx = {p: k for k, p in enumerate(products)}
+    parent = {idx[c]: idx[p.id] for p in model.plant.products for c in p.components}
+    for k in sorted(parent, key=lambda c: _depth(c, parent), reverse=True):
+        q = parent[k]
+        for arr in parts:
+            arr[q] += arr[k]
+            arr[k] = 0.0
+        for s, v in by_station[k].items():
+            by_station[q][s] = by_station[q].get(s, 0.0) + v
+        by_station[k] = {}
+
+    out: dict[str, Any] = {}
+    for k, p in enumerate(products):
+        if k in parent:
+            continue
+        kg = float(sum(arr[k] for arr in parts))
+        units = flow.completed[k] * flow.units_per_lot[k]
+        out[p] = {
+            "co2_kg": kg,
+            "co2_kg_per_unit": kg / units if units else None,
+            "direct_kg": {"electricity": float(parts[0][k]), "natural_gas": float(parts[1][k])},
+            "station_overhead_kg": float(parts[2][k]),
+            "heat_and_cooling_kg": float(parts[3][k]),
+            "plant_overhead_kg": float(parts[4][k]),
+            "by_station_kg": {s: v for s, v in sorted(by_station[k].items())},
+        }
+    return {"products": out, "unallocated_kg": float(unallocated), "total_kg": float(total_kg),
+            "rule": rule}
+
+
+def _depth(k: int, parent: dict[int, int]) -> int:
+    d = 0
+    while k in parent:
+        k = parent[k]
+        d += 1
+    return d
