@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -13,7 +14,14 @@ import pytest
 
 import twin
 from twin.config import plant_from_data, read_yaml
-from twin.dashboard import FIGURE_IDS, SUPPLY_FIGURE_IDS, build_html, load, write_dashboard
+from twin.dashboard import (
+    FIGURE_IDS,
+    FOOTPRINT_FIGURE_IDS,
+    SUPPLY_FIGURE_IDS,
+    build_html,
+    load,
+    write_dashboard,
+)
 from twin.dashboard.data import price_bands
 from twin.dashboard.figures import (
     ELECTRICITY,
@@ -75,7 +83,8 @@ def test_file_written_atomically(run_dir: Path, page: str) -> None:
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
-ALL_IDS = FIGURE_IDS + SUPPLY_FIGURE_IDS        # the demo plant has PV, a battery and a tariff
+# the demo plant has PV, a battery and a tariff, and finishes products (a footprint figure)
+ALL_IDS = (*FIGURE_IDS, *SUPPLY_FIGURE_IDS, *FOOTPRINT_FIGURE_IDS)
 
 
 def test_plotly_embedded_once_and_offline(page: str) -> None:
@@ -155,7 +164,7 @@ def test_supply_cards_and_sections(page: str) -> None:
 
 
 def test_run_without_supply_keeps_the_old_page(plain_page: str) -> None:
-    assert plain_page.count("Plotly.newPlot(") == len(FIGURE_IDS)
+    assert plain_page.count("Plotly.newPlot(") == len(FIGURE_IDS) + len(FOOTPRINT_FIGURE_IDS)
     for div_id in FIGURE_IDS:
         assert f'id="{div_id}"' in plain_page, div_id
     for div_id in SUPPLY_FIGURE_IDS:
@@ -321,3 +330,20 @@ def test_week_slider_starts_at_first_full_week(tmp_path: Path) -> None:
     slider = fig.layout.sliders[0]
     assert len(slider.steps) == 2 and slider.active == 1
     assert list(fig.layout.xaxis.range) == ["2026-03-09 00:00", "2026-03-16 00:00"]
+
+
+def test_product_footprints_figure(run_dir: Path, page: str) -> None:
+    # The demo finishes products: one horizontal stacked bar per product, whose parts add up to
+    # the KPI's kg CO2 per unit.
+    from twin.dashboard.figures import product_footprints
+
+    assert 'id="fig-footprint"' in page
+    data = load(run_dir)
+    fig = product_footprints(data)
+    prods = {p: v for p, v in data.kpis["footprints"]["products"].items()
+             if v["co2_kg_per_unit"] is not None}
+    names = [str(y) for y in fig.data[0].y]
+    for i, p in enumerate(prods):
+        stacked = sum(float(trace.x[i]) for trace in fig.data)
+        assert stacked == pytest.approx(prods[p]["co2_kg_per_unit"], rel=1e-5)
+        assert names[i] == html.escape(p)

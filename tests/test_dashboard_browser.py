@@ -17,7 +17,7 @@ import pytest
 
 import twin
 from twin.config import plant_from_data, read_yaml
-from twin.dashboard import FIGURE_IDS, SUPPLY_FIGURE_IDS, write_dashboard
+from twin.dashboard import FIGURE_IDS, FOOTPRINT_FIGURE_IDS, SUPPLY_FIGURE_IDS, write_dashboard
 
 DEMO = Path(__file__).resolve().parents[1] / "plant_configs" / "demo_plant.yaml"
 EVIL = "<script>alert(1)</script>"
@@ -65,7 +65,8 @@ def test_demo_dashboard_renders_offline_without_errors(page: Path, driver, tmp_p
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(page.as_uri())
-    ids = FIGURE_IDS + SUPPLY_FIGURE_IDS  # the demo plant has PV, a battery and a tariff
+    # the demo plant has PV, a battery and a tariff, and finishes products (footprints)
+    ids = (*FIGURE_IDS, *SUPPLY_FIGURE_IDS, *FOOTPRINT_FIGURE_IDS)
 
     def all_drawn(d) -> bool:
         return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)
@@ -111,7 +112,7 @@ def test_year_page_load_time(year_page: Path, driver) -> None:
     with -s to see it); the bound is only a sanity check, not a performance target."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    ids = FIGURE_IDS + SUPPLY_FIGURE_IDS
+    ids = (*FIGURE_IDS, *SUPPLY_FIGURE_IDS, *FOOTPRINT_FIGURE_IDS)
     check = ("return [" + ", ".join(f"'{i}'" for i in ids) + "].every(i =>"
              " document.querySelector('#' + i + ' svg.main-svg')) ? performance.now() : null;")
     driver.get("about:blank")

@@ -22,9 +22,10 @@ import tempfile
 from pathlib import Path
 
 from twin.dashboard.data import RunData, load
-from twin.dashboard.page import FIGURE_IDS, SUPPLY_FIGURE_IDS, render
+from twin.dashboard.page import FIGURE_IDS, FOOTPRINT_FIGURE_IDS, SUPPLY_FIGURE_IDS, render
 
-__all__ = ["FIGURE_IDS", "SUPPLY_FIGURE_IDS", "RunData", "build_html", "load", "write_dashboard"]
+__all__ = ["FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_FIGURE_IDS", "RunData", "build_html",
+           "load", "write_dashboard"]
 
 FILENAME = "dashboard.html"
 

@@ -807,6 +807,57 @@ def emissions_by_scope(data: RunData) -> go.Figure:
     return fig
 
 
+FOOTPRINT_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("direct_electricity", "Processing and changeovers: electricity", "#2e9e4f"),
+    ("direct_natural_gas", "Processing and changeovers: natural gas", "#9c755f"),
+    ("station_overhead_kg", "Stations waiting, standby, warm-up, down", "#bcc2c9"),
+    ("heat_and_cooling_kg", "Heat and cooling from the energy plant", "#e8590c"),
+    ("plant_overhead_kg", "Plant overhead (base loads, HVAC, storage)", "#627d98"),
+)
+"""Parts of a product footprint, in stacking order, with their legend text and colour."""
+
+
+def has_footprints(data: RunData) -> bool:
+    """Whether the run has a per-unit footprint for at least one product."""
+    prods = (data.kpis.get("footprints") or {}).get("products") or {}
+    return any(v.get("co2_kg_per_unit") is not None for v in prods.values())
+
+
+def product_footprints(data: RunData) -> go.Figure:
+    """Carbon footprint per unit of each finished product [kg CO2 per unit], stacked by what
+    causes it (energy part, scope 1 + 2 location-based)."""
+    prods = {p: v for p, v in data.kpis["footprints"]["products"].items()
+             if v.get("co2_kg_per_unit") is not None}
+    names = list(prods)
+    fig = go.Figure()
+    for key, label, color in FOOTPRINT_PARTS:
+        per_unit = []
+        for p in names:
+            v = prods[p]
+            units = v["co2_kg"] / v["co2_kg_per_unit"] if v["co2_kg_per_unit"] else 0.0
+            kg = (v["direct_kg"]["electricity"] if key == "direct_electricity"
+                  else v["direct_kg"]["natural_gas"] if key == "direct_natural_gas"
+                  else v[key])
+            per_unit.append(kg / units if units else 0.0)
+        if not any(per_unit):
+            continue
+        fig.add_trace(go.Bar(
+            y=[esc(n) for n in names], x=_f32(per_unit), orientation="h", name=label,
+            marker={"color": color, "line": {"width": 0}},
+            hovertemplate=f"%{{y}} · {label}: %{{x:,.3f}} kg CO₂ per unit<extra></extra>",
+        ))
+    fig.update_layout(**theme.base_layout(
+        max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
+        xaxis={"title": {"text": "kg CO₂ per unit (scope 1 + 2 location-based, energy only)"},
+               "gridcolor": theme.GRID, "rangemode": "tozero"},
+        yaxis={"autorange": "reversed", "title": {"text": "Product"}, "fixedrange": True},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                "traceorder": "normal"},
+        margin={"l": 120, "r": 30, "t": 60, "b": 50},
+    ))
+    return fig
+
+
 def emissions_heatmap(data: RunData) -> go.Figure:
     """Scope 1 + scope 2 (location-based) CO2 per hour as a day (x) by hour-of-day (y) heatmap
     [kg]."""

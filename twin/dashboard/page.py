@@ -370,6 +370,9 @@ def emission_sections(data: RunData) -> list[str]:
         "emissions-heatmap"))
     return out
 
+FOOTPRINT_FIGURE_IDS = ("fig-footprint",)
+"""Div ids of the figures of a run that finished products (per-unit footprints)."""
+
 SUPPLY_FIGURE_IDS = ("fig-supply", "fig-storage", "fig-grid-heatmap", "fig-grid-peaks",
                      "fig-cost")
 """Div ids of the figures added for a run with an energy supply (``fig-storage`` only with a
@@ -522,6 +525,17 @@ def render(data: RunData) -> str:
             " long grey bars are waiting, blue-grey saving modes, amber warm-up before the"
             " shift; hover for the times.",
             _figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
+    if figures.has_footprints(data):
+        f = data.kpis["footprints"]
+        unalloc = float(f.get("unallocated_kg") or 0.0)
+        sections.append(_section(
+            "Product carbon footprints",
+            "CO₂ per finished unit from the plant's energy, by cause: processing and changeovers"
+            " go to the products processed, waiting and overhead are shared by processing time"
+            f" (rule: {esc(str(f.get('rule')))}); components count in the assembled product."
+            + (f" {unalloc / 1000:,.2f} t are left unallocated." if unalloc > 0 else "")
+            + " Materials (scope 3) are not included.",
+            _figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
     if data.lots is not None and len(data.lots):
         body = _figure_html(figures.lead_times(data), "fig-lead-time")
     else:
