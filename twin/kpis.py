@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from twin.carbon.footprint import product_footprints
-from twin.config.plant import CARRIERS
+from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
 
 
@@ -86,7 +86,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         by_group[g] = {CARRIERS[c]: _num(meter.equipment_kwh[mask, c].sum())
                        for c in range(N_CARRIERS) if meter.equipment_kwh[mask, c].any()}
 
-    plant_gas = float(meter.equipment_kwh[:, CARRIERS.index("natural_gas")].sum())
+    plant_gas = float(meter.equipment_kwh[:, NATURAL_GAS].sum())
     conv_el = (float(intervals["electricity_kwh:energy_plant"].sum())
                if "electricity_kwh:energy_plant" in intervals.columns else 0.0)
     footprints = product_footprints(model, {

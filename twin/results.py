@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from twin.carbon.inventory import inventory
-from twin.config.plant import CARRIERS
+from twin.config.plant import CARRIERS, COOLING, HEAT, NATURAL_GAS
 from twin.equipment.states import (
     N_CARRIERS,
     STATES,
@@ -239,7 +239,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     n = meter.n_intervals
     v = meter.interval_kwh.reshape(n, len(groups), N_CARRIERS)
     total = v.sum(axis=1)
-    gas, heat, cool = (total[:, CARRIERS.index(c)] for c in ("natural_gas", "heat", "cooling"))
+    gas, heat, cool = total[:, NATURAL_GAS], total[:, HEAT], total[:, COOLING]
     zeros = np.zeros(n)
     ems = model.ems
     if ems is None:  # no supply modelled: the grid covers all electricity, nothing is priced

@@ -30,11 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from twin.config.plant import CARRIERS
+from twin.config.plant import COOLING, ELECTRICITY, HEAT, NATURAL_GAS
 from twin.equipment.states import PROCESSING, SETUP
-
-ELECTRICITY, NATURAL_GAS, HEAT, COOLING = (CARRIERS.index(c) for c in
-                                           ("electricity", "natural_gas", "heat", "cooling"))
 
 
 def _shares(weights: np.ndarray) -> np.ndarray:

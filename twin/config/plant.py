@@ -23,6 +23,8 @@ from twin.config.energy import Energy
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 """Energy carriers a piece of equipment can draw (natural gas by its lower heating value)."""
+ELECTRICITY, NATURAL_GAS, HEAT, COOLING = range(len(CARRIERS))
+"""Index of each carrier in :data:`CARRIERS` (and in every per-carrier array)."""
 
 Carrier = Literal["electricity", "natural_gas", "heat", "cooling"]
 State = Literal[

@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from twin.config.plant import ELECTRICITY
 from twin.energy.storage import Battery, ThermalStorage
 from twin.metering import SiteLoad
-
-ELECTRICITY, NATURAL_GAS, HEAT, COOLING = range(4)
 
 
 @dataclass(slots=True)
@@ -162,7 +161,8 @@ class Supply:
     """Electricity of building heating and cooling per interval [kWh] (degree-hour model)."""
     import_limit_kw: float = math.inf
     export_limit_kw: float = 0.0
-    tes_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
+    storage_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
+    """TOU periods in which heat and cold stores are charged from spare unit capacity."""
 
 
 RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
@@ -326,7 +326,7 @@ class EMS:
         store is stepped exactly once. Returns (electricity used, gas used, unmet, stored,
         taken from storage, CHP electricity produced) [kWh]."""
         el = gas = stored = taken = chp = 0.0
-        charging = period in self.supply.tes_charge_periods
+        charging = period in self.supply.storage_charge_periods
         stepped = [False] * len(stores)
         if not charging and need > 0:
             for i, t in enumerate(stores):

@@ -17,11 +17,9 @@ import pandas as pd
 from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
-from twin.config.plant import Plant
+from twin.config.plant import ELECTRICITY, NATURAL_GAS, Plant
 from twin.energy import conversion, pv, tariff, weather, wind
 from twin.energy.ems import (
-    ELECTRICITY,
-    NATURAL_GAS,
     POLICIES,
     DispatchPolicy,
     Supply,
@@ -43,7 +41,6 @@ class SupplyInfo:
     """Contracted kVA x rate [CNY/month]."""
     gas_price_per_kwh: float
     feed_in_price_per_kwh: float
-    hourly_weather: pd.DataFrame | None
 
 
 def _opts(**kwargs: object) -> dict[str, object]:
@@ -215,7 +212,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
-        tes_charge_periods=frozenset(d.charge_periods),
+        storage_charge_periods=frozenset(d.charge_periods),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
@@ -224,6 +221,5 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         capacity_charge_per_month=(grid.tariff.capacity_charge_per_kva_month or 0.0)
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
-        hourly_weather=hourly_weather,
     )
     return supply, policy, info
