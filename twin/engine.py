@@ -69,6 +69,8 @@ class Model:
     """Local day whose every state change the meter keeps."""
     carbon_info: dict | None = None
     """Factors and instruments used by the carbon accounting (set when results are collected)."""
+    strategies: list = field(default_factory=list)
+    """:class:`twin.strategies.Strategy` objects installed in this model."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -115,8 +117,21 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         ems = EMS(env, site, supply, policy, horizon)
         env.process(ems.run())
     _sources(plant, ctx)
-    return Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                 runtimes, streams, base_loads, ems, info, trace_day)
+    model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
+                  runtimes, streams, base_loads, ems, info, trace_day)
+    _install_strategies(model)
+    return model
+
+
+def _install_strategies(model: Model) -> None:
+    """Instantiate the plant's strategies (validated when the file was loaded) and hook them in."""
+    from twin.strategies import get_strategy
+
+    for spec in model.plant.strategies:
+        cls = get_strategy(spec.type)
+        strategy = cls(cls.Params.model_validate(spec.params))
+        strategy.install(model)
+        model.strategies.append(strategy)
 
 
 def _trace_day(plant: Plant, clock: SiteClock, calendar: ShiftCalendar, days: float) -> dt.date:

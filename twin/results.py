@@ -339,7 +339,8 @@ def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
         "seed": model.seed,
         "start": model.clock.start.isoformat(),
         "days": model.horizon_s / 86400.0,
-        "strategies": ([f"dispatch:{model.ems.policy.name}"] if model.ems is not None else []),
+        "strategies": ([s.name for s in model.strategies]
+                       + ([f"dispatch:{model.ems.policy.name}"] if model.ems is not None else [])),
         "twin_version": __version__,
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
                      "numpy": numpy.__version__, "pandas": pd.__version__},

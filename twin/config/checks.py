@@ -145,6 +145,34 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                                       "'shifts' needs a calendar; the plant has none (24/7)",
                                       b.schedule, True))
     issues += _energy_references(plant)
+    issues += _strategies(plant)
+    return issues
+
+
+def _strategies(plant: Plant) -> list[ConfigIssue]:
+    """Each strategy's name is registered and its parameters fit its ``Params`` model."""
+    from pydantic import ValidationError
+
+    from twin.strategies import get_strategy, known_strategies
+
+    issues: list[ConfigIssue] = []
+    for k, spec in enumerate(plant.strategies):
+        try:
+            cls = get_strategy(spec.type)
+        except KeyError:
+            issues += _ref(f"strategies[{k}].type", spec.type,
+                           dict.fromkeys(known_strategies()), "strategy")
+            continue
+        try:
+            cls.Params.model_validate(spec.params)
+        except ValidationError as exc:
+            for e in exc.errors():
+                loc = ".".join(str(x) for x in e["loc"])
+                path = f"strategies[{k}].{loc}" if loc else f"strategies[{k}]"
+                msg = e["msg"] if e["type"] != "extra_forbidden" else (
+                    f"unknown parameter of strategy '{spec.type}'; expected one of "
+                    + ", ".join(f"'{f}'" for f in cls.Params.model_fields))
+                issues.append(ConfigIssue(path, msg, e.get("input"), "input" in e))
     return issues
 
 

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from twin.config.base import Id, _Model
 from twin.config.carbon import Carbon
@@ -407,6 +407,19 @@ class BaseLoad(_Model):
         return self
 
 
+class StrategyConfig(BaseModel):
+    """A production strategy selected by its registered name (:mod:`twin.strategies`); the other
+    keys are its parameters, validated by the strategy's own ``Params`` model."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    type: Id = Field(description="Registered strategy name, e.g. 'smart_standby'.")
+
+    @property
+    def params(self) -> dict:
+        """The parameters as written (everything but ``type``)."""
+        return dict(self.model_extra or {})
+
+
 class Plant(_Model):
     """The root of a plant file."""
 
@@ -428,6 +441,9 @@ class Plant(_Model):
     energy: Energy | None = Field(None, description="Energy supply: PV, wind, storage, heat and "
                                   "cooling plant, grid and tariff. Omitted: the grid covers all "
                                   "electricity and nothing is priced.")
+    strategies: list[StrategyConfig] = Field(
+        default_factory=list, description="Production strategies in force (twin.strategies), "
+        "each {type: name, ...parameters}; none: release as soon as possible within shifts.")
     description: str | None = Field(None, description="Free text about the plant.")
 
     def stations(self) -> list[tuple[int, int, Station]]:
