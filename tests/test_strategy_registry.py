@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 
 import twin
@@ -76,3 +77,42 @@ def test_bad_parameter_is_named_with_its_path(tmp_path, counting_strategy):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, "strategies: [{type: test_counter, every_s: soon}]\n")
     assert "strategies[0].every_s" in str(err.value)
+
+
+def test_signals_seen_by_a_strategy(tmp_path):
+    """A strategy reads the live site power (1 kW idle, 5 kW processing) and the grid factor."""
+    seen = []
+
+    @register_strategy("test_probe")
+    class Probe(Strategy):
+        def install(self, model):
+            sig = model.signals
+
+            def probe():
+                for t in (300.0, 1500.0):  # the first lot arrives at 1200 s and takes 600 s
+                    yield model.env.timeout(t - model.env.now)
+                    seen.append((sig.site_kw(), sig.price(t), sig.period(t), sig.grid_ef(t)))
+
+            model.env.process(probe())
+
+    try:
+        shape = ",".join(["1"] * 12 + ["3"] * 12)
+        plant = _load(tmp_path, "strategies: [{type: test_probe}]\n"
+                                "carbon: {grid_factor_kg_per_kwh: 0.5, "
+                                f"hourly_shape: [{shape}]}}\n")
+        twin.simulate(plant)
+    finally:
+        STRATEGIES.pop("test_probe", None)
+    # without an energy block: price 0, period flat; shape mean 2 -> 0.25 and 0.75 kg/kWh
+    assert seen == [(1.0, 0.0, "flat", 0.25), (5.0, 0.0, "flat", 0.25)]
+
+
+def test_signals_next_change():
+    from twin.signals import Signals
+
+    sig = Signals(900.0, 4, np.array([1.0, 1.0, 0.3, 1.0]), ["peak", "peak", "valley", "peak"],
+                  np.full(4, 0.5), np.zeros(4))
+    assert sig.next_change(100.0, {"valley"}) == 1800.0
+    assert sig.next_change(2000.0, {"valley"}) == 2000.0
+    assert sig.next_change(2800.0, {"valley"}) == np.inf
+    assert sig.price(3599.0) == 1.0 and sig.interval(1e9) == 3

@@ -69,6 +69,8 @@ class Model:
     """Local day whose every state change the meter keeps."""
     carbon_info: dict | None = None
     """Factors and instruments used by the carbon accounting (set when results are collected)."""
+    signals: Any = None
+    """:class:`twin.signals.Signals` when the plant has strategies."""
     strategies: list = field(default_factory=list)
     """:class:`twin.strategies.Strategy` objects installed in this model."""
 
@@ -92,7 +94,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
     flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
-    site = SiteLoad() if plant.energy is not None else None
+    site = SiteLoad() if plant.energy is not None or plant.strategies else None
     net = _Network(plant, env)
     ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
     runtimes, machines = _stations(plant, ctx, equipment)
@@ -110,7 +112,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         env.process(_snapshot(env, meter, t0, [*machines, *base_loads]))
 
     ems = info = None
-    if site is not None:
+    if plant.energy is not None:
         from twin.energy.supply import build_supply  # pvlib: imported only when needed
 
         supply, policy, info = build_supply(plant, clock, horizon, interval_s)
@@ -119,6 +121,10 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     _sources(plant, ctx)
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
                   runtimes, streams, base_loads, ems, info, trace_day)
+    if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
+        from twin.signals import build_signals
+
+        model.signals = build_signals(plant, clock, horizon, interval_s, site, ems)
     _install_strategies(model)
     return model
 
