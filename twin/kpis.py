@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin.carbon.footprint import product_footprints
+from twin.carbon.evaluation import evaluate
+from twin.carbon.footprint import materials_per_end_unit, product_footprints
 from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
 
@@ -94,6 +95,10 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
         "conversion_gas_kwh": max(fuel - plant_gas, 0.0),
         "gas_kg_per_kwh": (model.carbon_info or {}).get("natural_gas_kg_per_kwh", 0.0),
+        "process_by_product_kg": (model.carbon_info or {}).get("process_by_product_kg"),
+        "process_plant_kg": (model.carbon_info or {}).get("process_plant_kg", 0.0),
+        "refrigerant_kg": _col_sum(intervals, "co2_scope1_refrigerant_kg"),
+        "materials": materials_per_end_unit(plant),
     }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
     parent = {c: p.id for p in plant.products for c in p.components}
@@ -114,7 +119,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
 
     in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
     kpis_warnings = _warnings(model, lots, stations)
-    return {
+    kpis = {
         "plant": plant.site.name,
         "start": model.clock.start.isoformat(),
         "simulated_days": _num(horizon / 86400.0),
@@ -135,6 +140,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "co2_scope1_kg": _num(co2["scope1"]),
         "co2_scope2_location_kg": _num(co2["location"]),
         "co2_scope2_market_kg": _num(co2["market"]),
+        "co2_scope1_process_kg": _num(_col_sum(intervals, "co2_scope1_process_kg")),
+        "co2_scope1_refrigerant_kg": _num(_col_sum(intervals, "co2_scope1_refrigerant_kg")),
+        "co2_scope3_materials_kg": _num(footprints["materials_kg"]),
         "kwh_per_unit": _num(elec / units) if units else None,
         "co2_kg_per_unit": _num((co2["scope1"] + co2["location"]) / units) if units else None,
         "co2_kg_per_unit_market": _num((co2["scope1"] + co2["market"]) / units) if units
@@ -149,6 +157,17 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "stations": stations,
         "warnings": kpis_warnings,
     }
+    ev = plant.carbon.evaluation if plant.carbon is not None else None
+    kpis["evaluation"] = _rounded(evaluate(
+        kpis, ev.rules if ev is not None else "hunan_2030",
+        baseline=ev.baseline if ev is not None else None,
+        prices=ev.prices if ev is not None else None,
+        offsets_retired=ev.offsets_retired if ev is not None else ()))
+    return kpis
+
+
+def _col_sum(frame: pd.DataFrame, col: str) -> float:
+    return float(frame[col].sum()) if col in frame.columns else 0.0
 
 
 def _rounded(obj: Any) -> Any:
@@ -157,6 +176,8 @@ def _rounded(obj: Any) -> Any:
         return _num(obj)
     if isinstance(obj, dict):
         return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v) for v in obj]
     return obj
 
 

@@ -278,9 +278,13 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
                         - cols["grid_export_kwh"], 0.0)
     inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
-                    cols["fuel_kwh"], onsite)
+                    cols["fuel_kwh"], onsite, hours=interval_hours(model),
+                    end_units_by_interval=_units_by_interval(model))
     model.carbon_info = inv.info
     cols["co2_scope1_kg"] = inv.scope1_kg
+    if inv.process_kg is not None:  # only plants with process emissions or refrigerants
+        cols["co2_scope1_process_kg"] = inv.process_kg
+        cols["co2_scope1_refrigerant_kg"] = inv.refrigerant_kg
     cols["co2_scope2_location_kg"] = inv.scope2_location_kg
     cols["co2_scope2_market_kg"] = inv.scope2_market_kg
     cols["grid_ef_kg_per_kwh"] = inv.grid_ef_kg_per_kwh
@@ -297,6 +301,16 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "cold_storage_kwh": "last",
            "price_per_kwh": "mean", "grid_ef_kg_per_kwh": "mean", "tou_period": "label"}
     return cols, how
+
+
+def _units_by_interval(model: Any) -> dict[str, np.ndarray]:
+    """Units of each product completed per settlement interval (end products only complete)."""
+    c = model.flow.completions()
+    n, step = model.meter.n_intervals, model.meter.interval_s
+    k = np.minimum((c["completed_s"] // step).astype(np.int64), n - 1)
+    upl = np.asarray(model.flow.units_per_lot, dtype=float)
+    return {p: np.bincount(k[c["product"] == j], minlength=n)[:n] * upl[j]
+            for j, p in enumerate(model.flow.products)}
 
 
 def _equipment_table(model: Any) -> pd.DataFrame:

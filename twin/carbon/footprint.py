@@ -15,13 +15,23 @@ The plant's scope 1 + scope 2 (location-based) emissions are allocated to produc
    products in proportion to their allocated emissions so far (``processing_time``), or stays
    unallocated (``none``).
 5. **Components.** A component's emissions go to the product it is assembled into.
+6. **Process emissions and refrigerants (scope 1).** Process emissions given per unit of a
+   product, or per year for a product, go to that product's end product (``process_kg``);
+   per-year lines without a product and refrigerant leakage (``refrigerant_kg``) are plant
+   overhead, shared like step 4 (or unallocated under ``none``).
+7. **Materials (scope 3, optional).** Each end product carries its purchased materials per unit
+   (its components' materials rolled up by the bill of materials) x units completed
+   (``materials_kg``). They are kept apart from the scope 1 + 2 part: ``co2_kg`` and
+   ``co2_kg_per_unit`` stay scope 1 + 2, ``cradle_to_gate_kg_per_unit`` adds the materials.
+   Materials of lots still in process at the end are not counted.
 
 Emission intensities: electricity at the plant's average, scope 2 location-based / site
 electricity use (onsite renewables thus lower it); natural gas at its GB/T 32150 factor. The
 footprint of a product is its allocated emissions divided by the units completed, so that
-``sum(footprint x units) + unallocated = scope 1 + scope 2`` exactly; emissions of lots still in
-process at the end are carried by the units completed. Offsets never reduce a footprint.
-Purchased materials (scope 3) are not included yet.
+``sum(footprint x units) + unallocated = scope 1 + scope 2`` exactly, and
+``sum(cradle_to_gate x units) + unallocated = scope 1 + scope 2 + scope 3 materials``; emissions
+of lots still in process at the end are carried by the units completed. Offsets never reduce a
+footprint.
 """
 
 from __future__ import annotations
@@ -49,7 +59,11 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
         A finished run.
     totals : dict
         Run totals: ``scope1_kg``, ``scope2_location_kg``, ``electricity_kwh`` (site use),
-        ``conversion_electricity_kwh``, ``conversion_gas_kwh`` (energy plant), ``gas_kg_per_kwh``.
+        ``conversion_electricity_kwh``, ``conversion_gas_kwh`` (energy plant), ``gas_kg_per_kwh``;
+        optional ``process_by_product_kg`` (end product -> kg), ``process_plant_kg``,
+        ``refrigerant_kg`` (all included in ``scope1_kg``) and ``materials`` (end product ->
+        list of ``{name, unit, quantity_per_unit, kg_co2e_per_unit, source}`` per end-product
+        unit, see :func:`materials_per_end_unit`).
     rule : {'processing_time', 'none'}
         How station and plant overhead are allocated.
 
@@ -112,16 +126,27 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
         for k in np.flatnonzero(here):
             by_station[k][stations[i]] = by_station[k].get(stations[i], 0.0) + float(here[k])
     allocated = by_carrier.sum(axis=1) + station_overhead + heat_cool
-    rest = total_kg - allocated.sum() - unallocated  # base loads, building HVAC, storage, ...
+    idx = {p: k for k, p in enumerate(products)}
+    process = np.zeros(n_p)
+    for p, kg in (totals.get("process_by_product_kg") or {}).items():
+        process[idx[p]] += kg
+    shared_process = float(totals.get("process_plant_kg") or 0.0)
+    refrigerant_total = float(totals.get("refrigerant_kg") or 0.0)
+    # base loads, building HVAC, storage, ...
+    rest = (total_kg - allocated.sum() - unallocated - process.sum() - shared_process
+            - refrigerant_total)
+    refrigerant = np.zeros(n_p)
     if spread and allocated.sum() > 0:
         plant_overhead = rest * allocated / allocated.sum()
+        process += shared_process * allocated / allocated.sum()
+        refrigerant = refrigerant_total * allocated / allocated.sum()
     else:
         plant_overhead = np.zeros(n_p)
-        unallocated += rest
-    parts = [by_carrier[:, 0], by_carrier[:, 1], station_overhead, heat_cool, plant_overhead]
+        unallocated += rest + shared_process + refrigerant_total
+    parts = [by_carrier[:, 0], by_carrier[:, 1], station_overhead, heat_cool, plant_overhead,
+             process, refrigerant]
 
     # components roll up into the product they are assembled into (any depth)
-    idx = {p: k for k, p in enumerate(products)}
     parent = {idx[c]: idx[p.id] for p in model.plant.products for c in p.components}
     for k in sorted(parent, key=lambda c: _depth(c, parent), reverse=True):
         q = parent[k]
@@ -133,11 +158,19 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
         by_station[k] = {}
 
     out: dict[str, Any] = {}
+    materials = totals.get("materials") or {}
+    materials_total = 0.0
     for k, p in enumerate(products):
         if k in parent:
             continue
         kg = float(sum(arr[k] for arr in parts))
         units = flow.completed[k] * flow.units_per_lot[k]
+        lines = [{**m, "kg_co2e": m["quantity_per_unit"] * m["kg_co2e_per_unit"] * units}
+                 for m in materials.get(p, [])]
+        mat_unit = float(sum(m["quantity_per_unit"] * m["kg_co2e_per_unit"]
+                             for m in materials.get(p, [])))
+        mat = mat_unit * units
+        materials_total += mat
         out[p] = {
             "co2_kg": kg,
             "co2_kg_per_unit": kg / units if units else None,
@@ -145,10 +178,37 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
             "station_overhead_kg": float(parts[2][k]),
             "heat_and_cooling_kg": float(parts[3][k]),
             "plant_overhead_kg": float(parts[4][k]),
+            "process_kg": float(parts[5][k]),
+            "refrigerant_kg": float(parts[6][k]),
             "by_station_kg": {s: v for s, v in sorted(by_station[k].items())},
+            "materials_kg": mat,
+            "materials_kg_per_unit": mat_unit if materials.get(p) else None,
+            "materials": lines,
+            "cradle_to_gate_kg": kg + mat,
+            "cradle_to_gate_kg_per_unit": (kg / units + mat_unit) if units else None,
         }
     return {"products": out, "unallocated_kg": float(unallocated), "total_kg": float(total_kg),
-            "rule": rule}
+            "materials_kg": materials_total, "rule": rule}
+
+
+def materials_per_end_unit(plant: Any) -> dict[str, list[dict[str, Any]]]:
+    """The ``carbon.materials`` of a plant per unit of each end product: a component's
+    materials are multiplied by its units per end-product unit (bill of materials, see
+    :func:`twin.carbon.inventory.per_end_unit`) and listed with ``via`` = the component."""
+    from twin.carbon.inventory import per_end_unit
+
+    spec = plant.carbon
+    if spec is None or not spec.materials:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for prod, items in spec.materials.items():
+        for end, ratios in per_end_unit(plant, {prod: 1.0}).items():
+            for m in items:
+                out.setdefault(end, []).append({
+                    "name": m.name, "via": prod, "unit": m.unit,
+                    "quantity_per_unit": m.quantity_per_unit * ratios[prod],
+                    "kg_co2e_per_unit": m.kg_co2e_per_unit, "source": m.source})
+    return out
 
 
 def _depth(k: int, parent: dict[int, int]) -> int:

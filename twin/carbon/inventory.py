@@ -18,6 +18,8 @@ from twin.carbon.factors import FactorTable, default_factors, hourly_grid_factor
 from twin.config.carbon import Carbon
 from twin.config.plant import Plant
 
+HOURS_PER_YEAR = 8760.0
+
 
 @dataclass
 class Inventory:
@@ -29,6 +31,106 @@ class Inventory:
     scope2_market_kg: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
     """Factors (value, year, status, source) and instruments (available, used, unused MWh)."""
+    process_kg: np.ndarray | None = None
+    """Process emissions per interval [kg CO2e], included in ``scope1_kg``."""
+    refrigerant_kg: np.ndarray | None = None
+    """Refrigerant leakage per interval [kg CO2e], included in ``scope1_kg``."""
+
+
+def end_product(plant: Plant, product: str) -> str:
+    """The end product that ``product`` is (eventually) assembled into (itself if none)."""
+    parent = {c: p.id for p in plant.products for c in p.components}
+    while product in parent:
+        product = parent[product]
+    return product
+
+
+def per_end_unit(plant: Plant, per_unit: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Quantities per unit of a product, rolled up to units of its end product.
+
+    A lot of product P holds ``components[c]`` lots of component c, so one unit of P holds
+    ``components[c] x units_per_lot[c] / units_per_lot[P]`` units of c (recursively).
+
+    Returns
+    -------
+    dict
+        end product -> {product: quantity per end-product unit} for every product in
+        ``per_unit`` (the product itself with factor 1).
+    """
+    by_id = {p.id: p for p in plant.products}
+    parent = {c: (p.id, n) for p in plant.products for c, n in p.components.items()}
+    out: dict[str, dict[str, float]] = {}
+    for prod, q in per_unit.items():
+        k, ratio = prod, 1.0
+        while k in parent:
+            up, n = parent[k]
+            ratio *= n * by_id[k].units_per_lot / by_id[up].units_per_lot
+            k = up
+        out.setdefault(k, {})
+        out[k][prod] = out[k].get(prod, 0.0) + q * ratio
+    return out
+
+
+def process_and_refrigerant(plant: Plant, index: pd.DatetimeIndex, hours: np.ndarray,
+                            end_units_by_interval: dict[str, np.ndarray],
+                            table: FactorTable | None = None) -> dict[str, Any]:
+    """Scope 1 process emissions and refrigerant leakage of ``plant`` per interval [kg CO2e].
+
+    * per unit of product: t x 1000 x units of its end product completed in the interval
+      (components: per unit of the end product they are assembled into, see
+      :func:`per_end_unit`), i.e. spread by production;
+    * per year: t x 1000 x interval hours / 8760, evenly over time (a leap year is not special);
+    * refrigerants: charge x annual leak rate x GWP (``accounting.refrigerant_leakage_kg``) x
+      interval hours / 8760, evenly over time.
+
+    Returns ``process_kg``, ``refrigerant_kg`` (arrays), ``process_by_product_kg`` (end product
+    -> kg directly attributable), ``process_plant_kg`` (per-year lines without a product) and
+    the ``lines`` for the report.
+    """
+    table = table or default_factors()
+    spec = plant.carbon or Carbon()
+    n = len(index)
+    hours = np.asarray(hours, dtype=float)
+    proc = np.zeros(n)
+    by_product: dict[str, float] = {}
+    plant_kg = 0.0
+    lines = []
+    for pe in spec.process_emissions:
+        if pe.t_co2e_per_unit is not None:
+            rolled = per_end_unit(plant, {pe.product: pe.t_co2e_per_unit * 1000.0})
+            arr = np.zeros(n)
+            for end, parts in rolled.items():
+                units = end_units_by_interval.get(end, np.zeros(n))
+                kg = units * sum(parts.values())
+                arr += kg
+                by_product[end] = by_product.get(end, 0.0) + float(kg.sum())
+            basis = f"{pe.t_co2e_per_unit:g} t per unit of {pe.product}"
+        else:
+            arr = pe.t_co2e_per_year * 1000.0 * hours / HOURS_PER_YEAR
+            if pe.product is not None:
+                end = end_product(plant, pe.product)
+                by_product[end] = by_product.get(end, 0.0) + float(arr.sum())
+            else:
+                plant_kg += float(arr.sum())
+            basis = f"{pe.t_co2e_per_year:g} t per year"
+        proc += arr
+        lines.append({"name": pe.name, "basis": basis, "product": pe.product,
+                      "kg_co2e": float(arr.sum()), "source": pe.source})
+    refr = np.zeros(n)
+    refr_lines = []
+    if spec.refrigerants:
+        charges = [accounting.Refrigerant(gas=r.gas, charge_kg=r.charge_kg,
+                                          annual_leak_rate=r.annual_leak_rate, report=r.report,
+                                          name=r.name) for r in spec.refrigerants]
+        df = accounting.refrigerant_leakage_kg(charges, table)
+        refr = float(df["kg_co2e_per_year"].sum()) * hours / HOURS_PER_YEAR
+        share = float(hours.sum()) / HOURS_PER_YEAR
+        for r, row in zip(spec.refrigerants, df.to_dict(orient="records"), strict=True):
+            refr_lines.append({**row, "kg_co2e": row["kg_co2e_per_year"] * share,
+                               "source": r.source})
+    return {"process_kg": proc, "refrigerant_kg": refr, "process_by_product_kg": by_product,
+            "process_plant_kg": plant_kg, "process_lines": lines,
+            "refrigerant_lines": refr_lines}
 
 
 def _latest(table: FactorTable, region: str, kind: str, year: int | None) -> int:
@@ -76,7 +178,8 @@ def grid_factors(plant: Plant, table: FactorTable | None = None) -> dict[str, An
 
 def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray,
               natural_gas_kwh: np.ndarray, onsite_renewable_used_kwh: np.ndarray,
-              table: FactorTable | None = None) -> Inventory:
+              table: FactorTable | None = None, *, hours: np.ndarray | None = None,
+              end_units_by_interval: dict[str, np.ndarray] | None = None) -> Inventory:
     """Emissions per interval of ``index``.
 
     Parameters
@@ -90,6 +193,11 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         Natural gas burnt per interval by LHV [kWh] (equipment, boilers, CHP): scope 1.
     onsite_renewable_used_kwh : ndarray
         Onsite PV and wind consumed on site per interval [kWh] (carbon-free supply).
+    hours : ndarray, optional
+        Length of each interval [h] (default: from ``index``); spreads per-year process
+        emissions and refrigerant leakage.
+    end_units_by_interval : dict, optional
+        End product -> units completed per interval; spreads per-unit process emissions.
     """
     table = table or default_factors()
     spec = plant.carbon or Carbon()
@@ -103,6 +211,13 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         ef = np.full(len(imp), annual)
     scope1 = np.asarray(accounting.scope1_kg({"natural_gas": np.asarray(natural_gas_kwh)},
                                              table), dtype=float)
+    extra = None
+    if spec.process_emissions or spec.refrigerants:
+        if hours is None:
+            step = (index[1] - index[0]).total_seconds() / 3600.0 if len(index) > 1 else 1.0
+            hours = np.full(len(index), step)
+        extra = process_and_refrigerant(plant, index, hours, end_units_by_interval or {}, table)
+        scope1 = scope1 + extra["process_kg"] + extra["refrigerant_kg"]
     location = np.asarray(accounting.scope2_location_kg(imp, ef), dtype=float)
     market = accounting.scope2_market_kg(
         imp, index, factors["residual"]["value"],
@@ -124,4 +239,11 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
                         for row, vals in market.instruments.to_dict(orient="index").items()},
         "hourly_matched_cfe_share": cfe,
     }
-    return Inventory(ef, scope1, location, np.asarray(market.kg, dtype=float), info)
+    if extra is None:
+        return Inventory(ef, scope1, location, np.asarray(market.kg, dtype=float), info)
+    info["process_emissions"] = extra["process_lines"]
+    info["refrigerants"] = extra["refrigerant_lines"]
+    info["process_by_product_kg"] = extra["process_by_product_kg"]
+    info["process_plant_kg"] = extra["process_plant_kg"]
+    return Inventory(ef, scope1, location, np.asarray(market.kg, dtype=float), info,
+                     extra["process_kg"], extra["refrigerant_kg"])

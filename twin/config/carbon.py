@@ -2,7 +2,8 @@
 
 Without the block the run is still accounted: the grid factor of the site's province (or the
 national one) for the latest year in ``twin/data/carbon/``, natural gas per GB/T 32150, no
-certificates or contracts.
+certificates or contracts, no process emissions, refrigerants or materials, and the zero-carbon
+evaluation against the default rule set (``hunan_2030``) without a baseline.
 """
 
 from __future__ import annotations
@@ -11,7 +12,105 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from twin.config.base import _Model
+from twin.config.base import Id, _Model
+
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Material(_Model):
+    """A purchased material in one unit of a product (scope 3, cradle-to-gate)."""
+
+    name: Text = Field(description="Material, e.g. 'hot-rolled steel'.")
+    quantity_per_unit: float = Field(gt=0, description="Quantity in one unit of the product, in "
+                                                       "``unit`` (e.g. 2.4 kg).")
+    unit: Text = Field("kg", description="Unit of the quantity (kg, m2, pcs, ...).")
+    kg_co2e_per_unit: float = Field(ge=0, description="Cradle-to-gate factor [kgCO2e per "
+                                                      "``unit`` of material].")
+    source: Text = Field(description="Where the factor comes from (EPD, database and year).")
+
+
+class ProcessEmission(_Model):
+    """Process CO2e (not from burning fuel): scope 1. Give it per unit of a product (spread over
+    the intervals by that product's completions) or per year (spread evenly over time)."""
+
+    name: Text = Field(description="What emits, e.g. 'CO2 shielding gas'.")
+    t_co2e_per_unit: float | None = Field(None, ge=0, description="Per unit of ``product`` "
+                                                                  "completed [tCO2e].")
+    t_co2e_per_year: float | None = Field(None, ge=0, description="Per year, evenly over time "
+                                                                  "[tCO2e/a].")
+    product: Id | None = Field(None, description="The product it belongs to (required with "
+                                                 "t_co2e_per_unit; optional per year: then "
+                                                 "its footprint carries it).")
+    source: Text = Field(description="Where the number comes from.")
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> ProcessEmission:
+        if (self.t_co2e_per_unit is None) == (self.t_co2e_per_year is None):
+            raise ValueError("give exactly one of t_co2e_per_unit and t_co2e_per_year")
+        if self.t_co2e_per_unit is not None and self.product is None:
+            raise ValueError("t_co2e_per_unit needs 'product' (the product it is per unit of)")
+        return self
+
+
+class RefrigerantCharge(_Model):
+    """A refrigerant charge that leaks: charge x annual leak rate x GWP per year, scope 1."""
+
+    name: Text = Field(description="Equipment, e.g. 'chiller 1'.")
+    gas: str | dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        description="Gas as in gwp.csv ('HFC-134a', 'R-32', ...) or a blend as mass fractions "
+                    "({HFC-32: 0.5, HFC-125: 0.5} for R-410A).")
+    charge_kg: float = Field(gt=0, description="Charge [kg].")
+    annual_leak_rate: float = Field(ge=0, le=1, description="Share of the charge lost per year "
+                                                            "[-], e.g. 0.05.")
+    report: Literal["AR4", "AR5", "AR6"] = Field(description="IPCC assessment report of the GWP.")
+    source: str | None = Field(None, description="Where charge and leak rate come from.")
+
+
+class Indicator(_Model):
+    """One indicator of a user-defined rule set (see ``twin.carbon.evaluation.METRICS``)."""
+
+    metric: str = Field(description="Metric name, e.g. 'co2_t_per_tce_market'.")
+    op: Literal["<=", ">="] = Field(description="Pass when value <= or >= threshold.")
+    threshold: float = Field(description="Limit, in the metric's unit (shares as fractions).")
+    label: str | None = Field(None, description="Name shown in the table.")
+    source: str | None = Field(None, description="Where the threshold comes from.")
+
+
+class Baseline(_Model):
+    """Base-year values to compare against (e.g. from metered data of the base year)."""
+
+    label: Text = Field(description="What the baseline is, e.g. 'base year 2024 (metered)'.")
+    footprint_kg_per_unit: dict[Id, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="Cradle-to-gate footprint per unit in the base year, "
+                                          "per product [kgCO2e/unit].")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Other base-year values "
+                                      "by metric name, e.g. {co2_t_per_tce_market: 1.9}.")
+    source: str | None = Field(None, description="Where the base-year values come from.")
+
+
+class RetiredOffset(_Model):
+    """Offsets retired for the period: credits (type I) or removals (type II)."""
+
+    kind: Literal["ccer", "international_credit", "other_credit", "removal"] = Field(
+        description="ccer, international_credit, other_credit (offsets) or removal.")
+    t_co2e: float = Field(ge=0, description="Retired for the simulated period [tCO2e].")
+    note: str | None = Field(None, description="Registry, project, vintage.")
+
+
+class Evaluation(_Model):
+    """Options of the zero-carbon evaluation (``twin.carbon.evaluation``)."""
+
+    rules: str | list[Indicator] = Field(
+        "hunan_2030", description="A rule set of twin/data/carbon/evaluation_rules.yaml "
+                                  "(hunan_2027, hunan_2030, hunan_2035, t_ceca_g_0171_2022) or "
+                                  "your own list of indicators.")
+    baseline: Baseline | None = Field(None, description="Base-year values; omitted: changes "
+                                                        "and reductions cannot be judged.")
+    prices: dict[Literal["cea", "ccer", "gec"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="Override prices [CNY/tCO2e for cea and ccer, CNY/MWh "
+                                          "for gec]; default twin/data/carbon/prices.csv.")
+    offsets_retired: list[RetiredOffset] = Field(default_factory=list,
+                                                 description="Offsets retired for the period.")
 
 
 class Carbon(_Model):
@@ -43,6 +142,14 @@ class Carbon(_Model):
         "processing_time", description="Product footprints: allocate station and plant overhead "
                                        "(idle, standby, base loads, ...) by processing time, or "
                                        "report it as unallocated.")
+    materials: dict[Id, list[Material]] = Field(
+        default_factory=dict, description="Purchased materials per unit of each product (scope "
+                                          "3, optional): product id -> materials.")
+    process_emissions: list[ProcessEmission] = Field(
+        default_factory=list, description="Process emissions (scope 1).")
+    refrigerants: list[RefrigerantCharge] = Field(
+        default_factory=list, description="Refrigerant charges and their leakage (scope 1).")
+    evaluation: Evaluation | None = Field(None, description="Zero-carbon evaluation options.")
     onsite_attributes_retained: bool = Field(
         True, description="False if the certificates of onsite generation were sold (then it "
                           "counts at the residual factor).")

@@ -146,6 +146,51 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                                       b.schedule, True))
     issues += _energy_references(plant)
     issues += _strategies(plant)
+    issues += _carbon_references(plant)
+    return issues
+
+
+def _carbon_references(plant: Plant) -> list[ConfigIssue]:
+    """Products, gases, rule sets and metrics named in the ``carbon:`` block exist."""
+    spec = plant.carbon
+    if spec is None:
+        return []
+    from twin.carbon.evaluation import METRICS, rule_set_names
+    from twin.carbon.factors import default_factors
+
+    issues: list[ConfigIssue] = []
+    products = {p.id: p for p in plant.products}
+    for name in spec.materials:
+        issues += _ref(f"carbon.materials.{name}", name, products, "product")
+    for k, pe in enumerate(spec.process_emissions):
+        if pe.product is not None:
+            issues += _ref(f"carbon.process_emissions[{k}].product", pe.product, products,
+                           "product")
+    table = default_factors()
+    for k, r in enumerate(spec.refrigerants):
+        try:
+            if isinstance(r.gas, str):
+                table.gwp(r.gas, r.report)
+            else:
+                table.blend_gwp(r.gas, r.report)
+        except ValueError as exc:
+            issues.append(ConfigIssue(f"carbon.refrigerants[{k}].gas", str(exc), r.gas, True))
+    ev = spec.evaluation
+    if ev is not None:
+        if isinstance(ev.rules, str):
+            issues += _ref("carbon.evaluation.rules", ev.rules,
+                           dict.fromkeys(rule_set_names()), "rule set")
+        else:
+            for k, ind in enumerate(ev.rules):
+                issues += _ref(f"carbon.evaluation.rules[{k}].metric", ind.metric, METRICS,
+                               "metric")
+        if ev.baseline is not None:
+            for name in ev.baseline.footprint_kg_per_unit:
+                issues += _ref(f"carbon.evaluation.baseline.footprint_kg_per_unit.{name}", name,
+                               products, "product")
+            for name in ev.baseline.metrics:
+                issues += _ref(f"carbon.evaluation.baseline.metrics.{name}", name, METRICS,
+                               "metric")
     return issues
 
 
