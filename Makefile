@@ -17,6 +17,7 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/twin run plant_configs/demo_plant.yaml --out $(DEMO_OUT) --overwrite
+	$(BIN)/twin report $(DEMO_OUT)
 
 # Debian's chromium and chromium-driver for the dashboard's browser test (root or sudo needed;
 # without them that one test is skipped and says why).

@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, validate, schema.
+"""The ``twin`` command: run, validate, schema, dashboard, report.
 
 Mistakes in a file or an argument are printed as one line each, without a traceback, and the
 command exits with status 2.
@@ -116,6 +116,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from twin.report import ReportError, write_report
+
+    try:
+        paths = write_report(Path(args.run_dir), args.baseline, args.rules)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # unknown rule set
+        raise UsageError(f"--rules: {exc}") from None
+    for p in paths:
+        print(f"twin: report {p}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     plant = load_plant(args.config)
     n_st = sum(len(line.stations) for line in plant.lines)
@@ -155,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("dashboard", help="write dashboard.html into a run folder")
     d.add_argument("run_dir", help="run folder written by 'twin run'")
     d.set_defaults(func=cmd_dashboard)
+
+    rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "
+                                       "(carbon inventory and zero-carbon evaluation)")
+    rp.add_argument("run_dir", help="run folder written by 'twin run'")
+    rp.add_argument("--baseline", help="run folder of the baseline (reductions, changes)")
+    rp.add_argument("--rules", help="rule set (hunan_2027, hunan_2030, hunan_2035, "
+                                    "t_ceca_g_0171_2022); default: the plant file's or "
+                                    "hunan_2030")
+    rp.set_defaults(func=cmd_report)
 
     s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")
     s.set_defaults(func=cmd_schema)

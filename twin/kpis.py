@@ -162,7 +162,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         kpis, ev.rules if ev is not None else "hunan_2030",
         baseline=ev.baseline if ev is not None else None,
         prices=ev.prices if ev is not None else None,
-        offsets_retired=ev.offsets_retired if ev is not None else ()))
+        offsets_retired=ev.offsets_retired if ev is not None else (),
+        electricity_kgce_per_kwh=ev.electricity_kgce_per_kwh if ev is not None else None))
     return kpis
 
 

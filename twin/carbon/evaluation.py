@@ -192,19 +192,23 @@ def onsite_renewable_used_kwh(kpis: Mapping[str, Any]) -> float:
     return max(gen - _f(kpis, "grid_export_kwh") - _f(kpis, "curtailed_kwh"), 0.0)
 
 
-def energy_tce(kpis: Mapping[str, Any], factors: FactorTable | None = None) -> dict[str, float]:
+def energy_tce(kpis: Mapping[str, Any], factors: FactorTable | None = None,
+               electricity_kgce_per_kwh: float | None = None) -> dict[str, float]:
     """Energy use of a run in tce per carrier (GB/T 2589), see the module doc for the boundary.
 
     Returns ``{"electricity": ..., "natural_gas": ..., "heat": ..., "total": ...}`` [tce];
     electricity [kWh] x 0.1229 kgce/kWh, natural gas [kWh LHV] / NCV [kWh/m3] x 1.33 kgce/m3,
     purchased heat [kWh] x 3.6 MJ/kWh x 0.03412 kgce/MJ (values as shipped).
+    ``electricity_kgce_per_kwh`` replaces the electricity coefficient (e.g. a scheme that asks
+    for the equal-value basis, which is not shipped).
     """
     table = factors or default_factors()
     elec = _f(kpis, "grid_import_kwh") + onsite_renewable_used_kwh(kpis)
     gas = _f(kpis, "natural_gas_kwh")
     heat = _f(kpis, "purchased_heat_kwh")
     out = {
-        "electricity": elec * table.tce_coefficient("electricity").kgce_per_unit / 1000.0,
+        "electricity": elec * (electricity_kgce_per_kwh if electricity_kgce_per_kwh is not None
+                               else table.tce_coefficient("electricity").kgce_per_unit) / 1000.0,
         "natural_gas": gas / table.fuel_factor("natural_gas").kwh_per_unit
         * table.tce_coefficient("natural_gas").kgce_per_unit / 1000.0,
         "heat": heat * 3.6 * table.tce_coefficient("heat").kgce_per_unit / 1000.0,
@@ -251,7 +255,8 @@ def footprints_per_unit(kpis: Mapping[str, Any]) -> dict[str, float]:
 
 
 def metrics(kpis: Mapping[str, Any], offsets_retired_t: float = 0.0,
-            factors: FactorTable | None = None) -> dict[str, float | None]:
+            factors: FactorTable | None = None,
+            electricity_kgce_per_kwh: float | None = None) -> dict[str, float | None]:
     """All metrics of :data:`METRICS` that one run gives (those needing a baseline are left out).
 
     ``None`` where undefined (no energy, no finished units, ...)."""
@@ -260,7 +265,7 @@ def metrics(kpis: Mapping[str, Any], offsets_retired_t: float = 0.0,
     mkt = s1 + _f(kpis, "co2_scope2_market_kg") / 1000.0
     days = _f(kpis, "simulated_days")
     per_year = DAYS_PER_YEAR / days if days > 0 else math.nan
-    e = energy_tce(kpis, factors)
+    e = energy_tce(kpis, factors, electricity_kgce_per_kwh)
     units = end_product_units(kpis)
     onsite = onsite_renewable_used_kwh(kpis) / 1000.0
     inst = _instrument_mwh(kpis)
@@ -268,7 +273,7 @@ def metrics(kpis: Mapping[str, Any], offsets_retired_t: float = 0.0,
     claimed_onsite = min(onsite, inst["onsite_claimed"]) if kpis.get("carbon") else onsite
     without = claimed_onsite + inst["contracts"]
     with_c = without + inst["gec"]
-    kgce_mwh = e["electricity"] * 1000.0 / consumed if consumed > 0 else 0.0  # tce per MWh
+    tce_per_mwh = e["electricity"] / consumed if consumed > 0 else 0.0
     net = mkt - offsets_retired_t
     cfe = (kpis.get("carbon") or {}).get("hourly_matched_cfe_share")
     return {
@@ -289,9 +294,8 @@ def metrics(kpis: Mapping[str, Any], offsets_retired_t: float = 0.0,
         "renewable_electricity_share_onsite": _div(onsite, consumed),
         "renewable_electricity_share_without_certificates": _div(without, consumed),
         "renewable_electricity_share_with_certificates": _div(with_c, consumed),
-        "renewable_energy_share_without_certificates": _div(without * kgce_mwh / 1000.0,
-                                                            e["total"]),
-        "renewable_energy_share_with_certificates": _div(with_c * kgce_mwh / 1000.0, e["total"]),
+        "renewable_energy_share_without_certificates": _div(without * tce_per_mwh, e["total"]),
+        "renewable_energy_share_with_certificates": _div(with_c * tce_per_mwh, e["total"]),
         "hourly_matched_cfe_share": float(cfe) if cfe is not None else None,
     }
 
@@ -447,7 +451,8 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
              baseline: Mapping[str, Any] | Any | None = None,
              prices: Mapping[str, float] | None = None,
              offsets_retired: Iterable[Mapping[str, Any] | Any] = (),
-             factors: FactorTable | None = None) -> dict[str, Any]:
+             factors: FactorTable | None = None,
+             electricity_kgce_per_kwh: float | None = None) -> dict[str, Any]:
     """The zero-carbon evaluation of a run (the ``evaluation`` object of ``kpis.json``).
 
     Parameters
@@ -465,6 +470,9 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         Price overrides ``{cea, ccer, gec}``.
     offsets_retired : iterable
         Retired offsets for the period (see :func:`offsets`).
+    factors : FactorTable, optional
+    electricity_kgce_per_kwh : float, optional
+        tce coefficient of electricity (default: the shipped calorific equivalent).
 
     Returns
     -------
@@ -479,7 +487,8 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
     rule_set = load_rules(rules)
     price_table = load_prices(prices)
     off = offsets(kpis, price_table, offsets_retired)
-    values: dict[str, float | None] = metrics(kpis, off["retired_t"]["total"], factors)
+    ekw = electricity_kgce_per_kwh
+    values: dict[str, float | None] = metrics(kpis, off["retired_t"]["total"], factors, ekw)
     days = _f(kpis, "simulated_days")
 
     base_block: dict[str, Any] | None = None
@@ -495,7 +504,7 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         label = str(baseline_kpis.get("baseline_label") or "baseline run "
                     f"({baseline_kpis.get('plant', '?')}, {baseline_kpis.get('start', '?')}, "
                     f"{_f(baseline_kpis, 'simulated_days'):g} days)")
-        base_values.update({k: v for k, v in metrics(baseline_kpis, 0.0, factors).items()
+        base_values.update({k: v for k, v in metrics(baseline_kpis, 0.0, factors, ekw).items()
                             if v is not None})
         base_fp.update(footprints_per_unit(baseline_kpis))
     if label is not None:
@@ -546,7 +555,13 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         "rules": {k: v for k, v in rule_set.items() if k != "indicators"},
         "metrics": {k: {"value": values.get(k), "label": lab, "unit": unit}
                     for k, (lab, unit) in METRICS.items() if k in values},
-        "energy_tce": energy_tce(kpis, factors),
+        "energy_tce": {**energy_tce(kpis, factors, ekw),
+                       "electricity_kgce_per_kwh": (ekw if ekw is not None else
+                                                    (factors or default_factors())
+                                                    .tce_coefficient("electricity")
+                                                    .kgce_per_unit),
+                       "basis": "calorific equivalent (GB/T 2589, as shipped)" if ekw is None
+                       else "user coefficient"},
         "offsets": off,
         "baseline": base_block,
         "indicators": rows,

@@ -111,6 +111,10 @@ class Evaluation(_Model):
                                           "for gec]; default twin/data/carbon/prices.csv.")
     offsets_retired: list[RetiredOffset] = Field(default_factory=list,
                                                  description="Offsets retired for the period.")
+    electricity_kgce_per_kwh: float | None = Field(
+        None, gt=0, lt=1, description="tce coefficient of electricity if your scheme asks for "
+                                      "another basis than the shipped calorific equivalent "
+                                      "(0.1229 kgce/kWh, GB/T 2589) [kgce/kWh].")
 
 
 class Carbon(_Model):

@@ -1,0 +1,434 @@
+"""Carbon disclosure report of a run folder: ``report.md``, ``report.html``, ``evaluation.json``.
+
+>>> from twin.report import write_report
+>>> write_report("results/demo")                       # doctest: +SKIP
+[PosixPath('results/demo/report.md'), PosixPath('results/demo/report.html'),
+ PosixPath('results/demo/evaluation.json')]
+
+The report reads only the run folder (``kpis.json`` and ``manifest.json``) and, with a baseline,
+the baseline's run folder. It holds the inventory by scope and source, the method and factors
+used with their sources and status, energy and intensities, product footprints, reductions by
+measure against the baseline, offsets and the evaluation table (:mod:`twin.carbon.evaluation`).
+The report is built once as a list of blocks and rendered to Markdown and to HTML (every string
+from the run is escaped), so both say the same. Files are written to temporary files in the
+folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from twin.carbon.evaluation import evaluate
+
+Block = tuple[Any, ...]
+"""('h1' | 'h2' | 'p' | 'note', text) or ('table', headers, rows)."""
+
+STATUS_MEANING = {
+    "S": "seen in a source",
+    "S2": "seen only in a secondary source; verify",
+    "U": "not verified",
+    "G": "derived or interpreted by us",
+    "def": "true by definition",
+    "user": "set by the user",
+}
+
+
+class ReportError(ValueError):
+    """The folder is not a run folder (or the baseline is not one)."""
+
+
+def load_run(run_dir: str | os.PathLike[str], what: str = "run folder"
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(kpis, manifest)`` of a run folder; :class:`ReportError` naming the folder and the
+    missing or unreadable file otherwise."""
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise ReportError(f"{d}: not a folder; expected a {what} written by 'twin run'")
+    out = []
+    for name in ("kpis.json", "manifest.json"):
+        f = d / name
+        if not f.is_file():
+            raise ReportError(f"{d}: not a {what} (no {name}); expected a folder written by "
+                              "'twin run'")
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ReportError(f"{f}: unreadable JSON ({exc}); rerun 'twin run'") from None
+        if not isinstance(data, dict):
+            raise ReportError(f"{f}: expected a JSON object")
+        out.append(data)
+    kpis = out[0]
+    if "co2_scope1_kg" not in kpis or "co2_scope2_market_kg" not in kpis:
+        raise ReportError(f"{d / 'kpis.json'}: no emissions (co2_scope1_kg, "
+                          "co2_scope2_market_kg); written by an older twin? rerun 'twin run'")
+    return kpis, out[1]
+
+
+def _evaluation_options(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    carbon = ((manifest.get("config") or {}).get("carbon") or {})
+    return carbon.get("evaluation") or {}
+
+
+def evaluate_run(run_dir: str | os.PathLike[str],
+                 baseline_dir: str | os.PathLike[str] | None = None,
+                 rules: str | None = None) -> tuple[dict[str, Any], dict[str, Any],
+                                                    dict[str, Any], dict[str, Any] | None]:
+    """``(evaluation, kpis, manifest, baseline_kpis)`` of a run folder, with the plant file's
+    evaluation options (rule set, inline baseline, prices, retired offsets), ``rules`` and a
+    baseline run folder overriding them."""
+    kpis, manifest = load_run(run_dir)
+    base = None
+    if baseline_dir is not None:
+        base, _ = load_run(baseline_dir, "baseline run folder")
+        base = {**base, "baseline_label": f"baseline run {Path(baseline_dir).name} "
+                f"({base.get('start', '?')}, {float(base.get('simulated_days') or 0):g} days)"}
+    opts = _evaluation_options(manifest)
+    ev = evaluate(kpis, rules or opts.get("rules") or "hunan_2030", baseline_kpis=base,
+                  baseline=opts.get("baseline"), prices=opts.get("prices"),
+                  offsets_retired=opts.get("offsets_retired") or (),
+                  electricity_kgce_per_kwh=opts.get("electricity_kgce_per_kwh"))
+    return ev, kpis, manifest, base
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+def _n(x: Any, nd: int = 2) -> str:
+    if x is None:
+        return "–"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if v != v:
+        return "–"
+    return f"{v:,.{nd}f}"
+
+
+def _pct(x: Any, nd: int = 1) -> str:
+    return "–" if x is None else f"{float(x) * 100:.{nd}f} %"
+
+
+def _value(x: Any, unit: str) -> str:
+    if unit == "-":
+        return _pct(x)
+    return f"{_n(x, 3)} {unit}" if x is not None else "–"
+
+
+def _status(s: Any) -> str:
+    s = str(s) if s is not None else "?"
+    return f"{s} ({STATUS_MEANING[s]})" if s in STATUS_MEANING else s
+
+
+# --------------------------------------------------------------------------------------------
+# Content
+# --------------------------------------------------------------------------------------------
+
+def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapping[str, Any],
+                  baseline_kpis: Mapping[str, Any] | None = None) -> list[Block]:
+    """The report as blocks (see :data:`Block`)."""
+    b: list[Block] = []
+    carbon = kpis.get("carbon") or {}
+    off = ev["offsets"]
+    gross = off["gross_t"]
+    per_year = off["per_year_factor"]
+    b.append(("h1", f"Carbon report: {kpis.get('plant', '?')}"))
+    b.append(("p", f"Simulated period: {ev['period']['note']}. Seed {kpis.get('seed', '?')}, "
+                   f"twin {manifest.get('twin_version', '?')}, config "
+                   f"{str(manifest.get('config_sha256', '?'))[:12]}."))
+    verdict = {"pass": "every indicator passes", "fail": "at least one indicator fails",
+               "incomplete": "no indicator fails, but some could not be judged"}[ev["verdict"]]
+    b.append(("p", f"Verdict against {ev['rules'].get('title')}: {ev['verdict'].upper()} "
+                   f"({verdict}). Gross scope 1 + 2: {_n(gross['total_market'])} tCO₂e "
+                   f"market-based, {_n(gross['scope1'] + gross['scope2_location'])} tCO₂e "
+                   f"location-based; offsets retired {_n(off['retired_t']['total'])} tCO₂e; "
+                   f"net {_n(off['net_t'])} tCO₂e (market-based). Scope 3 materials "
+                   f"{_n(ev['metrics'].get('scope3_materials_t', {}).get('value'))} tCO₂e, "
+                   "reported separately and never in these totals."))
+
+    # 1. inventory
+    b.append(("h2", "1. Inventory by scope and source"))
+    s1 = float(kpis.get("co2_scope1_kg") or 0) / 1000
+    proc = float(kpis.get("co2_scope1_process_kg") or 0) / 1000
+    refr = float(kpis.get("co2_scope1_refrigerant_kg") or 0) / 1000
+    rows = [["Scope 1", "Fuel combustion (natural gas, GB/T 32150)", _n(s1 - proc - refr, 3),
+             _n((s1 - proc - refr) * per_year, 1)]]
+    for line in carbon.get("process_emissions") or []:
+        t = float(line["kg_co2e"]) / 1000
+        rows.append(["Scope 1", f"Process: {line['name']} ({line['basis']}; source: "
+                                f"{line['source']})", _n(t, 3), _n(t * per_year, 1)])
+    for line in carbon.get("refrigerants") or []:
+        t = float(line["kg_co2e"]) / 1000
+        rows.append(["Scope 1", f"Refrigerant leakage: {line['name']} ({line['gas']}, "
+                                f"{_n(line['charge_kg'], 1)} kg x {_pct(line['annual_leak_rate'])}"
+                                f"/a x GWP {_n(line['gwp'], 0)} {line['report']})",
+                     _n(t, 3), _n(t * per_year, 1)])
+    rows.append(["Scope 1", "Total", _n(s1, 3), _n(s1 * per_year, 1)])
+    for label, key in (("Purchased electricity, location-based", "scope2_location"),
+                       ("Purchased electricity, market-based", "scope2_market")):
+        rows.append(["Scope 2", label, _n(gross[key], 3), _n(gross[key] * per_year, 1)])
+    if kpis.get("co2_scope2_heat_kg") is not None:
+        t = float(kpis["co2_scope2_heat_kg"]) / 1000
+        rows.append(["Scope 2", "Purchased heat", _n(t, 3), _n(t * per_year, 1)])
+    for p, f in ((kpis.get("footprints") or {}).get("products") or {}).items():
+        for m in f.get("materials") or []:
+            t = float(m["kg_co2e"]) / 1000
+            rows.append(["Scope 3", f"Materials of {p}: {m['name']} (via {m['via']}; "
+                                    f"{_n(m['quantity_per_unit'], 3)} {m['unit']}/unit x "
+                                    f"{_n(m['kg_co2e_per_unit'], 3)} kgCO₂e/{m['unit']}; "
+                                    f"source: {m['source']})", _n(t, 3), _n(t * per_year, 1)])
+    b.append(("table", ["Scope", "Source", "tCO₂e (period)", "tCO₂e/a (annualised)"], rows))
+
+    # 2. method and factors
+    b.append(("h2", "2. Method and factors"))
+    rows = []
+    for label, key in (("Grid factor (location-based)", "grid_factor"),
+                       ("Residual factor (market-based)", "residual_factor")):
+        f = carbon.get(key) or {}
+        if f:
+            rows.append([label, f"{_n(f.get('value'), 4)} kgCO₂/kWh",
+                         f"{f.get('region', '?')}, {f.get('year', '?')}",
+                         _status(f.get("status")), str(f.get("source", ""))])
+    if carbon.get("natural_gas_kg_per_kwh") is not None:
+        rows.append(["Natural gas", f"{_n(carbon['natural_gas_kg_per_kwh'], 4)} kgCO₂/kWh LHV",
+                     "", "S (seen in a source)", "GB/T 32150 parameters, fuel_parameters.csv"])
+    e = ev["energy_tce"]
+    rows.append(["Electricity to tce", f"{_n(e.get('electricity_kgce_per_kwh'), 4)} kgce/kWh",
+                 "", str(e.get("basis")), "GB/T 2589, tce_coefficients.csv"])
+    b.append(("table", ["Factor", "Value", "Region, year", "Status", "Source"], rows))
+    inst = carbon.get("instruments") or {}
+    if inst:
+        b.append(("p", "Market-based instruments (each MWh used once, never beyond consumption; "
+                       "unused volumes are credited nothing):"))
+        b.append(("table", ["Instrument", "Available MWh", "Used MWh", "Unused MWh"],
+                  [[k, _n(v.get("available_mwh"), 3), _n(v.get("used_mwh"), 3),
+                    _n(v.get("unused_mwh"), 3)] for k, v in inst.items()]))
+    fp = kpis.get("footprints") or {}
+    b.append(("p", "Scope 2 location-based = grid import x grid factor; market-based = grid "
+                   "import not covered by green-power contracts and GECs x residual factor "
+                   "(GHG Protocol Scope 2 Guidance). Exports never reduce scope 2. Process "
+                   "emissions per unit follow production, per-year lines and refrigerant "
+                   "leakage (charge x annual leak rate x GWP) are spread evenly over time. "
+                   f"Footprint overhead rule: {fp.get('rule', '?')}."
+                   + (f" Hourly matched carbon-free share (24/7): "
+                      f"{_pct(carbon.get('hourly_matched_cfe_share'))}."
+                      if carbon.get("hourly_matched_cfe_share") is not None else "")))
+
+    # 3. energy and intensity
+    b.append(("h2", "3. Energy and intensity"))
+    b.append(("p", f"Energy use {_n(e['total'], 3)} tce over the period (electricity "
+                   f"{_n(e['electricity'], 3)}, natural gas {_n(e['natural_gas'], 3)}, purchased"
+                   f" heat {_n(e['heat'], 3)} tce). Electricity = grid import + onsite "
+                   "renewables used on site; CHP electricity is counted through its gas."))
+    b.append(("table", ["Metric", "Value"],
+              [[m["label"], _value(m["value"], m["unit"])] for m in ev["metrics"].values()]))
+
+    # 4. footprints
+    products = fp.get("products") or {}
+    if products:
+        b.append(("h2", "4. Product carbon footprints (cradle-to-gate, ISO 14067)"))
+        rows = []
+        for p, f in products.items():
+            rows.append([p, _n(f.get("co2_kg_per_unit"), 3), _n(f.get("materials_kg_per_unit"), 3),
+                         _n(f.get("cradle_to_gate_kg_per_unit"), 3),
+                         _n(f.get("process_kg"), 1), _n(f.get("refrigerant_kg"), 1)])
+        b.append(("table", ["Product", "Scope 1 + 2 kgCO₂e/unit", "Materials kgCO₂e/unit",
+                            "Cradle-to-gate kgCO₂e/unit", "of which process kg (period)",
+                            "refrigerant kg (period)"], rows))
+        b.append(("p", f"Unallocated {_n(float(fp.get('unallocated_kg') or 0) / 1000, 3)} tCO₂e."
+                       " Scope 1 + 2 use the location-based electricity intensity; offsets "
+                       "never reduce a footprint."))
+
+    # 5. reductions
+    b.append(("h2", "5. Reductions by measure"))
+    base = ev.get("baseline")
+    if base is None:
+        b.append(("p", "No baseline given (twin report --baseline RUN_DIR, or "
+                       "carbon.evaluation.baseline in the plant file)."))
+    else:
+        b.append(("p", f"Against {base['label']}."))
+        red = base.get("reductions_by_measure")
+        if red:
+            names = {"electricity_use": "Electricity use (efficiency and volume)",
+                     "onsite_renewables": "Onsite renewables",
+                     "grid_factor": "Grid factor change", "green_instruments":
+                     "Green-power contracts and certificates", "fuel": "Fuel",
+                     "process": "Process emissions", "refrigerant": "Refrigerant leakage",
+                     "total": "Total (gross market-based, baseline - this run)"}
+            b.append(("table", ["Measure", "tCO₂e/a less (annualised)"],
+                      [[names[k], _n(red[k], 2)] for k in names]))
+        if base.get("changes"):
+            b.append(("table", ["Metric", "Baseline", "This run", "Change"],
+                      [[ev["metrics"][k]["label"] if k in ev["metrics"] else k,
+                        _n(c["baseline"], 3), _n(c["value"], 3), _pct(c["change_pct"])]
+                       for k, c in base["changes"].items()]))
+        if base.get("footprints"):
+            b.append(("table", ["Product", "Baseline kgCO₂e/unit", "This run kgCO₂e/unit",
+                                "Reduction"],
+                      [[p, _n(f["baseline"], 3), _n(f["value"], 3), _pct(f["reduction"])]
+                       for p, f in base["footprints"].items()]))
+
+    # 6. offsets
+    b.append(("h2", "6. Offsets and net"))
+    a = off["to_net_zero"]["certificates_then_credits"]
+    c = off["to_net_zero"]["credits_only"]
+    ay = off["to_net_zero_per_year"]["certificates_then_credits"]
+    cy = off["to_net_zero_per_year"]["credits_only"]
+    pr = off["prices"]
+    b.append(("table", ["", "Period", "Annualised"], [
+        ["Gross scope 1 + 2, market-based (tCO₂e)", _n(gross["total_market"], 3),
+         _n(gross["total_market"] * per_year, 1)],
+        ["Retired credits (tCO₂e)", _n(off["retired_t"]["credits"], 3),
+         _n(off["retired_t"]["credits"] * per_year, 1)],
+        ["Retired removals (tCO₂e)", _n(off["retired_t"]["removals"], 3),
+         _n(off["retired_t"]["removals"] * per_year, 1)],
+        ["Net (tCO₂e)", _n(off["net_t"], 3), _n(off["net_t"] * per_year, 1)],
+        ["To net zero, route A: GECs (MWh)", _n(a["gec_mwh"], 3), _n(ay["gec_mwh"], 1)],
+        ["   then credits (tCO₂e)", _n(a["credits_t"], 3), _n(ay["credits_t"], 1)],
+        ["   cost (CNY)", _n(a["total_cost"], 0), _n(ay["total_cost"], 0)],
+        ["To net zero, route B: credits only (tCO₂e)", _n(c["credits_t"], 3),
+         _n(cy["credits_t"], 1)],
+        ["   cost (CNY)", _n(c["credits_cost"], 0), _n(cy["credits_cost"], 0)],
+        ["Gross valued at the CEA price (CNY, exposure, not an offset)",
+         _n(off["cea_value_of_gross"], 0), _n(off["cea_value_of_gross"] * per_year, 0)],
+    ]))
+    b.append(("table", ["Price", "Value", "Date", "Status", "Source"],
+              [[k, f"{_n(v['value'], 2)} {v['unit']}", str(v.get("date") or ""),
+                _status(v.get("status")), str(v.get("source", ""))] for k, v in pr.items()]))
+    cl = off["classification"]
+    b.append(("p", f"Classification ({cl['scheme']}): {cl['result']}: {cl['reason']}. "
+                   f"Star grade: {cl['stars']}."))
+
+    # 7. evaluation
+    b.append(("h2", "7. Zero-carbon evaluation"))
+    r = ev["rules"]
+    b.append(("p", f"{r.get('title')}. Document: {r.get('document')}; status "
+                   f"{_status(r.get('status'))}."
+                   + (f" {r['note']}" if r.get("note") else "")))
+    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin", "Basis / reason"],
+              [[i["label"], _value(i["value"], i["unit"]),
+                f"{i['op']} {_value(i['threshold'], i['unit'])}",
+                {"pass": "PASS", "fail": "FAIL", "not_judged": "NOT JUDGED"}[i["status"]],
+                _value(i["margin"], i["unit"]) if i["margin"] is not None else "–",
+                str(i.get("reason") or i.get("basis") or "")] for i in ev["indicators"]]))
+    b.append(("note", "Margins: positive = headroom, negative = shortfall. "
+                      + ev["period"]["note"] + ". Status codes: "
+                      + "; ".join(f"{k} = {v}" for k, v in STATUS_MEANING.items()) + "."))
+    return b
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    """Render blocks as Markdown (pipes in cells escaped)."""
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    out: list[str] = []
+    for blk in blocks:
+        kind = blk[0]
+        if kind == "h1":
+            out += [f"# {blk[1]}", ""]
+        elif kind == "h2":
+            out += [f"## {blk[1]}", ""]
+        elif kind == "p":
+            out += [str(blk[1]), ""]
+        elif kind == "note":
+            out += [f"*{blk[1]}*", ""]
+        elif kind == "table":
+            head, rows = blk[1], blk[2]
+            out.append("| " + " | ".join(cell(h) for h in head) + " |")
+            out.append("|" + "|".join("---" for _ in head) + "|")
+            out += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+            out.append("")
+    return "\n".join(out)
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+        "color:#222}table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:14px}"
+        "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
+        "th{background:#f2f2f2}td.pass{color:#17692e;font-weight:600}"
+        "td.fail{color:#b3261e;font-weight:600}td.not_judged{color:#8a6d00;font-weight:600}"
+        "p.note{color:#555;font-size:13px}")
+
+
+def to_html(blocks: list[Block]) -> str:
+    """Render blocks as one self-contained HTML page (every string escaped)."""
+    esc = html.escape
+    title = next((str(b[1]) for b in blocks if b[0] == "h1"), "Carbon report")
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"]
+    for blk in blocks:
+        kind = blk[0]
+        if kind in ("h1", "h2"):
+            out.append(f"<{kind}>{esc(str(blk[1]))}</{kind}>")
+        elif kind == "p":
+            out.append(f"<p>{esc(str(blk[1]))}</p>")
+        elif kind == "note":
+            out.append(f'<p class="note">{esc(str(blk[1]))}</p>')
+        elif kind == "table":
+            out.append("<table><thead><tr>" + "".join(f"<th>{esc(str(h))}</th>" for h in blk[1])
+                       + "</tr></thead><tbody>")
+            for row in blk[2]:
+                cells = []
+                for x in row:
+                    cls = {"PASS": "pass", "FAIL": "fail", "NOT JUDGED": "not_judged"}.get(str(x))
+                    attr = f' class="{cls}"' if cls else ""
+                    cells.append(f"<td{attr}>{esc(str(x))}</td>")
+                out.append("<tr>" + "".join(cells) + "</tr>")
+            out.append("</tbody></table>")
+    out += ["</body></html>", ""]
+    return "\n".join(out)
+
+
+def _rounded(obj: Any, nd: int = 9) -> Any:
+    """``obj`` with floats rounded to ``nd`` decimals (stable JSON text)."""
+    if isinstance(obj, float):
+        return round(obj, nd)
+    if isinstance(obj, dict):
+        return {k: _rounded(v, nd) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v, nd) for v in obj]
+    return obj
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(run_dir: str | os.PathLike[str],
+                 baseline_dir: str | os.PathLike[str] | None = None,
+                 rules: str | None = None) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``.
+
+    Raises
+    ------
+    ReportError
+        ``run_dir`` or ``baseline_dir`` is not a run folder.
+    ValueError
+        Unknown rule set (the message lists the known ones).
+    """
+    d = Path(run_dir)
+    ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules)
+    blocks = report_blocks(ev, kpis, manifest, base)
+    files = [(d / "report.md", to_markdown(blocks)), (d / "report.html", to_html(blocks)),
+             (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
+                                                ensure_ascii=False) + "\n")]
+    for path, text in files:
+        _atomic_write(path, text)
+    return [p for p, _ in files]
