@@ -10,7 +10,8 @@ network, so it opens from a USB stick. It shows KPI cards, hourly energy by grou
 heatmap, a Sankey of energy flows from sources through carriers to uses, energy by
 carrier/group/equipment, CO2 by scope (location- and market-based, with the factors used) and per
 day and hour, time per power state per station, a station table and lead-time histograms per
-product. A run with an energy supply (PV, wind, battery or a tariff) adds
+product and the zero-carbon evaluation table (pass/fail per indicator with its margin). A run
+with an energy supply (PV, wind, battery or a tariff) adds
 supply cards, a week-by-week supply-and-demand chart on the price background, storage levels, a
 day x hour grid-import heatmap, monthly grid-import peaks and monthly cost.
 """
@@ -22,10 +23,16 @@ import tempfile
 from pathlib import Path
 
 from twin.dashboard.data import RunData, load
-from twin.dashboard.page import FIGURE_IDS, FOOTPRINT_FIGURE_IDS, SUPPLY_FIGURE_IDS, render
+from twin.dashboard.page import (
+    EVALUATION_TABLE_ID,
+    FIGURE_IDS,
+    FOOTPRINT_FIGURE_IDS,
+    SUPPLY_FIGURE_IDS,
+    render,
+)
 
-__all__ = ["FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_FIGURE_IDS", "RunData", "build_html",
-           "load", "write_dashboard"]
+__all__ = ["EVALUATION_TABLE_ID", "FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_FIGURE_IDS",
+           "RunData", "build_html", "load", "write_dashboard"]
 
 FILENAME = "dashboard.html"
 

@@ -813,6 +813,9 @@ FOOTPRINT_PARTS: tuple[tuple[str, str, str], ...] = (
     ("station_overhead_kg", "Stations waiting, standby, warm-up, down", "#bcc2c9"),
     ("heat_and_cooling_kg", "Heat and cooling from the energy plant", "#e8590c"),
     ("plant_overhead_kg", "Plant overhead (base loads, HVAC, storage)", "#627d98"),
+    ("process_kg", "Process emissions (scope 1)", "#8e44ad"),
+    ("refrigerant_kg", "Refrigerant leakage (scope 1)", "#17a2b8"),
+    ("materials_kg", "Purchased materials (scope 3)", "#d4a017"),
 )
 """Parts of a product footprint, in stacking order, with their legend text and colour."""
 
@@ -824,8 +827,9 @@ def has_footprints(data: RunData) -> bool:
 
 
 def product_footprints(data: RunData) -> go.Figure:
-    """Carbon footprint per unit of each finished product [kg CO2 per unit], stacked by what
-    causes it (energy part, scope 1 + 2 location-based)."""
+    """Carbon footprint per unit of each finished product [kg CO2e per unit], stacked by what
+    causes it (scope 1 + 2 location-based: energy, process, refrigerants; then materials,
+    scope 3, when the plant file gives them)."""
     prods = {p: v for p, v in data.kpis["footprints"]["products"].items()
              if v.get("co2_kg_per_unit") is not None}
     names = list(prods)
@@ -837,7 +841,7 @@ def product_footprints(data: RunData) -> go.Figure:
             units = v["co2_kg"] / v["co2_kg_per_unit"] if v["co2_kg_per_unit"] else 0.0
             kg = (v["direct_kg"]["electricity"] if key == "direct_electricity"
                   else v["direct_kg"]["natural_gas"] if key == "direct_natural_gas"
-                  else v[key])
+                  else v.get(key, 0.0))
             per_unit.append(kg / units if units else 0.0)
         if not any(per_unit):
             continue
@@ -848,7 +852,10 @@ def product_footprints(data: RunData) -> go.Figure:
         ))
     fig.update_layout(**theme.base_layout(
         max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
-        xaxis={"title": {"text": "kg CO₂ per unit (scope 1 + 2 location-based, energy only)"},
+        xaxis={"title": {"text": "kg CO₂e per unit (scope 1 + 2 location-based"
+                         + (" + materials, scope 3)" if any(v.get("materials_kg")
+                                                            for v in prods.values())
+                            else ")")},
                "gridcolor": theme.GRID, "rangemode": "tozero"},
         yaxis={"autorange": "reversed", "title": {"text": "Product"}, "fixedrange": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,

@@ -56,6 +56,12 @@ table.stations td.pct span.track{display:inline-block;width:56px;height:9px;back
 table.stations td.pct span.fill{display:block;height:100%;background:#2e9e4f;opacity:.75}
 table.stations td.pct span.num{display:inline-block;min-width:48px}
 table.stations tr:hover td{background:#f7f9fb}
+table.stations td.why{white-space:normal;text-align:left;font-size:13px;color:$muted;
+ max-width:520px}
+table.stations td.result{font-weight:700;text-align:center}
+table.stations td.ok{color:#17692e}
+table.stations td.bad{color:#b3261e}
+table.stations td.na{color:#8a6d00}
 dl.defs{font-size:13px;color:$muted;margin:4px 0 8px}
 dl.defs dt{font-weight:600;display:inline}
 dl.defs dd{display:inline;margin:0 14px 0 4px}
@@ -370,6 +376,55 @@ def emission_sections(data: RunData) -> list[str]:
         "emissions-heatmap"))
     return out
 
+EVALUATION_TABLE_ID = "evaluation-table"
+"""Id of the zero-carbon evaluation table (every run written by this version has one)."""
+
+_RESULT = {"pass": ("PASS", "ok"), "fail": ("FAIL", "bad"), "not_judged": ("NOT JUDGED", "na")}
+
+
+def _eval_value(x: Any, unit: str) -> str:
+    if x is None:
+        return "–"
+    v = _num(x)
+    return f"{v * 100:.1f}\u00a0%" if unit == "-" else f"{v:,.3f}\u00a0{esc(unit)}"
+
+
+def evaluation_section(ev: dict[str, Any]) -> str:
+    """The zero-carbon evaluation table (pass/fail per indicator with its margin), with gross,
+    offsets and net beside it; every string escaped."""
+    rules = ev.get("rules") or {}
+    off = ev.get("offsets") or {}
+    rows = []
+    for ind in ev.get("indicators") or []:
+        text, cls = _RESULT.get(str(ind.get("status")), ("?", "na"))
+        unit = str(ind.get("unit", ""))
+        why = ind.get("reason") or ind.get("basis") or ""
+        rows.append(
+            f"<tr><td>{esc(ind.get('label', ''))}</td>"
+            f"<td>{_eval_value(ind.get('value'), unit)}</td>"
+            f"<td>{esc(ind.get('op', ''))} {_eval_value(ind.get('threshold'), unit)}</td>"
+            f'<td class="result {cls}">{text}</td>'
+            f"<td>{_eval_value(ind.get('margin'), unit)}</td>"
+            f'<td class="why">{esc(why)}</td></tr>')
+    gross = (off.get("gross_t") or {}).get("total_market")
+    retired = (off.get("retired_t") or {}).get("total")
+    cls = (off.get("classification") or {})
+    table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr><th>Indicator</th>'
+             "<th>Value</th><th>Threshold</th><th>Result</th><th>Margin</th>"
+             "<th>Basis / reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    summary = _note(
+        f"Verdict: {esc(str(ev.get('verdict', '?')).upper())}. Gross scope 1 + 2 (market-based)"
+        f" {_num(gross):,.2f} t CO₂e, offsets retired {_num(retired):,.2f} t, net"
+        f" {_num(off.get('net_t')):,.2f} t; {esc(cls.get('scheme', ''))}:"
+        f" {esc(cls.get('result', ''))}. {esc((ev.get('period') or {}).get('note', ''))}."
+        " Full report: twin report RUN_DIR.")
+    return _section(
+        "Zero-carbon evaluation",
+        f"Each indicator of {esc(rules.get('title', rules.get('name', '?')))} against this run:"
+        " pass, fail or not judged (with why), margin positive = headroom.",
+        table + "\n" + summary, "evaluation")
+
+
 FOOTPRINT_FIGURE_IDS = ("fig-footprint",)
 """Div ids of the figures of a run that finished products (per-unit footprints)."""
 
@@ -534,8 +589,11 @@ def render(data: RunData) -> str:
             " go to the products processed, waiting and overhead are shared by processing time"
             f" (rule: {esc(str(f.get('rule')))}); components count in the assembled product."
             + (f" {unalloc / 1000:,.2f} t are left unallocated." if unalloc > 0 else "")
-            + " Materials (scope 3) are not included.",
+            + (" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2."
+               if f.get("materials_kg") else " No materials (scope 3) in the plant file."),
             _figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
+    if k.get("evaluation"):
+        sections.append(evaluation_section(k["evaluation"]))
     if data.lots is not None and len(data.lots):
         body = _figure_html(figures.lead_times(data), "fig-lead-time")
     else:
