@@ -178,8 +178,10 @@ def _carbon_references(plant: Plant) -> list[ConfigIssue]:
     ev = spec.evaluation
     if ev is not None:
         if isinstance(ev.rules, str):
-            issues += _ref("carbon.evaluation.rules", ev.rules,
-                           dict.fromkeys(rule_set_names()), "rule set")
+            if ev.rules not in rule_set_names():
+                issues.append(ConfigIssue(
+                    "carbon.evaluation.rules", f"unknown rule set; expected one of "
+                    f"{_names(rule_set_names())} or a list of indicators", ev.rules, True))
         else:
             for k, ind in enumerate(ev.rules):
                 issues += _ref(f"carbon.evaluation.rules[{k}].metric", ind.metric, METRICS,
