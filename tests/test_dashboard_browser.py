@@ -17,7 +17,13 @@ import pytest
 
 import twin
 from twin.config import plant_from_data, read_yaml
-from twin.dashboard import FIGURE_IDS, FOOTPRINT_FIGURE_IDS, SUPPLY_FIGURE_IDS, write_dashboard
+from twin.dashboard import (
+    EVALUATION_TABLE_ID,
+    FIGURE_IDS,
+    FOOTPRINT_FIGURE_IDS,
+    SUPPLY_FIGURE_IDS,
+    write_dashboard,
+)
 
 DEMO = Path(__file__).resolve().parents[1] / "plant_configs" / "demo_plant.yaml"
 EVIL = "<script>alert(1)</script>"
@@ -83,6 +89,11 @@ def test_demo_dashboard_renders_offline_without_errors(page: Path, driver, tmp_p
 
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+    table = driver.find_element(By.ID, EVALUATION_TABLE_ID)  # zero-carbon evaluation
+    assert table.is_displayed()
+    results = [td.text for td in table.find_elements(By.CSS_SELECTOR, "td.result")]
+    assert results and set(results) <= {"PASS", "FAIL", "NOT JUDGED"}, results
 
     title = driver.find_element(By.ID, "plant-name")
     assert title.text == EVIL  # shown as text, not run as a script (an open alert would

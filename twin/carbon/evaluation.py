@@ -42,6 +42,8 @@ RULES_FILE = DATA_DIR / "evaluation_rules.yaml"
 PRICES_FILE = DATA_DIR / "prices.csv"
 DEFAULT_RULES = "hunan_2030"
 DAYS_PER_YEAR = 365.0
+JUDGE_TOL = 1e-9
+"""Relative float tolerance of :func:`judge`."""
 
 METRICS: dict[str, tuple[str, str]] = {
     "gross_t_location": ("Gross scope 1 + 2, location-based (period)", "tCO2e"),
@@ -382,11 +384,13 @@ def offsets(kpis: Mapping[str, Any], prices: Mapping[str, Mapping[str, Any]] | N
 
 def judge(value: float | None, op: str, threshold: float) -> tuple[str, float | None]:
     """``('pass' | 'fail' | 'not_judged', margin)``; margin = threshold - value for '<=' and
-    value - threshold for '>=' (positive = headroom, negative = shortfall)."""
+    value - threshold for '>=' (positive = headroom, negative = shortfall). A shortfall within
+    float rounding (``JUDGE_TOL`` x max(1, abs(threshold))) counts as met, so that a value
+    equal to the limit on paper (6 % computed as 0.0599999999999) passes."""
     if value is None or not math.isfinite(float(value)):
         return "not_judged", None
     margin = threshold - value if op == "<=" else value - threshold
-    return ("pass" if margin >= -1e-12 else "fail"), margin
+    return ("pass" if margin >= -JUDGE_TOL * max(1.0, abs(threshold)) else "fail"), margin
 
 
 def footprint_changes(current: Mapping[str, float], base: Mapping[str, float]
