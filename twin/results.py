@@ -148,7 +148,14 @@ class Result:
                     if v.get("co2_kg_per_unit") is not None]
         if per_unit:
             lines.append("  footprint/unit   " + ", ".join(per_unit)
-                         + f"  (energy part, overhead by {k['footprints']['rule']})")
+                         + f"  (scope 1 + 2 part, overhead by {k['footprints']['rule']})")
+        ev = k.get("evaluation")
+        if ev:
+            counts = {s: sum(i["status"] == s for i in ev["indicators"])
+                      for s in ("pass", "fail", "not_judged")}
+            lines.append(f"  zero-carbon      {ev['rules']['name']}: {ev['verdict'].upper()} ("
+                         f"{counts['pass']} pass, {counts['fail']} fail, {counts['not_judged']}"
+                         " not judged); twin report RUN_DIR for the report")
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")

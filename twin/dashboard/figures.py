@@ -762,21 +762,31 @@ def monthly_costs(data: RunData) -> go.Figure:
 # ---------------------------------------------------------------------------------- emissions
 
 def emissions_by_scope(data: RunData) -> go.Figure:
-    """CO2 over the run [t]: two stacked bars, scope 1 (natural gas burnt on site) plus scope 2
-    (grid electricity) location-based, and the same with scope 2 market-based."""
+    """CO2 over the run [t]: two stacked bars, scope 1 (natural gas burnt on site, process
+    emissions and refrigerant leakage when the plant has them) plus scope 2 (grid electricity)
+    location-based, and the same with scope 2 market-based."""
     k = data.kpis
     s1 = _num(k.get("co2_scope1_kg")) / 1000.0
+    proc = _num(k.get("co2_scope1_process_kg")) / 1000.0
+    refr = _num(k.get("co2_scope1_refrigerant_kg")) / 1000.0
     s2 = {"location": _num(k.get("co2_scope2_location_kg")) / 1000.0,
           "market": _num(k.get("co2_scope2_market_kg")) / 1000.0}
     bars = ["Scope 2 location-based<br>(grid-average factor)",
             "Scope 2 market-based<br>(instruments, residual factor)"]
     fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=bars, y=_f32([s1, s1]), name="Scope 1: natural gas burnt on site",
-        marker={"color": theme.EMISSION_COLORS["scope1"], "line": {"width": 0}},
-        text=[f"{s1:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
-        hovertemplate="Scope 1, natural gas: %{y:,.1f} t CO₂<extra></extra>",
-    ))
+    for value, name, color, hover in (
+            (s1 - proc - refr, "Scope 1: natural gas burnt on site",
+             theme.EMISSION_COLORS["scope1"], "Scope 1, natural gas"),
+            (proc, "Scope 1: process emissions", "#8e44ad", "Scope 1, process"),
+            (refr, "Scope 1: refrigerant leakage", "#17a2b8", "Scope 1, refrigerants")):
+        if value <= 0 and name != "Scope 1: natural gas burnt on site":
+            continue
+        fig.add_trace(go.Bar(
+            x=bars, y=_f32([value, value]), name=name,
+            marker={"color": color, "line": {"width": 0}},
+            text=[f"{value:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"{hover}: %{{y:,.1f}} t CO₂e<extra></extra>",
+        ))
     for key, i, label in (("location", 0, "Scope 2: grid electricity, location-based"),
                           ("market", 1, "Scope 2: grid electricity, market-based")):
         y = [None, None]

@@ -357,7 +357,10 @@ def emission_sections(data: RunData) -> list[str]:
         notes.append(_note("Sources — " + "; ".join(sources) + "."))
     out = [_section(
         "Emissions by scope and source",
-        "CO₂ over the run in tonnes: scope 1 is natural gas burnt on site, scope 2 the grid"
+        "CO₂ over the run in tonnes: scope 1 is natural gas burnt on site"
+        + (", process emissions and refrigerant leakage" if _num(k.get("co2_scope1_process_kg"))
+           or _num(k.get("co2_scope1_refrigerant_kg")) else "")
+        + ", scope 2 the grid"
         " electricity bought, once location-based (grid-average factor) and once market-based"
         " (green-electricity contracts and certificates of the plant file, the rest at the"
         " residual factor). Factors: "
