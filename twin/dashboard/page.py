@@ -59,6 +59,7 @@ table.stations tr:hover td{background:#f7f9fb}
 table.stations td.why{white-space:normal;text-align:left;font-size:13px;color:$muted;
  max-width:520px}
 table.stations td.result{font-weight:700;text-align:center}
+#evaluation-table th:last-child{text-align:left}
 table.stations td.ok{color:#17692e}
 table.stations td.bad{color:#b3261e}
 table.stations td.na{color:#8a6d00}
@@ -382,6 +383,7 @@ def emission_sections(data: RunData) -> list[str]:
 EVALUATION_TABLE_ID = "evaluation-table"
 """Id of the zero-carbon evaluation table (every run written by this version has one)."""
 
+_OPS = {"<=": "≤", ">=": "≥"}
 _RESULT = {"pass": ("PASS", "ok"), "fail": ("FAIL", "bad"), "not_judged": ("NOT JUDGED", "na")}
 
 
@@ -405,7 +407,8 @@ def evaluation_section(ev: dict[str, Any]) -> str:
         rows.append(
             f"<tr><td>{esc(ind.get('label', ''))}</td>"
             f"<td>{_eval_value(ind.get('value'), unit)}</td>"
-            f"<td>{esc(ind.get('op', ''))} {_eval_value(ind.get('threshold'), unit)}</td>"
+            f"<td>{_OPS.get(str(ind.get('op')), esc(ind.get('op', '')))}"
+            f" {_eval_value(ind.get('threshold'), unit)}</td>"
             f'<td class="result {cls}">{text}</td>'
             f"<td>{_eval_value(ind.get('margin'), unit)}</td>"
             f'<td class="why">{esc(why)}</td></tr>')
