@@ -121,6 +121,11 @@ def test_materials_roll_up_and_footprints_add_up_to_scopes_1_2_3(rule):
     assert units == 40
     assert kit["materials_kg"] == pytest.approx(4.25 * units)
     assert k["co2_scope3_materials_kg"] == pytest.approx(4.25 * units)
+    lines = {(x["product"], x["name"]): x for x in k["scope3_materials"]}
+    assert lines[("kit", "steel")]["via"] == "a"
+    assert lines[("kit", "steel")]["quantity_per_unit"] == pytest.approx(1.5)  # 0.5 a x 3 kg
+    assert lines[("kit", "steel")]["kg_co2e"] == pytest.approx(3.0 * units)
+    assert sum(x["kg_co2e"] for x in lines.values()) == pytest.approx(4.25 * units)
     assert kit["cradle_to_gate_kg_per_unit"] == pytest.approx(kit["co2_kg_per_unit"] + 4.25)
     # scope 3 never enters scope 1 or 2
     s12 = k["co2_scope1_kg"] + k["co2_scope2_location_kg"]

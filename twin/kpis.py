@@ -143,6 +143,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "co2_scope1_process_kg": _num(_col_sum(intervals, "co2_scope1_process_kg")),
         "co2_scope1_refrigerant_kg": _num(_col_sum(intervals, "co2_scope1_refrigerant_kg")),
         "co2_scope3_materials_kg": _num(footprints["materials_kg"]),
+        "scope3_materials": _rounded([{"product": p, **m} for p, f in
+                                      footprints["products"].items() for m in f["materials"]]),
         "kwh_per_unit": _num(elec / units) if units else None,
         "co2_kg_per_unit": _num((co2["scope1"] + co2["location"]) / units) if units else None,
         "co2_kg_per_unit_market": _num((co2["scope1"] + co2["market"]) / units) if units

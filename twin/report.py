@@ -184,6 +184,9 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                                     f"{_n(m['quantity_per_unit'], 3)} {m['unit']}/unit x "
                                     f"{_n(m['kg_co2e_per_unit'], 3)} kgCO₂e/{m['unit']}; "
                                     f"source: {m['source']})", _n(t, 3), _n(t * per_year, 1)])
+    if not any(r[0] == "Scope 3" for r in rows):
+        rows.append(["Scope 3", "None given (carbon.materials in the plant file, optional)",
+                     "–", "–"])
     b.append(("table", ["Scope", "Source", "tCO₂e (period)", "tCO₂e/a (annualised)"], rows))
 
     # 2. method and factors

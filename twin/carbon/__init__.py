@@ -1,7 +1,8 @@
 """Carbon accounting: emission factors, scope 1/2/3 emissions, standard coal equivalent.
 
 ``factors`` loads the sourced factor tables of ``twin/data/carbon/`` and looks numbers up;
-``accounting`` turns hourly energy into emissions (pure functions over arrays).
+``accounting`` turns hourly energy into emissions (pure functions over arrays); ``evaluation``
+judges a run's KPIs against zero-carbon rule sets (``evaluate``).
 """
 
 from twin.carbon.accounting import (
@@ -21,6 +22,7 @@ from twin.carbon.accounting import (
     tce,
     tce_by_carrier,
 )
+from twin.carbon.evaluation import evaluate, load_prices, load_rules
 from twin.carbon.factors import (
     Factor,
     FactorTable,
@@ -47,6 +49,7 @@ __all__ = [
     "TceCoefficient",
     "blend_gwp",
     "default_factors",
+    "evaluate",
     "fuel_factor",
     "fuel_kwh_from_units",
     "grid_factor",
@@ -56,6 +59,8 @@ __all__ = [
     "hourly_matched_cfe_share",
     "intensity_t_per_tce",
     "load_factors",
+    "load_prices",
+    "load_rules",
     "process_and_refrigerant_kg",
     "read_hourly_factor_csv",
     "refrigerant_leakage_kg",
