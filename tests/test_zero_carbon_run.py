@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import const, make_plant, station
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import twin
 from twin.config import ConfigError
@@ -176,3 +178,38 @@ def test_carbon_block_errors_name_the_field_and_the_value():
         with pytest.raises(ConfigError) as err:
             kit_plant(**carbon)
         assert path in str(err.value) and what in str(err.value), str(err.value)
+
+
+@settings(max_examples=8, deadline=None)
+@given(q=st.floats(0.01, 50), f=st.floats(0, 20), per_unit=st.floats(0, 0.01),
+       per_year=st.floats(0, 100), charge=st.floats(0.1, 500), rate=st.floats(0, 1),
+       rule=st.sampled_from(["processing_time", "none"]))
+def test_property_footprints_add_up_with_every_part(q, f, per_unit, per_year, charge, rate,
+                                                    rule):
+    """sum(cradle-to-gate x units) + unallocated = scope 1 + scope 2 + scope 3 materials, and
+    the scope 1 + 2 part alone adds up to scope 1 + 2, for any materials, process lines and
+    refrigerant charges."""
+    k = twin.simulate(kit_plant(
+        materials={"b": [{"name": "m", "quantity_per_unit": q, "kg_co2e_per_unit": f,
+                          "source": "test"}]},
+        process_emissions=[{"name": "p", "t_co2e_per_unit": per_unit, "product": "a",
+                            "source": "test"},
+                           {"name": "y", "t_co2e_per_year": per_year, "product": "solo",
+                            "source": "test"}],
+        refrigerants=[{"name": "r", "gas": "HFC-32", "charge_kg": charge,
+                       "annual_leak_rate": rate, "report": "AR6"}],
+        footprint_overhead=rule), days=1).kpis
+    fp = k["footprints"]
+    s12 = k["co2_scope1_kg"] + k["co2_scope2_location_kg"]
+    assert sum(p["co2_kg"] for p in fp["products"].values()) + fp["unallocated_kg"] \
+        == pytest.approx(s12, rel=1e-8, abs=1e-6)
+    assert sum(p["cradle_to_gate_kg"] for p in fp["products"].values()) + fp["unallocated_kg"] \
+        == pytest.approx(s12 + k["co2_scope3_materials_kg"], rel=1e-8, abs=1e-6)
+    # b is half a unit per kit unit (1 lot of 2 units per kit lot of 4)
+    assert k["co2_scope3_materials_kg"] == pytest.approx(0.5 * q * f * 40, rel=1e-8, abs=1e-9)
+    # both process lines are tagged to a product, so every rule puts them there: per unit of
+    # a (half an a per kit unit) x 40 kits; the per-year line x 1 day on solo
+    assert fp["products"]["kit"]["process_kg"] == pytest.approx(
+        0.5 * per_unit * 1000 * 40, rel=1e-8, abs=1e-9)
+    assert fp["products"]["solo"]["process_kg"] == pytest.approx(per_year * 1000 / 365,
+                                                                 rel=1e-8, abs=1e-9)
