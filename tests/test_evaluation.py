@@ -235,3 +235,25 @@ def test_packaged_rule_sets_and_prices_are_sourced():
     p = load_prices()
     assert (p["cea"]["value"], p["ccer"]["value"], p["gec"]["value"]) == (62.94, 67.6, 5.22)
     assert all(v["source"] and v["status"] in ("S", "G") for v in p.values())
+
+
+def test_changes_against_a_baseline_run_and_base_year_values():
+    base = kpis(import_kwh=1_000_000, s1_kg=100_000, s2_loc_kg=600_000, s2_mkt_kg=600_000)
+    now = kpis(import_kwh=700_000, pv_kwh=200_000, s1_kg=80_000, s2_loc_kg=385_000,
+               s2_mkt_kg=330_000, gec_mwh=100, days=73)  # a fifth of a year
+    ev = evaluate(now, [{"metric": "gross_change_market", "op": "<=", "threshold": -0.1}],
+                  baseline_kpis=base)
+    # now 410 t in 73 days = 2,050 t/a against 700 t/a: +192.9 %, a fail
+    i = ev["indicators"][0]
+    assert i["value"] == pytest.approx(2050 / 700 - 1)
+    assert i["status"] == "fail"
+    ch = ev["baseline"]["changes"]["co2_t_per_tce_market"]
+    tce_now = 900 * 0.1229  # 700 MWh imported + 200 MWh PV
+    assert ch["value"] == pytest.approx(410 / tce_now) and ch["baseline"] == pytest.approx(
+        700 / 122.9)
+    # base-year values from the plant file: only the metrics given are compared
+    ev = evaluate(now, baseline={"label": "2024", "metrics": {"co2_t_per_tce_market": 4.0}})
+    assert set(ev["baseline"]["changes"]) == {"co2_t_per_tce_market"}
+    assert ev["baseline"]["changes"]["co2_t_per_tce_market"]["change_pct"] == pytest.approx(
+        (410 / tce_now - 4.0) / 4.0)
+    assert ev["baseline"]["reductions_by_measure"] is None  # needs a baseline run
