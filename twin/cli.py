@@ -117,14 +117,18 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from twin.carbon.evaluation import rule_set_names
     from twin.report import ReportError, write_report
 
+    if args.rules is not None and args.rules not in rule_set_names():
+        raise UsageError(f"--rules: unknown rule set {args.rules!r}; expected one of "
+                         f"{', '.join(rule_set_names())}")
     try:
         paths = write_report(Path(args.run_dir), args.baseline, args.rules)
     except ReportError as exc:
         raise UsageError(str(exc)) from None
-    except ValueError as exc:  # unknown rule set
-        raise UsageError(f"--rules: {exc}") from None
+    except ValueError as exc:  # e.g. evaluation options of the run's plant file
+        raise UsageError(f"{args.run_dir}: {exc}") from None
     for p in paths:
         print(f"twin: report {p}")
     return 0
