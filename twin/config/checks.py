@@ -174,7 +174,13 @@ def _carbon_references(plant: Plant) -> list[ConfigIssue]:
             else:
                 table.blend_gwp(r.gas, r.report)
         except ValueError as exc:
-            issues.append(ConfigIssue(f"carbon.refrigerants[{k}].gas", str(exc), r.gas, True))
+            msg = str(exc)
+            if msg.startswith("no GWP for"):  # unknown gas: say what a plant file accepts
+                msg = (f"no GWP for this gas in twin/data/carbon/gwp.csv; expected one of "
+                       f"{', '.join(table.gases(r.report))} (R-numbers such as R-134a are "
+                       "accepted), or a blend as mass fractions, e.g. {HFC-32: 0.5, HFC-125: "
+                       "0.5} for R-410A")
+            issues.append(ConfigIssue(f"carbon.refrigerants[{k}].gas", msg, r.gas, True))
     ev = spec.evaluation
     if ev is not None:
         if isinstance(ev.rules, str):
