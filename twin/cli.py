@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, validate, schema.
+"""The ``twin`` command: run, compare, validate, dashboard, schema.
 
 Mistakes in a file or an argument are printed as one line each, without a traceback, and the
 command exits with status 2.
@@ -107,12 +107,58 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from twin.dashboard import write_dashboard
+    from twin.dashboard.study import write_study_dashboard
+    from twin.study import MARKER
 
+    folder = Path(args.run_dir)
     try:
-        page = write_dashboard(Path(args.run_dir))
+        page = (write_study_dashboard(folder) if (folder / MARKER).is_file()
+                else write_dashboard(folder))
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
+    return 0
+
+
+def _count_arg(what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what}, got {text!r}"
+                                             ) from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"expected {what} >= 1, got {text!r}")
+        return v
+    return parse
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from twin.config.study import load_study
+    from twin.study import StudyOutputError, load_comparison, run_study, summary_table
+
+    resolved = load_study(args.study)
+    name = resolved.study.name or Path(args.study).stem
+    out = Path(args.out) if args.out else Path("results") / (
+        f"study-{_slug(Path(args.study).stem)}_{time.strftime('%Y%m%d-%H%M%S')}")
+    reps = args.replications or resolved.study.replications
+    days = args.days if args.days is not None else resolved.days()
+    print(f"twin: study {name}: {len(resolved.names)} scenarios x {reps} replications, "
+          f"{days:g} days each ...", file=sys.stderr)
+    try:
+        path = run_study(resolved, out, jobs=args.jobs, days=args.days,
+                         replications=args.replications, overwrite=args.overwrite)
+    except StudyOutputError as exc:
+        raise UsageError(str(exc)) from None
+    except SupplyError as exc:
+        raise UsageError(f"{resolved.plant_path}: {exc}") from None
+    import pandas as pd
+
+    econ = pd.read_csv(path / "economics.csv")
+    print(f"twin: study folder {path}")
+    print(f"twin: comparison   {path / 'comparison.md'}")
+    print(f"twin: dashboard    {path / 'dashboard.html'}")
+    print(summary_table(resolved, load_comparison(path), econ))
     return 0
 
 
@@ -152,8 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)
 
-    d = sub.add_parser("dashboard", help="write dashboard.html into a run folder")
-    d.add_argument("run_dir", help="run folder written by 'twin run'")
+    c = sub.add_parser("compare", help="run a study's scenarios with common random numbers and "
+                                       "compare them")
+    c.add_argument("study", help="study YAML file (simulations/*.yaml)")
+    c.add_argument("--out", help="study folder (default: results/study-<name>_<time>)")
+    c.add_argument("--jobs", type=_count_arg("jobs"),
+                   help="parallel processes (default: the number of cores)")
+    c.add_argument("--days", type=_positive, help="simulated days (default: the study's)")
+    c.add_argument("--replications", type=_count_arg("replications"),
+                   help="replications per scenario (default: the study's)")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
+    c.set_defaults(func=cmd_compare)
+
+    d = sub.add_parser("dashboard", help="write dashboard.html into a run or study folder")
+    d.add_argument("run_dir", help="run folder written by 'twin run', or study folder written "
+                                   "by 'twin compare'")
     d.set_defaults(func=cmd_dashboard)
 
     s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")

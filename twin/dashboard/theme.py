@@ -186,3 +186,10 @@ FACTOR_STATUS: dict[str, str] = {
     "U": "unverified", "def": "true by definition", "user": "given by the user",
 }
 """Meaning of the status of an emission factor (see :mod:`twin.carbon.factors`)."""
+
+
+BASE_SCENARIO_COLOR = "#52606d"
+"""The base scenario of a study: dark slate, the reference every other bar is read against."""
+
+SCENARIO_PALETTE: tuple[str, ...] = LINE_PALETTE
+"""The other scenarios of a study, in file order (the same colour in every study figure)."""
