@@ -613,3 +613,27 @@ def test_study_dashboard_page_has_every_figure_and_escapes_names(standby_study):
     assert "<script>alert(1)" not in html
     with pytest.raises(FileNotFoundError, match="not a study folder"):
         load_study_folder(out / "base")
+
+
+def test_a_failed_run_leaves_no_folder(tmp_path):
+    @register_strategy("test_study_boom")
+    class Boom(Strategy):
+        def install(self, model):
+            raise RuntimeError("boom in install")
+
+    try:
+        f = write_study(tmp_path, """\
+            plant: plant.yaml
+            base: base
+            replications: 2
+            days: 1
+            scenarios:
+              base: {}
+              boom: {strategies: [{type: test_study_boom}]}
+            """)
+        with pytest.raises(RuntimeError, match="boom in install"):
+            run_study(load_study(f), tmp_path / "out", jobs=2, progress=None)
+        assert not (tmp_path / "out").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    finally:
+        STRATEGIES.pop("test_study_boom", None)

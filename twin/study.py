@@ -292,11 +292,15 @@ def run_study(
         else:
             with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
                 futures = [pool.submit(_run_task, t) for t in tasks]
-                for n, fut in enumerate(as_completed(futures), 1):
-                    s, k, flat, wall = fut.result()
-                    kpis[(s, k)] = flat
-                    if progress:
-                        progress(n, len(tasks), s, k, wall)
+                try:
+                    for n, fut in enumerate(as_completed(futures), 1):
+                        s, k, flat, wall = fut.result()
+                        kpis[(s, k)] = flat
+                        if progress:
+                            progress(n, len(tasks), s, k, wall)
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # a failed run stops the rest
+                    raise
         comparison = compare(resolved, kpis, n_rep)
         econ = economics(resolved, kpis, n_rep)
         from twin.economics import macc
