@@ -503,19 +503,21 @@ def _num(x: float, unit: str = "", diff: bool = False) -> str:
 
 
 def format_interval(mean: float, low: float, unit: str, n: int, signed: bool = False) -> str:
-    """``mean ± half-width`` for people (shares in %, differences of shares in pp); with one
-    replication ``mean (n=1, no interval)``."""
-    text = _num(mean, unit, signed)
-    if signed and math.isfinite(mean) and mean > 0:
-        text = "+" + text
+    """``mean ± half-width`` for people: the half-width to two significant digits and the mean
+    to the same decimal place (shares in %, differences of shares in pp); with one replication
+    ``mean (n=1, no interval)``."""
+    sign = "+" if signed and math.isfinite(mean) and mean > 0 else ""
     if n <= 1:
-        return text + " (n=1, no interval)"
-    if not math.isfinite(low):
-        return text
+        return sign + _num(mean, unit, signed) + " (n=1, no interval)"
+    if not math.isfinite(low) or not math.isfinite(mean):
+        return sign + _num(mean, unit, signed)
     half = mean - low
     if half <= 1e-9 * max(abs(mean), 1.0):
-        half = 0.0  # float rounding of a difference with no spread
-    return f"{text} ± {_num(half, unit, signed)}"
+        return f"{sign}{_num(mean, unit, signed)} ± 0"  # no spread (float rounding aside)
+    scale, suffix = (100.0, " pp" if signed else " %") if unit == "-" else (1.0, "")
+    m, h = mean * scale, half * scale
+    nd = min(6, max(0, 1 - math.floor(math.log10(h))))
+    return f"{sign}{m:,.{nd}f}{suffix} ± {h:,.{nd}f}{suffix}"
 
 
 def _label(name: str) -> str:
