@@ -637,3 +637,23 @@ def test_a_failed_run_leaves_no_folder(tmp_path):
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
     finally:
         STRATEGIES.pop("test_study_boom", None)
+
+
+def test_format_interval_rounds_to_the_interval():
+    from twin.study import format_interval
+
+    assert format_interval(43712.08, 43650.47, "kWh", 3) == "43,712 ± 62"
+    assert format_interval(1.60102, 1.59858, "kWh/unit", 3) == "1.6010 ± 0.0024"
+    assert format_interval(0.113, 0.1113, "-", 3, signed=True) == "+11.30 pp ± 0.17 pp"
+    assert format_interval(132.0, 132.0 - 1e-12, "kWh", 3, signed=True) == "+132.0 ± 0"
+    assert format_interval(5.0, math.nan, "kWh", 1) == "5.00 (n=1, no interval)"
+
+
+def test_study_start_out_of_range_names_the_field(tmp_path):
+    msg = study_error(tmp_path, """\
+        plant: plant.yaml
+        base: base
+        start: 1800-01-01
+        scenarios: {base: {}}
+        """)
+    assert "study.yaml:3: start: expected a start day between" in msg

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from twin.config.base import _Model
 from twin.config.errors import ConfigError, ConfigIssue
@@ -132,11 +132,10 @@ class Study(_Model):
     currency: str = Field("CNY", description="Currency label of costs.")
     scenarios: dict[str, Scenario] = Field(min_length=1, description="Named scenarios.")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Study:
-        if self.start is not None:
-            check_start(self.start)
-        return self
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, v: Any) -> Any:
+        return v if v is None else check_start(v)
 
 
 @dataclass(frozen=True)
