@@ -125,7 +125,8 @@ def _label_unit(data: StudyData, kpi: str) -> tuple[str, str]:
 
 def kpi_bars(data: StudyData) -> go.Figure:
     """One panel per KPI: a bar per scenario at its mean, error bars = 95 % interval."""
-    kpis = [k for k in BAR_KPIS if data.row(data.base, k) is not None]
+    kpis = [k for k in BAR_KPIS if data.row(data.base, k) is not None
+            and any(float(data.row(s, k)["mean"]) for s in data.names)]  # all zero: not shown
     cols = 4
     rows = max(1, math.ceil(len(kpis) / cols))
     titles = []
@@ -150,7 +151,9 @@ def kpi_bars(data: StudyData) -> go.Figure:
                          f"± {half:,.4g} (95 % CI, n={int(row['n'])})")
         fig.add_trace(go.Bar(
             x=[esc(s) for s in names], y=means, marker_color=[data.color(s) for s in names],
-            error_y={"type": "data", "array": errs, "visible": True, "color": theme.TEXT,
+            error_y={"type": "data", "array": errs,
+                     "visible": any(int(data.row(s, k)["n"]) > 1 for s in names),
+                     "color": theme.TEXT,
                      "thickness": 1.5, "width": 5},
             customdata=texts, showlegend=False,
             hovertemplate="%{x}: %{y:,.4g} %{customdata}<extra></extra>"), row=r, col=c)
@@ -355,20 +358,28 @@ def render_study(data: StudyData) -> str:
     title = esc(m.get("name") or "Study")
     reps = int(m.get("replications", 0))
     seeds = m.get("seeds") or []
-    meta = [f"<span>{esc(len(data.names))} scenarios × {reps} replications</span>",
+    n_s = len(data.names)
+    seed_text = (f"seed {esc(seeds[0])}" if len(seeds) == 1 else
+                 f"seeds {esc(seeds[0])}…{esc(seeds[-1])}" if seeds else "seeds ?")
+    meta = [f"<span>{n_s} scenario{'s' if n_s != 1 else ''} × {reps} replication"
+            f"{'s' if reps != 1 else ''}</span>",
             f"<span>{float(m.get('days') or 0):g} days from {esc(m.get('start'))}</span>",
             f"<span>base: {esc(data.base)}</span>",
-            f"<span>seeds {esc(seeds[0] if seeds else '?')}…{esc(seeds[-1] if seeds else '?')}"
-            " (common random numbers)</span>",
+            f"<span>{seed_text} (common random numbers)</span>",
             f"<span>plant {esc(Path(str(m.get('plant_file', ''))).name)}</span>",
             f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
     desc = (m.get("study") or {}).get("description")
-    ci = "95 % Student-t intervals over replications" if reps > 1 else \
-        "one replication: no intervals (n=1)"
+    if reps > 1:
+        kpi_caption = ("Mean over the replications, error bars = 95 % Student-t intervals:"
+                       " overlapping bars alone do not mean no difference, read the paired"
+                       " differences below.")
+        table_caption = "Mean ± half-width of the 95 % Student-t interval over replications."
+    else:
+        kpi_caption = ("One replication per scenario, so no intervals (n=1): run more"
+                       " replications before reading small differences.")
+        table_caption = "Values of the one replication (n=1, no interval)."
     sections = [
-        _section("KPIs per scenario",
-                 f"Mean over the replications, error bars = {ci}: overlapping bars alone do not"
-                 " mean no difference, read the paired differences below.",
+        _section("KPIs per scenario", kpi_caption,
                  _figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
         _section(f"Difference against {esc(data.base)}",
                  "Paired by replication (same seed, common random numbers), in % of the base;"
@@ -398,8 +409,7 @@ def render_study(data: StudyData) -> str:
         _figure_html(profile_overlay(data), "fig-study-profiles")
         if data.hourly else _note("No run folder with hourly data was found."),
         "study-profiles"))
-    sections.append(_section("All KPIs", f"Mean ± half-width of the {ci.split(' over')[0]}.",
-                             comparison_table(data), "study-table"))
+    sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
