@@ -646,7 +646,7 @@ def test_format_interval_rounds_to_the_interval():
     assert format_interval(1.60102, 1.59858, "kWh/unit", 3) == "1.6010 ± 0.0024"
     assert format_interval(0.113, 0.1113, "-", 3, signed=True) == "+11.30 pp ± 0.17 pp"
     assert format_interval(132.0, 132.0 - 1e-12, "kWh", 3, signed=True) == "+132.0 ± 0"
-    assert format_interval(5.0, math.nan, "kWh", 1) == "5.00 (n=1, no interval)"
+    assert format_interval(5.0, math.nan, "kWh", 1) == "5.00"
 
 
 def test_study_start_out_of_range_names_the_field(tmp_path):

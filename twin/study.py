@@ -505,11 +505,9 @@ def _num(x: float, unit: str = "", diff: bool = False) -> str:
 def format_interval(mean: float, low: float, unit: str, n: int, signed: bool = False) -> str:
     """``mean ± half-width`` for people: the half-width to two significant digits and the mean
     to the same decimal place (shares in %, differences of shares in pp); with one replication
-    ``mean (n=1, no interval)``."""
+    the value alone (say "n=1, no interval" once, in the table's heading)."""
     sign = "+" if signed and math.isfinite(mean) and mean > 0 else ""
-    if n <= 1:
-        return sign + _num(mean, unit, signed) + " (n=1, no interval)"
-    if not math.isfinite(low) or not math.isfinite(mean):
+    if n <= 1 or not math.isfinite(low) or not math.isfinite(mean):
         return sign + _num(mean, unit, signed)
     half = mean - low
     if half <= 1e-9 * max(abs(mean), 1.0):
@@ -544,7 +542,8 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
         f"{CONFIDENCE:.0%} Student-t intervals over replications; differences are paired "
         f"(scenario minus base `{base}`, replication by replication).", ""]
     if reps == 1:
-        lines += ["With n=1 there is no interval: run more replications.", ""]
+        lines += ["**n=1, no interval**: one replication per scenario gives no confidence "
+                  "interval; run more replications before reading small differences.", ""]
     lines += ["## Mean and 95 % interval per scenario", ""]
     lines += _md_table(comparison, names, "mean", "ci_low", signed=False)
     lines += ["", f"## Paired difference against `{base}`", ""]
@@ -624,6 +623,7 @@ def summary_table(resolved: ResolvedStudy, comparison: pd.DataFrame,
     others = [s for s in names if s != base]
     idx = comparison.set_index(["kpi", "scenario"])
     kpis = [k for k in SUMMARY_KPIS if (k, base) in idx.index]
+    n = int(idx.loc[(kpis[0], base)]["n"]) if kpis else 0
     header = ["KPI", "unit", f"{base} (mean)", *(f"{s} (diff)" for s in others)]
     rows = []
     for k in kpis:
@@ -641,6 +641,11 @@ def summary_table(resolved: ResolvedStudy, comparison: pd.DataFrame,
                      for j, (c, w) in enumerate(zip(r, widths, strict=True))) for r in
            [header, *rows]]
     lines = [fmt[0], "  ".join("-" * w for w in widths), *fmt[1:]]
+    if n == 1:
+        lines.append("n=1, no interval: run more replications before reading small differences")
+    else:
+        lines.append(f"mean ± half-width of the {CONFIDENCE:.0%} interval over {n} replications;"
+                     " diff = scenario minus base, paired by replication")
     if econ is not None and len(econ):
         cur = resolved.study.currency
         lines.append("")
