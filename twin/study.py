@@ -290,6 +290,8 @@ def run_study(
                 if progress:
                     progress(n, len(tasks), s, k, wall)
         else:
+            if any(p.energy is not None for p in resolved.plants.values()):
+                import twin.energy.supply  # noqa: F401  (pvlib once here, not in every worker)
             with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
                 futures = [pool.submit(_run_task, t) for t in tasks]
                 try:
