@@ -657,3 +657,28 @@ def test_study_start_out_of_range_names_the_field(tmp_path):
         scenarios: {base: {}}
         """)
     assert "study.yaml:3: start: expected a start day between" in msg
+
+
+def test_co2_basis_market_uses_market_based_scope2(tmp_path):
+    body = """\
+        plant: plant.yaml
+        base: base
+        replications: 2
+        discount_rate: 0.1
+        co2_basis: {basis}
+        scenarios:
+          base: {{}}
+          up: {{upgrade: {{capex: 100, lifetime_years: 5}}}}
+        """
+    kpis = {}
+    for k in range(2):
+        for s, loc, mkt, fuel in (("base", 1000.0, 800.0, 50.0), ("up", 900.0, 780.0, 40.0)):
+            kpis[(s, k)] = flat_kpis({"co2_scope1_kg": fuel, "co2_scope2_location_kg": loc,
+                                      "co2_scope2_market_kg": mkt, "cost_total": 0.0,
+                                      "simulated_days": 365})
+    for basis, saved_kg in (("location", 110.0), ("market", 30.0)):
+        d = tmp_path / basis
+        d.mkdir()
+        r = load_study(write_study(d, body.format(basis=basis)))
+        t = economics(r, kpis, 2).table.set_index("scenario")
+        assert t.loc["up", "annual_co2_saving_t"] == pytest.approx(saved_kg / 1000)
