@@ -188,8 +188,9 @@ FACTOR_STATUS: dict[str, str] = {
 """Meaning of the status of an emission factor (see :mod:`twin.carbon.factors`)."""
 
 
-BASE_SCENARIO_COLOR = "#52606d"
-"""The base scenario of a study: dark slate, the reference every other bar is read against."""
+BASE_SCENARIO_COLOR = "#a3acb6"
+"""The base scenario of a study: neutral grey, the reference every other bar and line is read
+against (the other scenarios take vivid colours)."""
 
 SCENARIO_PALETTE: tuple[str, ...] = LINE_PALETTE
 """The other scenarios of a study, in file order (the same colour in every study figure)."""
