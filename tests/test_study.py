@@ -682,3 +682,13 @@ def test_co2_basis_market_uses_market_based_scope2(tmp_path):
         r = load_study(write_study(d, body.format(basis=basis)))
         t = economics(r, kpis, 2).table.set_index("scenario")
         assert t.loc["up", "annual_co2_saving_t"] == pytest.approx(saved_kg / 1000)
+
+
+def test_validate_checks_study_files(tmp_path, capsys):
+    f = write_study(tmp_path, STANDBY_STUDY)
+    assert main(["validate", str(f)]) == 0
+    assert "OK (study on plant.yaml: 3 scenarios, base 'base', 3 replications)" in \
+        capsys.readouterr().out
+    bad = write_study(tmp_path, STANDBY_STUDY.replace("standby: 2.0", "standby: high"))
+    assert main(["validate", str(bad)]) == 2
+    assert "scenarios.high_standby.overrides" in capsys.readouterr().err

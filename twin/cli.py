@@ -163,6 +163,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from twin.config import read_yaml
+
+    data, _ = read_yaml(args.config)
+    if isinstance(data, dict) and "scenarios" in data:  # a study file (simulations/*.yaml)
+        from twin.config.study import load_study
+
+        r = load_study(args.config)
+        print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
+              f"base '{r.study.base}', {r.study.replications} replications)")
+        return 0
     plant = load_plant(args.config)
     n_st = sum(len(line.stations) for line in plant.lines)
     print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
@@ -194,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     r.set_defaults(func=cmd_run)
 
-    v = sub.add_parser("validate", help="check a plant file and report every problem")
+    v = sub.add_parser("validate", help="check a plant or study file and report every problem")
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)
 

@@ -546,7 +546,18 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
     if reps == 1:
         lines += ["**n=1, no interval**: one replication per scenario gives no confidence "
                   "interval; run more replications before reading small differences.", ""]
-    lines += ["## Mean and 95 % interval per scenario", ""]
+    lines += ["## Scenarios", ""]
+    for s, spec in study.scenarios.items():
+        what = [spec.description.strip().rstrip(".")] if spec.description else []
+        if spec.overrides:
+            what.append("overrides " + ", ".join(f"`{k}`" for k in spec.overrides))
+        if spec.strategies:
+            what.append("strategies " + ", ".join(f"`{x.type}`" for x in spec.strategies))
+        if spec.upgrade is not None:
+            what.append(f"upgrade, capex {_num(spec.upgrade.capex)} {study.currency}")
+        tag = " (base)" if s == base else ""
+        lines.append(f"- **{s}**{tag}: " + ("; ".join(what) or "the plant as written"))
+    lines += ["", "## Mean and 95 % interval per scenario", ""]
     lines += _md_table(comparison, names, "mean", "ci_low", signed=False)
     lines += ["", f"## Paired difference against `{base}`", ""]
     lines += _md_table(comparison, [s for s in names if s != base], "diff_mean",

@@ -352,6 +352,31 @@ def comparison_table(data: StudyData) -> str:
     return f'<table class="stations">{head}{"".join(rows)}</table>'
 
 
+def scenario_list(data: StudyData) -> str:
+    """The scenarios with their description, overrides, strategies and capex (escaped)."""
+    specs = (data.manifest.get("study") or {}).get("scenarios") or {}
+    items = []
+    for s in data.names:
+        spec = specs.get(s) or {}
+        what = ([esc(str(spec["description"]).strip().rstrip("."))]
+                if spec.get("description") else [])
+        if spec.get("overrides"):
+            what.append("overrides " + ", ".join(f"<code>{esc(k)}</code>"
+                                                for k in spec["overrides"]))
+        if spec.get("strategies"):
+            what.append("strategies " + ", ".join(f"<code>{esc(x.get('type'))}</code>"
+                                                  for x in spec["strategies"]))
+        if spec.get("upgrade"):
+            what.append(f"upgrade, capex {_n(spec['upgrade'].get('capex'))} "
+                        f"{esc(data.currency)}")
+        swatch = (f'<span style="display:inline-block;width:12px;height:12px;border-radius:2px;'
+                  f'background:{data.color(s)};margin-right:6px;vertical-align:-1px"></span>')
+        base = " (base)" if s == data.base else ""
+        items.append(f"<li>{swatch}<b>{esc(s)}</b>{base}: "
+                     f"{'; '.join(what) or 'the plant as written'}</li>")
+    return f'<ul class="scenarios">{"".join(items)}</ul>'
+
+
 def render_study(data: StudyData) -> str:
     """The whole study page as one HTML string."""
     m = data.manifest
@@ -379,6 +404,8 @@ def render_study(data: StudyData) -> str:
                        " replications before reading small differences.")
         table_caption = "Values of the one replication (n=1, no interval)."
     sections = [
+        _section("Scenarios", "What each scenario changes in the plant; every scenario runs"
+                 " the same seeds.", scenario_list(data), "study-scenarios"),
         _section("KPIs per scenario", kpi_caption,
                  _figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
         _section(f"Difference against {esc(data.base)}",
