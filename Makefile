@@ -4,6 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_OUT ?= results/demo
+DEMO_STUDY_OUT ?= results/demo_study
 
 .PHONY: demo test bench lint clean setup browser
 
@@ -18,6 +19,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/twin run plant_configs/demo_plant.yaml --out $(DEMO_OUT) --overwrite
 	$(BIN)/twin report $(DEMO_OUT)
+	$(BIN)/twin compare simulations/demo_study.yaml --days 14 --replications 3 --out $(DEMO_STUDY_OUT) --overwrite
 
 # Debian's chromium and chromium-driver for the dashboard's browser test (root or sudo needed;
 # without them that one test is skipped and says why).

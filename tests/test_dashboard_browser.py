@@ -138,3 +138,72 @@ def test_year_page_load_time(year_page: Path, driver) -> None:
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
     assert drawn_ms < 10_000, drawn_ms
+
+
+STUDY = """\
+name: {name}
+description: a study whose title is a script
+plant: {plant}
+days: 3
+replications: 2
+base: baseline
+discount_rate: 0.08
+scenarios:
+  baseline: {{}}
+  pv_battery:
+    overrides:
+      energy.pv[id=rooftop].dc_kwp: 1000
+      energy.batteries[id=bess].energy_kwh: 1500
+    upgrade: {{capex: 2000000, lifetime_years: 20}}
+  heat_pump:
+    overrides:
+      energy.boilers: []
+      energy.heat_pumps:
+        - {{id: ashp, capacity_kw: 150, quality_grade: 0.4, sink_temp_c: 60}}
+    upgrade: {{capex: 300000, lifetime_years: 15}}
+"""
+
+
+@pytest.fixture(scope="module")
+def study_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from twin.config.study import load_study
+    from twin.study import run_study
+
+    d = tmp_path_factory.mktemp("study")
+    f = d / "study.yaml"
+    f.write_text(STUDY.format(name=f"'{EVIL}'", plant=DEMO))
+    out = run_study(load_study(f), d / "out", jobs=1, progress=None)
+    return out / "dashboard.html"
+
+
+def test_study_dashboard_renders_offline_without_errors(study_page: Path, driver,
+                                                         tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from twin.dashboard.study import MACC_FIGURE_ID, STUDY_FIGURE_IDS
+
+    driver.get(study_page.as_uri())
+    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID)
+
+    def all_drawn(d) -> bool:
+        return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)
+
+    WebDriverWait(driver, 60).until(all_drawn)
+    for div_id in ids:
+        drawn = driver.find_elements(By.CSS_SELECTOR, f"#{div_id} g.trace")
+        assert drawn, f"{div_id} rendered axes but no data"
+    # error bars of the intervals are drawn on the KPI and difference charts
+    for div_id in ("fig-study-kpis", "fig-study-diffs"):
+        assert driver.find_elements(By.CSS_SELECTOR, f"#{div_id} g.errorbar"), div_id
+    # the scenario menu of the profile overlay switches the compared scenario
+    menu = driver.find_elements(By.CSS_SELECTOR, "#fig-study-profiles g.updatemenu-header-group")
+    assert menu, "no scenario selector on the profile overlay"
+
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    assert driver.find_element(By.ID, "study-name").text == EVIL
+
+    shot = tmp_path / "study_dashboard.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000

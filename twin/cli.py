@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, validate, schema, dashboard, report.
+"""The ``twin`` command: run, compare, validate, dashboard, report, schema.
 
 Mistakes in a file or an argument are printed as one line each, without a traceback, and the
 command exits with status 2.
@@ -107,9 +107,13 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from twin.dashboard import write_dashboard
+    from twin.dashboard.study import write_study_dashboard
+    from twin.study import MARKER
 
+    folder = Path(args.run_dir)
     try:
-        page = write_dashboard(Path(args.run_dir))
+        page = (write_study_dashboard(folder) if (folder / MARKER).is_file()
+                else write_dashboard(folder))
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
@@ -134,7 +138,59 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count_arg(what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what}, got {text!r}"
+                                             ) from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"expected {what} >= 1, got {text!r}")
+        return v
+    return parse
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from twin.config.study import load_study
+    from twin.study import StudyOutputError, load_comparison, run_study, summary_table
+
+    resolved = load_study(args.study)
+    name = resolved.study.name or Path(args.study).stem
+    out = Path(args.out) if args.out else Path("results") / (
+        f"study-{_slug(Path(args.study).stem)}_{time.strftime('%Y%m%d-%H%M%S')}")
+    reps = args.replications or resolved.study.replications
+    days = args.days if args.days is not None else resolved.days()
+    print(f"twin: study {name}: {len(resolved.names)} scenarios x {reps} replications, "
+          f"{days:g} days each ...", file=sys.stderr)
+    try:
+        path = run_study(resolved, out, jobs=args.jobs, days=args.days,
+                         replications=args.replications, overwrite=args.overwrite)
+    except StudyOutputError as exc:
+        raise UsageError(str(exc)) from None
+    except SupplyError as exc:
+        raise UsageError(f"{resolved.plant_path}: {exc}") from None
+    import pandas as pd
+
+    econ = pd.read_csv(path / "economics.csv")
+    print(f"twin: study folder {path}")
+    print(f"twin: comparison   {path / 'comparison.md'}")
+    print(f"twin: dashboard    {path / 'dashboard.html'}")
+    print(summary_table(resolved, load_comparison(path), econ))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from twin.config import read_yaml
+
+    data, _ = read_yaml(args.config)
+    if isinstance(data, dict) and "scenarios" in data:  # a study file (simulations/*.yaml)
+        from twin.config.study import load_study
+
+        r = load_study(args.config)
+        print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
+              f"base '{r.study.base}', {r.study.replications} replications)")
+        return 0
     plant = load_plant(args.config)
     n_st = sum(len(line.stations) for line in plant.lines)
     print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
@@ -166,12 +222,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     r.set_defaults(func=cmd_run)
 
-    v = sub.add_parser("validate", help="check a plant file and report every problem")
+    v = sub.add_parser("validate", help="check a plant or study file and report every problem")
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)
 
-    d = sub.add_parser("dashboard", help="write dashboard.html into a run folder")
-    d.add_argument("run_dir", help="run folder written by 'twin run'")
+    c = sub.add_parser("compare", help="run a study's scenarios with common random numbers and "
+                                       "compare them")
+    c.add_argument("study", help="study YAML file (simulations/*.yaml)")
+    c.add_argument("--out", help="study folder (default: results/study-<name>_<time>)")
+    c.add_argument("--jobs", type=_count_arg("jobs"),
+                   help="parallel processes (default: the number of cores)")
+    c.add_argument("--days", type=_positive, help="simulated days (default: the study's)")
+    c.add_argument("--replications", type=_count_arg("replications"),
+                   help="replications per scenario (default: the study's)")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
+    c.set_defaults(func=cmd_compare)
+
+    d = sub.add_parser("dashboard", help="write dashboard.html into a run or study folder")
+    d.add_argument("run_dir", help="run folder written by 'twin run', or study folder written "
+                                   "by 'twin compare'")
     d.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "

@@ -186,3 +186,11 @@ FACTOR_STATUS: dict[str, str] = {
     "U": "unverified", "def": "true by definition", "user": "given by the user",
 }
 """Meaning of the status of an emission factor (see :mod:`twin.carbon.factors`)."""
+
+
+BASE_SCENARIO_COLOR = "#a3acb6"
+"""The base scenario of a study: neutral grey, the reference every other bar and line is read
+against (the other scenarios take vivid colours)."""
+
+SCENARIO_PALETTE: tuple[str, ...] = LINE_PALETTE
+"""The other scenarios of a study, in file order (the same colour in every study figure)."""

@@ -1,0 +1,471 @@
+"""The study dashboard: one self-contained HTML page from a study folder (``twin compare``).
+
+>>> from twin.dashboard.study import write_study_dashboard
+>>> write_study_dashboard("results/demo_study")          # doctest: +SKIP
+PosixPath('results/demo_study/dashboard.html')
+
+The page reads only the study folder (``study.json``, ``comparison.csv``, ``economics.csv``,
+``macc.csv`` and the first replication's ``hourly.parquet`` of every scenario), shares the run
+dashboard's shell (styles, plotly.js embedded once, escaping, colours) and shows: KPI bars per
+scenario with their confidence intervals, the paired differences against the base with their
+intervals, the economics table and the marginal abatement cost curve, and an overlay of hourly
+grid import and site demand for the base and a scenario chosen from a menu.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from twin.dashboard import theme
+from twin.dashboard.figures import esc
+from twin.dashboard.page import CSS, _figure_html, _note, _section, plotly_bundle
+from twin.study import format_interval
+
+FILENAME = "dashboard.html"
+
+STUDY_FIGURE_IDS = ("fig-study-kpis", "fig-study-diffs", "fig-study-profiles")
+"""Div ids of the figures of every study page (the tests look for them)."""
+MACC_FIGURE_ID = "fig-study-macc"
+"""Div id of the MACC, present when an upgrade avoids CO2."""
+
+BAR_KPIS = ("units_completed", "electricity_kwh", "grid_import_kwh", "peak_demand_kw",
+            "cost_total", "co2_total_location_kg", "renewable_electricity_share",
+            "kwh_per_unit")
+"""KPIs drawn as bars with intervals, one panel each (those the study has)."""
+
+DIFF_KPIS = ("electricity_kwh", "grid_import_kwh", "natural_gas_kwh", "peak_demand_kw",
+             "cost_total", "co2_total_location_kg", "co2_total_market_kg", "kwh_per_unit",
+             "units_completed")
+"""KPIs of the paired-difference chart, top to bottom."""
+
+
+@dataclass
+class StudyData:
+    """What the study page reads from a study folder."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    comparison: pd.DataFrame
+    economics: pd.DataFrame
+    macc: pd.DataFrame
+    hourly: dict[str, pd.DataFrame]
+    """Scenario -> hourly table of its first replication (grid import, site demand)."""
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.manifest["scenarios"])
+
+    @property
+    def base(self) -> str:
+        return str(self.manifest["base"])
+
+    @property
+    def currency(self) -> str:
+        return str(self.manifest.get("currency", ""))
+
+    def color(self, scenario: str) -> str:
+        if scenario == self.base:
+            return theme.BASE_SCENARIO_COLOR
+        others = [s for s in self.names if s != self.base]
+        return theme.SCENARIO_PALETTE[others.index(scenario) % len(theme.SCENARIO_PALETTE)]
+
+    def row(self, scenario: str, kpi: str) -> pd.Series | None:
+        sel = self.comparison[(self.comparison["scenario"] == scenario)
+                              & (self.comparison["kpi"] == kpi)]
+        return None if sel.empty else sel.iloc[0]
+
+
+def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
+    """Read a study folder written by :func:`twin.study.run_study`.
+
+    Raises FileNotFoundError if ``folder`` has no ``study.json`` or ``comparison.csv``."""
+    d = Path(folder)
+    for name in ("study.json", "comparison.csv"):
+        if not (d / name).is_file():
+            raise FileNotFoundError(f"{d}: not a study folder (no {name}); expected the --out "
+                                    f"folder of 'twin compare'")
+    manifest = json.loads((d / "study.json").read_text())
+
+    def csv(name: str) -> pd.DataFrame:
+        p = d / name
+        return pd.read_csv(p) if p.is_file() and p.stat().st_size > 1 else pd.DataFrame()
+
+    hourly = {}
+    for s in manifest["scenarios"]:
+        p = d / s / "rep0" / "hourly.parquet"
+        if p.is_file():
+            hourly[s] = pd.read_parquet(p, columns=["electricity_demand_kwh", "grid_import_kwh"])
+    return StudyData(d, manifest, csv("comparison.csv"), csv("economics.csv"), csv("macc.csv"),
+                     hourly)
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+
+
+def _label_unit(data: StudyData, kpi: str) -> tuple[str, str]:
+    from twin.study import KPIS
+
+    for name, unit, label in KPIS:
+        if name == kpi:
+            return label, unit.replace("{cur}", data.currency)
+    return kpi, ""
+
+
+def kpi_bars(data: StudyData) -> go.Figure:
+    """One panel per KPI: a bar per scenario at its mean, error bars = 95 % interval."""
+    kpis = [k for k in BAR_KPIS if data.row(data.base, k) is not None
+            and any(float(data.row(s, k)["mean"]) for s in data.names)]  # all zero: not shown
+    cols = 4
+    rows = max(1, math.ceil(len(kpis) / cols))
+    titles = []
+    for k in kpis:
+        label, unit = _label_unit(data, k)
+        titles.append(f"{esc(label)} [{'%' if unit == '-' else esc(unit)}]")
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.07,
+                        vertical_spacing=0.2)
+    names = data.names
+    for i, k in enumerate(kpis):
+        r, c = i // cols + 1, i % cols + 1
+        unit = _label_unit(data, k)[1]
+        scale = 100.0 if unit == "-" else 1.0
+        means, errs, texts = [], [], []
+        for s in names:
+            row = data.row(s, k)
+            m = float(row["mean"]) * scale
+            half = (float(row["ci_high"]) - float(row["mean"])) * scale
+            means.append(m)
+            errs.append(half if math.isfinite(half) else 0.0)
+            texts.append("n=1, no interval" if int(row["n"]) <= 1 else
+                         f"± {half:,.4g} (95 % CI, n={int(row['n'])})")
+        fig.add_trace(go.Bar(
+            x=[esc(s) for s in names], y=means, marker_color=[data.color(s) for s in names],
+            error_y={"type": "data", "array": errs,
+                     "visible": any(int(data.row(s, k)["n"]) > 1 for s in names),
+                     "color": theme.TEXT,
+                     "thickness": 1.5, "width": 5},
+            customdata=texts, showlegend=False,
+            hovertemplate="%{x}: %{y:,.4g} %{customdata}<extra></extra>"), row=r, col=c)
+        top = max((abs(v) for v in means if math.isfinite(v)), default=0.0)
+        fig.update_yaxes(rangemode="tozero", gridcolor=theme.GRID,
+                         tickformat=",~s" if top >= 1000 else "", row=r, col=c)
+        fig.update_xaxes(tickangle=0 if len(names) <= 3 else -30, row=r, col=c)
+    fig.update_layout(**theme.base_layout(300 * rows + 40, bargap=0.3,
+                                          margin={"l": 60, "r": 20, "t": 50, "b": 60}))
+    fig.update_annotations(font={"size": 13})
+    return fig
+
+
+def diff_bars(data: StudyData) -> go.Figure:
+    """Paired difference of each scenario against the base, in % of the base mean, with the
+    95 % interval as error bars; hover shows the absolute difference with its unit."""
+    others = [s for s in data.names if s != data.base]
+    kpis = [k for k in DIFF_KPIS if data.row(data.base, k) is not None]
+    labels = [esc(_label_unit(data, k)[0]) for k in kpis]
+    fig = go.Figure()
+    for s in others:
+        x, err_hi, err_lo, hover = [], [], [], []
+        for k in kpis:
+            row = data.row(s, k)
+            base_mean = float(data.row(data.base, k)["mean"])
+            unit = _label_unit(data, k)[1]
+            ok = base_mean != 0 and math.isfinite(base_mean)
+            f = 100.0 / abs(base_mean) if ok else math.nan
+            d, lo, hi = (float(row[c]) for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+            x.append(d * f if ok else None)
+            err_hi.append((hi - d) * f if ok and math.isfinite(hi) else 0.0)
+            err_lo.append((d - lo) * f if ok and math.isfinite(lo) else 0.0)
+            shown_unit = "pp" if unit == "-" else esc(unit)
+            scale = 100.0 if unit == "-" else 1.0
+            ci = ("n=1, no interval" if int(row["n"]) <= 1 else
+                  f"95 % CI {lo * scale:+,.4g} to {hi * scale:+,.4g} {shown_unit}")
+            hover.append(f"{d * scale:+,.4g} {shown_unit} ({ci})")
+        fig.add_trace(go.Bar(
+            y=labels, x=x, orientation="h", name=esc(s), marker_color=data.color(s),
+            error_x={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo,
+                     "color": theme.TEXT, "thickness": 1.5, "width": 4},
+            customdata=hover,
+            hovertemplate=f"{esc(s)}: %{{x:+.2f}} %% of {esc(data.base)}<br>%{{customdata}}"
+                          "<extra></extra>"))
+    fig.update_layout(**theme.base_layout(
+        max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                "title": {"text": "Scenario "}},
+        margin={"l": 200, "r": 30, "t": 40, "b": 50},
+        xaxis={"title": {"text": f"Difference against {esc(data.base)} [% of its mean]"},
+               "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
+               "gridcolor": theme.GRID, "ticksuffix": " %"},
+        yaxis={"autorange": "reversed"}))
+    return fig
+
+
+def macc_chart(data: StudyData) -> go.Figure:
+    """The marginal abatement cost curve (:func:`twin.economics.macc_figure`) in the page's
+    theme."""
+    from twin.economics import macc_figure
+
+    fig = macc_figure(data.macc, currency=data.currency)
+    fig.update_layout(**theme.base_layout(420, title=None, bargap=0,
+                                          margin={"l": 80, "r": 30, "t": 30, "b": 60}))
+    fig.update_xaxes(gridcolor=theme.GRID)
+    fig.update_yaxes(gridcolor=theme.GRID, zerolinecolor=theme.TEXT)
+    return fig
+
+
+def best_scenario(data: StudyData) -> str | None:
+    """The scenario with the lowest mean total cost (else electricity use) other than the base."""
+    others = [s for s in data.names if s != data.base and s in data.hourly]
+    if not others:
+        return None
+    for kpi in ("cost_total", "electricity_kwh"):
+        rows = [(data.row(s, kpi), s) for s in others]
+        vals = [(float(r["mean"]), s) for r, s in rows if r is not None
+                and math.isfinite(float(r["mean"]))]
+        if vals and (kpi != "cost_total" or any(v for v, _ in vals)):
+            return min(vals)[1]
+    return others[0]
+
+
+def profile_overlay(data: StudyData) -> go.Figure:
+    """Hourly grid import (solid) and site demand (dotted) of the base and one other scenario
+    (first replication, same seed), with a menu to pick the other scenario."""
+    base = data.base
+    others = [s for s in data.names if s != base and s in data.hourly]
+    chosen = best_scenario(data)
+    order = [base, *others]
+    fig = go.Figure()
+    tz = ""
+    for s in order:
+        h = data.hourly.get(s)
+        if h is None:
+            continue
+        idx = h.index
+        tz = str(getattr(idx, "tz", "") or "")
+        wall = idx.tz_localize(None) if getattr(idx, "tz", None) is not None else idx
+        steps = np.diff(wall.asi8) if len(wall) > 1 else np.array([], dtype=np.int64)
+        one_hour = pd.Timedelta(hours=1).value // pd.Timedelta(1, unit=wall.unit).value
+        if len(wall) and (steps == one_hour).all():
+            xspec: dict[str, Any] = {"x0": wall[0].strftime("%Y-%m-%d %H:%M:%S"),
+                                     "dx": 3_600_000}
+        else:
+            xspec = {"x": [t.strftime("%Y-%m-%d %H:%M") for t in wall]}
+        visible = s in (base, chosen)
+        for col, what, dash in (("grid_import_kwh", "grid import", "solid"),
+                                ("electricity_demand_kwh", "site demand", "dot")):
+            fig.add_trace(go.Scatter(
+                **xspec, y=h[col].to_numpy(dtype=np.float32), mode="lines",
+                name=f"{esc(s)}: {what}", legendgroup=esc(s), visible=visible,
+                line={"color": data.color(s), "width": 1.6 if dash == "solid" else 1.2,
+                      "dash": dash, "shape": "hv"},
+                hovertemplate=f"{esc(s)} {what}: %{{y:,.1f}} kWh<extra></extra>"))
+    present = [s for s in order if s in data.hourly]
+    buttons = []
+    for s in others:
+        vis = [p in (base, s) for p in present for _ in range(2)]
+        buttons.append({"label": f"{esc(base)} vs {esc(s)}", "method": "restyle",
+                        "args": [{"visible": vis}]})
+    menus = []
+    if len(buttons) > 1:
+        menus = [{"buttons": buttons, "direction": "down", "x": 0, "xanchor": "left",
+                  "y": 1.14, "yanchor": "bottom", "showactive": True,
+                  "active": others.index(chosen) if chosen in others else 0}]
+    fig.update_layout(**theme.base_layout(
+        460, hovermode="x unified", updatemenus=menus,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
+        margin={"l": 80, "r": 30, "t": 90, "b": 40},
+        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
+               "gridcolor": theme.GRID, "tickformat": ","}))
+    fig.update_xaxes(
+        type="date", gridcolor=theme.GRID, title={"text": f"Local time ({esc(tz)})"},
+        hoverformat="%a %d %b %Y, %H:%M",
+        rangeslider={"visible": True, "thickness": 0.07},
+        rangeselector={"buttons": [
+            {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
+            {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
+            {"label": "All", "step": "all"},
+        ], "x": 0.3 if menus else 0, "xanchor": "left", "y": 1.14, "yanchor": "bottom"})
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# tables and page
+
+
+def _n(x: Any, nd: int = 0) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    return f"{v:,.{nd}f}" if math.isfinite(v) else "n/a"
+
+
+def economics_table(data: StudyData) -> str:
+    """The upgrades' savings and metrics as an HTML table (user strings escaped)."""
+    cur = esc(data.currency)
+    head = ("<tr><th>Upgrade</th><th>Cost saving [" + cur + "/yr]</th><th>CO₂ saving [t/yr]"
+            "</th><th>Capex [" + cur + "]</th><th>NPV [" + cur + "]</th><th>IRR</th>"
+            "<th>Payback [yr]</th><th>Abatement cost [" + cur + "/tCO₂]</th></tr>")
+    rows = []
+    def pm(r: pd.Series, col: str, nd: int) -> str:
+        lo = r[f"{col}_ci_low"]
+        half = float(r[col]) - float(lo) if pd.notna(lo) else math.nan
+        return _n(r[col], nd) + (f" ± {_n(half, nd)}" if math.isfinite(half) else "")
+
+    for _, r in data.economics.iterrows():
+        irr = r["irr"]
+        rows.append(
+            f"<tr><td>{esc(r['scenario'])}</td><td>{pm(r, 'annual_cost_saving', 0)}</td>"
+            f"<td>{pm(r, 'annual_co2_saving_t', 1)}</td><td>{_n(r['capex'])}</td>"
+            f"<td>{_n(r['npv'])}</td>"
+            f"<td>{'n/a' if pd.isna(irr) else f'{float(irr):.1%}'}</td>"
+            f"<td>{_n(r['simple_payback_years'], 1) if pd.notna(r['simple_payback_years']) else 'never'}</td>"  # noqa: E501
+            f"<td>{_n(r['levelised_abatement_cost_per_t'])}</td></tr>")
+    return f'<table class="stations">{head}{"".join(rows)}</table>'
+
+
+def comparison_table(data: StudyData) -> str:
+    """Mean ± 95 % interval of every KPI per scenario, as an HTML table."""
+    names = data.names
+    head = "<tr><th>KPI</th><th>Unit</th>" + "".join(f"<th>{esc(s)}</th>" for s in names) + \
+        "</tr>"
+    rows = []
+    for kpi in dict.fromkeys(data.comparison["kpi"]):
+        label, unit = _label_unit(data, kpi)
+        cells = []
+        for s in names:
+            r = data.row(s, kpi)
+            text = format_interval(float(r["mean"]), float(r["ci_low"]), unit, int(r["n"]))
+            cells.append(f"<td>{esc(text)}</td>")
+        rows.append(f"<tr><td>{esc(label)}</td><td>{'%' if unit == '-' else esc(unit)}</td>"
+                    + "".join(cells) + "</tr>")
+    return f'<table class="stations">{head}{"".join(rows)}</table>'
+
+
+def scenario_list(data: StudyData) -> str:
+    """The scenarios with their description, overrides, strategies and capex (escaped)."""
+    specs = (data.manifest.get("study") or {}).get("scenarios") or {}
+    items = []
+    for s in data.names:
+        spec = specs.get(s) or {}
+        what = ([esc(str(spec["description"]).strip().rstrip("."))]
+                if spec.get("description") else [])
+        if spec.get("overrides"):
+            what.append("overrides " + ", ".join(f"<code>{esc(k)}</code>"
+                                                for k in spec["overrides"]))
+        if spec.get("strategies"):
+            what.append("strategies " + ", ".join(f"<code>{esc(x.get('type'))}</code>"
+                                                  for x in spec["strategies"]))
+        if spec.get("upgrade"):
+            what.append(f"upgrade, capex {_n(spec['upgrade'].get('capex'))} "
+                        f"{esc(data.currency)}")
+        swatch = (f'<span style="display:inline-block;width:12px;height:12px;border-radius:2px;'
+                  f'background:{data.color(s)};margin-right:6px;vertical-align:-1px"></span>')
+        base = " (base)" if s == data.base else ""
+        items.append(f"<li>{swatch}<b>{esc(s)}</b>{base}: "
+                     f"{'; '.join(what) or 'the plant as written'}</li>")
+    return f'<ul class="scenarios">{"".join(items)}</ul>'
+
+
+def render_study(data: StudyData) -> str:
+    """The whole study page as one HTML string."""
+    m = data.manifest
+    title = esc(m.get("name") or "Study")
+    reps = int(m.get("replications", 0))
+    seeds = m.get("seeds") or []
+    n_s = len(data.names)
+    seed_text = (f"seed {esc(seeds[0])}" if len(seeds) == 1 else
+                 f"seeds {esc(seeds[0])}…{esc(seeds[-1])}" if seeds else "seeds ?")
+    meta = [f"<span>{n_s} scenario{'s' if n_s != 1 else ''} × {reps} replication"
+            f"{'s' if reps != 1 else ''}</span>",
+            f"<span>{float(m.get('days') or 0):g} days from {esc(m.get('start'))}</span>",
+            f"<span>base: {esc(data.base)}</span>",
+            f"<span>{seed_text} (common random numbers)</span>",
+            f"<span>plant {esc(Path(str(m.get('plant_file', ''))).name)}</span>",
+            f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
+    desc = (m.get("study") or {}).get("description")
+    if reps > 1:
+        kpi_caption = ("Mean over the replications, error bars = 95 % Student-t intervals:"
+                       " overlapping bars alone do not mean no difference, read the paired"
+                       " differences below.")
+        table_caption = "Mean ± half-width of the 95 % Student-t interval over replications."
+    else:
+        kpi_caption = ("One replication per scenario, so no intervals (n=1): run more"
+                       " replications before reading small differences.")
+        table_caption = "Values of the one replication (n=1, no interval)."
+    sections = [
+        _section("Scenarios", "What each scenario changes in the plant; every scenario runs"
+                 " the same seeds.", scenario_list(data), "study-scenarios"),
+        _section("KPIs per scenario", kpi_caption,
+                 _figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
+        _section(f"Difference against {esc(data.base)}",
+                 "Paired by replication (same seed, common random numbers), in % of the base;"
+                 " a bar whose interval does not cross zero is a real effect. Hover for the"
+                 " absolute difference.",
+                 _figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
+                 else _note("The study has only the base scenario."), "study-diffs"),
+    ]
+    if len(data.economics):
+        basis = esc(m.get("co2_basis", "location"))
+        body = economics_table(data)
+        if len(data.macc):
+            body += _figure_html(macc_chart(data), MACC_FIGURE_ID)
+        else:
+            body += _note("No upgrade avoids CO₂, so there is no abatement cost curve.")
+        sections.append(_section(
+            "Upgrades: economics and abatement cost",
+            f"Savings are base minus scenario, annualised from {float(m.get('days') or 0):g} days"
+            f" (CO₂ scope 1 + 2, {basis}-based). In the curve each bar is one upgrade: width ="
+            " tonnes avoided per year, height = cost per tonne; green bars pay for themselves.",
+            body, "study-macc"))
+    sections.append(_section(
+        "Hourly profiles",
+        "Grid import (solid) and site demand (dotted) per hour, first replication of each"
+        " scenario: the gap between the lines is what onsite supply covered. Pick the scenario"
+        " to compare with the menu.",
+        _figure_html(profile_overlay(data), "fig-study-profiles")
+        if data.hourly else _note("No run folder with hourly data was found."),
+        "study-profiles"))
+    sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title} – twin study</title>",
+        f"<style>{CSS}</style>",
+        f'<script type="text/javascript">{plotly_bundle()}</script>',
+        "</head><body>",
+        f'<header><h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
+        + (f'<div class="desc">{esc(desc)}</div>' if desc else "") + "</header>",
+        "<main>", *sections, "</main>",
+        "<footer>Every run of the study is a run folder in"
+        " &lt;scenario&gt;/rep&lt;k&gt;/ (open one with 'twin dashboard') · all times local ·"
+        " This page works offline.</footer>",
+        "</body></html>", ""])
+
+
+def write_study_dashboard(folder: str | os.PathLike[str]) -> Path:
+    """Write ``folder/dashboard.html`` from a study folder and return its path (atomically)."""
+    d = Path(folder)
+    text = render_study(load_study_folder(d))
+    out = d / FILENAME
+    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

@@ -1,0 +1,679 @@
+r"""Scenario studies: run every scenario x replication with common random numbers and compare.
+
+``twin compare STUDY.yaml`` (and :func:`run_study`) runs replication k of every scenario with
+seed ``seed + k``, so that every random stream (``twin.streams``) draws the same numbers in every
+scenario and the scenarios differ only where their configs do. The runs go to
+``OUT/<scenario>/rep<k>/`` (ordinary run folders), and the comparison to:
+
+* ``comparison.csv``  one row per scenario and KPI: mean and 95 % confidence interval over the
+  replications, and the paired difference against the base scenario with its interval;
+* ``comparison.md``   the same as tables for people, with the economics of the upgrades;
+* ``economics.csv``   one row per upgrade scenario: annualised savings and every metric of
+  :func:`twin.economics.evaluate` (NPV, IRR, payback, levelised abatement cost);
+* ``macc.csv``        the marginal abatement cost curve (:func:`twin.economics.macc`);
+* ``study.json``      the study, seeds, per-run config hashes, versions (marks a study folder);
+* ``dashboard.html``  the study dashboard (:mod:`twin.dashboard.study`).
+
+The folder is built under a temporary name beside ``OUT`` and renamed into place at the end.
+
+Statistics
+----------
+Replications are independent (distinct seeds), so for one scenario the mean of a KPI over
+:math:`n` replications has the Student-t interval
+
+.. math:: \bar x \pm t_{1-\alpha/2,\,n-1}\, s / \sqrt n
+
+and the difference to the base is estimated by the paired-t interval on the per-replication
+differences :math:`d_k = x_k^{scen} - x_k^{base}` (Law, *Simulation Modeling and Analysis*, 5th
+ed., 2015, sections 4.5 and 10.2.1). Common random numbers make :math:`d_k` vary far less than
+either KPI, which is why the paired interval is tight (Law, section 11.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from twin.config.plant import Plant
+from twin.config.study import ResolvedStudy
+
+CONFIDENCE = 0.95
+"""Level of every interval in a comparison."""
+
+MARKER = "study.json"
+"""The file that marks a folder as a study output (``--overwrite`` replaces only those)."""
+
+KPIS: tuple[tuple[str, str, str], ...] = (
+    ("units_completed", "units", "Units completed"),
+    ("electricity_kwh", "kWh", "Electricity use"),
+    ("natural_gas_kwh", "kWh", "Natural gas (LHV)"),
+    ("grid_import_kwh", "kWh", "Grid import"),
+    ("grid_export_kwh", "kWh", "Grid export"),
+    ("pv_kwh", "kWh", "PV generation"),
+    ("curtailed_kwh", "kWh", "Curtailed"),
+    ("battery_discharge_kwh", "kWh", "Battery discharge"),
+    ("peak_demand_kw", "kW", "Peak demand"),
+    ("peak_grid_import_kw", "kW", "Peak grid import"),
+    ("energy_cost", "{cur}", "Energy cost"),
+    ("demand_cost", "{cur}", "Demand cost"),
+    ("gas_cost", "{cur}", "Gas cost"),
+    ("cost_total", "{cur}", "Total energy cost"),
+    ("co2_scope1_kg", "kgCO2", "Scope 1"),
+    ("co2_scope2_location_kg", "kgCO2", "Scope 2 location-based"),
+    ("co2_scope2_market_kg", "kgCO2", "Scope 2 market-based"),
+    ("co2_total_location_kg", "kgCO2", "Scope 1 + 2 location-based"),
+    ("co2_total_market_kg", "kgCO2", "Scope 1 + 2 market-based"),
+    ("renewable_electricity_share", "-", "Renewable electricity share"),
+    ("self_sufficiency", "-", "Self-sufficiency"),
+    ("kwh_per_unit", "kWh/unit", "Electricity per unit"),
+    ("co2_kg_per_unit", "kgCO2/unit", "CO2 per unit (location)"),
+    ("mean_lead_time_h", "h", "Mean lead time"),
+)
+"""KPIs compared: name in ``kpis.json`` (or derived, ``co2_total_*``), unit, label."""
+
+SUMMARY_KPIS = ("units_completed", "electricity_kwh", "grid_import_kwh", "peak_demand_kw",
+                "cost_total", "co2_total_location_kg", "renewable_electricity_share",
+                "kwh_per_unit")
+"""KPIs of the table printed at the end of ``twin compare`` (all are in comparison.md)."""
+
+COMPARISON_COLUMNS = ("scenario", "kpi", "unit", "n", "mean", "ci_low", "ci_high",
+                      "diff_mean", "diff_ci_low", "diff_ci_high", "diff_pct")
+"""Columns of ``comparison.csv``; ``diff_*`` = scenario minus base, paired by replication."""
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics (pure)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A sample mean and its two-sided confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2.0
+
+
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = CONFIDENCE) -> Interval:
+    r"""Mean of independent replications and its Student-t confidence interval.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per replication (any unit; the interval has the same unit).
+    level : float, default 0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    Interval
+        ``mean`` :math:`\bar x`, ``low``/``high`` :math:`\bar x \mp t_{1-\alpha/2,n-1} s/\sqrt n`
+        with :math:`s` the sample standard deviation (``ddof=1``). With one value, or any value
+        not finite, the bounds are NaN (no interval); with zero spread they equal the mean.
+
+    References
+    ----------
+    A. M. Law, *Simulation Modeling and Analysis*, 5th ed., McGraw-Hill, 2015, eq. (4.12).
+    """
+    x = np.asarray(values, dtype=float)
+    n = int(x.size)
+    if n == 0 or not np.isfinite(x).all():
+        return Interval(math.nan, math.nan, math.nan, n)
+    mean = float(x.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, 1)
+    s = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * s / math.sqrt(n) if s > 0 else 0.0
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def paired_ci(scenario: Sequence[float] | np.ndarray, base: Sequence[float] | np.ndarray,
+              level: float = CONFIDENCE) -> Interval:
+    r"""Paired-t interval of the mean difference ``scenario - base`` over replications.
+
+    Replication k of both scenarios must share its seed (common random numbers). The interval is
+    :func:`mean_ci` of :math:`d_k = x_k - y_k` (Law 2015, section 10.2.1, the paired-t
+    confidence interval); it needs no assumption of equal variances and gains from the positive
+    correlation that common random numbers induce.
+    """
+    a = np.asarray(scenario, dtype=float)
+    b = np.asarray(base, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples need equal lengths, got {a.size} and {b.size}")
+    return mean_ci(a - b, level)
+
+
+def annualise(value: float, days: float) -> float:
+    """Scale a total over ``days`` simulated days to a year [unit/yr]: ``value * 365 / days``.
+
+    Demand charges are monthly, so a run shorter than a month annualises them only roughly."""
+    return value * 365.0 / days
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+@dataclass(frozen=True)
+class _Task:
+    scenario: str
+    rep: int
+    plant: Plant
+    days: float
+    start: dt.date
+    seed: int
+    folder: str
+
+
+def _run_task(task: _Task) -> tuple[str, int, dict[str, Any], float]:
+    """Simulate one scenario and replication, save its run folder; return its flat KPIs."""
+    import twin
+
+    t0 = time.perf_counter()
+    result = twin.simulate(task.plant, days=task.days, start=task.start, seed=task.seed,
+                           progress=False)
+    result.save(task.folder)
+    return task.scenario, task.rep, flat_kpis(result.kpis), time.perf_counter() - t0
+
+
+def flat_kpis(kpis: dict[str, Any]) -> dict[str, float]:
+    """The compared KPIs of one run (:data:`KPIS`), missing or None as NaN, with the derived
+    totals ``co2_total_location_kg`` = scope 1 + scope 2 location-based (and market-based)."""
+    out: dict[str, float] = {}
+    for name, _, _ in KPIS:
+        v = kpis.get(name)
+        out[name] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
+            else math.nan
+    s1 = out["co2_scope1_kg"]
+    out["co2_total_location_kg"] = s1 + out["co2_scope2_location_kg"]
+    out["co2_total_market_kg"] = s1 + out["co2_scope2_market_kg"]
+    out["simulated_days"] = float(kpis.get("simulated_days") or math.nan)
+    return out
+
+
+class StudyOutputError(ValueError):
+    """An output folder that ``twin compare`` may not write."""
+
+
+def check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that exists, unless ``overwrite`` and it is a study output (has
+    ``study.json``) or empty: a mistaken ``--out`` never deletes other files."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise StudyOutputError(f"--out {out}: is a file; expected a folder for the study")
+    if not overwrite:
+        raise StudyOutputError(f"--out {out}: folder exists; choose another or add --overwrite")
+    if not (out / MARKER).is_file() and any(out.iterdir()):
+        raise StudyOutputError(f"--out {out}: not a study output folder (no {MARKER}); "
+                               f"--overwrite only replaces study outputs, choose another --out")
+
+
+def _progress_to_stderr(done: int, total: int, scenario: str, rep: int, wall: float) -> None:
+    print(f"twin: [{done}/{total}] {scenario} rep{rep} done ({wall:.1f} s)", file=sys.stderr,
+          flush=True)
+
+
+def run_study(
+    resolved: ResolvedStudy,
+    out: str | os.PathLike[str],
+    *,
+    jobs: int | None = None,
+    days: float | None = None,
+    replications: int | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int, str, int, float], None] | None = _progress_to_stderr,
+    dashboard: bool = True,
+) -> Path:
+    """Run every scenario x replication and write the study folder ``out``; return its path.
+
+    Parameters
+    ----------
+    resolved : ResolvedStudy
+        From :func:`twin.config.study.load_study`.
+    out : path
+        Study folder to write (atomically: built under a temporary name, then renamed).
+    jobs : int, optional
+        Local processes; default the number of cores. 1 runs in this process.
+    days, replications : optional
+        Override the study's period [d] and number of replications.
+    overwrite : bool
+        Replace ``out`` if it is a study output folder.
+    progress : callable, optional
+        Called after each run with (done, total, scenario, replication, wall seconds).
+    dashboard : bool
+        Also write ``dashboard.html``.
+    """
+    out = Path(out)
+    check_out(out, overwrite)
+    study = resolved.study
+    n_days = float(days) if days is not None else resolved.days()
+    n_rep = int(replications) if replications is not None else study.replications
+    seed0 = resolved.seed()
+    start = resolved.start()
+    jobs = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp.chmod(0o755)
+    t_start = time.perf_counter()
+    try:
+        tasks = [_Task(s, k, plant, n_days, start, seed0 + k, str(tmp / s / f"rep{k}"))
+                 for s, plant in resolved.plants.items() for k in range(n_rep)]
+        for s in resolved.plants:
+            (tmp / s).mkdir()
+        kpis: dict[tuple[str, int], dict[str, float]] = {}
+        if jobs == 1 or len(tasks) == 1:
+            for n, task in enumerate(tasks, 1):
+                s, k, flat, wall = _run_task(task)
+                kpis[(s, k)] = flat
+                if progress:
+                    progress(n, len(tasks), s, k, wall)
+        else:
+            if any(p.energy is not None for p in resolved.plants.values()):
+                import twin.energy.supply  # noqa: F401  (pvlib once here, not in every worker)
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                futures = [pool.submit(_run_task, t) for t in tasks]
+                try:
+                    for n, fut in enumerate(as_completed(futures), 1):
+                        s, k, flat, wall = fut.result()
+                        kpis[(s, k)] = flat
+                        if progress:
+                            progress(n, len(tasks), s, k, wall)
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # a failed run stops the rest
+                    raise
+        comparison = compare(resolved, kpis, n_rep)
+        econ = economics(resolved, kpis, n_rep)
+        from twin.economics import macc
+
+        curve = macc(econ.upgrades)
+        _write_csv(comparison, tmp / "comparison.csv")
+        _write_csv(econ.table, tmp / "economics.csv")
+        _write_csv(curve, tmp / "macc.csv")
+        manifest = _manifest(resolved, n_days, n_rep, seed0, start, jobs,
+                             time.perf_counter() - t_start)
+        (tmp / MARKER).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        (tmp / "comparison.md").write_text(
+            comparison_markdown(resolved, comparison, econ.table, curve, n_days, n_rep))
+        if dashboard:
+            from twin.dashboard.study import write_study_dashboard
+
+            write_study_dashboard(tmp)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def _sha(plant: Plant) -> str:
+    canonical = json.dumps(plant.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start: dt.date,
+              jobs: int, wall: float) -> dict[str, Any]:
+    from twin import __version__
+
+    study = resolved.study
+    return {
+        "study": study.model_dump(mode="json"),
+        "study_file": str(resolved.path),
+        "plant_file": str(resolved.plant_path),
+        "name": study.name or resolved.path.stem,
+        "base": study.base,
+        "scenarios": resolved.names,
+        "days": days,
+        "start": start.isoformat(),
+        "replications": reps,
+        "seeds": [seed0 + k for k in range(reps)],
+        "confidence": CONFIDENCE,
+        "co2_basis": study.co2_basis,
+        "currency": study.currency,
+        "config_sha256": {s: _sha(p) for s, p in resolved.plants.items()},
+        "twin_version": __version__,
+        "jobs": jobs,
+        "wall_clock_s": round(wall, 3),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# comparison
+
+
+def _unit(unit: str, currency: str) -> str:
+    return unit.replace("{cur}", currency)
+
+
+def compare(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float]],
+            reps: int) -> pd.DataFrame:
+    """The comparison table: per scenario and KPI, mean and interval over replications and the
+    paired difference against the base (columns :data:`COMPARISON_COLUMNS`). KPIs that no run
+    reports (e.g. PV without PV) are left out; a KPI undefined in some run has NaN statistics."""
+    base = resolved.study.base
+    cur = resolved.study.currency
+    rows = []
+    for name, unit, _ in KPIS:
+        arrays = {s: np.array([kpis[(s, k)][name] for k in range(reps)])
+                  for s in resolved.names}
+        if all(np.isnan(a).all() for a in arrays.values()):
+            continue
+        for s in resolved.names:
+            m = mean_ci(arrays[s])
+            d = paired_ci(arrays[s], arrays[base])
+            pct = d.mean / m_base if (m_base := float(np.mean(arrays[base]))) else math.nan
+            rows.append({"scenario": s, "kpi": name, "unit": _unit(unit, cur), "n": m.n,
+                         "mean": m.mean, "ci_low": m.low, "ci_high": m.high,
+                         "diff_mean": d.mean, "diff_ci_low": d.low, "diff_ci_high": d.high,
+                         "diff_pct": pct})
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+@dataclass
+class Economics:
+    """The upgrades of a study with their simulated savings, and their evaluation table."""
+
+    upgrades: list[Any]
+    table: pd.DataFrame
+
+
+ECONOMICS_COLUMNS = (
+    "scenario", "annual_cost_saving", "annual_cost_saving_ci_low", "annual_cost_saving_ci_high",
+    "annual_co2_saving_t", "annual_co2_saving_t_ci_low", "annual_co2_saving_t_ci_high",
+    "annual_energy_kwh", "capex", "analysis_years", "discount_rate", "annual_om_cost",
+    "annual_net_saving", "npv", "irr", "irr_count", "simple_payback_years",
+    "discounted_payback_years", "levelised_abatement_cost_per_t", "annualised_net_cost",
+    "lifetime_co2_saving_t", "source",
+)
+"""Columns of ``economics.csv``: savings are base minus scenario, annualised (x 365 / days)."""
+
+
+def economics(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float]],
+              reps: int) -> Economics:
+    """Annualise the paired savings of each upgrade scenario and evaluate it
+    (:func:`twin.economics.evaluate`). Cost saving = base minus scenario ``cost_total``; CO2
+    saving = base minus scenario scope 1 + 2 (the study's ``co2_basis``), in t/yr."""
+    from twin.economics import Upgrade, evaluate
+
+    study = resolved.study
+    base = study.base
+    co2_kpi = f"co2_total_{study.co2_basis}_kg"
+    upgrades, rows = [], []
+    for s, spec in study.scenarios.items():
+        up = spec.upgrade
+        if up is None:
+            continue
+
+        def saving(name: str, scale: float, scen: str = s) -> Interval:
+            """Base minus scenario of KPI ``name``, annualised, times ``scale``."""
+            x = [kpis[(scen, k)][name] for k in range(reps)]
+            y = [kpis[(base, k)][name] for k in range(reps)]
+            d = paired_ci(y, x)
+            days = float(np.mean([kpis[(scen, k)]["simulated_days"] for k in range(reps)]))
+            f = annualise(1.0, days) * scale
+            return Interval(d.mean * f, d.low * f, d.high * f, d.n)
+
+        cost = saving("cost_total", 1.0)
+        co2 = saving(co2_kpi, 1e-3)
+        if isinstance(up.annual_energy_kwh, str):
+            energy = -saving(up.annual_energy_kwh, 1.0).mean  # scenario minus base
+        else:
+            energy = float(up.annual_energy_kwh)
+        upgrade = Upgrade(
+            name=s, capex=up.capex, lifetime_years=up.lifetime_years,
+            annual_cost_saving=_finite_or_zero(cost.mean),
+            annual_co2_saving_t=_finite_or_zero(co2.mean),
+            discount_rate=(up.discount_rate if up.discount_rate is not None
+                           else float(study.discount_rate or 0.0)),
+            fixed_om_per_year=up.fixed_om_per_year, variable_om_per_kwh=up.variable_om_per_kwh,
+            annual_energy_kwh=_finite_or_zero(energy), replacement_cost=up.replacement_cost,
+            replacement_years=(tuple(up.replacement_years) if up.replacement_years is not None
+                               else None),
+            salvage_value=up.salvage_value, price_escalation_rate=up.price_escalation_rate,
+            om_escalation_rate=up.om_escalation_rate,
+            co2_saving_change_rate=up.co2_saving_change_rate, analysis_years=up.analysis_years)
+        upgrades.append(upgrade)
+        ev = evaluate(upgrade)
+        rows.append({
+            "scenario": s,
+            "annual_cost_saving": cost.mean, "annual_cost_saving_ci_low": cost.low,
+            "annual_cost_saving_ci_high": cost.high,
+            "annual_co2_saving_t": co2.mean, "annual_co2_saving_t_ci_low": co2.low,
+            "annual_co2_saving_t_ci_high": co2.high,
+            "annual_energy_kwh": upgrade.annual_energy_kwh,
+            **{c: ev[c] for c in ECONOMICS_COLUMNS[8:-1]},
+            "source": up.source or "",
+        })
+    table = pd.DataFrame(rows, columns=list(ECONOMICS_COLUMNS))
+    return Economics(upgrades, table)
+
+
+def _finite_or_zero(x: float) -> float:
+    return float(x) if math.isfinite(x) else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# text output
+
+
+def _num(x: float, unit: str = "", diff: bool = False) -> str:
+    """About four significant digits, thousands separators; shares as percent (differences of
+    shares as percentage points)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if unit == "-":
+        return f"{x * 100:.1f} {'pp' if diff else '%'}"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:,.1f}"
+    if ax >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def format_interval(mean: float, low: float, unit: str, n: int, signed: bool = False) -> str:
+    """``mean ± half-width`` for people: the half-width to two significant digits and the mean
+    to the same decimal place (shares in %, differences of shares in pp); with one replication
+    the value alone (say "n=1, no interval" once, in the table's heading)."""
+    sign = "+" if signed and math.isfinite(mean) and mean > 0 else ""
+    if n <= 1 or not math.isfinite(low) or not math.isfinite(mean):
+        return sign + _num(mean, unit, signed)
+    half = mean - low
+    if half <= 1e-9 * max(abs(mean), 1.0):
+        return f"{sign}{_num(mean, unit, signed)} ± 0"  # no spread (float rounding aside)
+    scale, suffix = (100.0, " pp" if signed else " %") if unit == "-" else (1.0, "")
+    m, h = mean * scale, half * scale
+    nd = min(6, max(0, 1 - math.floor(math.log10(h))))
+    return f"{sign}{m:,.{nd}f}{suffix} ± {h:,.{nd}f}{suffix}"
+
+
+def _label(name: str) -> str:
+    return next(lab for k, _, lab in KPIS if k == name)
+
+
+def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
+                        econ: pd.DataFrame, curve: pd.DataFrame, days: float,
+                        reps: int) -> str:
+    """``comparison.md``: means with intervals, paired differences, economics and the MACC."""
+    study = resolved.study
+    names = resolved.names
+    base = study.base
+    title = study.name or resolved.path.stem
+    lines = [f"# {title}", ""]
+    if study.description:
+        lines += [study.description.strip(), ""]
+    seed0 = resolved.seed()
+    lines += [
+        f"Plant `{resolved.plant_path.name}`, {days:g} simulated days from "
+        f"{resolved.start().isoformat()}, {reps} replication{'s' if reps != 1 else ''} per "
+        f"scenario (seeds {seed0}..{seed0 + reps - 1}, common random numbers: replication k of "
+        f"every scenario uses seed {seed0} + k). Intervals are two-sided "
+        f"{CONFIDENCE:.0%} Student-t intervals over replications; differences are paired "
+        f"(scenario minus base `{base}`, replication by replication).", ""]
+    if reps == 1:
+        lines += ["**n=1, no interval**: one replication per scenario gives no confidence "
+                  "interval; run more replications before reading small differences.", ""]
+    lines += ["## Scenarios", ""]
+    for s, spec in study.scenarios.items():
+        what = [spec.description.strip().rstrip(".")] if spec.description else []
+        if spec.overrides:
+            what.append("overrides " + ", ".join(f"`{k}`" for k in spec.overrides))
+        if spec.strategies:
+            what.append("strategies " + ", ".join(f"`{x.type}`" for x in spec.strategies))
+        if spec.upgrade is not None:
+            what.append(f"upgrade, capex {_num(spec.upgrade.capex)} {study.currency}")
+        tag = " (base)" if s == base else ""
+        lines.append(f"- **{s}**{tag}: " + ("; ".join(what) or "the plant as written"))
+    lines += ["", "## Mean and 95 % interval per scenario", ""]
+    lines += _md_table(comparison, names, "mean", "ci_low", signed=False)
+    lines += ["", f"## Paired difference against `{base}`", ""]
+    lines += _md_table(comparison, [s for s in names if s != base], "diff_mean",
+                       "diff_ci_low", signed=True, pct=True)
+    if len(econ):
+        cur = study.currency
+        lines += ["", "## Economics of the upgrades", "",
+                  f"Savings are base minus scenario, annualised x 365 / {days:g} days "
+                  f"(CO2: scope 1 + 2 {study.co2_basis}-based). Demand charges are monthly, so "
+                  "a run shorter than a few months annualises them only roughly.", "",
+                  f"| Scenario | Cost saving [{cur}/yr] | CO2 saving [t/yr] | Capex [{cur}] | "
+                  f"NPV [{cur}] | IRR | Simple payback [yr] | Abatement cost [{cur}/tCO2] |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for _, r in econ.iterrows():
+            irr = "n/a" if r["irr"] is None or pd.isna(r["irr"]) else f"{r['irr']:.1%}"
+            pb = r["simple_payback_years"]
+            lac = r["levelised_abatement_cost_per_t"]
+            lines.append(
+                f"| {r['scenario']} | "
+                f"{_saving(r, 'annual_cost_saving', reps)} | "
+                f"{_saving(r, 'annual_co2_saving_t', reps)} | "
+                f"{_num(r['capex'])} | {_num(r['npv'])} | {irr} | "
+                f"{'never' if pb is None or pd.isna(pb) else f'{pb:.1f}'} | "
+                f"{'n/a' if lac is None or pd.isna(lac) else _num(lac)} |")
+        sources = [(r["scenario"], r["source"]) for _, r in econ.iterrows() if r["source"]]
+        if sources:
+            lines += ["", "Cost sources: " + "; ".join(f"{s}: {t}" for s, t in sources)]
+        lines += ["", "## Marginal abatement cost curve", ""]
+        if len(curve):
+            lines += [f"| Upgrade | Abatement cost [{cur}/tCO2] | Abatement [tCO2/yr] | "
+                      "Cumulative [tCO2/yr] |", "|---|---:|---:|---:|"]
+            for _, r in curve.iterrows():
+                lines.append(f"| {r['name']} | {_num(r['abatement_cost_per_t'])} | "
+                             f"{_num(r['annual_abatement_t'])} | "
+                             f"{_num(r['cumulative_abatement_t'])} |")
+            lines += ["", "Each bar is evaluated alone against the base; interacting measures "
+                          "do not simply add up."]
+        else:
+            lines.append("No upgrade avoids CO2, so there is no curve.")
+    return "\n".join(lines) + "\n"
+
+
+def _saving(row: pd.Series, col: str, reps: int) -> str:
+    return format_interval(row[col], row[f"{col}_ci_low"], "", reps)
+
+
+def _md_table(df: pd.DataFrame, names: list[str], col: str, low: str, *, signed: bool,
+              pct: bool = False) -> list[str]:
+    if not names:
+        return ["(no scenario besides the base)"]
+    head = "| KPI | unit | " + " | ".join(names) + " |"
+    rule = "|---|---|" + "---:|" * len(names)
+    out = [head, rule]
+    idx = df.set_index(["kpi", "scenario"])
+    for kpi in dict.fromkeys(df["kpi"]):
+        cells = []
+        unit = ""
+        for s in names:
+            r = idx.loc[(kpi, s)]
+            unit = r["unit"]
+            text = format_interval(r[col], r[low], unit, int(r["n"]), signed=signed)
+            if pct and math.isfinite(r["diff_pct"]) and unit != "-":
+                text += f" ({r['diff_pct'] * 100:+.1f} %)"
+            cells.append(text)
+        shown = "share" if unit == "-" else unit
+        out.append(f"| {_label(kpi)} | {shown} | " + " | ".join(cells) + " |")
+    return out
+
+
+def summary_table(resolved: ResolvedStudy, comparison: pd.DataFrame,
+                  econ: pd.DataFrame | None = None) -> str:
+    """The table printed at the end of ``twin compare``: the base's mean and every other
+    scenario's paired difference, for :data:`SUMMARY_KPIS`, then the economics."""
+    base = resolved.study.base
+    names = resolved.names
+    others = [s for s in names if s != base]
+    idx = comparison.set_index(["kpi", "scenario"])
+    kpis = [k for k in SUMMARY_KPIS if (k, base) in idx.index]
+    n = int(idx.loc[(kpis[0], base)]["n"]) if kpis else 0
+    header = ["KPI", "unit", f"{base} (mean)", *(f"{s} (diff)" for s in others)]
+    rows = []
+    for k in kpis:
+        b = idx.loc[(k, base)]
+        unit = b["unit"]
+        row = [_label(k), "share" if unit == "-" else unit,
+               format_interval(b["mean"], b["ci_low"], unit, int(b["n"]))]
+        for s in others:
+            r = idx.loc[(k, s)]
+            row.append(format_interval(r["diff_mean"], r["diff_ci_low"], unit, int(r["n"]),
+                                       signed=True))
+        rows.append(row)
+    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
+    fmt = ["  ".join(str(c).ljust(w) if j < 2 else str(c).rjust(w)
+                     for j, (c, w) in enumerate(zip(r, widths, strict=True))) for r in
+           [header, *rows]]
+    lines = [fmt[0], "  ".join("-" * w for w in widths), *fmt[1:]]
+    if n == 1:
+        lines.append("n=1, no interval: run more replications before reading small differences")
+    else:
+        lines.append(f"mean ± half-width of the {CONFIDENCE:.0%} interval over {n} replications;"
+                     " diff = scenario minus base, paired by replication")
+    if econ is not None and len(econ):
+        cur = resolved.study.currency
+        lines.append("")
+        for _, r in econ.iterrows():
+            pb = r["simple_payback_years"]
+            lac = r["levelised_abatement_cost_per_t"]
+            lines.append(
+                f"{r['scenario']}: saves {_num(r['annual_cost_saving'])} {cur}/yr and "
+                f"{_num(r['annual_co2_saving_t'])} tCO2/yr; NPV {_num(r['npv'])} {cur}, "
+                f"payback {'never' if pb is None or pd.isna(pb) else f'{pb:.1f} yr'}, "
+                f"abatement cost "
+                f"{'n/a' if lac is None or pd.isna(lac) else _num(lac) + f' {cur}/tCO2'}")
+    return "\n".join(lines)
+
+
+def load_comparison(out: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read ``comparison.csv`` of a study folder."""
+    return pd.read_csv(Path(out) / "comparison.csv")
