@@ -6,7 +6,8 @@ The run folder (see DESIGN.md, "Results contract"):
 * ``intervals.parquet`` the same energy per settlement interval (default 15 min);
 * ``kpis.json``        flat KPIs plus ``stations``, ``products`` and ``energy_by_group_kwh``;
 * ``equipment.csv``    hours in each power state and energy per carrier, per piece of equipment;
-* ``lots.parquet``     every finished lot: product, release and completion time, lead time;
+* ``lots.parquet``     every finished lot: product, release and completion time, lead time, due
+                       date and tardiness, time held by scheduling strategies;
 * ``trace.parquet``    every power state of every equipment over one day (``trace_day``);
 * ``manifest.json``    resolved config and its hash, seed, versions, wall time, events.
 
@@ -315,13 +316,20 @@ def _equipment_table(model: Any) -> pd.DataFrame:
 
 
 def _lots_table(model: Any) -> pd.DataFrame:
+    """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a product without ``due_h``;
+    ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start."""
     c = model.flow.completions()
     t0 = pd.Timestamp(model.clock.t0)
+    due_h = np.array([np.nan if p.due_h is None else p.due_h for p in model.plant.products])
+    due_s = c["released_s"] + due_h[c["product"]] * 3600.0
     return pd.DataFrame({
         "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
         "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),
         "completed": t0 + pd.to_timedelta(c["completed_s"], unit="s"),
         "lead_time_h": (c["completed_s"] - c["released_s"]) / 3600.0,
+        "due": t0 + pd.to_timedelta(due_s, unit="s"),
+        "tardiness_h": np.maximum(c["completed_s"] - due_s, 0.0) / 3600.0,
+        "held_h": c["held_s"] / 3600.0,
     })
 
 

@@ -223,6 +223,10 @@ class Product(_Model):
             "of its route (an assembly station). Releasing this product releases its components."
         ),
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of a lot: this many hours after its release [h] "
+        "(lots.parquet due and tardiness, kpis due_dates; scheduling strategies hold flexible "
+        "work only while the due date can still be met); omitted: no due date.")
 
 
 class SavingMode(_Model):
@@ -328,6 +332,10 @@ class Station(_Model):
         "finish", description="At shift end: finish the lot in hand, or interrupt and resume it."
     )
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
+    deferrable: bool = Field(
+        False, description="Flexible work (formation/aging, ovens, charging): scheduling "
+        "strategies may hold the start of a lot here; the default stations of tou_shifting, "
+        "pv_following, peak_shaving and carbon_aware.")
 
 
 class Line(_Model):

@@ -30,7 +30,7 @@ def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
 
 
 def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]]) -> Generator:
-    lot = [product, 0, 0.0]
+    lot = [product, 0, 0.0, 0.0]
     store = targets[product][0]
     if not put_now(store, lot):  # type: ignore[arg-type]
         ev = store.put(lot)  # type: ignore[union-attr]
