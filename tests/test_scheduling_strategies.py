@@ -244,6 +244,27 @@ def test_same_seed_same_result_with_strategies():
     assert a.kpis["strategies"] == b.kpis["strategies"]
 
 
+@settings(max_examples=12, deadline=None)
+@given(limit=hs.floats(150, 400), cap=hs.sampled_from([None, 1, 3]),
+       periods=hs.sets(hs.sampled_from(["valley", "flat", "peak"]), min_size=1),
+       due=hs.sampled_from([None, 3.0, 24.0]), seed=hs.integers(1, 50))
+def test_no_lot_is_lost_or_duplicated_under_strategies(limit, cap, periods, due, seed):
+    """released = finished + in the plant, and every lot finished once, whatever the holds."""
+    plant = formation_plant(
+        [{"type": "tou_shifting", "periods": sorted(periods)},
+         {"type": "peak_shaving", "limit_kw": limit}],
+        due_h=due, formation={"buffer_capacity": cap} if cap else None, run_days=2)
+    res = twin.simulate(plant, seed=seed)
+    k = res.kpis
+    assert k["lots_released"] == k["lots_completed"] + k["lots_in_system_at_end"]
+    assert len(res.lots) == k["lots_completed"]
+    assert (res.lots["held_h"] >= 0).all()
+    assert (res.lots["lead_time_h"] >= res.lots["held_h"]).all()
+    for name in ("tou_shifting", "peak_shaving"):
+        rep = k["strategies"][name]
+        assert rep["hours_held"] >= 0 and rep["lots_held"] >= rep["starts_deferred"] >= 0
+
+
 # --- configuration errors -----------------------------------------------------------------------
 
 def _errors(strategies, **kw) -> str:

@@ -22,11 +22,15 @@ from twin.strategies._gating import FlexibleParams, FlexibleStart, check_station
 if TYPE_CHECKING:
     from twin.config.plant import Plant
     from twin.engine import Model
+    from twin.equipment.machine import Machine
+    from twin.production.station import StationRuntime
 
 TouPeriod = Literal["deep_valley", "valley", "flat", "peak", "critical"]
 
 
 class TouParams(FlexibleParams):
+    """Parameters of tou_shifting (and those every flexible-start strategy shares)."""
+
     periods: list[TouPeriod] = Field(
         default_factory=lambda: ["deep_valley", "valley", "flat"], min_length=1,
         description="TOU periods in which a flexible start is allowed.")
@@ -65,10 +69,15 @@ class TouShifting(FlexibleStart):
         self.n = sig.n_intervals
         self.next_ok = next_allowed(sig.period_per_interval, set(self.params.periods))
 
-    def decide(self, now, m, rt, lots, latest):
+    def decide(self, now: float, m: Machine, rt: StationRuntime, lots: list[list],
+               latest: float) -> float:
+        """Now if the period now is allowed, else the start of the next allowed interval
+        (``inf``: none left in the run; the due date or the buffer ends the hold)."""
         k = min(int(now // self.interval_s), self.n - 1)
         j = self.next_ok[k]
-        return math.inf if j >= self.n else max(j * self.interval_s, now) if j > k else now
+        if j == k:
+            return now
+        return j * self.interval_s if j < self.n else math.inf
 
     def report(self, model: Model) -> dict:
         out = super().report(model)
