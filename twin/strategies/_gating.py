@@ -353,8 +353,8 @@ class FlexibleStart(Strategy):
             if not isinstance(wake, simpy.Event):
                 until = min(until, wake)
             waits: list[simpy.Event] = []
-            if until < INF:
-                waits.append(env.timeout(until - now))
+            if until < INF:  # check_at may be past: then the machine does what is due first
+                waits.append(env.timeout(max(until - now, 0.0)))
             if isinstance(wake, simpy.Event):
                 waits.append(wake)
             if buffer_rule or respect:
