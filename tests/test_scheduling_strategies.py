@@ -111,6 +111,37 @@ def test_one_lot_starts_at_the_period_start_or_its_latest_start(params, due_h, s
         assert res.kpis["due_dates"]["late_lots"] == 0
 
 
+def test_components_carry_the_order_due_date_and_the_queue_brings_the_start_forward():
+    """A plan orders one pack (2 cells, assembled in 1 h) at Monday 14:00, due in 6 h (the
+    source's due_h, overriding the product's 100 h). One formation machine, 2 h a cell, valley
+    only (next valley 00:00). Work to finish a cell: 2 h + 1 h = 3 h, so a cell's own latest start
+    is 20:00 - 3 h = 17:00; the cell in hand has one cell queued behind it, one round (2 h) later,
+    so it must start by 15:00. Then: cell 1 15:00-17:00, cell 2 at its latest start 17:00-19:00,
+    assembly 19:00-20:00: the pack is finished exactly at its due date."""
+    types = [*TYPES, {"id": "assy", "power_kw": {"electricity": {"idle": 1, "processing": 5}}}]
+    plant = make_plant(
+        lines=[{"id": "line", "stations": [
+            {"id": "formation", "equipment": "former", "deferrable": True,
+             "process_time": const(2, "h")},
+            {"id": "pack_assy", "equipment": "assy", "process_time": const(1, "h")}]}],
+        products=[{"id": "cell", "route": ["formation"]},
+                  {"id": "pack", "route": ["pack_assy"], "components": {"cell": 2}, "due_h": 100}],
+        equipment_types=types,
+        calendar={"shifts": {"day": {"start": "14:00", "end": "38:00"}}, "week": {"mon": ["day"]}},
+        sources=[{"id": "plan", "kind": "plan", "quantities": {"pack": 1}, "due_h": 6}],
+        energy={"grid": {"tariff": TARIFF}}, simulation={"start": MONDAY, "days": 2},
+        strategies=[{"type": "tou_shifting", "periods": ["valley"]}])
+    res = twin.simulate(plant)
+    assert len(res.lots) == 1
+    lot = res.lots.iloc[0]
+    assert lot["due"] - lot["released"] == np.timedelta64(6, "h")
+    assert lot["completed"] == lot["due"] and lot["tardiness_h"] == 0.0
+    rep = res.kpis["strategies"]["tou_shifting"]
+    assert rep["hours_held"] == pytest.approx(1.0)  # cell 1 held 14:00-15:00
+    assert rep["released_by"]["due_date"] == 1 and rep["forced_starts"]["due_date"] == 2
+    assert res.kpis["due_dates"]["on_time_share"] == 1.0
+
+
 def test_baseline_starts_at_once():
     res = twin.simulate(formation_plant(lots_per_day=1, release="14:00", single=True,
                                         days=("mon",), run_days=1))

@@ -316,12 +316,11 @@ def _equipment_table(model: Any) -> pd.DataFrame:
 
 
 def _lots_table(model: Any) -> pd.DataFrame:
-    """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a product without ``due_h``;
+    """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a lot without a due date;
     ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start."""
     c = model.flow.completions()
     t0 = pd.Timestamp(model.clock.t0)
-    due_h = np.array([np.nan if p.due_h is None else p.due_h for p in model.plant.products])
-    due_s = c["released_s"] + due_h[c["product"]] * 3600.0
+    due_s = np.where(np.isfinite(c["due_s"]), c["due_s"], np.nan)
     return pd.DataFrame({
         "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
         "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),

@@ -224,9 +224,10 @@ class Product(_Model):
         ),
     )
     due_h: float | None = Field(
-        None, gt=0, description="Due date of a lot: this many hours after its release [h] "
-        "(lots.parquet due and tardiness, kpis due_dates; scheduling strategies hold flexible "
-        "work only while the due date can still be met); omitted: no due date.")
+        None, gt=0, description="Due date of an order of this product: this many hours after its "
+        "release [h]; its components carry the same due date (lots.parquet due and tardiness, "
+        "kpis due_dates; scheduling strategies hold flexible work only while the due date can "
+        "still be met); a source's due_h overrides it; omitted: no due date.")
 
 
 class SavingMode(_Model):
@@ -358,6 +359,9 @@ class PlanSource(_Model):
     sequence: Literal["batched", "mixed"] = Field(
         "batched", description="Release all lots of one product, then the next; or interleave them."
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of each period's lots, this many hours after their "
+        "release [h] (e.g. 24 for a daily plan due within the day); overrides the products' due_h.")
 
 
 class ArrivalSource(_Model):
@@ -372,6 +376,9 @@ class ArrivalSource(_Model):
     active: Literal["always", "shifts"] = Field(
         "always", description="Arrivals continue outside shifts, or only during shifts."
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of each arriving order, this many hours after it "
+        "arrives [h]; overrides the products' due_h.")
 
 
 Source = Annotated[PlanSource | ArrivalSource, Field(discriminator="kind")]

@@ -8,10 +8,10 @@ to start it, the gate decides, in this order:
 
 1. **The strategy's own rule** (:meth:`FlexibleStart.decide`): start now, or a time or an event
    to wait for. If it says start, the lot starts.
-2. **Due date.** The lot's *latest start* is its due date minus the expected processing still to
-   do from this station to the end of its route (the mean processing time of each remaining
-   station, and for a component also the route of the product it is assembled into, whose due date
-   counts too) minus ``slack_margin_h``; it is brought forward by the rounds the station needs for
+2. **Due date.** The lot's *latest start* is the due date of its order minus the expected
+   processing still to do from this station until the order is finished (the mean processing time
+   of each remaining station, and for a component also the route of the product it is assembled
+   into) minus ``slack_margin_h``; it is brought forward by the rounds the station needs for
    the lots queued behind (:meth:`FlexibleStart.latest_start`). At or after it the lot starts
    (with ``respect_due_dates``). Queueing downstream, changeovers and failures are not in the
    estimate: that is what the margin is for.
@@ -35,7 +35,6 @@ import heapq
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
 from pydantic import Field
 
@@ -103,38 +102,29 @@ def check_stations(params: FlexibleParams, plant: Plant, name: str) -> list[Conf
     return issues
 
 
-def latest_start_offsets(plant: Plant, runtimes: list[StationRuntime]) -> list[list[float]]:
-    """``out[p][k]``: latest start of a lot of product ``p`` at route step ``k``, as seconds after
-    its release, so that it can still meet its due date (and the due date of every product it is
-    assembled into) if each remaining step takes its mean processing time; ``inf`` without a due
-    date.
+def work_to_finish(plant: Plant, runtimes: list[StationRuntime]) -> list[list[float]]:
+    """``out[p][k]``: expected processing still to do [s] for a lot of product ``p`` at route step
+    ``k`` until its order is finished: the mean processing time of each remaining station of its
+    route and, for a component, of the route of the product it is assembled into (whose first
+    step is the assembly), recursively:
 
-    For product p with due date D_p (s after release), route steps k..n-1 with mean processing
-    times m_j, and parent q (p is a component of q, assembled at q's step 0, which then follows q's
-    route): latest(p, k) = min(D_p - sum_{j>=k} m_j(p), latest(q, 0) - sum_{j>=k} m_j(p)).
-    A parent lot's release is taken as its component's release (the earliest of its parts)."""
+        W(p, k) = sum_{j >= k} m_j(p) + W(parent(p), 0)   (no parent: the last term is 0)
+
+    Queueing, changeovers and failures are not included."""
     mean = {rt.id: rt.ideal_s for rt in runtimes}
     pidx = {p.id: k for k, p in enumerate(plant.products)}
     parent = {c: p.id for p in plant.products for c in p.components}
     memo: dict[str, list[float]] = {}
 
-    def offsets(pid: str) -> list[float]:
-        if pid in memo:
-            return memo[pid]
-        prod = plant.products[pidx[pid]]
-        route = prod.route
-        steps = [mean[sid][pidx[pid]] for sid in route]
-        # an assembled product's first step is its assembly; its components carry that part
-        rest = [sum(steps[k:]) for k in range(len(route))]
-        due = prod.due_h * 3600.0 if prod.due_h is not None else INF
-        limit = due
-        if pid in parent:
-            limit = min(limit, offsets(parent[pid])[0])
-        out = [limit - r for r in rest]
-        memo[pid] = out
-        return out
+    def work(pid: str) -> list[float]:
+        if pid not in memo:
+            route = plant.products[pidx[pid]].route
+            steps = [mean[sid][pidx[pid]] for sid in route]
+            after = work(parent[pid])[0] if pid in parent else 0.0
+            memo[pid] = [sum(steps[k:]) + after for k in range(len(route))]
+        return memo[pid]
 
-    return [offsets(p.id) for p in plant.products]
+    return [work(p.id) for p in plant.products]
 
 
 class _PowerWatch:
@@ -195,8 +185,7 @@ class _StationWatch:
     hold: a lot with a due date joins the queue (the latest start may come earlier), the buffer
     fills, or a lot cannot enter the full buffer (upstream is blocked)."""
 
-    def __init__(self, env: simpy.Environment, stores: list[simpy.Store],
-                 latest: list[list[float]]):
+    def __init__(self, env: simpy.Environment, stores: list[simpy.Store]):
         self.env = env
         self.stores = stores
         self.event: simpy.Event | None = None
@@ -208,7 +197,7 @@ class _StationWatch:
             def appended(lot: Any, _items: list = items, _cap: float = cap) -> None:
                 ev = self.event
                 if ev is not None and not ev.triggered and (
-                        latest[lot[0]][lot[1]] != INF or len(_items) >= _cap):
+                        lot[4] != INF or len(_items) >= _cap):
                     ev.succeed()
 
             items.on_append = appended
@@ -252,8 +241,7 @@ class FlexibleStart(Strategy):
         self.env = model.env
         self.signals = model.signals
         self.margin_s = self.params.slack_margin_h * 3600.0
-        self.latest = latest_start_offsets(model.plant, model.stations)
-        self.due_s = [INF if p.due_h is None else p.due_h * 3600.0 for p in model.plant.products]
+        self.work = work_to_finish(model.plant, model.stations)
         ids = set(station_ids(model.plant, self.params))
         self.runtimes = [rt for rt in model.stations if rt.id in ids]
         self.lots_held = 0
@@ -268,7 +256,7 @@ class FlexibleStart(Strategy):
                       else [s for s, _ in (rt.components or [])])
             watch = getattr(rt, "_watch", None)  # one per station, shared by strategies
             if watch is None:
-                watch = _StationWatch(model.env, stores, self.latest)
+                watch = _StationWatch(model.env, stores)
                 rt._watch = watch  # type: ignore[attr-defined]
             rt.gate = self._chain(rt.gate, self._gate_for(rt, watch))
 
@@ -304,30 +292,29 @@ class FlexibleStart(Strategy):
         """Latest start [s] of the lots in hand, so that they and the lots queued behind them
         can meet their due dates.
 
-        The station serves its queue first come, first served, ``c`` machines x ``b`` lots a
-        round: the lot at queue position j (0 = the first in the buffer) starts no earlier than
-        ``j // (c b) + 1`` rounds after the lots in hand (a round: the mean processing time of
-        the lot in hand). So the lots in hand must start by
-        ``min(latest(in hand), min_j latest(j) - (j // (c b) + 1) * round)``, where latest is the
-        lot's own latest start (:func:`latest_start_offsets`). At most :data:`QUEUE_LOOK` queued
-        lots are looked at."""
-        latest = self.latest
+        A lot's own latest start is its due date minus the work still to do
+        (:func:`work_to_finish`). The station serves its queue first come, first served, ``c``
+        machines x ``b`` lots a round: the lot at queue position j (0 = the first in the buffer)
+        starts no earlier than ``j // (c b) + 1`` rounds after the lots in hand (a round: the mean
+        processing time of the lot in hand here). So the lots in hand must start by
+        ``min(own latest of the lots in hand, min_j own latest(j) - rounds(j) * round)``; the
+        ``b - len(lots)`` first queued lots join this start's batch (0 rounds). At most
+        :data:`QUEUE_LOOK` queued lots are looked at."""
+        work = self.work
         t = INF
         for lot in lots:
-            t = min(t, lot[2] + latest[lot[0]][lot[1]])
+            t = min(t, lot[4] - work[lot[0]][lot[1]])
         if rt.input is not None and rt.input.items:
             per_round = len(rt.machines) * rt.batch_size
-            p = lots[0][0]
-            round_s = rt.ideal_s[p]
+            round_s = rt.ideal_s[lots[0][0]]
             items = rt.input.items
+            joining = rt.batch_size - len(lots)
             for j in range(min(len(items), QUEUE_LOOK)):
                 lot = items[j]
-                off = latest[lot[0]][lot[1]]
-                if off != INF:
-                    # the batch of this start takes the first b - len(lots) queued lots along
-                    ahead = j - (rt.batch_size - len(lots))
+                if lot[4] != INF:
+                    ahead = j - joining
                     rounds = 0 if ahead < 0 else ahead // per_round + 1
-                    t = min(t, lot[2] + off - rounds * round_s)
+                    t = min(t, lot[4] - work[lot[0]][lot[1]] - rounds * round_s)
         return t - self.margin_s
 
     def _gate_for(self, rt: StationRuntime, watch: _StationWatch) -> Any:
@@ -385,8 +372,7 @@ class FlexibleStart(Strategy):
         still = sum(model.horizon_s - t for t in self._held_since.values())
         c = model.flow.completions()
         held = c["held_s"] > 0
-        due = c["released_s"] + np.asarray(self.due_s, dtype=float)[c["product"]]
-        late = int((held & (c["completed_s"] > due)).sum())
+        late = int((held & (c["completed_s"] > c["due_s"])).sum())
         return {
             "stations": [rt.id for rt in self.runtimes],
             "lots_held": self.lots_held,
