@@ -54,7 +54,22 @@ class StationRuntime:
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
-    machine waits ready (idle) meanwhile, and the lots' ``held_s`` grows. None: start at once."""
+    machine waits ready (idle) meanwhile, and the lots' ``held_s`` grows. None: start at once.
+    Set it with :meth:`add_gate`, which keeps the gates already in force."""
+
+    def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
+        """Add a scheduling hook; with several, a lot starts when every one allows it (they are
+        asked in the order added; the first that holds gives the event to wait for)."""
+        first = self.gate
+        if first is None:
+            self.gate = gate
+            return
+
+        def both(m: Machine, lots: list[list]) -> simpy.Event | None:
+            ev = first(m, lots)
+            return ev if ev is not None else gate(m, lots)
+
+        self.gate = both
 
 
 def put_now(store: simpy.Store, lot: list) -> bool:

@@ -258,7 +258,7 @@ class FlexibleStart(Strategy):
             if watch is None:
                 watch = _StationWatch(model.env, stores)
                 rt._watch = watch  # type: ignore[attr-defined]
-            rt.gate = self._chain(rt.gate, self._gate_for(rt, watch))
+            rt.add_gate(self._gate_for(rt, watch))
 
     def prepare(self, model: Model) -> None:
         """Per-run set-up of a subclass (tables for its look-ahead); called by :meth:`install`."""
@@ -275,18 +275,6 @@ class FlexibleStart(Strategy):
         """Electric power a start adds to the site: processing minus idle (ready) [kW]."""
         rows = m._rows
         return rows[PROCESSING][0] - rows[IDLE][0]
-
-    @staticmethod
-    def _chain(first: Any, second: Any) -> Any:
-        """Two gates in force on one station: start when both allow."""
-        if first is None:
-            return second
-
-        def both(m: Machine, lots: list[list]) -> simpy.Event | None:
-            ev = first(m, lots)
-            return ev if ev is not None else second(m, lots)
-
-        return both
 
     def latest_start(self, lots: list[list], rt: StationRuntime) -> float:
         """Latest start [s] of the lots in hand, so that they and the lots queued behind them
