@@ -153,6 +153,17 @@ class Result:
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")
+        due = k.get("due_dates")
+        if due:
+            lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
+                         f"time, tardiness {due['mean_tardiness_h']:.2f} h mean, "
+                         f"{due['max_tardiness_h']:.2f} h max")
+        for name, rep in (k.get("strategies") or {}).items():
+            if "starts_deferred" in rep:
+                lines.append(f"  {name:<16} {rep['starts_deferred']} starts deferred "
+                             f"({rep['lots_held']} lots, {rep['hours_held']:.1f} machine-h "
+                             f"held), {sum(rep['forced_starts'].values())} forced by due dates "
+                             f"or full buffers")
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
         lines.append("  busiest stations " + ", ".join(
             f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
