@@ -111,6 +111,25 @@ def test_one_lot_starts_at_the_period_start_or_its_latest_start(params, due_h, s
         assert res.kpis["due_dates"]["late_lots"] == 0
 
 
+@pytest.mark.parametrize(("release", "process_h", "start_h"), [
+    ("10:00", 2, 10.0),   # 4 h left before the peak at 14:00: starts at once
+    ("10:00", 5, 22.0),   # 5 h do not fit: next stretch 22:00 to 14:00 the next day
+    ("12:00", 2, 12.0),   # 12:00-14:00 allowed (valley, flat): 2 h fit exactly
+    ("12:30", 2, 22.0),   # 1.5 h left before the peak: next stretch 22:00-14:00 the next day
+    ("13:30", 0.5, 13.5),  # 0.5 h fits before 14:00
+])
+def test_fit_in_period_starts_only_when_the_run_fits(release, process_h, start_h):
+    """Allowed periods (default) on a January Monday: 0-14 h (valley, flat, valley, flat) and
+    22-24 h + next day 0-14 h: a lot starts only when its processing ends by the peak at 14:00."""
+    plant = formation_plant([{"type": "tou_shifting", "fit_in_period": True}], lots_per_day=1,
+                            due_h=None, release=release, single=True, days=("mon",), run_days=2,
+                            formation={"process_time": const(process_h, "h")})
+    res = twin.simulate(plant)
+    t0 = res.lots["released"].iloc[0].normalize()
+    done = (res.lots["completed"].iloc[0] - t0) / np.timedelta64(1, "h")
+    assert done == pytest.approx(start_h + process_h)
+
+
 def test_components_carry_the_order_due_date_and_the_queue_brings_the_start_forward():
     """A plan orders one pack (2 cells, assembled in 1 h) at Monday 14:00, due in 6 h (the
     source's due_h, overriding the product's 100 h). One formation machine, 2 h a cell, valley
@@ -193,6 +212,12 @@ def test_tou_shifting_lowers_energy_cost_without_missing_due_dates():
         peak = (t.intervals["tou_period"] == "peak").to_numpy()
         assert t.intervals["electricity_kwh:line"].to_numpy()[peak].sum() < 0.6 * (
             b.intervals["electricity_kwh:line"].to_numpy()[peak].sum())
+    # starting only runs that end before the peak saves more, still on time
+    fit = replicate(formation_plant([{"type": "tou_shifting", "fit_in_period": True}]))
+    mean, lo, hi = paired_ci([r.kpis["cost_total"] for r in tou],
+                             [r.kpis["cost_total"] for r in fit])
+    assert hi < 0, f"cost change {mean:.1f} CNY, 95% CI [{lo:.1f}, {hi:.1f}]"
+    assert all(r.kpis["due_dates"]["on_time_share"] == 1.0 for r in fit)
 
 
 def test_peak_shaving_keeps_the_monthly_peak_under_its_limit():
