@@ -4,7 +4,9 @@ A lot at a deferrable station starts only if the site electric power now plus wh
 adds (the machine's processing power minus its ready power) stays within ``limit_kw``, unless
 holding it longer would miss its due date or block upstream (:mod:`twin.strategies._gating`).
 A held machine wakes when the site power falls to ``limit_kw`` minus its added power (an event
-on the live site power, no polling).
+on the live site power, no polling). A start allowed into a changeover (setup, drawn at its own
+power) keeps its processing power reserved until it processes, so that two machines do not both
+take the same room.
 
 Because only flexible starts are held, the limit holds for the settlement-interval average
 (the monthly peak of a demand charge) only when the rest of the plant stays within it; the
@@ -21,6 +23,7 @@ import simpy
 from pydantic import Field
 
 from twin.config.plant import ELECTRICITY
+from twin.equipment.states import SETUP
 from twin.strategies import register_strategy
 from twin.strategies._gating import FlexibleParams, FlexibleStart, power_watch
 
@@ -51,13 +54,31 @@ class PeakShaving(FlexibleStart):
         self.watch = power_watch(model)
         self.site = model.signals
         self.limit = self.params.limit_kw
+        self._pending: dict[int, Machine] = {}  # by equipment index: a stable order
 
     def decide(self, now: float, m: Machine, rt: StationRuntime, lots: list[list],
                latest: float) -> float | simpy.Event:
-        room = self.limit - self.extra_kw(m)
+        """Start if site power now + the power of starts already allowed but still changing
+        over + this start's added power stays within the limit; else wait for the site power
+        to fall that far."""
+        room = self.limit - self.extra_kw(m) - self._committed_kw()
         if self.site.site_kw() <= room + 1e-9:
             return now
         return self.watch.below(room)
+
+    def _committed_kw(self) -> float:
+        """Added power of machines this strategy let start that are still in setup (their
+        processing power is not yet in the site power) [kW]."""
+        pending = self._pending
+        if not pending:
+            return 0.0
+        for k in [k for k, m in pending.items() if m.state != SETUP]:
+            del pending[k]
+        return sum(self.extra_kw(m) for m in pending.values())
+
+    def _release(self, m: Machine, why: str) -> None:
+        self._pending[m.index] = m  # in setup until it processes: counted by _committed_kw
+        return super()._release(m, why)
 
     def report(self, model: Model) -> dict[str, Any]:
         """Holds (see the base) plus the monthly peak of the settlement-interval average of the
