@@ -279,6 +279,8 @@ def _sources(plant: Plant, ctx: _Context) -> None:
     env, net, streams = ctx.env, ctx.net, ctx.streams
     upl = [p.units_per_lot for p in plant.products]
     for src in plant.sources:
+        due_s = [(src.due_h if src.due_h is not None else p.due_h or math.inf) * 3600.0
+                 for p in plant.products]  # per ordered product [s after release]
         if isinstance(src, ArrivalSource):
             mix = list(src.product_mix.items())
             env.process(sources.arrivals(
@@ -286,14 +288,14 @@ def _sources(plant: Plant, ctx: _Context) -> None:
                 streams.sampler(f"source:{src.id}:interarrival", src.interarrival),
                 streams.choice(f"source:{src.id}:mix", [w for _, w in mix]),
                 [net.pidx[p] for p, _ in mix],
-                ctx.calendar if src.active == "shifts" else None,
+                ctx.calendar if src.active == "shifts" else None, due_s,
             ))
         elif isinstance(src, PlanSource):
             times = release_times(plant.calendar, ctx.clock, ctx.horizon, src.period)
             env.process(sources.plan(
                 env, ctx.flow, net.targets, net.components, times,
                 [(net.pidx[p], q) for p, q in src.quantities.items()], upl,
-                src.sequence == "mixed",
+                src.sequence == "mixed", due_s,
             ))
 
 

@@ -13,7 +13,8 @@ windows of the calendar, the whole run for a 24/7 plant):
 
 Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
-lots, ``peak_demand_kw`` the highest settlement-interval average of site electric power, and
+lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
+``peak_demand_kw`` the highest settlement-interval average of site electric power, and
 ``kwh_per_unit`` the site electricity per finished unit.
 """
 
@@ -155,6 +156,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "mean_wip_lots": _num(flow.mean_wip(horizon)),
         "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
         "products": products,
+        "due_dates": due_date_kpis(lots),
         "energy_by_group_kwh": by_group,
         "stations": stations,
         "warnings": kpis_warnings,
@@ -171,6 +173,36 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
 
 def _col_sum(frame: pd.DataFrame, col: str) -> float:
     return float(frame[col].sum()) if col in frame.columns else 0.0
+
+
+def due_date_kpis(lots: pd.DataFrame) -> dict[str, Any] | None:
+    """Due-date performance of the finished lots that have a due date (``lots.parquet``).
+
+    * on_time_share = lots finished by their due date / lots with a due date;
+    * mean_tardiness_h = mean of max(completed - due, 0) over those lots (on-time lots count 0);
+    * max_tardiness_h, late_lots; the same per product (``products``).
+
+    Lots still in the plant at the end are not counted (they have no completion time).
+    None when no finished lot has a due date."""
+    if "tardiness_h" not in lots.columns:
+        return None
+    tard = lots["tardiness_h"].to_numpy(dtype=float)
+    has = ~np.isnan(tard)
+    if not has.any():
+        return None
+
+    def summary(t: np.ndarray) -> dict[str, Any]:
+        late = int((t > 0).sum())
+        return {"lots": int(t.size), "late_lots": late,
+                "on_time_share": _num(1.0 - late / t.size),
+                "mean_tardiness_h": _num(t.mean()), "max_tardiness_h": _num(t.max())}
+
+    out = summary(tard[has])
+    codes = lots["product"].cat.codes.to_numpy()
+    out["products"] = {p: summary(tard[has & (codes == k)])
+                       for k, p in enumerate(lots["product"].cat.categories)
+                       if (has & (codes == k)).any()}
+    return out
 
 
 def _rounded(obj: Any) -> Any:

@@ -11,6 +11,7 @@ the interval table (intervals x groups x carriers), the time per state and the e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -197,13 +198,16 @@ class SiteLoad:
     constant), so the energy of an interval is the difference of two calls.
     """
 
-    __slots__ = ("_kws", "_t", "kw")
+    __slots__ = ("_kws", "_t", "kw", "on_change")
 
     def __init__(self) -> None:
         self.kw = [0.0] * N_CARRIERS
         """Site power now, per carrier [kW]."""
         self._kws = [0.0] * N_CARRIERS  # integral of kw over time [kW*s]
         self._t = 0.0
+        self.on_change: Callable[[float], None] | None = None
+        """Called with the new site electric power [kW] after each change (strategies that wait
+        for the site power to fall); None: nobody listens."""
 
     def change(self, now: float, old_kw: tuple, new_kw: tuple) -> None:
         """A load switches at ``now`` [s] from ``old_kw`` to ``new_kw`` (per carrier) [kW]."""
@@ -216,6 +220,8 @@ class SiteLoad:
             self._t = now
         for c in range(N_CARRIERS):
             kw[c] += new_kw[c] - old_kw[c]
+        if self.on_change is not None:
+            self.on_change(kw[0])
 
     def energy_kwh(self, now: float) -> list[float]:
         """Energy used from time 0 to ``now`` [kWh] per carrier."""

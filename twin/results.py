@@ -6,7 +6,8 @@ The run folder (see DESIGN.md, "Results contract"):
 * ``intervals.parquet`` the same energy per settlement interval (default 15 min);
 * ``kpis.json``        flat KPIs plus ``stations``, ``products`` and ``energy_by_group_kwh``;
 * ``equipment.csv``    hours in each power state and energy per carrier, per piece of equipment;
-* ``lots.parquet``     every finished lot: product, release and completion time, lead time;
+* ``lots.parquet``     every finished lot: product, release and completion time, lead time, due
+                       date and tardiness, time held by scheduling strategies;
 * ``trace.parquet``    every power state of every equipment over one day (``trace_day``);
 * ``manifest.json``    resolved config and its hash, seed, versions, wall time, events.
 
@@ -159,6 +160,17 @@ class Result:
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")
+        due = k.get("due_dates")
+        if due:
+            lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
+                         f"time, tardiness {due['mean_tardiness_h']:.2f} h mean, "
+                         f"{due['max_tardiness_h']:.2f} h max")
+        for name, rep in (k.get("strategies") or {}).items():
+            if "starts_deferred" in rep:
+                lines.append(f"  {name:<16} {rep['starts_deferred']} starts deferred "
+                             f"({rep['lots_held']} lots, {rep['hours_held']:.1f} machine-h "
+                             f"held), {sum(rep['forced_starts'].values())} forced by due dates "
+                             f"or full buffers")
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
         lines.append("  busiest stations " + ", ".join(
             f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
@@ -336,13 +348,19 @@ def _equipment_table(model: Any) -> pd.DataFrame:
 
 
 def _lots_table(model: Any) -> pd.DataFrame:
+    """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a lot without a due date;
+    ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start."""
     c = model.flow.completions()
     t0 = pd.Timestamp(model.clock.t0)
+    due_s = np.where(np.isfinite(c["due_s"]), c["due_s"], np.nan)
     return pd.DataFrame({
         "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
         "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),
         "completed": t0 + pd.to_timedelta(c["completed_s"], unit="s"),
         "lead_time_h": (c["completed_s"] - c["released_s"]) / 3600.0,
+        "due": t0 + pd.to_timedelta(due_s, unit="s"),
+        "tardiness_h": np.maximum(c["completed_s"] - due_s, 0.0) / 3600.0,
+        "held_h": c["held_s"] / 3600.0,
     })
 
 

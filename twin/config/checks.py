@@ -217,7 +217,7 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
                            dict.fromkeys(known_strategies()), "strategy")
             continue
         try:
-            cls.Params.model_validate(spec.params)
+            params = cls.Params.model_validate(spec.params)
         except ValidationError as exc:
             for e in exc.errors():
                 loc = ".".join(str(x) for x in e["loc"])
@@ -226,6 +226,10 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
                     f"unknown parameter of strategy '{spec.type}'; expected one of "
                     + ", ".join(f"'{f}'" for f in cls.Params.model_fields))
                 issues.append(ConfigIssue(path, msg, e.get("input"), "input" in e))
+            continue
+        for issue in cls.check(params, plant):
+            path = f"strategies[{k}].{issue.path}" if issue.path else f"strategies[{k}]"
+            issues.append(ConfigIssue(path, issue.message, issue.value, issue.has_value))
     return issues
 
 

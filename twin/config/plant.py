@@ -223,6 +223,11 @@ class Product(_Model):
             "of its route (an assembly station). Releasing this product releases its components."
         ),
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of an order of this product: this many hours after its "
+        "release [h]; its components carry the same due date (lots.parquet due and tardiness, "
+        "kpis due_dates; scheduling strategies hold flexible work only while the due date can "
+        "still be met); a source's due_h overrides it; omitted: no due date.")
 
 
 class SavingMode(_Model):
@@ -328,6 +333,10 @@ class Station(_Model):
         "finish", description="At shift end: finish the lot in hand, or interrupt and resume it."
     )
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
+    deferrable: bool = Field(
+        False, description="Flexible work (formation/aging, ovens, charging): scheduling "
+        "strategies may hold the start of a lot here; the default stations of tou_shifting, "
+        "pv_following, peak_shaving and carbon_aware.")
 
 
 class Line(_Model):
@@ -350,6 +359,9 @@ class PlanSource(_Model):
     sequence: Literal["batched", "mixed"] = Field(
         "batched", description="Release all lots of one product, then the next; or interleave them."
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of each period's lots, this many hours after their "
+        "release [h] (e.g. 24 for a daily plan due within the day); overrides the products' due_h.")
 
 
 class ArrivalSource(_Model):
@@ -364,6 +376,9 @@ class ArrivalSource(_Model):
     active: Literal["always", "shifts"] = Field(
         "always", description="Arrivals continue outside shifts, or only during shifts."
     )
+    due_h: float | None = Field(
+        None, gt=0, description="Due date of each arriving order, this many hours after it "
+        "arrives [h]; overrides the products' due_h.")
 
 
 Source = Annotated[PlanSource | ArrivalSource, Field(discriminator="kind")]

@@ -1,7 +1,9 @@
 """Lots and their bookkeeping: release, completion, assembly, work in process, lead times.
 
-A lot is a small list ``[product, step, released_s]``: the product index, the index of the route
-step it is at or heading to, and when it entered the plant. Every lot that enters is counted, so
+A lot is a small list ``[product, step, released_s, held_s, due_s]``: the product index, the index
+of the route step it is at or heading to, when it entered the plant, how long scheduling
+strategies have held its start so far, and the due date of the order it belongs to (sim seconds,
+``inf`` without one). Every lot that enters is counted, so
 that ``released + assembled = completed + consumed + in the system`` holds at any time.
 """
 
@@ -45,6 +47,8 @@ class Flow:
         self.done_product = array("i")
         self.done_released = array("d")
         self.done_at = array("d")
+        self.done_held = array("d")
+        self.done_due = array("d")
 
     def _count(self, delta: int) -> None:
         now = self.env.now
@@ -68,6 +72,8 @@ class Flow:
         self.done_product.append(p)
         self.done_released.append(lot[2])
         self.done_at.append(now)
+        self.done_held.append(lot[3])
+        self.done_due.append(lot[4])
 
     def assemble(self, product: int, parts: list[list]) -> list:
         """Consume ``parts`` (lots of components) into one new lot of ``product``."""
@@ -75,7 +81,7 @@ class Flow:
             self.consumed[part[0]] += 1
         self.assembled[product] += 1
         self._count(1 - len(parts))
-        return [product, 0, min(part[2] for part in parts)]
+        return [product, 0, min(part[2] for part in parts), 0.0, min(part[4] for part in parts)]
 
     def mean_wip(self, t_end: float) -> float:
         """Time-average lots in the plant over ``[0, t_end]`` [lots]."""
@@ -88,4 +94,6 @@ class Flow:
             "product": np.array(self.done_product, dtype=np.int32),
             "released_s": np.array(self.done_released, dtype=float),
             "completed_s": np.array(self.done_at, dtype=float),
+            "held_s": np.array(self.done_held, dtype=float),
+            "due_s": np.array(self.done_due, dtype=float),
         }

@@ -29,8 +29,9 @@ def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
     return out
 
 
-def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]]) -> Generator:
-    lot = [product, 0, 0.0]
+def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]],
+           due: float = math.inf) -> Generator:
+    lot = [product, 0, 0.0, 0.0, due]
     store = targets[product][0]
     if not put_now(store, lot):  # type: ignore[arg-type]
         ev = store.put(lot)  # type: ignore[union-attr]
@@ -41,11 +42,13 @@ def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]]) ->
 
 def arrivals(env: simpy.Environment, flow: Flow, targets: list, components: list,
              interarrival: Callable[[], float], pick: Callable[[], int], products: list[int],
-             calendar: ShiftCalendar | None) -> Generator:
+             calendar: ShiftCalendar | None, due_s: list[float] | None = None) -> Generator:
     """Lots arrive one at a time; ``pick`` chooses the product (index into ``products``).
 
     With a ``calendar`` the arrival clock runs only in working windows: an arrival that would fall
-    outside is postponed to the next window start, where a new inter-arrival time begins."""
+    outside is postponed to the next window start, where a new inter-arrival time begins.
+    ``due_s[p]``: due date of an order of product ``p``, seconds after it arrives (``inf``: none);
+    its components carry the order's due date."""
     while True:
         yield env.timeout(interarrival())
         if calendar is not None and not calendar.working(env.now):
@@ -54,18 +57,21 @@ def arrivals(env: simpy.Environment, flow: Flow, targets: list, components: list
                 return
             yield env.timeout(nxt - env.now)
             continue
-        for leaf in explode(products[pick()], components):
-            yield from _enter(flow, leaf, targets)
+        p = products[pick()]
+        due = env.now + due_s[p] if due_s is not None else math.inf
+        for leaf in explode(p, components):
+            yield from _enter(flow, leaf, targets, due)
 
 
 def plan(env: simpy.Environment, flow: Flow, targets: list, components: list,
          release_s: list[float], quantities: list[tuple[int, float]], units_per_lot: list[int],
-         mixed: bool) -> Generator:
+         mixed: bool, due_s: list[float] | None = None) -> Generator:
     """Release planned quantities at each time in ``release_s``.
 
     ``quantities`` holds (product index, units per period). The units are rounded up to whole lots,
     the rounding carried over: after k periods exactly ceil(k * units / units_per_lot) lots have
-    been released."""
+    been released. ``due_s[p]``: due date of the period's lots of product ``p``, seconds after the
+    release time (``inf``: none)."""
     due = [0.0] * len(quantities)
     done = [0] * len(quantities)
     for t in release_s:
@@ -79,8 +85,9 @@ def plan(env: simpy.Environment, flow: Flow, targets: list, components: list,
             batch.append([p] * n)
         order = _interleave(batch) if mixed else [p for group in batch for p in group]
         for p in order:
+            order_due = t + due_s[p] if due_s is not None else math.inf
             for leaf in explode(p, components):
-                yield from _enter(flow, leaf, targets)
+                yield from _enter(flow, leaf, targets, order_due)
 
 
 def _interleave(groups: list[list[int]]) -> list[int]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from twin.equipment.machine import Machine
-from twin.equipment.states import BLOCKED, DOWN, PROCESSING, SETUP, STARVED
+from twin.equipment.states import BLOCKED, DOWN, IDLE, PROCESSING, SETUP, STARVED
 from twin.production.flow import Flow
 
 INF = math.inf
@@ -51,6 +51,25 @@ class StationRuntime:
     assembles: int = -1
     """Assembly: product index made."""
     machines: list[Machine] = field(default_factory=list)
+    gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
+    """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
+    before each start; returns None to start now, or an event after which it is asked again. The
+    machine waits ready (idle) meanwhile, and the lots' ``held_s`` grows. None: start at once.
+    Set it with :meth:`add_gate`, which keeps the gates already in force."""
+
+    def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
+        """Add a scheduling hook; with several, a lot starts when every one allows it (they are
+        asked in the order added; the first that holds gives the event to wait for)."""
+        first = self.gate
+        if first is None:
+            self.gate = gate
+            return
+
+        def both(m: Machine, lots: list[list]) -> simpy.Event | None:
+            ev = first(m, lots)
+            return ev if ev is not None else gate(m, lots)
+
+        self.gate = both
 
 
 def put_now(store: simpy.Store, lot: list) -> bool:
@@ -107,15 +126,6 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     if m.side is not None:
                         yield m.side
             lots = [lot]
-            while len(lots) < batch_size and items:
-                # A lot in the buffer may already be promised to another machine of the station
-                # that waits for work (its get is served when SimPy processes the put): then it
-                # goes there, and this batch stays smaller.
-                ev = get()  # type: ignore[misc]
-                if not ev.triggered:
-                    ev.cancel()
-                    break
-                lots.append(ev.value)
         else:
             parts = []
             for store, qty in components:
@@ -132,6 +142,25 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                             yield m.side
             lot = flow.assemble(st.assembles, parts)
             lots = [lot]
+        if st.gate is not None:  # a strategy may hold the start (flexible work)
+            held_from = env.now
+            while (hold := st.gate(m, lots)) is not None:
+                set_state(IDLE)
+                yield hold
+                if env.now >= m.check_at:
+                    yield from m.due()
+            for held in lots:
+                held[3] += env.now - held_from
+        if components is None:
+            while len(lots) < batch_size and items:
+                # A lot in the buffer may already be promised to another machine of the station
+                # that waits for work (its get is served when SimPy processes the put): then it
+                # goes there, and this batch stays smaller.
+                ev = get()  # type: ignore[misc]
+                if not ev.triggered:
+                    ev.cancel()
+                    break
+                lots.append(ev.value)
         if env.now >= m.check_at:
             yield from m.due()
         # --- change over, process ----------------------------------------------------------------

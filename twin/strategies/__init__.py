@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from twin.config.base import _Model
 
 if TYPE_CHECKING:
+    from twin.config.errors import ConfigIssue
+    from twin.config.plant import Plant
     from twin.engine import Model
 
 
@@ -51,6 +53,12 @@ class Strategy:
 
     def __init__(self, params: StrategyParams):
         self.params = params
+
+    @classmethod
+    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
+        """Problems of these parameters in this plant (unknown stations, a missing tariff, ...),
+        found when the file is loaded; paths are relative to the strategy's entry."""
+        return []
 
     def install(self, model: Model) -> None:
         """Hook into the built model before it runs (set hooks, start processes)."""

@@ -1,0 +1,106 @@
+"""Peak shaving: hold back flexible starts while the site demand would exceed a limit.
+
+A lot at a deferrable station starts only if the site electric power now plus what the start
+adds (the machine's processing power minus its ready power) stays within ``limit_kw``, unless
+holding it longer would miss its due date or block upstream (:mod:`twin.strategies._gating`).
+A held machine wakes when the site power falls to ``limit_kw`` minus its added power (an event
+on the live site power, no polling). A start allowed into a changeover (setup, drawn at its own
+power) keeps its processing power reserved until it processes, so that two machines do not both
+take the same room.
+
+Because only flexible starts are held, the limit holds for the settlement-interval average
+(the monthly peak of a demand charge) only when the rest of the plant stays within it; the
+report says whether it did, per month, and how many starts the due dates or buffers forced.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import simpy
+from pydantic import Field
+
+from twin.config.plant import ELECTRICITY
+from twin.equipment.states import SETUP
+from twin.strategies import register_strategy
+from twin.strategies._gating import FlexibleParams, FlexibleStart, power_watch
+
+if TYPE_CHECKING:
+    from twin.engine import Model
+    from twin.equipment.machine import Machine
+    from twin.production.station import StationRuntime
+
+
+class PeakParams(FlexibleParams):
+    limit_kw: float = Field(gt=0, description="Site electric power not to exceed by a flexible "
+                                              "start [kW].")
+
+
+def interval_peaks_kw(interval_kwh: np.ndarray, interval_s: float) -> np.ndarray:
+    """Average power per settlement interval [kW] from its energy [kWh]: P = E / (dt / 3600 s)."""
+    return np.asarray(interval_kwh, dtype=float) * 3600.0 / interval_s
+
+
+@register_strategy("peak_shaving")
+class PeakShaving(FlexibleStart):
+    """Hold flexible starts while site power plus the start would exceed ``limit_kw``."""
+
+    Params = PeakParams
+    params: PeakParams
+
+    def prepare(self, model: Model) -> None:
+        self.watch = power_watch(model)
+        self.site = model.signals
+        self.limit = self.params.limit_kw
+        self._pending: dict[int, Machine] = {}  # by equipment index: a stable order
+
+    def decide(self, now: float, m: Machine, rt: StationRuntime, lots: list[list],
+               latest: float) -> float | simpy.Event:
+        """Start if site power now + the power of starts already allowed but still changing
+        over + this start's added power stays within the limit; else wait for the site power
+        to fall that far."""
+        room = self.limit - self.extra_kw(m) - self._committed_kw()
+        if self.site.site_kw() <= room + 1e-9:
+            return now
+        return self.watch.below(room)
+
+    def _committed_kw(self) -> float:
+        """Added power of machines this strategy let start that are still in setup (their
+        processing power is not yet in the site power) [kW]."""
+        pending = self._pending
+        if not pending:
+            return 0.0
+        for k in [k for k, m in pending.items() if m.state != SETUP]:
+            del pending[k]
+        return sum(self.extra_kw(m) for m in pending.values())
+
+    def _release(self, m: Machine, why: str) -> None:
+        self._pending[m.index] = m  # in setup until it processes: counted by _committed_kw
+        return super()._release(m, why)
+
+    def report(self, model: Model) -> dict[str, Any]:
+        """Holds (see the base) plus the monthly peak of the settlement-interval average of the
+        metered site power against the limit."""
+        out = super().report(model)
+        meter = model.meter
+        n = meter.n_intervals
+        kwh = meter.interval_kwh.reshape(n, len(model.groups), -1)[:, :, ELECTRICITY].sum(axis=1)
+        kw = interval_peaks_kw(kwh, meter.interval_s)
+        index = model.clock.index(n, meter.interval_s)
+        months = pd.Series(kw, index=index).groupby(index.strftime("%Y-%m")).max()
+        over = int((kw > self.limit + 1e-6).sum())
+        out.update({
+            "limit_kw": self.limit,
+            "peak_kw_by_month": {k: float(v) for k, v in months.items()},
+            "limit_met": over == 0,
+            "intervals_over_limit": over,
+        })
+        if over:
+            out["note"] = (
+                f"the settlement-interval demand exceeded {self.limit:g} kW in {over} interval(s):"
+                f" {sum(self.forced_starts.values())} flexible start(s) were forced over it by due"
+                " dates or full buffers; the rest is load the strategy does not hold (other"
+                " machines, base loads)")
+        return out
