@@ -164,7 +164,7 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
                            dict.fromkeys(known_strategies()), "strategy")
             continue
         try:
-            cls.Params.model_validate(spec.params)
+            params = cls.Params.model_validate(spec.params)
         except ValidationError as exc:
             for e in exc.errors():
                 loc = ".".join(str(x) for x in e["loc"])
@@ -173,6 +173,10 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
                     f"unknown parameter of strategy '{spec.type}'; expected one of "
                     + ", ".join(f"'{f}'" for f in cls.Params.model_fields))
                 issues.append(ConfigIssue(path, msg, e.get("input"), "input" in e))
+            continue
+        for i in cls.check(plant, params):
+            path = f"strategies[{k}].{i.path}" if i.path else f"strategies[{k}]"
+            issues.append(ConfigIssue(path, i.message, i.value, i.has_value))
     return issues
 
 

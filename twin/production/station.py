@@ -87,8 +87,14 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     setup_s = m.setup_s = [0.0] * len(process)
     segmented = ttf is not None or interrupt
     ttf_left = ttf() if ttf is not None else INF
+    mon = m.monitor if ttf is not None else None
+    flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
     while True:
+        if ttf_left <= flag_at:  # a predicted failure: planned repair at the end of the lot
+            yield from mon.repair(ttr)  # type: ignore[union-attr,arg-type]
+            ttf_left = ttf()  # type: ignore[misc]
+            flag_at = mon.new_life(ttf_left)  # type: ignore[union-attr]
         if env.now >= m.check_at:
             yield from m.due()
         # --- take work -------------------------------------------------------------------------
@@ -102,6 +108,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 else:
                     set_state(STARVED)
                     m.passive = STARVED
+                    if m.on_starved is not None:
+                        m.on_starved(ev)
                     lot = yield ev
                     m.passive = 0
                     if m.side is not None:
@@ -126,6 +134,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     else:
                         set_state(STARVED)
                         m.passive = STARVED
+                        if m.on_starved is not None:
+                            m.on_starved(ev)
                         parts.append((yield ev))
                         m.passive = 0
                         if m.side is not None:
@@ -145,6 +155,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         set_state(PROCESSING)
         d = process[p]()  # type: ignore[misc]
         processing_s[p] += d
+        if m.on_process is not None:
+            m.on_process(lots, d)
         if not segmented:
             yield timeout(d)
         else:
@@ -165,6 +177,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     set_state(DOWN)
                     yield timeout(ttr())  # type: ignore[misc]
                     ttf_left = ttf()  # type: ignore[misc]
+                    if mon is not None:
+                        flag_at = mon.new_life(ttf_left)
                 if interrupt and env.now >= shift_end:
                     yield from m.due()
                     shift_end = cal.window_end(env.now) if interrupt else INF
