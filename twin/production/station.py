@@ -8,6 +8,12 @@ shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, 
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
 :class:`~twin.equipment.machine.Machine`).
 
+Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
+unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
+saving mode, that the machine waits for once work has come), ``on_process`` when a lot starts
+processing (with its drawn processing time), and ``monitor``, a condition monitor that may flag
+a coming failure, upon which the machine is repaired as planned at the end of its lot.
+
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
 plain ``items.pop(0)``): such an event would only be scheduled and processed later at the same time
