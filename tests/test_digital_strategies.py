@@ -305,6 +305,30 @@ def test_predictive_maintenance_raises_availability():
     assert hi < 0, (lo, hi)
 
 
+def test_repairs_at_shift_end_take_the_break():
+    """Day shifts 06-18 on weekdays; planned repairs of 0.5-1.5 h (half a breakdown repair of
+    1-3 h), flagged 12 processing hours ahead. With ``stop_at: shift_end`` every planned repair
+    starts after a shift end and fits the night: no working time is lost to it; with ``lot_end``
+    the repairs fall in shifts."""
+    cal = {"shifts": {"day": {"start": "06:00", "end": "18:00"}},
+           "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    fast = {"time_to_failure": FAILING["time_to_failure"],
+            "time_to_repair": {"dist": "uniform", "min": 1, "max": 3, "unit": "h"}}
+
+    def run(stop_at):
+        p = plant([station("a", const(500), failures=fast), station("b", expo(400))],
+                  expo(700), 28, pdm(1.0, lead_h=12, repair_factor=0.5, stop_at=stop_at),
+                  types=(PLAIN,), calendar=cal)
+        return twin.simulate(p, seed=3).kpis["strategies"]["predictive_maintenance"][
+            "stations"]["a"]
+
+    night, lot = run("shift_end"), run("lot_end")
+    assert night["predicted_stops"] > 3 and lot["predicted_stops"] > 3
+    assert night["planned_repair_in_shift_h"] == 0 < night["planned_repair_h"]
+    assert lot["planned_repair_in_shift_h"] > 0
+    assert night["availability_all_stops"] > lot["availability_all_stops"]
+
+
 def test_own_planned_repair_distribution_and_own_streams():
     res = twin.simulate(pdm_plant(const(500), pdm(1.0, time_to_repair=const(30, "min"))), seed=1)
     rep = res.kpis["strategies"]["predictive_maintenance"]["stations"]["a"]
@@ -329,6 +353,8 @@ def test_own_planned_repair_distribution_and_own_streams():
      "strategies[0]", "exactly one of 'repair_factor'"),
     ({"type": "predictive_maintenance", "detection_rate": 0.5, "lead_time_h": 1,
       "repair_factor": 1, "stations": ["b"]}, "strategies[0].stations[0]", "no failures"),
+    ({"type": "predictive_maintenance", "detection_rate": 0.5, "lead_time_h": 1,
+      "repair_factor": 1, "stop_at": "shift_end"}, "strategies[0].stop_at", "needs a calendar"),
 ])
 def test_bad_parameters_are_named(strategy, path, words):
     with pytest.raises(ConfigError) as err:

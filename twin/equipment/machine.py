@@ -48,8 +48,9 @@ class ConditionMonitor(Protocol):
         ...
 
     def repair(self, ttr: Callable[[], float]) -> Generator:
-        """The planned repair of a flagged machine at the end of its lot (a SimPy generator);
-        ``ttr`` draws the breakdown repair time the averted failure would have needed."""
+        """Between lots, a flagged machine: do the planned repair now, if this is a convenient
+        moment (a SimPy generator returning True), or return False to go on working; ``ttr``
+        draws the breakdown repair time the averted failure would have needed."""
         ...
 
 

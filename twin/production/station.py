@@ -12,7 +12,7 @@ Strategies (:mod:`twin.strategies`) hook in through three attributes of the mach
 unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
 saving mode, that the machine waits for once work has come), ``on_process`` when a lot starts
 processing (with its drawn processing time), and ``monitor``, a condition monitor that may flag
-a coming failure, upon which the machine is repaired as planned at the end of its lot.
+a coming failure, upon which the machine is repaired as planned between lots.
 
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
@@ -97,8 +97,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
     while True:
-        if ttf_left <= flag_at:  # a predicted failure: planned repair at the end of the lot
-            yield from mon.repair(ttr)  # type: ignore[union-attr,arg-type]
+        # a predicted failure: planned repair between lots, when the monitor finds it convenient
+        if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
             ttf_left = ttf()  # type: ignore[misc]
             flag_at = mon.new_life(ttf_left)  # type: ignore[union-attr]
         if env.now >= m.check_at:

@@ -5,12 +5,15 @@ time, ``failures.time_to_failure``) and is repaired (``failures.time_to_repair``
 coming failure is detected with probability ``detection_rate``; a detected failure is flagged
 when the machine's remaining life falls to ``lead_time_h`` **processing hours** (the failure
 clock of the model counts processing time, so the lead time does too: a calendar-hour lead would
-depend on the future load and is not modelled). A flagged machine finishes the lot in hand and is
-then stopped for a planned repair (state ``maintenance``), lasting either ``repair_factor`` times
+depend on the future load and is not modelled). A flagged machine is stopped for a planned repair
+(state ``maintenance``) at the next convenient moment: with ``stop_at: lot_end`` (the default)
+when it has finished the lot in hand; with ``stop_at: shift_end`` when it finishes a lot at or
+after the end of a shift, so that the repair takes (part of) the break (a machine that waits for
+work at the shift end is repaired at the next one). The repair lasts either ``repair_factor`` times
 the breakdown repair time the failure would have needed, or a draw of its own
 ``time_to_repair``. The repair averts the failure, and the machine starts a new life (a new time
 to failure, as after a breakdown repair). A failure that is not detected, or that comes before
-the lot in hand is done, happens as before.
+the convenient moment, happens as before.
 
 Common random numbers: the times to failure and to repair are drawn from the same streams, one of
 each per life, as without the strategy (a planned repair draws the repair time the failure would
@@ -23,16 +26,18 @@ No default is given for the detection rate, the lead time or the planned repair 
 depend on the failure mode and the monitoring, and there is no general published value to use,
 so each is required.
 
-Reported per station: breakdowns (undetected, and detected too late), predicted stops,
-breakdown and planned-repair downtime, and availability two ways: as in the station KPIs (planned
-repairs are planned maintenance and leave the planned time) and with planned-repair time counted
-as downtime, the fair comparison with run-to-failure.
+Reported per station: breakdowns repaired in the run (undetected, and detected too late),
+predicted stops, breakdown and planned-repair downtime (all, and within working windows), and
+availability two ways: as in the station KPIs (planned repairs are planned maintenance and leave
+the planned time), and with the planned-repair time within working windows counted as downtime,
+the fair comparison with run-to-failure.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -65,6 +70,9 @@ class PredictiveMaintenance(Strategy):
             "time the failure would have needed [-]; give this or time_to_repair.")
         time_to_repair: Distribution | None = Field(
             None, description="Planned repair time; give this or repair_factor.")
+        stop_at: Literal["lot_end", "shift_end"] = Field(
+            "lot_end", description="When a flagged machine is repaired: at the end of the lot "
+            "in hand, or at the end of the first lot finished at or after a shift end.")
         stations: list[Id] | None = Field(
             None, description="Stations monitored; omitted: every station with failures.")
 
@@ -89,6 +97,9 @@ class PredictiveMaintenance(Strategy):
                 issues.append(ConfigIssue(
                     f"stations[{k}]", "station has no failures to predict; expected a station "
                     "with a 'failures:' block", sid, True))
+        if params.stop_at == "shift_end" and plant.calendar is None:
+            issues.append(ConfigIssue("stop_at", "'shift_end' needs a calendar; the plant has "
+                                      "none (24/7); expected 'lot_end'", "shift_end", True))
         if params.stations is None and not any(s.failures for s in stations.values()):
             issues.append(ConfigIssue("", "no station has failures to predict; expected at "
                                       "least one station with a 'failures:' block"))
@@ -110,7 +121,8 @@ class PredictiveMaintenance(Strategy):
                 own = (model.streams.sampler(f"{tag}:repair", p.time_to_repair)
                        if p.time_to_repair is not None else None)
                 mon = _Monitor(m, p.detection_rate, p.lead_time_h * 3600.0, p.repair_factor,
-                               own, _uniforms(model.streams.generator(f"{tag}:detect")))
+                               own, _uniforms(model.streams.generator(f"{tag}:detect")),
+                               p.stop_at == "shift_end", model.horizon_s)
                 m.monitor = mon
                 mons.append(mon)
             self.monitors[rt.id] = mons
@@ -119,7 +131,8 @@ class PredictiveMaintenance(Strategy):
         out: dict[str, Any] = {}
         scheduled = model.calendar.working_seconds(0.0, model.horizon_s)
         keys = ("breakdowns", "breakdowns_undetected", "breakdowns_detected_late",
-                "predicted_stops", "breakdown_downtime_h", "planned_repair_h")
+                "predicted_stops", "breakdown_downtime_h", "planned_repair_h",
+                "planned_repair_in_shift_h")
         tot: dict[str, float] = dict.fromkeys(keys, 0.0)
         row0 = 0
         for rt in model.stations:
@@ -136,6 +149,7 @@ class PredictiveMaintenance(Strategy):
             stops = down + float(st_s[:, SETUP].sum())
             maint = float(st_s[:, MAINTENANCE].sum())
             planned = max(n * scheduled - maint, 1e-9)  # as in the station KPIs
+            in_shift = sum(x.repair_in_shift_s for x in mons)
             fair = max(n * scheduled - (maint - planned_repair), 1e-9)
             row = {
                 "breakdowns": sum(x.breakdowns for x in mons),
@@ -144,8 +158,9 @@ class PredictiveMaintenance(Strategy):
                 "predicted_stops": sum(x.repairs for x in mons),
                 "breakdown_downtime_h": down / 3600.0,
                 "planned_repair_h": planned_repair / 3600.0,
+                "planned_repair_in_shift_h": in_shift / 3600.0,
                 "availability": max(planned - stops, 0.0) / planned,
-                "availability_all_stops": max(fair - stops - planned_repair, 0.0) / fair,
+                "availability_all_stops": max(fair - stops - in_shift, 0.0) / fair,
             }
             for k in keys:
                 tot[k] += row[k]
@@ -170,13 +185,16 @@ class _Monitor:
     the production process consults)."""
 
     def __init__(self, m: Machine, rate: float, lead_s: float, factor: float | None,
-                 own_ttr: Callable[[], float] | None, uniform: Callable[[], float]):
+                 own_ttr: Callable[[], float] | None, uniform: Callable[[], float],
+                 at_shift_end: bool = False, horizon_s: float = math.inf):
         self.machine = m
         self.rate = rate
         self.lead_s = lead_s
         self.factor = factor
         self.own_ttr = own_ttr
         self.uniform = uniform
+        self.at_shift_end = at_shift_end
+        self.horizon_s = horizon_s
         self.lives = 0
         self.detected = False
         self.repaired = False
@@ -186,6 +204,7 @@ class _Monitor:
         self.repairs = 0
         self.repair_s = 0.0
         self.repair_until = 0.0
+        self.repair_in_shift_s = 0.0
 
     def new_life(self, ttf_s: float) -> float:
         """Decide whether the failure ending this life will be detected; return the remaining
@@ -202,14 +221,20 @@ class _Monitor:
         return self.lead_s if self.detected else -1.0
 
     def repair(self, ttr: Callable[[], float]) -> Generator:
-        """Planned repair now (the machine has finished its lot)."""
+        """Planned repair now, between lots, unless it waits for a shift end; returns whether
+        the machine was repaired."""
         m = self.machine
+        if self.at_shift_end and m.calendar.working(m.env.now):
+            return False
         breakdown_repair = ttr()  # drawn in every life: common random numbers
         own = self.own_ttr
         dur = self.factor * breakdown_repair if own is None else own()  # type: ignore[operator]
         self.repairs += 1
         self.repair_s += dur
-        self.repair_until = m.env.now + dur
+        now = m.env.now
+        self.repair_until = now + dur
+        self.repair_in_shift_s += m.calendar.working_seconds(now, min(now + dur, self.horizon_s))
         self.repaired = True
         m.set_state(MAINTENANCE)
         yield m.env.timeout(dur)
+        return True
