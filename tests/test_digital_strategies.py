@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 from conftest import const, expo, make_plant, station
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from test_flow_invariants import census
@@ -166,6 +166,16 @@ def test_woken_ahead_by_the_upstream_machine():
     # 1800, and the last: warm 300, run 600, ready 900, standby 300 to the horizon
     kws = 900 * 5 + 4200 * 1 + 22 * 14700 + (300 * 8 + 600 * 10 + 900 * 5 + 300 * 1)
     assert b_kwh == pytest.approx(kws * KWS, rel=1e-12)
+    # constant times: announcing the mean is announcing the drawn time
+    mean = twin.simulate(plant(stations, const(3600), types=types,
+                               strategies=[{"type": "smart_standby", "wake_ahead": "mean"}]))
+    assert mean.equipment.equals(smart.equipment)
+    # not woken ahead: every lot at b waits the warm-up
+    off = twin.simulate(plant(stations, const(3600), types=types,
+                              strategies=[{"type": "smart_standby", "wake_ahead": "off"}]))
+    rep = off.kpis["strategies"]["smart_standby"]["stations"]["b"]
+    assert rep["lots_delayed"] == 23 and rep["lot_delay_h"] == pytest.approx(23 * 300 / 3600)
+    np.testing.assert_allclose(off.lots["lead_time_h"], (1800 + 300 + 600) / 3600)
 
 
 def test_standby_and_shift_breaks():
@@ -186,6 +196,33 @@ def test_standby_and_shift_breaks():
     assert machine_kwh(smart) < machine_kwh(base)
     night = smart.equipment
     assert (night["standby_h"] > 5 * 12 * 0.9).all()  # nights at least, as without the strategy
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.sampled_from([0.0, 60.0, 600.0]), st.sampled_from([0.0, 300.0]),
+       st.sampled_from([None, 0.0, 200.0]), st.booleans(), st.integers(0, 10_000),
+       st.sampled_from(["drawn", "mean", "off"]))
+def test_random_lines_keep_their_books(n, warm, stay, timeout, shifts, seed, wake):
+    """Random small lines with smart standby: lots are neither lost nor duplicated at any time,
+    every machine's states fill the run, and energy adds up from states."""
+    saver = {**SAVER, "saving_modes": {"standby": {"warm_up_s": warm, "min_stay_s": stay},
+                                       "off": {"warm_up_s": 2 * warm, "min_stay_s": stay}},
+             "off_shift_mode": "off" if shifts else "idle"}
+    cal = {"calendar": {"shifts": {"d": {"start": "07:00", "end": "15:30"}},
+                        "week": {d: ["d"] for d in ("mon", "tue", "wed", "thu", "fri")}}}
+    p = plant([station(f"s{k}", expo(300 + 100 * k), equipment="saver",
+                       buffer_capacity=3 if k else None) for k in range(n)], expo(700), 2,
+              [{"type": "smart_standby", "timeout_s": timeout, "wake_ahead": wake}],
+              types=(saver,), **(cal if shifts else {}))
+    model = engine.build(p, 2, p.simulation.start, seed)
+    for k in range(1, 25):
+        model.env.run(until=model.horizon_s * k / 24)
+        census(model)
+    model.meter.close()
+    np.testing.assert_allclose(model.meter.state_s.sum(axis=1), model.horizon_s, rtol=1e-9)
+    power = model.meter.power[:, :, 0]
+    np.testing.assert_allclose((model.meter.state_s * power).sum(axis=1) / 3600,
+                               model.meter.equipment_kwh[:, 0], rtol=1e-9)
 
 
 # --- smart standby: a random line, paired replications -----------------------------------------

@@ -15,8 +15,10 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
 * **Mode.** ``auto`` takes, per machine, the saving mode of its type with the shortest break-even
   time (the one that pays off on the shortest gaps); ``standby`` or ``off`` ask for one.
 * **Waking ahead.** When an upstream machine starts processing a lot whose next stop is this
-  station, the first machine there waiting for work is told when the lot will arrive (the start
-  plus the drawn processing time; a breakdown upstream makes it later). Asleep, it starts warming
+  station, the first machine there waiting for work is told when the lot will arrive: the start
+  plus the lot's processing time (``wake_ahead: drawn``, the default: the upstream controller
+  knows its cycle, as a CNC program's run time is known) or plus the mean processing time
+  (``mean``); a breakdown or a full buffer upstream makes the lot later. Asleep, it starts warming
   up so as to be ready as the lot arrives (not before its minimum stay is over); still in its
   timeout, it does not switch when the lot is due within the break-even time. Lots from a source
   (releases) come unannounced and wait for the warm-up.
@@ -35,7 +37,7 @@ in the run's KPIs against a run without the strategy (same seed: common random n
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
@@ -114,8 +116,10 @@ class SmartStandby(Strategy):
         timeout_s: float | None = Field(
             None, ge=0, description="Time ready before switching [s]; omitted: each machine's "
             "break-even time.")
-        wake_ahead: bool = Field(
-            True, description="Warm up ahead of a lot announced by the upstream machine.")
+        wake_ahead: Literal["drawn", "mean", "off"] = Field(
+            "drawn", description="Warm up ahead of a lot announced by the upstream machine, "
+            "expected after the lot's actual processing time ('drawn': the upstream controller "
+            "knows its cycle), after the mean processing time ('mean'), or not at all ('off').")
         equipment_types: dict[Id, Rule] = Field(
             default_factory=dict, description="Settings per equipment type id.")
         stations: dict[Id, Rule] = Field(
@@ -182,12 +186,13 @@ class SmartStandby(Strategy):
                 c.machine.on_starved = c.starved
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
-        if p.wake_ahead and by_store:
+        if p.wake_ahead != "off" and by_store:
             ann = _Announcer(model, by_store)
             for rt in model.stations:
                 if ann.feeds(rt):
+                    hook = ann.hook(rt.ideal_s if p.wake_ahead == "mean" else None)
                     for m in rt.machines:
-                        m.on_process = ann.announce
+                        m.on_process = hook
 
     def report(self, model: Model) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -398,8 +403,15 @@ class _Announcer:
         """Whether lots leaving ``rt`` go to a station with saving-mode controllers."""
         return rt.id in self._feeds
 
+    def hook(self, mean_s: list[float] | None) -> Callable[[list, float], None]:
+        """The ``on_process`` hook of an upstream machine: announce each lot after its drawn
+        processing time, or after ``mean_s[product]`` when given."""
+        if mean_s is None:
+            return self.announce
+        return lambda lots, d: self.announce(lots, mean_s[lots[0][0]])
+
     def announce(self, lots: list, d: float) -> None:
-        """Machine hook: ``lots`` start processing now for ``d`` seconds."""
+        """Lots ``lots`` start processing now and are expected done in ``d`` seconds."""
         at = self.env.now + d
         for lot in lots:
             store = self.next_store[lot[0]][lot[1]]
