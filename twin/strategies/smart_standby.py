@@ -338,6 +338,8 @@ class _Controller:
         ahead = False
         while True:
             self.poke = env.event()
+            if self.expected < env.now:
+                self.expected = INF  # overdue (held up upstream): no longer a reason to wake
             if ev.triggered:
                 go = max(env.now, leave)
             else:
