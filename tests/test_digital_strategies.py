@@ -178,6 +178,23 @@ def test_woken_ahead_by_the_upstream_machine():
     np.testing.assert_allclose(off.lots["lead_time_h"], (1800 + 300 + 600) / 3600)
 
 
+def test_lot_announced_before_the_machine_waits():
+    """a (3000 s) feeds b (900 s, timeout 0). a starts lot k+1 at 3600(k+1) while b is still busy
+    with lot k; b starts waiting at 3600k + 3900 and learns then that the next lot is due at
+    3600(k+1) + 3000: it sleeps and warms up just in time. b's day: standby 0-6300 and 2400 s
+    after each of lots 1-22, 23 warm-ups of 300 s, 22 lots of 900 s and lot 23 running the last
+    600 s; no lot waits."""
+    types = (SAVER, {"id": "plain", "power_kw": {"electricity": {"idle": 2, "processing": 6}}})
+    stations = [station("a", const(3000), equipment="plain"),
+                station("b", const(900), equipment="saver")]
+    res = twin.simulate(plant(stations, const(3600), types=types,
+                              strategies=[{"type": "smart_standby", "timeout_s": 0}]))
+    rep = res.kpis["strategies"]["smart_standby"]["stations"]["b"]
+    assert rep["lots_delayed"] == 0 and rep["woken_ahead"] == 23 and rep["switches"] == 23
+    kws = (6300 + 22 * 2400) * 1 + 23 * 300 * 8 + (22 * 900 + 600) * 10
+    assert res.equipment.loc["b", "electricity_kwh"] == pytest.approx(kws * KWS, rel=1e-12)
+
+
 def test_standby_and_shift_breaks():
     """With shifts the off-shift behaviour is kept: the machine still spends the nights in its
     off-shift mode and is warmed up at the shift start; lots are conserved at all times."""

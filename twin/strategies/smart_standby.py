@@ -188,6 +188,9 @@ class SmartStandby(Strategy):
                 by_store[id(store)] = ctrls
         if p.wake_ahead != "off" and by_store:
             ann = _Announcer(model, by_store)
+            for ctrls in self.controllers.values():
+                for c in ctrls:
+                    c.announcer = ann
             for rt in model.stations:
                 if ann.feeds(rt):
                     hook = ann.hook(rt.ideal_s if p.wake_ahead == "mean" else None)
@@ -268,6 +271,7 @@ class _Controller:
         self.delayed = 0
         self.delay_s = 0.0
         self._open: tuple[float, float, str] | None = None
+        self.announcer: _Announcer | None = None
 
     def _close(self, t: float | None = None) -> None:
         """End the open phase (in the saving mode, or warming up) at ``t`` (default: now) and
@@ -286,7 +290,8 @@ class _Controller:
         if m.side is not None:
             return
         self.ev = ev
-        self.expected = INF
+        ann = self.announcer
+        self.expected = ann.claim(ev.resource) if ann is not None else INF  # type: ignore[attr-defined]
         self.arrived = INF
         ev.callbacks.append(self._arrive)  # type: ignore[union-attr]
         m.side = m.env.process(self._run(ev))
@@ -317,6 +322,10 @@ class _Controller:
                     deadline = self.expected + self.timeout_s  # a lot is due soon: stay ready
                 if deadline > now:
                     yield env.any_of([ev, env.timeout(min(deadline, m.check_at) - now)])
+                    continue
+                if ev.resource.items:  # type: ignore[attr-defined]
+                    # a lot was put just now and SimPy hands it over later at this same time
+                    yield env.timeout(0)
                     continue
                 yield from self._sleep(ev)
                 idle_since = env.now
@@ -397,6 +406,9 @@ class _Announcer:
                 row.append(store if store is not None and id(store) in by_store else None)
             self.next_store.append(row)
         self.env = model.env
+        self.incoming: dict[int, list[tuple[float, list, int]]] = {}
+        """Announced lots no waiting machine has taken yet, per store: (expected at, lot, the
+        route step it was announced at)."""
         self._feeds = {prod.route[k] for prod, row in zip(plant.products, self.next_store,
                                                           strict=True)
                        for k, s in enumerate(row) if s is not None}
@@ -413,18 +425,39 @@ class _Announcer:
         return lambda lots, d: self.announce(lots, mean_s[lots[0][0]])
 
     def announce(self, lots: list, d: float) -> None:
-        """Lots ``lots`` start processing now and are expected done in ``d`` seconds."""
+        """Lots ``lots`` start processing now and are expected done in ``d`` seconds: tell the
+        first machine waiting at their next station that has no lot announced yet, or keep the
+        announcement for the next machine there to start waiting."""
         at = self.env.now + d
         for lot in lots:
             store = self.next_store[lot[0]][lot[1]]
             if store is None:
                 continue
-            ctrls = self.by_store[id(store)]
-            for ev in store.get_queue:  # served first come, first served
-                for c in ctrls:
-                    if c.ev is ev and c.expected == INF:
-                        c.announce(at)
-                        break
-                else:
-                    continue
-                break
+            if not self._tell_waiting(store, at):
+                pending = self.incoming.setdefault(id(store), [])
+                if len(pending) >= 16:
+                    pending[:] = [e for e in pending if e[1][1] == e[2]]
+                pending.append((at, lot, lot[1]))
+
+    def _tell_waiting(self, store: simpy.Store, at: float) -> bool:
+        ctrls = self.by_store[id(store)]
+        for ev in store.get_queue:  # served first come, first served
+            for c in ctrls:
+                if c.ev is ev and c.expected == INF:
+                    c.announce(at)
+                    return True
+        return False
+
+    def claim(self, store: simpy.Store) -> float:
+        """For a machine that starts waiting on ``store``: the earliest expected arrival of a
+        lot announced there and still upstream (not overdue), taken off the list; inf if none."""
+        pending = self.incoming.get(id(store))
+        if not pending:
+            return INF
+        now = self.env.now
+        # a lot is still upstream while its route step is the one it was announced at
+        pending[:] = [e for e in pending if e[1][1] == e[2] and e[0] >= now]
+        if not pending:
+            return INF
+        k = min(range(len(pending)), key=lambda i: pending[i][0])
+        return pending.pop(k)[0]
