@@ -337,6 +337,18 @@ def test_detection_rate_zero_is_the_baseline_bit_for_bit():
     assert rep["availability"] == base.kpis["stations"]["a"]["availability"]
 
 
+def test_detection_without_lead_time_changes_nothing_but_the_books():
+    """Every failure detected, but flagged at the moment it strikes (lead 0): nothing can be
+    averted, so the run is the run without the strategy, and every breakdown is 'too late'.
+    The detection draws come from a stream of their own and disturb no other element."""
+    base = twin.simulate(pdm_plant(expo(500)), seed=6)
+    late = twin.simulate(pdm_plant(expo(500), pdm(1.0, lead_h=0.0)), seed=6)
+    assert base.equipment.equals(late.equipment) and base.lots.equals(late.lots)
+    rep = late.kpis["strategies"]["predictive_maintenance"]["stations"]["a"]
+    assert rep["predicted_stops"] == 0
+    assert rep["breakdowns"] == rep["breakdowns_detected_late"] > 5
+
+
 def test_full_detection_with_lead_covering_the_lot_averts_every_failure():
     """Detection 1 and a lead time (2 processing hours) longer than any lot (500 s): every
     failure is flagged before the lot in which it would strike, and none happens."""
