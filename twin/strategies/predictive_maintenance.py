@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 @register_strategy("predictive_maintenance")
 class PredictiveMaintenance(Strategy):
-    """Detected failures are averted by a planned repair at the end of the lot in hand."""
+    """Detected failures are averted by a planned repair at the next convenient moment."""
 
     class Params(StrategyParams):
         detection_rate: float = Field(
