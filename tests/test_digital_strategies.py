@@ -75,9 +75,9 @@ def test_break_even_is_where_switching_starts_to_pay(p_idle, save_share, warm, p
 
     tol = 1e-9 * (1 + p_idle + p_warm) * (1 + be + warm)
     assert saved(be * (1 + x) + x) >= -tol
-    shorter = warm + stay + x * (be - warm - stay)  # feasible, below the break-even time
-    if shorter < be:
-        assert saved(shorter) <= tol
+    lo = warm + stay  # the shortest gap the mode allows
+    if be - lo > 1e-9 * (1 + be):  # the energy term binds: feasible gaps below break-even exist
+        assert saved(lo + min(x, 0.999) * (be - lo)) <= tol
 
 
 # --- smart standby: deterministic timelines ----------------------------------------------------
