@@ -7,11 +7,12 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
 
 * **Timeout.** By default the break-even time (:func:`break_even_s`): the idle gap beyond which
   switching saves energy. Waiting that long before switching is the classic timeout rule for
-  power-down problems ("ski rental"): whatever the gap, the energy spent is at most twice what a
-  controller that knew the gap in advance would spend (Karlin, Manasse, McGeoch & Owicki 1994,
-  Algorithmica 11:542-571; the same break-even rule for machines: Mouzon, Yildirim & Twomey 2007,
-  IJPR 45(18-19):4247-4271). A fixed ``timeout_s`` may be given instead, for the whole plant,
-  per equipment type or per station.
+  power-down problems ("ski rental", the spin-block problem): in that cost model, whatever the
+  gap, it spends at most twice the energy of a controller that knew the gap in advance, the best
+  ratio a deterministic rule can guarantee (Karlin, Manasse, McGeoch & Owicki 1994, Algorithmica
+  11:542-571); warm-up delays and minimum stays lie outside that model. The break-even rule for
+  machines: Mouzon, Yildirim & Twomey 2007, IJPR 45(18-19):4247-4271. A fixed ``timeout_s`` may
+  be given instead, for the whole plant, per equipment type or per station.
 * **Mode.** ``auto`` takes, per machine, the saving mode of its type with the shortest break-even
   time (the one that pays off on the shortest gaps); ``standby`` or ``off`` ask for one.
 * **Waking ahead.** When an upstream machine starts processing a lot whose next stop is this
