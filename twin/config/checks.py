@@ -227,9 +227,9 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
                     + ", ".join(f"'{f}'" for f in cls.Params.model_fields))
                 issues.append(ConfigIssue(path, msg, e.get("input"), "input" in e))
             continue
-        for issue in cls.check(params, plant):
-            path = f"strategies[{k}].{issue.path}" if issue.path else f"strategies[{k}]"
-            issues.append(ConfigIssue(path, issue.message, issue.value, issue.has_value))
+        for i in cls.check(plant, params):
+            path = f"strategies[{k}].{i.path}" if i.path else f"strategies[{k}]"
+            issues.append(ConfigIssue(path, i.message, i.value, i.has_value))
     return issues
 
 

@@ -16,7 +16,8 @@ The production process that drives a machine (``twin.production.station``) sets 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from typing import Protocol
 
 import simpy
 
@@ -36,6 +37,21 @@ from twin.metering import Meter, SiteLoad
 INF = math.inf
 _MODE_STATE = {"off": OFF, "standby": STANDBY}
 _LIGHTER = {"off": ("off", "standby", "idle"), "standby": ("standby", "idle"), "idle": ("idle",)}
+
+
+class ConditionMonitor(Protocol):
+    """What the production process asks of a condition monitor (predictive maintenance)."""
+
+    def new_life(self, ttf_s: float) -> float:
+        """A new time to failure ``ttf_s`` [processing s] was drawn; return the remaining life
+        [processing s] at which the coming failure is flagged, or -1 when it will not be."""
+        ...
+
+    def repair(self, ttr: Callable[[], float]) -> Generator:
+        """Between lots, a flagged machine: do the planned repair now, if this is a convenient
+        moment (a SimPy generator returning True), or return False to go on working; ``ttr``
+        draws the breakdown repair time the averted failure would have needed."""
+        ...
 
 
 class Load:
@@ -88,7 +104,8 @@ class Machine(Load):
 
     __slots__ = (
         "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "ideal_s",
-        "maint_next", "passive", "processing_s", "setup_s", "side", "spec",
+        "maint_next", "monitor", "on_process", "on_starved", "passive", "processing_s", "setup_s",
+        "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -114,6 +131,15 @@ class Machine(Load):
         self.setup_s: list[float] = []
         """Changeover time per product index changed over to [s]."""
         """Sum of the mean processing times of the lots processed [s] (OEE performance)."""
+        # Strategy hooks (twin.strategies), None when unused; the production process reads them.
+        self.on_starved: Callable[[simpy.Event], None] | None = None
+        """Called with the pending get event when the machine starts waiting for work; it may
+        start a side process (``self.side``), which the production process waits for once the
+        work has come."""
+        self.on_process: Callable[[list, float], None] | None = None
+        """Called with the lots and the drawn processing time [s] when processing starts."""
+        self.monitor: ConditionMonitor | None = None
+        """Condition monitoring (predictive maintenance) of a machine with failures."""
 
     def wake(self) -> None:
         """Let a passive (starved or blocked) machine do what is due, in a side process."""

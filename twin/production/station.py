@@ -8,6 +8,16 @@ shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, 
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
 :class:`~twin.equipment.machine.Machine`).
 
+Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
+unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
+saving mode, that the machine waits for once work has come), ``on_process`` when a lot starts
+processing (with its drawn processing time), and ``monitor``, a condition monitor that may flag
+a coming failure, upon which the machine is repaired as planned between lots; and through one
+of the station runtime, ``gate`` (set with :meth:`StationRuntime.add_gate`), asked before each
+start whether the lots in hand may start now or what event to wait for (flexible work held by
+scheduling strategies). A held machine waits idle with its lots, so smart standby (which acts on
+starved machines) does not switch it.
+
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
 plain ``items.pop(0)``): such an event would only be scheduled and processed later at the same time
@@ -106,8 +116,14 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     setup_s = m.setup_s = [0.0] * len(process)
     segmented = ttf is not None or interrupt
     ttf_left = ttf() if ttf is not None else INF
+    mon = m.monitor if ttf is not None else None
+    flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
     while True:
+        # a predicted failure: planned repair between lots, when the monitor finds it convenient
+        if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
+            ttf_left = ttf()  # type: ignore[misc]
+            flag_at = mon.new_life(ttf_left)  # type: ignore[union-attr]
         if env.now >= m.check_at:
             yield from m.due()
         # --- take work -------------------------------------------------------------------------
@@ -121,6 +137,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 else:
                     set_state(STARVED)
                     m.passive = STARVED
+                    if m.on_starved is not None:
+                        m.on_starved(ev)
                     lot = yield ev
                     m.passive = 0
                     if m.side is not None:
@@ -136,6 +154,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     else:
                         set_state(STARVED)
                         m.passive = STARVED
+                        if m.on_starved is not None:
+                            m.on_starved(ev)
                         parts.append((yield ev))
                         m.passive = 0
                         if m.side is not None:
@@ -174,6 +194,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         set_state(PROCESSING)
         d = process[p]()  # type: ignore[misc]
         processing_s[p] += d
+        if m.on_process is not None:
+            m.on_process(lots, d)
         if not segmented:
             yield timeout(d)
         else:
@@ -194,6 +216,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     set_state(DOWN)
                     yield timeout(ttr())  # type: ignore[misc]
                     ttf_left = ttf()  # type: ignore[misc]
+                    if mon is not None:
+                        flag_at = mon.new_life(ttf_left)
                 if interrupt and env.now >= shift_end:
                     yield from m.due()
                     shift_end = cal.window_end(env.now) if interrupt else INF

@@ -33,9 +33,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from twin.config.base import _Model
+from twin.config.errors import ConfigIssue
 
 if TYPE_CHECKING:
-    from twin.config.errors import ConfigIssue
     from twin.config.plant import Plant
     from twin.engine import Model
 
@@ -54,15 +54,15 @@ class Strategy:
     def __init__(self, params: StrategyParams):
         self.params = params
 
-    @classmethod
-    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
-        """Problems of these parameters in this plant (unknown stations, a missing tariff, ...),
-        found when the file is loaded; paths are relative to the strategy's entry."""
-        return []
-
     def install(self, model: Model) -> None:
         """Hook into the built model before it runs (set hooks, start processes)."""
         raise NotImplementedError
+
+    @classmethod
+    def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
+        """What the parameters get wrong about this plant (e.g. a station id that does not
+        exist), with field paths relative to the strategy's entry; run when the file is loaded."""
+        return []
 
     def report(self, model: Model) -> dict[str, Any]:
         """What the strategy did, for the run's KPIs (``kpis['strategies'][name]``); JSON-safe."""

@@ -231,7 +231,7 @@ class FlexibleStart(Strategy):
     params: FlexibleParams
 
     @classmethod
-    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
+    def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
         assert isinstance(params, FlexibleParams)
         return check_stations(params, plant, cls.name)
 

@@ -54,7 +54,7 @@ class CarbonAware(FlexibleStart):
     params: CarbonParams
 
     @classmethod
-    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
+    def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
         assert isinstance(params, CarbonParams)
         issues = check_stations(params, plant, cls.name)
         if plant.carbon is None or plant.carbon.hourly_shape is None:

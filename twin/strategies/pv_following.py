@@ -48,7 +48,7 @@ class PvFollowing(FlexibleStart):
     params: PvParams
 
     @classmethod
-    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
+    def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
         assert isinstance(params, PvParams)
         issues = check_stations(params, plant, cls.name)
         if plant.energy is None or not (plant.energy.pv or plant.energy.wind):

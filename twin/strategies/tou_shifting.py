@@ -77,7 +77,7 @@ class TouShifting(FlexibleStart):
     params: TouParams
 
     @classmethod
-    def check(cls, params: StrategyParams, plant: Plant) -> list[ConfigIssue]:
+    def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
         assert isinstance(params, TouParams)
         issues = check_stations(params, plant, cls.name)
         if plant.energy is None or plant.energy.grid.tariff is None:
