@@ -235,10 +235,10 @@ def _per_interval(value, n: int, name: str, *, nonneg: bool = False) -> np.ndarr
                          f"{arr.shape}")
     if not np.isfinite(arr).all():
         k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(f"{name}[{k}] = {arr[k]!r}: expected a finite number")
+        raise ValueError(f"{name}[{k}] = {float(arr[k])!r}: expected a finite number")
     if nonneg and (arr < 0).any():
         k = int(np.flatnonzero(arr < 0)[0])
-        raise ValueError(f"{name}[{k}] = {arr[k]!r}: expected a value >= 0")
+        raise ValueError(f"{name}[{k}] = {float(arr[k])!r}: expected a value >= 0")
     return arr
 
 
@@ -362,7 +362,7 @@ def optimal_dispatch(
     dt = _per_interval(dt_h, n, "dt_h")
     if (dt <= 0).any():
         k = int(np.flatnonzero(dt <= 0)[0])
-        raise ValueError(f"dt_h[{k}] = {dt[k]!r}: expected an interval length > 0 [h]")
+        raise ValueError(f"dt_h[{k}] = {float(dt[k])!r}: expected an interval length > 0 [h]")
     price = _per_interval(price, n, "price")
     feed = _per_interval(feed_in_price, n, "feed_in_price")
     ef = _per_interval(grid_ef, n, "grid_ef", nonneg=True)
