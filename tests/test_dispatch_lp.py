@@ -143,7 +143,8 @@ lines:
     stations: [{{id: s, equipment: m, process_time: {{dist: constant, value: 60}}}}]
 products: [{{id: part, route: [s]}}]
 sources:
-  - {{id: a, kind: arrivals, interarrival: {{dist: constant, value: 120}}, product_mix: {{part: 1}}}}
+  - {{id: a, kind: arrivals, interarrival: {{dist: constant, value: 120}},
+     product_mix: {{part: 1}}}}
 energy:
   batteries: [{{id: b, energy_kwh: 10, power_kw: 5}}]
   dispatch: {dispatch}

@@ -135,6 +135,12 @@ class Result:
                 f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
                 f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
                 f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+        if k.get("dispatch_regret") is not None:
+            unit = "kg CO2" if k["dispatch_objective"] == "emissions" else "CNY"
+            lines.append(
+                f"  battery dispatch {k['dispatch_objective']}: regret {k['dispatch_regret']:,.0f} "
+                f"{unit} against the perfect-foresight optimum (dispatch cost "
+                f"{k['dispatch_cost']:,.0f}, optimum {k['dispatch_optimum_cost']:,.0f})")
         gf = (k.get("carbon") or {}).get("grid_factor") or {}
         lines.append(
             f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "

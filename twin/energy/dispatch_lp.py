@@ -11,10 +11,10 @@ policies the EMS can run (``perfect_foresight`` and ``rolling_lp``).
   policy; it is the demand of the real run whenever the plant's demand does not depend on the
   dispatch (no strategy reads the battery's state of charge). ``dispatch_demand_mismatch_kwh``
   in the KPIs says whether it did.
-* :class:`RollingLp` (policy ``rolling_lp``): every ``resolve_every_h`` it solves the LP over the
-  next ``horizon_h`` on forecasts (see :class:`twin.config.energy.RollingLp`) with the month's
-  peak so far carried into the demand-charge term, and the EMS applies the planned battery power
-  (clipped to what the batteries and the grid allow) until the next solve.
+* :class:`RollingHorizonLp` (policy ``rolling_lp``): every ``resolve_every_h`` it solves the LP
+  over the next ``horizon_h`` on forecasts (see :class:`twin.config.energy.RollingLp`) with the
+  month's peak so far carried into the demand-charge term, and the EMS applies the planned battery
+  power (clipped to what the batteries and the grid allow) until the next solve.
 
 Cost terms are those of the twin's KPIs: energy cost of import at the interval's price, demand
 charge on the highest settlement-interval import of each calendar month (prorated by the share of
@@ -173,7 +173,7 @@ class PerfectForesight(_LpPolicy):
 
 
 @register_policy("rolling_lp")
-class RollingLp(_LpPolicy):
+class RollingHorizonLp(_LpPolicy):
     """Re-optimise the next ``horizon_h`` on forecasts every ``resolve_every_h`` (module doc)."""
 
     def bind(self, model: Any) -> None:
