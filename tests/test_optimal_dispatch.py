@@ -270,3 +270,34 @@ def test_lp_respects_limits_and_no_simulated_dispatch_beats_it(case):
         # the emissions objective breaks ties by 1e-6 x cost
         slack += 1e-6 * (max(1.0, abs(value)) + float(price @ (load + gen)) + 100.0)
         assert value >= r.objective_value - slack
+
+
+def _battery(b: dict) -> Battery:
+    return Battery(b["energy_kwh"], b["power_kw"], charge_efficiency=b["charge_efficiency"],
+                   discharge_efficiency=b["discharge_efficiency"], soc_min_frac=b["soc_min_frac"],
+                   soc_max_frac=b["soc_max_frac"], initial_soc_frac=b["initial_soc_frac"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_lp_is_no_worse_than_the_best_of_a_grid_of_simulated_dispatches(case):
+    # Three intervals, every combination of 11 power levels per interval (-P, ..., 0, ..., +P)
+    # stepped through the twin's Battery: the LP's optimum is at most the best of them. Catches
+    # an LP more restrictive than the battery it models (checked: capping the LP's discharge at
+    # 70 % of the rating fails this test; the random-dispatch test above does not notice).
+    load, gen, dt, price, ef, b, grid, _ = case
+    load, gen, price, ef = load[:3], gen[:3], price[:3], ef[:3]
+    b = {**b, "self_discharge_per_h": 0.0}
+    bp = BatteryParams(b["energy_kwh"], b["power_kw"], b["charge_efficiency"],
+                       b["discharge_efficiency"], b["soc_min_frac"], b["soc_max_frac"],
+                       b["initial_soc_frac"] * b["energy_kwh"])
+    rate = None if grid["demand_rate"] is None else [grid["demand_rate"]]
+    r = optimal_dispatch(load, gen, dt, [bp], price=price, feed_in_price=grid["feed_in"],
+                         export_limit_kw=grid["export_limit_kw"], demand_rate=rate)
+    levels = np.linspace(-1, 1, 11)
+    best = np.inf
+    for combo in np.array(np.meshgrid(*[levels] * len(load))).reshape(len(load), -1).T:
+        imp, exp, _ = simulate(load, gen, dt, _battery(b), combo, grid["export_limit_kw"])
+        best = min(best, dispatch_cost(imp, exp, dt, price, grid["feed_in"], 0.0, None,
+                                       rate).cost)
+    assert best >= r.cost - 1e-6 * max(1.0, abs(best))
