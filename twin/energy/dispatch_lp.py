@@ -14,7 +14,10 @@ policies the EMS can run (``perfect_foresight`` and ``rolling_lp``).
 * :class:`RollingHorizonLp` (policy ``rolling_lp``): every ``resolve_every_h`` it solves the LP
   over the next ``horizon_h`` on forecasts (see :class:`twin.config.energy.RollingLp`) with the
   month's peak so far carried into the demand-charge term, and the EMS applies the planned battery
-  power (clipped to what the batteries and the grid allow) until the next solve.
+  power (clipped to what the batteries and the grid allow) until the next solve. Under a demand
+  charge a *peak guard* raises the battery power when the actual import would exceed the peak
+  the plan allowed for the month (the forecast was too low): it charges less or discharges more
+  rather than set a new monthly peak.
 
 Cost terms are those of the twin's KPIs: energy cost of import at the interval's price, demand
 charge on the highest settlement-interval import of each calendar month (prorated by the share of
@@ -199,6 +202,8 @@ class RollingHorizonLp(_LpPolicy):
         self.peak = np.zeros(int(self.month.max()) + 1 if self.n else 1)
         self.plan = np.zeros(0)
         self.start = 0
+        self.target = np.full(self.peak.size if self.rate is None else self.rate.size, np.inf)
+        """Highest import per month the last plan allows [kW] (its demand-charge peak)."""
         self._moved = 0.0  # AC energy out of all batteries so far (discharged - charged) [kWh]
 
     def _persist(self, seen: np.ndarray, k: int, current: float, count: int) -> np.ndarray:
@@ -229,7 +234,13 @@ class RollingHorizonLp(_LpPolicy):
             self.mismatch_kwh = max(self.mismatch_kwh, abs(load_now - self.truth[k]))
         if k - self.start >= min(self.every, len(self.plan)):
             self._plan(k, load_now, chp_now)
-        return float(self.plan[k - self.start])
+        p = float(self.plan[k - self.start])
+        if self.rate is not None:  # peak guard: keep the import within the planned peak
+            cap = max(self.target[self.month[k]], self.peak[self.month[k]])
+            over = s.load_kw - s.renewable_kw - p - cap
+            if over > 0:
+                p += over  # charge less or discharge more; the EMS clips to the battery
+        return p
 
     def _plan(self, k: int, load_now: float, chp_now: float) -> None:
         k1 = min(k + self.horizon, self.n)
@@ -251,7 +262,10 @@ class RollingHorizonLp(_LpPolicy):
             floor = np.concatenate([floor, np.zeros(self.rate.size - floor.size)])
         self.start = k
         try:
-            self.plan = self._solve(k, k1, load, gen, bats, floor).battery_kw
+            best = self._solve(k, k1, load, gen, bats, floor)
+            self.plan = best.battery_kw
+            if floor is not None:
+                self.target = best.parts.peak_kw
         except InfeasibleDispatchError:  # a forecast the grid cannot meet: self-consumption
             self.fallbacks += 1
             net = load - gen
