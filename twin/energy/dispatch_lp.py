@@ -79,16 +79,18 @@ def grid_intensity(model: Any) -> np.ndarray:
                          model.ems).grid_ef_per_interval
 
 
-def initial_params(battery: Any, soc_min_frac: float | None = None) -> BatteryParams:
+def initial_params(battery: Any, soc_min_frac: float | None = None,
+                   floor_hold: bool = False) -> BatteryParams:
     """The LP view of a :class:`~twin.energy.storage.Battery` as it was at the start of the run
-    (nominal capacity, initial content); ``soc_min_frac`` raises the lower limit (a reserve)."""
+    (nominal capacity, initial content); ``soc_min_frac`` raises the lower limit (a reserve);
+    ``floor_hold`` as in :class:`~twin.energy.optimal.BatteryParams`."""
     lo = battery.soc_min_frac
     e0 = battery.initial_soc_frac * battery.energy_kwh
     if soc_min_frac is not None:
         lo = min(max(lo, soc_min_frac), battery.initial_soc_frac)
     return BatteryParams(battery.energy_kwh, battery.power_kw, battery.charge_efficiency,
                          battery.discharge_efficiency, lo, battery.soc_max_frac, e0,
-                         battery.self_discharge_per_h)
+                         battery.self_discharge_per_h, floor_hold=floor_hold)
 
 
 def true_demand(model: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +313,7 @@ def dispatch_kpis(model: Any, intervals: Any) -> dict[str, Any]:
         return out
     load = intervals["electricity_demand_kwh"].to_numpy(dtype=float)
     gen = (intervals["pv_kwh"] + intervals["wind_kwh"] + intervals["chp_kwh"]).to_numpy(float)
-    bats = [initial_params(b) for b in sup.batteries]
+    bats = [initial_params(b, floor_hold=True) for b in sup.batteries]
     try:
         best = optimal_dispatch(load, gen, dt, bats, price=price, feed_in_price=feed_in,
                                 grid_ef=ef, import_limit_kw=sup.import_limit_kw,

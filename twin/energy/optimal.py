@@ -45,7 +45,9 @@ stays a lower bound on every simulated dispatch):
   them) and its optimum is then a bound that no meter can reach;
 * the EMS never lets self-discharge take a battery below its lower limit (the battery management
   system holds that reserve, see :mod:`twin.energy.storage`); the LP keeps ``E >= E_min`` by
-  recharging. This matters only for a battery sitting at its floor with self-discharge > 0.
+  recharging, unless ``BatteryParams.floor_hold`` allows it the most the EMS can be spared
+  (then it is a relaxation, as the bound on a run needs). This matters only for a battery at its
+  floor with self-discharge > 0.
 
 References
 ----------
@@ -100,6 +102,11 @@ class BatteryParams:
     """Standing loss as a share of the content per hour ``σ`` [1/h]."""
     final_soc_min_kwh: float | None = None
     """Least stored energy at the end of the last interval [kWh]; None = free."""
+    floor_hold: bool = False
+    """Relax the storage balance as the twin's battery management holds the lower limit against
+    self-discharge: up to ``(1 - (1 - σ)^dt) · E_min`` per interval may be added for free (what
+    the simulated battery is spared at most when it sits at its floor). Use it where the LP must
+    be a bound on simulated dispatches; it has no effect without self-discharge or lower limit."""
 
     def __post_init__(self) -> None:
         def bad(name: str, value: float, expected: str) -> None:
@@ -389,8 +396,11 @@ def optimal_dispatch(
     i_ch = 3 * n
     i_dis = i_ch + nb * n
     i_e = i_dis + nb * n
+    hold = [b for b, bp in enumerate(bats)
+            if bp.floor_hold and bp.self_discharge_per_h > 0 and bp.e_min > 0]
     i_pk = i_e + nb * n
-    n_var = i_pk + (n_m if use_peak else 0)
+    i_u = i_pk + (n_m if use_peak else 0)  # floor-hold top-ups, one block per held battery
+    n_var = i_u + len(hold) * n
     rows_t = np.arange(n)
 
     # balance: imp - exp - cur + Σ dt (dis - ch) = load - gen
@@ -413,6 +423,10 @@ def optimal_dispatch(
         cc = [i_e + b * n + rows_t, i_e + b * n + rows_t[:-1], i_ch + b * n + rows_t,
               i_dis + b * n + rows_t]
         vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
+        if b in hold:
+            rr.append(rows_t)
+            cc.append(i_u + hold.index(b) * n + rows_t)
+            vv.append(-np.ones(n))
         blocks.append(sp.csr_array((np.concatenate(vv), (np.concatenate(rr), np.concatenate(cc))),
                                    shape=(n, n_var)))
         e_rhs = np.zeros(n)
@@ -445,14 +459,18 @@ def optimal_dispatch(
         if bp.final_soc_min_kwh is not None:
             lb[i_e + (b + 1) * n - 1] = max(bp.e_min, bp.final_soc_min_kwh)
     if use_peak:
-        lb[i_pk:] = floor
+        lb[i_pk:i_u] = floor
+    for j, b in enumerate(hold):
+        bp = bats[b]
+        spared = (1.0 - (1.0 - bp.self_discharge_per_h) ** dt) * bp.e_min
+        ub[i_u + j * n: i_u + (j + 1) * n] = spared
 
     # objective
     cost = np.zeros(n_var)
     cost[i_imp:i_imp + n] = price
     cost[i_exp:i_exp + n] = -feed
     if use_peak:
-        cost[i_pk:] = rate
+        cost[i_pk:i_u] = rate
     if objective == "cost":
         cvec = cost
     elif objective == "emissions":
@@ -483,7 +501,7 @@ def optimal_dispatch(
     cur = np.maximum(x[i_cur:i_cur + n], 0.0)
     ch = np.maximum(x[i_ch:i_dis].reshape(nb, n), 0.0)
     dis = np.maximum(x[i_dis:i_e].reshape(nb, n), 0.0)
-    soc = x[i_e:i_pk].reshape(nb, n)
+    soc = x[i_e:i_e + nb * n].reshape(nb, n)
     parts = dispatch_cost(imp, exp, dt, price, feed, ef, m, rate if demand_rate is not None
                           else None)
     if use_peak:  # a floor the LP did not exceed still counts in the horizon's charge
