@@ -183,7 +183,8 @@ def test_rolling_lp_draws_its_forecast_errors_from_named_streams():
 
 @st.composite
 def battery_plants(draw):
-    e = energy(draw(st.sampled_from(["self_consumption", "tou_arbitrage", "rolling_lp"])),
+    e = energy(draw(st.sampled_from(["self_consumption", "tou_arbitrage", "rolling_lp",
+                                     "perfect_foresight"])),
                feed_in=draw(st.sampled_from([0.0, 0.1, 0.3])))
     e["pv"][0]["dc_kwp"] = draw(st.sampled_from([20, 150, 400]))
     b = e["batteries"][0]
@@ -191,6 +192,10 @@ def battery_plants(draw):
     b["power_kw"] = draw(st.sampled_from([25, 100, 300]))
     b["initial_soc_pct"] = draw(st.sampled_from([10, 50, 90]))
     b["self_discharge_pct_per_h"] = draw(st.sampled_from([0, 0.05]))
+    if draw(st.booleans()):  # a second, different battery (the EMS serves them in order)
+        e["batteries"].append({"id": "bess2", "energy_kwh": 80, "power_kw": 40,
+                               "charge_efficiency": 0.98, "discharge_efficiency": 0.97,
+                               "initial_soc_pct": draw(st.sampled_from([0, 60]))})
     e["grid"]["export_limit_kw"] = draw(st.sampled_from([0, 50, 1000]))
     if draw(st.booleans()):
         e["grid"]["import_limit_kw"] = draw(st.sampled_from([40, 100]))
