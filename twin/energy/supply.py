@@ -18,7 +18,14 @@ from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
 from twin.config.plant import ELECTRICITY, NATURAL_GAS, Plant
-from twin.energy import conversion, dispatch_lp, pv, tariff, weather, wind  # noqa: F401
+from twin.energy import (
+    conversion,
+    dispatch_lp,  # noqa: F401  (registers perfect_foresight, rolling_lp)
+    pv,
+    tariff,
+    weather,
+    wind,
+)
 from twin.energy.ems import (
     POLICIES,
     DispatchPolicy,
