@@ -125,11 +125,16 @@ def test_feed_in_above_the_valley_price_is_flagged_as_an_unreachable_bound():
     assert k["dispatch_regret"] > 0
 
 
-def test_no_bound_without_batteries_or_when_switched_off():
+def test_no_bound_without_batteries_or_when_switched_off(runs):
     e = energy("self_consumption")
     e["batteries"] = []
-    k = twin.simulate(constant_load_plant(60, e), days=1, start=START).kpis
+    k = twin.simulate(constant_load_plant(60, e), days=DAYS, start=START).kpis
     assert not any(key.startswith("dispatch_") for key in k)
+    # what the run would have cost without its battery is the twin's own run without it
+    for policy, with_battery in runs.items():
+        assert with_battery["dispatch_no_battery_cost"] == pytest.approx(twin_cost(k), rel=1e-9)
+        assert with_battery["dispatch_no_battery_co2_kg"] == pytest.approx(
+            k["co2_scope2_location_kg"], rel=1e-9), policy
     k = run("self_consumption", days=1, bound=False)
     assert "dispatch_optimum_cost" not in k and k["dispatch_objective"] == "cost"
 

@@ -280,7 +280,9 @@ def dispatch_kpis(model: Any, intervals: Any) -> dict[str, Any]:
 
     Keys: ``dispatch_objective`` ('cost', 'emissions' or 'weighted'), ``dispatch_cost`` (the
     run's energy + demand cost - export revenue [CNY]), ``dispatch_co2_kg`` (its location-based
-    grid emissions), ``dispatch_optimum_cost``, ``dispatch_optimum_co2_kg`` (of the LP optimum),
+    grid emissions), ``dispatch_no_battery_cost`` and ``dispatch_no_battery_co2_kg`` (the same
+    demand and generation without batteries: what the batteries save is the difference),
+    ``dispatch_optimum_cost``, ``dispatch_optimum_co2_kg`` (of the LP optimum),
     ``dispatch_regret`` (run - optimum in the objective's unit: CNY, kg, or CNY for weighted),
     and, for the LP policies, what they did (solves, fallbacks, demand mismatch). The optimum is
     None when the run left demand unserved or the LP has no solution (``dispatch_bound_note``).
@@ -305,6 +307,15 @@ def dispatch_kpis(model: Any, intervals: Any) -> dict[str, Any]:
                         .to_numpy(), dt, price, feed_in, ef, month, rate)
     out["dispatch_cost"] = run.cost
     out["dispatch_co2_kg"] = run.co2_kg
+    # the same demand and generation without the batteries: the grid takes what is left,
+    # surplus is exported within the limit and the rest curtailed (as the EMS does)
+    net = (intervals["electricity_demand_kwh"] - intervals["pv_kwh"] - intervals["wind_kwh"]
+           - intervals["chp_kwh"]).to_numpy(dtype=float)
+    bare = dispatch_cost(np.minimum(np.maximum(net, 0.0), sup.import_limit_kw * dt),
+                         np.minimum(np.maximum(-net, 0.0), sup.export_limit_kw * dt), dt, price,
+                         feed_in, ef, month, rate)
+    out["dispatch_no_battery_cost"] = bare.cost
+    out["dispatch_no_battery_co2_kg"] = bare.co2_kg
     cp = spec.carbon_price_per_kg
     if float(intervals["unserved_kwh"].sum()) > 1e-9:
         out.update(dispatch_optimum_cost=None, dispatch_optimum_co2_kg=None,
