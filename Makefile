@@ -36,6 +36,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/ems_overhead.py
+	$(BIN)/python benchmarks/lp_dispatch.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin tests benchmarks

@@ -126,6 +126,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
 
         model.signals = build_signals(plant, clock, horizon, interval_s, site, ems)
     _install_strategies(model)
+    if ems is not None:
+        ems.policy.bind(model)  # a policy that plans ahead reads the built model
     return model
 
 

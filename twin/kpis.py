@@ -137,6 +137,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "heat_kwh": _num(totals["heat"]),
         "cooling_kwh": _num(totals["cooling"]),
         **_supply_kpis(model, intervals),
+        **_dispatch_kpis(model, intervals),
         "peak_demand_kw": _num(peak_kw),
         "co2_scope1_kg": _num(co2["scope1"]),
         "co2_scope2_location_kg": _num(co2["location"]),
@@ -289,6 +290,16 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }
+
+
+def _dispatch_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
+    """Perfect-foresight bound and regret of the battery dispatch (runs with batteries)."""
+    if model.ems is None or not model.ems.supply.batteries:
+        return {}
+    from twin.energy.dispatch_lp import dispatch_kpis
+
+    return {k: _num(v) if isinstance(v, float) else v
+            for k, v in dispatch_kpis(model, intervals).items()}
 
 
 def interval_hours(model: Any) -> np.ndarray:

@@ -136,6 +136,14 @@ class Result:
                 f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
                 f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
                 f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+        if k.get("dispatch_regret") is not None:
+            unit = "kg CO2" if k["dispatch_objective"] == "emissions" else "CNY"
+            bare = k["dispatch_no_battery_cost"]
+            lines.append(
+                f"  battery dispatch saves {bare - k['dispatch_cost']:,.0f} of a possible "
+                f"{bare - k['dispatch_optimum_cost']:,.0f} CNY; regret "
+                f"{k['dispatch_regret']:,.0f} {unit} ({k['dispatch_objective']}, against the "
+                f"perfect-foresight optimum)")
         gf = (k.get("carbon") or {}).get("grid_factor") or {}
         lines.append(
             f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "

@@ -247,15 +247,57 @@ class Grid(_Model):
     gas_price_per_kwh: float = Field(0, ge=0, description="Natural gas, LHV [CNY/kWh].")
 
 
+class RollingLp(_Model):
+    """The rolling-horizon LP (policy ``rolling_lp``): every ``resolve_every_h`` the battery plan
+    for the next ``horizon_h`` is optimised on forecasts, and the EMS applies it until the next
+    solve. Forecast errors are relative, normal, independent per interval (one draw per solve from
+    the named streams ``dispatch:rolling_lp:load`` and ``dispatch:rolling_lp:generation``)."""
+
+    horizon_h: float = Field(24, ge=1, le=8784, description="Look-ahead of each solve [h].")
+    resolve_every_h: float = Field(4, gt=0, description="Time between solves [h].")
+    load_forecast: Literal["persistence_day", "persistence_week", "truth"] = Field(
+        "persistence_day", description="Site demand forecast: the same interval a day or a week "
+        "earlier as the EMS saw it, or the true demand (from a first run of the same plant and "
+        "seed) times (1 + error).")
+    load_error_pct: float = Field(0, ge=0, le=100, description="Standard deviation of the "
+                                  "relative demand forecast error [%] (on top of persistence).")
+    generation_error_pct: float = Field(0, ge=0, le=100, description="Standard deviation of the "
+                                        "relative PV and wind forecast error [%].")
+
+    @model_validator(mode="after")
+    def _resolve_within_horizon(self) -> RollingLp:
+        if self.resolve_every_h > self.horizon_h:
+            raise ValueError(f"resolve_every_h = {self.resolve_every_h:g} h is longer than "
+                             f"horizon_h = {self.horizon_h:g} h; expected a re-solve within "
+                             f"each horizon")
+        return self
+
+
 class Dispatch(_Model):
     """How the EMS runs the batteries each settlement interval."""
 
-    policy: Literal["self_consumption", "tou_arbitrage"] = "self_consumption"
+    policy: Literal["self_consumption", "tou_arbitrage", "perfect_foresight",
+                    "rolling_lp"] = "self_consumption"
+    objective: Literal["cost", "emissions", "weighted"] = Field(
+        "cost", description="What the LP policies minimise and the perfect-foresight bound is "
+        "scored in: energy + demand cost - export revenue, location-based grid emissions, or "
+        "cost + carbon_price_per_kg x emissions.")
+    carbon_price_per_kg: float = Field(0, ge=0, description="Shadow price of emissions for "
+                                       "objective 'weighted' [CNY/kgCO2].")
+    bound: bool = Field(True, description="After a run with batteries, solve the perfect-"
+                        "foresight LP and report the optimum and the run's regret in kpis.")
+    rolling: RollingLp = Field(default_factory=RollingLp)
     reserve_soc_pct: Pct = Field(0, description="Keep at least this charge for the plant [%].")
     charge_periods: list[str] = Field(default_factory=lambda: ["valley", "deep_valley"])
     discharge_periods: list[str] = Field(default_factory=lambda: ["critical", "peak"])
     grid_charge_kw: float | None = Field(None, ge=0, description="Limit on charging from the grid "
                                                                  "(TOU arbitrage) [kW].")
+
+    @model_validator(mode="after")
+    def _weighted_needs_price(self) -> Dispatch:
+        if self.objective == "weighted" and self.carbon_price_per_kg <= 0:
+            raise ValueError("objective 'weighted' needs carbon_price_per_kg > 0 [CNY/kgCO2]")
+        return self
 
 
 class Energy(_Model):

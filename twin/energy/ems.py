@@ -86,6 +86,11 @@ class DispatchPolicy:
         clips it to ``s.charge_kw`` / ``s.discharge_kw`` and the grid limits."""
         raise NotImplementedError
 
+    def bind(self, model: object) -> None:
+        """Called once when the model is built, before the run (``model`` is the
+        :class:`twin.engine.Model`, with its EMS, supply, clock and random streams): a policy
+        that plans ahead reads what it needs here. The default does nothing."""
+
 
 @register_policy("self_consumption")
 class SelfConsumption(DispatchPolicy):

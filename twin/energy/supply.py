@@ -18,7 +18,14 @@ from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
 from twin.config.plant import ELECTRICITY, NATURAL_GAS, Plant
-from twin.energy import conversion, pv, tariff, weather, wind
+from twin.energy import (
+    conversion,
+    dispatch_lp,  # noqa: F401  (registers perfect_foresight, rolling_lp)
+    pv,
+    tariff,
+    weather,
+    wind,
+)
 from twin.energy.ems import (
     POLICIES,
     DispatchPolicy,
@@ -203,7 +210,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     d = energy.dispatch
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
                                 discharge_periods=d.discharge_periods,
-                                grid_charge_kw=d.grid_charge_kw)
+                                grid_charge_kw=d.grid_charge_kw, dispatch=d)
     supply = Supply(
         interval_s=interval_s, n_intervals=n_int,
         pv_kwh=_per_interval(pv_kw, per_hour, n_int) * hours,

@@ -1,0 +1,536 @@
+"""Optimal battery dispatch by linear programming (perfect foresight over given arrays).
+
+Pure functions over arrays per settlement interval: given the site's electric demand, its onsite
+generation, energy prices, the grid limits and the batteries, :func:`optimal_dispatch` finds the
+battery charge and discharge of every interval that minimise
+
+* ``"cost"``: energy cost of grid import - export revenue + monthly demand charges [CNY];
+* ``"emissions"``: grid import x grid carbon intensity [kgCO2] (location-based scope 2);
+* ``"weighted"``: cost + ``carbon_price_per_kg`` x emissions [CNY].
+
+It is the same model the twin simulates (:mod:`twin.energy.storage`, :mod:`twin.energy.ems`), so
+the optimum is a bound every dispatch policy on the same demand can be scored against. The
+formulation follows PyPSA's ``StorageUnit`` and REopt's ``ElectricStorage`` (see references).
+
+Decision variables, per interval ``t`` (length ``dt_t`` [h]) and battery ``b``:
+
+* ``imp_t, exp_t, cur_t`` >= 0: grid import, grid export, curtailed onsite generation [kWh];
+* ``ch_bt, dis_bt`` in ``[0, P_b]``: average AC charge and discharge power [kW];
+* ``E_bt`` in ``[soc_min·C_b, soc_max·C_b]``: stored energy at the end of the interval [kWh];
+* ``peak_m`` >= ``peak_floor_m``: highest average import of month group ``m`` [kW].
+
+Constraints::
+
+    imp_t - exp_t - cur_t + Σ_b dt_t (dis_bt - ch_bt) = load_t - gen_t          (balance)
+    E_bt = (1 - σ_b)^dt_t E_b,t-1 + η_c,b dt_t ch_bt - dt_t dis_bt / η_d,b      (storage)
+    imp_t / dt_t <= peak_m(t)                                                   (demand peak)
+    imp_t <= P_import dt_t,  exp_t <= P_export dt_t,  cur_t <= gen_t            (limits)
+
+Objective (cost)::
+
+    Σ_t price_t imp_t - feed_in_t exp_t  +  Σ_m rate_m peak_m
+
+Capacity (transformer) charges are fixed and do not enter; gas for heat does not depend on the
+battery and does not enter either. With ``objective="emissions"`` the objective is
+``Σ_t ef_t imp_t`` plus a tie-break of 1e-6 x cost (the cheapest of the lowest-emission dispatches).
+
+Approximations (all make the LP a *relaxation* of what the simulated EMS can do, so its optimum
+stays a lower bound on every simulated dispatch):
+
+* capacity fade is ignored (the LP sees the capacity the battery has at the start);
+* a battery may charge and discharge in the same interval, and the grid may import and export in
+  the same interval. With efficiencies below 1 and feed-in prices not above import prices neither
+  is ever worth it, and the LP's dispatch is one the EMS can carry out; where the feed-in price
+  exceeds the import price the LP may do both (``OptimalDispatch.simultaneous_intervals`` counts
+  them) and its optimum is then a bound that no meter can reach;
+* the EMS never lets self-discharge take a battery below its lower limit (the battery management
+  system holds that reserve, see :mod:`twin.energy.storage`); the LP keeps ``E >= E_min`` by
+  recharging, unless ``BatteryParams.floor_hold`` allows it the most the EMS can be spared
+  (then it is a relaxation, as the bound on a run needs). This matters only for a battery at its
+  floor with self-discharge > 0.
+
+References
+----------
+.. [1] PyPSA, "Storage units", constraint ``StorageUnit-energy_balance``, https://docs.pypsa.org
+.. [2] REopt.jl, ``ElectricStorage`` and the tariff's monthly demand charges
+   (``dvPeakDemandMonth``), src/constraints/storage_constraints.jl,
+   src/constraints/electric_utility_constraints.jl.
+.. [3] HiGHS through ``scipy.optimize.linprog(method="highs")``: Q. Huangfu and J. A. J. Hall,
+   "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10 (2018) 119-142.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+OBJECTIVES = ("cost", "emissions", "weighted")
+"""What :func:`optimal_dispatch` can minimise."""
+
+EMISSIONS_TIE_BREAK = 1e-6
+"""Weight of cost [kg/CNY] added to the emissions objective to pick the cheapest optimum."""
+
+
+class InfeasibleDispatchError(ValueError):
+    """No dispatch meets the demand within the grid import limit and the batteries' limits."""
+
+
+@dataclass(frozen=True)
+class BatteryParams:
+    """One battery as the LP sees it (the parameters of :class:`twin.energy.storage.Battery`).
+
+    Power is on the AC (bus) side; efficiencies are one-way; ``E`` is stored energy.
+    """
+
+    energy_kwh: float
+    """Usable capacity ``C`` [kWh]; the level limits are fractions of it."""
+    power_kw: float
+    """Charge and discharge power limit, AC side [kW]."""
+    charge_efficiency: float = 0.95
+    discharge_efficiency: float = 0.95
+    soc_min_frac: float = 0.0
+    soc_max_frac: float = 1.0
+    initial_soc_kwh: float | None = None
+    """Stored energy at the start [kWh]; default half the capacity (REopt's default)."""
+    self_discharge_per_h: float = 0.0
+    """Standing loss as a share of the content per hour ``σ`` [1/h]."""
+    final_soc_min_kwh: float | None = None
+    """Least stored energy at the end of the last interval [kWh]; None = free."""
+    floor_hold: bool = False
+    """Relax the storage balance as the twin's battery management holds the lower limit against
+    self-discharge: up to ``(1 - (1 - σ)^dt) · E_min`` per interval may be added for free (what
+    the simulated battery is spared at most when it sits at its floor). Use it where the LP must
+    be a bound on simulated dispatches; it has no effect without self-discharge or lower limit."""
+
+    def __post_init__(self) -> None:
+        def bad(name: str, value: float, expected: str) -> None:
+            raise ValueError(f"battery {name}={value!r}: expected {expected}")
+
+        if not self.energy_kwh > 0 or not math.isfinite(self.energy_kwh):
+            bad("energy_kwh", self.energy_kwh, "a finite value > 0 [kWh]")
+        if not self.power_kw >= 0 or not math.isfinite(self.power_kw):
+            bad("power_kw", self.power_kw, "a finite value >= 0 [kW]")
+        for name in ("charge_efficiency", "discharge_efficiency"):
+            v = getattr(self, name)
+            if not 0 < v <= 1:
+                bad(name, v, "a value in (0, 1]")
+        if not 0 <= self.soc_min_frac <= self.soc_max_frac <= 1:
+            bad("soc_min_frac/soc_max_frac", (self.soc_min_frac, self.soc_max_frac),
+                "0 <= soc_min_frac <= soc_max_frac <= 1")
+        if not 0 <= self.self_discharge_per_h < 1:
+            bad("self_discharge_per_h", self.self_discharge_per_h, "a value in [0, 1)")
+        lo, hi = self.e_min, self.e_max
+        if not lo - 1e-9 <= self.e_init <= hi + 1e-9:
+            bad("initial_soc_kwh", self.initial_soc_kwh,
+                f"a value within the level limits [{lo:g}, {hi:g}] kWh")
+        if self.final_soc_min_kwh is not None and not self.final_soc_min_kwh <= hi:
+            bad("final_soc_min_kwh", self.final_soc_min_kwh, f"at most the upper limit {hi:g} kWh")
+
+    @property
+    def e_min(self) -> float:
+        """Lower level limit [kWh]."""
+        return self.soc_min_frac * self.energy_kwh
+
+    @property
+    def e_max(self) -> float:
+        """Upper level limit [kWh]."""
+        return self.soc_max_frac * self.energy_kwh
+
+    @property
+    def e_init(self) -> float:
+        """Stored energy at the start [kWh]."""
+        return 0.5 * self.energy_kwh if self.initial_soc_kwh is None else self.initial_soc_kwh
+
+    @classmethod
+    def from_battery(cls, battery, soc_min_frac: float | None = None,
+                     final_soc_min_kwh: float | None = None) -> BatteryParams:
+        """The LP view of a :class:`twin.energy.storage.Battery` *now*: its present capacity and
+        content; ``soc_min_frac`` raises the lower limit (an EMS reserve)."""
+        lo = battery.soc_min_frac if soc_min_frac is None else max(soc_min_frac,
+                                                                    battery.soc_min_frac)
+        lo = min(lo, battery.soc_max_frac)
+        cap = battery.capacity_kwh
+        e0 = min(max(battery.soc_kwh, 0.0), battery.soc_max_frac * cap)
+        # a reserve above the present content cannot hold at the start: it binds from there
+        return cls(energy_kwh=cap, power_kw=battery.power_kw,
+                   charge_efficiency=battery.charge_efficiency,
+                   discharge_efficiency=battery.discharge_efficiency,
+                   soc_min_frac=min(lo, e0 / cap) if cap > 0 else lo,
+                   soc_max_frac=battery.soc_max_frac, initial_soc_kwh=e0,
+                   self_discharge_per_h=battery.self_discharge_per_h,
+                   final_soc_min_kwh=final_soc_min_kwh)
+
+
+@dataclass
+class CostParts:
+    """Electricity cost of a dispatch, split as the twin's accounting splits it [CNY], and its
+    grid emissions [kgCO2]."""
+
+    energy_cost: float
+    demand_cost: float
+    export_revenue: float
+    co2_kg: float
+    peak_kw: np.ndarray = field(repr=False)
+    """Highest average import per month group [kW]."""
+
+    @property
+    def cost(self) -> float:
+        """energy + demand - export revenue [CNY]."""
+        return self.energy_cost + self.demand_cost - self.export_revenue
+
+    def objective(self, objective: str, carbon_price_per_kg: float = 0.0) -> float:
+        """The value of ``objective`` for these parts (CNY, or kg for emissions)."""
+        if objective == "cost":
+            return self.cost
+        if objective == "emissions":
+            return self.co2_kg
+        return self.cost + carbon_price_per_kg * self.co2_kg
+
+
+@dataclass
+class OptimalDispatch:
+    """Result of :func:`optimal_dispatch`. Energies per interval [kWh], AC side."""
+
+    charge_kwh: np.ndarray
+    """Energy into all batteries from the bus per interval [kWh]."""
+    discharge_kwh: np.ndarray
+    """Energy from all batteries to the bus per interval [kWh]."""
+    battery_charge_kw: np.ndarray
+    """Average charge power per battery and interval, shape (batteries, intervals) [kW]."""
+    battery_discharge_kw: np.ndarray
+    """Average discharge power per battery and interval [kW]."""
+    soc_kwh: np.ndarray
+    """Stored energy per battery at the end of each interval, shape (batteries, intervals)."""
+    grid_import_kwh: np.ndarray
+    grid_export_kwh: np.ndarray
+    curtailed_kwh: np.ndarray
+    parts: CostParts
+    objective: str
+    objective_value: float
+    """The minimised value (CNY, or kg for emissions; without the emissions tie-break)."""
+    simultaneous_intervals: int
+    """Intervals in which the LP both imports and exports, or charges and discharges a battery
+    (more than 1e-6 kWh each): a relaxation the EMS cannot carry out (see the module notes)."""
+    build_s: float
+    solve_s: float
+    iterations: int
+
+    @property
+    def battery_kw(self) -> np.ndarray:
+        """Net battery power of all batteries per interval [kW]: positive discharges (the sign
+        convention of :meth:`twin.energy.ems.DispatchPolicy.battery_kw`)."""
+        return (self.battery_discharge_kw - self.battery_charge_kw).sum(axis=0)
+
+    @property
+    def cost(self) -> float:
+        """energy + demand - export revenue of the optimal dispatch [CNY]."""
+        return self.parts.cost
+
+
+def _per_interval(value, n: int, name: str, *, nonneg: bool = False) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name}: expected a number or {n} values (one per interval), got shape "
+                         f"{arr.shape}")
+    if not np.isfinite(arr).all():
+        k = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{name}[{k}] = {float(arr[k])!r}: expected a finite number")
+    if nonneg and (arr < 0).any():
+        k = int(np.flatnonzero(arr < 0)[0])
+        raise ValueError(f"{name}[{k}] = {float(arr[k])!r}: expected a value >= 0")
+    return arr
+
+
+def month_terms(month, demand_rate, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the month group of each interval and the demand rate of each group."""
+    if demand_rate is None:
+        return np.zeros(n, dtype=np.int64), np.zeros(1)
+    rate = np.atleast_1d(np.asarray(demand_rate, dtype=float))
+    m = np.zeros(n, dtype=np.int64) if month is None else np.asarray(month)
+    if m.shape != (n,) or not np.issubdtype(m.dtype, np.integer):
+        raise ValueError(f"month: expected {n} integer group indices (one per interval)")
+    if n and (m.min() < 0 or m.max() >= rate.size):
+        raise ValueError(f"month: group indices must lie in [0, {rate.size - 1}] (one demand_rate "
+                         f"per group), got {m.min()}..{m.max()}")
+    if not np.isfinite(rate).all() or (rate < 0).any():
+        raise ValueError(f"demand_rate: expected finite values >= 0 [CNY/kW], got {rate}")
+    return m.astype(np.int64), rate
+
+
+def dispatch_cost(grid_import_kwh, grid_export_kwh, dt_h, price, feed_in_price=0.0,
+                  grid_ef=0.0, month=None, demand_rate=None) -> CostParts:
+    """Electricity cost and emissions of a dispatch, as the twin accounts them.
+
+    Parameters
+    ----------
+    grid_import_kwh, grid_export_kwh : array_like
+        Grid import and export per interval [kWh].
+    dt_h : float or array_like
+        Interval lengths [h].
+    price, feed_in_price : float or array_like
+        Import energy price and feed-in price per interval [CNY/kWh].
+    grid_ef : float or array_like
+        Grid carbon intensity per interval [kgCO2/kWh].
+    month : array_like of int, optional
+        Month group of each interval (0, 1, ...); all one group when None.
+    demand_rate : array_like, optional
+        Demand charge per month group [CNY/kW], already prorated for part months as the twin's
+        KPIs do (``rate x coverage``, :func:`twin.energy.tariff.demand_charge`).
+
+    Returns
+    -------
+    CostParts
+        ``energy = Σ price x import``, ``demand = Σ_m rate_m x max(0, max_t∈m import_t/dt_t)``,
+        ``export = Σ feed_in x export``, ``co2 = Σ ef x import``.
+    """
+    imp = np.asarray(grid_import_kwh, dtype=float)
+    n = imp.size
+    exp = _per_interval(grid_export_kwh, n, "grid_export_kwh")
+    dt = _per_interval(dt_h, n, "dt_h")
+    m, rate = month_terms(month, demand_rate, n)
+    peak = np.zeros(rate.size)
+    np.maximum.at(peak, m, imp / dt)
+    return CostParts(
+        energy_cost=float(np.dot(_per_interval(price, n, "price"), imp)),
+        demand_cost=float(np.dot(rate, peak)),
+        export_revenue=float(np.dot(_per_interval(feed_in_price, n, "feed_in_price"), exp)),
+        co2_kg=float(np.dot(_per_interval(grid_ef, n, "grid_ef"), imp)),
+        peak_kw=peak,
+    )
+
+
+def optimal_dispatch(
+    load_kwh, generation_kwh, dt_h, batteries: Sequence[BatteryParams], *,
+    price=0.0, feed_in_price=0.0, grid_ef=0.0, import_limit_kw: float = math.inf,
+    export_limit_kw: float = 0.0, month=None, demand_rate=None, peak_floor_kw=None,
+    objective: str = "cost", carbon_price_per_kg: float = 0.0,
+) -> OptimalDispatch:
+    """Battery dispatch that minimises cost, emissions or a weighted mix, with perfect foresight.
+
+    Parameters
+    ----------
+    load_kwh : array_like
+        Site electric demand per interval, storage charging excluded [kWh], >= 0.
+    generation_kwh : array_like
+        Onsite generation per interval (PV, wind, CHP electricity) [kWh], >= 0.
+    dt_h : float or array_like
+        Interval lengths [h] (0.25 for 15-min settlement; the last may be shorter).
+    batteries : sequence of BatteryParams
+        May be empty (then only export and curtailment are decided).
+    price : float or array_like
+        Import energy price per interval [CNY/kWh].
+    feed_in_price : float or array_like
+        Price paid for export per interval [CNY/kWh].
+    grid_ef : float or array_like
+        Grid carbon intensity per interval [kgCO2/kWh] (emissions and weighted objectives).
+    import_limit_kw, export_limit_kw : float
+        Hard grid limits [kW]; ``inf`` = none. The default export limit 0 forbids export, as the
+        plant file's ``energy.grid.export_limit_kw`` does.
+    month : array_like of int, optional
+        Month group (0, 1, ...) of each interval for the demand charge.
+    demand_rate : array_like, optional
+        Demand charge per month group [CNY/kW] (prorated if the twin prorates). None: no charge.
+    peak_floor_kw : array_like, optional
+        Peak already set per month group before the first interval [kW] (a rolling horizon
+        carries the month's peak so far): only import above it costs a demand charge.
+    objective : {'cost', 'emissions', 'weighted'}
+        What to minimise (see the module doc).
+    carbon_price_per_kg : float
+        Shadow price of emissions for ``'weighted'`` [CNY/kgCO2].
+
+    Returns
+    -------
+    OptimalDispatch
+
+    Raises
+    ------
+    InfeasibleDispatchError
+        When no dispatch covers the demand within the import limit (names the first interval
+        that cannot be met and by how much).
+    ValueError
+        On inputs of the wrong shape, sign or value (names the argument and the interval).
+    """
+    t0 = time.perf_counter()
+    load = np.asarray(load_kwh, dtype=float)
+    if load.ndim != 1 or load.size == 0:
+        raise ValueError(f"load_kwh: expected a 1-d array of at least one interval, got shape "
+                         f"{load.shape}")
+    n = load.size
+    load = _per_interval(load, n, "load_kwh", nonneg=True)
+    gen = _per_interval(generation_kwh, n, "generation_kwh", nonneg=True)
+    dt = _per_interval(dt_h, n, "dt_h")
+    if (dt <= 0).any():
+        k = int(np.flatnonzero(dt <= 0)[0])
+        raise ValueError(f"dt_h[{k}] = {float(dt[k])!r}: expected an interval length > 0 [h]")
+    price = _per_interval(price, n, "price")
+    feed = _per_interval(feed_in_price, n, "feed_in_price")
+    ef = _per_interval(grid_ef, n, "grid_ef", nonneg=True)
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective={objective!r}: expected one of {', '.join(OBJECTIVES)}")
+    if not carbon_price_per_kg >= 0:
+        raise ValueError(f"carbon_price_per_kg={carbon_price_per_kg!r}: expected a value >= 0")
+    if not import_limit_kw > 0 or not export_limit_kw >= 0:
+        raise ValueError(f"grid limits: expected import_limit_kw > 0 and export_limit_kw >= 0, "
+                         f"got {import_limit_kw!r} and {export_limit_kw!r}")
+    m, rate = month_terms(month, demand_rate, n)
+    use_peak = demand_rate is not None and objective != "emissions" and bool((rate > 0).any())
+    n_m = rate.size
+    floor = (np.zeros(n_m) if peak_floor_kw is None
+             else np.maximum(np.atleast_1d(np.asarray(peak_floor_kw, dtype=float)), 0.0))
+    if floor.shape != (n_m,):
+        raise ValueError(f"peak_floor_kw: expected {n_m} values (one per month group)")
+    bats = list(batteries)
+    nb = len(bats)
+    _check_feasible(load, gen, dt, bats, import_limit_kw)
+
+    # --- variables: imp, exp, cur (n each), ch, dis, E (nb*n each), peak (n_m if used) -----
+    i_imp, i_exp, i_cur = 0, n, 2 * n
+    i_ch = 3 * n
+    i_dis = i_ch + nb * n
+    i_e = i_dis + nb * n
+    hold = [b for b, bp in enumerate(bats)
+            if bp.floor_hold and bp.self_discharge_per_h > 0 and bp.e_min > 0]
+    i_pk = i_e + nb * n
+    i_u = i_pk + (n_m if use_peak else 0)  # floor-hold top-ups, one block per held battery
+    n_var = i_u + len(hold) * n
+    rows_t = np.arange(n)
+
+    # balance: imp - exp - cur + Σ dt (dis - ch) = load - gen
+    r = [rows_t, rows_t, rows_t]
+    c = [i_imp + rows_t, i_exp + rows_t, i_cur + rows_t]
+    v = [np.ones(n), -np.ones(n), -np.ones(n)]
+    for b in range(nb):
+        r += [rows_t, rows_t]
+        c += [i_dis + b * n + rows_t, i_ch + b * n + rows_t]
+        v += [dt, -dt]
+    a_bal = sp.csr_array((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
+                         shape=(n, n_var))
+    b_bal = load - gen
+
+    # storage: E_t - keep_t E_t-1 - eta_c dt ch_t + dt / eta_d dis_t = keep_0 E_init (t = 0)
+    blocks, rhs = [], []
+    for b, bp in enumerate(bats):
+        keep = (1.0 - bp.self_discharge_per_h) ** dt
+        rr = [rows_t, rows_t[1:], rows_t, rows_t]
+        cc = [i_e + b * n + rows_t, i_e + b * n + rows_t[:-1], i_ch + b * n + rows_t,
+              i_dis + b * n + rows_t]
+        vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
+        if b in hold:
+            rr.append(rows_t)
+            cc.append(i_u + hold.index(b) * n + rows_t)
+            vv.append(-np.ones(n))
+        blocks.append(sp.csr_array((np.concatenate(vv), (np.concatenate(rr), np.concatenate(cc))),
+                                   shape=(n, n_var)))
+        e_rhs = np.zeros(n)
+        e_rhs[0] = keep[0] * bp.e_init
+        rhs.append(e_rhs)
+    a_eq = sp.vstack([a_bal, *blocks], format="csr")
+    b_eq = np.concatenate([b_bal, *rhs])
+
+    # demand peak: imp_t / dt_t - peak_m(t) <= 0 (only in month groups with a charge)
+    a_ub = b_ub = None
+    if use_peak:
+        sel = np.flatnonzero(rate[m] > 0)
+        k = np.arange(sel.size)
+        cols = np.concatenate([i_imp + sel, i_pk + m[sel]])
+        a_ub = sp.csr_array((np.concatenate([1.0 / dt[sel], -np.ones(sel.size)]),
+                             (np.concatenate([k, k]), cols)), shape=(sel.size, n_var))
+        b_ub = np.zeros(sel.size)
+
+    # bounds
+    lb = np.zeros(n_var)
+    ub = np.full(n_var, np.inf)
+    ub[i_imp:i_imp + n] = import_limit_kw * dt
+    ub[i_exp:i_exp + n] = export_limit_kw * dt
+    ub[i_cur:i_cur + n] = gen
+    for b, bp in enumerate(bats):
+        ub[i_ch + b * n: i_ch + (b + 1) * n] = bp.power_kw
+        ub[i_dis + b * n: i_dis + (b + 1) * n] = bp.power_kw
+        lb[i_e + b * n: i_e + (b + 1) * n] = bp.e_min
+        ub[i_e + b * n: i_e + (b + 1) * n] = bp.e_max
+        if bp.final_soc_min_kwh is not None:
+            lb[i_e + (b + 1) * n - 1] = max(bp.e_min, bp.final_soc_min_kwh)
+    if use_peak:
+        lb[i_pk:i_u] = floor
+    for j, b in enumerate(hold):
+        bp = bats[b]
+        spared = (1.0 - (1.0 - bp.self_discharge_per_h) ** dt) * bp.e_min
+        ub[i_u + j * n: i_u + (j + 1) * n] = spared
+
+    # objective
+    cost = np.zeros(n_var)
+    cost[i_imp:i_imp + n] = price
+    cost[i_exp:i_exp + n] = -feed
+    if use_peak:
+        cost[i_pk:i_u] = rate
+    if objective == "cost":
+        cvec = cost
+    elif objective == "emissions":
+        cvec = EMISSIONS_TIE_BREAK * cost
+        cvec[i_imp:i_imp + n] += ef
+    else:
+        cvec = cost.copy()
+        cvec[i_imp:i_imp + n] += carbon_price_per_kg * ef
+    build_s = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    res = linprog(cvec, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                  bounds=np.column_stack([lb, ub]), method="highs")
+    solve_s = time.perf_counter() - t1
+    if res.status == 2:
+        short = np.maximum(load - gen - import_limit_kw * dt, 0.0)
+        k = int(np.flatnonzero(short > 0)[0]) if (short > 0).any() else 0
+        raise InfeasibleDispatchError(
+            f"no battery dispatch covers the demand within the grid import limit of "
+            f"{import_limit_kw:g} kW: the batteries would have to give {short.sum():g} kWh in all "
+            f"(from interval {k} on) beyond what they can store and deliver within their limits "
+            f"(HiGHS: {res.message})")
+    if res.status != 0:
+        raise RuntimeError(f"the dispatch LP was not solved (status {res.status}): {res.message}")
+    x = res.x
+    imp = np.maximum(x[i_imp:i_imp + n], 0.0)
+    exp = np.maximum(x[i_exp:i_exp + n], 0.0)
+    cur = np.maximum(x[i_cur:i_cur + n], 0.0)
+    ch = np.maximum(x[i_ch:i_dis].reshape(nb, n), 0.0)
+    dis = np.maximum(x[i_dis:i_e].reshape(nb, n), 0.0)
+    soc = x[i_e:i_e + nb * n].reshape(nb, n)
+    parts = dispatch_cost(imp, exp, dt, price, feed, ef, m, rate if demand_rate is not None
+                          else None)
+    if use_peak:  # a floor the LP did not exceed still counts in the horizon's charge
+        parts.demand_cost = float(np.dot(rate, np.maximum(parts.peak_kw, floor)))
+        parts.peak_kw = np.maximum(parts.peak_kw, floor)
+    tol = 1e-6
+    both = ((imp > tol) & (exp > tol)) | ((ch * dt > tol) & (dis * dt > tol)).any(axis=0)
+    return OptimalDispatch(
+        charge_kwh=(ch * dt).sum(axis=0), discharge_kwh=(dis * dt).sum(axis=0),
+        battery_charge_kw=ch, battery_discharge_kw=dis, soc_kwh=soc, grid_import_kwh=imp,
+        grid_export_kwh=exp, curtailed_kwh=cur, parts=parts, objective=objective,
+        objective_value=parts.objective(objective, carbon_price_per_kg),
+        simultaneous_intervals=int(both.sum()), build_s=build_s, solve_s=solve_s,
+        iterations=int(getattr(res, "nit", 0)),
+    )
+
+
+def _check_feasible(load: np.ndarray, gen: np.ndarray, dt: np.ndarray,
+                    bats: list[BatteryParams], import_limit_kw: float) -> None:
+    """Raise a clear error when the demand cannot be met even with every battery discharging at
+    full power from its start content without losses elsewhere (a necessary condition)."""
+    if not math.isfinite(import_limit_kw):
+        return
+    short = load - gen - import_limit_kw * dt  # kWh the batteries must give per interval
+    power = sum(b.power_kw for b in bats)
+    over = short - power * dt
+    if (over > 1e-9).any():
+        k = int(np.flatnonzero(over > 1e-9)[0])
+        raise InfeasibleDispatchError(
+            f"interval {k}: demand {load[k]:g} kWh exceeds onsite generation {gen[k]:g} kWh + "
+            f"grid import limit {import_limit_kw:g} kW x {dt[k]:g} h + all batteries at full "
+            f"power ({power:g} kW) by {over[k]:g} kWh")
