@@ -383,3 +383,18 @@ def test_next_allowed_agrees_with_the_signal_scan(periods, allowed):
         assert (table[k] == len(periods)) == (t == math.inf)
         if t != math.inf:
             assert t == max(table[k] * 900.0, k * 900.0)
+
+
+def test_latest_start_counts_working_time_only():
+    """Hand cases: windows 06-22 on day 0 and day 1 (hours as seconds / 3600)."""
+    from twin.calendar import ShiftCalendar
+
+    h = 3600.0
+    cal = ShiftCalendar([6 * h, 30 * h], [22 * h, 46 * h])
+    assert cal.latest_start(20 * h, 2 * h) == 18 * h            # fits in the same window
+    assert cal.latest_start(32 * h, 4 * h) == 20 * h            # 2 h on day 1, 2 h on day 0
+    assert cal.latest_start(27 * h, 1 * h) == 21 * h            # due at night: the window before
+    assert cal.latest_start(8 * h, 3 * h) == -np.inf            # cannot be met at all
+    assert cal.latest_start(50 * h, 5 * h) == 45 * h            # after the last window: plain
+    always = ShiftCalendar([0.0], [np.inf], always=True)
+    assert always.latest_start(10 * h, 3 * h) == 7 * h

@@ -191,6 +191,24 @@ class ShiftCalendar:
         k = bisect.bisect_right(self.starts, now)
         return self.starts[k] if k < len(self.starts) else INF
 
+    def latest_start(self, due_s: float, work_s: float) -> float:
+        """Latest time [s] from which ``work_s`` [s] of working time still fits before
+        ``due_s`` [s], counting working windows only (a lot held over a weekend loses the
+        weekend); ``-inf`` when even starting at once would be too late. Time after the last
+        window (the end of the run) counts as working."""
+        if self.always or not self.ends or due_s >= self.ends[-1]:
+            return due_s - work_s
+        left = work_s
+        k = bisect.bisect_right(self.starts, due_s) - 1
+        while k >= 0:
+            end = min(self.ends[k], due_s)
+            avail = end - self.starts[k]
+            if avail >= left:
+                return end - left
+            left -= avail
+            k -= 1
+        return -INF
+
     def working_seconds(self, t_from: float, t_to: float) -> float:
         """Working time within ``[t_from, t_to]`` [s]."""
         total = 0.0

@@ -8,13 +8,14 @@ to start it, the gate decides, in this order:
 
 1. **The strategy's own rule** (:meth:`FlexibleStart.decide`): start now, or a time or an event
    to wait for. If it says start, the lot starts.
-2. **Due date.** The lot's *latest start* is the due date of its order minus the expected
+2. **Due date.** The lot's *latest start* is the latest time from which the expected
    processing still to do from this station until the order is finished (the mean processing time
    of each remaining station, and for a component also the route of the product it is assembled
-   into) minus ``slack_margin_h``; it is brought forward by the rounds the station needs for
-   the lots queued behind (:meth:`FlexibleStart.latest_start`). At or after it the lot starts
-   (with ``respect_due_dates``). Queueing downstream, changeovers and failures are not in the
-   estimate: that is what the margin is for.
+   into) fits in the working windows before the due date of its order (off-shift nights and
+   weekends do not count), minus ``slack_margin_h``; it is brought forward by the rounds the
+   station needs for the lots queued behind (:meth:`FlexibleStart.latest_start`). At or after it
+   the lot starts (with ``respect_due_dates``). Queueing downstream, changeovers and failures are
+   not in the estimate: that is what the margin is for.
 3. **Buffer.** With ``release_when_buffer_full`` the lot starts when the station's input buffer is
    full or a lot waits to enter it: holding longer would block upstream.
 
@@ -280,8 +281,10 @@ class FlexibleStart(Strategy):
         """Latest start [s] of the lots in hand, so that they and the lots queued behind them
         can meet their due dates.
 
-        A lot's own latest start is its due date minus the work still to do
-        (:func:`work_to_finish`). The station serves its queue first come, first served, ``c``
+        A lot's own latest start is the latest time from which the work still to do
+        (:func:`work_to_finish`) fits in the working windows before its due date
+        (:meth:`~twin.calendar.ShiftCalendar.latest_start`: nights and weekends off shift do
+        not count). The station serves its queue first come, first served, ``c``
         machines x ``b`` lots a round: the lot at queue position j (0 = the first in the buffer)
         starts no earlier than ``j // (c b) + 1`` rounds after the lots in hand (a round: the mean
         processing time of the lot in hand here). So the lots in hand must start by
@@ -289,9 +292,11 @@ class FlexibleStart(Strategy):
         ``b - len(lots)`` first queued lots join this start's batch (0 rounds). At most
         :data:`QUEUE_LOOK` queued lots are looked at."""
         work = self.work
+        cal = self.model.calendar
         t = INF
         for lot in lots:
-            t = min(t, lot[4] - work[lot[0]][lot[1]])
+            if lot[4] != INF:
+                t = min(t, cal.latest_start(lot[4], work[lot[0]][lot[1]]))
         if rt.input is not None and rt.input.items:
             per_round = len(rt.machines) * rt.batch_size
             round_s = rt.ideal_s[lots[0][0]]
@@ -302,7 +307,8 @@ class FlexibleStart(Strategy):
                 if lot[4] != INF:
                     ahead = j - joining
                     rounds = 0 if ahead < 0 else ahead // per_round + 1
-                    t = min(t, lot[4] - work[lot[0]][lot[1]] - rounds * round_s)
+                    t = min(t, cal.latest_start(lot[4],
+                                                work[lot[0]][lot[1]] + rounds * round_s))
         return t - self.margin_s
 
     def _gate_for(self, rt: StationRuntime, watch: _StationWatch) -> Any:
