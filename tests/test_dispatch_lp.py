@@ -35,7 +35,7 @@ def energy(policy: str, feed_in: float = 0.1, **dispatch) -> dict:
         "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
                             "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40},
                  "export_limit_kw": 50, "feed_in_price_per_kwh": feed_in},
-        "dispatch": {"policy": policy, **dispatch},
+        "dispatch": {"policy": policy, "bound": True, **dispatch},
     }
 
 
