@@ -247,6 +247,8 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
              "conversion_electricity": zeros}
         price = zeros
     else:
+        if meter.closed:
+            ems.settle_from_meter(meter)  # a model run step by step rather than by engine.run
         a = ems.arrays()
         price = np.asarray(ems.supply.price, dtype=float)
 

@@ -34,6 +34,7 @@ import simpy
 
 from twin.config.plant import ELECTRICITY
 from twin.energy.storage import Battery, ThermalStorage
+from twin.equipment.states import N_CARRIERS
 from twin.metering import SiteLoad
 
 
@@ -191,6 +192,11 @@ class EMS:
         self._hvac = (np.asarray(supply.hvac_kwh, dtype=float).tolist()
                       if supply.hvac_kwh is not None else None)
         self._last = [0.0] * 4
+        self._table: np.ndarray | None = None
+        self._settled: tuple[int, np.ndarray] | None = None
+        self.live = site is not None
+        """True when the EMS closes every interval during the run (something reads its state);
+        else it settles all intervals after the run from the meter (:meth:`settle`)."""
         self._k = 0
         self._state = IntervalState()
         # signals for production strategies
@@ -214,17 +220,26 @@ class EMS:
             self.close(self.env.now)
 
     def close(self, now: float) -> None:
-        """Close interval ``k`` at time ``now`` (the interval end, or the horizon for the last)."""
-        sup, s = self.supply, self._state
+        """Close interval ``k`` at time ``now`` (the interval end, or the horizon for the last),
+        from the running site meter (the in-loop path, used when something reads the EMS state
+        during the run)."""
         k = self._k
-        dt_h = (now - k * sup.interval_s) / 3600.0
+        dt_h = (now - k * self.supply.interval_s) / 3600.0
         if dt_h <= 0:
             return
         e = self.site.energy_kwh(now)
         last = self._last
-        el_use, gas_use, heat_use, cool_use = (e[0] - last[0], e[1] - last[1], e[2] - last[2],
-                                               e[3] - last[3])
         self._last = e
+        self._rows.append(self._balance(k, dt_h, e[0] - last[0], e[1] - last[1],
+                                        e[2] - last[2], e[3] - last[3]))
+        self._table = None
+
+    def _balance(self, k: int, dt_h: float, el_use: float, gas_use: float, heat_use: float,
+                 cool_use: float) -> tuple[float, ...]:
+        """Balance interval ``k`` of ``dt_h`` hours given the plant's own use per carrier [kWh];
+        step the storage, publish the signals and return the row of :data:`RECORDS`. The
+        reference path: :meth:`settle` reproduces it bit for bit, vectorised where it can."""
+        sup, s = self.supply, self._state
         # --- heat and cooling ------------------------------------------------------------------
         period = self._period[k]
         el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = 0.0
@@ -262,19 +277,18 @@ class EMS:
             tes += t.soc_kwh
         for t in sup.cold:
             cold += t.soc_kwh
-        self._rows.append((demand, pv, wind, curtailed, charge, discharge, soc, grid_import,
-                           grid_export, unserved, heat_use, heat_unmet, cool_use, cool_unmet,
-                           el, gas, gas_use, tes_in, tes_out, tes, chp, hvac, cs_in, cs_out,
-                           cold))
         # --- signals for the next interval -----------------------------------------------------
         if sup.batteries:
             cap = sum(b.capacity_kwh for b in sup.batteries)
             self.soc_frac = soc / cap if cap > 0 else 0.0
         self.site_kw = demand / dt_h
-        self._k = k = k + 1
-        if k < sup.n_intervals:
-            self.price = self._price[k]
-            self.period = self._period[k]
+        self._k = k + 1
+        if k + 1 < sup.n_intervals:
+            self.price = self._price[k + 1]
+            self.period = self._period[k + 1]
+        return (demand, pv, wind, curtailed, charge, discharge, soc, grid_import, grid_export,
+                unserved, heat_use, heat_unmet, cool_use, cool_unmet, el, gas, gas_use, tes_in,
+                tes_out, tes, chp, hvac, cs_in, cs_out, cold)
 
     # ------------------------------------------------------------------------------------------
     def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
@@ -368,9 +382,169 @@ class EMS:
                 t.standby(dt_h)
         return el, gas, max(need, 0.0), stored, taken, chp
 
+    # --- after the run ---------------------------------------------------------------------------
+    def settle(self, energy_kwh: np.ndarray) -> None:
+        """Close every interval not closed yet, after the simulation, from the plant's exact
+        energy per interval and carrier [kWh].
+
+        ``energy_kwh`` has one row per interval and the columns electricity, natural gas, heat,
+        cooling (more are ignored): the meter's bins summed over groups
+        (:meth:`settle_from_meter`). The result is bit for bit what :meth:`_balance` gives
+        interval by interval on the same energies: what carries no state from one interval to
+        the next (heat and cooling units without stores, the electricity balance without
+        batteries, the grid split) is computed for all intervals at once with the same
+        floating-point operations in the same order; only storage and the dispatch policy are
+        stepped in a loop, once per interval, in the same order as during a run.
+        """
+        sup = self.supply
+        k0, n, step = self._k, sup.n_intervals, sup.interval_s
+        ks = np.arange(k0, n)
+        dts = ((ks + 1) * step - ks * step) / 3600.0
+        if ks.size:
+            dts[-1] = (self.horizon_s - (n - 1) * step) / 3600.0
+            if not dts[-1] > 0:  # the run ends on a boundary by rounding: nothing to close
+                ks, dts = ks[:-1], dts[:-1]
+        m = ks.size
+        if m == 0:
+            return
+        e = np.asarray(energy_kwh, dtype=float)[k0:k0 + m]
+        el_use, gas_use, heat_use, cool_use = (e[:, c].copy() for c in range(4))
+        zeros = np.zeros(m)
+        # per bus: electricity, gas, unmet, stored, taken from store, CHP electricity [kWh]
+        heat = _units_vectorised(heat_use, dts, sup.heat_units, ks, zeros)
+        cool = _units_vectorised(cool_use, dts, sup.cool_units, ks, zeros)
+        hvac = (np.asarray(self._hvac, dtype=float)[ks] if self._hvac is not None else zeros)
+        pv = np.asarray(self._pv, dtype=float)[ks]
+        wind = np.asarray(self._wind, dtype=float)[ks]
+        charge = discharge = soc = tes = cold = zeros
+        if sup.batteries or sup.thermal or sup.cold:
+            heat, cool, charge, discharge, soc, tes, cold = self._settle_storage(
+                ks, dts, el_use, heat_use, cool_use, heat, cool, hvac, pv, wind)
+        el = heat[0] + cool[0]
+        demand = el_use + el + hvac
+        onsite = pv + wind + heat[5]
+        net = demand + charge - onsite - discharge
+        pos, neg = net > 0, net < 0
+        grid_import = np.where(pos, np.minimum(net, sup.import_limit_kw * dts), 0.0)
+        unserved = np.where(pos, net - grid_import, 0.0)
+        grid_export = np.where(neg, np.minimum(-net, sup.export_limit_kw * dts), 0.0)
+        curtailed = np.where(neg, -net - grid_export, 0.0)
+        cols = {"demand": demand, "pv": pv, "wind": wind, "curtailed": curtailed,
+                "charge": charge, "discharge": discharge, "soc": soc,
+                "grid_import": grid_import, "grid_export": grid_export, "unserved": unserved,
+                "heat_demand": heat_use, "heat_unmet": heat[2], "cooling_demand": cool_use,
+                "cooling_unmet": cool[2], "conversion_electricity": el,
+                "conversion_gas": heat[1], "plant_gas": gas_use, "thermal_charge": heat[3],
+                "thermal_discharge": heat[4], "thermal_soc": tes, "chp_electricity": heat[5],
+                "building_hvac": hvac, "cold_charge": cool[3], "cold_discharge": cool[4],
+                "cold_soc": cold}
+        self._settled = (k0, np.column_stack([cols[name] for name in RECORDS]))
+        self._table = None
+        # the signals as the last interval leaves them
+        if sup.batteries:
+            cap = sum(b.capacity_kwh for b in sup.batteries)
+            self.soc_frac = float(soc[-1]) / cap if cap > 0 else 0.0
+        self.site_kw = float(demand[-1] / dts[-1])
+        last = int(ks[-1])
+        self._k = last + 1
+        j = min(last, n - 2)  # the last close that moved price and period to the next interval
+        if j >= k0:
+            self.price = self._price[j + 1]
+            self.period = self._period[j + 1]
+
+    def _settle_storage(self, ks: np.ndarray, dts: np.ndarray, el_use: np.ndarray,
+                        heat_use: np.ndarray, cool_use: np.ndarray, heat: list[np.ndarray],
+                        cool: list[np.ndarray], hvac: np.ndarray, pv: np.ndarray,
+                        wind: np.ndarray) -> tuple:
+        """The loop of :meth:`settle` when there is storage: per interval, a bus with stores as
+        :meth:`_thermal` does (the vectorised result of a bus without stores is kept), then the
+        batteries as :meth:`_batteries` does."""
+        sup, s = self.supply, self._state
+        m = ks.size
+        heat = [np.array(a, dtype=float) for a in heat]
+        cool = [np.array(a, dtype=float) for a in cool]
+        charge, discharge = np.zeros(m), np.zeros(m)
+        soc, tes, cold = np.zeros(m), np.zeros(m), np.zeros(m)
+        heat_loop, cool_loop = bool(sup.thermal), bool(sup.cold)
+        bats, thermal, colds = sup.batteries, sup.thermal, sup.cold
+        prices, periods = self._price, self._period
+        h_el, h_gas, h_un, h_in, h_out, h_chp = heat
+        c_el, c_un, c_in, c_out = cool[0], cool[2], cool[3], cool[4]
+        hv = hvac.tolist()
+        elu, pvl, wl = el_use.tolist(), pv.tolist(), wind.tolist()
+        hu, cu = heat_use.tolist(), cool_use.tolist()
+        for i, k in enumerate(ks.tolist()):
+            dt_h = float(dts[i])
+            period = periods[k]
+            if heat_loop:
+                (h_el[i], h_gas[i], h_un[i], h_in[i], h_out[i], h_chp[i]) = self._thermal(
+                    k, hu[i], dt_h, period, thermal, sup.heat_units)
+            if cool_loop:
+                c_el[i], _, c_un[i], c_in[i], c_out[i], _ = self._thermal(
+                    k, cu[i], dt_h, period, colds, sup.cool_units)
+            if bats:
+                el = float(h_el[i]) + float(c_el[i])
+                onsite = pvl[i] + wl[i] + float(h_chp[i])
+                demand = elu[i] + el + hv[i]
+                s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
+                s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
+                charge[i], discharge[i] = self._batteries(s, dt_h)
+                q = 0.0
+                for b in bats:
+                    q += b.soc_kwh
+                soc[i] = q
+                cap = sum(b.capacity_kwh for b in bats)
+                self.soc_frac = q / cap if cap > 0 else 0.0
+            if heat_loop:
+                q = 0.0
+                for t in thermal:
+                    q += t.soc_kwh
+                tes[i] = q
+            if cool_loop:
+                q = 0.0
+                for t in colds:
+                    q += t.soc_kwh
+                cold[i] = q
+        return heat, cool, charge, discharge, soc, tes, cold
+
+    def settle_from_meter(self, meter) -> None:
+        """:meth:`settle` from a closed :class:`~twin.metering.Meter` (its bins summed over
+        groups per carrier)."""
+        if self._k >= self.supply.n_intervals:
+            return
+        n = meter.n_intervals
+        self.settle(meter.interval_kwh.reshape(n, meter.n_groups, N_CARRIERS).sum(axis=1))
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Recorded quantities per interval [kWh], padded with zeros to all intervals."""
-        table = np.zeros((self.supply.n_intervals, len(RECORDS)))
-        if self._rows:
-            table[: len(self._rows)] = np.asarray(self._rows, dtype=float)
-        return {name: table[:, j] for j, name in enumerate(RECORDS)}
+        if self._table is None:
+            table = np.zeros((self.supply.n_intervals, len(RECORDS)))
+            if self._rows:
+                table[: len(self._rows)] = np.asarray(self._rows, dtype=float)
+            if self._settled is not None:
+                k0, block = self._settled
+                table[k0:k0 + len(block)] = block
+            self._table = table
+        return {name: self._table[:, j] for j, name in enumerate(RECORDS)}
+
+
+def _units_vectorised(need: np.ndarray, dts: np.ndarray, units: list[ThermalUnit],
+                      ks: np.ndarray, zeros: np.ndarray) -> list[np.ndarray]:
+    """Heat or cooling units in merit order, no stores, for the intervals ``ks`` at once:
+    [electricity used, gas used, unmet, stored (0), taken from stores (0), CHP electricity]
+    [kWh], element by element the same operations as :meth:`EMS._thermal` (also where
+    ``need <= 0``: nothing runs, everything is 0)."""
+    need = np.array(need, dtype=float)
+    el = np.zeros(need.size)
+    gas = np.zeros(need.size)
+    chp = np.zeros(need.size)
+    for u in units:
+        eff = u.efficiency[ks] if isinstance(u.efficiency, np.ndarray) else u.efficiency
+        out = np.where(need > 0, np.minimum(need, u.capacity_kw * dts), 0.0)
+        need = need - out
+        chp = chp + out * u.power_per_heat
+        if u.carrier == ELECTRICITY:
+            el = el + out / eff
+        else:
+            gas = gas + out / eff
+    return [el, gas, np.maximum(need, 0.0), zeros, zeros, chp]
