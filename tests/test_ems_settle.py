@@ -148,3 +148,27 @@ def test_in_loop_and_settled_agree(soc_reader):
     # production is untouched by a strategy that only reads
     assert settled.kpis["units_completed"] == twin.simulate(live_plant, days=days).kpis[
         "units_completed"]
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(energy_plants())
+def test_one_battery_shortcut_equals_the_general_loop(case):
+    """``EMS._one_battery`` (the shortcut for the common single battery) and the loop over any
+    number of batteries give the same bits."""
+    plant, run = case
+    if len(plant.energy.batteries) != 1:
+        plant = twin.load_plant(DEMO)  # one battery, TOU arbitrage with grid charging
+        run = {**run, "days": 3}
+    model = engine.build(plant, run["days"], dt.date.fromisoformat(run["start"]), run["seed"])
+    engine.run(model, progress=False)
+    energy = model.meter.interval_kwh.reshape(model.meter.n_intervals, len(model.groups),
+                                              N_CARRIERS).sum(axis=1)
+    short, general = _fresh_ems(model), _fresh_ems(model)
+    general._one_battery = lambda s, dt_h, b: general._many_batteries(s, dt_h)
+    short.settle(energy)
+    general.settle(energy)
+    a, b = short.arrays(), general.arrays()
+    for name in RECORDS:
+        assert np.array_equal(a[name], b[name]), name
+    assert _storage_state(short) == _storage_state(general)

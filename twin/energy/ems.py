@@ -294,19 +294,22 @@ class EMS:
     def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
         """Ask the policy, respect the import limit, step every battery once; (charge,
         discharge) [kWh, AC side]."""
+        bats = self.supply.batteries
+        if len(bats) == 1:  # the same steps without the lists (a third of the time)
+            return self._one_battery(s, dt_h, bats[0])
+        return self._many_batteries(s, dt_h)
+
+    def _many_batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
+        """:meth:`_batteries` for any number of batteries."""
         sup = self.supply
         bats = sup.batteries
-        charge_cap, full_cap, reserve_cap = [], [], []
-        reserve = sup.reserve_frac
-        for b in bats:
-            charge_cap.append(b.headroom_charge_kw(dt_h))
-            full = b.headroom_discharge_kw(dt_h)
-            full_cap.append(full)
-            # the reserve applies to the content after this step's standing loss, as the
-            # battery's own lower limit does (headroom_discharge_kw)
-            stored = b.content_after_loss_kwh(dt_h) - reserve * b.capacity_kwh
-            above = stored * b.discharge_efficiency / dt_h
-            reserve_cap.append(min(full, above) if above > 0 else 0.0)
+        # per battery: what it can take, give, and give without going below the reserve; the
+        # reserve applies to the content after this step's standing loss, as the battery's own
+        # lower limit does
+        limits = [b.limits_kw(dt_h, sup.reserve_frac) for b in bats]
+        charge_cap = [x[0] for x in limits]
+        full_cap = [x[1] for x in limits]
+        reserve_cap = [x[2] for x in limits]
         s.charge_kw, s.discharge_kw = sum(charge_cap), sum(reserve_cap)
         s.soc_frac = self.soc_frac
         p = self.policy.battery_kw(s)
@@ -330,6 +333,26 @@ class EMS:
             else:
                 b.standby(dt_h)
         return charge, discharge
+
+    def _one_battery(self, s: IntervalState, dt_h: float, b: Battery) -> tuple[float, float]:
+        """:meth:`_batteries` for a single battery, bit for bit (``sum`` of one value is
+        ``0 + value``)."""
+        c_cap, full, reserve_cap = b.limits_kw(dt_h, self.supply.reserve_frac)
+        s.charge_kw, s.discharge_kw = 0 + c_cap, 0 + reserve_cap
+        s.soc_frac = self.soc_frac
+        p = self.policy.battery_kw(s)
+        p = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
+        over = s.load_kw - s.renewable_kw - p - self.supply.import_limit_kw
+        d_cap = reserve_cap
+        if over > 0:
+            p = min(p + over, 0 + full)
+            d_cap = full if p > s.discharge_kw else reserve_cap
+        if p > 0:
+            return 0.0, 0.0 + b.discharge(min(p, d_cap), dt_h) * dt_h
+        if p < 0:
+            return 0.0 + b.charge(min(-p, c_cap), dt_h) * dt_h, 0.0
+        b.standby(dt_h)
+        return 0.0, 0.0
 
     def _thermal(self, k: int, need: float, dt_h: float, period: str,
                  stores: list[ThermalStorage], units: list[ThermalUnit]
@@ -461,50 +484,48 @@ class EMS:
         batteries as :meth:`_batteries` does."""
         sup, s = self.supply, self._state
         m = ks.size
-        heat = [np.array(a, dtype=float) for a in heat]
-        cool = [np.array(a, dtype=float) for a in cool]
-        charge, discharge = np.zeros(m), np.zeros(m)
-        soc, tes, cold = np.zeros(m), np.zeros(m), np.zeros(m)
         heat_loop, cool_loop = bool(sup.thermal), bool(sup.cold)
         bats, thermal, colds = sup.batteries, sup.thermal, sup.cold
         prices, periods = self._price, self._period
-        h_el, h_gas, h_un, h_in, h_out, h_chp = heat
-        c_el, c_un, c_in, c_out = cool[0], cool[2], cool[3], cool[4]
-        hv = hvac.tolist()
-        elu, pvl, wl = el_use.tolist(), pv.tolist(), wind.tolist()
+        h_el, h_gas, h_un, h_in, h_out, h_chp = (a.tolist() for a in heat)
+        c_el, c_un, c_in, c_out = (cool[j].tolist() for j in (0, 2, 3, 4))
+        hv, elu, pvl, wl = hvac.tolist(), el_use.tolist(), pv.tolist(), wind.tolist()
         hu, cu = heat_use.tolist(), cool_use.tolist()
-        for i, k in enumerate(ks.tolist()):
-            dt_h = float(dts[i])
+        ch, dis, soc, tes, cold = [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m
+        batteries = self._batteries
+        for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
                 (h_el[i], h_gas[i], h_un[i], h_in[i], h_out[i], h_chp[i]) = self._thermal(
                     k, hu[i], dt_h, period, thermal, sup.heat_units)
-            if cool_loop:
-                c_el[i], _, c_un[i], c_in[i], c_out[i], _ = self._thermal(
-                    k, cu[i], dt_h, period, colds, sup.cool_units)
-            if bats:
-                el = float(h_el[i]) + float(c_el[i])
-                onsite = pvl[i] + wl[i] + float(h_chp[i])
-                demand = elu[i] + el + hv[i]
-                s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
-                s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
-                charge[i], discharge[i] = self._batteries(s, dt_h)
-                q = 0.0
-                for b in bats:
-                    q += b.soc_kwh
-                soc[i] = q
-                cap = sum(b.capacity_kwh for b in bats)
-                self.soc_frac = q / cap if cap > 0 else 0.0
-            if heat_loop:
                 q = 0.0
                 for t in thermal:
                     q += t.soc_kwh
                 tes[i] = q
             if cool_loop:
+                c_el[i], _, c_un[i], c_in[i], c_out[i], _ = self._thermal(
+                    k, cu[i], dt_h, period, colds, sup.cool_units)
                 q = 0.0
                 for t in colds:
                     q += t.soc_kwh
                 cold[i] = q
+            if bats:
+                onsite = pvl[i] + wl[i] + h_chp[i]
+                demand = elu[i] + (h_el[i] + c_el[i]) + hv[i]
+                s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
+                s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
+                ch[i], dis[i] = batteries(s, dt_h)
+                q = cap = 0.0
+                for b in bats:
+                    q += b.soc_kwh
+                    cap += b.capacity_kwh
+                soc[i] = q
+                self.soc_frac = q / cap if cap > 0 else 0.0
+        heat = [np.array(a, dtype=float) for a in (h_el, h_gas, h_un, h_in, h_out, h_chp)]
+        cool = [np.array(c_el, dtype=float), cool[1], np.array(c_un, dtype=float),
+                np.array(c_in, dtype=float), np.array(c_out, dtype=float), cool[5]]
+        charge, discharge = np.array(ch, dtype=float), np.array(dis, dtype=float)
+        soc, tes, cold = (np.array(a, dtype=float) for a in (soc, tes, cold))
         return heat, cool, charge, discharge, soc, tes, cold
 
     def settle_from_meter(self, meter) -> None:

@@ -250,6 +250,23 @@ class _Storage:
             return 0.0
         return room if room < self.power_kw else self.power_kw
 
+    def limits_kw(self, dt_h: float, reserve_frac: float) -> tuple[float, float, float]:
+        """The three power limits of the next step of ``dt_h`` [h], from one evaluation of the
+        standing loss: (:meth:`headroom_charge_kw`, :meth:`headroom_discharge_kw`, the largest
+        discharge that keeps the content after the step's standing loss at or above
+        ``reserve_frac × capacity``, ``min(headroom, (E_dec − r·C)·η_d / dt)`` and 0 when the
+        content is at or below the reserve) [kW]. The same numbers, to the bit, as the separate
+        methods; does not change the state."""
+        d = self._decayed(dt_h)
+        cap = self.capacity_kwh
+        p_max = self.power_kw
+        room = (self.soc_max_frac * cap - d) / (self.charge_efficiency * dt_h)
+        charge = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+        room = (d - self.soc_min_frac * cap) * (self.discharge_efficiency / dt_h)
+        full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+        above = (d - reserve_frac * cap) * self.discharge_efficiency / dt_h
+        return charge, full, (above if above < full else full) if above > 0 else 0.0
+
     def charge(self, p_kw: float, dt_h: float) -> float:
         """Charge with up to ``p_kw`` [kW, AC] for one step of ``dt_h`` [h].
 
