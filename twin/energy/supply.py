@@ -54,8 +54,11 @@ def _per_interval(hourly: np.ndarray, per_hour: int, n_intervals: int) -> np.nda
 
 
 def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
-                 base_dir: Path | None) -> tuple[pd.DataFrame, str]:
-    """Hourly weather on the run's hours, and a description of where it came from."""
+                 base_dir: Path | None, solar_position: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, str]:
+    """Hourly weather on the run's hours, and a description of where it came from. Synthetic
+    weather is made at the site's configured altitude, with ``solar_position`` (the sun at the
+    middle of each hour, :func:`twin.energy.pv.solar_position_at`) when given."""
     w = energy.weather
     assert w is not None
     if w.file is not None:
@@ -73,6 +76,7 @@ def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
         plant.site.latitude, plant.site.longitude, plant.site.timezone, index_h,
         annual_clearness=syn.annual_clearness, monthly_temp_c=syn.monthly_temp_c,
         daily_temp_swing_c=syn.daily_temp_swing_c, seed=syn.seed,
+        altitude_m=plant.site.altitude_m, solar_position=solar_position,
     )
     return frame, f"synthetic (clearness {syn.annual_clearness:g}, seed {syn.seed})"
 
@@ -91,15 +95,22 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
 
     hourly_weather = None
     source = "none"
-    if energy.weather is not None:
-        hourly_weather, source = load_weather(energy, plant, index_h, base_dir)
-
     site = plant.site
+    # the sun at the middle of each hour, computed once (NREL SPA is most of the build time)
+    # for the synthetic weather and every PV array; each redoes only the refraction
+    sun = None
+    if energy.weather is not None and (energy.pv or energy.weather.synthetic is not None):
+        sun = pv.solar_position_at(weather.interval_midpoints(index_h), site.latitude,
+                                   site.longitude, site.altitude_m)
+    if energy.weather is not None:
+        hourly_weather, source = load_weather(energy, plant, index_h, base_dir, sun)
+
     pv_kw = np.zeros(n_hours)
     for a in energy.pv:
         pv_kw += pv.pv_ac_kw(
             hourly_weather, site.latitude, site.longitude, altitude_m=site.altitude_m,
             tilt_deg=a.tilt_deg,
+            solar_position=sun if hourly_weather.index.equals(index_h) else None,
             azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp, years_in_service=a.years_in_service,
             **_opts(dc_ac_ratio=a.dc_ac_ratio, losses_pct=a.losses_pct,
                     gamma_pdc_per_c=a.gamma_pdc_per_c,
