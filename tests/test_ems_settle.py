@@ -25,7 +25,7 @@ from test_energy_balance import DEMO, energy_plants
 
 import twin
 from twin import engine
-from twin.config.energy import ThermalStorageSpec
+from twin.config.energy import PurchasedHeat, ThermalStorageSpec
 from twin.energy.ems import EMS, RECORDS
 from twin.energy.supply import build_supply
 from twin.equipment.states import N_CARRIERS
@@ -84,13 +84,19 @@ def _check_bit_identical(plant: twin.Plant, days: float, start: dt.date, seed: i
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(energy_plants(), st.booleans(), st.sampled_from([0.0, 0.3]))
-def test_settled_equals_interval_by_interval_on_random_plants(case, add_cold, fraction):
+@given(energy_plants(), st.booleans(), st.sampled_from([0.0, 0.3]),
+       st.sampled_from([None, ("before_boilers", None), ("after_boilers", 20.0)]))
+def test_settled_equals_interval_by_interval_on_random_plants(case, add_cold, fraction, bought):
     plant, run = case
+    update = {}
     if add_cold and plant.energy.chillers:  # the generator has no cold stores: add one
-        store = ThermalStorageSpec(id="ice", energy_kwh=120, power_kw=30, initial_soc_pct=40)
-        plant = plant.model_copy(update={
-            "energy": plant.energy.model_copy(update={"cold_storage": [store]})})
+        update["cold_storage"] = [ThermalStorageSpec(id="ice", energy_kwh=120, power_kw=30,
+                                                     initial_soc_pct=40)]
+    if bought is not None:  # nor purchased heat
+        update["purchased_heat"] = PurchasedHeat(price_per_gj=60, merit_order=bought[0],
+                                                 capacity_kw=bought[1])
+    if update:
+        plant = plant.model_copy(update={"energy": plant.energy.model_copy(update=update)})
     _check_bit_identical(plant, run["days"] + fraction, dt.date.fromisoformat(run["start"]),
                          run["seed"])
 

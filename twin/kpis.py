@@ -170,9 +170,13 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
       demand rate, prorated by the share of the month simulated;
     * capacity_cost: contracted kVA x rate per month, prorated by the share of each month simulated;
-    * cost_total = energy + demand (or capacity) + gas cost - export revenue.
+    * purchased_heat_cost = heat bought [kWh] x its contract price; its CO2 (scope 2, at the
+      purchased-heat factor) and its standard coal equivalent (GB/T 2589 heat coefficient,
+      kgce/MJ) are reported beside it;
+    * cost_total = energy + demand (or capacity) + gas + purchased heat cost - export revenue.
     CHP electricity counts as onsite generation but not as renewable.
     """
+    from twin.carbon.accounting import scope2_heat_kg, tce
     from twin.energy.tariff import demand_charge
 
     def total(col: str) -> float:
@@ -203,6 +207,9 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
                                               info.demand_charge_per_kw_month, prorate=True).sum())
         export_revenue = exp * info.feed_in_price_per_kwh
         gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
+    bought = total("purchased_heat_kwh") if "purchased_heat_kwh" in intervals.columns else 0.0
+    heat_cost = bought * info.purchased_heat_price_per_kwh if info is not None else 0.0
+    heat_factor = ((model.carbon_info or {}).get("purchased_heat_factor") or {}).get("value")
     pv_kwp = info.pv_kwp if info is not None else 0.0
     batteries = model.ems.supply.batteries if model.ems is not None else []
     return {
@@ -228,7 +235,12 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "capacity_cost": _num(capacity_cost),
         "gas_cost": _num(gas_cost),
         "export_revenue": _num(export_revenue),
-        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost
+        "purchased_heat_kwh": _num(bought),
+        "purchased_heat_cost": _num(heat_cost),
+        "co2_scope2_heat_kg": _num(float(scope2_heat_kg(bought, heat_factor)))
+        if heat_factor is not None else 0.0,
+        "purchased_heat_tce": _num(tce({"heat": (bought, "kWh")})) if bought > 0 else 0.0,
+        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost + heat_cost
                            - export_revenue),
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,

@@ -274,13 +274,16 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         "cooling_unmet_kwh": get("cooling_unmet"),
         "thermal_storage_kwh": get("thermal_soc"),
         "cold_storage_kwh": get("cold_soc"),
+        "purchased_heat_kwh": get("purchased_heat"),
         "electricity_cost": get("grid_import") * price,
         "price_per_kwh": price,
     }
     onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
                         - cols["grid_export_kwh"], 0.0)
+    bought = (cols["purchased_heat_kwh"] if ems is not None
+              and model.plant.energy.purchased_heat is not None else None)
     inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
-                    cols["fuel_kwh"], onsite)
+                    cols["fuel_kwh"], onsite, purchased_heat_kwh=bought)
     model.carbon_info = inv.info
     cols["co2_scope1_kg"] = inv.scope1_kg
     cols["co2_scope2_location_kg"] = inv.scope2_location_kg

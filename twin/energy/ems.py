@@ -19,7 +19,8 @@ Balance per interval (kWh), which holds exactly by construction::
     pv + wind + chp - curtailed + discharge + import + unserved = demand + charge + export
 
 where ``demand`` is all site electricity use (production, base loads, heat pumps, chillers,
-electric boilers, building HVAC). Heat is supplied heat-led in the order CHP, heat pumps, boilers;
+electric boilers, building HVAC). Heat is supplied heat-led in the order CHP, heat pumps, boilers
+(purchased heat before or after the boilers, as configured);
 surplus onsite electricity beyond the export limit is curtailed (PV, wind, or CHP output).
 """
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from twin.config.plant import ELECTRICITY
+from twin.config.plant import ELECTRICITY, HEAT
 from twin.energy.storage import Battery, ThermalStorage
 from twin.equipment.states import N_CARRIERS
 from twin.metering import SiteLoad
@@ -131,7 +132,8 @@ class ThermalUnit:
     capacity_kw: float
     """Thermal output limit [kW]."""
     carrier: int
-    """Carrier it draws: ELECTRICITY or NATURAL_GAS."""
+    """Carrier it draws: ELECTRICITY, NATURAL_GAS, or HEAT for heat bought across the fence
+    (district heating, steam: efficiency 1, metered as heat delivered)."""
     efficiency: np.ndarray | float
     """Thermal out / energy in, per interval or constant (COP for heat pumps and chillers) [-]."""
     power_per_heat: float = 0.0
@@ -170,7 +172,7 @@ RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "g
            "grid_export", "unserved", "heat_demand", "heat_unmet", "cooling_demand",
            "cooling_unmet", "conversion_electricity", "conversion_gas", "plant_gas",
            "thermal_charge", "thermal_discharge", "thermal_soc", "chp_electricity",
-           "building_hvac", "cold_charge", "cold_discharge", "cold_soc")
+           "building_hvac", "cold_charge", "cold_discharge", "cold_soc", "purchased_heat")
 """Quantities recorded per interval [kWh] (``soc`` and ``thermal_soc`` at its end)."""
 
 
@@ -242,13 +244,13 @@ class EMS:
         sup, s = self.supply, self._state
         # --- heat and cooling ------------------------------------------------------------------
         period = self._period[k]
-        el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = 0.0
+        el = gas = heat_unmet = tes_in = tes_out = cool_unmet = chp = bought = 0.0
         if heat_use > 0 or sup.thermal:
-            el, gas, heat_unmet, tes_in, tes_out, chp = self._thermal(
+            el, gas, heat_unmet, tes_in, tes_out, chp, bought = self._thermal(
                 k, heat_use, dt_h, period, sup.thermal, sup.heat_units)
         cs_in = cs_out = 0.0
         if cool_use > 0 or sup.cold:
-            cool_el, _, cool_unmet, cs_in, cs_out, _ = self._thermal(
+            cool_el, _, cool_unmet, cs_in, cs_out, _, _ = self._thermal(
                 k, cool_use, dt_h, period, sup.cold, sup.cool_units)
             el += cool_el
         hvac = self._hvac[k] if self._hvac is not None else 0.0
@@ -288,7 +290,7 @@ class EMS:
             self.period = self._period[k + 1]
         return (demand, pv, wind, curtailed, charge, discharge, soc, grid_import, grid_export,
                 unserved, heat_use, heat_unmet, cool_use, cool_unmet, el, gas, gas_use, tes_in,
-                tes_out, tes, chp, hvac, cs_in, cs_out, cold)
+                tes_out, tes, chp, hvac, cs_in, cs_out, cold, bought)
 
     # ------------------------------------------------------------------------------------------
     def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
@@ -361,8 +363,8 @@ class EMS:
         charging periods, then the units in merit order; in charging periods the first unit's
         spare capacity charges the stores, and the stores cover what the units cannot. Every
         store is stepped exactly once. Returns (electricity used, gas used, unmet, stored,
-        taken from storage, CHP electricity produced) [kWh]."""
-        el = gas = stored = taken = chp = 0.0
+        taken from storage, CHP electricity produced, heat bought) [kWh]."""
+        el = gas = stored = taken = chp = bought = 0.0
         charging = period in self.supply.storage_charge_periods
         stepped = [False] * len(stores)
         if not charging and need > 0:
@@ -381,6 +383,8 @@ class EMS:
             chp += out * u.power_per_heat
             if u.carrier == ELECTRICITY:
                 el += out / eff
+            elif u.carrier == HEAT:
+                bought += out / eff
             else:
                 gas += out / eff
         for i, t in enumerate(stores):
@@ -399,11 +403,13 @@ class EMS:
                 eff = u.efficiency[k] if isinstance(u.efficiency, np.ndarray) else u.efficiency
                 if u.carrier == ELECTRICITY:
                     el += p * dt_h / eff
+                elif u.carrier == HEAT:
+                    bought += p * dt_h / eff
                 else:
                     gas += p * dt_h / eff
             else:
                 t.standby(dt_h)
-        return el, gas, max(need, 0.0), stored, taken, chp
+        return el, gas, max(need, 0.0), stored, taken, chp, bought
 
     # --- after the run ---------------------------------------------------------------------------
     def settle(self, energy_kwh: np.ndarray) -> None:
@@ -433,7 +439,8 @@ class EMS:
         e = np.asarray(energy_kwh, dtype=float)[k0:k0 + m]
         el_use, gas_use, heat_use, cool_use = (e[:, c].copy() for c in range(4))
         zeros = np.zeros(m)
-        # per bus: electricity, gas, unmet, stored, taken from store, CHP electricity [kWh]
+        # per bus: electricity, gas, unmet, stored, taken from store, CHP electricity, heat
+        # bought [kWh]
         heat = _units_vectorised(heat_use, dts, sup.heat_units, ks, zeros)
         cool = _units_vectorised(cool_use, dts, sup.cool_units, ks, zeros)
         hvac = (np.asarray(self._hvac, dtype=float)[ks] if self._hvac is not None else zeros)
@@ -460,7 +467,7 @@ class EMS:
                 "conversion_gas": heat[1], "plant_gas": gas_use, "thermal_charge": heat[3],
                 "thermal_discharge": heat[4], "thermal_soc": tes, "chp_electricity": heat[5],
                 "building_hvac": hvac, "cold_charge": cool[3], "cold_discharge": cool[4],
-                "cold_soc": cold}
+                "cold_soc": cold, "purchased_heat": heat[6]}
         self._settled = (k0, np.column_stack([cols[name] for name in RECORDS]))
         self._table = None
         # the signals as the last interval leaves them
@@ -487,7 +494,7 @@ class EMS:
         heat_loop, cool_loop = bool(sup.thermal), bool(sup.cold)
         bats, thermal, colds = sup.batteries, sup.thermal, sup.cold
         prices, periods = self._price, self._period
-        h_el, h_gas, h_un, h_in, h_out, h_chp = (a.tolist() for a in heat)
+        h_el, h_gas, h_un, h_in, h_out, h_chp, h_buy = (a.tolist() for a in heat)
         c_el, c_un, c_in, c_out = (cool[j].tolist() for j in (0, 2, 3, 4))
         hv, elu, pvl, wl = hvac.tolist(), el_use.tolist(), pv.tolist(), wind.tolist()
         hu, cu = heat_use.tolist(), cool_use.tolist()
@@ -496,14 +503,14 @@ class EMS:
         for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
-                (h_el[i], h_gas[i], h_un[i], h_in[i], h_out[i], h_chp[i]) = self._thermal(
+                (h_el[i], h_gas[i], h_un[i], h_in[i], h_out[i], h_chp[i], h_buy[i]) = self._thermal(
                     k, hu[i], dt_h, period, thermal, sup.heat_units)
                 q = 0.0
                 for t in thermal:
                     q += t.soc_kwh
                 tes[i] = q
             if cool_loop:
-                c_el[i], _, c_un[i], c_in[i], c_out[i], _ = self._thermal(
+                c_el[i], _, c_un[i], c_in[i], c_out[i], _, _ = self._thermal(
                     k, cu[i], dt_h, period, colds, sup.cool_units)
                 q = 0.0
                 for t in colds:
@@ -521,9 +528,10 @@ class EMS:
                     cap += b.capacity_kwh
                 soc[i] = q
                 self.soc_frac = q / cap if cap > 0 else 0.0
-        heat = [np.array(a, dtype=float) for a in (h_el, h_gas, h_un, h_in, h_out, h_chp)]
+        heat = [np.array(a, dtype=float)
+                for a in (h_el, h_gas, h_un, h_in, h_out, h_chp, h_buy)]
         cool = [np.array(c_el, dtype=float), cool[1], np.array(c_un, dtype=float),
-                np.array(c_in, dtype=float), np.array(c_out, dtype=float), cool[5]]
+                np.array(c_in, dtype=float), np.array(c_out, dtype=float), cool[5], cool[6]]
         charge, discharge = np.array(ch, dtype=float), np.array(dis, dtype=float)
         soc, tes, cold = (np.array(a, dtype=float) for a in (soc, tes, cold))
         return heat, cool, charge, discharge, soc, tes, cold
@@ -552,12 +560,13 @@ class EMS:
 def _units_vectorised(need: np.ndarray, dts: np.ndarray, units: list[ThermalUnit],
                       ks: np.ndarray, zeros: np.ndarray) -> list[np.ndarray]:
     """Heat or cooling units in merit order, no stores, for the intervals ``ks`` at once:
-    [electricity used, gas used, unmet, stored (0), taken from stores (0), CHP electricity]
-    [kWh], element by element the same operations as :meth:`EMS._thermal` (also where
+    [electricity used, gas used, unmet, stored (0), taken from stores (0), CHP electricity,
+    heat bought] [kWh], element by element the same operations as :meth:`EMS._thermal` (also where
     ``need <= 0``: nothing runs, everything is 0)."""
     need = np.array(need, dtype=float)
     el = np.zeros(need.size)
     gas = np.zeros(need.size)
+    bought = np.zeros(need.size)
     chp = np.zeros(need.size)
     for u in units:
         eff = u.efficiency[ks] if isinstance(u.efficiency, np.ndarray) else u.efficiency
@@ -566,6 +575,8 @@ def _units_vectorised(need: np.ndarray, dts: np.ndarray, units: list[ThermalUnit
         chp = chp + out * u.power_per_heat
         if u.carrier == ELECTRICITY:
             el = el + out / eff
+        elif u.carrier == HEAT:
+            bought = bought + out / eff
         else:
             gas = gas + out / eff
-    return [el, gas, np.maximum(need, 0.0), zeros, zeros, chp]
+    return [el, gas, np.maximum(need, 0.0), zeros, zeros, chp, bought]

@@ -17,7 +17,7 @@ import pandas as pd
 from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
-from twin.config.plant import ELECTRICITY, NATURAL_GAS, Plant
+from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS, Plant
 from twin.energy import conversion, pv, tariff, weather, wind
 from twin.energy.ems import (
     POLICIES,
@@ -41,6 +41,8 @@ class SupplyInfo:
     """Contracted kVA x rate [CNY/month]."""
     gas_price_per_kwh: float
     feed_in_price_per_kwh: float
+    purchased_heat_price_per_kwh: float = 0.0
+    """Price of purchased heat or steam [CNY/kWh of heat]."""
 
 
 def _opts(**kwargs: object) -> dict[str, object]:
@@ -184,9 +186,16 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             cop = np.asarray(conversion.cop_carnot(h.sink_temp_c, source_c, h.quality_grade),
                              dtype=float)
         heat_units.append(ThermalUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
+    bought = energy.purchased_heat
+    bought_unit = None if bought is None else ThermalUnit(
+        bought.id, bought.capacity_kw if bought.capacity_kw is not None else math.inf, HEAT, 1.0)
+    if bought_unit is not None and bought.merit_order == "before_boilers":
+        heat_units.append(bought_unit)
     for b in energy.boilers:
         carrier = ELECTRICITY if b.fuel == "electricity" else NATURAL_GAS
         heat_units.append(ThermalUnit(b.id, b.capacity_kw, carrier, b.efficiency))
+    if bought_unit is not None and bought.merit_order == "after_boilers":
+        heat_units.append(bought_unit)
     cool_units = []
     for c in energy.chillers:
         if c.slope_per_k and temp_i is None:
@@ -232,5 +241,6 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         capacity_charge_per_month=(grid.tariff.capacity_charge_per_kva_month or 0.0)
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
+        purchased_heat_price_per_kwh=bought.kwh_price if bought is not None else 0.0,
     )
     return supply, policy, info
