@@ -25,6 +25,7 @@ from test_energy_balance import DEMO, energy_plants
 
 import twin
 from twin import engine
+from twin.config.carbon import Carbon
 from twin.config.energy import PurchasedHeat, ThermalStorageSpec
 from twin.energy.ems import EMS, RECORDS
 from twin.energy.supply import build_supply
@@ -178,3 +179,29 @@ def test_one_battery_shortcut_equals_the_general_loop(case):
     for name in RECORDS:
         assert np.array_equal(a[name], b[name]), name
     assert _storage_state(short) == _storage_state(general)
+
+
+def test_dispatch_policies_see_the_grid_intensity():
+    """The grid carbon intensity reaches the dispatch policy (``IntervalState.grid_ef``), from
+    the same definition as the strategies' signal: factor 0.5 kg/kWh shaped 1 at night
+    (hours 0-11) and 3 by day (12-23), mean 2 -> 0.25 and 0.75 kg/kWh."""
+    from twin.energy.ems import SelfConsumption
+
+    seen: dict[int, float] = {}
+
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen[s.k] = s.grid_ef
+            return super().battery_kw(s)
+
+    shape = [1.0] * 12 + [3.0] * 12
+    plant = twin.load_plant(DEMO)
+    plant = plant.model_copy(update={"carbon": Carbon(grid_factor_kg_per_kwh=0.5,
+                                                      hourly_shape=shape)})
+    model = engine.build(plant, 2, plant.simulation.start, plant.simulation.seed)
+    model.ems.policy = Probe()
+    engine.run(model, progress=False)
+    hours = model.clock.index(model.meter.n_intervals, model.meter.interval_s).hour
+    expected = np.where(np.asarray(hours) < 12, 0.25, 0.75)
+    got = np.array([seen[k] for k in range(model.meter.n_intervals)])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -55,6 +55,9 @@ class IntervalState:
     """TOU period of the interval."""
     price: float = 0.0
     """Energy price of the interval [CNY/kWh]."""
+    grid_ef: float = 0.0
+    """Grid carbon intensity of the interval [kgCO2/kWh] (location-based; hourly shape if
+    configured), for policies that weigh emissions."""
     charge_kw: float = 0.0
     """Most the batteries can take now [kW]."""
     discharge_kw: float = 0.0
@@ -166,6 +169,9 @@ class Supply:
     export_limit_kw: float = 0.0
     storage_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
     """TOU periods in which heat and cold stores are charged from spare unit capacity."""
+    grid_ef: np.ndarray | None = None
+    """Grid carbon intensity per interval [kgCO2/kWh] (:func:`twin.signals.grid_intensity`);
+    None: not known (dispatch policies then see 0)."""
 
 
 RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
@@ -191,6 +197,8 @@ class EMS:
         self._wind = np.asarray(supply.wind_kwh, dtype=float).tolist()
         self._price = np.asarray(supply.price, dtype=float).tolist()
         self._period = list(supply.period)
+        self._ef = (np.asarray(supply.grid_ef, dtype=float).tolist()
+                    if supply.grid_ef is not None else [0.0] * supply.n_intervals)
         self._hvac = (np.asarray(supply.hvac_kwh, dtype=float).tolist()
                       if supply.hvac_kwh is not None else None)
         self._last = [0.0] * 4
@@ -261,6 +269,7 @@ class EMS:
         charge = discharge = 0.0
         if sup.batteries:
             s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
+            s.grid_ef = self._ef[k]
             s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
             charge, discharge = self._batteries(s, dt_h)
         net = demand + charge - onsite - discharge  # what the grid must give (+) or take (-)
@@ -493,7 +502,7 @@ class EMS:
         m = ks.size
         heat_loop, cool_loop = bool(sup.thermal), bool(sup.cold)
         bats, thermal, colds = sup.batteries, sup.thermal, sup.cold
-        prices, periods = self._price, self._period
+        prices, periods, efs = self._price, self._period, self._ef
         h_el, h_gas, h_un, h_in, h_out, h_chp, h_buy = (a.tolist() for a in heat)
         c_el, c_un, c_in, c_out = (cool[j].tolist() for j in (0, 2, 3, 4))
         hv, elu, pvl, wl = hvac.tolist(), el_use.tolist(), pv.tolist(), wind.tolist()
@@ -520,6 +529,7 @@ class EMS:
                 onsite = pvl[i] + wl[i] + h_chp[i]
                 demand = elu[i] + (h_el[i] + c_el[i]) + hv[i]
                 s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
+                s.grid_ef = efs[k]
                 s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
                 ch[i], dis[i] = batteries(s, dt_h)
                 q = cap = 0.0

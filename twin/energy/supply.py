@@ -27,6 +27,7 @@ from twin.energy.ems import (
 )
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
+from twin.signals import grid_intensity
 
 
 @dataclass
@@ -233,6 +234,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
         storage_charge_periods=frozenset(d.charge_periods),
+        grid_ef=grid_intensity(plant, clock, n_int, interval_s),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
