@@ -140,3 +140,21 @@ def test_purchased_heat_is_a_heat_supply(tmp_path):
     f.write_text(PLANT + "energy: {grid: {gas_price_per_kwh: 0.3}}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"energy\.purchased_heat"):
         twin.load_plant(f)
+
+
+def test_run_folder_and_dashboard_months_add_up(tmp_path):
+    """The dashboard's monthly costs include the purchased heat and add up to cost_total."""
+    from twin.dashboard.data import load
+
+    energy = {"purchased_heat": {"price_per_gj": 60},
+              "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                                  "flat_price_per_kwh": 0.5}}}
+    kiln = {"id": "kiln", "power_kw": {"heat": {"idle": 100}, "electricity": {"idle": 10}}}
+    plant = make_plant([station("s", const(60), equipment="kiln")], equipment_types=[kiln],
+                       interarrival=YEARLY, energy=energy)
+    res = twin.simulate(plant, days=2)
+    res.save(tmp_path / "run")
+    costs = load(tmp_path / "run").monthly_costs()
+    assert costs["heat"].sum() == pytest.approx(2 * 518.40, rel=1e-9)
+    assert costs["total"].sum() == pytest.approx(res.kpis["cost_total"], rel=1e-9)
+    assert "heat" in res.summary()

@@ -134,7 +134,8 @@ class Result:
             lines.append(
                 f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
                 f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
-                f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+                + (f" + heat {k['purchased_heat_cost']:,.0f}" if k["purchased_heat_kwh"] else "")
+                + f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
         gf = (k.get("carbon") or {}).get("grid_factor") or {}
         lines.append(
             f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "

@@ -508,7 +508,8 @@ class EMS:
         hv, elu, pvl, wl = hvac.tolist(), el_use.tolist(), pv.tolist(), wind.tolist()
         hu, cu = heat_use.tolist(), cool_use.tolist()
         ch, dis, soc, tes, cold = [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m
-        batteries = self._batteries
+        one = bats[0] if len(bats) == 1 else None
+        one_battery, batteries = self._one_battery, self._batteries
         for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
@@ -531,11 +532,15 @@ class EMS:
                 s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
                 s.grid_ef = efs[k]
                 s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
-                ch[i], dis[i] = batteries(s, dt_h)
-                q = cap = 0.0
-                for b in bats:
-                    q += b.soc_kwh
-                    cap += b.capacity_kwh
+                if one is not None:  # the same as _batteries, one call less
+                    ch[i], dis[i] = one_battery(s, dt_h, one)
+                    q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
+                else:
+                    ch[i], dis[i] = batteries(s, dt_h)
+                    q = cap = 0.0
+                    for b in bats:
+                        q += b.soc_kwh
+                        cap += b.capacity_kwh
                 soc[i] = q
                 self.soc_frac = q / cap if cap > 0 else 0.0
         heat = [np.array(a, dtype=float)
