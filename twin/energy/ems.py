@@ -456,9 +456,12 @@ class EMS:
         pv = np.asarray(self._pv, dtype=float)[ks]
         wind = np.asarray(self._wind, dtype=float)[ks]
         charge = discharge = soc = tes = cold = zeros
-        if sup.batteries or sup.thermal or sup.cold:
+        if sup.thermal or sup.cold:
             heat, cool, charge, discharge, soc, tes, cold = self._settle_storage(
                 ks, dts, el_use, heat_use, cool_use, heat, cool, hvac, pv, wind)
+        elif sup.batteries:  # the buses are settled already: only the batteries step
+            charge, discharge, soc = self._settle_batteries(
+                ks, dts, el_use + (heat[0] + cool[0]) + hvac, pv + wind + heat[5])
         el = heat[0] + cool[0]
         demand = el_use + el + hvac
         onsite = pv + wind + heat[5]
@@ -490,6 +493,40 @@ class EMS:
         if j >= k0:
             self.price = self._price[j + 1]
             self.period = self._period[j + 1]
+
+    def _settle_batteries(self, ks: np.ndarray, dts: np.ndarray, demand: np.ndarray,
+                          onsite: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loop of :meth:`settle` when only batteries carry state: the site demand and
+        onsite generation per interval are known [kWh] (computed as :meth:`_balance` does), so
+        each step is the policy and the battery step of :meth:`_batteries`. Returns (charge,
+        discharge, stored energy at the end) per interval [kWh]."""
+        s, bats = self._state, self.supply.batteries
+        one = bats[0] if len(bats) == 1 else None
+        one_battery, batteries = self._one_battery, self._batteries
+        prices, periods, efs = self._price, self._period, self._ef
+        ch: list[float] = []
+        dis: list[float] = []
+        soc: list[float] = []
+        for k, dt_h, load_kw, renewable_kw in zip(ks.tolist(), dts.tolist(),
+                                                  (demand / dts).tolist(),
+                                                  (onsite / dts).tolist(), strict=True):
+            s.k, s.dt_h, s.period, s.price, s.grid_ef = k, dt_h, periods[k], prices[k], efs[k]
+            s.load_kw, s.renewable_kw = load_kw, renewable_kw
+            if one is not None:
+                c, d = one_battery(s, dt_h, one)
+                q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
+            else:
+                c, d = batteries(s, dt_h)
+                q = cap = 0.0
+                for b in bats:
+                    q += b.soc_kwh
+                    cap += b.capacity_kwh
+            ch.append(c)
+            dis.append(d)
+            soc.append(q)
+            self.soc_frac = q / cap if cap > 0 else 0.0
+        return (np.array(ch, dtype=float), np.array(dis, dtype=float),
+                np.array(soc, dtype=float))
 
     def _settle_storage(self, ks: np.ndarray, dts: np.ndarray, el_use: np.ndarray,
                         heat_use: np.ndarray, cool_use: np.ndarray, heat: list[np.ndarray],
