@@ -205,3 +205,15 @@ def test_dispatch_policies_see_the_grid_intensity():
     expected = np.where(np.asarray(hours) < 12, 0.25, 0.75)
     got = np.array([seen[k] for k in range(model.meter.n_intervals)])
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_month_labels_equal_strftime():
+    """The fast month labels of the supply KPIs equal pandas' strftime, across a year end and
+    the DST changes of a zone that has them."""
+    import pandas as pd
+
+    from twin.kpis import month_labels
+
+    for tz in ("Asia/Shanghai", "America/New_York"):
+        idx = pd.date_range("2025-11-01", periods=4 * 24 * 400, freq="15min", tz=tz)
+        assert (month_labels(idx) == idx.strftime("%Y-%m").to_numpy()).all()

@@ -192,14 +192,14 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     info = model.supply_info
     hours = interval_hours(model)
     import_kw = intervals["grid_import_kwh"].to_numpy() / hours
-    months = pd.Series(import_kw, index=intervals.index).groupby(
-        intervals.index.strftime("%Y-%m")).max()
+    month = month_labels(intervals.index)
+    months = pd.Series(import_kw, index=intervals.index).groupby(month).max()
     energy_cost = total("electricity_cost")
     demand_cost = export_revenue = gas_cost = capacity_cost = 0.0
     if info is not None:
         if info.capacity_charge_per_month:
             simulated_h = pd.Series(hours, index=intervals.index).groupby(
-                intervals.index.strftime("%Y-%m")).sum().to_numpy()
+                month).sum().to_numpy()
             months_covered = float((simulated_h / _month_hours(intervals.index)).sum())
             capacity_cost = info.capacity_charge_per_month * months_covered
         if info.demand_charge_per_kw_month:
@@ -245,6 +245,15 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }
+
+
+def month_labels(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local calendar month 'YYYY-MM' of every timestamp (``index.strftime('%Y-%m')``, formatted
+    once per month rather than once per timestamp)."""
+    codes = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    labels = np.array([f"{c // 12:04d}-{c % 12 + 1:02d}" for c in uniq.tolist()], dtype=object)
+    return labels[inverse]
 
 
 def interval_hours(model: Any) -> np.ndarray:
