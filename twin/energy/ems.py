@@ -348,16 +348,22 @@ class EMS:
     def _one_battery(self, s: IntervalState, dt_h: float, b: Battery) -> tuple[float, float]:
         """:meth:`_batteries` for a single battery, bit for bit (``sum`` of one value is
         ``0 + value``)."""
-        c_cap, full, reserve_cap = b.limits_kw(dt_h, self.supply.reserve_frac)
-        s.charge_kw, s.discharge_kw = 0 + c_cap, 0 + reserve_cap
+        sup = self.supply
+        c_cap, full, reserve_cap = b.limits_kw(dt_h, sup.reserve_frac)
+        s.charge_kw = c_cap = 0 + c_cap
+        s.discharge_kw = reserve_cap = 0 + reserve_cap
         s.soc_frac = self.soc_frac
         p = self.policy.battery_kw(s)
-        p = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
-        over = s.load_kw - s.renewable_kw - p - self.supply.import_limit_kw
+        if p > 0:  # min(p, discharge) and max(p, -charge) as in _many_batteries
+            if reserve_cap < p:
+                p = reserve_cap
+        elif -c_cap > p:
+            p = -c_cap
+        over = s.load_kw - s.renewable_kw - p - sup.import_limit_kw
         d_cap = reserve_cap
         if over > 0:
             p = min(p + over, 0 + full)
-            d_cap = full if p > s.discharge_kw else reserve_cap
+            d_cap = full if p > reserve_cap else reserve_cap
         if p > 0:
             return 0.0, 0.0 + b.discharge(min(p, d_cap), dt_h) * dt_h
         if p < 0:
