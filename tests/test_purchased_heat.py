@@ -158,3 +158,19 @@ def test_run_folder_and_dashboard_months_add_up(tmp_path):
     assert costs["heat"].sum() == pytest.approx(2 * 518.40, rel=1e-9)
     assert costs["total"].sum() == pytest.approx(res.kpis["cost_total"], rel=1e-9)
     assert "heat" in res.summary()
+
+
+def test_footprint_puts_purchased_heat_on_the_heat_users():
+    """A kiln that draws 10 kW electricity and 100 kW heat in every state makes the only product:
+    the CO2 of the purchased heat (950.4 kg a day) goes to it as heat-and-cooling emissions, and
+    the electricity is charged at the grid factor alone (not inflated by the heat's CO2)."""
+    kiln = {"id": "kiln", "power_kw": {"electricity": {"idle": 10, "processing": 10},
+                                       "heat": {"idle": 100, "processing": 100}}}
+    plant = make_plant([station("s", const(60), equipment="kiln")], equipment_types=[kiln],
+                       interarrival=const(120), energy={"purchased_heat": {"price_per_gj": 60}},
+                       carbon={"grid_factor_kg_per_kwh": 0.5})
+    k = twin.simulate(plant, days=1).kpis
+    fp = k["footprints"]["products"]["part"]
+    assert fp["heat_and_cooling_kg"] == pytest.approx(950.4, rel=1e-6)
+    assert fp["co2_kg"] == pytest.approx(950.4 + 240 * 0.5, rel=1e-6)
+    assert k["co2_scope2_location_kg"] == pytest.approx(950.4 + 240 * 0.5, rel=1e-9)

@@ -94,6 +94,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
         "conversion_gas_kwh": max(fuel - plant_gas, 0.0),
         "gas_kg_per_kwh": (model.carbon_info or {}).get("natural_gas_kg_per_kwh", 0.0),
+        "purchased_heat_kg": _purchased_heat_kg(model, intervals),
     }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
     parent = {c: p.id for p in plant.products for c in p.components}
@@ -176,7 +177,7 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     * cost_total = energy + demand (or capacity) + gas + purchased heat cost - export revenue.
     CHP electricity counts as onsite generation but not as renewable.
     """
-    from twin.carbon.accounting import scope2_heat_kg, tce
+    from twin.carbon.accounting import tce
     from twin.energy.tariff import demand_charge
 
     def total(col: str) -> float:
@@ -209,7 +210,7 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
     bought = total("purchased_heat_kwh") if "purchased_heat_kwh" in intervals.columns else 0.0
     heat_cost = bought * info.purchased_heat_price_per_kwh if info is not None else 0.0
-    heat_factor = ((model.carbon_info or {}).get("purchased_heat_factor") or {}).get("value")
+
     pv_kwp = info.pv_kwp if info is not None else 0.0
     batteries = model.ems.supply.batteries if model.ems is not None else []
     return {
@@ -237,14 +238,23 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "export_revenue": _num(export_revenue),
         "purchased_heat_kwh": _num(bought),
         "purchased_heat_cost": _num(heat_cost),
-        "co2_scope2_heat_kg": _num(float(scope2_heat_kg(bought, heat_factor)))
-        if heat_factor is not None else 0.0,
+        "co2_scope2_heat_kg": _num(_purchased_heat_kg(model, intervals)),
         "purchased_heat_tce": _num(tce({"heat": (bought, "kWh")})) if bought > 0 else 0.0,
         "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost + heat_cost
                            - export_revenue),
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }
+
+
+def _purchased_heat_kg(model: Any, intervals: pd.DataFrame) -> float:
+    """Scope 2 of purchased heat or steam over the run [kg CO2] (0 without it)."""
+    from twin.carbon.accounting import scope2_heat_kg
+
+    factor = ((model.carbon_info or {}).get("purchased_heat_factor") or {}).get("value")
+    if factor is None or "purchased_heat_kwh" not in intervals.columns:
+        return 0.0
+    return float(scope2_heat_kg(float(intervals["purchased_heat_kwh"].sum()), factor))
 
 
 def month_labels(index: pd.DatetimeIndex) -> np.ndarray:
