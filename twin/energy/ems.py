@@ -1,16 +1,29 @@
-"""The energy-management system (EMS): balances every settlement interval while the plant runs.
+"""The energy-management system (EMS): balances every settlement interval of a run.
 
-At the end of each settlement interval the EMS process
+For each settlement interval the EMS
 
-1. closes the interval: the exact energy the plant used per carrier, from the running site meter
-   (:class:`~twin.metering.SiteLoad`);
-2. supplies heat and cooling: heat storage, CHP, heat pumps and boilers; cold storage and chillers;
-   their electricity and gas join the plant's own use;
+1. closes the interval: the exact energy the plant used per carrier;
+2. supplies heat and cooling: heat storage, CHP, heat pumps, purchased heat and boilers; cold
+   storage and chillers; their electricity and gas join the plant's own use;
 3. balances electricity: onsite PV and wind, the batteries as the dispatch policy decides, then the
    grid within its hard import and export limits; what is left is curtailed (surplus) or unserved
    (deficit beyond the import limit and the batteries);
 4. publishes signals that production strategies may read: state of charge, site demand, price and
-   TOU period of the coming interval.
+   TOU period of the coming interval (the grid carbon intensity goes to the dispatch policy).
+
+Two ways to run, same balance:
+
+* **in the loop** (``EMS.live``, when the plant has strategies, which may read the state of charge
+  or site power while the plant runs): a SimPy process closes each interval at its end, from the
+  running site meter (:class:`~twin.metering.SiteLoad`), :meth:`EMS.close`;
+* **after the run** (no strategies: nothing reads the EMS state during the run, and the batteries
+  never act back on production): :meth:`EMS.settle` closes all intervals from the meter's exact
+  per-interval energy. What carries no state from one interval to the next is vectorised; only
+  storage and the dispatch policy are stepped interval by interval, in the same order, so the
+  result is bit for bit that of the per-interval balance on the same energies. The two energy
+  sources (the running site meter and the meter's bins) are exact integrals of the same
+  piecewise-constant power summed in different orders: the two paths agree to rounding (4.5e-11
+  relative at worst over 60 days of the demo plant, battery state carried along).
 
 Per interval the work is O(storage units + conversion units), never O(equipment).
 
@@ -183,9 +196,11 @@ RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "g
 
 
 class EMS:
-    """Balances the site every settlement interval during the simulation (see module doc)."""
+    """Balances the site every settlement interval, in the loop or after the run (see module
+    doc). ``env`` and ``site`` are needed only in the loop; without ``site`` the EMS settles
+    after the run."""
 
-    def __init__(self, env: simpy.Environment, site: SiteLoad, supply: Supply,
+    def __init__(self, env: simpy.Environment | None, site: SiteLoad | None, supply: Supply,
                  policy: DispatchPolicy, horizon_s: float):
         self.env = env
         self.site = site
