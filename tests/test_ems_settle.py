@@ -217,3 +217,15 @@ def test_month_labels_equal_strftime():
     for tz in ("Asia/Shanghai", "America/New_York"):
         idx = pd.date_range("2025-11-01", periods=4 * 24 * 400, freq="15min", tz=tz)
         assert (month_labels(idx) == idx.strftime("%Y-%m").to_numpy()).all()
+
+
+def test_unknown_grid_region_is_a_clear_error():
+    """The grid intensity is now needed when the supply is built: a region the factor tables
+    do not have is a SupplyError naming the carbon block (the CLI prints it, exit 2), not a
+    traceback."""
+    from twin.config.errors import SupplyError
+
+    plant = twin.load_plant(DEMO)
+    plant = plant.model_copy(update={"carbon": Carbon(grid_region="mars")})
+    with pytest.raises(SupplyError, match="carbon: unknown grid region 'mars'"):
+        engine.build(plant, 1, plant.simulation.start, 1)

@@ -119,12 +119,18 @@ def grid_intensity(plant, clock, n_intervals: int, interval_s: float) -> np.ndar
     province or the national factor), shaped by ``carbon.hourly_shape`` when given
     (:func:`twin.carbon.factors.hourly_grid_factor` with equal weights, so its plain mean is the
     annual factor), else flat. One definition for the signals strategies read and for the
-    dispatch policies (:attr:`twin.energy.ems.IntervalState.grid_ef`)."""
+    dispatch policies (:attr:`twin.energy.ems.IntervalState.grid_ef`). Raises
+    :class:`~twin.config.errors.SupplyError` when the ``carbon:`` block names a region or year
+    the factor tables do not have."""
     from twin.carbon.factors import hourly_grid_factor
     from twin.carbon.inventory import grid_factors
     from twin.config.carbon import Carbon
+    from twin.config.errors import SupplyError
 
-    annual = grid_factors(plant)["location"]["value"]
+    try:
+        annual = grid_factors(plant)["location"]["value"]
+    except ValueError as exc:  # an unknown grid region or a year without factors
+        raise SupplyError(f"carbon: {exc}") from None
     shape = (plant.carbon or Carbon()).hourly_shape
     if shape is not None:
         return np.asarray(hourly_grid_factor(annual, np.ones(n_intervals), shape,
