@@ -94,7 +94,9 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
     flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
-    site = SiteLoad() if plant.energy is not None or plant.strategies else None
+    # the running site power is kept only for strategies, the only readers of live state; without
+    # them the EMS settles every interval after the run from the meter (same balance, faster)
+    site = SiteLoad() if plant.strategies else None
     net = _Network(plant, env)
     ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
     runtimes, machines = _stations(plant, ctx, equipment)
@@ -117,7 +119,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
 
         supply, policy, info = build_supply(plant, clock, horizon, interval_s)
         ems = EMS(env, site, supply, policy, horizon)
-        env.process(ems.run())
+        if ems.live:
+            env.process(ems.run())
     _sources(plant, ctx)
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
                   runtimes, streams, base_loads, ems, info, trace_day)
@@ -340,12 +343,14 @@ def run(model: Model, progress: bool | None = None) -> float:
             bar = "#" * (k * 30 // steps)
             sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  {wall:5.1f} s")
             sys.stderr.flush()
-    if model.ems is not None:
+    if model.ems is not None and model.ems.live:
         model.ems.close(horizon)  # the last interval ends at the horizon
+    model.meter.close()
+    if model.ems is not None:
+        model.ems.settle_from_meter(model.meter)  # all intervals unless the EMS ran live
     wall = time.perf_counter() - t0
     if show and (wall > 3.0 or progress):
         sys.stderr.write("\n")
-    model.meter.close()
     return wall
 
 

@@ -100,6 +100,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "process_plant_kg": (model.carbon_info or {}).get("process_plant_kg", 0.0),
         "refrigerant_kg": _col_sum(intervals, "co2_scope1_refrigerant_kg"),
         "materials": materials_per_end_unit(plant),
+        "purchased_heat_kg": _purchased_heat_kg(model, intervals),
     }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
     parent = {c: p.id for p in plant.products for c in p.components}
@@ -227,9 +228,13 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
       demand rate, prorated by the share of the month simulated;
     * capacity_cost: contracted kVA x rate per month, prorated by the share of each month simulated;
-    * cost_total = energy + demand (or capacity) + gas cost - export revenue.
+    * purchased_heat_cost = heat bought [kWh] x its contract price; its CO2 (scope 2, at the
+      purchased-heat factor) and its standard coal equivalent (GB/T 2589 heat coefficient,
+      kgce/MJ) are reported beside it;
+    * cost_total = energy + demand (or capacity) + gas + purchased heat cost - export revenue.
     CHP electricity counts as onsite generation but not as renewable.
     """
+    from twin.carbon.accounting import tce
     from twin.energy.tariff import demand_charge
 
     def total(col: str) -> float:
@@ -245,14 +250,14 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     info = model.supply_info
     hours = interval_hours(model)
     import_kw = intervals["grid_import_kwh"].to_numpy() / hours
-    months = pd.Series(import_kw, index=intervals.index).groupby(
-        intervals.index.strftime("%Y-%m")).max()
+    month = month_labels(intervals.index)
+    months = pd.Series(import_kw, index=intervals.index).groupby(month).max()
     energy_cost = total("electricity_cost")
     demand_cost = export_revenue = gas_cost = capacity_cost = 0.0
     if info is not None:
         if info.capacity_charge_per_month:
             simulated_h = pd.Series(hours, index=intervals.index).groupby(
-                intervals.index.strftime("%Y-%m")).sum().to_numpy()
+                month).sum().to_numpy()
             months_covered = float((simulated_h / _month_hours(intervals.index)).sum())
             capacity_cost = info.capacity_charge_per_month * months_covered
         if info.demand_charge_per_kw_month:
@@ -260,6 +265,9 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
                                               info.demand_charge_per_kw_month, prorate=True).sum())
         export_revenue = exp * info.feed_in_price_per_kwh
         gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
+    bought = total("purchased_heat_kwh") if "purchased_heat_kwh" in intervals.columns else 0.0
+    heat_cost = bought * info.purchased_heat_price_per_kwh if info is not None else 0.0
+
     pv_kwp = info.pv_kwp if info is not None else 0.0
     batteries = model.ems.supply.batteries if model.ems is not None else []
     return {
@@ -285,7 +293,11 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "capacity_cost": _num(capacity_cost),
         "gas_cost": _num(gas_cost),
         "export_revenue": _num(export_revenue),
-        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost
+        "purchased_heat_kwh": _num(bought),
+        "purchased_heat_cost": _num(heat_cost),
+        "co2_scope2_heat_kg": _num(_purchased_heat_kg(model, intervals)),
+        "purchased_heat_tce": _num(tce({"heat": (bought, "kWh")})) if bought > 0 else 0.0,
+        "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost + heat_cost
                            - export_revenue),
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
@@ -300,6 +312,25 @@ def _dispatch_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
 
     return {k: _num(v) if isinstance(v, float) else v
             for k, v in dispatch_kpis(model, intervals).items()}
+
+
+def _purchased_heat_kg(model: Any, intervals: pd.DataFrame) -> float:
+    """Scope 2 of purchased heat or steam over the run [kg CO2] (0 without it)."""
+    from twin.carbon.accounting import scope2_heat_kg
+
+    factor = ((model.carbon_info or {}).get("purchased_heat_factor") or {}).get("value")
+    if factor is None or "purchased_heat_kwh" not in intervals.columns:
+        return 0.0
+    return float(scope2_heat_kg(float(intervals["purchased_heat_kwh"].sum()), factor))
+
+
+def month_labels(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local calendar month 'YYYY-MM' of every timestamp (``index.strftime('%Y-%m')``, formatted
+    once per month rather than once per timestamp)."""
+    codes = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    labels = np.array([f"{c // 12:04d}-{c % 12 + 1:02d}" for c in uniq.tolist()], dtype=object)
+    return labels[inverse]
 
 
 def interval_hours(model: Any) -> np.ndarray:

@@ -135,7 +135,8 @@ class Result:
             lines.append(
                 f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
                 f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
-                f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+                + (f" + heat {k['purchased_heat_cost']:,.0f}" if k["purchased_heat_kwh"] else "")
+                + f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
         if k.get("dispatch_regret") is not None:
             unit = "kg CO2" if k["dispatch_objective"] == "emissions" else "CNY"
             bare = k["dispatch_no_battery_cost"]
@@ -274,6 +275,8 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
              "conversion_electricity": zeros}
         price = zeros
     else:
+        if meter.closed:
+            ems.settle_from_meter(meter)  # a model run step by step rather than by engine.run
         a = ems.arrays()
         price = np.asarray(ems.supply.price, dtype=float)
 
@@ -299,14 +302,17 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         "cooling_unmet_kwh": get("cooling_unmet"),
         "thermal_storage_kwh": get("thermal_soc"),
         "cold_storage_kwh": get("cold_soc"),
+        "purchased_heat_kwh": get("purchased_heat"),
         "electricity_cost": get("grid_import") * price,
         "price_per_kwh": price,
     }
     onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
                         - cols["grid_export_kwh"], 0.0)
+    bought = (cols["purchased_heat_kwh"] if ems is not None
+              and model.plant.energy.purchased_heat is not None else None)
     inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
                     cols["fuel_kwh"], onsite, hours=interval_hours(model),
-                    end_units_by_interval=_units_by_interval(model))
+                    end_units_by_interval=_units_by_interval(model), purchased_heat_kwh=bought)
     model.carbon_info = inv.info
     cols["co2_scope1_kg"] = inv.scope1_kg
     if inv.process_kg is not None:  # only plants with process emissions or refrigerants

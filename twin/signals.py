@@ -111,25 +111,45 @@ class Signals:
         return math.inf
 
 
-def build_signals(plant, clock, horizon_s: float, interval_s: float, site: SiteLoad | None,
-                  ems: EMS | None) -> Signals:
-    """The signals of a built model (see :class:`Signals`)."""
+def grid_intensity(plant, clock, n_intervals: int, interval_s: float) -> np.ndarray:
+    """Grid carbon intensity per settlement interval [kgCO2/kWh].
+
+    The location-based factor that the carbon accounting uses
+    (:func:`twin.carbon.inventory.grid_factors`: the plant's ``carbon:`` block, else the site's
+    province or the national factor), shaped by ``carbon.hourly_shape`` when given
+    (:func:`twin.carbon.factors.hourly_grid_factor` with equal weights, so its plain mean is the
+    annual factor), else flat. One definition for the signals strategies read and for the
+    dispatch policies (:attr:`twin.energy.ems.IntervalState.grid_ef`). Raises
+    :class:`~twin.config.errors.SupplyError` when the ``carbon:`` block names a region or year
+    the factor tables do not have."""
     from twin.carbon.factors import hourly_grid_factor
     from twin.carbon.inventory import grid_factors
     from twin.config.carbon import Carbon
+    from twin.config.errors import SupplyError
 
+    try:
+        annual = grid_factors(plant)["location"]["value"]
+    except ValueError as exc:  # an unknown grid region or a year without factors
+        raise SupplyError(f"carbon: {exc}") from None
+    shape = (plant.carbon or Carbon()).hourly_shape
+    if shape is not None:
+        return np.asarray(hourly_grid_factor(annual, np.ones(n_intervals), shape,
+                                             index=clock.index(n_intervals, interval_s)),
+                          dtype=float)
+    return np.full(n_intervals, float(annual))
+
+
+def build_signals(plant, clock, horizon_s: float, interval_s: float, site: SiteLoad | None,
+                  ems: EMS | None) -> Signals:
+    """The signals of a built model (see :class:`Signals`)."""
     n = max(math.ceil(horizon_s / interval_s - 1e-9), 1)
     if ems is not None:
         sup = ems.supply
         price, period = sup.price, sup.period
         onsite = np.asarray(sup.pv_kwh, dtype=float) + np.asarray(sup.wind_kwh, dtype=float)
+        ef = sup.grid_ef if sup.grid_ef is not None else grid_intensity(plant, clock, n,
+                                                                        interval_s)
     else:
         price, period, onsite = np.zeros(n), ["flat"] * n, np.zeros(n)
-    annual = grid_factors(plant)["location"]["value"]
-    shape = (plant.carbon or Carbon()).hourly_shape
-    if shape is not None:
-        ef = np.asarray(hourly_grid_factor(annual, np.ones(n), shape,
-                                           index=clock.index(n, interval_s)), dtype=float)
-    else:
-        ef = np.full(n, annual)
+        ef = grid_intensity(plant, clock, n, interval_s)
     return Signals(interval_s, n, price, period, ef, onsite, site, ems)

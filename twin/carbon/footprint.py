@@ -9,8 +9,9 @@ The plant's scope 1 + scope 2 (location-based) emissions are allocated to produc
 2. **Station overhead.** The machine's energy in every other state (idle, starved, blocked,
    standby, warm-up, down, maintenance, off) goes to the products in proportion to their
    processing time at that machine (rule ``processing_time``), or stays unallocated (``none``).
-3. **Heat and cooling.** Energy-plant emissions (boilers, heat pumps, CHP fuel, chillers) go to
-   the machines' heat and cooling use, then to products as in 1 and 2.
+3. **Heat and cooling.** Energy-plant emissions (boilers, heat pumps, CHP fuel, chillers,
+   purchased heat or steam) go to the machines' heat and cooling use, then to products as in 1
+   and 2.
 4. **Plant overhead.** Everything else (base loads, building HVAC, battery losses, ...) goes to
    products in proportion to their allocated emissions so far (``processing_time``), or stays
    unallocated (``none``).
@@ -25,9 +26,10 @@ The plant's scope 1 + scope 2 (location-based) emissions are allocated to produc
    ``co2_kg_per_unit`` stay scope 1 + 2, ``cradle_to_gate_kg_per_unit`` adds the materials.
    Materials of lots still in process at the end are not counted.
 
-Emission intensities: electricity at the plant's average, scope 2 location-based / site
-electricity use (onsite renewables thus lower it); natural gas at its GB/T 32150 factor. The
-footprint of a product is its allocated emissions divided by the units completed, so that
+Emission intensities: electricity at the plant's average, scope 2 location-based (less that of
+purchased heat) / site electricity use (onsite renewables thus lower it); natural gas at its
+GB/T 32150 factor; purchased heat at its own factor, charged to the heat users. The footprint of a
+product is its allocated emissions divided by the units completed, so that
 ``sum(footprint x units) + unallocated = scope 1 + scope 2`` exactly, and
 ``sum(cradle_to_gate x units) + unallocated = scope 1 + scope 2 + scope 3 materials``; emissions
 of lots still in process at the end are carried by the units completed. Offsets never reduce a
@@ -60,7 +62,8 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
     totals : dict
         Run totals: ``scope1_kg``, ``scope2_location_kg``, ``electricity_kwh`` (site use),
         ``conversion_electricity_kwh``, ``conversion_gas_kwh`` (energy plant), ``gas_kg_per_kwh``;
-        optional ``process_by_product_kg`` (end product -> kg), ``process_plant_kg``,
+        optional ``purchased_heat_kg`` (the part of scope 2 from purchased heat, default 0),
+        ``process_by_product_kg`` (end product -> kg), ``process_plant_kg``,
         ``refrigerant_kg`` (all included in ``scope1_kg``) and ``materials`` (end product ->
         list of ``{name, unit, quantity_per_unit, kg_co2e_per_unit, source}`` per end-product
         unit, see :func:`materials_per_end_unit`).
@@ -82,9 +85,11 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
     n_p = len(products)
     total_kg = totals["scope1_kg"] + totals["scope2_location_kg"]
     elec = totals["electricity_kwh"]
-    i_el = totals["scope2_location_kg"] / elec if elec > 0 else 0.0
+    heat_kg = totals.get("purchased_heat_kg", 0.0)
+    i_el = (totals["scope2_location_kg"] - heat_kg) / elec if elec > 0 else 0.0
     i_gas = totals["gas_kg_per_kwh"]
-    plant_kg = totals["conversion_electricity_kwh"] * i_el + totals["conversion_gas_kwh"] * i_gas
+    plant_kg = (totals["conversion_electricity_kwh"] * i_el + totals["conversion_gas_kwh"] * i_gas
+                + heat_kg)
     thermal_use = meter.equipment_kwh[:, HEAT].sum() + meter.equipment_kwh[:, COOLING].sum()
     machines = [m for rt in model.stations for m in rt.machines]
     stations = [rt.id for rt in model.stations for _ in rt.machines]

@@ -31,6 +31,8 @@ class Inventory:
     scope2_market_kg: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
     """Factors (value, year, status, source) and instruments (available, used, unused MWh)."""
+    scope2_heat_kg: np.ndarray | None = None
+    """Purchased heat and steam per interval [kg CO2], included in both scope 2 columns."""
     process_kg: np.ndarray | None = None
     """Process emissions per interval [kg CO2e], included in ``scope1_kg``."""
     refrigerant_kg: np.ndarray | None = None
@@ -179,7 +181,8 @@ def grid_factors(plant: Plant, table: FactorTable | None = None) -> dict[str, An
 def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray,
               natural_gas_kwh: np.ndarray, onsite_renewable_used_kwh: np.ndarray,
               table: FactorTable | None = None, *, hours: np.ndarray | None = None,
-              end_units_by_interval: dict[str, np.ndarray] | None = None) -> Inventory:
+              end_units_by_interval: dict[str, np.ndarray] | None = None,
+              purchased_heat_kwh: np.ndarray | None = None) -> Inventory:
     """Emissions per interval of ``index``.
 
     Parameters
@@ -198,6 +201,10 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         emissions and refrigerant leakage.
     end_units_by_interval : dict, optional
         End product -> units completed per interval; spreads per-unit process emissions.
+    purchased_heat_kwh : ndarray, optional
+        Heat or steam bought per interval [kWh]: scope 2 (indirect) at the purchased-heat
+        factor (``carbon.purchased_heat_factor_t_per_gj``, else the packaged 0.11 tCO2/GJ),
+        added to the location- and market-based totals alike (no market instruments for heat).
     """
     table = table or default_factors()
     spec = plant.carbon or Carbon()
@@ -226,6 +233,14 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         onsite_renewable_kwh=onsite_renewable_used_kwh,
         onsite_attributes_retained=spec.onsite_attributes_retained,
     )
+    heat_kg = None
+    if purchased_heat_kwh is not None:
+        f_heat = (spec.purchased_heat_factor_t_per_gj
+                  if spec.purchased_heat_factor_t_per_gj is not None
+                  else table.heat_factor("purchased_heat"))
+        heat_kg = np.asarray(accounting.scope2_heat_kg(
+            np.asarray(purchased_heat_kwh, dtype=float), f_heat), dtype=float)
+        location = location + heat_kg
     consumption = imp + np.asarray(onsite_renewable_used_kwh, dtype=float)
     cfe = (accounting.hourly_matched_cfe_share(consumption, onsite_renewable_used_kwh)
            if consumption.sum() > 0 else None)
@@ -239,11 +254,25 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
                         for row, vals in market.instruments.to_dict(orient="index").items()},
         "hourly_matched_cfe_share": cfe,
     }
+    market_kg = np.asarray(market.kg, dtype=float)
+    if heat_kg is not None:
+        market_kg = market_kg + heat_kg
+        info["purchased_heat_factor"] = (
+            {"value": spec.purchased_heat_factor_t_per_gj, "unit": "tCO2/GJ", "status": "user",
+             "source": "plant file"} if spec.purchased_heat_factor_t_per_gj is not None else
+            {"value": f_heat, "unit": "tCO2/GJ", **_heat_row(table)})
     if extra is None:
-        return Inventory(ef, scope1, location, np.asarray(market.kg, dtype=float), info)
+        return Inventory(ef, scope1, location, market_kg, info, heat_kg)
     info["process_emissions"] = extra["process_lines"]
     info["refrigerants"] = extra["refrigerant_lines"]
     info["process_by_product_kg"] = extra["process_by_product_kg"]
     info["process_plant_kg"] = extra["process_plant_kg"]
-    return Inventory(ef, scope1, location, np.asarray(market.kg, dtype=float), info,
+    return Inventory(ef, scope1, location, market_kg, info, heat_kg,
                      extra["process_kg"], extra["refrigerant_kg"])
+
+
+def _heat_row(table: FactorTable) -> dict[str, Any]:
+    """Provenance of the packaged purchased-heat factor."""
+    row = table.heat_rows.set_index("kind").loc["purchased_heat"]
+    return {"year": int(row["year"]), "status": str(row["status"]),
+            "source": f"{row['document']}; {row['source_url']}"}

@@ -137,6 +137,10 @@ class Carbon(_Model):
         description="Relative grid intensity by hour of day 0..23; the annual factor is scaled so "
                     "that its import-weighted mean stays the official value (for analysis; China "
                     "publishes no hourly factor).")
+    purchased_heat_factor_t_per_gj: float | None = Field(
+        None, ge=0, lt=1, description="CO2 factor of purchased heat or steam [tCO2/GJ] (scope 2, "
+                                      "location- and market-based); default: the packaged one, "
+                                      "0.11 (MEE national ETS tables).")
     green_certificates_mwh: float = Field(0, ge=0, description="GECs retired for the period "
                                                                "(1 per MWh).")
     green_contracts_mwh_by_month: dict[str, Annotated[float, Field(ge=0)]] = Field(

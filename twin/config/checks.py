@@ -255,9 +255,11 @@ def _energy_references(plant: Plant) -> list[ConfigIssue]:
                                       "expected one price, or 12 monthly prices (Jan..Dec)",
                                       tariff.flat_price_per_kwh, True))
     needs_heat = any(t.power_kw.get("heat") for t in plant.equipment_types)
-    if needs_heat and not (energy.boilers or energy.heat_pumps):
+    if needs_heat and not (energy.boilers or energy.heat_pumps
+                       or energy.purchased_heat is not None):
         issues.append(ConfigIssue("energy", "equipment draws heat but no heat supply is given; "
-                                  "add energy.boilers or energy.heat_pumps"))
+                                  "add energy.boilers, energy.heat_pumps or "
+                                  "energy.purchased_heat"))
     needs_cooling = any(t.power_kw.get("cooling") for t in plant.equipment_types)
     if needs_cooling and not energy.chillers:
         issues.append(ConfigIssue("energy", "equipment draws cooling but no chiller is given; "

@@ -122,6 +122,41 @@ class Boiler(_Model):
     efficiency: float = Field(gt=0, le=1.2, description="Heat out / fuel in (LHV) [-].")
 
 
+GJ_PER_KWH = 0.0036
+"""1 kWh = 3.6 MJ = 0.0036 GJ (exact)."""
+
+
+class PurchasedHeat(_Model):
+    """Heat or steam bought across the site fence (district heating, a neighbour's steam): a
+    source on the heat bus, metered as heat delivered. There is no default price: give the one
+    in your supply contract, per GJ or per kWh of heat."""
+
+    id: Id = "purchased_heat"
+    capacity_kw: float | None = Field(
+        None, gt=0, description="Contracted heat supply limit [kW]; none = unlimited.")
+    price_per_gj: float | None = Field(None, ge=0, description="Heat price [CNY/GJ].")
+    price_per_kwh: float | None = Field(None, ge=0, description="Heat price [CNY/kWh].")
+    merit_order: Literal["before_boilers", "after_boilers"] = Field(
+        "after_boilers", description="Where it sits on the heat bus: after CHP and heat pumps, "
+                                     "before the boilers (a primary supply) or after them (a "
+                                     "top-up or backup).")
+
+    @model_validator(mode="after")
+    def _one_price(self) -> PurchasedHeat:
+        if (self.price_per_gj is None) == (self.price_per_kwh is None):
+            raise ValueError("give the heat price once, as price_per_gj [CNY/GJ] or "
+                             "price_per_kwh [CNY/kWh] (there is no default price)")
+        return self
+
+    @property
+    def kwh_price(self) -> float:
+        """Price per kWh of heat [CNY/kWh] (from ``price_per_gj`` x 0.0036 GJ/kWh if needed)."""
+        if self.price_per_kwh is not None:
+            return self.price_per_kwh
+        assert self.price_per_gj is not None
+        return self.price_per_gj * GJ_PER_KWH
+
+
 class CopTable(_Model):
     """COP at source temperatures, interpolated linearly, held flat beyond the ends."""
 
@@ -311,6 +346,7 @@ class Energy(_Model):
     thermal_storage: list[ThermalStorageSpec] = Field(default_factory=list)
     cold_storage: list[ThermalStorageSpec] = Field(default_factory=list)
     boilers: list[Boiler] = Field(default_factory=list)
+    purchased_heat: PurchasedHeat | None = None
     heat_pumps: list[HeatPump] = Field(default_factory=list)
     chp: list[CHP] = Field(default_factory=list)
     chillers: list[Chiller] = Field(default_factory=list)

@@ -26,7 +26,8 @@ from twin.dashboard import theme
 REQUIRED = ("hourly.parquet", "kpis.json", "manifest.json")
 
 INTERVAL_COLUMNS = ("electricity_demand_kw", "grid_import_kwh", "grid_export_kwh",
-                    "electricity_cost", "fuel_kwh", "price_per_kwh", "tou_period")
+                    "electricity_cost", "fuel_kwh", "price_per_kwh", "tou_period",
+                    "purchased_heat_kwh")
 """Columns of ``intervals.parquet`` the page reads (those present)."""
 
 SUPPLY_KPIS = ("pv_kwh", "wind_kwh", "chp_kwh", "battery_charge_kwh", "battery_discharge_kwh")
@@ -230,8 +231,9 @@ class RunData:
         """Cost per local calendar month [currency]: ``energy`` (sum of the interval electricity
         cost), ``demand`` (monthly peak import x demand rate x share of the month simulated),
         ``capacity`` (contracted kVA x rate x share of the month simulated), ``gas`` (fuel kWh x
-        gas price) and ``export`` (revenue, positive), plus ``total`` (energy + demand + capacity
-        + gas - export). The months add up to ``kpis.cost_total``."""
+        gas price), ``heat`` (purchased heat kWh x its price) and ``export`` (revenue, positive),
+        plus ``total`` (energy + demand + capacity + gas + heat - export). The months add up to
+        ``kpis.cost_total``."""
         src = self._month_source()
         peaks = self.monthly_peaks()
         if not len(src) or peaks is None:
@@ -251,11 +253,13 @@ class RunData:
             "capacity": self.capacity_per_month() * peaks["coverage"],
             "gas": per_month("fuel_kwh") * self._price("gas_price_per_kwh", "gas_cost",
                                                        "fuel_kwh"),
+            "heat": per_month("purchased_heat_kwh") * self._price(
+                "purchased_heat_price_per_kwh", "purchased_heat_cost", "purchased_heat_kwh"),
             "export": per_month("grid_export_kwh") * self._price(
                 "feed_in_price_per_kwh", "export_revenue", "grid_export_kwh"),
         })
         out["total"] = (out["energy"] + out["demand"] + out["capacity"] + out["gas"]
-                        - out["export"])
+                        + out["heat"] - out["export"])
         return out
 
     def line_of_station(self) -> dict[str, str]:

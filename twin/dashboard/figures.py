@@ -726,7 +726,8 @@ def monthly_costs(data: RunData) -> go.Figure:
     labels = _month_labels(data, costs.index)
     fig = go.Figure()
     names = {"energy": "Electricity energy (TOU)", "demand": "Demand charge",
-             "capacity": "Capacity charge", "gas": "Natural gas", "export": "Export revenue"}
+             "capacity": "Capacity charge", "gas": "Natural gas", "heat": "Purchased heat",
+             "export": "Export revenue"}
     for key, name in names.items():
         values = costs[key].to_numpy(dtype=float)
         if not values.any():
@@ -739,7 +740,7 @@ def monthly_costs(data: RunData) -> go.Figure:
         ))
     totals = costs["total"].to_numpy(dtype=float)
     tops = np.maximum(totals, (costs["energy"] + costs["demand"] + costs["capacity"]
-                               + costs["gas"]).to_numpy())
+                               + costs["gas"] + costs["heat"]).to_numpy())
     fig.add_trace(go.Scatter(
         x=labels, y=_f32(tops), mode="text", text=[f"{v:,.0f}" for v in totals],
         textposition="top center", showlegend=False, hoverinfo="skip",

@@ -151,6 +151,7 @@ COST_COLORS: dict[str, str] = {
     "demand": "#f28e2b",      # orange: the month's peak
     "capacity": "#f6b26b",    # light orange: contracted capacity
     "gas": "#9c755f",         # brown: natural gas
+    "heat": "#e15759",        # red: purchased heat or steam
     "export": "#8e6bbf",      # purple: feed-in revenue (below zero)
 }
 

@@ -57,6 +57,7 @@ def pv_ac_kw(
     iam_model: str | None = "physical",
     albedo: float = 0.2,
     eta_inv_nom: float = 0.96,
+    solar_position: pd.DataFrame | None = None,
 ) -> pd.Series:
     """AC power of a fixed-tilt PV system, averaged over each weather interval.
 
@@ -104,6 +105,11 @@ def pv_ac_kw(
         Ground reflectance [-].
     eta_inv_nom : float, default 0.96
         Nominal inverter efficiency [-] (PVWatts default).
+    solar_position : DataFrame, optional
+        The sun at the interval midpoints from :func:`solar_position` for this site and
+        ``altitude_m`` (at any air temperature), to share one SPA evaluation between several
+        arrays and the synthetic weather. The refraction is redone for ``temp_air``
+        (:func:`refracted`), so the result is bit for bit the same as without it.
 
     Returns
     -------
@@ -168,10 +174,13 @@ def pv_ac_kw(
     cols = _weather_arrays(weather)
 
     mid = interval_midpoints(weather.index)
-    solpos = pvlib.solarposition.get_solarposition(
-        mid, latitude, longitude, altitude=altitude_m,
-        pressure=pvlib.atmosphere.alt2pres(altitude_m), temperature=cols["temp_air"],
-    )
+    if solar_position is None:
+        solpos = solar_position_at(mid, latitude, longitude, altitude_m, cols["temp_air"])
+    else:
+        if not solar_position.index.equals(mid):
+            raise ValueError("solar_position must be given at the midpoints of the weather "
+                             "intervals")
+        solpos = refracted(solar_position, altitude_m, cols["temp_air"])
     app_zenith = solpos["apparent_zenith"].to_numpy()
     sun_azimuth = solpos["azimuth"].to_numpy()
     poa = pvlib.irradiance.get_total_irradiance(
@@ -204,6 +213,59 @@ def pv_ac_kw(
     ac_kw = pvlib.inverter.pvwatts(dc_kw, ac_limit_kw / eta_inv_nom, eta_inv_nom=eta_inv_nom)
     ac_kw = np.nan_to_num(np.asarray(ac_kw, dtype=float), nan=0.0)
     return pd.Series(ac_kw, index=weather.index, name="pv_ac_kw")
+
+
+def solar_position_at(times: pd.DatetimeIndex, latitude: float, longitude: float,
+                      altitude_m: float = 0.0, temperature_c: float | np.ndarray = 12.0
+                      ) -> pd.DataFrame:
+    """Sun position by NREL's SPA (Reda and Andreas 2004; pvlib ``nrel_numpy``) at ``times``.
+
+    Station pressure is pvlib's standard atmosphere at ``altitude_m`` [m]; ``temperature_c``
+    [°C] (scalar or one per time) only enters the refraction correction. Columns as pvlib's
+    ``get_solarposition``: ``zenith``/``elevation`` (true, topocentric), ``apparent_zenith``/
+    ``apparent_elevation`` (refracted), ``azimuth`` [degrees], ``equation_of_time`` [min].
+    """
+    return pvlib.solarposition.get_solarposition(
+        times, latitude, longitude, altitude=altitude_m,
+        pressure=pvlib.atmosphere.alt2pres(altitude_m), temperature=temperature_c,
+    )
+
+
+SPA_ATMOS_REFRACT_DEG = 0.5667
+"""Apparent sun elevation at sunrise and sunset used by the SPA refraction correction [deg]
+(pvlib's and NREL SPA's default)."""
+
+
+def refracted(solpos: pd.DataFrame, altitude_m: float,
+              temperature_c: float | np.ndarray) -> pd.DataFrame:
+    """The same sun seen through air at another temperature.
+
+    The SPA's true topocentric elevation ``e0`` does not depend on pressure or temperature;
+    only the refraction does, ``Δe = (P/1010)(283/(273 + T)) · 1.02 / (60 tan(e0 + 10.3 /
+    (e0 + 5.11)))`` [deg] above ``e0 >= -(0.26667 + 0.5667)``, 0 below (Reda and Andreas 2004,
+    eq. 42). This applies pvlib's own refraction function to ``solpos['elevation']``, so the
+    result equals a fresh :func:`solar_position_at` with ``temperature_c`` bit for bit, for the
+    cost of a few array operations instead of a second SPA run.
+
+    Parameters
+    ----------
+    solpos : DataFrame
+        From :func:`solar_position_at` for the same site and ``altitude_m``.
+    altitude_m : float
+        Altitude [m] (station pressure as in :func:`solar_position_at`).
+    temperature_c : float or ndarray
+        Air temperature [°C], scalar or one per row.
+    """
+    pressure_mbar = pvlib.atmosphere.alt2pres(altitude_m) / 100
+    e0 = solpos["elevation"].to_numpy()
+    temp = np.broadcast_to(np.asarray(temperature_c, dtype=float), e0.shape)
+    delta_e = pvlib.spa.atmospheric_refraction_correction(pressure_mbar, temp, e0,
+                                                          SPA_ATMOS_REFRACT_DEG)
+    e = pvlib.spa.topocentric_elevation_angle(e0, delta_e)
+    out = solpos.copy()
+    out["apparent_elevation"] = e
+    out["apparent_zenith"] = pvlib.spa.topocentric_zenith_angle(e)
+    return out
 
 
 def _check_parameters(

@@ -250,6 +250,34 @@ class _Storage:
             return 0.0
         return room if room < self.power_kw else self.power_kw
 
+    def limits_kw(self, dt_h: float, reserve_frac: float) -> tuple[float, float, float]:
+        """The three power limits of the next step of ``dt_h`` [h], from one evaluation of the
+        standing loss: (:meth:`headroom_charge_kw`, :meth:`headroom_discharge_kw`, the largest
+        discharge that keeps the content after the step's standing loss at or above
+        ``reserve_frac × capacity``, ``min(headroom, (E_dec − r·C)·η_d / dt)`` and 0 when the
+        content is at or below the reserve) [kW]. The same numbers, to the bit, as the separate
+        methods; does not change the state."""
+        if dt_h != self._dt:  # _decayed, inline: this runs once per interval of a year's run
+            return self._limits_slow(dt_h, reserve_frac)
+        cap = self.capacity_kwh
+        d = self.soc_kwh * self._keep - self._gamma * cap * dt_h
+        e_lo = self.soc_min_frac * cap
+        if d < e_lo:
+            d = e_lo
+        p_max = self.power_kw
+        room = (self.soc_max_frac * cap - d) / (self.charge_efficiency * dt_h)
+        charge = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+        room = (d - self.soc_min_frac * cap) * (self.discharge_efficiency / dt_h)
+        full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+        above = (d - reserve_frac * cap) * self.discharge_efficiency / dt_h
+        return charge, full, (above if above < full else full) if above > 0 else 0.0
+
+    def _limits_slow(self, dt_h: float, reserve_frac: float) -> tuple[float, float, float]:
+        """:meth:`limits_kw` for a new step length: set up the standing-loss factor, then
+        compute as usual."""
+        self._decayed(dt_h)  # validates dt_h and caches the decay factor for it
+        return self.limits_kw(dt_h, reserve_frac)
+
     def charge(self, p_kw: float, dt_h: float) -> float:
         """Charge with up to ``p_kw`` [kW, AC] for one step of ``dt_h`` [h].
 

@@ -17,7 +17,7 @@ import pandas as pd
 from twin.calendar import SiteClock
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
-from twin.config.plant import ELECTRICITY, NATURAL_GAS, Plant
+from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS, Plant
 from twin.energy import (
     conversion,
     dispatch_lp,  # noqa: F401  (registers perfect_foresight, rolling_lp)
@@ -34,6 +34,7 @@ from twin.energy.ems import (
 )
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
+from twin.signals import grid_intensity
 
 
 @dataclass
@@ -48,6 +49,8 @@ class SupplyInfo:
     """Contracted kVA x rate [CNY/month]."""
     gas_price_per_kwh: float
     feed_in_price_per_kwh: float
+    purchased_heat_price_per_kwh: float = 0.0
+    """Price of purchased heat or steam [CNY/kWh of heat]."""
 
 
 def _opts(**kwargs: object) -> dict[str, object]:
@@ -61,8 +64,11 @@ def _per_interval(hourly: np.ndarray, per_hour: int, n_intervals: int) -> np.nda
 
 
 def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
-                 base_dir: Path | None) -> tuple[pd.DataFrame, str]:
-    """Hourly weather on the run's hours, and a description of where it came from."""
+                 base_dir: Path | None, solar_position: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, str]:
+    """Hourly weather on the run's hours, and a description of where it came from. Synthetic
+    weather is made at the site's configured altitude, with ``solar_position`` (the sun at the
+    middle of each hour, :func:`twin.energy.pv.solar_position_at`) when given."""
     w = energy.weather
     assert w is not None
     if w.file is not None:
@@ -80,6 +86,7 @@ def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
         plant.site.latitude, plant.site.longitude, plant.site.timezone, index_h,
         annual_clearness=syn.annual_clearness, monthly_temp_c=syn.monthly_temp_c,
         daily_temp_swing_c=syn.daily_temp_swing_c, seed=syn.seed,
+        altitude_m=plant.site.altitude_m, solar_position=solar_position,
     )
     return frame, f"synthetic (clearness {syn.annual_clearness:g}, seed {syn.seed})"
 
@@ -98,15 +105,22 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
 
     hourly_weather = None
     source = "none"
-    if energy.weather is not None:
-        hourly_weather, source = load_weather(energy, plant, index_h, base_dir)
-
     site = plant.site
+    # the sun at the middle of each hour, computed once (NREL SPA is most of the build time)
+    # for the synthetic weather and every PV array; each redoes only the refraction
+    sun = None
+    if energy.weather is not None and (energy.pv or energy.weather.synthetic is not None):
+        sun = pv.solar_position_at(weather.interval_midpoints(index_h), site.latitude,
+                                   site.longitude, site.altitude_m)
+    if energy.weather is not None:
+        hourly_weather, source = load_weather(energy, plant, index_h, base_dir, sun)
+
     pv_kw = np.zeros(n_hours)
     for a in energy.pv:
         pv_kw += pv.pv_ac_kw(
             hourly_weather, site.latitude, site.longitude, altitude_m=site.altitude_m,
             tilt_deg=a.tilt_deg,
+            solar_position=sun if hourly_weather.index.equals(index_h) else None,
             azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp, years_in_service=a.years_in_service,
             **_opts(dc_ac_ratio=a.dc_ac_ratio, losses_pct=a.losses_pct,
                     gamma_pdc_per_c=a.gamma_pdc_per_c,
@@ -180,9 +194,16 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             cop = np.asarray(conversion.cop_carnot(h.sink_temp_c, source_c, h.quality_grade),
                              dtype=float)
         heat_units.append(ThermalUnit(h.id, h.capacity_kw, ELECTRICITY, cop))
+    bought = energy.purchased_heat
+    bought_unit = None if bought is None else ThermalUnit(
+        bought.id, bought.capacity_kw if bought.capacity_kw is not None else math.inf, HEAT, 1.0)
+    if bought_unit is not None and bought.merit_order == "before_boilers":
+        heat_units.append(bought_unit)
     for b in energy.boilers:
         carrier = ELECTRICITY if b.fuel == "electricity" else NATURAL_GAS
         heat_units.append(ThermalUnit(b.id, b.capacity_kw, carrier, b.efficiency))
+    if bought_unit is not None and bought.merit_order == "after_boilers":
+        heat_units.append(bought_unit)
     cool_units = []
     for c in energy.chillers:
         if c.slope_per_k and temp_i is None:
@@ -220,6 +241,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
         storage_charge_periods=frozenset(d.charge_periods),
+        grid_ef=grid_intensity(plant, clock, n_int, interval_s),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
@@ -228,5 +250,6 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         capacity_charge_per_month=(grid.tariff.capacity_charge_per_kva_month or 0.0)
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
+        purchased_heat_price_per_kwh=bought.kwh_price if bought is not None else 0.0,
     )
     return supply, policy, info

@@ -51,6 +51,7 @@ def synthetic_weather(
     wind_weibull_k: float = 2.0,
     altitude_m: float | None = None,
     seed: int = 0,
+    solar_position: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """SYNTHETIC weather for a site when no weather file is given. Not measured data.
 
@@ -87,6 +88,11 @@ def synthetic_weather(
         Run seed. Cloudiness and wind draw from their own streams, spawned from ``seed`` by the
         stable names ``weather:synthetic:cloudiness`` and ``weather:synthetic:wind``
         (:class:`twin.streams.Streams`), so the same seed and index give identical weather.
+    solar_position : DataFrame, optional
+        The sun at the interval midpoints, as pvlib's ``Location.get_solarposition`` gives it
+        for this site (default temperature 12 °C), e.g. from
+        :func:`twin.energy.pv.solar_position_at`; saves a second SPA run when the caller needs
+        the sun anyway.
 
     Returns
     -------
@@ -149,7 +155,12 @@ def synthetic_weather(
     streams = Streams(seed)
 
     location = pvlib.location.Location(latitude, longitude, tz=tz, altitude=altitude_m)
-    solpos = location.get_solarposition(mid)
+    if solar_position is None:
+        solpos = location.get_solarposition(mid)
+    elif not solar_position.index.equals(mid):
+        raise ValueError("solar_position must be given at the midpoints of the index intervals")
+    else:
+        solpos = solar_position
     clear = location.get_clearsky(mid, model="ineichen", solar_position=solpos)
     ghi_cs = clear["ghi"].to_numpy()
     dni_cs = clear["dni"].to_numpy()

@@ -1,0 +1,231 @@
+"""The EMS settled after the run equals the EMS balanced interval by interval.
+
+Without strategies nothing reads the EMS state while the plant runs, so the EMS settles every
+interval after the simulation from the meter's exact energy per interval
+(:meth:`twin.energy.ems.EMS.settle`): stateless parts vectorised, storage and the dispatch
+policy in a loop. The reference is the per-interval balance used during a run
+(:meth:`EMS._balance`), fed the same energies; the two must agree bit for bit, on random plants
+(batteries, heat and cold stores, CHP, heat pumps, boilers, chillers, building HVAC, grid
+limits, tariffs, partial last intervals).
+
+With a strategy the EMS closes each interval in the loop from the running site meter (a
+different summation of the same piecewise-constant power), so that strategies can read the
+state of charge; that path must agree with the settled one to rounding (1e-9 relative).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_energy_balance import DEMO, energy_plants
+
+import twin
+from twin import engine
+from twin.config.carbon import Carbon
+from twin.config.energy import PurchasedHeat, ThermalStorageSpec
+from twin.energy.ems import EMS, RECORDS
+from twin.energy.supply import build_supply
+from twin.equipment.states import N_CARRIERS
+from twin.strategies import STRATEGIES, Strategy, register_strategy
+
+
+def _fresh_ems(model: engine.Model) -> EMS:
+    """A new EMS (new storage units, new policy) for the same plant and period."""
+    interval_s = model.meter.interval_s
+    supply, policy, _ = build_supply(model.plant, model.clock, model.horizon_s, interval_s)
+    return EMS(None, None, supply, policy, model.horizon_s)
+
+
+def _reference(ems: EMS, energy: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-interval path: :meth:`EMS._balance` once per interval, in order."""
+    sup = ems.supply
+    rows = []
+    for k in range(sup.n_intervals):
+        end = min((k + 1) * sup.interval_s, ems.horizon_s)
+        dt_h = (end - k * sup.interval_s) / 3600.0 if k < sup.n_intervals - 1 else (
+            ems.horizon_s - k * sup.interval_s) / 3600.0
+        if dt_h <= 0:
+            break
+        rows.append(ems._balance(k, dt_h, *energy[k, :4].tolist()))
+    table = np.zeros((sup.n_intervals, len(RECORDS)))
+    table[:len(rows)] = np.asarray(rows, dtype=float)
+    return {name: table[:, j] for j, name in enumerate(RECORDS)}
+
+
+def _storage_state(ems: EMS) -> list[tuple[float, ...]]:
+    return [(u.soc_kwh, u.capacity_kwh, u.throughput_kwh, u.charged_kwh, u.discharged_kwh,
+             u.standing_loss_kwh, u.fade_loss_kwh)
+            for u in (*ems.supply.batteries, *ems.supply.thermal, *ems.supply.cold)]
+
+
+def _check_bit_identical(plant: twin.Plant, days: float, start: dt.date, seed: int) -> None:
+    model = engine.build(plant, days, start, seed)
+    engine.run(model, progress=False)
+    assert not model.ems.live
+    meter = model.meter
+    energy = meter.interval_kwh.reshape(meter.n_intervals, len(model.groups),
+                                        N_CARRIERS).sum(axis=1)
+    ref_ems, fast_ems = _fresh_ems(model), _fresh_ems(model)
+    ref = _reference(ref_ems, energy)
+    fast_ems.settle(energy)
+    fast = fast_ems.arrays()
+    in_run = model.ems.arrays()
+    for name in RECORDS:
+        assert np.array_equal(fast[name], ref[name]), name
+        assert np.array_equal(in_run[name], ref[name]), name
+    assert _storage_state(fast_ems) == _storage_state(ref_ems)
+    assert fast_ems.soc_frac == ref_ems.soc_frac
+    assert fast_ems.site_kw == ref_ems.site_kw
+    assert (fast_ems.price, fast_ems.period) == (ref_ems.price, ref_ems.period)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(energy_plants(), st.booleans(), st.sampled_from([0.0, 0.3]),
+       st.sampled_from([None, ("before_boilers", None), ("after_boilers", 20.0)]))
+def test_settled_equals_interval_by_interval_on_random_plants(case, add_cold, fraction, bought):
+    plant, run = case
+    update = {}
+    if add_cold and plant.energy.chillers:  # the generator has no cold stores: add one
+        update["cold_storage"] = [ThermalStorageSpec(id="ice", energy_kwh=120, power_kw=30,
+                                                     initial_soc_pct=40)]
+    if bought is not None:  # nor purchased heat
+        update["purchased_heat"] = PurchasedHeat(price_per_gj=60, merit_order=bought[0],
+                                                 capacity_kw=bought[1])
+    if update:
+        plant = plant.model_copy(update={"energy": plant.energy.model_copy(update=update)})
+    _check_bit_identical(plant, run["days"] + fraction, dt.date.fromisoformat(run["start"]),
+                         run["seed"])
+
+
+def test_settled_equals_interval_by_interval_on_the_demo_plant():
+    plant = twin.load_plant(DEMO)
+    _check_bit_identical(plant, 10, plant.simulation.start, plant.simulation.seed)
+
+
+@pytest.fixture()
+def soc_reader():
+    """A strategy that reads the state of charge and site power every interval and changes
+    nothing: it makes the EMS run in the loop."""
+    seen: list[tuple[float, float, float]] = []
+
+    @register_strategy("test_soc_reader")
+    class Reader(Strategy):
+        def install(self, model):
+            sig = model.signals
+
+            def read():
+                while True:
+                    yield model.env.timeout(sig.interval_s)
+                    seen.append((model.env.now, sig.soc_frac(), sig.site_kw()))
+
+            model.env.process(read())
+
+    yield seen
+    STRATEGIES.pop("test_soc_reader", None)
+
+
+def test_in_loop_and_settled_agree(soc_reader):
+    plant = twin.load_plant(DEMO)
+    days = 6.5
+    settled = twin.simulate(plant, days=days)
+    config = plant.model_dump()
+    config["strategies"] = [{"type": "test_soc_reader"}]
+    live_plant = twin.Plant.model_validate(config)
+    model = engine.build(live_plant, days, plant.simulation.start, plant.simulation.seed)
+    assert model.ems.live
+    engine.run(model, progress=False)
+    live = model.ems.arrays()
+    fast = engine.build(plant, days, plant.simulation.start, plant.simulation.seed)
+    engine.run(fast, progress=False)
+    a = fast.ems.arrays()
+    for name in RECORDS:
+        np.testing.assert_allclose(live[name], a[name], rtol=1e-9, atol=1e-9, err_msg=name)
+    # what the strategy read during the run is the SOC the settled EMS records
+    soc = a["soc"] / sum(b.capacity_kwh for b in fast.ems.supply.batteries)
+    step = fast.meter.interval_s
+    for t, frac, _ in soc_reader:
+        k = round(t / step) - 1  # the last interval closed at t
+        assert frac == pytest.approx(soc[k], rel=1e-9, abs=1e-12)
+    assert len(soc_reader) > 500
+    # production is untouched by a strategy that only reads
+    assert settled.kpis["units_completed"] == twin.simulate(live_plant, days=days).kpis[
+        "units_completed"]
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(energy_plants())
+def test_one_battery_shortcut_equals_the_general_loop(case):
+    """``EMS._one_battery`` (the shortcut for the common single battery) and the loop over any
+    number of batteries give the same bits."""
+    plant, run = case
+    if len(plant.energy.batteries) != 1:
+        plant = twin.load_plant(DEMO)  # one battery, TOU arbitrage with grid charging
+        run = {**run, "days": 3}
+    model = engine.build(plant, run["days"], dt.date.fromisoformat(run["start"]), run["seed"])
+    engine.run(model, progress=False)
+    energy = model.meter.interval_kwh.reshape(model.meter.n_intervals, len(model.groups),
+                                              N_CARRIERS).sum(axis=1)
+    short, general = _fresh_ems(model), _fresh_ems(model)
+    general._one_battery = lambda s, dt_h, b: general._many_batteries(s, dt_h)
+    short.settle(energy)
+    general.settle(energy)
+    a, b = short.arrays(), general.arrays()
+    for name in RECORDS:
+        assert np.array_equal(a[name], b[name]), name
+    assert _storage_state(short) == _storage_state(general)
+
+
+def test_dispatch_policies_see_the_grid_intensity():
+    """The grid carbon intensity reaches the dispatch policy (``IntervalState.grid_ef``), from
+    the same definition as the strategies' signal: factor 0.5 kg/kWh shaped 1 at night
+    (hours 0-11) and 3 by day (12-23), mean 2 -> 0.25 and 0.75 kg/kWh."""
+    from twin.energy.ems import SelfConsumption
+
+    seen: dict[int, float] = {}
+
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen[s.k] = s.grid_ef
+            return super().battery_kw(s)
+
+    shape = [1.0] * 12 + [3.0] * 12
+    plant = twin.load_plant(DEMO)
+    plant = plant.model_copy(update={"carbon": Carbon(grid_factor_kg_per_kwh=0.5,
+                                                      hourly_shape=shape)})
+    model = engine.build(plant, 2, plant.simulation.start, plant.simulation.seed)
+    model.ems.policy = Probe()
+    engine.run(model, progress=False)
+    hours = model.clock.index(model.meter.n_intervals, model.meter.interval_s).hour
+    expected = np.where(np.asarray(hours) < 12, 0.25, 0.75)
+    got = np.array([seen[k] for k in range(model.meter.n_intervals)])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_month_labels_equal_strftime():
+    """The fast month labels of the supply KPIs equal pandas' strftime, across a year end and
+    the DST changes of a zone that has them."""
+    import pandas as pd
+
+    from twin.kpis import month_labels
+
+    for tz in ("Asia/Shanghai", "America/New_York"):
+        idx = pd.date_range("2025-11-01", periods=4 * 24 * 400, freq="15min", tz=tz)
+        assert (month_labels(idx) == idx.strftime("%Y-%m").to_numpy()).all()
+
+
+def test_unknown_grid_region_is_a_clear_error():
+    """The grid intensity is now needed when the supply is built: a region the factor tables
+    do not have is a SupplyError naming the carbon block (the CLI prints it, exit 2), not a
+    traceback."""
+    from twin.config.errors import SupplyError
+
+    plant = twin.load_plant(DEMO)
+    plant = plant.model_copy(update={"carbon": Carbon(grid_region="mars")})
+    with pytest.raises(SupplyError, match="carbon: unknown grid region 'mars'"):
+        engine.build(plant, 1, plant.simulation.start, 1)
