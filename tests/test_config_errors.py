@@ -690,3 +690,23 @@ def test_cli_subprocess_bad_file(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("missing.yaml: file not found")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("block, path, words", [
+    ("carbon: {grid_region: jiangshu}\n", "carbon.grid_region", "did you mean 'jiangsu'"),
+    ("carbon: {grid_region: jiangsu, grid_year: 2030}\n", "carbon.grid_year", "[2021, 2022]"),
+])
+def test_unknown_grid_region_or_year_is_caught_when_loading(
+        tmp_path: Path, block: str, path: str, words: str) -> None:
+    """Not a traceback at the end of the run: the field, its line and what the tables hold."""
+    text = GOOD + block
+    err, _ = problems(tmp_path, text)
+    issue = only(err)
+    assert issue.path == path and words in issue.message
+    assert issue.line == line_of(text, "carbon:")
+
+
+def test_grid_region_in_chinese_is_accepted(tmp_path: Path) -> None:
+    f = tmp_path / "plant.yaml"
+    f.write_text(GOOD + "carbon: {grid_region: 江苏}\n", encoding="utf-8")
+    assert load_plant(f).carbon.grid_region == "江苏"

@@ -116,3 +116,4 @@ def test_signals_next_change():
     assert sig.next_change(2000.0, {"valley"}) == 2000.0
     assert sig.next_change(2800.0, {"valley"}) == np.inf
     assert sig.price(3599.0) == 1.0 and sig.interval(1e9) == 3
+

@@ -145,6 +145,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                                       "'shifts' needs a calendar; the plant has none (24/7)",
                                       b.schedule, True))
     issues += _energy_references(plant)
+    issues += _grid_factor_references(plant)
     issues += _strategies(plant)
     issues += _carbon_references(plant)
     return issues
@@ -265,6 +266,38 @@ def _energy_references(plant: Plant) -> list[ConfigIssue]:
         issues.append(ConfigIssue("energy", "equipment draws cooling but no chiller is given; "
                                   "add energy.chillers"))
     return issues
+
+
+def _grid_factor_references(plant: Plant) -> list[ConfigIssue]:
+    """``carbon.grid_region`` and ``carbon.grid_year`` name a factor the packaged tables hold
+    (unless the plant gives its own factor)."""
+    spec = plant.carbon
+    if spec is None or spec.grid_factor_kg_per_kwh is not None:
+        return []
+    if spec.grid_region is None and spec.grid_year is None:
+        return []
+    from twin.carbon.factors import default_factors
+
+    table = default_factors()
+    region = spec.grid_region
+    if region is not None:
+        try:
+            table.grid_years(region)
+        except ValueError:
+            return [ConfigIssue("carbon.grid_region", "unknown grid region; "
+                                + _hint(str(region).lower(), table.grid_regions("location"),
+                                        "grid region")
+                                + " (or Chinese names such as 江苏 / 华东电网; or give "
+                                "grid_factor_kg_per_kwh)", region, True)]
+    else:
+        province = (plant.site.province or "").strip().lower()
+        region = province if province in table.grid_regions("location") else "national"
+    years = table.grid_years(region)
+    if spec.grid_year is not None and spec.grid_year not in years:
+        return [ConfigIssue("carbon.grid_year", f"no location-based grid factor for '{region}' "
+                            f"in that year; expected one of {years} (or give "
+                            "grid_factor_kg_per_kwh)", spec.grid_year, True)]
+    return []
 
 
 def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[ConfigIssue]:
