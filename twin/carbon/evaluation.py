@@ -409,13 +409,15 @@ def reductions_by_measure(kpis: Mapping[str, Any], base: Mapping[str, Any]) -> d
     positive = less emitted], annualised so runs of different length compare.
 
     With E electricity consumed (grid import + onsite renewables used), R onsite renewables
-    used, I = E - R grid import, f = scope 2 location / I the mean grid factor, and the baseline
-    subscript b:
+    used, I = E - R grid import, H the scope 2 of purchased heat and steam, L, M scope 2 of
+    electricity location- / market-based (the scope 2 totals less H), f = L / I the mean grid
+    factor, and the baseline subscript b:
 
     * ``electricity_use`` (efficiency and volume) = (E_b - E) f_b
     * ``onsite_renewables`` = (R - R_b) f_b
     * ``grid_factor`` = I (f_b - f)
-    * ``green_instruments`` = (L - M) - (L_b - M_b), L, M scope 2 location / market-based
+    * ``green_instruments`` = (L - M) - (L_b - M_b)
+    * ``purchased_heat`` = H_b - H
     * ``fuel``, ``process``, ``refrigerant`` = baseline - current scope 1 part
 
     They add up to gross_b - gross (market-based) exactly; ``total`` is that sum.
@@ -425,14 +427,15 @@ def reductions_by_measure(kpis: Mapping[str, Any], base: Mapping[str, Any]) -> d
         a = DAYS_PER_YEAR / days if days > 0 else math.nan
         r = onsite_renewable_used_kwh(k) / 1000.0 * a
         i = _f(k, "grid_import_kwh") / 1000.0 * a
-        loc = _f(k, "co2_scope2_location_kg") / 1000.0 * a
-        mkt = _f(k, "co2_scope2_market_kg") / 1000.0 * a
+        heat = _f(k, "co2_scope2_heat_kg") / 1000.0 * a
+        loc = _f(k, "co2_scope2_location_kg") / 1000.0 * a - heat
+        mkt = _f(k, "co2_scope2_market_kg") / 1000.0 * a - heat
         s1 = _f(k, "co2_scope1_kg") / 1000.0 * a
         proc = _f(k, "co2_scope1_process_kg") / 1000.0 * a
         refr = _f(k, "co2_scope1_refrigerant_kg") / 1000.0 * a
         return {"E": i + r, "R": r, "I": i, "f": loc / i if i > 0 else 0.0, "L": loc, "M": mkt,
-                "fuel": s1 - proc - refr, "process": proc, "refrigerant": refr,
-                "gross": s1 + mkt}
+                "H": heat, "fuel": s1 - proc - refr, "process": proc, "refrigerant": refr,
+                "gross": s1 + mkt + heat}
 
     c, b = parts(kpis), parts(base)
     out = {
@@ -440,6 +443,7 @@ def reductions_by_measure(kpis: Mapping[str, Any], base: Mapping[str, Any]) -> d
         "onsite_renewables": (c["R"] - b["R"]) * b["f"],
         "grid_factor": c["I"] * (b["f"] - c["f"]),
         "green_instruments": (c["L"] - c["M"]) - (b["L"] - b["M"]),
+        "purchased_heat": b["H"] - c["H"],
         "fuel": b["fuel"] - c["fuel"],
         "process": b["process"] - c["process"],
         "refrigerant": b["refrigerant"] - c["refrigerant"],
