@@ -312,3 +312,40 @@ def test_reductions_by_measure_put_a_switch_to_purchased_heat_on_heat(tmp_path):
     assert r["electricity_use"] == pytest.approx(0.0, abs=1e-6)
     assert r["total"] == pytest.approx(r["gross_baseline_per_year"] - r["gross_per_year"],
                                        rel=1e-12)
+
+
+def test_chp_electricity_counts_in_the_renewable_share_denominator(tmp_path):
+    """A heat-led CHP (30 kW heat at 0.5, so 21 kW electricity) joins the plant. Its
+    electricity is consumed on site, so it belongs in the electricity the renewable shares
+    are taken of (it was left out: 28.0 % renewable instead of 11.4 %, 71 % with certificates
+    instead of 29 %). Independent truth: the electricity balance, consumed = grid import +
+    onsite generation used = demand + battery charge - discharge."""
+    w = _weather(tmp_path / "weather.csv")
+    data = everything_plant(w).model_dump()
+    data["energy"]["chp"] = [{"id": "chp", "capacity_kw": 30, "electric_efficiency": 0.35,
+                              "thermal_efficiency": 0.5}]
+    from twin.config import plant_from_data
+
+    now = twin.simulate(plant_from_data(data, name="<chp>"), days=DAYS, start=START).kpis
+    assert now["chp_kwh"] == pytest.approx(21 * HOURS, rel=1e-9)
+    consumed = (now["electricity_kwh"] + now["battery_charge_kwh"]
+                - now["battery_discharge_kwh"])
+    assert now["curtailed_kwh"] + now["grid_export_kwh"] < now["pv_kwh"]  # PV first
+    pv_used = now["pv_kwh"] - now["curtailed_kwh"] - now["grid_export_kwh"]
+    m = {n: v["value"] for n, v in now["evaluation"]["metrics"].items()}
+    assert m["renewable_electricity_share_without_certificates"] == pytest.approx(
+        pv_used / consumed, rel=1e-8)
+    assert m["renewable_electricity_share_with_certificates"] == pytest.approx(
+        (pv_used + 300) / consumed, rel=1e-8)
+    assert now["carbon"]["hourly_matched_cfe_share"] == pytest.approx(pv_used / consumed,
+                                                                      rel=1e-8)
+    # tce: CHP electricity is not counted again (its gas is)
+    assert now["evaluation"]["energy_tce"]["electricity"] == pytest.approx(
+        (now["grid_import_kwh"] + pv_used) * KGCE["electricity"] / 1000, rel=1e-8)
+    # reductions: the grid electricity the CHP displaces at the baseline factor
+    base = twin.simulate(everything_plant(w), days=DAYS, start=START).kpis
+    r = reductions_by_measure(now, base)
+    assert r["onsite_chp"] == pytest.approx(21 * HOURS * NATIONAL_2023 / 1000 * 365 / DAYS,
+                                            rel=1e-9)
+    assert r["total"] == pytest.approx(r["gross_baseline_per_year"] - r["gross_per_year"],
+                                       rel=1e-12)

@@ -277,6 +277,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
         if red:
             names = {"electricity_use": "Electricity use (efficiency and volume)",
                      "onsite_renewables": "Onsite renewables",
+                     "onsite_chp": "Onsite CHP electricity (its gas under fuel)",
                      "grid_factor": "Grid factor change", "green_instruments":
                      "Green-power contracts and certificates",
                      "purchased_heat": "Purchased heat and steam", "fuel": "Fuel",

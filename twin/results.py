@@ -308,11 +308,15 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     }
     onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
                         - cols["grid_export_kwh"], 0.0)
+    # CHP electricity used on site (export and curtailment come from renewables first)
+    chp_used = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] + cols["chp_kwh"]
+                          - cols["curtailed_kwh"] - cols["grid_export_kwh"], 0.0) - onsite
     bought = (cols["purchased_heat_kwh"] if ems is not None
               and model.plant.energy.purchased_heat is not None else None)
     inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
                     cols["fuel_kwh"], onsite, hours=interval_hours(model),
-                    end_units_by_interval=_units_by_interval(model), purchased_heat_kwh=bought)
+                    end_units_by_interval=_units_by_interval(model), purchased_heat_kwh=bought,
+                    onsite_other_used_kwh=chp_used if cols["chp_kwh"].any() else None)
     model.carbon_info = inv.info
     cols["co2_scope1_kg"] = inv.scope1_kg
     if inv.process_kg is not None:  # only plants with process emissions or refrigerants
