@@ -166,8 +166,12 @@ def test_scopes_by_hand(run):
     assert k["co2_scope2_market_kg"] == pytest.approx(h["market"], rel=1e-9)
     # the interval columns add up to the KPIs
     iv = res.intervals
-    for col in ("co2_scope1_kg", "co2_scope2_location_kg", "co2_scope2_market_kg"):
+    for col in ("co2_scope1_kg", "co2_scope2_location_kg", "co2_scope2_market_kg",
+                "co2_scope2_heat_kg", "co2_scope1_process_kg", "co2_scope1_refrigerant_kg"):
         assert float(iv[col].sum()) == pytest.approx(k[col], rel=1e-9)
+        assert float(res.hourly[col].sum()) == pytest.approx(k[col], rel=1e-9)
+    np.testing.assert_allclose(iv["co2_scope2_heat_kg"], 30 / 4 * HEAT_KG_PER_KWH, rtol=1e-12)
+    assert "both with purchased heat 0.6 t" in res.summary()
     inst = k["carbon"]["instruments"]
     assert inst["gec"]["used_mwh"] == pytest.approx(0.3)
     assert inst["onsite"]["used_mwh"] == pytest.approx(h["onsite"] / 1000, rel=1e-9)
