@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import const, make_plant, station
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import twin
 from twin.carbon.evaluation import reductions_by_measure
@@ -353,3 +355,43 @@ def test_chp_electricity_counts_in_the_renewable_share_denominator(tmp_path):
                                             rel=1e-9)
     assert r["total"] == pytest.approx(r["gross_baseline_per_year"] - r["gross_per_year"],
                                        rel=1e-12)
+
+
+def _kpis(imp, pv, chp, export, heat_kwh, f, cover, s1, days):
+    """KPIs of a run as the evaluation reads them (export taken from PV first, then CHP)."""
+    heat = heat_kwh * HEAT_KG_PER_KWH
+    return {"simulated_days": days, "grid_import_kwh": imp, "pv_kwh": pv, "chp_kwh": chp,
+            "grid_export_kwh": export, "curtailed_kwh": 0.0, "purchased_heat_kwh": heat_kwh,
+            "co2_scope1_kg": s1, "co2_scope2_heat_kg": heat,
+            "co2_scope2_location_kg": imp * f + heat,
+            "co2_scope2_market_kg": imp * f * (1 - cover) + heat,
+            "carbon": {"instruments": {"gec": {"used_mwh": imp * cover / 1000},
+                                       "onsite": {"available_mwh": max(pv - export, 0) / 1000,
+                                                  "used_mwh": max(pv - export, 0) / 1000}}}}
+
+
+@settings(max_examples=80, deadline=None)
+@given(imp=st.floats(0, 1e6), pv=st.floats(0, 1e6), chp=st.floats(0, 1e6),
+       export_share=st.floats(0, 1), heat=st.floats(0, 1e6), f=st.floats(0, 1.2),
+       cover=st.floats(0, 1), s1=st.floats(0, 1e6), days=st.floats(0.5, 400),
+       imp_b=st.floats(0, 1e6), chp_b=st.floats(0, 1e6), heat_b=st.floats(0, 1e6),
+       f_b=st.floats(0, 1.2))
+def test_property_shares_stay_in_0_1_and_measures_add_up_with_heat_and_chp(
+        imp, pv, chp, export_share, heat, f, cover, s1, days, imp_b, chp_b, heat_b, f_b):
+    from twin.carbon.evaluation import metrics
+
+    now = _kpis(imp, pv, chp, export_share * (pv + chp), heat, f, cover, s1, days)
+    base = _kpis(imp_b, 0.0, chp_b, 0.0, heat_b, f_b, 0.0, s1, 365.0)
+    m = metrics(now)
+    for name in ("renewable_electricity_share_onsite",
+                 "renewable_electricity_share_without_certificates",
+                 "renewable_electricity_share_with_certificates",
+                 "renewable_energy_share_with_certificates"):
+        assert m[name] is None or -1e-12 <= m[name] <= 1 + 1e-9, (name, m[name])
+    r = reductions_by_measure(now, base)
+    parts = sum(v for k, v in r.items() if k not in ("total", "gross_baseline_per_year",
+                                                     "gross_per_year"))
+    change = r["gross_baseline_per_year"] - r["gross_per_year"]
+    assert parts == pytest.approx(change, rel=1e-9, abs=1e-6)
+    assert r["purchased_heat"] == pytest.approx(
+        (heat_b * 365 / 365 - heat * 365 / days) * HEAT_KG_PER_KWH / 1000, rel=1e-9, abs=1e-9)
