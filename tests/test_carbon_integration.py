@@ -305,10 +305,12 @@ def test_reductions_by_measure_put_a_switch_to_purchased_heat_on_heat(tmp_path):
     """Baseline: the same plant with a 100 kW boiler and no purchased heat. Buying 1,440 kWh
     of heat instead of 1,600 kWh of gas changes fuel and purchased heat only; the grid factor
     and the electricity measures see none of it, and the measures add up to the change."""
+    from twin.report import write_report
+
     w = _weather(tmp_path / "weather.csv")
-    now = twin.simulate(everything_plant(w), days=DAYS, start=START).kpis
-    base = twin.simulate(everything_plant(w, purchased_heat=False), days=DAYS,
-                         start=START).kpis
+    res_now = twin.simulate(everything_plant(w), days=DAYS, start=START)
+    res_base = twin.simulate(everything_plant(w, purchased_heat=False), days=DAYS, start=START)
+    now, base = res_now.kpis, res_base.kpis
     r = reductions_by_measure(now, base)
     a = 365 / DAYS
     assert r["purchased_heat"] == pytest.approx(-1440 * HEAT_KG_PER_KWH / 1000 * a, rel=1e-9)
@@ -318,6 +320,12 @@ def test_reductions_by_measure_put_a_switch_to_purchased_heat_on_heat(tmp_path):
     assert r["electricity_use"] == pytest.approx(0.0, abs=1e-6)
     assert r["total"] == pytest.approx(r["gross_baseline_per_year"] - r["gross_per_year"],
                                        rel=1e-12)
+    res_now.save(tmp_path / "now")
+    res_base.save(tmp_path / "base")
+    write_report(tmp_path / "now", tmp_path / "base")
+    md = (tmp_path / "now" / "report.md").read_text(encoding="utf-8")
+    assert f"| Purchased heat and steam | {r['purchased_heat']:,.2f} |" in md  # -104.07
+    assert "| Grid factor change | 0.00 |" in md and "-0.00" not in md
 
 
 def test_chp_electricity_counts_in_the_renewable_share_denominator(tmp_path):

@@ -109,7 +109,8 @@ def _n(x: Any, nd: int = 2) -> str:
         return str(x)
     if v != v:
         return "–"
-    return f"{v:,.{nd}f}"
+    text = f"{v:,.{nd}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 def _pct(x: Any, nd: int = 1) -> str:
