@@ -174,6 +174,11 @@ def test_scopes_by_hand(run):
         assert float(res.hourly[col].sum()) == pytest.approx(k[col], rel=1e-9)
     np.testing.assert_allclose(iv["co2_scope2_heat_kg"], 30 / 4 * HEAT_KG_PER_KWH, rtol=1e-12)
     assert "both with purchased heat 0.6 t" in res.summary()
+    # the supply KPI and the evaluation give one renewable share of the same electricity
+    assert k["renewable_electricity_share"] == pytest.approx(
+        h["onsite"] / (h["import"] + h["onsite"]), rel=1e-8)
+    assert k["renewable_electricity_share"] == pytest.approx(
+        k["evaluation"]["metrics"]["renewable_electricity_share_onsite"]["value"], rel=1e-8)
     inst = k["carbon"]["instruments"]
     assert inst["gec"]["used_mwh"] == pytest.approx(0.3)
     assert inst["onsite"]["used_mwh"] == pytest.approx(h["onsite"] / 1000, rel=1e-9)
@@ -403,3 +408,22 @@ def test_property_shares_stay_in_0_1_and_measures_add_up_with_heat_and_chp(
     assert parts == pytest.approx(change, rel=1e-9, abs=1e-6)
     assert r["purchased_heat"] == pytest.approx(
         (heat_b * 365 / 365 - heat * 365 / days) * HEAT_KG_PER_KWH / 1000, rel=1e-9, abs=1e-9)
+
+
+def test_renewable_share_of_an_island_with_a_battery_is_at_most_one(tmp_path):
+    """Regression: 100 kWp of PV and a 400 kWh battery (starting at 60 %) carry a 2 kW load
+    for two days without the grid; the PV stored in the battery at the end and its losses
+    counted as renewable electricity used but not as electricity consumed, so the share read
+    261 %. All electricity consumed is renewable here: exactly 1."""
+    w = _weather(tmp_path / "weather.csv")
+    plant = make_plant([station("s", const(60))], interarrival=const(365, unit="h"), energy={
+        "weather": {"file": w},
+        "pv": [{"id": "roof", "dc_kwp": 100, "tilt_deg": 30, "azimuth_deg": 180}],
+        "batteries": [{"id": "b", "energy_kwh": 400, "power_kw": 100, "initial_soc_pct": 60,
+                       "soc_min_pct": 5}],
+        "grid": {"export_limit_kw": 0}, "dispatch": {"policy": "self_consumption"}})
+    k = twin.simulate(plant, days=DAYS, start=START).kpis
+    assert k["grid_import_kwh"] == 0.0 and k["battery_charge_kwh"] > k["electricity_kwh"]
+    assert k["renewable_electricity_share"] == pytest.approx(1.0, rel=1e-12)
+    assert k["evaluation"]["metrics"]["renewable_electricity_share_onsite"]["value"] == \
+        pytest.approx(1.0, rel=1e-12)
