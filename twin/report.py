@@ -246,7 +246,10 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("p", f"Energy use {_n(e['total'], 3)} tce over the period (electricity "
                    f"{_n(e['electricity'], 3)}, natural gas {_n(e['natural_gas'], 3)}, purchased"
                    f" heat {_n(e['heat'], 3)} tce). Electricity = grid import + onsite "
-                   "renewables used on site; CHP electricity is counted through its gas."))
+                   "renewables used on site; CHP electricity is counted through its gas. "
+                   "Renewable electricity shares are of all electricity consumed (CHP "
+                   "electricity used on site included); renewable shares of all energy are of "
+                   "the tce total (purchased heat included)."))
     b.append(("table", ["Metric", "Value"],
               [[m["label"], _value(m["value"], m["unit"])] for m in ev["metrics"].values()]))
 
