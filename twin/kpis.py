@@ -223,8 +223,11 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
 
     * self_consumption_ratio = onsite generation used on site / onsite generation;
     * self_sufficiency = onsite generation used on site / site electricity demand;
-    * renewable_electricity_share = onsite renewable electricity used / site electricity demand
-      (grid electricity counts as not renewable until certificates and contracts are accounted);
+    * renewable_electricity_share = onsite renewable electricity used / electricity consumed
+      (grid import + onsite generation used = demand + battery charge - discharge, so battery
+      losses and energy left in storage count on both sides and the share never exceeds 1; the
+      same as the evaluation's ``renewable_electricity_share_onsite``; grid electricity counts
+      as not renewable until certificates and contracts are accounted);
     * demand_cost: per calendar month, the highest settlement-interval grid import [kW] times the
       demand rate, prorated by the share of the month simulated;
     * capacity_cost: contracted kVA x rate per month, prorated by the share of each month simulated;
@@ -283,7 +286,8 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "battery_equivalent_cycles": _num(sum(b.equivalent_full_cycles for b in batteries)),
         "self_consumption_ratio": _num(used_onsite / gen) if gen > 0 else None,
         "self_sufficiency": _num(used_onsite / demand) if demand > 0 else None,
-        "renewable_electricity_share": _num(renewable_used / demand) if demand > 0 else 0.0,
+        "renewable_electricity_share": (_num(renewable_used / (imp + used_onsite))
+                                        if imp + used_onsite > 0 else 0.0),
         "chp_kwh": _num(total("chp_kwh")),
         "pv_full_load_hours": _num(total("pv_kwh") / pv_kwp) if pv_kwp > 0 else None,
         "peak_grid_import_kw": _num(import_kw.max()) if len(import_kw) else 0.0,

@@ -109,7 +109,8 @@ def _n(x: Any, nd: int = 2) -> str:
         return str(x)
     if v != v:
         return "–"
-    return f"{v:,.{nd}f}"
+    text = f"{v:,.{nd}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 def _pct(x: Any, nd: int = 1) -> str:
@@ -171,12 +172,21 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                                 f"/a x GWP {_n(line['gwp'], 0)} {line['report']})",
                      _n(t, 3), _n(t * per_year, 1)])
     rows.append(["Scope 1", "Total", _n(s1, 3), _n(s1 * per_year, 1)])
+    # scope 2 totals hold the purchased heat (both methods): the electricity rows leave it out
+    heat_t = float(kpis.get("co2_scope2_heat_kg") or 0) / 1000
     for label, key in (("Purchased electricity, location-based", "scope2_location"),
                        ("Purchased electricity, market-based", "scope2_market")):
-        rows.append(["Scope 2", label, _n(gross[key], 3), _n(gross[key] * per_year, 1)])
-    if kpis.get("co2_scope2_heat_kg") is not None:
-        t = float(kpis["co2_scope2_heat_kg"]) / 1000
-        rows.append(["Scope 2", "Purchased heat", _n(t, 3), _n(t * per_year, 1)])
+        t = gross[key] - heat_t
+        rows.append(["Scope 2", label, _n(t, 3), _n(t * per_year, 1)])
+    if heat_t or float(kpis.get("purchased_heat_kwh") or 0):
+        hf = carbon.get("purchased_heat_factor") or {}
+        rows.append(["Scope 2", f"Purchased heat and steam "
+                                f"({_n(kpis.get('purchased_heat_kwh'), 0)} kWh x "
+                                f"{_n(hf.get('value'), 3)} tCO₂/GJ; both methods)",
+                     _n(heat_t, 3), _n(heat_t * per_year, 1)])
+        for label, key in (("Total, location-based", "scope2_location"),
+                           ("Total, market-based", "scope2_market")):
+            rows.append(["Scope 2", label, _n(gross[key], 3), _n(gross[key] * per_year, 1)])
     for p, f in ((kpis.get("footprints") or {}).get("products") or {}).items():
         for m in f.get("materials") or []:
             t = float(m["kg_co2e"]) / 1000
@@ -199,6 +209,11 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
             rows.append([label, f"{_n(f.get('value'), 4)} kgCO₂/kWh",
                          f"{f.get('region', '?')}, {f.get('year', '?')}",
                          _status(f.get("status")), str(f.get("source", ""))])
+    hf = carbon.get("purchased_heat_factor") or {}
+    if hf:
+        rows.append(["Purchased heat and steam", f"{_n(hf.get('value'), 3)} tCO₂/GJ",
+                     str(hf.get("year") or ""), _status(hf.get("status")),
+                     str(hf.get("source", ""))])
     if carbon.get("natural_gas_kg_per_kwh") is not None:
         rows.append(["Natural gas", f"{_n(carbon['natural_gas_kg_per_kwh'], 4)} kgCO₂/kWh LHV",
                      "", "S (seen in a source)", "GB/T 32150 parameters, fuel_parameters.csv"])
@@ -216,7 +231,9 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     fp = kpis.get("footprints") or {}
     b.append(("p", "Scope 2 location-based = grid import x grid factor; market-based = grid "
                    "import not covered by green-power contracts and GECs x residual factor "
-                   "(GHG Protocol Scope 2 Guidance). Exports never reduce scope 2. Process "
+                   "(GHG Protocol Scope 2 Guidance); purchased heat and steam x its factor "
+                   "is added to both (there are no market instruments for heat). Exports never "
+                   "reduce scope 2. Process "
                    "emissions per unit follow production, per-year lines and refrigerant "
                    "leakage (charge x annual leak rate x GWP) are spread evenly over time. "
                    f"Footprint overhead rule: {fp.get('rule', '?')}."
@@ -229,7 +246,10 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("p", f"Energy use {_n(e['total'], 3)} tce over the period (electricity "
                    f"{_n(e['electricity'], 3)}, natural gas {_n(e['natural_gas'], 3)}, purchased"
                    f" heat {_n(e['heat'], 3)} tce). Electricity = grid import + onsite "
-                   "renewables used on site; CHP electricity is counted through its gas."))
+                   "renewables used on site; CHP electricity is counted through its gas. "
+                   "Renewable electricity shares are of all electricity consumed (CHP "
+                   "electricity used on site included); renewable shares of all energy are of "
+                   "the tce total (purchased heat included)."))
     b.append(("table", ["Metric", "Value"],
               [[m["label"], _value(m["value"], m["unit"])] for m in ev["metrics"].values()]))
 
@@ -261,12 +281,14 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
         if red:
             names = {"electricity_use": "Electricity use (efficiency and volume)",
                      "onsite_renewables": "Onsite renewables",
+                     "onsite_chp": "Onsite CHP electricity (its gas under fuel)",
                      "grid_factor": "Grid factor change", "green_instruments":
-                     "Green-power contracts and certificates", "fuel": "Fuel",
+                     "Green-power contracts and certificates",
+                     "purchased_heat": "Purchased heat and steam", "fuel": "Fuel",
                      "process": "Process emissions", "refrigerant": "Refrigerant leakage",
                      "total": "Total (gross market-based, baseline - this run)"}
             b.append(("table", ["Measure", "tCO₂e/a less (annualised)"],
-                      [[names[k], _n(red[k], 2)] for k in names]))
+                      [[names[k], _n(red[k], 2)] for k in names if k in red]))
         if base.get("changes"):
             b.append(("table", ["Metric", "Baseline", "This run", "Change"],
                       [[ev["metrics"][k]["label"] if k in ev["metrics"] else k,

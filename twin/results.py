@@ -150,7 +150,9 @@ class Result:
             f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "
             f"{k['co2_scope2_location_kg'] / 1000:,.1f} t location-based "
             f"({gf.get('region', '?')} {gf.get('year', '')}, {gf.get('value', 0):.4f} kg/kWh), "
-            f"{k['co2_scope2_market_kg'] / 1000:,.1f} t market-based")
+            f"{k['co2_scope2_market_kg'] / 1000:,.1f} t market-based"
+            + (f" (both with purchased heat {k['co2_scope2_heat_kg'] / 1000:,.1f} t)"
+               if k.get("co2_scope2_heat_kg") else ""))
         if k["kwh_per_unit"] is not None:
             lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity, "
                          f"{k['co2_kg_per_unit']:.3f} kg CO2 (scope 1 + 2 location-based)")
@@ -308,11 +310,15 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     }
     onsite = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] - cols["curtailed_kwh"]
                         - cols["grid_export_kwh"], 0.0)
+    # CHP electricity used on site (export and curtailment come from renewables first)
+    chp_used = np.maximum(cols["pv_kwh"] + cols["wind_kwh"] + cols["chp_kwh"]
+                          - cols["curtailed_kwh"] - cols["grid_export_kwh"], 0.0) - onsite
     bought = (cols["purchased_heat_kwh"] if ems is not None
               and model.plant.energy.purchased_heat is not None else None)
     inv = inventory(model.plant, model.clock.index(n, meter.interval_s), cols["grid_import_kwh"],
                     cols["fuel_kwh"], onsite, hours=interval_hours(model),
-                    end_units_by_interval=_units_by_interval(model), purchased_heat_kwh=bought)
+                    end_units_by_interval=_units_by_interval(model), purchased_heat_kwh=bought,
+                    onsite_other_used_kwh=chp_used if cols["chp_kwh"].any() else None)
     model.carbon_info = inv.info
     cols["co2_scope1_kg"] = inv.scope1_kg
     if inv.process_kg is not None:  # only plants with process emissions or refrigerants
@@ -320,6 +326,8 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         cols["co2_scope1_refrigerant_kg"] = inv.refrigerant_kg
     cols["co2_scope2_location_kg"] = inv.scope2_location_kg
     cols["co2_scope2_market_kg"] = inv.scope2_market_kg
+    if inv.scope2_heat_kg is not None:  # only plants that buy heat: the part of both scope 2s
+        cols["co2_scope2_heat_kg"] = inv.scope2_heat_kg
     cols["grid_ef_kg_per_kwh"] = inv.grid_ef_kg_per_kwh
     used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
     for c in used:

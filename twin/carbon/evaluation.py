@@ -10,7 +10,8 @@ What it computes (all from the KPIs, optionally against a baseline's):
   site (calorific equivalent 0.1229 kgce/kWh), natural gas (converted from LHV energy with its
   NCV), purchased heat when the run has it. CHP electricity is not counted again (its gas is).
 * **Intensities**: tCO2/tce (单位能耗碳排放), kgCO2 and kgce per unit of end product.
-* **Renewable shares**, both shown: of electricity and of all energy (tce), *without
+* **Renewable shares**, both shown: of electricity (over all electricity consumed: grid import
+  + onsite renewables and CHP electricity used on site) and of all energy (tce), *without
   certificates* (onsite renewables whose attributes are kept plus green-power trading, whose
   certificates are bundled) and *with certificates* (plus unbundled GECs retired). The purely
   physical onsite share is also given.
@@ -194,6 +195,17 @@ def onsite_renewable_used_kwh(kpis: Mapping[str, Any]) -> float:
     return max(gen - _f(kpis, "grid_export_kwh") - _f(kpis, "curtailed_kwh"), 0.0)
 
 
+def onsite_chp_used_kwh(kpis: Mapping[str, Any]) -> float:
+    """CHP electricity consumed on site [kWh] = onsite generation used on site (PV + wind + CHP
+    - export - curtailment) less the renewables used (:func:`onsite_renewable_used_kwh`).
+
+    It is electricity the plant consumes, so it belongs in the denominator of the renewable
+    electricity shares (not renewable); in tce it is counted through the CHP's gas."""
+    gen = _f(kpis, "pv_kwh") + _f(kpis, "wind_kwh") + _f(kpis, "chp_kwh")
+    used = max(gen - _f(kpis, "grid_export_kwh") - _f(kpis, "curtailed_kwh"), 0.0)
+    return max(used - onsite_renewable_used_kwh(kpis), 0.0)
+
+
 def energy_tce(kpis: Mapping[str, Any], factors: FactorTable | None = None,
                electricity_kgce_per_kwh: float | None = None) -> dict[str, float]:
     """Energy use of a run in tce per carrier (GB/T 2589), see the module doc for the boundary.
@@ -271,11 +283,12 @@ def metrics(kpis: Mapping[str, Any], offsets_retired_t: float = 0.0,
     units = end_product_units(kpis)
     onsite = onsite_renewable_used_kwh(kpis) / 1000.0
     inst = _instrument_mwh(kpis)
-    consumed = _f(kpis, "grid_import_kwh") / 1000.0 + onsite
+    bought_or_renewable = _f(kpis, "grid_import_kwh") / 1000.0 + onsite
+    consumed = bought_or_renewable + onsite_chp_used_kwh(kpis) / 1000.0
     claimed_onsite = min(onsite, inst["onsite_claimed"]) if kpis.get("carbon") else onsite
     without = claimed_onsite + inst["contracts"]
     with_c = without + inst["gec"]
-    tce_per_mwh = e["electricity"] / consumed if consumed > 0 else 0.0
+    tce_per_mwh = e["electricity"] / bought_or_renewable if bought_or_renewable > 0 else 0.0
     net = mkt - offsets_retired_t
     cfe = (kpis.get("carbon") or {}).get("hourly_matched_cfe_share")
     return {
@@ -408,14 +421,18 @@ def reductions_by_measure(kpis: Mapping[str, Any], base: Mapping[str, Any]) -> d
     """Reduction of gross market-based emissions against a baseline run, by measure [tCO2e,
     positive = less emitted], annualised so runs of different length compare.
 
-    With E electricity consumed (grid import + onsite renewables used), R onsite renewables
-    used, I = E - R grid import, f = scope 2 location / I the mean grid factor, and the baseline
-    subscript b:
+    With E electricity consumed (grid import + onsite renewables and CHP electricity used), R
+    onsite renewables used, C onsite CHP electricity used, I = E - R - C grid import, H the
+    scope 2 of purchased heat and steam, L, M scope 2 of
+    electricity location- / market-based (the scope 2 totals less H), f = L / I the mean grid
+    factor, and the baseline subscript b:
 
     * ``electricity_use`` (efficiency and volume) = (E_b - E) f_b
     * ``onsite_renewables`` = (R - R_b) f_b
+    * ``onsite_chp`` = (C - C_b) f_b (the grid electricity it displaces; its gas is in ``fuel``)
     * ``grid_factor`` = I (f_b - f)
-    * ``green_instruments`` = (L - M) - (L_b - M_b), L, M scope 2 location / market-based
+    * ``green_instruments`` = (L - M) - (L_b - M_b)
+    * ``purchased_heat`` = H_b - H
     * ``fuel``, ``process``, ``refrigerant`` = baseline - current scope 1 part
 
     They add up to gross_b - gross (market-based) exactly; ``total`` is that sum.
@@ -425,21 +442,26 @@ def reductions_by_measure(kpis: Mapping[str, Any], base: Mapping[str, Any]) -> d
         a = DAYS_PER_YEAR / days if days > 0 else math.nan
         r = onsite_renewable_used_kwh(k) / 1000.0 * a
         i = _f(k, "grid_import_kwh") / 1000.0 * a
-        loc = _f(k, "co2_scope2_location_kg") / 1000.0 * a
-        mkt = _f(k, "co2_scope2_market_kg") / 1000.0 * a
+        chp = onsite_chp_used_kwh(k) / 1000.0 * a
+        heat = _f(k, "co2_scope2_heat_kg") / 1000.0 * a
+        loc = _f(k, "co2_scope2_location_kg") / 1000.0 * a - heat
+        mkt = _f(k, "co2_scope2_market_kg") / 1000.0 * a - heat
         s1 = _f(k, "co2_scope1_kg") / 1000.0 * a
         proc = _f(k, "co2_scope1_process_kg") / 1000.0 * a
         refr = _f(k, "co2_scope1_refrigerant_kg") / 1000.0 * a
-        return {"E": i + r, "R": r, "I": i, "f": loc / i if i > 0 else 0.0, "L": loc, "M": mkt,
-                "fuel": s1 - proc - refr, "process": proc, "refrigerant": refr,
-                "gross": s1 + mkt}
+        return {"E": i + r + chp, "R": r, "C": chp, "I": i, "f": loc / i if i > 0 else 0.0,
+                "L": loc, "M": mkt, "H": heat, "fuel": s1 - proc - refr, "process": proc,
+                "refrigerant": refr,
+                "gross": s1 + mkt + heat}
 
     c, b = parts(kpis), parts(base)
     out = {
         "electricity_use": (b["E"] - c["E"]) * b["f"],
         "onsite_renewables": (c["R"] - b["R"]) * b["f"],
+        "onsite_chp": (c["C"] - b["C"]) * b["f"],
         "grid_factor": c["I"] * (b["f"] - c["f"]),
         "green_instruments": (c["L"] - c["M"]) - (b["L"] - b["M"]),
+        "purchased_heat": b["H"] - c["H"],
         "fuel": b["fuel"] - c["fuel"],
         "process": b["process"] - c["process"],
         "refrigerant": b["refrigerant"] - c["refrigerant"],

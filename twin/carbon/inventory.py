@@ -182,7 +182,8 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
               natural_gas_kwh: np.ndarray, onsite_renewable_used_kwh: np.ndarray,
               table: FactorTable | None = None, *, hours: np.ndarray | None = None,
               end_units_by_interval: dict[str, np.ndarray] | None = None,
-              purchased_heat_kwh: np.ndarray | None = None) -> Inventory:
+              purchased_heat_kwh: np.ndarray | None = None,
+              onsite_other_used_kwh: np.ndarray | None = None) -> Inventory:
     """Emissions per interval of ``index``.
 
     Parameters
@@ -205,6 +206,10 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         Heat or steam bought per interval [kWh]: scope 2 (indirect) at the purchased-heat
         factor (``carbon.purchased_heat_factor_t_per_gj``, else the packaged 0.11 tCO2/GJ),
         added to the location- and market-based totals alike (no market instruments for heat).
+    onsite_other_used_kwh : ndarray, optional
+        Other onsite electricity consumed on site per interval [kWh] (CHP): not carbon-free,
+        it counts in the consumption of the hourly-matched carbon-free share only (its fuel is
+        scope 1).
     """
     table = table or default_factors()
     spec = plant.carbon or Carbon()
@@ -242,6 +247,8 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
             np.asarray(purchased_heat_kwh, dtype=float), f_heat), dtype=float)
         location = location + heat_kg
     consumption = imp + np.asarray(onsite_renewable_used_kwh, dtype=float)
+    if onsite_other_used_kwh is not None:
+        consumption = consumption + np.asarray(onsite_other_used_kwh, dtype=float)
     cfe = (accounting.hourly_matched_cfe_share(consumption, onsite_renewable_used_kwh)
            if consumption.sum() > 0 else None)
     gas = table.fuel_factor("natural_gas")

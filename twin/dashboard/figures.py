@@ -764,12 +764,14 @@ def monthly_costs(data: RunData) -> go.Figure:
 
 def emissions_by_scope(data: RunData) -> go.Figure:
     """CO2 over the run [t]: two stacked bars, scope 1 (natural gas burnt on site, process
-    emissions and refrigerant leakage when the plant has them) plus scope 2 (grid electricity)
-    location-based, and the same with scope 2 market-based."""
+    emissions and refrigerant leakage when the plant has them) plus scope 2 (grid electricity
+    location-based, and purchased heat or steam when the plant buys it), and the same with
+    scope 2 market-based. Each bar adds up to scope 1 + scope 2 of the KPIs."""
     k = data.kpis
     s1 = _num(k.get("co2_scope1_kg")) / 1000.0
     proc = _num(k.get("co2_scope1_process_kg")) / 1000.0
     refr = _num(k.get("co2_scope1_refrigerant_kg")) / 1000.0
+    heat = _num(k.get("co2_scope2_heat_kg")) / 1000.0
     s2 = {"location": _num(k.get("co2_scope2_location_kg")) / 1000.0,
           "market": _num(k.get("co2_scope2_market_kg")) / 1000.0}
     bars = ["Scope 2 location-based<br>(grid-average factor)",
@@ -788,14 +790,21 @@ def emissions_by_scope(data: RunData) -> go.Figure:
             text=[f"{value:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
             hovertemplate=f"{hover}: %{{y:,.1f}} t CO₂e<extra></extra>",
         ))
+    if heat > 0:
+        fig.add_trace(go.Bar(
+            x=bars, y=_f32([heat, heat]), name="Scope 2: purchased heat and steam",
+            marker={"color": "#e8590c", "line": {"width": 0}},
+            text=[f"{heat:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
+            hovertemplate="Scope 2, purchased heat: %{y:,.1f} t CO₂<extra></extra>",
+        ))
     for key, i, label in (("location", 0, "Scope 2: grid electricity, location-based"),
                           ("market", 1, "Scope 2: grid electricity, market-based")):
         y = [None, None]
-        y[i] = s2[key]
+        y[i] = s2[key] - heat  # the scope 2 totals hold the purchased heat
         fig.add_trace(go.Bar(
             x=bars, y=y, name=label,
             marker={"color": theme.EMISSION_COLORS[f"scope2_{key}"], "line": {"width": 0}},
-            text=[f"{s2[key]:,.1f} t" if j == i else "" for j in range(2)],
+            text=[f"{s2[key] - heat:,.1f} t" if j == i else "" for j in range(2)],
             textposition="inside", insidetextanchor="middle",
             hovertemplate=f"Scope 2, {key}-based: %{{y:,.1f}} t CO₂<extra></extra>",
         ))

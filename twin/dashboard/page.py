@@ -347,6 +347,9 @@ def emission_sections(data: RunData) -> list[str]:
         factors.append(_factor_text(grid, "grid-average factor"))
     if residual:
         factors.append(_factor_text(residual, "residual factor (market-based)"))
+    heat = carbon.get("purchased_heat_factor") or {}
+    if heat.get("value") is not None:
+        factors.append(f"purchased heat {_num(heat['value']):.4g} t CO₂/GJ")
     if carbon.get("natural_gas_kg_per_kwh") is not None:
         factors.append(f"natural gas {_num(carbon['natural_gas_kg_per_kwh']):.4g} kg CO₂/kWh"
                        " (LHV)")
@@ -364,7 +367,10 @@ def emission_sections(data: RunData) -> list[str]:
         + ", scope 2 the grid"
         " electricity bought, once location-based (grid-average factor) and once market-based"
         " (green-electricity contracts and certificates of the plant file, the rest at the"
-        " residual factor). Factors: "
+        " residual factor)"
+        + (", plus the purchased heat or steam in both" if _num(k.get("co2_scope2_heat_kg"))
+           else "")
+        + ". Factors: "
         + "; ".join(factors) + "."
         + (f" Hourly matched carbon-free share {_num(cfe) * 100:.1f}\u00a0%."
            if cfe is not None else ""),
