@@ -331,9 +331,10 @@ def test_self_consumption_with_pv_from_a_weather_file_by_hand(tmp_path):
     np.testing.assert_allclose(iv["curtailed_kwh"], curtailed, rtol=1e-6, atol=1e-6)
     assert_balance(iv)
     k = res.kpis
-    # self-sufficiency = (PV - export - curtailed) / demand = (load covered by PV, 16 x 5, plus
-    # what went through the battery, 8 x 7.5) / (96 x 5) = 140 / 480
-    assert k["self_sufficiency"] == kpi(140 / 480)
+    # self-sufficiency = (demand - import) / demand = (load covered by PV, 16 x 5, plus what the
+    # battery gave back, 9 x 5 + 3.6) / (96 x 5) = 128.6 / 480 (the battery's losses and what is
+    # left in it do not count)
+    assert k["self_sufficiency"] == kpi(128.6 / 480)
     assert k["weather"] == "file sunny_block.csv"
 
 

@@ -249,8 +249,16 @@ def check_kpis(result: twin.Result) -> None:
     demand = col(iv, "electricity_demand_kwh").sum()
     onsite = sum(col(iv, c).sum() for c in ("pv_kwh", "wind_kwh", "chp_kwh"))
     used = onsite - col(iv, "grid_export_kwh").sum() - col(iv, "curtailed_kwh").sum()
-    if demand > 1e-6:  # CHP counts as onsite supply (not as renewable)
-        assert k["self_sufficiency"] == pytest.approx(used / demand, rel=1e-8, abs=1e-9)
+    met = demand - col(iv, "grid_import_kwh").sum() - col(iv, "unserved_kwh").sum()
+    if demand > 1e-6:  # met on site, directly or via storage; CHP counts (not as renewable)
+        assert k["self_sufficiency"] == pytest.approx(max(met, 0.0) / demand, rel=1e-8,
+                                                      abs=1e-9)
+        assert -1e-9 <= k["self_sufficiency"] <= 1 + 1e-9
+        # met on site = onsite used directly + battery discharge (which may include the initial
+        # charge) - what went into the battery
+        discharge = col(iv, "battery_discharge_kwh").sum()
+        charge = col(iv, "battery_charge_kwh").sum()
+        assert met == pytest.approx(used + discharge - charge, rel=1e-8, abs=1e-6)
     if col(iv, "unserved_kwh").sum() > 1e-6:
         assert any("could not be supplied" in w for w in k["warnings"])
     step_h = k["settlement_interval_min"] / 60.0

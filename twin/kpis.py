@@ -222,7 +222,9 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     """Energy-supply KPIs: flows, onsite-generation ratios, peaks, costs.
 
     * self_consumption_ratio = onsite generation used on site / onsite generation;
-    * self_sufficiency = onsite generation used on site / site electricity demand;
+    * self_sufficiency = (site electricity demand - grid import - unserved) / demand: the share of
+      demand met on site, directly or through storage (battery losses and energy left in storage
+      do not count; never above 1; "Autarkiegrad", e.g. Weniger et al., HTW Berlin 2014);
     * renewable_electricity_share = onsite renewable electricity used / electricity consumed
       (grid import + onsite generation used = demand + battery charge - discharge, so battery
       losses and energy left in storage count on both sides and the share never exceeds 1; the
@@ -285,7 +287,8 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "battery_discharge_kwh": _num(total("battery_discharge_kwh")),
         "battery_equivalent_cycles": _num(sum(b.equivalent_full_cycles for b in batteries)),
         "self_consumption_ratio": _num(used_onsite / gen) if gen > 0 else None,
-        "self_sufficiency": _num(used_onsite / demand) if demand > 0 else None,
+        "self_sufficiency": (_num(max(demand - imp - total("unserved_kwh"), 0.0) / demand)
+                             if demand > 0 else None),
         "renewable_electricity_share": (_num(renewable_used / (imp + used_onsite))
                                         if imp + used_onsite > 0 else 0.0),
         "chp_kwh": _num(total("chp_kwh")),

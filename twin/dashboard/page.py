@@ -204,7 +204,7 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
     ss = k.get("self_sufficiency")
     if ss is not None:
         scr = k.get("self_consumption_ratio")
-        sub = "of demand met by on-site generation"
+        sub = "of demand met on site (directly or from storage)"
         if scr is not None:
             sub += f"; self-consumption {_num(scr) * 100:.1f}\u00a0%"
         cards.append(("Self-sufficiency", _fmt(_num(ss) * 100.0, 1), "%", sub))
