@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SITE, const, day_shift_calendar, expo, make_plant
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_energy_balance import (
     DEMO,
@@ -286,6 +287,9 @@ def test_random_combinations_of_strategies_keep_every_invariant(case):
     assert same_kpis(a, b) or _same_but_wall(a, b)
     assert set(a.kpis["strategies"]) == {s.type for s in plant.strategies}
     assert a.kpis["units_completed"] > 0
+    sb = a.kpis["strategies"].get("smart_standby")
+    if sb is not None:
+        event(f"smart standby switched a held machine: {sb['total']['held_switches'] > 0}")
 
 
 def _same_but_wall(a: twin.Result, b: twin.Result) -> bool:
@@ -296,3 +300,57 @@ def _same_but_wall(a: twin.Result, b: twin.Result) -> bool:
             ka.pop(k, None)
             kb.pop(k, None)
     return ka == kb
+
+
+# --- smart standby through a hold of a scheduling strategy --------------------------------------
+
+def _held_plant(strategies: list[dict]) -> twin.Plant:
+    """24/7: a feeder (no saving mode) and a deferrable test bench (standby 0.8 kW against 3 kW
+    ready, 300 s warm-up at 3 kW, 1800 s minimum stay: break-even 2,100 s), Jiangsu TOU prices,
+    no due dates and an unbounded buffer: every hold ends at a known period change."""
+    types = [
+        {"id": "feeder", "power_kw": {"electricity": {"idle": 2, "processing": 10}}},
+        {"id": "bench", "power_kw": {"electricity": {"off": 0, "standby": 0.8, "warm_up": 3,
+                                                     "idle": 3, "processing": 22}},
+         "saving_modes": {"standby": {"warm_up_s": 300, "min_stay_s": 1800}}},
+    ]
+    return make_plant(
+        [{"id": "feed", "equipment": "feeder", "process_time": const(600)},
+         {"id": "bench", "equipment": "bench", "deferrable": True, "process_time": const(900)}],
+        equipment_types=types, interarrival=const(1200), site={**SITE, "province": "Jiangsu"},
+        energy={"grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                                    "flat_price_per_kwh": 0.45,
+                                    "non_floating_adder_per_kwh": 0.2}}},
+        strategies=strategies)
+
+
+def test_smart_standby_sleeps_through_a_hold_and_is_ready_when_it_ends():
+    """TOU shifting holds the bench's starts through the peak; with smart standby the held bench
+    goes to standby after its break-even time and is warmed up by the period change. Every lot
+    starts and finishes when it does without standby (the end of each hold is known), and the
+    energy the controller reports saved is what the meter shows the bench used less."""
+    days = 3
+    tou = twin.simulate(_held_plant([{"type": "tou_shifting"}]), days=days, seed=1)
+    both = twin.simulate(_held_plant([{"type": "tou_shifting"}, {"type": "smart_standby"}]),
+                         days=days, seed=1)
+    held = tou.kpis["strategies"]["tou_shifting"]
+    n, hours = held["starts_deferred"], held["hours_held"]  # 3 holds, 23.83 h in all
+    assert n >= days and hours > 6 * days and held["released_by"]["signal"] == n
+    report = both.kpis["strategies"]["smart_standby"]["stations"]["bench"]
+    assert report["held_switches"] == n and report["lots_delayed"] == 0
+    # the same lots finish at the same times
+    pd.testing.assert_frame_equal(tou.lots, both.lots)
+    # by hand, per hold: ready for the break-even time (2,100 s), standby, warm-up (300 s);
+    # without standby the bench waits ready (idle) through every hold
+    eq_a, eq_b = tou.equipment.loc["bench"], both.equipment.loc["bench"]
+    assert eq_a["idle_h"] == pytest.approx(hours, rel=1e-9) and eq_a["standby_h"] == 0
+    assert eq_b["idle_h"] == pytest.approx(n * 2100 / 3600, rel=1e-9)
+    assert eq_b["warm_up_h"] == pytest.approx(n * 300 / 3600, rel=1e-9)
+    standby_h = hours - n * 2400 / 3600
+    assert eq_b["standby_h"] == pytest.approx(standby_h, rel=1e-9)
+    assert eq_b["starved_h"] == pytest.approx(eq_a["starved_h"], rel=1e-12)
+    # saved: (3 - 0.8) kW in standby, nothing while warming up at 3 kW; the controller's
+    # report and the meter agree
+    saved = eq_a["electricity_kwh"] - eq_b["electricity_kwh"]
+    assert saved == pytest.approx(standby_h * 2.2, rel=1e-9)
+    assert report["saving_kwh"] == pytest.approx(saved, rel=1e-9)

@@ -41,7 +41,7 @@ from pydantic import Field
 
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
-from twin.equipment.states import IDLE, PROCESSING
+from twin.equipment.states import IDLE, OFF, PROCESSING, STANDBY, WARM_UP
 from twin.strategies import Strategy, StrategyParams
 
 if TYPE_CHECKING:
@@ -273,9 +273,11 @@ class FlexibleStart(Strategy):
 
     @staticmethod
     def extra_kw(m: Machine) -> float:
-        """Electric power a start adds to the site: processing minus idle (ready) [kW]."""
+        """Electric power a start adds to the site: processing minus idle (ready), or minus the
+        saving mode or warm-up it is in (smart standby through a hold) [kW]."""
         rows = m._rows
-        return rows[PROCESSING][0] - rows[IDLE][0]
+        now = m.state if m.state in (STANDBY, OFF, WARM_UP) else IDLE
+        return rows[PROCESSING][0] - rows[now][0]
 
     def latest_start(self, lots: list[list], rt: StationRuntime) -> float:
         """Latest start [s] of the lots in hand, so that they and the lots queued behind them
@@ -333,6 +335,7 @@ class FlexibleStart(Strategy):
             until = min(latest, m.check_at, self.model.horizon_s)
             if not isinstance(wake, simpy.Event):
                 until = min(until, wake)
+            m.hold_until = min(m.hold_until, until)  # the hold ends by then (smart standby)
             waits: list[simpy.Event] = []
             if until < INF:  # check_at may be past: then the machine does what is due first
                 waits.append(env.timeout(max(until - now, 0.0)))
