@@ -221,11 +221,15 @@ def combined_plants(draw) -> tuple[twin.Plant, int]:
     names = draw(st.lists(st.sampled_from(sorted(STRATEGY_CHOICES)), min_size=2, max_size=6,
                           unique=True))
     strategies = [dict(STRATEGY_CHOICES[n]) for n in names]
+    shifts = draw(st.booleans())
     for s in strategies:
         if s["type"] == "peak_shaving":
             s["limit_kw"] = draw(st.sampled_from([25, 40, 60]))
+        elif s["type"] == "smart_standby":
+            s.update(draw(st.sampled_from([{}, {"timeout_s": 0}, {"wake_ahead": "mean"}])))
+        elif s["type"] == "predictive_maintenance" and shifts:
+            s["stop_at"] = draw(st.sampled_from(["lot_end", "shift_end"]))
     policy = draw(st.sampled_from(["self_consumption", "tou_arbitrage", "rolling_lp"]))
-    shifts = draw(st.booleans())
     mean_s = draw(st.sampled_from([240, 420, 600]))
     types = [
         {"id": "machine", "power_kw": {"electricity": {"off": 0, "standby": 0.5, "warm_up": 4,
@@ -304,7 +308,7 @@ def _same_but_wall(a: twin.Result, b: twin.Result) -> bool:
 
 # --- smart standby through a hold of a scheduling strategy --------------------------------------
 
-def _held_plant(strategies: list[dict]) -> twin.Plant:
+def _held_plant(strategies: list[dict], **sections) -> twin.Plant:
     """24/7: a feeder (no saving mode) and a deferrable test bench (standby 0.8 kW against 3 kW
     ready, 300 s warm-up at 3 kW, 1800 s minimum stay: break-even 2,100 s), Jiangsu TOU prices,
     no due dates and an unbounded buffer: every hold ends at a known period change."""
@@ -312,7 +316,8 @@ def _held_plant(strategies: list[dict]) -> twin.Plant:
         {"id": "feeder", "power_kw": {"electricity": {"idle": 2, "processing": 10}}},
         {"id": "bench", "power_kw": {"electricity": {"off": 0, "standby": 0.8, "warm_up": 3,
                                                      "idle": 3, "processing": 22}},
-         "saving_modes": {"standby": {"warm_up_s": 300, "min_stay_s": 1800}}},
+         "saving_modes": {"standby": {"warm_up_s": 300, "min_stay_s": 1800}},
+         "off_shift_mode": "standby"},
     ]
     return make_plant(
         [{"id": "feed", "equipment": "feeder", "process_time": const(600)},
@@ -321,7 +326,7 @@ def _held_plant(strategies: list[dict]) -> twin.Plant:
         energy={"grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
                                     "flat_price_per_kwh": 0.45,
                                     "non_floating_adder_per_kwh": 0.2}}},
-        strategies=strategies)
+        strategies=strategies, **sections)
 
 
 def test_smart_standby_sleeps_through_a_hold_and_is_ready_when_it_ends():
@@ -354,3 +359,26 @@ def test_smart_standby_sleeps_through_a_hold_and_is_ready_when_it_ends():
     saved = eq_a["electricity_kwh"] - eq_b["electricity_kwh"]
     assert saved == pytest.approx(standby_h * 2.2, rel=1e-9)
     assert report["saving_kwh"] == pytest.approx(saved, rel=1e-9)
+
+
+def test_a_hold_that_runs_into_the_shift_end_needs_no_warm_up():
+    """Shifts 06:00-20:00 every day and the January peak 14:00-22:00: the bench's holds end at
+    the shift end, not at a period change; it sleeps through them into its off-shift standby
+    and warms up only at the next shift start, as without the hold (no 300 s warm-up just
+    before 20:00). Lots: every 20 min, 15 min each, so starved gaps (5 min) never pay off."""
+    days = 3
+    cal = {"calendar": day_shift_calendar(("06:00", "20:00"),
+                                          days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+    tou = twin.simulate(_held_plant([{"type": "tou_shifting"}], **cal), days=days, seed=1)
+    both = twin.simulate(_held_plant([{"type": "tou_shifting"}, {"type": "smart_standby"}],
+                                     **cal), days=days, seed=1)
+    held = tou.kpis["strategies"]["tou_shifting"]
+    assert held["starts_deferred"] == days
+    report = both.kpis["strategies"]["smart_standby"]["stations"]["bench"]
+    assert report["held_switches"] == days and report["switches"] == days
+    eq_a, eq_b = tou.equipment.loc["bench"], both.equipment.loc["bench"]
+    assert eq_b["warm_up_h"] == pytest.approx(eq_a["warm_up_h"], rel=1e-12)
+    # each hold: 14:00 (first lot at 14:00 or later) to 20:00, ready for 2,100 s, then standby
+    assert eq_a["idle_h"] - eq_b["idle_h"] == pytest.approx(
+        eq_b["standby_h"] - eq_a["standby_h"], rel=1e-9)
+    pd.testing.assert_frame_equal(tou.lots, both.lots)

@@ -327,7 +327,7 @@ class _Controller:
                 rel.succeed()
             return
         if rel is not None:  # the hold goes on: perhaps with another latest end
-            self.expected = m.hold_until
+            self.expected = self._hold_end()
             if self.poke is not None and not self.poke.triggered:
                 self.poke.succeed()
             return
@@ -337,9 +337,15 @@ class _Controller:
         self.release = rel = env.event()
         rel.callbacks.append(self._arrive)
         self.arrived = INF
-        self.expected = m.hold_until
+        self.expected = self._hold_end()
         self.p_ready, self.ready_state = self.p_held, IDLE
         m.side = env.process(self._run_held(rel))
+
+    def _hold_end(self) -> float:
+        """When the machine must be ready again: the hold's latest end, unless the shift ends
+        (or maintenance falls due) by then, which ends the hold and needs no warm-up [s]."""
+        m = self.machine
+        return m.hold_until if m.hold_until < m.check_at else INF
 
     def _run_held(self, rel: simpy.Event) -> Generator:
         """Through a hold: after the timeout, switch if the hold's latest end leaves at least the
@@ -350,7 +356,7 @@ class _Controller:
             deadline = env.now + self.timeout_s
             while not rel.triggered and env.now < m.check_at:
                 now = env.now
-                if now >= deadline and self.expected - now >= self.break_even:
+                if now >= deadline and min(self.expected, m.check_at) - now >= self.break_even:
                     self.held_switches += 1
                     yield from self._sleep(rel)
                     return
