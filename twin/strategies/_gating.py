@@ -23,6 +23,8 @@ Holding is event-driven: the machine waits, ready (idle), for the earliest of th
 (a TOU period change, an interval with low grid intensity, a drop of site power), the latest start,
 a change of the station's queue (a lot with a due date joins it, it fills, or a lot is blocked at
 the full buffer) and the machine's next shift end or maintenance; then the gate is asked again.
+The time the hold ends at the latest (all of these but the events) goes to ``m.hold_until``, so
+that smart standby can let a held machine sleep through a long hold and warm it up by its end.
 A look costs O(queued lots, at most QUEUE_LOOK) plus the strategy's own look-ahead.
 
 Every hold is counted: lots held, machine-hours held, starts deferred, and why each hold ended
