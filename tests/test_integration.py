@@ -382,3 +382,34 @@ def test_a_hold_that_runs_into_the_shift_end_needs_no_warm_up():
     assert eq_a["idle_h"] - eq_b["idle_h"] == pytest.approx(
         eq_b["standby_h"] - eq_a["standby_h"], rel=1e-9)
     pd.testing.assert_frame_equal(tou.lots, both.lots)
+
+
+def test_peak_shaving_reserves_the_power_of_a_start_coming_back_from_standby():
+    """Two benches (30 kW processing, 5 kW ready, 1 kW standby, 600 s minimum stay and 600 s
+    warm-up) behind a 10 kW feeder, peak limit 45 kW: one bench may process at a time. Peak
+    shaving alone keeps every interval within 45 kW. With smart standby a released bench first
+    finishes its minimum stay and warm-up, or its standby watch over the hold; peak shaving must
+    count its processing power meanwhile, or the other bench starts too (before: 209 of 480
+    intervals over the limit, up to 70 kW)."""
+    types = [{"id": "feeder", "power_kw": {"electricity": {"idle": 2, "processing": 10}}},
+             {"id": "bench", "power_kw": {"electricity": {"off": 0, "standby": 1, "warm_up": 5,
+                                                          "idle": 5, "processing": 30}},
+              "saving_modes": {"standby": {"warm_up_s": 600, "min_stay_s": 600}}}]
+
+    def plant(strategies: list[dict]) -> twin.Plant:
+        return make_plant(
+            [{"id": "feed", "equipment": "feeder", "process_time": const(300)},
+             {"id": "bench", "equipment": "bench", "machines": 2, "deferrable": True,
+              "process_time": expo(1500)}],
+            equipment_types=types, interarrival=expo(900), energy={"grid": {}},
+            strategies=strategies)
+
+    peak = {"type": "peak_shaving", "limit_kw": 45}
+    alone = twin.simulate(plant([peak]), days=5, seed=2)
+    both = twin.simulate(plant([peak, {"type": "smart_standby"}]), days=5, seed=2)
+    for r in (alone, both):
+        report = r.kpis["strategies"]["peak_shaving"]
+        assert report["intervals_over_limit"] == 0, report["peak_kw_by_month"]
+        assert r.kpis["peak_demand_kw"] <= 45 + 1e-9
+    assert both.kpis["strategies"]["smart_standby"]["total"]["saving_kwh"] > 100
+    assert both.kpis["electricity_kwh"] < alone.kpis["electricity_kwh"]
