@@ -345,6 +345,8 @@ class EMS:
         s.soc_frac = self.soc_frac
         p = self.policy.battery_kw(s)
         p = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
+        if p > 0:  # never discharge into curtailment (see _one_battery)
+            p = min(p, max(s.load_kw - s.renewable_kw + sup.export_limit_kw, 0.0))
         over = s.load_kw - s.renewable_kw - p - sup.import_limit_kw
         caps = reserve_cap
         if over > 0:  # the grid cannot give that much: charge less, then discharge, below reserve
@@ -379,6 +381,13 @@ class EMS:
                 p = reserve_cap
         elif -c_cap > p:
             p = -c_cap
+        if p > 0:
+            # never discharge into curtailment: at most the site's net load plus the export
+            # room (a plan made on forecasts, as rolling_lp's, may ask for more than the
+            # actual net load; the rule-based policies never do)
+            room = s.load_kw - s.renewable_kw + sup.export_limit_kw
+            if room < p:
+                p = room if room > 0 else 0.0
         over = s.load_kw - s.renewable_kw - p - sup.import_limit_kw
         d_cap = reserve_cap
         if over > 0:

@@ -103,9 +103,9 @@ class Machine(Load):
     """
 
     __slots__ = (
-        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "ideal_s",
-        "maint_next", "monitor", "on_process", "on_starved", "passive", "processing_s", "setup_s",
-        "side", "spec",
+        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hold_until",
+        "ideal_s", "maint_next", "monitor", "on_held", "on_process", "on_starved", "passive",
+        "processing_s", "setup_s", "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -136,6 +136,13 @@ class Machine(Load):
         """Called with the pending get event when the machine starts waiting for work; it may
         start a side process (``self.side``), which the production process waits for once the
         work has come."""
+        self.on_held: Callable[[simpy.Event | None], None] | None = None
+        """Called with the event a scheduling gate holds the machine for (ready, with its lots),
+        again at each new ask of the gate while the hold goes on, and with None when the gate
+        lets the lots start; it may run a side process (``self.side``) through the hold, which
+        the production process waits for once the hold is over (or at a shift end)."""
+        self.hold_until = INF
+        """When the current hold ends at the latest [s], as the gate knows it (inf: unknown)."""
         self.on_process: Callable[[list, float], None] | None = None
         """Called with the lots and the drawn processing time [s] when processing starts."""
         self.monitor: ConditionMonitor | None = None

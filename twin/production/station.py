@@ -15,8 +15,10 @@ processing (with its drawn processing time), and ``monitor``, a condition monito
 a coming failure, upon which the machine is repaired as planned between lots; and through one
 of the station runtime, ``gate`` (set with :meth:`StationRuntime.add_gate`), asked before each
 start whether the lots in hand may start now or what event to wait for (flexible work held by
-scheduling strategies). A held machine waits idle with its lots, so smart standby (which acts on
-starved machines) does not switch it.
+scheduling strategies). A held machine waits ready (idle) with its lots; a gate that knows when
+the hold ends at the latest says so in ``m.hold_until``, and the machine's ``on_held`` hook, if
+set, may start a side process (smart standby: a saving mode through a long hold, warmed up
+again by its end), which the machine waits for once the hold is over.
 
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
@@ -164,11 +166,23 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             lots = [lot]
         if st.gate is not None:  # a strategy may hold the start (flexible work)
             held_from = env.now
-            while (hold := st.gate(m, lots)) is not None:
-                set_state(IDLE)
+            while True:
+                m.hold_until = INF
+                hold = st.gate(m, lots)
+                if hold is None:
+                    break
+                if m.side is None:  # (a side process may keep it in a saving mode meanwhile)
+                    set_state(IDLE)
+                if m.on_held is not None:
+                    m.on_held(hold)
                 yield hold
                 if env.now >= m.check_at:
+                    if m.side is not None:  # it ends at the shift end or maintenance too
+                        yield m.side
                     yield from m.due()
+            if m.side is not None and m.on_held is not None:  # the hold is over: e.g. warm
+                m.on_held(None)  # up from a saving mode first
+                yield m.side
             for held in lots:
                 held[3] += env.now - held_from
         if components is None:

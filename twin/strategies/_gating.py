@@ -23,6 +23,8 @@ Holding is event-driven: the machine waits, ready (idle), for the earliest of th
 (a TOU period change, an interval with low grid intensity, a drop of site power), the latest start,
 a change of the station's queue (a lot with a due date joins it, it fills, or a lot is blocked at
 the full buffer) and the machine's next shift end or maintenance; then the gate is asked again.
+The time the hold ends at the latest (all of these but the events) goes to ``m.hold_until``, so
+that smart standby can let a held machine sleep through a long hold and warm it up by its end.
 A look costs O(queued lots, at most QUEUE_LOOK) plus the strategy's own look-ahead.
 
 Every hold is counted: lots held, machine-hours held, starts deferred, and why each hold ended
@@ -41,7 +43,7 @@ from pydantic import Field
 
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
-from twin.equipment.states import IDLE, PROCESSING
+from twin.equipment.states import IDLE, OFF, PROCESSING, STANDBY, WARM_UP
 from twin.strategies import Strategy, StrategyParams
 
 if TYPE_CHECKING:
@@ -273,9 +275,11 @@ class FlexibleStart(Strategy):
 
     @staticmethod
     def extra_kw(m: Machine) -> float:
-        """Electric power a start adds to the site: processing minus idle (ready) [kW]."""
+        """Electric power a start adds to the site: processing minus idle (ready), or minus the
+        saving mode or warm-up it is in (smart standby through a hold) [kW]."""
         rows = m._rows
-        return rows[PROCESSING][0] - rows[IDLE][0]
+        now = m.state if m.state in (STANDBY, OFF, WARM_UP) else IDLE
+        return rows[PROCESSING][0] - rows[now][0]
 
     def latest_start(self, lots: list[list], rt: StationRuntime) -> float:
         """Latest start [s] of the lots in hand, so that they and the lots queued behind them
@@ -333,6 +337,7 @@ class FlexibleStart(Strategy):
             until = min(latest, m.check_at, self.model.horizon_s)
             if not isinstance(wake, simpy.Event):
                 until = min(until, wake)
+            m.hold_until = min(m.hold_until, until)  # the hold ends by then (smart standby)
             waits: list[simpy.Event] = []
             if until < INF:  # check_at may be past: then the machine does what is due first
                 waits.append(env.timeout(max(until - now, 0.0)))

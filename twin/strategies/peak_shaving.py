@@ -6,7 +6,8 @@ holding it longer would miss its due date or block upstream (:mod:`twin.strategi
 A held machine wakes when the site power falls to ``limit_kw`` minus its added power (an event
 on the live site power, no polling). A start allowed into a changeover (setup, drawn at its own
 power) keeps its processing power reserved until it processes, so that two machines do not both
-take the same room.
+take the same room; so does a start that smart standby first brings back from a saving mode
+(minimum stay, warm-up).
 
 Because only flexible starts are held, the limit holds for the settlement-interval average
 (the monthly peak of a demand charge) only when the rest of the plant stays within it; the
@@ -15,6 +16,7 @@ report says whether it did, per month, and how many starts the due dates or buff
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import simpy
 from pydantic import Field
 
 from twin.config.plant import ELECTRICITY
-from twin.equipment.states import SETUP
+from twin.equipment.states import SETUP, WARM_UP
 from twin.strategies import register_strategy
 from twin.strategies._gating import FlexibleParams, FlexibleStart, power_watch
 
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
     from twin.engine import Model
     from twin.equipment.machine import Machine
     from twin.production.station import StationRuntime
+
+
+INF = math.inf
+_COMING = (SETUP, WARM_UP)
 
 
 class PeakParams(FlexibleParams):
@@ -67,12 +73,16 @@ class PeakShaving(FlexibleStart):
         return self.watch.below(room)
 
     def _committed_kw(self) -> float:
-        """Added power of machines this strategy let start that are still in setup (their
-        processing power is not yet in the site power) [kW]."""
+        """Added power of machines this strategy let start that are not processing yet (their
+        processing power is not yet in the site power) [kW]: in setup, warming up, or waiting
+        for smart standby's side process once every gate has let the start go (a saving mode's
+        minimum stay and warm-up, or the end of its watch over the hold; no gate holds it:
+        ``hold_until`` is back to inf)."""
         pending = self._pending
         if not pending:
             return 0.0
-        for k in [k for k, m in pending.items() if m.state != SETUP]:
+        for k in [k for k, m in pending.items() if not (
+                m.state in _COMING or (m.side is not None and m.hold_until == INF))]:
             del pending[k]
         return sum(self.extra_kw(m) for m in pending.values())
 

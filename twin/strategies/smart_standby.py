@@ -26,7 +26,15 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
 * **Shift ends and planned maintenance** are handled as without the strategy: the machine goes
   to its off-shift mode (or its maintenance) and comes back warmed up at the shift start.
 
-Only starved machines are switched; a blocked machine holds a finished lot and stays ready.
+* **Held machines.** A machine that a scheduling strategy holds with its lots (a flexible start
+  kept for cheaper, greener or sunnier hours, :mod:`twin.strategies._gating`) waits ready, as a
+  starved one does. The gate knows when the hold ends at the latest (the next TOU period, the
+  due date, the shift end); after the timeout the machine switches if that leaves at least the
+  break-even time, and warms up so as to be ready by then. A hold that ends earlier (the buffer
+  fills, a lot with an earlier due date joins the queue, site power falls) waits for the
+  minimum stay and the warm-up, counted as a delayed lot.
+
+A blocked machine holds a finished lot and stays ready.
 
 Reported per station and in total: switches, hours in the saving mode and warming up, the energy
 saved, lots that waited for a warm-up and how long. The energy saved is counted per switch, from
@@ -46,7 +54,7 @@ from pydantic import Field
 
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
-from twin.equipment.states import OFF, STANDBY, STARVED, WARM_UP
+from twin.equipment.states import IDLE, OFF, STANDBY, STARVED, WARM_UP
 from twin.strategies import Strategy, StrategyParams, register_strategy
 
 if TYPE_CHECKING:
@@ -185,6 +193,7 @@ class SmartStandby(Strategy):
             self.controllers[rt.id] = ctrls
             for c in ctrls:
                 c.machine.on_starved = c.starved
+                c.machine.on_held = c.held
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
         if p.wake_ahead != "off" and by_store:
@@ -200,8 +209,8 @@ class SmartStandby(Strategy):
 
     def report(self, model: Model) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        tot = dict.fromkeys(("switches", "saving_kwh", "saving_h", "warm_up_h", "lots_delayed",
-                             "lot_delay_h"), 0.0)
+        tot = dict.fromkeys(("switches", "held_switches", "saving_kwh", "saving_h", "warm_up_h",
+                             "lots_delayed", "lot_delay_h"), 0.0)
         for sid, setting in self.settings.items():
             row: dict[str, Any] = dict(setting)
             ctrls = self.controllers.get(sid, [])
@@ -209,6 +218,7 @@ class SmartStandby(Strategy):
                 for c in ctrls:  # a phase still open when the run ends counts to its horizon
                     c._close(model.horizon_s)
                 row["switches"] = sum(c.switches for c in ctrls)
+                row["held_switches"] = sum(c.held_switches for c in ctrls)
                 row["saving_kwh"] = sum(c.saved_kws for c in ctrls) / 3600.0
                 row["saving_h"] = sum(c.saving_s for c in ctrls) / 3600.0
                 row["warm_up_h"] = sum(c.warm_s for c in ctrls) / 3600.0
@@ -219,6 +229,7 @@ class SmartStandby(Strategy):
                     tot[k] += row[k]
             out[sid] = row
         tot["switches"] = int(tot["switches"])
+        tot["held_switches"] = int(tot["held_switches"])
         tot["lots_delayed"] = int(tot["lots_delayed"])
         return {"total": tot, "stations": out}
 
@@ -255,6 +266,10 @@ class _Controller:
         self.timeout_s = timeout_s
         self.break_even = break_even
         self.p_idle = float(power[STARVED])
+        self.p_held = float(power[IDLE])
+        self.p_ready = self.p_idle
+        """Power of the state the current wait is in (starved, or idle while held) [kW]."""
+        self.ready_state = STARVED
         self.p_save = float(power[state])
         self.p_warm = float(power[WARM_UP])
         self.ev: simpy.Event | None = None
@@ -265,6 +280,9 @@ class _Controller:
         self.poke: simpy.Event | None = None
         self.arrived = INF
         self.switches = 0
+        self.held_switches = 0
+        self.release: simpy.Event | None = None
+        """Fires when a hold ends (None when not held)."""
         self.woken_ahead = 0
         self.saving_s = 0.0
         self.warm_s = 0.0
@@ -290,12 +308,70 @@ class _Controller:
         m = self.machine
         if m.side is not None:
             return
+        self.p_ready, self.ready_state = self.p_idle, STARVED
         self.ev = ev
         ann = self.announcer
         self.expected = ann.claim(ev.resource) if ann is not None else INF  # type: ignore[attr-defined]
         self.arrived = INF
         ev.callbacks.append(self._arrive)  # type: ignore[union-attr]
         m.side = m.env.process(self._run(ev))
+
+    def held(self, hold: simpy.Event | None) -> None:
+        """A scheduling gate holds the machine, ready with its lots, until ``hold`` fires (at
+        the latest at ``machine.hold_until``), or, with None, lets them start. The gate is asked
+        again whenever its hold fires; one side process runs through the whole hold."""
+        m = self.machine
+        rel = self.release
+        if hold is None:  # the lots may start: warm up if asleep
+            if rel is not None and not rel.triggered:
+                rel.succeed()
+            return
+        if rel is not None:  # the hold goes on: perhaps with another latest end
+            self.expected = self._hold_end()
+            if self.poke is not None and not self.poke.triggered:
+                self.poke.succeed()
+            return
+        if m.side is not None:
+            return
+        env = m.env
+        self.release = rel = env.event()
+        rel.callbacks.append(self._arrive)
+        self.arrived = INF
+        self.expected = self._hold_end()
+        self.p_ready, self.ready_state = self.p_held, IDLE
+        m.side = env.process(self._run_held(rel))
+
+    def _hold_end(self) -> float:
+        """When the machine must be ready again: the hold's latest end, unless the shift ends
+        (or maintenance falls due) by then, which ends the hold and needs no warm-up [s]."""
+        m = self.machine
+        return m.hold_until if m.hold_until < m.check_at else INF
+
+    def _run_held(self, rel: simpy.Event) -> Generator:
+        """Through a hold: after the timeout, switch if the hold's latest end leaves at least the
+        break-even time, and be warmed up by then; stop at the shift end or maintenance."""
+        m = self.machine
+        env = m.env
+        try:
+            deadline = env.now + self.timeout_s
+            while not rel.triggered and env.now < m.check_at:
+                now = env.now
+                if now >= deadline and min(self.expected, m.check_at) - now >= self.break_even:
+                    self.held_switches += 1
+                    yield from self._sleep(rel)
+                    return
+                # wait for the timeout, a new latest end (poke) or the end of the hold
+                self.poke = env.event()
+                waits = [rel, self.poke]
+                until = min(deadline if now < deadline else INF, m.check_at)
+                if until < INF:
+                    waits.append(env.timeout(until - now))
+                yield env.any_of(waits)
+        finally:
+            self.poke = None
+            self.release = None
+            self.expected = INF
+            m.side = None
 
     def _arrive(self, _: simpy.Event) -> None:
         self.arrived = self.machine.env.now
@@ -343,7 +419,7 @@ class _Controller:
         m.set_state(self.state)
         self.switches += 1
         self.asleep = True
-        self._open = (t0, self.p_idle - self.p_save, "saving_s")
+        self._open = (t0, self.p_ready - self.p_save, "saving_s")
         leave = t0 + self.min_stay_s
         ahead = False
         while True:
@@ -371,7 +447,7 @@ class _Controller:
             self.woken_ahead += 1
         if self.warm_up_s > 0:
             m.set_state(WARM_UP)
-            self._open = (env.now, self.p_idle - self.p_warm, "warm_s")
+            self._open = (env.now, self.p_ready - self.p_warm, "warm_s")
             yield env.timeout(self.warm_up_s)
             self._close()
         self.expected = INF
@@ -381,7 +457,7 @@ class _Controller:
                 self.delayed += 1
                 self.delay_s += wait
         else:
-            m.set_state(STARVED)
+            m.set_state(self.ready_state)
 
 
 class _Announcer:
