@@ -114,6 +114,10 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         env.process(_snapshot(env, meter, t0, [*machines, *base_loads]))
 
     ems = info = None
+    if plant.energy is None and plant.carbon is not None and plant.carbon.hourly_factor_file:
+        from twin.signals import grid_intensity  # fail now, not after the run, on a bad file
+
+        grid_intensity(plant, clock, max(math.ceil(horizon / interval_s - 1e-9), 1), interval_s)
     if plant.energy is not None:
         from twin.energy.supply import build_supply  # pvlib: imported only when needed
 

@@ -118,25 +118,19 @@ def grid_intensity(plant, clock, n_intervals: int, interval_s: float) -> np.ndar
     (:func:`twin.carbon.inventory.grid_factors`: the plant's ``carbon:`` block, else the site's
     province or the national factor), shaped by ``carbon.hourly_shape`` when given
     (:func:`twin.carbon.factors.hourly_grid_factor` with equal weights, so its plain mean is the
-    annual factor), else flat. One definition for the signals strategies read and for the
-    dispatch policies (:attr:`twin.energy.ems.IntervalState.grid_ef`). Raises
-    :class:`~twin.config.errors.SupplyError` when the ``carbon:`` block names a region or year
-    the factor tables do not have."""
-    from twin.carbon.factors import hourly_grid_factor
-    from twin.carbon.inventory import grid_factors
-    from twin.config.carbon import Carbon
+    annual factor), else flat; or the user's hourly series (``carbon.hourly_factor_file``) as
+    given (:func:`twin.carbon.inventory.location_factor`). One definition for the signals
+    strategies read and for the dispatch policies (:attr:`twin.energy.ems.IntervalState.grid_ef`).
+    Raises :class:`~twin.config.errors.SupplyError` when the ``carbon:`` block names a region or
+    year the factor tables do not have, or an hourly file that does not cover the run."""
+    from twin.carbon.inventory import location_factor
     from twin.config.errors import SupplyError
 
     try:
-        annual = grid_factors(plant)["location"]["value"]
-    except ValueError as exc:  # an unknown grid region or a year without factors
-        raise SupplyError(f"carbon: {exc}") from None
-    shape = (plant.carbon or Carbon()).hourly_shape
-    if shape is not None:
-        return np.asarray(hourly_grid_factor(annual, np.ones(n_intervals), shape,
-                                             index=clock.index(n_intervals, interval_s)),
-                          dtype=float)
-    return np.full(n_intervals, float(annual))
+        return location_factor(plant, clock.index(n_intervals, interval_s))
+    except ValueError as exc:  # an unknown region or year, a file that does not cover the run
+        msg = str(exc)
+        raise SupplyError(msg if msg.startswith("carbon.") else f"carbon: {msg}") from None
 
 
 def build_signals(plant, clock, horizon_s: float, interval_s: float, site: SiteLoad | None,

@@ -8,6 +8,7 @@ plant (its ``carbon:`` block, else the defaults) and applies them to a run's int
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -178,6 +179,33 @@ def grid_factors(plant: Plant, table: FactorTable | None = None) -> dict[str, An
     return out
 
 
+def location_factor(plant: Plant, index: pd.DatetimeIndex, weights: np.ndarray | None = None,
+                    table: FactorTable | None = None) -> np.ndarray:
+    """Location-based grid factor per interval of ``index`` [kgCO2/kWh]: the series of
+    ``carbon.hourly_factor_file`` as given (:func:`~twin.carbon.factors.read_hourly_factor_csv`);
+    else the annual factor (:func:`grid_factors`) scaled by ``carbon.hourly_shape`` so that its
+    ``weights``-weighted mean is the annual value (plain mean without weights;
+    :func:`~twin.carbon.factors.hourly_grid_factor`); else flat.
+
+    Raises ValueError for a region, year or file the data do not cover (the message starts with
+    the field)."""
+    spec = plant.carbon or Carbon()
+    if spec.hourly_factor_file is not None:
+        from twin.carbon.factors import read_hourly_factor_csv
+
+        try:
+            return np.asarray(read_hourly_factor_csv(spec.hourly_factor_file, index), dtype=float)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"carbon.hourly_factor_file: {exc}") from None
+    annual = grid_factors(plant, table)["location"]["value"]
+    n = len(index)
+    if spec.hourly_shape is not None:
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        return np.asarray(hourly_grid_factor(annual, w, spec.hourly_shape, index=index),
+                          dtype=float)
+    return np.full(n, float(annual))
+
+
 def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray,
               natural_gas_kwh: np.ndarray, onsite_renewable_used_kwh: np.ndarray,
               table: FactorTable | None = None, *, hours: np.ndarray | None = None,
@@ -215,12 +243,13 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
     spec = plant.carbon or Carbon()
     factors = grid_factors(plant, table)
     imp = np.asarray(grid_import_kwh, dtype=float)
-    annual = factors["location"]["value"]
-    if spec.hourly_shape is not None:
-        ef = np.asarray(hourly_grid_factor(annual, imp, spec.hourly_shape, index=index),
-                        dtype=float)
-    else:
-        ef = np.full(len(imp), annual)
+    ef = location_factor(plant, index, imp, table)
+    if spec.hourly_factor_file is not None:
+        factors["location"] = {"value": float(np.average(ef, weights=imp)) if imp.sum() > 0
+                               else float(ef.mean()), "region": "user hourly series",
+                               "year": None, "status": "user",
+                               "source": f"{Path(spec.hourly_factor_file).name} (plant file; "
+                                         "import-weighted mean shown)"}
     scope1 = np.asarray(accounting.scope1_kg({"natural_gas": np.asarray(natural_gas_kwh)},
                                              table), dtype=float)
     extra = None
@@ -255,7 +284,7 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
     info = {
         "grid_factor": factors["location"],
         "residual_factor": factors["residual"],
-        "hourly_shape": spec.hourly_shape is not None,
+        "hourly_shape": spec.hourly_shape is not None or spec.hourly_factor_file is not None,
         "natural_gas_kg_per_kwh": gas.kg_co2_per_kwh,
         "instruments": {row: {k: float(v) for k, v in vals.items()}
                         for row, vals in market.instruments.to_dict(orient="index").items()},

@@ -137,6 +137,10 @@ class Carbon(_Model):
         description="Relative grid intensity by hour of day 0..23; the annual factor is scaled so "
                     "that its import-weighted mean stays the official value (for analysis; China "
                     "publishes no hourly factor).")
+    hourly_factor_file: str | None = Field(
+        None, description="CSV of the location-based grid intensity per hour (columns "
+                          "timestamp or hour_of_year, and kg_co2_per_kwh), relative to the plant "
+                          "file; used as given instead of the annual factor (and hourly_shape).")
     purchased_heat_factor_t_per_gj: float | None = Field(
         None, ge=0, lt=1, description="CO2 factor of purchased heat or steam [tCO2/GJ] (scope 2, "
                                       "location- and market-based); default: the packaged one, "
@@ -166,4 +170,8 @@ class Carbon(_Model):
     def _shape_not_zero(self) -> Carbon:
         if self.hourly_shape is not None and not any(self.hourly_shape):
             raise ValueError("hourly_shape is zero in every hour; expected relative intensities")
+        if self.hourly_factor_file is not None and (self.hourly_shape is not None
+                                                    or self.grid_factor_kg_per_kwh is not None):
+            raise ValueError("give hourly_factor_file alone: it replaces the annual factor and "
+                             "its hourly_shape")
         return self

@@ -272,6 +272,8 @@ def _grid_factor_references(plant: Plant) -> list[ConfigIssue]:
     """``carbon.grid_region`` and ``carbon.grid_year`` name a factor the packaged tables hold
     (unless the plant gives its own factor)."""
     spec = plant.carbon
+    if spec is not None and spec.hourly_factor_file is not None:
+        return []  # read (and checked against the run's period) when the run is built
     if spec is None or spec.grid_factor_kg_per_kwh is not None:
         return []
     if spec.grid_region is None and spec.grid_year is None:

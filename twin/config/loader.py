@@ -230,7 +230,13 @@ def load_plant(path: str | Path) -> Plant:
 
 
 def _resolve_paths(plant: Plant, base: Path) -> Plant:
-    """Make a relative weather-file path relative to the plant file's folder."""
+    """Make relative weather and grid-intensity file paths relative to the plant file's folder."""
+    carbon = plant.carbon
+    if carbon is not None and carbon.hourly_factor_file is not None:
+        file = Path(carbon.hourly_factor_file)
+        if not file.is_absolute():
+            plant = plant.model_copy(update={"carbon": carbon.model_copy(
+                update={"hourly_factor_file": str(base / file)})})
     energy = plant.energy
     if energy is None or energy.weather is None or energy.weather.file is None:
         return plant

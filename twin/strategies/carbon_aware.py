@@ -57,10 +57,12 @@ class CarbonAware(FlexibleStart):
     def check(cls, plant: Plant, params: StrategyParams) -> list[ConfigIssue]:
         assert isinstance(params, CarbonParams)
         issues = check_stations(params, plant, cls.name)
-        if plant.carbon is None or plant.carbon.hourly_shape is None:
+        if plant.carbon is None or (plant.carbon.hourly_shape is None
+                                    and plant.carbon.hourly_factor_file is None):
             issues.append(ConfigIssue(
                 "", "carbon_aware needs an hourly grid-intensity profile (a flat factor gives no "
-                "hour to prefer); expected carbon.hourly_shape with 24 values"))
+                "hour to prefer); expected carbon.hourly_shape with 24 values or "
+                "carbon.hourly_factor_file"))
         return issues
 
     def prepare(self, model: Model) -> None:
