@@ -84,6 +84,8 @@ KPIS: tuple[tuple[str, str, str], ...] = (
     ("kwh_per_unit", "kWh/unit", "Electricity per unit"),
     ("co2_kg_per_unit", "kgCO2/unit", "CO2 per unit (location)"),
     ("mean_lead_time_h", "h", "Mean lead time"),
+    ("on_time_share", "-", "Lots on time (due dates)"),
+    ("dispatch_regret", "{cur}", "Dispatch regret (vs perfect foresight)"),
 )
 """KPIs compared: name in ``kpis.json`` (or derived, ``co2_total_*``), unit, label."""
 
@@ -199,10 +201,12 @@ def _run_task(task: _Task) -> tuple[str, int, dict[str, Any], float]:
 
 def flat_kpis(kpis: dict[str, Any]) -> dict[str, float]:
     """The compared KPIs of one run (:data:`KPIS`), missing or None as NaN, with the derived
-    totals ``co2_total_location_kg`` = scope 1 + scope 2 location-based (and market-based)."""
+    totals ``co2_total_location_kg`` = scope 1 + scope 2 location-based (and market-based) and
+    ``on_time_share`` from ``due_dates``."""
     out: dict[str, float] = {}
     for name, _, _ in KPIS:
-        v = kpis.get(name)
+        v = (kpis.get("due_dates") or {}).get(name) if name == "on_time_share" \
+            else kpis.get(name)
         out[name] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
             else math.nan
     s1 = out["co2_scope1_kg"]
