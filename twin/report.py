@@ -215,8 +215,11 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                      str(hf.get("year") or ""), _status(hf.get("status")),
                      str(hf.get("source", ""))])
     if carbon.get("natural_gas_kg_per_kwh") is not None:
+        own = carbon.get("natural_gas_factor_status") == "user"
         rows.append(["Natural gas", f"{_n(carbon['natural_gas_kg_per_kwh'], 4)} kgCO₂/kWh LHV",
-                     "", "S (seen in a source)", "GB/T 32150 parameters, fuel_parameters.csv"])
+                     "", _status("user") if own else "S (seen in a source)",
+                     "plant file (carbon.natural_gas_kg_per_kwh)" if own
+                     else "GB/T 32150 parameters, fuel_parameters.csv"])
     e = ev["energy_tce"]
     rows.append(["Electricity to tce", f"{_n(e.get('electricity_kgce_per_kwh'), 4)} kgce/kWh",
                  "", str(e.get("basis")), "GB/T 2589, tce_coefficients.csv"])

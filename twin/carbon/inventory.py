@@ -250,8 +250,11 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
                                "year": None, "status": "user",
                                "source": f"{Path(spec.hourly_factor_file).name} (plant file; "
                                          "import-weighted mean shown)"}
-    scope1 = np.asarray(accounting.scope1_kg({"natural_gas": np.asarray(natural_gas_kwh)},
-                                             table), dtype=float)
+    gas_kwh = np.asarray(natural_gas_kwh, dtype=float)
+    if spec.natural_gas_kg_per_kwh is not None:  # the plant's own factor
+        scope1 = gas_kwh * spec.natural_gas_kg_per_kwh
+    else:
+        scope1 = np.asarray(accounting.scope1_kg({"natural_gas": gas_kwh}, table), dtype=float)
     extra = None
     if spec.process_emissions or spec.refrigerants:
         if hours is None:
@@ -280,12 +283,14 @@ def inventory(plant: Plant, index: pd.DatetimeIndex, grid_import_kwh: np.ndarray
         consumption = consumption + np.asarray(onsite_other_used_kwh, dtype=float)
     cfe = (accounting.hourly_matched_cfe_share(consumption, onsite_renewable_used_kwh)
            if consumption.sum() > 0 else None)
-    gas = table.fuel_factor("natural_gas")
+    gas_ef = (spec.natural_gas_kg_per_kwh if spec.natural_gas_kg_per_kwh is not None
+              else table.fuel_factor("natural_gas").kg_co2_per_kwh)
     info = {
         "grid_factor": factors["location"],
         "residual_factor": factors["residual"],
         "hourly_shape": spec.hourly_shape is not None or spec.hourly_factor_file is not None,
-        "natural_gas_kg_per_kwh": gas.kg_co2_per_kwh,
+        "natural_gas_kg_per_kwh": gas_ef,
+        "natural_gas_factor_status": "user" if spec.natural_gas_kg_per_kwh is not None else "S",
         "instruments": {row: {k: float(v) for k, v in vals.items()}
                         for row, vals in market.instruments.to_dict(orient="index").items()},
         "hourly_matched_cfe_share": cfe,

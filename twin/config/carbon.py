@@ -118,7 +118,8 @@ class Evaluation(_Model):
 
 
 class Carbon(_Model):
-    """Grid factors and market instruments for scope 2; scope 1 uses the packaged fuel factors."""
+    """Grid factors and market instruments for scope 2, fuel, process and refrigerant emissions
+    for scope 1, materials for scope 3; every packaged factor can be replaced by your own."""
 
     grid_region: str | None = Field(
         None, description="Province, grid region ('east', ...) or 'national' for the location-"
@@ -141,6 +142,10 @@ class Carbon(_Model):
         None, description="CSV of the location-based grid intensity per hour (columns "
                           "timestamp or hour_of_year, and kg_co2_per_kwh), relative to the plant "
                           "file; used as given instead of the annual factor (and hourly_shape).")
+    natural_gas_kg_per_kwh: float | None = Field(
+        None, gt=0, lt=1, description="Your own CO2 factor of natural gas [kgCO2/kWh LHV] (scope "
+                                      "1) instead of the GB/T 32150 one (0.1999), e.g. from the "
+                                      "supplier's measured carbon content.")
     purchased_heat_factor_t_per_gj: float | None = Field(
         None, ge=0, lt=1, description="CO2 factor of purchased heat or steam [tCO2/GJ] (scope 2, "
                                       "location- and market-based); default: the packaged one, "

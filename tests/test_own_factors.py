@@ -1,6 +1,8 @@
-"""A user-supplied hourly grid intensity (``carbon.hourly_factor_file``): used as given for the
-location-based scope 2 (no rescaling to the annual factor), read relative to the plant file, seen
-by strategies as their signal, and clear errors for a file that is missing or too short."""
+"""The plant's own factors in place of the packaged ones. A user-supplied hourly grid intensity
+(``carbon.hourly_factor_file``): used as given for the location-based scope 2 (no rescaling to the
+annual factor), read relative to the plant file, seen by strategies as their signal, and clear
+errors for a file that is missing or too short. An own natural-gas factor
+(``carbon.natural_gas_kg_per_kwh``) replaces GB/T 32150's in scope 1 and is named in the report."""
 
 from __future__ import annotations
 
@@ -79,3 +81,23 @@ def test_missing_file_and_conflicting_options(tmp_path):
         f"carbon: {{hourly_factor_file: x.csv, hourly_shape: [{shape}]}}"))
     with pytest.raises(ConfigError, match="hourly_factor_file alone"):
         twin.load_plant(tmp_path / "p2.yaml")
+
+
+def test_own_natural_gas_factor_replaces_the_packaged_one(tmp_path):
+    """scope 1 = gas kWh x the plant's factor; the report names it as the user's."""
+    text = PLANT.replace(
+        "equipment_types: [{id: t, power_kw: {electricity: {idle: 10, processing: 10}}}]",
+        "equipment_types: [{id: t, power_kw: {electricity: {idle: 10, processing: 10},"
+        " natural_gas: {idle: 50, processing: 50}}}]").replace(
+        "carbon: {hourly_factor_file: grid/intensity.csv}",
+        "carbon: {natural_gas_kg_per_kwh: 0.21}")
+    (tmp_path / "plant.yaml").write_text(text)
+    res = twin.simulate(twin.load_plant(tmp_path / "plant.yaml"))
+    assert res.kpis["co2_scope1_kg"] == pytest.approx(50 * 48 * 0.21, rel=1e-9)
+    assert res.kpis["carbon"]["natural_gas_kg_per_kwh"] == 0.21
+    from twin.report import write_report
+
+    res.save(tmp_path / "run")
+    write_report(tmp_path / "run")
+    md = (tmp_path / "run" / "report.md").read_text()
+    assert "0.2100 kgCO₂/kWh LHV" in md and "carbon.natural_gas_kg_per_kwh" in md
