@@ -19,11 +19,11 @@ from __future__ import annotations
 import html
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from twin.atomic import write_text
 from twin.carbon.evaluation import evaluate
 
 Block = tuple[Any, ...]
@@ -425,20 +425,6 @@ def _rounded(obj: Any, nd: int = 9) -> Any:
     return obj
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
                  rules: str | None = None) -> list[Path]:
@@ -458,5 +444,5 @@ def write_report(run_dir: str | os.PathLike[str],
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
                                                 ensure_ascii=False) + "\n")]
     for path, text in files:
-        _atomic_write(path, text)
+        write_text(path, text)
     return [p for p, _ in files]

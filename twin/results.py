@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twin.atomic import swap_in
 from twin.carbon.inventory import inventory
 from twin.config.plant import CARRIERS, COOLING, HEAT, NATURAL_GAS
 from twin.equipment.states import (
@@ -85,13 +86,7 @@ class Result:
                 self.trace.to_parquet(tmp / "trace.parquet", index=False)
             _write_json(tmp / "kpis.json", self.kpis)
             _write_json(tmp / "manifest.json", self.manifest)
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                out.rename(old)
-                tmp.rename(out)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(out)
+            swap_in(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from twin.atomic import swap_in
 from twin.config.plant import Plant
 from twin.config.study import ResolvedStudy
 
@@ -324,13 +325,7 @@ def run_study(
             from twin.dashboard.study import write_study_dashboard
 
             write_study_dashboard(tmp)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
+        swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

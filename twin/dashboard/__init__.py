@@ -19,9 +19,9 @@ day x hour grid-import heatmap, monthly grid-import peaks and monthly cost.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from twin.atomic import write_text
 from twin.dashboard.data import RunData, load
 from twin.dashboard.page import (
     EVALUATION_TABLE_ID,
@@ -56,16 +56,4 @@ def write_dashboard(run_dir: str | os.PathLike[str]) -> Path:
     """
     d = Path(run_dir)
     text = build_html(d)
-    out = d / FILENAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_text(d / FILENAME, text)

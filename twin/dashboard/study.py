@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from twin.atomic import write_text
 from twin.dashboard import theme
 from twin.dashboard.figures import esc
 from twin.dashboard.page import CSS, _figure_html, _note, _section, plotly_bundle
@@ -458,14 +458,4 @@ def write_study_dashboard(folder: str | os.PathLike[str]) -> Path:
     """Write ``folder/dashboard.html`` from a study folder and return its path (atomically)."""
     d = Path(folder)
     text = render_study(load_study_folder(d))
-    out = d / FILENAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_text(d / FILENAME, text)
