@@ -117,3 +117,24 @@ def test_signals_next_change():
     assert sig.next_change(2800.0, {"valley"}) == np.inf
     assert sig.price(3599.0) == 1.0 and sig.interval(1e9) == 3
 
+
+
+def test_reading_the_state_of_charge_needs_reads_storage():
+    """A strategy that says it reads no state of charge gets a clear error if it does (the EMS
+    settles after the run then, so there is no live value to give)."""
+    from twin.signals import Signals
+
+    class _Ems:
+        live, soc_frac = False, 0.4
+
+    sig = Signals(900.0, 4, np.zeros(4), ["flat"] * 4, np.zeros(4), np.zeros(4), ems=_Ems())
+    with pytest.raises(RuntimeError, match="reads_storage = True"):
+        sig.soc_frac()
+    _Ems.live = True
+    assert sig.soc_frac() == 0.4
+    assert Strategy.reads_storage  # user strategies: in the loop unless they say otherwise
+    from twin.strategies import get_strategy
+
+    for name in ("tou_shifting", "peak_shaving", "pv_following", "carbon_aware",
+                 "smart_standby", "predictive_maintenance"):
+        assert not get_strategy(name).reads_storage, name

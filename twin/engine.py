@@ -94,8 +94,9 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
     flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
-    # the running site power is kept only for strategies, the only readers of live state; without
-    # them the EMS settles every interval after the run from the meter (same balance, faster)
+    # the running site power is kept only for strategies, the only readers of live state; the EMS
+    # runs in the loop only for strategies that read the state of charge, else it settles every
+    # interval after the run from the meter (same balance, faster)
     site = SiteLoad() if plant.strategies else None
     net = _Network(plant, env)
     ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
@@ -122,7 +123,10 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         from twin.energy.supply import build_supply  # pvlib: imported only when needed
 
         supply, policy, info = build_supply(plant, clock, horizon, interval_s)
-        ems = EMS(env, site, supply, policy, horizon)
+        from twin.strategies import get_strategy
+
+        live = any(get_strategy(sc.type).reads_storage for sc in plant.strategies)
+        ems = EMS(env, site, supply, policy, horizon, live=live)
         if ems.live:
             env.process(ems.run())
     _sources(plant, ctx)

@@ -96,8 +96,15 @@ class Signals:
 
     def soc_frac(self) -> float:
         """Stored energy / usable capacity of all batteries at the end of the last closed
-        interval [-]; 0 without batteries."""
-        return self._ems.soc_frac if self._ems is not None else 0.0
+        interval [-]; 0 without batteries. Only for strategies that declare
+        ``reads_storage = True`` (then the EMS closes every interval during the run)."""
+        if self._ems is None:
+            return 0.0
+        if not self._ems.live:
+            raise RuntimeError("the state of charge is read during the run, but no strategy of "
+                               "this plant declares reads_storage = True, so the EMS settles "
+                               "after the run; set reads_storage = True on the strategy class")
+        return self._ems.soc_frac
 
     def next_change(self, t: float, accept: set[str] | frozenset[str]) -> float:
         """Earliest time >= ``t`` [s] at which the TOU period is one of ``accept``; ``inf`` when

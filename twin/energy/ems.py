@@ -13,11 +13,11 @@ For each settlement interval the EMS
 
 Two ways to run, same balance:
 
-* **in the loop** (``EMS.live``, when the plant has strategies, which may read the state of charge
-  or site power while the plant runs): a SimPy process closes each interval at its end, from the
-  running site meter (:class:`~twin.metering.SiteLoad`), :meth:`EMS.close`;
-* **after the run** (no strategies: nothing reads the EMS state during the run, and the batteries
-  never act back on production): :meth:`EMS.settle` closes all intervals from the meter's exact
+* **in the loop** (``EMS.live``, when a strategy reads the state of charge while the plant runs:
+  :attr:`twin.strategies.Strategy.reads_storage`): a SimPy process closes each interval at its
+  end, from the running site meter (:class:`~twin.metering.SiteLoad`), :meth:`EMS.close`;
+* **after the run** (no strategy reads the EMS state during the run, so the batteries never act
+  back on production): :meth:`EMS.settle` closes all intervals from the meter's exact
   per-interval energy. What carries no state from one interval to the next is vectorised; only
   storage and the dispatch policy are stepped interval by interval, in the same order, so the
   result is bit for bit that of the per-interval balance on the same energies. The two energy
@@ -206,7 +206,7 @@ class EMS:
     after the run."""
 
     def __init__(self, env: simpy.Environment | None, site: SiteLoad | None, supply: Supply,
-                 policy: DispatchPolicy, horizon_s: float):
+                 policy: DispatchPolicy, horizon_s: float, live: bool | None = None):
         self.env = env
         self.site = site
         self.supply = supply
@@ -224,9 +224,9 @@ class EMS:
         self._last = [0.0] * 4
         self._table: np.ndarray | None = None
         self._settled: tuple[int, np.ndarray] | None = None
-        self.live = site is not None
-        """True when the EMS closes every interval during the run (something reads its state);
-        else it settles all intervals after the run from the meter (:meth:`settle`)."""
+        self.live = (site is not None) if live is None else bool(live and site is not None)
+        """True when the EMS closes every interval during the run (a strategy reads the state of
+        charge); else it settles all intervals after the run from the meter (:meth:`settle`)."""
         self._k = 0
         self._state = IntervalState()
         # signals for production strategies

@@ -50,6 +50,10 @@ class Strategy:
 
     name: ClassVar[str] = "base"
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    reads_storage: ClassVar[bool] = True
+    """Whether the strategy reads the batteries' state of charge while the plant runs
+    (``model.signals.soc_frac()``); then the EMS balances every interval in the loop, else it
+    settles them after the run (faster, same result). Say False when you do not read it."""
 
     def __init__(self, params: StrategyParams):
         self.params = params

@@ -230,6 +230,8 @@ class _StationWatch:
 class FlexibleStart(Strategy):
     """Base of the strategies that hold flexible starts; subclasses give :meth:`decide`."""
 
+    reads_storage = False  # reads no state of charge: the EMS may settle after the run
+
     Params = FlexibleParams
     params: FlexibleParams
 

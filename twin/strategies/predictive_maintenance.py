@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 class PredictiveMaintenance(Strategy):
     """Detected failures are averted by a planned repair at the next convenient moment."""
 
+    reads_storage = False  # reads no state of charge: the EMS may settle after the run
+
     class Params(StrategyParams):
         detection_rate: float = Field(
             ge=0, le=1, description="Share of coming failures that are detected [-] (required).")

@@ -117,6 +117,8 @@ class Rule(StrategyParams):
 class SmartStandby(Strategy):
     """Idle machines go to a saving mode after a timeout and are woken ahead of the next lot."""
 
+    reads_storage = False  # reads no state of charge: the EMS may settle after the run
+
     class Params(StrategyParams):
         mode: Mode = Field(
             "auto", description="Saving mode: 'auto' (per machine, the mode of its type with the "
