@@ -398,3 +398,36 @@ def test_latest_start_counts_working_time_only():
     assert cal.latest_start(50 * h, 5 * h) == 45 * h            # after the last window: plain
     always = ShiftCalendar([0.0], [np.inf], always=True)
     assert always.latest_start(10 * h, 3 * h) == 7 * h
+
+
+def test_peak_shaving_on_the_grid_import_lets_pv_make_room():
+    """Limit 170 kW: on the site basis one former at a time (132 kW; two draw 227 kW); on the
+    grid basis the midday PV (about 210 kW at noon from 600 kWp in January) makes room for more,
+    so lots finish sooner, while the grid import stays under the limit in every interval."""
+    energy = {"weather": {"synthetic": {"annual_clearness": 0.6, "daily_temp_swing_c": 8,
+                                        "monthly_temp_c": [3, 5, 9, 15, 20, 24, 28, 28, 24, 18,
+                                                           12, 6]}},
+              "pv": [{"id": "roof", "dc_kwp": 600, "tilt_deg": 20}],
+              "grid": {"tariff": TARIFF, "export_limit_kw": 1000}}
+    limit = 170.0
+    kw = {"type": "peak_shaving", "limit_kw": limit, "respect_due_dates": False}
+    site = replicate(formation_plant([kw], energy=energy, release="06:00", due_h=None,
+                                     run_days=4))
+    grid = replicate(formation_plant([{**kw, "basis": "grid"}], energy=energy, release="06:00",
+                                     due_h=None, run_days=4))
+    for r in grid:
+        rep = r.kpis["strategies"]["peak_shaving"]
+        assert rep["basis"] == "grid" and rep["limit_met"], rep.get("note")
+        step_h = r.kpis["settlement_interval_min"] / 60.0
+        assert r.intervals["grid_import_kwh"].max() / step_h <= limit + 1e-6
+        assert r.kpis["peak_demand_kw"] > limit  # the site draws more: the PV covers it
+        assert r.kpis["lots_completed"] == 16
+    mean, lo, hi = paired_ci([r.kpis["mean_lead_time_h"] for r in site],
+                             [r.kpis["mean_lead_time_h"] for r in grid])
+    assert hi < 0, f"lead time change {mean:.2f} h, 95% CI [{lo:.2f}, {hi:.2f}]"
+
+
+def test_peak_shaving_on_the_grid_needs_an_energy_block():
+    with pytest.raises(ConfigError, match=r"strategies\[0\]\.basis: 'grid' needs an energy"):
+        formation_plant([{"type": "peak_shaving", "limit_kw": 100, "basis": "grid"}],
+                        energy=False)
