@@ -149,6 +149,13 @@ def kpi_cards(data: RunData) -> str:
     if k.get("mean_wip_lots") is not None:
         cards.append(("Mean WIP", _fmt(float(k["mean_wip_lots"]), 1), "lots",
                       "time-average work in process"))
+    due = k.get("due_dates") or {}
+    if due.get("lots"):
+        late = int(due.get("late_lots") or 0)
+        sub = (f"{late:,} of {int(due['lots']):,} lots late, up to "
+               f"{_fmt(float(due.get('max_tardiness_h') or 0.0), 1)} h" if late
+               else f"all {int(due['lots']):,} lots with a due date")
+        cards.append(("On time", _fmt(float(due["on_time_share"]) * 100.0, 1), "%", sub))
     cost = float(k.get("cost_total") or 0.0)
     if data.has_supply:
         cards += supply_cards(data)
@@ -161,7 +168,8 @@ def kpi_cards(data: RunData) -> str:
                       "scope 2 location-based"))
     market = float(k.get("co2_scope2_market_kg") or 0.0)
     if market:
-        cards.append(("CO₂ scope 2 market-based", _fmt(market / 1000.0, 1), "t", ""))
+        cards.append(("CO₂ scope 2, market", _fmt(market / 1000.0, 1), "t",
+                      "market-based: certificates and contracts"))
     if float(k.get("co2_kg_per_unit") or 0.0):
         cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit", ""))
     ren = float(k.get("renewable_electricity_share") or 0.0)
@@ -230,6 +238,13 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
         if k.get("battery_equivalent_cycles") is not None:
             sub += f", {_fmt(_num(k['battery_equivalent_cycles']))} full cycles"
         cards.append(("Battery discharge", _fmt(dis), "kWh", sub))
+    if k.get("dispatch_regret") is not None and k.get("dispatch_objective") == "cost":
+        bare = _num(k.get("dispatch_no_battery_cost"))
+        saved = bare - _num(k.get("dispatch_cost"))
+        best = bare - _num(k.get("dispatch_optimum_cost"))
+        cards.append(("Battery saves", _fmt(saved), cur,
+                      f"of {_fmt(best)} a perfect-foresight dispatch would (regret "
+                      f"{_fmt(_num(k['dispatch_regret']))})"))
     if k.get("peak_grid_import_kw") is not None:
         minutes = k.get("settlement_interval_min", 15)
         sub = f"highest {minutes:g}-min average"
