@@ -374,3 +374,55 @@ def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_p
     np.testing.assert_allclose(iv["curtailed_kwh"].to_numpy()[56:60],
                                pv_kw[14] / 4 - 2.5 - 1.25, rtol=1e-6)
     assert_balance(iv)
+
+
+def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge():
+    # Load 20 kW always + 80 kW in the day shift 08-20 (so 100 kW by day, 20 kW at night).
+    # Battery 200 kWh / 100 kW, eta 0.95 / 0.9, SOC 10-90 % (20-180 kWh), starts at 20 % = 40 kWh;
+    # grid charging unlimited; Jiangsu January: valley 00-06 and 11-13, peak 14-22.
+    # Without protection the battery charges at 100 kW in the first valley: import 120 kW.
+    # With protect_peak the month's peak so far caps grid charging:
+    #   Mon 00-06: peak so far 20 kW (the night load) -> no grid charging, import 20 kW;
+    #   Mon 11-13: peak so far 100 kW, load 100 kW -> no room, import 100 kW;
+    #   Mon 14-22: the battery covers the load down to 20 kWh (SOC min) -> 18 kWh AC in the
+    #              first interval (40 - 20 = 20 kWh stored x 0.9), import 100 - 72 = 28 kW;
+    #   Tue 00-06: room 100 - 20 = 80 kW -> charges 80 kW = 20 kWh AC, stores 19 kWh per
+    #              interval: 8 intervals (20 -> 172 kWh), then 8 kWh of room / 0.95 = 8.421 kWh
+    #              AC; import 100 kW while it charges, never above the month's peak.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 200, "power_kw": 100,
+                       "charge_efficiency": 0.95, "discharge_efficiency": 0.9,
+                       "soc_min_pct": 10, "soc_max_pct": 90, "initial_soc_pct": 20}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40}},
+        "dispatch": {"policy": "tou_arbitrage"},
+    }
+    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
+    calendar = {"shifts": {"day": {"start": "08:00", "end": "20:00"}},
+                "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+
+    def plant(protect: bool) -> twin.Plant:
+        e = {**energy, "dispatch": {**energy["dispatch"], "protect_peak": protect}}
+        return make_plant([station("s", const(60), equipment="idle_machine")],
+                          equipment_types=[idle], interarrival=YEARLY, calendar=calendar,
+                          base_loads=[{"id": "night", "group": "facility",
+                                       "power_kw": {"electricity": 20}},
+                                      {"id": "day", "group": "facility",
+                                       "power_kw": {"electricity": 80}, "schedule": "shifts"}],
+                          energy=e)
+
+    plain = twin.simulate(plant(False), days=2, start=MONDAY)
+    kept = twin.simulate(plant(True), days=2, start=MONDAY)
+    imp_plain = plain.intervals["grid_import_kwh"].to_numpy() * 4  # kW
+    imp = kept.intervals["grid_import_kwh"].to_numpy() * 4
+    charge = kept.intervals["battery_charge_kwh"].to_numpy()
+    assert imp_plain.max() == pytest.approx(120.0, rel=1e-12)
+    assert imp.max() == pytest.approx(100.0, rel=1e-12)
+    np.testing.assert_allclose(imp[:24], 20.0, rtol=1e-12)          # Mon night: no grid charge
+    np.testing.assert_allclose(imp[44:52], 100.0, rtol=1e-12)       # Mon 11-13: no room
+    assert charge[:96].sum() == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(charge[96:104], 20.0, rtol=1e-12)    # Tue 00-02: 80 kW
+    assert charge[104] == pytest.approx(8 / 0.95, rel=1e-12)
+    np.testing.assert_allclose(imp[96:104], 100.0, rtol=1e-12)
+    assert kept.kpis["demand_cost"] < plain.kpis["demand_cost"]
+    assert_balance(kept.intervals)

@@ -15,6 +15,7 @@ state of charge; that path must agree with the settled one to rounding (1e-9 rel
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -37,7 +38,9 @@ def _fresh_ems(model: engine.Model) -> EMS:
     """A new EMS (new storage units, new policy) for the same plant and period."""
     interval_s = model.meter.interval_s
     supply, policy, _ = build_supply(model.plant, model.clock, model.horizon_s, interval_s)
-    return EMS(None, None, supply, policy, model.horizon_s)
+    ems = EMS(None, None, supply, policy, model.horizon_s)
+    policy.bind(dataclasses.replace(model, ems=ems))  # as the engine does, on the new EMS
+    return ems
 
 
 def _reference(ems: EMS, energy: np.ndarray) -> dict[str, np.ndarray]:

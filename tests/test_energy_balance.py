@@ -487,6 +487,7 @@ def energy_plants(draw) -> tuple[twin.Plant, dict[str, Any]]:
     grid_charge = draw(st.one_of(st.none(), _num(0, 150)))
     e["dispatch"] = {"policy": draw(st.sampled_from(["self_consumption", "tou_arbitrage"])),
                      "reserve_soc_pct": draw(st.sampled_from([0, 20, 40])),
+                     "protect_peak": draw(st.booleans()),
                      **({"grid_charge_kw": grid_charge} if grid_charge is not None else {})}
     interval = draw(st.sampled_from([15, 30, 60]))
     plant = make_plant(

@@ -328,6 +328,10 @@ class Dispatch(_Model):
     discharge_periods: list[str] = Field(default_factory=lambda: ["critical", "peak"])
     grid_charge_kw: float | None = Field(None, ge=0, description="Limit on charging from the grid "
                                                                  "(TOU arbitrage) [kW].")
+    protect_peak: bool = Field(
+        False, description="TOU arbitrage with a demand charge: charging from the grid never "
+        "raises the month's grid-import peak above the highest so far this month (at the start of "
+        "a month: the previous month's), so arbitrage does not buy a higher demand charge.")
 
     @model_validator(mode="after")
     def _weighted_needs_price(self) -> Dispatch:

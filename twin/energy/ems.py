@@ -131,18 +131,54 @@ class TouArbitrage(DispatchPolicy):
 
     def __init__(self, charge_periods: Sequence[str] = ("valley", "deep_valley"),
                  discharge_periods: Sequence[str] = ("critical", "peak"),
-                 grid_charge_kw: float | None = None, **_: object):
+                 grid_charge_kw: float | None = None, protect_peak: bool = False,
+                 **_: object):
         self.charge_periods = frozenset(charge_periods)
         self.discharge_periods = frozenset(discharge_periods)
         self.grid_charge_kw = math.inf if grid_charge_kw is None else float(grid_charge_kw)
+        self.protect_peak = protect_peak
+        self._month: list[int] | None = None  # month code per interval, when protecting the peak
+        self._cur = -1
+        self._month_peak = 0.0  # highest grid import of this month so far [kW]
+        self._last_peak = 0.0  # ... of the previous month [kW]
+
+    def bind(self, model: object) -> None:
+        """With ``protect_peak`` and a demand charge: the month of every interval."""
+        info = getattr(model, "supply_info", None)
+        ems = getattr(model, "ems", None)
+        if not self.protect_peak or ems is None or info is None \
+                or not info.demand_charge_per_kw_month:
+            return
+        sup = ems.supply
+        index = model.clock.index(sup.n_intervals, sup.interval_s)  # type: ignore[attr-defined]
+        self._month = (np.asarray(index.year) * 12 + np.asarray(index.month)).tolist()
 
     def battery_kw(self, s: IntervalState) -> float:
+        """See the class doc. With ``protect_peak`` (and a demand charge), grid charging is
+        capped so that the interval's import, load - onsite + charge, stays within the month's
+        highest import so far, or the previous month's if that was higher (the peak the demand
+        charge is likely to bill anyway); the import this decision makes, with the batteries'
+        power clipped to what they can do now, then counts towards the month's peak."""
         net = s.load_kw - s.renewable_kw
+        months = self._month
+        if months is not None and months[s.k] != self._cur:
+            if self._cur >= 0:
+                self._last_peak = self._month_peak
+            self._cur, self._month_peak = months[s.k], 0.0
         if s.period in self.discharge_periods:  # cover the load; store a surplus, never spill it
-            return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
-        if s.period in self.charge_periods:
-            return -min(s.charge_kw, max(-net, 0.0) + self.grid_charge_kw)
-        return -min(-net, s.charge_kw) if net < 0 else 0.0
+            p = min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
+        elif s.period in self.charge_periods:
+            grid = self.grid_charge_kw
+            if months is not None:
+                cap = max(self._month_peak, self._last_peak)
+                grid = min(grid, max(cap - max(net, 0.0), 0.0))
+            p = -min(s.charge_kw, max(-net, 0.0) + grid)
+        else:
+            p = -min(-net, s.charge_kw) if net < 0 else 0.0
+        if months is not None:
+            done = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
+            self._month_peak = max(self._month_peak, net - done)
+        return p
 
 
 @dataclass
