@@ -123,7 +123,7 @@ def test_cell_plant_and_study_validate(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["validate", str(CELL_STUDY)]) == 0
     out = capsys.readouterr().out
     assert "battery_cell_plant.yaml: OK" in out
-    assert "4 scenarios, base 'baseline'" in out
+    assert "5 scenarios, base 'baseline'" in out
 
 
 def test_tou_shifting_moves_formation_out_of_the_peak(cell_plant: twin.Plant) -> None:
