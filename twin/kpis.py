@@ -334,8 +334,9 @@ def _purchased_heat_kg(model: Any, intervals: pd.DataFrame) -> float:
 def month_labels(index: pd.DatetimeIndex) -> np.ndarray:
     """Local calendar month 'YYYY-MM' of every timestamp (``index.strftime('%Y-%m')``, formatted
     once per month rather than once per timestamp)."""
-    codes = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
-    uniq, inverse = np.unique(codes, return_inverse=True)
+    from twin.energy.tariff import month_key
+
+    uniq, inverse = np.unique(month_key(index), return_inverse=True)
     labels = np.array([f"{c // 12:04d}-{c % 12 + 1:02d}" for c in uniq.tolist()], dtype=object)
     return labels[inverse]
 

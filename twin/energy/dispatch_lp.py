@@ -52,14 +52,12 @@ def demand_rates(model: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """Month group of each interval, and the demand charge of each group [CNY/kW] prorated by the
     share of the month the run covers (as :func:`twin.energy.tariff.demand_charge` with
     ``prorate=True``); ``None`` without a demand charge."""
-    from twin.energy.tariff import monthly_peak_demand
+    from twin.energy.tariff import month_key, monthly_peak_demand
 
     sup = model.ems.supply
     n = sup.n_intervals
     index = model.clock.index(n, sup.interval_s)
-    local = index.tz_localize(None)
-    key = local.year.to_numpy() * 12 + local.month.to_numpy() - 1
-    month = np.unique(key, return_inverse=True)[1].astype(np.int64)
+    month = np.unique(month_key(index), return_inverse=True)[1].astype(np.int64)
     rate = model.supply_info.demand_charge_per_kw_month if model.supply_info else 0.0
     if not rate:
         return month, None

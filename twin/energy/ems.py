@@ -149,9 +149,11 @@ class TouArbitrage(DispatchPolicy):
         if not self.protect_peak or ems is None or info is None \
                 or not info.demand_charge_per_kw_month:
             return
+        from twin.energy.tariff import month_key
+
         sup = ems.supply
         index = model.clock.index(sup.n_intervals, sup.interval_s)  # type: ignore[attr-defined]
-        self._month = (np.asarray(index.year) * 12 + np.asarray(index.month)).tolist()
+        self._month = month_key(index).tolist()
 
     def battery_kw(self, s: IntervalState) -> float:
         """See the class doc. With ``protect_peak`` (and a demand charge), grid charging is

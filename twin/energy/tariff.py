@@ -656,6 +656,14 @@ def gas_price_per_kwh(price_per_m3: float, lhv_mj_per_m3: float) -> float:
     return price_per_m3 / (lhv_mj_per_m3 / 3.6)
 
 
+def month_key(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local calendar month of every timestamp as one integer, ``year x 12 + month - 1``
+    (sortable; ``key // 12`` is the year, ``key % 12 + 1`` the month): the month of a demand
+    charge, of a monthly peak, of a 'YYYY-MM' label."""
+    return (np.asarray(index.year, dtype=np.int64) * 12
+            + np.asarray(index.month, dtype=np.int64) - 1)
+
+
 def monthly_peak_demand(interval_kw, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Highest settlement-interval demand of each calendar month.
 
@@ -679,8 +687,7 @@ def monthly_peak_demand(interval_kw, index: pd.DatetimeIndex) -> pd.DataFrame:
     if np.isnan(kw).any():
         raise ValueError("interval_kw contains NaN")
     step_h = interval_hours(index)
-    local = index.tz_localize(None)
-    key = local.year.to_numpy() * 12 + local.month.to_numpy() - 1
+    key = month_key(index)
     grouped = pd.Series(kw).groupby(key, sort=True)
     peak, where, count = grouped.max(), grouped.idxmax(), grouped.size()
     keys = peak.index.to_numpy()

@@ -33,6 +33,7 @@ from pydantic import Field
 from twin.config.errors import ConfigIssue
 from twin.config.plant import ELECTRICITY
 from twin.equipment.states import SETUP, WARM_UP
+from twin.kpis import month_labels
 from twin.strategies import StrategyParams, register_strategy
 from twin.strategies._gating import FlexibleParams, FlexibleStart, check_stations, power_watch
 
@@ -135,7 +136,7 @@ class PeakShaving(FlexibleStart):
                 axis=1)
         kw = interval_peaks_kw(kwh, meter.interval_s)
         index = model.clock.index(n, meter.interval_s)
-        months = pd.Series(kw, index=index).groupby(index.strftime("%Y-%m")).max()
+        months = pd.Series(kw, index=index).groupby(month_labels(index)).max()
         over = int((kw > self.limit + 1e-6).sum())
         out.update({
             "limit_kw": self.limit,
