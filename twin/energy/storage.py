@@ -222,11 +222,6 @@ class _Storage:
         e_lo = self.soc_min_frac * cap
         return e_lo if d < e_lo else d
 
-    def content_after_loss_kwh(self, dt_h: float) -> float:
-        """What the store would hold after the standing loss of the next step of ``dt_h`` [h]
-        (not below the lower limit) [kWh]; a reserve is counted from this."""
-        return self._decayed(dt_h)
-
     def headroom_charge_kw(self, dt_h: float) -> float:
         """Largest AC power [kW] that ``charge(p, dt_h)`` would accept now.
 

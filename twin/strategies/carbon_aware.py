@@ -70,7 +70,6 @@ class CarbonAware(FlexibleStart):
         self.sig = sig
         self.ef = sig.grid_ef_per_interval
         self.window_s = self.params.window_h * 3600.0
-        self.looks = 0
 
     def decide(self, now: float, m: Machine, rt: StationRuntime, lots: list[list],
                latest: float) -> float | simpy.Event:
@@ -79,7 +78,6 @@ class CarbonAware(FlexibleStart):
         end = min(latest, now + self.window_s, sig.n_intervals * sig.interval_s)
         k_end = max(sig.interval(end - 1e-6), k)
         window = self.ef[k : k_end + 1]
-        self.looks += 1
         low = low_threshold(window, self.params.quantile)
         if window[0] <= low + 1e-12:
             return now
