@@ -97,3 +97,31 @@ def day_shift_calendar(*shifts: tuple[str, str], days: tuple[str, ...] = WEEKDAY
 def _make_plant_fixture():
     """The :func:`make_plant` helper, as a fixture."""
     return make_plant
+
+
+@pytest.fixture()
+def tick_strategy():
+    """A strategy registered as ``test_tick`` for the test: counts every ``every_s`` [s] of
+    simulated time and reports ``{"ticks": n}``; unregistered afterwards."""
+    from twin.strategies import STRATEGIES, Strategy, StrategyParams, register_strategy
+
+    @register_strategy("test_tick")
+    class Tick(Strategy):
+        class Params(StrategyParams):
+            every_s: float = 3600.0
+
+        def install(self, model):
+            self.ticks = 0
+
+            def tick():
+                while True:
+                    yield model.env.timeout(self.params.every_s)
+                    self.ticks += 1
+
+            model.env.process(tick())
+
+        def report(self, model):
+            return {"ticks": self.ticks}
+
+    yield Tick
+    STRATEGIES.pop("test_tick", None)

@@ -18,7 +18,7 @@ from scipy import stats
 from twin.cli import main
 from twin.config.errors import ConfigError
 from twin.config.study import apply_override, load_study, parse_override_path
-from twin.strategies import STRATEGIES, Strategy, StrategyParams, register_strategy
+from twin.strategies import STRATEGIES, Strategy, register_strategy
 from twin.study import (
     Interval,
     annualise,
@@ -457,32 +457,8 @@ def test_economics_annualises_paired_savings_and_orders_the_macc(tmp_path):
 # strategies in studies
 
 
-@pytest.fixture()
-def tick_strategy():
-    @register_strategy("test_study_tick")
-    class Tick(Strategy):
-        class Params(StrategyParams):
-            every_s: float = 3600.0
-
-        def install(self, model):
-            self.ticks = 0
-
-            def tick():
-                while True:
-                    yield model.env.timeout(self.params.every_s)
-                    self.ticks += 1
-
-            model.env.process(tick())
-
-        def report(self, model):
-            return {"ticks": self.ticks}
-
-    yield Tick
-    STRATEGIES.pop("test_study_tick", None)
-
-
 def test_scenario_strategies_are_added_to_the_plants(tmp_path, tick_strategy):
-    plant = PLANT + "strategies: [{type: test_study_tick, every_s: 86400}]\n"
+    plant = PLANT + "strategies: [{type: test_tick, every_s: 86400}]\n"
     f = write_study(tmp_path, """\
         plant: plant.yaml
         base: base
@@ -491,7 +467,7 @@ def test_scenario_strategies_are_added_to_the_plants(tmp_path, tick_strategy):
         scenarios:
           base: {}
           more:
-            strategies: [{type: test_study_tick, every_s: 7200}]
+            strategies: [{type: test_tick, every_s: 7200}]
           none:
             overrides: {strategies: []}
         """, plant=plant)
@@ -501,7 +477,7 @@ def test_scenario_strategies_are_added_to_the_plants(tmp_path, tick_strategy):
     assert r.plants["none"].strategies == []
     out = run_study(r, tmp_path / "out", jobs=1, progress=None, dashboard=False)
     man = json.loads((out / "more/rep0/manifest.json").read_text())
-    assert man["strategies"] == ["test_study_tick", "test_study_tick"]
+    assert man["strategies"] == ["test_tick", "test_tick"]
     assert json.loads((out / "none/rep0/manifest.json").read_text())["strategies"] == []
 
 
@@ -512,7 +488,7 @@ def test_bad_scenario_strategy_names_its_place(tmp_path, tick_strategy):
         scenarios:
           base: {}
           more:
-            strategies: [{type: test_study_tick, every: 5}]
+            strategies: [{type: test_tick, every: 5}]
         """)
     assert "study.yaml:6: scenarios.more.strategies[0]: plant field strategies[0].every" in msg
     msg = study_error(tmp_path, """\
@@ -523,7 +499,7 @@ def test_bad_scenario_strategy_names_its_place(tmp_path, tick_strategy):
           more:
             strategies: [{type: test_study_tik}]
         """)
-    assert "scenarios.more.strategies[0]" in msg and "did you mean 'test_study_tick'" in msg
+    assert "scenarios.more.strategies[0]" in msg and "did you mean 'test_tick'" in msg
 
 
 # ---------------------------------------------------------------------------------------------
