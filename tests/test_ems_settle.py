@@ -232,3 +232,39 @@ def test_unknown_grid_region_is_a_clear_error():
     plant = plant.model_copy(update={"carbon": Carbon(grid_region="mars")})
     with pytest.raises(SupplyError, match="carbon: unknown grid region 'mars'"):
         engine.build(plant, 1, plant.simulation.start, 1)
+
+
+def test_month_peak_seen_by_the_policy_is_the_running_monthly_maximum_of_the_import():
+    """What a dispatch policy sees as ``month_peak_kw`` (and ``last_month_peak_kw``) before
+    interval k is the highest grid import of that calendar month up to k - 1, recomputed here
+    from the run's own interval table; across a month boundary."""
+    from twin.energy.ems import POLICIES, SelfConsumption, register_policy
+
+    seen: list[tuple[int, float, float]] = []
+
+    @register_policy("test_peak_probe")
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen.append((s.k, s.month_peak_kw, s.last_month_peak_kw))
+            return super().battery_kw(s)
+
+    try:
+        plant = twin.load_plant(DEMO)
+        energy = plant.energy.model_copy(update={"dispatch": plant.energy.dispatch.model_copy(
+            update={"policy": "test_peak_probe", "bound": False})})
+        res = twin.simulate(plant.model_copy(update={"energy": energy}), days=20,
+                            start="2026-01-22", seed=3)
+    finally:
+        POLICIES.pop("test_peak_probe", None)
+    iv = res.intervals
+    kw = iv["grid_import_kwh"].to_numpy() / 0.25
+    month = iv.index.month.to_numpy()
+    assert len(seen) == len(iv) and {m for m in month} == {1, 2}
+    peak = last = 0.0
+    for k, (kk, got, got_last) in enumerate(seen):
+        assert kk == k
+        if k and month[k] != month[k - 1]:
+            last, peak = peak, 0.0
+        assert got == peak and got_last == last, k
+        peak = max(peak, kw[k])
+    assert last > 0 and peak > 0

@@ -204,7 +204,6 @@ class RollingHorizonLp(_LpPolicy):
         self.start = 0
         self.target = np.full(self.peak.size if self.rate is None else self.rate.size, np.inf)
         """Highest import per month the last plan allows [kW] (its demand-charge peak)."""
-        self._moved = 0.0  # AC energy out of all batteries so far (discharged - charged) [kWh]
 
     def _persist(self, seen: np.ndarray, k: int, current: float, count: int) -> np.ndarray:
         """Persistence forecast of intervals k+1..k+count from what was seen up to k."""
@@ -213,20 +212,11 @@ class RollingHorizonLp(_LpPolicy):
         out = np.where(src >= 0, seen[np.maximum(src, 0)], current)
         return out * self.dt[t] / self.dt[np.maximum(src, 0)]
 
-    def _update_peak(self, k: int) -> None:
-        """Account interval k - 1 now that the batteries have been stepped through it."""
-        moved = sum(b.discharged_kwh - b.charged_kwh for b in self.batteries)
-        j = k - 1
-        net = self.seen_load[j] - self.gen[j] - self.seen_chp[j] - (moved - self._moved)
-        self._moved = moved
-        imp = min(max(net, 0.0), self.import_limit * self.dt[j])
-        m = self.month[j]
-        self.peak[m] = max(self.peak[m], imp / self.dt[j])
-
     def battery_kw(self, s) -> float:
         k = s.k
-        if k > 0:
-            self._update_peak(k)
+        m = self.month[k]
+        if s.month_peak_kw > self.peak[m]:  # the month's import peak so far (the EMS counts it)
+            self.peak[m] = s.month_peak_kw
         load_now = s.load_kw * s.dt_h
         chp_now = max(s.renewable_kw * s.dt_h - self.gen[k], 0.0)
         self.seen_load[k], self.seen_chp[k] = load_now, chp_now

@@ -77,6 +77,11 @@ class IntervalState:
     """Most the batteries can give now without going below the reserve [kW]."""
     soc_frac: float = 0.0
     """Stored energy / usable capacity of all batteries [-]."""
+    month_peak_kw: float = 0.0
+    """Highest grid import of this calendar month so far, before this interval [kW] (the peak a
+    demand charge would bill if the month ended now)."""
+    last_month_peak_kw: float = 0.0
+    """Highest grid import of the previous calendar month of the run [kW] (0 in the first)."""
 
 
 POLICIES: dict[str, Callable[..., DispatchPolicy]] = {}
@@ -137,50 +142,29 @@ class TouArbitrage(DispatchPolicy):
         self.discharge_periods = frozenset(discharge_periods)
         self.grid_charge_kw = math.inf if grid_charge_kw is None else float(grid_charge_kw)
         self.protect_peak = protect_peak
-        self._month: list[int] | None = None  # month code per interval, when protecting the peak
-        self._cur = -1
-        self._month_peak = 0.0  # highest grid import of this month so far [kW]
-        self._last_peak = 0.0  # ... of the previous month [kW]
+        self._protect = False  # protect_peak and the tariff has a demand charge (see bind)
 
     def bind(self, model: object) -> None:
-        """With ``protect_peak`` and a demand charge: the month of every interval."""
+        """``protect_peak`` acts only when the tariff has a demand charge."""
         info = getattr(model, "supply_info", None)
-        ems = getattr(model, "ems", None)
-        if not self.protect_peak or ems is None or info is None \
-                or not info.demand_charge_per_kw_month:
-            return
-        from twin.energy.tariff import month_key
-
-        sup = ems.supply
-        index = model.clock.index(sup.n_intervals, sup.interval_s)  # type: ignore[attr-defined]
-        self._month = month_key(index).tolist()
+        self._protect = bool(self.protect_peak and info is not None
+                             and info.demand_charge_per_kw_month)
 
     def battery_kw(self, s: IntervalState) -> float:
         """See the class doc. With ``protect_peak`` (and a demand charge), grid charging is
         capped so that the interval's import, load - onsite + charge, stays within the month's
         highest import so far, or the previous month's if that was higher (the peak the demand
-        charge is likely to bill anyway); the import this decision makes, with the batteries'
-        power clipped to what they can do now, then counts towards the month's peak."""
+        charge is likely to bill anyway): ``s.month_peak_kw``, ``s.last_month_peak_kw``."""
         net = s.load_kw - s.renewable_kw
-        months = self._month
-        if months is not None and months[s.k] != self._cur:
-            if self._cur >= 0:
-                self._last_peak = self._month_peak
-            self._cur, self._month_peak = months[s.k], 0.0
         if s.period in self.discharge_periods:  # cover the load; store a surplus, never spill it
-            p = min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
-        elif s.period in self.charge_periods:
+            return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
+        if s.period in self.charge_periods:
             grid = self.grid_charge_kw
-            if months is not None:
-                cap = max(self._month_peak, self._last_peak)
+            if self._protect:
+                cap = max(s.month_peak_kw, s.last_month_peak_kw)
                 grid = min(grid, max(cap - max(net, 0.0), 0.0))
-            p = -min(s.charge_kw, max(-net, 0.0) + grid)
-        else:
-            p = -min(-net, s.charge_kw) if net < 0 else 0.0
-        if months is not None:
-            done = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
-            self._month_peak = max(self._month_peak, net - done)
-        return p
+            return -min(s.charge_kw, max(-net, 0.0) + grid)
+        return -min(-net, s.charge_kw) if net < 0 else 0.0
 
 
 @dataclass
@@ -228,6 +212,9 @@ class Supply:
     grid_ef: np.ndarray | None = None
     """Grid carbon intensity per interval [kgCO2/kWh] (:func:`twin.signals.grid_intensity`);
     None: not known (dispatch policies then see 0)."""
+    month: list[int] | None = None
+    """Calendar month of every interval (:func:`twin.energy.tariff.month_key`), for the month's
+    grid-import peak the dispatch policies see; None: one month."""
 
 
 RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
@@ -267,6 +254,7 @@ class EMS:
         charge); else it settles all intervals after the run from the meter (:meth:`settle`)."""
         self._k = 0
         self._state = IntervalState()
+        self._month: int | None = None  # calendar month of the last interval balanced
         # signals for production strategies
         self.soc_frac = sum(b.soc_kwh for b in supply.batteries) / max(
             sum(b.capacity_kwh for b in supply.batteries), 1e-12) if supply.batteries else 0.0
@@ -329,12 +317,15 @@ class EMS:
             s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
             s.grid_ef = self._ef[k]
             s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
+            self._month_of(s, k)
             charge, discharge = self._batteries(s, dt_h)
         net = demand + charge - onsite - discharge  # what the grid must give (+) or take (-)
         grid_import = grid_export = curtailed = unserved = 0.0
         if net > 0:
             grid_import = min(net, sup.import_limit_kw * dt_h)
             unserved = net - grid_import
+            if grid_import > s.month_peak_kw * dt_h:
+                s.month_peak_kw = grid_import / dt_h
         elif net < 0:
             grid_export = min(-net, sup.export_limit_kw * dt_h)
             curtailed = -net - grid_export
@@ -358,6 +349,17 @@ class EMS:
         return (demand, pv, wind, curtailed, charge, discharge, soc, grid_import, grid_export,
                 unserved, heat_use, heat_unmet, cool_use, cool_unmet, el, gas, gas_use, tes_in,
                 tes_out, tes, chp, hvac, cs_in, cs_out, cold, bought)
+
+    def _month_of(self, s: IntervalState, k: int) -> None:
+        """At a new calendar month, roll the month's grid-import peak over (what the policy sees
+        in ``s.month_peak_kw`` and ``s.last_month_peak_kw``)."""
+        months = self.supply.month
+        m = months[k] if months is not None else 0
+        if m != self._month:
+            if self._month is not None:
+                s.last_month_peak_kw = s.month_peak_kw
+            s.month_peak_kw = 0.0
+            self._month = m
 
     # ------------------------------------------------------------------------------------------
     def _batteries(self, s: IntervalState, dt_h: float) -> tuple[float, float]:
@@ -576,15 +578,18 @@ class EMS:
         s, bats = self._state, self.supply.batteries
         one = bats[0] if len(bats) == 1 else None
         one_battery, batteries = self._one_battery, self._batteries
+        limit = self.supply.import_limit_kw
         prices, periods, efs = self._price, self._period, self._ef
+        month_of = self._month_of
         ch: list[float] = []
         dis: list[float] = []
         soc: list[float] = []
-        for k, dt_h, load_kw, renewable_kw in zip(ks.tolist(), dts.tolist(),
-                                                  (demand / dts).tolist(),
-                                                  (onsite / dts).tolist(), strict=True):
+        for k, dt_h, use, gen, load_kw, renewable_kw in zip(
+                ks.tolist(), dts.tolist(), demand.tolist(), onsite.tolist(),
+                (demand / dts).tolist(), (onsite / dts).tolist(), strict=True):
             s.k, s.dt_h, s.period, s.price, s.grid_ef = k, dt_h, periods[k], prices[k], efs[k]
             s.load_kw, s.renewable_kw = load_kw, renewable_kw
+            month_of(s, k)
             if one is not None:
                 c, d = one_battery(s, dt_h, one)
                 q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
@@ -594,6 +599,11 @@ class EMS:
                 for b in bats:
                     q += b.soc_kwh
                     cap += b.capacity_kwh
+            net = use + c - gen - d  # the month's import peak, counted as _balance does
+            if net > 0:
+                imp = min(net, limit * dt_h)
+                if imp > s.month_peak_kw * dt_h:
+                    s.month_peak_kw = imp / dt_h
             ch.append(c)
             dis.append(d)
             soc.append(q)
@@ -620,6 +630,7 @@ class EMS:
         ch, dis, soc, tes, cold = [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m
         one = bats[0] if len(bats) == 1 else None
         one_battery, batteries = self._one_battery, self._batteries
+        limit = sup.import_limit_kw
         for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
@@ -642,6 +653,7 @@ class EMS:
                 s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
                 s.grid_ef = efs[k]
                 s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
+                self._month_of(s, k)
                 if one is not None:  # the same as _batteries, one call less
                     ch[i], dis[i] = one_battery(s, dt_h, one)
                     q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
@@ -651,6 +663,11 @@ class EMS:
                     for b in bats:
                         q += b.soc_kwh
                         cap += b.capacity_kwh
+                net = demand + ch[i] - onsite - dis[i]  # the month's import peak, as _balance
+                if net > 0:
+                    imp = min(net, limit * dt_h)
+                    if imp > s.month_peak_kw * dt_h:
+                        s.month_peak_kw = imp / dt_h
                 soc[i] = q
                 self.soc_frac = q / cap if cap > 0 else 0.0
         heat = [np.array(a, dtype=float)

@@ -243,6 +243,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
         storage_charge_periods=frozenset(d.charge_periods),
         grid_ef=grid_intensity(plant, clock, n_int, interval_s),
+        month=tariff.month_key(index_i).tolist(),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
