@@ -193,6 +193,8 @@ def test_dispatch_policies_see_the_grid_intensity():
     seen: dict[int, float] = {}
 
     class Probe(SelfConsumption):
+        reads_month_peak = True
+
         def battery_kw(self, s):
             seen[s.k] = s.grid_ef
             return super().battery_kw(s)
@@ -244,6 +246,8 @@ def test_month_peak_seen_by_the_policy_is_the_running_monthly_maximum_of_the_imp
 
     @register_policy("test_peak_probe")
     class Probe(SelfConsumption):
+        reads_month_peak = True
+
         def battery_kw(self, s):
             seen.append((s.k, s.month_peak_kw, s.last_month_peak_kw))
             return super().battery_kw(s)

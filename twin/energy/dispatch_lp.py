@@ -179,6 +179,8 @@ class PerfectForesight(_LpPolicy):
 class RollingHorizonLp(_LpPolicy):
     """Re-optimise the next ``horizon_h`` on forecasts every ``resolve_every_h`` (module doc)."""
 
+    reads_month_peak = True
+
     def bind(self, model: Any) -> None:
         super().bind(model)
         r = self.spec.rolling

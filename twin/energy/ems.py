@@ -103,6 +103,9 @@ class DispatchPolicy:
     register with :func:`register_policy` to select it from a plant file."""
 
     name = "base"
+    reads_month_peak = False
+    """Whether the policy reads ``IntervalState.month_peak_kw`` / ``last_month_peak_kw``; the EMS
+    counts the month's grid-import peak only then (set it, e.g. in :meth:`bind`)."""
 
     def battery_kw(self, s: IntervalState) -> float:
         """Battery power for the interval [kW]: positive discharges, negative charges. The EMS
@@ -149,6 +152,7 @@ class TouArbitrage(DispatchPolicy):
         info = getattr(model, "supply_info", None)
         self._protect = bool(self.protect_peak and info is not None
                              and info.demand_charge_per_kw_month)
+        self.reads_month_peak = self._protect
 
     def battery_kw(self, s: IntervalState) -> float:
         """See the class doc. With ``protect_peak`` (and a demand charge), grid charging is
@@ -317,14 +321,15 @@ class EMS:
             s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
             s.grid_ef = self._ef[k]
             s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
-            self._month_of(s, k)
+            if self.policy.reads_month_peak:
+                self._month_of(s, k)
             charge, discharge = self._batteries(s, dt_h)
         net = demand + charge - onsite - discharge  # what the grid must give (+) or take (-)
         grid_import = grid_export = curtailed = unserved = 0.0
         if net > 0:
             grid_import = min(net, sup.import_limit_kw * dt_h)
             unserved = net - grid_import
-            if grid_import > s.month_peak_kw * dt_h:
+            if grid_import > s.month_peak_kw * dt_h and self.policy.reads_month_peak:
                 s.month_peak_kw = grid_import / dt_h
         elif net < 0:
             grid_export = min(-net, sup.export_limit_kw * dt_h)
@@ -581,6 +586,7 @@ class EMS:
         limit = self.supply.import_limit_kw
         prices, periods, efs = self._price, self._period, self._ef
         month_of = self._month_of
+        track = self.policy.reads_month_peak
         ch: list[float] = []
         dis: list[float] = []
         soc: list[float] = []
@@ -589,7 +595,8 @@ class EMS:
                 (demand / dts).tolist(), (onsite / dts).tolist(), strict=True):
             s.k, s.dt_h, s.period, s.price, s.grid_ef = k, dt_h, periods[k], prices[k], efs[k]
             s.load_kw, s.renewable_kw = load_kw, renewable_kw
-            month_of(s, k)
+            if track:
+                month_of(s, k)
             if one is not None:
                 c, d = one_battery(s, dt_h, one)
                 q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
@@ -600,7 +607,7 @@ class EMS:
                     q += b.soc_kwh
                     cap += b.capacity_kwh
             net = use + c - gen - d  # the month's import peak, counted as _balance does
-            if net > 0:
+            if track and net > 0:
                 imp = min(net, limit * dt_h)
                 if imp > s.month_peak_kw * dt_h:
                     s.month_peak_kw = imp / dt_h
@@ -630,7 +637,7 @@ class EMS:
         ch, dis, soc, tes, cold = [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m
         one = bats[0] if len(bats) == 1 else None
         one_battery, batteries = self._one_battery, self._batteries
-        limit = sup.import_limit_kw
+        limit, track = sup.import_limit_kw, self.policy.reads_month_peak
         for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
@@ -653,7 +660,8 @@ class EMS:
                 s.k, s.dt_h, s.period, s.price = k, dt_h, period, prices[k]
                 s.grid_ef = efs[k]
                 s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
-                self._month_of(s, k)
+                if track:
+                    self._month_of(s, k)
                 if one is not None:  # the same as _batteries, one call less
                     ch[i], dis[i] = one_battery(s, dt_h, one)
                     q, cap = 0.0 + one.soc_kwh, 0.0 + one.capacity_kwh
@@ -664,7 +672,7 @@ class EMS:
                         q += b.soc_kwh
                         cap += b.capacity_kwh
                 net = demand + ch[i] - onsite - dis[i]  # the month's import peak, as _balance
-                if net > 0:
+                if track and net > 0:
                     imp = min(net, limit * dt_h)
                     if imp > s.month_peak_kw * dt_h:
                         s.month_peak_kw = imp / dt_h
