@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -272,3 +273,93 @@ def test_month_peak_seen_by_the_policy_is_the_running_monthly_maximum_of_the_imp
         assert got == peak and got_last == last, k
         peak = max(peak, kw[k])
     assert last > 0 and peak > 0
+
+
+@st.composite
+def _battery_and_intervals(draw):
+    """A battery with standing loss and both kinds of fade (or none), a grid and a run of
+    intervals of load, onsite generation and TOU periods (the last one possibly partial)."""
+    from twin.energy.storage import Battery
+
+    lo = draw(st.floats(0, 0.3))
+    hi = draw(st.floats(0.7, 1.0))
+    battery = Battery(
+        energy_kwh=draw(st.floats(5, 500)), power_kw=draw(st.floats(1, 300)),
+        charge_efficiency=draw(st.floats(0.8, 1.0)),
+        discharge_efficiency=draw(st.floats(0.8, 1.0)), soc_min_frac=lo, soc_max_frac=hi,
+        initial_soc_frac=draw(st.floats(lo, hi)),
+        self_discharge_per_h=draw(st.sampled_from([0.0, 0.001, 0.02])),
+        cycle_fade_per_efc=draw(st.sampled_from([0.0, 2.46e-5, 0.01])),
+        calendar_fade_per_year=draw(st.sampled_from([0.0, 0.02, 0.5])))
+    n = draw(st.integers(1, 120))
+    dt_h = draw(st.sampled_from([0.25, 0.5, 1.0]))
+    dts = np.full(n, dt_h)
+    if draw(st.booleans()):
+        dts[-1] = dt_h * draw(st.floats(0.01, 1.0))
+    kw = st.floats(0, 400)
+    load = np.array(draw(st.lists(kw, min_size=n, max_size=n)))
+    gen = np.array(draw(st.lists(st.one_of(st.just(0.0), kw), min_size=n, max_size=n)))
+    periods = draw(st.lists(st.sampled_from(["valley", "flat", "peak", "deep_valley",
+                                             "critical"]), min_size=n, max_size=n))
+    grid = {"reserve_frac": draw(st.sampled_from([0.0, 0.2, 0.5])),
+            "import_limit_kw": draw(st.sampled_from([math.inf, 50.0, 300.0])),
+            "export_limit_kw": draw(st.sampled_from([0.0, 20.0, math.inf]))}
+    return battery, load * dts, gen * dts, dts, periods, grid
+
+
+@settings(max_examples=200, deadline=None)
+@given(_battery_and_intervals(), st.sampled_from(["self_consumption", "tou", "tou_grid"]))
+def test_asks_known_beforehand_give_the_per_interval_bits(case, which):
+    """A policy whose asks are known beforehand (``DispatchPolicy.requests_kw``) steps the
+    battery in one written-out loop (``ems._follow_asks``): every interval's charge, discharge
+    and level, and the battery's whole state at the end, equal the per-interval path
+    (``EMS._one_battery`` calling the policy and the ``Battery`` methods) bit for bit, with
+    standing loss, cycle and calendar fade, reserves, grid limits and a partial last interval."""
+    import copy
+
+    from twin.energy.ems import IntervalState, SelfConsumption, TouArbitrage, _follow_asks
+
+    battery, use, gen, dts, periods, grid = case
+    policy = {"self_consumption": SelfConsumption(), "tou": TouArbitrage(),
+              "tou_grid": TouArbitrage(grid_charge_kw=40.0)}[which]
+    load, ren = use / dts, gen / dts
+    asks = policy.requests_kw(load, ren, periods)
+    fast = copy.deepcopy(battery)
+    ch, dis, level = _follow_asks(fast, asks, load, ren, dts, grid["reserve_frac"],
+                                  grid["import_limit_kw"], grid["export_limit_kw"])
+
+    class _Supply:  # what EMS._one_battery reads of the supply
+        reserve_frac = grid["reserve_frac"]
+        import_limit_kw = grid["import_limit_kw"]
+        export_limit_kw = grid["export_limit_kw"]
+
+    ems = EMS.__new__(EMS)
+    ems.supply, ems.policy, ems.soc_frac = _Supply(), policy, 0.0
+    s = IntervalState()
+    for i, dt_h in enumerate(dts.tolist()):
+        s.period = periods[i]
+        s.load_kw, s.renewable_kw = float(load[i]), float(ren[i])
+        c, d = ems._one_battery(s, dt_h, battery)
+        assert (c, d, 0.0 + battery.soc_kwh) == (ch[i], dis[i], level[i]), i
+    for name in ("soc_kwh", "capacity_kwh", "throughput_kwh", "charged_kwh", "discharged_kwh",
+                 "standing_loss_kwh", "fade_loss_kwh", "age_h", "_dt", "_keep"):
+        assert getattr(fast, name) == getattr(battery, name), name
+
+
+def test_policies_that_cannot_ask_beforehand_say_so():
+    """A policy that reads the month's import peak (TOU arbitrage protecting the peak under a
+    demand charge) or the state of charge is asked interval by interval: ``requests_kw``
+    returns ``None`` (the default of every policy)."""
+    from types import SimpleNamespace
+
+    from twin.energy.ems import DispatchPolicy, TouArbitrage
+
+    tou = TouArbitrage(protect_peak=True)
+    tou.bind(SimpleNamespace(supply_info=SimpleNamespace(demand_charge_per_kw_month=40.0)))
+    x = np.ones(3)
+    assert tou.requests_kw(x, x, ["valley"] * 3) is None
+    assert DispatchPolicy().requests_kw(x, x, ["valley"] * 3) is None
+    free = TouArbitrage(protect_peak=True)
+    free.bind(SimpleNamespace(supply_info=SimpleNamespace(demand_charge_per_kw_month=0.0)))
+    np.testing.assert_array_equal(free.requests_kw(np.array([5.0, 1.0, 1.0]), np.array(
+        [1.0, 3.0, 0.0]), ["peak", "flat", "flat"]), [4.0, -2.0, 0.0])
