@@ -198,8 +198,9 @@ class TouArbitrage(DispatchPolicy):
         if self._protect:
             return None
         net = load_kw - renewable_kw
-        kind = np.array([2 if p in self.discharge_periods else 1 if p in self.charge_periods
-                         else 0 for p in periods], dtype=np.int8)
+        code = {p: 2 if p in self.discharge_periods else 1 if p in self.charge_periods else 0
+                for p in set(periods)}
+        kind = np.fromiter(map(code.__getitem__, periods), dtype=np.int8, count=len(periods))
         return np.where(kind == 2, net, np.where(
             kind == 1, -(np.maximum(-net, 0.0) + self.grid_charge_kw),
             np.where(net < 0, net, 0.0)))
@@ -286,7 +287,7 @@ class EMS:
                       if supply.hvac_kwh is not None else None)
         self._last = [0.0] * 4
         self._table: np.ndarray | None = None
-        self._settled: tuple[int, np.ndarray] | None = None
+        self._settled: tuple[int, dict[str, np.ndarray]] | None = None
         self.live = (site is not None) if live is None else bool(live and site is not None)
         """True when the EMS closes every interval during the run (a strategy reads the state of
         charge); else it settles all intervals after the run from the meter (:meth:`settle`)."""
@@ -594,7 +595,7 @@ class EMS:
                 "thermal_discharge": heat[4], "thermal_soc": tes, "chp_electricity": heat[5],
                 "building_hvac": hvac, "cold_charge": cool[3], "cold_discharge": cool[4],
                 "cold_soc": cold, "purchased_heat": heat[6]}
-        self._settled = (k0, np.column_stack([cols[name] for name in RECORDS]))
+        self._settled = (k0, cols)
         self._table = None
         # the signals as the last interval leaves them
         if sup.batteries:
@@ -739,13 +740,21 @@ class EMS:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Recorded quantities per interval [kWh], padded with zeros to all intervals."""
+        n = self.supply.n_intervals
+        if not self._rows and self._settled is not None and self._settled[0] == 0 and len(
+                self._settled[1]["demand"]) == n:  # settled whole after the run: no copies
+            cols = self._settled[1]
+            for a in cols.values():  # some columns share one array of zeros: read only
+                a.flags.writeable = False
+            return dict(cols)
         if self._table is None:
-            table = np.zeros((self.supply.n_intervals, len(RECORDS)))
+            table = np.zeros((n, len(RECORDS)))
             if self._rows:
                 table[: len(self._rows)] = np.asarray(self._rows, dtype=float)
             if self._settled is not None:
-                k0, block = self._settled
-                table[k0:k0 + len(block)] = block
+                k0, cols = self._settled
+                for j, name in enumerate(RECORDS):
+                    table[k0:k0 + len(cols[name]), j] = cols[name]
             self._table = table
         return {name: self._table[:, j] for j, name in enumerate(RECORDS)}
 
@@ -798,8 +807,16 @@ def _follow_asks(b: Battery, asks: np.ndarray, load_kw: np.ndarray, renewable_kw
     step_dt, keep = b._dt, b._keep
     n = asks.size
     ch, dis, level = [0.0] * n, [0.0] * n, [0.0] * n
-    for i, (r, load, ren, dt_h) in enumerate(zip(
-            asks.tolist(), load_kw.tolist(), renewable_kw.tolist(), dts.tolist(), strict=True)):
+    # the intervals where the battery stands by whatever its state: nothing asked and the grid
+    # can carry the net load (the clip leaves a zero ask at zero; then only the import limit
+    # could make the battery discharge); the same operations as in the loop below (an ask of
+    # -inf, grid charging without a limit, with no import limit gives NaN there: not idle)
+    with np.errstate(invalid="ignore"):
+        over = load_kw - renewable_kw - asks - import_limit_kw
+    idle = ((asks == 0.0) & ~(over > 0)).tolist()
+    for i, (r, load, ren, dt_h, still) in enumerate(zip(
+            asks.tolist(), load_kw.tolist(), renewable_kw.tolist(), dts.tolist(), idle,
+            strict=True)):
         if dt_h != step_dt:  # Battery._decayed: a new step length
             if not dt_h > 0.0:
                 raise ValueError(f"dt_h={dt_h!r}: expected a step length > 0 [h]")
@@ -809,29 +826,32 @@ def _follow_asks(b: Battery, asks: np.ndarray, load_kw: np.ndarray, renewable_kw
         e_lo = lo_frac * cap
         if d < e_lo:
             d = e_lo
-        room = (hi_frac * cap - d) / (eta_c * dt_h)
-        c_cap = 0.0 if room < 0.0 else (room if room < p_max else p_max)
-        room = (d - lo_frac * cap) * (eta_d / dt_h)
-        full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
-        above = (d - reserve_frac * cap) * eta_d / dt_h
-        r_cap = (above if above < full else full) if above > 0 else 0.0
-        c_cap, r_cap = 0 + c_cap, 0 + r_cap
-        # EMS._one_battery: the policy's clip, no discharge into curtailment, the import limit
-        p = r
-        if p > 0:
-            if r_cap < p:
-                p = r_cap
-        elif -c_cap > p:
-            p = -c_cap
-        if p > 0:
-            room = load - ren + export_limit_kw
-            if room < p:
-                p = room if room > 0 else 0.0
-        over = load - ren - p - import_limit_kw
-        d_cap = r_cap
-        if over > 0:
-            p = min(p + over, 0 + full)
-            d_cap = full if p > r_cap else r_cap
+        if still:  # stands by (below)
+            p = 0.0
+        else:
+            room = (hi_frac * cap - d) / (eta_c * dt_h)
+            c_cap = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+            room = (d - lo_frac * cap) * (eta_d / dt_h)
+            full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+            above = (d - reserve_frac * cap) * eta_d / dt_h
+            r_cap = (above if above < full else full) if above > 0 else 0.0
+            c_cap, r_cap = 0 + c_cap, 0 + r_cap
+            # EMS._one_battery: the policy's clip, no discharge into curtailment, the import limit
+            p = r
+            if p > 0:
+                if r_cap < p:
+                    p = r_cap
+            elif -c_cap > p:
+                p = -c_cap
+            if p > 0:
+                room = load - ren + export_limit_kw
+                if room < p:
+                    p = room if room > 0 else 0.0
+            over = load - ren - p - import_limit_kw
+            d_cap = r_cap
+            if over > 0:
+                p = min(p + over, 0 + full)
+                d_cap = full if p > r_cap else r_cap
         # Battery.discharge / charge / standby
         if p > 0:
             pk = min(p, d_cap)
