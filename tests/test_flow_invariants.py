@@ -369,3 +369,49 @@ def test_reentrant_route_and_stepping_do_not_matter():
     plain = twin.simulate(plant, days=2, start="2026-01-01", seed=4)
     np.testing.assert_array_equal(r.hourly.to_numpy(), plain.hourly.to_numpy())
     assert r.kpis["stations"] == plain.kpis["stations"]
+
+
+def test_lots_still_open_past_their_due_date_count_as_late():
+    """One machine, 1 h a lot, a lot every 30 min due 2 h after release, 9.75 h: lots j = 1..19
+    are released at 0.5 j h; lot j finishes at j + 0.5 h, so lots 1-9 finish (tardiness
+    max(0.5 j - 1.5, 0): 0, 0, 0, 0.5, ..., 3.0 h) and lots 10-19 are still in the plant at the
+    end. Of those, the six due at 7.0-9.5 h are already late (2.75, 2.25, ..., 0.25 h so far)
+    and the four due after the end are not judged. So 15 lots judged, 12 late (6 of them open),
+    on time 3/15 = 0.2, mean tardiness (10.5 + 9.0) / 15 = 1.3 h (a lower bound), max 3.0 h."""
+    plant = make_plant([station("s", const(1, "h"))], interarrival=const(30, "min"),
+                       products=[{"id": "part", "route": ["s"], "due_h": 2}])
+    r = twin.simulate(plant, days=9.75 / 24)
+    assert r.kpis["lots_in_system_at_end"] == 10
+    due = r.kpis["due_dates"]
+    expected = {"lots": 15, "late_lots": 12, "open_late_lots": 6, "on_time_share": 0.2,
+                "mean_tardiness_h": 1.3, "max_tardiness_h": 3.0}
+    assert {k: due[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+    part = due["products"]["part"]
+    assert {k: part[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(random_assemblies(), st.sampled_from([0.5, 4.0, 24.0]))
+def test_every_lot_with_a_due_date_is_finished_consumed_or_open(case, due_h):
+    """With a due date on every order, the lots kept open for the due-date KPIs are exactly the
+    lots in the plant at the end (through assembly, batches and blocking), and the lots judged
+    are the finished ones plus the open ones past due."""
+    plant, days, seed = case
+    data = plant.model_dump(mode="json", exclude_none=True)
+    for s in data["sources"]:
+        s["due_h"] = due_h
+    plant = twin.Plant.model_validate(data)
+    model = engine.build(plant, days, plant.simulation.start, seed)
+    engine.run(model, progress=False)
+    r = twin.results.collect(model, 0.0, 0)
+    flow = model.flow
+    open_ = flow.open_due_s()
+    assert open_["due_s"].size == flow.in_system
+    past = int((open_["due_s"] < model.horizon_s).sum())
+    due = r.kpis["due_dates"]
+    if due is None:
+        assert sum(flow.completed) == 0 and past == 0
+    else:
+        assert due["lots"] == sum(flow.completed) + past
+        assert due["open_late_lots"] == past

@@ -158,7 +158,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "mean_wip_lots": _num(flow.mean_wip(horizon)),
         "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
         "products": products,
-        "due_dates": due_date_kpis(lots),
+        "due_dates": due_date_kpis(lots, _open_past_due(flow, horizon)),
         "energy_by_group_kwh": by_group,
         "stations": stations,
         "warnings": kpis_warnings,
@@ -177,33 +177,60 @@ def _col_sum(frame: pd.DataFrame, col: str) -> float:
     return float(frame[col].sum()) if col in frame.columns else 0.0
 
 
-def due_date_kpis(lots: pd.DataFrame) -> dict[str, Any] | None:
-    """Due-date performance of the finished lots that have a due date (``lots.parquet``).
+def _open_past_due(flow: Any, horizon_s: float) -> pd.DataFrame:
+    """Lots still in the plant at the end of the run whose due date has passed: product and
+    tardiness so far, ``(end - due) / 3600`` [h] (what it will at least be)."""
+    o = flow.open_due_s()
+    past = o["due_s"] < horizon_s
+    return pd.DataFrame({
+        "product": pd.Categorical.from_codes(o["product"][past], categories=flow.products),
+        "tardiness_h": (horizon_s - o["due_s"][past]) / 3600.0,
+    })
 
-    * on_time_share = lots finished by their due date / lots with a due date;
-    * mean_tardiness_h = mean of max(completed - due, 0) over those lots (on-time lots count 0);
-    * max_tardiness_h, late_lots; the same per product (``products``).
 
-    Lots still in the plant at the end are not counted (they have no completion time).
-    None when no finished lot has a due date."""
+def due_date_kpis(lots: pd.DataFrame, open_late: pd.DataFrame | None = None
+                  ) -> dict[str, Any] | None:
+    """Due-date performance of the lots that have a due date (``lots.parquet``).
+
+    Judged are the finished lots with a due date and the lots still in the plant at the end of
+    the run whose due date has passed (``open_late``: product, tardiness so far [h]); lots still
+    in the plant and not yet due are not judged (their outcome is unknown). So a run cannot look
+    punctual by leaving late work unfinished.
+
+    * on_time_share = lots finished by their due date / lots judged;
+    * late_lots = finished late + still open past due (``open_late_lots``);
+    * mean_tardiness_h = mean of max(completed - due, 0) over the lots judged (on-time lots count
+      0; an open lot counts its tardiness at the end of the run, a lower bound, so the mean and
+      ``max_tardiness_h`` are lower bounds when ``open_late_lots`` > 0);
+    * the same per product (``products``).
+
+    None when no lot is judged."""
     if "tardiness_h" not in lots.columns:
         return None
     tard = lots["tardiness_h"].to_numpy(dtype=float)
     has = ~np.isnan(tard)
-    if not has.any():
+    codes = lots["product"].cat.codes.to_numpy()[has]
+    tard = tard[has]
+    n_open = 0 if open_late is None else len(open_late)
+    if n_open:
+        codes = np.concatenate([codes, open_late["product"].cat.codes.to_numpy()])
+        tard = np.concatenate([tard, open_late["tardiness_h"].to_numpy(dtype=float)])
+    is_open = np.arange(tard.size) >= tard.size - n_open
+    if not tard.size:
         return None
 
-    def summary(t: np.ndarray) -> dict[str, Any]:
+    def summary(sel: np.ndarray) -> dict[str, Any]:
+        t = tard[sel]
         late = int((t > 0).sum())
         return {"lots": int(t.size), "late_lots": late,
+                "open_late_lots": int(is_open[sel].sum()),
                 "on_time_share": _num(1.0 - late / t.size),
                 "mean_tardiness_h": _num(t.mean()), "max_tardiness_h": _num(t.max())}
 
-    out = summary(tard[has])
-    codes = lots["product"].cat.codes.to_numpy()
-    out["products"] = {p: summary(tard[has & (codes == k)])
+    out = summary(np.ones(tard.size, dtype=bool))
+    out["products"] = {p: summary(codes == k)
                        for k, p in enumerate(lots["product"].cat.categories)
-                       if (has & (codes == k)).any()}
+                       if (codes == k).any()}
     return out
 
 

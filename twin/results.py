@@ -168,8 +168,10 @@ class Result:
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")
         due = k.get("due_dates")
         if due:
+            still = (f" ({due['open_late_lots']} late lots still unfinished)"
+                     if due.get("open_late_lots") else "")
             lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
-                         f"time, tardiness {due['mean_tardiness_h']:.2f} h mean, "
+                         f"time{still}, tardiness {due['mean_tardiness_h']:.2f} h mean, "
                          f"{due['max_tardiness_h']:.2f} h max")
         for name, rep in (k.get("strategies") or {}).items():
             if "starts_deferred" in rep:

@@ -4,7 +4,9 @@ A lot is a small list ``[product, step, released_s, held_s, due_s]``: the produc
 of the route step it is at or heading to, when it entered the plant, how long scheduling
 strategies have held its start so far, and the due date of the order it belongs to (sim seconds,
 ``inf`` without one). Every lot that enters is counted, so
-that ``released + assembled = completed + consumed + in the system`` holds at any time.
+that ``released + assembled = completed + consumed + in the system`` holds at any time. Lots with
+a due date are also kept while they are in the plant, so that those still open when the run ends
+can be counted against their due dates (:meth:`Flow.open_due_s`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Flow:
         self.done_at = array("d")
         self.done_held = array("d")
         self.done_due = array("d")
+        self._open_due: dict[int, list] = {}  # lots with a due date now in the plant, by id
 
     def _count(self, delta: int) -> None:
         now = self.env.now
@@ -61,6 +64,8 @@ class Flow:
         self.released[lot[0]] += 1
         self._count(1)
         lot[2] = self.env.now
+        if lot[4] != math.inf:
+            self._open_due[id(lot)] = lot
 
     def complete(self, lot: list) -> None:
         """``lot`` leaves the plant as finished goods."""
@@ -74,19 +79,32 @@ class Flow:
         self.done_at.append(now)
         self.done_held.append(lot[3])
         self.done_due.append(lot[4])
+        if lot[4] != math.inf:
+            del self._open_due[id(lot)]
 
     def assemble(self, product: int, parts: list[list]) -> list:
         """Consume ``parts`` (lots of components) into one new lot of ``product``."""
         for part in parts:
             self.consumed[part[0]] += 1
+            if part[4] != math.inf:
+                del self._open_due[id(part)]
         self.assembled[product] += 1
         self._count(1 - len(parts))
-        return [product, 0, min(part[2] for part in parts), 0.0, min(part[4] for part in parts)]
+        lot = [product, 0, min(part[2] for part in parts), 0.0, min(part[4] for part in parts)]
+        if lot[4] != math.inf:
+            self._open_due[id(lot)] = lot
+        return lot
 
     def mean_wip(self, t_end: float) -> float:
         """Time-average lots in the plant over ``[0, t_end]`` [lots]."""
         area = self._area + self.in_system * (t_end - self._t_last)
         return area / t_end if t_end > 0 else 0.0
+
+    def open_due_s(self) -> dict[str, np.ndarray]:
+        """Lots with a due date still in the plant now: product index and due date [s]."""
+        lots = list(self._open_due.values())
+        return {"product": np.array([lot[0] for lot in lots], dtype=np.int32),
+                "due_s": np.array([lot[4] for lot in lots], dtype=float)}
 
     def completions(self) -> dict[str, np.ndarray]:
         """Completed lots: product index, release and completion time [s]."""
