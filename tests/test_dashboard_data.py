@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.dashboard.data import RunData, month_groups
+from twin.dashboard.data import RunData, month_groups, price_bands
 
 TZ = "Asia/Shanghai"
 
@@ -86,3 +86,33 @@ def test_monthly_costs_by_hand(across_month: pd.DataFrame) -> None:
     assert costs["export"].tolist() == pytest.approx([5 * 0.1, 1 * 0.1])
     expected = costs["energy"] + costs["demand"] + costs["gas"] - costs["export"]
     assert costs["total"].tolist() == pytest.approx(expected.tolist())
+
+
+def _tou_run(local_starts: list[str], freq: str, periods: list[str]) -> RunData:
+    """A run of intervals in Berlin from the first local start, ``freq`` apart, in the given
+    TOU periods (valley 0.3, peak 1.2 per kWh)."""
+    first = pd.Timestamp(local_starts[0]).tz_localize("Europe/Berlin", ambiguous=True)
+    index = pd.date_range(first, periods=len(periods), freq=freq)
+    price = [0.3 if p == "valley" else 1.2 for p in periods]
+    return _run(pd.DataFrame({"price_per_kwh": price, "tou_period": periods}, index=index))
+
+
+def test_price_bands_when_clocks_go_back() -> None:
+    # 25 October 2026 in Berlin: 00:00, 01:00, 02:00 summer time, 02:00 winter time, 03:00,
+    # 04:00; the band starting at the second 02:00 is folded into the one before it
+    data = _tou_run(["2026-10-25 00:00"], "h",
+                    ["valley", "valley", "peak", "valley", "peak", "peak"])
+    bands = price_bands(data)
+    assert bands is not None
+    assert bands.edges == ["2026-10-25 00:00", "2026-10-25 02:00", "2026-10-25 03:00",
+                           "2026-10-25 05:00"]
+    assert bands.levels.tolist() == [0, 1, 1]
+    assert bands.labels == ["Valley 0.3 CNY/kWh", "Peak 1.2 CNY/kWh"]
+    # quarter hours ending in the repeated hour: the run's end is no later than a boundary
+    # already drawn, so the last band closes there
+    data = _tou_run(["2026-10-25 02:00"], "15min",
+                    ["valley", "valley", "peak", "peak", "valley"])
+    bands = price_bands(data)
+    assert bands is not None
+    assert bands.edges == ["2026-10-25 02:00", "2026-10-25 02:30"]
+    assert bands.levels.tolist() == [0]

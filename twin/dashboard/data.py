@@ -94,7 +94,12 @@ def month_groups(index: pd.DatetimeIndex) -> MonthGroups:
 
 @dataclass
 class RunData:
-    """The parts of a run folder the dashboard uses."""
+    """The parts of a run folder the dashboard uses.
+
+    The tables derived from the run (month groups, monthly peaks and costs) are worked out on
+    first use and kept: change the tables of a RunData and they are stale; :func:`load` the run
+    folder again instead.
+    """
 
     run_dir: Path
     hourly: pd.DataFrame
@@ -248,6 +253,12 @@ class RunData:
         """Per local calendar month ('YYYY-MM'): peak grid import [kW] (from
         ``kpis.peak_grid_import_kw_by_month``, else from the intervals), when it happened (None
         if unknown), peak site demand [kW], and coverage (share of the month simulated)."""
+        peaks = self._monthly_peaks
+        return None if peaks is None else peaks.copy()
+
+    @cached_property
+    def _monthly_peaks(self) -> pd.DataFrame | None:
+        """:meth:`monthly_peaks`, worked out once (the page reads it nine times)."""
         src = self._month_source()
         if not len(src):
             return None
@@ -292,6 +303,12 @@ class RunData:
         gas price), ``heat`` (purchased heat kWh x its price) and ``export`` (revenue, positive),
         plus ``total`` (energy + demand + capacity + gas + heat - export). The months add up to
         ``kpis.cost_total``."""
+        costs = self._monthly_costs
+        return None if costs is None else costs.copy()
+
+    @cached_property
+    def _monthly_costs(self) -> pd.DataFrame | None:
+        """:meth:`monthly_costs`, worked out once."""
         src = self._month_source()
         peaks = self.monthly_peaks()
         if not len(src) or peaks is None:
@@ -480,13 +497,14 @@ def price_bands(data: RunData) -> PriceBands | None:
     cur = data.currency
     levels: np.ndarray
     if "tou_period" in src.columns:
-        period = src["tou_period"].astype(str).to_numpy()
-        names = [p for p in PERIOD_ORDER if (period == p).any()]
-        names += sorted(set(period) - set(names),
-                        key=lambda p: float(np.mean(price[period == p])))
+        codes, uniques = pd.factorize(src["tou_period"].astype(str).to_numpy())
+        found = [str(p) for p in uniques]
+        names = [p for p in PERIOD_ORDER if p in found]
+        names += sorted(set(found) - set(names),
+                        key=lambda p: float(np.mean(price[codes == found.index(p)])))
         if len(names) < 2:
             return None
-        levels = np.array([names.index(p) for p in period])
+        levels = np.array([names.index(p) for p in found])[codes]
         labels = []
         for i, p in enumerate(names):
             sel = price[levels == i]
@@ -515,19 +533,12 @@ def price_bands(data: RunData) -> PriceBands | None:
             how = "rank of each interval's price within its day"
     levels = np.asarray(levels, dtype=int)
     starts = np.flatnonzero(np.r_[True, levels[1:] != levels[:-1]])
-    step = pd.Timedelta(hours=_step_hours(idx))
-    times = [*wall[starts], wall[-1] + step]
-    edges: list[str] = []
-    kept: list[int] = []
-    last = None
-    for i, t in enumerate(times):
-        # wall-clock times repeat when clocks go back: keep boundaries strictly increasing
-        if last is not None and t <= last:
-            continue
-        if i < len(starts):
-            kept.append(int(levels[starts[i]]))
-        edges.append(t.strftime("%Y-%m-%d %H:%M"))
-        last = t
-    if len(edges) == len(kept):         # the final boundary was dropped: close the last band
-        kept.pop()
-    return PriceBands(edges, np.asarray(kept, dtype=int), labels, how)
+    end = wall[-1] + pd.Timedelta(hours=_step_hours(idx))
+    times = np.r_[wall.to_numpy()[starts], end.to_datetime64()]
+    # wall-clock times repeat when clocks go back: keep boundaries strictly increasing
+    keep = np.r_[True, times[1:] > np.maximum.accumulate(times)[:-1]]
+    kept = levels[starts][keep[:-1]]
+    if not keep[-1]:                    # the final boundary was dropped: close the last band
+        kept = kept[:-1]
+    edges = [t.replace("T", " ") for t in np.datetime_as_string(times[keep], unit="m").tolist()]
+    return PriceBands(edges, kept, labels, how)
