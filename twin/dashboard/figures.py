@@ -214,8 +214,8 @@ def energy_treemap(data: RunData) -> Figure:
             node(gid, f"{esc(group)} · {gsum:,.0f} kWh", cid, gsum, color,
                  f"<b>{esc(group)}</b><br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}",
                  leaf=False)
-            for ei, (name, row) in enumerate(sub.iterrows()):
-                v = float(row[col])
+            energy = sub[col].to_numpy(dtype=float).tolist()
+            for ei, (name, v) in enumerate(zip(sub.index, energy, strict=True)):
                 node(f"{gid}e{ei}", esc(name), gid, v, color,
                      f"<b>{esc(name)}</b> ({esc(group)})<br>{v:,.0f} kWh,"
                      f" {v / total:.1%} of {cl.lower()}", leaf=True)
