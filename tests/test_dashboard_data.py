@@ -1,4 +1,5 @@
-"""The dashboard's pure data functions against hand calculations on tiny tables."""
+"""The dashboard's pure data functions (run and study pages) against hand calculations on tiny
+tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from twin.dashboard.data import RunData, month_groups, price_bands
+from twin.dashboard.study import StudyData
 
 TZ = "Asia/Shanghai"
 
@@ -116,3 +118,15 @@ def test_price_bands_when_clocks_go_back() -> None:
     assert bands is not None
     assert bands.edges == ["2026-10-25 02:00", "2026-10-25 02:30"]
     assert bands.levels.tolist() == [0]
+
+
+def test_study_row_lookup() -> None:
+    comparison = pd.DataFrame({"scenario": ["base", "pv", "pv", "base"],
+                               "kpi": ["cost_total", "cost_total", "cost_total", "units"],
+                               "mean": [1.0, 2.0, 3.0, 4.0]})
+    study = StudyData(Path("."), {"scenarios": ["base", "pv"], "base": "base"}, comparison,
+                      pd.DataFrame(), pd.DataFrame(), {})
+    row = study.row("pv", "cost_total")
+    assert row is not None and row["mean"] == 2.0 and row.name == 1       # the first of two
+    assert study.row("base", "units")["mean"] == 4.0
+    assert study.row("pv", "units") is None and study.row("other", "cost_total") is None

@@ -18,6 +18,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,19 @@ class StudyData:
         return theme.SCENARIO_PALETTE[others.index(scenario) % len(theme.SCENARIO_PALETTE)]
 
     def row(self, scenario: str, kpi: str) -> pd.Series | None:
-        sel = self.comparison[(self.comparison["scenario"] == scenario)
-                              & (self.comparison["kpi"] == kpi)]
-        return None if sel.empty else sel.iloc[0]
+        """The first row of ``comparison`` for ``scenario`` and ``kpi``, None if it has none."""
+        pos = self._row_positions.get((scenario, kpi))
+        return None if pos is None else self.comparison.iloc[pos]
+
+    @cached_property
+    def _row_positions(self) -> dict[tuple[Any, Any], int]:
+        """Position of the first row of each (scenario, kpi) in ``comparison`` (the page looks
+        rows up hundreds of times)."""
+        pairs = zip(self.comparison["scenario"], self.comparison["kpi"], strict=True)
+        out: dict[tuple[Any, Any], int] = {}
+        for pos, pair in enumerate(pairs):
+            out.setdefault(pair, pos)
+        return out
 
 
 def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
