@@ -48,11 +48,11 @@ def figure_html(fig: Figure | Any, div_id: str) -> str:
         layout = _jsonable(fig.get("layout") or {})
         if isinstance(layout.get("template"), str):
             layout["template"] = template(layout["template"])
-        fig = {"data": _jsonable(fig.get("data") or []), "layout": layout}
+        sent = {"data": _jsonable(fig.get("data") or []), "layout": layout}
     else:
-        fig = fig.to_dict()
-    height = fig["layout"].get("height") or 450
-    return pio.to_html(fig, validate=False, full_html=False, include_plotlyjs=False,
+        sent = fig.to_dict()
+    height = sent["layout"].get("height") or 450
+    return pio.to_html(sent, validate=False, full_html=False, include_plotlyjs=False,
                        div_id=div_id, config=theme.PLOTLY_CONFIG, default_width="100%",
                        default_height=f"{height}px")
 
@@ -112,8 +112,8 @@ def _jsonable(obj: Any, key: str = "") -> Any:
     return obj
 
 
-def subplot_grid(rows: int, cols: int, horizontal_spacing: float,
-                 vertical_spacing: float) -> list[tuple[list[float], list[float]]]:
+def _subplot_grid(rows: int, cols: int, horizontal_spacing: float,
+                  vertical_spacing: float) -> list[tuple[list[float], list[float]]]:
     """(x domain, y domain) of each cell of a ``rows`` x ``cols`` grid of equal subplots, row
     by row from the top left, computed as :func:`plotly.subplots.make_subplots` does."""
     widths = [(1.0 - horizontal_spacing * (cols - 1)) / cols] * cols
@@ -124,7 +124,7 @@ def subplot_grid(rows: int, cols: int, horizontal_spacing: float,
         y_domain = [_clip(y0), _clip(y0 + heights[-1 - r])]
         for c in range(cols):
             x0 = sum(widths[:c]) + c * horizontal_spacing
-            cells.append(([x0, x0 + widths[c]], y_domain))
+            cells.append(([x0, x0 + widths[c]], list(y_domain)))
     return cells
 
 
@@ -154,8 +154,8 @@ def subplot_layout(rows: int, cols: int, *, horizontal_spacing: float, vertical_
     and only that one shows tick labels."""
     layout: dict[str, Any] = {}
     annotations = []
-    for i, (x_domain, y_domain) in enumerate(subplot_grid(rows, cols, horizontal_spacing,
-                                                          vertical_spacing)):
+    for i, (x_domain, y_domain) in enumerate(_subplot_grid(rows, cols, horizontal_spacing,
+                                                           vertical_spacing)):
         x, y = cell_axes(i)
         layout[axis_key(x)] = {"anchor": y, "domain": x_domain}
         layout[axis_key(y)] = {"anchor": x, "domain": y_domain}
