@@ -24,6 +24,7 @@ from twin.config.study import load_study
 from twin.dashboard import RunData, figures, load, theme
 from twin.dashboard.figures import day_hour_grid, hourly_x
 from twin.dashboard.plot import (
+    Figure,
     cell_axes,
     figure_html,
     subplot_layout,
@@ -100,6 +101,15 @@ def test_figure_html_as_plotly() -> None:
     assert "customdata" not in data[0] and "dash" not in data[0]["line"]
     assert data[0]["y"]["dtype"] == "f4" and "yaxis" not in layout and "legend" not in layout
     assert layout["template"] == pio.templates["plotly_white"].to_plotly_json()
+
+
+def test_figure_reads_as_its_plotly_graph_object() -> None:
+    fig = Figure(data=[trace("bar", x=["a"], y=np.array([1.5]), name="n", customdata=None)],
+                 layout=theme.base_layout(300))
+    assert fig["data"][0]["type"] == "bar" and fig["layout"]["template"] == "plotly_white"
+    bar = fig.data[0]
+    assert bar.type == "bar" and bar.name == "n" and float(bar.y[0]) == 1.5
+    assert fig.layout.height == 300 and isinstance(fig.to_plotly(), go.Figure)
 
 
 def test_figure_html_of_a_graph_object() -> None:

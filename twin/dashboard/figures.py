@@ -112,14 +112,14 @@ def hourly_demand(data: RunData) -> Figure:
             {"label": "All", "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
     }
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         520 if n == 1 else 640,
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal",
                 "title": {"text": "Group "}},
         margin={"l": 80, "r": 30, "t": 60, "b": 40},
         xaxis=xaxis, **layout_axes,
-    )}
+    ))
 
 
 def demand_heatmap(data: RunData) -> Figure:
@@ -157,14 +157,14 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
         colorbar={"title": {"text": unit}, "thickness": 14, "tickformat": ","},
         hovertemplate=f"%{{x|%a %d %b %Y}}, %{{y}}<br>{what}%{{z:,.1f}} {unit}<extra></extra>",
     )
-    return {"data": [heatmap], "layout": theme.base_layout(
+    return Figure(data=[heatmap], layout=theme.base_layout(
         420,
         xaxis={"type": "date", "title": {"text": "Day (local)"}, "showgrid": False,
                "ticklabelmode": "period" if len(days) > 40 else "instant"},
         yaxis={"title": {"text": "Hour of day (local)"}, "type": "category",
                "tickvals": [f"{h:02d}:00" for h in range(0, 24, 3)], "autorange": True},
         margin={"l": 80, "r": 30, "t": 20, "b": 50},
-    )}
+    ))
 
 
 def energy_treemap(data: RunData) -> Figure:
@@ -226,8 +226,8 @@ def energy_treemap(data: RunData) -> Figure:
         hovertemplate="%{customdata}<extra></extra>",
         pathbar={"visible": True}, tiling={"pad": 2},
     )
-    return {"data": [treemap],
-            "layout": theme.base_layout(520, margin={"l": 10, "r": 10, "t": 30, "b": 10})}
+    return Figure(data=[treemap],
+            layout=theme.base_layout(520, margin={"l": 10, "r": 10, "t": 30, "b": 10}))
 
 
 def state_shares(data: RunData) -> Figure:
@@ -249,7 +249,7 @@ def state_shares(data: RunData) -> Figure:
             hovertemplate=(f"%{{y}} · {theme.state_label(state)}: %{{x:.1f}} %"
                            f" (%{{customdata:,.0f}} h per machine)<extra></extra>"),
         ))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(260, 90 + 34 * len(names)),
         barmode="stack", bargap=0.25,
         xaxis={"title": {"text": "Share of calendar time (%)"}, "range": [0, 100],
@@ -258,7 +258,7 @@ def state_shares(data: RunData) -> Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
         margin={"l": 110, "r": 30, "t": 50, "b": 50},
-    )}
+    ))
 
 
 def _clock(times: np.ndarray) -> list[str]:
@@ -293,7 +293,7 @@ def state_timeline(data: RunData) -> Figure:
                            f"<extra></extra>"),
         ))
     day = day_trace["start"].min().tz_convert(data.timezone)
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(280, 90 + 26 * len(names)),
         barmode="overlay", bargap=0.2,
         xaxis={"type": "date", "title": {"text": f"Local time ({esc(data.timezone)}), "
@@ -303,7 +303,7 @@ def state_timeline(data: RunData) -> Figure:
                "categoryorder": "array", "categoryarray": [esc(n) for n in names]},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 150, "r": 30, "t": 50, "b": 50},
-    )}
+    ))
 
 
 def _bin_width(top: float, max_bins: int = 50) -> float:
@@ -380,7 +380,7 @@ def lead_times(data: RunData) -> Figure:
         layout["shapes"] = shapes
     layout.update(theme.base_layout(
         90 + 200 * n, bargap=0.05, margin={"l": 70, "r": 30, "t": 40, "b": 50}))
-    return {"data": traces, "layout": layout}
+    return Figure(data=traces, layout=layout)
 
 
 # ------------------------------------------------------------------------------ energy supply
@@ -543,7 +543,7 @@ def supply_week(data: RunData) -> Figure:
         x_range = [_wall(wall[0]), _wall(run_end)]
     else:
         x_range = None
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         560 if len(weeks) > 1 else 480,
         hovermode="x unified",
         legend={"x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top",
@@ -560,7 +560,7 @@ def supply_week(data: RunData) -> Figure:
                "gridcolor": theme.GRID, "tickformat": ",", "zeroline": True,
                "zerolinecolor": "#7b8794", "zerolinewidth": 1.5},
         **layout,
-    )}
+    ))
 
 
 def storage_levels(data: RunData) -> Figure:
@@ -641,10 +641,10 @@ def storage_levels(data: RunData) -> Figure:
             {"label": "All", "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
     }
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         300 + 180 * (n - 1), hovermode="x unified", showlegend=False,
         margin={"l": 80, "r": 70, "t": 60, "b": 40}, xaxis=xaxis,
-        shapes=shapes or None, annotations=notes or None, **axes)}
+        shapes=shapes or None, annotations=notes or None, **axes))
 
 
 def _nice_step(top: float, n: int = 6) -> float:
@@ -730,11 +730,11 @@ def grid_peaks(data: RunData) -> Figure:
                           "title": {"text": f"Demand charge, {cur} per full month"}}
         traces.append(trace("scatter", x=[labels[0]], y=[None], yaxis="y2", showlegend=False,
                             hoverinfo="skip"))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         380, bargap=0.3, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 70, "r": 80 if rate else 30, "t": 40, "b": 40},
-        xaxis=_month_axis(len(labels)), **axes)}
+        xaxis=_month_axis(len(labels)), **axes))
 
 
 def monthly_costs(data: RunData) -> Figure:
@@ -766,7 +766,7 @@ def monthly_costs(data: RunData) -> Figure:
         textposition="top center", showlegend=False, hoverinfo="skip",
         textfont={"size": 12, "color": theme.MUTED},
     ))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         400, barmode="relative", bargap=0.3, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
@@ -776,7 +776,7 @@ def monthly_costs(data: RunData) -> Figure:
                "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
                "range": [min(0.0, float(-costs["export"].max()) * 1.1),
                          float(tops.max(initial=0.0)) * 1.12 or 1.0]},
-    )}
+    ))
 
 
 # ---------------------------------------------------------------------------------- emissions
@@ -833,7 +833,7 @@ def emissions_by_scope(data: RunData) -> Figure:
         textposition="top center", showlegend=False, hoverinfo="skip",
         textfont={"size": 13, "color": theme.TEXT},
     ))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         400, barmode="stack", bargap=0.45, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
@@ -842,7 +842,7 @@ def emissions_by_scope(data: RunData) -> Figure:
         yaxis={"title": {"text": "t CO₂ over the run (scope 1 + 2)"}, "fixedrange": True,
                "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
                "range": [0, max(*totals, 1e-3) * 1.15]},
-    )}
+    ))
 
 
 FOOTPRINT_PARTS: tuple[tuple[str, str, str], ...] = (
@@ -888,7 +888,7 @@ def product_footprints(data: RunData) -> Figure:
             marker={"color": color, "line": {"width": 0}},
             hovertemplate=f"%{{y}} · {label}: %{{x:,.3f}} kg CO₂ per unit<extra></extra>",
         ))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
         xaxis={"title": {"text": "kg CO₂e per unit (scope 1 + 2 location-based"
                          + (" + materials, scope 3)" if any(v.get("materials_kg")
@@ -899,7 +899,7 @@ def product_footprints(data: RunData) -> Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
         margin={"l": 120, "r": 30, "t": 60, "b": 50},
-    )}
+    ))
 
 
 def emissions_heatmap(data: RunData) -> Figure:
@@ -1056,5 +1056,5 @@ def energy_sankey(data: RunData) -> Figure:
               "hovertemplate": ("%{source.label} → %{target.label}: %{value}"
                                 "<extra></extra>")},
     )
-    return {"data": [sankey], "layout": theme.base_layout(
-        max(460, 24 * len(nodes)), margin={"l": 10, "r": 10, "t": 20, "b": 20})}
+    return Figure(data=[sankey], layout=theme.base_layout(
+        max(460, 24 * len(nodes)), margin={"l": 10, "r": 10, "t": 20, "b": 20}))

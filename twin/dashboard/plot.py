@@ -1,10 +1,10 @@
 """Plotly figures as plain dicts, and their HTML.
 
 The dashboard builds every figure as the JSON that plotly.js reads, ``{"data": [trace, ...],
-"layout": {...}}``, not as plotly graph objects: validating and deep-copying graph objects (and
-their template, once per figure) took most of the time of writing a page. The dicts follow
-plotly's rules, so ``plotly.graph_objects.Figure(fig)`` turns one into a validated graph object
-(to show it in a notebook, say; the tests do so for every figure of a page):
+"layout": {...}}`` (a :class:`Figure`), not as plotly graph objects: validating and deep-copying
+graph objects (and their template, once per figure) took most of the time of writing a page. The
+dicts follow plotly's rules, so ``plotly.graph_objects.Figure(fig)`` turns one into a validated
+graph object (:meth:`Figure.to_plotly`; the tests do so for every figure of a page):
 
 - a ``None`` value in a dict means "not set" and is left out of the page, and so is a dict
   that is empty once its unset values are left out (an empty list is sent as it is: write
@@ -24,8 +24,35 @@ import plotly.io as pio
 
 from twin.dashboard import theme
 
-Figure = dict[str, Any]
-"""A figure as plotly.js reads it: ``{"data": [trace, ...], "layout": {...}}``."""
+
+class Figure(dict[str, Any]):
+    """A figure as plotly.js reads it: ``{"data": [trace, ...], "layout": {...}}``.
+
+    It also reads as the plotly graph object it stands for: ``fig.data``, ``fig.layout`` and
+    ``fig.show()`` are those of :meth:`to_plotly`, made and validated on each use (slow; changing
+    them does not change the dict). The page uses the dict.
+    """
+
+    def to_plotly(self) -> Any:
+        """The figure as a validated :class:`plotly.graph_objects.Figure` (a new one each call)."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self)
+
+    @property
+    def data(self) -> Any:
+        """The traces of :meth:`to_plotly`."""
+        return self.to_plotly().data
+
+    @property
+    def layout(self) -> Any:
+        """The layout of :meth:`to_plotly`."""
+        return self.to_plotly().layout
+
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        """Show the figure with plotly (see :meth:`plotly.graph_objects.Figure.show`)."""
+        self.to_plotly().show(*args, **kwargs)
+
 
 TYPED_DTYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4",
                 "uint32": "u4", "float32": "f4", "float64": "f8"}
@@ -39,10 +66,11 @@ def trace(kind: str, **props: Any) -> dict[str, Any]:
     return {"type": kind, **props}
 
 
-def figure_html(fig: Figure | Any, div_id: str) -> str:
+def figure_html(fig: dict[str, Any] | Any, div_id: str) -> str:
     """The figure's div and script, without plotly.js, with the fixed id ``div_id``.
 
-    ``fig`` is a :data:`Figure` dict or a plotly graph object (sent as its ``to_dict()``).
+    ``fig`` is a :class:`Figure` (or a plain dict like one) or a plotly graph object (sent as its
+    ``to_dict()``).
     """
     if isinstance(fig, dict):
         layout = _jsonable(fig.get("layout") or {})

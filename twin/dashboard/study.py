@@ -177,7 +177,7 @@ def kpi_bars(data: StudyData) -> Figure:
         layout[axis_key(x)]["tickangle"] = 0 if len(names) <= 3 else -30
     layout.update(theme.base_layout(300 * rows + 40, bargap=0.3,
                                     margin={"l": 60, "r": 20, "t": 50, "b": 60}))
-    return {"data": traces, "layout": layout}
+    return Figure(data=traces, layout=layout)
 
 
 def diff_bars(data: StudyData) -> Figure:
@@ -211,7 +211,7 @@ def diff_bars(data: StudyData) -> Figure:
             customdata=hover,
             hovertemplate=f"{esc(s)}: %{{x:+.2f}} %% of {esc(data.base)}<br>%{{customdata}}"
                           "<extra></extra>"))
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "title": {"text": "Scenario "}},
@@ -219,7 +219,7 @@ def diff_bars(data: StudyData) -> Figure:
         xaxis={"title": {"text": f"Difference against {esc(data.base)} [% of its mean]"},
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "ticksuffix": " %"},
-        yaxis={"autorange": "reversed"})}
+        yaxis={"autorange": "reversed"}))
 
 
 def macc_chart(data: StudyData) -> Any:
@@ -295,12 +295,12 @@ def profile_overlay(data: StudyData) -> Figure:
             {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
             {"label": "All", "step": "all"},
         ], "x": 0.3 if menus else 0, "xanchor": "left", "y": 1.14, "yanchor": "bottom"}}
-    return {"data": traces, "layout": theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         460, hovermode="x unified", updatemenus=menus or None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         margin={"l": 80, "r": 30, "t": 90, "b": 40}, xaxis=xaxis,
         yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
-               "gridcolor": theme.GRID, "tickformat": ","})}
+               "gridcolor": theme.GRID, "tickformat": ","}))
 
 
 # ---------------------------------------------------------------------------------------------
