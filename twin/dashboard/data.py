@@ -40,7 +40,7 @@ PERIOD_LABELS = {"deep_valley": "Deep valley", "valley": "Valley", "flat": "Flat
 MAX_PRICE_LEVELS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MonthGroups:
     """The rows of a time table grouped by local calendar month (see :func:`month_groups`)."""
 
