@@ -215,11 +215,11 @@ def test_emissions_section(page: str, plain_page: str, run_dir: Path) -> None:
     assert f"grid-average factor {gf['value']:.4g} kg CO₂/kWh ({gf['region']}, {gf['year']};" \
         f" status {gf['status']}" in page
     fig = emissions_by_scope(load(run_dir))
-    s1, loc, mkt = (t.y for t in fig.data[:3])
+    s1, loc, mkt = (t["y"] for t in fig["data"][:3])
     assert s1[0] == s1[1] == pytest.approx(k["co2_scope1_kg"] / 1000, rel=1e-6)
     assert loc[0] == pytest.approx(k["co2_scope2_location_kg"] / 1000, rel=1e-6)
     assert mkt[1] == pytest.approx(k["co2_scope2_market_kg"] / 1000, rel=1e-6)
-    assert fig.layout.yaxis.title.text.startswith("t CO₂")
+    assert fig["layout"]["yaxis"]["title"]["text"].startswith("t CO₂")
 
 
 def _balance(links: list[tuple[str, str, float]], node: str) -> tuple[float, float]:
@@ -247,7 +247,7 @@ def test_sankey_flows_balance(run_dir: Path) -> None:
         k["heat_kwh"], rel=1e-6)
     # every node of the Sankey is a link end; group names are escaped
     fig = energy_sankey(data)
-    labels = list(fig.data[0].node.label)
+    labels = fig["data"][0]["node"]["label"]
     assert "&lt;b&gt;utilities&lt;/b&gt;" in labels and EVIL_GROUP not in labels
     assert {"Grid import", "PV", "Battery discharge", "Battery charging", "Heat"} <= set(labels)
 
@@ -318,18 +318,18 @@ def test_year_run(year_dir: Path) -> None:
         assert costs[col].sum() == pytest.approx(k[key], rel=1e-9, abs=1e-9), col
     # the week slider starts at the first full week (the run starts on a Monday)
     fig = supply_week(data)
-    slider = fig.layout.sliders[0]
-    assert len(slider.steps) == 53 and slider.active == 0
-    assert list(fig.layout.xaxis.range) == ["2026-03-02 00:00", "2026-03-09 00:00"]
+    slider = fig["layout"]["sliders"][0]
+    assert len(slider["steps"]) == 53 and slider["active"] == 0
+    assert fig["layout"]["xaxis"]["range"] == ["2026-03-02 00:00", "2026-03-09 00:00"]
 
 
 def test_week_slider_starts_at_first_full_week(tmp_path: Path) -> None:
     plant = plant_from_data(_demo_data())
     out = twin.simulate(plant, days=12, start="2026-03-04").save(tmp_path / "wed")  # Wednesday
     fig = supply_week(load(out))
-    slider = fig.layout.sliders[0]
-    assert len(slider.steps) == 2 and slider.active == 1
-    assert list(fig.layout.xaxis.range) == ["2026-03-09 00:00", "2026-03-16 00:00"]
+    slider = fig["layout"]["sliders"][0]
+    assert len(slider["steps"]) == 2 and slider["active"] == 1
+    assert fig["layout"]["xaxis"]["range"] == ["2026-03-09 00:00", "2026-03-16 00:00"]
 
 
 def test_product_footprints_figure(run_dir: Path, page: str) -> None:
@@ -342,8 +342,8 @@ def test_product_footprints_figure(run_dir: Path, page: str) -> None:
     fig = product_footprints(data)
     prods = {p: v for p, v in data.kpis["footprints"]["products"].items()
              if v["co2_kg_per_unit"] is not None}
-    names = [str(y) for y in fig.data[0].y]
+    names = [str(y) for y in fig["data"][0]["y"]]
     for i, p in enumerate(prods):
-        stacked = sum(float(trace.x[i]) for trace in fig.data)
+        stacked = sum(float(trace["x"][i]) for trace in fig["data"])
         assert stacked == pytest.approx(prods[p]["co2_kg_per_unit"], rel=1e-5)
         assert names[i] == html.escape(p)

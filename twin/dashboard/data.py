@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,66 @@ PERIOD_LABELS = {"deep_valley": "Deep valley", "valley": "Valley", "flat": "Flat
 MAX_PRICE_LEVELS = 5
 
 
+@dataclass(frozen=True, eq=False)
+class MonthGroups:
+    """The rows of a time table grouped by local calendar month (see :func:`month_groups`)."""
+
+    keys: list[str]
+    """The months ('YYYY-MM'), ascending."""
+    codes: np.ndarray
+    """Month of each row as year x 12 + month - 1."""
+    order: np.ndarray | None
+    """Row positions in month order (stable); None if the rows already are."""
+    starts: np.ndarray
+    """Position in month order of the first row of each month."""
+    counts: np.ndarray
+    """Rows per month."""
+
+    def _by_month(self, values: np.ndarray) -> np.ndarray:
+        return values if self.order is None else values[self.order]
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        """Largest of ``values`` (one per row) in each month, NaN ignored."""
+        return np.fmax.reduceat(self._by_month(values), self.starts)
+
+    def argmax(self, values: np.ndarray) -> np.ndarray:
+        """Row position of the first largest of ``values`` in each month, NaN ignored (every
+        month needs a number)."""
+        ordered = self._by_month(values)
+        is_max = ordered == np.repeat(self.max(values), self.counts)
+        first = np.minimum.reduceat(np.where(is_max, np.arange(len(ordered)), len(ordered)),
+                                    self.starts)
+        return first if self.order is None else self.order[first]
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (one per row) in each month, by pandas' compensated summation (the
+        monthly costs must add up to the run's KPIs to the last digit that can)."""
+        return pd.Series(values).groupby(self.codes, sort=True).sum().to_numpy()
+
+
+def month_groups(index: pd.DatetimeIndex) -> MonthGroups:
+    """Group the rows of a time index by the calendar month of its (local) times."""
+    codes = (index.year.to_numpy(dtype=np.int64) * 12 + index.month.to_numpy(dtype=np.int64)
+             - 1)
+    order = None
+    if len(codes) > 1 and (np.diff(codes) < 0).any():
+        order = np.argsort(codes, kind="stable")
+    ordered = codes if order is None else codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(codes) \
+        else np.zeros(0, dtype=np.intp)
+    keys = [f"{c // 12:04d}-{c % 12 + 1:02d}" for c in ordered[starts].tolist()]
+    counts = np.diff(np.r_[starts, len(codes)])
+    return MonthGroups(keys, codes, order, starts, counts)
+
+
 @dataclass
 class RunData:
-    """The parts of a run folder the dashboard uses."""
+    """The parts of a run folder the dashboard uses.
+
+    The tables derived from the run (month groups, monthly peaks and costs) are worked out on
+    first use and kept: change the tables of a RunData and they are stale; :func:`load` the run
+    folder again instead.
+    """
 
     run_dir: Path
     hourly: pd.DataFrame
@@ -185,44 +243,55 @@ class RunData:
         src = self.intervals if self.intervals is not None and len(self.intervals) else None
         return src if src is not None else self.hourly
 
+    @cached_property
+    def months(self) -> MonthGroups:
+        """The rows of the month source (intervals, else hourly) by local calendar month,
+        worked out once per run folder (the supply figures and cards read them many times)."""
+        return month_groups(pd.DatetimeIndex(self._month_source().index))
+
     def monthly_peaks(self) -> pd.DataFrame | None:
         """Per local calendar month ('YYYY-MM'): peak grid import [kW] (from
         ``kpis.peak_grid_import_kw_by_month``, else from the intervals), when it happened (None
         if unknown), peak site demand [kW], and coverage (share of the month simulated)."""
+        peaks = self._monthly_peaks
+        return None if peaks is None else peaks.copy()
+
+    @cached_property
+    def _monthly_peaks(self) -> pd.DataFrame | None:
+        """:meth:`monthly_peaks`, worked out once (the page reads it nine times)."""
         src = self._month_source()
         if not len(src):
             return None
         idx = pd.DatetimeIndex(src.index)
-        months = idx.strftime("%Y-%m")
+        months = self.months
         step_h = _step_hours(idx)
+        imp_kw = None
         if "grid_import_kwh" in src.columns:
-            imp_kw = pd.Series(src["grid_import_kwh"].to_numpy(dtype=float) / step_h, index=idx)
-        else:
-            imp_kw = None
+            imp_kw = src["grid_import_kwh"].to_numpy(dtype=float) / step_h
         if "electricity_demand_kw" in src.columns:
-            dem_kw = pd.Series(src["electricity_demand_kw"].to_numpy(dtype=float), index=idx)
+            dem_kw = src["electricity_demand_kw"].to_numpy(dtype=float)
         else:
-            dem_kw = pd.Series(src["electricity_demand_kwh"].to_numpy(dtype=float) / step_h,
-                               index=idx)
+            dem_kw = src["electricity_demand_kwh"].to_numpy(dtype=float) / step_h
+        demand_peaks = months.max(dem_kw)
+        if imp_kw is not None:
+            import_peaks, import_rows = months.max(imp_kw), months.argmax(imp_kw)
         by_kpi = self.kpis.get("peak_grid_import_kw_by_month") or {}
-        keys = list(dict.fromkeys(months))
         rows = []
-        for key in keys:
-            sel = months == key
+        for i, key in enumerate(months.keys):
             peak = by_kpi.get(key)
             when = None
             if imp_kw is not None:
-                part = imp_kw[sel]
                 if peak is None:
-                    peak = float(part.max())
-                when = part.idxmax()
+                    peak = float(import_peaks[i])
+                when = idx[import_rows[i]]
             rows.append({
                 "month": key, "peak_kw": _num(peak), "peak_start": when,
-                "demand_peak_kw": float(dem_kw[sel].max()),
-                "coverage": min(1.0, float(sel.sum()) * step_h / _month_hours(key, idx.tz)),
+                "demand_peak_kw": float(demand_peaks[i]),
+                "coverage": min(1.0, float(months.counts[i]) * step_h
+                                / _month_hours(key, idx.tz)),
             })
         for key in by_kpi:                      # months only the KPIs know (should not happen)
-            if key not in keys:
+            if key not in months.keys:
                 rows.append({"month": key, "peak_kw": _num(by_kpi[key]), "peak_start": None,
                              "demand_peak_kw": float("nan"), "coverage": 1.0})
         return pd.DataFrame(rows).set_index("month").sort_index()
@@ -234,17 +303,23 @@ class RunData:
         gas price), ``heat`` (purchased heat kWh x its price) and ``export`` (revenue, positive),
         plus ``total`` (energy + demand + capacity + gas + heat - export). The months add up to
         ``kpis.cost_total``."""
+        costs = self._monthly_costs
+        return None if costs is None else costs.copy()
+
+    @cached_property
+    def _monthly_costs(self) -> pd.DataFrame | None:
+        """:meth:`monthly_costs`, worked out once."""
         src = self._month_source()
         peaks = self.monthly_peaks()
         if not len(src) or peaks is None:
             return None
-        months = pd.DatetimeIndex(src.index).strftime("%Y-%m")
+        months = self.months
 
         def per_month(column: str) -> pd.Series:
             if column not in src.columns:
                 return pd.Series(0.0, index=peaks.index)
-            values = pd.Series(src[column].to_numpy(dtype=float), index=months)
-            return values.groupby(level=0).sum().reindex(peaks.index, fill_value=0.0)
+            sums = pd.Series(months.sum(src[column].to_numpy(dtype=float)), index=months.keys)
+            return sums.reindex(peaks.index, fill_value=0.0)
 
         rate = self.demand_rate() or 0.0
         out = pd.DataFrame({
@@ -422,13 +497,14 @@ def price_bands(data: RunData) -> PriceBands | None:
     cur = data.currency
     levels: np.ndarray
     if "tou_period" in src.columns:
-        period = src["tou_period"].astype(str).to_numpy()
-        names = [p for p in PERIOD_ORDER if (period == p).any()]
-        names += sorted(set(period) - set(names),
-                        key=lambda p: float(np.mean(price[period == p])))
+        codes, uniques = pd.factorize(src["tou_period"].astype(str).to_numpy())
+        found = [str(p) for p in uniques]
+        names = [p for p in PERIOD_ORDER if p in found]
+        names += sorted(set(found) - set(names),
+                        key=lambda p: float(np.mean(price[codes == found.index(p)])))
         if len(names) < 2:
             return None
-        levels = np.array([names.index(p) for p in period])
+        levels = np.array([names.index(p) for p in found])[codes]
         labels = []
         for i, p in enumerate(names):
             sel = price[levels == i]
@@ -457,19 +533,12 @@ def price_bands(data: RunData) -> PriceBands | None:
             how = "rank of each interval's price within its day"
     levels = np.asarray(levels, dtype=int)
     starts = np.flatnonzero(np.r_[True, levels[1:] != levels[:-1]])
-    step = pd.Timedelta(hours=_step_hours(idx))
-    times = [*wall[starts], wall[-1] + step]
-    edges: list[str] = []
-    kept: list[int] = []
-    last = None
-    for i, t in enumerate(times):
-        # wall-clock times repeat when clocks go back: keep boundaries strictly increasing
-        if last is not None and t <= last:
-            continue
-        if i < len(starts):
-            kept.append(int(levels[starts[i]]))
-        edges.append(t.strftime("%Y-%m-%d %H:%M"))
-        last = t
-    if len(edges) == len(kept):         # the final boundary was dropped: close the last band
-        kept.pop()
-    return PriceBands(edges, np.asarray(kept, dtype=int), labels, how)
+    end = wall[-1] + pd.Timedelta(hours=_step_hours(idx))
+    times = np.r_[wall.to_numpy()[starts], end.to_datetime64()]
+    # wall-clock times repeat when clocks go back: keep boundaries strictly increasing
+    keep = np.r_[True, times[1:] > np.maximum.accumulate(times)[:-1]]
+    kept = levels[starts][keep[:-1]]
+    if not keep[-1]:                    # the final boundary was dropped: close the last band
+        kept = kept[:-1]
+    edges = [t.replace("T", " ") for t in np.datetime_as_string(times[keep], unit="m").tolist()]
+    return PriceBands(edges, kept, labels, how)

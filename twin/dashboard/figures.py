@@ -5,21 +5,21 @@ Every user-given name (group, station, equipment, product) is passed through
 text (``<b>``, ``<a href>``, ...), and escaping makes it print names literally. Times are local
 wall-clock times of the plant's time zone. Values are sent as float32 binary arrays and hourly
 x values as ``x0``/``dx`` where the local hours are evenly spaced, which keeps a year of hourly
-data to a few hundred kB.
+data to a few hundred kB. Figures are plain dicts (see :mod:`twin.dashboard.plot`).
 """
 
 from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from twin.dashboard import theme
 from twin.dashboard.data import RunData, price_bands
+from twin.dashboard.plot import Figure, axis_key, cell_axes, subplot_layout, trace
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -34,20 +34,20 @@ def _f32(values: object) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def _hourly_x(data: RunData) -> dict[str, object]:
-    """x of the hourly traces: ``x0``/``dx`` if local hours are evenly spaced (no DST change in
-    the run), else the list of local times."""
-    wall = data.wall_index
+def hourly_x(wall: pd.DatetimeIndex) -> dict[str, Any]:
+    """x of hourly traces at the local wall-clock times ``wall`` (naive): ``x0``/``dx`` if they
+    are evenly spaced hours (no DST change in the run), else the list of local times."""
     if len(wall) == 0:
         return {"x": []}
     steps = np.diff(wall.asi8) if len(wall) > 1 else np.array([], dtype=np.int64)
     one_hour = pd.Timedelta(hours=1).value // pd.Timedelta(1, unit=wall.unit).value
     if (steps == one_hour).all():
         return {"x0": wall[0].strftime("%Y-%m-%d %H:%M:%S"), "dx": HOUR_MS}
-    return {"x": [t.strftime("%Y-%m-%d %H:%M") for t in wall]}
+    minutes = np.datetime_as_string(wall.to_numpy(), unit="m")      # 'YYYY-MM-DDTHH:MM'
+    return {"x": [t.replace("T", " ") for t in minutes.tolist()]}
 
 
-def hourly_demand(data: RunData) -> go.Figure:
+def hourly_demand(data: RunData) -> Figure:
     """Hourly electricity use stacked by equipment group, with one panel below per other carrier
     (natural gas, heat, cooling) that has any use; range slider and zoom buttons on the time axis.
     """
@@ -67,8 +67,8 @@ def hourly_demand(data: RunData) -> go.Figure:
         domains.append((max(bottom, 0.0), top))
         top = bottom - gap
 
-    fig = go.Figure()
-    xspec = _hourly_x(data)
+    traces: list[dict[str, Any]] = []
+    xspec = hourly_x(data.wall_index)
     layout_axes: dict[str, object] = {}
     legend_shown: set[str] = set()
     for k, carrier in enumerate(carriers):
@@ -81,8 +81,8 @@ def hourly_demand(data: RunData) -> go.Figure:
             if k > 0 and not values.any():
                 continue
             color = data.group_colors.get(group, theme.OTHER_CARRIER_COLOR)
-            fig.add_trace(go.Scatter(
-                **xspec, y=_f32(values), name=esc(group), legendgroup=esc(group),
+            traces.append(trace(
+                "scatter", **xspec, y=_f32(values), name=esc(group), legendgroup=esc(group),
                 showlegend=group not in legend_shown, stackgroup=carrier, yaxis=yname,
                 mode="lines", line={"width": 0.6, "color": color, "shape": "hv"},
                 fillcolor=color,
@@ -97,59 +97,67 @@ def hourly_demand(data: RunData) -> go.Figure:
             "fixedrange": True,
         }
 
-    fig.update_layout(**theme.base_layout(
-        520 if n == 1 else 640,
-        hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal",
-                "title": {"text": "Group "}},
-        margin={"l": 80, "r": 30, "t": 60, "b": 40},
-        **layout_axes,
-    ))
-    fig.update_xaxes(
-        type="date", anchor="y" + (str(n) if n > 1 else ""), gridcolor=theme.GRID,
-        title={"text": f"Local time ({esc(data.timezone)})"},
-        hoverformat="%a %d %b %Y, %H:%M", tickformatstops=[
+    xaxis = {
+        "type": "date", "anchor": "y" + (str(n) if n > 1 else ""), "gridcolor": theme.GRID,
+        "title": {"text": f"Local time ({esc(data.timezone)})"},
+        "hoverformat": "%a %d %b %Y, %H:%M", "tickformatstops": [
             {"dtickrange": [None, 86_400_000], "value": "%H:%M\n%d %b"},
             {"dtickrange": [86_400_000, None], "value": "%d %b\n%Y"},
         ],
-        rangeslider={"visible": True, "thickness": 0.07},
-        rangeselector={"buttons": [
+        "rangeslider": {"visible": True, "thickness": 0.07},
+        "rangeselector": {"buttons": [
             {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
             {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
             {"count": 28, "label": "4 weeks", "step": "day", "stepmode": "backward"},
             {"label": "All", "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-    )
-    return fig
+    }
+    return Figure(data=traces, layout=theme.base_layout(
+        520 if n == 1 else 640,
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal",
+                "title": {"text": "Group "}},
+        margin={"l": 80, "r": 30, "t": 60, "b": 40},
+        xaxis=xaxis, **layout_axes,
+    ))
 
 
-def demand_heatmap(data: RunData) -> go.Figure:
+def demand_heatmap(data: RunData) -> Figure:
     """Site electricity per hour as a day (x) by hour-of-day (y) heatmap [kWh]."""
     return _day_hour_heatmap(data, data.hourly["electricity_demand_kwh"].to_numpy(dtype=float),
                              theme.HEATMAP_SCALE)
 
 
-def grid_heatmap(data: RunData) -> go.Figure:
+def grid_heatmap(data: RunData) -> Figure:
     """Grid import per hour as a day (x) by hour-of-day (y) heatmap [kWh]."""
     return _day_hour_heatmap(data, data.col("grid_import_kwh"), theme.GRID_HEATMAP_SCALE,
                              "grid import ", zmin=0.0)
 
 
+def day_hour_grid(wall: pd.DatetimeIndex, values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The local days ('YYYY-MM-DD', ascending) of the wall-clock times ``wall`` (naive) and a
+    day x hour-of-day grid of the sums of ``values`` (one per time) in each cell, NaN where no
+    time falls: an hour repeated when clocks go back holds both hours' values."""
+    day_of_row = wall.to_numpy().astype("datetime64[D]")
+    days, day = np.unique(day_of_row, return_inverse=True)
+    cell = day * 24 + wall.hour.to_numpy()
+    size = len(days) * 24
+    sums = np.bincount(cell, weights=values, minlength=size)
+    seen = np.bincount(cell, minlength=size) > 0
+    grid = np.where(seen, sums, np.nan).reshape(len(days), 24)
+    return np.datetime_as_string(days, unit="D").tolist(), grid
+
+
 def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "",
-                      zmin: float | None = None, unit: str = "kWh") -> go.Figure:
-    wall = data.wall_index
-    frame = pd.DataFrame({"day": wall.normalize(), "hour": wall.hour, "kwh": kwh})
-    # sum, so an hour repeated when clocks go back holds both hours' energy
-    grid = frame.groupby(["day", "hour"])["kwh"].sum().unstack("hour")
-    grid = grid.reindex(columns=range(24))
-    days = [d.strftime("%Y-%m-%d") for d in grid.index]
-    fig = go.Figure(go.Heatmap(
-        x=days, y=[f"{h:02d}:00" for h in range(24)], z=_f32(grid.to_numpy().T),
+                      zmin: float | None = None, unit: str = "kWh") -> Figure:
+    days, grid = day_hour_grid(data.wall_index, kwh)
+    heatmap = trace(
+        "heatmap", x=days, y=[f"{h:02d}:00" for h in range(24)], z=_f32(grid.T),
         colorscale=scale, xgap=1 if len(days) <= 60 else 0, zmin=zmin,
         colorbar={"title": {"text": unit}, "thickness": 14, "tickformat": ","},
         hovertemplate=f"%{{x|%a %d %b %Y}}, %{{y}}<br>{what}%{{z:,.1f}} {unit}<extra></extra>",
-    ))
-    fig.update_layout(**theme.base_layout(
+    )
+    return Figure(data=[heatmap], layout=theme.base_layout(
         420,
         xaxis={"type": "date", "title": {"text": "Day (local)"}, "showgrid": False,
                "ticklabelmode": "period" if len(days) > 40 else "instant"},
@@ -157,10 +165,9 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
                "tickvals": [f"{h:02d}:00" for h in range(0, 24, 3)], "autorange": True},
         margin={"l": 80, "r": 30, "t": 20, "b": 50},
     ))
-    return fig
 
 
-def energy_treemap(data: RunData) -> go.Figure:
+def energy_treemap(data: RunData) -> Figure:
     """Energy over the run per carrier -> group -> equipment [kWh], from ``equipment.csv``.
 
     plotly draws a box that has children with its label only, so carrier and group labels carry
@@ -207,23 +214,23 @@ def energy_treemap(data: RunData) -> go.Figure:
             node(gid, f"{esc(group)} · {gsum:,.0f} kWh", cid, gsum, color,
                  f"<b>{esc(group)}</b><br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}",
                  leaf=False)
-            for ei, (name, row) in enumerate(sub.iterrows()):
-                v = float(row[col])
+            energy = sub[col].to_numpy(dtype=float).tolist()
+            for ei, (name, v) in enumerate(zip(sub.index, energy, strict=True)):
                 node(f"{gid}e{ei}", esc(name), gid, v, color,
                      f"<b>{esc(name)}</b> ({esc(group)})<br>{v:,.0f} kWh,"
                      f" {v / total:.1%} of {cl.lower()}", leaf=True)
-    fig = go.Figure(go.Treemap(
-        ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+    treemap = trace(
+        "treemap", ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
         marker={"colors": colors, "line": {"color": "white", "width": 1}},
         customdata=hover, sort=True, texttemplate=templates, textfont={"size": 13},
         hovertemplate="%{customdata}<extra></extra>",
         pathbar={"visible": True}, tiling={"pad": 2},
-    ))
-    fig.update_layout(**theme.base_layout(520, margin={"l": 10, "r": 10, "t": 30, "b": 10}))
-    return fig
+    )
+    return Figure(data=[treemap],
+            layout=theme.base_layout(520, margin={"l": 10, "r": 10, "t": 30, "b": 10}))
 
 
-def state_shares(data: RunData) -> go.Figure:
+def state_shares(data: RunData) -> Figure:
     """Share of calendar time in each power state, per station (stacked horizontal bars [%])."""
     stations = data.kpis.get("stations", {})
     names = list(stations)
@@ -232,17 +239,17 @@ def state_shares(data: RunData) -> go.Figure:
     states += sorted(present - set(states))
     hours = float(data.kpis.get("simulated_days", 0.0)) * 24.0
     labels = [esc(n) for n in names]
-    fig = go.Figure()
+    traces = []
     for state in states:
         share = np.array([float(stations[n].get("time_share", {}).get(state, 0.0)) for n in names])
-        fig.add_trace(go.Bar(
-            y=labels, x=_f32(share * 100.0), orientation="h", name=theme.state_label(state),
+        traces.append(trace(
+            "bar", y=labels, x=_f32(share * 100.0), orientation="h", name=theme.state_label(state),
             marker={"color": theme.state_color(state), "line": {"width": 0}},
             customdata=_f32(share * hours),
             hovertemplate=(f"%{{y}} · {theme.state_label(state)}: %{{x:.1f}} %"
                            f" (%{{customdata:,.0f}} h per machine)<extra></extra>"),
         ))
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(260, 90 + 34 * len(names)),
         barmode="stack", bargap=0.25,
         xaxis={"title": {"text": "Share of calendar time (%)"}, "range": [0, 100],
@@ -252,35 +259,41 @@ def state_shares(data: RunData) -> go.Figure:
                 "traceorder": "normal"},
         margin={"l": 110, "r": 30, "t": 50, "b": 50},
     ))
-    return fig
 
 
-def state_timeline(data: RunData) -> go.Figure:
+def _clock(times: np.ndarray) -> list[str]:
+    """'HH:MM:SS' of naive datetime64 times (seconds cut off, not rounded)."""
+    return [t[11:19] for t in np.datetime_as_string(times, unit="s").tolist()]
+
+
+def state_timeline(data: RunData) -> Figure:
     """Power state of every machine and base load over one day (a Gantt chart, local time)."""
-    trace = data.trace
-    assert trace is not None and len(trace)
-    names = list(dict.fromkeys(trace["equipment"].astype(str)))
-    present = set(trace["state"].astype(str))
+    day_trace = data.trace
+    assert day_trace is not None and len(day_trace)
+    equipment = day_trace["equipment"].astype(str).to_numpy()
+    state_of = day_trace["state"].astype(str).to_numpy()
+    starts = day_trace["start"].dt.tz_convert(data.timezone).dt.tz_localize(None).to_numpy()
+    ends = day_trace["end"].dt.tz_convert(data.timezone).dt.tz_localize(None).to_numpy()
+    ms = pd.TimedeltaIndex(ends - starts).total_seconds().to_numpy() * 1000.0   # wall clock
+    names = list(dict.fromkeys(equipment))
+    present = set(state_of)
     states = [s for s in theme.STATE_ORDER if s in present] + sorted(
         present - set(theme.STATE_ORDER))
-    fig = go.Figure()
+    traces = []
     for state in states:
-        sel = trace[trace["state"].astype(str) == state]
-        start = sel["start"].dt.tz_convert(data.timezone).dt.tz_localize(None)
-        end = sel["end"].dt.tz_convert(data.timezone).dt.tz_localize(None)
-        ms = (end - start).dt.total_seconds().to_numpy() * 1000.0
+        sel = state_of == state
+        start, end = starts[sel], ends[sel]
         label = theme.state_label(state)
-        fig.add_trace(go.Bar(
-            y=[esc(n) for n in sel["equipment"].astype(str)], x=ms, base=start,
+        traces.append(trace(
+            "bar", y=[esc(n) for n in equipment[sel]], x=ms[sel], base=start,
             orientation="h", name=label,
             marker={"color": theme.state_color(state), "line": {"width": 0}},
-            customdata=np.stack([start.dt.strftime("%H:%M:%S"), end.dt.strftime("%H:%M:%S")],
-                                axis=-1),
+            customdata=np.stack([_clock(start), _clock(end)], axis=-1),
             hovertemplate=(f"%{{y}} · {label}<br>%{{customdata[0]}} – %{{customdata[1]}}"
                            f"<extra></extra>"),
         ))
-    day = trace["start"].min().tz_convert(data.timezone)
-    fig.update_layout(**theme.base_layout(
+    day = day_trace["start"].min().tz_convert(data.timezone)
+    return Figure(data=traces, layout=theme.base_layout(
         max(280, 90 + 26 * len(names)),
         barmode="overlay", bargap=0.2,
         xaxis={"type": "date", "title": {"text": f"Local time ({esc(data.timezone)}), "
@@ -291,7 +304,6 @@ def state_timeline(data: RunData) -> go.Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 150, "r": 30, "t": 50, "b": 50},
     ))
-    return fig
 
 
 def _bin_width(top: float, max_bins: int = 50) -> float:
@@ -302,7 +314,7 @@ def _bin_width(top: float, max_bins: int = 50) -> float:
     return float(10 ** math.ceil(math.log10(top / max_bins)))
 
 
-def lead_times(data: RunData) -> go.Figure:
+def lead_times(data: RunData) -> Figure:
     """Histogram of lead time (release to completion) [h], one panel per product, shared bins.
 
     A few very long lead times (lots that waited over a shutdown) would squeeze the rest into a
@@ -331,37 +343,44 @@ def lead_times(data: RunData) -> go.Figure:
                       f" median {np.median(sel):,.1f} h, 90 % within"
                       f" {np.quantile(sel, 0.9):,.1f} h, longest {sel.max():,.1f} h")
     n = len(products)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=min(0.12, 0.35 / max(n, 1)) if n > 1 else 0.0)
+    layout = subplot_layout(n, 1, titles=titles, shared_xaxes=True, horizontal_spacing=0.2,
+                            vertical_spacing=min(0.12, 0.35 / max(n, 1)) if n > 1 else 0.0)
+    for note in layout.get("annotations", []):
+        note.update(font={"size": 13}, x=0, xanchor="left", yshift=6)
     left, right = edges[:-1], edges[1:]
     ranges = [f"{a:,.4g}–{b:,.4g} h" for a, b in zip(left, right, strict=True)]
     if clipped:
         ranges[-1] = f"≥ {left[-1]:,.4g} h"
-    for i, p in enumerate(products, start=1):
+    title = "Lead time, release to completion (h)"
+    if clipped:
+        title += f"; the last bar holds all lots of {left[-1]:,.4g} h and more"
+    traces, shapes = [], []
+    for i, p in enumerate(products):
+        x, y = cell_axes(i)
         sel = lead[prod == p]
         counts, _ = np.histogram(np.minimum(sel, edges[-1] - width / 2), bins=edges)
-        fig.add_trace(go.Bar(
-            x=_f32((left + right) / 2), y=counts.astype(np.int32), width=width,
+        traces.append(trace(
+            "bar", x=_f32((left + right) / 2), y=counts.astype(np.int32), width=width,
             name=esc(p), marker={"color": data.product_colors.get(p, "#666666"),
                                  "line": {"width": 0}},
             customdata=ranges, showlegend=False,
             hovertemplate=f"{esc(p)}: %{{customdata}}, %{{y:,}} lots<extra></extra>",
-        ), row=i, col=1)
+            xaxis=x, yaxis=y,
+        ))
         mean = float(sel.mean())
-        if mean <= edges[-1]:
-            fig.add_vline(x=mean, line={"dash": "dash", "color": theme.TEXT, "width": 1.5},
-                          row=i, col=1)
-        fig.update_yaxes(title={"text": "Lots"}, gridcolor=theme.GRID, rangemode="tozero",
-                         row=i, col=1)
-    title = "Lead time, release to completion (h)"
-    if clipped:
-        title += f"; the last bar holds all lots of {left[-1]:,.4g} h and more"
-    fig.update_xaxes(gridcolor=theme.GRID, range=[0, float(edges[-1])])
-    fig.update_xaxes(title={"text": title}, row=n, col=1)
-    fig.update_layout(**theme.base_layout(
+        if mean <= edges[-1]:                       # the dashed line at the mean
+            shapes.append({"type": "line", "x0": mean, "x1": mean, "xref": x, "y0": 0, "y1": 1,
+                           "yref": f"{y} domain",
+                           "line": {"dash": "dash", "color": theme.TEXT, "width": 1.5}})
+        layout[axis_key(y)].update(title={"text": "Lots"}, gridcolor=theme.GRID,
+                                   rangemode="tozero")
+        layout[axis_key(x)].update(gridcolor=theme.GRID, range=[0, float(edges[-1])])
+    layout[axis_key(cell_axes(n - 1)[0])]["title"] = {"text": title}
+    if shapes:
+        layout["shapes"] = shapes
+    layout.update(theme.base_layout(
         90 + 200 * n, bargap=0.05, margin={"l": 70, "r": 30, "t": 40, "b": 50}))
-    fig.update_annotations(font={"size": 13}, x=0, xanchor="left", yshift=6)
-    return fig
+    return Figure(data=traces, layout=layout)
 
 
 # ------------------------------------------------------------------------------ energy supply
@@ -429,38 +448,39 @@ def _wall(t: pd.Timestamp) -> str:
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def _price_background(fig: go.Figure, data: RunData, y0: float, y1: float) -> None:
-    """Shade the background by price level (a one-row heatmap with band edges as x, drawn under
-    the areas) with a legend entry per level; nothing if the price never changes."""
+def _price_background(data: RunData, y0: float, y1: float) -> list[dict[str, Any]]:
+    """Traces shading the background by price level (a one-row heatmap with band edges as x, to
+    go under the areas) with a legend entry per level; none if the price never changes."""
     bands = price_bands(data)
     if bands is None:
-        return
+        return []
     n = len(bands.labels)
     shades = theme.price_shades(n)
     scale: list[list[object]] = []
     for i, c in enumerate(shades):
         scale += [[i / n, c], [(i + 1) / n, c]]
-    fig.add_trace(go.Heatmap(
-        x=bands.edges, y=[y0, y1], z=_f32(bands.levels.reshape(1, -1)), zmin=-0.5,
+    traces = [trace(
+        "heatmap", x=bands.edges, y=[y0, y1], z=_f32(bands.levels.reshape(1, -1)), zmin=-0.5,
         zmax=n - 0.5, colorscale=scale, showscale=False, hoverinfo="skip", name="price",
         showlegend=False,
-    ))
+    )]
     texts = [esc(label) for label in bands.labels]
     for i in reversed(range(n)):                   # dearest on top, like the shades
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=texts[i], legendgroup="price",
+        traces.append(trace(
+            "scatter", x=[None], y=[None], mode="markers", name=texts[i], legendgroup="price",
             legendgrouptitle={"text": "Background: price"} if i == n - 1 else None,
             marker={"symbol": "square", "size": 14, "color": shades[i],
                     "line": {"color": "#9aa5b1", "width": 1}},
             hoverinfo="skip",
         ))
+    return traces
 
 
-def supply_week(data: RunData) -> go.Figure:
+def supply_week(data: RunData) -> Figure:
     """Where the electricity came from and went, hour by hour, one week at a time (slider),
     on a background shaded by the price of electricity."""
     flows = supply_flows(data)
-    xspec = _hourly_x(data)
+    xspec = hourly_x(data.wall_index)
     above = sum((flows[k] for k, _ in SUPPLY_ABOVE if k in flows), np.zeros(len(data.hourly)))
     below = sum((flows[k] for k, _ in SUPPLY_BELOW if k in flows), np.zeros(len(data.hourly)))
     top = max(float(above.max(initial=0.0)), float(flows["demand"].max(initial=0.0)), 1.0)
@@ -468,8 +488,7 @@ def supply_week(data: RunData) -> go.Figure:
     y1 = top * 1.05
     y0 = -bottom * 1.05 if bottom > 0 else -0.02 * top
 
-    fig = go.Figure()
-    _price_background(fig, data, y0, y1)
+    traces = _price_background(data, y0, y1)
     for key, label in SUPPLY_ABOVE + SUPPLY_BELOW:
         if key not in flows:
             continue
@@ -479,8 +498,9 @@ def supply_week(data: RunData) -> go.Figure:
         if key == "curtailed":
             extra["fillpattern"] = {"shape": "/", "fgcolor": "#d9534f", "bgcolor": color,
                                     "size": 6, "solidity": 0.25}
-        fig.add_trace(go.Scatter(
-            **xspec, y=_f32(flows[key]), name=label, stackgroup="below" if below_zero else "above",
+        traces.append(trace(
+            "scatter", **xspec, y=_f32(flows[key]), name=label,
+            stackgroup="below" if below_zero else "above",
             legendgroup="below" if below_zero else "above",
             legendgrouptitle={"text": "Below zero: where surplus went" if below_zero
                               else "Above zero: supply"},
@@ -492,8 +512,8 @@ def supply_week(data: RunData) -> go.Figure:
     demand_hover = "Site demand: %{y:,.1f} kWh"
     if price.any():
         demand_hover += f"<br>price %{{customdata:.4~g}} {cur}/kWh (hour mean)"
-    fig.add_trace(go.Scatter(
-        **xspec, y=_f32(flows["demand"]), name="Site demand", legendgroup="demand",
+    traces.append(trace(
+        "scatter", **xspec, y=_f32(flows["demand"]), name="Site demand", legendgroup="demand",
         legendgrouptitle={"text": "Line"},
         mode="lines", line={"width": 1.8, "color": theme.SUPPLY_COLORS["demand"], "shape": "hv"},
         customdata=_f32(price) if price.any() else None,
@@ -523,7 +543,7 @@ def supply_week(data: RunData) -> go.Figure:
         x_range = [_wall(wall[0]), _wall(run_end)]
     else:
         x_range = None
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         560 if len(weeks) > 1 else 480,
         hovermode="x unified",
         legend={"x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top",
@@ -541,10 +561,9 @@ def supply_week(data: RunData) -> go.Figure:
                "zerolinecolor": "#7b8794", "zerolinewidth": 1.5},
         **layout,
     ))
-    return fig
 
 
-def storage_levels(data: RunData) -> go.Figure:
+def storage_levels(data: RunData) -> Figure:
     """Battery state of charge [kWh and %] and, if it holds anything, the thermal storage level
     [kWh heat], end of each hour, with zoom buttons."""
     soc = data.col("battery_soc_kwh")
@@ -552,8 +571,10 @@ def storage_levels(data: RunData) -> go.Figure:
     nominal = data.battery_nominal_kwh()
     has_bat = bool(soc.any() or nominal)
     has_tes = bool(tes.any())
-    xspec = _hourly_x(data)
-    fig = go.Figure()
+    xspec = hourly_x(data.wall_index)
+    traces: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
     panels = (["battery"] if has_bat else []) + (["thermal"] if has_tes else [])
     n = len(panels)
     gap = 0.12
@@ -566,8 +587,8 @@ def storage_levels(data: RunData) -> go.Figure:
         if panel == "battery":
             cap = nominal or float(soc.max()) or 1.0
             basis = "nominal" if nominal else "the highest seen"
-            fig.add_trace(go.Scatter(
-                **xspec, y=_f32(soc), name="Battery", yaxis=yname, mode="lines",
+            traces.append(trace(
+                "scatter", **xspec, y=_f32(soc), name="Battery", yaxis=yname, mode="lines",
                 line={"width": 0.8, "color": theme.SUPPLY_COLORS["discharge"]},
                 fill="tozeroy", fillcolor="rgba(46,158,79,0.18)",
                 customdata=_f32(soc / cap * 100.0),
@@ -583,24 +604,25 @@ def storage_levels(data: RunData) -> go.Figure:
                 "overlaying": yname, "side": "right", "range": [0, 104], "fixedrange": True,
                 "ticksuffix": " %", "showgrid": False, "tickvals": [0, 25, 50, 75, 100],
                 "title": {"text": f"% of {basis}"}, "anchor": "x"}
-            fig.add_trace(go.Scatter(x=[None], y=[None], yaxis=pct_name, showlegend=False,
-                                     hoverinfo="skip"))
+            traces.append(trace("scatter", x=[None], y=[None], yaxis=pct_name,
+                                showlegend=False, hoverinfo="skip"))
             window = data.battery_window_kwh()
             if window is not None:
                 for level, what in zip(window, ("lowest", "highest"), strict=True):
                     if 0 < level < cap:
-                        fig.add_shape(type="line", xref="x domain", x0=0, x1=1, yref=yname,
-                                      y0=level, y1=level,
-                                      line={"dash": "dash", "width": 1, "color": "#3d4b5c"})
-                        fig.add_annotation(xref="x domain", x=0.005, yref=yname, y=level,
-                                           text=f"{what} allowed, {level:,.0f} kWh",
-                                           showarrow=False, xanchor="left",
-                                           yanchor="bottom" if what == "lowest" else "top",
-                                           font={"size": 11, "color": "#3d4b5c"},
-                                           bgcolor="rgba(255,255,255,0.85)")
+                        shapes.append({
+                            "type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": yname,
+                            "y0": level, "y1": level,
+                            "line": {"dash": "dash", "width": 1, "color": "#3d4b5c"}})
+                        notes.append({
+                            "xref": "x domain", "x": 0.005, "yref": yname, "y": level,
+                            "text": f"{what} allowed, {level:,.0f} kWh", "showarrow": False,
+                            "xanchor": "left", "yanchor": "bottom" if what == "lowest" else "top",
+                            "font": {"size": 11, "color": "#3d4b5c"},
+                            "bgcolor": "rgba(255,255,255,0.85)"})
         else:
-            fig.add_trace(go.Scatter(
-                **xspec, y=_f32(tes), name="Thermal storage", yaxis=yname, mode="lines",
+            traces.append(trace(
+                "scatter", **xspec, y=_f32(tes), name="Thermal storage", yaxis=yname, mode="lines",
                 line={"width": 0.8, "color": theme.carrier_color("heat")}, fill="tozeroy",
                 fillcolor="rgba(107,46,46,0.15)",
                 hovertemplate="Thermal storage: %{y:,.0f} kWh (heat)<extra></extra>",
@@ -608,21 +630,21 @@ def storage_levels(data: RunData) -> go.Figure:
             axes[key] = {"domain": dom, "anchor": "x", "rangemode": "tozero",
                          "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
                          "title": {"text": "Thermal storage<br>kWh heat"}}
-    fig.update_layout(**theme.base_layout(
-        300 + 180 * (n - 1), hovermode="x unified", showlegend=False,
-        margin={"l": 80, "r": 70, "t": 60, "b": 40}, **axes))
-    fig.update_xaxes(
-        type="date", anchor="y" + (str(n) if n > 1 else ""), gridcolor=theme.GRID,
-        hoverformat="%a %d %b %Y, %H:%M (end of hour)", tickformatstops=[
+    xaxis = {
+        "type": "date", "anchor": "y" + (str(n) if n > 1 else ""), "gridcolor": theme.GRID,
+        "hoverformat": "%a %d %b %Y, %H:%M (end of hour)", "tickformatstops": [
             {"dtickrange": [None, DAY_MS], "value": "%H:%M\n%d %b"},
             {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"}],
-        rangeselector={"buttons": [
+        "rangeselector": {"buttons": [
             {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
             {"count": 28, "label": "4 weeks", "step": "day", "stepmode": "backward"},
             {"label": "All", "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-    )
-    return fig
+    }
+    return Figure(data=traces, layout=theme.base_layout(
+        300 + 180 * (n - 1), hovermode="x unified", showlegend=False,
+        margin={"l": 80, "r": 70, "t": 60, "b": 40}, xaxis=xaxis,
+        shapes=shapes or None, annotations=notes or None, **axes))
 
 
 def _nice_step(top: float, n: int = 6) -> float:
@@ -658,7 +680,7 @@ def _month_labels(data: RunData, keys: pd.Index) -> list[str]:
     return out
 
 
-def grid_peaks(data: RunData) -> go.Figure:
+def grid_peaks(data: RunData) -> Figure:
     """Highest settlement-interval grid import per month [kW] (bars), the site demand peak of
     the month before PV and battery (markers), and the demand charge on a second axis."""
     peaks = data.monthly_peaks()
@@ -677,21 +699,20 @@ def grid_peaks(data: RunData) -> go.Figure:
             if row["coverage"] < 0.999:
                 text += f" ({row['coverage']:.0%} of the month simulated)"
         info.append(text)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=labels, y=_f32(peaks["peak_kw"]), name="Grid import peak",
+    traces = [trace(
+        "bar", x=labels, y=_f32(peaks["peak_kw"]), name="Grid import peak",
         marker={"color": theme.SUPPLY_COLORS["grid"], "line": {"width": 0}},
         text=[f"{v:,.0f}" for v in peaks["peak_kw"]], textposition="inside",
         insidetextanchor="end", customdata=info,
         hovertemplate=f"%{{x}}: grid import peak %{{y:,.1f}} kW ({minutes:g}-min average)"
                       "<br>%{customdata}<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(
-        x=labels, y=_f32(peaks["demand_peak_kw"]), name="Site demand peak (before PV and battery)",
+    ), trace(
+        "scatter", x=labels, y=_f32(peaks["demand_peak_kw"]),
+        name="Site demand peak (before PV and battery)",
         mode="markers", marker={"symbol": "line-ew-open", "size": 34,
                                 "color": theme.SUPPLY_COLORS["demand"], "line": {"width": 3}},
         hovertemplate="%{x}: site demand peak %{y:,.1f} kW<extra></extra>",
-    ))
+    )]
     top = float(np.nanmax(np.r_[peaks["peak_kw"].to_numpy(), peaks["demand_peak_kw"].to_numpy(),
                                 1.0])) * 1.1
     step = _nice_step(top)
@@ -707,24 +728,23 @@ def grid_peaks(data: RunData) -> go.Figure:
                           "tickvals": [v * rate for v in ticks],
                           "ticktext": [f"{v * rate:,.0f}" for v in ticks],
                           "title": {"text": f"Demand charge, {cur} per full month"}}
-        fig.add_trace(go.Scatter(x=[labels[0]], y=[None], yaxis="y2", showlegend=False,
-                                 hoverinfo="skip"))
-    fig.update_layout(**theme.base_layout(
+        traces.append(trace("scatter", x=[labels[0]], y=[None], yaxis="y2", showlegend=False,
+                            hoverinfo="skip"))
+    return Figure(data=traces, layout=theme.base_layout(
         380, bargap=0.3, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 70, "r": 80 if rate else 30, "t": 40, "b": 40},
         xaxis=_month_axis(len(labels)), **axes))
-    return fig
 
 
-def monthly_costs(data: RunData) -> go.Figure:
+def monthly_costs(data: RunData) -> Figure:
     """Cost per month stacked as energy, demand and gas; export revenue below zero; the
     month's total above each bar."""
     costs = data.monthly_costs()
     assert costs is not None
     cur = esc(data.currency)
     labels = _month_labels(data, costs.index)
-    fig = go.Figure()
+    traces = []
     names = {"energy": "Electricity energy (TOU)", "demand": "Demand charge",
              "capacity": "Capacity charge", "gas": "Natural gas", "heat": "Purchased heat",
              "export": "Export revenue"}
@@ -733,20 +753,20 @@ def monthly_costs(data: RunData) -> go.Figure:
         if not values.any():
             continue
         sign = -1.0 if key == "export" else 1.0
-        fig.add_trace(go.Bar(
-            x=labels, y=_f32(sign * values), name=name,
+        traces.append(trace(
+            "bar", x=labels, y=_f32(sign * values), name=name,
             marker={"color": theme.COST_COLORS[key], "line": {"width": 0}},
             hovertemplate=f"%{{x}} · {name}: %{{y:,.0f}} {cur}<extra></extra>",
         ))
     totals = costs["total"].to_numpy(dtype=float)
     tops = np.maximum(totals, (costs["energy"] + costs["demand"] + costs["capacity"]
                                + costs["gas"] + costs["heat"]).to_numpy())
-    fig.add_trace(go.Scatter(
-        x=labels, y=_f32(tops), mode="text", text=[f"{v:,.0f}" for v in totals],
+    traces.append(trace(
+        "scatter", x=labels, y=_f32(tops), mode="text", text=[f"{v:,.0f}" for v in totals],
         textposition="top center", showlegend=False, hoverinfo="skip",
         textfont={"size": 12, "color": theme.MUTED},
     ))
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         400, barmode="relative", bargap=0.3, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
@@ -757,12 +777,11 @@ def monthly_costs(data: RunData) -> go.Figure:
                "range": [min(0.0, float(-costs["export"].max()) * 1.1),
                          float(tops.max(initial=0.0)) * 1.12 or 1.0]},
     ))
-    return fig
 
 
 # ---------------------------------------------------------------------------------- emissions
 
-def emissions_by_scope(data: RunData) -> go.Figure:
+def emissions_by_scope(data: RunData) -> Figure:
     """CO2 over the run [t]: two stacked bars, scope 1 (natural gas burnt on site, process
     emissions and refrigerant leakage when the plant has them) plus scope 2 (grid electricity
     location-based, and purchased heat or steam when the plant buys it), and the same with
@@ -776,7 +795,7 @@ def emissions_by_scope(data: RunData) -> go.Figure:
           "market": _num(k.get("co2_scope2_market_kg")) / 1000.0}
     bars = ["Scope 2 location-based<br>(grid-average factor)",
             "Scope 2 market-based<br>(instruments, residual factor)"]
-    fig = go.Figure()
+    traces = []
     for value, name, color, hover in (
             (s1 - proc - refr, "Scope 1: natural gas burnt on site",
              theme.EMISSION_COLORS["scope1"], "Scope 1, natural gas"),
@@ -784,15 +803,15 @@ def emissions_by_scope(data: RunData) -> go.Figure:
             (refr, "Scope 1: refrigerant leakage", "#17a2b8", "Scope 1, refrigerants")):
         if value <= 0 and name != "Scope 1: natural gas burnt on site":
             continue
-        fig.add_trace(go.Bar(
-            x=bars, y=_f32([value, value]), name=name,
+        traces.append(trace(
+            "bar", x=bars, y=_f32([value, value]), name=name,
             marker={"color": color, "line": {"width": 0}},
             text=[f"{value:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
             hovertemplate=f"{hover}: %{{y:,.1f}} t CO₂e<extra></extra>",
         ))
     if heat > 0:
-        fig.add_trace(go.Bar(
-            x=bars, y=_f32([heat, heat]), name="Scope 2: purchased heat and steam",
+        traces.append(trace(
+            "bar", x=bars, y=_f32([heat, heat]), name="Scope 2: purchased heat and steam",
             marker={"color": "#e8590c", "line": {"width": 0}},
             text=[f"{heat:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
             hovertemplate="Scope 2, purchased heat: %{y:,.1f} t CO₂<extra></extra>",
@@ -801,20 +820,20 @@ def emissions_by_scope(data: RunData) -> go.Figure:
                           ("market", 1, "Scope 2: grid electricity, market-based")):
         y = [None, None]
         y[i] = s2[key] - heat  # the scope 2 totals hold the purchased heat
-        fig.add_trace(go.Bar(
-            x=bars, y=y, name=label,
+        traces.append(trace(
+            "bar", x=bars, y=y, name=label,
             marker={"color": theme.EMISSION_COLORS[f"scope2_{key}"], "line": {"width": 0}},
             text=[f"{s2[key] - heat:,.1f} t" if j == i else "" for j in range(2)],
             textposition="inside", insidetextanchor="middle",
             hovertemplate=f"Scope 2, {key}-based: %{{y:,.1f}} t CO₂<extra></extra>",
         ))
     totals = [s1 + s2["location"], s1 + s2["market"]]
-    fig.add_trace(go.Scatter(
-        x=bars, y=_f32(totals), mode="text", text=[f"{t:,.1f} t" for t in totals],
+    traces.append(trace(
+        "scatter", x=bars, y=_f32(totals), mode="text", text=[f"{t:,.1f} t" for t in totals],
         textposition="top center", showlegend=False, hoverinfo="skip",
         textfont={"size": 13, "color": theme.TEXT},
     ))
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         400, barmode="stack", bargap=0.45, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
@@ -824,7 +843,6 @@ def emissions_by_scope(data: RunData) -> go.Figure:
                "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
                "range": [0, max(*totals, 1e-3) * 1.15]},
     ))
-    return fig
 
 
 FOOTPRINT_PARTS: tuple[tuple[str, str, str], ...] = (
@@ -846,14 +864,14 @@ def has_footprints(data: RunData) -> bool:
     return any(v.get("co2_kg_per_unit") is not None for v in prods.values())
 
 
-def product_footprints(data: RunData) -> go.Figure:
+def product_footprints(data: RunData) -> Figure:
     """Carbon footprint per unit of each finished product [kg CO2e per unit], stacked by what
     causes it (scope 1 + 2 location-based: energy, process, refrigerants; then materials,
     scope 3, when the plant file gives them)."""
     prods = {p: v for p, v in data.kpis["footprints"]["products"].items()
              if v.get("co2_kg_per_unit") is not None}
     names = list(prods)
-    fig = go.Figure()
+    traces = []
     for key, label, color in FOOTPRINT_PARTS:
         per_unit = []
         for p in names:
@@ -865,12 +883,12 @@ def product_footprints(data: RunData) -> go.Figure:
             per_unit.append(kg / units if units else 0.0)
         if not any(per_unit):
             continue
-        fig.add_trace(go.Bar(
-            y=[esc(n) for n in names], x=_f32(per_unit), orientation="h", name=label,
+        traces.append(trace(
+            "bar", y=[esc(n) for n in names], x=_f32(per_unit), orientation="h", name=label,
             marker={"color": color, "line": {"width": 0}},
             hovertemplate=f"%{{y}} · {label}: %{{x:,.3f}} kg CO₂ per unit<extra></extra>",
         ))
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
         xaxis={"title": {"text": "kg CO₂e per unit (scope 1 + 2 location-based"
                          + (" + materials, scope 3)" if any(v.get("materials_kg")
@@ -882,10 +900,9 @@ def product_footprints(data: RunData) -> go.Figure:
                 "traceorder": "normal"},
         margin={"l": 120, "r": 30, "t": 60, "b": 50},
     ))
-    return fig
 
 
-def emissions_heatmap(data: RunData) -> go.Figure:
+def emissions_heatmap(data: RunData) -> Figure:
     """Scope 1 + scope 2 (location-based) CO2 per hour as a day (x) by hour-of-day (y) heatmap
     [kg]."""
     kg = data.col("co2_scope1_kg") + data.col("co2_scope2_location_kg")
@@ -1013,7 +1030,7 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def energy_sankey(data: RunData) -> go.Figure:
+def energy_sankey(data: RunData) -> Figure:
     """The :func:`energy_flows` of the run as a Sankey diagram [MWh]."""
     links = energy_flows(data)
     nodes = list(dict.fromkeys(n for a, b, _ in links for n in (a, b)))
@@ -1026,8 +1043,8 @@ def energy_sankey(data: RunData) -> go.Figure:
 
     carriers = (ELECTRICITY, NATURAL_GAS, "Heat", "Cooling")
     labels = [esc(n[len(GROUP):]) if n.startswith(GROUP) else esc(n) for n in nodes]
-    fig = go.Figure(go.Sankey(
-        arrangement="snap", valueformat=",.1f", valuesuffix=" MWh",
+    sankey = trace(
+        "sankey", arrangement="snap", valueformat=",.1f", valuesuffix=" MWh",
         node={"label": labels, "color": [color(n) for n in nodes], "pad": 14,
               "thickness": 16, "line": {"color": "white", "width": 0.5},
               "hovertemplate": "%{label}: %{value} over the run<extra></extra>"},
@@ -1038,7 +1055,6 @@ def energy_sankey(data: RunData) -> go.Figure:
                         for a, b, _ in links],
               "hovertemplate": ("%{source.label} → %{target.label}: %{value}"
                                 "<extra></extra>")},
-    ))
-    fig.update_layout(**theme.base_layout(
+    )
+    return Figure(data=[sankey], layout=theme.base_layout(
         max(460, 24 * len(nodes)), margin={"l": 10, "r": 10, "t": 20, "b": 20}))
-    return fig

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import string
+from functools import cache
 from typing import Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from twin.dashboard import figures, theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
+from twin.dashboard.plot import figure_html
 
 CSS = string.Template("""
 *{box-sizing:border-box}
@@ -319,14 +319,6 @@ def station_table(data: RunData) -> str:
     return "\n".join(out)
 
 
-def _figure_html(fig: go.Figure, div_id: str) -> str:
-    """A figure's div and script, without plotly.js, with a fixed div id."""
-    height = fig.layout.height or 450
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config=theme.PLOTLY_CONFIG, default_width="100%",
-                       default_height=f"{height}px")
-
-
 def _section(title: str, caption: str, body: str, sid: str) -> str:
     return (f'<section id="{sid}"><h2>{title}</h2><p class="caption">{caption}</p>\n'
             f"{body}\n</section>")
@@ -389,7 +381,7 @@ def emission_sections(data: RunData) -> list[str]:
         + "; ".join(factors) + "."
         + (f" Hourly matched carbon-free share {_num(cfe) * 100:.1f}\u00a0%."
            if cfe is not None else ""),
-        _figure_html(figures.emissions_by_scope(data), "fig-emissions") + "\n"
+        figure_html(figures.emissions_by_scope(data), "fig-emissions") + "\n"
         + "\n".join(notes), "emissions")]
     shape = ("the grid factor changes by hour" if carbon.get("hourly_shape")
              else "the grid factor is one number for the year, so the pattern is that of grid"
@@ -397,7 +389,7 @@ def emission_sections(data: RunData) -> list[str]:
     out.append(_section(
         "When emissions happen",
         "Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; " + shape + ".",
-        _figure_html(figures.emissions_heatmap(data), "fig-emissions-heatmap"),
+        figure_html(figures.emissions_heatmap(data), "fig-emissions-heatmap"),
         "emissions-heatmap"))
     return out
 
@@ -471,13 +463,13 @@ def supply_sections(data: RunData) -> list[str]:
     shade = (f" The background is shaded by the {esc(bands.how)}: white is the cheapest,"
              " darker is dearer (legend on the right)." if bands is not None else "")
     fig = figures.supply_week(data)
-    pick = " Pick a week with the slider." if fig.layout.sliders else ""
+    pick = " Pick a week with the slider." if fig["layout"].get("sliders") else ""
     out.append(_section(
         "Supply and demand",
         "Above zero, where each hour's electricity came from (PV used on site, battery, grid);"
         " below zero, what went into the battery, was exported or was curtailed; the black line"
         " is the site demand." + pick + shade,
-        _figure_html(fig, "fig-supply"), "supply"))
+        figure_html(fig, "fig-supply"), "supply"))
     if data.col("battery_soc_kwh").any() or data.battery_nominal_kwh() \
             or data.col("thermal_storage_kwh").any():
         cycles = k.get("battery_equivalent_cycles")
@@ -488,12 +480,12 @@ def supply_sections(data: RunData) -> list[str]:
             "Charge at the end of each hour: a battery that fills and empties every day is"
             " cycled hard, one that sits full or empty is oversized or idle; dashed lines are the"
             " allowed limits." + extra,
-            _figure_html(figures.storage_levels(data), "fig-storage"), "storage"))
+            figure_html(figures.storage_levels(data), "fig-storage"), "storage"))
     out.append(_section(
         "When electricity is bought",
         "Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
         " battery), dark cells the hours the grid supplies most.",
-        _figure_html(figures.grid_heatmap(data), "fig-grid-heatmap"), "grid-heatmap"))
+        figure_html(figures.grid_heatmap(data), "fig-grid-heatmap"), "grid-heatmap"))
     peaks = data.monthly_peaks()
     if peaks is not None and len(peaks):
         rate = data.demand_rate()
@@ -512,7 +504,7 @@ def supply_sections(data: RunData) -> list[str]:
             "Bars: the highest grid import of each month; black dashes: the site demand peak"
             " before PV and battery. A dash above its bar is peak the supply shaved off."
             + billing,
-            _figure_html(figures.grid_peaks(data), "fig-grid-peaks"), "grid-peaks"))
+            figure_html(figures.grid_peaks(data), "fig-grid-peaks"), "grid-peaks"))
     costs = data.monthly_costs()
     if costs is not None and costs.drop(columns="total").to_numpy().any():
         total = float(costs["total"].sum())
@@ -524,12 +516,13 @@ def supply_sections(data: RunData) -> list[str]:
             "Electricity energy = grid import × the interval's TOU price; demand charge ="
             f" monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
             f" price{export}. The months add up to {_fmt(total)} {cur} (cost total card).",
-            _figure_html(figures.monthly_costs(data), "fig-cost"), "cost"))
+            figure_html(figures.monthly_costs(data), "fig-cost"), "cost"))
     return out
 
 
+@cache
 def plotly_bundle() -> str:
-    """plotly.js, safe to inline in a ``<script>`` element."""
+    """plotly.js, safe to inline in a ``<script>`` element (read once per process)."""
     js = get_plotlyjs()
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
@@ -564,12 +557,12 @@ def render(data: RunData) -> str:
         f"Electricity per hour stacked by group{gas}: production rises with the shifts, the base"
         " loads are the floor that runs nights and weekends. Use the buttons or drag the slider"
         " to zoom.",
-        _figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
+        figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
     sections.append(_section(
         "When electricity is used",
         "One column per day, one row per hour of the day, colour = site electricity in kWh:"
         " shifts show as warm bands, weekends, holidays and shutdowns as pale columns.",
-        _figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
+        figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
     if data.has_supply:
         sections += supply_sections(data)
     sections.append(_section(
@@ -579,9 +572,9 @@ def render(data: RunData) -> str:
         " the energy plant (boilers, CHP, heat pumps, chillers) turns gas and electricity into"
         " heat and cooling, its losses net of ambient heat gained are shown as a residual."
         " Hover a band for its energy.",
-        _figure_html(figures.energy_sankey(data), "fig-flows"), "flows"))
+        figure_html(figures.energy_sankey(data), "fig-flows"), "flows"))
     if data.equipment is not None and len(data.equipment):
-        body = _figure_html(figures.energy_treemap(data), "fig-energy")
+        body = figure_html(figures.energy_treemap(data), "fig-energy")
     else:
         body = _note("equipment.csv is missing from the run folder.")
     sections.append(_section(
@@ -595,7 +588,7 @@ def render(data: RunData) -> str:
             "How stations spend their time",
             "Share of calendar time (shifts and off-shift) per power state: green is value-adding"
             " processing, grey is waiting, blue-grey saving modes, red breakdowns.",
-            _figure_html(figures.state_shares(data), "fig-states"), "states"))
+            figure_html(figures.state_shares(data), "fig-states"), "states"))
         sections.append(_section(
             "Stations",
             "Utilization and OEE per station over scheduled time; energy over the whole run.",
@@ -606,7 +599,7 @@ def render(data: RunData) -> str:
             "What every machine and base load did through one day (set simulation.trace_day):"
             " long grey bars are waiting, blue-grey saving modes, amber warm-up before the"
             " shift; hover for the times.",
-            _figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
+            figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
     if figures.has_footprints(data):
         f = data.kpis["footprints"]
         unalloc = float(f.get("unallocated_kg") or 0.0)
@@ -618,11 +611,11 @@ def render(data: RunData) -> str:
             + (f" {unalloc / 1000:,.2f} t are left unallocated." if unalloc > 0 else "")
             + (" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2."
                if f.get("materials_kg") else " No materials (scope 3) in the plant file."),
-            _figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
+            figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
     if k.get("evaluation"):
         sections.append(evaluation_section(k["evaluation"]))
     if data.lots is not None and len(data.lots):
-        body = _figure_html(figures.lead_times(data), "fig-lead-time")
+        body = figure_html(figures.lead_times(data), "fig-lead-time")
     else:
         body = _note("No lot was finished in this run.")
     sections.append(_section(

@@ -18,18 +18,18 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from twin.atomic import write_text
 from twin.dashboard import theme
-from twin.dashboard.figures import esc
-from twin.dashboard.page import CSS, _figure_html, _note, _section, plotly_bundle
+from twin.dashboard.figures import esc, hourly_x
+from twin.dashboard.page import CSS, _note, _section, plotly_bundle
+from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
 from twin.study import format_interval
 
 FILENAME = "dashboard.html"
@@ -81,9 +81,19 @@ class StudyData:
         return theme.SCENARIO_PALETTE[others.index(scenario) % len(theme.SCENARIO_PALETTE)]
 
     def row(self, scenario: str, kpi: str) -> pd.Series | None:
-        sel = self.comparison[(self.comparison["scenario"] == scenario)
-                              & (self.comparison["kpi"] == kpi)]
-        return None if sel.empty else sel.iloc[0]
+        """The first row of ``comparison`` for ``scenario`` and ``kpi``, None if it has none."""
+        pos = self._row_positions.get((scenario, kpi))
+        return None if pos is None else self.comparison.iloc[pos]
+
+    @cached_property
+    def _row_positions(self) -> dict[tuple[Any, Any], int]:
+        """Position of the first row of each (scenario, kpi) in ``comparison`` (the page looks
+        rows up hundreds of times)."""
+        pairs = zip(self.comparison["scenario"], self.comparison["kpi"], strict=True)
+        out: dict[tuple[Any, Any], int] = {}
+        for pos, pair in enumerate(pairs):
+            out.setdefault(pair, pos)
+        return out
 
 
 def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
@@ -123,7 +133,7 @@ def _label_unit(data: StudyData, kpi: str) -> tuple[str, str]:
     return kpi, ""
 
 
-def kpi_bars(data: StudyData) -> go.Figure:
+def kpi_bars(data: StudyData) -> Figure:
     """One panel per KPI: a bar per scenario at its mean, error bars = 95 % interval."""
     kpis = [k for k in BAR_KPIS if data.row(data.base, k) is not None
             and any(float(data.row(s, k)["mean"]) for s in data.names)]  # all zero: not shown
@@ -133,11 +143,14 @@ def kpi_bars(data: StudyData) -> go.Figure:
     for k in kpis:
         label, unit = _label_unit(data, k)
         titles.append(f"{esc(label)} [{'%' if unit == '-' else esc(unit)}]")
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.07,
-                        vertical_spacing=0.2)
+    layout = subplot_layout(rows, cols, titles=titles, horizontal_spacing=0.07,
+                            vertical_spacing=0.2)
+    for note in layout.get("annotations", []):
+        note["font"] = {"size": 13}
     names = data.names
+    traces = []
     for i, k in enumerate(kpis):
-        r, c = i // cols + 1, i % cols + 1
+        x, y = cell_axes(i)
         unit = _label_unit(data, k)[1]
         scale = 100.0 if unit == "-" else 1.0
         means, errs, texts = [], [], []
@@ -149,31 +162,31 @@ def kpi_bars(data: StudyData) -> go.Figure:
             errs.append(half if math.isfinite(half) else 0.0)
             texts.append("n=1, no interval" if int(row["n"]) <= 1 else
                          f"± {half:,.4g} (95 % CI, n={int(row['n'])})")
-        fig.add_trace(go.Bar(
-            x=[esc(s) for s in names], y=means, marker_color=[data.color(s) for s in names],
+        traces.append(trace(
+            "bar", x=[esc(s) for s in names], y=means,
+            marker={"color": [data.color(s) for s in names]},
             error_y={"type": "data", "array": errs,
                      "visible": any(int(data.row(s, k)["n"]) > 1 for s in names),
                      "color": theme.TEXT,
                      "thickness": 1.5, "width": 5},
             customdata=texts, showlegend=False,
-            hovertemplate="%{x}: %{y:,.4g} %{customdata}<extra></extra>"), row=r, col=c)
+            hovertemplate="%{x}: %{y:,.4g} %{customdata}<extra></extra>", xaxis=x, yaxis=y))
         top = max((abs(v) for v in means if math.isfinite(v)), default=0.0)
-        fig.update_yaxes(rangemode="tozero", gridcolor=theme.GRID,
-                         tickformat=",~s" if top >= 1000 else "", row=r, col=c)
-        fig.update_xaxes(tickangle=0 if len(names) <= 3 else -30, row=r, col=c)
-    fig.update_layout(**theme.base_layout(300 * rows + 40, bargap=0.3,
-                                          margin={"l": 60, "r": 20, "t": 50, "b": 60}))
-    fig.update_annotations(font={"size": 13})
-    return fig
+        layout[axis_key(y)].update(rangemode="tozero", gridcolor=theme.GRID,
+                                   tickformat=",~s" if top >= 1000 else "")
+        layout[axis_key(x)]["tickangle"] = 0 if len(names) <= 3 else -30
+    layout.update(theme.base_layout(300 * rows + 40, bargap=0.3,
+                                    margin={"l": 60, "r": 20, "t": 50, "b": 60}))
+    return Figure(data=traces, layout=layout)
 
 
-def diff_bars(data: StudyData) -> go.Figure:
+def diff_bars(data: StudyData) -> Figure:
     """Paired difference of each scenario against the base, in % of the base mean, with the
     95 % interval as error bars; hover shows the absolute difference with its unit."""
     others = [s for s in data.names if s != data.base]
     kpis = [k for k in DIFF_KPIS if data.row(data.base, k) is not None]
     labels = [esc(_label_unit(data, k)[0]) for k in kpis]
-    fig = go.Figure()
+    traces = []
     for s in others:
         x, err_hi, err_lo, hover = [], [], [], []
         for k in kpis:
@@ -191,14 +204,14 @@ def diff_bars(data: StudyData) -> go.Figure:
             ci = ("n=1, no interval" if int(row["n"]) <= 1 else
                   f"95 % CI {lo * scale:+,.4g} to {hi * scale:+,.4g} {shown_unit}")
             hover.append(f"{d * scale:+,.4g} {shown_unit} ({ci})")
-        fig.add_trace(go.Bar(
-            y=labels, x=x, orientation="h", name=esc(s), marker_color=data.color(s),
+        traces.append(trace(
+            "bar", y=labels, x=x, orientation="h", name=esc(s), marker={"color": data.color(s)},
             error_x={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo,
                      "color": theme.TEXT, "thickness": 1.5, "width": 4},
             customdata=hover,
             hovertemplate=f"{esc(s)}: %{{x:+.2f}} %% of {esc(data.base)}<br>%{{customdata}}"
                           "<extra></extra>"))
-    fig.update_layout(**theme.base_layout(
+    return Figure(data=traces, layout=theme.base_layout(
         max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "title": {"text": "Scenario "}},
@@ -207,12 +220,11 @@ def diff_bars(data: StudyData) -> go.Figure:
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "ticksuffix": " %"},
         yaxis={"autorange": "reversed"}))
-    return fig
 
 
-def macc_chart(data: StudyData) -> go.Figure:
-    """The marginal abatement cost curve (:func:`twin.economics.macc_figure`) in the page's
-    theme."""
+def macc_chart(data: StudyData) -> Any:
+    """The marginal abatement cost curve (:func:`twin.economics.macc_figure`, a plotly graph
+    object) in the page's theme."""
     from twin.economics import macc_figure
 
     fig = macc_figure(data.macc, currency=data.currency)
@@ -237,14 +249,14 @@ def best_scenario(data: StudyData) -> str | None:
     return others[0]
 
 
-def profile_overlay(data: StudyData) -> go.Figure:
+def profile_overlay(data: StudyData) -> Figure:
     """Hourly grid import (solid) and site demand (dotted) of the base and one other scenario
     (first replication, same seed), with a menu to pick the other scenario."""
     base = data.base
     others = [s for s in data.names if s != base and s in data.hourly]
     chosen = best_scenario(data)
     order = [base, *others]
-    fig = go.Figure()
+    traces = []
     tz = ""
     for s in order:
         h = data.hourly.get(s)
@@ -253,18 +265,12 @@ def profile_overlay(data: StudyData) -> go.Figure:
         idx = h.index
         tz = str(getattr(idx, "tz", "") or "")
         wall = idx.tz_localize(None) if getattr(idx, "tz", None) is not None else idx
-        steps = np.diff(wall.asi8) if len(wall) > 1 else np.array([], dtype=np.int64)
-        one_hour = pd.Timedelta(hours=1).value // pd.Timedelta(1, unit=wall.unit).value
-        if len(wall) and (steps == one_hour).all():
-            xspec: dict[str, Any] = {"x0": wall[0].strftime("%Y-%m-%d %H:%M:%S"),
-                                     "dx": 3_600_000}
-        else:
-            xspec = {"x": [t.strftime("%Y-%m-%d %H:%M") for t in wall]}
+        xspec = hourly_x(wall)
         visible = s in (base, chosen)
         for col, what, dash in (("grid_import_kwh", "grid import", "solid"),
                                 ("electricity_demand_kwh", "site demand", "dot")):
-            fig.add_trace(go.Scatter(
-                **xspec, y=h[col].to_numpy(dtype=np.float32), mode="lines",
+            traces.append(trace(
+                "scatter", **xspec, y=h[col].to_numpy(dtype=np.float32), mode="lines",
                 name=f"{esc(s)}: {what}", legendgroup=esc(s), visible=visible,
                 line={"color": data.color(s), "width": 1.6 if dash == "solid" else 1.2,
                       "dash": dash, "shape": "hv"},
@@ -280,22 +286,21 @@ def profile_overlay(data: StudyData) -> go.Figure:
         menus = [{"buttons": buttons, "direction": "down", "x": 0, "xanchor": "left",
                   "y": 1.14, "yanchor": "bottom", "showactive": True,
                   "active": others.index(chosen) if chosen in others else 0}]
-    fig.update_layout(**theme.base_layout(
-        460, hovermode="x unified", updatemenus=menus,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
-        margin={"l": 80, "r": 30, "t": 90, "b": 40},
-        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
-               "gridcolor": theme.GRID, "tickformat": ","}))
-    fig.update_xaxes(
-        type="date", gridcolor=theme.GRID, title={"text": f"Local time ({esc(tz)})"},
-        hoverformat="%a %d %b %Y, %H:%M",
-        rangeslider={"visible": True, "thickness": 0.07},
-        rangeselector={"buttons": [
+    xaxis = {
+        "type": "date", "gridcolor": theme.GRID, "title": {"text": f"Local time ({esc(tz)})"},
+        "hoverformat": "%a %d %b %Y, %H:%M",
+        "rangeslider": {"visible": True, "thickness": 0.07},
+        "rangeselector": {"buttons": [
             {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
             {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
             {"label": "All", "step": "all"},
-        ], "x": 0.3 if menus else 0, "xanchor": "left", "y": 1.14, "yanchor": "bottom"})
-    return fig
+        ], "x": 0.3 if menus else 0, "xanchor": "left", "y": 1.14, "yanchor": "bottom"}}
+    return Figure(data=traces, layout=theme.base_layout(
+        460, hovermode="x unified", updatemenus=menus or None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
+        margin={"l": 80, "r": 30, "t": 90, "b": 40}, xaxis=xaxis,
+        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
+               "gridcolor": theme.GRID, "tickformat": ","}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,19 +412,19 @@ def render_study(data: StudyData) -> str:
         _section("Scenarios", "What each scenario changes in the plant; every scenario runs"
                  " the same seeds.", scenario_list(data), "study-scenarios"),
         _section("KPIs per scenario", kpi_caption,
-                 _figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
+                 figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
         _section(f"Difference against {esc(data.base)}",
                  "Paired by replication (same seed, common random numbers), in % of the base;"
                  " a bar whose interval does not cross zero is a real effect. Hover for the"
                  " absolute difference.",
-                 _figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
+                 figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
                  else _note("The study has only the base scenario."), "study-diffs"),
     ]
     if len(data.economics):
         basis = esc(m.get("co2_basis", "location"))
         body = economics_table(data)
         if len(data.macc):
-            body += _figure_html(macc_chart(data), MACC_FIGURE_ID)
+            body += figure_html(macc_chart(data), MACC_FIGURE_ID)
         else:
             body += _note("No upgrade avoids CO₂, so there is no abatement cost curve.")
         sections.append(_section(
@@ -433,7 +438,7 @@ def render_study(data: StudyData) -> str:
         "Grid import (solid) and site demand (dotted) per hour, first replication of each"
         " scenario: the gap between the lines is what onsite supply covered. Pick the scenario"
         " to compare with the menu.",
-        _figure_html(profile_overlay(data), "fig-study-profiles")
+        figure_html(profile_overlay(data), "fig-study-profiles")
         if data.hourly else _note("No run folder with hourly data was found."),
         "study-profiles"))
     sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
