@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/ems_overhead.py
 	$(BIN)/python benchmarks/lp_dispatch.py
+	$(BIN)/python benchmarks/dashboard_speed.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin tests benchmarks
