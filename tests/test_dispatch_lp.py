@@ -207,6 +207,7 @@ def battery_plants(draw):
     if draw(st.booleans()):
         e["grid"]["tariff"]["demand_charge_per_kw_month"] = 0
     e["dispatch"].update(reserve_soc_pct=draw(st.sampled_from([0, 20])),
+                         protect_peak=draw(st.booleans()), shave_peak=draw(st.booleans()),
                          objective=draw(st.sampled_from(["cost", "emissions"])),
                          rolling={"horizon_h": 24, "resolve_every_h": 6, "load_error_pct": 10,
                                   "generation_error_pct": 20})

@@ -376,6 +376,53 @@ def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_p
     assert_balance(iv)
 
 
+def test_tou_arbitrage_shave_peak_holds_the_month_peak():
+    # Load 50 kW always + 100 kW from 08:00 to 09:00 (a start-up spike). Battery 200 kWh /
+    # 100 kW, lossless, SOC 0-100 %, starts full. Jiangsu January: valley 00-06 and 11-13,
+    # peak 14-22, flat otherwise. One day from Monday.
+    # shave_peak: the first interval sets the month's peak so far, 50 kW. At 08-09 (flat) the
+    #   net load, 150 kW, exceeds it: the battery discharges 100 kW and the import stays at
+    #   50 kW (100 kWh used). At 11-13 (valley) there is no room under the 50 kW peak to charge
+    #   from the grid (shave_peak caps grid charging as protect_peak does). At 14-22 (peak) the
+    #   battery covers the 50 kW load with its last 100 kWh: 14-16 import 0, then 50 kW. Peak
+    #   import 50 kW.
+    # Plain TOU arbitrage: the spike is imported (150 kW); at 14-22 the full battery covers the
+    #   load for 4 h: 14-18 import 0, then 50 kW. Peak import 150 kW.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 200, "power_kw": 100,
+                       "charge_efficiency": 1, "discharge_efficiency": 1,
+                       "soc_min_pct": 0, "soc_max_pct": 100, "initial_soc_pct": 100}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40}},
+    }
+    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
+    calendar = {"shifts": {"spike": {"start": "08:00", "end": "09:00"}},
+                "week": {d: ["spike"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+
+    def run(protect: bool) -> pd.DataFrame:
+        e = {**energy, "dispatch": {"policy": "tou_arbitrage", "shave_peak": protect}}
+        plant = make_plant([station("s", const(60), equipment="idle_machine")],
+                           equipment_types=[idle], interarrival=YEARLY, calendar=calendar,
+                           base_loads=[{"id": "night", "group": "facility",
+                                        "power_kw": {"electricity": 50}},
+                                       {"id": "spike", "group": "facility",
+                                        "power_kw": {"electricity": 100}, "schedule": "shifts"}],
+                           energy=e)
+        return twin.simulate(plant, days=1, start=MONDAY).intervals
+
+    kept, plain = run(True), run(False)
+    assert_kwh(kept["grid_import_kwh"], intervals((56, 12.5), (8, 0), (32, 12.5)),
+               "import with protect_peak")
+    assert_kwh(kept["battery_discharge_kwh"], intervals((32, 0), (4, 25), (20, 0), (8, 12.5),
+                                                        (32, 0)), "discharge with protect_peak")
+    assert_kwh(kept["battery_charge_kwh"], intervals((96, 0)), "charge with protect_peak")
+    assert_kwh(plain["grid_import_kwh"], intervals((32, 12.5), (4, 37.5), (20, 12.5), (16, 0),
+                                                   (24, 12.5)), "import, plain")
+    assert (kept["grid_import_kwh"] * 4).max() == pytest.approx(50.0, rel=1e-12)
+    assert (plain["grid_import_kwh"] * 4).max() == pytest.approx(150.0, rel=1e-12)
+    assert_balance(kept)
+
+
 def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge():
     # Load 20 kW always + 80 kW in the day shift 08-20 (so 100 kW by day, 20 kW at night).
     # Battery 200 kWh / 100 kW, eta 0.95 / 0.9, SOC 10-90 % (20-180 kWh), starts at 20 % = 40 kWh;

@@ -332,6 +332,12 @@ class Dispatch(_Model):
         False, description="TOU arbitrage with a demand charge: charging from the grid never "
         "raises the month's grid-import peak above the highest so far this month (at the start of "
         "a month: the previous month's), so arbitrage does not buy a higher demand charge.")
+    shave_peak: bool = Field(
+        False, description="TOU arbitrage with a demand charge: outside the discharge periods "
+        "the battery discharges to hold the grid import at the month's highest so far (or the "
+        "previous month's, if higher) while it has charge above the reserve; includes "
+        "protect_peak. Lowers the demand charge where short load peaks set it, but spends charge "
+        "that peak-period arbitrage would have used: compare (dispatch_regret, a study).")
 
     @model_validator(mode="after")
     def _weighted_needs_price(self) -> Dispatch:

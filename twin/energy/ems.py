@@ -154,33 +154,46 @@ class TouArbitrage(DispatchPolicy):
     """Charge in cheap periods (from surplus generation and up to ``grid_charge_kw`` from the
     grid), cover the plant's load in expensive periods, and in other periods store surplus
     generation only. Surplus generation is stored in every period (rather than exported or
-    curtailed while the batteries have room). The battery never discharges into export."""
+    curtailed while the batteries have room). The battery never discharges into export. With a
+    demand charge, ``protect_peak`` and ``shave_peak`` guard the month's import peak
+    (:meth:`battery_kw`)."""
 
     def __init__(self, charge_periods: Sequence[str] = ("valley", "deep_valley"),
                  discharge_periods: Sequence[str] = ("critical", "peak"),
                  grid_charge_kw: float | None = None, protect_peak: bool = False,
-                 **_: object):
+                 shave_peak: bool = False, **_: object):
         self.charge_periods = frozenset(charge_periods)
         self.discharge_periods = frozenset(discharge_periods)
         self.grid_charge_kw = math.inf if grid_charge_kw is None else float(grid_charge_kw)
         self.protect_peak = protect_peak
-        self._protect = False  # protect_peak and the tariff has a demand charge (see bind)
+        self.shave_peak = shave_peak
+        # protect_peak / shave_peak and the tariff has a demand charge (see bind)
+        self._protect = self._shave = False
 
     def bind(self, model: object) -> None:
-        """``protect_peak`` acts only when the tariff has a demand charge."""
+        """``protect_peak`` and ``shave_peak`` act only when the tariff has a demand charge;
+        ``shave_peak`` includes ``protect_peak`` (charging that set a new peak would undo it)."""
         info = getattr(model, "supply_info", None)
-        self._protect = bool(self.protect_peak and info is not None
-                             and info.demand_charge_per_kw_month)
-        self.reads_month_peak = self._protect
+        charged = bool(info is not None and info.demand_charge_per_kw_month)
+        self._shave = bool(self.shave_peak and charged)
+        self._protect = bool(self.protect_peak and charged) or self._shave
+        self.reads_month_peak = self._protect or self._shave
 
     def battery_kw(self, s: IntervalState) -> float:
-        """See the class doc. With ``protect_peak`` (and a demand charge), grid charging is
-        capped so that the interval's import, load - onsite + charge, stays within the month's
-        highest import so far, or the previous month's if that was higher (the peak the demand
-        charge is likely to bill anyway): ``s.month_peak_kw``, ``s.last_month_peak_kw``."""
+        """See the class doc. The month's import peak to guard is the highest import so far
+        this month, or the previous month's if that was higher (``s.month_peak_kw``,
+        ``s.last_month_peak_kw``: a peak the demand charge bills anyway). With ``protect_peak``
+        grid charging is capped so that the interval's import, load - onsite + charge, stays
+        within it; with ``shave_peak`` the battery also discharges outside the discharge
+        periods to hold the import at it when the net load exceeds it (in the run's first
+        interval there is nothing to hold yet)."""
         net = s.load_kw - s.renewable_kw
         if s.period in self.discharge_periods:  # cover the load; store a surplus, never spill it
             return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
+        if self._shave:
+            cap = max(s.month_peak_kw, s.last_month_peak_kw)
+            if net > cap > 0:  # hold the import at the peak the month pays anyway
+                return min(net - cap, s.discharge_kw)
         if s.period in self.charge_periods:
             grid = self.grid_charge_kw
             if self._protect:
@@ -194,8 +207,9 @@ class TouArbitrage(DispatchPolicy):
         """:meth:`battery_kw` before the clip to the batteries' limits, every interval (see
         :meth:`DispatchPolicy.requests_kw`): the net load in discharge periods, the surplus plus
         ``grid_charge_kw`` as charge in charge periods, the surplus as charge otherwise. ``None``
-        when ``protect_peak`` acts (the ask then depends on the month's import peak so far)."""
-        if self._protect:
+        when ``protect_peak`` or ``shave_peak`` acts (the ask then depends on the month's import
+        peak so far)."""
+        if self.reads_month_peak:
             return None
         net = load_kw - renewable_kw
         code = {p: 2 if p in self.discharge_periods else 1 if p in self.charge_periods else 0

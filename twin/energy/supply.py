@@ -232,7 +232,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
                                 discharge_periods=d.discharge_periods,
                                 grid_charge_kw=d.grid_charge_kw, dispatch=d,
-                                protect_peak=d.protect_peak)
+                                protect_peak=d.protect_peak, shave_peak=d.shave_peak)
     supply = Supply(
         interval_s=interval_s, n_intervals=n_int,
         pv_kwh=_per_interval(pv_kw, per_hour, n_int) * hours,
