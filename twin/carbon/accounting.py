@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from twin.carbon.factors import FactorTable, default_factors
+from twin.energy.tariff import month_key
 
 GJ_PER_KWH = 0.0036
 """Energy conversion [GJ/kWh] (exact)."""
@@ -451,7 +452,7 @@ def scope2_market_kg(grid_import_kwh, index: pd.DatetimeIndex, residual_ef,
     left = imp - c_prof
 
     # 2. monthly contracts
-    codes = np.asarray(index.year) * 12 + np.asarray(index.month) - 1
+    codes = month_key(index)
     months, inverse = np.unique(codes, return_inverse=True)
     c_month = np.zeros(n)
     by_month = pd.DataFrame(columns=["available_mwh", "used_mwh", "unused_mwh"], dtype=float)

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from twin.dashboard import theme
+from twin.energy.tariff import month_key
 
 REQUIRED = ("hourly.parquet", "kpis.json", "manifest.json")
 
@@ -79,8 +80,7 @@ class MonthGroups:
 
 def month_groups(index: pd.DatetimeIndex) -> MonthGroups:
     """Group the rows of a time index by the calendar month of its (local) times."""
-    codes = (index.year.to_numpy(dtype=np.int64) * 12 + index.month.to_numpy(dtype=np.int64)
-             - 1)
+    codes = month_key(index)
     order = None
     if len(codes) > 1 and (np.diff(codes) < 0).any():
         order = np.argsort(codes, kind="stable")
