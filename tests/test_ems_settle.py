@@ -277,8 +277,9 @@ def test_month_peak_seen_by_the_policy_is_the_running_monthly_maximum_of_the_imp
 
 @st.composite
 def _battery_and_intervals(draw):
-    """A battery with standing loss and both kinds of fade (or none), a grid and a run of
-    intervals of load, onsite generation and TOU periods (the last one possibly partial)."""
+    """A battery with standing loss and both kinds of fade (or none), a grid, a peak guard and a
+    run of intervals of demand, onsite generation, TOU periods and calendar months (one or two
+    month ends; the last interval possibly partial)."""
     from twin.energy.storage import Battery
 
     lo = draw(st.floats(0, 0.3))
@@ -301,65 +302,83 @@ def _battery_and_intervals(draw):
     gen = np.array(draw(st.lists(st.one_of(st.just(0.0), kw), min_size=n, max_size=n)))
     periods = draw(st.lists(st.sampled_from(["valley", "flat", "peak", "deep_valley",
                                              "critical"]), min_size=n, max_size=n))
+    ends = sorted(draw(st.lists(st.integers(1, max(n - 1, 1)), max_size=2)))
+    month = np.searchsorted(np.array(ends), np.arange(n), side="right") + 24313
     grid = {"reserve_frac": draw(st.sampled_from([0.0, 0.2, 0.5])),
             "import_limit_kw": draw(st.sampled_from([math.inf, 50.0, 300.0])),
-            "export_limit_kw": draw(st.sampled_from([0.0, 20.0, math.inf]))}
-    return battery, load * dts, gen * dts, dts, periods, grid
+            "export_limit_kw": draw(st.sampled_from([0.0, 20.0, math.inf])),
+            "peak_guard": draw(st.sampled_from([None, "protect", "shave"]))}
+    return battery, load * dts, gen * dts, dts, periods, month.tolist(), grid
 
 
 @settings(max_examples=200, deadline=None)
 @given(_battery_and_intervals(), st.sampled_from(["self_consumption", "tou", "tou_grid"]))
 def test_asks_known_beforehand_give_the_per_interval_bits(case, which):
     """A policy whose asks are known beforehand (``DispatchPolicy.requests_kw``) steps the
-    battery in one written-out loop (``ems._follow_asks``): every interval's charge, discharge
-    and level, and the battery's whole state at the end, equal the per-interval path
-    (``EMS._one_battery`` calling the policy and the ``Battery`` methods) bit for bit, with
-    standing loss, cycle and calendar fade, reserves, grid limits and a partial last interval."""
+    battery in one written-out loop (``EMS._follow_asks``): every interval's charge, discharge
+    and level, the battery's whole state and the month's import peaks at the end equal the
+    per-interval loop (``EMS._one_battery`` calling the policy and the ``Battery`` methods) bit
+    for bit, with standing loss, cycle and calendar fade, reserves, grid limits, both peak
+    guards, month ends and a partial last interval."""
     import copy
 
-    from twin.energy.ems import IntervalState, SelfConsumption, TouArbitrage, _follow_asks
+    from twin.energy.ems import SelfConsumption, Supply, TouArbitrage
 
-    battery, use, gen, dts, periods, grid = case
-    policy = {"self_consumption": SelfConsumption(), "tou": TouArbitrage(),
-              "tou_grid": TouArbitrage(grid_charge_kw=40.0)}[which]
-    load, ren = use / dts, gen / dts
-    asks = policy.requests_kw(load, ren, periods)
-    fast = copy.deepcopy(battery)
-    ch, dis, level = _follow_asks(fast, asks, load, ren, dts, grid["reserve_frac"],
-                                  grid["import_limit_kw"], grid["export_limit_kw"])
+    battery, use, gen, dts, periods, month, grid = case
+    n = len(dts)
 
-    class _Supply:  # what EMS._one_battery reads of the supply
-        reserve_frac = grid["reserve_frac"]
-        import_limit_kw = grid["import_limit_kw"]
-        export_limit_kw = grid["export_limit_kw"]
+    def ems(asks_known: bool) -> EMS:
+        policy = {"self_consumption": SelfConsumption, "tou": TouArbitrage,
+                  "tou_grid": lambda: TouArbitrage(grid_charge_kw=40.0)}[which]()
+        if not asks_known:
+            policy.requests_kw = lambda *_: None  # asked interval by interval
+        supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n),
+                        wind_kwh=np.zeros(n), period=periods, price=np.zeros(n),
+                        batteries=[copy.deepcopy(battery)], month=month, **grid)
+        return EMS(None, None, supply, policy, horizon_s=900.0 * n)
 
-    ems = EMS.__new__(EMS)
-    ems.supply, ems.policy, ems.soc_frac = _Supply(), policy, 0.0
-    s = IntervalState()
-    for i, dt_h in enumerate(dts.tolist()):
-        s.period = periods[i]
-        s.load_kw, s.renewable_kw = float(load[i]), float(ren[i])
-        c, d = ems._one_battery(s, dt_h, battery)
-        assert (c, d, 0.0 + battery.soc_kwh) == (ch[i], dis[i], level[i]), i
+    fast, slow = ems(True), ems(False)
+    ks = np.arange(n)
+    a = fast._settle_batteries(ks, dts, use, gen)
+    b = slow._settle_batteries(ks, dts, use, gen)
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x, y)
+    bf, bs = fast.supply.batteries[0], slow.supply.batteries[0]
     for name in ("soc_kwh", "capacity_kwh", "throughput_kwh", "charged_kwh", "discharged_kwh",
                  "standing_loss_kwh", "fade_loss_kwh", "age_h", "_dt", "_keep"):
-        assert getattr(fast, name) == getattr(battery, name), name
+        assert getattr(bf, name) == getattr(bs, name), name
+    assert fast._month == slow._month
+    assert (fast._state.month_peak_kw, fast._state.last_month_peak_kw) == (
+        slow._state.month_peak_kw, slow._state.last_month_peak_kw)
+    if grid["peak_guard"] is not None:
+        assert fast.tracks_month_peak
+
+
+def test_guard_peak_by_hand():
+    """The EMS's peak guard on one interval, peak so far 80 kW. 'protect', net load 100 kW: a
+    30 kW charge would import 130 kW, 50 over, so the charge shrinks to 0 (never a discharge);
+    a 10 kW discharge is left alone (import 90 kW: the battery does not raise it); at a net load
+    of 60 kW there is room for 20 kW of the 30. 'shave' brings the import down to the peak:
+    from a 30 kW charge to a 20 kW discharge, or to the 15 kW the reserve allows; with no peak
+    known yet (0) it only protects; below the peak nothing changes."""
+    from twin.energy.ems import guard_peak
+
+    assert guard_peak(-30.0, 100.0, 80.0, "protect", 50.0) == 0.0
+    assert guard_peak(10.0, 100.0, 80.0, "protect", 50.0) == 10.0
+    assert guard_peak(-30.0, 100.0, 80.0, "shave", 50.0) == 20.0
+    assert guard_peak(-30.0, 100.0, 80.0, "shave", 15.0) == 15.0
+    assert guard_peak(-30.0, 100.0, 0.0, "shave", 50.0) == 0.0
+    assert guard_peak(-30.0, 40.0, 80.0, "shave", 50.0) == -30.0
+    assert guard_peak(-30.0, 60.0, 80.0, "protect", 50.0) == -20.0
 
 
 def test_policies_that_cannot_ask_beforehand_say_so():
-    """A policy that reads the month's import peak (TOU arbitrage protecting the peak under a
-    demand charge) or the state of charge is asked interval by interval: ``requests_kw``
-    returns ``None`` (the default of every policy)."""
-    from types import SimpleNamespace
-
+    """The default of every policy is to be asked interval by interval (``requests_kw`` returns
+    None); TOU arbitrage gives its asks (the peak guards are the EMS's, not the policy's)."""
     from twin.energy.ems import DispatchPolicy, TouArbitrage
 
-    tou = TouArbitrage(protect_peak=True)
-    tou.bind(SimpleNamespace(supply_info=SimpleNamespace(demand_charge_per_kw_month=40.0)))
     x = np.ones(3)
-    assert tou.requests_kw(x, x, ["valley"] * 3) is None
     assert DispatchPolicy().requests_kw(x, x, ["valley"] * 3) is None
-    free = TouArbitrage(protect_peak=True)
-    free.bind(SimpleNamespace(supply_info=SimpleNamespace(demand_charge_per_kw_month=0.0)))
-    np.testing.assert_array_equal(free.requests_kw(np.array([5.0, 1.0, 1.0]), np.array(
-        [1.0, 3.0, 0.0]), ["peak", "flat", "flat"]), [4.0, -2.0, 0.0])
+    tou = TouArbitrage(grid_charge_kw=10.0)
+    np.testing.assert_array_equal(tou.requests_kw(np.array([5.0, 1.0, 1.0, 1.0]), np.array(
+        [1.0, 3.0, 0.0, 0.0]), ["peak", "flat", "flat", "valley"]), [4.0, -2.0, 0.0, -10.0])

@@ -524,7 +524,7 @@ def energy_plants(draw) -> tuple[twin.Plant, dict[str, Any]]:
         energy=e,
     )
     run = {"days": draw(st.sampled_from([1, 2, 3])),
-           "start": draw(st.sampled_from(["2026-01-05", "2026-03-02", "2026-07-06"])),
+           "start": draw(st.sampled_from(["2026-01-05", "2026-03-02", "2026-07-06", "2026-04-29"])),
            "seed": draw(st.integers(0, 1000)),
            "heat_ok": heat_ok and units != "none", "cool_ok": cool_ok and "chillers" in e}
     return plant, run

@@ -329,14 +329,14 @@ class Dispatch(_Model):
     grid_charge_kw: float | None = Field(None, ge=0, description="Limit on charging from the grid "
                                                                  "(TOU arbitrage) [kW].")
     protect_peak: bool = Field(
-        False, description="TOU arbitrage with a demand charge: charging from the grid never "
-        "raises the month's grid-import peak above the highest so far this month (at the start of "
-        "a month: the previous month's), so arbitrage does not buy a higher demand charge.")
+        False, description="With a demand charge: charging the batteries never raises the grid "
+        "import above the month's highest so far (at the start of a month: the previous "
+        "month's, if higher), whatever the policy asks, so that arbitrage does not buy a higher "
+        "demand charge.")
     shave_peak: bool = Field(
-        False, description="TOU arbitrage with a demand charge: outside the discharge periods "
-        "the battery discharges to hold the grid import at the month's highest so far (or the "
-        "previous month's, if higher) while it has charge above the reserve; includes "
-        "protect_peak. Lowers the demand charge where short load peaks set it, but spends charge "
+        False, description="With a demand charge: protect_peak, and the batteries also "
+        "discharge, down to the reserve, to hold the grid import at that peak whatever the "
+        "policy asks. Lowers the demand charge where short load peaks set it, but spends charge "
         "that peak-period arbitrage would have used: compare (dispatch_regret, a study).")
 
     @model_validator(mode="after")

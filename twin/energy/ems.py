@@ -155,62 +155,29 @@ class TouArbitrage(DispatchPolicy):
     grid), cover the plant's load in expensive periods, and in other periods store surplus
     generation only. Surplus generation is stored in every period (rather than exported or
     curtailed while the batteries have room). The battery never discharges into export. With a
-    demand charge, ``protect_peak`` and ``shave_peak`` guard the month's import peak
-    (:meth:`battery_kw`)."""
+    demand charge, ``energy.dispatch.protect_peak`` / ``shave_peak`` make the EMS guard the
+    month's import peak (:attr:`Supply.peak_guard`)."""
 
     def __init__(self, charge_periods: Sequence[str] = ("valley", "deep_valley"),
                  discharge_periods: Sequence[str] = ("critical", "peak"),
-                 grid_charge_kw: float | None = None, protect_peak: bool = False,
-                 shave_peak: bool = False, **_: object):
+                 grid_charge_kw: float | None = None, **_: object):
         self.charge_periods = frozenset(charge_periods)
         self.discharge_periods = frozenset(discharge_periods)
         self.grid_charge_kw = math.inf if grid_charge_kw is None else float(grid_charge_kw)
-        self.protect_peak = protect_peak
-        self.shave_peak = shave_peak
-        # protect_peak / shave_peak and the tariff has a demand charge (see bind)
-        self._protect = self._shave = False
-
-    def bind(self, model: object) -> None:
-        """``protect_peak`` and ``shave_peak`` act only when the tariff has a demand charge;
-        ``shave_peak`` includes ``protect_peak`` (charging that set a new peak would undo it)."""
-        info = getattr(model, "supply_info", None)
-        charged = bool(info is not None and info.demand_charge_per_kw_month)
-        self._shave = bool(self.shave_peak and charged)
-        self._protect = bool(self.protect_peak and charged) or self._shave
-        self.reads_month_peak = self._protect or self._shave
 
     def battery_kw(self, s: IntervalState) -> float:
-        """See the class doc. The month's import peak to guard is the highest import so far
-        this month, or the previous month's if that was higher (``s.month_peak_kw``,
-        ``s.last_month_peak_kw``: a peak the demand charge bills anyway). With ``protect_peak``
-        grid charging is capped so that the interval's import, load - onsite + charge, stays
-        within it; with ``shave_peak`` the battery also discharges outside the discharge
-        periods to hold the import at it when the net load exceeds it (in the run's first
-        interval there is nothing to hold yet)."""
         net = s.load_kw - s.renewable_kw
         if s.period in self.discharge_periods:  # cover the load; store a surplus, never spill it
             return min(net, s.discharge_kw) if net > 0 else -min(-net, s.charge_kw)
-        if self._shave:
-            cap = max(s.month_peak_kw, s.last_month_peak_kw)
-            if net > cap > 0:  # hold the import at the peak the month pays anyway
-                return min(net - cap, s.discharge_kw)
         if s.period in self.charge_periods:
-            grid = self.grid_charge_kw
-            if self._protect:
-                cap = max(s.month_peak_kw, s.last_month_peak_kw)
-                grid = min(grid, max(cap - max(net, 0.0), 0.0))
-            return -min(s.charge_kw, max(-net, 0.0) + grid)
+            return -min(s.charge_kw, max(-net, 0.0) + self.grid_charge_kw)
         return -min(-net, s.charge_kw) if net < 0 else 0.0
 
     def requests_kw(self, load_kw: np.ndarray, renewable_kw: np.ndarray,
-                    periods: Sequence[str]) -> np.ndarray | None:
+                    periods: Sequence[str]) -> np.ndarray:
         """:meth:`battery_kw` before the clip to the batteries' limits, every interval (see
         :meth:`DispatchPolicy.requests_kw`): the net load in discharge periods, the surplus plus
-        ``grid_charge_kw`` as charge in charge periods, the surplus as charge otherwise. ``None``
-        when ``protect_peak`` or ``shave_peak`` acts (the ask then depends on the month's import
-        peak so far)."""
-        if self.reads_month_peak:
-            return None
+        ``grid_charge_kw`` as charge in charge periods, the surplus as charge otherwise."""
         net = load_kw - renewable_kw
         code = {p: 2 if p in self.discharge_periods else 1 if p in self.charge_periods else 0
                 for p in set(periods)}
@@ -268,6 +235,12 @@ class Supply:
     month: list[int] | None = None
     """Calendar month of every interval (:func:`twin.energy.tariff.month_key`), for the month's
     grid-import peak the dispatch policies see; None: one month."""
+    peak_guard: str | None = None
+    """How the EMS guards the month's grid-import peak whatever the policy asks (only with a
+    demand charge): ``'protect'`` (``energy.dispatch.protect_peak``: charging never raises the
+    import above the peak), ``'shave'`` (``shave_peak``: that, and the batteries discharge, down
+    to the reserve, to hold the import at the peak) or None. The peak is the month's highest
+    import so far, or the previous month's if higher (:meth:`EMS._guard`)."""
 
 
 RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "grid_import",
@@ -370,7 +343,7 @@ class EMS:
             s.k, s.dt_h, s.period, s.price = k, dt_h, period, self._price[k]
             s.grid_ef = self._ef[k]
             s.load_kw, s.renewable_kw = demand / dt_h, onsite / dt_h
-            if self.policy.reads_month_peak:
+            if self.tracks_month_peak:
                 self._month_of(s, k)
             charge, discharge = self._batteries(s, dt_h)
         net = demand + charge - onsite - discharge  # what the grid must give (+) or take (-)
@@ -378,7 +351,7 @@ class EMS:
         if net > 0:
             grid_import = min(net, sup.import_limit_kw * dt_h)
             unserved = net - grid_import
-            if grid_import > s.month_peak_kw * dt_h and self.policy.reads_month_peak:
+            if grid_import > s.month_peak_kw * dt_h and self.tracks_month_peak:
                 s.month_peak_kw = grid_import / dt_h
         elif net < 0:
             grid_export = min(-net, sup.export_limit_kw * dt_h)
@@ -403,6 +376,12 @@ class EMS:
         return (demand, pv, wind, curtailed, charge, discharge, soc, grid_import, grid_export,
                 unserved, heat_use, heat_unmet, cool_use, cool_unmet, el, gas, gas_use, tes_in,
                 tes_out, tes, chp, hvac, cs_in, cs_out, cold, bought)
+
+    @property
+    def tracks_month_peak(self) -> bool:
+        """Whether the month's grid-import peak is counted: the policy reads it, or the EMS
+        guards it (:attr:`Supply.peak_guard`)."""
+        return self.policy.reads_month_peak or self.supply.peak_guard is not None
 
     def _month_of(self, s: IntervalState, k: int) -> None:
         """At a new calendar month, roll the month's grid-import peak over (what the policy sees
@@ -439,6 +418,10 @@ class EMS:
         s.soc_frac = self.soc_frac
         p = self.policy.battery_kw(s)
         p = min(p, s.discharge_kw) if p > 0 else max(p, -s.charge_kw)
+        if sup.peak_guard is not None:
+            p = guard_peak(p, s.load_kw - s.renewable_kw,
+                           max(s.month_peak_kw, s.last_month_peak_kw), sup.peak_guard,
+                           s.discharge_kw)
         if p > 0:  # never discharge into curtailment (see _one_battery)
             p = min(p, max(s.load_kw - s.renewable_kw + sup.export_limit_kw, 0.0))
         over = s.load_kw - s.renewable_kw - p - sup.import_limit_kw
@@ -475,6 +458,10 @@ class EMS:
                 p = reserve_cap
         elif -c_cap > p:
             p = -c_cap
+        if sup.peak_guard is not None:
+            p = guard_peak(p, s.load_kw - s.renewable_kw,
+                           max(s.month_peak_kw, s.last_month_peak_kw), sup.peak_guard,
+                           reserve_cap)
         if p > 0:
             # never discharge into curtailment: at most the site's net load plus the export
             # room (a plan made on forecasts, as rolling_lp's, may ask for more than the
@@ -632,15 +619,12 @@ class EMS:
         s, bats = self._state, self.supply.batteries
         one = bats[0] if len(bats) == 1 else None
         load, renewable = demand / dts, onsite / dts
-        track = self.policy.reads_month_peak
-        if one is not None and not track:
+        track = self.tracks_month_peak
+        if one is not None and not self.policy.reads_month_peak:
             asks = self.policy.requests_kw(load, renewable, self._period[ks[0]:ks[-1] + 1])
-            if asks is not None:
-                ch, dis, soc = _follow_asks(one, np.asarray(asks, dtype=float), load, renewable,
-                                            dts, self.supply.reserve_frac,
-                                            self.supply.import_limit_kw,
-                                            self.supply.export_limit_kw)
-                return ch, dis, soc  # (settle publishes the state of charge)
+            if asks is not None:  # (settle publishes the state of charge)
+                return self._follow_asks(one, np.asarray(asks, dtype=float), ks, dts, demand,
+                                         onsite)
         one_battery, batteries = self._one_battery, self._batteries
         limit = self.supply.import_limit_kw
         prices, periods, efs = self._price, self._period, self._ef
@@ -676,6 +660,164 @@ class EMS:
         return (np.array(ch, dtype=float), np.array(dis, dtype=float),
                 np.array(soc, dtype=float))
 
+    def _follow_asks(self, b: Battery, asks: np.ndarray, ks: np.ndarray, dts: np.ndarray,
+                     use: np.ndarray, gen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loop of :meth:`_settle_batteries` for one battery whose policy's asks are known
+        beforehand (:meth:`DispatchPolicy.requests_kw`): per interval the month's peak
+        (:meth:`_month_of`), the limits (:meth:`Battery.limits_kw`), the clip, the peak guard
+        (:func:`guard_peak`) and the grid rules of :meth:`_one_battery`, the step
+        (:meth:`Battery.charge`, :meth:`Battery.discharge`, :meth:`Battery.standby` with its
+        ``_close``) and the month's import peak, written out in one loop with the state in
+        local variables: the same floating-point operations in the same order, so the same bits
+        (``tests/test_ems_settle.py`` compares it with the per-interval loop on random
+        batteries with standing loss and both kinds of fade, guards and month ends, and on
+        random plants), in less than half the time. Keep it in step with those methods.
+        ``use`` and ``gen`` are the site's demand and onsite generation per interval [kWh].
+        Returns (charge, discharge, stored energy at the end) per interval [kWh]; the battery
+        and the month's peak are left as the per-interval steps would leave them."""
+        sup, st = self.supply, self._state
+        reserve_frac, limit, export_limit = (sup.reserve_frac, sup.import_limit_kw,
+                                             sup.export_limit_kw)
+        guard = sup.peak_guard
+        shave = guard == "shave"
+        track = self.tracks_month_peak
+        months = sup.month if sup.month is not None else [0] * sup.n_intervals
+        month, peak, last_peak = self._month, st.month_peak_kw, st.last_month_peak_kw
+        p_max, eta_c, eta_d = b.power_kw, b.charge_efficiency, b.discharge_efficiency
+        lo_frac, hi_frac, gamma, sigma = b.soc_min_frac, b.soc_max_frac, b._gamma, b._sigma
+        fading, e_nom = b._fading, b.energy_kwh
+        f_kwh, f_h = b._fade_per_kwh, b._fade_per_h
+        soc, cap = b.soc_kwh, b.capacity_kwh
+        thr, charged, discharged = b.throughput_kwh, b.charged_kwh, b.discharged_kwh
+        standing, fade_loss, age = b.standing_loss_kwh, b.fade_loss_kwh, b.age_h
+        step_dt, keep = b._dt, b._keep
+        load_kw, renewable_kw = use / dts, gen / dts
+        n = asks.size
+        ch, dis, level = [0.0] * n, [0.0] * n, [0.0] * n
+        # the intervals where the battery stands by: nothing asked and the grid can carry the
+        # net load (the clip leaves a zero ask at zero; then only the import limit could make
+        # the battery discharge, or the guard when it shaves: checked in the loop); the same
+        # operations as in the loop below (an ask of -inf, grid charging without a limit, with
+        # no import limit gives NaN there: not idle)
+        with np.errstate(invalid="ignore"):
+            over = load_kw - renewable_kw - asks - limit
+        idle = ((asks == 0.0) & ~(over > 0)).tolist()
+        for i, (k, r, u, g, load, ren, dt_h, still) in enumerate(zip(
+                ks.tolist(), asks.tolist(), use.tolist(), gen.tolist(), load_kw.tolist(),
+                renewable_kw.tolist(), dts.tolist(), idle, strict=True)):
+            if track and months[k] != month:  # _month_of
+                if month is not None:
+                    last_peak = peak
+                peak = 0.0
+                month = months[k]
+            if dt_h != step_dt:  # Battery._decayed: a new step length
+                if not dt_h > 0.0:
+                    raise ValueError(f"dt_h={dt_h!r}: expected a step length > 0 [h]")
+                step_dt, keep = dt_h, (1.0 - sigma) ** dt_h
+            # Battery.limits_kw
+            d = soc * keep - gamma * cap * dt_h
+            e_lo = lo_frac * cap
+            if d < e_lo:
+                d = e_lo
+            if still and shave:  # unless the guard would shave: as in guard_peak
+                held = max(peak, last_peak)
+                still = not (load - ren - r - held > 0 and held > 0)
+            if still:  # stands by (below)
+                p = 0.0
+            else:
+                room = (hi_frac * cap - d) / (eta_c * dt_h)
+                c_cap = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+                room = (d - lo_frac * cap) * (eta_d / dt_h)
+                full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
+                above = (d - reserve_frac * cap) * eta_d / dt_h
+                r_cap = (above if above < full else full) if above > 0 else 0.0
+                c_cap, r_cap = 0 + c_cap, 0 + r_cap
+                # _one_battery: the policy's clip, the peak guard, no discharge into
+                # curtailment, the import limit
+                p = r
+                if p > 0:
+                    if r_cap < p:
+                        p = r_cap
+                elif -c_cap > p:
+                    p = -c_cap
+                if guard is not None:  # guard_peak
+                    held = max(peak, last_peak)
+                    over = load - ren - p - held
+                    if over > 0:
+                        top = r_cap if shave and held > 0 else 0.0
+                        if p < top:
+                            p = min(p + over, top)
+                if p > 0:
+                    room = load - ren + export_limit
+                    if room < p:
+                        p = room if room > 0 else 0.0
+                over = load - ren - p - limit
+                d_cap = r_cap
+                if over > 0:
+                    p = min(p + over, 0 + full)
+                    d_cap = full if p > r_cap else r_cap
+            # Battery.discharge / charge / standby
+            c_kwh = d_kwh = 0.0
+            if p > 0:
+                pk = min(p, d_cap)
+                lim = p_max if pk > p_max else pk
+                room = (d - e_lo) * eta_d / dt_h
+                if lim >= room:
+                    pk, e = room, e_lo
+                else:
+                    pk = lim
+                    e = d - pk * dt_h / eta_d
+                    if e < e_lo:
+                        e = e_lo
+                standing += soc - d
+                thr += pk * dt_h / eta_d
+                discharged += pk * dt_h
+                dis[i] = d_kwh = 0.0 + pk * dt_h
+            elif p < 0:
+                pk = min(-p, c_cap)
+                e_hi = hi_frac * cap
+                lim = p_max if pk > p_max else pk
+                room = (e_hi - d) / (eta_c * dt_h)
+                if lim >= room:
+                    pk, e = (room, e_hi) if room > 0.0 else (0.0, d)
+                else:
+                    pk = lim
+                    e = d + eta_c * pk * dt_h
+                    if e > e_hi:
+                        e = e_hi
+                standing += soc - d
+                thr += eta_c * pk * dt_h
+                charged += pk * dt_h
+                ch[i] = c_kwh = 0.0 + pk * dt_h
+            else:
+                standing += soc - d
+                e = d
+            # Battery._close
+            age += dt_h
+            if fading:
+                cap = e_nom * (1.0 - f_kwh * thr - f_h * age)
+                if cap < 0.0:
+                    cap = 0.0
+                e_hi = hi_frac * cap
+                if e > e_hi:
+                    fade_loss += e - e_hi
+                    e = e_hi
+            soc = e
+            level[i] = 0.0 + soc
+            if track:  # the month's import peak, counted as _settle_batteries does
+                net = u + c_kwh - g - d_kwh
+                if net > 0:
+                    imp = min(net, limit * dt_h)
+                    if imp > peak * dt_h:
+                        peak = imp / dt_h
+        b.soc_kwh, b.capacity_kwh = soc, cap
+        b.throughput_kwh, b.charged_kwh, b.discharged_kwh = thr, charged, discharged
+        b.standing_loss_kwh, b.fade_loss_kwh, b.age_h = standing, fade_loss, age
+        b._dt, b._keep = step_dt, keep
+        self._month, st.month_peak_kw, st.last_month_peak_kw = month, peak, last_peak
+        return (np.array(ch, dtype=float), np.array(dis, dtype=float),
+                np.array(level, dtype=float))
+
     def _settle_storage(self, ks: np.ndarray, dts: np.ndarray, el_use: np.ndarray,
                         heat_use: np.ndarray, cool_use: np.ndarray, heat: list[np.ndarray],
                         cool: list[np.ndarray], hvac: np.ndarray, pv: np.ndarray,
@@ -695,7 +837,7 @@ class EMS:
         ch, dis, soc, tes, cold = [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m, [0.0] * m
         one = bats[0] if len(bats) == 1 else None
         one_battery, batteries = self._one_battery, self._batteries
-        limit, track = sup.import_limit_kw, self.policy.reads_month_peak
+        limit, track = sup.import_limit_kw, self.tracks_month_peak
         for i, (k, dt_h) in enumerate(zip(ks.tolist(), dts.tolist(), strict=True)):
             period = periods[k]
             if heat_loop:
@@ -798,124 +940,21 @@ def _units_vectorised(need: np.ndarray, dts: np.ndarray, units: list[ThermalUnit
     return [el, gas, np.maximum(need, 0.0), zeros, zeros, chp, bought]
 
 
-def _follow_asks(b: Battery, asks: np.ndarray, load_kw: np.ndarray, renewable_kw: np.ndarray,
-                 dts: np.ndarray, reserve_frac: float, import_limit_kw: float,
-                 export_limit_kw: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One battery through many intervals whose policy asks are known beforehand
-    (:meth:`DispatchPolicy.requests_kw`): per interval the limits (:meth:`Battery.limits_kw`),
-    the clip and the grid rules of :meth:`EMS._one_battery`, and the step
-    (:meth:`Battery.charge`, :meth:`Battery.discharge`, :meth:`Battery.standby` with its
-    ``_close``), written out in one loop with the battery's state in local variables: the same
-    floating-point operations in the same order, so the same bits (``tests/test_ems_settle.py``
-    compares it with the per-interval path on random plants and on batteries with standing
-    loss and both kinds of fade), in less than half the time. Keep it in step with those
-    methods. Returns (charge, discharge, stored energy at the end) per interval [kWh]; the
-    battery's state is left as the per-interval steps would leave it."""
-    p_max, eta_c, eta_d = b.power_kw, b.charge_efficiency, b.discharge_efficiency
-    lo_frac, hi_frac, gamma, sigma = b.soc_min_frac, b.soc_max_frac, b._gamma, b._sigma
-    fading, e_nom = b._fading, b.energy_kwh
-    f_kwh, f_h = b._fade_per_kwh, b._fade_per_h
-    soc, cap = b.soc_kwh, b.capacity_kwh
-    thr, charged, discharged = b.throughput_kwh, b.charged_kwh, b.discharged_kwh
-    standing, fade_loss, age = b.standing_loss_kwh, b.fade_loss_kwh, b.age_h
-    step_dt, keep = b._dt, b._keep
-    n = asks.size
-    ch, dis, level = [0.0] * n, [0.0] * n, [0.0] * n
-    # the intervals where the battery stands by whatever its state: nothing asked and the grid
-    # can carry the net load (the clip leaves a zero ask at zero; then only the import limit
-    # could make the battery discharge); the same operations as in the loop below (an ask of
-    # -inf, grid charging without a limit, with no import limit gives NaN there: not idle)
-    with np.errstate(invalid="ignore"):
-        over = load_kw - renewable_kw - asks - import_limit_kw
-    idle = ((asks == 0.0) & ~(over > 0)).tolist()
-    for i, (r, load, ren, dt_h, still) in enumerate(zip(
-            asks.tolist(), load_kw.tolist(), renewable_kw.tolist(), dts.tolist(), idle,
-            strict=True)):
-        if dt_h != step_dt:  # Battery._decayed: a new step length
-            if not dt_h > 0.0:
-                raise ValueError(f"dt_h={dt_h!r}: expected a step length > 0 [h]")
-            step_dt, keep = dt_h, (1.0 - sigma) ** dt_h
-        # Battery.limits_kw
-        d = soc * keep - gamma * cap * dt_h
-        e_lo = lo_frac * cap
-        if d < e_lo:
-            d = e_lo
-        if still:  # stands by (below)
-            p = 0.0
-        else:
-            room = (hi_frac * cap - d) / (eta_c * dt_h)
-            c_cap = 0.0 if room < 0.0 else (room if room < p_max else p_max)
-            room = (d - lo_frac * cap) * (eta_d / dt_h)
-            full = 0.0 if room < 0.0 else (room if room < p_max else p_max)
-            above = (d - reserve_frac * cap) * eta_d / dt_h
-            r_cap = (above if above < full else full) if above > 0 else 0.0
-            c_cap, r_cap = 0 + c_cap, 0 + r_cap
-            # EMS._one_battery: the policy's clip, no discharge into curtailment, the import limit
-            p = r
-            if p > 0:
-                if r_cap < p:
-                    p = r_cap
-            elif -c_cap > p:
-                p = -c_cap
-            if p > 0:
-                room = load - ren + export_limit_kw
-                if room < p:
-                    p = room if room > 0 else 0.0
-            over = load - ren - p - import_limit_kw
-            d_cap = r_cap
-            if over > 0:
-                p = min(p + over, 0 + full)
-                d_cap = full if p > r_cap else r_cap
-        # Battery.discharge / charge / standby
-        if p > 0:
-            pk = min(p, d_cap)
-            lim = p_max if pk > p_max else pk
-            room = (d - e_lo) * eta_d / dt_h
-            if lim >= room:
-                pk, e = room, e_lo
-            else:
-                pk = lim
-                e = d - pk * dt_h / eta_d
-                if e < e_lo:
-                    e = e_lo
-            standing += soc - d
-            thr += pk * dt_h / eta_d
-            discharged += pk * dt_h
-            dis[i] = 0.0 + pk * dt_h
-        elif p < 0:
-            pk = min(-p, c_cap)
-            e_hi = hi_frac * cap
-            lim = p_max if pk > p_max else pk
-            room = (e_hi - d) / (eta_c * dt_h)
-            if lim >= room:
-                pk, e = (room, e_hi) if room > 0.0 else (0.0, d)
-            else:
-                pk = lim
-                e = d + eta_c * pk * dt_h
-                if e > e_hi:
-                    e = e_hi
-            standing += soc - d
-            thr += eta_c * pk * dt_h
-            charged += pk * dt_h
-            ch[i] = 0.0 + pk * dt_h
-        else:
-            standing += soc - d
-            e = d
-        # Battery._close
-        age += dt_h
-        if fading:
-            cap = e_nom * (1.0 - f_kwh * thr - f_h * age)
-            if cap < 0.0:
-                cap = 0.0
-            e_hi = hi_frac * cap
-            if e > e_hi:
-                fade_loss += e - e_hi
-                e = e_hi
-        soc = e
-        level[i] = 0.0 + soc
-    b.soc_kwh, b.capacity_kwh = soc, cap
-    b.throughput_kwh, b.charged_kwh, b.discharged_kwh = thr, charged, discharged
-    b.standing_loss_kwh, b.fade_loss_kwh, b.age_h = standing, fade_loss, age
-    b._dt, b._keep = step_dt, keep
-    return (np.array(ch, dtype=float), np.array(dis, dtype=float),
-            np.array(level, dtype=float))
+def guard_peak(p_kw: float, net_kw: float, peak_kw: float, guard: str,
+               reserve_cap_kw: float) -> float:
+    """The battery power [kW, + discharges] after the EMS's peak guard (:attr:`Supply.peak_guard`).
+
+    ``p_kw`` is the policy's ask clipped to the batteries' limits, ``net_kw`` the site's net
+    load (demand - onsite generation), ``peak_kw`` the peak to guard (the month's highest
+    import so far, or the previous month's if higher) and ``reserve_cap_kw`` the most the
+    batteries may give without going below the reserve. When the import ``net - p`` would
+    exceed the peak by ``over``: ``'protect'`` charges less, by up to ``over`` (never turning a
+    charge into a discharge); ``'shave'`` also discharges, up to ``reserve_cap_kw``, so that the
+    import stays at the peak (not while no peak is known yet, ``peak_kw`` 0). Otherwise ``p_kw``
+    is returned as it is."""
+    over = net_kw - p_kw - peak_kw
+    if over > 0:
+        top = reserve_cap_kw if guard == "shave" and peak_kw > 0 else 0.0
+        if p_kw < top:
+            return min(p_kw + over, top)
+    return p_kw

@@ -231,8 +231,8 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     d = energy.dispatch
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
                                 discharge_periods=d.discharge_periods,
-                                grid_charge_kw=d.grid_charge_kw, dispatch=d,
-                                protect_peak=d.protect_peak, shave_peak=d.shave_peak)
+                                grid_charge_kw=d.grid_charge_kw, dispatch=d)
+    demand_rate = (grid.tariff.demand_charge_per_kw_month or 0.0) if grid.tariff else 0.0
     supply = Supply(
         interval_s=interval_s, n_intervals=n_int,
         pv_kwh=_per_interval(pv_kw, per_hour, n_int) * hours,
@@ -244,11 +244,12 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         storage_charge_periods=frozenset(d.charge_periods),
         grid_ef=grid_intensity(plant, clock, n_int, interval_s),
         month=tariff.month_key(index_i).tolist(),
+        peak_guard=(None if not demand_rate else "shave" if d.shave_peak
+                    else "protect" if d.protect_peak else None),
     )
     info = SupplyInfo(
         pv_kwp=sum(a.dc_kwp for a in energy.pv), weather_source=source, tariff_label=label,
-        demand_charge_per_kw_month=(grid.tariff.demand_charge_per_kw_month or 0.0)
-        if grid.tariff else 0.0,
+        demand_charge_per_kw_month=demand_rate,
         capacity_charge_per_month=(grid.tariff.capacity_charge_per_kva_month or 0.0)
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
