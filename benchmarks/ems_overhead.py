@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ PHASES = ("build", "run", "collect")
 def once(plant: twin.Plant, days: float) -> list[tuple[float, float]]:
     """(wall, CPU) seconds of each phase of one simulation: build, run, collect."""
     default_factors()._memo.clear()  # as in a fresh process
+    gc.collect()  # every run from a collected heap (the last run's garbage is not its cost)
     w0, c0 = time.perf_counter(), time.process_time()
     model = engine.build(plant, days, plant.simulation.start, plant.simulation.seed)
     w1, c1 = time.perf_counter(), time.process_time()
@@ -82,16 +84,18 @@ def _child(variant: str, days: float, out: str, import_s: float) -> None:
 
 def _variants(demo: twin.Plant) -> dict[str, twin.Plant]:
     """The demo plant with its energy block (the LP bound off, as every run by default), with
-    the bound, and without the energy block."""
+    the peak guards (``protect_peak``, ``shave_peak``), with the bound, and without the energy
+    block."""
     assert demo.energy is not None
     dispatch = demo.energy.dispatch.model_copy(update={"bound": False})
-    return {
-        "with": demo.model_copy(update={"energy": demo.energy.model_copy(
-            update={"dispatch": dispatch})}),
-        "bound": demo.model_copy(update={"energy": demo.energy.model_copy(update={
-            "dispatch": dispatch.model_copy(update={"bound": True})})}),
-        "without": demo.model_copy(update={"energy": None}),
-    }
+
+    def with_dispatch(**update: bool) -> twin.Plant:
+        return demo.model_copy(update={"energy": demo.energy.model_copy(update={
+            "dispatch": dispatch.model_copy(update=update)})})
+
+    return {"with": with_dispatch(), "protect": with_dispatch(protect_peak=True),
+            "shave": with_dispatch(shave_peak=True), "bound": with_dispatch(bound=True),
+            "without": demo.model_copy(update={"energy": None})}
 
 
 def cli(reps: int, days: float) -> None:
@@ -133,10 +137,11 @@ def main() -> None:
     with_energy, with_bound, without = plants["with"], plants["bound"], plants["without"]
     once(with_energy, 2)  # warm imports (pvlib) and cached tables outside the timings
     once(without, 2)
-    rows: dict[str, list[list[tuple[float, float]]]] = {"without": [], "with": [], "bound": []}
+    rows: dict[str, list[list[tuple[float, float]]]] = {
+        "without": [], "with": [], "protect": [], "shave": [], "bound": []}
     for _ in range(args.reps):
-        rows["without"].append(once(without, args.days))
-        rows["with"].append(once(with_energy, args.days))
+        for k in ("without", "with", "protect", "shave"):
+            rows[k].append(once(plants[k], args.days))
     # the bound's runs apart, after the others: HiGHS leaves worker threads busy for a while
     # after a solve, which took CPU from the run that followed it when the three alternated
     once(with_bound, 2)
@@ -150,6 +155,8 @@ def main() -> None:
         print("| | build [s] | run [s] | collect [s] | total [s] |")
         print("|---|---:|---:|---:|---:|")
         for k, name in (("without", "without energy block"), ("with", "with energy block"),
+                        ("protect", "with energy block, protect_peak"),
+                        ("shave", "with energy block, shave_peak"),
                         ("bound", "with energy block + dispatch bound (LP)")):
             med = [statistics.median(r[i][m] for r in rows[k]) for i in range(3)]
             total[(k, m)] = statistics.median(sum(p[m] for p in r) for r in rows[k])
@@ -164,11 +171,14 @@ def main() -> None:
         # the phases' medians: build holds the weather and PV chain (pvlib's solar position,
         # clear sky, transposition), run the EMS (settled after the run), collect the accounting
         ph = {k: [statistics.median(r[i][m] for r in rows[k]) for i in range(3)]
-              for k in ("with", "without")}
-        ems = (ph["with"][1] + ph["with"][2]) - (ph["without"][1] + ph["without"][2])
+              for k in ("with", "without", "protect", "shave")}
+        ems = {k: (ph[k][1] + ph[k][2]) - (ph["without"][1] + ph["without"][2])
+               for k in ("with", "protect", "shave")}
         sky = ph["with"][0] - ph["without"][0]
-        print(f"{label}: EMS and accounting (run + collect) add {ems:.3f} s = "
-              f"{100 * ems / tn:.1f} % (target 10 %); weather and PV (build) add {sky:.3f} s = "
+        print(f"{label}: EMS and accounting (run + collect) add {ems['with']:.3f} s = "
+              f"{100 * ems['with'] / tn:.1f} % (target 10 %; with protect_peak "
+              f"{100 * ems['protect'] / tn:.1f} %, with shave_peak "
+              f"{100 * ems['shave'] / tn:.1f} %); weather and PV (build) add {sky:.3f} s = "
               f"{100 * sky / tn:.1f} %; the whole energy block {tw - tn:.3f} s = "
               f"{100 * (tw / tn - 1):.1f} %; the perfect-foresight bound another "
               f"{total[('bound', m)] - tw:.3f} s")

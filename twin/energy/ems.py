@@ -683,6 +683,7 @@ class EMS:
         track = self.tracks_month_peak
         months = sup.month if sup.month is not None else [0] * sup.n_intervals
         month, peak, last_peak = self._month, st.month_peak_kw, st.last_month_peak_kw
+        held = max(peak, last_peak)  # the peak the guard holds, kept up to date below
         p_max, eta_c, eta_d = b.power_kw, b.charge_efficiency, b.discharge_efficiency
         lo_frac, hi_frac, gamma, sigma = b.soc_min_frac, b.soc_max_frac, b._gamma, b._sigma
         fading, e_nom = b._fading, b.energy_kwh
@@ -710,6 +711,7 @@ class EMS:
                     last_peak = peak
                 peak = 0.0
                 month = months[k]
+                held = max(peak, last_peak)
             if dt_h != step_dt:  # Battery._decayed: a new step length
                 if not dt_h > 0.0:
                     raise ValueError(f"dt_h={dt_h!r}: expected a step length > 0 [h]")
@@ -720,7 +722,6 @@ class EMS:
             if d < e_lo:
                 d = e_lo
             if still and shave:  # unless the guard would shave: as in guard_peak
-                held = max(peak, last_peak)
                 still = not (load - ren - r - held > 0 and held > 0)
             if still:  # stands by (below)
                 p = 0.0
@@ -741,7 +742,6 @@ class EMS:
                 elif -c_cap > p:
                     p = -c_cap
                 if guard is not None:  # guard_peak
-                    held = max(peak, last_peak)
                     over = load - ren - p - held
                     if over > 0:
                         top = r_cap if shave and held > 0 else 0.0
@@ -807,9 +807,12 @@ class EMS:
             if track:  # the month's import peak, counted as _settle_batteries does
                 net = u + c_kwh - g - d_kwh
                 if net > 0:
-                    imp = min(net, limit * dt_h)
+                    imp = limit * dt_h  # min(net, limit * dt_h)
+                    if not imp < net:
+                        imp = net
                     if imp > peak * dt_h:
                         peak = imp / dt_h
+                        held = max(peak, last_peak)
         b.soc_kwh, b.capacity_kwh = soc, cap
         b.throughput_kwh, b.charged_kwh, b.discharged_kwh = thr, charged, discharged
         b.standing_loss_kwh, b.fade_loss_kwh, b.age_h = standing, fade_loss, age
