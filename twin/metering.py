@@ -118,6 +118,7 @@ class Meter:
         self.equipment_kwh = np.zeros((self.n_eq, N_CARRIERS))
         """Energy per equipment and carrier [kWh]."""
         self.closed = False
+        self._carrier: np.ndarray | None = None
         self.trace_window: tuple[float, float] | None = None
         """Keep every change point within this window [s] (for a state timeline of one day)."""
         self.trace: list[tuple[float, int, int]] = []
@@ -186,6 +187,18 @@ class Meter:
         if not self.closed:
             self._flush(self.horizon_s if t_end is None else t_end)
             self.closed = True
+
+    def carrier_kwh(self) -> np.ndarray:
+        """Energy per interval and carrier, all groups summed [kWh], shape (intervals,
+        carriers); once the meter is closed, worked out once (the EMS and the results both
+        read it). Do not modify it."""
+        if self.closed and self._carrier is not None:
+            return self._carrier
+        totals = self.interval_kwh.reshape(self.n_intervals, self.n_groups, N_CARRIERS).sum(
+            axis=1)
+        if self.closed:
+            self._carrier = totals
+        return totals
 
 
 

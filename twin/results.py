@@ -265,7 +265,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     meter, groups = model.meter, model.groups
     n = meter.n_intervals
     v = meter.interval_kwh.reshape(n, len(groups), N_CARRIERS)
-    total = v.sum(axis=1)
+    total = meter.carrier_kwh()
     gas, heat, cool = total[:, NATURAL_GAS], total[:, HEAT], total[:, COOLING]
     zeros = np.zeros(n)
     ems = model.ems
