@@ -133,8 +133,13 @@ def soc_reader():
     STRATEGIES.pop("test_soc_reader", None)
 
 
-def test_in_loop_and_settled_agree(soc_reader):
+@pytest.mark.parametrize("guard", [{}, {"shave_peak": True}])
+def test_in_loop_and_settled_agree(soc_reader, guard):
     plant = twin.load_plant(DEMO)
+    if guard:  # the EMS's peak guard on both paths
+        e = plant.energy
+        plant = plant.model_copy(update={"energy": e.model_copy(
+            update={"dispatch": e.dispatch.model_copy(update=guard)})})
     days = 6.5
     settled = twin.simulate(plant, days=days)
     config = plant.model_dump()

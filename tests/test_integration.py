@@ -301,7 +301,8 @@ def combined_plants(draw) -> tuple[twin.Plant, int]:
                                     "flat_price_per_kwh": 0.45,
                                     "non_floating_adder_per_kwh": 0.2,
                                     "demand_charge_per_kw_month": 40}},
-                "dispatch": {"policy": policy}},
+                "dispatch": {"policy": policy, "protect_peak": draw(st.booleans()),
+                             "shave_peak": draw(st.booleans())}},
         strategies=strategies, **extra)
     return plant, draw(st.integers(0, 50))
 
