@@ -41,3 +41,23 @@ def test_nights_and_weekends_are_not_a_stall():
     # Only a Sunday shift: after it, two days without shifts are no stall.
     res = twin.simulate(_assembly_plant(None, {"sun": ["day"]}), days=3, start="2026-01-04")
     assert not any(w.startswith("production stalled") for w in res.kpis["warnings"])
+
+
+def test_a_peak_guard_without_a_demand_charge_is_reported():
+    """protect_peak / shave_peak act only with a demand charge: asked for under a tariff
+    without one, the run says so (and the battery runs as without them)."""
+    energy = {"batteries": [{"id": "b", "energy_kwh": 50, "power_kw": 20}],
+              "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                                  "flat_price_per_kwh": 0.5}},
+              "dispatch": {"policy": "tou_arbitrage"}}
+    plant = make_plant([station("s", const(60))], energy=energy)
+    quiet = twin.simulate(plant, days=1)
+    assert not any("had no effect" in w for w in quiet.kpis["warnings"])
+    energy["dispatch"]["shave_peak"] = True
+    guarded = twin.simulate(make_plant([station("s", const(60))], energy=energy), days=1)
+    assert any("energy.dispatch.shave_peak had no effect" in w
+               for w in guarded.kpis["warnings"])
+    assert guarded.kpis["cost_total"] == quiet.kpis["cost_total"]
+    energy["grid"]["tariff"]["demand_charge_per_kw_month"] = 40
+    charged = twin.simulate(make_plant([station("s", const(60))], energy=energy), days=1)
+    assert not any("had no effect" in w for w in charged.kpis["warnings"])

@@ -411,6 +411,11 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
             if a[key].sum() > 1e-6:
                 out.append(f"{a[key].sum():,.1f} kWh of {what} in {int((a[key] > 0).sum())} "
                            f"intervals")
+        d = model.plant.energy.dispatch
+        asked = [f for f in ("protect_peak", "shave_peak") if getattr(d, f)]
+        if asked and model.ems.supply.batteries and model.ems.supply.peak_guard is None:
+            out.append(f"energy.dispatch.{' and '.join(asked)} had no effect: the tariff has no "
+                       f"demand charge (grid.tariff.demand_charge_per_kw_month)")
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:
