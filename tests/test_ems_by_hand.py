@@ -36,17 +36,34 @@ YEARLY = const(365, unit="h")  # one lot a year: the machine never works and dra
 N = 96  # 15-minute intervals in a day
 
 
+def base_load_plant(base_loads: list[dict], energy: dict, **sections) -> twin.Plant:
+    """A plant whose site load is its ``base_loads`` only (one machine that never works)."""
+    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
+    return make_plant([station("s", const(60), equipment="idle_machine")],
+                      equipment_types=[idle], interarrival=YEARLY, base_loads=base_loads,
+                      energy=energy, **sections)
+
+
+def two_load_plant(always_kw: float, shift_kw: float, shift: tuple[str, str],
+                   energy: dict) -> twin.Plant:
+    """``always_kw`` of electricity always and ``shift_kw`` more from ``shift[0]`` to
+    ``shift[1]`` every day."""
+    calendar = {"shifts": {"s": {"start": shift[0], "end": shift[1]}},
+                "week": {d: ["s"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+    return base_load_plant([{"id": "always", "group": "facility",
+                             "power_kw": {"electricity": always_kw}},
+                            {"id": "shift", "group": "facility",
+                             "power_kw": {"electricity": shift_kw}, "schedule": "shifts"}],
+                           energy, calendar=calendar)
+
+
 def constant_load_plant(load_kw: float, energy: dict, heat_kw: float = 0.0) -> twin.Plant:
     """A plant whose site load is ``load_kw`` of electricity (and ``heat_kw`` of heat) always."""
     power = {"electricity": load_kw}
     if heat_kw:
         power["heat"] = heat_kw
-    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
-    return make_plant([station("s", const(60), equipment="idle_machine")],
-                      equipment_types=[idle], interarrival=YEARLY,
-                      base_loads=[{"id": "load", "group": "facility", "power_kw": power,
-                                   "schedule": "always"}],
-                      energy=energy)
+    return base_load_plant([{"id": "load", "group": "facility", "power_kw": power,
+                             "schedule": "always"}], energy)
 
 
 def intervals(*spans: tuple[int, float]) -> np.ndarray:
@@ -395,19 +412,10 @@ def test_tou_arbitrage_shave_peak_holds_the_month_peak():
         "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
                             "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40}},
     }
-    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
-    calendar = {"shifts": {"spike": {"start": "08:00", "end": "09:00"}},
-                "week": {d: ["spike"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
 
-    def run(protect: bool) -> pd.DataFrame:
-        e = {**energy, "dispatch": {"policy": "tou_arbitrage", "shave_peak": protect}}
-        plant = make_plant([station("s", const(60), equipment="idle_machine")],
-                           equipment_types=[idle], interarrival=YEARLY, calendar=calendar,
-                           base_loads=[{"id": "night", "group": "facility",
-                                        "power_kw": {"electricity": 50}},
-                                       {"id": "spike", "group": "facility",
-                                        "power_kw": {"electricity": 100}, "schedule": "shifts"}],
-                           energy=e)
+    def run(shave: bool) -> pd.DataFrame:
+        e = {**energy, "dispatch": {"policy": "tou_arbitrage", "shave_peak": shave}}
+        plant = two_load_plant(50, 100, ("08:00", "09:00"), e)
         return twin.simulate(plant, days=1, start=MONDAY).intervals
 
     kept, plain = run(True), run(False)
@@ -444,19 +452,10 @@ def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge():
                             "flat_price_per_kwh": 0.5, "demand_charge_per_kw_month": 40}},
         "dispatch": {"policy": "tou_arbitrage"},
     }
-    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
-    calendar = {"shifts": {"day": {"start": "08:00", "end": "20:00"}},
-                "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
 
     def plant(protect: bool) -> twin.Plant:
         e = {**energy, "dispatch": {**energy["dispatch"], "protect_peak": protect}}
-        return make_plant([station("s", const(60), equipment="idle_machine")],
-                          equipment_types=[idle], interarrival=YEARLY, calendar=calendar,
-                          base_loads=[{"id": "night", "group": "facility",
-                                       "power_kw": {"electricity": 20}},
-                                      {"id": "day", "group": "facility",
-                                       "power_kw": {"electricity": 80}, "schedule": "shifts"}],
-                          energy=e)
+        return two_load_plant(20, 80, ("08:00", "20:00"), e)
 
     plain = twin.simulate(plant(False), days=2, start=MONDAY)
     kept = twin.simulate(plant(True), days=2, start=MONDAY)
