@@ -57,6 +57,16 @@ def _table(factors: FactorTable | None) -> FactorTable:
     return default_factors() if factors is None else factors
 
 
+def _optional_series(x, name: str, n: int) -> np.ndarray:
+    """``x`` as a checked (finite, >= 0) array of ``n`` values per interval; zeros if None."""
+    if x is None:
+        return np.zeros(n)
+    arr = np.asarray(_nonneg(x, name), float).ravel()
+    if arr.size != n:
+        raise ValueError(f"{name} has {arr.size} values, the period {n}")
+    return arr
+
+
 def _nonneg(x, name: str):
     """``x`` as float (scalar, ndarray or Series), checked finite and >= 0."""
     if isinstance(x, pd.Series):
@@ -442,12 +452,7 @@ def scope2_market_kg(grid_import_kwh, index: pd.DatetimeIndex, residual_ef,
     res_ef = np.broadcast_to(np.asarray(_nonneg(residual_ef, "residual_ef"), float), (n,))
 
     # 1. hourly profile
-    if contract_profile_kwh is None:
-        prof = np.zeros(n)
-    else:
-        prof = np.asarray(_nonneg(contract_profile_kwh, "contract_profile_kwh"), float).ravel()
-        if prof.size != n:
-            raise ValueError(f"contract_profile_kwh has {prof.size} values, the period {n}")
+    prof = _optional_series(contract_profile_kwh, "contract_profile_kwh", n)
     c_prof = np.minimum(imp, prof)
     left = imp - c_prof
 
@@ -488,12 +493,7 @@ def scope2_market_kg(grid_import_kwh, index: pd.DatetimeIndex, residual_ef,
     left = np.maximum(left - c_gec, 0.0)
 
     # onsite renewables (not imports)
-    if onsite_renewable_kwh is None:
-        onsite = np.zeros(n)
-    else:
-        onsite = np.asarray(_nonneg(onsite_renewable_kwh, "onsite_renewable_kwh"), float).ravel()
-        if onsite.size != n:
-            raise ValueError(f"onsite_renewable_kwh has {onsite.size} values, the period {n}")
+    onsite = _optional_series(onsite_renewable_kwh, "onsite_renewable_kwh", n)
     unclaimed = np.zeros(n) if onsite_attributes_retained else onsite
 
     kg = (left + unclaimed) * res_ef
