@@ -21,6 +21,7 @@ import simpy
 from pydantic import Field
 
 from twin.config.errors import ConfigIssue
+from twin.config.plant import ELECTRICITY
 from twin.strategies import StrategyParams, register_strategy
 from twin.strategies._gating import FlexibleParams, FlexibleStart, check_stations
 
@@ -106,7 +107,6 @@ def grid_co2_at_signal(model: Model) -> float:
     if ems is not None:
         imp = np.asarray(ems.arrays()["grid_import"], dtype=float)
     else:
-        meter = model.meter
-        imp = meter.interval_kwh.reshape(meter.n_intervals, len(model.groups), -1)[:, :, 0].sum(1)
+        imp = model.meter.carrier_kwh()[:, ELECTRICITY]
     ef = model.signals.grid_ef_per_interval
     return float(np.dot(imp[: len(ef)], ef[: len(imp)]))

@@ -132,8 +132,7 @@ class PeakShaving(FlexibleStart):
         if self.grid and model.ems is not None:
             kwh = np.asarray(model.ems.arrays()["grid_import"], dtype=float)[:n]
         else:
-            kwh = meter.interval_kwh.reshape(n, len(model.groups), -1)[:, :, ELECTRICITY].sum(
-                axis=1)
+            kwh = meter.carrier_kwh()[:, ELECTRICITY]
         kw = interval_peaks_kw(kwh, meter.interval_s)
         index = model.clock.index(n, meter.interval_s)
         months = pd.Series(kw, index=index).groupby(month_labels(index)).max()
