@@ -88,7 +88,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     interval_s = plant.simulation.settlement_interval_min * 60.0
     products = [p.id for p in plant.products]
 
-    equipment, tables = _equipment(plant)
+    equipment, tables = equipment_tables(plant)
     groups = sorted({e.group for e in equipment})
     gidx = {g: k for k, g in enumerate(groups)}
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
@@ -172,7 +172,7 @@ def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load])
     meter.snapshot(env.now, [ld.state for ld in loads])
 
 
-def _equipment(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
+def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
     """Every metered piece of equipment, machines first, and its power table."""
     types = {t.id: t for t in plant.equipment_types}
     equipment: list[Equipment] = []

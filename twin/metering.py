@@ -118,11 +118,22 @@ class Meter:
         self.equipment_kwh = np.zeros((self.n_eq, N_CARRIERS))
         """Energy per equipment and carrier [kWh]."""
         self.closed = False
+        self.state_interval_s: np.ndarray | None = None
+        """Time per interval, equipment and state [s], shape ``(n_intervals, n_eq * N_STATES)``
+        (column ``equipment * N_STATES + state``); kept only after :meth:`keep_state_time`."""
         self._carrier: np.ndarray | None = None
         self.trace_window: tuple[float, float] | None = None
         """Keep every change point within this window [s] (for a state timeline of one day)."""
         self.trace: list[tuple[float, int, int]] = []
         """(time [s], equipment, state) of the change points within ``trace_window``."""
+
+    def keep_state_time(self) -> None:
+        """Also keep the time each equipment spends in each state per interval
+        (:attr:`state_interval_s`), for calibration: with it, the energy of any power table is
+        ``state_interval_s @ power`` without running again. Call before the run; costs one more
+        binning per chunk and ``n_intervals * n_eq * N_STATES`` floats."""
+        if self.state_interval_s is None:
+            self.state_interval_s = np.zeros((self.n_intervals, self.n_eq * N_STATES))
 
     def snapshot(self, t: float, states: list[int]) -> None:
         """Add every equipment's state at ``t`` to the trace (its start)."""
@@ -166,6 +177,9 @@ class Meter:
         dur = te - ts
         self.state_s += np.bincount(eq * N_STATES + st, weights=dur,
                                     minlength=self.n_eq * N_STATES).reshape(self.n_eq, N_STATES)
+        if self.state_interval_s is not None:
+            self.state_interval_s += bin_segments(ts, te, eq * N_STATES + st, self.n_intervals,
+                                                  self.n_eq * N_STATES, self.interval_s)
         p = self.power[eq, st]  # (segments, carriers) [kW]
         for c in range(N_CARRIERS):
             pc = p[:, c]

@@ -1,0 +1,1 @@
+"""Calibration: the twin against its plant's meters (ASHRAE Guideline 14)."""

@@ -1,0 +1,561 @@
+"""``twin calibrate``: compare the plant's model with its meters, fit the uncertain parameters,
+and write the calibration folder.
+
+The steps, each with the same seeds (common random numbers: replication ``k`` of every
+evaluation runs with seed ``seed + k``, so two evaluations differ only by the parameters):
+
+1. Read the meters (:mod:`twin.measured`: data-quality pass first), settle the period and the
+   held-out days.
+2. Simulate the plant as it is, every replication, keeping the time each machine spends in each
+   state per interval: the readings before calibration, and their exact sensitivity to every
+   power parameter (:mod:`twin.calibration.simulated`).
+3. Power parameters: one bounded linear least-squares fit from those sensitivities
+   (:func:`twin.calibration.fit.fit_linear`), no further run needed.
+   Timeline parameters (process, warm-up, repair times; failure rates; anything that moves
+   when things happen): a bounded derivative-free search (bounded Brent for one parameter,
+   Nelder-Mead with bounds for several) over them, each evaluation simulating every
+   replication and refitting the power parameters exactly (variable projection), within the
+   file's run budget ``max_runs``.
+4. The plant with the fitted values is simulated again (the readings after calibration); where
+   strategies or saving modes react to power, the power fit is repeated from that run
+   (Gauss-Newton) until the values settle, at most ``iterations`` times.
+5. Goodness of fit per meter and for the site (ASHRAE Guideline 14-2014:
+   :mod:`twin.calibration.metrics`) before, after and on the held-out days; identifiability
+   (rank, condition number, correlations, parameters the meters cannot tell apart) and a
+   standard error per parameter.
+
+Weights: each meter's rows are divided by its mean measured reading, so the fit minimises the
+sum of the meters' squared CV(RMSE) rather than letting the largest meter decide.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.calibration.fit import Diagnosis, diagnose, fit_linear
+from twin.calibration.simulated import Channel, channels, power_deltas, simulate_channels
+from twin.config.calibration import Parameter, ResolvedCalibration, plant_at
+
+G14_P = 1
+"""Parameters ``p`` in the ``n - p`` degrees of freedom of CV(RMSE) and NMBE. ASHRAE
+Guideline 14 sets p = 1 for calibrated simulation (it has no regression parameters); with it
+the before and after figures compare on the same footing, and monthly figures stay defined for
+a half year of data."""
+
+
+@dataclass
+class CalibrationRun:
+    """Everything a calibration found; :func:`save_calibration` writes it."""
+
+    cal: ResolvedCalibration
+    measured: Any
+    """:class:`twin.measured.MeasuredData`."""
+    start: dt.date
+    days: int
+    holdout_start: pd.Timestamp | None
+    chans: list[Channel]
+    index: pd.DatetimeIndex
+    y: np.ndarray
+    """Measured kWh per hour and meter (NaN: no valid reading)."""
+    before: np.ndarray
+    after: np.ndarray | None
+    parameters: list[dict]
+    identifiability: dict
+    metrics: dict
+    runs: int
+    wall_s: float
+    fitted_values: dict[str, float] = field(default_factory=dict)
+    site: str | None = None
+    """The channel reported as ``site`` (or ``None``)."""
+
+
+class CalibrationError(ValueError):
+    """The meters and the model cannot be compared (e.g. no overlap in time)."""
+
+
+def calibrate(cal: ResolvedCalibration, fit: bool = True,
+              log: Callable[[str], None] | None = None) -> CalibrationRun:
+    """Compare ``cal``'s plant with its meters and, with ``fit``, fit its parameters."""
+    from twin.measured import load_meters
+
+    say = log or (lambda _m: None)
+    t_wall = time.perf_counter()
+    plant0 = cal.plant
+    tz = plant0.site.timezone
+    interval_s = plant0.simulation.settlement_interval_min * 60.0
+    start, days = _period(cal, tz, interval_s)
+    t0 = pd.Timestamp(start).tz_localize(tz)
+    t1 = pd.Timestamp(start + dt.timedelta(days=days)).tz_localize(tz)
+    measured = load_meters(cal.meter, cal.path.resolve().parent, tz, interval_s, t0, t1)
+    hourly = measured.hourly()
+    chans = channels(measured.targets, plant0)
+
+    sim_data = copy.deepcopy(cal.plant_data)
+    dispatch = (sim_data.get("energy") or {}).get("dispatch")
+    if isinstance(dispatch, dict) and dispatch.get("bound"):
+        dispatch["bound"] = False  # the LP regret is an output the calibration does not read
+
+    def plant_for(values: dict[str, float]):
+        return plant_at(sim_data, cal.plant_path, values)
+
+    before_vals = {p.path: p.before for p in cal.parameters}
+    lin = [p for p in cal.parameters if p.kind == "linear"] if fit else []
+    tl = [p for p in cal.parameters if p.kind == "timeline"] if fit else []
+    deltas = power_deltas(plant_for, lin, before_vals) if lin else None
+    reps = cal.spec.replications
+    runs = 0
+
+    def evaluate(values: dict[str, float], sens: bool) -> tuple[np.ndarray, np.ndarray | None,
+                                                                   pd.DatetimeIndex]:
+        nonlocal runs
+        plant = plant_for(values)
+        outs = []
+        for k in range(reps):
+            outs.append(simulate_channels(plant, start, days, cal.spec.warmup_days,
+                                          cal.seed + k, chans, deltas if sens else None))
+            runs += 1
+        vals = np.mean([o.values for o in outs], axis=0)
+        s = np.mean([o.sensitivity for o in outs], axis=0) if sens and deltas is not None \
+            else None
+        return vals, s, outs[0].index
+
+    say(f"simulating the plant as it is ({reps} replication{'s' if reps != 1 else ''})")
+    before, sens, index = evaluate(before_vals, bool(lin))
+    y = hourly.reindex(index)[[c.name for c in chans]].to_numpy(dtype=float)
+    if not np.isfinite(y).any():
+        raise CalibrationError(
+            f"{cal.meter.file}: no valid meter reading in the period {start} + {days} d")
+    holdout_start = None
+    if cal.spec.holdout_days > 0:
+        holdout_start = t1 - pd.Timedelta(days=cal.spec.holdout_days)
+        if holdout_start <= t0:
+            raise CalibrationError(f"holdout_days {cal.spec.holdout_days:g} leaves no day to "
+                                   f"fit in the period of {days} d")
+    in_fit = np.asarray(index < holdout_start) if holdout_start is not None else \
+        np.ones(len(index), bool)
+    problem = _Problem(y, in_fit, chans, index)
+
+    after = None
+    values = dict(before_vals)
+    param_rows: list[dict] = []
+    ident: dict = {}
+    if fit and cal.parameters:
+        values, after, diag, _sens_after, at_bound = _fit(
+            problem, lin, tl, values, before, sens, evaluate, cal, say)
+        param_rows, ident = _report(cal.parameters, lin, tl, values, diag, at_bound)
+    elif fit:
+        say("no parameters to fit: comparing only")
+
+    metrics = {"before": problem.metrics(before, in_fit)}
+    if after is not None:
+        metrics["after"] = problem.metrics(after, in_fit)
+    if holdout_start is not None:
+        metrics["holdout"] = problem.metrics(after if after is not None else before, ~in_fit)
+    return CalibrationRun(cal, measured, start, days, holdout_start, chans, index, y, before,
+                          after, param_rows, ident, metrics, runs,
+                          time.perf_counter() - t_wall, values if after is not None else {},
+                          problem.site)
+
+
+class _Problem:
+    """The measured side of the fit: which rows count, and each meter's weight."""
+
+    def __init__(self, y: np.ndarray, in_fit: np.ndarray, chans: list[Channel],
+                 index: pd.DatetimeIndex):
+        self.y = y
+        self.index = index
+        self.in_fit = in_fit
+        self.chans = chans
+        self.valid = np.isfinite(y)
+        self.fit_rows = [np.flatnonzero(self.valid[:, k] & in_fit) for k in range(len(chans))]
+        means = [float(y[r, k].mean()) if r.size else 0.0 for k, r in enumerate(self.fit_rows)]
+        self.fitted = [k for k, c in enumerate(chans) if c.sensitive and means[k] > 0]
+        self.weight = {k: 1.0 / means[k] for k in self.fitted}
+        self.site = _site_channel(chans)
+
+    def design(self, pred: np.ndarray, sens: np.ndarray | None, x_cur: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+        """Weighted ``A``, ``b`` with ``A x ~ b`` for the linear parameters at the current
+        run (``pred`` made with ``x_cur``)."""
+        blocks_a, blocks_b, segs = [], [], []
+        n = 0
+        n_lin = 0 if sens is None else sens.shape[2]
+        for k in self.fitted:
+            r = self.fit_rows[k]
+            w = self.weight[k]
+            a = w * sens[r, k, :] if sens is not None else np.zeros((r.size, 0))
+            b = w * (self.y[r, k] - pred[r, k]) + (a @ x_cur if n_lin else 0.0)
+            blocks_a.append(a)
+            blocks_b.append(b)
+            segs.append(slice(n, n + r.size))
+            n += r.size
+        a = np.vstack(blocks_a) if blocks_a else np.zeros((0, n_lin))
+        b = np.concatenate(blocks_b) if blocks_b else np.zeros(0)
+        return a, b, segs
+
+    def residual(self, pred: np.ndarray) -> tuple[np.ndarray, list[slice]]:
+        parts, segs, n = [], [], 0
+        for k in self.fitted:
+            r = self.fit_rows[k]
+            parts.append(self.weight[k] * (self.y[r, k] - pred[r, k]))
+            segs.append(slice(n, n + r.size))
+            n += r.size
+        return (np.concatenate(parts) if parts else np.zeros(0)), segs
+
+    def metrics(self, pred: np.ndarray, rows: np.ndarray) -> dict:
+        from twin.calibration.metrics import goodness_of_fit
+
+        out = {}
+        for k, ch in enumerate(self.chans):
+            measured = pd.Series(np.where(rows, self.y[:, k], np.nan), index=self.index)
+            out[ch.name] = goodness_of_fit(measured, pd.Series(pred[:, k], index=self.index),
+                                           p=G14_P)
+        if self.site is not None:
+            k = [c.name for c in self.chans].index(self.site)
+            out["site"] = out[self.chans[k].name]
+        return out
+
+
+
+
+def _site_channel(chans: list[Channel]) -> str | None:
+    """The meter reported as the site's: its electricity consumption, else its grid import."""
+    for target in ("site:consumption", "site:grid_import"):
+        for c in chans:
+            if c.target == target and c.carrier == 0:
+                return c.name
+    return None
+
+
+def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: dict,
+         before: np.ndarray, sens: np.ndarray | None, evaluate, cal: ResolvedCalibration,
+         say) -> tuple[dict, np.ndarray, Diagnosis, np.ndarray | None, dict[str, bool]]:
+    """Fit ``lin`` exactly and ``tl`` by search; return values, the readings after, the
+    diagnosis over all parameters, and which ended on a bound."""
+    from scipy.optimize import minimize, minimize_scalar
+
+    lo = np.array([p.min for p in lin])
+    hi = np.array([p.max for p in lin])
+
+    def fit_power(pred: np.ndarray, s: np.ndarray | None, vals: dict):
+        x_cur = np.array([vals[p.path] for p in lin])
+        a, b, segs = problem.design(pred, s, x_cur)
+        lf = fit_linear(a, b, x_cur, lo, hi, segs)
+        return lf, x_cur
+
+    best: dict[str, Any] = {}
+
+    def consider(vals: dict, pred: np.ndarray, s: np.ndarray | None) -> float:
+        if lin:
+            lf, _x_cur = fit_power(pred, s, vals)
+            new = {**vals, **{p.path: float(v) for p, v in zip(lin, lf.x, strict=True)}}
+            rss = lf.rss
+        else:
+            r, _ = problem.residual(pred)
+            new, rss = dict(vals), float(r @ r)
+        if not best or rss < best["rss"]:
+            best.update(rss=rss, values=new)
+        return rss
+
+    consider(values, before, sens)
+    if tl:
+        reps = cal.spec.replications
+        budget = max(1, cal.spec.max_runs // reps - 2 - len(tl))
+        say(f"searching {len(tl)} timeline parameter{'s' if len(tl) != 1 else ''} "
+            f"(at most {budget} evaluations x {reps} runs)")
+        lo_t = np.array([p.min for p in tl])
+        hi_t = np.array([p.max for p in tl])
+        cache: dict[tuple, float] = {}
+
+        def objective(u: np.ndarray) -> float:
+            u = np.clip(np.atleast_1d(u), 0.0, 1.0)
+            key = tuple(np.round(u, 9))
+            if key in cache:
+                return cache[key]
+            if len(cache) >= budget:
+                return math.inf
+            vals = {**best["values"], **{p.path: float(lo_t[i] + u[i] * (hi_t[i] - lo_t[i]))
+                                         for i, p in enumerate(tl)}}
+            pred, s, _ = evaluate(vals, bool(lin))
+            cache[key] = consider(vals, pred, s)
+            return cache[key]
+
+        u0 = np.array([(values[p.path] - p.min) / (p.max - p.min) for p in tl])
+        cache[tuple(np.round(u0, 9))] = best["rss"]
+        if len(tl) == 1:
+            minimize_scalar(lambda v: objective(np.array([v])), bounds=(0.0, 1.0),
+                            method="bounded", options={"xatol": 1e-3, "maxiter": budget})
+        else:
+            minimize(objective, u0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(tl),
+                     options={"maxfev": budget, "xatol": 1e-3, "fatol": 1e-9,
+                              "initial_simplex": _simplex(u0)})
+    values = best["values"]
+    say("simulating the calibrated plant")
+    after, s_after, _ = evaluate(values, bool(lin))
+    for _ in range(cal.spec.iterations - 1):  # power that moves the timeline: refit from here
+        if not lin:
+            break
+        lf, x_cur = fit_power(after, s_after, values)
+        moved = np.abs(lf.x - x_cur) > 1e-4 * (hi - lo)
+        if not moved.any():
+            break
+        values = {**values, **{p.path: float(v) for p, v in zip(lin, lf.x, strict=True)}}
+        after, s_after, _ = evaluate(values, True)
+    # the diagnosis over all parameters: exact columns for power, finite differences (same
+    # seeds) for the timeline
+    cols = []
+    if lin:
+        a, _, _ = problem.design(after, s_after, np.array([values[p.path] for p in lin]))
+        cols.append(a)
+    for p in tl:
+        span = p.max - p.min
+        h = 0.02 * span if values[p.path] + 0.02 * span <= p.max else -0.02 * span
+        pred_h, _, _ = evaluate({**values, p.path: values[p.path] + h}, False)
+        r0, _ = problem.residual(after)
+        r1, _ = problem.residual(pred_h)
+        cols.append(((r0 - r1) / h)[:, None])  # d(weighted prediction)/d(parameter)
+    r, segs = problem.residual(after)
+    a_all = np.hstack(cols) if cols else np.zeros((r.size, 0))
+    diag = diagnose(a_all, r, segs)
+    at_bound = {p.path: bool(abs(values[p.path] - p.min) <= 1e-6 * (p.max - p.min)
+                             or abs(p.max - values[p.path]) <= 1e-6 * (p.max - p.min))
+                for p in [*lin, *tl]}
+    return values, after, diag, s_after, at_bound
+
+
+def _simplex(u0: np.ndarray) -> np.ndarray:
+    """Nelder-Mead's first simplex: the start and a step of a quarter of the range along each
+    axis (towards the wider side), so the search sees the whole box early."""
+    pts = [u0.copy()]
+    for i in range(u0.size):
+        v = u0.copy()
+        v[i] = u0[i] + 0.25 if u0[i] <= 0.5 else u0[i] - 0.25
+        pts.append(v)
+    return np.array(pts)
+
+
+def _report(params: list[Parameter], lin: list[Parameter], tl: list[Parameter], values: dict,
+            diag: Diagnosis, at_bound: dict[str, bool]) -> tuple[list[dict], dict]:
+    order = [*lin, *tl]
+    pos = {p.path: i for i, p in enumerate(order)}
+    bad = diag.unidentifiable
+    rows = []
+    for p in params:
+        i = pos[p.path]
+        std = float(diag.std[i])
+        rows.append({"path": p.path, "kind": p.kind, "before": p.before,
+                     "after": float(values[p.path]), "std": std if math.isfinite(std) else None,
+                     "min": p.min, "max": p.max, "at_bound": at_bound[p.path],
+                     "identifiable": i not in bad})
+    groups = [[order[i].path for i in g] for g in diag.groups]
+    if groups:
+        parts = []
+        for g in groups:
+            if len(g) == 1:
+                parts.append(f"{g[0]} moves no fitted meter")
+            else:
+                parts.append("the meters see only a combination of " + " and ".join(g))
+        message = ("; ".join(parts) + ". Fix all but one of each set in the calibration file "
+                   "(remove it from parameters, with its value set in the plant), or add a "
+                   "meter that separates them; the values given are, among equally good fits, "
+                   "the ones closest to the plant file's.")
+    elif math.isfinite(diag.condition_number) and diag.condition_number > 1e3:
+        message = (f"all parameters identifiable, but the condition number is "
+                   f"{diag.condition_number:.3g}: look at the correlations")
+    else:
+        message = "all parameters identifiable"
+    corr = [[None if not math.isfinite(v) else round(float(v), 4) for v in row]
+            for row in diag.correlations]
+    # correlations in the order of the file's parameters
+    idx = [pos[p.path] for p in params]
+    corr = [[corr[i][j] for j in idx] for i in idx]
+    ident = {"rank": diag.rank, "n_parameters": len(params),
+             "condition_number": diag.condition_number if math.isfinite(
+                 diag.condition_number) else None,
+             "correlations": corr, "unidentifiable": groups, "message": message,
+             "residual_lag1_autocorrelation": round(diag.rho, 4),
+             "effective_observations": round(diag.n_effective, 1)}
+    return rows, ident
+
+
+def _period(cal: ResolvedCalibration, tz: str, interval_s: float) -> tuple[dt.date, int]:
+    """First day and whole days of the compared period: the file's, else the meter data's span
+    (whole local days it covers)."""
+    p = cal.spec.period
+    if p is not None and p.days is not None:
+        days = p.days
+        if abs(days - round(days)) > 1e-9:
+            raise CalibrationError(f"period.days must be whole days (got {days:g})")
+        return p.start, round(days)
+    from twin.measured import load_meters
+
+    data = load_meters(cal.meter, cal.path.resolve().parent, tz, interval_s)
+    first, last = data.span
+    if first is None:
+        raise CalibrationError(f"{cal.meter.file}: no valid meter reading")
+    start = p.start if p is not None else (
+        first.date() if first == first.normalize() else first.date() + dt.timedelta(days=1))
+    end_excl = (last + pd.Timedelta(seconds=data.step_s))
+    end_day = end_excl.date()
+    days = (end_day - start).days
+    if days < 1:
+        raise CalibrationError(f"{cal.meter.file}: the meter data cover no whole day from "
+                               f"{start}")
+    return start, days
+
+
+def save_calibration(run: CalibrationRun, out: str | os.PathLike, overwrite: bool = False
+                     ) -> Path:
+    """Write the calibration folder: ``calibration.json``, ``comparison.parquet``,
+    ``excluded_readings.csv``, ``calibrated_plant.yaml`` (when fitted) and ``dashboard.html``;
+    built under a temporary name and swapped in, so nothing already there is lost or
+    half-written."""
+    import json
+    import shutil
+    import tempfile
+
+    from twin.atomic import swap_in
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "calibration.json").write_text(
+            json.dumps(_clean(_summary(run)), indent=2, ensure_ascii=False, allow_nan=False)
+            + "\n", encoding="utf-8")
+        _comparison(run).to_parquet(tmp / "comparison.parquet")
+        ex = run.measured.excluded
+        _csv_safe(ex).to_csv(tmp / "excluded_readings.csv", index=False)
+        if run.after is not None:
+            (tmp / "calibrated_plant.yaml").write_text(_calibrated_yaml(run, out),
+                                                         encoding="utf-8")
+        from twin.dashboard.calibration import write_calibration_page
+
+        write_calibration_page(tmp)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    try:
+        from twin.safety import csv_safe  # neutralises spreadsheet formulas (OWASP)
+    except ImportError:
+        return df
+    return csv_safe(df)
+
+
+def _summary(run: CalibrationRun) -> dict:
+    cal = run.cal
+    t0 = pd.Timestamp(run.start).tz_localize(cal.plant.site.timezone)
+    t1 = t0 + pd.Timedelta(days=run.days)
+    return {
+        "plant": str(cal.plant_path), "plant_name": cal.plant.site.name,
+        "calibration_file": str(cal.path),
+        "period": {"start": t0.isoformat(), "end": t1.isoformat(),
+                   "interval_min": cal.plant.simulation.settlement_interval_min},
+        "holdout": None if run.holdout_start is None else
+        {"start": run.holdout_start.isoformat(), "end": t1.isoformat()},
+        "fit": run.after is not None,
+        "replications": cal.spec.replications, "seed": cal.seed,
+        "warmup_days": cal.spec.warmup_days,
+        "meters": {c.name: {"target": c.target, "carrier": _carrier(c.carrier),
+                            "fitted": c.sensitive, "sensitivity_exact": c.exact}
+                   for c in run.chans},
+        "site_meter": run.site,
+        "limits": _limits(),
+        "metrics": run.metrics,
+        "parameters": run.parameters,
+        "identifiability": run.identifiability,
+        "data_quality": run.measured.quality,
+        "runs": run.runs, "wall_s": round(run.wall_s, 2),
+    }
+
+
+def _limits() -> dict:
+    from twin.calibration.metrics import LIMITS
+
+    return dict(LIMITS)
+
+
+def _carrier(c: int) -> str:
+    from twin.config.plant import CARRIERS
+
+    return CARRIERS[c]
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-ready: NaN and inf as null, numpy scalars as Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _comparison(run: CalibrationRun) -> pd.DataFrame:
+    cols: dict[str, np.ndarray] = {}
+    for k, c in enumerate(run.chans):
+        cols[f"measured:{c.name}"] = run.y[:, k]
+        cols[f"before:{c.name}"] = run.before[:, k]
+        if run.after is not None:
+            cols[f"after:{c.name}"] = run.after[:, k]
+    holdout = np.zeros(len(run.index), bool) if run.holdout_start is None else \
+        np.asarray(run.index >= run.holdout_start)
+    cols["holdout"] = holdout
+    df = pd.DataFrame(cols, index=run.index)
+    df.index.name = "timestamp"
+    return df
+
+
+def _calibrated_yaml(run: CalibrationRun, out: Path) -> str:
+    """The plant file's data with the fitted values set, relative file paths made relative to
+    the calibration folder, and a header saying where the values come from."""
+    import yaml
+
+    from twin.config.study import apply_override
+
+    cal = run.cal
+    data = copy.deepcopy(cal.plant_data)
+    for path, value in run.fitted_values.items():
+        apply_override(data, path, float(value))
+    plant_dir = cal.plant_path.parent
+    target = out.resolve()
+    for keys in (("energy", "weather", "file"), ("carbon", "hourly_factor_file")):
+        cur = data
+        for k in keys[:-1]:
+            cur = cur.get(k) if isinstance(cur, dict) else None
+        if isinstance(cur, dict) and isinstance(cur.get(keys[-1]), str):
+            f = Path(cur[keys[-1]])
+            if not f.is_absolute():
+                cur[keys[-1]] = os.path.relpath(plant_dir / f, target)
+    head = [f"# Calibrated from {cal.plant_path.name} by twin calibrate ({cal.path.name}),",
+            f"# {run.start} + {run.days} d against {Path(cal.meter.file).name}; fitted values:"]
+    for row in run.parameters:
+        std = "" if row["std"] is None else f" +- {row['std']:.4g}"
+        flag = "" if row["identifiable"] else "  (not identifiable: see calibration.json)"
+        head.append(f"#   {row['path']}: {row['before']:g} -> {row['after']:.6g}{std}{flag}")
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(head) + "\n" + body
