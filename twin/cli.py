@@ -91,18 +91,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
+def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
+               what: str = "run") -> None:
     """Refuse an --out that exists, unless --overwrite and it is a run folder (never delete a
-    folder that twin did not write, e.g. ``--out .`` or ``--out results``)."""
+    folder that twin did not write, e.g. ``--out .`` or ``--out results``); ``marker`` is the
+    file that marks a folder twin wrote (a run's manifest, a calibration's calibration.json)."""
     if not out.exists():
         return
     if not out.is_dir():
-        raise UsageError(f"--out {out}: is a file; expected a folder for the run")
+        raise UsageError(f"--out {out}: is a file; expected a folder for the {what}")
     if not overwrite:
         raise UsageError(f"--out {out}: folder exists; choose another or add --overwrite")
-    if not (out / "manifest.json").is_file() and any(out.iterdir()):
-        raise UsageError(f"--out {out}: not a twin run folder (no manifest.json); --overwrite "
-                         f"only replaces run folders, choose another --out")
+    if not (out / marker).is_file() and any(out.iterdir()):
+        raise UsageError(f"--out {out}: not a twin {what} folder (no {marker}); --overwrite "
+                         f"only replaces {what} folders, choose another --out")
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -180,10 +182,80 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from twin.calibration.run import CalibrationError, calibrate, save_calibration
+    from twin.config.calibration import load_calibration
+
+    cal = load_calibration(args.calibration)
+    if args.replications:
+        cal.spec = cal.spec.model_copy(update={"replications": args.replications})
+    out = Path(args.out) if args.out else Path("results") / (
+        f"calibration-{_slug(Path(args.calibration).stem)}_{time.strftime('%Y%m%d-%H%M%S')}")
+    _check_out(out, args.overwrite, "calibration.json", "calibration")
+    what = "comparing" if args.no_fit or not cal.parameters else \
+        f"fitting {len(cal.parameters)} parameters of"
+    print(f"twin: calibration: {what} {cal.plant.site.name} against "
+          f"{Path(cal.meter.file).name} ...", file=sys.stderr)
+    try:
+        run = calibrate(cal, fit=not args.no_fit,
+                        log=lambda m: print(f"twin:   {m}", file=sys.stderr))
+    except (CalibrationError, SupplyError) as exc:
+        raise UsageError(f"{args.calibration}: {exc}") from None
+    path = save_calibration(run, out, overwrite=args.overwrite)
+    print(f"twin: calibration folder {path}  ({run.wall_s:.1f} s, {run.runs} runs)")
+    print(f"twin: dashboard          {path / 'dashboard.html'}")
+    print(calibration_summary(run))
+    return 0
+
+
+def calibration_summary(run) -> str:
+    """The G14 table and the fitted parameters as plain text."""
+    from twin.calibration.metrics import LIMITS
+
+    lines = [f"{'meter':<22}{'':>8}{'CV(RMSE) h':>12}{'NMBE h':>9}{'CV(RMSE) m':>12}"
+             f"{'NMBE m':>9}  G14 hourly / monthly"]
+    for stage in ("before", "after", "holdout"):
+        for meter, m in run.metrics.get(stage, {}).items():
+            if meter == "site" and run.site is not None:
+                continue
+            def f(v):
+                return "    n/a" if v is None or v != v else f"{v:7.1f}"
+            ok_h = {True: "pass", False: "FAIL", None: "n/a"}[m.get("pass_hourly")]
+            ok_m = {True: "pass", False: "FAIL", None: "n/a"}[m.get("pass_monthly")]
+            lines.append(f"{meter[:21]:<22}{stage:>8}{f(m['cv_rmse_hourly_pct']):>12}"
+                         f"{f(m['nmbe_hourly_pct']):>9}{f(m['cv_rmse_monthly_pct']):>12}"
+                         f"{f(m['nmbe_monthly_pct']):>9}  {ok_h} / {ok_m}")
+    lines.append(f"(limits: hourly CV(RMSE) {LIMITS['cv_rmse_hourly_pct']:g} %, NMBE "
+                 f"+-{LIMITS['nmbe_hourly_pct']:g} %; monthly {LIMITS['cv_rmse_monthly_pct']:g}"
+                 f" %, +-{LIMITS['nmbe_monthly_pct']:g} %)")
+    for p in run.parameters:
+        std = "" if p["std"] is None else f" +- {p['std']:.3g}"
+        flags = ("" if p["identifiable"] else "  NOT IDENTIFIABLE") + \
+            ("  at a bound" if p["at_bound"] else "")
+        lines.append(f"{p['path']}: {p['before']:g} -> {p['after']:.4g}{std}{flags}")
+    if run.identifiability.get("unidentifiable"):
+        lines.append(run.identifiability["message"])
+    return "\n".join(lines)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from twin.config import read_yaml
 
     data, _ = read_yaml(args.config)
+    if isinstance(data, dict) and "meter" in data and "plant" in data:  # a calibration file
+        from twin.config.calibration import load_calibration
+        from twin.measured import load_meters
+
+        cal = load_calibration(args.config)
+        clock = cal.plant.simulation
+        data_ = load_meters(cal.meter, cal.path.resolve().parent, cal.plant.site.timezone,
+                            clock.settlement_interval_min * 60.0)
+        left = sum(sum(v.values()) for v in data_.quality.values())
+        kinds = sorted({p.kind for p in cal.parameters})
+        print(f"{args.config}: OK (calibration of {cal.plant_path.name}: "
+              f"{len(data_.targets)} meters, {left} readings left out by the data-quality "
+              f"pass, {len(cal.parameters)} parameters {'/'.join(kinds)})")
+        return 0
     if isinstance(data, dict) and "scenarios" in data:  # a study file (simulations/*.yaml)
         from twin.config.study import load_study
 
@@ -222,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     r.set_defaults(func=cmd_run)
 
-    v = sub.add_parser("validate", help="check a plant or study file and report every problem")
+    v = sub.add_parser("validate", help="check a plant, study or calibration file and report "
+                                        "every problem")
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)
 
@@ -237,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replications per scenario (default: the study's)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
     c.set_defaults(func=cmd_compare)
+
+    k = sub.add_parser("calibrate", help="compare a plant with its meters (ASHRAE Guideline 14) "
+                                         "and fit its uncertain parameters")
+    k.add_argument("calibration", help="calibration YAML file (plant, meter data, parameters)")
+    k.add_argument("--out", help="calibration folder (default: results/calibration-<name>_"
+                                 "<time>)")
+    k.add_argument("--no-fit", action="store_true",
+                   help="only compare the plant as it is with the meters")
+    k.add_argument("--replications", type=_count_arg("replications"),
+                   help="replications per evaluation (default: the file's)")
+    k.add_argument("--overwrite", action="store_true",
+                   help="replace an existing calibration folder")
+    k.set_defaults(func=cmd_calibrate)
 
     d = sub.add_parser("dashboard", help="write dashboard.html into a run or study folder")
     d.add_argument("run_dir", help="run folder written by 'twin run', or study folder written "
