@@ -11,7 +11,7 @@ Used by ``twin calibrate`` (ASHRAE Guideline 14) to compare the model with the p
 from twin.measured.errors import MeterDataError
 from twin.measured.load import MeasuredData, load_meters
 from twin.measured.quality import REASONS
-from twin.measured.spec import MeterColumn, MeterSpec, MeterTarget, QualitySpec
+from twin.measured.spec import MeterColumn, MeterSpec, MeterTarget, QualitySpec, meter_spec
 from twin.measured.targets import check_targets
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "QualitySpec",
     "check_targets",
     "load_meters",
+    "meter_spec",
 ]

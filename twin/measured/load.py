@@ -33,8 +33,8 @@ from twin.measured.spec import MeterSpec, MeterTarget
 from twin.measured.timestamps import NAT, UNPARSEABLE, parse_timestamps
 
 NS = 10**9
-ALLOWED_STEPS_S = tuple(s for s in range(1, 3601) if 3600 % s == 0)
-"""Reading steps accepted [s]: the divisors of an hour (1, 5, 10, 15, 30, 60 min and others)."""
+ALLOWED_STEPS_S = tuple(60 * m for m in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60))
+"""Reading steps accepted [s]: whole minutes that divide an hour (1, 5, 10, 15, 30, 60 min...)."""
 
 
 @dataclass
@@ -252,6 +252,10 @@ def _offsets(t: np.ndarray, zone: str) -> np.ndarray:
     return idx.tz_localize(None).as_unit("ns").asi8 - t
 
 
+def _offset(t: int, zone: str) -> int:
+    return int(_offsets(np.array([t], dtype=np.int64), zone)[0])
+
+
 def _instant(ts: pd.Timestamp | None, tz: str) -> int | None:
     if ts is None:
         return None
@@ -265,7 +269,7 @@ def _step(shown: str, m: _Meter, spec: MeterSpec, table: RawTable) -> int:
     where = f"column '{m.name}'" if spec.format == "wide" else f"meter '{m.name}'"
     if spec.step_min is not None:
         step = spec.step_min * 60
-        if step != int(step) or int(step) not in ALLOWED_STEPS_S:
+        if int(step) not in ALLOWED_STEPS_S or step != int(step):
             raise MeterDataError(shown, "step_min", "expected a step that divides 60 min "
                                  "(1, 5, 10, 15, 30 or 60)", spec.step_min, True)
         return int(step)
@@ -273,12 +277,19 @@ def _step(shown: str, m: _Meter, spec: MeterSpec, table: RawTable) -> int:
     if len(t) < 2:
         raise MeterDataError(shown, where, "fewer than two readable readings: the reading step "
                              "cannot be inferred; expected more readings, or set 'step_min:'")
-    median = float(np.median(np.diff(t))) / NS
-    best = min(ALLOWED_STEPS_S, key=lambda s: abs(s - median))
-    if abs(best - median) > spec.quality.snap_pct / 100 * best:
+    diffs = np.diff(t) / NS
+    median = float(np.median(diffs))
+    # each difference to the nearest allowed step (jitter of a few seconds), then the most common
+    # one (the plain median is pulled up by gaps when readings are few)
+    allowed = np.array(ALLOWED_STEPS_S, dtype=float)
+    near = allowed[np.abs(diffs[:, None] - allowed[None, :]).argmin(axis=1)]
+    fits = np.abs(near - diffs) <= spec.quality.snap_pct / 100 * near
+    if not fits.any():
         raise MeterDataError(shown, where, "reading step (median difference) does not divide an "
                              "hour; expected 1, 5, 10, 15, 30 or 60 min, or set 'step_min:'",
                              f"{median:g} s", True)
+    steps, n = np.unique(near[fits], return_counts=True)
+    best = int(steps[np.argmax(n)])  # ties: the smaller step
     return best
 
 
@@ -365,17 +376,24 @@ def _assemble(meters: list[_Meter], spec: MeterSpec, tz: str, step_out: int, sta
         assert m.k is not None and m.e is not None
         kk, inverse = np.unique(m.k, return_inverse=True)
         sums[m.name] = (kk, np.bincount(inverse, weights=m.e, minlength=len(kk)))
-    if start is None or end is None:
-        firsts = [s[0][0] for s in sums.values() if len(s[0])]
-        if not firsts:
-            raise MeterDataError(spec.file, "", "no valid reading in the file" + (
-                " in the requested period" if start is not None or end is not None else "")
-                + "; see the data-quality counts of each meter")
-        lo = start if start is not None else min(firsts)
-        hi = end if end is not None else max(s[0][-1] for s in sums.values() if len(s[0])) + out
+    # the period: as requested, else the span of every placed reading (valid or left out)
+    placed = [(np.concatenate([*m.tried, m.k]), m.step * NS) for m in meters
+              if m.k is not None]
+    placed = [(p, step) for p, step in placed if len(p)]
+    if (start is None or end is None) and not placed:
+        raise MeterDataError(spec.file, "", "no reading could be placed in time" + (
+            " in the requested period" if start is not None or end is not None else "")
+            + "; see the data-quality counts of each meter")
+    if start is not None:
+        lo = start + (-(start + _offset(start, tz))) % out
     else:
-        lo, hi = start, end
-    lo = lo + (-(lo + int(_offsets(np.array([lo]), tz)[0]))) % out
+        first = min(int(p.min()) for p, _ in placed)
+        lo = first - (first + _offset(first, tz)) % out
+    if end is not None:
+        hi = end
+    else:
+        last = max(int(p.max()) + step for p, step in placed)
+        hi = last + (-(last + _offset(last, tz))) % out
     n = max(0, (hi - lo) // out)
     grid = lo + out * np.arange(n, dtype=np.int64)
     index = pd.DatetimeIndex(grid.astype("M8[ns]"), tz="UTC").tz_convert(tz)

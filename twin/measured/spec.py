@@ -160,3 +160,30 @@ class MeterTarget:
     group: list[str] | None
     site: str | None
     carrier: str = "electricity"
+
+
+def meter_spec(data: object, file: str = "<data>", lines: dict | None = None,
+               key: str = "meter") -> MeterSpec:
+    """Validate the ``meter:`` block ``data`` of calibration file ``file``.
+
+    Raises :class:`twin.config.errors.ConfigError` with one line per problem (field path
+    ``meter.<key>``, the bad value, what is expected, a did-you-mean). ``lines`` are the whole
+    file's line numbers as :func:`twin.config.loader.read_yaml` returns them.
+    """
+    from pydantic import ValidationError
+
+    from twin.config.errors import ConfigError, ConfigIssue
+    from twin.config.loader import _issues_from_validation
+
+    sub = {p[1:]: n for p, n in (lines or {}).items() if p[:1] == (key,)}
+    if not isinstance(data, dict):
+        raise ConfigError(file, [ConfigIssue(key, "expected a mapping with file:, columns: and "
+                                             "optionally timestamp:, label:, unit:, quality:",
+                                             data, True, sub.get(()))])
+    try:
+        return MeterSpec.model_validate(data)
+    except ValidationError as exc:
+        issues = _issues_from_validation(exc, data, MeterSpec, sub)
+        raise ConfigError(file, [ConfigIssue(f"{key}.{i.path}" if i.path else key, i.message,
+                                             i.value, i.has_value, i.line) for i in issues]
+                          ) from None
