@@ -337,13 +337,15 @@ def test_a_spike_is_left_out_but_production_starts_and_stops_are_not(tmp_path):
     assert sorted(data.excluded["value"]) == [50.0, 6000.0]
 
 
-def test_spike_threshold_is_configurable(tmp_path):
+def test_spike_thresholds_are_configurable(tmp_path):
     e = _shift_profile()
-    e[100] *= 1.3  # 30 % above production with 2 % noise: z ~ 15 ... 25
+    e[100] *= 1.3  # 30 % above production with 2 % noise (sigma 1.2 kWh): z ~ 15
+    e[150] *= 0.5  # half of production: a dip is never a spike by default
     f = write(tmp_path, rows("2026-03-02 00:00", len(e), 15, e))
-    assert counts(load(tmp_path, spec(f))) == {"spike": 1}
-    assert counts(load(tmp_path, spec(f, quality={"spike_z": 50}))) == {}
-    assert counts(load(tmp_path, spec(f, quality={"spike_z": None}))) == {}
+    assert counts(load(tmp_path, spec(f))) == {}
+    assert counts(load(tmp_path, spec(f, quality={"spike_min_pct": 20}))) == {"spike": 2}
+    assert counts(load(tmp_path, spec(f, quality={"spike_min_pct": 20, "spike_z": 1000}))) == {}
+    assert counts(load(tmp_path, spec(f, quality={"spike_min_pct": 20, "spike_z": None}))) == {}
 
 
 def test_flatline_of_four_hours_is_left_out_zeros_are_not(tmp_path):
@@ -545,3 +547,15 @@ def test_check_targets_unknown_group_and_carrier_with_did_you_mean():
         ("meter.columns.c.carrier", "a 'pv' meter measures electricity; expected carrier "
          "'electricity' (or no carrier)", "heat"),
     ]
+
+
+def test_modified_z_score_by_hand():
+    from twin.measured.quality import spikes
+
+    t = np.arange(9, dtype=np.int64) * 900
+    # median 11; |deviations| 1 1 0 2 39 1 3 0 2 -> MAD 1; z = 39 / 1.4826 = 26.305
+    _, z = spikes(t, np.array([10, 12, 11, 9, 50, 10, 8, 11, 13.0]), 900, 3.5, 9)
+    assert z[4] == pytest.approx(39 / 1.4826, rel=1e-12)
+    # MAD 0 (six of nine equal): scale 1.2533 x mean |deviation| = 1.2533 x 42/9; z = 6.840
+    _, z = spikes(t, np.array([10, 10, 11, 10, 50, 10, 9, 10, 10.0]), 900, 3.5, 9)
+    assert z[4] == pytest.approx(40 / (1.2533 * 42 / 9), rel=1e-12)

@@ -353,7 +353,7 @@ def _clean(m: _Meter, spec: MeterSpec, tz: str, step_out: int, start: int | None
         m.drop("flatline", slot[flat], rv[flat], rr[flat])
         slot, e, rv, rr = slot[~flat], e[~flat], rv[~flat], rr[~flat]
     if q.spike_z is not None:
-        spike, _ = spikes(slot, e, step, q.spike_z, q.spike_window | 1)
+        spike, _ = spikes(slot, e, step, q.spike_z, q.spike_window | 1, q.spike_min_pct)
         m.drop("spike", slot[spike], rv[spike], rr[spike])
         slot, e, rv, rr = slot[~spike], e[~spike], rv[~spike], rr[~spike]
 

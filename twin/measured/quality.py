@@ -99,14 +99,16 @@ def flatline(t: np.ndarray, e: np.ndarray, step: int, min_len: int) -> np.ndarra
 
 
 def spikes(t: np.ndarray, e: np.ndarray, step: int, z_max: float, window: int,
-           chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+           min_pct: float = 0.0, chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
     """Hampel identifier on a regular grid: (spike mask, modified z-score) per reading.
 
     z = |x - m| / (1.4826 MAD) with m and MAD the median and median absolute deviation of the
     readings in the centred ``window`` (gaps skipped; at least 3 readings needed). Where MAD is 0,
     the scale is 1.2533 x the mean absolute deviation (Iglewicz & Hoaglin 1993, sec. 3.3; IBM's
     note on the modified z). A median filter keeps steps and ramps, so production starts and
-    stops score 0.
+    stops score 0. A spike needs z > ``z_max`` and |x - m| > ``min_pct`` % of |m|: where the
+    load is steady (MAD near 0) a machine stopping for part of an interval would otherwise score
+    a huge z.
     """
     n = len(t)
     z = np.zeros(n)
@@ -130,5 +132,6 @@ def spikes(t: np.ndarray, e: np.ndarray, step: int, z_max: float, window: int,
         x = e[a:b]
         with np.errstate(divide="ignore", invalid="ignore"):
             zz = np.where(scale > 0, np.abs(x - med) / scale, 0.0)
+        zz = np.where(np.abs(x - med) > min_pct / 100 * np.abs(med), zz, 0.0)
         z[a:b] = np.where(count >= 3, zz, 0.0)
     return z > z_max, z

@@ -35,10 +35,12 @@ UnitField = Annotated[Unit, BeforeValidator(_unit)]
 Site = Literal["consumption", "grid_import", "grid_export", "pv"]
 """What a site-level meter measures: all use, import from the grid, export to it, PV output."""
 
-SPIKE_Z_DEFAULT = 10.0
+SPIKE_Z_DEFAULT = 3.5
 """Default spike threshold on the modified z-score (see :class:`QualitySpec`)."""
 SPIKE_WINDOW_DEFAULT = 9
 """Default centred window of the spike test, in readings (4 either side)."""
+SPIKE_MIN_PCT_DEFAULT = 100.0
+"""Default least deviation of a spike from its local median [% of the median]."""
 FLATLINE_H_DEFAULT = 4.0
 """Default length [h] of a run of one repeated non-zero value that marks a stuck meter."""
 
@@ -55,10 +57,14 @@ class QualitySpec(_Model):
     """Thresholds of the data-quality pass (``meter.quality``)."""
 
     spike_z: float | None = Field(SPIKE_Z_DEFAULT, gt=0)
-    """A reading is a spike when |x - median| / (1.4826 MAD) over the centred window exceeds
-    this (Iglewicz & Hoaglin 1993 modified z-score; 3.5 is their cut for i.i.d. samples, Hampel
-    filters use 3). Default 10: meter series are autocorrelated and heavy-tailed, and 10 does not
-    flag production starts, stops or ramps (a median filter keeps edges). ``null`` turns it off."""
+    """A reading is a spike when its modified z-score |x - m| / (1.4826 MAD) over the centred
+    window exceeds this (Iglewicz & Hoaglin 1993 recommend 3.5; Hampel filters use 3) AND it is
+    more than ``spike_min_pct`` away from the window median m. A median filter keeps steps and
+    ramps, so production starts and stops score 0. ``null`` turns the test off."""
+    spike_min_pct: float = Field(SPIKE_MIN_PCT_DEFAULT, ge=0)
+    """Least deviation of a spike from its window median [% of the median]. Default 100: only a
+    reading above twice its local level can be a spike, never a dip (a machine stopping for part
+    of an interval scores a huge z where the load is otherwise steady)."""
     spike_window: int = Field(SPIKE_WINDOW_DEFAULT, ge=3, le=1001)
     """Centred window of the spike test, in readings (odd; an even number is made odd + 1)."""
     flatline_h: float | None = Field(FLATLINE_H_DEFAULT, gt=0)
