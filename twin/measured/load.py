@@ -200,8 +200,12 @@ def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[c]
         empty = s.isna().to_numpy(dtype=bool)
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            text = s.astype(object).map(lambda x: x.strip() if isinstance(x, str) else x)
-            empty = empty | text.eq("").to_numpy(dtype=bool)
+            try:
+                text = s.str.strip()
+            except AttributeError:  # no text at all (e.g. only datetimes)
+                text = None
+            if text is not None:
+                empty = empty | text.eq("").fillna(False).to_numpy(dtype=bool)
         blank &= empty
     return frame[~blank]
 
@@ -231,8 +235,13 @@ def _numbers(raw: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.n
         v = np.array(raw.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         return v, np.isnan(v), np.zeros(len(v), dtype=bool)
     obj = raw.astype(object).to_numpy()
-    num = np.array([isinstance(x, (int, float)) and not isinstance(x, bool) for x in obj])
-    text = pd.Series([x.strip() if isinstance(x, str) else "" for x in obj], dtype=object)
+    if pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object:
+        num = np.zeros(len(obj), dtype=bool)
+        text = raw.str.strip().fillna("").astype(object).reset_index(drop=True)
+    else:
+        num = np.array([isinstance(x, (int, float)) and not isinstance(x, bool) for x in obj],
+                       dtype=bool)
+        text = pd.Series([x.strip() if isinstance(x, str) else "" for x in obj], dtype=object)
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     v = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)
