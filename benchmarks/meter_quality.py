@@ -3,7 +3,7 @@
 The simulated plants' 15-min energy per equipment group, site demand, grid import, PV and fuel
 stand in for clean meters (no glitches: every flag is a false alarm). They are taken as they are
 (piecewise-constant power, no meter noise) and with 1 % Gaussian meter noise. Then glitches are
-put in at 300 random readings per series (x2, x5, x10 the reading, or 10 x the series' median where
+put in at 300 random readings per series (x3, x5, x10 the reading, or 10 x the series' median where
 the reading is zero) and the share found is counted. Run: ``python benchmarks/meter_quality.py``.
 """
 

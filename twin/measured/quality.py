@@ -20,7 +20,8 @@ readings are sorted and kept; all others are left out."""
 MAD_TO_SIGMA = 1.4826
 """1 / Phi^-1(3/4): MAD x 1.4826 estimates sigma of normal data (Iglewicz & Hoaglin 1993)."""
 MEANAD_TO_SIGMA = 1.2533
-"""sqrt(pi/2): mean absolute deviation x 1.2533 estimates sigma; used where MAD is 0."""
+"""sqrt(pi/2): mean absolute deviation x 1.2533 estimates sigma of normal data; used where MAD
+is 0."""
 
 
 def out_of_order(t: np.ndarray) -> int:
@@ -100,9 +101,9 @@ def spikes(t: np.ndarray, e: np.ndarray, step: int, z_max: float, window: int,
     """Hampel identifier on a regular grid: (spike mask, modified z-score) per reading.
 
     z = |x - m| / (1.4826 MAD) with m and MAD the median and median absolute deviation of the
-    readings in the centred ``window`` (gaps skipped; at least 3 readings needed). Where MAD is 0,
-    the scale is 1.2533 x the mean absolute deviation (Iglewicz & Hoaglin 1993, sec. 3.3; IBM's
-    note on the modified z). A median filter keeps steps and ramps, so production starts and
+    readings in the centred ``window`` (gaps skipped; at least 3 readings needed); Iglewicz &
+    Hoaglin (1993), *How to Detect and Handle Outliers*. Where MAD is 0, the scale is 1.2533 x the
+    mean absolute deviation (for normal data that is sigma x sqrt(2/pi)). A median filter keeps steps and ramps, so production starts and
     stops score 0. A spike needs z > ``z_max`` and |x - m| > ``min_pct`` % of |m|: where the
     load is steady (MAD near 0) a machine stopping for part of an interval would otherwise score
     a huge z.
