@@ -102,11 +102,11 @@ def spikes(t: np.ndarray, e: np.ndarray, step: int, z_max: float, window: int,
 
     z = |x - m| / (1.4826 MAD) with m and MAD the median and median absolute deviation of the
     readings in the centred ``window`` (gaps skipped; at least 3 readings needed); Iglewicz &
-    Hoaglin (1993), *How to Detect and Handle Outliers*. Where MAD is 0, the scale is 1.2533 x the
-    mean absolute deviation (for normal data that is sigma x sqrt(2/pi)). A median filter keeps
-    steps and ramps, so production starts and stops score 0. A spike needs z > ``z_max`` and |x - m| > ``min_pct`` % of |m|: where the
-    load is steady (MAD near 0) a machine stopping for part of an interval would otherwise score
-    a huge z.
+    Hoaglin (1993), *How to Detect and Handle Outliers*. Where MAD is 0, the scale is 1.2533 x
+    the mean absolute deviation (for normal data that is sigma x sqrt(2/pi)). A median filter
+    keeps steps and ramps, so production starts and stops score 0. A spike needs z > ``z_max``
+    and |x - m| > ``min_pct`` % of |m|: where the load is steady (MAD near 0) a machine stopping
+    for part of an interval would otherwise score a huge z.
     """
     n = len(t)
     z = np.zeros(n)
