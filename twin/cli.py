@@ -106,15 +106,20 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from twin.dashboard import calibration as cal
     from twin.dashboard import write_dashboard
     from twin.dashboard.study import write_study_dashboard
     from twin.study import MARKER
 
     folder = Path(args.run_dir)
     try:
-        page = (write_study_dashboard(folder) if (folder / MARKER).is_file()
-                else write_dashboard(folder))
-    except FileNotFoundError as exc:
+        if (folder / cal.MARKER).is_file():
+            page = cal.write_calibration_page(folder)
+        elif (folder / MARKER).is_file():
+            page = write_study_dashboard(folder)
+        else:
+            page = write_dashboard(folder)
+    except (FileNotFoundError, cal.CalibrationFolderError) as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
     return 0
@@ -238,9 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
     c.set_defaults(func=cmd_compare)
 
-    d = sub.add_parser("dashboard", help="write dashboard.html into a run or study folder")
-    d.add_argument("run_dir", help="run folder written by 'twin run', or study folder written "
-                                   "by 'twin compare'")
+    d = sub.add_parser("dashboard", help="write dashboard.html into a run, study or "
+                                         "calibration folder")
+    d.add_argument("run_dir", help="run folder written by 'twin run', study folder written "
+                                   "by 'twin compare' or calibration folder written by 'twin "
+                                   "calibrate'")
     d.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "
