@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
+from test_dashboard_plot import assert_as_plotly
 
 from twin.cli import main
 from twin.dashboard.calibration import (
@@ -241,20 +241,20 @@ def test_monthly_totals_are_the_sums_over_the_hours_with_data(page: str):
     assert data[0]["marker"]["opacity"] == [0.35]
 
 
-def test_every_figure_validates_with_plotly(folder: Path):
-    data = load_calibration_folder(folder)
+METER_FIGURE_MAKERS = (series_figure, scatter_figure, duration_figure, residual_figure,
+                       monthly_figure)
+
+
+@pytest.mark.parametrize("fit", [True, False], ids=["fitted", "not-fitted"])
+def test_every_figure_validates_with_plotly(tmp_path: Path, fit: bool):
+    # validated as plotly graph objects (unknown properties raise), and each div holds what
+    # plotly's own to_html makes of the figure
+    data = load_calibration_folder(make_folder(tmp_path / "cal", fit=fit, holdout=fit))
     for m in data.meters:
-        for make in (series_figure, scatter_figure, duration_figure, residual_figure,
-                     monthly_figure):
-            go.Figure(make(data, m))       # raises on any property plotly does not know
-    go.Figure(correlation_figure(data.info["parameters"],
-                                 data.info["identifiability"]["correlations"]))
-    nofit = load_calibration_folder(make_folder(folder.parent / "nofit", fit=False,
-                                                holdout=False))
-    for m in nofit.meters:
-        for make in (series_figure, scatter_figure, duration_figure, residual_figure,
-                     monthly_figure):
-            go.Figure(make(nofit, m))
+        for make in METER_FIGURE_MAKERS:
+            assert_as_plotly(make(data, m))
+    assert_as_plotly(correlation_figure(data.info["parameters"],
+                                        data.info["identifiability"]["correlations"]))
 
 
 def table_rows(page: str, table_id: str) -> list[list[str]]:
@@ -328,7 +328,7 @@ def test_metrics_table_marks_each_index(page: str):
     second = rows[1]                             # facility, fitted
     assert '<td class="ok">12.0\u00a0%</td>' in second
     assert '<td class="result ok">PASS</td>' in second
-    assert "Held-out period (fitted)" in rows[2]
+    assert "Held out, fitted" in rows[2]
 
 
 def test_parameters_and_data_quality(page: str):

@@ -62,8 +62,12 @@ table.stations td.path{font-family:ui-monospace,Menlo,Consolas,monospace;font-si
 .pair{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:8px 18px}
 .pair>div{min-width:0}
 .scroll{overflow-x:auto}
+#metrics-table th,#metrics-table td{padding:6px 7px}
 #verdict-table td.why{max-width:none;color:#1f2933;font-size:14px}
 #verdict-table td:first-child{white-space:normal;font-weight:600}
+#verdict-table th{text-align:left}
+#verdict-table td{vertical-align:top}
+#verdict-table td.why{text-align:left}
 .pair h3,section h3{font-size:15px;font-weight:600;margin:10px 0 0;color:#3e4c59}
 """
 
@@ -380,7 +384,7 @@ def verdict_section(data: CalibrationData) -> str:
         tail = {True: " The fit holds on data it was not fitted to.",
                 False: " The fitted values do not carry over to data they were not fitted to:"
                        " read them with care.",
-                None: ""}[h_status]
+                None: ""}[h_status] if data.fitted else ""
         lines.append(f"<p>{_headline(data, 'holdout', f'On the held-out period, {span}, it')}"
                      f"{tail}</p>")
     elif data.fitted:
@@ -451,7 +455,7 @@ def metrics_table(data: CalibrationData) -> str:
             g = data.metrics(stage, m) or {}
             label = STAGE_LABELS[stage]
             if stage == "holdout":
-                label += " (fitted)" if data.fitted else " (as written)"
+                label = "Held out, fitted" if data.fitted else "Held out, as written"
             cells = [f"<td>{'Whole site' if m == 'site' else esc(m)}</td>", f"<td>{label}</td>",
                      f"<td>{_int(g.get('n_hourly'))}</td>",
                      f"<td>{_num(g.get('mean_measured_kwh_per_h'), 2)}</td>"]
@@ -865,7 +869,7 @@ def render_calibration(data: CalibrationData) -> str:
     return html_page(
         f"{name} – twin calibration",
         f'<h1 id="plant-name">{name}: calibration against the meters</h1>'
-        f'<div class="meta">{"".join(meta)}</div>',
+        f'<div class="meta">{" ".join(m for m in meta if m)}</div>',
         sections,
         f"Calibration folder {esc(data.folder.resolve().name)} · criteria of ASHRAE Guideline"
         " 14-2014 · energy in kWh per hour · all times local"
