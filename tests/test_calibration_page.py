@@ -315,6 +315,23 @@ def test_one_failing_meter_fails_the_verdict(tmp_path: Path):
                               " meters judged (line_kwh).")
 
 
+def test_a_calibration_that_cannot_be_judged(tmp_path: Path):
+    folder = make_folder(tmp_path / "nothing")
+    info = json.loads((folder / "calibration.json").read_text())
+    blank = good(cv=None, nmbe=None, n=0, pass_hourly=None)
+    info["metrics"]["after"] = dict.fromkeys(info["metrics"]["after"], blank)
+    (folder / "calibration.json").write_text(json.dumps(info))
+    page = calibration_page(folder)
+    assert headline(page) == ("The fitted model cannot be judged against ASHRAE Guideline 14 on"
+                              " any of its 3 meters.")
+    assert '<section id="verdict" class="na">' in page
+    fitted = [row[2] for row in table_rows(page, "verdict-table")]
+    assert fitted == ["cannot be judged (hourly: no hours with a positive measured mean;"
+                      " monthly: 0 months with ≥ 90\u00a0% of its hours measured, two needed)"] * 3
+    rows = table_rows(page, "metrics-table")
+    assert rows[1][2:8] == ["0", "14.20", "–", "–", "0.910", "NOT JUDGED"]
+
+
 def test_metrics_table_marks_each_index(page: str):
     table = page[page.index('id="metrics-table"'):]
     table = table[:table.index("</table>")]

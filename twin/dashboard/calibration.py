@@ -47,7 +47,6 @@ METER_FIGURES = ("series", "scatter", "duration", "residuals", "monthly")
 CORRELATION_FIGURE_ID = "fig-cal-correlations"
 """Div id of the parameter correlation matrix (with two or more parameters)."""
 
-STAGES = ("before", "after", "holdout")
 STAGE_LABELS = {"before": "As written", "after": "Fitted", "holdout": "Held-out period"}
 
 CSS = """
@@ -301,8 +300,8 @@ def stage_words(data: CalibrationData, g: dict[str, Any] | None, what: str = "")
     status = {sc: _status(g, sc) for sc in ("hourly", "monthly")}
     overall = stage_status(g)
     if overall is None:
-        return (f"{_word(None)}{what} (hourly: {_not_judged(g, 'hourly')}; monthly:"
-                f" {_not_judged(g, 'monthly')})")
+        return (f'<span class="na-word">cannot be judged</span>{" against" + what if what else ""}'
+                f" (hourly: {_not_judged(g, 'hourly')}; monthly: {_not_judged(g, 'monthly')})")
     met = [sc for sc, st in status.items() if st]
     failed = [sc for sc, st in status.items() if st is False]
     if overall:
@@ -323,11 +322,8 @@ _WORD = {True: ("meets", "ok-word"), False: ("does not meet", "bad-word"),
          None: ("cannot be judged against", "na-word")}
 
 
-def _word(status: bool | None, past: bool = False) -> str:
+def _word(status: bool | None) -> str:
     text, cls = _WORD[status]
-    if past:
-        text = {"meets": "met", "does not meet": "did not meet",
-                "cannot be judged against": "could not be judged against"}[text]
     return f'<span class="{cls}">{text}</span>'
 
 
