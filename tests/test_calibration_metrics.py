@@ -231,6 +231,9 @@ def test_r2_is_the_coefficient_of_determination_not_the_squared_correlation():
     #   SS_res = 3 * 25 = 75, SS_tot = 1 + 0 + 1 = 2, R2 = 1 - 75 / 2 = -36.5
     assert r2([1.0, 2.0, 3.0], [6.0, 7.0, 8.0]) == pytest.approx(-36.5)
     assert math.isnan(r2([4.0, 4.0], [4.0, 5.0]))   # constant measurement: SS_tot = 0
+    # constant but for float rounding of the mean (found by hypothesis): still undefined
+    assert math.isnan(r2([683.0212510154363] * 3, [0.0] * 3))
+    assert math.isnan(r2(1.5 * np.array([683.0212510154363] * 3), [0.0] * 3))
     assert math.isnan(r2([4.0], [4.0]))
 
 

@@ -125,13 +125,14 @@ def r2(measured: Any, simulated: Any) -> float:
 
     1 for a perfect model, 0 for one no better than the measured mean, negative for a worse one
     (not the squared correlation coefficient, which forgives bias and scale). NaN with fewer
-    than two values or when the measured values are all equal.
+    than two values or when the measured values are all equal (to float rounding: a relative
+    spread below 1e-10).
     """
     y, yhat = _pair(measured, simulated)
     if y.size < 2:
         return math.nan
     ss_tot = float(np.sum((y - np.mean(y)) ** 2))
-    if not ss_tot > 0.0:
+    if not ss_tot > 1e-20 * float(np.sum(y ** 2)):  # constant to float rounding
         return math.nan
     return 1.0 - float(np.sum((y - yhat) ** 2)) / ss_tot
 
