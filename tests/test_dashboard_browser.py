@@ -207,3 +207,52 @@ def test_study_dashboard_renders_offline_without_errors(study_page: Path, driver
     shot = tmp_path / "study_dashboard.png"
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def calibration_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_calibration_page import make_folder
+
+    from twin.dashboard.calibration import write_calibration_page
+
+    folder = make_folder(tmp_path_factory.mktemp("calibration") / "cal",
+                         names=(EVIL, "line_kwh"), plant_name=EVIL)
+    return write_calibration_page(folder)
+
+
+def test_calibration_dashboard_renders_offline_without_errors(calibration_page: Path, driver,
+                                                               tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from twin.dashboard.calibration import CORRELATION_FIGURE_ID, METER_FIGURES, figure_id
+
+    driver.get(calibration_page.as_uri())
+    ids = [figure_id(kind, i) for i in range(3) for kind in METER_FIGURES]
+    ids.append(CORRELATION_FIGURE_ID)
+
+    def all_drawn(d) -> bool:
+        return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)
+
+    WebDriverWait(driver, 60).until(all_drawn)
+    for div_id in ids:   # trace groups (scatter, bar) or heatmap images
+        drawn = driver.find_elements(By.CSS_SELECTOR, f"#{div_id} g.trace, #{div_id} g.hm image")
+        assert drawn, f"{div_id} rendered axes but no data"
+    # the range slider of the time series, the held-out band
+    series = f"#{figure_id('series', 0)}"
+    assert driver.find_elements(By.CSS_SELECTOR, f"{series} g.rangeslider-container")
+    assert driver.find_elements(By.CSS_SELECTOR, f"{series} .layer-below .shapelayer path")
+    # side-by-side figures fit their column (plotly sized them after the grid was laid out)
+    for div_id in (figure_id("scatter", 0), figure_id("residuals", 0)):
+        div = driver.find_element(By.ID, div_id)
+        svg = div.find_element(By.CSS_SELECTOR, "svg.main-svg")
+        assert svg.size["width"] <= div.size["width"] + 1, div_id
+
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    assert driver.find_element(By.ID, "plant-name").text.startswith(EVIL)
+    assert "meets" in driver.find_element(By.ID, "verdict-headline").text
+
+    shot = tmp_path / "calibration_dashboard.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000

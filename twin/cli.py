@@ -18,6 +18,7 @@ from pathlib import Path
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
+from twin.measured.errors import MeterDataError
 
 EXIT_USAGE = 2
 
@@ -108,15 +109,20 @@ def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from twin.dashboard import calibration as cal
     from twin.dashboard import write_dashboard
     from twin.dashboard.study import write_study_dashboard
     from twin.study import MARKER
 
     folder = Path(args.run_dir)
     try:
-        page = (write_study_dashboard(folder) if (folder / MARKER).is_file()
-                else write_dashboard(folder))
-    except FileNotFoundError as exc:
+        if (folder / cal.MARKER).is_file():
+            page = cal.write_calibration_page(folder)
+        elif (folder / MARKER).is_file():
+            page = write_study_dashboard(folder)
+        else:
+            page = write_dashboard(folder)
+    except (FileNotFoundError, cal.CalibrationFolderError) as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
     return 0
@@ -324,9 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing calibration folder")
     k.set_defaults(func=cmd_calibrate)
 
-    d = sub.add_parser("dashboard", help="write dashboard.html into a run or study folder")
-    d.add_argument("run_dir", help="run folder written by 'twin run', or study folder written "
-                                   "by 'twin compare'")
+    d = sub.add_parser("dashboard", help="write dashboard.html into a run, study or "
+                                         "calibration folder")
+    d.add_argument("run_dir", help="run folder written by 'twin run', study folder written "
+                                   "by 'twin compare' or calibration folder written by 'twin "
+                                   "calibrate'")
     d.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "
@@ -353,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
+        print(f"twin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MeterDataError as exc:  # a meter file that cannot be read: one line
         print(f"twin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # e.g. --out in a read-only place

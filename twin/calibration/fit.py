@@ -50,6 +50,8 @@ class Diagnosis:
     rho: float = 0.0
     """Lag-1 autocorrelation of the residuals used for ``n'``."""
     n_effective: float = 0.0
+    std_replications: np.ndarray | None = None
+    """Spread of the estimates over the replications (set by the caller that has them)."""
 
     @property
     def unidentifiable(self) -> set[int]:

@@ -117,7 +117,7 @@ def calibrate(cal: ResolvedCalibration, fit: bool = True,
     runs = 0
 
     def evaluate(values: dict[str, float], sens: bool) -> tuple[np.ndarray, np.ndarray | None,
-                                                                   pd.DatetimeIndex]:
+                                                                   list]:
         nonlocal runs
         plant = plant_for(values)
         outs = []
@@ -128,10 +128,11 @@ def calibrate(cal: ResolvedCalibration, fit: bool = True,
         vals = np.mean([o.values for o in outs], axis=0)
         s = np.mean([o.sensitivity for o in outs], axis=0) if sens and deltas is not None \
             else None
-        return vals, s, outs[0].index
+        return vals, s, outs
 
     say(f"simulating the plant as it is ({reps} replication{'s' if reps != 1 else ''})")
-    before, sens, index = evaluate(before_vals, bool(lin))
+    before, sens, outs0 = evaluate(before_vals, bool(lin))
+    index = outs0[0].index
     y = hourly.reindex(index)[[c.name for c in chans]].to_numpy(dtype=float)
     if not np.isfinite(y).any():
         raise CalibrationError(
@@ -302,7 +303,7 @@ def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: d
                               "initial_simplex": _simplex(u0)})
     values = best["values"]
     say("simulating the calibrated plant")
-    after, s_after, _ = evaluate(values, bool(lin))
+    after, s_after, outs = evaluate(values, bool(lin))
     for _ in range(cal.spec.iterations - 1):  # power that moves the timeline: refit from here
         if not lin:
             break
@@ -311,27 +312,61 @@ def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: d
         if not moved.any():
             break
         values = {**values, **{p.path: float(v) for p, v in zip(lin, lf.x, strict=True)}}
-        after, s_after, _ = evaluate(values, True)
+        after, s_after, outs = evaluate(values, True)
     # the diagnosis over all parameters: exact columns for power, finite differences (same
-    # seeds) for the timeline
+    # seeds) for the timeline; per replication too, for the spread of the estimates
+    x_lin = np.array([values[p.path] for p in lin])
+    per_rep: list[list[np.ndarray]] = [[] for _ in outs]
     cols = []
     if lin:
-        a, _, _ = problem.design(after, s_after, np.array([values[p.path] for p in lin]))
-        cols.append(a)
+        cols.append(problem.design(after, s_after, x_lin)[0])
+        for k, o in enumerate(outs):
+            per_rep[k].append(problem.design(o.values, o.sensitivity, x_lin)[0])
     for p in tl:
         span = p.max - p.min
         h = 0.02 * span if values[p.path] + 0.02 * span <= p.max else -0.02 * span
-        pred_h, _, _ = evaluate({**values, p.path: values[p.path] + h}, False)
-        r0, _ = problem.residual(after)
-        r1, _ = problem.residual(pred_h)
-        cols.append(((r0 - r1) / h)[:, None])  # d(weighted prediction)/d(parameter)
+        pred_h, _, outs_h = evaluate({**values, p.path: values[p.path] + h}, False)
+        # d(weighted prediction)/d(parameter) = -d(weighted residual)/d(parameter)
+        cols.append(_column(problem, after, pred_h, h))
+        for k, (o, oh) in enumerate(zip(outs, outs_h, strict=True)):
+            per_rep[k].append(_column(problem, o.values, oh.values, h))
     r, segs = problem.residual(after)
     a_all = np.hstack(cols) if cols else np.zeros((r.size, 0))
     diag = diagnose(a_all, r, segs)
+    diag.std_replications = _replication_spread(problem, outs, per_rep, diag)
     at_bound = {p.path: bool(abs(values[p.path] - p.min) <= 1e-6 * (p.max - p.min)
                              or abs(p.max - values[p.path]) <= 1e-6 * (p.max - p.min))
                 for p in [*lin, *tl]}
     return values, after, diag, s_after, at_bound
+
+
+def _column(problem: _Problem, pred: np.ndarray, moved: np.ndarray, h: float) -> np.ndarray:
+    """Finite-difference design column of a parameter moved by ``h``: the change of the
+    weighted prediction per unit."""
+    r0, _ = problem.residual(pred)
+    r1, _ = problem.residual(moved)
+    return ((r0 - r1) / h)[:, None]
+
+
+def _replication_spread(problem: _Problem, outs: list, per_rep: list[list[np.ndarray]],
+                        diag: Diagnosis) -> np.ndarray:
+    """Standard deviation, over the replications, of the estimate each single replication
+    would give (one Gauss-Newton step from the fitted values on its own design and residual):
+    how much the fitted values depend on the random draws. The meters are one realisation of
+    the plant's randomness, so this spread belongs in the uncertainty. NaN with one
+    replication and for unidentifiable parameters."""
+    p = diag.std.size
+    out = np.full(p, np.nan)
+    good = [i for i in range(p) if i not in diag.unidentifiable]
+    if len(outs) < 2 or not good:
+        return out
+    steps = []
+    for o, blocks in zip(outs, per_rep, strict=True):
+        a = np.hstack(blocks)[:, good]
+        r, _ = problem.residual(o.values)
+        steps.append(np.linalg.lstsq(a, r, rcond=None)[0])
+    out[good] = np.std(np.array(steps), axis=0, ddof=1)
+    return out
 
 
 def _simplex(u0: np.ndarray) -> np.ndarray:
@@ -353,9 +388,14 @@ def _report(params: list[Parameter], lin: list[Parameter], tl: list[Parameter], 
     rows = []
     for p in params:
         i = pos[p.path]
-        std = float(diag.std[i])
+        fit_sd = float(diag.std[i])
+        rep_sd = float(diag.std_replications[i]) if diag.std_replications is not None \
+            else math.nan
+        std = math.hypot(fit_sd, rep_sd) if math.isfinite(rep_sd) else fit_sd
         rows.append({"path": p.path, "kind": p.kind, "before": p.before,
                      "after": float(values[p.path]), "std": std if math.isfinite(std) else None,
+                     "std_fit": fit_sd if math.isfinite(fit_sd) else None,
+                     "std_replications": rep_sd if math.isfinite(rep_sd) else None,
                      "min": p.min, "max": p.max, "at_bound": at_bound[p.path],
                      "identifiable": i not in bad})
     groups = [[order[i].path for i in g] for g in diag.groups]

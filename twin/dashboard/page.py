@@ -625,24 +625,32 @@ def render(data: RunData) -> str:
         body, "lead-time"))
 
     run_name = esc(data.run_dir.resolve().name)
+    return html_page(
+        f"{name} – twin dashboard",
+        f'<h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
+        + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
+        [kpi_cards(data), *sections],
+        f"Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
+        f" · {_count(m.get('events_processed'))} events · all times local"
+        f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."
+        " This page works offline.")
+
+
+def html_page(title: str, header: str, body: list[str], footer: str, css: str = "") -> str:
+    """The shell of every dashboard page: head with the shared styles (plus ``css``) and
+    plotly.js embedded once, then ``<header>``, ``<main>`` with the ``body`` parts and
+    ``<footer>``. Every argument is HTML already (escape user strings before)."""
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{name} – twin dashboard</title>",
-        f"<style>{CSS}</style>",
+        f"<title>{title}</title>",
+        f"<style>{CSS}{css}</style>",
         f'<script type="text/javascript">{plotly_bundle()}</script>',
         "</head><body>",
-        f'<header><h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
-        + (f'<div class="desc">{esc(desc)}</div>' if desc else "") + "</header>",
-        "<main>",
-        kpi_cards(data),
-        *sections,
-        "</main>",
-        f"<footer>Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
-        f" · {_count(m.get('events_processed'))} events · all times local"
-        f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."
-        " This page works offline.</footer>",
+        f"<header>{header}</header>",
+        "<main>", *body, "</main>",
+        f"<footer>{footer}</footer>",
         "</body></html>",
         "",
     ])

@@ -28,7 +28,7 @@ import pandas as pd
 from twin.atomic import write_text
 from twin.dashboard import theme
 from twin.dashboard.figures import esc, hourly_x
-from twin.dashboard.page import CSS, _note, _section, plotly_bundle
+from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
 from twin.study import format_interval
 
@@ -442,21 +442,14 @@ def render_study(data: StudyData) -> str:
         if data.hourly else _note("No run folder with hourly data was found."),
         "study-profiles"))
     sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title} – twin study</title>",
-        f"<style>{CSS}</style>",
-        f'<script type="text/javascript">{plotly_bundle()}</script>',
-        "</head><body>",
-        f'<header><h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
-        + (f'<div class="desc">{esc(desc)}</div>' if desc else "") + "</header>",
-        "<main>", *sections, "</main>",
-        "<footer>Every run of the study is a run folder in"
+    return html_page(
+        f"{title} – twin study",
+        f'<h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
+        + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
+        sections,
+        "Every run of the study is a run folder in"
         " &lt;scenario&gt;/rep&lt;k&gt;/ (open one with 'twin dashboard') · all times local ·"
-        " This page works offline.</footer>",
-        "</body></html>", ""])
+        " This page works offline.")
 
 
 def write_study_dashboard(folder: str | os.PathLike[str]) -> Path:

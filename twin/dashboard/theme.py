@@ -195,3 +195,20 @@ against (the other scenarios take vivid colours)."""
 
 SCENARIO_PALETTE: tuple[str, ...] = LINE_PALETTE
 """The other scenarios of a study, in file order (the same colour in every study figure)."""
+
+CALIBRATION_COLORS: dict[str, str] = {
+    "measured": "#1f2933",    # the meter: near black, drawn first
+    "before": "#a3acb6",      # the model as written: neutral grey (as the base scenario)
+    "after": "#3b6fb6",       # the fitted model: the page's accent blue
+    "holdout": "#f28e2b",     # the held-out period: orange
+}
+"""Calibration page: measured, the model before and after fitting, the held-out period."""
+
+RESIDUAL_SCALE: list[list[Any]] = [
+    [0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"],
+]
+"""ColorBrewer RdBu, reversed: residual measured - simulated below zero (the model over-predicts)
+blue, zero white, above zero (it under-predicts) red."""
+
+CORRELATION_SCALE: list[list[Any]] = RESIDUAL_SCALE
+"""Correlation -1 (blue) to +1 (red) of fitted parameters."""
