@@ -255,10 +255,11 @@ def _resolve_parameter(p: ParameterSpec, plant_data: dict, plant_path: Path
     """The parameter with its starting value and kind, or an error message."""
     import copy
 
-    try:
-        current = value_at(plant_data, p.path)
-    except ValueError as exc:
+    try:  # a path that names nothing: the override's own message, with its did-you-mean
+        apply_override(copy.deepcopy(plant_data), p.path, 0.0)
+    except _OverrideError as exc:
         return None, str(exc)  # type: ignore[return-value]
+    current = value_at(plant_data, p.path)
     if isinstance(current, dict) and {"dist", "mean"} <= set(current):
         return None, ("names a distribution; fit one of its numbers, e.g. "  # type: ignore
                       f"{p.path}.mean")
