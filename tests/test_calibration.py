@@ -172,6 +172,7 @@ def test_no_fit_compares_only(tmp_path, capsys):
     ([_bounds(LIGHT, 90, 50)], None, "min must be below max"),
     ([_bounds(LIGHT, 10, 90)], {"facility": {"group": "facilty"}}, "did you mean 'facility'"),
     ([_bounds(LIGHT, 10, 90)], {"nowhere": {"group": "facility"}}, "nowhere"),
+    ([_bounds("lines[id=machining].stations[id=cnc].machines", 1, 4)], None, "whole numbers"),
 ])
 def test_bad_calibration_files_are_one_line_errors(tmp_path, capsys, params, columns, message):
     (tmp_path / "meters.csv").write_text(

@@ -559,3 +559,60 @@ def test_modified_z_score_by_hand():
     # MAD 0 (six of nine equal): scale 1.2533 x mean |deviation| = 1.2533 x 42/9; z = 6.840
     _, z = spikes(t, np.array([10, 10, 11, 10, 50, 10, 9, 10, 10.0]), 900, 3.5, 9)
     assert z[4] == pytest.approx(40 / (1.2533 * 42 / 9), rel=1e-12)
+
+
+def test_fall_back_in_a_long_file_is_resolved_per_meter(tmp_path):
+    # two meters' rows interleaved; each meter's own rows go back once at the repeated hour
+    walls = ["01:30", "01:45", "02:00", "02:15", "02:30", "02:45", "02:00", "02:15", "02:30",
+             "02:45", "03:00"]
+    lines = [f"2026-10-25 {w},{m},{i + (100 if m == 'b' else 0)}"
+             for i, w in enumerate(walls) for m in ("a", "b")]
+    f = write(tmp_path, "timestamp,meter,kwh\n" + "\n".join(lines))
+    s = spec(f, {"a": {"group": "press"}, "b": {"group": "oven"}}, format="long",
+             meter_id="meter", value="kwh")
+    data = load(tmp_path, s, tz=BERLIN)
+    assert col(data, "a") == [float(i) for i in range(11)]
+    assert col(data, "b") == [float(100 + i) for i in range(11)]
+    assert counts(data, "a") == {} and counts(data, "b") == {}
+
+
+def test_ten_minute_readings_with_quarter_hour_settlement_give_half_hours(tmp_path):
+    # 10-min readings do not fit 15-min intervals: the common step is 30 min (3 readings each)
+    f = write(tmp_path, rows("2026-03-02 00:00", 6, 10, [1, 2, 3, 4, 5, 6]))
+    data = load(tmp_path, spec(f))
+    assert data.step_s == 1800
+    assert col(data) == [6.0, 15.0]
+
+
+def test_end_labelled_five_minute_kw(tmp_path):
+    # 5-min average power labelled by interval end: 00:05 ... 00:15 cover 00:00-00:15;
+    # 12 kW x 5/60 h = 1 kWh each, 3 kWh in the quarter hour
+    f = write(tmp_path, rows("2026-03-02 00:05", 3, 5, 12))
+    data = load(tmp_path, spec(f, unit="kW", label="end"))
+    assert col(data) == [3.0]
+    assert data.energy.index[0] == pd.Timestamp("2026-03-02 00:00", tz=SH)
+
+
+def test_gb18030_csv_with_chinese_headers(tmp_path):
+    text = "时间,总表\n2026-03-02 00:00,1.5\n2026-03-02 00:15,2.5\n"
+    (tmp_path / "ems.csv").write_bytes(text.encode("gb18030"))
+    data = load(tmp_path, spec("ems.csv", {"总表": {"site": "consumption"}}, timestamp="时间"))
+    assert col(data, "总表") == [1.5, 2.5]
+
+
+def test_error_unknown_sheet(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Data"
+    book.active.append(["timestamp", "m"])
+    book.save(tmp_path / "m.xlsx")
+    msg = _error(tmp_path, spec("m.xlsx", sheet="data"))
+    assert "sheet 'data': no such sheet; expected one of 'Data'" in msg
+
+
+def test_quality_block_typo_is_a_config_line():
+    with pytest.raises(ConfigError) as exc:
+        meter_spec({"file": "a.csv", "columns": {"a": {"group": "x"}},
+                    "quality": {"spike": 5}}, "calibration.yaml")
+    assert "meter.quality.spike: unknown key 'spike'; did you mean" in str(exc.value)

@@ -37,9 +37,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from twin.config.base import _Model
 from twin.config.errors import ConfigError, ConfigIssue
 from twin.config.loader import (
-    Path_,
     _issues_from_validation,
     _resolve_paths,
+    _with_line,
     plant_from_data,
     read_yaml,
 )
@@ -181,7 +181,7 @@ def load_calibration(path: str | Path) -> ResolvedCalibration:
         Naming the calibration file (or the plant file, for a problem in the plant as written):
         ``calibration.yaml:LINE: parameters[1].path: ...``.
     """
-    from twin.measured import MeterSpec
+    from twin.measured import meter_spec
 
     path = Path(path)
     name = str(path)
@@ -195,11 +195,7 @@ def load_calibration(path: str | Path) -> ResolvedCalibration:
     except ValidationError as exc:
         raise ConfigError(name, _issues_from_validation(exc, data, CalibrationSpec, lines)) \
             from None
-    try:
-        meter = MeterSpec.model_validate(spec.meter)
-    except ValidationError as exc:
-        issues = _issues_from_validation(exc, spec.meter, MeterSpec, {})
-        raise ConfigError(name, [_under(i, ("meter",), lines) for i in issues]) from None
+    meter = meter_spec(spec.meter, name, lines)
 
     plant_path = path.resolve().parent / spec.plant
     if not plant_path.is_file():
@@ -234,7 +230,7 @@ def load_calibration(path: str | Path) -> ResolvedCalibration:
     from twin.config.plant import CARRIERS
 
     for issue in check_targets(meter, groups, list(CARRIERS)):
-        issues.append(_under(issue, ("meter",), lines))
+        issues.append(_with_line(issue, lines))
     if issues:
         raise ConfigError(name, issues)
     return ResolvedCalibration(spec, path, plant_path, plant_data, plant, params, meter)
@@ -272,7 +268,8 @@ def _resolve_parameter(p: ParameterSpec, plant_data: dict, plant_path: Path
     if not p.min <= current <= p.max:
         return None, (f"the plant's value {current:g} is outside [min {p.min:g}, "  # type: ignore
                       f"max {p.max:g}]; widen the bounds or change the plant")
-    for trial in (p.min, p.max):
+    between = p.min + 0.381966 * (p.max - p.min)  # a value no plant file rounds to
+    for trial in (p.min, p.max, between):
         try:
             data = copy.deepcopy(plant_data)
             apply_override(data, p.path, float(trial))
@@ -281,6 +278,9 @@ def _resolve_parameter(p: ParameterSpec, plant_data: dict, plant_path: Path
             return None, str(exc)  # type: ignore[return-value]
         except ConfigError as exc:
             first = exc.issues[0]
+            if trial == between and "whole number" in first.message:
+                return None, ("the field takes whole numbers; a calibration fits continuous "  # type: ignore
+                              "values (compare a few settings with a study instead)")
             return None, (f"the plant is invalid with this field at {trial:g}: "  # type: ignore
                           f"{first.path}: {first.message}")
     kind = p.kind if p.kind != "auto" else _kind_of(p.path, float(current), p, plant_data,
@@ -314,16 +314,6 @@ def _line(lines: dict, path: tuple) -> int | None:
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path)
-
-
-def _under(issue: ConfigIssue, prefix: Path_, lines: dict) -> ConfigIssue:
-    """An issue of a sub-block, its path and line given from the file's top."""
-    from twin.config.loader import _parse_path
-
-    sub = _parse_path(issue.path) if issue.path else ()
-    full = (*prefix, *sub)
-    text = ".".join(str(x) for x in prefix) + ("." + issue.path if issue.path else "")
-    return ConfigIssue(text, issue.message, issue.value, issue.has_value, _line(lines, full))
 
 
 __all__ = ["CalibrationSpec", "Parameter", "ParameterSpec", "PeriodSpec", "ResolvedCalibration",

@@ -119,7 +119,7 @@ def load_meters(spec: MeterSpec, base_dir: Path, tz: str, interval_s: float,
 
     ``base_dir``: folder of the calibration file (``spec.file`` is relative to it); ``tz``: site
     zone; ``interval_s``: settlement interval [s]; ``start``/``end``: the period ``[start, end)``
-    (naive = site time), default the span of the valid readings.
+    (naive = site time), default the span of the readings that could be placed in time.
     Raises :class:`MeterDataError` (one line: file, column/row, value) when the file cannot be used.
     """
     shown = spec.file
