@@ -62,11 +62,11 @@ table.stations td.path{font-family:ui-monospace,Menlo,Consolas,monospace;font-si
 .pair>div{min-width:0}
 .scroll{overflow-x:auto}
 #metrics-table th,#metrics-table td{padding:6px 7px}
-#verdict-table td.why{max-width:none;color:#1f2933;font-size:14px}
-#verdict-table td:first-child{white-space:normal;font-weight:600}
+#data-quality-table th:nth-child(2),#data-quality-table td:nth-child(2){text-align:right}
 #verdict-table th{text-align:left}
 #verdict-table td{vertical-align:top}
-#verdict-table td.why{text-align:left}
+#verdict-table td:first-child{white-space:normal;font-weight:600}
+#verdict-table td.why{max-width:none;text-align:left;color:#1f2933;font-size:14px}
 .pair h3,section h3{font-size:15px;font-weight:600;margin:10px 0 0;color:#3e4c59}
 """
 
@@ -122,7 +122,7 @@ class CalibrationData:
         """Per hour: whether it belongs to the held-out period (bool array)."""
         if "holdout" not in self.comparison.columns:
             return np.zeros(len(self.comparison), dtype=bool)
-        return self.comparison["holdout"].fillna(False).to_numpy(dtype=bool)
+        return self.comparison["holdout"].to_numpy(dtype=bool, na_value=False)
 
     @cached_property
     def wall(self) -> pd.DatetimeIndex:
@@ -139,7 +139,8 @@ class CalibrationData:
 
     def metrics(self, stage: str, meter: str) -> dict[str, Any] | None:
         """The Guideline 14 indices of ``stage`` at ``meter`` from ``calibration.json``."""
-        got = ((self.info.get("metrics") or {}).get(stage) or {}).get(meter)
+        by_meter = (self.info.get("metrics") or {}).get(stage)
+        got = by_meter.get(meter) if isinstance(by_meter, dict) else None
         return got if isinstance(got, dict) else None
 
     def stages(self) -> list[str]:
