@@ -185,3 +185,20 @@ def test_bad_calibration_files_are_one_line_errors(tmp_path, capsys, params, col
         assert "Traceback" not in err
         assert "cal.yaml" in err or "meters.csv" in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"holdout_days": DAYS}, "leaves no day to fit"),
+    ({"period": {"start": "2027-01-04", "days": 7}}, "no whole hour of valid readings"),
+])
+def test_periods_that_cannot_be_compared_stop_before_simulating(tmp_path, capsys, extra,
+                                                               message):
+    (tmp_path / "meters.csv").write_text(
+        "time,facility,machining,body,site\n2026-03-02T00:00:00+08:00,1,1,1,1\n"
+        "2026-03-02T00:15:00+08:00,1,1,1,1\n2026-03-02T00:30:00+08:00,1,1,1,1\n"
+        "2026-03-02T00:45:00+08:00,1,1,1,1\n")
+    cal = _cal_file(tmp_path, [_bounds(LIGHT, 10, 90)], **extra)
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert "simulating" not in err

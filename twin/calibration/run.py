@@ -99,6 +99,15 @@ def calibrate(cal: ResolvedCalibration, fit: bool = True,
     t1 = pd.Timestamp(start + dt.timedelta(days=days)).tz_localize(tz)
     measured = load_meters(cal.meter, cal.path.resolve().parent, tz, interval_s, t0, t1)
     hourly = measured.hourly()
+    if not np.isfinite(hourly.to_numpy(dtype=float)).any():
+        raise CalibrationError(f"{cal.meter.file}: no whole hour of valid readings in the "
+                               f"period {start} + {days} d")
+    holdout_start = None
+    if cal.spec.holdout_days > 0:
+        holdout_start = t1 - pd.Timedelta(days=cal.spec.holdout_days)
+        if holdout_start <= t0:
+            raise CalibrationError(f"holdout_days {cal.spec.holdout_days:g} leaves no day to "
+                                   f"fit in the period of {days} d")
     chans = channels(measured.targets, plant0)
 
     sim_data = copy.deepcopy(cal.plant_data)
@@ -134,15 +143,6 @@ def calibrate(cal: ResolvedCalibration, fit: bool = True,
     before, sens, outs0 = evaluate(before_vals, bool(lin))
     index = outs0[0].index
     y = hourly.reindex(index)[[c.name for c in chans]].to_numpy(dtype=float)
-    if not np.isfinite(y).any():
-        raise CalibrationError(
-            f"{cal.meter.file}: no valid meter reading in the period {start} + {days} d")
-    holdout_start = None
-    if cal.spec.holdout_days > 0:
-        holdout_start = t1 - pd.Timedelta(days=cal.spec.holdout_days)
-        if holdout_start <= t0:
-            raise CalibrationError(f"holdout_days {cal.spec.holdout_days:g} leaves no day to "
-                                   f"fit in the period of {days} d")
     in_fit = np.asarray(index < holdout_start) if holdout_start is not None else \
         np.ones(len(index), bool)
     problem = _Problem(y, in_fit, chans, index)
