@@ -154,7 +154,8 @@ def _read_epw(path: Path) -> tuple[pd.DataFrame, dict]:
     try:
         data, meta = pvlib.iotools.read_epw(path)
     except Exception as exc:  # pvlib raises assorted errors on malformed files
-        raise ValueError(f"weather file {path}: not a readable EPW file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable EPW file "
+                         f"({type(exc).__name__})") from None
     frame, typical = _typical_year(data[list(WEATHER_COLUMNS)].astype(float))
     return frame, {**_site(meta), "typical_year": typical}
 
@@ -163,7 +164,8 @@ def _read_tmy3(path: Path) -> tuple[pd.DataFrame, dict]:
     try:
         data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
     except Exception as exc:
-        raise ValueError(f"weather file {path}: not a readable TMY3 file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable TMY3 file "
+                         f"({type(exc).__name__})") from None
     missing = [c for c in WEATHER_COLUMNS if c not in data.columns]
     if missing:
         raise ValueError(f"weather file {path}: TMY3 columns missing after mapping: {missing}")
@@ -187,14 +189,15 @@ def _read_plain_csv(path: Path, tz: str | None) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path)
     except Exception as exc:
-        raise ValueError(f"weather file {path}: not a readable CSV file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable CSV file "
+                         f"({type(exc).__name__})") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     needed = ("timestamp", *WEATHER_COLUMNS)
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         raise ValueError(
             f"weather file {path}: missing column(s) {', '.join(missing)} "
-            f"(expected {', '.join(needed)}; found {', '.join(raw.columns)})"
+            f"(expected {', '.join(needed)}; the header has {len(raw.columns)} columns)"
         )
     index = _parse_timestamps(raw["timestamp"].astype(str).str.strip(), path, tz)
     values = {}
