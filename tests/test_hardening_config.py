@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import arrivals, const, make_plant
+
 from twin.carbon.inventory import grid_factors
 from twin.carbon.provinces import province_key, province_keys
 from twin.cli import main

@@ -129,6 +129,26 @@ def exit_with_parent(parent: int | None = None, period_s: float = 0.5) -> None:
                      daemon=True).start()
 
 
+def stop_pool(pool: Any) -> None:
+    """Stop a ``ProcessPoolExecutor`` now: cancel what has not started and terminate the workers
+    (SIGTERM, then SIGKILL after a second), instead of waiting for their runs to finish."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(1.0)
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+
+
+class Interrupted(KeyboardInterrupt):
+    """An interrupt after an output was complete; ``str()`` says what was written."""
+
+
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin.carbon.provinces import grid_region_of
 from twin.carbon import accounting
 from twin.carbon.factors import FactorTable, default_factors, hourly_grid_factor
+from twin.carbon.provinces import grid_region_of
 from twin.config.carbon import Carbon
 from twin.config.plant import Plant
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from twin.config.errors import ConfigIssue
 from twin.carbon.provinces import grid_region_of, province_key
+from twin.config.errors import ConfigIssue
 from twin.config.plant import ArrivalSource, PlanSource, Plant
-
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
