@@ -161,11 +161,14 @@ def csv_safe(df):  # type: ignore[no-untyped-def]
     def fix(v: object) -> object:
         return "'" + v if isinstance(v, str) and v.startswith(CSV_FORMULA_CHARS) else v
 
+    def text(dtype: object) -> bool:
+        return dtype == object or pd.api.types.is_string_dtype(dtype)
+
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+        if text(out[col].dtype):
             out[col] = out[col].map(fix)
-    if out.index.dtype == object:
-        out.index = out.index.map(fix)
+    if text(out.index.dtype):
+        out.index = out.index.map(fix).rename(fix(out.index.name))
     out.columns = [fix(c) for c in out.columns]
     return out

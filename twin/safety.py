@@ -122,6 +122,9 @@ def exit_with_parent(parent: int | None = None, period_s: float = 0.5) -> None:
     parent died before the prctl call. Use as a ``ProcessPoolExecutor`` initializer.
     """
     parent = os.getppid() if parent is None else parent
+    # a forked worker inherits the parent's SIGTERM handler (an interrupt, which the pool
+    # would catch per task): a worker told to terminate must terminate
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _pdeathsig(signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)

@@ -465,10 +465,16 @@ def _explain(err: Any, data: Any, root: type[BaseModel]) -> tuple[Path_, str, An
         if msg.startswith(("Value error, ", "Assertion failed, ")):
             msg = msg.split(", ", 1)[1]
         named = re.match(r"([A-Za-z_]\w*): (.+)", msg, re.S)
-        key = _key_in(value, named.group(1)) if named and isinstance(value, dict) else None
-        if named and key is not None:  # a model-level check about one of its fields
-            field = value[key]
-            return (*path, str(key)), named.group(2), field, not isinstance(field, (dict, list))
+        if named and isinstance(value, dict):  # a model-level check about one of its fields
+            key = _key_in(value, named.group(1))
+            if key is not None:
+                field = value[key]
+                return (*path, str(key)), named.group(2), field, \
+                    not isinstance(field, (dict, list))
+            model = _resolve(tp, value)
+            if isinstance(model, type) and issubclass(model, BaseModel) \
+                    and named.group(1) in model.model_fields:  # a default value
+                return (*path, named.group(1)), named.group(2), None, False
         # our model-level checks name the values themselves; a whole mapping adds nothing
         return path, msg, value, not isinstance(value, (dict, list))
     if kind in _EXPECTED:
