@@ -248,10 +248,13 @@ def test_true_is_not_a_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize("dist,what", [
-    ({"dist": "lognormal", "mean": 60, "cv": 1e200}, "coefficient of variation"),
-    ({"dist": "normal", "mean": 60, "std": 1e300}, "coefficient of variation"),
-    ({"dist": "weibull", "shape": 0.001, "scale": 60}, "the mean of this distribution"),
-    ({"dist": "constant", "value": 1e300}, "the mean of this distribution"),
+    ({"dist": "lognormal", "mean": 60, "cv": 1e200}, "interarrival.cv: expected a number of "
+                                                      "magnitude at most 1e+12"),
+    ({"dist": "lognormal", "mean": 60, "cv": 1e6}, "coefficient of variation <= 100"),
+    ({"dist": "normal", "mean": 60, "std": 1e9}, "coefficient of variation <= 100"),
+    ({"dist": "weibull", "shape": 0.001, "scale": 60}, "the mean of this distribution is inf"),
+    ({"dist": "constant", "value": 1e10}, "the mean of this distribution is 1e+10 s"),
+    ({"dist": "constant", "value": 1e7, "unit": "h"}, "the mean of this distribution is 3.6e+10"),
 ])
 def test_huge_finite_parameters_are_refused(dist: dict, what: str) -> None:
     assert what in plant_errors(sources=[arrivals(dist)])
@@ -265,3 +268,21 @@ def test_huge_plan_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_plant_from_data_refuses_bool_in_a_list() -> None:
     msg = plant_errors(sources=[arrivals({"dist": "empirical", "values": [10, True]})])
     assert "not true/false" in msg
+
+
+@pytest.mark.parametrize("old,new,msg", [
+    ("gear_unit: 300", "gear_unit: 1.0e13", "quantities: expected numbers of magnitude at most"),
+    ("seed: 7", "seed: 100000000000000000000", "simulation.seed: expected a number of "
+                                                "magnitude"),
+])
+def test_numbers_beyond_any_plant_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               old: str, new: str, msg: str) -> None:
+    code, err = validate(demo_with(tmp_path, old, new), capsys)
+    assert code == 2 and msg in err
+
+
+def test_durations_beyond_32_years_are_refused() -> None:
+    msg = plant_errors(products=[{"id": "part", "route": ["s1"], "due_h": 1e7}])
+    assert "products[0].due_h: expected at most 277778 (about 32 years)" in msg
+    make_plant([{"id": "s1", "equipment": "machine", "process_time": const(60)}],
+               products=[{"id": "part", "route": ["s1"], "due_h": 24 * 365 * 30}])

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import const, make_plant
 
 import twin
-from conftest import const, make_plant
 from twin.atomic import clean_stale
 from twin.cli import main
 

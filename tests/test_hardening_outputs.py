@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import const, make_plant
 
 import twin
-from conftest import const, make_plant
 from twin.atomic import OutputError, check_target, clean_stale, csv_safe, staged_folder
 from twin.cli import main
 from twin.config import ConfigError, load_plant
@@ -55,7 +55,7 @@ def test_csv_safe_follows_owasp() -> None:
     out = csv_safe(df)
     assert list(out["id"]) == ["'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "ok", "a=b"]
     assert list(out["value"]) == [-1.5, 2, 3, 4, 5, 6, 7]  # numbers stay numbers
-    assert list(df["id"])[0] == "=1+1"  # the caller's frame is not changed
+    assert df["id"].iloc[0] == "=1+1"  # the caller's frame is not changed
 
 
 def _cells(path: Path) -> list[str]:
@@ -136,10 +136,9 @@ def test_interrupt_between_the_renames_puts_the_old_folder_back(
             raise KeyboardInterrupt
         return real(self, target)
 
-    with pytest.raises(KeyboardInterrupt):
-        with staged_folder(out) as tmp:
-            (tmp / "f").write_text("new")
-            monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(KeyboardInterrupt), staged_folder(out) as tmp:
+        (tmp / "f").write_text("new")
+        monkeypatch.setattr(Path, "rename", rename)
     monkeypatch.undo()
     assert (out / "f").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
@@ -237,9 +236,9 @@ def test_stall_guard_stops_a_zero_time_loop() -> None:
             yield env.timeout(0)
 
     env.process(loop(env))
-    with pytest.raises(SimulationStalled, match="clock stayed at 7 s"):
-        with StallGuard(env, limit=50_000, period_s=0.05):
-            env.run(until=100)
+    with pytest.raises(SimulationStalled, match="clock stayed at 7 s"), \
+            StallGuard(env, limit=50_000, period_s=0.05):
+        env.run(until=100)
     assert env.now == 7
 
 
@@ -320,3 +319,63 @@ def test_weather_file_problem_is_found_by_validate(tmp_path: Path,
 def test_study_kpis_json_is_valid_json(small_result: twin.Result, tmp_path: Path) -> None:
     out = small_result.save(tmp_path / "run")
     assert json.loads((out / "kpis.json").read_text())["units_completed"] >= 0
+
+
+def test_stall_guard_stops_vanishing_steps() -> None:
+    import simpy
+
+    env = simpy.Environment()
+
+    def creep(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        while True:
+            yield env.timeout(1e-300)  # positive, but the clock never gets anywhere
+
+    env.process(creep(env))
+    with pytest.raises(SimulationStalled), StallGuard(env, limit=50_000, period_s=0.05):
+        env.run(until=100)
+    assert env.now < 1e-200
+
+
+@pytest.mark.parametrize("name,content", [("study.json", b""), ("study.json", b'{"scen'),
+                                          ("study.json", b"{}"), ("comparison.csv", b"\xff\xfe")])
+def test_dashboard_on_a_damaged_study_folder_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.json").write_text('{"scenarios": ["base"]}')
+    (folder / "comparison.csv").write_text("scenario,kpi\nbase,x\n")
+    (folder / name).write_bytes(content)
+    code = main(["dashboard", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "damaged study folder" in err
+
+
+@pytest.mark.parametrize("field", ["weather", "hourly"])
+@pytest.mark.parametrize("target", ["/dev/zero", "folder"])
+def test_data_file_that_is_not_a_regular_file(tmp_path: Path, field: str, target: str) -> None:
+    from twin.carbon.factors import read_hourly_factor_csv
+    from twin.energy.weather import read_weather
+
+    path = Path(target) if target.startswith("/") else tmp_path
+    with pytest.raises(ValueError, match=r"not a regular file|is a folder"):
+        if field == "weather":
+            read_weather(path, kind="csv")
+        else:
+            read_hourly_factor_csv(path, pd.date_range("2026-01-01", periods=3, freq="h",
+                                                       tz="Asia/Shanghai"))
+
+
+@pytest.mark.parametrize("old,new,msg", [
+    ("customer_class: two_part", "customer_class: three_part", "energy.grid.tariff"),
+    ("      flat_price_per_kwh: 0.45", "      flat_price_per_kwh: 0.45\n      ratios: {peak: -1}",
+     "energy.grid.tariff"),
+])
+def test_tariff_problem_is_found_by_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             old: str, new: str, msg: str) -> None:
+    text = (ROOT / "plant_configs" / "demo_plant.yaml").read_text(encoding="utf-8")
+    assert old in text
+    plant = _write(tmp_path / "p.yaml", text.replace(old, new, 1))
+    code = main(["validate", str(plant)])
+    err = capsys.readouterr().err
+    assert code == 2 and msg in err and "Traceback" not in err, err

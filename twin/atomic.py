@@ -162,7 +162,7 @@ def csv_safe(df):  # type: ignore[no-untyped-def]
         return "'" + v if isinstance(v, str) and v.startswith(CSV_FORMULA_CHARS) else v
 
     def text(dtype: object) -> bool:
-        return dtype == object or pd.api.types.is_string_dtype(dtype)
+        return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
     out = df.copy()
     for col in out.columns:

@@ -19,6 +19,7 @@ import ctypes.util
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,8 +28,12 @@ from typing import Any
 import simpy
 
 MAX_EVENTS_PER_INSTANT = 2_000_000
-"""Most events a run may process without its clock advancing before it is stopped [-]. A plan
-release of the largest accepted size takes a few events per lot, far below this."""
+"""Most events a run may process while its clock advances by less than :data:`MIN_ADVANCE_S`
+before it is stopped [-]. A plan release of the largest accepted size takes a few events per
+lot, far below this."""
+MIN_ADVANCE_S = 1.0
+"""Simulated time the clock must advance per :data:`MAX_EVENTS_PER_INSTANT` events [s]: also
+catches a loop whose steps are positive but vanishing (an inter-arrival time of 1e-300 s)."""
 CHECK_EVERY_S = 0.25
 """Wall-clock period of the guard's checks [s]."""
 
@@ -44,20 +49,22 @@ def _event_count(env: simpy.Environment) -> int:
 
 
 class StallGuard:
-    """While active, fail the run when more than ``limit`` events pass at one simulated instant.
+    """While active, fail the run when more than ``limit`` events pass while the clock advances
+    by less than ``min_advance_s``.
 
     Use as a context manager around ``env.run(...)``. A daemon thread samples the clock and the
-    event counter every :data:`CHECK_EVERY_S`; when the clock has not moved while ``limit``
-    events were scheduled, it schedules a failed event, which SimPy raises from ``env.run`` as
-    :class:`SimulationStalled` (SimPy raises a failed event nobody waits for). Cost on the event
-    loop: none; the check reads two numbers four times a second.
+    event counter every :data:`CHECK_EVERY_S`; when ``limit`` events were scheduled since the
+    clock was last at least ``min_advance_s`` further, it schedules a failed event, which SimPy
+    raises from ``env.run`` as :class:`SimulationStalled` (SimPy raises a failed event nobody
+    waits for). Cost on the event loop: none; the check reads two numbers four times a second.
     """
 
     def __init__(self, env: simpy.Environment, limit: int = MAX_EVENTS_PER_INSTANT,
-                 period_s: float = CHECK_EVERY_S):
+                 period_s: float = CHECK_EVERY_S, min_advance_s: float = MIN_ADVANCE_S):
         self.env = env
         self.limit = limit
         self.period_s = period_s
+        self.min_advance_s = min_advance_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -73,19 +80,55 @@ class StallGuard:
 
     def _watch(self) -> None:
         env = self.env
-        now, start = env.now, _event_count(env)
+        since, start = env.now, _event_count(env)
         while not self._stop.wait(self.period_s):
             t, n = env.now, _event_count(env)
-            if t != now:
-                now, start = t, n
+            if t - since >= self.min_advance_s:
+                since, start = t, n
                 continue
             if n - start > self.limit:
                 ev = env.event()
                 ev.fail(SimulationStalled(
                     f"the simulation clock stayed at {t:g} s ({t / 86400:.2f} days) for more "
                     f"than {self.limit:,} events: a process repeats in zero time (an "
-                    f"inter-arrival, process or failure time that is always 0?)"))
+                    f"inter-arrival, process or failure time that is always 0, or "
+                    f"vanishingly small?)"))
                 return
+
+
+# ---------------------------------------------------------------------------------------------
+# input files
+
+MAX_DATA_FILE_BYTES = 256 * 1024 * 1024
+"""Largest data file (weather, hourly grid factors) read [bytes]: a year of 1-minute rows is
+under 100 MB."""
+
+
+def file_problem(path: str | os.PathLike[str], what: str, limit: int) -> str | None:
+    """What makes ``path`` unfit to be read as ``what`` (missing, a folder, a device or pipe such
+    as ``/dev/zero`` that would never end, larger than ``limit`` bytes), or None. Never opens the
+    file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "file not found"
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or type(exc).__name__}"
+    if stat.S_ISDIR(st.st_mode):
+        return f"is a folder; expected {what}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file (a device, pipe or socket); expected {what}"
+    if st.st_size > limit:
+        return f"file is {st.st_size:,} bytes; expected {what} of at most {limit:,} bytes"
+    return None
+
+
+def check_data_file(path: str | os.PathLike[str], what: str,
+                    limit: int = MAX_DATA_FILE_BYTES) -> None:
+    """Raise ValueError ``"<path>: <problem>"`` if :func:`file_problem` finds one."""
+    problem = file_problem(path, what, limit)
+    if problem is not None:
+        raise ValueError(f"{path}: {problem}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from twin.config.strict import refuse_bool
+from twin.config.strict import MAX_DURATION_S, check_scalars
 
 TimeUnit = Literal["s", "min", "h"]
 SECONDS_PER_UNIT: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
 
 
-MAX_MEAN_S = 1e9
+MAX_MEAN_S = MAX_DURATION_S
 """Largest mean time a distribution may have [s] (about 32 years, far beyond any horizon)."""
 MAX_CV = 100.0
 """Largest coefficient of variation (std / mean) of a normal or log-normal time [-]."""
@@ -30,7 +30,7 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     unit: TimeUnit = Field("s", description="Unit of every parameter of this distribution.")
 
-    _no_bools = model_validator(mode="before")(refuse_bool)
+    _scalars = model_validator(mode="before")(check_scalars)
 
     @model_validator(mode="after")
     def _finite_mean(self) -> _Dist:

@@ -8,9 +8,7 @@ Every problem is reported with the file, line, field path, value and what was ex
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
 import types
 import typing
 from pathlib import Path
@@ -23,6 +21,7 @@ from twin.config.base import ID_PATTERN
 from twin.config.checks import check_references
 from twin.config.errors import ConfigError, ConfigIssue
 from twin.config.plant import Plant
+from twin.safety import file_problem
 
 
 class TwinYamlLoader(yaml.SafeLoader):
@@ -101,21 +100,12 @@ def read_config_bytes(path: str | Path, what: str = "a YAML file",
     def fail(msg: str) -> ConfigError:
         return ConfigError(name, [ConfigIssue("", msg)])
 
+    problem = file_problem(path, what, limit)
+    if problem is not None:
+        raise fail(problem)
     try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise fail(f"is a folder; expected {what}")
-        if not stat.S_ISREG(st.st_mode):
-            raise fail(f"not a regular file (a device, pipe or socket); expected {what}")
-        if st.st_size > limit:
-            raise fail(f"file is {st.st_size:,} bytes; expected {what} of at most {limit:,} "
-                       f"bytes")
         with open(path, "rb") as f:  # /proc files report size 0: read at most limit + 1
             raw = f.read(limit + 1)
-    except FileNotFoundError:
-        raise fail("file not found") from None
-    except IsADirectoryError:
-        raise fail(f"is a folder; expected {what}") from None
     except OSError as exc:
         raise fail(f"cannot read file: {exc.strerror or type(exc).__name__}") from None
     if len(raw) > limit:

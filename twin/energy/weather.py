@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from twin.safety import MAX_DATA_FILE_BYTES, file_problem
+
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of every weather frame: irradiance [W/m2], air temperature [degC], wind speed [m/s]."""
 
@@ -92,8 +94,9 @@ def read_weather(
     .. [2] pvlib.iotools.read_epw, pvlib-python 0.16.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"weather file {path}: no such file")
+    problem = file_problem(path, "a weather file (EPW, TMY3 or CSV)", MAX_DATA_FILE_BYTES)
+    if problem is not None:
+        raise ValueError(f"weather file {path}: {problem}")
     kind = kind or _infer_kind(path)
     if kind == "epw":
         frame, meta = _read_epw(path)
