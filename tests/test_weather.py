@@ -160,7 +160,7 @@ def test_csv_errors_name_the_file_and_the_problem(tmp_path, content, kwargs, mat
 
 
 def test_missing_file_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match=r"nope\.epw: no such file"):
+    with pytest.raises(ValueError, match=r"nope\.epw: file not found"):
         read_weather(tmp_path / "nope.epw")
 
 

@@ -14,11 +14,17 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from twin.atomic import check_target
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
 from twin.measured.errors import MeterDataError
+from twin.safety import Interrupted, SimulationStalled, terminate_as_interrupt
+
+if TYPE_CHECKING:
+    from twin.results import Result
 
 EXIT_USAGE = 2
 
@@ -78,10 +84,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                                progress=None)
     except SupplyError as exc:
         raise UsageError(f"{args.config}: {exc}") from None
-    path = result.save(out, overwrite=args.overwrite)
-    from twin.dashboard import write_dashboard
+    from twin.dashboard import FILENAME, write_dashboard
 
-    page = write_dashboard(path)
+    path = result.save(out, overwrite=args.overwrite,
+                       finish=lambda folder: write_dashboard(folder, name=out.name))
+    try:
+        _print_run(result, path, path / FILENAME)
+    except KeyboardInterrupt:
+        raise Interrupted(f"the run folder {path} was complete and is in place") from None
+    return 0
+
+
+def _print_run(result: Result, path: Path, page: Path) -> None:
     wall = result.manifest["wall_clock_s"]
     print(f"twin: run folder {path}  ({wall:.1f} s, "
           f"{result.manifest['events_processed']:,} events)")
@@ -89,7 +103,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(result.summary())
     for w in result.kpis["warnings"]:
         print(f"twin: warning: {w}", file=sys.stderr)
-    return 0
 
 
 def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
@@ -97,6 +110,7 @@ def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
     """Refuse an --out that exists, unless --overwrite and it is a run folder (never delete a
     folder that twin did not write, e.g. ``--out .`` or ``--out results``); ``marker`` is the
     file that marks a folder twin wrote (a run's manifest, a calibration's calibration.json)."""
+    check_target(out)  # a symlink or an unwritable place: say so before the simulation
     if not out.exists():
         return
     if not out.is_dir():
@@ -266,14 +280,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from twin.config.study import load_study
 
         r = load_study(args.config)
+        for scen, plant in r.plants.items():
+            _preflight(plant, f"{args.config}: scenarios.{scen}", r.days(), r.start(), r.seed())
         print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
               f"base '{r.study.base}', {r.study.replications} replications)")
         return 0
     plant = load_plant(args.config)
+    _preflight(plant, str(args.config))
     n_st = sum(len(line.stations) for line in plant.lines)
     print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
           f"{n_st} stations, {len(plant.sources)} sources, {len(plant.base_loads)} base loads)")
     return 0
+
+
+def _preflight(plant: Plant, where: str, *args: object) -> None:
+    """What only building the model finds (files the plant names, tariff for the dates)."""
+    from twin.preflight import check_run_inputs
+
+    try:
+        check_run_inputs(plant, *args)  # type: ignore[arg-type]
+    except (SupplyError, ValueError) as exc:
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -356,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with terminate_as_interrupt():  # SIGTERM cleans up like Ctrl-C
+            return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -370,8 +398,15 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"twin: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
+    except SimulationStalled as exc:
+        print(f"twin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Interrupted as exc:
+        print(f"twin: interrupted; {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("twin: interrupted; nothing was written", file=sys.stderr)
+        print("twin: interrupted; nothing was written (an existing output folder is unchanged)",
+              file=sys.stderr)
         return 130
 
 

@@ -32,6 +32,7 @@ from twin.metering import Meter, SiteLoad
 from twin.production import sources
 from twin.production.flow import Flow
 from twin.production.station import StationRuntime, operate
+from twin.safety import StallGuard
 from twin.streams import Streams
 
 
@@ -344,13 +345,15 @@ def run(model: Model, progress: bool | None = None) -> float:
     show = sys.stderr.isatty() if progress is None else progress
     t0 = time.perf_counter()
     steps = 50
-    for k in range(1, steps + 1):
-        env.run(until=horizon * k / steps)
-        wall = time.perf_counter() - t0
-        if show and (wall > 3.0 or progress):
-            bar = "#" * (k * 30 // steps)
-            sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  {wall:5.1f} s")
-            sys.stderr.flush()
+    with StallGuard(env):  # a process repeating in zero time stops the run, not the machine
+        for k in range(1, steps + 1):
+            env.run(until=horizon * k / steps)
+            wall = time.perf_counter() - t0
+            if show and (wall > 3.0 or progress):
+                bar = "#" * (k * 30 // steps)
+                sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  "
+                                 f"{wall:5.1f} s")
+                sys.stderr.flush()
     if model.ems is not None and model.ems.live:
         model.ems.close(horizon)  # the last interval ends at the horizon
     model.meter.close()

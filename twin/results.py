@@ -22,8 +22,7 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin.atomic import swap_in
+from twin.atomic import check_target, csv_safe, staged_folder
 from twin.carbon.inventory import inventory
 from twin.config.plant import CARRIERS, COOLING, HEAT, NATURAL_GAS
 from twin.equipment.states import (
@@ -62,34 +61,36 @@ class Result:
     """Power-state timeline of every equipment over one day (``trace_day``): equipment, state,
     start, end (local time)."""
 
-    def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
+    def save(self, out_dir: str | os.PathLike, overwrite: bool = False,
+             finish: Callable[[Path], object] | None = None) -> Path:
         """Write the run folder atomically; refuse to replace an existing folder unless
         ``overwrite``, and even then only a run folder (one with ``manifest.json``) or an empty
-        folder, so that a mistaken path never deletes other files. Returns the folder path."""
+        folder, so that a mistaken path never deletes other files. Returns the folder path.
+
+        ``finish(folder)`` is called on the complete folder before it is swapped in (e.g. to
+        write ``dashboard.html``): the old folder is replaced only when everything is written.
+        A write error (full disk) raises :class:`twin.atomic.OutputError` and leaves ``out_dir``
+        as it was."""
         out = Path(out_dir)
-        if out.exists():
+        if out.exists() or out.is_symlink():
             if not overwrite:
                 raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
             is_run = out.is_dir() and ((out / "manifest.json").is_file() or not any(out.iterdir()))
             if not is_run:
                 raise FileExistsError(f"{out} is not a run folder (no manifest.json); "
                                       f"not replacing it")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is meant to be shared
-        try:
+        check_target(out)
+        with staged_folder(out) as tmp:
             self.hourly.to_parquet(tmp / "hourly.parquet")
             self.intervals.to_parquet(tmp / "intervals.parquet")
             self.lots.to_parquet(tmp / "lots.parquet", index=False)
-            self.equipment.to_csv(tmp / "equipment.csv", float_format="%.6g")
+            csv_safe(self.equipment).to_csv(tmp / "equipment.csv", float_format="%.6g")
             if self.trace is not None:
                 self.trace.to_parquet(tmp / "trace.parquet", index=False)
             _write_json(tmp / "kpis.json", self.kpis)
             _write_json(tmp / "manifest.json", self.manifest)
-            swap_in(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            if finish is not None:
+                finish(tmp)
         return out
 
     @classmethod

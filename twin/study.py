@@ -36,9 +36,7 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -50,14 +48,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from twin.atomic import swap_in
+from twin.atomic import check_target, csv_safe, staged_folder
 from twin.config.plant import Plant
-from twin.config.study import ResolvedStudy
+from twin.config.study import STUDY_FILES, ResolvedStudy
+from twin.safety import exit_with_parent, stop_pool
 
 CONFIDENCE = 0.95
 """Level of every interval in a comparison."""
 
-MARKER = "study.json"
+MARKER = STUDY_FILES[0]
 """The file that marks a folder as a study output (``--overwrite`` replaces only those)."""
 
 KPIS: tuple[tuple[str, str, str], ...] = (
@@ -223,7 +222,10 @@ class StudyOutputError(ValueError):
 
 def check_out(out: Path, overwrite: bool) -> None:
     """Refuse an output folder that exists, unless ``overwrite`` and it is a study output (has
-    ``study.json``) or empty: a mistaken ``--out`` never deletes other files."""
+    ``study.json``) or empty: a mistaken ``--out`` never deletes other files. Also refuse, before
+    any run, a symbolic link or a place that cannot be written (:func:`twin.atomic.check_target`).
+    """
+    check_target(out)
     if not out.exists():
         return
     if not out.is_dir():
@@ -278,11 +280,12 @@ def run_study(
     seed0 = resolved.seed()
     start = resolved.start()
     jobs = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    tmp.chmod(0o755)
+    from twin.preflight import check_run_inputs
+
+    for plant in resolved.plants.values():  # bad files, tariffs: before any run, not after all
+        check_run_inputs(plant, n_days, start, seed0)
     t_start = time.perf_counter()
-    try:
+    with staged_folder(out) as tmp:
         tasks = [_Task(s, k, plant, n_days, start, seed0 + k, str(tmp / s / f"rep{k}"))
                  for s, plant in resolved.plants.items() for k in range(n_rep)]
         for s in resolved.plants:
@@ -297,17 +300,20 @@ def run_study(
         else:
             if any(p.energy is not None for p in resolved.plants.values()):
                 import twin.energy.supply  # noqa: F401  (pvlib once here, not in every worker)
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            # workers end with this process, even when it is killed (SIGKILL): no orphans
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
+                                       initializer=exit_with_parent, initargs=(os.getpid(),))
+            try:
                 futures = [pool.submit(_run_task, t) for t in tasks]
-                try:
-                    for n, fut in enumerate(as_completed(futures), 1):
-                        s, k, flat, wall = fut.result()
-                        kpis[(s, k)] = flat
-                        if progress:
-                            progress(n, len(tasks), s, k, wall)
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)  # a failed run stops the rest
-                    raise
+                for n, fut in enumerate(as_completed(futures), 1):
+                    s, k, flat, wall = fut.result()
+                    kpis[(s, k)] = flat
+                    if progress:
+                        progress(n, len(tasks), s, k, wall)
+            except BaseException:
+                stop_pool(pool)  # a failed run or an interrupt stops the rest at once
+                raise
+            pool.shutdown(wait=True)
         comparison = compare(resolved, kpis, n_rep)
         econ = economics(resolved, kpis, n_rep)
         from twin.economics import macc
@@ -325,15 +331,11 @@ def run_study(
             from twin.dashboard.study import write_study_dashboard
 
             write_study_dashboard(tmp)
-        swap_in(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    csv_safe(df).to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
 def _sha(plant: Plant) -> str:

@@ -459,45 +459,29 @@ def save_calibration(run: CalibrationRun, out: str | os.PathLike, overwrite: boo
                      ) -> Path:
     """Write the calibration folder: ``calibration.json``, ``comparison.parquet``,
     ``excluded_readings.csv``, ``calibrated_plant.yaml`` (when fitted) and ``dashboard.html``;
-    built under a temporary name and swapped in, so nothing already there is lost or
-    half-written."""
+    built whole under a temporary name and swapped in (:func:`twin.atomic.staged_folder`), so
+    nothing already there is lost or half-written."""
     import json
-    import shutil
-    import tempfile
 
-    from twin.atomic import swap_in
+    from twin.atomic import check_target, csv_safe, staged_folder
+    from twin.dashboard.calibration import write_calibration_page
 
     out = Path(out)
+    check_target(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         (tmp / "calibration.json").write_text(
             json.dumps(_clean(_summary(run)), indent=2, ensure_ascii=False, allow_nan=False)
             + "\n", encoding="utf-8")
         _comparison(run).to_parquet(tmp / "comparison.parquet")
-        ex = run.measured.excluded
-        _csv_safe(ex).to_csv(tmp / "excluded_readings.csv", index=False)
+        csv_safe(run.measured.excluded).to_csv(tmp / "excluded_readings.csv", index=False,
+                                               lineterminator="\n")
         if run.after is not None:
             (tmp / "calibrated_plant.yaml").write_text(_calibrated_yaml(run, out),
                                                          encoding="utf-8")
-        from twin.dashboard.calibration import write_calibration_page
-
         write_calibration_page(tmp)
-        swap_in(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from twin.safety import csv_safe  # neutralises spreadsheet formulas (OWASP)
-    except ImportError:
-        return df
-    return csv_safe(df)
 
 
 def _summary(run: CalibrationRun) -> dict:

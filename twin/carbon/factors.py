@@ -55,6 +55,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from twin.safety import MAX_DATA_FILE_BYTES, file_problem
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "carbon"
 """Folder of the packaged factor tables."""
 
@@ -980,8 +982,14 @@ def read_hourly_factor_csv(path: str | Path, index: pd.DatetimeIndex) -> pd.Seri
         the timestamps, or intervals of ``index`` that the file does not cover.
     """
     path = Path(path)
-    df = pd.read_csv(path, comment="#")
     name = path.name
+    problem = file_problem(path, "a CSV file of grid factors", MAX_DATA_FILE_BYTES)
+    if problem is not None:
+        raise ValueError(f"{name}: {problem}")
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (ValueError, UnicodeDecodeError) as exc:  # never the file's contents in the message
+        raise ValueError(f"{name}: not a readable CSV file ({type(exc).__name__})") from None
     vcols = [c for c in _HOURLY_VALUE_COLUMNS if c in df.columns]
     if not vcols:
         raise ValueError(f"{name}: no value column; expected one of {list(_HOURLY_VALUE_COLUMNS)}")

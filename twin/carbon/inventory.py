@@ -16,6 +16,7 @@ import pandas as pd
 
 from twin.carbon import accounting
 from twin.carbon.factors import FactorTable, default_factors, hourly_grid_factor
+from twin.carbon.provinces import grid_region_of
 from twin.config.carbon import Carbon
 from twin.config.plant import Plant
 
@@ -159,9 +160,7 @@ def grid_factors(plant: Plant, table: FactorTable | None = None) -> dict[str, An
     else:
         region = spec.grid_region
         if region is None:
-            province = (plant.site.province or "").strip()
-            known = set(table.grid_regions("location"))
-            region = province.lower() if province and province.lower() in known else "national"
+            region = grid_region_of(plant.site.province, table.grid_regions("location"))
         year = _latest(table, region, "location", spec.grid_year)
         f = table.grid_factor_info(region, year, "location")
         out["location"] = {"value": f.value, "region": region, "year": f.year,

@@ -9,8 +9,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
 from twin.config.plant import ArrivalSource, PlanSource, Plant
+
+MAX_LOTS_PER_RELEASE = 100_000
+"""Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
 
 
 def _hint(name: str, known: Iterable[str], what: str) -> str:
@@ -127,6 +131,14 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
         field = "quantities" if isinstance(src, PlanSource) else "product_mix"
         for pid in names:
             issues += _ref(f"sources[{k}].{field}.{pid}", pid, products, "product")
+            if isinstance(src, PlanSource) and pid in products:
+                lots = src.quantities[pid] / products[pid].units_per_lot
+                if lots > MAX_LOTS_PER_RELEASE:
+                    issues.append(ConfigIssue(
+                        f"sources[{k}].quantities.{pid}",
+                        f"{lots:.3g} lots per {src.period}; expected at most "
+                        f"{MAX_LOTS_PER_RELEASE:,} lots (raise units_per_lot for bigger plans)",
+                        src.quantities[pid], True))
         if isinstance(src, ArrivalSource) and src.active == "shifts" and plant.calendar is None:
             issues.append(ConfigIssue(f"sources[{k}].active",
                                       "'shifts' needs a calendar; the plant has none (24/7)",
@@ -144,6 +156,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
             issues.append(ConfigIssue(f"base_loads[{k}].schedule",
                                       "'shifts' needs a calendar; the plant has none (24/7)",
                                       b.schedule, True))
+    issues += _site_province(plant)
     issues += _energy_references(plant)
     issues += _grid_factor_references(plant)
     issues += _strategies(plant)
@@ -268,6 +281,19 @@ def _energy_references(plant: Plant) -> list[ConfigIssue]:
     return issues
 
 
+def _site_province(plant: Plant) -> list[ConfigIssue]:
+    """``site.province`` names a provincial-level division (it picks the grid factor: an unknown
+    name must not silently fall back to the national factor)."""
+    province = plant.site.province
+    if province is None or not province.strip():
+        return []
+    try:
+        province_key(province)
+    except ValueError as exc:
+        return [ConfigIssue("site.province", str(exc), province, True)]
+    return []
+
+
 def _grid_factor_references(plant: Plant) -> list[ConfigIssue]:
     """``carbon.grid_region`` and ``carbon.grid_year`` name a factor the packaged tables hold
     (unless the plant gives its own factor)."""
@@ -292,8 +318,10 @@ def _grid_factor_references(plant: Plant) -> list[ConfigIssue]:
                                 + " (or Chinese names such as 江苏 / 华东电网; or give "
                                 "grid_factor_kg_per_kwh)", region, True)]
     else:
-        province = (plant.site.province or "").strip().lower()
-        region = province if province in table.grid_regions("location") else "national"
+        try:
+            region = grid_region_of(plant.site.province, table.grid_regions("location"))
+        except ValueError:
+            return []  # reported by _site_province
     years = table.grid_years(region)
     if spec.grid_year is not None and spec.grid_year not in years:
         return [ConfigIssue("carbon.grid_year", f"no location-based grid factor for '{region}' "

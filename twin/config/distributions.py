@@ -14,13 +14,36 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin.config.strict import MAX_DURATION_S, check_scalars
+
 TimeUnit = Literal["s", "min", "h"]
 SECONDS_PER_UNIT: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+MAX_MEAN_S = MAX_DURATION_S
+"""Largest mean time a distribution may have [s] (about 32 years, far beyond any horizon)."""
+MAX_CV = 100.0
+"""Largest coefficient of variation (std / mean) of a normal or log-normal time [-]."""
 
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     unit: TimeUnit = Field("s", description="Unit of every parameter of this distribution.")
+
+    _scalars = model_validator(mode="before")(check_scalars)
+
+    @model_validator(mode="after")
+    def _finite_mean(self) -> _Dist:
+        # Huge but finite parameters (lognormal cv 1e200, weibull shape 0.001) would overflow
+        # to inf/NaN in the draws or raise OverflowError in the run: refuse them here.
+        try:
+            mean = self.mean_s()
+        except (OverflowError, ValueError):
+            mean = math.inf
+        if not math.isfinite(mean) or mean > MAX_MEAN_S:
+            raise ValueError(f"the mean of this distribution is {mean:.3g} s; expected at most "
+                             f"{MAX_MEAN_S:g} s (about 32 years)")
+        return self
 
     @property
     def scale_s(self) -> float:
@@ -70,6 +93,9 @@ class _MeanSpread(_Dist):
     def _one_spread(self) -> _MeanSpread:
         if (self.std is None) == (self.cv is None):
             raise ValueError("expected exactly one of 'std' or 'cv' for the spread")
+        if self.std_value > MAX_CV * self.mean:
+            raise ValueError(f"the spread is {self.std_value / self.mean:.3g} times the mean; "
+                             f"expected a coefficient of variation <= {MAX_CV:g}")
         return self
 
     @property
@@ -215,3 +241,12 @@ Distribution = Annotated[
     Field(discriminator="dist"),
 ]
 """Any time distribution, chosen by its ``dist`` tag."""
+
+
+def require_progress(dist: _Dist, field: str) -> None:
+    """Refuse a time between repeated events whose mean is 0: every draw is then 0 (draws are
+    >= 0), and a loop over such times never advances the clock (constant 0, empirical all 0,
+    all weight on 0). Raises ValueError naming ``field``."""
+    if dist.mean_s() <= 0:
+        raise ValueError(f"{field}: every draw of this distribution is 0, so the events would "
+                         f"repeat forever at one instant; expected a mean > 0")

@@ -103,6 +103,20 @@ class BatterySpec(_Model):
     cycle_fade_pct_per_efc: Pct = Field(0, description="Capacity lost per full cycle [%].")
     calendar_fade_pct_per_year: Pct = Field(0, description="Capacity lost per year [%].")
 
+    @model_validator(mode="after")
+    def _soc_window(self) -> BatterySpec:
+        # defaults as twin.energy.storage.Battery: 0 %, 100 %, 50 %
+        lo = 0.0 if self.soc_min_pct is None else self.soc_min_pct
+        hi = 100.0 if self.soc_max_pct is None else self.soc_max_pct
+        start = 50.0 if self.initial_soc_pct is None else self.initial_soc_pct
+        if lo > hi:
+            raise ValueError(f"soc_min_pct: {lo:g} is above soc_max_pct {hi:g}; expected "
+                             f"soc_min_pct <= soc_max_pct")
+        if not lo <= start <= hi:
+            raise ValueError(f"initial_soc_pct: {start:g} is outside [soc_min_pct, soc_max_pct]"
+                             f" = [{lo:g}, {hi:g}]; expected a start within the window")
+        return self
+
 
 class ThermalStorageSpec(_Model):
     """A thermal store: a hot-water tank on the heat bus, or an ice / chilled-water store on the

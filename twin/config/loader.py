@@ -21,6 +21,7 @@ from twin.config.base import ID_PATTERN
 from twin.config.checks import check_references
 from twin.config.errors import ConfigError, ConfigIssue
 from twin.config.plant import Plant
+from twin.safety import file_problem
 
 
 class TwinYamlLoader(yaml.SafeLoader):
@@ -80,22 +81,47 @@ _EMPTY = ("file is empty; expected a plant description with site:, products:, eq
           "lines: and sources:")
 
 
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Largest plant or study file read [bytes] (the shipped ones are under 30 kB)."""
+MAX_NODES = 200_000
+"""Most YAML values (keys, items, scalars) a file may expand to, counting every use of an alias
+(``*name``) again: bounds the work of a small file with nested aliases (an 'alias bomb')."""
+MAX_DEPTH = 200
+"""Deepest nesting of lists and mappings accepted in a YAML file."""
+
+
+def read_config_bytes(path: str | Path, what: str = "a YAML file",
+                      limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else a one-line
+    :class:`ConfigError` (missing, a folder, a device or pipe such as ``/dev/zero``, too large,
+    unreadable). Never reads more than ``limit + 1`` bytes."""
+    name = str(path)
+
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(name, [ConfigIssue("", msg)])
+
+    problem = file_problem(path, what, limit)
+    if problem is not None:
+        raise fail(problem)
+    try:
+        with open(path, "rb") as f:  # /proc files report size 0: read at most limit + 1
+            raw = f.read(limit + 1)
+    except OSError as exc:
+        raise fail(f"cannot read file: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > limit:
+        raise fail(f"file is larger than {limit:,} bytes; expected {what} of at most "
+                   f"{limit:,} bytes")
+    return raw
+
+
 def read_yaml(path: str | Path) -> tuple[Any, dict[Path_, int]]:
     """Parse a YAML file; return the data and the 1-based line of every key and list item.
 
-    Raises :class:`ConfigError` for a missing, unreadable or empty file, a YAML syntax error or a
-    duplicate key.
+    Raises :class:`ConfigError` for a missing, unreadable, non-regular, oversized or empty file, a
+    YAML syntax error, a control character, too many values through aliases or a duplicate key.
     """
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(name, [ConfigIssue("", "file not found")]) from None
-    except IsADirectoryError:
-        raise ConfigError(name, [ConfigIssue("", "is a folder; expected a YAML file")]) from None
-    except OSError as exc:
-        raise ConfigError(name, [ConfigIssue("", f"cannot read file: {exc.strerror or exc}")]
-                          ) from None
+    raw = read_config_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -108,19 +134,33 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[Path_, int]]:
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[Path_, int]]:
     """Like :func:`read_yaml`, for text already in memory (``name`` is used in messages)."""
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:  # the YAML reader's own error would be a traceback-like paragraph
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise ConfigError(name, [ConfigIssue(
+            "", f"control character U+{ord(bad.group()):04X} at column {column}; YAML files may "
+                f"not contain control characters (write them as escapes such as \\t inside "
+                f"double quotes)", line=line)])
     if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise ConfigError(name, [ConfigIssue("", _EMPTY)])
-    loader = TwinYamlLoader(text)
     lines: dict[Path_, int] = {}
+    loader = TwinYamlLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
             # Index before constructing: construction flattens merge keys (<<) in place.
             dupes: list[ConfigIssue] = []
-            _index_lines(node, (), lines, dupes, set())
+            _index_lines(node, (), lines, dupes, set(), [0])
             if dupes:
                 raise ConfigError(name, dupes)
         data = loader.construct_document(node) if node is not None else None
+    except _TooLarge as exc:
+        raise ConfigError(name, [ConfigIssue("", str(exc), line=exc.line)]) from None
+    except RecursionError:
+        raise ConfigError(name, [ConfigIssue(
+            "", f"nested too deeply; expected at most {MAX_DEPTH} levels of lists and mappings")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(name, [_yaml_issue(exc)]) from None
     except yaml.YAMLError as exc:
@@ -152,8 +192,34 @@ def _yaml_issue(exc: yaml.MarkedYAMLError) -> ConfigIssue:
     return ConfigIssue("", f"not valid YAML: {what}{hint}", line=line)
 
 
-def _index_lines(node: yaml.Node, path: Path_, lines: dict, dupes: list, active: set) -> None:
-    """Record the line of every key and list item; report keys given twice in one mapping."""
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
+"""Characters the YAML reader refuses (YAML 1.1 'printable' complement, as PyYAML's Reader)."""
+
+
+class _TooLarge(Exception):
+    """The YAML document expands to more values, or nests deeper, than the limits."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line
+
+
+def _index_lines(node: yaml.Node, path: Path_, lines: dict, dupes: list, active: set,
+                 count: list[int]) -> None:
+    """Record the line of every key and list item; report keys given twice in one mapping.
+
+    ``count`` holds the number of values visited so far, every alias counted again where it is
+    used: past :data:`MAX_NODES` (or :data:`MAX_DEPTH` levels) the file is refused, so that the
+    work per file is bounded whatever its aliases expand to."""
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise _TooLarge(f"the file expands to more than {MAX_NODES:,} values (through aliases "
+                        f"*name reusing &name); expected a plant or study description of at "
+                        f"most {MAX_NODES:,} values", node.start_mark.line + 1)
+    if len(path) > MAX_DEPTH:
+        raise _TooLarge(f"nested too deeply; expected at most {MAX_DEPTH} levels of lists and "
+                        f"mappings", node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if id(node) in active:  # a recursive alias
         return
@@ -177,7 +243,7 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict, dupes: list, active:
                 continue
             first[key] = line
             lines[(*path, key)] = line
-            _index_lines(v, (*path, key), lines, dupes, active)
+            _index_lines(v, (*path, key), lines, dupes, active, count)
         for m in merged:  # keys taken from an anchor: point at the anchor's lines
             if not isinstance(m, yaml.MappingNode):
                 continue
@@ -185,10 +251,10 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict, dupes: list, active:
                 if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE_TAG and k.value not in first:
                     first[str(k.value)] = k.start_mark.line + 1
                     lines.setdefault((*path, str(k.value)), k.start_mark.line + 1)
-                    _index_lines(v, (*path, str(k.value)), lines, [], active)
+                    _index_lines(v, (*path, str(k.value)), lines, [], active, count)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _index_lines(v, (*path, i), lines, dupes, active)
+            _index_lines(v, (*path, i), lines, dupes, active, count)
     active.discard(id(node))
 
 
@@ -261,7 +327,7 @@ def plant_from_data(
         raise ConfigError(name, [ConfigIssue(
             "", f"expected a mapping of sections (site:, products:, equipment_types:, lines:, "
                 f"sources:) at the top level, not {_KINDS.get(type(data), type(data).__name__)}",
-            data, True, lines.get(()))])
+            line=lines.get(()))])  # never echo the value: it may be another file's contents
     try:
         plant = Plant.model_validate(data)
     except ValidationError as exc:
@@ -388,6 +454,17 @@ def _explain(err: Any, data: Any, root: type[BaseModel]) -> tuple[Path_, str, An
         msg = str(err["msg"])
         if msg.startswith(("Value error, ", "Assertion failed, ")):
             msg = msg.split(", ", 1)[1]
+        named = re.match(r"([A-Za-z_]\w*): (.+)", msg, re.S)
+        if named and isinstance(value, dict):  # a model-level check about one of its fields
+            key = _key_in(value, named.group(1))
+            if key is not None:
+                field = value[key]
+                return (*path, str(key)), named.group(2), field, \
+                    not isinstance(field, (dict, list))
+            model = _resolve(tp, value)
+            if isinstance(model, type) and issubclass(model, BaseModel) \
+                    and named.group(1) in model.model_fields:  # a default value
+                return (*path, named.group(1)), named.group(2), None, False
         # our model-level checks name the values themselves; a whole mapping adds nothing
         return path, msg, value, not isinstance(value, (dict, list))
     if kind in _EXPECTED:

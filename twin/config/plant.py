@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from twin.config.base import Id, _Model
 from twin.config.carbon import Carbon
-from twin.config.distributions import Distribution
+from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
@@ -288,6 +288,11 @@ class Failures(_Model):
     time_to_failure: Distribution = Field(description="Processing time between failures.")
     time_to_repair: Distribution = Field(description="Repair time.")
 
+    @model_validator(mode="after")
+    def _progress(self) -> Failures:
+        require_progress(self.time_to_failure, "time_to_failure")
+        return self
+
 
 class Maintenance(_Model):
     """A planned maintenance window: weekly on a weekday, or once on a date. It starts at ``start``
@@ -379,6 +384,11 @@ class ArrivalSource(_Model):
     due_h: float | None = Field(
         None, gt=0, description="Due date of each arriving order, this many hours after it "
         "arrives [h]; overrides the products' due_h.")
+
+    @model_validator(mode="after")
+    def _progress(self) -> ArrivalSource:
+        require_progress(self.interarrival, "interarrival")
+        return self
 
 
 Source = Annotated[PlanSource | ArrivalSource, Field(discriminator="kind")]

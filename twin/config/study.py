@@ -66,6 +66,12 @@ SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """Scenario names: they name run folders, so letters, digits, ``_``, ``-`` and ``.`` only."""
 
 
+STUDY_FILES = ("study.json", "comparison.csv", "comparison.md", "economics.csv", "macc.csv",
+               "dashboard.html")
+"""Files of a study folder beside the scenario folders (:func:`twin.study.run_study`): a
+scenario may not take one of these names."""
+
+
 class UpgradeSpec(_Model):
     """What an upgrade costs: the inputs of :class:`twin.economics.Upgrade` that a simulation
     cannot know. The annual cost and CO2 savings come from the comparison (base minus
@@ -350,6 +356,11 @@ def load_study(path: str | Path) -> ResolvedStudy:
             issues.append(ConfigIssue(
                 f"scenarios.{scen}", "scenario names become folder names; expected letters, "
                 "digits, '_', '-' or '.', starting with a letter or digit", scen, True,
+                lines.get(("scenarios", scen))))
+        elif scen.lower() in STUDY_FILES:
+            issues.append(ConfigIssue(
+                f"scenarios.{scen}", "scenario names become folder names in the study folder, "
+                f"which also holds {', '.join(STUDY_FILES)}; choose another name", scen, True,
                 lines.get(("scenarios", scen))))
     if study.base not in study.scenarios:
         close = difflib.get_close_matches(study.base, list(study.scenarios), n=1)

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from twin.atomic import write_text
-from twin.dashboard.data import RunData, load
+from twin.dashboard.data import RunData, RunFolderError, load
 from twin.dashboard.page import (
     EVALUATION_TABLE_ID,
     FIGURE_IDS,
@@ -32,28 +32,33 @@ from twin.dashboard.page import (
 )
 
 __all__ = ["EVALUATION_TABLE_ID", "FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_FIGURE_IDS",
-           "RunData", "build_html", "load", "write_dashboard"]
+           "RunData", "RunFolderError", "build_html", "load", "write_dashboard"]
 
 FILENAME = "dashboard.html"
 
 
-def build_html(run_dir: str | os.PathLike[str]) -> str:
-    """The dashboard page of the run folder ``run_dir`` as an HTML string."""
-    return render(load(Path(run_dir)))
+def build_html(run_dir: str | os.PathLike[str], name: str | None = None) -> str:
+    """The dashboard page of the run folder ``run_dir`` as an HTML string; ``name`` is the
+    folder name shown on the page (default: the folder's own)."""
+    data = load(Path(run_dir))
+    if name is not None:
+        data.run_dir = data.run_dir.resolve().with_name(name)
+    return render(data)
 
 
-def write_dashboard(run_dir: str | os.PathLike[str]) -> Path:
+def write_dashboard(run_dir: str | os.PathLike[str], name: str | None = None) -> Path:
     """Write ``run_dir/dashboard.html`` from the run folder and return its path.
 
     The file is written to a temporary file in ``run_dir`` and renamed into place, so a reader
-    never sees half a page and a failed write leaves any previous dashboard untouched.
+    never sees half a page and a failed write leaves any previous dashboard untouched. ``name``
+    is the folder name shown on the page, for a folder still being built under a temporary name.
 
     Raises
     ------
     FileNotFoundError
         If ``run_dir`` is not a run folder (no ``hourly.parquet``, ``kpis.json`` or
-        ``manifest.json``).
+        ``manifest.json``) or one of its files is damaged (:class:`RunFolderError`).
     """
     d = Path(run_dir)
-    text = build_html(d)
+    text = build_html(d, name)
     return write_text(d / FILENAME, text)

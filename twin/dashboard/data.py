@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.dashboard import theme
@@ -346,6 +347,12 @@ class RunData:
         return out
 
 
+class RunFolderError(FileNotFoundError):
+    """A run folder whose files are missing, empty, truncated or not what ``twin run`` writes;
+    the message names the file. (A FileNotFoundError, so callers that handle a missing run
+    folder handle a damaged one the same way.)"""
+
+
 def load(run_dir: str | Path) -> RunData:
     """Read the run folder ``run_dir``.
 
@@ -361,9 +368,42 @@ def load(run_dir: str | Path) -> RunData:
     if missing:
         raise FileNotFoundError(f"{d}: not a twin run folder, missing {', '.join(missing)}")
 
-    hourly = pd.read_parquet(d / "hourly.parquet")
-    kpis = json.loads((d / "kpis.json").read_text(encoding="utf-8"))
-    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    try:
+        return _load(d)
+    except RunFolderError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, pa.ArrowException
+            ) as exc:
+        raise RunFolderError(f"{d}: damaged run folder ({type(exc).__name__}); rerun "
+                             "'twin run'") from None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise RunFolderError(f"{path}: empty or truncated JSON; rerun 'twin run'") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path}: expected a JSON object; rerun 'twin run'")
+    return data
+
+
+def _read_parquet(path: Path, **kw: Any) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, **kw)
+    except (OSError, ValueError, pa.ArrowException):
+        raise RunFolderError(f"{path}: empty or truncated Parquet file; rerun 'twin run'"
+                             ) from None
+
+
+def _load(d: Path) -> RunData:
+    hourly = _read_parquet(d / "hourly.parquet")
+    kpis = _read_json(d / "kpis.json")
+    manifest = _read_json(d / "manifest.json")
+    for key in ("units_completed", "electricity_kwh", "co2_scope1_kg"):
+        if key not in kpis:
+            raise RunFolderError(f"{d / 'kpis.json'}: no '{key}'; not written by this twin? "
+                                 "rerun 'twin run'")
     equipment = None
     if (d / "equipment.csv").is_file():
         # keep_default_na=False: ids such as 'NA' or 'null' are valid names, not missing values;
@@ -373,20 +413,24 @@ def load(run_dir: str | Path) -> RunData:
         for col in ("kind", "group", "station"):
             if col in equipment.columns:
                 equipment[col] = equipment[col].astype(str)
-    lots = pd.read_parquet(d / "lots.parquet") if (d / "lots.parquet").is_file() else None
+    lots = _read_parquet(d / "lots.parquet") if (d / "lots.parquet").is_file() else None
 
     peak = None
     intervals = None
     if (d / "intervals.parquet").is_file():
-        names = set(pq.read_schema(d / "intervals.parquet").names)
-        intervals = pd.read_parquet(d / "intervals.parquet",
-                                    columns=[c for c in INTERVAL_COLUMNS if c in names])
+        try:
+            names = set(pq.read_schema(d / "intervals.parquet").names)
+        except (OSError, ValueError, pa.ArrowException):
+            raise RunFolderError(f"{d / 'intervals.parquet'}: empty or truncated Parquet file; "
+                                 "rerun 'twin run'") from None
+        intervals = _read_parquet(d / "intervals.parquet",
+                                  columns=[c for c in INTERVAL_COLUMNS if c in names])
         if len(intervals) and "electricity_demand_kw" in intervals.columns:
             kw = intervals["electricity_demand_kw"]
             t = kw.idxmax()
             peak = (pd.Timestamp(t), float(kw.loc[t]))
 
-    trace = pd.read_parquet(d / "trace.parquet") if (d / "trace.parquet").is_file() else None
+    trace = _read_parquet(d / "trace.parquet") if (d / "trace.parquet").is_file() else None
     data = RunData(d, hourly, kpis, manifest, equipment, lots, peak, intervals, trace=trace)
     data.groups = _group_order(data)
     data.group_colors = _group_colors(data)

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from twin.atomic import write_text
 from twin.dashboard import theme
+from twin.dashboard.data import RunFolderError
 from twin.dashboard.figures import esc, hourly_x
 from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
@@ -105,19 +107,25 @@ def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
         if not (d / name).is_file():
             raise FileNotFoundError(f"{d}: not a study folder (no {name}); expected the --out "
                                     f"folder of 'twin compare'")
-    manifest = json.loads((d / "study.json").read_text())
+    try:
+        manifest = json.loads((d / "study.json").read_text())
 
-    def csv(name: str) -> pd.DataFrame:
-        p = d / name
-        return pd.read_csv(p) if p.is_file() and p.stat().st_size > 1 else pd.DataFrame()
+        def csv(name: str) -> pd.DataFrame:
+            p = d / name
+            return pd.read_csv(p) if p.is_file() and p.stat().st_size > 1 else pd.DataFrame()
 
-    hourly = {}
-    for s in manifest["scenarios"]:
-        p = d / s / "rep0" / "hourly.parquet"
-        if p.is_file():
-            hourly[s] = pd.read_parquet(p, columns=["electricity_demand_kwh", "grid_import_kwh"])
-    return StudyData(d, manifest, csv("comparison.csv"), csv("economics.csv"), csv("macc.csv"),
-                     hourly)
+        hourly = {}
+        for s in manifest["scenarios"]:
+            p = d / str(s) / "rep0" / "hourly.parquet"
+            if p.is_file():
+                hourly[s] = pd.read_parquet(p, columns=["electricity_demand_kwh",
+                                                        "grid_import_kwh"])
+        return StudyData(d, manifest, csv("comparison.csv"), csv("economics.csv"),
+                         csv("macc.csv"), hourly)
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError,
+            pa.ArrowException) as exc:
+        raise RunFolderError(f"{d}: damaged study folder ({type(exc).__name__}); rerun "
+                             "'twin compare'") from None
 
 
 # ---------------------------------------------------------------------------------------------

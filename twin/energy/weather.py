@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from twin.safety import MAX_DATA_FILE_BYTES, file_problem
+
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of every weather frame: irradiance [W/m2], air temperature [degC], wind speed [m/s]."""
 
@@ -92,8 +94,9 @@ def read_weather(
     .. [2] pvlib.iotools.read_epw, pvlib-python 0.16.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"weather file {path}: no such file")
+    problem = file_problem(path, "a weather file (EPW, TMY3 or CSV)", MAX_DATA_FILE_BYTES)
+    if problem is not None:
+        raise ValueError(f"weather file {path}: {problem}")
     kind = kind or _infer_kind(path)
     if kind == "epw":
         frame, meta = _read_epw(path)
@@ -154,7 +157,8 @@ def _read_epw(path: Path) -> tuple[pd.DataFrame, dict]:
     try:
         data, meta = pvlib.iotools.read_epw(path)
     except Exception as exc:  # pvlib raises assorted errors on malformed files
-        raise ValueError(f"weather file {path}: not a readable EPW file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable EPW file "
+                         f"({type(exc).__name__})") from None
     frame, typical = _typical_year(data[list(WEATHER_COLUMNS)].astype(float))
     return frame, {**_site(meta), "typical_year": typical}
 
@@ -163,7 +167,8 @@ def _read_tmy3(path: Path) -> tuple[pd.DataFrame, dict]:
     try:
         data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
     except Exception as exc:
-        raise ValueError(f"weather file {path}: not a readable TMY3 file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable TMY3 file "
+                         f"({type(exc).__name__})") from None
     missing = [c for c in WEATHER_COLUMNS if c not in data.columns]
     if missing:
         raise ValueError(f"weather file {path}: TMY3 columns missing after mapping: {missing}")
@@ -187,14 +192,15 @@ def _read_plain_csv(path: Path, tz: str | None) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path)
     except Exception as exc:
-        raise ValueError(f"weather file {path}: not a readable CSV file ({exc})") from exc
+        raise ValueError(f"weather file {path}: not a readable CSV file "
+                         f"({type(exc).__name__})") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     needed = ("timestamp", *WEATHER_COLUMNS)
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         raise ValueError(
             f"weather file {path}: missing column(s) {', '.join(missing)} "
-            f"(expected {', '.join(needed)}; found {', '.join(raw.columns)})"
+            f"(expected {', '.join(needed)}; the header has {len(raw.columns)} columns)"
         )
     index = _parse_timestamps(raw["timestamp"].astype(str).str.strip(), path, tz)
     values = {}
