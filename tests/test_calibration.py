@@ -202,3 +202,16 @@ def test_periods_that_cannot_be_compared_stop_before_simulating(tmp_path, capsys
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert "simulating" not in err
+
+
+def test_parallel_replications_give_the_same_fit(tmp_path):
+    _meters(tmp_path, {LIGHT: 47.0, MC_IDLE: 7.5})
+    cal = _cal_file(tmp_path, [_bounds(LIGHT, 10, 90), _bounds(MC_IDLE, 1, 16)],
+                    period={"start": START, "days": 7})
+    got = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        assert main(["calibrate", str(cal), "--out", str(out), "--jobs", jobs]) == 0
+        s = json.loads((out / "calibration.json").read_text())
+        got.append((s["parameters"], s["metrics"], s["runs"]))
+    assert got[0] == got[1]

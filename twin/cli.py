@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -218,7 +219,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{Path(cal.meter.file).name} ...", file=sys.stderr)
     try:
         run = calibrate(cal, fit=not args.no_fit,
-                        log=lambda m: print(f"twin:   {m}", file=sys.stderr))
+                        log=lambda m: print(f"twin:   {m}", file=sys.stderr),
+                        jobs=args.jobs or (os.cpu_count() or 1))
     except (CalibrationError, SupplyError) as exc:
         raise UsageError(f"{args.calibration}: {exc}") from None
     path = save_calibration(run, out, overwrite=args.overwrite)
@@ -353,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only compare the plant as it is with the meters")
     k.add_argument("--replications", type=_count_arg("replications"),
                    help="replications per evaluation (default: the file's)")
+    k.add_argument("--jobs", type=_count_arg("jobs"),
+                   help="parallel processes for the replications (default: the number of "
+                        "cores)")
     k.add_argument("--overwrite", action="store_true",
                    help="replace an existing calibration folder")
     k.set_defaults(func=cmd_calibrate)

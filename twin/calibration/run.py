@@ -84,9 +84,54 @@ class CalibrationError(ValueError):
     """The meters and the model cannot be compared (e.g. no overlap in time)."""
 
 
+class _Runner:
+    """Runs the replications of one evaluation, in this process or in a pool of worker
+    processes kept for the whole calibration (workers end with this process, even when it is
+    killed; an error or an interrupt stops them at once)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = None
+
+    def __enter__(self) -> _Runner:
+        if self.jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from twin.safety import exit_with_parent
+
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=exit_with_parent,
+                                            initargs=(os.getpid(),))
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.pool is None:
+            return
+        if kind is None:
+            self.pool.shutdown(wait=True)
+        else:
+            from twin.safety import stop_pool
+
+            stop_pool(self.pool)
+
+    def run(self, tasks: list[tuple]) -> list:
+        """``simulate_channels(*task)`` for every task, results in task order."""
+        if self.pool is None or len(tasks) == 1:
+            return [simulate_channels(*t) for t in tasks]
+        return [f.result() for f in [self.pool.submit(simulate_channels, *t) for t in tasks]]
+
+
 def calibrate(cal: ResolvedCalibration, fit: bool = True,
-              log: Callable[[str], None] | None = None) -> CalibrationRun:
-    """Compare ``cal``'s plant with its meters and, with ``fit``, fit its parameters."""
+              log: Callable[[str], None] | None = None, jobs: int = 1) -> CalibrationRun:
+    """Compare ``cal``'s plant with its meters and, with ``fit``, fit its parameters; ``jobs``
+    worker processes run the replications of each evaluation side by side (same results as
+    one)."""
+    jobs = max(1, min(int(jobs), cal.spec.replications))
+    with _Runner(jobs) as runner:
+        return _calibrate(cal, fit, log, runner)
+
+
+def _calibrate(cal: ResolvedCalibration, fit: bool, log: Callable[[str], None] | None,
+               runner: _Runner) -> CalibrationRun:
     from twin.measured import load_meters
 
     say = log or (lambda _m: None)
@@ -129,11 +174,9 @@ def calibrate(cal: ResolvedCalibration, fit: bool = True,
                                                                    list]:
         nonlocal runs
         plant = plant_for(values)
-        outs = []
-        for k in range(reps):
-            outs.append(simulate_channels(plant, start, days, cal.spec.warmup_days,
-                                          cal.seed + k, chans, deltas if sens else None))
-            runs += 1
+        outs = runner.run([(plant, start, days, cal.spec.warmup_days, cal.seed + k, chans,
+                            deltas if sens else None) for k in range(reps)])
+        runs += reps
         vals = np.mean([o.values for o in outs], axis=0)
         s = np.mean([o.sensitivity for o in outs], axis=0) if sens and deltas is not None \
             else None
