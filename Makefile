@@ -5,6 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_OUT ?= results/demo
 DEMO_STUDY_OUT ?= results/demo_study
+DEMO_CAL_OUT ?= results/demo_calibration
 
 .PHONY: demo test bench lint clean setup browser
 
@@ -20,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/twin run plant_configs/demo_plant.yaml --out $(DEMO_OUT) --overwrite
 	$(BIN)/twin report $(DEMO_OUT)
 	$(BIN)/twin compare simulations/demo_study.yaml --days 14 --replications 3 --out $(DEMO_STUDY_OUT) --overwrite
+	$(BIN)/twin calibrate simulations/demo_calibration.yaml --out $(DEMO_CAL_OUT) --overwrite
 
 # Debian's chromium and chromium-driver for the dashboard's browser test (root or sudo needed;
 # without them that one test is skipped and says why).
@@ -38,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ems_overhead.py
 	$(BIN)/python benchmarks/lp_dispatch.py
 	$(BIN)/python benchmarks/dashboard_speed.py
+	$(BIN)/python benchmarks/calibration_speed.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin tests benchmarks
