@@ -204,7 +204,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from twin.calibration.run import CalibrationError, calibrate, save_calibration
+    from twin.calibration.folder import save_calibration
+    from twin.calibration.run import CalibrationError, calibrate
     from twin.config.calibration import load_calibration
 
     cal = load_calibration(args.calibration)
