@@ -40,10 +40,11 @@ def _meters(tmp_path: Path, true: dict, noise: float = 0.02, seed: int = 4321) -
     df = pd.DataFrame({"facility": iv["electricity_kwh:facility"],
                        "machining": iv["electricity_kwh:machining"],
                        "body": iv["electricity_kwh:body_shop"],
+                       "utilities": iv["electricity_kwh:utilities"],
                        "site": iv["electricity_demand_kwh"]}, index=iv.index)
     rng = np.random.default_rng(seed)
     df *= 1 + noise * rng.standard_normal(df.shape)
-    df.iloc[300:320, 1] = np.nan  # a gap of 5 h in one meter
+    df.iloc[300:320, 1] = np.nan  # a gap of 5 h in the machining meter
     df.index = df.index.map(lambda t: t.isoformat())
     df.index.name = "time"
     path = tmp_path / "meters.csv"
@@ -215,3 +216,30 @@ def test_parallel_replications_give_the_same_fit(tmp_path):
         s = json.loads((out / "calibration.json").read_text())
         got.append((s["parameters"], s["metrics"], s["runs"]))
     assert got[0] == got[1]
+
+
+def test_without_a_site_meter_the_site_is_the_sum_of_group_meters_covering_every_group(
+        tmp_path):
+    _meters(tmp_path, {})
+    cal = _cal_file(tmp_path, [], columns={
+        "facility": {"group": "facility"}, "machining": {"group": "machining"},
+        "body": {"group": "body_shop"}, "utilities": {"group": "utilities"}},
+        period={"start": START, "days": 7}, replications=1)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(cal), "--out", str(out), "--no-fit"]) == 0
+    s = json.loads((out / "calibration.json").read_text())
+    assert s["site_meter"] == "sum of facility, machining, body, utilities"
+    # hours where all four meters read: 7 x 24 less the machining meter's 5-hour gap
+    assert s["metrics"]["before"]["site"]["n_hourly"] == 7 * 24 - 5
+    cmp = pd.read_parquet(out / "comparison.parquet")
+    parts = cmp[[f"measured:{m}" for m in ("facility", "machining", "body", "utilities")]]
+    assert cmp["measured:site"].to_numpy() == pytest.approx(
+        parts.sum(axis=1, skipna=False).to_numpy(), nan_ok=True)
+    sim = cmp[[f"before:{m}" for m in ("facility", "machining", "body", "utilities")]]
+    assert cmp["before:site"].to_numpy() == pytest.approx(sim.sum(axis=1).to_numpy())
+    # a set of meters that leaves a group out is no site
+    cal = _cal_file(tmp_path, [], columns={"facility": {"group": "facility"}},
+                    period={"start": START, "days": 7}, replications=1)
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "o2"), "--no-fit"]) == 0
+    s = json.loads((tmp_path / "o2" / "calibration.json").read_text())
+    assert s["site_meter"] is None and "site" not in s["metrics"]["before"]

@@ -67,7 +67,9 @@ def _summary(run: CalibrationRun) -> dict:
         "meters": {c.name: {"target": c.target, "carrier": _carrier(c.carrier),
                             "fitted": c.sensitive, "sensitivity_exact": c.exact}
                    for c in run.chans},
-        "site_meter": run.site,
+        "site_meter": run.site if run.site is not None else (
+            "sum of " + ", ".join(run.chans[k].name for k in run.site_parts)
+            if run.site_parts else None),
         "limits": _limits(),
         "metrics": run.metrics,
         "parameters": run.parameters,
@@ -112,6 +114,11 @@ def _comparison(run: CalibrationRun) -> pd.DataFrame:
         cols[f"before:{c.name}"] = run.before[:, k]
         if run.after is not None:
             cols[f"after:{c.name}"] = run.after[:, k]
+    if run.site_parts:  # the site as the sum of its group meters (hours all of them read)
+        cols["measured:site"] = run.y[:, run.site_parts].sum(axis=1)
+        cols["before:site"] = run.before[:, run.site_parts].sum(axis=1)
+        if run.after is not None:
+            cols["after:site"] = run.after[:, run.site_parts].sum(axis=1)
     holdout = np.zeros(len(run.index), bool) if run.holdout_start is None else \
         np.asarray(run.index >= run.holdout_start)
     cols["holdout"] = holdout

@@ -77,7 +77,9 @@ class CalibrationRun:
     wall_s: float
     fitted_values: dict[str, float] = field(default_factory=dict)
     site: str | None = None
-    """The channel reported as ``site`` (or ``None``)."""
+    """The meter reported as ``site`` (``None``: none, or the sum in :attr:`site_parts`)."""
+    site_parts: list[int] = field(default_factory=list)
+    """Without a site meter: the group meters whose sum is the site's consumption."""
 
 
 class CalibrationError(ValueError):
@@ -188,7 +190,7 @@ def _calibrate(cal: ResolvedCalibration, fit: bool, log: Callable[[str], None] |
     y = hourly.reindex(index)[[c.name for c in chans]].to_numpy(dtype=float)
     in_fit = np.asarray(index < holdout_start) if holdout_start is not None else \
         np.ones(len(index), bool)
-    problem = _Problem(y, in_fit, chans, index)
+    problem = _Problem(y, in_fit, chans, index, _equipment_groups(plant0))
 
     after = None
     values = dict(before_vals)
@@ -209,14 +211,14 @@ def _calibrate(cal: ResolvedCalibration, fit: bool, log: Callable[[str], None] |
     return CalibrationRun(cal, measured, start, days, holdout_start, chans, index, y, before,
                           after, param_rows, ident, metrics, runs,
                           time.perf_counter() - t_wall, values if after is not None else {},
-                          problem.site)
+                          problem.site, problem.site_parts)
 
 
 class _Problem:
     """The measured side of the fit: which rows count, and each meter's weight."""
 
     def __init__(self, y: np.ndarray, in_fit: np.ndarray, chans: list[Channel],
-                 index: pd.DatetimeIndex):
+                 index: pd.DatetimeIndex, groups: list[str]):
         self.y = y
         self.index = index
         self.in_fit = in_fit
@@ -227,6 +229,7 @@ class _Problem:
         self.fitted = [k for k, c in enumerate(chans) if c.sensitive and means[k] > 0]
         self.weight = {k: 1.0 / means[k] for k in self.fitted}
         self.site = _site_channel(chans)
+        self.site_parts = [] if self.site is not None else _site_parts(chans, groups)
 
     def design(self, pred: np.ndarray, sens: np.ndarray | None, x_cur: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, list[slice]]:
@@ -268,6 +271,12 @@ class _Problem:
         if self.site is not None:
             k = [c.name for c in self.chans].index(self.site)
             out["site"] = out[self.chans[k].name]
+        elif self.site_parts:
+            measured = pd.Series(np.where(rows, self.y[:, self.site_parts].sum(axis=1), np.nan),
+                                 index=self.index)  # NaN unless every part has a reading
+            out["site"] = goodness_of_fit(
+                measured, pd.Series(pred[:, self.site_parts].sum(axis=1), index=self.index),
+                p=G14_P)
         return out
 
 
@@ -280,6 +289,24 @@ def _site_channel(chans: list[Channel]) -> str | None:
             if c.target == target and c.carrier == 0:
                 return c.name
     return None
+
+
+def _equipment_groups(plant) -> list[str]:
+    """Groups of the plant's machines and base loads (the ``electricity_kwh:<group>`` columns
+    that add up to its equipment's consumption)."""
+    from twin.engine import equipment_tables
+
+    return sorted({e.group for e in equipment_tables(plant)[0]})
+
+
+def _site_parts(chans: list[Channel], groups: list[str]) -> list[int]:
+    """Without a site meter: the electricity meters of equipment groups that together cover
+    every group once (their sum is the site's consumption), else none."""
+    parts = [k for k, c in enumerate(chans) if c.groups is not None and c.carrier == 0]
+    covered = [g for k in parts for g in chans[k].groups]
+    if parts and sorted(covered) == sorted(groups):
+        return parts
+    return []
 
 
 def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: dict,
