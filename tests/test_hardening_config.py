@@ -286,3 +286,17 @@ def test_durations_beyond_32_years_are_refused() -> None:
     assert "products[0].due_h: expected at most 277778 (about 32 years)" in msg
     make_plant([{"id": "s1", "equipment": "machine", "process_time": const(60)}],
                products=[{"id": "part", "route": ["s1"], "due_h": 24 * 365 * 30}])
+
+
+@pytest.mark.parametrize("text", [
+    "site: &a\n  name: x\n  self: *a\n",
+    "strategies:\n  - &s {type: smart_standby, x: *s}\n",
+    "plant: p.yaml\nbase: b\nscenarios:\n  b: {}\n  o:\n"
+    "    overrides: &o {'simulation.seed': *o}\n",
+])
+def test_recursive_alias_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     text: str) -> None:
+    path = tmp_path / "rec.yaml"
+    path.write_text(text)
+    code, err = validate(path, capsys)
+    assert code == 2 and "an alias (*name) inside the value its anchor (&name) marks" in err
