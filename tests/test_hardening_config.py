@@ -197,6 +197,8 @@ def test_data_file_errors_do_not_echo_the_file(tmp_path: Path, field: str) -> No
     ("内蒙古自治区", "inner_mongolia"), ("Inner Mongolia", "inner_mongolia"),
     ("新疆维吾尔自治区", "xinjiang"), ("北京市", "beijing"), ("广西壮族自治区", "guangxi"),
     ("宁夏回族自治区", "ningxia"), ("西藏自治区", "tibet"), ("香港特别行政区", "hong_kong"),
+    ("Jiangsu Province", "jiangsu"), ("Beijing Municipality", "beijing"),
+    ("Inner Mongolia Autonomous Region", "inner_mongolia"), ("  guangdong  ", "guangdong"),
 ])
 def test_province_names(name: str, key: str) -> None:
     assert province_key(name) == key
