@@ -1,4 +1,5 @@
-"""Fuzz: mutated copies of the shipped plant files never crash, hang or print a traceback.
+"""Fuzz: mutated copies of the shipped plant and study files never crash, hang or print a
+traceback.
 
 Seeded and bounded in wall-clock time. Each mutant is checked with ``twin validate`` in-process
 (:func:`twin.cli.main`), which must exit 0 or 2 with no traceback; a few of the mutants that
@@ -28,9 +29,12 @@ from twin.config import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTS = sorted((ROOT / "plant_configs").glob("*.yaml"))
+STUDIES = sorted((ROOT / "simulations").glob("*.yaml"))
 SEED = 20261206
 VALIDATE_BUDGET_S = 6.0
 """Wall-clock time spent validating mutants per plant file [s]."""
+STUDY_BUDGET_S = 3.0
+"""Wall-clock time spent validating mutants per study file [s]."""
 RUNS_PER_PLANT = 2
 RUN_DAYS = "0.05"
 """Horizon of the runs of valid mutants [d] (72 minutes)."""
@@ -83,7 +87,7 @@ def _swap(value: Any, rng: random.Random) -> Any:
         return rng.choice([{}, value[:1] * 50, [], value[0] if value else None])
     if isinstance(value, dict):
         return rng.choice([[], list(value.values()), "text", None])
-    return rng.choice(NASTY)
+    return copy.deepcopy(rng.choice(NASTY))
 
 
 def mutate(data: Any, rng: random.Random) -> Any:
@@ -102,9 +106,10 @@ def mutate(data: Any, rng: random.Random) -> Any:
         elif action < 0.45:
             parent[key] = _swap(parent[key], rng)
         elif action < 0.55 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "unknown_key", str(key) + "s"])] = parent[key]
+            parent[rng.choice(["extra", "unknown_key", str(key) + "s"])] = \
+                copy.deepcopy(parent[key])
         else:
-            parent[key] = rng.choice(NASTY)
+            parent[key] = copy.deepcopy(rng.choice(NASTY))  # never share: no cycles
     return data
 
 
@@ -162,3 +167,26 @@ def test_mutated_plant_files(plant: Path, tmp_path: Path,
     for k, path in enumerate(valid[:RUNS_PER_PLANT]):
         _check(["run", str(path), "--days", RUN_DAYS, "--out", str(tmp_path / f"run{k}")],
                capsys, f"run of {path.name} ({plant.name})")
+
+
+@pytest.mark.parametrize("study", STUDIES, ids=[p.stem for p in STUDIES])
+def test_mutated_study_files(study: Path, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    rng = random.Random(f"{SEED}-{study.stem}")
+    data, _ = read_yaml(study)
+    data = _jsonable(data)
+    plant = (study.parent / data["plant"]).resolve()  # the mutants live in tmp_path
+    data["plant"] = str(plant)
+    text = study.read_text(encoding="utf-8").replace(
+        "plant: ../plant_configs/", f"plant: {plant.parent}/")
+    n = 0
+    t_end = time.monotonic() + STUDY_BUDGET_S
+    while time.monotonic() < t_end:
+        n += 1
+        path = tmp_path / f"m{n}.yaml"
+        if n % 4 == 0:
+            path.write_bytes(raw_mutate(text, rng))
+        else:
+            path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
+        _check(["validate", str(path)], capsys, f"mutant {n} of {study.name}")
+    assert n >= 5, f"only {n} mutants checked in {STUDY_BUDGET_S} s"

@@ -197,6 +197,8 @@ def test_data_file_errors_do_not_echo_the_file(tmp_path: Path, field: str) -> No
     ("内蒙古自治区", "inner_mongolia"), ("Inner Mongolia", "inner_mongolia"),
     ("新疆维吾尔自治区", "xinjiang"), ("北京市", "beijing"), ("广西壮族自治区", "guangxi"),
     ("宁夏回族自治区", "ningxia"), ("西藏自治区", "tibet"), ("香港特别行政区", "hong_kong"),
+    ("Jiangsu Province", "jiangsu"), ("Beijing Municipality", "beijing"),
+    ("Inner Mongolia Autonomous Region", "inner_mongolia"), ("  guangdong  ", "guangdong"),
 ])
 def test_province_names(name: str, key: str) -> None:
     assert province_key(name) == key
@@ -286,3 +288,17 @@ def test_durations_beyond_32_years_are_refused() -> None:
     assert "products[0].due_h: expected at most 277778 (about 32 years)" in msg
     make_plant([{"id": "s1", "equipment": "machine", "process_time": const(60)}],
                products=[{"id": "part", "route": ["s1"], "due_h": 24 * 365 * 30}])
+
+
+@pytest.mark.parametrize("text", [
+    "site: &a\n  name: x\n  self: *a\n",
+    "strategies:\n  - &s {type: smart_standby, x: *s}\n",
+    "plant: p.yaml\nbase: b\nscenarios:\n  b: {}\n  o:\n"
+    "    overrides: &o {'simulation.seed': *o}\n",
+])
+def test_recursive_alias_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     text: str) -> None:
+    path = tmp_path / "rec.yaml"
+    path.write_text(text)
+    code, err = validate(path, capsys)
+    assert code == 2 and "an alias (*name) inside the value its anchor (&name) marks" in err

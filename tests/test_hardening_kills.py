@@ -64,7 +64,8 @@ def wait_for(cond, timeout: float = WAIT_S, step: float = 0.1) -> bool:  # type:
 def started(*args: str | Path, cwd: Path):  # type: ignore[no-untyped-def]
     """A ``twin`` subprocess; killed with everything it started, whatever the test does."""
     proc = subprocess.Popen([str(TWIN), *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as in a terminal
     seen: set[int] = set()
     try:
         yield proc, seen
@@ -90,7 +91,8 @@ def _temp_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT],
+                         ids=["KILL", "TERM", "ctrl-C"])
 def test_compare_workers_do_not_outlive_the_client(tmp_path: Path, sig: signal.Signals) -> None:
     with started("compare", _study(tmp_path), "--jobs", "2", "--out", "out",
                  cwd=tmp_path) as (proc, seen):
@@ -98,7 +100,10 @@ def test_compare_workers_do_not_outlive_the_client(tmp_path: Path, sig: signal.S
         workers = children(proc.pid)
         seen.update(workers)
         time.sleep(0.5)  # the workers are simulating
-        proc.send_signal(sig)
+        if sig == signal.SIGINT:  # Ctrl-C in a terminal: the whole process group
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         assert wait_for(lambda: proc.poll() is not None, 30), "the client did not stop"
         t0 = time.monotonic()
         assert wait_for(lambda: all(_stat(w) is None for w in workers), 15), \
@@ -106,7 +111,7 @@ def test_compare_workers_do_not_outlive_the_client(tmp_path: Path, sig: signal.S
         gone_after = time.monotonic() - t0
     assert gone_after < 15
     assert not (tmp_path / "out").exists()
-    if sig == signal.SIGTERM:
+    if sig != signal.SIGKILL:
         _, err = proc.communicate()
         assert proc.returncode == 130 and "interrupted; nothing was written" in err, err
         assert "Traceback" not in err

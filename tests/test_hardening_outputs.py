@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -379,3 +380,29 @@ def test_tariff_problem_is_found_by_validate(tmp_path: Path, capsys: pytest.Capt
     code = main(["validate", str(plant)])
     err = capsys.readouterr().err
     assert code == 2 and msg in err and "Traceback" not in err, err
+
+
+def test_a_zero_time_loop_that_gets_past_validation_stops_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # the second line of defence: with the load-time check switched off, the run itself stops
+    import functools
+
+    import twin.config.plant as plant_module
+    import twin.engine as engine
+
+    monkeypatch.setattr(plant_module, "require_progress", lambda dist, field: None)
+    monkeypatch.setattr(engine, "StallGuard",
+                        functools.partial(StallGuard, limit=100_000, period_s=0.05))
+    text = BENCH.read_text(encoding="utf-8").replace(
+        "interarrival: {dist: exponential, mean: 60}", "interarrival: {dist: constant, value: 0}"
+    ).replace("{id: s01, equipment: bench_machine, buffer_capacity: 5,",
+              "{id: s01, equipment: bench_machine,")  # unbounded: the source never waits
+    plant = tmp_path / "zero.yaml"
+    plant.write_text(text, encoding="utf-8")
+    t0 = time.perf_counter()
+    code = main(["run", str(plant), "--days", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert time.perf_counter() - t0 < 60
+    assert code == 2 and "the simulation clock stayed at 0 s" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

@@ -162,12 +162,16 @@ def exit_with_parent(parent: int | None = None, period_s: float = 0.5) -> None:
     ``parent`` is the pid the worker belongs to (default: the current parent). On Linux the
     kernel sends SIGKILL at the parent's death (``PR_SET_PDEATHSIG``); a daemon thread checking
     ``os.getppid()`` every ``period_s`` seconds covers other systems, and the race where the
-    parent died before the prctl call. Use as a ``ProcessPoolExecutor`` initializer.
+    parent died before the prctl call. SIGTERM ends the worker (the default action) and SIGINT
+    is left to the parent. Use as a ``ProcessPoolExecutor`` initializer.
     """
     parent = os.getppid() if parent is None else parent
     # a forked worker inherits the parent's SIGTERM handler (an interrupt, which the pool
-    # would catch per task): a worker told to terminate must terminate
+    # would catch per task): a worker told to terminate must terminate. Ctrl-C reaches the
+    # whole process group: the parent handles it and stops the workers, which must not print
+    # tracebacks of their own.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _pdeathsig(signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)

@@ -25,8 +25,17 @@ def _names() -> dict[str, str]:
     return out
 
 
+_EN_SUFFIXES = (" province", " municipality", " autonomous region", " special administrative"
+                " region", " sar", " sheng", " shi", " zizhiqu")
+"""English words after a province's name ('Jiangsu Province', 'Beijing Shi'), dropped."""
+
+
 def _norm(name: str) -> str:
-    return " ".join(str(name).replace("_", " ").replace("-", " ").split()).lower()
+    text = " ".join(str(name).replace("_", " ").replace("-", " ").split()).lower()
+    for suffix in _EN_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
 
 
 def province_key(name: str) -> str:

@@ -198,7 +198,8 @@ _NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD
 
 
 class _TooLarge(Exception):
-    """The YAML document expands to more values, or nests deeper, than the limits."""
+    """The YAML document expands to more values, or nests deeper, than the limits, or contains
+    itself (a recursive alias)."""
 
     def __init__(self, message: str, line: int | None):
         super().__init__(message)
@@ -221,8 +222,10 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict, dupes: list, active:
         raise _TooLarge(f"nested too deeply; expected at most {MAX_DEPTH} levels of lists and "
                         f"mappings", node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in active:  # a recursive alias
-        return
+    if id(node) in active:  # a recursive alias: the data would contain itself
+        raise _TooLarge(f"{_format_path(path) or 'the document'}: an alias (*name) inside the "
+                        f"value its anchor (&name) marks; expected values that do not contain "
+                        f"themselves", node.start_mark.line + 1)
     active.add(id(node))
     if isinstance(node, yaml.MappingNode):
         first: dict[str, int] = {}
