@@ -393,3 +393,20 @@ def test_schema_describes_the_own_tariff():
 def test_worked_example_validates():
     root = Path(__file__).resolve().parent.parent
     assert main(["validate", str(root / "plant_configs" / "own_tariff_plant.yaml")]) == 0
+
+
+def test_price_file_naive_times_through_a_fall_back_hour(tmp_path: Path):
+    # Denver, 1 Nov 2026: 01:00-02:00 happens twice; a file of naive local hours lists 01:00
+    # twice in row order, 25 rows for the day, and the prices are one hour apart throughout.
+    wall = ["2026-11-01 00:00", "2026-11-01 01:00", "2026-11-01 01:00"] + [
+        f"2026-11-01 {h:02d}:00" for h in range(2, 24)]
+    path = write_prices(tmp_path / "denver.csv", wall, [float(k) for k in range(25)])
+    series = read_price_file(path, "America/Denver")
+    assert len(series.start_ns) == 25
+    assert (np.diff(series.start_ns) == 3600 * 10**9).all()
+    assert pd.Timestamp(series.end_ns, tz="UTC") == pd.Timestamp("2026-11-02 00:00",
+                                                                  tz="America/Denver")
+    # the second 01:00 (standard time) is the hour after the first
+    idx = pd.DatetimeIndex([pd.Timestamp("2026-11-01 01:00").tz_localize(
+        "America/Denver", ambiguous=False)])
+    np.testing.assert_allclose(interval_prices(series, idx, 3600), [2.0])

@@ -11,10 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from twin.config.base import Id, _Model
-from twin.config.own_tariff import PeriodName, PriceFile, TouRow, check_tariff_source
+from twin.config.own_tariff import (
+    PeriodName,
+    PriceFile,
+    TouRow,
+    also_text,
+    as_price_file,
+    check_tariff_source,
+)
 
 Pct = Annotated[float, Field(ge=0, le=100)]
 NonNegPrice = Annotated[float, Field(ge=0)]
@@ -269,9 +276,10 @@ class Tariff(_Model):
     prices_per_kwh: dict[PeriodName, NonNegPrice | list[NonNegPrice]] | None = Field(
         None, description="Price of each period of your own table [CNY/kWh], one value or 12 "
                           "monthly values; instead of ratios and flat_price_per_kwh.")
-    price_file: PriceFile | None = Field(None, description="Energy price per hour or interval "
-                                         "from a file (file name, or {file, timestamp_column, "
-                                         "price_column, unit, timezone, sheet}).")
+    price_file: PriceFile | None = Field(
+        None, json_schema_extra=also_text,
+        description="Energy price per hour or interval from a file (file name, or {file, "
+                    "timestamp_column, price_column, unit, timezone, sheet}).")
     customer_class: str | None = None
     flat_price_per_kwh: float | list[float] | None = Field(
         None, description="Flat (平段) energy price [CNY/kWh]: one value, or 12 monthly values "
@@ -286,6 +294,8 @@ class Tariff(_Model):
         None, ge=0, description="Charge on the contracted transformer capacity [CNY/(kVA month)]"
                                 "; the alternative to a demand charge.")
     contracted_kva: float | None = Field(None, gt=0, description="Transformer capacity [kVA].")
+
+    _price_file = field_validator("price_file", mode="before")(as_price_file)
 
     @model_validator(mode="after")
     def _one_source(self) -> Tariff:

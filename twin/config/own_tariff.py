@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from twin.config.base import _Model
 from twin.config.errors import ConfigIssue
@@ -131,7 +131,8 @@ class PriceFile(_Model):
     the time-weighted mean of the prices in force during it. Naive timestamps are local time of
     ``timezone`` (default: the site's); timestamps with an offset are taken as they are."""
 
-    file: str = Field(description="Relative to the plant file.")
+    file: str = Field(description="The price file (CSV, Parquet or XLSX), relative to the plant "
+                                  "file.")
     timestamp_column: str = Field("timestamp", description="Column of the price start times.")
     price_column: str = Field("price_per_kwh", description="Column of the prices.")
     unit: Literal["per_kwh", "per_mwh"] = Field(
@@ -139,11 +140,6 @@ class PriceFile(_Model):
     timezone: str | None = Field(None, description="IANA zone of naive timestamps; default: "
                                                    "site.timezone.")
     sheet: str | None = Field(None, description="XLSX sheet (name or 0-based number).")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _plain_name(cls, data: object) -> object:
-        return {"file": data} if isinstance(data, str) else data
 
     @field_validator("timezone")
     @classmethod
@@ -157,6 +153,16 @@ class PriceFile(_Model):
         except (ValueError, KeyError, OSError):
             raise ValueError("expected an IANA time zone such as 'Asia/Shanghai'") from None
         return v
+
+
+def as_price_file(value: object) -> object:
+    """``price_file: prices.csv`` is ``price_file: {file: prices.csv}``."""
+    return {"file": value} if isinstance(value, str) else value
+
+
+def also_text(schema: dict) -> None:
+    """JSON schema of ``price_file``: a :class:`PriceFile` mapping, or its file name as text."""
+    schema.setdefault("anyOf", []).append({"type": "string"})
 
 
 def check_tariff_source(t: Tariff) -> None:

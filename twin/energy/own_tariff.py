@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from twin.config.own_tariff import TouRow
 
 _MIN_PER_DAY = 1440
+_UNIT_TEXT = {"per_kwh": "per kWh", "per_mwh": "per MWh"}
 _DAY_TABLES = ("workday", "rest_day", "holiday")
 Row = tuple[Sequence[int], str, Sequence[tuple[int, int]], str]
 """(months 1-12, day type, minute spans [start, end), period) of one table row."""
@@ -285,12 +286,12 @@ def read_price_file(path: str | Path, zone: str, *, timestamp_column: str = "tim
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"{shown}: {raw.where(i)}: column '{price_column}' is not a number; "
-                         f"expected a price {unit.replace('_', ' ')} (got "
+                         f"expected a price {_UNIT_TEXT.get(unit, unit)} (got "
                          f"{_short(frame[price_column].iloc[i])})")
     if np.abs(values).max() > 1e6:
         i = int(np.argmax(np.abs(values)))
         raise ValueError(f"{shown}: {raw.where(i)}: column '{price_column}' is beyond 1e6; "
-                         f"expected a price {unit.replace('_', ' ')} (got {values[i]:g})")
+                         f"expected a price {_UNIT_TEXT.get(unit, unit)} (got {values[i]:g})")
     order = np.argsort(ns, kind="stable")
     ns_sorted = ns[order]
     dup = np.flatnonzero(np.diff(ns_sorted) == 0)
