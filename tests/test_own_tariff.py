@@ -358,6 +358,9 @@ def test_good_own_tariff_plant_loads(tmp_path: Path):
     ("      periods:\n", "      preset: flat\n      periods:\n", "energy.grid.tariff", "tariff:",
      "give exactly one source of energy prices: 'preset' (a packaged notice), 'periods' (your "
      "own TOU table) or 'price_file'; got preset and periods"),
+    ("ratios: {peak: 1.7, valley: 0.4}", "ratios: {peak: 1.7, valley: 0.4}\n      "
+     "prices_per_kwh: {peak: 1.1, flat: 0.6, valley: 0.3}", "energy.grid.tariff", "tariff:",
+     "price your periods with prices_per_kwh or with ratios to a flat_price_per_kwh, not both"),
     ("ratios: {peak: 1.7, valley: 0.4}", "prices_per_kwh: {peak: 1.1, flat: 0.6, valley: [0.3]}",
      "energy.grid.tariff.prices_per_kwh.valley", "prices_per_kwh",
      "expected one price, or 12 monthly prices"),
@@ -365,7 +368,7 @@ def test_good_own_tariff_plant_loads(tmp_path: Path):
 def test_own_tariff_mistakes(tmp_path: Path, old, new, path, needle, message):
     assert old in PLANT
     text = PLANT.replace(old, new, 1)
-    if "prices_per_kwh" in new:
+    if "prices_per_kwh" in new and "ratios" not in new:
         text = text.replace("      flat_price_per_kwh: 0.5\n", "")
     err = problems(tmp_path, text)
     issue = next((i for i in err.issues if i.path == path), None)
@@ -390,9 +393,11 @@ def test_schema_describes_the_own_tariff():
     assert "prices_per_kwh" in out.stdout and "per_mwh" in out.stdout
 
 
-def test_worked_example_validates():
+def test_worked_examples_validate():
+    # the study's spot-market scenario reads the price file and checks it covers the 28 days
     root = Path(__file__).resolve().parent.parent
     assert main(["validate", str(root / "plant_configs" / "own_tariff_plant.yaml")]) == 0
+    assert main(["validate", str(root / "simulations" / "own_tariff_study.yaml")]) == 0
 
 
 def test_price_file_naive_times_through_a_fall_back_hour(tmp_path: Path):
