@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
+from twin.config.own_tariff import own_tariff_issues
 from twin.config.plant import ArrivalSource, PlanSource, Plant
 
 MAX_LOTS_PER_RELEASE = 100_000
@@ -261,9 +262,10 @@ def _energy_references(plant: Plant) -> list[ConfigIssue]:
     if tariff is not None:
         from twin.energy.tariff import list_presets
 
-        presets = list_presets()
-        issues += _ref("energy.grid.tariff.preset", tariff.preset, dict.fromkeys(presets),
-                       "tariff preset")
+        if tariff.preset is not None:
+            issues += _ref("energy.grid.tariff.preset", tariff.preset,
+                           dict.fromkeys(list_presets()), "tariff preset")
+        issues += own_tariff_issues(plant)
         if isinstance(tariff.flat_price_per_kwh, list) and len(tariff.flat_price_per_kwh) != 12:
             issues.append(ConfigIssue("energy.grid.tariff.flat_price_per_kwh",
                                       "expected one price, or 12 monthly prices (Jan..Dec)",

@@ -11,11 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from twin.config.base import Id, _Model
+from twin.config.own_tariff import (
+    PeriodName,
+    PriceFile,
+    TouRow,
+    also_text,
+    as_price_file,
+    check_tariff_source,
+)
 
 Pct = Annotated[float, Field(ge=0, le=100)]
+NonNegPrice = Annotated[float, Field(ge=0)]
 
 
 class SyntheticWeather(_Model):
@@ -252,14 +261,30 @@ class Chiller(_Model):
 
 
 class Tariff(_Model):
-    """A time-of-use tariff from a preset (periods and ratios with their sources) and the prices
-    the notices do not fix: the flat base price and non-floating adders."""
+    """The grid tariff. Energy prices from one source: a time-of-use preset (periods and ratios
+    with their sources), your own TOU table (``periods``, ``overlays``, priced by ``ratios`` or
+    ``prices_per_kwh``; :mod:`twin.config.own_tariff`) or a ``price_file``; plus what the notices
+    do not fix: the flat base price, non-floating adders, demand or capacity charges."""
 
-    preset: str = Field(description="One of twin.energy.tariff.list_presets(), e.g. jiangsu_2025.")
+    preset: str | None = Field(None, description="One of twin.energy.tariff.list_presets(), "
+                                                 "e.g. jiangsu_2025.")
+    periods: list[TouRow] | None = Field(None, min_length=1, description="Your own TOU table: "
+                                         "rows of months, day type, hours and period.")
+    overlays: list[TouRow] | None = Field(None, min_length=1, description="Rows replacing the "
+                                          "table's period on their hours (critical peaks, "
+                                          "holiday deep valleys).")
+    prices_per_kwh: dict[PeriodName, NonNegPrice | list[NonNegPrice]] | None = Field(
+        None, description="Price of each period of your own table [CNY/kWh], one value or 12 "
+                          "monthly values; instead of ratios and flat_price_per_kwh.")
+    price_file: PriceFile | None = Field(
+        None, json_schema_extra=also_text,
+        description="Energy price per hour or interval from a file (file name, or {file, "
+                    "timestamp_column, price_column, unit, timezone, sheet}).")
     customer_class: str | None = None
-    flat_price_per_kwh: float | list[float] = Field(
-        description="Flat (平段) energy price [CNY/kWh]: one value, or 12 monthly values from the "
-                    "grid company's agent-purchase price notices.")
+    flat_price_per_kwh: float | list[float] | None = Field(
+        None, description="Flat (平段) energy price [CNY/kWh]: one value, or 12 monthly values "
+                          "from the grid company's agent-purchase price notices. Required with a "
+                          "preset or ratios.")
     non_floating_adder_per_kwh: float = Field(0, ge=0, description="T&D, funds, ... [CNY/kWh].")
     ratios: dict[str, float] | None = Field(None, description="Override the preset's ratios.")
     demand_charge_per_kw_month: float | None = Field(
@@ -269,6 +294,13 @@ class Tariff(_Model):
         None, ge=0, description="Charge on the contracted transformer capacity [CNY/(kVA month)]"
                                 "; the alternative to a demand charge.")
     contracted_kva: float | None = Field(None, gt=0, description="Transformer capacity [kVA].")
+
+    _price_file = field_validator("price_file", mode="before")(as_price_file)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Tariff:
+        check_tariff_source(self)
+        return self
 
     @model_validator(mode="after")
     def _basic_charge(self) -> Tariff:

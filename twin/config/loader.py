@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from twin.config.base import ID_PATTERN
 from twin.config.checks import check_references
 from twin.config.errors import ConfigError, ConfigIssue
+from twin.config.own_tariff import resolve_price_file
 from twin.config.plant import Plant
 from twin.safety import file_problem
 
@@ -299,7 +300,9 @@ def load_plant(path: str | Path) -> Plant:
 
 
 def _resolve_paths(plant: Plant, base: Path) -> Plant:
-    """Make relative weather and grid-intensity file paths relative to the plant file's folder."""
+    """Make relative weather, grid-intensity and price file paths relative to the plant file's
+    folder."""
+    plant = resolve_price_file(plant, base)
     carbon = plant.carbon
     if carbon is not None and carbon.hourly_factor_file is not None:
         file = Path(carbon.hourly_factor_file)

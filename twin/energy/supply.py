@@ -32,6 +32,7 @@ from twin.energy.ems import (
     Supply,
     ThermalUnit,
 )
+from twin.energy.own_tariff import own_tariff_arrays
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
 from twin.signals import grid_intensity
@@ -140,7 +141,10 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     periods = ["flat"] * n_int
     price = np.zeros(n_int)
     label = None
-    if grid.tariff is not None:
+    if grid.tariff is not None and grid.tariff.preset is None:
+        periods, price, label = own_tariff_arrays(grid.tariff, plant.site.timezone, index_i,
+                                                  interval_s, base_dir)
+    elif grid.tariff is not None:
         tf = grid.tariff
         try:
             tou = tariff.load_preset(tf.preset, tf.customer_class, ratios=tf.ratios)
