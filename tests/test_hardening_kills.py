@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -124,7 +125,11 @@ def test_compare_workers_do_not_outlive_the_client(tmp_path: Path, sig: signal.S
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
 def test_run_killed_while_simulating_writes_nothing(tmp_path: Path, sig: signal.Signals) -> None:
     with started("run", BENCH, "--days", "120", "--out", "out", cwd=tmp_path) as (proc, _):
-        time.sleep(3.0)  # well into the simulation (120 days take far longer)
+        # wait until the run says it simulates (its signal handlers are in place by then, even
+        # on a loaded machine where imports take seconds), then a little into the simulation
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        assert ready and "simulating" in proc.stderr.readline()
+        time.sleep(1.0)  # 120 days take far longer
         assert proc.poll() is None, "the run ended before it could be killed"
         proc.send_signal(sig)
         assert wait_for(lambda: proc.poll() is not None, 30)
