@@ -297,6 +297,9 @@ def load_plant(path: str | Path) -> Plant:
 
 def _resolve_paths(plant: Plant, base: Path) -> Plant:
     """Make relative weather and grid-intensity file paths relative to the plant file's folder."""
+    from twin.config.orders import resolve_source_files
+
+    plant = resolve_source_files(plant, base)
     carbon = plant.carbon
     if carbon is not None and carbon.hourly_factor_file is not None:
         file = Path(carbon.hourly_factor_file)
