@@ -91,6 +91,26 @@ def test_order_book_released_exactly_at_its_times(tmp_path: Path) -> None:
     assert due["on_time_share"] == pytest.approx(4 / 6)
     assert due["mean_tardiness_h"] == pytest.approx(1.0 / 6)
     assert due["max_tardiness_h"] == pytest.approx(0.5)
+    # per order: D-1 and A-1 late (last lot after the due time), B-1 and C-1 on time
+    assert r.kpis["orders"] == {"orders": 4, "complete": 4, "on_time": 2, "late_orders": 2,
+                                "open_late_orders": 0, "on_time_share": 0.5,
+                                "late": ["D-1", "A-1"]}
+
+
+def test_orders_unfinished_at_the_end(tmp_path: Path) -> None:
+    """F: 3 lots released 22:00, due 23:30; 1 h each, the third cannot finish by the end
+    (24:00): open and past due, late. G: 1 lot released 23:30, due tomorrow: queued behind F,
+    open, not yet due: not judged. H: 1 lot 01:00-02:00, due 03:00: on time. So 1 of 2 judged
+    orders on time."""
+    (tmp_path / "o.csv").write_text(
+        "order_id,product,quantity,release,due\n"
+        "F,part,30,2026-01-01 22:00,2026-01-01 23:30\n"
+        "G,part,10,2026-01-01 23:30,2026-01-02 12:00\n"
+        "H,part,10,2026-01-01 01:00,2026-01-01 03:00\n")
+    path = plant_file(tmp_path, [{"id": "mes", "kind": "orders", "file": "o.csv"}])
+    r = twin.simulate(load_plant(path))
+    assert r.kpis["orders"] == {"orders": 3, "complete": 1, "on_time": 1, "late_orders": 1,
+                                "open_late_orders": 1, "on_time_share": 0.5, "late": ["F"]}
 
 
 def test_order_id_is_written_to_lots_parquet(tmp_path: Path) -> None:
@@ -221,7 +241,8 @@ BAD_ORDERS = [
     (GOOD + "B,prat,10,2026-01-01 03:00,2026-01-01 05:00,1\n",
      ["line 3", "column 'product'", "unknown product; did you mean 'part'?", "'prat'"]),
     (GOOD + "B,part,10,2026-01-01 03:00,2026-01-01 02:00,1\n",
-     ["line 3", "column 'due'", "not after the release time 2026-01-01 03:00", "'2026-01-01 02:00'"]),
+     ["line 3", "column 'due'", "not after the release time 2026-01-01 03:00",
+      "'2026-01-01 02:00'"]),
     (GOOD + "B,part,10,tomorrow,2026-01-01 05:00,1\n",
      ["line 3", "column 'release'", "cannot be read as a time", "'tomorrow'"]),
     (GOOD + "B,part,10,2026-01-01 03:00,2026-13-01 05:00,1\n",

@@ -1,10 +1,11 @@
 """Everything about a run that can be known before it starts, checked without running it.
 
 ``twin validate`` checks the plant file itself (:func:`twin.config.load_plant`); the files it
-names (weather, hourly grid factors, order books and plan files), the tariff preset for the simulated dates, the customer
-class and TOU ratios are only read when the model is built. :func:`check_run_inputs` builds the
-model once, without running it, so that those problems are reported by ``validate`` and before
-the first run of ``twin compare`` instead of after minutes of simulation.
+names (weather, hourly grid factors, order books and plan files), the tariff preset for the
+simulated dates, the customer class and TOU ratios are only read when the model is built.
+:func:`check_run_inputs` builds the model once, without running it, so that those problems are
+reported by ``validate`` and before the first run of ``twin compare`` instead of after minutes of
+simulation.
 """
 
 from __future__ import annotations

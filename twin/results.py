@@ -174,6 +174,11 @@ class Result:
             lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
                          f"time{still}, tardiness {due['mean_tardiness_h']:.2f} h mean, "
                          f"{due['max_tardiness_h']:.2f} h max")
+        orders = k.get("orders")
+        if orders and orders["on_time_share"] is not None:
+            lines.append(f"  orders           {orders['on_time']} of {orders['orders']} on time "
+                         f"({orders['on_time_share']:.1%} of those complete or past due), "
+                         f"{orders['late_orders']} late")
         for name, rep in (k.get("strategies") or {}).items():
             if "starts_deferred" in rep:
                 lines.append(f"  {name:<16} {rep['starts_deferred']} starts deferred "

@@ -54,6 +54,10 @@ class Flow:
         self.done_order = array("i")
         self.orders: list[str] = []
         """Order ids (of ``kind: orders`` sources); a lot's ``order`` indexes this list."""
+        self.order_lots: list[int] = []
+        """Lots of the ordered product each order releases in the run (0: released after it)."""
+        self.order_due_s: list[float] = []
+        """Due time of each order [s]."""
         self._open_due: dict[int, list] = {}  # lots with a due date now in the plant, by id
 
     def _count(self, delta: int) -> None:

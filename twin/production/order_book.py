@@ -366,11 +366,55 @@ def start_file_sources(plant: Plant, env: simpy.Environment, flow: Flow, targets
                                          f"order id also in {owner[oid]}; expected order ids "
                                          f"unique across the order books", oid, True)
                 owner[oid] = src.file
-            schedule = order_releases(book, plant, clock, horizon_s, len(flow.orders))
+            first = len(flow.orders)
+            schedule = order_releases(book, plant, clock, horizon_s, first)
             flow.orders.extend(schedule.orders)
+            count = [0] * len(schedule.orders)
+            for batch in schedule.batches:
+                for _, order, _ in batch:
+                    count[order - first] += 1
+            flow.order_lots.extend(count)
+            t0 = int(pd.Timestamp(clock.t0).tz_convert("UTC").value)
+            flow.order_due_s.extend(((book.due_ns - t0) / 1e9).tolist())
         elif isinstance(src, PlanFileSource):
             schedule = plan_file_releases(read_plan_file(src, plant), src, plant, clock,
                                           horizon_s)
         else:
             continue
         env.process(release(env, flow, targets, components, schedule))
+
+
+def order_kpis(flow: Flow, horizon_s: float) -> dict:
+    """Order-level delivery of the orders released in the run (``kpis.json`` ``orders``).
+
+    An order is complete when all its lots are finished, on time when its last lot is finished
+    by the order's due time. Judged are the complete orders and the incomplete ones already past
+    their due time at the end of the run (late); incomplete orders not yet due are not judged.
+
+    * on_time_share = orders on time / orders judged (None when none is judged);
+    * late_orders = complete late + incomplete past due (``open_late_orders``).
+    """
+    n = len(flow.orders)
+    done = np.zeros(n, dtype=np.int64)
+    last = np.full(n, -np.inf)
+    c = flow.completions()
+    has = c["order"] >= 0
+    np.add.at(done, c["order"][has], 1)
+    np.maximum.at(last, c["order"][has], c["completed_s"][has])
+    expected = np.array(flow.order_lots, dtype=np.int64)
+    due = np.array(flow.order_due_s, dtype=float)
+    released = expected > 0
+    complete = released & (done >= expected)
+    on_time = complete & (last <= due + 1e-6)
+    late_done = complete & ~on_time
+    open_late = released & ~complete & (due < horizon_s)
+    judged = int(complete.sum() + open_late.sum())
+    return {
+        "orders": int(released.sum()),
+        "complete": int(complete.sum()),
+        "on_time": int(on_time.sum()),
+        "late_orders": int(late_done.sum() + open_late.sum()),
+        "open_late_orders": int(open_late.sum()),
+        "on_time_share": float(on_time.sum() / judged) if judged else None,
+        "late": [flow.orders[k] for k in np.flatnonzero(late_done | open_late)[:50].tolist()],
+    }
