@@ -488,7 +488,8 @@ def test_invalid_source_kind(tmp_path: Path) -> None:
     err, _ = problems(tmp_path, text)
     issue = only(err)
     assert (issue.path, issue.line) == ("sources[0].kind", line_of(text, "kind: arrival"))
-    assert issue.message == "unknown kind; expected 'plan' or 'arrivals'; did you mean 'arrivals'?"
+    assert issue.message == ("unknown kind; expected one of 'plan', 'arrivals', 'orders', "
+                             "'plan_file'; did you mean 'arrivals'?")
 
 
 def test_missing_required_field(tmp_path: Path) -> None:

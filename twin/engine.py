@@ -292,7 +292,14 @@ def _sources(plant: Plant, ctx: _Context) -> None:
     """Start the release processes."""
     env, net, streams = ctx.env, ctx.net, ctx.streams
     upl = [p.units_per_lot for p in plant.products]
+    if not all(isinstance(src, (ArrivalSource, PlanSource)) for src in plant.sources):
+        from twin.production.order_book import start_file_sources  # reads the files
+
+        start_file_sources(plant, env, ctx.flow, net.targets, net.components, ctx.clock,
+                           ctx.horizon)
     for src in plant.sources:
+        if not isinstance(src, (ArrivalSource, PlanSource)):
+            continue
         due_s = [(src.due_h if src.due_h is not None else p.due_h or math.inf) * 3600.0
                  for p in plant.products]  # per ordered product [s after release]
         if isinstance(src, ArrivalSource):

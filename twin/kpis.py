@@ -163,6 +163,10 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "stations": stations,
         "warnings": kpis_warnings,
     }
+    if flow.orders:  # kind: orders sources: delivery per order
+        from twin.production.order_book import order_kpis
+
+        kpis["orders"] = order_kpis(flow, horizon)
     ev = plant.carbon.evaluation if plant.carbon is not None else None
     kpis["evaluation"] = _rounded(evaluate(
         kpis, ev.rules if ev is not None else "hunan_2030",

@@ -1,10 +1,11 @@
 """Everything about a run that can be known before it starts, checked without running it.
 
 ``twin validate`` checks the plant file itself (:func:`twin.config.load_plant`); the files it
-names (weather, hourly grid factors), the tariff preset for the simulated dates, the customer
-class and TOU ratios are only read when the model is built. :func:`check_run_inputs` builds the
-model once, without running it, so that those problems are reported by ``validate`` and before
-the first run of ``twin compare`` instead of after minutes of simulation.
+names (weather, hourly grid factors, order books and plan files), the tariff preset for the
+simulated dates, the customer class and TOU ratios are only read when the model is built.
+:func:`check_run_inputs` builds the model once, without running it, so that those problems are
+reported by ``validate`` and before the first run of ``twin compare`` instead of after minutes of
+simulation.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ def check_run_inputs(plant: Plant, days: float | None = None, start: dt.date | N
         A weather or hourly-factor file that cannot be read or does not cover the period, a
         tariff preset, class or ratio that cannot be used for it (the message starts with the
         field path).
+    MeterDataError
+        An order book or plan file with a bad row, column or file
+        (:class:`twin.production.order_book.OrderFileError`, ``file: line N: column 'x': ...``).
     """
     from twin import engine
 

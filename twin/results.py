@@ -174,6 +174,11 @@ class Result:
             lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
                          f"time{still}, tardiness {due['mean_tardiness_h']:.2f} h mean, "
                          f"{due['max_tardiness_h']:.2f} h max")
+        orders = k.get("orders")
+        if orders and orders["on_time_share"] is not None:
+            lines.append(f"  orders           {orders['on_time']} of {orders['orders']} on time "
+                         f"({orders['on_time_share']:.1%} of those complete or past due), "
+                         f"{orders['late_orders']} late")
         for name, rep in (k.get("strategies") or {}).items():
             if "starts_deferred" in rep:
                 lines.append(f"  {name:<16} {rep['starts_deferred']} starts deferred "
@@ -369,7 +374,8 @@ def _equipment_table(model: Any) -> pd.DataFrame:
 
 def _lots_table(model: Any) -> pd.DataFrame:
     """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a lot without a due date;
-    ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start."""
+    ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start;
+    ``order`` the id of the order it was made for (``kind: orders`` sources; else missing)."""
     c = model.flow.completions()
     t0 = pd.Timestamp(model.clock.t0)
     due_s = np.where(np.isfinite(c["due_s"]), c["due_s"], np.nan)
@@ -381,6 +387,7 @@ def _lots_table(model: Any) -> pd.DataFrame:
         "due": t0 + pd.to_timedelta(due_s, unit="s"),
         "tardiness_h": np.maximum(c["completed_s"] - due_s, 0.0) / 3600.0,
         "held_h": c["held_s"] / 3600.0,
+        "order": pd.Categorical.from_codes(c["order"], categories=model.flow.orders),
     })
 
 

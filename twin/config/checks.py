@@ -128,6 +128,8 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                     s.batch_size, True))
 
     for k, src in enumerate(plant.sources):
+        if not isinstance(src, (PlanSource, ArrivalSource)):
+            continue  # file-based sources: their rows are checked when the file is read
         names = src.quantities if isinstance(src, PlanSource) else src.product_mix
         field = "quantities" if isinstance(src, PlanSource) else "product_mix"
         for pid in names:

@@ -300,9 +300,12 @@ def load_plant(path: str | Path) -> Plant:
 
 
 def _resolve_paths(plant: Plant, base: Path) -> Plant:
-    """Make relative weather, grid-intensity and price file paths relative to the plant file's
-    folder."""
+    """Make relative weather, grid-intensity, price, order-book and plan file paths relative to
+    the plant file's folder."""
+    from twin.config.orders import resolve_source_files
+
     plant = resolve_price_file(plant, base)
+    plant = resolve_source_files(plant, base)
     carbon = plant.carbon
     if carbon is not None and carbon.hourly_factor_file is not None:
         file = Path(carbon.hourly_factor_file)

@@ -20,6 +20,7 @@ from twin.config.base import Id, _Model
 from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
+from twin.config.orders import OrdersSource, PlanFileSource
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 """Energy carriers a piece of equipment can draw (natural gas by its lower heating value)."""
@@ -391,7 +392,8 @@ class ArrivalSource(_Model):
         return self
 
 
-Source = Annotated[PlanSource | ArrivalSource, Field(discriminator="kind")]
+Source = Annotated[PlanSource | ArrivalSource | OrdersSource | PlanFileSource,
+                   Field(discriminator="kind")]
 
 
 class CompressedAir(_Model):
@@ -457,7 +459,8 @@ class Plant(_Model):
     )
     lines: list[Line] = Field(min_length=1, description="Production lines with their stations.")
     sources: list[Source] = Field(
-        min_length=1, description="Sources of lots: production plans or random arrivals."
+        min_length=1, description="Sources of lots: production plans, random arrivals, dated "
+        "orders (MES/ERP export) or day-by-day plan files."
     )
     base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
                                        "follow production: lighting, HVAC, compressed-air leaks.")

@@ -1,12 +1,12 @@
 """Lots and their bookkeeping: release, completion, assembly, work in process, lead times.
 
-A lot is a small list ``[product, step, released_s, held_s, due_s]``: the product index, the index
-of the route step it is at or heading to, when it entered the plant, how long scheduling
-strategies have held its start so far, and the due date of the order it belongs to (sim seconds,
-``inf`` without one). Every lot that enters is counted, so
-that ``released + assembled = completed + consumed + in the system`` holds at any time. Lots with
-a due date are also kept while they are in the plant, so that those still open when the run ends
-can be counted against their due dates (:meth:`Flow.open_due_s`).
+A lot is a small list ``[product, step, released_s, held_s, due_s, order]``: the product index, the
+index of the route step it is at or heading to, when it entered the plant, how long scheduling
+strategies have held its start so far, the due date of the order it belongs to (sim seconds,
+``inf`` without one) and the order's index into :attr:`Flow.orders` (-1: no order). Every lot
+that enters is counted, so that ``released + assembled = completed + consumed + in the system``
+holds at any time. Lots with a due date are also kept while they are in the plant, so that those
+still open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ class Flow:
         self.done_at = array("d")
         self.done_held = array("d")
         self.done_due = array("d")
+        self.done_order = array("i")
+        self.orders: list[str] = []
+        """Order ids (of ``kind: orders`` sources); a lot's ``order`` indexes this list."""
+        self.order_lots: list[int] = []
+        """Lots of the ordered product each order releases in the run (0: released after it)."""
+        self.order_due_s: list[float] = []
+        """Due time of each order [s]."""
         self._open_due: dict[int, list] = {}  # lots with a due date now in the plant, by id
 
     def _count(self, delta: int) -> None:
@@ -79,6 +86,7 @@ class Flow:
         self.done_at.append(now)
         self.done_held.append(lot[3])
         self.done_due.append(lot[4])
+        self.done_order.append(lot[5])
         if lot[4] != math.inf:
             del self._open_due[id(lot)]
 
@@ -90,7 +98,8 @@ class Flow:
                 del self._open_due[id(part)]
         self.assembled[product] += 1
         self._count(1 - len(parts))
-        lot = [product, 0, min(part[2] for part in parts), 0.0, min(part[4] for part in parts)]
+        first = min(parts, key=lambda part: part[4])  # the most urgent part's order and due date
+        lot = [product, 0, min(part[2] for part in parts), 0.0, first[4], first[5]]
         if lot[4] != math.inf:
             self._open_due[id(lot)] = lot
         return lot
@@ -107,11 +116,13 @@ class Flow:
                 "due_s": np.array([lot[4] for lot in lots], dtype=float)}
 
     def completions(self) -> dict[str, np.ndarray]:
-        """Completed lots: product index, release and completion time [s]."""
+        """Completed lots: product index, release and completion time [s], time held [s], due
+        date [s] and order index (-1: none)."""
         return {
             "product": np.array(self.done_product, dtype=np.int32),
             "released_s": np.array(self.done_released, dtype=float),
             "completed_s": np.array(self.done_at, dtype=float),
             "held_s": np.array(self.done_held, dtype=float),
             "due_s": np.array(self.done_due, dtype=float),
+            "order": np.array(self.done_order, dtype=np.int32),
         }

@@ -30,8 +30,8 @@ def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
 
 
 def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]],
-           due: float = math.inf) -> Generator:
-    lot = [product, 0, 0.0, 0.0, due]
+           due: float = math.inf, order: int = -1) -> Generator:
+    lot = [product, 0, 0.0, 0.0, due, order]
     store = targets[product][0]
     if not put_now(store, lot):  # type: ignore[arg-type]
         ev = store.put(lot)  # type: ignore[union-attr]
