@@ -1,4 +1,8 @@
-"""Battery and thermal storage: hand-computed sequences, invariants, fade, vectorised replay."""
+"""Battery and thermal storage: hand-computed sequences, invariants, fade, vectorised replay.
+
+The hand-computed battery sequences run twice (the ``stepped`` fixture): through the
+``Battery`` methods, which the EMS's per-interval path calls, and through the EMS's written-out
+copy of the same step (``EMS._follow_asks``), so a bug in either copy fails them."""
 
 from __future__ import annotations
 
@@ -18,11 +22,52 @@ from twin.energy.storage import (
 )
 
 
-def test_battery_by_hand_one_hour_steps():
+class FastCopy:
+    """A battery stepped by the EMS's written-out copy of the battery step (``EMS._follow_asks``,
+    one interval per call) instead of its own methods: ``charge``, ``discharge`` and
+    ``standby`` as :class:`Battery` has them, so a hand-worked sequence checks both copies. The
+    site's net load is the ask itself (no import limit, no reserve, no guard), so the EMS passes
+    the ask on unchanged; the other attributes are the battery's."""
+
+    def __init__(self, battery: Battery):
+        self._b = battery
+
+    def __getattr__(self, name: str):
+        return getattr(self._b, name)
+
+    def _step(self, ask_kw: float, dt_h: float) -> float:
+        from twin.energy.ems import EMS, SelfConsumption, Supply
+
+        supply = Supply(interval_s=dt_h * 3600.0, n_intervals=1, pv_kwh=np.zeros(1),
+                        wind_kwh=np.zeros(1), period=["flat"], price=np.zeros(1),
+                        batteries=[self._b])
+        ems = EMS(None, None, supply, SelfConsumption(), horizon_s=dt_h * 3600.0)
+        use, gen = max(ask_kw, 0.0) * dt_h, max(-ask_kw, 0.0) * dt_h
+        ch, dis, _ = ems._follow_asks(self._b, np.array([ask_kw]), np.arange(1),
+                                      np.array([dt_h]), np.array([use]), np.array([gen]))
+        return float(dis[0] - ch[0]) / dt_h
+
+    def charge(self, p_kw: float, dt_h: float) -> float:
+        return -self._step(-p_kw, dt_h)
+
+    def discharge(self, p_kw: float, dt_h: float) -> float:
+        return self._step(p_kw, dt_h)
+
+    def standby(self, dt_h: float) -> None:
+        self._step(0.0, dt_h)
+
+
+@pytest.fixture(params=["battery", "ems_fast_copy"])
+def stepped(request):
+    """Make a :class:`Battery` step by its own methods or by the EMS's fast copy."""
+    return (lambda b: b) if request.param == "battery" else FastCopy
+
+
+def test_battery_by_hand_one_hour_steps(stepped):
     # 100 kWh, 30 kW, η 0.95 / 0.95, SOC 10–90 kWh, start 50 kWh, 1 %/h self-discharge, dt = 1 h.
-    b = Battery(energy_kwh=100, power_kw=30, charge_efficiency=0.95, discharge_efficiency=0.95,
-                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5,
-                self_discharge_per_h=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=30, charge_efficiency=0.95,
+                        discharge_efficiency=0.95, soc_min_frac=0.1, soc_max_frac=0.9,
+                        initial_soc_frac=0.5, self_discharge_per_h=0.01))
     # 1. charge 50 kW: power limit 30 kW. Decay 50 -> 49.5, then + 0.95 * 30 = 28.5 -> 78.0.
     assert b.charge(50, 1.0) == 30
     assert b.soc_kwh == pytest.approx(78.0, abs=1e-12)
@@ -64,11 +109,11 @@ def test_battery_by_hand_one_hour_steps():
     assert b.age_h == 9.0
 
 
-def test_battery_by_hand_quarter_hour_steps():
+def test_battery_by_hand_quarter_hour_steps(stepped):
     # Standing loss compounds per hour: over 15 min the content keeps 0.99 ** 0.25.
     k = 0.99 ** 0.25  # = 0.997490...
-    b = Battery(energy_kwh=100, power_kw=50, soc_min_frac=0.1, soc_max_frac=0.9,
-                initial_soc_frac=0.8, self_discharge_per_h=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=50, soc_min_frac=0.1, soc_max_frac=0.9,
+                        initial_soc_frac=0.8, self_discharge_per_h=0.01))
     # Headroom: (90 - 80k) / (0.95 * 0.25) = 42.5 kW < 50 kW.
     assert b.headroom_charge_kw(0.25) == pytest.approx((90 - 80 * k) / (0.95 * 0.25), abs=1e-12)
     assert b.charge(50, 0.25) == pytest.approx((90 - 80 * k) / 0.2375, abs=1e-12)
@@ -210,12 +255,12 @@ def test_thermal_storage_invariants(requests, loss, fixed, lo):
 # ------------------------------------------------------------------ fade
 
 
-def test_cycle_fade_after_n_full_equivalent_cycles():
+def test_cycle_fade_after_n_full_equivalent_cycles(stepped):
     # η = 1, so the storage-side throughput equals the AC energy. One pair of 40 kWh in and
     # 40 kWh out moves 80 kWh = 0.4 full equivalent cycles of a 100 kWh battery; 250 pairs are
     # 100 cycles. At 1e-3 per cycle the capacity is 100 * (1 - 100 * 1e-3) = 90 kWh.
-    b = Battery(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
-                initial_soc_frac=0.3, cycle_fade_per_efc=1e-3)
+    b = stepped(Battery(energy_kwh=100, power_kw=100, charge_efficiency=1,
+                        discharge_efficiency=1, initial_soc_frac=0.3, cycle_fade_per_efc=1e-3))
     for _ in range(250):
         assert b.charge(40, 1.0) == 40
         assert b.discharge(40, 1.0) == 40
@@ -225,11 +270,11 @@ def test_cycle_fade_after_n_full_equivalent_cycles():
     assert b.fade_loss_kwh == 0.0
 
 
-def test_cycle_fade_counts_storage_side_energy():
+def test_cycle_fade_counts_storage_side_energy(stepped):
     # With η_c = 0.8, charging 50 kW for 1 h stores 40 kWh; 40 kWh out at η_d = 0.8 delivers 32 kW.
     # 80 kWh storage-side throughput = 0.4 cycles of 100 kWh -> capacity 100 * (1 - 0.4 * 0.01).
-    b = Battery(energy_kwh=100, power_kw=100, charge_efficiency=0.8, discharge_efficiency=0.8,
-                initial_soc_frac=0.3, cycle_fade_per_efc=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=100, charge_efficiency=0.8,
+                        discharge_efficiency=0.8, initial_soc_frac=0.3, cycle_fade_per_efc=0.01))
     b.charge(50, 1.0)
     assert b.discharge(32, 1.0) == 32
     assert b.capacity_kwh == pytest.approx(99.6, rel=1e-12)
