@@ -16,6 +16,7 @@ from twin.economics import (
     capital_recovery_factor,
     cash_flow_table,
     cash_flows,
+    discount_factors,
     discounted_payback_years,
     evaluate,
     irr,
@@ -229,8 +230,33 @@ def test_cash_flows_escalation_om_replacement_salvage_by_hand():
     table = cash_flow_table(up)
     assert list(table.index) == [0, 1, 2, 3, 4, 5]
     assert table["replacement"].tolist() == [0, 0, 0, -600, 0, 0]
-    assert table["cumulative_discounted_net"].iloc[-1] == pytest.approx(
-        npv(0.08, expected), abs=1e-9)
+    # discount factors 1/1.08^t: 1, 1/1.08, 1/1.1664, 1/1.259712, 1/1.36048896, 1/1.4693280768
+    assert table["discount_factor"].tolist() == pytest.approx(
+        [1.0, 1 / 1.08, 1 / 1.1664, 1 / 1.259712, 1 / 1.36048896, 1 / 1.4693280768], rel=1e-14)
+    # discounted: -1000, 490/1.08 = 453.703704, 545/1.1664 = 467.249657,
+    #   5.5/1.259712 = 4.366077, 672.05/1.36048896 = 493.976813, 945.255/1.4693280768 = 643.324670
+    discounted = [-1000.0, 453.703704, 467.249657, 4.366077, 493.976813, 643.324670]
+    assert table["discounted_net"].tolist() == pytest.approx(discounted, abs=1e-6)
+    # cumulative: -1000, -546.296296, -79.046639, -74.680562, 419.296251, 1062.620921
+    assert table["cumulative_discounted_net"].tolist() == pytest.approx(
+        [-1000.0, -546.296296, -79.046639, -74.680562, 419.296251, 1062.620921], abs=1e-6)
+    # the study's NPV (the table) and npv() of its flows: both the sum by hand
+    assert npv(0.08, expected) == pytest.approx(1062.620921, abs=1e-6)
+    assert evaluate(up)["npv"] == pytest.approx(1062.620921, abs=1e-6)
+    # discounted payback: crosses zero in year 4, -74.680562 + 493.976813 x f = 0
+    assert discounted_payback_years(cash_flows(up), 0.08) == pytest.approx(
+        3 + 74.680562 / 493.976813, abs=1e-8)
+
+
+def test_discount_factors_by_hand():
+    # end-of-year flows: year 0 undiscounted, year t by 1.05^t
+    assert discount_factors(0.05, 4).tolist() == pytest.approx(
+        [1.0, 1 / 1.05, 1 / 1.1025, 1 / 1.157625], rel=1e-15)
+    assert discount_factors(0.0, 3).tolist() == [1.0, 1.0, 1.0]
+    # the capital recovery factor at 5 % over 3 years: 1 / (1/1.05 + 1/1.1025 + 1/1.157625)
+    #   = 1 / 2.723248 = 0.367209
+    assert capital_recovery_factor(0.05, 3) == pytest.approx(0.05 * 1.157625 / 0.157625,
+                                                             rel=1e-13)
 
 
 def test_om_escalation_and_co2_change():
