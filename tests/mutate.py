@@ -60,10 +60,10 @@ def _mutmut(work: Path, *args: str, timeout: float | None = None) -> subprocess.
                           capture_output=True, timeout=timeout)
 
 
-def run_module(name: str, workers: int) -> str:
-    """Mutate one module in ``.mutate/NAME``; returns its score line."""
+def run_module(name: str, workers: int, out: Path = OUT) -> str:
+    """Mutate one module in ``OUT/NAME``; returns its score line."""
     module, tests = MODULES[name]
-    work = OUT / name
+    work = out / name
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -104,12 +104,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"modules to mutate (default: all of {', '.join(MODULES)})")
     parser.add_argument("--workers", type=int, default=1,
                         help="mutants tested at once (default 1)")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder of the scratch copies and summaries (default .mutate)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}: expected one of {', '.join(MODULES)}")
     for name in args.modules or list(MODULES):
-        print(run_module(name, args.workers), flush=True)
+        print(run_module(name, args.workers, args.out.resolve()), flush=True)
     return 0
 
 

@@ -90,6 +90,8 @@ def test_jiangsu_summer_day_two_part():
       flat:   5 x 200 + 200 + 2 x 80     = 1360 kWh at 0.5 x 1    + 0.2 = 0.700 ->  952.0
       peak:   8 x 200                    = 1600 kWh at 0.5 x 1.8  + 0.2 = 1.100 -> 1760.0
       total                                                                       2974.5 CNY
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
     """
     t = tf.load_preset("jiangsu_2025", "two_part")
     idx = hours("2025-07-15")
@@ -107,6 +109,8 @@ def test_jiangsu_summer_day_315kva_industry_has_critical_peak_at_15_min():
     Critical (Jul-Aug) 14:00-15:00 and 19:30-21:30 = 3 h: 600 kWh at 0.5 x 2.16 + 0.2 = 1.28
     -> 768.0; the peak keeps 5 h: 1000 kWh at 1.1 -> 1100.0; valley and flat as before.
     Total 262.5 + 952.0 + 1100.0 + 768.0 = 3082.5 CNY.
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
     """
     t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
     idx = hours("2025-07-15", 96, "15min")
@@ -124,7 +128,10 @@ def test_jiangsu_summer_day_315kva_industry_has_critical_peak_at_15_min():
 
 
 def test_jiangsu_spring_autumn_midday_valley():
-    """Autumn (15 October 2025): valley 02-06 and 10-14, peak 15-22, flat 22-02 and the rest."""
+    """Autumn (15 October 2025): valley 02-06 and 10-14, peak 15-22, flat 22-02 and the rest.
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
+    """
     t = tf.load_preset("jiangsu_2025", "single_part_ge100kva")
     idx = hours("2025-10-15")
     expected = (["flat"] * 2 + ["valley"] * 4 + ["flat"] * 4 + ["valley"] * 4 + ["flat"]
@@ -137,6 +144,8 @@ def test_jiangsu_spring_autumn_midday_valley():
 
 
 def test_zhejiang_2026_critical_hours_and_holiday_deep_valley():
+    # periods and ratios (critical 2.05, valley 0.4, holiday deep valley 0.2):
+    # 浙发改价格〔2026〕112号 (2026-05-28), as cited in twin/data/tariffs/periods.csv, ratios.csv
     t = tf.load_preset("zhejiang_2026")
     july = hours("2026-07-15")
     labels = tf.tou_periods(july, t)
@@ -154,6 +163,7 @@ def test_zhejiang_2026_critical_hours_and_holiday_deep_valley():
 
 
 def test_guangdong_critical_only_in_july_to_september():
+    # peak 1.7, critical = peak x 1.25: 粤发改价格〔2021〕331号, as cited in twin/data/tariffs/
     t = tf.load_preset("guangdong_2021")
     for day, crit in (("2025-08-05", [11, 15, 16]), ("2025-06-05", [])):
         labels = tf.tou_periods(hours(day), t)
@@ -162,6 +172,8 @@ def test_guangdong_critical_only_in_july_to_september():
 
 
 def test_shanghai_large_industry_deep_valley_on_rest_days():
+    # rest-day deep valley: 沪发改价管〔2024〕28号; periods and seasonal ratios (peak 1.8 in Jan,
+    # 1.6 in April): 沪发改价管〔2022〕50号; both as cited in twin/data/tariffs/
     big = tf.load_preset("shanghai", "two_part_large_industry")
     other = tf.load_preset("shanghai", "two_part_other")
     sat = pd.DatetimeIndex([pd.Timestamp("2025-04-12 23:00", tz=TZ)])  # a Saturday in April
