@@ -537,3 +537,13 @@ def test_upgrade_fields_are_converted_and_bounds_are_inclusive():
 def test_errors_name_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_macc_figure_hover_numbers_and_colours():
+    # LED saves money (cost < 0: green), PV costs (red); hover: name, t/yr, cumulative t/yr
+    df = macc([two_year('LED "A"', saving=700.0), two_year("PV", co2=20.0)])
+    (bar,) = macc_figure(df)["data"]
+    assert [list(row) for row in bar.customdata] == [["LED &quot;A&quot;", 10.0, 10.0],
+                                                      ["PV", 20.0, 30.0]]
+    assert list(bar.marker.color) == ["#2e9e4f", "#d64541"]
+    assert "CNY/tCO2" in bar.hovertemplate and "tCO2/yr" in bar.hovertemplate
