@@ -358,3 +358,109 @@ def test_replay_matches_battery_when_no_limit_binds():
     assert replay[0] == pytest.approx(
         500 * 0.997 ** 0.25 + 0.93 * pc[0] * 0.25 - pd[0] * 0.25 / 0.96, abs=1e-12)
     assert math.isclose(replay_storage_level(5.0, [0], [0], 1.0, 1, 1)[0], 5.0)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+# (tests/MUTATION.md): each case below fails for a planted one-line bug that the tests above let
+# pass.
+
+
+@pytest.mark.parametrize("call", ["first", "again"])  # a new step length, then the cached one
+def test_limits_by_hand(call):
+    # 100 kWh, 40 kW, η 0.8 / 0.9, SOC 10-90 kWh, start 50 kWh, dt = 0.5 h, no losses:
+    #   charge: (90 - 50) / (0.8 x 0.5) = 100 kW -> the 40 kW rating
+    #   full discharge: (50 - 10) x 0.9 / 0.5 = 72 kW -> 40 kW
+    #   above a 30 % reserve: (50 - 30) x 0.9 / 0.5 = 36 kW (below the rating)
+    b = Battery(energy_kwh=100, power_kw=40, charge_efficiency=0.8, discharge_efficiency=0.9,
+                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5)
+    if call == "again":
+        b.limits_kw(0.5, 0.3)
+    assert b.limits_kw(0.5, 0.3) == pytest.approx((40.0, 40.0, 36.0), rel=1e-12)
+    # a 60 % reserve is above the content: nothing may be discharged down to it
+    assert b.limits_kw(0.5, 0.6)[2] == 0.0
+    # a 200 kW rating leaves the room: 100 kW charge, 72 kW full, 36 kW to the reserve;
+    # and a 20 % reserve gives (50 - 20) x 1.8 = 54 kW
+    b = Battery(energy_kwh=100, power_kw=200, charge_efficiency=0.8, discharge_efficiency=0.9,
+                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5)
+    if call == "again":
+        b.limits_kw(0.5, 0.3)
+    assert b.limits_kw(0.5, 0.3) == pytest.approx((100.0, 72.0, 36.0), rel=1e-12)
+    assert b.limits_kw(0.5, 0.2)[2] == pytest.approx(54.0, rel=1e-12)
+    assert b.headroom_charge_kw(0.5) == pytest.approx(100.0, rel=1e-12)
+    assert b.headroom_discharge_kw(0.5) == pytest.approx(72.0, rel=1e-12)
+
+
+def test_small_limits_by_hand():
+    # 10.2 kWh of 100 in [10, 90] kWh, efficiencies 1, dt = 1 h: 0.2 kW to the floor, 0.1 kW to
+    # a 10.1 % reserve; 89.6 kWh: 0.4 kW to the top. Small limits stay small (not 0, not 1).
+    low = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1,
+                  soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.102)
+    assert low.limits_kw(1.0, 0.101)[1:] == pytest.approx((0.2, 0.1), rel=1e-9)
+    assert low.headroom_discharge_kw(1.0) == pytest.approx(0.2, rel=1e-9)
+    high = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1,
+                   soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.896)
+    assert high.limits_kw(1.0, 0.0)[0] == pytest.approx(0.4, rel=1e-9)
+    assert high.headroom_charge_kw(1.0) == pytest.approx(0.4, rel=1e-9)
+    # at the floor, with self-discharge: nothing to give, the whole window to take
+    floor = Battery(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
+                    soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.1,
+                    self_discharge_per_h=0.01)
+    assert floor.limits_kw(1.0, 0.0) == (80.0, 0.0, 0.0)
+
+
+def test_thermal_limits_with_capacity_losses_by_hand():
+    # tank 100 kWh, 100 kW, η 1, start 50 kWh, fixed loss 1 % of capacity per hour, dt = 2 h:
+    # content after the loss 50 - 0.01 x 100 x 2 = 48 kWh; charge (100 - 48) / 2 = 26 kW,
+    # discharge 48 / 2 = 24 kW, above a 20 % reserve (48 - 20) / 2 = 14 kW
+    t = ThermalStorage(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
+                       initial_soc_frac=0.5, loss_capacity_frac_per_h=0.01)
+    for _ in range(2):  # a new step length, then the cached one
+        assert t.limits_kw(2.0, 0.2) == pytest.approx((26.0, 24.0, 14.0), rel=1e-12)
+
+
+def test_bookkeeping_of_quarter_hour_steps():
+    # 20 kW for 15 min is 5 kWh on the AC side, whichever way
+    b = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1)
+    b.charge(20, 0.25)
+    b.discharge(20, 0.25)
+    assert (b.charged_kwh, b.discharged_kwh) == (5.0, 5.0)
+
+
+def test_calendar_fade_to_nothing():
+    # 100 % per year: after half a year 50 kWh are left (0.5 kWh after 0.995 years); past a year
+    # the capacity stays at 0 and all content is written off
+    b = Battery(energy_kwh=1, power_kw=1, initial_soc_frac=1.0, calendar_fade_per_year=1.0)
+    b.standby(0.995 * 8760)
+    assert b.capacity_kwh == pytest.approx(0.005, rel=1e-9)
+    b = Battery(energy_kwh=100, power_kw=1, initial_soc_frac=1.0, calendar_fade_per_year=1.0)
+    b.standby(1.5 * 8760)
+    assert b.capacity_kwh == 0.0 and b.soc_kwh == 0.0 and b.fade_loss_kwh == 100.0
+
+
+def test_tank_from_volume_uses_the_specific_heat_given():
+    # 10 m3 x 1000 kg/m3 x 2 kJ/(kg K) x 10 K / 3600 = 55.56 kWh
+    t = ThermalStorage.from_volume(10, 10, 50, density_kg_per_m3=1000.0,
+                                   specific_heat_kj_per_kgk=2.0)
+    assert t.energy_kwh == pytest.approx(10 * 1000 * 2.0 * 10 / 3600, rel=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "message"), [
+    (Battery, {"charge_efficiency": 1.5},
+     r"^charge_efficiency=1\.5: expected a value in \(0\.0, 1\.0\]$"),
+    (Battery, {"discharge_efficiency": 0.0}, r"^discharge_efficiency=0\.0: expected a value in \("),
+    (Battery, {"soc_min_frac": 1.5}, r"^soc_min_frac=1\.5: expected a value in \[0\.0, 1\.0\]$"),
+    (Battery, {"soc_max_frac": 1.5}, r"^soc_max_frac="),
+    (Battery, {"initial_soc_frac": 1.5}, r"^initial_soc_frac="),
+    (Battery, {"energy_kwh": 0}, r"^energy_kwh=0\.0: expected a value in \(0\.0, inf\]$"),
+    (Battery, {"power_kw": -1}, r"^power_kw=-1\.0: expected a value in \[0\.0, inf\]$"),
+    (Battery, {"self_discharge_per_h": 1.0},
+     r"^self_discharge_per_h=1\.0: expected a value in \[0\.0, 1\.0\)$"),
+    (Battery, {"cycle_fade_per_efc": 1.5}, r"^cycle_fade_per_efc="),
+    (Battery, {"calendar_fade_per_year": 1.5}, r"^calendar_fade_per_year="),
+    (ThermalStorage, {"loss_per_h": 1.0}, r"^loss_per_h=1\.0: expected a value in \[0\.0, 1\.0\)$"),
+    (ThermalStorage, {"loss_per_h": 1.5}, r"^loss_per_h="),
+    (ThermalStorage, {"loss_capacity_frac_per_h": 1.5}, r"^loss_capacity_frac_per_h="),
+])
+def test_bad_parameters_are_named_with_their_range(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**{"energy_kwh": 100, "power_kw": 50, **kwargs})
