@@ -381,3 +381,100 @@ def test_period_equals_the_single_matching_row(which, day, minute, holiday, work
                          holidays=[day] if holiday else [], workdays=[day] if workday else [],
                          check_validity=False)
     assert got[0] == expected
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md): each case fails for a planted one-line bug the tests above let pass.
+
+
+def test_interval_hours_by_hand():
+    two = pd.DatetimeIndex(["2026-01-05 00:00", "2026-01-05 00:15"]).tz_localize(TZ)
+    assert tf.interval_hours(two) == 0.25  # two timestamps, no freq
+    one = pd.date_range("2026-01-05", periods=1, freq="15min", tz=TZ)
+    assert tf.interval_hours(one) == 0.25  # one timestamp with its freq
+    assert tf.interval_hours(pd.date_range("2026-01-05", periods=5, freq="30min", tz=TZ)) == 0.5
+    with pytest.raises(ValueError, match=r"^cannot infer the interval length from fewer than two "
+                                         r"timestamps without a freq$"):
+        tf.interval_hours(pd.DatetimeIndex(["2026-01-05"]).tz_localize(TZ))
+    for bad in (["00:00", "00:15", "00:45"], ["00:00", "00:00"], ["00:15", "00:00"]):
+        idx = pd.DatetimeIndex([f"2026-01-05 {t}" for t in bad]).tz_localize(TZ)
+        with pytest.raises(ValueError, match=r"^the index must be regular and increasing \(one "
+                                             r"settlement interval per row\)$"):
+            tf.interval_hours(idx)
+
+
+def test_average_kw_by_hand():
+    idx = pd.date_range("2026-01-05", periods=3, freq="15min", tz=TZ)
+    np.testing.assert_array_equal(tf.average_kw([1.0, 2.5, 0.0], idx), [4.0, 10.0, 0.0])
+
+
+def test_gas_price_per_kwh_by_hand():
+    # 3.6 CNY/m3 at 36 MJ/m3 = 10 kWh/m3 -> 0.36 CNY/kWh; a free gas costs 0; small LHVs work
+    assert tf.gas_price_per_kwh(3.6, 36.0) == pytest.approx(0.36, rel=1e-15)
+    assert tf.gas_price_per_kwh(0.0, 36.0) == 0.0
+    assert tf.gas_price_per_kwh(0.5, 0.5) == pytest.approx(3.6, rel=1e-15)
+    with pytest.raises(ValueError, match=r"^lhv_mj_per_m3 must be positive, got 0"):
+        tf.gas_price_per_kwh(1.0, 0.0)
+    with pytest.raises(ValueError, match=r"^price_per_m3 must be >= 0, got -1"):
+        tf.gas_price_per_kwh(-1.0, 36.0)
+
+
+def test_capacity_charge_by_hand_and_its_limits():
+    # 0.5 kVA x 0.5 month x 20 CNY/(kVA month) = 5 CNY; nothing billed for 0 kVA or 0 months
+    assert tf.capacity_charge(0.5, 0.5, 20.0) == pytest.approx(5.0, rel=1e-15)
+    assert tf.capacity_charge(0.0, 1.0, 20.0) == 0.0 and tf.capacity_charge(100, 0.0, 20) == 0.0
+    for kva, months in ((-1.0, 1.0), (1.0, -1.0)):
+        with pytest.raises(ValueError, match=r"^kva and months must be >= 0"):
+            tf.capacity_charge(kva, months, 20.0)
+    with pytest.raises(ValueError, match=r"^rate_per_kva_month must be a finite number >= 0 "
+                                         r"\[CNY/\(kVA·month\)\]"):
+        tf.capacity_charge(1.0, 1.0, -1.0)
+    with pytest.raises(ValueError, match=r"^rate_per_kw_month \[CNY/\(kW·month\)\] is required"):
+        tf.demand_charge([1.0], pd.date_range("2026-01-05", periods=1, freq="15min", tz=TZ),
+                         None)
+
+
+def test_demand_charge_of_a_peak_below_one_kw():
+    idx = pd.date_range("2026-01-05", periods=4, freq="15min", tz=TZ)
+    # peak 0.5 kW x 40 CNY/(kW month) = 20 CNY (not the 1 kW floor of a planted bug)
+    assert tf.demand_charge([0.2, 0.5, 0.1, 0.0], idx, 40.0).tolist() == [20.0]
+
+
+def test_monthly_peaks_columns_and_months_with_daylight_saving():
+    # Berlin, March 2026 has 743 hours (clocks go forward on the 29th): 4 quarter hours cover
+    # 1/743 of it; the table's columns and index name are what the docstring promises
+    idx = pd.date_range("2026-03-02", periods=4, freq="15min", tz="Europe/Berlin")
+    peaks = tf.monthly_peak_demand([1.0, 3.0, 2.0, 0.0], idx)
+    assert list(peaks.columns) == ["peak_kw", "peak_start", "intervals", "coverage"]
+    assert peaks.index.name == "month"
+    assert peaks["coverage"].tolist() == pytest.approx([1.0 / 743], rel=1e-12)
+    assert peaks["intervals"].tolist() == [4] and peaks["peak_kw"].tolist() == [3.0]
+    with pytest.raises(ValueError, match=r"^interval_kw contains NaN$"):
+        tf.monthly_peak_demand([1.0, float("nan"), 2.0, 0.0], idx)
+
+
+def test_holidays_given_as_aware_timestamps_and_bad_ones():
+    t = tf.load_preset("zhejiang_2026")
+    oct1 = hours("2026-10-01")
+    aware = pd.Timestamp("2026-10-01 08:00", tz=TZ)  # the local date of the holiday
+    assert tf.tou_periods(oct1, t, holidays=[aware])[10] == "deep_valley"
+    with pytest.raises(ValueError, match=r"^holidays: 'soon' is not a date$"):
+        tf.tou_periods(oct1, t, holidays=["soon"])
+
+
+def test_monthly_values_errors():
+    idx = hours("2026-01-05")
+    with pytest.raises(ValueError, match=r"^monthly_values: give 12 values \(Jan\.\.Dec\) or a "
+                                         r"mapping, got shape \(3,\)$"):
+        tf.monthly_values(idx, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^monthly_values: no value for 2026-01$"):
+        tf.monthly_values(idx, {2: 1.0})
+    assert tf.monthly_values(idx[:0], {1: 1.0}).size == 0
+
+
+def test_energy_cost_and_export_revenue_refuse_nan_and_negative():
+    for f in (tf.energy_cost, tf.export_revenue):
+        with pytest.raises(ValueError, match=r"^kwh contains NaN$"):
+            f([float("nan")], [1.0])
+        with pytest.raises(ValueError, match=r"^kwh must be >= 0"):
+            f([-1.0], [1.0])
