@@ -478,3 +478,37 @@ def test_energy_cost_and_export_revenue_refuse_nan_and_negative():
             f([float("nan")], [1.0])
         with pytest.raises(ValueError, match=r"^kwh must be >= 0"):
             f([-1.0], [1.0])
+
+
+def test_schedules_by_hand():
+    # Jiangsu >= 315 kVA industry (苏发改价格发〔2025〕426号): July with its critical peaks at the
+    # half hours; a February holiday with the deep valley 10-14; January's critical 18-20
+    t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
+    assert t.schedule(7) == [(0, 6, "valley"), (6, 11, "flat"), (11, 13, "valley"),
+                             (13, 14, "flat"), (14, 15, "critical"), (15, 19.5, "peak"),
+                             (19.5, 21.5, "critical"), (21.5, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(2, "holiday") == [(0, 6, "valley"), (6, 10, "flat"), (10, 14, "deep_valley"),
+                                        (14, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(1, "rest_day") == t.schedule(1) == [
+        (0, 6, "valley"), (6, 11, "flat"), (11, 13, "valley"), (13, 14, "flat"), (14, 18, "peak"),
+        (18, 20, "critical"), (20, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(12, "holiday") == [
+        (0, 6, "valley"), (6, 10, "flat"), (10, 14, "deep_valley"), (14, 18, "peak"),
+        (18, 20, "critical"), (20, 22, "peak"), (22, 24, "flat")]
+    with pytest.raises(ValueError, match=r"^month must be 1\.\.12, got 13$"):
+        t.schedule(13)
+    # Shanghai large industry (沪发改价管〔2024〕28号): April rest days and holidays have the
+    # deep valley 22-06, workdays the valley
+    big = tf.load_preset("shanghai", "two_part_large_industry")
+    day = [(6, 8, "flat"), (8, 11, "peak"), (11, 18, "flat"), (18, 21, "peak"), (21, 22, "flat")]
+    for kind in ("rest_day", "holiday"):
+        assert big.schedule(4, kind) == [(0, 6, "deep_valley"), *day, (22, 24, "deep_valley")]
+    assert big.schedule(4) == [(0, 6, "valley"), *day, (22, 24, "valley")]
+
+
+def test_ratio_overrides_are_checked_and_the_table_is_read_only():
+    for bad in ({"peak": 0.0}, {"peak": float("nan")}, {"flat": 2.0}):
+        with pytest.raises(ValueError):
+            tf.load_preset("zhejiang_2024", ratios=bad)
+    t = tf.load_preset("zhejiang_2024", ratios={"peak": 1.6, "valley": 0.4})
+    assert not t.ratios.flags.writeable
