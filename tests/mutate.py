@@ -71,10 +71,19 @@ def _mutmut(work: Path, *args: str, timeout: float | None = None) -> subprocess.
                           capture_output=True, timeout=timeout)
 
 
-def run_module(name: str, workers: int, out: Path = OUT) -> str:
-    """Mutate one module in ``OUT/NAME``; returns its score line."""
+def survivors_of(summary: Path) -> list[str]:
+    """The surviving mutants listed in a ``summary.md`` written by :func:`run_module`."""
+    return [line[4:].strip() for line in summary.read_text().splitlines()
+            if line.startswith("### ")]
+
+
+def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None) -> str:
+    """Mutate one module in ``OUT/NAME`` (only the mutants named in ``only``, if given: e.g.
+    the survivors of an earlier run, after new tests); returns its score line."""
     module, tests = MODULES[name]
     work = out / name
+    if only is not None and not only:
+        return f"{name}: no mutants to run"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -83,7 +92,7 @@ def run_module(name: str, workers: int, out: Path = OUT) -> str:
                         ignore=shutil.ignore_patterns("__pycache__", "out", ".hypothesis"))
     (work / "pyproject.toml").write_text(PYPROJECT.format(module=module, tests=tests))
     start = time.perf_counter()
-    run = _mutmut(work, "run", "--max-children", str(workers))
+    run = _mutmut(work, "run", "--max-children", str(workers), *(only or []))
     seconds = time.perf_counter() - start
     (work / "run.log").write_text(run.stdout + run.stderr)
     _mutmut(work, "export-cicd-stats")
@@ -117,12 +126,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutants tested at once (default 1)")
     parser.add_argument("--out", type=Path, default=OUT,
                         help="folder of the scratch copies and summaries (default .mutate)")
+    parser.add_argument("--survivors-of", type=Path, default=None, metavar="FOLDER",
+                        help="run only the mutants that survived in FOLDER/NAME/summary.md (an "
+                             "earlier run's --out), e.g. after adding tests")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}: expected one of {', '.join(MODULES)}")
     for name in args.modules or list(MODULES):
-        print(run_module(name, args.workers, args.out.resolve()), flush=True)
+        only = (survivors_of(args.survivors_of / name / "summary.md")
+                if args.survivors_of is not None else None)
+        print(run_module(name, args.workers, args.out.resolve(), only), flush=True)
     return 0
 
 
