@@ -95,6 +95,16 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
     run = _mutmut(work, "run", "--max-children", str(workers), *(only or []))
     seconds = time.perf_counter() - start
     (work / "run.log").write_text(run.stdout + run.stderr)
+    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s)")
+    if run.returncode != 0:
+        line += f" (mutmut exited {run.returncode}: see {work / 'run.log'})"
+    return line
+
+
+def summarize(name: str, work: Path, timing: str) -> str:
+    """Write ``work/summary.md`` from a finished mutmut run in ``work``; returns the score
+    line."""
+    module, tests = MODULES[name]
     _mutmut(work, "export-cicd-stats")
     stats_file = work / "mutants" / "mutmut-cicd-stats.json"
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
@@ -107,14 +117,12 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
     score = caught / tested if tested else float("nan")
     line = (f"{name} ({module}; {', '.join(tests)}): {caught}/{tested} killed = "
             f"{100 * score:.1f} %, {len(survivors)} survived, {stats.get('no_tests', 0)} in "
-            f"functions these tests never call, {seconds:.0f} s "
-            f"with {workers} worker(s); counts {json.dumps(stats, sort_keys=True)}")
+            f"functions these tests never call, {timing}; counts "
+            f"{json.dumps(stats, sort_keys=True)}")
     diffs = subprocess.run([sys.executable, "-c", SHOW, *survivors], cwd=work, text=True,
                            capture_output=True).stdout if survivors else ""
     parts = [f"# {name}\n", line + "\n", "## Survivors\n", diffs]
     (work / "summary.md").write_text("\n".join(parts))
-    if run.returncode != 0:
-        line += f" (mutmut exited {run.returncode}: see {work / 'run.log'})"
     return line
 
 
