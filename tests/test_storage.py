@@ -376,6 +376,7 @@ def test_limits_by_hand(call):
     if call == "again":
         b.limits_kw(0.5, 0.3)
     assert b.limits_kw(0.5, 0.3) == pytest.approx((40.0, 40.0, 36.0), rel=1e-12)
+    assert (b.headroom_charge_kw(0.5), b.headroom_discharge_kw(0.5)) == (40.0, 40.0)
     # a 60 % reserve is above the content: nothing may be discharged down to it
     assert b.limits_kw(0.5, 0.6)[2] == 0.0
     # a 200 kW rating leaves the room: 100 kW charge, 72 kW full, 36 kW to the reserve;
