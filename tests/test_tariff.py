@@ -512,3 +512,43 @@ def test_ratio_overrides_are_checked_and_the_table_is_read_only():
             tf.load_preset("zhejiang_2024", ratios=bad)
     t = tf.load_preset("zhejiang_2024", ratios={"peak": 1.6, "valley": 0.4})
     assert not t.ratios.flags.writeable
+
+
+def test_seasonal_ratios_land_in_their_own_months():
+    # Shanghai two-part (沪发改价管〔2022〕50号): peak +80 % in Jan, Jul-Sep and Dec, +60 % in
+    # Feb-Jun and Oct-Nov; 09:00 is a peak hour in every month. Flat 0.5 CNY/kWh.
+    other = tf.load_preset("shanghai", "two_part_other")
+    for day, price in (("2025-06-11", 0.8), ("2025-07-09", 0.9), ("2025-09-10", 0.9),
+                       ("2025-10-15", 0.8), ("2025-11-12", 0.8), ("2025-12-10", 0.9)):
+        assert other.price(hours(day), 0.5)[9] == pytest.approx(price, rel=1e-12), day
+
+
+def test_price_method_defaults_and_arguments():
+    t = tf.load_preset("jiangsu_2025", "two_part")
+    day = hours("2025-07-15")
+    # no adder unless given; a negative adder (a subsidy) is allowed; a negative flat price not
+    assert t.price(day, 0.5)[0] == pytest.approx(0.5 * 0.35, rel=1e-12)
+    assert t.price(day, 0.5, -0.1)[0] == pytest.approx(0.5 * 0.35 - 0.1, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^flat_price_per_kwh must be >= 0"):
+        t.price(day, -0.5)
+    # dates before the notice applies are refused by default, by the method and the function
+    may = hours("2025-05-15")
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        t.price(may, 0.5)
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        t.ratio(may)
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        tf.energy_price(may, t, 0.5)
+    # a make-up workday reaches the price: Shanghai large industry, Saturday 2025-04-12 23:00
+    big = tf.load_preset("shanghai", "two_part_large_industry")
+    sat = pd.DatetimeIndex([pd.Timestamp("2025-04-12 23:00", tz=TZ)])
+    assert big.price(sat, 0.5)[0] == pytest.approx(0.5 * 0.2, rel=1e-12)  # deep valley
+    assert big.price(sat, 0.5, workdays=["2025-04-12"])[0] == pytest.approx(0.5 * 0.5)
+    assert tf.energy_price(sat, big, 0.5, workdays=["2025-04-12"])[0] == pytest.approx(0.25)
+
+
+def test_demand_charge_rates_and_series_name():
+    idx = pd.date_range("2026-01-05", periods=2, freq="15min", tz=TZ)
+    assert tf.demand_charge([10.0, 20.0], idx, 0.0).tolist() == [0.0]  # a zero rate is a rate
+    charge = tf.demand_charge([10.0, 20.0], idx, 0.5)
+    assert charge.tolist() == [10.0] and charge.name == "demand_charge"
