@@ -547,3 +547,16 @@ def test_macc_figure_hover_numbers_and_colours():
                                                       ["PV", 20.0, 30.0]]
     assert list(bar.marker.color) == ["#2e9e4f", "#d64541"]
     assert "CNY/tCO2" in bar.hovertemplate and "tCO2/yr" in bar.hovertemplate
+
+
+def test_evaluate_reports_the_irr_nearest_zero_of_two():
+    # saving 21500/9 per year falling 90 % a year, O&M 710/9: flows -100, 2150/9 - 710/9 = 160,
+    # 215/9 - 710/9 = -55. -100 + 160 x - 55 x^2 = 0 with x = 1/(1+r): 1+r = 0.5 or 1.1, so
+    # IRRs -50 % and +10 %; the one nearest 0 is reported
+    up = Upgrade(name="two roots", capex=100.0, lifetime_years=2, annual_cost_saving=21500 / 9,
+                 price_escalation_rate=-0.9, fixed_om_per_year=710 / 9, annual_co2_saving_t=1.0,
+                 discount_rate=0.05)
+    assert cash_flows(up) == pytest.approx([-100.0, 160.0, -55.0], abs=1e-9)
+    result = evaluate(up)
+    assert result["irr_count"] == 2
+    assert result["irr"] == pytest.approx(0.1, abs=1e-9)
