@@ -10,6 +10,7 @@ also usable inside hypothesis tests) hands out the same function.
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import pytest
@@ -162,3 +163,17 @@ def ems_path(request, monkeypatch):
     yield calls
     if request.param == "fast":
         assert calls, "the test never reached the fast copy EMS._follow_asks"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tariff_caches_under_mutation():
+    """Under mutation testing only (mutmut sets ``MUTANT_UNDER_TEST`` in the workers it forks
+    from a process whose caches are already warm): empty the tariff preset caches, so that a
+    mutant planted in the preset compiler (``tariff._compile`` and what it calls) really runs
+    instead of the tables compiled before the fork."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from twin.energy import tariff
+
+        tariff._compile.cache_clear()
+        tariff._read_cached.cache_clear()
+    yield
