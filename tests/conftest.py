@@ -10,6 +10,7 @@ also usable inside hypothesis tests) hands out the same function.
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import pytest
@@ -125,3 +126,54 @@ def tick_strategy():
 
     yield Tick
     STRATEGIES.pop("test_tick", None)
+
+
+@pytest.fixture(params=["fast", "per_interval"])
+def ems_path(request, monkeypatch):
+    """Run the test through one of the EMS's two copies of the battery step, by name.
+
+    ``'fast'``: as the plant asks (a single battery whose policy gives its asks beforehand is
+    settled by ``EMS._follow_asks``, the written-out copy); ``'per_interval'``: every policy is
+    asked interval by interval (``requests_kw`` returns None, as ``DispatchPolicy``'s does), so
+    the battery steps through ``EMS._one_battery`` / ``_many_batteries`` and the ``Battery``
+    methods, and ``_follow_asks`` may not run at all. A hand-worked test that uses this fixture
+    thus checks both copies. Yields the list of ``_follow_asks`` calls seen (empty in
+    ``'per_interval'``); in ``'fast'`` a test that never reached ``_follow_asks`` fails at
+    teardown (use the fixture only where the plant has one battery and such a policy).
+    """
+    from twin.energy import ems
+
+    calls: list[int] = []
+    follow = ems.EMS._follow_asks
+    if request.param == "per_interval":
+        for cls in ems.POLICIES.values():
+            if "requests_kw" in vars(cls):
+                monkeypatch.setattr(cls, "requests_kw", ems.DispatchPolicy.requests_kw)
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("EMS._follow_asks ran in the per-interval path")
+
+        monkeypatch.setattr(ems.EMS, "_follow_asks", refuse)
+    else:
+        def count(self, b, asks, *args, **kwargs):
+            calls.append(len(asks))
+            return follow(self, b, asks, *args, **kwargs)
+
+        monkeypatch.setattr(ems.EMS, "_follow_asks", count)
+    yield calls
+    if request.param == "fast":
+        assert calls, "the test never reached the fast copy EMS._follow_asks"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tariff_caches_under_mutation():
+    """Under mutation testing only (mutmut sets ``MUTANT_UNDER_TEST`` in the workers it forks
+    from a process whose caches are already warm): empty the tariff preset caches, so that a
+    mutant planted in the preset compiler (``tariff._compile`` and what it calls) really runs
+    instead of the tables compiled before the fork."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from twin.energy import tariff
+
+        tariff._compile.cache_clear()
+        tariff._read_cached.cache_clear()
+    yield

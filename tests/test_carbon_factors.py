@@ -82,6 +82,13 @@ def test_packaged_tables_load_and_statuses_are_known():
 
 
 def test_grid_values_from_the_research_note():
+    # Each value as published, kgCO2/kWh (documents as cited in twin/data/carbon/grid_factors.csv,
+    # which gives no page numbers):
+    # 2021 (national, south, guangdong): 生态环境部 国家统计局公告2024年第12号
+    #   (2021年电力二氧化碳排放因子);
+    # 2022 (national, residual, jiangsu, zhejiang): MEE/NBS announcement of the 2022 electricity
+    #   CO2 emission factors (document number not seen);
+    # 2023 (national, residual, fossil, east): MEE/NBS announcement of the 2023 factors (ditto).
     assert F.grid_factor("national", 2021) == 0.5568
     assert F.grid_factor("national", 2022) == 0.5366
     assert F.grid_factor("national", 2023) == 0.5306
@@ -200,6 +207,9 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_natural_gas_by_hand():
+    # NCV 38,931 kJ/m3, carbon content 15.3 tC/TJ, oxidation 99 %: 各种能源折标准煤及碳排放参考系数
+    # (values consistent with GB/T 32150-2015 and GB/T 2589), as cited in
+    # twin/data/carbon/fuel_parameters.csv
     ng = F.fuel_factor("natural_gas")
     assert ng.natural_unit == "m3"
     assert ng.ncv_mj_per_unit == pytest.approx(38.931)  # 38,931 kJ/m3

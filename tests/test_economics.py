@@ -16,6 +16,7 @@ from twin.economics import (
     capital_recovery_factor,
     cash_flow_table,
     cash_flows,
+    discount_factors,
     discounted_payback_years,
     evaluate,
     irr,
@@ -229,8 +230,33 @@ def test_cash_flows_escalation_om_replacement_salvage_by_hand():
     table = cash_flow_table(up)
     assert list(table.index) == [0, 1, 2, 3, 4, 5]
     assert table["replacement"].tolist() == [0, 0, 0, -600, 0, 0]
-    assert table["cumulative_discounted_net"].iloc[-1] == pytest.approx(
-        npv(0.08, expected), abs=1e-9)
+    # discount factors 1/1.08^t: 1, 1/1.08, 1/1.1664, 1/1.259712, 1/1.36048896, 1/1.4693280768
+    assert table["discount_factor"].tolist() == pytest.approx(
+        [1.0, 1 / 1.08, 1 / 1.1664, 1 / 1.259712, 1 / 1.36048896, 1 / 1.4693280768], rel=1e-14)
+    # discounted: -1000, 490/1.08 = 453.703704, 545/1.1664 = 467.249657,
+    #   5.5/1.259712 = 4.366077, 672.05/1.36048896 = 493.976813, 945.255/1.4693280768 = 643.324670
+    discounted = [-1000.0, 453.703704, 467.249657, 4.366077, 493.976813, 643.324670]
+    assert table["discounted_net"].tolist() == pytest.approx(discounted, abs=1e-6)
+    # cumulative: -1000, -546.296296, -79.046639, -74.680562, 419.296251, 1062.620921
+    assert table["cumulative_discounted_net"].tolist() == pytest.approx(
+        [-1000.0, -546.296296, -79.046639, -74.680562, 419.296251, 1062.620921], abs=1e-6)
+    # the study's NPV (the table) and npv() of its flows: both the sum by hand
+    assert npv(0.08, expected) == pytest.approx(1062.620921, abs=1e-6)
+    assert evaluate(up)["npv"] == pytest.approx(1062.620921, abs=1e-6)
+    # discounted payback: crosses zero in year 4, -74.680562 + 493.976813 x f = 0
+    assert discounted_payback_years(cash_flows(up), 0.08) == pytest.approx(
+        3 + 74.680562 / 493.976813, abs=1e-8)
+
+
+def test_discount_factors_by_hand():
+    # end-of-year flows: year 0 undiscounted, year t by 1.05^t
+    assert discount_factors(0.05, 4).tolist() == pytest.approx(
+        [1.0, 1 / 1.05, 1 / 1.1025, 1 / 1.157625], rel=1e-15)
+    assert discount_factors(0.0, 3).tolist() == [1.0, 1.0, 1.0]
+    # the capital recovery factor at 5 % over 3 years: 1 / (1/1.05 + 1/1.1025 + 1/1.157625)
+    #   = 1 / 2.723248 = 0.367209
+    assert capital_recovery_factor(0.05, 3) == pytest.approx(0.05 * 1.157625 / 0.157625,
+                                                             rel=1e-13)
 
 
 def test_om_escalation_and_co2_change():
@@ -418,3 +444,119 @@ def test_equipment_may_not_outlive_its_lifetime():
                 annual_cost_saving=1.0, annual_co2_saving_t=1.0, discount_rate=0.05)
     # automatic replacements every lifetime: years 2 and 4 of a 5-year analysis
     assert two_year(analysis_years=5).replacement_schedule() == (2, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# cases found by mutation testing (tests/MUTATION.md): each fails for a planted one-line bug
+
+
+def test_salvage_of_the_original_unit_uses_capex_not_the_replacement_cost():
+    # life 10 years, analysis 5: never replaced, so the replacement cost (400) plays no part;
+    # the unit bought for 1000 has 5 of 10 years left: salvage 1000 x 5/10 = 500
+    up = Upgrade(name="vsd", capex=1000.0, lifetime_years=10, analysis_years=5,
+                 replacement_cost=400.0, annual_cost_saving=0.0, annual_co2_saving_t=0.0,
+                 discount_rate=0.05)
+    assert up.replacement_schedule() == ()
+    assert salvage_value(up) == pytest.approx(500.0, abs=1e-12)
+
+
+def test_capital_recovery_factor_at_100_percent():
+    # r = 1: 1 / (1/2 + 1/4) = 4/3 over two years (not the 1/N of r = 0)
+    assert capital_recovery_factor(1.0, 2) == pytest.approx(4 / 3, rel=1e-15)
+
+
+def test_paybacks_with_small_savings_and_a_zero_start():
+    # a saving below 1 per year still pays back: 1 / 0.5 = 2 years
+    assert simple_payback_years(1.0, 0.5) == pytest.approx(2.0, rel=1e-15)
+    # nothing to repay: 0 years, for a lone zero flow and for a small positive start
+    assert discounted_payback_years([0.0], 0.08) == 0.0
+    assert discounted_payback_years([0.0, 0.0], 0.08) == 0.0
+    assert discounted_payback_years([0.5, 10.0], 0.08) == 0.0
+
+
+def test_abatement_cost_of_less_than_a_tonne():
+    # 0.5 t/yr over two years at 10 %: PV tonnes 0.5/1.1 + 0.5/1.21 = 0.867769; net cost
+    # 1000 - 300/1.1 - 300/1.21 = 479.338843 -> 552.380952 per t (= 580/21 x 20)
+    up = two_year(co2=0.5)
+    assert levelised_abatement_cost(up) == pytest.approx(580 / 21 * 20, rel=1e-12)
+    df = macc([up])
+    assert df["name"].tolist() == ["measure"] and df["annual_abatement_t"].tolist() == [0.5]
+
+
+def test_macc_reports_npv_and_capex():
+    # two-year case: NPV -1000 + 300/1.1 + 300/1.21 = -479.338843, capex 1000
+    df = macc([two_year()])
+    assert df["npv"].tolist() == pytest.approx([-1000 + 300 / 1.1 + 300 / 1.21], abs=1e-9)
+    assert df["capex"].tolist() == [1000.0]
+
+
+def test_evaluate_keys_and_table_index():
+    assert set(evaluate(two_year())) == {
+        "name", "capex", "analysis_years", "discount_rate", "annual_cost_saving",
+        "annual_om_cost", "annual_net_saving", "annual_co2_saving_t", "npv", "irr",
+        "irr_count", "simple_payback_years", "discounted_payback_years",
+        "levelised_abatement_cost_per_t", "annualised_net_cost", "pv_costs", "pv_savings",
+        "pv_co2_t", "lifetime_co2_saving_t", "salvage_value"}
+    assert evaluate(two_year())["pv_co2_t"] == pytest.approx(10 / 1.1 + 10 / 1.21, rel=1e-14)
+    assert cash_flow_table(two_year()).index.name == "year"
+
+
+def test_upgrade_fields_are_converted_and_bounds_are_inclusive():
+    up = Upgrade(name="x", capex=1000, lifetime_years=1.0, annual_cost_saving=1,
+                 annual_co2_saving_t=1, discount_rate=0, replacement_cost=0, salvage_value=7)
+    assert type(up.capex) is float and type(up.lifetime_years) is int
+    assert type(up.replacement_cost) is float and type(up.salvage_value) is float
+    # a replacement cost of 0 or below 1 is allowed; a one-year life is allowed
+    assert Upgrade(name="x", capex=1.0, lifetime_years=1, annual_cost_saving=0.0,
+                   annual_co2_saving_t=0.0, discount_rate=0.0,
+                   replacement_cost=0.5).replacement_cost == 0.5
+    with pytest.raises(ValueError, match=r"^replacement_years: expected a sequence"):
+        two_year(replacement_years=5)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: npv(-2.0, [1.0]), r"^rate: "),
+    (lambda: capital_recovery_factor(-2.0, 2), r"^rate: "),
+    (lambda: capital_recovery_factor(0.1, 0), r"^years: "),
+    (lambda: discounted_payback_years([1.0], -2.0), r"^rate: "),
+    (lambda: simple_payback_years(float("nan"), 1.0), r"^capex: "),
+    (lambda: simple_payback_years("x", 1.0), r"^capex: expected a number"),
+    (lambda: simple_payback_years(1.0, float("inf")), r"^annual_net_saving: "),
+    (lambda: npv(0.1, [1.0, float("nan")]), r"^flows: every cash flow must be finite$"),
+    (lambda: two_year(capex=float("nan")), r"^capex: "),
+    (lambda: two_year(lifetime_years=0), r"^lifetime_years: "),
+    (lambda: two_year(analysis_years=0.5), r"^analysis_years: "),
+    (lambda: two_year(replacement_cost=float("nan")), r"^replacement_cost: "),
+    (lambda: two_year(salvage_value=float("nan")), r"^salvage_value: "),
+    (lambda: two_year(replacement_years=[0]), r"^replacement_years: "),
+    (lambda: two_year(analysis_years=4, replacement_years=[2, 2]), r"^replacement_years: years"),
+    (lambda: two_year(analysis_years=4, replacement_years=[4]),
+     r"^replacement_years: must lie in 1\.\.3 "),
+    (lambda: macc([object()]), r"^upgrades: expected Upgrade objects, got object$"),
+])
+def test_errors_name_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_macc_figure_hover_numbers_and_colours():
+    # LED saves money (cost < 0: green), PV costs (red); hover: name, t/yr, cumulative t/yr
+    df = macc([two_year('LED "A"', saving=700.0), two_year("PV", co2=20.0)])
+    (bar,) = macc_figure(df)["data"]
+    assert [list(row) for row in bar.customdata] == [["LED &quot;A&quot;", 10.0, 10.0],
+                                                      ["PV", 20.0, 30.0]]
+    assert list(bar.marker.color) == ["#2e9e4f", "#d64541"]
+    assert "CNY/tCO2" in bar.hovertemplate and "tCO2/yr" in bar.hovertemplate
+
+
+def test_evaluate_reports_the_irr_nearest_zero_of_two():
+    # saving 21500/9 per year falling 90 % a year, O&M 710/9: flows -100, 2150/9 - 710/9 = 160,
+    # 215/9 - 710/9 = -55. -100 + 160 x - 55 x^2 = 0 with x = 1/(1+r): 1+r = 0.5 or 1.1, so
+    # IRRs -50 % and +10 %; the one nearest 0 is reported
+    up = Upgrade(name="two roots", capex=100.0, lifetime_years=2, annual_cost_saving=21500 / 9,
+                 price_escalation_rate=-0.9, fixed_om_per_year=710 / 9, annual_co2_saving_t=1.0,
+                 discount_rate=0.05)
+    assert cash_flows(up) == pytest.approx([-100.0, 160.0, -55.0], abs=1e-9)
+    result = evaluate(up)
+    assert result["irr_count"] == 2
+    assert result["irr"] == pytest.approx(0.1, abs=1e-9)

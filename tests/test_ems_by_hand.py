@@ -10,6 +10,10 @@ Battery model (storage-side content E): charging P for dt stores eta_c * P * dt;
 delivers P * dt to the bus and removes P * dt / eta_d; the level stays in [soc_min, soc_max] x
 E_nom; with self-discharge sigma the content first decays to E * (1 - sigma)^dt.
 
+Every case with a battery runs twice (the ``ems_path`` fixture): once through the EMS's
+written-out fast copy of the battery step (``EMS._follow_asks``) and once interval by interval
+through ``EMS._one_battery`` and the ``Battery`` methods, so a bug in either copy fails here.
+
 PV in the self-consumption cases comes from a weather CSV written by the test, and its reference
 is pvlib's own ``ModelChain.with_pvwatts`` on the same CSV (sun at the middle of each hour).
 """
@@ -94,7 +98,7 @@ def assert_balance(iv: pd.DataFrame) -> None:
 # TOU arbitrage without PV: charge in the valley from the grid, cover the load in the peak
 # ------------------------------------------------------------------------------------------
 
-def test_tou_arbitrage_charges_in_the_valley_and_covers_the_peak_by_hand():
+def test_tou_arbitrage_charges_in_the_valley_and_covers_the_peak_by_hand(ems_path):
     # Load 60 kW always = 15 kWh per interval. Battery 200 kWh, 100 kW, eta_c 0.95, eta_d 0.9,
     # SOC 10-90 % (20-180 kWh), starts at 20 % = 40 kWh; reserve 25 % = 50 kWh; grid charging
     # limited to 40 kW. Jiangsu two-part, January (Monday 2026-01-05):
@@ -164,7 +168,7 @@ def test_tou_arbitrage_charges_in_the_valley_and_covers_the_peak_by_hand():
 # The import limit binds
 # ------------------------------------------------------------------------------------------
 
-def test_import_limit_drains_the_battery_below_its_reserve_then_load_is_unserved():
+def test_import_limit_drains_the_battery_below_its_reserve_then_load_is_unserved(ems_path):
     # Load 100 kW = 25 kWh per interval; import limit 80 kW = 20 kWh. Battery 40 kWh, 50 kW,
     # eta_d 0.8, SOC 0-100 %, starts full; reserve 50 % = 20 kWh; self-consumption, no PV.
     # k 0: above the reserve (40 - 20) x 0.8 / 0.25 = 64 kW, rating 50 kW: discharge 50 kW =
@@ -212,7 +216,7 @@ def test_without_a_battery_the_excess_over_the_limit_is_unserved_at_once():
 # Reserve with self-discharge (regression: the reserve was applied before the standing loss)
 # ------------------------------------------------------------------------------------------
 
-def test_reserve_holds_after_the_standing_loss_of_the_step():
+def test_reserve_holds_after_the_standing_loss_of_the_step(ems_path):
     # Battery 100 kWh, 100 kW, efficiencies 1, self-discharge 4 %/h, starts at 50 kWh; reserve
     # 40 %; load 100 kW, no PV. Per interval the content first decays by keep = 0.96^0.25.
     # k 0: decayed 50 keep = 49.4920; the battery may give down to the reserve: 9.4920 kWh,
@@ -301,7 +305,7 @@ def modelchain_ac_kw(path: Path, dc_kwp: float, tilt: float, azimuth: float) -> 
     return np.clip(chain.results.ac.to_numpy() / 1000.0, 0.0, None)
 
 
-def test_self_consumption_with_pv_from_a_weather_file_by_hand(tmp_path):
+def test_self_consumption_with_pv_from_a_weather_file_by_hand(tmp_path, ems_path):
     # Weather: sunny 10:00-14:00 (k 40-55), dark otherwise. PV 150 kWp, tilt 30, south; its
     # output P_h per hour is pvlib's ModelChain on the same file (checked > 60 kW below).
     # Load 20 kW = 5 kWh per interval. Battery 60 kWh, 30 kW, eta 0.9 both ways, SOC 10-100 %
@@ -355,7 +359,7 @@ def test_self_consumption_with_pv_from_a_weather_file_by_hand(tmp_path):
     assert k["weather"] == "file sunny_block.csv"
 
 
-def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_path):
+def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_path, ems_path):
     # Regression: in a discharge (peak) period a PV surplus was curtailed while the battery had
     # room. Sunny 14:00-15:00 only (k 56-59, peak in January); load 10 kW = 2.5 kWh; no export;
     # battery 100 kWh, 5 kW, efficiencies 1, starts empty (SOC min 0); no charging from the
@@ -393,7 +397,7 @@ def test_tou_arbitrage_stores_surplus_pv_in_the_peak_instead_of_curtailing(tmp_p
     assert_balance(iv)
 
 
-def test_tou_arbitrage_shave_peak_holds_the_month_peak():
+def test_tou_arbitrage_shave_peak_holds_the_month_peak(ems_path):
     # Load 50 kW always + 100 kW from 08:00 to 09:00 (a start-up spike). Battery 200 kWh /
     # 100 kW, lossless, SOC 0-100 %, starts full. Jiangsu January: valley 00-06 and 11-13,
     # peak 14-22, flat otherwise. One day from Monday.
@@ -431,7 +435,7 @@ def test_tou_arbitrage_shave_peak_holds_the_month_peak():
     assert_balance(kept)
 
 
-def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge():
+def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge(ems_path):
     # Load 20 kW always + 80 kW in the day shift 08-20 (so 100 kW by day, 20 kW at night).
     # Battery 200 kWh / 100 kW, eta 0.95 / 0.9, SOC 10-90 % (20-180 kWh), starts at 20 % = 40 kWh;
     # grid charging unlimited; Jiangsu January: valley 00-06 and 11-13, peak 14-22.

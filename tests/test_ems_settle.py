@@ -359,22 +359,47 @@ def test_asks_known_beforehand_give_the_per_interval_bits(case, which):
         assert fast.tracks_month_peak
 
 
-def test_guard_peak_by_hand():
+def _guard_in_the_fast_copy(p_kw: float, net_kw: float, peak_kw: float, guard: str,
+                            reserve_cap_kw: float) -> float:
+    """What the written-out copy of the guard in ``EMS._follow_asks`` does on one 15-minute
+    interval, in :func:`guard_peak`'s terms: a battery whose only limit is its rating
+    ``reserve_cap_kw`` (1000 kWh at 50 %, efficiencies 1, no reserve), asked for ``p_kw``, a
+    site net load of ``net_kw`` (no generation, no export) and the month's peak ``peak_kw``
+    so far. Returns the battery power [kW, + discharges]."""
+    from twin.energy.ems import Supply, TouArbitrage
+    from twin.energy.storage import Battery
+
+    battery = Battery(energy_kwh=1000.0, power_kw=reserve_cap_kw, charge_efficiency=1.0,
+                      discharge_efficiency=1.0, initial_soc_frac=0.5)
+    supply = Supply(interval_s=900.0, n_intervals=1, pv_kwh=np.zeros(1), wind_kwh=np.zeros(1),
+                    period=["peak"], price=np.zeros(1), batteries=[battery], month=[0],
+                    peak_guard=guard)
+    ems = EMS(None, None, supply, TouArbitrage(), horizon_s=900.0)
+    ems._month, ems._state.month_peak_kw = 0, peak_kw
+    ch, dis, _ = ems._follow_asks(battery, np.array([p_kw]), np.arange(1), np.array([0.25]),
+                                  np.array([net_kw * 0.25]), np.zeros(1))
+    return float(dis[0] - ch[0]) / 0.25
+
+
+@pytest.mark.parametrize("copy", ["guard_peak", "fast"])
+def test_guard_peak_by_hand(copy):
     """The EMS's peak guard on one interval, peak so far 80 kW. 'protect', net load 100 kW: a
     30 kW charge would import 130 kW, 50 over, so the charge shrinks to 0 (never a discharge);
     a 10 kW discharge is left alone (import 90 kW: the battery does not raise it); at a net load
     of 60 kW there is room for 20 kW of the 30. 'shave' brings the import down to the peak:
     from a 30 kW charge to a 20 kW discharge, or to the 15 kW the reserve allows; with no peak
-    known yet (0) it only protects; below the peak nothing changes."""
+    known yet (0) it only protects; below the peak nothing changes. Checked on both copies:
+    :func:`guard_peak` (the per-interval path) and the one written out in ``_follow_asks``."""
     from twin.energy.ems import guard_peak
 
-    assert guard_peak(-30.0, 100.0, 80.0, "protect", 50.0) == 0.0
-    assert guard_peak(10.0, 100.0, 80.0, "protect", 50.0) == 10.0
-    assert guard_peak(-30.0, 100.0, 80.0, "shave", 50.0) == 20.0
-    assert guard_peak(-30.0, 100.0, 80.0, "shave", 15.0) == 15.0
-    assert guard_peak(-30.0, 100.0, 0.0, "shave", 50.0) == 0.0
-    assert guard_peak(-30.0, 40.0, 80.0, "shave", 50.0) == -30.0
-    assert guard_peak(-30.0, 60.0, 80.0, "protect", 50.0) == -20.0
+    g = guard_peak if copy == "guard_peak" else _guard_in_the_fast_copy
+    assert g(-30.0, 100.0, 80.0, "protect", 50.0) == 0.0
+    assert g(10.0, 100.0, 80.0, "protect", 50.0) == 10.0
+    assert g(-30.0, 100.0, 80.0, "shave", 50.0) == 20.0
+    assert g(-30.0, 100.0, 80.0, "shave", 15.0) == 15.0
+    assert g(-30.0, 100.0, 0.0, "shave", 50.0) == 0.0
+    assert g(-30.0, 40.0, 80.0, "shave", 50.0) == -30.0
+    assert g(-30.0, 60.0, 80.0, "protect", 50.0) == -20.0
 
 
 def test_policies_that_cannot_ask_beforehand_say_so():

@@ -14,7 +14,10 @@ The truth used here is independent of the EMS code:
   the SOC follows E_k = E_{k-1} + eta_c charge - discharge / eta_d (bounds with two batteries or
   self-discharge);
 * hourly values are re-aggregated from the intervals with pandas ``groupby`` on the hour;
-* prices, TOU periods and demand charges are recomputed with :mod:`twin.energy.tariff`.
+* TOU periods and prices are labelled by hand from the provincial notices (the spans of
+  :func:`jiangsu_two_part_periods`, and the day tables written out in the tariff tests below:
+  a half-hour boundary, a Saturday, a holiday), never with :mod:`twin.energy.tariff`, the module
+  the run uses; month peaks and demand charges are worked out from the interval table by hand.
 
 Per interval (kWh), to 1e-9 relative (an absolute tolerance of 1e-9 x the magnitudes)::
 
@@ -36,7 +39,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import twin
-from twin.energy import tariff
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "plant_configs" / "demo_plant.yaml"
@@ -140,9 +142,9 @@ def check_electricity(result: twin.Result, plant: twin.Plant, h: np.ndarray) -> 
     assert (imp[curtailing] == 0).all(), "curtailed while importing"
     assert (exp[short] == 0).all() and (charge[short] == 0).all(), \
         "exporting or charging while load is unserved"
-    if "tou_period" in iv:
-        np.testing.assert_array_equal(iv["tou_period"].to_numpy().astype(str),
-                                      _periods(result, plant))
+    periods = _periods(result, plant)
+    if "tou_period" in iv and periods is not None:
+        np.testing.assert_array_equal(iv["tou_period"].to_numpy().astype(str), periods)
 
 
 def check_batteries(result: twin.Result, plant: twin.Plant, h: np.ndarray) -> None:
@@ -202,6 +204,7 @@ def check_batteries(result: twin.Result, plant: twin.Plant, h: np.ndarray) -> No
     if d.policy == "self_consumption":
         assert (charge <= surplus + tol(charge, surplus)).all(), "charged from the grid"
     else:
+        assert periods is not None, "a TOU policy needs the periods labelled by hand"
         cheap = np.isin(periods, list(d.charge_periods))
         assert (charge[~cheap] <= (surplus + tol(charge, surplus))[~cheap]).all(), \
             "charged from the grid outside the charging periods"
@@ -283,7 +286,7 @@ def _at_month_peak(iv: pd.DataFrame, import_kw: np.ndarray) -> np.ndarray:
     highest import before the interval or the previous month's if higher (months of the site's
     local calendar, as the EMS counts them): a battery holding that peak discharges no more than
     brings the import down to it (it stays above when the battery cannot give more)."""
-    month = tariff.month_key(iv.index)
+    month = np.asarray(iv.index.strftime("%Y-%m"))
     held = np.zeros(len(iv), dtype=bool)
     last = 0.0
     for m in np.unique(month):
@@ -296,14 +299,36 @@ def _at_month_peak(iv: pd.DataFrame, import_kw: np.ndarray) -> np.ndarray:
     return held
 
 
-def _periods(result: twin.Result, plant: twin.Plant) -> np.ndarray:
-    """TOU period of every interval, from the preset (or 'flat' without a tariff)."""
+# Jiangsu TOU periods of two-part users (苏发改价格发〔2025〕426号, 2025-04-30, the rows of
+# twin/data/tariffs/periods.csv that cite it), written out by hand as (start hour, end hour, period)
+# spans of the local day: summer and winter (Jan-Feb, Jun-Aug, Dec) and spring and autumn.
+JIANGSU_SUMMER_WINTER = [(0, 6, "valley"), (6, 11, "flat"), (11, 13, "valley"), (13, 14, "flat"),
+                         (14, 22, "peak"), (22, 24, "flat")]
+JIANGSU_SPRING_AUTUMN = [(0, 2, "flat"), (2, 6, "valley"), (6, 10, "flat"), (10, 14, "valley"),
+                         (14, 15, "flat"), (15, 22, "peak"), (22, 24, "flat")]
+
+
+def jiangsu_two_part_periods(index: pd.DatetimeIndex) -> np.ndarray:
+    """TOU period of every interval start under Jiangsu's two-part tariff (no holiday or
+    critical overlays for this class), from the hand-written spans above."""
+    out = np.empty(len(index), dtype=object)
+    hour = index.hour + index.minute / 60
+    for i, (m, h) in enumerate(zip(index.month, hour, strict=True)):
+        spans = JIANGSU_SUMMER_WINTER if m in (1, 2, 6, 7, 8, 12) else JIANGSU_SPRING_AUTUMN
+        out[i] = next(p for a, b, p in spans if a <= h < b)
+    return out.astype(str)
+
+
+def _periods(result: twin.Result, plant: twin.Plant) -> np.ndarray | None:
+    """TOU period of every interval, labelled by hand: 'flat' without a tariff, the Jiangsu
+    two-part spans (which have no holiday or rest-day periods) for that tariff, None for any
+    other (those tests label their periods themselves)."""
     tf = plant.energy.grid.tariff
     if tf is None:
         return np.full(len(result.intervals), "flat")
-    tou = tariff.load_preset(tf.preset, tf.customer_class, ratios=tf.ratios)
-    return np.asarray(tariff.tou_periods(result.intervals.index, tou, tf.holidays,
-                                         workdays=tf.workdays))
+    if (tf.preset, tf.customer_class) != ("jiangsu_2025", "two_part"):
+        return None
+    return jiangsu_two_part_periods(result.intervals.index)
 
 
 def check_heat_and_cooling(result: twin.Result, plant: twin.Plant, h: np.ndarray) -> None:
@@ -616,25 +641,59 @@ def test_demo_plant_balances_and_costs(demo):
 # Tariff integration
 # ------------------------------------------------------------------------------------------
 
-def test_demo_prices_and_demand_charge_come_from_the_tariff(demo):
+def spans(*runs: tuple[int, str]) -> np.ndarray:
+    """Period labels of consecutive 15-minute intervals from (count, period) runs."""
+    return np.concatenate([np.full(n, p, dtype=object) for n, p in runs]).astype(str)
+
+
+def constant_load(energy: dict) -> twin.Plant:
+    """A plant drawing 40 kW of electricity always (its one machine never gets a lot)."""
+    idle = {"id": "idle_machine", "power_kw": {"electricity": {"idle": 0, "processing": 0}}}
+    return make_plant([{"id": "m", "equipment": "idle_machine",
+                        "process_time": {"dist": "constant", "value": 60, "unit": "s"}}],
+                      equipment_types=[idle],
+                      interarrival={"dist": "constant", "value": 365, "unit": "h"},
+                      base_loads=[{"id": "load", "group": "facility", "schedule": "always",
+                                   "power_kw": {"electricity": 40}}], energy=energy)
+
+
+def check_prices(result: twin.Result, periods: np.ndarray, price: np.ndarray) -> None:
+    """The run's TOU labels and prices equal the hand-labelled ones, and its energy cost is
+    the import priced with them."""
+    iv = result.intervals
+    np.testing.assert_array_equal(iv["tou_period"].to_numpy().astype(str), periods)
+    np.testing.assert_allclose(iv["price_per_kwh"].to_numpy(), price, rtol=1e-12)
+    assert result.kpis["energy_cost"] == pytest.approx(
+        float((iv["grid_import_kwh"].to_numpy() * price).sum()), rel=1e-9)
+
+
+def test_demo_prices_and_demand_charge_by_hand(demo):
+    """The demo's week from Monday 2026-03-02 (spring, Jiangsu two-part, flat 0.45 CNY/kWh plus a
+    non-floating 0.20): prices flat x ratio + adder with the ratios of 苏发改价格发〔2025〕426号
+    (twin/data/tariffs/ratios.csv: valley 0.35, flat 1, peak 1.8 for two-part users), so
+    valley 0.3575, flat 0.65, peak 1.01 CNY/kWh."""
     plant, result = demo
     iv = result.intervals
-    tf = plant.energy.grid.tariff
-    tou = tariff.load_preset("jiangsu_2025", "two_part")
-    price = tariff.energy_price(iv.index, tou, 0.45, 0.20)
-    np.testing.assert_array_equal(iv["price_per_kwh"].to_numpy(), price)
-    assert tf.demand_charge_per_kw_month == 40
+    periods = jiangsu_two_part_periods(iv.index)
+    # a spring day by hand: 00-02 flat, 02-06 valley, 06-10 flat, 10-14 valley, 14-15 flat,
+    # 15-22 peak, 22-24 flat
+    day = spans((8, "flat"), (16, "valley"), (16, "flat"), (16, "valley"), (4, "flat"),
+                (28, "peak"), (8, "flat"))
+    np.testing.assert_array_equal(periods, np.tile(day, 7))
+    price = np.select([periods == "valley", periods == "flat", periods == "peak"],
+                      [0.3575, 0.65, 1.01])
+    check_prices(result, periods, price)
+    assert plant.energy.grid.tariff.demand_charge_per_kw_month == 40
     kw = iv["grid_import_kwh"].to_numpy() / 0.25
-    expected = tariff.demand_charge(kw, iv.index, 40, prorate=True).sum()
-    assert result.kpis["demand_cost"] == pytest.approx(expected, rel=1e-9)
     # 7 days of March 2026: 7/31 of the month's charge on the week's peak
-    assert expected == pytest.approx(kw.max() * 40 * 7 / 31, rel=1e-9)
+    assert result.kpis["demand_cost"] == pytest.approx(kw.max() * 40 * 7 / 31, rel=1e-9)
 
 
 def test_monthly_flat_prices_holidays_and_two_months():
-    """A run across a month boundary with 12 monthly flat prices, a holiday and a make-up
-    workday: the interval prices are the tariff module's, and the demand charge is prorated
-    per month on each month's own peak."""
+    """A run across a month boundary, Fri 2026-01-30 to Mon 02-02, with 12 monthly flat prices,
+    a holiday (Monday 02-02) and a make-up workday (Saturday 01-31), Jiangsu two-part industry
+    >= 315 kVA: prices labelled by hand, and the demand charge prorated per month on each
+    month's own peak."""
     flat = [0.40 + 0.01 * m for m in range(12)]
     holiday, workday = dt.date(2026, 2, 2), dt.date(2026, 1, 31)
     plant = make_plant(
@@ -647,24 +706,70 @@ def test_monthly_flat_prices_holidays_and_two_months():
     )
     result = twin.simulate(plant, days=4, start="2026-01-30", seed=2)
     iv = result.intervals
-    tou = tariff.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
-    per_interval_flat = np.where(iv.index.month == 1, flat[0], flat[1])
-    price = tariff.energy_price(iv.index, tou, per_interval_flat, 0.15, [holiday],
-                                workdays=[workday])
-    np.testing.assert_array_equal(iv["price_per_kwh"].to_numpy(), price)
-    # the holiday has its deep valley 10:00-14:00 (ratio 0.28): price 0.41 x 0.28 + 0.15
-    noon = iv.loc["2026-02-02 12:00"]
-    assert noon["price_per_kwh"] == pytest.approx(0.41 * 0.28 + 0.15, rel=1e-12)
+    # 苏发改价格发〔2025〕426号 (twin/data/tariffs/periods.csv and ratios.csv): January days have
+    # the winter critical peak 18-20 inside the 14-22 peak; February days have none; a holiday
+    # has the deep valley 10-14 (ratio 0.28 = valley 0.35 x 0.8). The Saturday is an ordinary
+    # day here (Jiangsu has no rest-day periods; the make-up workday changes nothing).
+    january = spans((24, "valley"), (20, "flat"), (8, "valley"), (4, "flat"), (16, "peak"),
+                    (8, "critical"), (8, "peak"), (8, "flat"))
+    february = spans((24, "valley"), (20, "flat"), (8, "valley"), (4, "flat"), (32, "peak"),
+                     (8, "flat"))
+    holiday_day = spans((24, "valley"), (16, "flat"), (16, "deep_valley"), (32, "peak"),
+                        (8, "flat"))
+    periods = np.concatenate([january, january, february, holiday_day])
+    ratio = {"deep_valley": 0.28, "valley": 0.35, "flat": 1.0, "peak": 1.8, "critical": 2.16}
+    base = np.repeat([0.40, 0.40, 0.41, 0.41], 96)  # January 0.40, February 0.41 CNY/kWh
+    price = base * np.array([ratio[p] for p in periods]) + 0.15
+    check_prices(result, periods, price)
+    # the holiday's noon: 0.41 x 0.28 + 0.15 = 0.2648 CNY/kWh
+    assert iv.loc["2026-02-02 12:00", "price_per_kwh"] == pytest.approx(0.2648, rel=1e-12)
     kw = iv["grid_import_kwh"].to_numpy() / 0.25
-    expected = tariff.demand_charge(kw, iv.index, 35, prorate=True)
-    assert len(expected) == 2
-    assert result.kpis["demand_cost"] == pytest.approx(expected.sum(), rel=1e-9)
-    jan = kw[iv.index.month == 1].max() * 35 * 2 / 31
-    feb = kw[iv.index.month == 2].max() * 35 * 2 / 28
+    jan = kw[:192].max() * 35 * 2 / 31
+    feb = kw[192:].max() * 35 * 2 / 28
     assert result.kpis["demand_cost"] == pytest.approx(jan + feb, rel=1e-9)
-    assert result.kpis["energy_cost"] == pytest.approx(
-        float((iv["grid_import_kwh"] * price).sum()), rel=1e-9)
     check_invariants(result, plant)
+
+
+def test_half_hour_boundary_by_hand():
+    """Wednesday 2026-07-15, Jiangsu two-part industry >= 315 kVA, flat 0.5 CNY/kWh: the summer
+    critical peak 14-15 and 19:30-21:30 (苏发改价格发〔2025〕426号, the rows of
+    twin/data/tariffs/periods.csv citing it) within the 14-22 peak, so the intervals 19:30-19:45
+    and 21:15-21:30 are critical and 19:15 and 21:30 are peak. Prices 0.5 x ratio: valley 0.175,
+    flat 0.5, peak 0.9, critical 1.08; the load is 40 kW = 10 kWh per interval."""
+    energy = {"grid": {"tariff": {"preset": "jiangsu_2025",
+                                  "customer_class": "two_part_industry_ge315kva",
+                                  "flat_price_per_kwh": 0.5}}}
+    result = twin.simulate(constant_load(energy), days=1, start="2026-07-15")
+    periods = spans((24, "valley"), (20, "flat"), (8, "valley"), (4, "flat"), (4, "critical"),
+                    (18, "peak"), (8, "critical"), (2, "peak"), (8, "flat"))
+    price = np.select([periods == "valley", periods == "flat", periods == "peak",
+                       periods == "critical"], [0.175, 0.5, 0.9, 1.08])
+    check_prices(result, periods, price)
+    # 10 kWh x (32 x 0.175 + 32 x 0.5 + 20 x 0.9 + 12 x 1.08) = 10 x 52.56 = 525.6 CNY
+    assert result.kpis["energy_cost"] == pytest.approx(525.6, rel=1e-12)
+
+
+def test_saturday_sunday_and_holiday_by_hand():
+    """Fri 2026-03-06 to Mon 03-09 in Shanghai, two-part large industry, flat 0.5 CNY/kWh, with
+    Monday declared a holiday: in February-June and September-November rest days (weekends and
+    holidays) have a deep valley 22-06 instead of the valley (沪发改价管〔2024〕28号; ratio 0.2,
+    "deep valley = flat -80%"), other periods as 沪发改价管〔2022〕50号 (spring: 06-08 flat,
+    08-11 peak, 11-18 flat, 18-21 peak, 21-22 flat, 22-06 valley; peak 1.6, valley 0.5), both
+    as cited in twin/data/tariffs/periods.csv and ratios.csv. The 22-06 span wraps midnight:
+    Friday 22-24 is still a workday valley, Saturday 00-06 a rest-day deep valley."""
+    energy = {"grid": {"tariff": {"preset": "shanghai", "customer_class": "two_part_large_industry",
+                                  "flat_price_per_kwh": 0.5, "holidays": ["2026-03-09"]}}}
+    result = twin.simulate(constant_load(energy), days=4, start="2026-03-06")
+
+    def day(night: str) -> np.ndarray:
+        return spans((24, night), (8, "flat"), (12, "peak"), (28, "flat"), (12, "peak"),
+                     (4, "flat"), (8, night))
+
+    periods = np.concatenate([day("valley"), day("deep_valley"), day("deep_valley"),
+                              day("deep_valley")])
+    price = np.select([periods == "deep_valley", periods == "valley", periods == "flat",
+                       periods == "peak"], [0.1, 0.25, 0.5, 0.8])
+    check_prices(result, periods, price)
 
 
 def test_tariff_outside_its_validity_is_refused():

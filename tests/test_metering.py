@@ -314,3 +314,28 @@ def test_simulation_with_a_tiny_meter_chunk_gives_the_same_energy(monkeypatch):
     state_cols = [c for c in one.equipment.columns if c.endswith("_h")]
     np.testing.assert_allclose(many.equipment[state_cols], one.equipment[state_cols], rtol=1e-9,
                                atol=1e-9)
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md): each case fails for a planted one-line bug the tests above let pass.
+
+
+def test_trace_window_snapshot_and_close_at_a_given_time():
+    # one machine, 10 kW in state 1 and 0 kW in state 0; window [900, 1800) s
+    power = np.zeros((1, N_STATES, N_CARRIERS))
+    power[0, 1, 0] = 10.0
+    meter = Meter(power, np.array([0]), 1, 900.0, 3600.0)
+    meter.trace_window = (900.0, 1800.0)
+    meter.snapshot(0.0, [0])  # state 0 is a state too
+    for t, state in ((600.0, 1), (900.0, 0), (1200.0, 1), (1800.0, 0)):
+        meter.record(t, state)  # equipment 0: code = state
+    meter.close(2700.0)  # the run ended at 2700 s, before the 3600 s horizon
+    assert meter.trace == [(0.0, 0, 0), (900.0, 0, 0), (1200.0, 0, 1)]
+    # 10 kW from 600 to 900 s and 1200 to 1800 s: 0.8333 and 1.6667 kWh; nothing after 2700 s
+    np.testing.assert_allclose(meter.interval_kwh[:, 0],
+                               [10 * 300 / 3600, 10 * 600 / 3600, 0, 0], rtol=1e-12)
+    # time from the first record (600 s) to the end (2700 s): state 0 900-1200 and 1800-2700,
+    # state 1 600-900 and 1200-1800
+    assert meter.state_s[0, :2].tolist() == [1200.0, 900.0] and meter.closed
+    meter.close()  # a second close does nothing
+    assert meter.state_s[0, :2].tolist() == [1200.0, 900.0]

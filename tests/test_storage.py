@@ -1,4 +1,8 @@
-"""Battery and thermal storage: hand-computed sequences, invariants, fade, vectorised replay."""
+"""Battery and thermal storage: hand-computed sequences, invariants, fade, vectorised replay.
+
+The hand-computed battery sequences run twice (the ``stepped`` fixture): through the
+``Battery`` methods, which the EMS's per-interval path calls, and through the EMS's written-out
+copy of the same step (``EMS._follow_asks``), so a bug in either copy fails them."""
 
 from __future__ import annotations
 
@@ -18,11 +22,52 @@ from twin.energy.storage import (
 )
 
 
-def test_battery_by_hand_one_hour_steps():
+class FastCopy:
+    """A battery stepped by the EMS's written-out copy of the battery step (``EMS._follow_asks``,
+    one interval per call) instead of its own methods: ``charge``, ``discharge`` and
+    ``standby`` as :class:`Battery` has them, so a hand-worked sequence checks both copies. The
+    site's net load is the ask itself (no import limit, no reserve, no guard), so the EMS passes
+    the ask on unchanged; the other attributes are the battery's."""
+
+    def __init__(self, battery: Battery):
+        self._b = battery
+
+    def __getattr__(self, name: str):
+        return getattr(self._b, name)
+
+    def _step(self, ask_kw: float, dt_h: float) -> float:
+        from twin.energy.ems import EMS, SelfConsumption, Supply
+
+        supply = Supply(interval_s=dt_h * 3600.0, n_intervals=1, pv_kwh=np.zeros(1),
+                        wind_kwh=np.zeros(1), period=["flat"], price=np.zeros(1),
+                        batteries=[self._b])
+        ems = EMS(None, None, supply, SelfConsumption(), horizon_s=dt_h * 3600.0)
+        use, gen = max(ask_kw, 0.0) * dt_h, max(-ask_kw, 0.0) * dt_h
+        ch, dis, _ = ems._follow_asks(self._b, np.array([ask_kw]), np.arange(1),
+                                      np.array([dt_h]), np.array([use]), np.array([gen]))
+        return float(dis[0] - ch[0]) / dt_h
+
+    def charge(self, p_kw: float, dt_h: float) -> float:
+        return -self._step(-p_kw, dt_h)
+
+    def discharge(self, p_kw: float, dt_h: float) -> float:
+        return self._step(p_kw, dt_h)
+
+    def standby(self, dt_h: float) -> None:
+        self._step(0.0, dt_h)
+
+
+@pytest.fixture(params=["battery", "ems_fast_copy"])
+def stepped(request):
+    """Make a :class:`Battery` step by its own methods or by the EMS's fast copy."""
+    return (lambda b: b) if request.param == "battery" else FastCopy
+
+
+def test_battery_by_hand_one_hour_steps(stepped):
     # 100 kWh, 30 kW, η 0.95 / 0.95, SOC 10–90 kWh, start 50 kWh, 1 %/h self-discharge, dt = 1 h.
-    b = Battery(energy_kwh=100, power_kw=30, charge_efficiency=0.95, discharge_efficiency=0.95,
-                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5,
-                self_discharge_per_h=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=30, charge_efficiency=0.95,
+                        discharge_efficiency=0.95, soc_min_frac=0.1, soc_max_frac=0.9,
+                        initial_soc_frac=0.5, self_discharge_per_h=0.01))
     # 1. charge 50 kW: power limit 30 kW. Decay 50 -> 49.5, then + 0.95 * 30 = 28.5 -> 78.0.
     assert b.charge(50, 1.0) == 30
     assert b.soc_kwh == pytest.approx(78.0, abs=1e-12)
@@ -64,11 +109,11 @@ def test_battery_by_hand_one_hour_steps():
     assert b.age_h == 9.0
 
 
-def test_battery_by_hand_quarter_hour_steps():
+def test_battery_by_hand_quarter_hour_steps(stepped):
     # Standing loss compounds per hour: over 15 min the content keeps 0.99 ** 0.25.
     k = 0.99 ** 0.25  # = 0.997490...
-    b = Battery(energy_kwh=100, power_kw=50, soc_min_frac=0.1, soc_max_frac=0.9,
-                initial_soc_frac=0.8, self_discharge_per_h=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=50, soc_min_frac=0.1, soc_max_frac=0.9,
+                        initial_soc_frac=0.8, self_discharge_per_h=0.01))
     # Headroom: (90 - 80k) / (0.95 * 0.25) = 42.5 kW < 50 kW.
     assert b.headroom_charge_kw(0.25) == pytest.approx((90 - 80 * k) / (0.95 * 0.25), abs=1e-12)
     assert b.charge(50, 0.25) == pytest.approx((90 - 80 * k) / 0.2375, abs=1e-12)
@@ -210,12 +255,12 @@ def test_thermal_storage_invariants(requests, loss, fixed, lo):
 # ------------------------------------------------------------------ fade
 
 
-def test_cycle_fade_after_n_full_equivalent_cycles():
+def test_cycle_fade_after_n_full_equivalent_cycles(stepped):
     # η = 1, so the storage-side throughput equals the AC energy. One pair of 40 kWh in and
     # 40 kWh out moves 80 kWh = 0.4 full equivalent cycles of a 100 kWh battery; 250 pairs are
     # 100 cycles. At 1e-3 per cycle the capacity is 100 * (1 - 100 * 1e-3) = 90 kWh.
-    b = Battery(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
-                initial_soc_frac=0.3, cycle_fade_per_efc=1e-3)
+    b = stepped(Battery(energy_kwh=100, power_kw=100, charge_efficiency=1,
+                        discharge_efficiency=1, initial_soc_frac=0.3, cycle_fade_per_efc=1e-3))
     for _ in range(250):
         assert b.charge(40, 1.0) == 40
         assert b.discharge(40, 1.0) == 40
@@ -225,11 +270,11 @@ def test_cycle_fade_after_n_full_equivalent_cycles():
     assert b.fade_loss_kwh == 0.0
 
 
-def test_cycle_fade_counts_storage_side_energy():
+def test_cycle_fade_counts_storage_side_energy(stepped):
     # With η_c = 0.8, charging 50 kW for 1 h stores 40 kWh; 40 kWh out at η_d = 0.8 delivers 32 kW.
     # 80 kWh storage-side throughput = 0.4 cycles of 100 kWh -> capacity 100 * (1 - 0.4 * 0.01).
-    b = Battery(energy_kwh=100, power_kw=100, charge_efficiency=0.8, discharge_efficiency=0.8,
-                initial_soc_frac=0.3, cycle_fade_per_efc=0.01)
+    b = stepped(Battery(energy_kwh=100, power_kw=100, charge_efficiency=0.8,
+                        discharge_efficiency=0.8, initial_soc_frac=0.3, cycle_fade_per_efc=0.01))
     b.charge(50, 1.0)
     assert b.discharge(32, 1.0) == 32
     assert b.capacity_kwh == pytest.approx(99.6, rel=1e-12)
@@ -313,3 +358,110 @@ def test_replay_matches_battery_when_no_limit_binds():
     assert replay[0] == pytest.approx(
         500 * 0.997 ** 0.25 + 0.93 * pc[0] * 0.25 - pd[0] * 0.25 / 0.96, abs=1e-12)
     assert math.isclose(replay_storage_level(5.0, [0], [0], 1.0, 1, 1)[0], 5.0)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+# (tests/MUTATION.md): each case below fails for a planted one-line bug that the tests above let
+# pass.
+
+
+@pytest.mark.parametrize("call", ["first", "again"])  # a new step length, then the cached one
+def test_limits_by_hand(call):
+    # 100 kWh, 40 kW, η 0.8 / 0.9, SOC 10-90 kWh, start 50 kWh, dt = 0.5 h, no losses:
+    #   charge: (90 - 50) / (0.8 x 0.5) = 100 kW -> the 40 kW rating
+    #   full discharge: (50 - 10) x 0.9 / 0.5 = 72 kW -> 40 kW
+    #   above a 30 % reserve: (50 - 30) x 0.9 / 0.5 = 36 kW (below the rating)
+    b = Battery(energy_kwh=100, power_kw=40, charge_efficiency=0.8, discharge_efficiency=0.9,
+                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5)
+    if call == "again":
+        b.limits_kw(0.5, 0.3)
+    assert b.limits_kw(0.5, 0.3) == pytest.approx((40.0, 40.0, 36.0), rel=1e-12)
+    assert (b.headroom_charge_kw(0.5), b.headroom_discharge_kw(0.5)) == (40.0, 40.0)
+    # a 60 % reserve is above the content: nothing may be discharged down to it
+    assert b.limits_kw(0.5, 0.6)[2] == 0.0
+    # a 200 kW rating leaves the room: 100 kW charge, 72 kW full, 36 kW to the reserve;
+    # and a 20 % reserve gives (50 - 20) x 1.8 = 54 kW
+    b = Battery(energy_kwh=100, power_kw=200, charge_efficiency=0.8, discharge_efficiency=0.9,
+                soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.5)
+    if call == "again":
+        b.limits_kw(0.5, 0.3)
+    assert b.limits_kw(0.5, 0.3) == pytest.approx((100.0, 72.0, 36.0), rel=1e-12)
+    assert b.limits_kw(0.5, 0.2)[2] == pytest.approx(54.0, rel=1e-12)
+    assert b.headroom_charge_kw(0.5) == pytest.approx(100.0, rel=1e-12)
+    assert b.headroom_discharge_kw(0.5) == pytest.approx(72.0, rel=1e-12)
+
+
+def test_small_limits_by_hand():
+    # 10.2 kWh of 100 in [10, 90] kWh, efficiencies 1, dt = 1 h: 0.2 kW to the floor, 0.1 kW to
+    # a 10.1 % reserve; 89.6 kWh: 0.4 kW to the top. Small limits stay small (not 0, not 1).
+    low = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1,
+                  soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.102)
+    assert low.limits_kw(1.0, 0.101)[1:] == pytest.approx((0.2, 0.1), rel=1e-9)
+    assert low.headroom_discharge_kw(1.0) == pytest.approx(0.2, rel=1e-9)
+    high = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1,
+                   soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.896)
+    assert high.limits_kw(1.0, 0.0)[0] == pytest.approx(0.4, rel=1e-9)
+    assert high.headroom_charge_kw(1.0) == pytest.approx(0.4, rel=1e-9)
+    # at the floor, with self-discharge: nothing to give, the whole window to take
+    floor = Battery(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
+                    soc_min_frac=0.1, soc_max_frac=0.9, initial_soc_frac=0.1,
+                    self_discharge_per_h=0.01)
+    assert floor.limits_kw(1.0, 0.0) == (80.0, 0.0, 0.0)
+
+
+def test_thermal_limits_with_capacity_losses_by_hand():
+    # tank 100 kWh, 100 kW, η 1, start 50 kWh, fixed loss 1 % of capacity per hour, dt = 2 h:
+    # content after the loss 50 - 0.01 x 100 x 2 = 48 kWh; charge (100 - 48) / 2 = 26 kW,
+    # discharge 48 / 2 = 24 kW, above a 20 % reserve (48 - 20) / 2 = 14 kW
+    t = ThermalStorage(energy_kwh=100, power_kw=100, charge_efficiency=1, discharge_efficiency=1,
+                       initial_soc_frac=0.5, loss_capacity_frac_per_h=0.01)
+    for _ in range(2):  # a new step length, then the cached one
+        assert t.limits_kw(2.0, 0.2) == pytest.approx((26.0, 24.0, 14.0), rel=1e-12)
+
+
+def test_bookkeeping_of_quarter_hour_steps():
+    # 20 kW for 15 min is 5 kWh on the AC side, whichever way
+    b = Battery(energy_kwh=100, power_kw=50, charge_efficiency=1, discharge_efficiency=1)
+    b.charge(20, 0.25)
+    b.discharge(20, 0.25)
+    assert (b.charged_kwh, b.discharged_kwh) == (5.0, 5.0)
+
+
+def test_calendar_fade_to_nothing():
+    # 100 % per year: after half a year 50 kWh are left (0.5 kWh after 0.995 years); past a year
+    # the capacity stays at 0 and all content is written off
+    b = Battery(energy_kwh=1, power_kw=1, initial_soc_frac=1.0, calendar_fade_per_year=1.0)
+    b.standby(0.995 * 8760)
+    assert b.capacity_kwh == pytest.approx(0.005, rel=1e-9)
+    b = Battery(energy_kwh=100, power_kw=1, initial_soc_frac=1.0, calendar_fade_per_year=1.0)
+    b.standby(1.5 * 8760)
+    assert b.capacity_kwh == 0.0 and b.soc_kwh == 0.0 and b.fade_loss_kwh == 100.0
+
+
+def test_tank_from_volume_uses_the_specific_heat_given():
+    # 10 m3 x 1000 kg/m3 x 2 kJ/(kg K) x 10 K / 3600 = 55.56 kWh
+    t = ThermalStorage.from_volume(10, 10, 50, density_kg_per_m3=1000.0,
+                                   specific_heat_kj_per_kgk=2.0)
+    assert t.energy_kwh == pytest.approx(10 * 1000 * 2.0 * 10 / 3600, rel=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "message"), [
+    (Battery, {"charge_efficiency": 1.5},
+     r"^charge_efficiency=1\.5: expected a value in \(0\.0, 1\.0\]$"),
+    (Battery, {"discharge_efficiency": 0.0}, r"^discharge_efficiency=0\.0: expected a value in \("),
+    (Battery, {"soc_min_frac": 1.5}, r"^soc_min_frac=1\.5: expected a value in \[0\.0, 1\.0\]$"),
+    (Battery, {"soc_max_frac": 1.5}, r"^soc_max_frac="),
+    (Battery, {"initial_soc_frac": 1.5}, r"^initial_soc_frac="),
+    (Battery, {"energy_kwh": 0}, r"^energy_kwh=0\.0: expected a value in \(0\.0, inf\]$"),
+    (Battery, {"power_kw": -1}, r"^power_kw=-1\.0: expected a value in \[0\.0, inf\]$"),
+    (Battery, {"self_discharge_per_h": 1.0},
+     r"^self_discharge_per_h=1\.0: expected a value in \[0\.0, 1\.0\)$"),
+    (Battery, {"cycle_fade_per_efc": 1.5}, r"^cycle_fade_per_efc="),
+    (Battery, {"calendar_fade_per_year": 1.5}, r"^calendar_fade_per_year="),
+    (ThermalStorage, {"loss_per_h": 1.0}, r"^loss_per_h=1\.0: expected a value in \[0\.0, 1\.0\)$"),
+    (ThermalStorage, {"loss_per_h": 1.5}, r"^loss_per_h="),
+    (ThermalStorage, {"loss_capacity_frac_per_h": 1.5}, r"^loss_capacity_frac_per_h="),
+])
+def test_bad_parameters_are_named_with_their_range(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**{"energy_kwh": 100, "power_kw": 50, **kwargs})

@@ -98,6 +98,23 @@ def test_capacity_charge_for_a_whole_month():
     assert k["cost_total"] == pytest.approx(20_000.0 + 3_720.0, rel=1e-9)
 
 
+@pytest.mark.parametrize(("start", "expected"), [
+    # 7 days of January's 31 at 20,000 CNY per month: 20,000 x 7/31 = 4,516.13 CNY
+    ("2026-01-01", 20_000.0 * 7 / 31),
+    # across a month boundary, 2026-01-28 to 02-04: 4 of January's 31 days and 3 of February's
+    # 28: 20,000 x (4/31 + 3/28) = 2,580.65 + 2,142.86 = 4,723.50 CNY
+    ("2026-01-28", 20_000.0 * (4 / 31 + 3 / 28)),
+])
+def test_capacity_charge_for_part_months(start, expected):
+    energy = {"grid": {"tariff": {"preset": "flat", "flat_price_per_kwh": 0.5,
+                                  "capacity_charge_per_kva_month": 20, "contracted_kva": 1000}}}
+    plant = _idle_plant({"electricity": {"idle": 10}}, energy=energy)
+    k = twin.simulate(plant, days=7, start=start).kpis
+    assert k["capacity_cost"] == pytest.approx(expected, rel=1e-12)
+    assert round(k["capacity_cost"], 2) == {"2026-01-01": 4516.13, "2026-01-28": 4723.50}[start]
+    assert k["cost_total"] == pytest.approx(expected + 10 * 24 * 7 * 0.5, rel=1e-9)
+
+
 def test_building_hvac_follows_degree_hours():
     # Heating below 18 degC and cooling above 26 degC, UA 5 kW/K, COPs 3 and 4: the electricity
     # of each hour is 5 * max(0, 18 - T) / 3 + 5 * max(0, T - 26) / 4 with T the hour's air

@@ -90,6 +90,8 @@ def test_jiangsu_summer_day_two_part():
       flat:   5 x 200 + 200 + 2 x 80     = 1360 kWh at 0.5 x 1    + 0.2 = 0.700 ->  952.0
       peak:   8 x 200                    = 1600 kWh at 0.5 x 1.8  + 0.2 = 1.100 -> 1760.0
       total                                                                       2974.5 CNY
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
     """
     t = tf.load_preset("jiangsu_2025", "two_part")
     idx = hours("2025-07-15")
@@ -107,6 +109,8 @@ def test_jiangsu_summer_day_315kva_industry_has_critical_peak_at_15_min():
     Critical (Jul-Aug) 14:00-15:00 and 19:30-21:30 = 3 h: 600 kWh at 0.5 x 2.16 + 0.2 = 1.28
     -> 768.0; the peak keeps 5 h: 1000 kWh at 1.1 -> 1100.0; valley and flat as before.
     Total 262.5 + 952.0 + 1100.0 + 768.0 = 3082.5 CNY.
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
     """
     t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
     idx = hours("2025-07-15", 96, "15min")
@@ -124,7 +128,10 @@ def test_jiangsu_summer_day_315kva_industry_has_critical_peak_at_15_min():
 
 
 def test_jiangsu_spring_autumn_midday_valley():
-    """Autumn (15 October 2025): valley 02-06 and 10-14, peak 15-22, flat 22-02 and the rest."""
+    """Autumn (15 October 2025): valley 02-06 and 10-14, peak 15-22, flat 22-02 and the rest.
+    Periods and ratios: 苏发改价格发〔2025〕426号 (2025-04-30), as cited in
+    twin/data/tariffs/periods.csv and ratios.csv (no page numbers given there).
+    """
     t = tf.load_preset("jiangsu_2025", "single_part_ge100kva")
     idx = hours("2025-10-15")
     expected = (["flat"] * 2 + ["valley"] * 4 + ["flat"] * 4 + ["valley"] * 4 + ["flat"]
@@ -137,6 +144,8 @@ def test_jiangsu_spring_autumn_midday_valley():
 
 
 def test_zhejiang_2026_critical_hours_and_holiday_deep_valley():
+    # periods and ratios (critical 2.05, valley 0.4, holiday deep valley 0.2):
+    # 浙发改价格〔2026〕112号 (2026-05-28), as cited in twin/data/tariffs/periods.csv, ratios.csv
     t = tf.load_preset("zhejiang_2026")
     july = hours("2026-07-15")
     labels = tf.tou_periods(july, t)
@@ -154,6 +163,7 @@ def test_zhejiang_2026_critical_hours_and_holiday_deep_valley():
 
 
 def test_guangdong_critical_only_in_july_to_september():
+    # peak 1.7, critical = peak x 1.25: 粤发改价格〔2021〕331号, as cited in twin/data/tariffs/
     t = tf.load_preset("guangdong_2021")
     for day, crit in (("2025-08-05", [11, 15, 16]), ("2025-06-05", [])):
         labels = tf.tou_periods(hours(day), t)
@@ -162,6 +172,8 @@ def test_guangdong_critical_only_in_july_to_september():
 
 
 def test_shanghai_large_industry_deep_valley_on_rest_days():
+    # rest-day deep valley: 沪发改价管〔2024〕28号; periods and seasonal ratios (peak 1.8 in Jan,
+    # 1.6 in April): 沪发改价管〔2022〕50号; both as cited in twin/data/tariffs/
     big = tf.load_preset("shanghai", "two_part_large_industry")
     other = tf.load_preset("shanghai", "two_part_other")
     sat = pd.DatetimeIndex([pd.Timestamp("2025-04-12 23:00", tz=TZ)])  # a Saturday in April
@@ -369,3 +381,174 @@ def test_period_equals_the_single_matching_row(which, day, minute, holiday, work
                          holidays=[day] if holiday else [], workdays=[day] if workday else [],
                          check_validity=False)
     assert got[0] == expected
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md): each case fails for a planted one-line bug the tests above let pass.
+
+
+def test_interval_hours_by_hand():
+    two = pd.DatetimeIndex(["2026-01-05 00:00", "2026-01-05 00:15"]).tz_localize(TZ)
+    assert tf.interval_hours(two) == 0.25  # two timestamps, no freq
+    one = pd.date_range("2026-01-05", periods=1, freq="15min", tz=TZ)
+    assert tf.interval_hours(one) == 0.25  # one timestamp with its freq
+    assert tf.interval_hours(pd.date_range("2026-01-05", periods=5, freq="30min", tz=TZ)) == 0.5
+    with pytest.raises(ValueError, match=r"^cannot infer the interval length from fewer than two "
+                                         r"timestamps without a freq$"):
+        tf.interval_hours(pd.DatetimeIndex(["2026-01-05"]).tz_localize(TZ))
+    for bad in (["00:00", "00:15", "00:45"], ["00:00", "00:00"], ["00:15", "00:00"]):
+        idx = pd.DatetimeIndex([f"2026-01-05 {t}" for t in bad]).tz_localize(TZ)
+        with pytest.raises(ValueError, match=r"^the index must be regular and increasing \(one "
+                                             r"settlement interval per row\)$"):
+            tf.interval_hours(idx)
+
+
+def test_average_kw_by_hand():
+    idx = pd.date_range("2026-01-05", periods=3, freq="15min", tz=TZ)
+    np.testing.assert_array_equal(tf.average_kw([1.0, 2.5, 0.0], idx), [4.0, 10.0, 0.0])
+
+
+def test_gas_price_per_kwh_by_hand():
+    # 3.6 CNY/m3 at 36 MJ/m3 = 10 kWh/m3 -> 0.36 CNY/kWh; a free gas costs 0; small LHVs work
+    assert tf.gas_price_per_kwh(3.6, 36.0) == pytest.approx(0.36, rel=1e-15)
+    assert tf.gas_price_per_kwh(0.0, 36.0) == 0.0
+    assert tf.gas_price_per_kwh(0.5, 0.5) == pytest.approx(3.6, rel=1e-15)
+    with pytest.raises(ValueError, match=r"^lhv_mj_per_m3 must be positive, got 0"):
+        tf.gas_price_per_kwh(1.0, 0.0)
+    with pytest.raises(ValueError, match=r"^price_per_m3 must be >= 0, got -1"):
+        tf.gas_price_per_kwh(-1.0, 36.0)
+
+
+def test_capacity_charge_by_hand_and_its_limits():
+    # 0.5 kVA x 0.5 month x 20 CNY/(kVA month) = 5 CNY; nothing billed for 0 kVA or 0 months
+    assert tf.capacity_charge(0.5, 0.5, 20.0) == pytest.approx(5.0, rel=1e-15)
+    assert tf.capacity_charge(0.0, 1.0, 20.0) == 0.0 and tf.capacity_charge(100, 0.0, 20) == 0.0
+    for kva, months in ((-1.0, 1.0), (1.0, -1.0)):
+        with pytest.raises(ValueError, match=r"^kva and months must be >= 0"):
+            tf.capacity_charge(kva, months, 20.0)
+    with pytest.raises(ValueError, match=r"^rate_per_kva_month must be a finite number >= 0 "
+                                         r"\[CNY/\(kVA·month\)\]"):
+        tf.capacity_charge(1.0, 1.0, -1.0)
+    with pytest.raises(ValueError, match=r"^rate_per_kw_month \[CNY/\(kW·month\)\] is required"):
+        tf.demand_charge([1.0], pd.date_range("2026-01-05", periods=1, freq="15min", tz=TZ),
+                         None)
+
+
+def test_demand_charge_of_a_peak_below_one_kw():
+    idx = pd.date_range("2026-01-05", periods=4, freq="15min", tz=TZ)
+    # peak 0.5 kW x 40 CNY/(kW month) = 20 CNY (not the 1 kW floor of a planted bug)
+    assert tf.demand_charge([0.2, 0.5, 0.1, 0.0], idx, 40.0).tolist() == [20.0]
+
+
+def test_monthly_peaks_columns_and_months_with_daylight_saving():
+    # Berlin, March 2026 has 743 hours (clocks go forward on the 29th): 4 quarter hours cover
+    # 1/743 of it; the table's columns and index name are what the docstring promises
+    idx = pd.date_range("2026-03-02", periods=4, freq="15min", tz="Europe/Berlin")
+    peaks = tf.monthly_peak_demand([1.0, 3.0, 2.0, 0.0], idx)
+    assert list(peaks.columns) == ["peak_kw", "peak_start", "intervals", "coverage"]
+    assert peaks.index.name == "month"
+    assert peaks["coverage"].tolist() == pytest.approx([1.0 / 743], rel=1e-12)
+    assert peaks["intervals"].tolist() == [4] and peaks["peak_kw"].tolist() == [3.0]
+    with pytest.raises(ValueError, match=r"^interval_kw contains NaN$"):
+        tf.monthly_peak_demand([1.0, float("nan"), 2.0, 0.0], idx)
+
+
+def test_holidays_given_as_aware_timestamps_and_bad_ones():
+    t = tf.load_preset("zhejiang_2026")
+    oct1 = hours("2026-10-01")
+    aware = pd.Timestamp("2026-10-01 08:00", tz=TZ)  # the local date of the holiday
+    assert tf.tou_periods(oct1, t, holidays=[aware])[10] == "deep_valley"
+    with pytest.raises(ValueError, match=r"^holidays: 'soon' is not a date$"):
+        tf.tou_periods(oct1, t, holidays=["soon"])
+
+
+def test_monthly_values_errors():
+    idx = hours("2026-01-05")
+    with pytest.raises(ValueError, match=r"^monthly_values: give 12 values \(Jan\.\.Dec\) or a "
+                                         r"mapping, got shape \(3,\)$"):
+        tf.monthly_values(idx, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^monthly_values: no value for 2026-01$"):
+        tf.monthly_values(idx, {2: 1.0})
+    assert tf.monthly_values(idx[:0], {1: 1.0}).size == 0
+
+
+def test_energy_cost_and_export_revenue_refuse_nan_and_negative():
+    for f in (tf.energy_cost, tf.export_revenue):
+        with pytest.raises(ValueError, match=r"^kwh contains NaN$"):
+            f([float("nan")], [1.0])
+        with pytest.raises(ValueError, match=r"^kwh must be >= 0"):
+            f([-1.0], [1.0])
+
+
+def test_schedules_by_hand():
+    # Jiangsu >= 315 kVA industry (苏发改价格发〔2025〕426号): July with its critical peaks at the
+    # half hours; a February holiday with the deep valley 10-14; January's critical 18-20
+    t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
+    assert t.schedule(7) == [(0, 6, "valley"), (6, 11, "flat"), (11, 13, "valley"),
+                             (13, 14, "flat"), (14, 15, "critical"), (15, 19.5, "peak"),
+                             (19.5, 21.5, "critical"), (21.5, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(2, "holiday") == [(0, 6, "valley"), (6, 10, "flat"), (10, 14, "deep_valley"),
+                                        (14, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(1, "rest_day") == t.schedule(1) == [
+        (0, 6, "valley"), (6, 11, "flat"), (11, 13, "valley"), (13, 14, "flat"), (14, 18, "peak"),
+        (18, 20, "critical"), (20, 22, "peak"), (22, 24, "flat")]
+    assert t.schedule(12, "holiday") == [
+        (0, 6, "valley"), (6, 10, "flat"), (10, 14, "deep_valley"), (14, 18, "peak"),
+        (18, 20, "critical"), (20, 22, "peak"), (22, 24, "flat")]
+    with pytest.raises(ValueError, match=r"^month must be 1\.\.12, got 13$"):
+        t.schedule(13)
+    # Shanghai large industry (沪发改价管〔2024〕28号): April rest days and holidays have the
+    # deep valley 22-06, workdays the valley
+    big = tf.load_preset("shanghai", "two_part_large_industry")
+    day = [(6, 8, "flat"), (8, 11, "peak"), (11, 18, "flat"), (18, 21, "peak"), (21, 22, "flat")]
+    for kind in ("rest_day", "holiday"):
+        assert big.schedule(4, kind) == [(0, 6, "deep_valley"), *day, (22, 24, "deep_valley")]
+    assert big.schedule(4) == [(0, 6, "valley"), *day, (22, 24, "valley")]
+
+
+def test_ratio_overrides_are_checked_and_the_table_is_read_only():
+    for bad in ({"peak": 0.0}, {"peak": float("nan")}, {"flat": 2.0}):
+        with pytest.raises(ValueError):
+            tf.load_preset("zhejiang_2024", ratios=bad)
+    t = tf.load_preset("zhejiang_2024", ratios={"peak": 1.6, "valley": 0.4})
+    assert not t.ratios.flags.writeable
+
+
+def test_seasonal_ratios_land_in_their_own_months():
+    # Shanghai two-part (沪发改价管〔2022〕50号): peak +80 % in Jan, Jul-Sep and Dec, +60 % in
+    # Feb-Jun and Oct-Nov; 09:00 is a peak hour in every month. Flat 0.5 CNY/kWh.
+    other = tf.load_preset("shanghai", "two_part_other")
+    for day, price in (("2025-06-11", 0.8), ("2025-07-09", 0.9), ("2025-09-10", 0.9),
+                       ("2025-10-15", 0.8), ("2025-11-12", 0.8), ("2025-12-10", 0.9)):
+        assert other.price(hours(day), 0.5)[9] == pytest.approx(price, rel=1e-12), day
+
+
+def test_price_method_defaults_and_arguments():
+    t = tf.load_preset("jiangsu_2025", "two_part")
+    day = hours("2025-07-15")
+    # no adder unless given; a negative adder (a subsidy) is allowed; a negative flat price not
+    assert t.price(day, 0.5)[0] == pytest.approx(0.5 * 0.35, rel=1e-12)
+    assert t.price(day, 0.5, -0.1)[0] == pytest.approx(0.5 * 0.35 - 0.1, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^flat_price_per_kwh must be >= 0"):
+        t.price(day, -0.5)
+    # dates before the notice applies are refused by default, by the method and the function
+    may = hours("2025-05-15")
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        t.price(may, 0.5)
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        t.ratio(may)
+    with pytest.raises(ValueError, match="applies from 2025-06-01"):
+        tf.energy_price(may, t, 0.5)
+    # a make-up workday reaches the price: Shanghai large industry, Saturday 2025-04-12 23:00
+    big = tf.load_preset("shanghai", "two_part_large_industry")
+    sat = pd.DatetimeIndex([pd.Timestamp("2025-04-12 23:00", tz=TZ)])
+    assert big.price(sat, 0.5)[0] == pytest.approx(0.5 * 0.2, rel=1e-12)  # deep valley
+    assert big.price(sat, 0.5, workdays=["2025-04-12"])[0] == pytest.approx(0.5 * 0.5)
+    assert tf.energy_price(sat, big, 0.5, workdays=["2025-04-12"])[0] == pytest.approx(0.25)
+
+
+def test_demand_charge_rates_and_series_name():
+    idx = pd.date_range("2026-01-05", periods=2, freq="15min", tz=TZ)
+    assert tf.demand_charge([10.0, 20.0], idx, 0.0).tolist() == [0.0]  # a zero rate is a rate
+    charge = tf.demand_charge([10.0, 20.0], idx, 0.5)
+    assert charge.tolist() == [10.0] and charge.name == "demand_charge"

@@ -65,6 +65,7 @@ __all__ = [
     "capital_recovery_factor",
     "cash_flow_table",
     "cash_flows",
+    "discount_factors",
     "discounted_payback_years",
     "evaluate",
     "irr",
@@ -343,7 +344,7 @@ def cash_flow_table(upgrade: Upgrade) -> pd.DataFrame:
 
     with :math:`S_t`, :math:`OM_t` as in :class:`Upgrade`, :math:`R_t` the replacement cost in a
     replacement year and :math:`V` the :func:`salvage_value`. Discount factor
-    :math:`(1+r)^{-t}`.
+    :math:`(1+r)^{-t}` (:func:`discount_factors`).
     """
     n = int(upgrade.analysis_years)
     t = np.arange(n + 1, dtype=float)
@@ -359,7 +360,7 @@ def cash_flow_table(upgrade: Upgrade) -> pd.DataFrame:
     salvage = np.zeros(n + 1)
     salvage[n] = salvage_value(upgrade)
     net = capex + saving + om + replacement + salvage
-    factor = (1.0 + upgrade.discount_rate) ** -t
+    factor = discount_factors(upgrade.discount_rate, n + 1)
     co2 = np.where(operating,
                    upgrade.annual_co2_saving_t * (1.0 + upgrade.co2_saving_change_rate) ** t, 0.0)
     table = pd.DataFrame({
@@ -381,6 +382,30 @@ def cash_flows(upgrade: Upgrade) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # discounting, NPV, IRR
+
+
+def discount_factors(rate: float, years: int) -> np.ndarray:
+    r"""Discount factors of years 0, 1, ..., ``years - 1`` for end-of-year flows [-].
+
+    Parameters
+    ----------
+    rate : float
+        Discount rate [1/yr] as a fraction, ``> -1``.
+    years : int
+        How many factors (the flows of years 0..N need N + 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`(1+r)^{-t}`, ``t = 0..years-1``: 1 for year 0 (undiscounted).
+
+    Notes
+    -----
+    The one discounting rule of this module: :func:`npv`, :func:`cash_flow_table`,
+    :func:`capital_recovery_factor` and :func:`discounted_payback_years` all take their factors
+    from here (Short, Packey & Holt [1]_, end-of-year convention).
+    """
+    return (1.0 + rate) ** -np.arange(years, dtype=float)
 
 
 def npv(rate: float, flows: Sequence[float] | np.ndarray) -> float:
@@ -407,8 +432,7 @@ def npv(rate: float, flows: Sequence[float] | np.ndarray) -> float:
     """
     r = _rate("rate", rate)
     f = _flows(flows)
-    t = np.arange(f.size, dtype=float)
-    return float(np.sum(f * (1.0 + r) ** -t))
+    return float(np.sum(f * discount_factors(r, f.size)))
 
 
 def capital_recovery_factor(rate: float, years: int) -> float:
@@ -436,7 +460,7 @@ def capital_recovery_factor(rate: float, years: int) -> float:
     n = _whole_years("years", years)
     if r == 0.0:
         return 1.0 / n
-    return 1.0 / float(np.sum((1.0 + r) ** -np.arange(1, n + 1, dtype=float)))
+    return 1.0 / float(np.sum(discount_factors(r, n + 1)[1:]))
 
 
 def _poly_sign_function(c: np.ndarray):
@@ -615,7 +639,7 @@ def discounted_payback_years(flows: Sequence[float] | np.ndarray, rate: float) -
     """
     r = _rate("rate", rate)
     f = _flows(flows)
-    d = np.cumsum(f * (1.0 + r) ** -np.arange(f.size, dtype=float))
+    d = np.cumsum(f * discount_factors(r, f.size))
     if d[0] >= 0:
         return 0.0
     reached = np.flatnonzero(d >= 0)
@@ -638,7 +662,7 @@ def _present_values(upgrade: Upgrade) -> dict[str, float]:
         "pv_savings": float((table["cost_saving"] * df).sum()),
         "pv_co2_t": float((table["co2_saving_t"] * df).sum()),
         "co2_t": float(table["co2_saving_t"].sum()),
-        "npv": float(table["discounted_net"].sum()),
+        "npv": npv(upgrade.discount_rate, table["net"].to_numpy()),
     }
 
 
