@@ -72,9 +72,10 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
     )
 
     if plant.calendar is not None:
-        for day, names in plant.calendar.week.items():
+        for day, names in (plant.calendar.week or {}).items():
             for k, name in enumerate(names):
                 issues += _ref(f"calendar.week.{day}[{k}]", name, plant.calendar.shifts, "shift")
+    issues += _station_calendar_refs(plant)
 
     parents: dict[str, list[str]] = {}
     for k, p in enumerate(plant.products):
@@ -346,4 +347,21 @@ def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[Confi
                 continue
             seen.add(c)
             stack.extend(children.get(c, []))
+    return issues
+
+
+def _station_calendar_refs(plant: Plant) -> list[ConfigIssue]:
+    """A station calendar's week names its own shifts or the plant's."""
+    from twin.config.plant import Calendar
+
+    issues: list[ConfigIssue] = []
+    plant_shifts = plant.calendar.shifts if plant.calendar is not None else {}
+    for i, j, s in plant.stations():
+        if not isinstance(s.calendar, Calendar):
+            continue
+        known = {**plant_shifts, **s.calendar.shifts}
+        for day, names in (s.calendar.week or {}).items():
+            for k, name in enumerate(names):
+                issues += _ref(f"lines[{i}].stations[{j}].calendar.week.{day}[{k}]", name, known,
+                               "shift")
     return issues

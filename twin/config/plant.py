@@ -197,17 +197,78 @@ class Period(_Model):
         return self
 
 
+HOLIDAY_COUNTRIES = ("CN",)
+"""Countries whose public holidays ``calendar.holidays`` can name."""
+
+
+def check_holidays(v: object) -> object:
+    """``holidays`` as written: a country code, or a list of dates and country codes; a clear
+    error for anything else (pydantic's own message for the union would list both branches)."""
+    items = [v] if isinstance(v, str) else v
+    if not isinstance(items, list):
+        raise ValueError("expected a list of dates YYYY-MM-DD, or CN for China's holidays")
+    for k, x in enumerate(items):
+        if isinstance(x, str) and x.strip().upper() in HOLIDAY_COUNTRIES:
+            continue
+        if isinstance(x, str) and x.strip().isalpha():
+            raise ValueError(f"holidays[{k}] is {x!r}: unknown country; expected one of "
+                             f"{', '.join(HOLIDAY_COUNTRIES)} or a date YYYY-MM-DD")
+        if isinstance(x, (int, float)) or isinstance(x, dt.datetime):
+            raise ValueError(f"holidays[{k}] is {x!r}; expected a date YYYY-MM-DD or CN")
+    if isinstance(v, str):
+        return v.strip().upper()
+    return [x.strip().upper() if isinstance(x, str) and x.strip().isalpha() else x for x in v]
+
+
+Holidays = Literal["CN"] | list[Date | Literal["CN"]]
+
+
 class Calendar(_Model):
     """When the plant works: named shifts, which shifts run on each weekday, holidays, shutdowns.
 
     Without a calendar the plant runs 24/7."""
 
-    shifts: dict[Id, Shift] = Field(description="Named shifts.")
-    week: dict[Weekday, list[Id]] = Field(
-        description="Shift names per weekday (mon..sun); a weekday left out has no shift."
+    shifts: dict[Id, Shift] = Field(default_factory=dict, description="Named shifts.")
+    week: dict[Weekday, list[Id]] | None = Field(
+        None, description="Shift names per weekday (mon..sun); a weekday left out has no shift. "
+        "Omitted: every day but holidays and shutdowns is worked around the clock."
     )
-    holidays: list[Date] = Field(default_factory=list, description="Days without shifts.")
+    holidays: Holidays = Field(
+        default_factory=list, description="Public holidays, without shifts, also the tariff's "
+        "holiday periods: dates, and/or 'CN' for China's State Council holidays and make-up "
+        "working days (package chinese_calendar), e.g. holidays: CN or [CN, 2026-10-09]. "
+        "A plant's own days off are shutdowns.")
+    workdays: list[Date] = Field(
+        default_factory=list, description="Make-up working days (调休): days worked with the "
+        "shifts of workdays_like; added to CN's, or correcting it (a listed date wins).")
+    workdays_like: Weekday = Field(
+        "mon", description="Weekday whose shifts a make-up working day runs.")
     shutdowns: list[Period] = Field(default_factory=list, description="Plant shutdown periods.")
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holiday_items(cls, v: object) -> object:
+        return check_holidays(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Calendar:
+        both = sorted(set(self.holiday_dates) & set(self.workdays))
+        if both:
+            raise ValueError(f"{both[0]} is listed both in holidays and in workdays; expected "
+                             f"one of the two")
+        return self
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Country codes in ``holidays`` (e.g. ``('CN',)``)."""
+        items = [self.holidays] if isinstance(self.holidays, str) else self.holidays
+        return tuple(x for x in items if isinstance(x, str))
+
+    @property
+    def holiday_dates(self) -> tuple[dt.date, ...]:
+        """The dates listed in ``holidays``."""
+        items = [] if isinstance(self.holidays, str) else self.holidays
+        return tuple(x for x in items if isinstance(x, dt.date))
 
 
 class Product(_Model):
@@ -337,6 +398,11 @@ class Station(_Model):
     off_shift: Literal["finish", "interrupt"] = Field(
         "finish", description="At shift end: finish the lot in hand, or interrupt and resume it."
     )
+    calendar: Literal["always"] | Calendar | None = Field(
+        None, description="The station's own working time: 'always' (around the clock, holidays "
+        "too, e.g. a furnace) or a calendar whose week (and shifts, added to the plant's) replace "
+        "the plant's; holidays, workdays and shutdowns not written are the plant's. Omitted: "
+        "the plant's calendar.")
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
     deferrable: bool = Field(
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "
