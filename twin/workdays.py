@@ -5,9 +5,11 @@ starts on a holiday; a make-up working day runs a working weekday's shifts) and 
 holiday and rest-day periods (:mod:`twin.energy.supply`), so holidays are written once.
 
 ``calendar: {holidays: CN}`` takes the State Council's holidays and make-up working days from
-the ``chinese_calendar`` package (PyPI ``chinesecalendar``; its tables follow the yearly 国务院办公厅
-关于部分节假日安排的通知, e.g. 国办发明电〔2025〕7号 for 2026). Dates listed under ``holidays`` and
-``workdays`` add to it or correct it: a listed date wins over the package's type for that day.
+the ``chinese_calendar`` package (PyPI ``chinesecalendar``; its tables follow the State Council
+General Office's yearly notice on public-holiday arrangements,
+国务院办公厅关于部分节假日安排的通知).
+Dates listed under ``holidays`` and ``workdays`` add to it or correct it: a listed date wins over
+the package's type for that day.
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def check_holidays(v: object) -> object:
         if isinstance(x, str) and x.strip().isalpha():
             raise ValueError(f"holidays[{k}] is {x!r}: unknown country; expected one of "
                              f"{', '.join(HOLIDAY_COUNTRIES)} or a date YYYY-MM-DD")
-        if isinstance(x, (int, float)) or isinstance(x, dt.datetime):
+        if isinstance(x, (int, float, dt.datetime)):
             raise ValueError(f"holidays[{k}] is {x!r}; expected a date YYYY-MM-DD or CN")
     if isinstance(v, str):
         return v.strip().upper()

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from twin.calendar import SiteClock
-from twin.workdays import tariff_day_types
 from twin.config.energy import Energy, ThermalStorageSpec
 from twin.config.errors import SupplyError
 from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS, Plant
@@ -36,6 +35,7 @@ from twin.energy.ems import (
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
 from twin.signals import grid_intensity
+from twin.workdays import tariff_day_types
 
 
 @dataclass
