@@ -14,7 +14,16 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from twin.config.base import Id, _Model
 from twin.config.carbon import Carbon
@@ -202,22 +211,32 @@ HOLIDAY_COUNTRIES = ("CN",)
 
 
 def check_holidays(v: object) -> object:
-    """``holidays`` as written: a country code, or a list of dates and country codes; a clear
-    error for anything else (pydantic's own message for the union would list both branches)."""
+    """``holidays`` as written (a country code, or a list of dates and country codes), dates
+    parsed; one clear error for anything else (pydantic's own messages for the union would
+    list every branch)."""
     items = [v] if isinstance(v, str) else v
     if not isinstance(items, list):
         raise ValueError("expected a list of dates YYYY-MM-DD, or CN for China's holidays")
+    out: list[object] = []
     for k, x in enumerate(items):
-        if isinstance(x, str) and x.strip().upper() in HOLIDAY_COUNTRIES:
-            continue
-        if isinstance(x, str) and x.strip().isalpha():
+        text = x.strip() if isinstance(x, str) else None
+        if text is not None and text.upper() in HOLIDAY_COUNTRIES:
+            out.append(text.upper())
+        elif text is not None and text.isalpha():
             raise ValueError(f"holidays[{k}] is {x!r}: unknown country; expected one of "
                              f"{', '.join(HOLIDAY_COUNTRIES)} or a date YYYY-MM-DD")
-        if isinstance(x, (int, float, dt.datetime)):
-            raise ValueError(f"holidays[{k}] is {x!r}; expected a date YYYY-MM-DD or CN")
-    if isinstance(v, str):
-        return v.strip().upper()
-    return [x.strip().upper() if isinstance(x, str) and x.strip().isalpha() else x for x in v]
+        elif text is not None:
+            try:
+                out.append(dt.date.fromisoformat(text))
+            except ValueError:
+                raise ValueError(f"holidays[{k}] is {x!r}: not a date; expected a date "
+                                 f"YYYY-MM-DD or CN") from None
+        elif isinstance(x, dt.date) and not isinstance(x, dt.datetime):
+            out.append(x)
+        else:
+            shown = x.isoformat(sep=" ") if isinstance(x, dt.datetime) else repr(x)
+            raise ValueError(f"holidays[{k}] is {shown}; expected a date YYYY-MM-DD or CN")
+    return out[0] if isinstance(v, str) else out
 
 
 Holidays = Literal["CN"] | list[Date | Literal["CN"]]
@@ -269,6 +288,17 @@ class Calendar(_Model):
         """The dates listed in ``holidays``."""
         items = [] if isinstance(self.holidays, str) else self.holidays
         return tuple(x for x in items if isinstance(x, dt.date))
+
+
+def _calendar_kind(v: object) -> str:
+    return "always" if isinstance(v, str) else "calendar"
+
+
+StationCalendar = Annotated[
+    Annotated[Literal["always"], Tag("always")] | Annotated[Calendar, Tag("calendar")],
+    Discriminator(_calendar_kind),
+]
+"""A station's own working time: 'always' (around the clock) or a calendar."""
 
 
 class Product(_Model):
@@ -398,7 +428,7 @@ class Station(_Model):
     off_shift: Literal["finish", "interrupt"] = Field(
         "finish", description="At shift end: finish the lot in hand, or interrupt and resume it."
     )
-    calendar: Literal["always"] | Calendar | None = Field(
+    calendar: StationCalendar | None = Field(
         None, description="The station's own working time: 'always' (around the clock, holidays "
         "too, e.g. a furnace) or a calendar whose week (and shifts, added to the plant's) replace "
         "the plant's; holidays, workdays and shutdowns not written are the plant's. Omitted: "
