@@ -243,6 +243,20 @@ def test_a_station_week_uses_the_plant_shifts_and_holidays():
     assert r.kpis["lots_completed"] == 3
 
 
+def test_a_station_redefines_a_plant_shift_and_keeps_the_plant_week():
+    """The press redefines the plant's ``day`` shift as 08:00-12:00 and writes nothing else: it
+    keeps the plant's Mon-Fri week and CN days. Mon 9 to Sun 15 Feb 2026 has 5 weekdays and the
+    make-up Sat 14 Feb: 6 x 4 h = 24 h scheduled; the same week for the plant's 8 h shift: 48 h."""
+    plant = make_plant(
+        [station("saw", const(600), equipment="press", group="saw"),
+         station("press", const(600), equipment="press", group="press",
+                 calendar={"shifts": {"day": {"start": "08:00", "end": "12:00"}}})],
+        equipment_types=[PRESS], sources=PLAN, calendar={**DAY_SHIFT, "holidays": "CN"})
+    r = twin.simulate(plant, days=7, start="2026-02-09", seed=1)
+    assert r.kpis["stations"]["press"]["scheduled_h"] == pytest.approx(24.0)
+    assert r.kpis["stations"]["saw"]["scheduled_h"] == pytest.approx(48.0)
+
+
 # --- errors in the file -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("calendar, path, words", [
@@ -258,6 +272,13 @@ def test_bad_calendar_fields_are_one_line_errors(calendar, path, words):
     issues = err.value.issues
     assert len(issues) == 1
     assert issues[0].path == path and words in issues[0].message
+
+
+def test_plant_shifts_without_a_week():
+    with pytest.raises(ConfigError) as err:
+        press_plant({"shifts": DAY_SHIFT["shifts"], "holidays": "CN"})
+    (issue,) = err.value.issues
+    assert issue.path == "calendar.week" and "no week says on which days" in issue.message
 
 
 def test_a_station_calendar_naming_an_unknown_shift():

@@ -110,8 +110,9 @@ def day_shift_names(calendar: Calendar, types: DayTypes, day: dt.date) -> list[s
 
 def station_calendar(plant: Plant, station: Station) -> Calendar | None:
     """The calendar a station works by: its own (``calendar: always`` gives ``None``, around
-    the clock), else the plant's. A station calendar's holidays, workdays, workdays_like and
-    shutdowns, when not written, are the plant's; its shifts add to the plant's named shifts."""
+    the clock), else the plant's. What a station calendar does not write (week, holidays,
+    workdays, workdays_like, shutdowns) is the plant's; its shifts add to (or redefine) the
+    plant's named shifts."""
     own = station.calendar
     if own is None:
         return plant.calendar
@@ -123,7 +124,7 @@ def station_calendar(plant: Plant, station: Station) -> Calendar | None:
         return own
     given = own.model_fields_set
     update: dict = {"shifts": {**base.shifts, **own.shifts}}
-    for name in ("holidays", "workdays", "workdays_like", "shutdowns"):
+    for name in ("week", "holidays", "workdays", "workdays_like", "shutdowns"):
         if name not in given:
             update[name] = getattr(base, name)
     return own.model_copy(update=update)

@@ -351,10 +351,15 @@ def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[Confi
 
 
 def _station_calendar_refs(plant: Plant) -> list[ConfigIssue]:
-    """A station calendar's week names its own shifts or the plant's."""
+    """A plant calendar with shifts has a week; a station calendar's week names its own shifts
+    or the plant's."""
     from twin.config.plant import Calendar
 
     issues: list[ConfigIssue] = []
+    if plant.calendar is not None and plant.calendar.shifts and plant.calendar.week is None:
+        issues.append(ConfigIssue("calendar.week", "shifts are named but no week says on which "
+                                  "days they run; expected week: {mon: [shift, ...], ...}, or no "
+                                  "shifts (worked around the clock but on holidays)"))
     plant_shifts = plant.calendar.shifts if plant.calendar is not None else {}
     for i, j, s in plant.stations():
         if not isinstance(s.calendar, Calendar):

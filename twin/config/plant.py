@@ -430,9 +430,9 @@ class Station(_Model):
     )
     calendar: StationCalendar | None = Field(
         None, description="The station's own working time: 'always' (around the clock, holidays "
-        "too, e.g. a furnace) or a calendar whose week (and shifts, added to the plant's) replace "
-        "the plant's; holidays, workdays and shutdowns not written are the plant's. Omitted: "
-        "the plant's calendar.")
+        "too, e.g. a furnace) or a calendar; what it does not write (week, holidays, workdays, "
+        "shutdowns) is the plant's, its shifts add to or redefine the plant's named shifts. "
+        "Omitted: the plant's calendar.")
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
     deferrable: bool = Field(
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "
