@@ -163,3 +163,14 @@ def own_calendars(machines: list, plant_calendar: ShiftCalendar
         if cal is not plant_calendar and not cal.always:
             groups.setdefault(id(cal), (cal, []))[1].append(m)
     return list(groups.values())
+
+
+def package_version() -> str | None:
+    """Version of the installed ``chinesecalendar`` package (its tables decide ``holidays: CN``),
+    for the run manifest; ``None`` when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chinesecalendar")
+    except PackageNotFoundError:  # pragma: no cover - a declared dependency
+        return None
