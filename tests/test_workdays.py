@@ -130,6 +130,15 @@ def test_a_year_the_package_does_not_know_is_a_clear_error():
     twin.simulate(plant, days=1, start=f"{last}-12-31", seed=1)
 
 
+def test_an_unknown_year_in_a_station_calendar_names_the_station():
+    from chinese_calendar import constants
+
+    last = max(constants.holidays).year
+    plant = press_plant(DAY_SHIFT, calendar={"holidays": "CN"})
+    with pytest.raises(SupplyError, match=r"^lines\[0\]\.stations\[0\]\.calendar\.holidays: CN: "):
+        twin.simulate(plant, days=3, start=f"{last + 1}-03-02", seed=1)
+
+
 def test_validate_reports_an_unknown_year_with_exit_2(tmp_path):
     from chinese_calendar import constants
 

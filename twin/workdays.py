@@ -151,7 +151,13 @@ def station_shift_calendar(plant: Plant, station: Station, clock: SiteClock, hor
     if station.calendar is None:
         return plant_calendar
     cal = station_calendar(plant, station)
-    return ShiftCalendar.from_windows(working_windows(cal, clock, horizon_s), horizon_s)
+    try:
+        windows = working_windows(cal, clock, horizon_s)
+    except SupplyError as exc:  # the station's own holidays: CN, in a year not known
+        where = next(f"lines[{i}].stations[{j}].calendar" for i, j, s in plant.stations()
+                     if s is station)
+        raise SupplyError(str(exc).replace("calendar.", f"{where}.", 1)) from None
+    return ShiftCalendar.from_windows(windows, horizon_s)
 
 
 def own_calendars(machines: list, plant_calendar: ShiftCalendar
