@@ -316,3 +316,16 @@ def test_the_example_validates_and_matches_the_schema():
         data["calendar"]["holidays"] = bad
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(json.loads(json.dumps(data, default=str)), schema)
+
+
+def test_the_example_over_spring_festival_by_hand():
+    """plant_configs/cn_calendar_plant.yaml, 35 days from Mon 2 Feb 2026: working days Feb 2-6,
+    9-13, Sat 14 (make-up), 24-27, Sat 28 (make-up), Mar 2-6 = 21; 20 lots a working day = 420
+    lots released. Scheduled: saw (plant, 2 x 8 h) 21 x 16 = 336 h, inspection (early shift)
+    21 x 8 = 168 h, tempering furnace (always) 35 x 24 = 840 h."""
+    r = twin.simulate(twin.load_plant(EXAMPLE), seed=3)
+    assert r.kpis["lots_released"] == 420
+    st = r.kpis["stations"]
+    assert st["saw"]["scheduled_h"] == pytest.approx(336.0)
+    assert st["inspection"]["scheduled_h"] == pytest.approx(168.0)
+    assert st["tempering"]["scheduled_h"] == pytest.approx(840.0)
