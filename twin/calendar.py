@@ -83,19 +83,39 @@ def working_windows(
         return [(0.0, horizon_s)]
     off_days = _off_days(calendar)
     raw = []
-    for day in clock.days(horizon_s / 86400):
+    for day, minutes in _day_shifts(calendar, clock, horizon_s):
         if day in off_days:
             continue
-        for name in calendar.week.get(WEEKDAYS[day.weekday()], []):  # type: ignore[call-overload]
-            shift = calendar.shifts[name]
-            s = clock.seconds(day, shift.start_min)
-            e = clock.seconds(day, shift.end_min)
+        for start_min, end_min in minutes:
+            s = clock.seconds(day, start_min)
+            e = clock.seconds(day, end_min)
             raw.append((max(s, 0.0), min(e, horizon_s)))
     return _merge(raw)
 
 
+def _day_shifts(calendar: Calendar, clock: SiteClock, horizon_s: float
+                ) -> list[tuple[dt.date, list[tuple[int, int]]]]:
+    """Every day of the run (with a day either side) and the ``(start_min, end_min)`` of the
+    shifts that start on it, after public holidays and make-up working days
+    (:mod:`twin.workdays`); shutdowns are not applied here."""
+    from twin.workdays import day_shift_names, day_types
+
+    days = clock.days(horizon_s / 86400)
+    last_run_day = clock.start + dt.timedelta(days=max(math.ceil(horizon_s / 86400) - 1, 0))
+    types = day_types(calendar, days[0], days[-1], clock.start, last_run_day)
+    out = []
+    for day in days:
+        names = day_shift_names(calendar, types, day)
+        if names is None:
+            out.append((day, [(0, 24 * 60)]))
+        else:
+            out.append((day, [(calendar.shifts[n].start_min, calendar.shifts[n].end_min)
+                              for n in names]))
+    return out
+
+
 def _off_days(calendar: Calendar) -> set[dt.date]:
-    off = set(calendar.holidays)
+    off: set[dt.date] = set()
     for p in calendar.shutdowns:
         d = p.start
         while d <= p.end:
@@ -111,17 +131,13 @@ def release_times(
     (``period='day'``) or of the first working day of each ISO week (``'week'``). Without a
     calendar every day is a working day starting at local midnight."""
     firsts: list[tuple[dt.date, float]] = []
-    off = _off_days(calendar) if calendar is not None else set()
-    for day in clock.days(horizon_s / 86400)[1:]:
-        if calendar is None:
-            firsts.append((day, clock.seconds(day, 0)))
-            continue
-        if day in off:
-            continue
-        names = calendar.week.get(WEEKDAYS[day.weekday()], [])  # type: ignore[call-overload]
-        if names:
-            first_min = min(calendar.shifts[n].start_min for n in names)
-            firsts.append((day, clock.seconds(day, first_min)))
+    if calendar is None:
+        firsts = [(day, clock.seconds(day, 0)) for day in clock.days(horizon_s / 86400)[1:]]
+    else:
+        off = _off_days(calendar)
+        for day, minutes in _day_shifts(calendar, clock, horizon_s)[1:]:
+            if day not in off and minutes:
+                firsts.append((day, clock.seconds(day, min(s for s, _ in minutes))))
     if period == "week":
         weeks: dict[tuple[int, int], float] = {}
         for day, t in firsts:

@@ -34,6 +34,7 @@ from twin.production.flow import Flow
 from twin.production.station import StationRuntime, operate
 from twin.safety import StallGuard
 from twin.streams import Streams
+from twin.workdays import own_calendars, station_shift_calendar
 
 
 @dataclass
@@ -106,7 +107,10 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     if not calendar.always:
         shift_loads = [ld for ld, b in zip(base_loads, plant.base_loads, strict=True)
                        if b.schedule == "shifts"]
-        env.process(_shift_changes(env, calendar, machines, shift_loads))
+        env.process(_shift_changes(env, calendar, [m for m in machines if m.calendar is calendar],
+                                   shift_loads))
+    for own, ms in own_calendars(machines, calendar):  # stations with their own shift pattern
+        env.process(_shift_changes(env, own, ms, []))
 
     trace_day = _trace_day(plant, clock, calendar, days)
     t0 = clock.seconds(trace_day, 0)
@@ -259,9 +263,10 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             rt.components = [(net.component_store[c], q) for c, q in made.components.items()]
             rt.assembles = net.pidx[made.id]
         windows = maintenance_windows(s.maintenance, ctx.clock, ctx.horizon)
+        cal = station_shift_calendar(plant, s, ctx.clock, ctx.horizon, ctx.calendar)
         for k in range(s.machines):
             eq = len(machines)
-            m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], ctx.calendar,
+            m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], cal,
                         windows, ctx.site)
             m.set_state(IDLE)
             rt.machines.append(m)

@@ -1,7 +1,7 @@
 """KPIs of a run: production, stations, energy, supply and cost, plus plain-language warnings.
 
 Station KPIs (per station, summed over its machines; *scheduled* time is the time in working
-windows of the calendar, the whole run for a 24/7 plant):
+windows of the station's calendar (its own, else the plant's), the whole run for a 24/7 plant):
 
 * utilization  = processing time / scheduled time;
 * availability = run time / planned time, where planned = scheduled - planned maintenance and
@@ -51,7 +51,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
     peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
     lead = lots["lead_time_h"].to_numpy()
-    scheduled = model.calendar.working_seconds(0.0, horizon)
+    plant_scheduled = model.calendar.working_seconds(0.0, horizon)
 
     stations: dict[str, Any] = {}
     row = 0
@@ -60,6 +60,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         st_s = meter.state_s[row : row + n]
         kwh = meter.equipment_kwh[row : row + n]
         row += n
+        cal = rt.machines[0].calendar  # the station's own shift pattern, or the plant's
+        scheduled = (plant_scheduled if cal is model.calendar
+                     else cal.working_seconds(0.0, horizon))
         processing = st_s[:, PROCESSING].sum()
         stops = st_s[:, DOWN].sum() + st_s[:, SETUP].sum()
         planned = max(n * scheduled - st_s[:, MAINTENANCE].sum(), 1e-9)

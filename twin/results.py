@@ -396,6 +396,7 @@ def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
     import simpy
 
     from twin import __version__
+    from twin.workdays import package_version
 
     config = model.plant.model_dump(mode="json")
     canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
@@ -409,7 +410,8 @@ def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
                        + ([f"dispatch:{model.ems.policy.name}"] if model.ems is not None else [])),
         "twin_version": __version__,
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
-                     "numpy": numpy.__version__, "pandas": pd.__version__},
+                     "numpy": numpy.__version__, "pandas": pd.__version__,
+                     "chinesecalendar": package_version()},
         "wall_clock_s": round(wall_s, 3),
         "events_processed": events,
         "state_changes": int(model.meter.records),

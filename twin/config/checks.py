@@ -73,9 +73,10 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
     )
 
     if plant.calendar is not None:
-        for day, names in plant.calendar.week.items():
+        for day, names in (plant.calendar.week or {}).items():
             for k, name in enumerate(names):
                 issues += _ref(f"calendar.week.{day}[{k}]", name, plant.calendar.shifts, "shift")
+    issues += _station_calendar_refs(plant)
 
     parents: dict[str, list[str]] = {}
     for k, p in enumerate(plant.products):
@@ -350,4 +351,26 @@ def _component_cycles(plant: Plant, parents: dict[str, list[str]]) -> list[Confi
                 continue
             seen.add(c)
             stack.extend(children.get(c, []))
+    return issues
+
+
+def _station_calendar_refs(plant: Plant) -> list[ConfigIssue]:
+    """A plant calendar with shifts has a week; a station calendar's week names its own shifts
+    or the plant's."""
+    from twin.config.plant import Calendar
+
+    issues: list[ConfigIssue] = []
+    if plant.calendar is not None and plant.calendar.shifts and plant.calendar.week is None:
+        issues.append(ConfigIssue("calendar.week", "shifts are named but no week says on which "
+                                  "days they run; expected week: {mon: [shift, ...], ...}, or no "
+                                  "shifts (worked around the clock but on holidays)"))
+    plant_shifts = plant.calendar.shifts if plant.calendar is not None else {}
+    for i, j, s in plant.stations():
+        if not isinstance(s.calendar, Calendar):
+            continue
+        known = {**plant_shifts, **s.calendar.shifts}
+        for day, names in (s.calendar.week or {}).items():
+            for k, name in enumerate(names):
+                issues += _ref(f"lines[{i}].stations[{j}].calendar.week.{day}[{k}]", name, known,
+                               "shift")
     return issues

@@ -311,9 +311,11 @@ class Tariff(_Model):
                              "one basic-charge basis)")
         return self
     holidays: list[dt.date] = Field(default_factory=list,
-                                    description="Statutory holidays for holiday periods.")
+                                    description="Statutory holidays for holiday periods; with "
+                                    "neither list given, the plant calendar's (e.g. CN).")
     workdays: list[dt.date] = Field(default_factory=list,
-                                    description="Weekend days worked by decree (调休).")
+                                    description="Weekend days worked by decree (调休); with "
+                                    "neither list given, the plant calendar's.")
     apply_outside_validity: bool = Field(
         False, description="Price dates outside the preset's validity with its rules anyway "
                            "(e.g. a study of a typical year under today's tariff).")

@@ -14,7 +14,16 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from twin.config.base import Id, _Model
 from twin.config.carbon import Carbon
@@ -198,17 +207,99 @@ class Period(_Model):
         return self
 
 
+HOLIDAY_COUNTRIES = ("CN",)
+"""Countries whose public holidays ``calendar.holidays`` can name."""
+
+
+def check_holidays(v: object) -> object:
+    """``holidays`` as written (a country code, or a list of dates and country codes), dates
+    parsed; one clear error for anything else (pydantic's own messages for the union would
+    list every branch)."""
+    items = [v] if isinstance(v, str) else v
+    if not isinstance(items, list):
+        raise ValueError("expected a list of dates YYYY-MM-DD, or CN for China's holidays")
+    out: list[object] = []
+    for k, x in enumerate(items):
+        text = x.strip() if isinstance(x, str) else None
+        if text is not None and text.upper() in HOLIDAY_COUNTRIES:
+            out.append(text.upper())
+        elif text is not None and text.isalpha():
+            raise ValueError(f"holidays[{k}] is {x!r}: unknown country; expected one of "
+                             f"{', '.join(HOLIDAY_COUNTRIES)} or a date YYYY-MM-DD")
+        elif text is not None:
+            try:
+                out.append(dt.date.fromisoformat(text))
+            except ValueError:
+                raise ValueError(f"holidays[{k}] is {x!r}: not a date; expected a date "
+                                 f"YYYY-MM-DD or CN") from None
+        elif isinstance(x, dt.date) and not isinstance(x, dt.datetime):
+            out.append(x)
+        else:
+            shown = x.isoformat(sep=" ") if isinstance(x, dt.datetime) else repr(x)
+            raise ValueError(f"holidays[{k}] is {shown}; expected a date YYYY-MM-DD or CN")
+    return out[0] if isinstance(v, str) else out
+
+
+Holidays = Literal["CN"] | list[Date | Literal["CN"]]
+
+
 class Calendar(_Model):
     """When the plant works: named shifts, which shifts run on each weekday, holidays, shutdowns.
 
     Without a calendar the plant runs 24/7."""
 
-    shifts: dict[Id, Shift] = Field(description="Named shifts.")
-    week: dict[Weekday, list[Id]] = Field(
-        description="Shift names per weekday (mon..sun); a weekday left out has no shift."
+    shifts: dict[Id, Shift] = Field(default_factory=dict, description="Named shifts.")
+    week: dict[Weekday, list[Id]] | None = Field(
+        None, description="Shift names per weekday (mon..sun); a weekday left out has no shift. "
+        "Omitted: every day but holidays and shutdowns is worked around the clock."
     )
-    holidays: list[Date] = Field(default_factory=list, description="Days without shifts.")
+    holidays: Holidays = Field(
+        default_factory=list, description="Public holidays, without shifts, also the tariff's "
+        "holiday periods: dates, and/or 'CN' for China's State Council holidays and make-up "
+        "working days (package chinese_calendar), e.g. holidays: CN or [CN, 2026-10-09]. "
+        "A plant's own days off are shutdowns.")
+    workdays: list[Date] = Field(
+        default_factory=list, description="Make-up working days (调休): days worked with the "
+        "shifts of workdays_like; added to CN's, or correcting it (a listed date wins).")
+    workdays_like: Weekday = Field(
+        "mon", description="Weekday whose shifts a make-up working day runs.")
     shutdowns: list[Period] = Field(default_factory=list, description="Plant shutdown periods.")
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holiday_items(cls, v: object) -> object:
+        return check_holidays(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Calendar:
+        both = sorted(set(self.holiday_dates) & set(self.workdays))
+        if both:
+            raise ValueError(f"{both[0]} is listed both in holidays and in workdays; expected "
+                             f"one of the two")
+        return self
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Country codes in ``holidays`` (e.g. ``('CN',)``)."""
+        items = [self.holidays] if isinstance(self.holidays, str) else self.holidays
+        return tuple(x for x in items if isinstance(x, str))
+
+    @property
+    def holiday_dates(self) -> tuple[dt.date, ...]:
+        """The dates listed in ``holidays``."""
+        items = [] if isinstance(self.holidays, str) else self.holidays
+        return tuple(x for x in items if isinstance(x, dt.date))
+
+
+def _calendar_kind(v: object) -> str:
+    return "always" if isinstance(v, str) else "calendar"
+
+
+StationCalendar = Annotated[
+    Annotated[Literal["always"], Tag("always")] | Annotated[Calendar, Tag("calendar")],
+    Discriminator(_calendar_kind),
+]
+"""A station's own working time: 'always' (around the clock) or a calendar."""
 
 
 class Product(_Model):
@@ -338,6 +429,11 @@ class Station(_Model):
     off_shift: Literal["finish", "interrupt"] = Field(
         "finish", description="At shift end: finish the lot in hand, or interrupt and resume it."
     )
+    calendar: StationCalendar | None = Field(
+        None, description="The station's own working time: 'always' (around the clock, holidays "
+        "too, e.g. a furnace) or a calendar; what it does not write (week, holidays, workdays, "
+        "shutdowns) is the plant's, its shifts add to or redefine the plant's named shifts. "
+        "Omitted: the plant's calendar.")
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
     deferrable: bool = Field(
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "

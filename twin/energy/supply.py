@@ -36,6 +36,7 @@ from twin.energy.own_tariff import own_tariff_arrays
 from twin.energy.storage import Battery, ThermalStorage
 from twin.energy.synthetic_weather import synthetic_weather
 from twin.signals import grid_intensity
+from twin.workdays import tariff_day_types
 
 
 @dataclass
@@ -151,11 +152,12 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             flat = (tariff.monthly_values(index_i, tf.flat_price_per_kwh)
                     if isinstance(tf.flat_price_per_kwh, list) else tf.flat_price_per_kwh)
             check = not tf.apply_outside_validity
-            periods = list(tariff.tou_periods(index_i, tou, tf.holidays, workdays=tf.workdays,
+            hol, work = tariff_day_types(plant, clock.start, (index_i[-1]).date())
+            periods = list(tariff.tou_periods(index_i, tou, hol, workdays=work,
                                               check_validity=check))
             price = np.asarray(tariff.energy_price(
-                index_i, tou, flat, tf.non_floating_adder_per_kwh, tf.holidays,
-                workdays=tf.workdays, check_validity=check), dtype=float)
+                index_i, tou, flat, tf.non_floating_adder_per_kwh, hol,
+                workdays=work, check_validity=check), dtype=float)
         except ValueError as exc:
             text = str(exc).replace("pass check_validity=False",
                                     "set energy.grid.tariff.apply_outside_validity: true")
