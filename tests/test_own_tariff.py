@@ -415,3 +415,26 @@ def test_price_file_naive_times_through_a_fall_back_hour(tmp_path: Path):
     idx = pd.DatetimeIndex([pd.Timestamp("2026-11-01 01:00").tz_localize(
         "America/Denver", ambiguous=False)])
     np.testing.assert_allclose(interval_prices(series, idx, 3600), [2.0])
+
+
+def test_the_plant_calendar_prices_an_own_table_when_the_tariff_lists_no_days():
+    """One calendar for production and the tariff: with no holidays in the tariff, the plant
+    calendar's holiday (1 May 2026, a Friday) is priced as a rest day with the holiday overlay
+    (09:00 flat, 11:00 deep valley); without it the Friday is a workday (09:00 peak, 11:00
+    flat), as the example's table reads."""
+    import datetime as dt
+
+    from twin.config.loader import plant_from_data, read_yaml
+
+    path = Path(__file__).resolve().parent.parent / "plant_configs" / "own_tariff_plant.yaml"
+    data, _ = read_yaml(path)
+    tf = data["energy"]["grid"]["tariff"]
+    tf.pop("holidays", None)
+    tf.pop("workdays", None)
+    got = {}
+    for hol in ([dt.date(2026, 5, 1)], []):
+        data["calendar"]["holidays"] = hol
+        res = twin.simulate(plant_from_data(data, str(path)), days=1, start="2026-05-01")
+        iv = res.intervals
+        got[bool(hol)] = [iv["tou_period"][iv.index.hour == h].unique().tolist() for h in (9, 11)]
+    assert got == {True: [["flat"], ["deep_valley"]], False: [["peak"], ["flat"]]}

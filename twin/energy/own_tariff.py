@@ -376,9 +376,13 @@ def _short(value: object) -> str:
 
 
 def own_tariff_arrays(tf: Tariff, site_zone: str, index: pd.DatetimeIndex, interval_s: float,
-                      base_dir: Path | None = None) -> tuple[list[str], np.ndarray, str]:
+                      base_dir: Path | None = None, holidays: Sequence | None = None,
+                      workdays: Sequence | None = None) -> tuple[list[str], np.ndarray, str]:
     """Period label, energy price [CNY/kWh] per interval, and a label of the tariff, for a plant
     file's ``energy.grid.tariff`` given by ``periods`` or ``price_file`` (not a preset).
+    ``holidays`` and ``workdays`` (make-up working days) price the holiday and rest-day rows
+    (default: the tariff's own lists; the supply passes the plant calendar's when the tariff
+    gives none, :func:`twin.workdays.tariff_day_types`).
 
     Raises
     ------
@@ -414,7 +418,8 @@ def own_tariff_arrays(tf: Tariff, site_zone: str, index: pd.DatetimeIndex, inter
             tou, index, prices_given=tf.prices_per_kwh is not None,
             flat_price_per_kwh=tf.flat_price_per_kwh,
             non_floating_adder_per_kwh=tf.non_floating_adder_per_kwh,
-            holidays=tf.holidays, workdays=tf.workdays)
+            holidays=tf.holidays if holidays is None else holidays,
+            workdays=tf.workdays if workdays is None else workdays)
     except ValueError as exc:
         raise SupplyError(f"energy.grid.tariff: {exc}") from None
     return list(periods), price, "own TOU table"

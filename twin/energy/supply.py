@@ -142,9 +142,11 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     periods = ["flat"] * n_int
     price = np.zeros(n_int)
     label = None
+    if grid.tariff is not None:  # one calendar for production and the tariff
+        hol, work = tariff_day_types(plant, clock.start, (index_i[-1]).date())
     if grid.tariff is not None and grid.tariff.preset is None:
         periods, price, label = own_tariff_arrays(grid.tariff, plant.site.timezone, index_i,
-                                                  interval_s, base_dir)
+                                                  interval_s, base_dir, hol, work)
     elif grid.tariff is not None:
         tf = grid.tariff
         try:
@@ -152,7 +154,6 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
             flat = (tariff.monthly_values(index_i, tf.flat_price_per_kwh)
                     if isinstance(tf.flat_price_per_kwh, list) else tf.flat_price_per_kwh)
             check = not tf.apply_outside_validity
-            hol, work = tariff_day_types(plant, clock.start, (index_i[-1]).date())
             periods = list(tariff.tou_periods(index_i, tou, hol, workdays=work,
                                               check_validity=check))
             price = np.asarray(tariff.energy_price(
