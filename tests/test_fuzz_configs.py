@@ -154,7 +154,7 @@ def test_mutated_plant_files(plant: Path, tmp_path: Path,
     valid: list[Path] = []
     n = 0
     t_end = time.monotonic() + VALIDATE_BUDGET_S
-    while time.monotonic() < t_end:
+    while time.monotonic() < t_end or n < 10:  # at least 10, however loaded the machine
         n += 1
         path = tmp_path / f"m{n}.yaml"
         if n % 4 == 0:
@@ -163,7 +163,6 @@ def test_mutated_plant_files(plant: Path, tmp_path: Path,
             path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
         if _check(["validate", str(path)], capsys, f"mutant {n} of {plant.name}") == 0:
             valid.append(path)
-    assert n >= 10, f"only {n} mutants checked in {VALIDATE_BUDGET_S} s"
     for k, path in enumerate(valid[:RUNS_PER_PLANT]):
         _check(["run", str(path), "--days", RUN_DAYS, "--out", str(tmp_path / f"run{k}")],
                capsys, f"run of {path.name} ({plant.name})")
@@ -181,7 +180,7 @@ def test_mutated_study_files(study: Path, tmp_path: Path,
         "plant: ../plant_configs/", f"plant: {plant.parent}/")
     n = 0
     t_end = time.monotonic() + STUDY_BUDGET_S
-    while time.monotonic() < t_end:
+    while time.monotonic() < t_end or n < 5:  # at least 5, however loaded the machine
         n += 1
         path = tmp_path / f"m{n}.yaml"
         if n % 4 == 0:
@@ -189,4 +188,3 @@ def test_mutated_study_files(study: Path, tmp_path: Path,
         else:
             path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
         _check(["validate", str(path)], capsys, f"mutant {n} of {study.name}")
-    assert n >= 5, f"only {n} mutants checked in {STUDY_BUDGET_S} s"
