@@ -142,7 +142,7 @@ def restamped_yearly(kw: pd.Series, site_zone: str, years: range) -> pd.Series:
         parts.append(pd.Series(vals, index=stamps))
     joined = pd.concat(parts).sort_index()
     index = (joined.index - offset).tz_localize("UTC")
-    gaps = np.flatnonzero(np.diff(index.asi8) != step.value)
+    gaps = np.flatnonzero(np.diff(index.as_unit("ns").asi8) != step.value)
     if gaps.size:
         at = (index[int(gaps[0])] + offset).tz_localize(None)
         raise ValueError(f"{shown}: repeat_yearly needs one whole year at a regular step "
@@ -179,9 +179,9 @@ def energy_in_periods(kw: pd.Series, bounds: pd.DatetimeIndex) -> np.ndarray:
     """
     step = kw.attrs["step"]
     shown = kw.attrs.get("file", "profile")
-    starts = kw.index.asi8
+    starts = kw.index.as_unit("ns").asi8
     edges = np.append(starts, starts[-1] + step.value)
-    b = pd.DatetimeIndex(bounds).tz_convert("UTC").asi8
+    b = pd.DatetimeIndex(bounds).tz_convert("UTC").as_unit("ns").asi8
     if b[0] < edges[0] or b[-1] > edges[-1]:
         first = pd.Timestamp(edges[0], tz="UTC").tz_convert(bounds.tz)
         last = pd.Timestamp(edges[-1], tz="UTC").tz_convert(bounds.tz)
