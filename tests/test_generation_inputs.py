@@ -154,7 +154,8 @@ def test_pv_with_profile_refuses_weather_model_fields():
     (["2026-06-01 00:00,1", "2026-06-01 00:00,1"], r"line 3: .*timestamp occurs twice"),
     (["2026-06-01 00:00,1", "2026-06-01 01:00,1", "2026-06-01 03:00,1"],
      r"line 4: .*steps must be regular"),
-    (["2026-06-01 00:00,1", "2026-06-01 02:00,1"], r"column timestamp: step is 0 days 02:00:00; expected hourly"),
+    (["2026-06-01 00:00,1", "2026-06-01 02:00,1"],
+     r"column timestamp: step is 0 days 02:00:00; expected hourly"),
     (["2026-06-01 00:00,1", "June first,1"], r"line 3: column timestamp: timestamp is "
                                              r"unparsable"),
 ])
