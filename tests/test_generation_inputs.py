@@ -244,9 +244,12 @@ def test_great_circle_distances_by_hand():
     assert great_circle_km(31.23, 121.47, 31.23, 121.47) == 0.0
 
 
-def _epw(path: Path, lat: float, lon: float, tz_h: float, frame: pd.DataFrame) -> Path:
-    """A minimal EPW of ``frame`` (hourly, one year), stamped in UTC``tz_h`` (fixed)."""
+def _epw(path: Path, lat: float, lon: float, tz_h: float, frame: pd.DataFrame,
+         header_tz_h: float | None = None) -> Path:
+    """A minimal EPW of ``frame`` (hourly, one year), stamped in UTC``tz_h`` (fixed); the header
+    says ``header_tz_h`` (default ``tz_h``)."""
     local = frame.index.tz_convert(dt.timezone(dt.timedelta(hours=tz_h)))
+    header_tz_h = tz_h if header_tz_h is None else header_tz_h
     end = local + pd.Timedelta(hours=1)  # EPW hour h = the hour ending at h (1-24)
     hour = np.where(end.hour == 0, 24, end.hour)
     day = np.where(end.hour == 0, (end - pd.Timedelta(hours=1)).day, end.day)
@@ -261,7 +264,7 @@ def _epw(path: Path, lat: float, lon: float, tz_h: float, frame: pd.DataFrame) -
         f[13], f[14], f[15] = (f"{frame[c].iloc[k]:.6f}" for c in ("ghi", "dni", "dhi"))
         f[21] = f"{frame['wind_speed'].iloc[k]:.3f}"
         rows.append(",".join(f))
-    header = [f"LOCATION,Somewhere,,,TEST,0,{lat},{lon},{tz_h},10.0", "DESIGN CONDITIONS,0",
+    header = [f"LOCATION,Somewhere,,,TEST,0,{lat},{lon},{header_tz_h},10.0", "DESIGN CONDITIONS,0",
               "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
               "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,", "COMMENTS 2,",
               "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31"]
@@ -299,6 +302,18 @@ def test_far_station_in_another_zone_is_reported_with_its_distance(tmp_path, yea
     [warning] = [w for w in r.kpis["warnings"] if "weather file" in w]
     assert "far.epw" in warning and "975 km from the site" in warning
     assert "UTC-7 h and the site's UTC+8 h" in warning
+
+
+def test_stand_in_climate_on_the_site_clock_with_the_timezone_key(tmp_path, year_weather):
+    """A file whose wall clock is Beijing time but whose header says UTC-7 (a far-away station
+    used as a stand-in climate, hours meant as local solar hours): read by its header it is 15 h
+    off the site's sun; with ``timezone: Asia/Shanghai`` it gives the PV of the Beijing file."""
+    beijing = _epw(tmp_path / "bj.epw", 31.23, 121.47, 8.0, year_weather)
+    stand_in = _epw(tmp_path / "denver.epw", 39.74, -104.99, 8.0, year_weather, header_tz_h=-7)
+    want = _pv_of({"file": str(beijing)})
+    np.testing.assert_allclose(_pv_of({"file": str(stand_in), "timezone": SHANGHAI}), want,
+                               rtol=1e-12, atol=1e-12)
+    assert _pv_of({"file": str(stand_in)}).sum() < 0.3 * want.sum()
 
 
 # --- 6. multi-year runs -------------------------------------------------------------------------
@@ -351,3 +366,21 @@ def test_days_are_local_calendar_days_across_a_dst_change_and_bill_whole_months(
     assert r.kpis["simulated_days"] == 30
     assert h["electricity_demand_kwh"].sum() == pytest.approx(12 * 721, rel=1e-12)
     assert r.kpis["demand_cost"] == pytest.approx(240.0, rel=1e-12)
+
+
+def test_validate_prints_the_far_station_warning(tmp_path, year_weather, capsys):
+    from twin.cli import main
+
+    # the site of the example is at 31.30 N 120.62 E: 9 deg of latitude = 9 x 111.195 = 1,001 km
+    far = _epw(tmp_path / "far.epw", 40.30, 120.62, 8.0, year_weather)
+    configs = Path(__file__).parent.parent / "plant_configs"
+    text = (configs / "own_generation_plant.yaml").read_text()
+    text = text.replace("own_generation/pv_meter_2025.csv",
+                        str(configs / "own_generation" / "pv_meter_2025.csv"))
+    text = text.replace("own_generation/weather_utc_2025.csv", str(far))
+    text = text.replace("    timezone: UTC\n", "")
+    (tmp_path / "plant.yaml").write_text(text)
+    assert main(["validate", str(tmp_path / "plant.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: weather file far.epw: its station (40.30, 120.62) is 1,001 km" in err
+    assert "clock" not in err  # same zone: no clock remark
