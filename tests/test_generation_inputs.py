@@ -384,3 +384,14 @@ def test_validate_prints_the_far_station_warning(tmp_path, year_weather, capsys)
     err = capsys.readouterr().err
     assert "warning: weather file far.epw: its station (40.30, 120.62) is 1,001 km" in err
     assert "clock" not in err  # same zone: no clock remark
+
+
+def test_profile_that_is_a_folder_or_lacks_its_column_is_refused(tmp_path):
+    spec = GenerationProfile(file="x", unit="kw_per_kw")
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(ValueError, match=r"^dir\.csv: is a folder; expected a generation profile"):
+        read_profile(tmp_path / "dir.csv", spec, SHANGHAI)
+    f = tmp_path / "cols.csv"
+    f.write_text("time,kw\n2026-06-01 00:00,1\n")
+    with pytest.raises(ValueError, match=r"^cols\.csv: .*timestamp"):
+        read_profile(f, spec, SHANGHAI)

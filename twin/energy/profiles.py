@@ -22,7 +22,7 @@ from twin.energy.weather import local_standard_time
 from twin.measured.errors import MeterDataError
 from twin.measured.reading import read_table
 from twin.measured.timestamps import parse_timestamps
-from twin.safety import MAX_DATA_FILE_BYTES
+from twin.safety import MAX_DATA_FILE_BYTES, file_problem
 
 MAX_STEP = pd.Timedelta(hours=1)
 """Coarsest profile step: hourly or finer, as the issue asks (a daily total has no shape)."""
@@ -56,6 +56,10 @@ def read_profile(path: str | Path, spec: GenerationProfile, site_zone: str) -> p
     path = Path(path)
     shown = path.name
     ts_col, val_col = spec.timestamp_column, spec.value_column
+    problem = file_problem(path, "a generation profile (CSV, Parquet or XLSX)",
+                           MAX_DATA_FILE_BYTES)
+    if problem is not None:
+        raise MeterDataError(shown, "", problem)
     table = read_table(path, shown, [ts_col, val_col], sheet=spec.sheet,
                        max_bytes=MAX_DATA_FILE_BYTES)
     frame = table.frame
