@@ -141,6 +141,9 @@ def test_pv_with_profile_refuses_weather_model_fields():
     with pytest.raises(ConfigError, match=r"tilt_deg belong\(s\) to the weather model"):
         _plant({"pv": [{"id": "a", "dc_kwp": 10, "tilt_deg": 20,
                         "profile": {"file": "x.csv", "unit": "kw_per_kw"}}]})
+    with pytest.raises(ConfigError, match=r"years_in_service belong\(s\) to the weather"):
+        _plant({"pv": [{"id": "a", "dc_kwp": 10, "years_in_service": 2,
+                        "profile": {"file": "x.csv", "unit": "kw_per_kw"}}]})
     with pytest.raises(ConfigError, match=r"tilt_deg is required"):
         _plant({"weather": {"synthetic": {"annual_clearness": 0.5, "monthly_temp_c": [10] * 12,
                                           "daily_temp_swing_c": 8}},

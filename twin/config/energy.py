@@ -90,6 +90,8 @@ class PVArray(_Model):
                 raise ValueError("tilt_deg is required (or give a 'profile' file)")
             return self
         given = [f for f in _MODEL_ONLY_PV if getattr(self, f) is not None]
+        if self.years_in_service:
+            given.append("years_in_service")
         if given:
             raise ValueError(f"{', '.join(given)} belong(s) to the weather model; an array with "
                              f"a 'profile' takes its output from the file")
