@@ -480,9 +480,10 @@ ONE_LOT = (600 * 20 + 3000 * 4) / 3600  # 6.6667 kWh: a 10-min lot in an otherwi
 
 
 def test_shifts_follow_local_time_across_daylight_saving():
-    """Berlin, from Sat 2026-03-28 00:00 CET for 72 physical hours; clocks go from 02:00 CET to
-    03:00 CEST on Sun 29 March. A shift 06:00-14:00 local every day. Each row of the hourly table
-    is a local hour (02:00 on the 29th does not exist, so 72 h end at 01:00 CEST on the 31st), and
+    """Berlin, from Sat 2026-03-28 00:00 CET for 3 local calendar days; clocks go from 02:00 CET
+    to 03:00 CEST on Sun 29 March. A shift 06:00-14:00 local every day. Each row of the hourly
+    table is a local hour (02:00 on the 29th does not exist, so the 3 days are 71 h and end at
+    local midnight of the 31st, the last row is 23:00 CEST on the 30th), and
     the shift, the warm-up before it and the plan's lot follow the wall clock:
       local 05:00-06:00 warm-up hour 6.75 kWh, 06:00 one lot 6.6667 kWh, 07:00-13:00 idle 4 kWh,
       otherwise standby 1.5 kWh; HVAC 30 kWh in 06:00-13:00, 5 kWh otherwise."""
@@ -491,10 +492,10 @@ def test_shifts_follow_local_time_across_daylight_saving():
         site={"name": "Berlin", "timezone": "Europe/Berlin", "latitude": 52.5, "longitude": 13.4})
     r = twin.simulate(plant, days=3, start="2026-03-28", seed=1)
     h = r.hourly
-    assert len(h) == 72
+    assert len(h) == 71
     local_hours = h.index.hour.to_numpy()
     assert 2 not in local_hours[24:47]  # Sunday: 23 local hours
-    assert str(h.index[-1]) == "2026-03-31 00:00:00+02:00"
+    assert str(h.index[-1]) == "2026-03-30 23:00:00+02:00"
     press = {5: 6.75, 6: ONE_LOT} | {k: 4.0 for k in range(7, 14)}
     want_press = [press.get(k, 1.5) for k in local_hours]
     want_hvac = [30.0 if 6 <= k < 14 else 5.0 for k in local_hours]

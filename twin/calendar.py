@@ -47,6 +47,14 @@ class SiteClock:
         utc = dt.timezone.utc
         return (aware.astimezone(utc) - self.t0.astimezone(utc)).total_seconds()
 
+    def horizon_s(self, n_days: float) -> float:
+        """Simulation seconds of ``n_days`` **local calendar days** from the start: whole days
+        end at local midnight (23 or 25 h for a day with a daylight-saving change, so 30 days
+        from 1 Nov end at local midnight of 1 Dec), a fraction of a day is that share of 24 h
+        after the last whole day's midnight."""
+        whole = math.floor(n_days)
+        return self.seconds(self.start + dt.timedelta(days=whole), (n_days - whole) * 1440.0)
+
     def index(self, n: int, step_s: float) -> pd.DatetimeIndex:
         """``n`` tz-aware local timestamps, the starts of consecutive ``step_s`` intervals (with
         that step as the index's ``freq``, so even a one-interval index knows its length)."""

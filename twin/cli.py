@@ -301,9 +301,11 @@ def _preflight(plant: Plant, where: str, *args: object) -> None:
     from twin.preflight import check_run_inputs
 
     try:
-        check_run_inputs(plant, *args)  # type: ignore[arg-type]
+        notes = check_run_inputs(plant, *args)  # type: ignore[arg-type]
     except (SupplyError, ValueError) as exc:
         raise UsageError(f"{where}: {exc}") from None
+    for note in notes:
+        print(f"{where}: warning: {note}", file=sys.stderr)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

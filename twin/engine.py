@@ -75,6 +75,8 @@ class Model:
     """:class:`twin.signals.Signals` when the plant has strategies."""
     strategies: list = field(default_factory=list)
     """:class:`twin.strategies.Strategy` objects installed in this model."""
+    days: float = 0.0
+    """Simulated local calendar days (``horizon_s`` is their physical length)."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -83,8 +85,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     Raises :class:`~twin.config.errors.SupplyError` when the energy block cannot be built for
     this period (e.g. a tariff preset not valid then)."""
     env = simpy.Environment()
-    horizon = float(days) * 86400.0
     clock = SiteClock(plant.site.timezone, start)
+    horizon = clock.horizon_s(float(days))  # local calendar days (DST days are 23 or 25 h)
     calendar = ShiftCalendar.from_windows(working_windows(plant.calendar, clock, horizon), horizon)
     streams = Streams(seed)
     interval_s = plant.simulation.settlement_interval_min * 60.0
@@ -137,6 +139,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     _sources(plant, ctx)
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
                   runtimes, streams, base_loads, ems, info, trace_day)
+    model.days = float(days)
     if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
         from twin.signals import build_signals
 

@@ -127,7 +127,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     kpis = {
         "plant": plant.site.name,
         "start": model.clock.start.isoformat(),
-        "simulated_days": _num(horizon / 86400.0),
+        "simulated_days": _num(model.days),
         "seed": model.seed,
         "settlement_interval_min": plant.simulation.settlement_interval_min,
         "strategies": {st.name: _rounded(st.report(model)) for st in model.strategies},
@@ -423,6 +423,8 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
         if asked and model.ems.supply.batteries and model.ems.supply.peak_guard is None:
             out.append(f"energy.dispatch.{' and '.join(asked)} had no effect: the tariff has no "
                        f"demand charge (grid.tariff.demand_charge_per_kw_month)")
+    info = getattr(model, "supply_info", None)
+    out.extend(getattr(info, "warnings", ()))
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:

@@ -16,9 +16,9 @@ from twin.config.plant import Plant
 
 
 def check_run_inputs(plant: Plant, days: float | None = None, start: dt.date | None = None,
-                     seed: int | None = None) -> None:
+                     seed: int | None = None) -> list[str]:
     """Build the model of ``plant`` for ``days`` from ``start`` (defaults: the plant's) and
-    discard it.
+    discard it; return the warnings about its inputs (e.g. a weather station far from the site).
 
     Raises
     ------
@@ -33,5 +33,7 @@ def check_run_inputs(plant: Plant, days: float | None = None, start: dt.date | N
     from twin import engine
 
     sim = plant.simulation
-    engine.build(plant, float(sim.days if days is None else days),
-                 sim.start if start is None else start, sim.seed if seed is None else seed)
+    model = engine.build(plant, float(sim.days if days is None else days),
+                         sim.start if start is None else start,
+                         sim.seed if seed is None else seed)
+    return list(getattr(model.supply_info, "warnings", ()))

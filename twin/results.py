@@ -405,7 +405,7 @@ def _manifest(model: Any, wall_s: float, events: int) -> dict[str, Any]:
         "config_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
         "seed": model.seed,
         "start": model.clock.start.isoformat(),
-        "days": model.horizon_s / 86400.0,
+        "days": model.days,
         "strategies": ([s.name for s in model.strategies]
                        + ([f"dispatch:{model.ems.policy.name}"] if model.ems is not None else [])),
         "twin_version": __version__,

@@ -22,6 +22,7 @@ from twin.config.own_tariff import (
     as_price_file,
     check_tariff_source,
 )
+from twin.config.profiles import ZONE_HELP, GenerationProfile, _check_zone
 
 Pct = Annotated[float, Field(ge=0, le=100)]
 NonNegPrice = Annotated[float, Field(ge=0)]
@@ -47,20 +48,37 @@ class Weather(_Model):
                                                "temp_air,wind_speed); relative to the plant file.")
     kind: Literal["epw", "tmy3", "csv"] | None = Field(None, description="Default: by extension.")
     synthetic: SyntheticWeather | None = None
+    timezone: str | None = Field(
+        None, description="Zone of a CSV file's timestamps without a UTC offset (default: the "
+                          "site's); " + ZONE_HELP + ". EPW and TMY3 files carry theirs in the "
+                          "header.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
 
     @model_validator(mode="after")
     def _one_source(self) -> Weather:
         if (self.file is None) == (self.synthetic is None):
             raise ValueError("give exactly one of 'file' or 'synthetic'")
+        if self.timezone is not None and self.file is None:
+            raise ValueError("timezone is the zone of a weather file's clock; synthetic weather "
+                             "is made in the site's zone")
         return self
 
 
+_MODEL_ONLY_PV = ("tilt_deg", "dc_ac_ratio", "losses_pct", "gamma_pdc_per_c",
+                  "degradation_pct_per_year")
+
+
 class PVArray(_Model):
-    """A PV array modelled with pvlib's PVWatts chain."""
+    """A PV array modelled with pvlib's PVWatts chain, or given by an output ``profile`` file."""
 
     id: Id
     dc_kwp: float = Field(gt=0, description="DC nameplate [kWp].")
-    tilt_deg: float = Field(ge=0, le=90, description="Tilt from horizontal [deg].")
+    tilt_deg: float | None = Field(None, ge=0, le=90, description="Tilt from horizontal [deg]; "
+                                                                  "required without a profile.")
     azimuth_deg: float = Field(180, ge=0, lt=360, description="Azimuth, 180 = south [deg].")
     dc_ac_ratio: float | None = Field(None, gt=0, description="DC/AC ratio [-].")
     losses_pct: float | None = Field(None, ge=0, lt=100, description="System losses [%].")
@@ -68,7 +86,25 @@ class PVArray(_Model):
                                           description="Power temperature coefficient [1/K].")
     degradation_pct_per_year: float | None = Field(None, ge=0, le=5,
                                                    description="Degradation [%/yr].")
-    years_in_service: float = Field(0, ge=0, le=50, description="Age at the start of the run [yr].")
+    years_in_service: float = Field(0, ge=0, le=50, description="Age at the start of the run "
+                                    "[yr]; each further year of the run adds one.")
+    profile: GenerationProfile | None = Field(
+        None, description="Output profile file used instead of the weather model, scaled to "
+                          "dc_kwp (used as given: no degradation is applied).")
+
+    @model_validator(mode="after")
+    def _model_or_profile(self) -> PVArray:
+        if self.profile is None:
+            if self.tilt_deg is None:
+                raise ValueError("tilt_deg is required (or give a 'profile' file)")
+            return self
+        given = [f for f in _MODEL_ONLY_PV if getattr(self, f) is not None]
+        if self.years_in_service:
+            given.append("years_in_service")
+        if given:
+            raise ValueError(f"{', '.join(given)} belong(s) to the weather model; an array with "
+                             f"a 'profile' takes its output from the file")
+        return self
 
 
 class PowerCurve(_Model):
@@ -90,11 +126,33 @@ class WindTurbine(_Model):
 
     id: Id
     count: int = Field(1, ge=1)
-    hub_height_m: float = Field(gt=0)
-    power_curve: PowerCurve
+    hub_height_m: float | None = Field(None, gt=0, description="Required without a profile [m].")
+    power_curve: PowerCurve | None = Field(None, description="Required without a profile.")
+    rated_kw: float | None = Field(None, gt=0, description="Rated power of one turbine [kW]; "
+                                   "with a profile, the simulated capacity is count x rated_kw "
+                                   "(default: the power curve's highest point).")
+    profile: GenerationProfile | None = Field(
+        None, description="Output profile file used instead of the power curve and the weather.")
     reference_height_m: float = Field(10, gt=0, description="Height of the weather's wind [m] "
                                                              "(10 m in EPW and TMY3 files).")
     roughness_length_m: float | None = Field(None, gt=0, description="Surface roughness [m].")
+
+    @model_validator(mode="after")
+    def _model_or_profile(self) -> WindTurbine:
+        if self.profile is None:
+            missing = [f for f in ("hub_height_m", "power_curve") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} required (or give a 'profile' file)")
+        elif self.rated_kw is None and self.power_curve is None:
+            raise ValueError("a wind profile needs rated_kw (or a power_curve) for the "
+                             "simulated capacity")
+        return self
+
+    @property
+    def capacity_kw(self) -> float:
+        """Simulated capacity [kW]: count x rated power (or the power curve's highest point)."""
+        rated = self.rated_kw if self.rated_kw is not None else max(self.power_curve.power_kw)
+        return self.count * rated
 
 
 class BatterySpec(_Model):
@@ -414,7 +472,9 @@ class Energy(_Model):
 
     @model_validator(mode="after")
     def _weather_if_needed(self) -> Energy:
-        needs = (self.pv or self.wind or self.building_hvac is not None
+        needs = (any(a.profile is None for a in self.pv)
+                 or any(t.profile is None for t in self.wind)
+                 or self.building_hvac is not None
                  or any(h.source == "ambient" and h.cop is None for h in self.heat_pumps)
                  or any(c.slope_per_k for c in self.chillers))
         if needs and self.weather is None:

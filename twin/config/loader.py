@@ -22,6 +22,7 @@ from twin.config.checks import check_references
 from twin.config.errors import ConfigError, ConfigIssue
 from twin.config.own_tariff import resolve_price_file
 from twin.config.plant import Plant
+from twin.config.profiles import resolve_profile_files
 from twin.safety import file_problem
 
 
@@ -313,6 +314,9 @@ def _resolve_paths(plant: Plant, base: Path) -> Plant:
             plant = plant.model_copy(update={"carbon": carbon.model_copy(
                 update={"hourly_factor_file": str(base / file)})})
     energy = plant.energy
+    if energy is not None and any(u.profile is not None for u in (*energy.pv, *energy.wind)):
+        energy = resolve_profile_files(energy, base)  # type: ignore[assignment]
+        plant = plant.model_copy(update={"energy": energy})
     if energy is None or energy.weather is None or energy.weather.file is None:
         return plant
     file = Path(energy.weather.file)

@@ -100,7 +100,7 @@ def true_demand(model: Any) -> tuple[np.ndarray, np.ndarray]:
     plant = model.plant
     d = plant.energy.dispatch.model_copy(update={"policy": "self_consumption", "bound": False})
     first = plant.model_copy(update={"energy": plant.energy.model_copy(update={"dispatch": d})})
-    m = engine.build(first, model.horizon_s / 86400.0, model.clock.start, model.seed)
+    m = engine.build(first, model.days, model.clock.start, model.seed)
     engine.run(m, progress=False)
     a = m.ems.arrays()
     return a["demand"].copy(), a["chp_electricity"].copy()

@@ -51,7 +51,7 @@ def pv_ac_kw(
     losses_pct: float = PVWATTS_LOSSES_PCT,
     gamma_pdc_per_c: float = -0.0037,
     degradation_pct_per_year: float = 0.5,
-    years_in_service: float = 0.0,
+    years_in_service: float | np.ndarray = 0.0,
     temperature_model: str = "sapm_open_rack_glass_polymer",
     transposition_model: str = "perez",
     iam_model: str | None = "physical",
@@ -90,8 +90,9 @@ def pv_ac_kw(
     degradation_pct_per_year : float, default 0.5
         Linear loss of DC output per year in service [%/yr]. 0.5 %/yr is a common planning value
         (an assumption here, not a sourced default); set it for your modules.
-    years_in_service : float, default 0
-        Age of the array at the simulated period [yr].
+    years_in_service : float or ndarray, default 0
+        Age of the array [yr]: one value, or one per weather row (a multi-year run ages the
+        array year by year, :func:`years_since`).
     temperature_model : str, default 'sapm_open_rack_glass_polymer'
         A key of :data:`TEMPERATURE_MODELS`. (PVWatts itself uses the Fuentes model with an
         INOCT of 45 degC for open racks; pvlib's ``ModelChain.with_pvwatts`` uses SAPM.)
@@ -161,9 +162,11 @@ def pv_ac_kw(
     .. [6] P. Gilman, "SAM Photovoltaic Model Technical Reference", NREL/TP-6A20-64102, 2015
        (sun position at the middle of the hour for hourly data).
     """
-    _check_parameters(
-        tilt_deg, azimuth_deg, dc_kwp, dc_ac_ratio, losses_pct, years_in_service, albedo
-    )
+    _check_parameters(tilt_deg, azimuth_deg, dc_kwp, dc_ac_ratio, losses_pct,
+                      float(np.min(years_in_service)), albedo)
+    if np.ndim(years_in_service) and np.shape(years_in_service) != (len(weather),):
+        raise ValueError(f"years_in_service has {np.size(years_in_service)} values for "
+                         f"{len(weather)} weather rows; expected one value or one per row")
     temp_model, temp_params = _temperature_model(temperature_model)
     if transposition_model not in TRANSPOSITION_MODELS:
         raise ValueError(
@@ -206,13 +209,34 @@ def pv_ac_kw(
         t_cell = pvlib.temperature.pvsyst_cell(
             poa_global, cols["temp_air"], cols["wind_speed"], **temp_params
         )
-    derate = max(0.0, 1.0 - degradation_pct_per_year / 100.0 * years_in_service)
-    dc_kw = pvlib.pvsystem.pvwatts_dc(effective, t_cell, dc_kwp * derate, gamma_pdc_per_c)
-    dc_kw = dc_kw * (1.0 - losses_pct / 100.0)
+    derate = np.maximum(0.0, 1.0 - degradation_pct_per_year / 100.0
+                        * np.asarray(years_in_service, dtype=float))
+    # P_dc is proportional to P_dc0, so the derate may be applied per row after pvwatts_dc
+    dc_kw = pvlib.pvsystem.pvwatts_dc(effective, t_cell, dc_kwp, gamma_pdc_per_c)
+    dc_kw = np.asarray(dc_kw, dtype=float) * derate * (1.0 - losses_pct / 100.0)
     ac_limit_kw = dc_kwp / dc_ac_ratio
     ac_kw = pvlib.inverter.pvwatts(dc_kw, ac_limit_kw / eta_inv_nom, eta_inv_nom=eta_inv_nom)
     ac_kw = np.nan_to_num(np.asarray(ac_kw, dtype=float), nan=0.0)
     return pd.Series(ac_kw, index=weather.index, name="pv_ac_kw")
+
+
+def years_since(index: pd.DatetimeIndex, start: object) -> np.ndarray:
+    """Whole years from ``start`` to each timestamp of ``index`` [yr]: 0 in the first year of a
+    run, 1 from its first anniversary (same local date and time) on, and so on.
+
+    Degradation is thus stepped per operating year, as SAM's annual degradation is applied
+    (year n of the analysis period at ``(n - 1) x rate``; Gilman 2015, NREL/TP-6A20-64102):
+    a two-year run at the default 0.5 %/yr makes the second year's DC output 0.5 % of
+    nameplate lower than the first's (same weather, before clipping).
+    """
+    t0 = pd.Timestamp(start)
+    local = index.tz_convert(t0.tz) if t0.tz is not None else index
+    years = local.year.to_numpy() - t0.year
+    before = ((local.month.to_numpy() * 100 + local.day.to_numpy()) * 1e6
+              + local.hour.to_numpy() * 1e4 + local.minute.to_numpy() * 1e2
+              + local.second.to_numpy()) < (
+        (t0.month * 100 + t0.day) * 1e6 + t0.hour * 1e4 + t0.minute * 1e2 + t0.second)
+    return np.maximum(years - before.astype(int), 0).astype(float)
 
 
 def solar_position_at(times: pd.DatetimeIndex, latitude: float, longitude: float,

@@ -21,9 +21,11 @@ from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS, Plant
 from twin.energy import (
     conversion,
     dispatch_lp,  # noqa: F401  (registers perfect_foresight, rolling_lp)
+    profiles,
     pv,
     tariff,
     weather,
+    weather_site,
     wind,
 )
 from twin.energy.ems import (
@@ -53,6 +55,8 @@ class SupplyInfo:
     feed_in_price_per_kwh: float
     purchased_heat_price_per_kwh: float = 0.0
     """Price of purchased heat or steam [CNY/kWh of heat]."""
+    warnings: tuple[str, ...] = ()
+    """Plain-language warnings about the inputs (e.g. a weather station far from the site)."""
 
 
 def _opts(**kwargs: object) -> dict[str, object]:
@@ -65,12 +69,19 @@ def _per_interval(hourly: np.ndarray, per_hour: int, n_intervals: int) -> np.nda
     return np.repeat(np.asarray(hourly, dtype=float), per_hour)[:n_intervals]
 
 
+def _beside(file: str, base_dir: Path | None) -> Path:
+    path = Path(file)
+    return base_dir / path if not path.is_absolute() and base_dir is not None else path
+
+
 def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
-                 base_dir: Path | None, solar_position: pd.DataFrame | None = None
-                 ) -> tuple[pd.DataFrame, str]:
+                 base_dir: Path | None, solar_position: pd.DataFrame | None = None,
+                 warnings: list[str] | None = None) -> tuple[pd.DataFrame, str]:
     """Hourly weather on the run's hours, and a description of where it came from. Synthetic
     weather is made at the site's configured altitude, with ``solar_position`` (the sun at the
-    middle of each hour, :func:`twin.energy.pv.solar_position_at`) when given."""
+    middle of each hour, :func:`twin.energy.pv.solar_position_at`) when given. A file's own
+    clock (EPW/TMY3 header, CSV offsets or ``timezone:``) is converted to the site's; a station
+    far from the site is reported in ``warnings`` (:mod:`twin.energy.weather_site`)."""
     w = energy.weather
     assert w is not None
     if w.file is not None:
@@ -78,7 +89,9 @@ def load_weather(energy: Energy, plant: Plant, index_h: pd.DatetimeIndex,
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         try:
-            frame = weather.read_weather(path, w.kind, tz=plant.site.timezone)
+            frame = weather_site.read_site_weather(path, w.kind, plant.site, w.timezone)
+            if warnings is not None:
+                warnings.extend(weather_site.site_warnings(frame, plant.site, path.name))
             return weather.align_to_period(frame, index_h), f"file {path.name}"
         except (ValueError, OSError) as exc:
             raise SupplyError(f"energy.weather.file: {exc}") from None
@@ -111,25 +124,32 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     # the sun at the middle of each hour, computed once (NREL SPA is most of the build time)
     # for the synthetic weather and every PV array; each redoes only the refraction
     sun = None
-    if energy.weather is not None and (energy.pv or energy.weather.synthetic is not None):
+    modelled_pv = [a for a in energy.pv if a.profile is None]
+    notes: list[str] = []
+    if energy.weather is not None and (modelled_pv or energy.weather.synthetic is not None):
         sun = pv.solar_position_at(weather.interval_midpoints(index_h), site.latitude,
                                    site.longitude, site.altitude_m)
     if energy.weather is not None:
-        hourly_weather, source = load_weather(energy, plant, index_h, base_dir, sun)
+        hourly_weather, source = load_weather(energy, plant, index_h, base_dir, sun, notes)
 
     pv_kw = np.zeros(n_hours)
-    for a in energy.pv:
+    # age of each hour: years in service at the start plus the whole years run since
+    run_years = pv.years_since(index_h, clock.t0)
+    for a in modelled_pv:
         pv_kw += pv.pv_ac_kw(
             hourly_weather, site.latitude, site.longitude, altitude_m=site.altitude_m,
             tilt_deg=a.tilt_deg,
             solar_position=sun if hourly_weather.index.equals(index_h) else None,
-            azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp, years_in_service=a.years_in_service,
+            azimuth_deg=a.azimuth_deg, dc_kwp=a.dc_kwp,
+            years_in_service=a.years_in_service + run_years,
             **_opts(dc_ac_ratio=a.dc_ac_ratio, losses_pct=a.losses_pct,
                     gamma_pdc_per_c=a.gamma_pdc_per_c,
                     degradation_pct_per_year=a.degradation_pct_per_year),
         ).to_numpy()
     wind_kw = np.zeros(n_hours)
     for t in energy.wind:
+        if t.profile is not None:
+            continue
         v = wind.hub_wind_speed(hourly_weather["wind_speed"].to_numpy(), t.reference_height_m,
                                 t.hub_height_m, **_opts(roughness_length_m=t.roughness_length_m))
         wind_kw += t.count * np.asarray(wind.power_curve_kw(
@@ -232,6 +252,19 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     # energy per interval [kWh]; the last interval ends at the horizon and may be shorter
     hours = np.full(n_int, dt_h)
     hours[-1] = (horizon_s - (n_int - 1) * interval_s) / 3600.0
+    pv_kwh = _per_interval(pv_kw, per_hour, n_int) * hours
+    wind_kwh = _per_interval(wind_kw, per_hour, n_int) * hours
+    for field, units, out in (("pv", energy.pv, pv_kwh), ("wind", energy.wind, wind_kwh)):
+        for k, u in enumerate(units):
+            if u.profile is None:
+                continue
+            cap = u.dc_kwp if field == "pv" else u.capacity_kw  # type: ignore[union-attr]
+            try:
+                out += profiles.profile_kwh(
+                    u.profile, _beside(u.profile.file, base_dir), cap, site.timezone, clock.t0,
+                    n_int, interval_s, horizon_s)
+            except (ValueError, OSError) as exc:
+                raise SupplyError(f"energy.{field}[{k}].profile.file: {exc}") from None
     if hvac_kwh is not None:
         hvac_kwh = hvac_kwh / dt_h * hours
 
@@ -242,8 +275,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
     demand_rate = (grid.tariff.demand_charge_per_kw_month or 0.0) if grid.tariff else 0.0
     supply = Supply(
         interval_s=interval_s, n_intervals=n_int,
-        pv_kwh=_per_interval(pv_kw, per_hour, n_int) * hours,
-        wind_kwh=_per_interval(wind_kw, per_hour, n_int) * hours,
+        pv_kwh=pv_kwh, wind_kwh=wind_kwh,
         period=periods, price=price, batteries=batteries, reserve_frac=d.reserve_soc_pct / 100.0,
         thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
@@ -261,5 +293,6 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
         purchased_heat_price_per_kwh=bought.kwh_price if bought is not None else 0.0,
+        warnings=tuple(notes),
     )
     return supply, policy, info

@@ -397,9 +397,10 @@ def align_to_period(weather: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFr
     Both sides are compared in **local standard time** (:func:`local_standard_time`). TMY3 and
     EPW clocks are local standard time, so for a file from the site's own zone this is the same
     as converting the simulated instants to the file's offset: in a zone with daylight saving
-    the summer weather stays with the sun, not with the clock. For a file from another zone,
-    used as a stand-in climate, hours keep their solar meaning instead of moving by the offset
-    difference. February 29 takes February 28 when the weather has no February 29.
+    the summer weather stays with the sun, not with the clock. A run first converts the file to
+    the site's zone (:func:`twin.energy.weather_site.read_site_weather`), so a file from another
+    zone is matched by absolute time; left in its own zone, its hours would keep their local
+    solar meaning instead. February 29 takes February 28 when the weather has no February 29.
     """
     if weather.index.tz is None:
         raise ValueError("weather index must be tz-aware")
