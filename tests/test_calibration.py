@@ -243,3 +243,35 @@ def test_without_a_site_meter_the_site_is_the_sum_of_group_meters_covering_every
     assert main(["calibrate", str(cal), "--out", str(tmp_path / "o2"), "--no-fit"]) == 0
     s = json.loads((tmp_path / "o2" / "calibration.json").read_text())
     assert s["site_meter"] is None and "site" not in s["metrics"]["before"]
+
+
+def test_a_period_across_the_autumn_clock_change_compares_every_local_hour(tmp_path):
+    """A plant in Europe/Berlin, 24-26 Oct 2026 (the clocks go back on the 25th): 3 local days
+    are 73 hours; meters written in naive local time (the repeated hour twice, in order) are
+    matched hour by hour, so the plant compared with meters made by itself fits exactly."""
+    data, _ = read_yaml(DEMO)
+    data["site"]["timezone"] = "Europe/Berlin"
+    data.pop("energy")  # the demo's tariff is Chinese; the meters need no supply here
+    plant_file = tmp_path / "berlin.yaml"
+    plant_file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                          encoding="utf-8")
+    res = twin.simulate(load_plant(plant_file), days=3, start="2026-10-24")
+    iv = res.intervals
+    local = iv.index.tz_localize(None)  # naive local wall time: 02:00-02:45 appear twice
+    pd.DataFrame({"time": local.map(lambda t: t.isoformat()),
+                  "site": iv["electricity_demand_kwh"].to_numpy()}).to_csv(
+        tmp_path / "meters.csv", index=False)
+    cal = {"plant": str(plant_file), "meter": {
+        "file": "meters.csv", "timestamp": "time", "label": "start", "unit": "kWh",
+        "columns": {"site": {"site": "consumption"}},
+        "quality": {"flatline_h": None}},  # a simulation's night load is exactly constant
+           "period": {"start": "2026-10-24", "days": 3}, "replications": 1}
+    path = tmp_path / "cal.yaml"
+    path.write_text(yaml.safe_dump(cal), encoding="utf-8")
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--no-fit"]) == 0
+    s = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    m = s["metrics"]["before"]["site"]
+    assert m["n_hourly"] == 73
+    assert m["cv_rmse_hourly_pct"] == pytest.approx(0.0, abs=1e-9)
+    cmp = pd.read_parquet(tmp_path / "out" / "comparison.parquet")
+    assert len(cmp) == 73 and cmp.index.is_unique

@@ -126,21 +126,25 @@ def simulate_channels(plant: Plant, start: dt.date, days: int, warmup_days: int,
     engine.run(model, False)
     res = results.collect(model, 0.0, 0)
     hourly = res.hourly
-    skip = warmup_days * 24
-    n = days * 24
-    index = hourly.index[skip:skip + n]
-    values = np.zeros((n, len(chans)))
+    # the compared hours: local midnight of start to local midnight days later (a day across a
+    # daylight-saving change has 23 or 25 of them)
+    tz = plant.site.timezone
+    t0 = pd.Timestamp(start).tz_localize(tz)
+    t1 = pd.Timestamp(start + dt.timedelta(days=days)).tz_localize(tz)
+    pos = np.flatnonzero((hourly.index >= t0) & (hourly.index < t1))
+    index = hourly.index[pos]
+    values = np.zeros((pos.size, len(chans)))
     for k, ch in enumerate(chans):
         for col in ch.columns:
             if col in hourly.columns:
-                values[:, k] += hourly[col].to_numpy(dtype=float)[skip:skip + n]
+                values[:, k] += hourly[col].to_numpy(dtype=float)[pos]
     sens = None
     if want:
-        sens = _sensitivity(model, chans, deltas, skip, n)
+        sens = _sensitivity(model, chans, deltas, pos)
     return SimulatedChannels(index, values, sens)
 
 
-def _sensitivity(model, chans: list[Channel], deltas: np.ndarray, skip: int, n: int
+def _sensitivity(model, chans: list[Channel], deltas: np.ndarray, pos: np.ndarray
                  ) -> np.ndarray:
     meter = model.meter
     per_hour = round(3600.0 / meter.interval_s)
@@ -149,7 +153,8 @@ def _sensitivity(model, chans: list[Channel], deltas: np.ndarray, skip: int, n: 
     pad = (-n_int) % per_hour
     if pad:
         t = np.vstack([t, np.zeros((pad, t.shape[1]))])
-    t_hour = t.reshape(-1, per_hour, t.shape[1]).sum(axis=1)[skip:skip + n]  # [s]
+    t_hour = t.reshape(-1, per_hour, t.shape[1]).sum(axis=1)[pos]  # [s]
+    n = pos.size
     groups = np.array([e.group for e in model.equipment])
     n_lin = deltas.shape[0]
     w = np.zeros((meter.n_eq * N_STATES, len(chans) * n_lin))
