@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -26,3 +27,16 @@ Id = Annotated[
 ]
 """An identifier: no leading/trailing blanks and no colon (used in column names ``kind:id``).
 A whole number is taken as its text (``10`` is the id ``'10'``)."""
+
+
+def known_zone(v: str | None) -> str | None:
+    """``v`` if it names an IANA time zone (``None`` passes); ValueError with what is expected
+    otherwise. The one check of every ``timezone`` field that takes a zone name."""
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError("unknown time zone; expected an IANA name such as 'Asia/Shanghai'"
+                         ) from None
+    return v

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from twin.config.base import Id, _Model
+from twin.config.base import Id, _Model, known_zone
 
 if TYPE_CHECKING:
     from twin.config.plant import Plant
 
 Header = Annotated[str, Field(min_length=1, max_length=200)]
 """A column header of a data file, as it is written there."""
-
-
-def _zone(v: str | None) -> str | None:
-    if v is None:
-        return v
-    try:
-        ZoneInfo(v)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("unknown time zone; expected an IANA name such as 'Asia/Shanghai'"
-                         ) from exc
-    return v
 
 
 class OrderColumns(_Model):
@@ -67,7 +55,7 @@ class OrdersSource(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str | None) -> str | None:
-        return _zone(v)
+        return known_zone(v)
 
 
 class PlanFileColumns(_Model):

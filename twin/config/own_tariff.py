@@ -144,15 +144,9 @@ class PriceFile(_Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        from zoneinfo import ZoneInfo
+        from twin.config.base import known_zone
 
-        try:
-            ZoneInfo(v)
-        except (ValueError, KeyError, OSError):
-            raise ValueError("expected an IANA time zone such as 'Asia/Shanghai'") from None
-        return v
+        return known_zone(v)
 
 
 def as_price_file(value: object) -> object:

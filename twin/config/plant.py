@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -25,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from twin.config.base import Id, _Model
+from twin.config.base import Id, _Model, known_zone
 from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
@@ -98,12 +97,7 @@ class Site(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown time zone; expected an IANA name such as 'Asia/Shanghai'"
-                             ) from exc
-        return v
+        return known_zone(v)  # type: ignore[return-value]
 
 
 FIRST_START = dt.date(1900, 1, 1)
