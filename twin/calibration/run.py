@@ -197,7 +197,7 @@ def _calibrate(cal: ResolvedCalibration, fit: bool, log: Callable[[str], None] |
     param_rows: list[dict] = []
     ident: dict = {}
     if fit and cal.parameters:
-        values, after, diag, _sens_after, at_bound = _fit(
+        values, after, diag, at_bound = _fit(
             problem, lin, tl, values, before, sens, evaluate, cal, say)
         param_rows, ident = _report(cal.parameters, lin, tl, values, diag, at_bound)
     elif fit:
@@ -311,7 +311,7 @@ def _site_parts(chans: list[Channel], groups: list[str]) -> list[int]:
 
 def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: dict,
          before: np.ndarray, sens: np.ndarray | None, evaluate, cal: ResolvedCalibration,
-         say) -> tuple[dict, np.ndarray, Diagnosis, np.ndarray | None, dict[str, bool]]:
+         say) -> tuple[dict, np.ndarray, Diagnosis, dict[str, bool]]:
     """Fit ``lin`` exactly and ``tl`` by search; return values, the readings after, the
     diagnosis over all parameters, and which ended on a bound."""
     from scipy.optimize import minimize, minimize_scalar
@@ -407,7 +407,7 @@ def _fit(problem: _Problem, lin: list[Parameter], tl: list[Parameter], values: d
     at_bound = {p.path: bool(abs(values[p.path] - p.min) <= 1e-6 * (p.max - p.min)
                              or abs(p.max - values[p.path]) <= 1e-6 * (p.max - p.min))
                 for p in [*lin, *tl]}
-    return values, after, diag, s_after, at_bound
+    return values, after, diag, at_bound
 
 
 def _column(problem: _Problem, pred: np.ndarray, moved: np.ndarray, h: float) -> np.ndarray:
