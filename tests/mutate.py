@@ -36,8 +36,14 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "metering": ("twin/metering.py", ["tests/test_metering.py"]),
     "ems": ("twin/energy/ems.py", ["tests/test_ems_by_hand.py", "tests/test_ems_settle.py"]),
     "accounting": ("twin/carbon/accounting.py", ["tests/test_carbon_accounting.py",
-                                                  "tests/test_carbon_in_run.py"]),
-    "evaluation": ("twin/carbon/evaluation.py", ["tests/test_evaluation.py"]),
+                                                  "tests/test_carbon_in_run.py",
+                                                  "tests/test_own_factors.py",
+                                                  "tests/test_carbon_integration.py",
+                                                  "tests/test_purchased_heat.py",
+                                                  "tests/test_footprint.py"]),
+    "evaluation": ("twin/carbon/evaluation.py", ["tests/test_evaluation.py",
+                                                  "tests/test_zero_carbon_run.py",
+                                                  "tests/test_report.py"]),
 }
 
 PYPROJECT = """\
