@@ -552,3 +552,36 @@ def test_demand_charge_rates_and_series_name():
     assert tf.demand_charge([10.0, 20.0], idx, 0.0).tolist() == [0.0]  # a zero rate is a rate
     charge = tf.demand_charge([10.0, 20.0], idx, 0.5)
     assert charge.tolist() == [10.0] and charge.name == "demand_charge"
+
+
+@pytest.mark.parametrize(("start", "end", "minutes"), [
+    ("22", "8", [(1320, 1440), (0, 480)]),    # wraps past midnight: two parts of the same day
+    ("22", "0", [(1320, 1440)]),              # ends at midnight: no part after it
+    ("23", "0.05", [(1380, 1440), (0, 3)]),   # a wrap ending 3 minutes after midnight
+    ("8", "0", [(480, 1440)]),                # 08:00 to midnight written as 8-0
+    ("8.5", "9.25", [(510, 555)]),            # 08:30-09:15
+    ("0", "24", [(0, 1440)]),                 # the whole day
+])
+def test_preset_hour_spans_by_hand(start, end, minutes):
+    """How a preset row's start_hour/end_hour become minutes of the day [min] (found by mutation
+    testing: these rules had no test of their own)."""
+    from twin.energy.tariff import _parse_span
+
+    assert _parse_span(start, end, "row 3") == minutes
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("eight", "9", "must be numbers (19.5 = 19:30)"),
+    ("8.51", "9", "must fall on whole minutes"),      # 510.6 min
+    ("8", "9.001", "must fall on whole minutes"),
+    ("8", "8", "start != end"),
+    ("24", "8", "0 <= start_hour < 24"),
+    ("-1", "8", "0 <= start_hour < 24"),
+    ("8", "24.5", "end_hour <= 24"),
+])
+def test_preset_hour_spans_refused(start, end, message):
+    from twin.energy.tariff import _parse_span
+
+    with pytest.raises(ValueError) as err:
+        _parse_span(start, end, "row 3")
+    assert message in str(err.value) and str(err.value).startswith("row 3: ")
