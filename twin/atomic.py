@@ -172,3 +172,23 @@ def csv_safe(df):  # type: ignore[no-untyped-def]
         out.index = out.index.map(fix).rename(fix(out.index.name))
     out.columns = [fix(c) for c in out.columns]
     return out
+
+
+def check_out(out: Path, overwrite: bool, marker: str, noun: str, label: str,
+              error: type[Exception] = ValueError) -> None:
+    """Refuse an output folder ``out`` that cannot take this output, before any work: a symbolic
+    link or an unwritable place (:func:`check_target`); a file; an existing folder without
+    ``overwrite``; with ``overwrite``, a non-empty folder that lacks ``marker`` (the file that
+    marks a folder twin wrote: a run's manifest, a study's or calibration's summary), so a
+    mistaken ``--out`` never deletes other files. ``noun`` ("run") and ``label`` ("twin run")
+    word the messages; ``error`` is the exception raised."""
+    check_target(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise error(f"--out {out}: is a file; expected a folder for the {noun}")
+    if not overwrite:
+        raise error(f"--out {out}: folder exists; choose another or add --overwrite")
+    if not (out / marker).is_file() and any(out.iterdir()):
+        raise error(f"--out {out}: not a {label} folder (no {marker}); --overwrite only "
+                    f"replaces {noun} folders, choose another --out")

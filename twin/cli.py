@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twin.atomic import check_target
+from twin.atomic import check_out
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
@@ -108,19 +108,10 @@ def _print_run(result: Result, path: Path, page: Path) -> None:
 
 def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
                what: str = "run") -> None:
-    """Refuse an --out that exists, unless --overwrite and it is a run folder (never delete a
-    folder that twin did not write, e.g. ``--out .`` or ``--out results``); ``marker`` is the
-    file that marks a folder twin wrote (a run's manifest, a calibration's calibration.json)."""
-    check_target(out)  # a symlink or an unwritable place: say so before the simulation
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise UsageError(f"--out {out}: is a file; expected a folder for the {what}")
-    if not overwrite:
-        raise UsageError(f"--out {out}: folder exists; choose another or add --overwrite")
-    if not (out / marker).is_file() and any(out.iterdir()):
-        raise UsageError(f"--out {out}: not a twin {what} folder (no {marker}); --overwrite "
-                         f"only replaces {what} folders, choose another --out")
+    """Refuse an --out that exists, unless --overwrite and it is a folder twin wrote
+    (:func:`twin.atomic.check_out`); ``marker`` marks it (a run's manifest, a calibration's
+    calibration.json)."""
+    check_out(out, overwrite, marker, what, f"twin {what}", UsageError)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

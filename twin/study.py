@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from twin.atomic import check_target, csv_safe, staged_folder
+from twin.atomic import check_out as check_out_folder
+from twin.atomic import csv_safe, staged_folder
 from twin.config.plant import Plant
 from twin.config.study import STUDY_FILES, ResolvedStudy
 from twin.safety import exit_with_parent, stop_pool
@@ -223,18 +224,9 @@ class StudyOutputError(ValueError):
 def check_out(out: Path, overwrite: bool) -> None:
     """Refuse an output folder that exists, unless ``overwrite`` and it is a study output (has
     ``study.json``) or empty: a mistaken ``--out`` never deletes other files. Also refuse, before
-    any run, a symbolic link or a place that cannot be written (:func:`twin.atomic.check_target`).
+    any run, a symbolic link or a place that cannot be written (:func:`twin.atomic.check_out`).
     """
-    check_target(out)
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise StudyOutputError(f"--out {out}: is a file; expected a folder for the study")
-    if not overwrite:
-        raise StudyOutputError(f"--out {out}: folder exists; choose another or add --overwrite")
-    if not (out / MARKER).is_file() and any(out.iterdir()):
-        raise StudyOutputError(f"--out {out}: not a study output folder (no {MARKER}); "
-                               f"--overwrite only replaces study outputs, choose another --out")
+    check_out_folder(out, overwrite, MARKER, "study", "study output", StudyOutputError)
 
 
 def _progress_to_stderr(done: int, total: int, scenario: str, rep: int, wall: float) -> None:
