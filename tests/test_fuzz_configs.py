@@ -144,6 +144,23 @@ def _jsonable(data: Any) -> Any:
     return data.isoformat() if isinstance(data, (dt.date, dt.datetime)) else data
 
 
+def _mutants(data: object, text: str, rng: random.Random, folder: Path, budget_s: float,
+             least: int):  # type: ignore[no-untyped-def]
+    """Write mutants of a file (every fourth one mutated as raw text, the others as data) and
+    yield ``(n, path)``: for ``budget_s`` seconds, and at least ``least`` of them however loaded
+    the machine."""
+    n = 0
+    t_end = time.monotonic() + budget_s
+    while time.monotonic() < t_end or n < least:
+        n += 1
+        path = folder / f"m{n}.yaml"
+        if n % 4 == 0:
+            path.write_bytes(raw_mutate(text, rng))
+        else:
+            path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
+        yield n, path
+
+
 @pytest.mark.parametrize("plant", PLANTS, ids=[p.stem for p in PLANTS])
 def test_mutated_plant_files(plant: Path, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,15 +169,7 @@ def test_mutated_plant_files(plant: Path, tmp_path: Path,
     data = _jsonable(data)
     text = plant.read_text(encoding="utf-8")
     valid: list[Path] = []
-    n = 0
-    t_end = time.monotonic() + VALIDATE_BUDGET_S
-    while time.monotonic() < t_end or n < 10:  # at least 10, however loaded the machine
-        n += 1
-        path = tmp_path / f"m{n}.yaml"
-        if n % 4 == 0:
-            path.write_bytes(raw_mutate(text, rng))
-        else:
-            path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
+    for n, path in _mutants(data, text, rng, tmp_path, VALIDATE_BUDGET_S, least=10):
         if _check(["validate", str(path)], capsys, f"mutant {n} of {plant.name}") == 0:
             valid.append(path)
     for k, path in enumerate(valid[:RUNS_PER_PLANT]):
@@ -178,13 +187,5 @@ def test_mutated_study_files(study: Path, tmp_path: Path,
     data["plant"] = str(plant)
     text = study.read_text(encoding="utf-8").replace(
         "plant: ../plant_configs/", f"plant: {plant.parent}/")
-    n = 0
-    t_end = time.monotonic() + STUDY_BUDGET_S
-    while time.monotonic() < t_end or n < 5:  # at least 5, however loaded the machine
-        n += 1
-        path = tmp_path / f"m{n}.yaml"
-        if n % 4 == 0:
-            path.write_bytes(raw_mutate(text, rng))
-        else:
-            path.write_text(_dump(mutate(data, rng)), encoding="utf-8")
+    for n, path in _mutants(data, text, rng, tmp_path, STUDY_BUDGET_S, least=5):
         _check(["validate", str(path)], capsys, f"mutant {n} of {study.name}")
