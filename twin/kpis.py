@@ -15,7 +15,10 @@ Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
 lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
 ``peak_demand_kw`` the highest settlement-interval average of site electric power, and
-``kwh_per_unit`` the site electricity per finished unit.
+``kwh_per_unit`` the site electricity per finished unit. ``energy_by_group_kwh`` is the energy
+per equipment group and carrier plus the energy plant's and the building HVAC's (see
+:func:`supply_side_groups`): its electricity and natural gas add up to ``electricity_kwh`` and
+``natural_gas_kwh``.
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     plant_gas = float(meter.equipment_kwh[:, NATURAL_GAS].sum())
     conv_el = (float(intervals["electricity_kwh:energy_plant"].sum())
                if "electricity_kwh:energy_plant" in intervals.columns else 0.0)
+    by_group.update(supply_side_groups(conv_el, max(fuel - plant_gas, 0.0),
+                                       _col_sum(intervals, "electricity_kwh:building_hvac")))
     footprints = product_footprints(model, {
         "scope1_kg": co2["scope1"], "scope2_location_kg": co2["location"],
         "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
@@ -178,6 +183,25 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         offsets_retired=ev.offsets_retired if ev is not None else (),
         electricity_kgce_per_kwh=ev.electricity_kgce_per_kwh if ev is not None else None))
     return kpis
+
+
+def supply_side_groups(plant_electricity_kwh: float, plant_gas_kwh: float,
+                       hvac_electricity_kwh: float) -> dict[str, dict[str, float]]:
+    """The entries of ``energy_by_group_kwh`` for energy used outside the equipment groups:
+    ``energy_plant`` (electricity of heat pumps, chillers and electric boilers; gas burnt in
+    boilers and CHP) and ``building_hvac`` (electricity of the building's space heating and
+    cooling), each only when non-zero [kWh]. With them the groups' electricity adds up to
+    ``electricity_kwh`` and their natural gas to ``natural_gas_kwh``; a group's ``heat`` and
+    ``cooling`` are what it used of the heat and cooling the energy plant made from that
+    electricity and gas (not bought energy: never add them to it)."""
+    out: dict[str, dict[str, float]] = {}
+    plant = {k: _num(v) for k, v in (("electricity", plant_electricity_kwh),
+                                      ("natural_gas", plant_gas_kwh)) if v > 0}
+    if plant:
+        out["energy_plant"] = plant
+    if hvac_electricity_kwh > 0:
+        out["building_hvac"] = {"electricity": _num(hvac_electricity_kwh)}
+    return out
 
 
 def _col_sum(frame: pd.DataFrame, col: str) -> float:

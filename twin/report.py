@@ -352,6 +352,26 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     return b
 
 
+def monthly_blocks(run_dir: str | os.PathLike[str]) -> list[Block]:
+    """The report's month-by-month table of energy, cost and CO₂
+    (:func:`twin.dashboard.profiles.monthly_table`) from the run folder's ``hourly.parquet``;
+    no block when the folder has none."""
+    from twin.dashboard.data import load
+    from twin.dashboard.profiles import monthly_headers, monthly_rows, monthly_table
+
+    try:
+        data = load(run_dir)
+    except FileNotFoundError:
+        return []
+    table = monthly_table(data)
+    return [("h2", "8. Month by month"),
+            ("table", ["Month", *monthly_headers(table, data.currency)], monthly_rows(table)),
+            ("note", "Energy and CO₂ are sums of the run's hours in each local calendar month;"
+                     " costs as billed (demand and capacity charges prorated for months only"
+                     " partly simulated). The Total row is the run's total, except peak grid"
+                     " import: the highest month's.")]
+
+
 def to_markdown(blocks: list[Block]) -> str:
     """Render blocks as Markdown (pipes in cells escaped)."""
     def cell(x: Any) -> str:
@@ -439,7 +459,7 @@ def write_report(run_dir: str | os.PathLike[str],
     """
     d = Path(run_dir)
     ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules)
-    blocks = report_blocks(ev, kpis, manifest, base)
+    blocks = report_blocks(ev, kpis, manifest, base) + monthly_blocks(d)
     files = [(d / "report.md", to_markdown(blocks)), (d / "report.html", to_html(blocks)),
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
                                                 ensure_ascii=False) + "\n")]

@@ -167,15 +167,47 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
     ))
 
 
+SUPPLY_SIDE_GROUPS = {
+    "energy_plant": "energy plant (boilers, CHP, heat pumps, chillers)",
+    "building_hvac": "building HVAC (space heating and cooling)",
+}
+"""Groups of energy used outside the equipment (hourly ``<carrier>_kwh:<group>`` columns, no
+rows in ``equipment.csv``) and how the page names them."""
+
+
+def bought_energy_by_group(data: RunData) -> dict[str, dict[str, float]]:
+    """Electricity and natural gas over the run per group [kWh], with the energy plant's and the
+    building HVAC's: ``{carrier: {group: kWh}}``. Electricity adds up to the site demand
+    (``electricity_demand_kwh``), natural gas to the fuel burnt (``fuel_kwh``, boilers and CHP
+    included, LHV); heat and cooling are not here, being made on site from these two."""
+    out: dict[str, dict[str, float]] = {}
+    for carrier, total_col in (("electricity", "electricity_demand_kwh"),
+                               ("natural_gas", "fuel_kwh")):
+        groups = {g: float(data.hourly[c].sum()) for g, c in data.carrier_columns(carrier).items()}
+        total = float(data.col(total_col).sum())
+        rest = total - sum(groups.values())
+        if carrier == "natural_gas" and rest > FLOW_TOL * max(total, 1.0):
+            groups["energy_plant"] = groups.get("energy_plant", 0.0) + rest
+        elif carrier == "electricity" and abs(rest) > 1e-6 * max(total, 1.0):
+            groups["other"] = groups.get("other", 0.0) + rest
+        groups = {g: v for g, v in groups.items() if v > 0}
+        if groups:
+            out[carrier] = groups
+    return out
+
+
 def energy_treemap(data: RunData) -> Figure:
-    """Energy over the run per carrier -> group -> equipment [kWh], from ``equipment.csv``.
+    """Electricity and natural gas over the run per carrier -> group -> equipment [kWh]: the
+    groups' totals from ``hourly.parquet`` (the energy plant and building HVAC included, so each
+    carrier's box is the site's total of it), the equipment from ``equipment.csv``. Heat and
+    cooling are left out: they are made from this electricity and gas, and boxes of them beside
+    it would count the same energy twice (see :func:`energy_flows`).
 
     plotly draws a box that has children with its label only, so carrier and group labels carry
     their energy; leaves (equipment) show name and energy on two lines.
     """
     eq = data.equipment
     assert eq is not None
-    carriers = [c[:-4] for c in eq.columns if c.endswith("_kwh")]
     ids: list[str] = []
     labels: list[str] = []
     parents: list[str] = []
@@ -194,31 +226,44 @@ def energy_treemap(data: RunData) -> Figure:
         hover.append(text)
         templates.append("<b>%{label}</b><br>%{value:,.0f} kWh" if leaf else "%{label}")
 
-    groups = list(dict.fromkeys(list(data.groups) + list(eq["group"])))
-    for ci, carrier in enumerate(carriers):
+    by_group = bought_energy_by_group(data)
+    order = list(dict.fromkeys(list(data.groups) + list(eq["group"]) + ["energy_plant",
+                                                                         "building_hvac",
+                                                                         "other"]))
+    for ci, (carrier, groups) in enumerate(by_group.items()):
         col = f"{carrier}_kwh"
-        total = float(eq[col].clip(lower=0).sum())
-        if total <= 0:
-            continue
+        total = float(sum(groups.values()))
         cl = theme.carrier_label(carrier)
         cid = f"c{ci}"
         node(cid, f"{cl} · {total:,.0f} kWh", "", total, theme.carrier_color(carrier),
              f"<b>{cl}</b><br>{total:,.0f} kWh over the run", leaf=False)
-        for gi, group in enumerate(groups):
-            sub = eq[(eq["group"] == group) & (eq[col] > 0)].sort_values(col, ascending=False)
-            if sub.empty:
+        for gi, group in enumerate(order):
+            gsum = groups.get(group, 0.0)
+            if gsum <= 0:
                 continue
             gid = f"{cid}g{gi}"
-            gsum = float(sub[col].sum())
+            name = SUPPLY_SIDE_GROUPS.get(group, group)
             color = data.group_colors.get(group, theme.OTHER_CARRIER_COLOR)
-            node(gid, f"{esc(group)} · {gsum:,.0f} kWh", cid, gsum, color,
-                 f"<b>{esc(group)}</b><br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}",
-                 leaf=False)
-            energy = sub[col].to_numpy(dtype=float).tolist()
-            for ei, (name, v) in enumerate(zip(sub.index, energy, strict=True)):
-                node(f"{gid}e{ei}", esc(name), gid, v, color,
-                     f"<b>{esc(name)}</b> ({esc(group)})<br>{v:,.0f} kWh,"
-                     f" {v / total:.1%} of {cl.lower()}", leaf=True)
+            sub = (eq[(eq["group"] == group) & (eq[col] > 0)].sort_values(col, ascending=False)
+                   if col in eq.columns else eq.iloc[:0])
+            leaves = sub[col].to_numpy(dtype=float).tolist() if len(sub) else []
+            rest = gsum - sum(leaves)
+            whole = not leaves
+            node(gid, f"{esc(name)} · {gsum:,.0f} kWh", cid, gsum, color,
+                 f"<b>{esc(name)}</b><br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}",
+                 leaf=whole)
+            if whole:
+                continue
+            # equipment.csv may round: the leaves are scaled onto the group's hourly total
+            scale = gsum / sum(leaves) if abs(rest) <= 1e-6 * gsum else 1.0
+            for ei, (ename, v) in enumerate(zip(sub.index, leaves, strict=True)):
+                node(f"{gid}e{ei}", esc(ename), gid, v * scale, color,
+                     f"<b>{esc(ename)}</b> ({esc(group)})<br>{v * scale:,.0f} kWh,"
+                     f" {v * scale / total:.1%} of {cl.lower()}", leaf=True)
+            if rest > 1e-6 * gsum:
+                node(f"{gid}r", "not by equipment", gid, rest, theme.OTHER_CARRIER_COLOR,
+                     f"<b>{esc(group)}</b>: {rest:,.0f} kWh not metered per equipment",
+                     leaf=True)
     treemap = trace(
         "treemap", ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
         marker={"colors": colors, "line": {"color": "white", "width": 1}},
@@ -1058,3 +1103,37 @@ def energy_sankey(data: RunData) -> Figure:
     )
     return Figure(data=[sankey], layout=theme.base_layout(
         max(460, 24 * len(nodes)), margin={"l": 10, "r": 10, "t": 20, "b": 20}))
+
+
+# ------------------------------------------------------------------------- load-duration curve
+
+LDC_SERIES = (("electricity_demand_kwh", "Site demand", "dot"),
+              ("grid_import_kwh", "Grid import", "solid"))
+"""Hourly columns of the load-duration chart: column, name, line dash."""
+
+
+def load_duration_curve(data: RunData) -> Figure:
+    """Load-duration curves of site demand and grid import: each run hour's value [kWh per
+    hour = average kW] sorted from highest to lowest against the hours it is reached
+    (:func:`twin.dashboard.profiles.load_duration`)."""
+    from twin.dashboard.profiles import load_duration
+
+    traces = []
+    colors = {"electricity_demand_kwh": theme.TEXT,
+              "grid_import_kwh": "#3b6fb6"}
+    for col, name, dash in LDC_SERIES:
+        if col not in data.hourly.columns:
+            continue
+        curve = load_duration(data.hourly[col].to_numpy(dtype=float))
+        traces.append(trace(
+            "scatter", x0=1, dx=1, y=_f32(curve), mode="lines", name=name,
+            line={"color": colors[col], "width": 1.8, "dash": dash, "shape": "hv"},
+            hovertemplate=f"{name}: %{{y:,.1f}} kW or more in %{{x:,}} h<extra></extra>"))
+    return Figure(data=traces, layout=theme.base_layout(
+        380, hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 80, "r": 30, "t": 40, "b": 50},
+        xaxis={"title": {"text": "Hours of the run at or above the level"},
+               "gridcolor": theme.GRID, "rangemode": "tozero", "tickformat": ","},
+        yaxis={"title": {"text": "Hourly average power [kW]"}, "rangemode": "tozero",
+               "gridcolor": theme.GRID, "tickformat": ","}))

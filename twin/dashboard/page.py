@@ -243,8 +243,8 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
         saved = bare - _num(k.get("dispatch_cost"))
         best = bare - _num(k.get("dispatch_optimum_cost"))
         cards.append(("Battery saves", _fmt(saved), cur,
-                      f"of {_fmt(best)} a perfect-foresight dispatch would (regret "
-                      f"{_fmt(_num(k['dispatch_regret']))})"))
+                      f"of {_fmt(best)} a perfect-foresight optimum would (regret "
+                      f"{_fmt(_num(k['dispatch_regret']))}); " + optimum_rules(data)))
     if k.get("peak_grid_import_kw") is not None:
         minutes = k.get("settlement_interval_min", 15)
         sub = f"highest {minutes:g}-min average"
@@ -260,6 +260,30 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
         cards.append(("Not supplied", _fmt(unserved, 1), "kWh",
                       "electricity demand the grid and batteries could not meet"))
     return cards
+
+
+def optimum_rules(data: RunData) -> str:
+    """What the perfect-foresight optimum of the "Battery saves" card may do that the run's
+    dispatch may not (escaped): it knows the whole run's demand and prices, charges from the
+    grid up to the import limit (the run's policy perhaps up to ``dispatch.grid_charge_kw``
+    only) and exports battery energy up to the export limit (see
+    :func:`twin.energy.dispatch_lp.dispatch_kpis`)."""
+    energy = data.energy_config
+    grid = energy.get("grid") or {}
+    imp = grid.get("import_limit_kw")
+    dispatch = energy.get("dispatch") or {}
+    charge = dispatch.get("grid_charge_kw")
+    rules = ["optimum knows the whole run in advance",
+             "may charge from the grid " + (f"up to the {_fmt(_num(imp))} kW import limit"
+                                           if imp is not None else "without limit")]
+    policy = str(dispatch.get("policy") or "self_consumption")
+    rules[-1] += (f" (this run: policy {policy}"
+                  + (f", grid charging up to {_fmt(_num(charge))} kW" if charge is not None
+                     else "") + ")")
+    exp = _num(grid.get("export_limit_kw"))
+    rules.append(f"may export battery energy up to {_fmt(exp)} kW" if exp > 0
+                 else "no export (limit 0 kW)")
+    return esc("; ".join(rules))
 
 
 def _isna(x: object) -> bool:
@@ -317,6 +341,41 @@ def station_table(data: RunData) -> str:
         "<dt>Performance</dt><dd>ideal process time / run time</dd><dt>OEE</dt>"
         "<dd>availability × performance (quality not modelled yet)</dd></dl>")
     return "\n".join(out)
+
+
+LDC_FIGURE_ID = "fig-load-duration"
+"""Div id of the load-duration curves (every run)."""
+MONTHLY_TABLE_ID = "monthly-table"
+"""Id of the monthly energy, cost and CO₂ table (every run)."""
+
+
+def monthly_table_html(data: RunData) -> str:
+    """The table of :func:`twin.dashboard.profiles.monthly_table` with a total row, as HTML
+    (every string escaped)."""
+    from twin.dashboard.profiles import monthly_headers, monthly_rows, monthly_table
+
+    table = monthly_table(data)
+    head = ["Month", *monthly_headers(table, data.currency)]
+    out = [f'<table class="stations" id="{MONTHLY_TABLE_ID}"><thead><tr>']
+    out += [f"<th>{esc(h)}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    for row in monthly_rows(table):
+        tag = "th" if row[0] == "Total" else "td"
+        out.append("<tr>" + "".join(f"<{tag}>{esc(x)}</{tag}>" for x in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def monthly_section(data: RunData) -> str:
+    """The monthly energy, cost and CO₂ table as a page section."""
+    return _section(
+        "Month by month",
+        "Energy, cost and CO₂ per local calendar month: the Total row is the run's total (the"
+        " cards above), except peak grid import, which is the highest month's. Months only"
+        " partly simulated carry a prorated demand or capacity charge. Export it with"
+        " 'twin export RUN_DIR --xlsx'.",
+        '<div style="overflow-x:auto">' + monthly_table_html(data) + "</div>",
+        "monthly")
 
 
 def _section(title: str, caption: str, body: str, sid: str) -> str:
@@ -566,6 +625,16 @@ def render(data: RunData) -> str:
     if data.has_supply:
         sections += supply_sections(data)
     sections.append(_section(
+        "Load duration",
+        "Every hour of the run sorted from the highest to the lowest: the curve reaches x hours"
+        " at the level held or exceeded for x hours. A steep left end is a few peak hours"
+        " (what a demand charge bills, what a battery can shave); the right end is the base"
+        " load that runs nights and weekends."
+        + (" The gap between site demand (dotted) and grid import (solid) is what PV and"
+           " batteries supplied." if "grid_import_kwh" in data.hourly.columns else ""),
+        figure_html(figures.load_duration_curve(data), LDC_FIGURE_ID), "load-duration"))
+    sections.append(monthly_section(data))
+    sections.append(_section(
         "Energy flows",
         "Energy over the run in MWh, from where it was bought or made (left) through the"
         " carriers to the groups that used it (right). Electricity in = electricity out;"
@@ -579,8 +648,12 @@ def render(data: RunData) -> str:
         body = _note("equipment.csv is missing from the run folder.")
     sections.append(_section(
         "Where the energy goes",
-        "Area = energy over the whole run, by carrier, group and machine: the biggest boxes are"
-        " where savings pay most. Click a box to zoom in, the bar on top to zoom out.",
+        "Area = electricity and natural gas (LHV) over the whole run, by group and machine,"
+        " the energy plant's and the building HVAC's included, so each carrier's box is the"
+        " site's total (the Electricity and Natural gas cards): the biggest boxes are where"
+        " savings pay most. Heat and cooling are made from this electricity and gas, so they"
+        " are not boxes of their own (see Energy flows). Click a box to zoom in, the bar on"
+        " top to zoom out.",
         body, "energy"))
     sections += emission_sections(data)
     if k.get("stations"):

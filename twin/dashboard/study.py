@@ -311,6 +311,117 @@ def profile_overlay(data: StudyData) -> Figure:
                "gridcolor": theme.GRID, "tickformat": ","}))
 
 
+LDC_FIGURE_ID = "fig-study-ldc"
+"""Div id of the study's load-duration curves (present with hourly data)."""
+AVERAGE_DAY_FIGURE_ID = "fig-study-avgday"
+"""Div id of the study's average-day overlays (present with hourly data)."""
+_LINES = (("grid_import_kwh", "grid import", "solid"),
+          ("electricity_demand_kwh", "site demand", "dot"))
+
+
+def _scenario_menu(data: StudyData, per_scenario: int, y: float = 1.1) -> list[dict[str, Any]]:
+    """A menu choosing which scenario is drawn beside the base, for figures with
+    ``per_scenario`` traces per scenario in the order base, then the others with hourly data."""
+    base = data.base
+    others = [s for s in data.names if s != base and s in data.hourly]
+    present = [base, *others] if base in data.hourly else others
+    chosen = best_scenario(data)
+    buttons = [{"label": f"{esc(base)} vs {esc(s)}", "method": "restyle",
+                "args": [{"visible": [p in (base, s) for p in present
+                                     for _ in range(per_scenario)]}]} for s in others]
+    if len(buttons) <= 1:
+        return []
+    return [{"buttons": buttons, "direction": "down", "x": 0, "xanchor": "left", "y": y,
+             "yanchor": "bottom", "showactive": True,
+             "active": others.index(chosen) if chosen in others else 0}]
+
+
+def _drawn(data: StudyData) -> list[str]:
+    """Scenarios with hourly data, base first."""
+    return [s for s in [data.base, *[n for n in data.names if n != data.base]]
+            if s in data.hourly]
+
+
+def load_duration_overlay(data: StudyData) -> Figure:
+    """Load-duration curves (:func:`twin.dashboard.profiles.load_duration`) of grid import
+    (solid) and site demand (dotted) of the base and one other scenario (first replication),
+    with a menu to pick the other scenario."""
+    from twin.dashboard.profiles import load_duration
+
+    chosen = best_scenario(data)
+    traces = []
+    for s in _drawn(data):
+        h = data.hourly[s]
+        for col, what, dash in _LINES:
+            traces.append(trace(
+                "scatter", x0=1, dx=1, y=load_duration(h[col].to_numpy(dtype=float))
+                .astype(np.float32), mode="lines", name=f"{esc(s)}: {what}",
+                legendgroup=esc(s), visible=s in (data.base, chosen),
+                line={"color": data.color(s), "width": 1.8 if dash == "solid" else 1.2,
+                      "dash": dash, "shape": "hv"},
+                hovertemplate=f"{esc(s)} {what}: %{{y:,.1f}} kW or more in %{{x:,}} h"
+                              "<extra></extra>"))
+    menus = _scenario_menu(data, len(_LINES))
+    return Figure(data=traces, layout=theme.base_layout(
+        400, hovermode="x unified", updatemenus=menus or None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
+        margin={"l": 80, "r": 30, "t": 80, "b": 50},
+        xaxis={"title": {"text": "Hours of the run at or above the level"},
+               "gridcolor": theme.GRID, "tickformat": ","},
+        yaxis={"title": {"text": "Hourly average power [kW]"}, "rangemode": "tozero",
+               "gridcolor": theme.GRID, "tickformat": ","}))
+
+
+def average_day_overlay(data: StudyData) -> Figure:
+    """Average day (:func:`twin.dashboard.profiles.average_day`) of grid import (solid) and site
+    demand (dotted) of the base and one other scenario, one panel per season (rows) and day type
+    (columns) the runs have, with a menu to pick the other scenario."""
+    from twin.dashboard.profiles import DAY_TYPES, SEASONS, average_day
+
+    drawn = _drawn(data)
+    days = {s: average_day(data.hourly[s], [c for c, _, _ in _LINES]) for s in drawn}
+    cells = sorted({k[:2] for d in days.values() for k in d.index},
+                   key=lambda c: (SEASONS.index(c[0]), DAY_TYPES.index(c[1])))
+    seasons = list(dict.fromkeys(c[0] for c in cells))
+    types = [t for t in DAY_TYPES if any(c[1] == t for c in cells)]
+    cols = max(1, len(types))
+    titles = [f"{season.capitalize()}, {t}s" for season in seasons for t in types]
+    layout = subplot_layout(max(1, len(seasons)), cols, titles=titles,
+                            horizontal_spacing=0.06, vertical_spacing=0.12)
+    chosen = best_scenario(data)
+    traces = []
+    for s in drawn:
+        d = days[s]
+        for col, what, dash in _LINES:
+            for i, season in enumerate(seasons):
+                for j, t in enumerate(types):
+                    x, y = cell_axes(i * cols + j)
+                    if (season, t) in d.index.droplevel("hour"):
+                        part = d.loc[(season, t)]
+                        hours, vals = part.index.to_list(), part[col].to_numpy(np.float32)
+                    else:
+                        hours, vals = [], np.zeros(0, dtype=np.float32)
+                    traces.append(trace(
+                        "scatter", x=hours, y=vals, mode="lines", name=f"{esc(s)}: {what}",
+                        legendgroup=esc(s), showlegend=i == 0 and j == 0,
+                        visible=s in (data.base, chosen), xaxis=x, yaxis=y,
+                        line={"color": data.color(s), "width": 1.8 if dash == "solid" else 1.2,
+                              "dash": dash},
+                        hovertemplate=f"{esc(s)} {what}, %{{x}}:00–%{{x}}:59: %{{y:,.1f}} kWh"
+                                      "<extra></extra>"))
+    for i in range(len(seasons) * cols):
+        x, y = cell_axes(i)
+        layout[axis_key(x)].update(range=[-0.5, 23.5], dtick=3, gridcolor=theme.GRID)
+        layout[axis_key(y)].update(rangemode="tozero", gridcolor=theme.GRID, tickformat=",")
+    per = len(_LINES) * len(seasons) * len(types)
+    menus = _scenario_menu(data, per, y=1.0 + 60 / (260 * max(1, len(seasons)) + 60))
+    layout.update(theme.base_layout(
+        260 * max(1, len(seasons)) + 100, updatemenus=menus or None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 1, "xanchor": "right"},
+        margin={"l": 70, "r": 30, "t": 90, "b": 40}))
+    return Figure(data=traces, layout=layout)
+
+
 # ---------------------------------------------------------------------------------------------
 # tables and page
 
@@ -449,6 +560,22 @@ def render_study(data: StudyData) -> str:
         figure_html(profile_overlay(data), "fig-study-profiles")
         if data.hourly else _note("No run folder with hourly data was found."),
         "study-profiles"))
+    if data.hourly:
+        reps_note = " (first replication of each scenario)"
+        sections.append(_section(
+            "Load duration",
+            "Each scenario's hours sorted from the highest to the lowest" + reps_note + ":"
+            " grid import (solid) and site demand (dotted). A curve lower at the left end has"
+            " lower peaks (demand charge), lower at the right end a lower base load; the area"
+            " under a curve is its energy. Pick the scenario with the menu.",
+            figure_html(load_duration_overlay(data), LDC_FIGURE_ID), "study-ldc"))
+        sections.append(_section(
+            "Average day",
+            "Mean of each hour of the day over the weekdays (Monday to Friday) and the weekend"
+            " days of each season the runs cover" + reps_note + ", grid import (solid) and"
+            " site demand (dotted), kWh per hour: where a scenario moves energy between hours,"
+            " the lines cross.",
+            figure_html(average_day_overlay(data), AVERAGE_DAY_FIGURE_ID), "study-avgday"))
     sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
     return html_page(
         f"{title} – twin study",
