@@ -7,7 +7,7 @@ DEMO_OUT ?= results/demo
 DEMO_STUDY_OUT ?= results/demo_study
 DEMO_CAL_OUT ?= results/demo_calibration
 
-.PHONY: demo test bench lint clean setup browser mutate
+.PHONY: demo test bench lint clean setup browser office mutate
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,7 +32,17 @@ browser:
 	    chromium chromium-driver >/dev/null) || echo "make: chromium could not be installed"; \
 	else echo "make: not root: install chromium and chromium-driver for the browser test"; fi
 
-test: $(STAMP) browser
+# Debian's LibreOffice Calc (no GUI) for the test that opens results.xlsx headless (root or sudo
+# needed; without it that one test is skipped and says why).
+office:
+	@if command -v soffice >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends libreoffice-calc-nogui >/dev/null) \
+	    || echo "make: LibreOffice could not be installed"; \
+	else echo "make: not root: install libreoffice-calc-nogui for the workbook test"; fi
+
+test: $(STAMP) browser office
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -181,10 +181,15 @@ def test_study_dashboard_renders_offline_without_errors(study_page: Path, driver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from twin.dashboard.study import MACC_FIGURE_ID, STUDY_FIGURE_IDS
+    from twin.dashboard.study import (
+        AVERAGE_DAY_FIGURE_ID,
+        LDC_FIGURE_ID,
+        MACC_FIGURE_ID,
+        STUDY_FIGURE_IDS,
+    )
 
     driver.get(study_page.as_uri())
-    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID)
+    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID, LDC_FIGURE_ID, AVERAGE_DAY_FIGURE_ID)
 
     def all_drawn(d) -> bool:
         return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)

@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, compare, validate, dashboard, report, schema.
+"""The ``twin`` command: run, compare, validate, dashboard, report, export, schema.
 
 Mistakes in a file or an argument are printed as one line each, without a traceback, and the
 command exits with status 2.
@@ -149,6 +149,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.run_dir}: {exc}") from None
     for p in paths:
         print(f"twin: report {p}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from twin.export import write_xlsx
+
+    if not args.xlsx:
+        raise UsageError("export: give the format, --xlsx (the only one so far)")
+    try:
+        path = write_xlsx(Path(args.folder))
+    except FileNotFoundError as exc:  # not a run or study folder, or a damaged one
+        raise UsageError(str(exc)) from None
+    print(f"twin: workbook {path}")
     return 0
 
 
@@ -371,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
                                     "t_ceca_g_0171_2022); default: the plant file's or "
                                     "hunan_2030")
     rp.set_defaults(func=cmd_report)
+
+    x = sub.add_parser("export", help="write results.xlsx (KPIs, hourly, monthly, equipment, "
+                                      "evaluation; a study's comparison and economics) into a "
+                                      "run or study folder")
+    x.add_argument("folder", help="run folder written by 'twin run' or study folder written "
+                                  "by 'twin compare'")
+    x.add_argument("--xlsx", action="store_true", help="an Excel workbook, results.xlsx")
+    x.set_defaults(func=cmd_export)
 
     s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")
     s.set_defaults(func=cmd_schema)

@@ -344,7 +344,7 @@ def station_table(data: RunData) -> str:
 
 
 LDC_FIGURE_ID = "fig-load-duration"
-"""Div id of the load-duration curves (every run)."""
+"""Div id of the load-duration curves (every run; in :data:`FIGURE_IDS`)."""
 MONTHLY_TABLE_ID = "monthly-table"
 """Id of the monthly energy, cost and CO₂ table (every run)."""
 
@@ -387,8 +387,8 @@ def _note(text: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
-FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-flows", "fig-energy", "fig-emissions",
-              "fig-emissions-heatmap", "fig-states", "fig-timeline", "fig-lead-time")
+FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-load-duration", "fig-flows", "fig-energy",
+              "fig-emissions", "fig-emissions-heatmap", "fig-states", "fig-timeline", "fig-lead-time")
 """Div ids of the figures of every run (the tests look for them)."""
 
 
