@@ -388,7 +388,8 @@ def _note(text: str) -> str:
 
 
 FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-load-duration", "fig-flows", "fig-energy",
-              "fig-emissions", "fig-emissions-heatmap", "fig-states", "fig-timeline", "fig-lead-time")
+              "fig-emissions", "fig-emissions-heatmap", "fig-states", "fig-timeline",
+              "fig-lead-time")
 """Div ids of the figures of every run (the tests look for them)."""
 
 
