@@ -168,11 +168,11 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
 
 
 SUPPLY_SIDE_GROUPS = {
-    "energy_plant": "energy plant (boilers, CHP, heat pumps, chillers)",
-    "building_hvac": "building HVAC (space heating and cooling)",
+    "energy_plant": ("energy plant", "boilers, CHP, heat pumps, chillers"),
+    "building_hvac": ("building HVAC", "space heating and cooling of the building"),
 }
 """Groups of energy used outside the equipment (hourly ``<carrier>_kwh:<group>`` columns, no
-rows in ``equipment.csv``) and how the page names them."""
+rows in ``equipment.csv``): how the page names them, and what they hold."""
 
 
 def bought_energy_by_group(data: RunData) -> dict[str, dict[str, float]]:
@@ -242,16 +242,16 @@ def energy_treemap(data: RunData) -> Figure:
             if gsum <= 0:
                 continue
             gid = f"{cid}g{gi}"
-            name = SUPPLY_SIDE_GROUPS.get(group, group)
+            name, what = SUPPLY_SIDE_GROUPS.get(group, (group, ""))
             color = data.group_colors.get(group, theme.OTHER_CARRIER_COLOR)
             sub = (eq[(eq["group"] == group) & (eq[col] > 0)].sort_values(col, ascending=False)
                    if col in eq.columns else eq.iloc[:0])
             leaves = sub[col].to_numpy(dtype=float).tolist() if len(sub) else []
             rest = gsum - sum(leaves)
             whole = not leaves
-            node(gid, f"{esc(name)} · {gsum:,.0f} kWh", cid, gsum, color,
-                 f"<b>{esc(name)}</b><br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}",
-                 leaf=whole)
+            node(gid, esc(name) if whole else f"{esc(name)} · {gsum:,.0f} kWh", cid, gsum,
+                 color, f"<b>{esc(name)}</b>" + (f" ({what})" if what else "")
+                 + f"<br>{gsum:,.0f} kWh, {gsum / total:.1%} of {cl.lower()}", leaf=whole)
             if whole:
                 continue
             # equipment.csv may round: the leaves are scaled onto the group's hourly total

@@ -413,6 +413,10 @@ def average_day_overlay(data: StudyData) -> Figure:
         x, y = cell_axes(i)
         layout[axis_key(x)].update(range=[-0.5, 23.5], dtick=3, gridcolor=theme.GRID)
         layout[axis_key(y)].update(rangemode="tozero", gridcolor=theme.GRID, tickformat=",")
+        if i % cols == 0:
+            layout[axis_key(y)]["title"] = {"text": "kWh per hour"}
+        if i >= (len(seasons) - 1) * cols:
+            layout[axis_key(x)]["title"] = {"text": "Hour of the day (local)"}
     per = len(_LINES) * len(seasons) * len(types)
     menus = _scenario_menu(data, per, y=1.0 + 60 / (260 * max(1, len(seasons)) + 60))
     layout.update(theme.base_layout(
