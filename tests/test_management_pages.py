@@ -287,3 +287,30 @@ def test_study_average_day_overlay_by_hand(tmp_path: Path) -> None:
     assert list(weekday["y"]) == [20.0] * 6 + [5.0] * 18
     weekend = panels[("base: site demand", "x2")]
     assert list(weekend["y"]) == [10.0 + h for h in range(24)]
+
+
+def _cost_parts(cards: str) -> tuple[float, float]:
+    m = re.search(r'Cost total</div><div class="value">([\d,]+)<span class="unit">CNY</span>'
+                  r'</div><div class="sub">([^<]*)</div>', cards)
+    assert m is not None
+    sub = html.unescape(m.group(2))
+    total = 0.0
+    for sign, amount in re.findall(r"(^|\+|−) ?[a-z]+ ([\d,]+)", sub):
+        total += (-1 if sign == "−" else 1) * float(amount.replace(",", ""))
+    return float(m.group(1).replace(",", "")), total
+
+
+def test_cost_card_parts_add_up_to_the_card(data, kpis) -> None:
+    shown, parts = _cost_parts(kpi_cards(data))
+    assert shown == pytest.approx(kpis["cost_total"], abs=0.5)
+    assert parts == pytest.approx(shown, abs=2.0)         # each part rounded to 1 CNY
+    # a plant that pays a capacity charge, buys heat and exports: every part is on the card
+    import copy
+
+    other = copy.copy(data)
+    other.kpis = dict(kpis, capacity_cost=1000.0, purchased_heat_cost=500.0,
+                      export_revenue=300.0)
+    other.kpis["cost_total"] = kpis["cost_total"] + 1000.0 + 500.0 - 300.0
+    shown, parts = _cost_parts(kpi_cards(other))
+    assert shown == pytest.approx(other.kpis["cost_total"], abs=0.5)
+    assert parts == pytest.approx(shown, abs=3.0)

@@ -124,11 +124,16 @@ def kpi_cards(data: RunData) -> str:
     elec = float(k.get("electricity_kwh") or 0.0)
     cards.append(("Electricity", _fmt(elec), "kWh",
                   f"{_fmt(elec / days)} kWh per day" if days else ""))
-    for key, label in (("natural_gas_kwh", "Natural gas"), ("heat_kwh", "Heat"),
-                       ("cooling_kwh", "Cooling")):
+    bought_heat = _num(k.get("purchased_heat_kwh"))
+    made = {"natural_gas_kwh": "lower heating value, boilers and CHP included",
+            "heat_kwh": "used by the equipment, made on site"
+            + (" or bought" if bought_heat else ""),
+            "cooling_kwh": "used by the equipment, made on site"}
+    for key, label in (("natural_gas_kwh", "Natural gas"), ("heat_kwh", "Heat used"),
+                       ("cooling_kwh", "Cooling used")):
         v = float(k.get(key) or 0.0)
         if v:
-            sub = "lower heating value" if key == "natural_gas_kwh" else ""
+            sub = made[key]
             if days:
                 sub = (sub + ", " if sub else "") + f"{_fmt(v / days)} kWh per day"
             cards.append((label, _fmt(v), "kWh", sub))
@@ -171,7 +176,8 @@ def kpi_cards(data: RunData) -> str:
         cards.append(("CO₂ scope 2, market", _fmt(market / 1000.0, 1), "t",
                       "market-based: certificates and contracts"))
     if float(k.get("co2_kg_per_unit") or 0.0):
-        cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit", ""))
+        cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit",
+                      "scope 1 + 2 location-based, all products together"))
     ren = float(k.get("renewable_electricity_share") or 0.0)
     if ren and not (data.has_supply and k.get("self_sufficiency") is not None
                     and abs(ren - float(k["self_sufficiency"])) < 5e-4):
@@ -199,11 +205,12 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
     k = data.kpis
     cur = esc(data.currency)
     cards: list[tuple[str, str, str, str]] = []
-    parts = [f"energy {_fmt(_num(k.get('energy_cost')))}",
-             f"demand {_fmt(_num(k.get('demand_cost')))}"]
-    if _num(k.get("capacity_cost")):
-        parts[-1] = f"capacity {_fmt(_num(k['capacity_cost']))}"
-    parts.append(f"gas {_fmt(_num(k.get('gas_cost')))}")
+    # every part of kpis.cost_total that is not zero, so that the parts add up to the card
+    parts = [f"energy {_fmt(_num(k.get('energy_cost')))}"]
+    for key, name in (("demand_cost", "demand"), ("capacity_cost", "capacity"),
+                      ("gas_cost", "gas"), ("purchased_heat_cost", "heat")):
+        if _num(k.get(key)) or (key == "demand_cost" and not _num(k.get("capacity_cost"))):
+            parts.append(f"{name} {_fmt(_num(k[key]) if key in k else 0.0)}")
     sub = " + ".join(parts)
     if _num(k.get("export_revenue")):
         sub += f" − export {_fmt(_num(k['export_revenue']))}"
