@@ -154,12 +154,14 @@ def test_study_workbook(tmp_path: Path) -> None:
     comp = pd.read_csv(out / "comparison.csv")
     head, rows = _table(book["comparison"])
     assert len(rows) == len(comp)
-    i, k = head.index("mean"), head.index("kpi")
+    i, k = head.index("mean [in unit]"), head.index("kpi")
     sheet = {(r[head.index("scenario")], r[k]): r[i] for r in rows}
     for _, r in comp.iterrows():
         assert sheet[(r["scenario"], r["kpi"])] == pytest.approx(r["mean"], nan_ok=True)
-    units = {r[k]: r[1] for r in rows}
+    units = {r[k]: r[head.index("unit")] for r in rows}
     assert units["electricity_kwh"] == "kWh"
+    assert units["renewable_electricity_share"] == "fraction"
+    assert head.count("unit") == 1 and "diff_pct [fraction of the base mean]" in head
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None,

@@ -57,13 +57,20 @@ _UNITS = {"cost_total": "{cur}", "export_revenue": "{cur}", "units_completed": "
           "lots_processed": "lots", "price_per_kwh": "{cur}/kWh",
           "electricity_cost": "{cur}", "tou_period": "", "capex": "{cur}", "npv": "{cur}",
           "irr": "fraction", "annual_cost_saving": "{cur}/yr", "annual_co2_saving_t": "t CO₂/yr",
-          "levelised_abatement_cost_per_t": "{cur}/t CO₂", "simple_payback_years": "yr"}
+          "levelised_abatement_cost_per_t": "{cur}/t CO₂", "simple_payback_years": "yr",
+          "annual_energy_kwh": "kWh/yr", "discount_rate": "fraction/yr",
+          "annual_om_cost": "{cur}/yr", "annual_net_saving": "{cur}/yr",
+          "annualised_net_cost": "{cur}/yr", "abatement_cost_per_t": "{cur}/t CO₂",
+          "annual_abatement_t": "t CO₂/yr", "irr_count": "",
+          "diff_pct": "fraction of the base mean"}
 
 
 def unit_of(name: str, currency: str) -> str:
     """The unit of a column or KPI of the run folder, from its name (see
     :mod:`twin.results`, :mod:`twin.kpis`); '' if it has none or is not known."""
     base = name.split(":", 1)[0]
+    for interval in ("_ci_low", "_ci_high"):   # an interval's bound has its value's unit
+        base = base.removesuffix(interval)
     unit = _UNITS.get(base)
     if unit is None:
         unit = next((u for suffix, u in _SUFFIX_UNITS if base.endswith(suffix)), "")
@@ -229,14 +236,17 @@ def study_workbook(folder: str | os.PathLike[str]) -> Any:
     _sheet(wb, "scenarios", ["Scenario", "Base", "Description", "Capex [" + cur + "]"],
            ([s, s == data.base, str((specs.get(s) or {}).get("description") or "").strip(),
              ((specs.get(s) or {}).get("upgrade") or {}).get("capex")] for s in data.names))
-    comp = data.comparison
+    comp = data.comparison.copy()
     if len(comp):
-        units = [_label_unit(data, str(x))[1] for x in comp["kpi"]]
-        _sheet(wb, "comparison",
-               ["KPI label", "Unit", *comp.columns],
-               ([_label_unit(data, str(r[list(comp.columns).index("kpi")]))[0],
-                 "fraction" if u == "-" else u, *r]
-                for u, r in zip(units, _frame_rows(comp), strict=True)))
+        # one KPI per row, each in its own unit: the unit column says it, the headers point to it
+        comp.insert(2, "label", [_label_unit(data, str(x))[0] for x in comp["kpi"]])
+        comp["unit"] = ["fraction" if u == "-" else u
+                        for u in (_label_unit(data, str(x))[1] for x in comp["kpi"])]
+        plain = ("scenario", "kpi", "label", "unit", "n")
+        heads = [c if c in plain
+                 else header(c, unit_of(c, cur) if c == "diff_pct" else "in unit")
+                 for c in comp.columns]
+        _sheet(wb, "comparison", heads, _frame_rows(comp))
     for name, df in (("economics", data.economics), ("macc", data.macc)):
         if len(df):
             _sheet(wb, name, [header(c, unit_of(c, cur)) for c in df.columns], _frame_rows(df))
