@@ -24,12 +24,14 @@ from twin.calendar import (
     release_times,
     working_windows,
 )
-from twin.config.plant import ArrivalSource, PlanSource, Plant
+from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant
+from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
 from twin.production import sources
+from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.flow import Flow
 from twin.production.station import StationRuntime, operate
 from twin.safety import StallGuard
@@ -187,6 +189,12 @@ def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
     tables: list[np.ndarray] = []
     for i, _, s in plant.stations():
         group = s.group or plant.lines[i].id
+        if s.conveyor is not None:  # one meter row per place on the belt (twin.production.conveyor)
+            for k, table in enumerate(place_tables(s.conveyor, power_table(types[s.equipment]))):
+                name = s.id if k == 0 else f"{s.id}@{k + 1}"
+                equipment.append(Equipment(name, "machine", group, s.id))
+                tables.append(table)
+            continue
         for k in range(s.machines):
             name = s.id if s.machines == 1 else f"{s.id}#{k + 1}"
             equipment.append(Equipment(name, "machine", group, s.id))
@@ -251,7 +259,9 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
         process: list[Callable[[], float] | None] = [None] * len(plant.products)
         ideal = [0.0] * len(plant.products)
         for p in plant.products:
-            if s.id in p.route:
+            if s.id in p.route and s.conveyor is not None:
+                ideal[net.pidx[p.id]] = s.conveyor.transit_s
+            elif s.id in p.route:
                 dist = s.process_time_by_product.get(p.id, s.process_time)
                 assert dist is not None  # checked when loading
                 process[net.pidx[p.id]] = streams.sampler(f"station:{s.id}:process:{p.id}", dist)
@@ -267,6 +277,10 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             rt.assembles = net.pidx[made.id]
         windows = maintenance_windows(s.maintenance, ctx.clock, ctx.horizon)
         cal = station_shift_calendar(plant, s, ctx.clock, ctx.horizon, ctx.calendar)
+        if s.conveyor is not None:
+            _conveyor(s.conveyor, rt, ctx, equipment, types[s.equipment], cal, windows, machines)
+            runtimes.append(rt)
+            continue
         for k in range(s.machines):
             eq = len(machines)
             m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], cal,
@@ -283,6 +297,23 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
         runtimes.append(rt)
     return runtimes, machines
+
+
+def _conveyor(spec: ConveyorSpec, rt: StationRuntime, ctx: _Context, equipment: list[Equipment],
+              etype: EquipmentType, cal: ShiftCalendar, windows: list[tuple[float, float]],
+              machines: list[Machine]) -> None:
+    """A conveyor station's places (meter rows; the first is the machine) and its process."""
+    for k in range(spec.capacity):
+        eq = len(machines)
+        m = Machine(ctx.env, ctx.meter, eq, equipment[eq].name, etype, cal,
+                    windows if k == 0 else [], ctx.site)
+        m.set_state(IDLE)
+        rt.machines.append(m)
+        machines.append(m)
+    rt.belt = BeltStats(spec.capacity)
+    ctx.env.process(convey(rt.machines, rt, spec, ctx.flow, ctx.net.targets, rt.belt))
+    if windows:
+        ctx.env.process(_wake_at([w[0] for w in windows], rt.machines[:1], ctx.env))
 
 
 def _base_loads(plant: Plant, ctx: _Context, first_index: int) -> list[Load]:

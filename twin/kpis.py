@@ -11,6 +11,11 @@ windows of the station's calendar (its own, else the plant's), the whole run for
 * oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
 * time_share   = fraction of the whole run in each power state.
 
+A conveyor station (:mod:`twin.production.conveyor`) counts as its places on the belt: its
+``machines`` are the places, utilization is the mean lots on the running belt per place, and
+``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
+``stopped_h`` (belt stopped, blocked at the exit).
+
 Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
 lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
@@ -84,6 +89,12 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
                            if st_s[:, k].any()},
         }
+        if rt.belt is not None:  # a conveyor station (twin.production.conveyor)
+            stations[rt.id]["conveyor"] = {
+                "capacity_lots": rt.belt.capacity,
+                "mean_lots_on_belt": _num(rt.belt.mean_lots(horizon)),
+                "stopped_h": _num(rt.belt.stopped_s / 3600.0),
+            }
 
     by_group: dict[str, dict[str, float]] = {}
     for g in model.groups:

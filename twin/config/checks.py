@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
 from twin.config.own_tariff import own_tariff_issues
-from twin.config.plant import ArrivalSource, PlanSource, Plant
+from twin.config.plant import ArrivalSource, PlanSource, Plant, Station
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
@@ -49,6 +49,32 @@ def _ref(path: str, name: str, known: dict, what: str) -> list[ConfigIssue]:
     if name in known:
         return []
     return [ConfigIssue(path, f"unknown {what}; {_hint(name, known, what)}", name, True)]
+
+
+def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]:
+    """What a conveyor station cannot combine with (its belt replaces these)."""
+    issues = []
+    for name, value, bad, expected in (
+        ("machines", s.machines, s.machines != 1, "1 (model parallel belts as stations)"),
+        ("process_time", "given", s.process_time is not None,
+         "no process_time: conveyor.transit_s is the time on the belt"),
+        ("process_time_by_product", "given", bool(s.process_time_by_product),
+         "none: conveyor.transit_s is the time on the belt"),
+        ("setup_time", "given", s.setup_time is not None, "none on a conveyor station"),
+        ("batch_size", s.batch_size, s.batch_size != 1, "1: a conveyor takes one lot per pitch"),
+        ("failures", "given", s.failures is not None, "none on a conveyor station"),
+        ("off_shift", s.off_shift, s.off_shift != "finish",
+         "'finish': the belt empties before a break"),
+        ("deferrable", s.deferrable, s.deferrable,
+         "false: scheduling strategies do not hold a conveyor"),
+    ):
+        if bad:
+            issues.append(ConfigIssue(f"{path}.{name}", f"not allowed with 'conveyor'; expected "
+                                      f"{expected}", value, True))
+    if any(p.components and p.route[0] == s.id for p in visitors):
+        issues.append(ConfigIssue(f"{path}.conveyor", "an assembly station cannot be a conveyor",
+                                  s.id, True))
+    return issues
 
 
 def check_references(plant: Plant) -> list[ConfigIssue]:
@@ -107,7 +133,9 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"{path}.process_time_by_product.{pid}",
                                           f"product '{pid}' does not visit station '{s.id}'",
                                           pid, True))
-        if s.process_time is None:
+        if s.conveyor is not None:
+            issues += _conveyor_issues(path, s, visitors)
+        elif s.process_time is None:
             for p in visitors:
                 if p.id not in s.process_time_by_product:
                     issues.append(ConfigIssue(

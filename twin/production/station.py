@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import simpy
 
@@ -63,6 +64,9 @@ class StationRuntime:
     assembles: int = -1
     """Assembly: product index made."""
     machines: list[Machine] = field(default_factory=list)
+    belt: Any = None
+    """A conveyor station's :class:`~twin.production.conveyor.BeltStats` (None: not a conveyor);
+    its ``machines`` are then the places on the belt, the first one the machine."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
