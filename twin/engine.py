@@ -33,6 +33,7 @@ from twin.metering import Meter, SiteLoad
 from twin.production import sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.flow import Flow
+from twin.production.resources import Needs, Pool
 from twin.production.station import StationRuntime, operate
 from twin.safety import StallGuard
 from twin.streams import Streams
@@ -67,6 +68,8 @@ class Model:
     streams: Streams
     base_loads: list[Load] = field(default_factory=list)
     ems: EMS | None = None
+    pools: dict[str, Pool] = field(default_factory=dict)
+    """Shared resources (operators, tools) by id (:mod:`twin.production.resources`)."""
     supply_info: Any = None
     """:class:`twin.energy.supply.SupplyInfo` when the plant has an energy supply."""
     trace_day: dt.date | None = None
@@ -106,7 +109,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     site = SiteLoad() if plant.strategies else None
     net = _Network(plant, env)
     ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
-    runtimes, machines = _stations(plant, ctx, equipment)
+    pools = _pools(plant, ctx)
+    runtimes, machines = _stations(plant, ctx, equipment, pools)
     base_loads = _base_loads(plant, ctx, first_index=len(machines))
     if not calendar.always:
         shift_loads = [ld for ld, b in zip(base_loads, plant.base_loads, strict=True)
@@ -140,7 +144,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
             env.process(ems.run())
     _sources(plant, ctx)
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                  runtimes, streams, base_loads, ems, info, trace_day)
+                  runtimes, streams, base_loads, ems, pools, info, trace_day)
     model.days = float(days)
     if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
         from twin.signals import build_signals
@@ -248,7 +252,16 @@ class _Context:
     net: _Network
 
 
-def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
+def _pools(plant: Plant, ctx: _Context) -> dict[str, Pool]:
+    """The plant's shared resources (operators, tools), by id, in file order."""
+    pools: dict[str, Pool] = {}
+    for r in plant.resources:
+        cal = station_shift_calendar(plant, r, ctx.clock, ctx.horizon, ctx.calendar)
+        pools[r.id] = Pool(ctx.env, r.id, r.count, cal)
+    return pools
+
+
+def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: dict[str, Pool]
               ) -> tuple[list[StationRuntime], list[Machine]]:
     """Station runtimes and their machines, each machine's process started."""
     types = {t.id: t for t in plant.equipment_types}
@@ -271,6 +284,10 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
             batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
         )
+        if s.needs:
+            rt.needs = Needs([(pool, s.needs[rid]) for rid, pool in pools.items()
+                              if rid in s.needs], "setup" in s.needs_for,
+                             "process" in s.needs_for)
         if s.id in net.assembly:
             made = net.assembly[s.id]
             rt.components = [(net.component_store[c], q) for c, q in made.components.items()]

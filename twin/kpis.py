@@ -16,6 +16,11 @@ A conveyor station (:mod:`twin.production.conveyor`) counts as its places on the
 ``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
 ``stopped_h`` (belt stopped, blocked at the exit).
 
+A station whose machines need shared resources adds ``waiting_for_resource_h`` (machine time
+spent ready but waiting for an operator or tool). Each shared resource (``resources``: id ->
+count, scheduled_h, busy_h, utilization) has utilization = busy unit time / (count x the working
+time of its calendar); work started in a window and finished after it counts as busy.
+
 Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
 lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
@@ -89,6 +94,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
                            if st_s[:, k].any()},
         }
+        if rt.needs is not None:  # shared resources (twin.production.resources)
+            stations[rt.id]["waiting_for_resource_h"] = _num(rt.needs.wait_s / 3600.0)
         if rt.belt is not None:  # a conveyor station (twin.production.conveyor)
             stations[rt.id]["conveyor"] = {
                 "capacity_lots": rt.belt.capacity,
@@ -133,6 +140,17 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
         }
 
+    resources: dict[str, Any] = {}
+    for rid, pool in model.pools.items():
+        scheduled = pool.calendar.working_seconds(0.0, horizon)
+        busy = pool.busy_unit_s(horizon)
+        resources[rid] = {
+            "count": pool.count,
+            "scheduled_h": _num(pool.count * scheduled / 3600.0),
+            "busy_h": _num(busy / 3600.0),
+            "utilization": _num(busy / (pool.count * scheduled) if scheduled > 0 else 0.0),
+        }
+
     in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
     kpis_warnings = _warnings(model, lots, stations)
     kpis = {
@@ -175,6 +193,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "due_dates": due_date_kpis(lots, _open_past_due(flow, horizon)),
         "energy_by_group_kwh": by_group,
         "stations": stations,
+        **({"resources": resources} if resources else {}),
         "warnings": kpis_warnings,
     }
     if flow.orders:  # kind: orders sources: delivery per order

@@ -77,6 +77,24 @@ def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]
     return issues
 
 
+def _needs_issues(path: str, s: Station, resources: dict) -> list[ConfigIssue]:
+    """A station's shared-resource needs: known resources, no more units than there are."""
+    issues = []
+    for rid, n in s.needs.items():
+        if rid not in resources:
+            issues += _ref(f"{path}.needs.{rid}", rid, resources, "resource")
+        elif n > resources[rid].count:
+            issues.append(ConfigIssue(f"{path}.needs.{rid}", f"more units than resource '{rid}' "
+                                      f"has; expected at most {resources[rid].count}", n, True))
+    if s.needs and s.off_shift == "interrupt":
+        issues.append(ConfigIssue(f"{path}.off_shift", "a station with 'needs' finishes the lot "
+                                  "in hand at a shift end; expected 'finish'", s.off_shift, True))
+    if s.needs and s.conveyor is not None:
+        issues.append(ConfigIssue(f"{path}.needs", "a conveyor station does not take shared "
+                                  "resources; expected no 'needs'", "given", True))
+    return issues
+
+
 def check_references(plant: Plant) -> list[ConfigIssue]:
     """All cross-reference problems of a validated plant, in file order."""
     issues: list[ConfigIssue] = []
@@ -97,6 +115,9 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
     issues += _unique(
         [(f"base_loads[{k}]", b.id) for k, b in enumerate(plant.base_loads)], "base load"
     )
+    issues += _unique([(f"resources[{k}]", r.id) for k, r in enumerate(plant.resources)],
+                      "resource")
+    resources = {r.id: r for r in plant.resources}
 
     if plant.calendar is not None:
         for day, names in (plant.calendar.week or {}).items():
@@ -133,6 +154,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"{path}.process_time_by_product.{pid}",
                                           f"product '{pid}' does not visit station '{s.id}'",
                                           pid, True))
+        issues += _needs_issues(path, s, resources)
         if s.conveyor is not None:
             issues += _conveyor_issues(path, s, visitors)
         elif s.process_time is None:
@@ -393,12 +415,13 @@ def _station_calendar_refs(plant: Plant) -> list[ConfigIssue]:
                                   "days they run; expected week: {mon: [shift, ...], ...}, or no "
                                   "shifts (worked around the clock but on holidays)"))
     plant_shifts = plant.calendar.shifts if plant.calendar is not None else {}
-    for i, j, s in plant.stations():
+    owners = [(f"lines[{i}].stations[{j}]", s) for i, j, s in plant.stations()]
+    owners += [(f"resources[{k}]", r) for k, r in enumerate(plant.resources)]
+    for path, s in owners:
         if not isinstance(s.calendar, Calendar):
             continue
         known = {**plant_shifts, **s.calendar.shifts}
         for day, names in (s.calendar.week or {}).items():
             for k, name in enumerate(names):
-                issues += _ref(f"lines[{i}].stations[{j}].calendar.week.{day}[{k}]", name, known,
-                               "shift")
+                issues += _ref(f"{path}.calendar.week.{day}[{k}]", name, known, "shift")
     return issues

@@ -473,6 +473,13 @@ class Station(_Model):
         "shutdowns) is the plant's, its shifts add to or redefine the plant's named shifts. "
         "Omitted: the plant's calendar.")
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
+    needs: dict[Id, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="Shared resources (plant 'resources') a machine of "
+        "this station must hold to work, units per resource, e.g. {operator: 1}.")
+    needs_for: list[Literal["setup", "process"]] = Field(
+        default_factory=lambda: ["setup", "process"], min_length=1,
+        description="When the needs are held: during changeovers ('setup'), during processing "
+        "('process'), or both (held from the start of the changeover to the end of processing).")
     conveyor: Conveyor | None = Field(
         None, description="A conveyor (continuous-flow) station: lots enter at a fixed pitch and "
         "ride the belt for a fixed transit time, several at once; replaces process_time.")
@@ -480,6 +487,18 @@ class Station(_Model):
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "
         "strategies may hold the start of a lot here; the default stations of tou_shifting, "
         "pv_following, peak_shaving and carbon_aware.")
+
+
+class SharedResource(_Model):
+    """Operators or tools that a set of stations shares (a setup crew, one operator tending
+    several machines): ``count`` units, available within their own working time."""
+
+    id: Id
+    count: int = Field(1, ge=1, le=10000, description="Units of the resource (operators, "
+                       "tools) [-].")
+    calendar: StationCalendar | None = Field(
+        None, description="When the resource can start work: 'always', or a calendar (like a "
+        "station's: what it does not write is the plant's). Omitted: the plant's calendar.")
 
 
 class Line(_Model):
@@ -599,6 +618,9 @@ class Plant(_Model):
         min_length=1, description="Sources of lots: production plans, random arrivals, dated "
         "orders (MES/ERP export) or day-by-day plan files."
     )
+    resources: list[SharedResource] = Field(
+        default_factory=list, description="Operators or tools shared by stations (their "
+        "'needs'), each with a count and its own working time.")
     base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
                                        "follow production: lighting, HVAC, compressed-air leaks.")
     carbon: Carbon | None = Field(None, description="Carbon accounting options (grid factors, "
