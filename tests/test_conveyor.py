@@ -38,7 +38,7 @@ def test_deterministic_arrivals_throughput_lead_time_and_lots_on_belt():
     k <= 717. Lots on the belt: 717 x 350 s + the two still riding (lot 718 from 86160: 240 s,
     lot 719 from 86280: 120 s) = 251310 lot s -> mean 251310 / 86400 = 2.908680 lots, close to
     Little's L = lambda W = 350 / 120 = 2.9167 (the difference is the start-up, the first 120 s).
-    Capacity ceil(350 / 100) = 4; utilization = lot s / (4 x 86400)."""
+    Capacity ceil(350 / 100) = 4; utilization (lots on the belt per place) = lot s / (4 x 86400)."""
     res = twin.simulate(make_plant([oven(100, 350)], interarrival=const(120)), days=1, seed=1)
     k = res.kpis
     assert k["lots_completed"] == 717
@@ -49,7 +49,13 @@ def test_deterministic_arrivals_throughput_lead_time_and_lots_on_belt():
     assert conv["capacity_lots"] == 4
     assert conv["mean_lots_on_belt"] == pytest.approx(251310 / DAY, rel=1e-9)
     assert conv["stopped_h"] == 0
-    assert k["stations"]["oven"]["utilization"] == pytest.approx(251310 / (4 * DAY), rel=1e-9)
+    st = k["stations"]["oven"]
+    assert st["utilization"] == pytest.approx(251310 / (4 * DAY), rel=1e-9)
+    # one machine: empty for the first 120 s, carrying lots after; performance = lots x pitch /
+    # run time (the pitch is the ideal cycle time)
+    assert st["machines"] == 1
+    assert st["time_share"] == pytest.approx({"starved": 120 / DAY, "processing": 1 - 120 / DAY})
+    assert st["performance"] == pytest.approx(717 * 100 / DAY)
     assert k["lots_in_system_at_end"] == 2  # the two on the belt
 
 

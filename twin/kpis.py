@@ -11,8 +11,9 @@ windows of the station's calendar (its own, else the plant's), the whole run for
 * oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
 * time_share   = fraction of the whole run in each power state.
 
-A conveyor station (:mod:`twin.production.conveyor`) counts as its places on the belt: its
-``machines`` are the places, utilization is the mean lots on the running belt per place, and
+A conveyor station (:mod:`twin.production.conveyor`) is one machine (its states, availability,
+performance with the pitch as ideal cycle time) metered as its places on the belt (energy sums
+them); its utilization is the mean lots on the running belt per place over scheduled time, and
 ``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
 ``stopped_h`` (belt stopped, blocked at the exit).
 
@@ -74,6 +75,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         scheduled = (plant_scheduled if cal is model.calendar
                      else cal.working_seconds(0.0, horizon))
         processing = st_s[:, PROCESSING].sum()
+        utilization = processing / (n * scheduled) if scheduled > 0 else 0.0
+        if rt.belt is not None:  # a conveyor: the first place is the machine, the rest meter
+            n, st_s = 1, st_s[:1]  # the load (utilization: lots on the belt per place)
         stops = st_s[:, DOWN].sum() + st_s[:, SETUP].sum()
         planned = max(n * scheduled - st_s[:, MAINTENANCE].sum(), 1e-9)
         run_time = max(planned - stops, 0.0)
@@ -85,7 +89,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "scheduled_h": _num(n * scheduled / 3600.0),
             "lots_processed": int(sum(m.busy_lots for m in rt.machines)),
             "units_completed": int(sum(m.busy_units for m in rt.machines)),
-            "utilization": _num(processing / (n * scheduled) if scheduled > 0 else 0.0),
+            "utilization": _num(utilization),
             "availability": _num(availability),
             "performance": _num(performance),
             "oee": _num(availability * performance),

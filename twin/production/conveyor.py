@@ -20,8 +20,9 @@ empty; processing: belt carrying lots; blocked: belt stopped) plus the increment
 place ``j > 1`` draws the increment of the ``j``-th lot while at least ``j`` lots ride the belt
 (state processing) and nothing otherwise. So the station's power with ``k`` lots on a running belt
 is ``P_processing + sum(increment[:k])``, exactly, and its processing time summed over the places
-is the integral of the lots on the belt (utilization = mean lots on the belt / n). While the belt
-is stopped the increments stop (the lots have reached the oven's temperature).
+is the integral of the lots on the running belt (the station's utilization: mean lots on the belt
+/ n; its other KPIs are the first place's, the machine's). While the belt is stopped the
+increments stop (the lots have reached the oven's temperature).
 
 Scheduling gates and the machine hooks of strategies (``on_starved`` etc.) are not used by a
 conveyor (a conveyor station cannot be ``deferrable``).
@@ -98,12 +99,10 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
     env = m.env
     timeout = env.timeout
     pitch, transit = spec.pitch_s, spec.transit_s
-    n_places = len(places)
     buf = st.input
     assert buf is not None  # (checked when loading: a conveyor is not an assembly station)
     get, items, put_queue, get_queue = buf.get, buf.items, buf.put_queue, buf.get_queue
     units_per_lot = flow.units_per_lot
-    ideal_per_lot = pitch * n_places  # OEE: run time sums the places; the ideal is one pitch
     processing_s = m.processing_s = [0.0] * len(st.process)
     for q in places:
         q.processing_s = processing_s  # place energy is shared among products like the oven's
@@ -135,7 +134,7 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
             places[n_lots - 1].set_state(STARVED)
             m.busy_lots += 1
             m.busy_units += units_per_lot[lot[0]]
-            m.ideal_s += ideal_per_lot
+            m.ideal_s += pitch  # OEE: the ideal cycle time is one pitch
             lot[1] += 1
             dest = targets[lot[0]][lot[1]]
             if dest is None:
