@@ -213,3 +213,22 @@ def test_what_a_conveyor_cannot_combine_with_is_a_clear_error(fields, where):
 def test_a_power_table_of_the_wrong_length_is_a_clear_error():
     with pytest.raises(ConfigError, match=r"lot_power_kw.electricity has 2 entries.*= 3"):
         make_plant([oven(10, 30, conv={"lot_power_kw": {"electricity": [1, 2]}})])
+
+
+def test_smart_standby_sends_an_empty_oven_to_standby():
+    """One lot at t = 0 rides 100 s; smart standby (standby after 600 s ready) then puts the empty
+    oven into standby at 700 s until the end of the day (no more work): standby 86400 - 700 s,
+    starved 600 s. Energy: 10 kW for 100 s, 2 kW for 600 s, standby 0.5 kW for the rest."""
+    etype = {"id": "machine", "power_kw": {"electricity": {"standby": 0.5, "idle": 2,
+                                                           "processing": 10}},
+             "saving_modes": {"standby": {"warm_up_s": 60, "min_stay_s": 0}}}
+    plant = make_plant([oven(10, 100)], equipment_types=[etype],
+                       sources=[{"id": "plan", "kind": "plan", "quantities": {"part": 1}}],
+                       strategies=[{"type": "smart_standby", "mode": "standby",
+                                    "timeout_s": 600}])
+    res = twin.simulate(plant, days=1, seed=1)
+    eq = res.equipment.loc["oven"]
+    assert eq["standby_h"] == pytest.approx((DAY - 700) / 3600)
+    assert eq["starved_h"] == pytest.approx(600 / 3600)
+    assert res.kpis["electricity_kwh"] == pytest.approx(
+        (100 * 10 + 600 * 2 + (DAY - 700) * 0.5) / 3600)

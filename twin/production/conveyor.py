@@ -24,8 +24,9 @@ is the integral of the lots on the running belt (the station's utilization: mean
 / n; its other KPIs are the first place's, the machine's). While the belt is stopped the
 increments stop (the lots have reached the oven's temperature).
 
-Scheduling gates and the machine hooks of strategies (``on_starved`` etc.) are not used by a
-conveyor (a conveyor station cannot be ``deferrable``).
+Of the strategies' hooks a conveyor honours ``on_starved`` of its machine while its belt is empty
+and it waits for work (smart standby sends an empty oven to its saving mode); it does not announce
+its lots downstream (``on_process``) and has no scheduling gate (it cannot be ``deferrable``).
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
             yield timeout(max(wake - now, 0.0))
         elif wake == INF:  # an empty belt waiting for work: passive, like a starved machine
             m.passive = STARVED
+            if m.on_starved is not None:  # e.g. smart standby: a saving mode while empty
+                m.on_starved(pending)
             yield pending
             m.passive = 0
             if m.side is not None:  # a break began meanwhile (Machine.wake)
