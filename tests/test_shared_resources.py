@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import arrivals, const, expo, make_plant, station
+from conftest import MACHINE, arrivals, const, expo, make_plant, station
 
 import twin
 from twin.config.errors import ConfigError
@@ -133,3 +133,27 @@ def test_two_operators_serve_two_machines_at_once():
 def test_bad_needs_are_clear_errors(needs, resources, match):
     with pytest.raises(ConfigError, match=match):
         make_plant([station("cell", const(10), needs=needs)], resources=resources)
+
+
+def test_a_machine_waiting_for_its_operator_takes_its_break_at_its_shift_end():
+    """A cell on two shifts (06:00-22:00, Mon-Fri) whose operator works the early shift only
+    (06:00-14:00); off outside its shifts. Lots arrive every 16 h from Monday 2026-01-05 00:00:
+    Monday 16:00 and Tuesday 08:00 within the two days. The first waits for the operator, idle,
+    16:00-22:00 (6 h), then the cell goes off for the night and gets the operator at Tuesday
+    06:00 (done 06:10); the second is done 08:00-08:10 at once. Off: Monday 00:00-06:00,
+    22:00-06:00, Tuesday 22:00-24:00 = 16 h; waiting for the operator 6 h."""
+    etype = {**MACHINE, "saving_modes": {"off": {}}, "off_shift_mode": "off"}
+    week = ("mon", "tue", "wed", "thu", "fri")
+    plant = make_plant(
+        [station("cell", const(600), needs={"op": 1})], equipment_types=[etype],
+        interarrival=const(16 * 3600),
+        calendar={"shifts": {"early": {"start": "06:00", "end": "14:00"},
+                             "late": {"start": "14:00", "end": "22:00"}},
+                  "week": {d: ["early", "late"] for d in week}},
+        resources=[{"id": "op", "calendar": {"week": {d: ["early"] for d in week}}}])
+    res = twin.simulate(plant, days=2, start="2026-01-05", seed=1)
+    assert res.lots["lead_time_h"].to_numpy() == pytest.approx([14 + 1 / 6, 1 / 6])
+    eq = res.equipment.loc["cell"]
+    assert eq["off_h"] == pytest.approx(16)
+    assert eq["processing_h"] == pytest.approx(2 / 6)
+    assert res.kpis["stations"]["cell"]["waiting_for_resource_h"] == pytest.approx(6)

@@ -16,9 +16,9 @@ next one waits for).
 *Working time.* A resource starts work only within its own working windows (its ``calendar``;
 omitted: the plant's): a machine that asks outside them waits for the next window; one that gets
 its units just as the window ends gives them back and waits too. Work started within a window is
-finished (an operator completes the lot in hand). If the machine's own shift ends while it waits,
-it gives back what it holds, takes its break (:meth:`~twin.equipment.machine.Machine.due`) and
-asks again.
+finished (an operator completes the lot in hand). If the machine's own shift ends (or planned
+maintenance falls due) while it waits, it gives back what it holds, takes its break in its saving
+mode (:meth:`~twin.equipment.machine.Machine.due`) and asks again.
 
 *Waiting.* A machine waiting for a resource is ready and idle (state ``idle``, idle power); the
 time is counted per station (``waiting_for_resource_h`` in the KPIs). Each resource counts its
@@ -71,21 +71,30 @@ class Pool:
         return (self.store.level >= n and not self.store.get_queue
                 and self.calendar.working(self.env.now))
 
-    def take(self, n: int) -> Generator:
-        """Take ``n`` units within the working time (a SimPy generator)."""
+    def take(self, n: int, until: float = INF) -> Generator:
+        """Take ``n`` units within the working time, giving up at ``until`` [s] (a SimPy
+        generator returning True when it holds them, False when it gave up holding nothing)."""
         env, cal = self.env, self.calendar
         while True:
             now = env.now
+            if now >= until:
+                return False
             if not cal.working(now):
-                start = cal.next_start(now)
-                yield env.timeout(start - now) if start < INF else env.event()
+                t = min(cal.next_start(now), until)
+                yield env.timeout(t - now) if t < INF else env.event()
                 continue
             ev = self.store.get(n)
             if not ev.triggered:
-                yield ev
+                if until < INF:
+                    yield env.any_of([ev, env.timeout(until - now)])
+                    if not ev.triggered:
+                        ev.cancel()
+                        return False
+                else:
+                    yield ev
             if cal.working(env.now):
                 self._change(n)
-                return
+                return True
             self.store.put(n)  # the window closed while it waited: next window
 
     def give(self, n: int) -> None:
@@ -109,20 +118,25 @@ class Needs:
 
     def seize(self, m: Machine) -> Generator:
         """Wait, ready and idle, until machine ``m`` holds every unit it needs within its own
-        shift (a SimPy generator)."""
+        shift (a SimPy generator); at its shift end (or maintenance) it gives back what it holds,
+        does what is due and asks again."""
         env = m.env
         while True:
             if env.now >= m.check_at:
                 yield from m.due()
             t0 = env.now
+            held = 0
             for pool, n in self.pools:
                 if not pool.free(n):
                     m.set_state(IDLE)
-                yield from pool.take(n)
+                if not (yield from pool.take(n, m.check_at)):
+                    break
+                held += 1
             self.wait_s += env.now - t0
-            if env.now < m.check_at:
+            if held == len(self.pools):
                 return
-            self.release()  # its own shift ended meanwhile: break first, then ask again
+            for pool, n in self.pools[:held]:
+                pool.give(n)
 
     def release(self) -> None:
         """Give every unit back."""
