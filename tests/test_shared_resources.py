@@ -93,21 +93,23 @@ def test_no_work_starts_outside_the_resources_shifts():
     assert k["stations"]["cell"]["waiting_for_resource_h"] > 14  # every night and the weekend
 
 
-def test_a_setup_crew_held_for_changeovers_only():
+@pytest.mark.parametrize(("needs_for", "busy_s"), [
+    (["setup"], 3 * 50), (["process"], 4 * 100), (["setup", "process"], 3 * 50 + 4 * 100)])
+def test_what_the_resource_is_held_for(needs_for, busy_s):
     """One station, products a, b released mixed (a, b, a, b) at t = 0; changeover 50 s when the
-    product changes, processing 100 s; the setup crew is needed for changeovers only. Changeovers
-    before lots 2, 3, 4: the crew is busy 3 x 50 = 150 s; the lots finish at 100, 250, 400,
-    550 s (nothing waits: the crew is free)."""
+    product changes, processing 100 s. Changeovers before lots 2, 3, 4: the lots finish at 100,
+    250, 400, 550 s (nothing waits: the crew is free). The crew is busy 3 x 50 = 150 s when
+    held for changeovers only, 4 x 100 = 400 s for processing only, 550 s for both."""
     plant = make_plant(
         [station("press", const(100), setup_time=const(50), needs={"crew": 1},
-                 needs_for=["setup"])],
+                 needs_for=needs_for)],
         products=[{"id": "a", "route": ["press"]}, {"id": "b", "route": ["press"]}],
         sources=[{"id": "plan", "kind": "plan", "quantities": {"a": 2, "b": 2},
                   "sequence": "mixed"}],
         resources=[{"id": "crew", "count": 1}])
     res = twin.simulate(plant, days=1, seed=1)
     assert sorted(res.lots["lead_time_h"].to_numpy() * 3600) == pytest.approx([100, 250, 400, 550])
-    assert res.kpis["resources"]["crew"]["busy_h"] == pytest.approx(150 / 3600)
+    assert res.kpis["resources"]["crew"]["busy_h"] == pytest.approx(busy_s / 3600)
     assert res.kpis["stations"]["press"]["waiting_for_resource_h"] == 0
 
 
