@@ -24,13 +24,16 @@ from twin.calendar import (
     release_times,
     working_windows,
 )
-from twin.config.plant import ArrivalSource, PlanSource, Plant
+from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant
+from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
 from twin.production import sources
+from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.flow import Flow
+from twin.production.resources import Needs, Pool
 from twin.production.station import StationRuntime, operate
 from twin.safety import StallGuard
 from twin.streams import Streams
@@ -65,6 +68,8 @@ class Model:
     streams: Streams
     base_loads: list[Load] = field(default_factory=list)
     ems: EMS | None = None
+    pools: dict[str, Pool] = field(default_factory=dict)
+    """Shared resources (operators, tools) by id (:mod:`twin.production.resources`)."""
     supply_info: Any = None
     """:class:`twin.energy.supply.SupplyInfo` when the plant has an energy supply."""
     trace_day: dt.date | None = None
@@ -104,7 +109,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     site = SiteLoad() if plant.strategies else None
     net = _Network(plant, env)
     ctx = _Context(env, meter, calendar, clock, horizon, streams, site, flow, net)
-    runtimes, machines = _stations(plant, ctx, equipment)
+    pools = _pools(plant, ctx)
+    runtimes, machines = _stations(plant, ctx, equipment, pools)
     base_loads = _base_loads(plant, ctx, first_index=len(machines))
     if not calendar.always:
         shift_loads = [ld for ld, b in zip(base_loads, plant.base_loads, strict=True)
@@ -138,7 +144,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
             env.process(ems.run())
     _sources(plant, ctx)
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
-                  runtimes, streams, base_loads, ems, info, trace_day)
+                  runtimes, streams, base_loads, ems, pools, info, trace_day)
     model.days = float(days)
     if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
         from twin.signals import build_signals
@@ -187,6 +193,12 @@ def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
     tables: list[np.ndarray] = []
     for i, _, s in plant.stations():
         group = s.group or plant.lines[i].id
+        if s.conveyor is not None:  # one meter row per place on the belt (twin.production.conveyor)
+            for k, table in enumerate(place_tables(s.conveyor, power_table(types[s.equipment]))):
+                name = s.id if k == 0 else f"{s.id}@{k + 1}"
+                equipment.append(Equipment(name, "machine", group, s.id))
+                tables.append(table)
+            continue
         for k in range(s.machines):
             name = s.id if s.machines == 1 else f"{s.id}#{k + 1}"
             equipment.append(Equipment(name, "machine", group, s.id))
@@ -240,7 +252,16 @@ class _Context:
     net: _Network
 
 
-def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
+def _pools(plant: Plant, ctx: _Context) -> dict[str, Pool]:
+    """The plant's shared resources (operators, tools), by id, in file order."""
+    pools: dict[str, Pool] = {}
+    for r in plant.resources:
+        cal = station_shift_calendar(plant, r, ctx.clock, ctx.horizon, ctx.calendar)
+        pools[r.id] = Pool(ctx.env, r.id, r.count, cal)
+    return pools
+
+
+def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: dict[str, Pool]
               ) -> tuple[list[StationRuntime], list[Machine]]:
     """Station runtimes and their machines, each machine's process started."""
     types = {t.id: t for t in plant.equipment_types}
@@ -251,7 +272,9 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
         process: list[Callable[[], float] | None] = [None] * len(plant.products)
         ideal = [0.0] * len(plant.products)
         for p in plant.products:
-            if s.id in p.route:
+            if s.id in p.route and s.conveyor is not None:
+                ideal[net.pidx[p.id]] = s.conveyor.transit_s
+            elif s.id in p.route:
                 dist = s.process_time_by_product.get(p.id, s.process_time)
                 assert dist is not None  # checked when loading
                 process[net.pidx[p.id]] = streams.sampler(f"station:{s.id}:process:{p.id}", dist)
@@ -261,12 +284,20 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
             batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
         )
+        if s.needs:
+            rt.needs = Needs([(pool, s.needs[rid]) for rid, pool in pools.items()
+                              if rid in s.needs], "setup" in s.needs_for,
+                             "process" in s.needs_for)
         if s.id in net.assembly:
             made = net.assembly[s.id]
             rt.components = [(net.component_store[c], q) for c, q in made.components.items()]
             rt.assembles = net.pidx[made.id]
         windows = maintenance_windows(s.maintenance, ctx.clock, ctx.horizon)
         cal = station_shift_calendar(plant, s, ctx.clock, ctx.horizon, ctx.calendar)
+        if s.conveyor is not None:
+            _conveyor(s.conveyor, rt, ctx, equipment, types[s.equipment], cal, windows, machines)
+            runtimes.append(rt)
+            continue
         for k in range(s.machines):
             eq = len(machines)
             m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], cal,
@@ -283,6 +314,23 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
         runtimes.append(rt)
     return runtimes, machines
+
+
+def _conveyor(spec: ConveyorSpec, rt: StationRuntime, ctx: _Context, equipment: list[Equipment],
+              etype: EquipmentType, cal: ShiftCalendar, windows: list[tuple[float, float]],
+              machines: list[Machine]) -> None:
+    """A conveyor station's places (meter rows; the first is the machine) and its process."""
+    for k in range(spec.capacity):
+        eq = len(machines)
+        m = Machine(ctx.env, ctx.meter, eq, equipment[eq].name, etype, cal,
+                    windows if k == 0 else [], ctx.site)
+        m.set_state(IDLE)
+        rt.machines.append(m)
+        machines.append(m)
+    rt.belt = BeltStats(spec.capacity)
+    ctx.env.process(convey(rt.machines, rt, spec, ctx.flow, ctx.net.targets, rt.belt))
+    if windows:
+        ctx.env.process(_wake_at([w[0] for w in windows], rt.machines[:1], ctx.env))
 
 
 def _base_loads(plant: Plant, ctx: _Context, first_index: int) -> list[Load]:

@@ -11,6 +11,17 @@ windows of the station's calendar (its own, else the plant's), the whole run for
 * oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
 * time_share   = fraction of the whole run in each power state.
 
+A conveyor station (:mod:`twin.production.conveyor`) is one machine (its states, availability,
+performance with the pitch as ideal cycle time) metered as its places on the belt (energy sums
+them); its utilization is the mean lots on the running belt per place over scheduled time, and
+``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
+``stopped_h`` (belt stopped, blocked at the exit).
+
+A station whose machines need shared resources adds ``waiting_for_resource_h`` (machine time
+spent ready but waiting for an operator or tool). Each shared resource (``resources``: id ->
+count, scheduled_h, busy_h, utilization) has utilization = busy unit time / (count x the working
+time of its calendar); work started in a window and finished after it counts as busy.
+
 Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released, not finished or
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
 lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
@@ -67,6 +78,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         scheduled = (plant_scheduled if cal is model.calendar
                      else cal.working_seconds(0.0, horizon))
         processing = st_s[:, PROCESSING].sum()
+        utilization = processing / (n * scheduled) if scheduled > 0 else 0.0
+        if rt.belt is not None:  # a conveyor: the first place is the machine, the rest meter
+            n, st_s = 1, st_s[:1]  # the load (utilization: lots on the belt per place)
         stops = st_s[:, DOWN].sum() + st_s[:, SETUP].sum()
         planned = max(n * scheduled - st_s[:, MAINTENANCE].sum(), 1e-9)
         run_time = max(planned - stops, 0.0)
@@ -78,7 +92,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "scheduled_h": _num(n * scheduled / 3600.0),
             "lots_processed": int(sum(m.busy_lots for m in rt.machines)),
             "units_completed": int(sum(m.busy_units for m in rt.machines)),
-            "utilization": _num(processing / (n * scheduled) if scheduled > 0 else 0.0),
+            "utilization": _num(utilization),
             "availability": _num(availability),
             "performance": _num(performance),
             "oee": _num(availability * performance),
@@ -87,6 +101,14 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
                            if st_s[:, k].any()},
         }
+        if rt.needs is not None:  # shared resources (twin.production.resources)
+            stations[rt.id]["waiting_for_resource_h"] = _num(rt.needs.wait_s / 3600.0)
+        if rt.belt is not None:  # a conveyor station (twin.production.conveyor)
+            stations[rt.id]["conveyor"] = {
+                "capacity_lots": rt.belt.capacity,
+                "mean_lots_on_belt": _num(rt.belt.mean_lots(horizon)),
+                "stopped_h": _num(rt.belt.stopped_s / 3600.0),
+            }
 
     by_group: dict[str, dict[str, float]] = {}
     for g in model.groups:
@@ -125,6 +147,17 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             if p in footprints["products"]
             and footprints["products"][p]["co2_kg_per_unit"] is not None else None,
             "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
+        }
+
+    resources: dict[str, Any] = {}
+    for rid, pool in model.pools.items():
+        scheduled = pool.calendar.working_seconds(0.0, horizon)
+        busy = pool.busy_unit_s(horizon)
+        resources[rid] = {
+            "count": pool.count,
+            "scheduled_h": _num(pool.count * scheduled / 3600.0),
+            "busy_h": _num(busy / 3600.0),
+            "utilization": _num(busy / (pool.count * scheduled) if scheduled > 0 else 0.0),
         }
 
     in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
@@ -169,6 +202,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "due_dates": due_date_kpis(lots, _open_past_due(flow, horizon)),
         "energy_by_group_kwh": by_group,
         "stations": stations,
+        **({"resources": resources} if resources else {}),
         "warnings": kpis_warnings,
     }
     if flow.orders:  # kind: orders sources: delivery per order

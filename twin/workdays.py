@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from twin.calendar import ShiftCalendar, SiteClock, working_windows
 from twin.config.errors import SupplyError
-from twin.config.plant import WEEKDAYS, Calendar, Plant, Station
+from twin.config.plant import WEEKDAYS, Calendar, Plant, SharedResource, Station
 
 COUNTRIES = ("CN",)
 """Country codes whose public holidays the twin knows."""
@@ -108,7 +108,7 @@ def day_shift_names(calendar: Calendar, types: DayTypes, day: dt.date) -> list[s
     return list(calendar.week.get(weekday, []))  # type: ignore[call-overload]
 
 
-def station_calendar(plant: Plant, station: Station) -> Calendar | None:
+def station_calendar(plant: Plant, station: Station | SharedResource) -> Calendar | None:
     """The calendar a station works by: its own (``calendar: always`` gives ``None``, around
     the clock), else the plant's. What a station calendar does not write (week, holidays,
     workdays, workdays_like, shutdowns) is the plant's; its shifts add to (or redefine) the
@@ -144,18 +144,20 @@ def tariff_day_types(plant: Plant, first: dt.date, last: dt.date
     return sorted(types.holidays), sorted(types.workdays)
 
 
-def station_shift_calendar(plant: Plant, station: Station, clock: SiteClock, horizon_s: float,
-                           plant_calendar: ShiftCalendar) -> ShiftCalendar:
-    """The run-time working windows of ``station``: ``plant_calendar`` itself when the station
-    follows the plant, else its own (built once per station)."""
+def station_shift_calendar(plant: Plant, station: Station | SharedResource, clock: SiteClock,
+                           horizon_s: float, plant_calendar: ShiftCalendar) -> ShiftCalendar:
+    """The run-time working windows of ``station`` (or of a shared resource, which has a
+    ``calendar`` field alike): ``plant_calendar`` itself when it follows the plant, else its own
+    (built once per station)."""
     if station.calendar is None:
         return plant_calendar
     cal = station_calendar(plant, station)
     try:
         windows = working_windows(cal, clock, horizon_s)
     except SupplyError as exc:  # the station's own holidays: CN, in a year not known
-        where = next(f"lines[{i}].stations[{j}].calendar" for i, j, s in plant.stations()
-                     if s is station)
+        where = next((f"lines[{i}].stations[{j}].calendar" for i, j, s in plant.stations()
+                      if s is station), None) or next(
+            f"resources[{k}].calendar" for k, r in enumerate(plant.resources) if r is station)
         raise SupplyError(str(exc).replace("calendar.", f"{where}.", 1)) from None
     return ShiftCalendar.from_windows(windows, horizon_s)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
 from twin.config.own_tariff import own_tariff_issues
-from twin.config.plant import ArrivalSource, PlanSource, Plant
+from twin.config.plant import ArrivalSource, PlanSource, Plant, Station
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
@@ -51,6 +51,50 @@ def _ref(path: str, name: str, known: dict, what: str) -> list[ConfigIssue]:
     return [ConfigIssue(path, f"unknown {what}; {_hint(name, known, what)}", name, True)]
 
 
+def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]:
+    """What a conveyor station cannot combine with (its belt replaces these)."""
+    issues = []
+    for name, value, bad, expected in (
+        ("machines", s.machines, s.machines != 1, "1 (model parallel belts as stations)"),
+        ("process_time", "given", s.process_time is not None,
+         "no process_time: conveyor.transit_s is the time on the belt"),
+        ("process_time_by_product", "given", bool(s.process_time_by_product),
+         "none: conveyor.transit_s is the time on the belt"),
+        ("setup_time", "given", s.setup_time is not None, "none on a conveyor station"),
+        ("batch_size", s.batch_size, s.batch_size != 1, "1: a conveyor takes one lot per pitch"),
+        ("failures", "given", s.failures is not None, "none on a conveyor station"),
+        ("off_shift", s.off_shift, s.off_shift != "finish",
+         "'finish': the belt empties before a break"),
+        ("deferrable", s.deferrable, s.deferrable,
+         "false: scheduling strategies do not hold a conveyor"),
+    ):
+        if bad:
+            issues.append(ConfigIssue(f"{path}.{name}", f"not allowed with 'conveyor'; expected "
+                                      f"{expected}", value, True))
+    if any(p.components and p.route[0] == s.id for p in visitors):
+        issues.append(ConfigIssue(f"{path}.conveyor", "an assembly station cannot be a conveyor",
+                                  s.id, True))
+    return issues
+
+
+def _needs_issues(path: str, s: Station, resources: dict) -> list[ConfigIssue]:
+    """A station's shared-resource needs: known resources, no more units than there are."""
+    issues = []
+    for rid, n in s.needs.items():
+        if rid not in resources:
+            issues += _ref(f"{path}.needs.{rid}", rid, resources, "resource")
+        elif n > resources[rid].count:
+            issues.append(ConfigIssue(f"{path}.needs.{rid}", f"more units than resource '{rid}' "
+                                      f"has; expected at most {resources[rid].count}", n, True))
+    if s.needs and s.off_shift == "interrupt":
+        issues.append(ConfigIssue(f"{path}.off_shift", "a station with 'needs' finishes the lot "
+                                  "in hand at a shift end; expected 'finish'", s.off_shift, True))
+    if s.needs and s.conveyor is not None:
+        issues.append(ConfigIssue(f"{path}.needs", "a conveyor station does not take shared "
+                                  "resources; expected no 'needs'", "given", True))
+    return issues
+
+
 def check_references(plant: Plant) -> list[ConfigIssue]:
     """All cross-reference problems of a validated plant, in file order."""
     issues: list[ConfigIssue] = []
@@ -71,6 +115,9 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
     issues += _unique(
         [(f"base_loads[{k}]", b.id) for k, b in enumerate(plant.base_loads)], "base load"
     )
+    issues += _unique([(f"resources[{k}]", r.id) for k, r in enumerate(plant.resources)],
+                      "resource")
+    resources = {r.id: r for r in plant.resources}
 
     if plant.calendar is not None:
         for day, names in (plant.calendar.week or {}).items():
@@ -107,7 +154,10 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"{path}.process_time_by_product.{pid}",
                                           f"product '{pid}' does not visit station '{s.id}'",
                                           pid, True))
-        if s.process_time is None:
+        issues += _needs_issues(path, s, resources)
+        if s.conveyor is not None:
+            issues += _conveyor_issues(path, s, visitors)
+        elif s.process_time is None:
             for p in visitors:
                 if p.id not in s.process_time_by_product:
                     issues.append(ConfigIssue(
@@ -365,12 +415,13 @@ def _station_calendar_refs(plant: Plant) -> list[ConfigIssue]:
                                   "days they run; expected week: {mon: [shift, ...], ...}, or no "
                                   "shifts (worked around the clock but on holidays)"))
     plant_shifts = plant.calendar.shifts if plant.calendar is not None else {}
-    for i, j, s in plant.stations():
+    owners = [(f"lines[{i}].stations[{j}]", s) for i, j, s in plant.stations()]
+    owners += [(f"resources[{k}]", r) for k, r in enumerate(plant.resources)]
+    for path, s in owners:
         if not isinstance(s.calendar, Calendar):
             continue
         known = {**plant_shifts, **s.calendar.shifts}
         for day, names in (s.calendar.week or {}).items():
             for k, name in enumerate(names):
-                issues += _ref(f"lines[{i}].stations[{j}].calendar.week.{day}[{k}]", name, known,
-                               "shift")
+                issues += _ref(f"{path}.calendar.week.{day}[{k}]", name, known, "shift")
     return issues

@@ -10,6 +10,7 @@ Cross references (routes to stations, stations to equipment types, ...) are chec
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Literal
 
@@ -401,6 +402,49 @@ class Maintenance(_Model):
         return self
 
 
+class Conveyor(_Model):
+    """A conveyor (continuous-flow) station: reflow or curing oven, paint line, tunnel dryer.
+
+    A lot enters at most every ``pitch_s`` and rides the belt for ``transit_s`` (first in, first
+    out), so the station passes one lot per pitch at most and holds up to
+    ``ceil(transit_s / pitch_s)`` lots at once. Its power is the equipment type's (idle when the
+    belt runs empty, processing when it carries at least one lot) plus, per lot on the belt, the
+    increment ``lot_power_kw`` (the heat taken up by the load: sensible heat m c dT of a lot over
+    its transit, divided by the heater efficiency)."""
+
+    pitch_s: float = Field(gt=0, description="Shortest time between two lots entering [s].")
+    transit_s: float = Field(gt=0, description="Time a lot stays on the belt [s].")
+    lot_power_kw: dict[Carrier, Annotated[float, Field(ge=0)]
+                       | list[Annotated[float, Field(ge=0)]]] = Field(
+        default_factory=dict,
+        description="Power added per lot on the belt, per carrier [kW]: one number (the same "
+        "for every lot), or a list, the increment of the 1st, 2nd, ... lot on the belt (one "
+        "entry per place: ceil(transit_s / pitch_s) entries); omitted: power does not depend "
+        "on the load.")
+
+    @property
+    def capacity(self) -> int:
+        """Most lots on the belt at once: ceil(transit / pitch) [-]."""
+        return max(1, math.ceil(self.transit_s / self.pitch_s - 1e-9))
+
+    @model_validator(mode="after")
+    def _places(self) -> Conveyor:
+        n = self.capacity
+        if n > 1000:
+            raise ValueError(f"transit_s / pitch_s is {n} lots on the belt; expected at most 1000")
+        for carrier, v in self.lot_power_kw.items():
+            if isinstance(v, list) and len(v) != n:
+                raise ValueError(
+                    f"lot_power_kw.{carrier} has {len(v)} entries; expected one per place on the "
+                    f"belt, ceil(transit_s / pitch_s) = {n}")
+        return self
+
+    def increments_kw(self, carrier: str) -> list[float]:
+        """Power added by the 1st, 2nd, ... lot on the belt for ``carrier`` [kW]."""
+        v = self.lot_power_kw.get(carrier, 0.0)  # type: ignore[call-overload]
+        return list(v) if isinstance(v, list) else [float(v)] * self.capacity
+
+
 class Station(_Model):
     """A work station: one or more identical machines sharing an input buffer."""
 
@@ -429,10 +473,32 @@ class Station(_Model):
         "shutdowns) is the plant's, its shifts add to or redefine the plant's named shifts. "
         "Omitted: the plant's calendar.")
     group: Id | None = Field(None, description="Reporting group; default: the line id.")
+    needs: dict[Id, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="Shared resources (plant 'resources') a machine of "
+        "this station must hold to work, units per resource, e.g. {operator: 1}.")
+    needs_for: list[Literal["setup", "process"]] = Field(
+        default_factory=lambda: ["setup", "process"], min_length=1,
+        description="When the needs are held: during changeovers ('setup'), during processing "
+        "('process'), or both (held from the start of the changeover to the end of processing).")
+    conveyor: Conveyor | None = Field(
+        None, description="A conveyor (continuous-flow) station: lots enter at a fixed pitch and "
+        "ride the belt for a fixed transit time, several at once; replaces process_time.")
     deferrable: bool = Field(
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "
         "strategies may hold the start of a lot here; the default stations of tou_shifting, "
         "pv_following, peak_shaving and carbon_aware.")
+
+
+class SharedResource(_Model):
+    """Operators or tools that a set of stations shares (a setup crew, one operator tending
+    several machines): ``count`` units, available within their own working time."""
+
+    id: Id
+    count: int = Field(1, ge=1, le=10000, description="Units of the resource (operators, "
+                       "tools) [-].")
+    calendar: StationCalendar | None = Field(
+        None, description="When the resource can start work: 'always', or a calendar (like a "
+        "station's: what it does not write is the plant's). Omitted: the plant's calendar.")
 
 
 class Line(_Model):
@@ -552,6 +618,9 @@ class Plant(_Model):
         min_length=1, description="Sources of lots: production plans, random arrivals, dated "
         "orders (MES/ERP export) or day-by-day plan files."
     )
+    resources: list[SharedResource] = Field(
+        default_factory=list, description="Operators or tools shared by stations (their "
+        "'needs'), each with a count and its own working time.")
     base_loads: list[BaseLoad] = Field(default_factory=list, description="Loads that do not "
                                        "follow production: lighting, HVAC, compressed-air leaks.")
     carbon: Carbon | None = Field(None, description="Carbon accounting options (grid factors, "

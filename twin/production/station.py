@@ -6,7 +6,9 @@ route step, waiting while that buffer is full (blocking after service). Failures
 random amount of *processing* time and are repaired in a random time; the lot then resumes. At a
 shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, suspends it until
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
-:class:`~twin.equipment.machine.Machine`).
+:class:`~twin.equipment.machine.Machine`). A station whose machines need shared operators or tools
+(``needs``) takes them before its changeover or processing and gives them back after
+(:mod:`twin.production.resources`).
 
 Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
 unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
@@ -33,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import simpy
 
@@ -63,6 +66,12 @@ class StationRuntime:
     assembles: int = -1
     """Assembly: product index made."""
     machines: list[Machine] = field(default_factory=list)
+    needs: Any = None
+    """The shared resources its machines need (:class:`~twin.production.resources.Needs`);
+    None: none."""
+    belt: Any = None
+    """A conveyor station's :class:`~twin.production.conveyor.BeltStats` (None: not a conveyor);
+    its ``machines`` are then the places on the belt, the first one the machine."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
@@ -121,6 +130,9 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     mon = m.monitor if ttf is not None else None
     flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
+    needs = st.needs  # shared resources (twin.production.resources), None: none
+    for_setup = needs is not None and needs.for_setup
+    for_process = needs is not None and needs.for_process
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -200,10 +212,18 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         # --- change over, process ----------------------------------------------------------------
         p = lot[0]
         if setup is not None and p != last_product and last_product >= 0:
+            if for_setup:  # shared resources held from the changeover on
+                yield from needs.seize(m)  # type: ignore[union-attr]
             set_state(SETUP)
             t_setup = setup()
             setup_s[p] += t_setup
             yield timeout(t_setup)
+            if for_process and not for_setup:
+                yield from needs.seize(m)  # type: ignore[union-attr]
+            elif for_setup and not for_process:
+                needs.release()  # type: ignore[union-attr]
+        elif for_process:  # shared resources held while processing
+            yield from needs.seize(m)  # type: ignore[union-attr]
         last_product = p
         set_state(PROCESSING)
         d = process[p]()  # type: ignore[misc]
@@ -236,6 +256,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     yield from m.due()
                     shift_end = cal.window_end(env.now) if interrupt else INF
                 set_state(PROCESSING)
+        if for_process:
+            needs.release()  # type: ignore[union-attr]
         m.busy_lots += len(lots)
         for lot in lots:
             m.busy_units += units_per_lot[lot[0]]
