@@ -53,7 +53,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "rules": [{"metric": "renewable_electricity_share_with_certificates", "op": ">=",
                    "threshold": 0.1, "label": EVIL},
                   {"metric": "co2_t_per_tce_market", "op": "<=", "threshold": 5.0}],
-        "prices": {"gec": 10.0}}
+        "energy_basis": "calorific", "prices": {"gec": 10.0}}
     out = []
     for name, data in (("base", base), ("now", now)):
         cfg = root / f"{name}.yaml"

@@ -77,11 +77,13 @@ def _evaluation_options(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 def evaluate_run(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
-                 rules: str | None = None) -> tuple[dict[str, Any], dict[str, Any],
-                                                    dict[str, Any], dict[str, Any] | None]:
+                 rules: str | None = None, energy_basis: str | None = None
+                 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                            dict[str, Any] | None]:
     """``(evaluation, kpis, manifest, baseline_kpis)`` of a run folder, with the plant file's
-    evaluation options (rule set, inline baseline, prices, retired offsets), ``rules`` and a
-    baseline run folder overriding them."""
+    evaluation options (rule set, energy basis, inline baseline, prices, retired offsets),
+    ``rules``, ``energy_basis`` and a baseline run folder overriding them (the plant file's
+    energy basis goes with its own rules, not with ``rules``)."""
     kpis, manifest = load_run(run_dir)
     base = None
     if baseline_dir is not None:
@@ -92,7 +94,8 @@ def evaluate_run(run_dir: str | os.PathLike[str],
     ev = evaluate(kpis, rules or opts.get("rules") or "hunan_2030", baseline_kpis=base,
                   baseline=opts.get("baseline"), prices=opts.get("prices"),
                   offsets_retired=opts.get("offsets_retired") or (),
-                  electricity_kgce_per_kwh=opts.get("electricity_kgce_per_kwh"))
+                  electricity_kgce_per_kwh=opts.get("electricity_kgce_per_kwh"),
+                  energy_basis=energy_basis or (None if rules else opts.get("energy_basis")))
     return ev, kpis, manifest, base
 
 
@@ -221,8 +224,13 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                      "plant file (carbon.natural_gas_kg_per_kwh)" if own
                      else "GB/T 32150 parameters, fuel_parameters.csv"])
     e = ev["energy_tce"]
-    rows.append(["Electricity to tce", f"{_n(e.get('electricity_kgce_per_kwh'), 4)} kgce/kWh",
-                 "", str(e.get("basis")), "GB/T 2589, tce_coefficients.csv"])
+    eb = ev.get("energy_basis") or {}
+    for c, role in ((eb, "in force"), (eb.get("other") or {}, "shown beside it")):
+        if c:
+            rows.append([f"Electricity to tce, {c['label']} ({role})",
+                         f"{_n(c['electricity_kgce_per_kwh'], 4)} kgce/kWh",
+                         str(c.get("year") or ""), _status(c.get("status")),
+                         str(c.get("source", "")) + (f"; {c['note']}" if c.get("note") else "")])
     b.append(("table", ["Factor", "Value", "Region, year", "Status", "Source"], rows))
     inst = carbon.get("instruments") or {}
     if inst:
@@ -253,8 +261,17 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                    "Renewable electricity shares are of all electricity consumed (CHP "
                    "electricity used on site included); renewable shares of all energy are of "
                    "the tce total (purchased heat included)."))
-    b.append(("table", ["Metric", "Value"],
-              [[m["label"], _value(m["value"], m["unit"])] for m in ev["metrics"].values()]))
+    other = (eb.get("other") or {}).get("metrics") or {}
+    other_label = (eb.get("other") or {}).get("basis", "other")
+    if eb:
+        b.append(("p", f"Energy basis of electricity: {eb['label']} "
+                       f"({_n(eb['electricity_kgce_per_kwh'], 4)} kgce/kWh), chosen by: "
+                       f"{eb.get('chosen_by')}. The metrics that depend on it are also given "
+                       f"on the {other_label} basis."))
+    b.append(("table", ["Metric", "Value", f"On the {other_label} basis"],
+              [[m["label"], _value(m["value"], m["unit"]),
+                _value(other[k], m["unit"]) if k in other else "–"]
+               for k, m in ev["metrics"].items()]))
 
     # 4. footprints
     products = fp.get("products") or {}
@@ -340,11 +357,15 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("p", f"{r.get('title')}. Document: {r.get('document')}; status "
                    f"{_status(r.get('status'))}."
                    + (f" {r['note']}" if r.get("note") else "")))
-    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin", "Basis / reason"],
+    b.append(("p", f"Energy basis of electricity: {eb.get('label', '?')}."))
+    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin",
+                        f"Value on the {other_label} basis", "Basis / reason"],
               [[i["label"], _value(i["value"], i["unit"]),
                 f"{i['op']} {_value(i['threshold'], i['unit'])}",
                 {"pass": "PASS", "fail": "FAIL", "not_judged": "NOT JUDGED"}[i["status"]],
                 _value(i["margin"], i["unit"]) if i["margin"] is not None else "–",
+                _value(i.get("value_other_basis"), i["unit"])
+                if i.get("value_other_basis") is not None else "–",
                 str(i.get("reason") or i.get("basis") or "")] for i in ev["indicators"]]))
     b.append(("note", "Margins: positive = headroom, negative = shortfall. "
                       + ev["period"]["note"] + ". Status codes: "
@@ -427,8 +448,9 @@ def _rounded(obj: Any, nd: int = 9) -> Any:
 
 def write_report(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
-                 rules: str | None = None) -> list[Path]:
-    """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``.
+                 rules: str | None = None, energy_basis: str | None = None) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``
+    (``energy_basis``: ``calorific`` or ``equal_value`` instead of the rule set's).
 
     Raises
     ------
@@ -438,7 +460,7 @@ def write_report(run_dir: str | os.PathLike[str],
         Unknown rule set (the message lists the known ones).
     """
     d = Path(run_dir)
-    ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules)
+    ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules, energy_basis)
     blocks = report_blocks(ev, kpis, manifest, base)
     files = [(d / "report.md", to_markdown(blocks)), (d / "report.html", to_html(blocks)),
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
