@@ -128,7 +128,7 @@ def test_a_rule_set_without_a_basis_is_refused(tmp_path):
     with pytest.raises(ValueError, match="energy_basis 'coal'"):
         load_rules("mine", path=g)
     # user indicators that use tce must say their basis; others need not
-    with pytest.raises(ValueError, match="indicators use tce .*co2_t_per_tce_market"):
+    with pytest.raises(ValueError, match=r"indicators use tce .*co2_t_per_tce_market"):
         load_rules([{"metric": "co2_t_per_tce_market", "op": "<=", "threshold": 1}])
     assert load_rules([{"metric": "net_t_market", "op": "<=", "threshold": 0}])["indicators"]
     with pytest.raises(ValueError, match="energy basis 'bogus'"):
