@@ -596,8 +596,9 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         ``period``, ``rules`` (the rule set without indicators), ``metrics`` (name -> value,
         label, unit), ``energy_basis`` (the coefficient used, and ``other``: the other basis
         with its coefficient and the tce metrics on it), ``energy_tce``, ``offsets``,
-        ``baseline`` (label, changes, footprints, reductions_by_measure) or None, ``indicators`` (one row per indicator with ``status``
-        pass / fail / not_judged, ``value``, ``threshold``, ``margin``, ``reason``) and
+        ``baseline`` (label, changes, footprints, reductions_by_measure) or None,
+        ``indicators`` (one row per indicator with ``status`` pass / fail / not_judged,
+        ``value``, ``value_other_basis``, ``threshold``, ``margin``, ``reason``) and
         ``verdict`` ('pass' only if every indicator passes; 'fail' if any fails; else
         'incomplete').
     """
