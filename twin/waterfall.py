@@ -57,7 +57,7 @@ def from_changes(start: tuple[str, float], changes: Sequence[tuple[str, float]],
                  target_label: str = "Target") -> list[Bar]:
     """Bars from a start level and signed changes (``(label, change)``, + = the level rises):
     the levels are the running sums, so the bars chain exactly."""
-    label0, level = start
+    level = start[1]
     levels = []
     for label, change in changes:
         _finite(change, label)
