@@ -137,7 +137,7 @@ def test_waterfall_refuses_a_broken_chain_and_bad_levels():
     bars = from_levels(("base", 100.0), [("a", 90.0), ("b", 70.0)])
     assert [b["delta"] for b in bars] == [100.0, -10.0, -20.0, 70.0]
     bars[2]["start"] = 91.0
-    with pytest.raises(ValueError, match="'b' starts at 91.0, not at 90.0"):
+    with pytest.raises(ValueError, match=r"'b' starts at 91\.0, not at 90\.0"):
         check(bars)
     with pytest.raises(ValueError, match="waterfall step 'a': nan is not a finite number"):
         from_levels(("base", 1.0), [("a", math.nan)])
