@@ -125,3 +125,17 @@ def test_waterfall_steps_are_checked(tmp_path):
     assert "waterfall.steps[0]" in msg and "the base is where the waterfall starts" in msg
     msg = study_error(tmp_path, head + "waterfall: {steps: [a, a]}\n")
     assert "waterfall.steps[1]" in msg and "one step only" in msg
+
+
+def test_the_pathway_example_is_a_chain_of_every_measure():
+    f = Path(__file__).resolve().parent.parent / "simulations" / "pathway_study.yaml"
+    r = load_study(f)
+    steps = r.study.waterfall.steps
+    assert [r.study.scenarios[s].measure for s in steps] == [
+        "efficiency", "storage", "onsite_renewables", "electrification", "green_power",
+        "offsets"]
+    # cumulative: every step keeps the overrides and strategies of the step before it
+    for before, after in zip(steps, steps[1:], strict=False):
+        a, b = r.study.scenarios[before], r.study.scenarios[after]
+        assert set(a.overrides) <= set(b.overrides), (before, after)
+        assert [x.type for x in a.strategies] == [x.type for x in b.strategies]
