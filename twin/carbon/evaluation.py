@@ -260,8 +260,8 @@ def energy_tce(kpis: Mapping[str, Any], factors: FactorTable | None = None,
     Returns ``{"electricity": ..., "natural_gas": ..., "heat": ..., "total": ...}`` [tce];
     electricity [kWh] x 0.1229 kgce/kWh, natural gas [kWh LHV] / NCV [kWh/m3] x 1.33 kgce/m3,
     purchased heat [kWh] x 3.6 MJ/kWh x 0.03412 kgce/MJ (values as shipped).
-    ``electricity_kgce_per_kwh`` replaces the electricity coefficient (e.g. a scheme that asks
-    for the equal-value basis, which is not shipped).
+    ``electricity_kgce_per_kwh`` replaces the electricity coefficient (e.g. the equal-value
+    coefficient of :func:`twin.carbon.energy_basis.electricity_coefficient`).
     """
     table = factors or default_factors()
     elec = _f(kpis, "grid_import_kwh") + onsite_renewable_used_kwh(kpis)
