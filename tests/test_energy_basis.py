@@ -193,3 +193,14 @@ def test_national_guideline_rule_set_judges_trends_against_a_baseline():
     j = by_id(evaluate(now, "national_guideline_2026"))
     assert j["gross_co2_trend"]["status"] == "not_judged"
     assert "baseline" in j["gross_co2_trend"]["reason"]
+
+
+def test_dashboard_evaluation_table_shows_the_other_basis_beside_it():
+    from twin.dashboard.page import evaluation_section
+
+    html = evaluation_section(evaluate(kpis(), "hunan_2030"))
+    assert "<th>On the calorific basis</th>" in html
+    # 530.6 t over 305.5 tce in force, over 122.9 tce beside it
+    assert f"{530.6 / 305.5:,.3f}\u00a0tCO2/tce" in html
+    assert f"{530.6 / 122.9:,.3f}\u00a0tCO2/tce" in html
+    assert "0.3055 kgce/kWh" in html and "0.1229 kgce/kWh" in html

@@ -8,6 +8,7 @@ Wednesday, shifts 06-22 h), all bought in off-shift hours. Independent truth: ea
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import textwrap
@@ -135,7 +136,7 @@ def test_the_pathway_example_is_a_chain_of_every_measure():
         "efficiency", "storage", "onsite_renewables", "electrification", "green_power",
         "offsets"]
     # cumulative: every step keeps the overrides and strategies of the step before it
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         a, b = r.study.scenarios[before], r.study.scenarios[after]
         assert set(a.overrides) <= set(b.overrides), (before, after)
         assert [x.type for x in a.strategies] == [x.type for x in b.strategies]
