@@ -76,7 +76,8 @@ def test_bad_series_are_refused():
         cost_difference_by_cause([1.0, 2.0], [1.0], [1.0], [1.0])
 
 
-series = st.lists(st.floats(0, 5000, allow_nan=False), min_size=1, max_size=60)
+series = st.lists(st.floats(0, 5000, allow_nan=False, allow_subnormal=False), min_size=1,
+                  max_size=60)
 lines = st.fixed_dictionaries({k: st.floats(0, 1e6, allow_nan=False) for k in (
     "demand_cost", "capacity_cost", "gas_cost", "purchased_heat_cost", "export_revenue")})
 
