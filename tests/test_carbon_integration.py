@@ -102,7 +102,8 @@ def everything_plant(weather: str, purchased_heat: bool = True) -> twin.Plant:
                        "source": "test"}],
                 "kit": [{"name": "box", "quantity_per_unit": 1, "unit": "pcs",
                          "kg_co2e_per_unit": 0.25, "source": "test"}]},
-            "evaluation": {"offsets_retired": [{"kind": "ccer", "t_co2e": 0.5}]},
+            "evaluation": {"offsets_retired": [{"kind": "ccer", "t_co2e": 0.5}],
+                           "energy_basis": "calorific"},
         })
 
 

@@ -151,6 +151,7 @@ discount_rate: 0.08
 scenarios:
   baseline: {{}}
   pv_battery:
+    measure: onsite_renewables
     overrides:
       energy.pv[id=rooftop].dc_kwp: 1000
       energy.batteries[id=bess].energy_kwh: 1500
@@ -161,6 +162,7 @@ scenarios:
       energy.heat_pumps:
         - {{id: ashp, capacity_kw: 150, quality_grade: 0.4, sink_temp_c: 60}}
     upgrade: {{capex: 300000, lifetime_years: 15}}
+waterfall: {{steps: [pv_battery]}}
 """
 
 
@@ -183,13 +185,16 @@ def test_study_dashboard_renders_offline_without_errors(study_page: Path, driver
 
     from twin.dashboard.study import (
         AVERAGE_DAY_FIGURE_ID,
+        CAUSES_FIGURE_ID,
         LDC_FIGURE_ID,
         MACC_FIGURE_ID,
         STUDY_FIGURE_IDS,
+        WATERFALL_FIGURE_IDS,
     )
 
     driver.get(study_page.as_uri())
-    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID, LDC_FIGURE_ID, AVERAGE_DAY_FIGURE_ID)
+    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID, LDC_FIGURE_ID, AVERAGE_DAY_FIGURE_ID, CAUSES_FIGURE_ID,
+           *WATERFALL_FIGURE_IDS)
 
     def all_drawn(d) -> bool:
         return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)

@@ -53,7 +53,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "rules": [{"metric": "renewable_electricity_share_with_certificates", "op": ">=",
                    "threshold": 0.1, "label": EVIL},
                   {"metric": "co2_t_per_tce_market", "op": "<=", "threshold": 5.0}],
-        "prices": {"gec": 10.0}}
+        "energy_basis": "calorific", "prices": {"gec": 10.0}}
     out = []
     for name, data in (("base", base), ("now", now)):
         cfg = root / f"{name}.yaml"
@@ -89,7 +89,19 @@ def test_report_end_to_end_with_baseline(runs: tuple[Path, Path]) -> None:
     again = evaluate(kpis, "hunan_2027", baseline_kpis=base_kpis, prices={"gec": 10.0})
     assert ev["metrics"]["co2_t_per_tce_market"]["value"] == pytest.approx(
         again["metrics"]["co2_t_per_tce_market"]["value"], rel=1e-9)
+    # cost by cause: the parts add up to the change of total cost of the two runs' KPIs
+    cbc = ev["baseline"]["cost_by_cause"]["causes"]
+    parts = [cbc[c] for c in ("energy", "timing", "tariff", "demand", "capacity", "export",
+                              "gas", "purchased_heat")]
+    assert sum(parts) == pytest.approx(cbc["total"], abs=1e-9)
+    assert cbc["total"] == pytest.approx(kpis["cost_total"] - base_kpis["cost_total"],
+                                         abs=1e-6)
     md = (now / "report.md").read_text(encoding="utf-8")
+    # the carbon waterfall ends at this run's net emissions, annualised, then net zero
+    net_year = ev["offsets"]["net_t"] * ev["offsets"]["per_year_factor"]
+    assert f"| This run, net after offsets |  | {net_year:,.2f} |" in md
+    assert "| Net zero |  | 0.00 |" in md
+    assert "Cost waterfall" in md and "| This run, total energy cost |" in md
     for heading in ("## 1. Inventory by scope and source", "## 2. Method and factors",
                     "## 5. Reductions by measure", "## 6. Offsets and net",
                     "## 7. Zero-carbon evaluation"):

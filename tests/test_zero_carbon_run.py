@@ -30,13 +30,24 @@ def oven_plant(**carbon):
 
 
 def test_tce_intensity_of_a_known_mix_through_a_run():
-    # one day: 240 kWh electricity, 1,200 kWh gas = 110.965 m3
+    # one day: 240 kWh electricity, 1,200 kWh gas = 110.965 m3. hunan_2030 (the default)
+    # uses the equal-value basis: grid factors of 2023, so the coal consumption of thermal
+    # power supply of the latest year shipped before it, 2020: 305.5 gce/kWh (NDRC)
     k = twin.simulate(oven_plant(), days=1).kpis
     m3 = 1200 / GAS_KWH_PER_M3
-    tce = 240 * 0.1229 / 1000 + m3 * 1.33 / 1000
+    tce = 240 * 0.3055 / 1000 + m3 * 1.33 / 1000
+    tce_calorific = 240 * 0.1229 / 1000 + m3 * 1.33 / 1000
     co2_t = (240 * NATIONAL_2023 + m3 * GAS_KG_PER_M3) / 1000
     ev = k["evaluation"]
+    assert ev["energy_basis"]["basis"] == "equal_value"
+    assert ev["energy_basis"]["year"] == 2020
+    assert "2023" in ev["energy_basis"]["note"]  # says the 2023 value is not shipped
     assert ev["energy_tce"]["total"] == pytest.approx(tce, rel=1e-8)
+    other = ev["energy_basis"]["other"]
+    assert other["basis"] == "calorific"
+    assert other["energy_tce"]["total"] == pytest.approx(tce_calorific, rel=1e-8)
+    assert other["metrics"]["co2_t_per_tce_location"] == pytest.approx(co2_t / tce_calorific,
+                                                                       rel=1e-8)
     assert ev["metrics"]["co2_t_per_tce_location"]["value"] == pytest.approx(co2_t / tce,
                                                                             rel=1e-8)
     # no instruments: market-based = national residual factor 2023 (0.6096) on the import

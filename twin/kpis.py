@@ -215,7 +215,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         baseline=ev.baseline if ev is not None else None,
         prices=ev.prices if ev is not None else None,
         offsets_retired=ev.offsets_retired if ev is not None else (),
-        electricity_kgce_per_kwh=ev.electricity_kgce_per_kwh if ev is not None else None))
+        electricity_kgce_per_kwh=ev.electricity_kgce_per_kwh if ev is not None else None,
+        energy_basis=ev.energy_basis if ev is not None else None))
     return kpis
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.atomic import write_text
-from twin.carbon.evaluation import evaluate
+from twin.carbon.evaluation import DAYS_PER_YEAR, evaluate
 
 Block = tuple[Any, ...]
 """('h1' | 'h2' | 'p' | 'note', text) or ('table', headers, rows)."""
@@ -77,11 +77,13 @@ def _evaluation_options(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 def evaluate_run(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
-                 rules: str | None = None) -> tuple[dict[str, Any], dict[str, Any],
-                                                    dict[str, Any], dict[str, Any] | None]:
+                 rules: str | None = None, energy_basis: str | None = None
+                 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+                            dict[str, Any] | None]:
     """``(evaluation, kpis, manifest, baseline_kpis)`` of a run folder, with the plant file's
-    evaluation options (rule set, inline baseline, prices, retired offsets), ``rules`` and a
-    baseline run folder overriding them."""
+    evaluation options (rule set, energy basis, inline baseline, prices, retired offsets),
+    ``rules``, ``energy_basis`` and a baseline run folder overriding them (the plant file's
+    energy basis goes with its own rules, not with ``rules``)."""
     kpis, manifest = load_run(run_dir)
     base = None
     if baseline_dir is not None:
@@ -92,8 +94,36 @@ def evaluate_run(run_dir: str | os.PathLike[str],
     ev = evaluate(kpis, rules or opts.get("rules") or "hunan_2030", baseline_kpis=base,
                   baseline=opts.get("baseline"), prices=opts.get("prices"),
                   offsets_retired=opts.get("offsets_retired") or (),
-                  electricity_kgce_per_kwh=opts.get("electricity_kgce_per_kwh"))
+                  electricity_kgce_per_kwh=opts.get("electricity_kgce_per_kwh"),
+                  energy_basis=energy_basis or (None if rules else opts.get("energy_basis")))
+    if base is not None and ev.get("baseline") is not None:
+        ev["baseline"]["cost_by_cause"] = _cost_by_cause(Path(run_dir), Path(baseline_dir),
+                                                         kpis, base)
     return ev, kpis, manifest, base
+
+
+def _cost_by_cause(run_dir: Path, baseline_dir: Path, kpis: Mapping[str, Any],
+                   base: Mapping[str, Any]) -> dict[str, Any]:
+    """This run's total cost minus the baseline's, by cause (:mod:`twin.cost_causes`), for
+    runs of the same length (else ``None`` values and the reason)."""
+    import pandas as pd
+
+    from twin.cost_causes import runs_by_cause
+
+    days, base_days = (float(k.get("simulated_days") or 0) for k in (kpis, base))
+    if days != base_days or days <= 0:
+        return {"causes": None, "reason": f"the runs differ in length ({days:g} and "
+                                          f"{base_days:g} days): cost is not split by cause"}
+    cols = ["grid_import_kwh", "electricity_cost", "price_per_kwh"]
+    try:
+        now, then = (pd.read_parquet(d / "intervals.parquet", columns=cols)
+                     for d in (run_dir, baseline_dir))
+    except (OSError, ValueError, KeyError) as exc:
+        return {"causes": None, "reason": f"no interval table to split cost by cause "
+                                          f"({type(exc).__name__})"}
+    by = {k: (v if v == v else None)  # NaN (no baseline import) -> None in JSON
+          for k, v in runs_by_cause(then, base, now, kpis).items()}
+    return {"causes": by, "per_year_factor": DAYS_PER_YEAR / days, "reason": None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,8 +251,13 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                      "plant file (carbon.natural_gas_kg_per_kwh)" if own
                      else "GB/T 32150 parameters, fuel_parameters.csv"])
     e = ev["energy_tce"]
-    rows.append(["Electricity to tce", f"{_n(e.get('electricity_kgce_per_kwh'), 4)} kgce/kWh",
-                 "", str(e.get("basis")), "GB/T 2589, tce_coefficients.csv"])
+    eb = ev.get("energy_basis") or {}
+    for c, role in ((eb, "in force"), (eb.get("other") or {}, "shown beside it")):
+        if c:
+            rows.append([f"Electricity to tce, {c['label']} ({role})",
+                         f"{_n(c['electricity_kgce_per_kwh'], 4)} kgce/kWh",
+                         str(c.get("year") or ""), _status(c.get("status")),
+                         str(c.get("source", "")) + (f"; {c['note']}" if c.get("note") else "")])
     b.append(("table", ["Factor", "Value", "Region, year", "Status", "Source"], rows))
     inst = carbon.get("instruments") or {}
     if inst:
@@ -253,8 +288,17 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                    "Renewable electricity shares are of all electricity consumed (CHP "
                    "electricity used on site included); renewable shares of all energy are of "
                    "the tce total (purchased heat included)."))
-    b.append(("table", ["Metric", "Value"],
-              [[m["label"], _value(m["value"], m["unit"])] for m in ev["metrics"].values()]))
+    other = (eb.get("other") or {}).get("metrics") or {}
+    other_label = (eb.get("other") or {}).get("basis", "other")
+    if eb:
+        b.append(("p", f"Energy basis of electricity: {eb['label']} "
+                       f"({_n(eb['electricity_kgce_per_kwh'], 4)} kgce/kWh), chosen by: "
+                       f"{eb.get('chosen_by')}. The metrics that depend on it are also given "
+                       f"on the {other_label} basis."))
+    b.append(("table", ["Metric", "Value", f"On the {other_label} basis"],
+              [[m["label"], _value(m["value"], m["unit"]),
+                _value(other[k], m["unit"]) if k in other else "–"]
+               for k, m in ev["metrics"].items()]))
 
     # 4. footprints
     products = fp.get("products") or {}
@@ -292,6 +336,13 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                      "total": "Total (gross market-based, baseline - this run)"}
             b.append(("table", ["Measure", "tCO₂e/a less (annualised)"],
                       [[names[k], _n(red[k], 2)] for k in names if k in red]))
+        if red:
+            b.extend(_carbon_waterfall(red, off))
+        cbc = base.get("cost_by_cause") or {}
+        if cbc.get("causes"):
+            b.extend(_cost_waterfall(cbc, kpis))
+        elif cbc.get("reason"):
+            b.append(("p", f"Cost by cause: {cbc['reason']}."))
         if base.get("changes"):
             b.append(("table", ["Metric", "Baseline", "This run", "Change"],
                       [[ev["metrics"][k]["label"] if k in ev["metrics"] else k,
@@ -340,11 +391,15 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("p", f"{r.get('title')}. Document: {r.get('document')}; status "
                    f"{_status(r.get('status'))}."
                    + (f" {r['note']}" if r.get("note") else "")))
-    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin", "Basis / reason"],
+    b.append(("p", f"Energy basis of electricity: {eb.get('label', '?')}."))
+    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin",
+                        f"Value on the {other_label} basis", "Basis / reason"],
               [[i["label"], _value(i["value"], i["unit"]),
                 f"{i['op']} {_value(i['threshold'], i['unit'])}",
                 {"pass": "PASS", "fail": "FAIL", "not_judged": "NOT JUDGED"}[i["status"]],
                 _value(i["margin"], i["unit"]) if i["margin"] is not None else "–",
+                _value(i.get("value_other_basis"), i["unit"])
+                if i.get("value_other_basis") is not None else "–",
                 str(i.get("reason") or i.get("basis") or "")] for i in ev["indicators"]]))
     b.append(("note", "Margins: positive = headroom, negative = shortfall. "
                       + ev["period"]["note"] + ". Status codes: "
@@ -370,6 +425,70 @@ def monthly_blocks(run_dir: str | os.PathLike[str]) -> list[Block]:
                      " costs as billed (demand and capacity charges prorated for months only"
                      " partly simulated). The Total row is the run's total, except peak grid"
                      " import: the highest month's.")]
+
+
+WATERFALL_MEASURES: tuple[tuple[str, str], ...] = (
+    ("electricity_use", "Efficiency (electricity use and volume)"),
+    ("onsite_renewables", "Onsite renewables"),
+    ("onsite_chp", "Onsite CHP electricity"),
+    ("fuel", "Fuel (electrification shows here)"),
+    ("purchased_heat", "Purchased heat and steam"),
+    ("process", "Process emissions"),
+    ("refrigerant", "Refrigerant leakage"),
+    ("grid_factor", "Grid factor change"),
+    ("green_instruments", "Green power and certificates"),
+)
+"""Reductions by measure in the order of the carbon waterfall (offsets come last)."""
+
+
+def _waterfall_rows(bars: list[dict[str, Any]], nd: int) -> list[list[str]]:
+    rows = []
+    for bar in bars:
+        step = bar["kind"] in ("step", "gap")
+        d = bar["delta"]
+        rows.append([bar["label"], (("+" if d > 0 else "") + _n(d, nd)) if step else "",
+                     _n(bar["end"], nd)])
+    return rows
+
+
+def _carbon_waterfall(red: Mapping[str, float], off: Mapping[str, Any]) -> list[Block]:
+    """From the baseline's gross emissions through each measure and the offsets to net and
+    the target (net zero), annualised (:mod:`twin.waterfall`)."""
+    from twin.waterfall import from_changes
+
+    tiny = 1e-9 * max(1.0, abs(float(red["gross_baseline_per_year"])))
+    changes = [(label, -float(red[k])) for k, label in WATERFALL_MEASURES
+               if k in red and abs(float(red[k])) > tiny]  # measures that moved nothing: no bar
+    retired = float(off["retired_t"]["total"]) * float(off["per_year_factor"])
+    changes.append(("Offsets retired (last)", -retired))
+    bars = from_changes(("Baseline, gross market-based", float(red["gross_baseline_per_year"])),
+                        changes, end_label="This run, net after offsets", target=0.0,
+                        target_label="Net zero")
+    return [("p", "Carbon waterfall (tCO₂e/a, annualised): from the baseline's gross "
+                  "emissions through each measure to this run's net emissions and net zero. "
+                  "Storage acts through electricity use, onsite renewables and timing; it has "
+                  "no bar of its own in a comparison of two runs."),
+            ("table", ["Bar", "Change", "Level after"], _waterfall_rows(bars, 2))]
+
+
+def _cost_waterfall(cbc: Mapping[str, Any], kpis: Mapping[str, Any]) -> list[Block]:
+    """From the baseline's total cost through each cause to this run's (annualised)."""
+    from twin.cost_causes import CAUSES
+    from twin.waterfall import from_changes
+
+    by, f = cbc["causes"], float(cbc["per_year_factor"])
+    now = float(kpis.get("cost_total") or 0.0) * f
+    start = now - float(by["total"]) * f
+    bars = from_changes(("Baseline, total energy cost", start),
+                        [(label, float(by[c]) * f) for c, label in CAUSES if by[c] != 0],
+                        end_label="This run, total energy cost")
+    return [("p", "Cost waterfall (currency/a, annualised): the change of total energy cost "
+                  "split by cause, adding up exactly. Energy = kWh bought more or less at the "
+                  f"baseline's average price ({_n(by.get('base_average_price'), 4)}/kWh); "
+                  "timing = "
+                  "the same kWh at other hours; tariff = other prices; then the other cost "
+                  "lines."),
+            ("table", ["Bar", "Change", "Level after"], _waterfall_rows(bars, 0))]
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -447,8 +566,9 @@ def _rounded(obj: Any, nd: int = 9) -> Any:
 
 def write_report(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
-                 rules: str | None = None) -> list[Path]:
-    """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``.
+                 rules: str | None = None, energy_basis: str | None = None) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``
+    (``energy_basis``: ``calorific`` or ``equal_value`` instead of the rule set's).
 
     Raises
     ------
@@ -458,7 +578,7 @@ def write_report(run_dir: str | os.PathLike[str],
         Unknown rule set (the message lists the known ones).
     """
     d = Path(run_dir)
-    ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules)
+    ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules, energy_basis)
     blocks = report_blocks(ev, kpis, manifest, base) + monthly_blocks(d)
     files = [(d / "report.md", to_markdown(blocks)), (d / "report.html", to_html(blocks)),
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,

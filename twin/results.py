@@ -164,6 +164,15 @@ class Result:
             lines.append(f"  zero-carbon      {ev['rules']['name']}: {ev['verdict'].upper()} ("
                          f"{counts['pass']} pass, {counts['fail']} fail, {counts['not_judged']}"
                          " not judged); twin report RUN_DIR for the report")
+            eb = ev.get("energy_basis") or {}
+            other = eb.get("other") or {}
+            mkt = (ev.get("metrics") or {}).get("co2_t_per_tce_market", {}).get("value")
+            mkt_other = (other.get("metrics") or {}).get("co2_t_per_tce_market")
+            if eb and other and mkt is not None and mkt_other is not None:
+                lines.append(f"  CO2 per tce      {mkt:.3f} t/tce on the {eb['basis']} basis "
+                             f"({eb['electricity_kgce_per_kwh']:.4f} kgce/kWh), "
+                             f"{mkt_other:.3f} on the "
+                             f"{other['basis']} basis ({other['electricity_kgce_per_kwh']:.4f})")
         if k["mean_lead_time_h"] is not None:
             lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
                          f" WIP {k['mean_wip_lots']:.1f} lots mean")

@@ -314,11 +314,18 @@ def run_study(
         _write_csv(comparison, tmp / "comparison.csv")
         _write_csv(econ.table, tmp / "economics.csv")
         _write_csv(curve, tmp / "macc.csv")
+        from twin.study_savings import savings_by_cause, waterfall_table
+
+        causes = savings_by_cause(tmp, resolved.names, study.base, n_rep)
+        falls = waterfall_table(tmp, study, n_rep)
+        _write_csv(causes, tmp / "savings_by_cause.csv")
+        _write_csv(falls, tmp / "waterfall.csv")
         manifest = _manifest(resolved, n_days, n_rep, seed0, start, jobs,
                              time.perf_counter() - t_start)
         (tmp / MARKER).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         (tmp / "comparison.md").write_text(
-            comparison_markdown(resolved, comparison, econ.table, curve, n_days, n_rep))
+            comparison_markdown(resolved, comparison, econ.table, curve, n_days, n_rep,
+                                causes, falls))
         if dashboard:
             from twin.dashboard.study import write_study_dashboard
 
@@ -519,8 +526,10 @@ def _label(name: str) -> str:
 
 def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
                         econ: pd.DataFrame, curve: pd.DataFrame, days: float,
-                        reps: int) -> str:
-    """``comparison.md``: means with intervals, paired differences, economics and the MACC."""
+                        reps: int, causes: pd.DataFrame | None = None,
+                        falls: pd.DataFrame | None = None) -> str:
+    """``comparison.md``: means with intervals, paired differences, cost differences by cause,
+    the waterfall, economics and the MACC."""
     study = resolved.study
     names = resolved.names
     base = study.base
@@ -555,8 +564,40 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
     lines += ["", f"## Paired difference against `{base}`", ""]
     lines += _md_table(comparison, [s for s in names if s != base], "diff_mean",
                        "diff_ci_low", signed=True, pct=True)
+    cur = study.currency
+    if causes is not None and len(causes):
+        lines += ["", f"## Cost difference against `{base}` by cause", "",
+                  "Scenario minus base, mean over replications (negative = saving), in "
+                  f"{cur} for the period; the causes add up to the total. Energy = kWh bought "
+                  "more or less at the base's average price; timing = the same kWh at other "
+                  "hours; tariff = other prices; then the demand, capacity, export, gas and "
+                  "purchased-heat lines.", ""]
+        order = list(dict.fromkeys(causes["cause"]))
+        scen = list(dict.fromkeys(causes["scenario"]))
+        lines += ["| Cause | " + " | ".join(scen) + " |", "|---|" + "---:|" * len(scen)]
+        for c in order:
+            sub = causes[causes["cause"] == c].set_index("scenario")
+            label = str(sub["label"].iloc[0])
+            lines.append(f"| {label} | " + " | ".join(
+                format_interval(sub.loc[x, "mean"], sub.loc[x, "ci_low"], "", reps,
+                                signed=True) for x in scen) + " |")
+    if falls is not None and len(falls):
+        lines += ["", "## Waterfall: from the base through each measure to the target", "",
+                  "Each step is a scenario that holds the measures of the steps before it; a "
+                  "bar is the change the step adds (means over replications, annualised).", ""]
+        for chart, title in (("co2", "Net CO2, scope 1 + 2 market-based after retired "
+                                     "offsets"), ("cost", "Total energy cost")):
+            sub = falls[falls["chart"] == chart]
+            unit = str(sub["unit"].iloc[0])
+            lines += [f"{title} [{unit}]:", "", "| Bar | Change | Level after |",
+                      "|---|---:|---:|"]
+            for _, r in sub.iterrows():
+                d = float(r["delta"])
+                change = ("" if r["kind"] in ("total", "target")
+                          else ("+" if d > 0 else "") + _num(d))
+                lines.append(f"| {r['label']} | {change} | {_num(r['end'])} |")
+            lines.append("")
     if len(econ):
-        cur = study.currency
         lines += ["", "## Economics of the upgrades", "",
                   f"Savings are base minus scenario, annualised x 365 / {days:g} days "
                   f"(CO2: scope 1 + 2 {study.co2_basis}-based). Demand charges are monthly, so "

@@ -7,8 +7,11 @@ What it computes (all from the KPIs, optionally against a baseline's):
   beside them and never enters these totals.
 * **Energy use** in tonnes of standard coal equivalent (GB/T 2589 coefficients of
   ``tce_coefficients.csv``): electricity consumed = grid import + onsite renewables used on
-  site (calorific equivalent 0.1229 kgce/kWh), natural gas (converted from LHV energy with its
-  NCV), purchased heat when the run has it. CHP electricity is not counted again (its gas is).
+  site, natural gas (converted from LHV energy with its NCV), purchased heat when the run has
+  it. CHP electricity is not counted again (its gas is). Electricity is converted on the
+  **energy basis** the rule set names (:mod:`twin.carbon.energy_basis`): ``calorific``
+  (0.1229 kgce/kWh) or ``equal_value`` (the year's coal consumption of thermal power supply,
+  about 0.3 kgce/kWh); the metrics that depend on it are also given on the other basis.
 * **Intensities**: tCO2/tce (单位能耗碳排放), kgCO2 and kgce per unit of end product.
 * **Renewable shares**, both shown: of electricity (over all electricity consumed: grid import
   + onsite renewables and CHP electricity used on site) and of all energy (tce), *without
@@ -37,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from twin.carbon.energy_basis import BASES, ElectricityCoefficient, electricity_coefficient
 from twin.carbon.factors import DATA_DIR, FactorTable, default_factors
 
 RULES_FILE = DATA_DIR / "evaluation_rules.yaml"
@@ -74,10 +78,23 @@ METRICS: dict[str, tuple[str, str]] = {
     "footprint_reduction_min": ("Smallest product footprint reduction vs baseline", "-"),
     "gross_change_market": ("Change of gross market-based emissions vs baseline "
                             "(annualised)", "-"),
+    "kgce_per_unit_change": ("Change of energy per unit of end product vs baseline", "-"),
+    "co2_t_per_tce_market_change": ("Change of CO2 per tce (market-based) vs baseline", "-"),
+    "renewable_energy_share_change": ("Change of the renewable share of all energy (with "
+                                      "certificates) vs baseline, percentage points / 100",
+                                      "-"),
 }
 """Metric name -> (label, unit). Shares and changes are fractions (0.55 = 55 %)."""
 
-_NEEDS_BASELINE = {"footprint_reduction_min", "gross_change_market"}
+_NEEDS_BASELINE = {"footprint_reduction_min", "gross_change_market", "kgce_per_unit_change",
+                   "co2_t_per_tce_market_change", "renewable_energy_share_change"}
+
+TCE_METRICS = frozenset({
+    "energy_tce", "energy_tce_per_year", "co2_t_per_tce_location", "co2_t_per_tce_market",
+    "kgce_per_unit", "renewable_energy_share_without_certificates",
+    "renewable_energy_share_with_certificates", "kgce_per_unit_change",
+    "co2_t_per_tce_market_change", "renewable_energy_share_change"})
+"""Metrics whose value depends on the energy basis of electricity (tce)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,7 +116,8 @@ def rule_set_names(path: str | Path = RULES_FILE) -> list[str]:
 
 
 def load_rules(spec: str | Iterable[Mapping[str, Any] | Any] = DEFAULT_RULES,
-               path: str | Path = RULES_FILE) -> dict[str, Any]:
+               path: str | Path = RULES_FILE, energy_basis: str | None = None
+               ) -> dict[str, Any]:
     """A rule set: a packaged one by name, or a user-defined list of indicators.
 
     Parameters
@@ -108,18 +126,29 @@ def load_rules(spec: str | Iterable[Mapping[str, Any] | Any] = DEFAULT_RULES,
         A name of ``evaluation_rules.yaml`` (``hunan_2027``, ``hunan_2030``, ``hunan_2035``,
         ``t_ceca_g_0171_2022``), or indicators as mappings (or pydantic ``Indicator``) with
         ``metric``, ``op`` ('<=' or '>='), ``threshold`` and optionally ``label``, ``source``.
+    path : path
+        The rule file (default the packaged ``evaluation_rules.yaml``).
+    energy_basis : str, optional
+        ``calorific`` or ``equal_value`` (:mod:`twin.carbon.energy_basis`): replaces the basis
+        the rule set names (``energy_basis_source`` becomes ``user``); required for a list of
+        indicators that uses a tce metric (:data:`TCE_METRICS`).
 
     Returns
     -------
     dict
-        ``name``, ``title``, ``document``, ``status``, ``note`` and ``indicators`` (each with
-        ``id``, ``label``, ``metric``, ``op``, ``threshold``, ``unit``, ``basis``).
+        ``name``, ``title``, ``document``, ``status``, ``note``, ``energy_basis``,
+        ``energy_basis_source`` and ``indicators`` (each with ``id``, ``label``, ``metric``,
+        ``op``, ``threshold``, ``unit``, ``basis``).
 
     Raises
     ------
     ValueError
-        Unknown name, unknown metric or bad operator (the message lists what is expected).
+        Unknown name, unknown metric or bad operator, a rule set of the file without a valid
+        ``energy_basis``, or a list of indicators using tce without ``energy_basis`` (the
+        message lists what is expected).
     """
+    if energy_basis is not None and energy_basis not in BASES:
+        raise ValueError(f"energy basis {energy_basis!r}; expected one of {list(BASES)}")
     if isinstance(spec, str):
         sets = _rules_file(str(path))
         if spec not in sets:
@@ -129,11 +158,21 @@ def load_rules(spec: str | Iterable[Mapping[str, Any] | Any] = DEFAULT_RULES,
         out = {"name": spec, **{k: raw.get(k) for k in ("title", "document", "source_url",
                                                         "seen_in", "status", "year", "note")}}
         items = raw.get("indicators") or []
+        own = raw.get("energy_basis")
+        if own not in BASES:
+            raise ValueError(f"{path}: rule set {spec!r}: energy_basis {own!r}; expected one of "
+                             f"{list(BASES)} (which tce coefficient of electricity its "
+                             "indicators use)")
+        out["energy_basis"] = energy_basis or own
+        out["energy_basis_source"] = ("user" if energy_basis and energy_basis != own else
+                                      raw.get("energy_basis_source") or "rule set")
     else:
         out = {"name": "user", "title": "User-defined indicators (plant file)",
                "document": "plant file", "source_url": None, "seen_in": None, "status": "user",
                "year": None, "note": None}
         items = list(spec)
+        out["energy_basis"] = energy_basis
+        out["energy_basis_source"] = "user" if energy_basis else None
     indicators = []
     for k, item in enumerate(items):
         d = item.model_dump() if hasattr(item, "model_dump") else dict(item)
@@ -150,6 +189,14 @@ def load_rules(spec: str | Iterable[Mapping[str, Any] | Any] = DEFAULT_RULES,
             "id": d.get("id") or metric, "label": d.get("label") or METRICS[metric][0],
             "metric": metric, "op": d["op"], "threshold": threshold,
             "unit": METRICS[metric][1], "basis": d.get("basis") or d.get("source")})
+    uses_tce = sorted({i["metric"] for i in indicators} & TCE_METRICS)
+    if out["energy_basis"] is None:
+        if uses_tce:
+            raise ValueError(f"indicators use tce ({', '.join(uses_tce)}) but no energy basis "
+                             "is given: set carbon.evaluation.energy_basis to 'calorific' or "
+                             "'equal_value'")
+        out["energy_basis"] = "calorific"  # judged on no tce metric; shown for the tce values
+        out["energy_basis_source"] = "default (no indicator uses tce)"
     out["indicators"] = indicators
     return out
 
@@ -213,8 +260,8 @@ def energy_tce(kpis: Mapping[str, Any], factors: FactorTable | None = None,
     Returns ``{"electricity": ..., "natural_gas": ..., "heat": ..., "total": ...}`` [tce];
     electricity [kWh] x 0.1229 kgce/kWh, natural gas [kWh LHV] / NCV [kWh/m3] x 1.33 kgce/m3,
     purchased heat [kWh] x 3.6 MJ/kWh x 0.03412 kgce/MJ (values as shipped).
-    ``electricity_kgce_per_kwh`` replaces the electricity coefficient (e.g. a scheme that asks
-    for the equal-value basis, which is not shipped).
+    ``electricity_kgce_per_kwh`` replaces the electricity coefficient (e.g. the equal-value
+    coefficient of :func:`twin.carbon.energy_basis.electricity_coefficient`).
     """
     table = factors or default_factors()
     elec = _f(kpis, "grid_import_kwh") + onsite_renewable_used_kwh(kpis)
@@ -395,6 +442,43 @@ def offsets(kpis: Mapping[str, Any], prices: Mapping[str, Mapping[str, Any]] | N
     }
 
 
+def _grid_year(kpis: Mapping[str, Any]) -> int | None:
+    """Data year of the run's grid factor (``kpis.carbon.grid_factor.year``), None if absent."""
+    y = ((kpis.get("carbon") or {}).get("grid_factor") or {}).get("year")
+    try:
+        return int(y) if y is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _basis_text(c: ElectricityCoefficient) -> str:
+    from twin.carbon.energy_basis import LABELS
+
+    text = LABELS[c.basis] + (f", {c.year}" if c.year else "")
+    return text + (" (user coefficient)" if c.status == "user" else "")
+
+
+def _changes(values: Mapping[str, float | None], base: Mapping[str, float]
+             ) -> dict[str, float | None]:
+    """Relative changes against the baseline: (value - base) / base of gross market-based
+    emissions (annualised), kgce per unit and tCO2/tce market-based; the renewable share of all
+    energy as a difference (value - base). None where either side is missing or the base is 0.
+    """
+    def rel(name: str, base_name: str | None = None) -> float | None:
+        b, v = base.get(base_name or name), values.get(name)
+        if b is None or v is None or not b or not math.isfinite(v):
+            return None
+        return (v - b) / b
+
+    share, share_b = (values.get("renewable_energy_share_with_certificates"),
+                      base.get("renewable_energy_share_with_certificates"))
+    return {"gross_change_market": rel("gross_t_market_per_year"),
+            "kgce_per_unit_change": rel("kgce_per_unit"),
+            "co2_t_per_tce_market_change": rel("co2_t_per_tce_market"),
+            "renewable_energy_share_change": (share - share_b if share is not None
+                                              and share_b is not None else None)}
+
+
 def judge(value: float | None, op: str, threshold: float) -> tuple[str, float | None]:
     """``('pass' | 'fail' | 'not_judged', margin)``; margin = threshold - value for '<=' and
     value - threshold for '>=' (positive = headroom, negative = shortfall). A shortfall within
@@ -478,7 +562,8 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
              prices: Mapping[str, float] | None = None,
              offsets_retired: Iterable[Mapping[str, Any] | Any] = (),
              factors: FactorTable | None = None,
-             electricity_kgce_per_kwh: float | None = None) -> dict[str, Any]:
+             electricity_kgce_per_kwh: float | None = None,
+             energy_basis: str | None = None) -> dict[str, Any]:
     """The zero-carbon evaluation of a run (the ``evaluation`` object of ``kpis.json``).
 
     Parameters
@@ -498,33 +583,48 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         Retired offsets for the period (see :func:`offsets`).
     factors : FactorTable, optional
     electricity_kgce_per_kwh : float, optional
-        tce coefficient of electricity (default: the shipped calorific equivalent).
+        tce coefficient of electricity on the rule set's basis (default: the shipped one of
+        that basis, :func:`twin.carbon.energy_basis.electricity_coefficient`).
+    energy_basis : str, optional
+        ``calorific`` or ``equal_value``: replaces the rule set's basis (required for user
+        indicators that use tce). The equal-value coefficient is that of the run's grid-factor
+        data year, or of the latest earlier year shipped.
 
     Returns
     -------
     dict
         ``period``, ``rules`` (the rule set without indicators), ``metrics`` (name -> value,
-        label, unit), ``energy_tce``, ``offsets``, ``baseline`` (label, changes, footprints,
-        reductions_by_measure) or None, ``indicators`` (one row per indicator with ``status``
-        pass / fail / not_judged, ``value``, ``threshold``, ``margin``, ``reason``) and
+        label, unit), ``energy_basis`` (the coefficient used, and ``other``: the other basis
+        with its coefficient and the tce metrics on it), ``energy_tce``, ``offsets``,
+        ``baseline`` (label, changes, footprints, reductions_by_measure) or None,
+        ``indicators`` (one row per indicator with ``status`` pass / fail / not_judged,
+        ``value``, ``value_other_basis``, ``threshold``, ``margin``, ``reason``) and
         ``verdict`` ('pass' only if every indicator passes; 'fail' if any fails; else
         'incomplete').
     """
-    rule_set = load_rules(rules)
+    rule_set = load_rules(rules, energy_basis=energy_basis)
     price_table = load_prices(prices)
     off = offsets(kpis, price_table, offsets_retired)
-    ekw = electricity_kgce_per_kwh
+    basis = rule_set["energy_basis"]
+    year = _grid_year(kpis)
+    main = electricity_coefficient(basis, year, factors=factors,
+                                   override_kgce_per_kwh=electricity_kgce_per_kwh)
+    other = electricity_coefficient(BASES[1 - BASES.index(basis)], year, factors=factors)
+    ekw = main.kgce_per_kwh
     values: dict[str, float | None] = metrics(kpis, off["retired_t"]["total"], factors, ekw)
+    other_values = metrics(kpis, off["retired_t"]["total"], factors, other.kgce_per_kwh)
     days = _f(kpis, "simulated_days")
 
     base_block: dict[str, Any] | None = None
     base_values: dict[str, float] = {}
+    base_other: dict[str, float] = {}
     base_fp: dict[str, float] = {}
     label = None
     if baseline is not None:
         b = baseline.model_dump() if hasattr(baseline, "model_dump") else dict(baseline)
         label = b.get("label") or "baseline"
         base_values.update({k: float(v) for k, v in (b.get("metrics") or {}).items()})
+        base_other.update(base_values)
         base_fp.update({k: float(v) for k, v in (b.get("footprint_kg_per_unit") or {}).items()})
     if baseline_kpis is not None:
         label = str(baseline_kpis.get("baseline_label") or "baseline run "
@@ -532,6 +632,9 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
                     f"{_f(baseline_kpis, 'simulated_days'):g} days)")
         base_values.update({k: v for k, v in metrics(baseline_kpis, 0.0, factors, ekw).items()
                             if v is not None})
+        base_other.update({k: v for k, v in metrics(baseline_kpis, 0.0, factors,
+                                                    other.kgce_per_kwh).items()
+                           if v is not None})
         base_fp.update(footprints_per_unit(baseline_kpis))
     if label is not None:
         changes = {}
@@ -543,10 +646,8 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         fp = footprint_changes(footprints_per_unit(kpis), base_fp) if base_fp else {}
         reds = [r["reduction"] for r in fp.values() if r["reduction"] is not None]
         values["footprint_reduction_min"] = min(reds) if reds else None
-        gb = base_values.get("gross_t_market_per_year")
-        gc = values["gross_t_market_per_year"]
-        values["gross_change_market"] = ((gc - gb) / gb if gb and gc is not None
-                                         and math.isfinite(gc) else None)
+        values.update(_changes(values, base_values))
+        other_values.update(_changes(other_values, base_other))
         base_block = {"label": label, "changes": changes, "footprints": fp,
                       "reductions_by_measure": (reductions_by_measure(kpis, baseline_kpis)
                                                 if baseline_kpis is not None else None)}
@@ -565,6 +666,8 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
             else:
                 reason = "the run does not give this value (no energy use or no finished units)"
         rows.append({**ind, "value": v, "status": status, "margin": margin,
+                     "value_other_basis": (other_values.get(ind["metric"])
+                                           if ind["metric"] in TCE_METRICS else None),
                      "margin_rel": (margin / abs(ind["threshold"])
                                     if margin is not None and ind["threshold"] else None),
                      "reason": reason})
@@ -581,13 +684,14 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         "rules": {k: v for k, v in rule_set.items() if k != "indicators"},
         "metrics": {k: {"value": values.get(k), "label": lab, "unit": unit}
                     for k, (lab, unit) in METRICS.items() if k in values},
+        "energy_basis": {**main.as_dict(), "chosen_by": rule_set["energy_basis_source"],
+                         "other": {**other.as_dict(),
+                                   "energy_tce": energy_tce(kpis, factors, other.kgce_per_kwh),
+                                   "metrics": {k: other_values.get(k) for k in METRICS
+                                               if k in TCE_METRICS and k in other_values}}},
         "energy_tce": {**energy_tce(kpis, factors, ekw),
-                       "electricity_kgce_per_kwh": (ekw if ekw is not None else
-                                                    (factors or default_factors())
-                                                    .tce_coefficient("electricity")
-                                                    .kgce_per_unit),
-                       "basis": "calorific equivalent (GB/T 2589, as shipped)" if ekw is None
-                       else "user coefficient"},
+                       "electricity_kgce_per_kwh": ekw,
+                       "basis": _basis_text(main)},
         "offsets": off,
         "baseline": base_block,
         "indicators": rows,

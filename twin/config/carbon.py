@@ -112,9 +112,13 @@ class Evaluation(_Model):
     offsets_retired: list[RetiredOffset] = Field(default_factory=list,
                                                  description="Offsets retired for the period.")
     electricity_kgce_per_kwh: float | None = Field(
-        None, gt=0, lt=1, description="tce coefficient of electricity if your scheme asks for "
-                                      "another basis than the shipped calorific equivalent "
-                                      "(0.1229 kgce/kWh, GB/T 2589) [kgce/kWh].")
+        None, gt=0, lt=1, description="Your own tce coefficient of electricity on the energy "
+                                      "basis in force, instead of the shipped one [kgce/kWh].")
+    energy_basis: Literal["calorific", "equal_value"] | None = Field(
+        None, description="tce basis of electricity: 'calorific' (当量值, 0.1229 kgce/kWh) or "
+                          "'equal_value' (等价值, the year's coal consumption of thermal power "
+                          "supply). Default: the rule set's own; required for your own "
+                          "indicators that use tce.")
 
 
 class Carbon(_Model):

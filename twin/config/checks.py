@@ -260,6 +260,15 @@ def _carbon_references(plant: Plant) -> list[ConfigIssue]:
             for k, ind in enumerate(ev.rules):
                 issues += _ref(f"carbon.evaluation.rules[{k}].metric", ind.metric, METRICS,
                                "metric")
+            from twin.carbon.evaluation import TCE_METRICS
+
+            tce = sorted({ind.metric for ind in ev.rules} & TCE_METRICS)
+            if tce and ev.energy_basis is None:
+                issues.append(ConfigIssue(
+                    "carbon.evaluation.energy_basis", f"your indicators use tce "
+                    f"({', '.join(tce)}); say which tce basis of electricity they mean: "
+                    "'calorific' (0.1229 kgce/kWh) or 'equal_value' (coal consumption of "
+                    "thermal power supply)"))
         if ev.baseline is not None:
             for name in ev.baseline.footprint_kg_per_unit:
                 issues += _ref(f"carbon.evaluation.baseline.footprint_kg_per_unit.{name}", name,

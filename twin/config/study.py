@@ -67,7 +67,7 @@ SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 STUDY_FILES = ("study.json", "comparison.csv", "comparison.md", "economics.csv", "macc.csv",
-               "dashboard.html")
+               "dashboard.html", "savings_by_cause.csv", "waterfall.csv")
 """Files of a study folder beside the scenario folders (:func:`twin.study.run_study`): a
 scenario may not take one of these names."""
 
@@ -116,6 +116,24 @@ class Scenario(_Model):
         default_factory=list, description="Strategies added after the plant's own.")
     upgrade: UpgradeSpec | None = Field(None, description="Economics of the upgrade this "
                                                           "scenario represents.")
+    measure: str | None = Field(
+        None, max_length=80, description="The measure this scenario adds, as its bar in the "
+        "waterfall: efficiency, onsite_renewables, storage, electrification, green_power "
+        "(contracts and certificates), offsets, or your own words.")
+
+
+class Waterfall(_Model):
+    """An ordered, cumulative chain of scenarios from the base to the target: each step is a
+    scenario that holds every measure of the steps before it plus its own, so the bars (the
+    change from one step to the next) add up from the base to the last step."""
+
+    steps: list[str] = Field(min_length=1, description="Scenario names in order; each one "
+                                                       "includes the measures of the previous.")
+    co2_target_t_per_year: float = Field(
+        0.0, description="Target of net scope 1 + 2 (market-based, after retired offsets) "
+                         "[tCO2e/yr]; 0 = net zero.")
+    cost_target_per_year: float | None = Field(
+        None, description="Target of total energy cost [currency/yr], optional.")
 
 
 class Study(_Model):
@@ -137,6 +155,9 @@ class Study(_Model):
         "location", description="Scope 2 method of the CO2 savings in the economics and MACC.")
     currency: str = Field("CNY", description="Currency label of costs.")
     scenarios: dict[str, Scenario] = Field(min_length=1, description="Named scenarios.")
+    waterfall: Waterfall | None = Field(
+        None, description="Carbon and cost waterfall from the base through a cumulative chain "
+                          "of scenarios (one measure each) to the target.")
 
     @field_validator("start")
     @classmethod
@@ -381,6 +402,24 @@ def load_study(path: str | Path) -> ResolvedStudy:
             issues.append(ConfigIssue(
                 f"scenarios.{scen}.upgrade", "the base scenario cannot be an upgrade: savings "
                 "are measured against it", line=lines.get(("scenarios", scen, "upgrade"))))
+    if study.waterfall is not None:
+        seen: set[str] = set()
+        for k, step in enumerate(study.waterfall.steps):
+            where = f"waterfall.steps[{k}]"
+            line = lines.get(("waterfall", "steps", k)) or lines.get(("waterfall",))
+            if step not in study.scenarios:
+                close = difflib.get_close_matches(step, list(study.scenarios), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else \
+                    "expected one of " + ", ".join(f"'{s}'" for s in study.scenarios)
+                issues.append(ConfigIssue(where, f"no scenario of that name; {hint}", step, True,
+                                          line))
+            elif step == study.base:
+                issues.append(ConfigIssue(where, "the base is where the waterfall starts; list "
+                                                 "only the steps after it", step, True, line))
+            elif step in seen:
+                issues.append(ConfigIssue(where, "a scenario may be one step only", step, True,
+                                          line))
+            seen.add(step)
     if issues:
         raise ConfigError(name, issues)
 

@@ -479,6 +479,8 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     offsets and net beside it; every string escaped."""
     rules = ev.get("rules") or {}
     off = ev.get("offsets") or {}
+    eb = ev.get("energy_basis") or {}
+    other = eb.get("other") or {}
     rows = []
     for ind in ev.get("indicators") or []:
         text, cls = _RESULT.get(str(ind.get("status")), ("?", "na"))
@@ -491,13 +493,21 @@ def evaluation_section(ev: dict[str, Any]) -> str:
             f" {_eval_value(ind.get('threshold'), unit)}</td>"
             f'<td class="result {cls}">{text}</td>'
             f"<td>{_eval_value(ind.get('margin'), unit)}</td>"
+            f"<td>{_eval_value(ind.get('value_other_basis'), unit)}</td>"
             f'<td class="why">{esc(why)}</td></tr>')
     gross = (off.get("gross_t") or {}).get("total_market")
     retired = (off.get("retired_t") or {}).get("total")
     cls = (off.get("classification") or {})
     table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr><th>Indicator</th>'
              "<th>Value</th><th>Threshold</th><th>Result</th><th>Margin</th>"
+             f"<th>On the {esc(str(other.get('basis', 'other')).replace('_', '-'))} basis</th>"
              "<th>Basis / reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    basis = (f" Electricity in tce on the {esc(eb.get('label', '?'))} basis"
+             f" ({_num(eb.get('electricity_kgce_per_kwh')):.4f} kgce/kWh"
+             + (f", {esc(eb.get('year'))}" if eb.get("year") else "") + ");"
+             f" beside it the {esc(other.get('label', '?'))} basis"
+             f" ({_num(other.get('electricity_kgce_per_kwh')):.4f} kgce/kWh)."
+             if eb and other else "")
     summary = _note(
         f"Verdict: {esc(str(ev.get('verdict', '?')).upper())}. Gross scope 1 + 2 (market-based)"
         f" {_num(gross):,.2f} t CO₂e, offsets retired {_num(retired):,.2f} t, net"
@@ -507,7 +517,7 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     return _section(
         "Zero-carbon evaluation",
         f"Each indicator of {esc(rules.get('title', rules.get('name', '?')))} against this run:"
-        " pass, fail or not judged (with why), margin positive = headroom.",
+        " pass, fail or not judged (with why), margin positive = headroom." + basis,
         table + "\n" + summary, "evaluation")
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,11 @@ FILENAME = "dashboard.html"
 
 STUDY_FIGURE_IDS = ("fig-study-kpis", "fig-study-diffs", "fig-study-profiles")
 """Div ids of the figures of every study page (the tests look for them)."""
+CAUSES_FIGURE_ID = "fig-study-causes"
+"""Div id of the cost difference by cause, present when the study has a scenario besides the
+base."""
+WATERFALL_FIGURE_IDS = ("fig-study-waterfall-co2", "fig-study-waterfall-cost")
+"""Div ids of the carbon and cost waterfalls, present when the study has a ``waterfall:``."""
 MACC_FIGURE_ID = "fig-study-macc"
 """Div id of the MACC, present when an upgrade avoids CO2."""
 
@@ -63,6 +68,10 @@ class StudyData:
     macc: pd.DataFrame
     hourly: dict[str, pd.DataFrame]
     """Scenario -> hourly table of its first replication (grid import, site demand)."""
+    causes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``savings_by_cause.csv`` (:mod:`twin.study_savings`); empty in older study folders."""
+    waterfall: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``waterfall.csv``; empty without a ``waterfall:`` chain in the study file."""
 
     @property
     def names(self) -> list[str]:
@@ -121,7 +130,8 @@ def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
                 hourly[s] = pd.read_parquet(p, columns=["electricity_demand_kwh",
                                                         "grid_import_kwh"])
         return StudyData(d, manifest, csv("comparison.csv"), csv("economics.csv"),
-                         csv("macc.csv"), hourly)
+                         csv("macc.csv"), hourly, csv("savings_by_cause.csv"),
+                         csv("waterfall.csv"))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError,
             pa.ArrowException) as exc:
         raise RunFolderError(f"{d}: damaged study folder ({type(exc).__name__}); rerun "
@@ -228,6 +238,68 @@ def diff_bars(data: StudyData) -> Figure:
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "ticksuffix": " %"},
         yaxis={"autorange": "reversed"}))
+
+
+def causes_chart(data: StudyData) -> Figure:
+    """Cost difference against the base by cause, one horizontal stacked bar per scenario
+    (negative = saving), with the total as a diamond; hover shows the interval."""
+    c = data.causes
+    others = list(dict.fromkeys(c["scenario"]))
+    parts = [x for x in dict.fromkeys(c["cause"]) if x != "total"]
+    cur = esc(data.currency)
+    traces = []
+    colors = theme.SCENARIO_PALETTE
+    for j, cause in enumerate(parts):
+        sub = c[c["cause"] == cause].set_index("scenario")
+        if not (sub["mean"].abs() > 0).any():
+            continue  # a cause that moves nothing in any scenario (e.g. no export) is not drawn
+        hover = [format_interval(float(sub.loc[s, "mean"]), float(sub.loc[s, "ci_low"]), "",
+                                 int(sub.loc[s, "n"]), signed=True) for s in others]
+        traces.append(trace(
+            "bar", y=[esc(s) for s in others], x=[float(sub.loc[s, "mean"]) for s in others],
+            orientation="h", name=esc(str(sub["label"].iloc[0])),
+            marker={"color": colors[j % len(colors)]}, customdata=hover,
+            hovertemplate=f"%{{y}}: %{{customdata}} {cur}<extra>%{{fullData.name}}</extra>"))
+    tot = c[c["cause"] == "total"].set_index("scenario")
+    traces.append(trace(
+        "scatter", mode="markers", y=[esc(s) for s in others],
+        x=[float(tot.loc[s, "mean"]) for s in others], name="Total",
+        marker={"symbol": "diamond", "size": 12, "color": theme.TEXT},
+        hovertemplate=f"%{{y}} total: %{{x:+,.0f}} {cur}<extra></extra>"))
+    return Figure(data=traces, layout=theme.base_layout(
+        max(260, 90 + 46 * len(others)), barmode="relative",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 160, "r": 30, "t": 60, "b": 50},
+        xaxis={"title": {"text": f"Scenario minus {esc(data.base)} [{cur}, simulated period]"},
+               "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
+               "gridcolor": theme.GRID, "tickformat": ","},
+        yaxis={"autorange": "reversed"}))
+
+
+def waterfall_chart(data: StudyData, chart: str) -> Figure:
+    """The waterfall ``chart`` ('co2' or 'cost') of ``waterfall.csv``: base, one bar per step,
+    result, and the gap to the target."""
+    w = data.waterfall[data.waterfall["chart"] == chart].sort_values("order")
+    unit = esc(str(w["unit"].iloc[0]))
+    measure = {"total": "absolute", "target": "absolute", "step": "relative",
+               "gap": "relative"}
+    kinds = list(w["kind"])
+    y = [float(e) if k in ("total", "target") else float(d)
+         for k, e, d in zip(kinds, w["end"], w["delta"], strict=True)]
+    text = [f"{v:,.0f}" if k in ("total", "target") else f"{v:+,.0f}"
+            for k, v in zip(kinds, y, strict=True)]
+    good, bad = theme.WATERFALL_DOWN, theme.WATERFALL_UP
+    fig_trace = trace(
+        "waterfall", x=[esc(x) for x in w["label"]], y=y,
+        measure=[measure[k] for k in kinds], text=text, textposition="outside",
+        connector={"line": {"color": theme.GRID}},
+        decreasing={"marker": {"color": good}}, increasing={"marker": {"color": bad}},
+        totals={"marker": {"color": theme.BASE_SCENARIO_COLOR}},
+        hovertemplate=f"%{{x}}: %{{text}} {unit}<extra></extra>")
+    return Figure(data=[fig_trace], layout=theme.base_layout(
+        400, showlegend=False, margin={"l": 80, "r": 30, "t": 30, "b": 90},
+        yaxis={"title": {"text": unit}, "gridcolor": theme.GRID, "tickformat": ",",
+               "zeroline": True, "zerolinecolor": theme.TEXT}))
 
 
 def macc_chart(data: StudyData) -> Any:
@@ -543,6 +615,33 @@ def render_study(data: StudyData) -> str:
                  figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
                  else _note("The study has only the base scenario."), "study-diffs"),
     ]
+    if len(data.causes):
+        sections.append(_section(
+            f"Cost difference against {esc(data.base)} by cause",
+            "Each bar splits a scenario's change of total energy cost (mean over replications,"
+            " scenario minus base, negative = saving) into: energy = kWh bought more or less at"
+            " the base's average price; timing = the same kWh at other hours; tariff = other"
+            " prices; then the demand, capacity, export, gas and purchased-heat lines. The"
+            " parts add up to the diamond, the total.",
+            figure_html(causes_chart(data), CAUSES_FIGURE_ID), "study-causes"))
+    if len(data.waterfall):
+        steps = data.waterfall[(data.waterfall["chart"] == "co2")
+                               & (data.waterfall["kind"] == "step")]
+        body = "".join(figure_html(waterfall_chart(data, c), i)
+                       for c, i in zip(("co2", "cost"), WATERFALL_FIGURE_IDS, strict=True))
+        sections.append(_section(
+            "Waterfall: from the base through each measure to the target",
+            "Net CO₂ (scope 1 + 2 market-based, after retired offsets) and total energy cost,"
+            " annualised means over replications. Each step is a scenario holding the measures"
+            f" of the steps before it ({len(steps)} step{'s' if len(steps) != 1 else ''}), so"
+            " its bar is what it adds; the bars add up from the base to the result.",
+            body, "study-waterfall"))
+    else:
+        sections.append(_section(
+            "Waterfall", "", _note("No waterfall: list an ordered chain of cumulative scenarios"
+                                   " under waterfall: steps: in the study file (each with a"
+                                   " measure:) to see the base go to the target measure by"
+                                   " measure."), "study-waterfall"))
     if len(data.economics):
         basis = esc(m.get("co2_basis", "location"))
         body = economics_table(data)

@@ -190,6 +190,10 @@ FACTOR_STATUS: dict[str, str] = {
 
 
 BASE_SCENARIO_COLOR = "#a3acb6"
+WATERFALL_DOWN = "#2f855a"
+"""A waterfall bar that lowers CO2 or cost (green)."""
+WATERFALL_UP = "#c05621"
+"""A waterfall bar that raises CO2 or cost (orange)."""
 """The base scenario of a study: neutral grey, the reference every other bar and line is read
 against (the other scenarios take vivid colours)."""
 
