@@ -193,8 +193,8 @@ def test_study_dashboard_renders_offline_without_errors(study_page: Path, driver
     )
 
     driver.get(study_page.as_uri())
-    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID, LDC_FIGURE_ID, AVERAGE_DAY_FIGURE_ID, CAUSES_FIGURE_ID,
-           *WATERFALL_FIGURE_IDS)
+    ids = (*STUDY_FIGURE_IDS, MACC_FIGURE_ID, LDC_FIGURE_ID, AVERAGE_DAY_FIGURE_ID,
+           CAUSES_FIGURE_ID, *WATERFALL_FIGURE_IDS)
 
     def all_drawn(d) -> bool:
         return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)
