@@ -33,6 +33,11 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
   break-even time, and warms up so as to be ready by then. A hold that ends earlier (the buffer
   fills, a lot with an earlier due date joins the queue, site power falls) waits for the
   minimum stay and the warm-up, counted as a delayed lot.
+* **Asleep when a lot comes to a gated station.** The machine asks the gate before it wakes: it
+  keeps its saving mode with the lot in hand (*dozing*) and warms up only when the gate lets the
+  lot start (then the lot waits the rest of the minimum stay and the warm-up, as without a gate),
+  or so as to be ready by the hold's latest end. A machine that warmed up for a lot the gate
+  then held would go back to sleep: one warm-up wasted per hold (issue 14, defect 9).
 
 A blocked machine holds a finished lot and stays ready.
 
@@ -196,6 +201,7 @@ class SmartStandby(Strategy):
             for c in ctrls:
                 c.machine.on_starved = c.starved
                 c.machine.on_held = c.held
+                c.gated = lambda rt=rt: rt.gate is not None  # a gate may be added later
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
         if p.wake_ahead != "off" and by_store:
@@ -293,6 +299,14 @@ class _Controller:
         self.delay_s = 0.0
         self._open: tuple[float, float, str] | None = None
         self.announcer: _Announcer | None = None
+        self.gated: Callable[[], bool] = lambda: False
+        """Whether the machine's station has a scheduling gate now (set by the strategy)."""
+        self.dozing = False
+        """Asleep with a lot in hand, which the gate is asked about before the machine wakes."""
+        self.got: simpy.Event | None = None
+        """The get event of the lot a dozing machine holds."""
+        self.leave = 0.0
+        """End of the minimum stay of the current sleep [s]."""
 
     def _close(self, t: float | None = None) -> None:
         """End the open phase (in the saving mode, or warming up) at ``t`` (default: now) and
@@ -327,6 +341,9 @@ class _Controller:
         if hold is None:  # the lots may start: warm up if asleep
             if rel is not None and not rel.triggered:
                 rel.succeed()
+            elif self.dozing and m.side is None:  # asleep since the lot came: warm up now
+                self.dozing = False
+                m.side = m.env.process(self._wake(self.got))  # type: ignore[arg-type]
             return
         if rel is not None:  # the hold goes on: perhaps with another latest end
             self.expected = self._hold_end()
@@ -335,6 +352,8 @@ class _Controller:
             return
         if m.side is not None:
             return
+        if not self.dozing:
+            m.set_state(IDLE)
         env = m.env
         self.release = rel = env.event()
         rel.callbacks.append(self._arrive)
@@ -355,6 +374,12 @@ class _Controller:
         m = self.machine
         env = m.env
         try:
+            if self.dozing:  # asleep already: stay so through the hold
+                self.dozing = False
+                self._close()  # the saving now counts against waiting ready while held
+                self._open = (env.now, self.p_ready - self.p_save, "saving_s")
+                yield from self._sleep(rel, resume=True)
+                return
             deadline = env.now + self.timeout_s
             while not rel.triggered and env.now < m.check_at:
                 now = env.now
@@ -412,19 +437,40 @@ class _Controller:
             self.ev = None
             m.side = None
 
-    def _sleep(self, ev: simpy.Event) -> Generator:
+    def _wake(self, got: simpy.Event) -> Generator:
+        """A dozing machine whose lot the gate lets start: warm up (after the minimum stay)."""
+        try:
+            yield from self._sleep(got, resume=True)
+        finally:
+            self.machine.side = None
+
+    def _sleep(self, ev: simpy.Event, resume: bool = False) -> Generator:
         """In the saving mode from now until work comes (or is announced), the shift ends or
-        maintenance falls due; then warm up unless the shift ended."""
+        maintenance falls due; then warm up unless the shift ended. With ``resume``, the
+        machine is in the saving mode already (it dozed while the gate was asked).
+
+        A lot that comes to a gated station ends the sleep without a warm-up: the machine dozes
+        with the lot in hand, and the gate is asked before it wakes (:meth:`held`)."""
         m = self.machine
         env = m.env
-        t0 = env.now
-        m.set_state(self.state)
-        self.switches += 1
+        if resume:
+            leave = self.leave
+        else:
+            t0 = env.now
+            m.set_state(self.state)
+            self.switches += 1
+            self._open = (t0, self.p_ready - self.p_save, "saving_s")
+            leave = t0 + self.min_stay_s
         self.asleep = True
-        self._open = (t0, self.p_ready - self.p_save, "saving_s")
-        leave = t0 + self.min_stay_s
         ahead = False
         while True:
+            if ev.triggered and ev is self.ev and self.gated():  # a lot came: ask the gate first
+                self.asleep = False
+                self.poke = None
+                self.dozing = True
+                self.got = ev
+                self.leave = leave
+                return
             self.poke = env.event()
             if self.expected < env.now:
                 self.expected = INF  # overdue (held up upstream): no longer a reason to wake
