@@ -84,6 +84,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
                            if st_s[:, k].any()},
         }
+        if rt.switch_on is not None:  # the station's N-policy (twin.production.switch_on)
+            stations[rt.id]["switch_on"] = rt.switch_on.report(horizon)
 
     by_group: dict[str, dict[str, float]] = {}
     for g in model.groups:

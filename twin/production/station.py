@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import simpy
 
@@ -71,6 +72,8 @@ class StationRuntime:
     before each start; returns None to start now, or an event after which it is asked again. The
     machine waits ready (idle) meanwhile, and the lots' ``held_s`` grows. None: start at once.
     Set it with :meth:`add_gate`, which keeps the gates already in force."""
+    switch_on: Any = None
+    """The switch-on threshold (:class:`twin.production.switch_on.SwitchOnGate`), None without."""
 
     def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
         """Add a scheduling hook; with several, a lot starts when every one allows it (they are

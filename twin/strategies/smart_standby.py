@@ -202,6 +202,9 @@ class SmartStandby(Strategy):
                 c.machine.on_starved = c.starved
                 c.machine.on_held = c.held
                 c.gated = lambda rt=rt: rt.gate is not None  # a gate may be added later
+            if rt.switch_on is not None:  # a switch-on threshold decides when it wakes
+                rt.switch_on.controllers = ctrls
+                continue
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
         if p.wake_ahead != "off" and by_store:
