@@ -23,6 +23,7 @@ import simpy
 
 from twin.calendar import ShiftCalendar
 from twin.config.plant import EquipmentType
+from twin.equipment.cooling import WarmUp
 from twin.equipment.states import (
     IDLE,
     MAINTENANCE,
@@ -184,12 +185,20 @@ class Machine(Load):
         """State and warm-up time [s] for a break of ``gap_s`` until the next shift.
 
         The configured ``off_shift_mode`` if the time spent in it would reach its ``min_stay_s``,
-        else the next lighter mode that does; idle when none does."""
+        else the next lighter mode that does; idle when none does. A mode with ``cooling``
+        needs the warm-up of the time spent in it (:mod:`twin.equipment.cooling`)."""
         spec = self.spec
         for mode in _LIGHTER[spec.off_shift_mode]:
             if mode == "idle":
                 return IDLE, 0.0
             m = spec.saving_modes[mode]  # type: ignore[index]
+            if m.cooling is not None:
+                w = WarmUp(m)
+                stay = w.off_for_ready(gap_s) if spec.warm_up_before_shift else gap_s
+                if stay >= m.min_stay_s and stay > 0:
+                    return _MODE_STATE[mode], (gap_s - stay if spec.warm_up_before_shift
+                                               and stay < INF else w(gap_s))
+                continue
             stay = gap_s - m.warm_up_s if spec.warm_up_before_shift else gap_s
             if stay >= m.min_stay_s and stay > 0:
                 return _MODE_STATE[mode], m.warm_up_s

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from twin.equipment.cooling import warm_up_model
 from twin.equipment.states import OFF, STANDBY, STARVED, WARM_UP
 from twin.production.buffer_watch import watch_appends
 
@@ -156,7 +157,8 @@ def install_switch_on(rt: StationRuntime, cfg: SwitchOn, spec: EquipmentType, me
             table = meter.power[m.index].sum(axis=1)  # kW per state, all carriers
             be = break_even_s(float(table[STARVED]), float(table[state]), sm.warm_up_s,
                               float(table[WARM_UP]), sm.min_stay_s)
-            c = _Controller(m, state, sm.warm_up_s, sm.min_stay_s, 0.0, be, table)
+            c = _Controller(m, state, sm.warm_up_s, sm.min_stay_s, 0.0, be, table,
+                            warm_up_model(sm))
             c.gated = _always
             gate.controllers.append(c)
             m.on_starved = c.starved

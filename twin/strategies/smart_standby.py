@@ -23,6 +23,9 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
   up so as to be ready as the lot arrives (not before its minimum stay is over); still in its
   timeout, it does not switch when the lot is due within the break-even time. Lots from a source
   (releases) come unannounced and wait for the warm-up.
+* **Warm-up by time off.** A saving mode with ``cooling`` (:mod:`twin.equipment.cooling`)
+  needs the warm-up of the time the machine has been asleep; woken ahead, it starts warming up
+  so as to be ready as the lot comes. The break-even time uses the full (cold-start) warm-up.
 * **Shift ends and planned maintenance** are handled as without the strategy: the machine goes
   to its off-shift mode (or its maintenance) and comes back warmed up at the shift start.
 
@@ -59,6 +62,7 @@ from pydantic import Field
 
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
+from twin.equipment.cooling import WarmUp, warm_up_model
 from twin.equipment.states import IDLE, OFF, STANDBY, STARVED, WARM_UP
 from twin.strategies import Strategy, StrategyParams, register_strategy
 
@@ -196,7 +200,7 @@ class SmartStandby(Strategy):
             self.settings[rt.id] = {"switched": True, "mode": name, "break_even_s": be,
                                     "timeout_s": wait}
             ctrls = [_Controller(m, _MODE_STATE[name], sm.warm_up_s, sm.min_stay_s, wait, be,
-                                 table) for m in rt.machines]
+                                 table, warm_up_model(sm)) for m in rt.machines]
             self.controllers[rt.id] = ctrls
             for c in ctrls:
                 c.machine.on_starved = c.starved
@@ -269,7 +273,8 @@ class _Controller:
     """The saving-mode controller of one machine (see the module doc)."""
 
     def __init__(self, m: Machine, state: int, warm_up_s: float, min_stay_s: float,
-                 timeout_s: float, break_even: float, power: Any):
+                 timeout_s: float, break_even: float, power: Any,
+                 cooling: WarmUp | None = None):
         self.machine = m
         self.state = state
         self.warm_up_s = warm_up_s
@@ -310,6 +315,9 @@ class _Controller:
         """The get event of the lot a dozing machine holds."""
         self.leave = 0.0
         """End of the minimum stay of the current sleep [s]."""
+        self.slept_at = 0.0
+        """When the current sleep began [s] (the machine cools from then)."""
+        self.cooling = cooling
 
     def _close(self, t: float | None = None) -> None:
         """End the open phase (in the saving mode, or warming up) at ``t`` (default: now) and
@@ -459,7 +467,7 @@ class _Controller:
         if resume:
             leave = self.leave
         else:
-            t0 = env.now
+            t0 = self.slept_at = env.now
             m.set_state(self.state)
             self.switches += 1
             self._open = (t0, self.p_ready - self.p_save, "saving_s")
@@ -480,7 +488,13 @@ class _Controller:
             if ev.triggered:
                 go = max(env.now, leave)
             else:
-                go = max(self.expected - self.warm_up_s, leave) if self.expected < INF else INF
+                if self.expected == INF:
+                    go = INF
+                elif self.cooling is None:
+                    go = max(self.expected - self.warm_up_s, leave)
+                else:  # warm up after the time off that leaves just the warm-up it needs
+                    go = max(self.slept_at + self.cooling.off_for_ready(
+                        self.expected - self.slept_at), leave)
                 ahead = go < INF
             limit = min(go, m.check_at)
             if limit <= env.now:
@@ -496,10 +510,12 @@ class _Controller:
             return  # the shift ended (or maintenance is due): the caller does what is due
         if ahead and not ev.triggered:
             self.woken_ahead += 1
-        if self.warm_up_s > 0:
+        warm = (self.warm_up_s if self.cooling is None
+                else self.cooling(env.now - self.slept_at))  # it cooled since it slept
+        if warm > 0:
             m.set_state(WARM_UP)
             self._open = (env.now, self.p_ready - self.p_warm, "warm_s")
-            yield env.timeout(self.warm_up_s)
+            yield env.timeout(warm)
             self._close()
         self.expected = INF
         if ev.triggered:
