@@ -232,3 +232,49 @@ def test_not_on_an_assembly_station():
                    products=[{"id": "kit", "route": ["asm"], "components": {"part": 1}},
                              {"id": "part", "route": ["pre"]}],
                    sources=[{"id": "plan", "kind": "plan", "quantities": {"kit": 1}}])
+
+
+def test_off_through_the_night_until_the_threshold():
+    """Shifts 08-16 h every day, lots every hour from 09:00 within shifts, N = 3, off with a
+    1800 s cold start and first-order cooling (tau 2 h), warm_up_before_shift. Day 1 begins with
+    the configured warm-up before 08:00 (off since 0 s: t + w(t) = 8 h); then the machine waits
+    off. Lots of 09, 10, 11 h switch it on at 11:00, warm-up w(3 h); lots of 12, 13, 14 h at
+    14:00, w(time off since the first run ended). The 15:00 lot is held through the night: the
+    machine stays off at 08:00 on day 2 (no warm-up for the shift) until lots of 09 and 10 h
+    make three, warm-up w(off since 14:49 on day 1); then the 11, 12, 13 h lots. Lead times and
+    energy by hand, w(t) = 1800 (1 - exp(-t / 2 h))."""
+    from scipy.optimize import brentq
+
+    furnace = {"id": "oven",
+               "power_kw": {"electricity": {"off": 0, "warm_up": 8, "idle": 5, "processing": 10}},
+               "saving_modes": {"off": {"warm_up_s": 1800, "min_stay_s": 0,
+                                        "cooling": {"time_constant_h": 2}}},
+               "off_shift_mode": "off", "warm_up_before_shift": True}
+    every_day = {"shifts": {"day": {"start": "08:00", "end": "16:00"}},
+                 "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+    plant = make_plant([{"id": "oven", "equipment": "oven", "process_time": const(600),
+                         "switch_on": {"lots": 3}}],
+                       equipment_types=[furnace], calendar=every_day,
+                       sources=[{"id": "a", "kind": "arrivals", "interarrival": const(3600),
+                                 "product_mix": {"part": 1}, "active": "shifts"}],
+                       site={"name": "t", "timezone": "UTC", "latitude": 0, "longitude": 0},
+                       simulation={"days": 2, "start": "2025-01-06"})
+    res = twin.simulate(plant)
+
+    def w(t: float) -> float:
+        return 1800 * (1 - np.exp(-t / 7200))
+
+    h = 3600.0
+    warm0 = 8 * h - brentq(lambda t: t + w(t) - 8 * h, 0, 8 * h, xtol=1e-10)
+    done, warms, off_at = [], [warm0], 8 * h
+    for on in (11 * h, 14 * h, 34 * h, 37 * h):  # the switch-ons
+        wk = w(on - off_at)
+        warms.append(wk)
+        done += [on + wk + 600 * k for k in (1, 2, 3)]
+        off_at = on + wk + 1800
+    released = [9, 10, 11, 12, 13, 14, 15, 33, 34, 35, 36, 37]
+    np.testing.assert_allclose(res.lots["lead_time_h"] * h,
+                               np.array(done) - np.array(released) * h, atol=1e-6)
+    kws = 8 * sum(warms) + 12 * 600 * 10
+    assert float(res.equipment["electricity_kwh"].sum()) == pytest.approx(kws * KWS, rel=1e-9)
+    assert res.kpis["stations"]["oven"]["switch_on"]["switch_ons"] == 4

@@ -160,6 +160,7 @@ def install_switch_on(rt: StationRuntime, cfg: SwitchOn, spec: EquipmentType, me
             c = _Controller(m, state, sm.warm_up_s, sm.min_stay_s, 0.0, be, table,
                             warm_up_model(sm))
             c.gated = _always
+            c.stays_off = True  # off through a shift start until the threshold is reached
             gate.controllers.append(c)
             m.on_starved = c.starved
             m.on_held = c.held

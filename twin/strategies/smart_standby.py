@@ -208,6 +208,8 @@ class SmartStandby(Strategy):
                 c.gated = lambda rt=rt: rt.gate is not None  # a gate may be added later
             if rt.switch_on is not None:  # a switch-on threshold decides when it wakes
                 rt.switch_on.controllers = ctrls
+                for c in ctrls:
+                    c.stays_off = True
                 continue
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
@@ -318,6 +320,9 @@ class _Controller:
         self.slept_at = 0.0
         """When the current sleep began [s] (the machine cools from then)."""
         self.cooling = cooling
+        self.stays_off = False
+        """Stay in the saving mode through the end of an off-shift break, not warmed up (a
+        switch-on threshold decides when it warms up)."""
 
     def _close(self, t: float | None = None) -> None:
         """End the open phase (in the saving mode, or warming up) at ``t`` (default: now) and
@@ -341,7 +346,30 @@ class _Controller:
         self.expected = ann.claim(ev.resource) if ann is not None else INF  # type: ignore[attr-defined]
         self.arrived = INF
         ev.callbacks.append(self._arrive)  # type: ignore[union-attr]
-        m.side = m.env.process(self._run(ev))
+        asleep = self._adopt()  # off since a break: it waits asleep
+        m.side = m.env.process(self._run(ev, asleep))
+
+    def _adopt(self) -> bool:
+        """Whether the machine stayed in its saving mode through an off-shift break (see
+        ``stays_off``); if so, carry on that sleep (it cools from the break's start)."""
+        m = self.machine
+        since = m.off_since
+        if since == INF:
+            return False
+        m.off_since = INF
+        self.slept_at = since
+        self.leave = since + self.min_stay_s
+        m.set_state(self.state)
+        self._open = (m.env.now, self.p_ready - self.p_save, "saving_s")
+        return True
+
+    def _off_shift(self) -> Generator:
+        """The shift ends (or maintenance falls due): do what is due, staying off at its end
+        with ``stays_off``."""
+        m = self.machine
+        if self.stays_off and m.state == self.state and m.off_since == INF:
+            m.off_since = self.slept_at  # asleep already: it cools since then
+        yield from m.due(self.stays_off)
 
     def held(self, hold: simpy.Event | None) -> None:
         """A scheduling gate holds the machine, ready with its lots, until ``hold`` fires (at
@@ -352,9 +380,15 @@ class _Controller:
         if hold is None:  # the lots may start: warm up if asleep
             if rel is not None and not rel.triggered:
                 rel.succeed()
-            elif self.dozing and m.side is None:  # asleep since the lot came: warm up now
+            elif m.side is None and (self.dozing or self._adopt()):  # asleep: warm up now
+                got = self.got
+                if not self.dozing or got is None:  # off since a break, the lot in hand
+                    got = m.env.event()
+                    got.succeed()
+                    self.arrived = m.env.now
                 self.dozing = False
-                m.side = m.env.process(self._wake(self.got))  # type: ignore[arg-type]
+                self.got = None
+                m.side = m.env.process(self._wake(got))
             return
         if rel is not None:  # the hold goes on: perhaps with another latest end
             self.expected = self._hold_end()
@@ -363,14 +397,17 @@ class _Controller:
             return
         if m.side is not None:
             return
+        self.p_ready, self.ready_state = self.p_held, IDLE
         if not self.dozing:
-            m.set_state(IDLE)
+            if self._adopt():  # off since a break
+                self.dozing = True
+            else:
+                m.set_state(IDLE)
         env = m.env
         self.release = rel = env.event()
         rel.callbacks.append(self._arrive)
         self.arrived = INF
         self.expected = self._hold_end()
-        self.p_ready, self.ready_state = self.p_held, IDLE
         m.side = env.process(self._run_held(rel))
 
     def _hold_end(self) -> float:
@@ -390,6 +427,8 @@ class _Controller:
                 self._close()  # the saving now counts against waiting ready while held
                 self._open = (env.now, self.p_ready - self.p_save, "saving_s")
                 yield from self._sleep(rel, resume=True)
+                if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                    yield from self._off_shift()
                 return
             deadline = env.now + self.timeout_s
             while not rel.triggered and env.now < m.check_at:
@@ -397,6 +436,8 @@ class _Controller:
                 if now >= deadline and min(self.expected, m.check_at) - now >= self.break_even:
                     self.held_switches += 1
                     yield from self._sleep(rel)
+                    if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                        yield from self._off_shift()
                     return
                 # wait for the timeout, a new latest end (poke) or the end of the hold
                 self.poke = env.event()
@@ -405,6 +446,8 @@ class _Controller:
                 if until < INF:
                     waits.append(env.timeout(until - now))
                 yield env.any_of(waits)
+            if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                yield from self._off_shift()
         finally:
             self.poke = None
             self.release = None
@@ -420,16 +463,21 @@ class _Controller:
         if self.asleep and self.poke is not None and not self.poke.triggered:
             self.poke.succeed()
 
-    def _run(self, ev: simpy.Event) -> Generator:
+    def _run(self, ev: simpy.Event, asleep: bool = False) -> Generator:
         m = self.machine
         env = m.env
         try:
+            if asleep:  # off since a break
+                yield from self._sleep(ev, resume=True)
             idle_since = env.now
             while not ev.triggered:
                 now = env.now
                 if now >= m.check_at:  # shift end or maintenance: as without the strategy
-                    yield from m.due()
-                    m.set_state(STARVED)
+                    yield from self._off_shift()
+                    if self._adopt():  # it stayed off (stays_off)
+                        yield from self._sleep(ev, resume=True)
+                    else:
+                        m.set_state(STARVED)
                     idle_since = env.now
                     continue
                 deadline = idle_since + self.timeout_s
