@@ -27,6 +27,11 @@ How it is built, from pieces that exist:
   before it warms up for a lot (issue 14, defect 9). With the smart_standby strategy on the same
   station, smart standby's controller (its timeout and mode) is used instead, and it is not woken
   ahead by upstream machines (that would switch it on before the threshold).
+* Shift breaks: a machine off (or held off) when its shift ends spends the break in its
+  off-shift mode and stays off at the next shift start until the threshold is reached (its
+  cooling counts from when it went off). A machine still processing at the shift end finishes
+  the lot and takes the break as configured (warmed up for the next shift, as at the start of a
+  run): then it starts at once on the lots waiting, or switches off if there are none.
 
 Counted per station (``kpis.json``: ``stations.<id>.switch_on``): switch-ons, and lots waiting at
 each switch-on (mean).
