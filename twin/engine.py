@@ -312,6 +312,10 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             env.process(operate(m, rt, ctx.flow, net.targets, ttf, ttr))
         if windows:
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
+        if s.switch_on is not None:  # the N-policy: a gate and a saving-mode controller
+            from twin.production.switch_on import install_switch_on
+
+            install_switch_on(rt, s.switch_on, types[s.equipment], ctx.meter, env)
         runtimes.append(rt)
     return runtimes, machines
 

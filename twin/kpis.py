@@ -109,6 +109,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
                 "mean_lots_on_belt": _num(rt.belt.mean_lots(horizon)),
                 "stopped_h": _num(rt.belt.stopped_s / 3600.0),
             }
+        if rt.switch_on is not None:  # the station's N-policy (twin.production.switch_on)
+            stations[rt.id]["switch_on"] = rt.switch_on.report(horizon)
 
     by_group: dict[str, dict[str, float]] = {}
     for g in model.groups:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
 from twin.config.own_tariff import own_tariff_issues
-from twin.config.plant import ArrivalSource, PlanSource, Plant, Station
+from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant, Station
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
@@ -177,6 +177,8 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                     f"{path}.batch_size",
                     "an assembly station processes one lot at a time; expected 1",
                     s.batch_size, True))
+        if s.switch_on is not None:
+            issues += _switch_on(path, s, types.get(s.equipment), bool(assembled))
 
     for k, src in enumerate(plant.sources):
         if not isinstance(src, (PlanSource, ArrivalSource)):
@@ -216,6 +218,23 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
     issues += _strategies(plant)
     issues += _carbon_references(plant)
     return issues
+
+
+def _switch_on(path: str, s: Station, spec: EquipmentType | None,
+               assembly: bool) -> list[ConfigIssue]:
+    """A switch-on threshold on an assembly station, or with a saving mode the type lacks."""
+    cfg = s.switch_on
+    assert cfg is not None
+    if assembly:
+        return [ConfigIssue(f"{path}.switch_on", "a switch-on threshold counts the lots in one "
+                            "input buffer; an assembly station has one per component: expected "
+                            "no switch_on here")]
+    if spec is not None and cfg.mode in ("off", "standby") and cfg.mode not in spec.saving_modes:
+        have = ", ".join(spec.saving_modes) or "none"
+        return [ConfigIssue(f"{path}.switch_on.mode", f"equipment type '{spec.id}' has no saving "
+                            f"mode '{cfg.mode}' (it has: {have}); expected one of its saving "
+                            "modes, 'idle' or 'auto'", cfg.mode, True)]
+    return []
 
 
 def _carbon_references(plant: Plant) -> list[ConfigIssue]:

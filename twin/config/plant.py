@@ -30,6 +30,7 @@ from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
 from twin.config.orders import OrdersSource, PlanFileSource
+from twin.config.saving import Cooling, SwitchOn
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 """Energy carriers a piece of equipment can draw (natural gas by its lower heating value)."""
@@ -326,6 +327,9 @@ class SavingMode(_Model):
     min_stay_s: float = Field(
         0, ge=0, description="Shortest worthwhile stay (TimeMinLengthOfStay) [s]."
     )
+    cooling: Cooling | None = Field(
+        None, description="Warm-up by time spent in this mode (first-order cooling or a table); "
+        "omitted: always the full warm_up_s.")
 
 
 StatePower = dict[State, Annotated[float, Field(ge=0)]]
@@ -487,6 +491,10 @@ class Station(_Model):
         False, description="Flexible work (formation/aging, ovens, charging): scheduling "
         "strategies may hold the start of a lot here; the default stations of tou_shifting, "
         "pv_following, peak_shaving and carbon_aware.")
+    switch_on: SwitchOn | None = Field(
+        None, description="Switch-on threshold (N-policy): a machine off for want of work starts "
+        "again only when this many lots wait (or the oldest has waited max_wait_h), then serves "
+        "until none waits; omitted: it starts at the first lot.")
 
 
 class SharedResource(_Model):

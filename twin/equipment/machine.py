@@ -23,6 +23,7 @@ import simpy
 
 from twin.calendar import ShiftCalendar
 from twin.config.plant import EquipmentType
+from twin.equipment.cooling import WarmUp
 from twin.equipment.states import (
     IDLE,
     MAINTENANCE,
@@ -104,8 +105,8 @@ class Machine(Load):
 
     __slots__ = (
         "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hold_until",
-        "ideal_s", "maint_next", "monitor", "on_held", "on_process", "on_starved", "passive",
-        "processing_s", "setup_s", "side", "spec",
+        "ideal_s", "maint_next", "monitor", "off_since", "on_held", "on_process", "on_starved",
+        "passive", "processing_s", "setup_s", "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -121,6 +122,9 @@ class Machine(Load):
         self._maint_k = 0
         self.maint_next = maintenance[0][0] if maintenance else INF
         self.check_at = 0.0
+        self.off_since = INF
+        """Since when the machine has stayed in a saving mode through an off-shift break
+        without warming up at its end (``due(stay_off=True)``) [s]; inf otherwise."""
         self.busy_lots = 0
         """Lots processed (a batch counts each lot)."""
         self.busy_units = 0
@@ -159,8 +163,12 @@ class Machine(Load):
             self.set_state(self.passive)
         self.side = None
 
-    def due(self) -> Generator:
-        """Do what is due now (maintenance, a shift break), until the machine may work."""
+    def due(self, stay_off: bool = False) -> Generator:
+        """Do what is due now (maintenance, a shift break), until the machine may work.
+
+        ``stay_off``: end a break in its saving mode, not warmed up (a saving-mode controller
+        that warms the machine up when work is there asks for it: switch-on thresholds); the
+        machine's ``off_since`` then says since when it is off."""
         cal = self.calendar
         env = self.env
         while True:
@@ -168,7 +176,7 @@ class Machine(Load):
             if now >= self.maint_next:
                 yield from self._maintain()
             elif not cal.working(now):
-                yield from self._break(now)
+                yield from self._break(now, stay_off)
             else:
                 break
         self.check_at = min(cal.window_end(env.now), self.maint_next)
@@ -184,25 +192,42 @@ class Machine(Load):
         """State and warm-up time [s] for a break of ``gap_s`` until the next shift.
 
         The configured ``off_shift_mode`` if the time spent in it would reach its ``min_stay_s``,
-        else the next lighter mode that does; idle when none does."""
+        else the next lighter mode that does; idle when none does. A mode with ``cooling``
+        needs the warm-up of the time spent in it (:mod:`twin.equipment.cooling`)."""
         spec = self.spec
         for mode in _LIGHTER[spec.off_shift_mode]:
             if mode == "idle":
                 return IDLE, 0.0
             m = spec.saving_modes[mode]  # type: ignore[index]
+            if m.cooling is not None:
+                w = WarmUp(m)
+                stay = w.off_for_ready(gap_s) if spec.warm_up_before_shift else gap_s
+                if stay >= m.min_stay_s and stay > 0:
+                    return _MODE_STATE[mode], (gap_s - stay if spec.warm_up_before_shift
+                                               and stay < INF else w(gap_s))
+                continue
             stay = gap_s - m.warm_up_s if spec.warm_up_before_shift else gap_s
             if stay >= m.min_stay_s and stay > 0:
                 return _MODE_STATE[mode], m.warm_up_s
         return IDLE, 0.0
 
-    def _break(self, now: float) -> Generator:
+    def _break(self, now: float, stay_off: bool = False) -> Generator:
         """Outside shifts: wait in a saving mode, warm up, be ready at (or after) the shift start.
 
-        Returns early, without warming up, when planned maintenance falls due during the break."""
+        Returns early, without warming up, when planned maintenance falls due during the break;
+        with ``stay_off``, without warming up at the shift start either (see :meth:`due`)."""
         env = self.env
         next_start = self.calendar.next_start(now)
         state, warm_up = self.break_mode(next_start - now)
         self.set_state(state)
+        if stay_off and state != IDLE:
+            if self.off_since == INF:
+                self.off_since = now
+            wake = min(next_start, self.maint_next)
+            if wake == INF:
+                yield env.event()  # no further shift in the run: wait for ever
+            yield env.timeout(wake - now)
+            return
         ready_at = next_start if self.spec.warm_up_before_shift else next_start + warm_up
         warm_from = max(ready_at - warm_up, now)
         wake = min(warm_from, self.maint_next)

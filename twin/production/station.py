@@ -20,7 +20,10 @@ start whether the lots in hand may start now or what event to wait for (flexible
 scheduling strategies). A held machine waits ready (idle) with its lots; a gate that knows when
 the hold ends at the latest says so in ``m.hold_until``, and the machine's ``on_held`` hook, if
 set, may start a side process (smart standby: a saving mode through a long hold, warmed up
-again by its end), which the machine waits for once the hold is over.
+again by its end), which the machine waits for once the hold is over. With ``on_held`` set, the
+hook, not the loop, puts a held machine in its state (ready, or still asleep: a machine asleep
+when its lot came asks the gate before it warms up), and is told with None when the lots may
+start, whether they were held or not.
 
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
@@ -77,6 +80,8 @@ class StationRuntime:
     before each start; returns None to start now, or an event after which it is asked again. The
     machine waits ready (idle) meanwhile, and the lots' ``held_s`` grows. None: start at once.
     Set it with :meth:`add_gate`, which keeps the gates already in force."""
+    switch_on: Any = None
+    """The switch-on threshold (:class:`twin.production.switch_on.SwitchOnGate`), None without."""
 
     def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
         """Add a scheduling hook; with several, a lot starts when every one allows it (they are
@@ -183,20 +188,24 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 hold = st.gate(m, lots)
                 if hold is None:
                     break
-                if m.side is None:  # (a side process may keep it in a saving mode meanwhile)
-                    set_state(IDLE)
-                if m.on_held is not None:
+                if m.on_held is not None:  # it decides the state (ready, or a saving mode)
                     m.on_held(hold)
+                elif m.side is None:
+                    set_state(IDLE)
                 yield hold
                 if env.now >= m.check_at:
                     if m.side is not None:  # it ends at the shift end or maintenance too
                         yield m.side
                     yield from m.due()
-            if m.side is not None and m.on_held is not None:  # the hold is over: e.g. warm
-                m.on_held(None)  # up from a saving mode first
-                yield m.side
+            held_s = env.now - held_from
+            if m.on_held is not None:  # the lots may start: e.g. warm up from a saving mode
+                m.on_held(None)  # first (a machine asleep when the lot came asks the gate
+                if m.side is not None:  # before it wakes)
+                    yield m.side
+                    if held_s > 0:  # a warm-up after a hold counts as held
+                        held_s = env.now - held_from
             for held in lots:
-                held[3] += env.now - held_from
+                held[3] += held_s
         if components is None:
             while len(lots) < batch_size and items:
                 # A lot in the buffer may already be promised to another machine of the station

@@ -44,6 +44,7 @@ from pydantic import Field
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
 from twin.equipment.states import IDLE, OFF, PROCESSING, STANDBY, WARM_UP
+from twin.production.buffer_watch import watch_appends
 from twin.strategies import Strategy, StrategyParams
 
 if TYPE_CHECKING:
@@ -172,17 +173,6 @@ def power_watch(model: Model) -> _PowerWatch:
     return watch
 
 
-class _Items(list):
-    """A store's item list that calls ``on_append`` after each append (SimPy's put and
-    :func:`twin.production.station.put_now` both append)."""
-
-    __slots__ = ("on_append",)
-
-    def append(self, item: Any) -> None:
-        super().append(item)
-        self.on_append(item)
-
-
 class _StationWatch:
     """An event per gated station that fires when its queue changes in a way that may end a
     hold: a lot with a due date joins the queue (the latest start may come earlier), the buffer
@@ -194,17 +184,15 @@ class _StationWatch:
         self.event: simpy.Event | None = None
         self.finite = [s for s in stores if s.capacity != INF]
         for store in stores:
-            items = _Items(store.items)
             cap = store.capacity
 
-            def appended(lot: Any, _items: list = items, _cap: float = cap) -> None:
+            def appended(lot: Any, _store: simpy.Store = store, _cap: float = cap) -> None:
                 ev = self.event
                 if ev is not None and not ev.triggered and (
-                        lot[4] != INF or len(_items) >= _cap):
+                        lot[4] != INF or len(_store.items) >= _cap):
                     ev.succeed()
 
-            items.on_append = appended
-            store.items = items
+            watch_appends(store, appended)
         for store in self.finite:
             put = store.put
 

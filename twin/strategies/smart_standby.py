@@ -23,6 +23,9 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
   up so as to be ready as the lot arrives (not before its minimum stay is over); still in its
   timeout, it does not switch when the lot is due within the break-even time. Lots from a source
   (releases) come unannounced and wait for the warm-up.
+* **Warm-up by time off.** A saving mode with ``cooling`` (:mod:`twin.equipment.cooling`)
+  needs the warm-up of the time the machine has been asleep; woken ahead, it starts warming up
+  so as to be ready as the lot comes. The break-even time uses the full (cold-start) warm-up.
 * **Shift ends and planned maintenance** are handled as without the strategy: the machine goes
   to its off-shift mode (or its maintenance) and comes back warmed up at the shift start.
 
@@ -33,6 +36,11 @@ PROFIenergy). It stays there at least the mode's ``min_stay_s`` (TimeMinLengthOf
   break-even time, and warms up so as to be ready by then. A hold that ends earlier (the buffer
   fills, a lot with an earlier due date joins the queue, site power falls) waits for the
   minimum stay and the warm-up, counted as a delayed lot.
+* **Asleep when a lot comes to a gated station.** The machine asks the gate before it wakes: it
+  keeps its saving mode with the lot in hand (*dozing*) and warms up only when the gate lets the
+  lot start (then the lot waits the rest of the minimum stay and the warm-up, as without a gate),
+  or so as to be ready by the hold's latest end. A machine that warmed up for a lot the gate
+  then held would go back to sleep: one warm-up wasted per hold (issue 14, defect 9).
 
 A blocked machine holds a finished lot and stays ready.
 
@@ -54,6 +62,7 @@ from pydantic import Field
 
 from twin.config.base import Id
 from twin.config.errors import ConfigIssue
+from twin.equipment.cooling import WarmUp, warm_up_model
 from twin.equipment.states import IDLE, OFF, STANDBY, STARVED, WARM_UP
 from twin.strategies import Strategy, StrategyParams, register_strategy
 
@@ -191,11 +200,17 @@ class SmartStandby(Strategy):
             self.settings[rt.id] = {"switched": True, "mode": name, "break_even_s": be,
                                     "timeout_s": wait}
             ctrls = [_Controller(m, _MODE_STATE[name], sm.warm_up_s, sm.min_stay_s, wait, be,
-                                 table) for m in rt.machines]
+                                 table, warm_up_model(sm)) for m in rt.machines]
             self.controllers[rt.id] = ctrls
             for c in ctrls:
                 c.machine.on_starved = c.starved
                 c.machine.on_held = c.held
+                c.gated = lambda rt=rt: rt.gate is not None  # a gate may be added later
+            if rt.switch_on is not None:  # a switch-on threshold decides when it wakes
+                rt.switch_on.controllers = ctrls
+                for c in ctrls:
+                    c.stays_off = True
+                continue
             for store in _input_stores(rt):
                 by_store[id(store)] = ctrls
         if p.wake_ahead != "off" and by_store:
@@ -260,7 +275,8 @@ class _Controller:
     """The saving-mode controller of one machine (see the module doc)."""
 
     def __init__(self, m: Machine, state: int, warm_up_s: float, min_stay_s: float,
-                 timeout_s: float, break_even: float, power: Any):
+                 timeout_s: float, break_even: float, power: Any,
+                 cooling: WarmUp | None = None):
         self.machine = m
         self.state = state
         self.warm_up_s = warm_up_s
@@ -293,6 +309,20 @@ class _Controller:
         self.delay_s = 0.0
         self._open: tuple[float, float, str] | None = None
         self.announcer: _Announcer | None = None
+        self.gated: Callable[[], bool] = lambda: False
+        """Whether the machine's station has a scheduling gate now (set by the strategy)."""
+        self.dozing = False
+        """Asleep with a lot in hand, which the gate is asked about before the machine wakes."""
+        self.got: simpy.Event | None = None
+        """The get event of the lot a dozing machine holds."""
+        self.leave = 0.0
+        """End of the minimum stay of the current sleep [s]."""
+        self.slept_at = 0.0
+        """When the current sleep began [s] (the machine cools from then)."""
+        self.cooling = cooling
+        self.stays_off = False
+        """Stay in the saving mode through the end of an off-shift break, not warmed up (a
+        switch-on threshold decides when it warms up)."""
 
     def _close(self, t: float | None = None) -> None:
         """End the open phase (in the saving mode, or warming up) at ``t`` (default: now) and
@@ -316,7 +346,30 @@ class _Controller:
         self.expected = ann.claim(ev.resource) if ann is not None else INF  # type: ignore[attr-defined]
         self.arrived = INF
         ev.callbacks.append(self._arrive)  # type: ignore[union-attr]
-        m.side = m.env.process(self._run(ev))
+        asleep = self._adopt()  # off since a break: it waits asleep
+        m.side = m.env.process(self._run(ev, asleep))
+
+    def _adopt(self) -> bool:
+        """Whether the machine stayed in its saving mode through an off-shift break (see
+        ``stays_off``); if so, carry on that sleep (it cools from the break's start)."""
+        m = self.machine
+        since = m.off_since
+        if since == INF:
+            return False
+        m.off_since = INF
+        self.slept_at = since
+        self.leave = since + self.min_stay_s
+        m.set_state(self.state)
+        self._open = (m.env.now, self.p_ready - self.p_save, "saving_s")
+        return True
+
+    def _off_shift(self) -> Generator:
+        """The shift ends (or maintenance falls due): do what is due, staying off at its end
+        with ``stays_off``."""
+        m = self.machine
+        if self.stays_off and m.state == self.state and m.off_since == INF:
+            m.off_since = self.slept_at  # asleep already: it cools since then
+        yield from m.due(self.stays_off)
 
     def held(self, hold: simpy.Event | None) -> None:
         """A scheduling gate holds the machine, ready with its lots, until ``hold`` fires (at
@@ -327,6 +380,15 @@ class _Controller:
         if hold is None:  # the lots may start: warm up if asleep
             if rel is not None and not rel.triggered:
                 rel.succeed()
+            elif m.side is None and (self.dozing or self._adopt()):  # asleep: warm up now
+                got = self.got
+                if not self.dozing or got is None:  # off since a break, the lot in hand
+                    got = m.env.event()
+                    got.succeed()
+                    self.arrived = m.env.now
+                self.dozing = False
+                self.got = None
+                m.side = m.env.process(self._wake(got))
             return
         if rel is not None:  # the hold goes on: perhaps with another latest end
             self.expected = self._hold_end()
@@ -335,12 +397,17 @@ class _Controller:
             return
         if m.side is not None:
             return
+        self.p_ready, self.ready_state = self.p_held, IDLE
+        if not self.dozing:
+            if self._adopt():  # off since a break
+                self.dozing = True
+            else:
+                m.set_state(IDLE)
         env = m.env
         self.release = rel = env.event()
         rel.callbacks.append(self._arrive)
         self.arrived = INF
         self.expected = self._hold_end()
-        self.p_ready, self.ready_state = self.p_held, IDLE
         m.side = env.process(self._run_held(rel))
 
     def _hold_end(self) -> float:
@@ -355,12 +422,22 @@ class _Controller:
         m = self.machine
         env = m.env
         try:
+            if self.dozing:  # asleep already: stay so through the hold
+                self.dozing = False
+                self._close()  # the saving now counts against waiting ready while held
+                self._open = (env.now, self.p_ready - self.p_save, "saving_s")
+                yield from self._sleep(rel, resume=True)
+                if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                    yield from self._off_shift()
+                return
             deadline = env.now + self.timeout_s
             while not rel.triggered and env.now < m.check_at:
                 now = env.now
                 if now >= deadline and min(self.expected, m.check_at) - now >= self.break_even:
                     self.held_switches += 1
                     yield from self._sleep(rel)
+                    if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                        yield from self._off_shift()
                     return
                 # wait for the timeout, a new latest end (poke) or the end of the hold
                 self.poke = env.event()
@@ -369,6 +446,8 @@ class _Controller:
                 if until < INF:
                     waits.append(env.timeout(until - now))
                 yield env.any_of(waits)
+            if self.stays_off and not rel.triggered and env.now >= m.check_at:
+                yield from self._off_shift()
         finally:
             self.poke = None
             self.release = None
@@ -384,16 +463,21 @@ class _Controller:
         if self.asleep and self.poke is not None and not self.poke.triggered:
             self.poke.succeed()
 
-    def _run(self, ev: simpy.Event) -> Generator:
+    def _run(self, ev: simpy.Event, asleep: bool = False) -> Generator:
         m = self.machine
         env = m.env
         try:
+            if asleep:  # off since a break
+                yield from self._sleep(ev, resume=True)
             idle_since = env.now
             while not ev.triggered:
                 now = env.now
                 if now >= m.check_at:  # shift end or maintenance: as without the strategy
-                    yield from m.due()
-                    m.set_state(STARVED)
+                    yield from self._off_shift()
+                    if self._adopt():  # it stayed off (stays_off)
+                        yield from self._sleep(ev, resume=True)
+                    else:
+                        m.set_state(STARVED)
                     idle_since = env.now
                     continue
                 deadline = idle_since + self.timeout_s
@@ -412,26 +496,53 @@ class _Controller:
             self.ev = None
             m.side = None
 
-    def _sleep(self, ev: simpy.Event) -> Generator:
+    def _wake(self, got: simpy.Event) -> Generator:
+        """A dozing machine whose lot the gate lets start: warm up (after the minimum stay)."""
+        try:
+            yield from self._sleep(got, resume=True)
+        finally:
+            self.machine.side = None
+
+    def _sleep(self, ev: simpy.Event, resume: bool = False) -> Generator:
         """In the saving mode from now until work comes (or is announced), the shift ends or
-        maintenance falls due; then warm up unless the shift ended."""
+        maintenance falls due; then warm up unless the shift ended. With ``resume``, the
+        machine is in the saving mode already (it dozed while the gate was asked).
+
+        A lot that comes to a gated station ends the sleep without a warm-up: the machine dozes
+        with the lot in hand, and the gate is asked before it wakes (:meth:`held`)."""
         m = self.machine
         env = m.env
-        t0 = env.now
-        m.set_state(self.state)
-        self.switches += 1
+        if resume:
+            leave = self.leave
+        else:
+            t0 = self.slept_at = env.now
+            m.set_state(self.state)
+            self.switches += 1
+            self._open = (t0, self.p_ready - self.p_save, "saving_s")
+            leave = t0 + self.min_stay_s
         self.asleep = True
-        self._open = (t0, self.p_ready - self.p_save, "saving_s")
-        leave = t0 + self.min_stay_s
         ahead = False
         while True:
+            if ev.triggered and ev is self.ev and self.gated():  # a lot came: ask the gate first
+                self.asleep = False
+                self.poke = None
+                self.dozing = True
+                self.got = ev
+                self.leave = leave
+                return
             self.poke = env.event()
             if self.expected < env.now:
                 self.expected = INF  # overdue (held up upstream): no longer a reason to wake
             if ev.triggered:
                 go = max(env.now, leave)
             else:
-                go = max(self.expected - self.warm_up_s, leave) if self.expected < INF else INF
+                if self.expected == INF:
+                    go = INF
+                elif self.cooling is None:
+                    go = max(self.expected - self.warm_up_s, leave)
+                else:  # warm up after the time off that leaves just the warm-up it needs
+                    go = max(self.slept_at + self.cooling.off_for_ready(
+                        self.expected - self.slept_at), leave)
                 ahead = go < INF
             limit = min(go, m.check_at)
             if limit <= env.now:
@@ -447,10 +558,12 @@ class _Controller:
             return  # the shift ended (or maintenance is due): the caller does what is due
         if ahead and not ev.triggered:
             self.woken_ahead += 1
-        if self.warm_up_s > 0:
+        warm = (self.warm_up_s if self.cooling is None
+                else self.cooling(env.now - self.slept_at))  # it cooled since it slept
+        if warm > 0:
             m.set_state(WARM_UP)
             self._open = (env.now, self.p_ready - self.p_warm, "warm_s")
-            yield env.timeout(self.warm_up_s)
+            yield env.timeout(warm)
             self._close()
         self.expected = INF
         if ev.triggered:
