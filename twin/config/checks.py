@@ -67,6 +67,8 @@ def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]
          "'finish': the belt empties before a break"),
         ("deferrable", s.deferrable, s.deferrable,
          "false: scheduling strategies do not hold a conveyor"),
+        ("switch_on", "given", s.switch_on is not None,
+         "none: a conveyor has no start gate (smart standby still sleeps it while empty)"),
     ):
         if bad:
             issues.append(ConfigIssue(f"{path}.{name}", f"not allowed with 'conveyor'; expected "
