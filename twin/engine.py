@@ -30,6 +30,7 @@ from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
 from twin.production import sources
+from twin.production.features import station_features
 from twin.production.flow import Flow
 from twin.production.station import StationRuntime, operate
 from twin.safety import StallGuard
@@ -261,6 +262,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
             batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
         )
+        if s.setup_matrix or s.cleaning or s.quality is not None:
+            station_features(rt, s, plant, net.pidx, streams)
         if s.id in net.assembly:
             made = net.assembly[s.id]
             rt.components = [(net.component_store[c], q) for c, q in made.components.items()]

@@ -38,7 +38,9 @@ import simpy
 
 from twin.equipment.machine import Machine
 from twin.equipment.states import BLOCKED, DOWN, IDLE, PROCESSING, SETUP, STARVED
+from twin.production.cleaning import Cleaner, CleaningTask
 from twin.production.flow import Flow
+from twin.production.quality import SCRAP, QualityGate
 
 INF = math.inf
 Sampler = Callable[[], float]
@@ -56,6 +58,10 @@ class StationRuntime:
     ideal_s: list[float]
     """Mean processing time per product [s] (the OEE ideal cycle time of a lot)."""
     setup: Sampler | None = None
+    """Changeover time sampler (also set, as a fallback or zero, when ``setup_pairs`` is)."""
+    setup_pairs: list[list[Sampler | None]] | None = None
+    """Changeover time sampler by (previous product, product) index (None in a cell: no
+    changeover); None: ``setup`` for every change."""
     batch_size: int = 1
     interrupt: bool = False
     components: list[tuple[simpy.Store, int]] | None = None
@@ -63,6 +69,12 @@ class StationRuntime:
     assembles: int = -1
     """Assembly: product index made."""
     machines: list[Machine] = field(default_factory=list)
+    cleaning: list[CleaningTask] | None = None
+    """Periodic setups and cleaning (:mod:`twin.production.cleaning`); None: none."""
+    cleaners: list[Cleaner] = field(default_factory=list)
+    """The cleaning counters of each machine (filled when the machines start)."""
+    quality: QualityGate | None = None
+    """Yield check after processing (:mod:`twin.production.quality`); None: all lots good."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
@@ -121,6 +133,12 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     mon = m.monitor if ttf is not None else None
     flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
+    pairs = st.setup_pairs
+    quality = st.quality
+    cleaner = None
+    if st.cleaning is not None:
+        cleaner = Cleaner(m, st.cleaning)
+        st.cleaners.append(cleaner)
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -200,10 +218,12 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         # --- change over, process ----------------------------------------------------------------
         p = lot[0]
         if setup is not None and p != last_product and last_product >= 0:
-            set_state(SETUP)
-            t_setup = setup()
-            setup_s[p] += t_setup
-            yield timeout(t_setup)
+            draw = setup if pairs is None else pairs[last_product][p]
+            if draw is not None:
+                set_state(SETUP)
+                t_setup = draw()
+                setup_s[p] += t_setup
+                yield timeout(t_setup)
         last_product = p
         set_state(PROCESSING)
         d = process[p]()  # type: ignore[misc]
@@ -242,7 +262,14 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         m.ideal_s += ideal[p]
         # --- hand on -----------------------------------------------------------------------------
         for lot in lots:
-            lot[1] += 1
+            if quality is None:
+                lot[1] += 1
+            else:
+                k = quality.judge(lot)
+                if k == SCRAP:
+                    flow.scrap(lot)
+                    continue
+                lot[1] = k
             dest = targets[lot[0]][lot[1]]
             if dest is None:
                 flow.complete(lot)
@@ -257,3 +284,5 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 m.passive = 0
                 if m.side is not None:
                     yield m.side
+        if cleaner is not None:  # periodic setups and cleaning, when due
+            yield from cleaner.after(len(lots))
