@@ -6,7 +6,10 @@ route step, waiting while that buffer is full (blocking after service). Failures
 random amount of *processing* time and are repaired in a random time; the lot then resumes. At a
 shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, suspends it until
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
-:class:`~twin.equipment.machine.Machine`).
+:class:`~twin.equipment.machine.Machine`). Optional per station, each decided once before the
+loop: changeovers by product pair (``setup_pairs``), a yield check after processing that reworks
+or scraps a lot (``quality``, :mod:`twin.production.quality`), and periodic setups and cleaning
+after a lot is handed on (``cleaning``, :mod:`twin.production.cleaning`).
 
 Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
 unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
