@@ -302,3 +302,31 @@ def test_random_lines_with_scrap_rework_and_cleaning_conserve_lots(case):
                        if rt.quality is not None)
     assert judged_scrap == sum(flow.scrapped)
     check_states_fill_the_run(r, 0.5)
+
+
+def test_cleaning_energy_goes_with_processing_time_changeovers_with_the_product():
+    """a a a, clean, change over to b, b b b, clean (600 s lots, 60 s cleaning every 3 lots,
+    120 s changeover, setup 6 kW, processing 10 kW): setup energy (120 + 120) x 6 / 3600 =
+    0.4 kWh, half of it cleaning (0.1 kWh each to a and b, equal processing time), half the
+    changeover into b (0.2 kWh). Direct energy: a 5 + 0.1 = 5.1 kWh, b 5 + 0.3 = 5.3 kWh; the
+    direct footprints (same electricity intensity) stand in that ratio."""
+    plant = make_plant(
+        [station("s", process_time_by_product={"a": const(600), "b": const(600)},
+                 setup_time=const(120),
+                 cleaning=[{"id": "c", "every_lots": 3, "duration": const(60)}])],
+        products=[{"id": "a", "route": ["s"]}, {"id": "b", "route": ["s"]}],
+        equipment_types=[MACHINE], sources=plan({"a": 3, "b": 3}))
+    k = twin.simulate(plant, days=1, start="2026-01-01", seed=1).kpis
+    assert k["stations"]["s"]["cleaning"]["c"] == {"count": 2, "hours": pytest.approx(120 / 3600)}
+    direct = {p: k["footprints"]["products"][p]["direct_kg"]["electricity"] for p in "ab"}
+    assert direct["a"] / direct["b"] == pytest.approx(5.1 / 5.3, rel=1e-9)
+
+
+def test_rework_back_to_an_assembly_is_refused():
+    products = [{"id": "c", "route": ["mk"]},
+                {"id": "kit", "route": ["asm", "test"], "components": {"c": 1}}]
+    with pytest.raises(ConfigError, match=r"quality.rework_to.*cannot go back to its assembly"):
+        make_plant([station("mk", const(10)), station("asm", const(10)),
+                    station("test", const(10), quality={"yield_fraction": 0.9,
+                                                       "rework_to": "asm"})],
+                   products=products, sources=plan({"kit": 1}))
