@@ -205,6 +205,8 @@ def test_no_lot_enters_after_the_shift_and_the_belt_empties_before_the_break():
     ({"setup_time": const(10)}, "setup_time"),
     ({"deferrable": True}, "deferrable"),
     ({"switch_on": {"lots": 3}}, "switch_on"),
+    ({"quality": {"yield_fraction": 0.9}}, "quality"),
+    ({"cleaning": [{"id": "wipe", "every_lots": 5, "duration": const(60)}]}, "cleaning"),
 ])
 def test_what_a_conveyor_cannot_combine_with_is_a_clear_error(fields, where):
     with pytest.raises(ConfigError, match=rf"stations\[0\]\.{where}.*conveyor"):

@@ -7,7 +7,7 @@ processing, changing over, down or blocked holds at least one lot; a starved mac
 (except the parts an assembly station has already gathered); no machine holds more than its batch.
 The census runs at many times during a run, not only at the end.
 
-    released + assembled == completed + consumed + in the system      (per product)
+    released + assembled == completed + consumed + scrapped + in the system      (per product)
     in the system == in buffers + held by machines
 
 Plans release exact quantities, so their counts are also checked against hand arithmetic. Random
@@ -69,15 +69,15 @@ def census(model: engine.Model) -> dict[str, int]:
                 parts += qty
         batch = stations[rt.id].batch_size
         for m in rt.machines:
-            if m.state in HOLDING:
-                held_min += 1
+            if m.state in HOLDING and not (m.state == SETUP and rt.cleaning):
+                held_min += 1  # (a periodic cleaning, in the setup state, holds no lot)
             if rt.components is not None:
                 held_max += parts  # the parts gathered so far, or the assembled lot
             elif m.state != STARVED:
                 held_max += batch
 
     in_system = [flow.released[k] + flow.assembled[k] - flow.completed[k] - flow.consumed[k]
-                 for k in range(n)]
+                 - flow.scrapped[k] for k in range(n)]
     for k in range(n):
         assert in_system[k] >= buffered[k] >= 0, products[k].id
     assert sum(in_system) == flow.in_system

@@ -32,6 +32,7 @@ from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
 from twin.production import sources
 from twin.production.conveyor import BeltStats, convey, place_tables
+from twin.production.features import station_features
 from twin.production.flow import Flow
 from twin.production.resources import Needs, Pool
 from twin.production.station import StationRuntime, operate
@@ -288,6 +289,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             rt.needs = Needs([(pool, s.needs[rid]) for rid, pool in pools.items()
                               if rid in s.needs], "setup" in s.needs_for,
                              "process" in s.needs_for)
+        if s.setup_matrix or s.cleaning or s.quality is not None:
+            station_features(rt, s, plant, net.pidx, streams)
         if s.id in net.assembly:
             made = net.assembly[s.id]
             rt.components = [(net.component_store[c], q) for c, q in made.components.items()]

@@ -8,7 +8,11 @@ windows of the station's calendar (its own, else the plant's), the whole run for
   run time = planned - (breakdown + changeover time)  (OEE availability, Nakajima 1988);
 * performance  = sum of the mean processing times of the lots processed / run time (the ideal cycle
   time of a lot is the mean of its processing-time distribution, so random spread averages out);
-* oee          = availability x performance x quality, with quality = 1 (no scrap modelled yet);
+* quality      = good lots / lots processed there (1 without a ``quality`` block; a lot sent
+  back for rework counts as not good) (:mod:`twin.production.quality_kpis`);
+* oee          = availability x performance x quality;
+* changeovers and periodic setups/cleaning (``cleaning``) are planned stops in the setup state:
+  they lower availability, as breakdowns do, but are reported apart (``cleaning_h``);
 * time_share   = fraction of the whole run in each power state.
 
 A conveyor station (:mod:`twin.production.conveyor`) is one machine (its states, availability,
@@ -26,7 +30,11 @@ Plant KPIs: ``mean_wip_lots`` is the time average of lots in the plant (released
 consumed by an assembly), ``mean_lead_time_h`` the mean time from release to finish of the finished
 lots, ``due_dates`` their on-time share and tardiness (:func:`due_date_kpis`),
 ``peak_demand_kw`` the highest settlement-interval average of site electric power, and
-``kwh_per_unit`` the site electricity per finished unit. ``energy_by_group_kwh`` is the energy
+``kwh_per_unit`` the site electricity per finished unit. Finished units are *good* units:
+scrapped lots never finish, so their energy is carried by the good ones (the same holds for
+``co2_kg_per_unit`` and the product footprints); ``lots_scrapped``, ``units_scrapped`` and per
+product ``rolled_throughput_yield`` (the product of its stations' first-pass yields) appear when
+a station checks quality. ``energy_by_group_kwh`` is the energy
 per equipment group and carrier plus the energy plant's and the building HVAC's (see
 :func:`supply_side_groups`): its electricity and natural gas add up to ``electricity_kwh`` and
 ``natural_gas_kwh``.
@@ -43,6 +51,22 @@ from twin.carbon.evaluation import evaluate
 from twin.carbon.footprint import materials_per_end_unit, product_footprints
 from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
+from twin.production.quality_kpis import station_feature_kpis
+
+
+def _rty(model: Any, k: int, pid: str) -> float | None:
+    """Rolled throughput yield of product index ``k``: the product of the first-pass yields of
+    the stations on its route that check quality (None while one has judged no first try)."""
+    rty = 1.0
+    route = next(p.route for p in model.plant.products if p.id == pid)
+    for rt in model.stations:
+        q = rt.quality
+        if q is None or rt.id not in route:
+            continue
+        if not q.first_judged[k]:
+            return None
+        rty *= (q.first_good[k] / q.first_judged[k]) ** route.count(rt.id)
+    return _num(rty)
 
 
 def _num(x: float, nd: int = 9) -> float:
@@ -87,6 +111,11 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         ideal = sum(m.ideal_s for m in rt.machines)
         availability = run_time / planned
         performance = ideal / run_time if run_time > 0 else 0.0
+        quality = 1.0
+        extra: dict[str, Any] = {}
+        if rt.quality is not None or rt.cleaners:
+            extra = station_feature_kpis(rt, upl, flow.products)
+            quality = extra.get("quality", 1.0)
         stations[rt.id] = {
             "machines": n,
             "scheduled_h": _num(n * scheduled / 3600.0),
@@ -95,7 +124,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "utilization": _num(utilization),
             "availability": _num(availability),
             "performance": _num(performance),
-            "oee": _num(availability * performance),
+            "oee": _num(availability * performance * quality),
+            **extra,
             "energy_kwh": _num(kwh.sum()),
             "electricity_kwh": _num(kwh[:, 0].sum()),
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
@@ -135,6 +165,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "purchased_heat_kg": _purchased_heat_kg(model, intervals),
     }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
+    scrap = any(rt.quality is not None for rt in model.stations)
     parent = {c: p.id for p in plant.products for c in p.components}
     codes = lots["product"].cat.codes.to_numpy()
     for k, p in enumerate(flow.products):
@@ -144,6 +175,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "lots_completed": int(flow.completed[k]),
             "lots_released": int(flow.released[k]),
             "lots_consumed": int(flow.consumed[k]),
+            **({"lots_scrapped": int(flow.scrapped[k]),
+                "units_scrapped": int(flow.scrapped[k] * upl[k]),
+                "rolled_throughput_yield": _rty(model, k, p)} if scrap else {}),
             "component_of": parent.get(p),
             "co2_kg_per_unit": _num(footprints["products"][p]["co2_kg_per_unit"])
             if p in footprints["products"]
@@ -174,6 +208,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "units_completed": units,
         "lots_completed": int(sum(flow.completed)),
         "lots_released": int(sum(flow.released)),
+        **({"lots_scrapped": int(sum(flow.scrapped)),
+            "units_scrapped": int(sum(n * u for n, u in zip(flow.scrapped, upl, strict=True)))}
+           if scrap else {}),
         "lots_in_system_at_end": int(flow.in_system),
         "lots_in_buffers_at_end": int(in_buffers),
         "electricity_kwh": _num(elec),

@@ -5,7 +5,9 @@ The plant's scope 1 + scope 2 (location-based) emissions are allocated to produc
 1. **Direct station energy.** Each machine's processing energy (time in *processing* x its power,
    per carrier, exact from the meter) goes to the products it processed in proportion to their
    processing time there; its changeover energy in proportion to the changeover time into each
-   product.
+   product (the part of the setup state's energy spent on periodic setups and cleaning, in
+   proportion to processing time). Scrapped lots finish nothing: the energy spent on them is
+   carried by the good units, so every footprint per unit is per *good* unit.
 2. **Station overhead.** The machine's energy in every other state (idle, starved, blocked,
    standby, warm-up, down, maintenance, off) goes to the products in proportion to their
    processing time at that machine (rule ``processing_time``), or stays unallocated (``none``).
@@ -110,6 +112,9 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
         w_setup = _shares(np.asarray(m.setup_s, dtype=float))
         if not w_setup.any():
             w_setup = w_proc
+        if m.cleaning_s > 0:  # periodic cleaning (setup state too) goes with processing time
+            share = m.cleaning_s / (m.cleaning_s + float(np.sum(m.setup_s)))
+            w_setup = (1.0 - share) * w_setup + share * w_proc
         here = np.zeros(n_p)
         for j, (c, intensity) in enumerate(((ELECTRICITY, i_el), (NATURAL_GAS, i_gas))):
             d = (proc[i, c] * w_proc + setup[i, c] * w_setup) * intensity

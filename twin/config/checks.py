@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from twin.carbon.provinces import grid_region_of, province_key
 from twin.config.errors import ConfigIssue
 from twin.config.own_tariff import own_tariff_issues
-from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant, Station
+from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant, Product, Station
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
@@ -69,6 +69,10 @@ def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]
          "false: scheduling strategies do not hold a conveyor"),
         ("switch_on", "given", s.switch_on is not None,
          "none: a conveyor has no start gate (smart standby still sleeps it while empty)"),
+        ("setup_matrix", "given", bool(s.setup_matrix), "none on a conveyor station"),
+        ("cleaning", "given", bool(s.cleaning), "none on a conveyor station"),
+        ("quality", "given", s.quality is not None,
+         "none: check the yield at the next station, e.g. an inspection after the oven"),
     ):
         if bad:
             issues.append(ConfigIssue(f"{path}.{name}", f"not allowed with 'conveyor'; expected "
@@ -94,6 +98,50 @@ def _needs_issues(path: str, s: Station, resources: dict) -> list[ConfigIssue]:
     if s.needs and s.conveyor is not None:
         issues.append(ConfigIssue(f"{path}.needs", "a conveyor station does not take shared "
                                   "resources; expected no 'needs'", "given", True))
+    return issues
+
+
+def _station_feature_refs(path: str, s: Station, visitors: list[Product],
+                          products: dict[str, Product]) -> list[ConfigIssue]:
+    """Product ids of a station's setup matrix and yields, and its rework step."""
+    issues: list[ConfigIssue] = []
+    visiting = [p.id for p in visitors]
+
+    def visitor(where: str, pid: str) -> list[ConfigIssue]:
+        if pid not in products:
+            return _ref(where, pid, products, "product")
+        if pid not in visiting:
+            return [ConfigIssue(where, f"product '{pid}' does not visit station '{s.id}'; "
+                                f"expected one of {_names(visiting)}", pid, True)]
+        return []
+
+    for a, row in s.setup_matrix.items():
+        issues += visitor(f"{path}.setup_matrix.{a}", a)
+        for b in row:
+            issues += visitor(f"{path}.setup_matrix.{a}.{b}", b)
+            if b == a:
+                issues.append(ConfigIssue(f"{path}.setup_matrix.{a}.{b}", "a product does not "
+                                          "change over to itself; expected another product",
+                                          b, True))
+    q = s.quality
+    if q is None:
+        return issues
+    for pid in q.yield_by_product:
+        issues += visitor(f"{path}.quality.yield_by_product.{pid}", pid)
+    if q.rework_to is not None:
+        for p in visitors:
+            at = [k for k, sid in enumerate(p.route) if sid == s.id]
+            ok = [k for k, sid in enumerate(p.route[: at[-1] + 1]) if sid == q.rework_to]
+            if not ok or at[0] < ok[0]:
+                issues.append(ConfigIssue(
+                    f"{path}.quality.rework_to", f"station '{q.rework_to}' is not on the route "
+                    f"of product '{p.id}' at or before '{s.id}'; expected one of "
+                    f"{_names(dict.fromkeys(p.route[: at[0] + 1]))}", q.rework_to, True))
+            elif p.components and ok[0] == 0:
+                issues.append(ConfigIssue(
+                    f"{path}.quality.rework_to", f"'{q.rework_to}' assembles product "
+                    f"'{p.id}'; an assembled lot cannot go back to its assembly; expected a "
+                    "later step", q.rework_to, True))
     return issues
 
 
@@ -166,6 +214,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                         f"{path}.process_time",
                         f"no processing time for product '{p.id}', which visits this station; "
                         f"give process_time or process_time_by_product.{p.id}"))
+        issues += _station_feature_refs(path, s, visitors, products)
         assembled = [p for p in visitors if p.components and p.route[0] == s.id]
         if assembled:
             others = [p.id for p in visitors if p not in assembled]

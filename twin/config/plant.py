@@ -449,6 +449,47 @@ class Conveyor(_Model):
         return list(v) if isinstance(v, list) else [float(v)] * self.capacity
 
 
+class Cleaning(_Model):
+    """A periodic setup or cleaning task of a station's machines (stencil cleaning, nozzle change,
+    colour change, furnace tube cleaning): due every ``every_lots`` lots or every
+    ``every_processing_h`` hours of processing of a machine, whichever comes first, and done
+    between lots, in the *setup* state (its power), counted as changeover time in OEE
+    availability, not as breakdown."""
+
+    id: Id
+    every_lots: int | None = Field(
+        None, ge=1, description="Due after this many lots processed since the task was last "
+        "done on the machine (a batch counts each lot) [lots].")
+    every_processing_h: float | None = Field(
+        None, gt=0, description="Due after this much processing time since the task was last "
+        "done on the machine [h].")
+    duration: Distribution = Field(description="Time the task takes.")
+
+    @model_validator(mode="after")
+    def _when(self) -> Cleaning:
+        if self.every_lots is None and self.every_processing_h is None:
+            raise ValueError("expected every_lots, every_processing_h or both")
+        return self
+
+
+class Quality(_Model):
+    """Yield of a station: after processing, each lot is good with probability ``yield_fraction``
+    (or its product's), else reworked (back to route step ``rework_to``, at most ``max_rework``
+    times per lot) or scrapped. Scrapped lots used their energy and leave the plant unfinished."""
+
+    yield_fraction: float = Field(
+        1.0, gt=0, le=1, description="Share of lots good after processing here [-].")
+    yield_by_product: dict[Id, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="Per-product yield [-], overriding yield_fraction.")
+    rework_to: Id | None = Field(
+        None, description="Station id on the product's route, at or before this step, to which "
+        "a bad lot goes back for rework (its latest visit; this station's own id: done again "
+        "here). Omitted: bad lots are scrapped.")
+    max_rework: int = Field(
+        1, ge=0, le=100, description="Most rework passes of one lot (over all stations); a bad "
+        "lot that has used them is scrapped [-].")
+
+
 class Station(_Model):
     """A work station: one or more identical machines sharing an input buffer."""
 
@@ -466,6 +507,14 @@ class Station(_Model):
         None, description="Changeover time when the product differs from the previous lot."
     )
     batch_size: int = Field(1, ge=1, description="Most lots processed together [-].")
+    setup_matrix: dict[Id, dict[Id, Distribution]] = Field(
+        default_factory=dict, description="Changeover time by product pair, {from: {to: "
+        "time}}; a pair not given takes setup_time (none when setup_time is omitted).")
+    cleaning: list[Cleaning] = Field(
+        default_factory=list, description="Periodic setups and cleanings, done between lots "
+        "when due.")
+    quality: Quality | None = Field(
+        None, description="Yield, rework and scrap; omitted: every lot is good.")
     failures: Failures | None = None
     maintenance: list[Maintenance] = Field(default_factory=list)
     off_shift: Literal["finish", "interrupt"] = Field(

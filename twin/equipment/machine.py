@@ -104,9 +104,9 @@ class Machine(Load):
     """
 
     __slots__ = (
-        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hold_until",
-        "ideal_s", "maint_next", "monitor", "off_since", "on_held", "on_process", "on_starved",
-        "passive", "processing_s", "setup_s", "side", "spec",
+        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "cleaning_s",
+        "hold_until", "ideal_s", "maint_next", "monitor", "off_since", "on_held", "on_process",
+        "on_starved", "passive", "processing_s", "setup_s", "side", "spec",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -130,6 +130,8 @@ class Machine(Load):
         self.busy_units = 0
         """Units in the lots processed."""
         self.ideal_s = 0.0
+        self.cleaning_s = 0.0
+        """Time spent on periodic setups and cleaning [s] (part of the setup state's time)."""
         self.processing_s: list[float] = []
         """Processing time started per product index [s] (sized by the station builder)."""
         self.setup_s: list[float] = []

@@ -3,10 +3,11 @@
 A lot is a small list ``[product, step, released_s, held_s, due_s, order]``: the product index, the
 index of the route step it is at or heading to, when it entered the plant, how long scheduling
 strategies have held its start so far, the due date of the order it belongs to (sim seconds,
-``inf`` without one) and the order's index into :attr:`Flow.orders` (-1: no order). Every lot
-that enters is counted, so that ``released + assembled = completed + consumed + in the system``
-holds at any time. Lots with a due date are also kept while they are in the plant, so that those
-still open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
+``inf`` without one) and the order's index into :attr:`Flow.orders` (-1: no order); a lot sent
+back for rework carries a seventh element, its rework passes so far. Every lot that enters is
+counted, so that ``released + assembled = completed + consumed + scrapped + in the system`` holds
+at any time. Lots with a due date are also kept while they are in the plant, so that those still
+open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Flow:
         self.assembled = [0] * n
         self.completed = [0] * n
         self.consumed = [0] * n
+        self.scrapped = [0] * n
+        """Lots scrapped at a station's quality check (:mod:`twin.production.quality`)."""
         self.in_system = 0
         self._area = 0.0  # integral of lots in system over time [lot*s]
         self._t_last = 0.0
@@ -87,6 +90,13 @@ class Flow:
         self.done_held.append(lot[3])
         self.done_due.append(lot[4])
         self.done_order.append(lot[5])
+        if lot[4] != math.inf:
+            del self._open_due[id(lot)]
+
+    def scrap(self, lot: list) -> None:
+        """``lot`` is scrapped: it leaves the plant unfinished."""
+        self.scrapped[lot[0]] += 1
+        self._count(-1)
         if lot[4] != math.inf:
             del self._open_due[id(lot)]
 

@@ -8,7 +8,10 @@ shift end a machine finishes the lot in hand or, with ``off_shift: interrupt``, 
 the next shift. Between lots it does what is due (maintenance, shift breaks; see
 :class:`~twin.equipment.machine.Machine`). A station whose machines need shared operators or tools
 (``needs``) takes them before its changeover or processing and gives them back after
-(:mod:`twin.production.resources`).
+(:mod:`twin.production.resources`). Optional per station, each decided once before the
+loop: changeovers by product pair (``setup_pairs``), a yield check after processing that reworks
+or scraps a lot (``quality``, :mod:`twin.production.quality`), and periodic setups and cleaning
+after a lot is handed on (``cleaning``, :mod:`twin.production.cleaning`).
 
 Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
 unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
@@ -44,7 +47,9 @@ import simpy
 
 from twin.equipment.machine import Machine
 from twin.equipment.states import BLOCKED, DOWN, IDLE, PROCESSING, SETUP, STARVED
+from twin.production.cleaning import Cleaner, CleaningTask
 from twin.production.flow import Flow
+from twin.production.quality import SCRAP, QualityGate
 
 INF = math.inf
 Sampler = Callable[[], float]
@@ -62,6 +67,10 @@ class StationRuntime:
     ideal_s: list[float]
     """Mean processing time per product [s] (the OEE ideal cycle time of a lot)."""
     setup: Sampler | None = None
+    """Changeover time sampler (also set, as a fallback or zero, when ``setup_pairs`` is)."""
+    setup_pairs: list[list[Sampler | None]] | None = None
+    """Changeover time sampler by (previous product, product) index (None in a cell: no
+    changeover); None: ``setup`` for every change."""
     batch_size: int = 1
     interrupt: bool = False
     components: list[tuple[simpy.Store, int]] | None = None
@@ -75,6 +84,12 @@ class StationRuntime:
     belt: Any = None
     """A conveyor station's :class:`~twin.production.conveyor.BeltStats` (None: not a conveyor);
     its ``machines`` are then the places on the belt, the first one the machine."""
+    cleaning: list[CleaningTask] | None = None
+    """Periodic setups and cleaning (:mod:`twin.production.cleaning`); None: none."""
+    cleaners: list[Cleaner] = field(default_factory=list)
+    """The cleaning counters of each machine (filled when the machines start)."""
+    quality: QualityGate | None = None
+    """Yield check after processing (:mod:`twin.production.quality`); None: all lots good."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
@@ -138,6 +153,12 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     needs = st.needs  # shared resources (twin.production.resources), None: none
     for_setup = needs is not None and needs.for_setup
     for_process = needs is not None and needs.for_process
+    pairs = st.setup_pairs
+    quality = st.quality
+    cleaner = None
+    if st.cleaning is not None:
+        cleaner = Cleaner(m, st.cleaning)
+        st.cleaners.append(cleaner)
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -220,11 +241,12 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             yield from m.due()
         # --- change over, process ----------------------------------------------------------------
         p = lot[0]
-        if setup is not None and p != last_product and last_product >= 0:
+        if setup is not None and p != last_product and last_product >= 0 and (
+                draw := setup if pairs is None else pairs[last_product][p]) is not None:
             if for_setup:  # shared resources held from the changeover on
                 yield from needs.seize(m)  # type: ignore[union-attr]
             set_state(SETUP)
-            t_setup = setup()
+            t_setup = draw()
             setup_s[p] += t_setup
             yield timeout(t_setup)
             if for_process and not for_setup:
@@ -273,7 +295,14 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         m.ideal_s += ideal[p]
         # --- hand on -----------------------------------------------------------------------------
         for lot in lots:
-            lot[1] += 1
+            if quality is None:
+                lot[1] += 1
+            else:
+                k = quality.judge(lot)
+                if k == SCRAP:
+                    flow.scrap(lot)
+                    continue
+                lot[1] = k
             dest = targets[lot[0]][lot[1]]
             if dest is None:
                 flow.complete(lot)
@@ -288,3 +317,5 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 m.passive = 0
                 if m.side is not None:
                     yield m.side
+        if cleaner is not None:  # periodic setups and cleaning, when due
+            yield from cleaner.after(len(lots))
