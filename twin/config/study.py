@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from twin.config.base import _Model
 from twin.config.errors import ConfigError, ConfigIssue
@@ -57,6 +57,7 @@ from twin.config.loader import (
     read_yaml,
 )
 from twin.config.plant import MAX_DAYS, Date, Plant, StrategyConfig, check_start
+from twin.config.sizing import Sizing
 
 ENERGY_BASIS_KPIS = ("pv_kwh", "battery_discharge_kwh", "electricity_kwh", "grid_import_kwh",
                      "grid_export_kwh", "natural_gas_kwh", "curtailed_kwh")
@@ -137,6 +138,16 @@ class Study(_Model):
         "location", description="Scope 2 method of the CO2 savings in the economics and MACC.")
     currency: str = Field("CNY", description="Currency label of costs.")
     scenarios: dict[str, Scenario] = Field(min_length=1, description="Named scenarios.")
+    sizing: Sizing | None = Field(None, description="Capacities for `twin size` to choose "
+                                                    "(twin.config.sizing).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sizing_only(cls, data: Any) -> Any:
+        # a sizing study needs no scenarios: the plant as written is its base, 'as_is'
+        if isinstance(data, dict) and "sizing" in data and "scenarios" not in data:
+            data = {**data, "scenarios": {"as_is": {}}, "base": data.get("base", "as_is")}
+        return data
 
     @field_validator("start")
     @classmethod

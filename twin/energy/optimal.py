@@ -450,7 +450,7 @@ def add_dispatch(
     if use_peak:
         i_pk = lp.add_vars(rate.size, 0.0 if floor is None else floor, math.inf, scale * rate)
 
-    # balance: imp - exp - cur + Σ dt (dis - ch) - Σ profile x = load - gen
+    # balance: imp - exp - cur + Σ dt (dis - ch) + Σ profile x = load - gen
     r = [rows_t, rows_t, rows_t]
     c = [i_imp + rows_t, i_exp + rows_t, i_cur + rows_t]
     v = [np.ones(n), -np.ones(n), -np.ones(n)]
@@ -461,7 +461,7 @@ def add_dispatch(
     for col, prof in generation_cols:
         r.append(rows_t)
         c.append(np.full(n, col))
-        v.append(-prof)
+        v.append(prof)
     bal = lp.add_rows("eq", n, r, c, v, load - gen, name="balance")
     if generation_cols:  # curtailment within the (sized) generation: cur - Σ profile x <= gen
         r, c, v = [rows_t], [i_cur + rows_t], [np.ones(n)]
