@@ -348,6 +348,17 @@ class LpProblem:
             self.named_rows[name] = (kind, r0, count)
         return r0
 
+    def vectors_ub(self, col: int) -> float:
+        """The upper bound of column ``col`` as added."""
+        if isinstance(self._ub, np.ndarray):
+            return float(self._ub[col])
+        start = 0
+        for block in self._ub:
+            if col < start + block.size:
+                return float(block[col - start])
+            start += block.size
+        raise IndexError(f"column {col} does not exist")
+
     def vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Objective, lower and upper bounds of all columns (views to change before solving)."""
         if not isinstance(self._cost, np.ndarray):
@@ -367,13 +378,15 @@ class LpProblem:
                          shape=(self.n_rows[kind], self.n_var))
         return a, np.concatenate(self._rhs[kind])
 
-    def solve(self, cost: np.ndarray | None = None):
-        """Solve with HiGHS; ``cost`` replaces the objective. Returns linprog's result."""
+    def solve(self, cost: np.ndarray | None = None, method: str = "highs"):
+        """Solve with HiGHS (``method`` of :func:`scipy.optimize.linprog`: 'highs' lets HiGHS
+        choose, 'highs-ipm' is its interior point with crossover); ``cost`` replaces the
+        objective. Returns linprog's result."""
         c, lb, ub = self.vectors()
         a_eq, b_eq = self.matrix("eq")
         a_ub, b_ub = self.matrix("ub")
         return linprog(c if cost is None else cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                       bounds=np.column_stack([lb, ub]), method="highs")
+                       bounds=np.column_stack([lb, ub]), method=method)
 
 
 @dataclass(frozen=True)
@@ -401,6 +414,8 @@ class DispatchColumns:
     ch: list[int]
     dis: list[int]
     e: list[int]
+    """Stored energy per store; for a store whose capacity is a column, the energy above its
+    lower limit ``E_t - soc_min C`` (so that limit is a bound)."""
     pk: int | None
     balance_row: int
 
@@ -432,7 +447,13 @@ def add_dispatch(
     i_imp = lp.add_vars(n, 0.0, import_limit_kw * dt if import_col is None else math.inf,
                         scale * price)
     i_exp = lp.add_vars(n, 0.0, export_limit_kw * dt, -scale * feed)
-    i_cur = lp.add_vars(n, 0.0, gen if not generation_cols else math.inf)
+    # curtailment within the generation; with sized generation that is a row per interval,
+    # needed only where a negative price could make dumping imported energy pay (else a
+    # bound at the largest generation suffices: any optimum curtails no more than it has)
+    cur_rows = bool(generation_cols) and bool((price < 0).any())
+    cur_ub = gen + sum((prof * lp.vectors_ub(col) for col, prof in generation_cols),
+                       np.zeros(n)) if generation_cols and not cur_rows else gen
+    i_cur = lp.add_vars(n, 0.0, cur_ub if not cur_rows else math.inf)
     i_ch, i_dis, i_e = [], [], []
     for st in stores:
         bp = st.params
@@ -463,7 +484,7 @@ def add_dispatch(
         c.append(np.full(n, col))
         v.append(prof)
     bal = lp.add_rows("eq", n, r, c, v, load - gen, name="balance")
-    if generation_cols:  # curtailment within the (sized) generation: cur - Σ profile x <= gen
+    if cur_rows:  # curtailment within the (sized) generation: cur - Σ profile x <= gen
         r, c, v = [rows_t], [i_cur + rows_t], [np.ones(n)]
         for col, prof in generation_cols:
             r.append(rows_t)
@@ -488,10 +509,18 @@ def add_dispatch(
             vv.append([-keep[0]])
         elif st.energy_col is None:
             rhs[0] = keep[0] * bp.e_init
-        else:  # the initial content is a fraction of the capacity being sized
-            rr.append([0])
-            cc.append([st.energy_col])
-            vv.append([-keep[0] * bp.e_init / bp.energy_kwh])
+        if st.energy_col is not None:
+            # sized: the column holds the level above the floor, E'_t = E_t - soc_min C >= 0,
+            # so the lower limit is a bound, not a row; the floor's own standing loss
+            # soc_min (1 - keep_t) C stays in the balance, and without cycling the start
+            # content f C (f = initial fraction) enters row 0: E'_0 + (soc_min - keep_0 f) C
+            m_c = bp.soc_min_frac * (1.0 - keep)
+            if not cyclic:
+                m_c[0] = bp.soc_min_frac - keep[0] * bp.e_init / bp.energy_kwh
+            nz = np.flatnonzero(m_c)
+            rr.append(nz)
+            cc.append(np.full(nz.size, st.energy_col))
+            vv.append(m_c[nz])
         if (st.energy_col is None and bp.floor_hold and bp.self_discharge_per_h > 0
                 and bp.e_min > 0):
             spared = (1.0 - keep) * bp.e_min
@@ -500,13 +529,9 @@ def add_dispatch(
             cc.append(i_u + rows_t)
             vv.append(-np.ones(n))
         lp.add_rows("eq", n, rr, cc, vv, rhs)
-        if st.energy_col is not None:  # soc_min C <= E_t <= soc_max C
-            col = np.full(n, st.energy_col)
-            lp.add_rows("ub", n, [rows_t, rows_t], [i_e[b] + rows_t, col],
-                        [np.ones(n), np.full(n, -bp.soc_max_frac)], 0.0)
-            if bp.soc_min_frac > 0:
-                lp.add_rows("ub", n, [rows_t, rows_t], [i_e[b] + rows_t, col],
-                            [-np.ones(n), np.full(n, bp.soc_min_frac)], 0.0)
+        if st.energy_col is not None:  # E'_t <= (soc_max - soc_min) C
+            lp.add_rows("ub", n, [rows_t, rows_t], [i_e[b] + rows_t, np.full(n, st.energy_col)],
+                        [np.ones(n), np.full(n, bp.soc_min_frac - bp.soc_max_frac)], 0.0)
         if st.power_col is not None:  # ch_t <= P, dis_t <= P
             col = np.full(n, st.power_col)
             for i in (i_ch[b], i_dis[b]):
