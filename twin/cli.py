@@ -294,14 +294,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{len(data_.targets)} meters, {left} readings left out by the data-quality "
               f"pass, {len(cal.parameters)} parameters {'/'.join(kinds)})")
         return 0
-    if isinstance(data, dict) and "scenarios" in data:  # a study file (simulations/*.yaml)
+    if isinstance(data, dict) and ("scenarios" in data or "sizing" in data):  # a study file
         from twin.config.study import load_study
 
         r = load_study(args.config)
+        sizing = ""
+        if r.study.sizing is not None:
+            from twin.config.sizing import load_sizing
+
+            sizing = f", sizing {len(load_sizing(args.config).candidates)} capacities"
         for scen, plant in r.plants.items():
             _preflight(plant, f"{args.config}: scenarios.{scen}", r.days(), r.start(), r.seed())
         print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
-              f"base '{r.study.base}', {r.study.replications} replications)")
+              f"base '{r.study.base}', {r.study.replications} replications{sizing})")
         return 0
     plant = load_plant(args.config)
     _preflight(plant, str(args.config))
