@@ -305,3 +305,30 @@ def test_twin_size_reports_an_unreachable_target_in_one_line(tmp_path, capsys):
     assert "infeasible: target min_renewable_share = 0.99 cannot be met" in err
     assert "energy.pv[id=rooftop].dc_kwp (max 700)" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_grid_connection_sized_with_a_battery_covering_the_spike_by_hand():
+    # 10 kW for 22 h, 30 kW for 2 h; lossless battery 100 kWh / 50 kW, cyclic; energy free,
+    # the connection costs 1 per kW and year: the spike above L (2 (30 - L) kWh) must be
+    # recharged in the 22 h below it (22 (L - 10) kWh): L = 280 / 24 = 11.667 kW
+    n = 24
+    load = np.array([10.0] * 22 + [30.0] * 2)
+    bp = BatteryParams(100.0, 50.0, 1.0, 1.0, 0.0, 1.0, 50.0)
+    cand = SizingCandidate("energy.grid.import_limit_kw", "import_limit", 0.0, 100.0, 1.0, 0.0)
+    s = solve_sizing(SizingData(load, np.ones(n), np.zeros(n), np.zeros(n), np.zeros(n), [bp]),
+                     [cand])
+    assert s.sizes["energy.grid.import_limit_kw"] == pytest.approx(280 / 24, rel=1e-6)
+    bare = solve_sizing(SizingData(load, np.ones(n), np.zeros(n), np.zeros(n), np.zeros(n), []),
+                        [cand])
+    assert bare.sizes["energy.grid.import_limit_kw"] == pytest.approx(30.0, rel=1e-6)
+
+
+def test_twin_validate_reads_a_sizing_study(tmp_path, capsys):
+    from twin.cli import main
+
+    study = _study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES)
+    assert main(["validate", str(study)]) == 0
+    assert "base 'as_is', 2 replications, sizing 3 capacities" in capsys.readouterr().out
+    bad = _study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES.replace("dc_kwp", "dc_kw"))
+    assert main(["validate", str(bad)]) == 2
+    assert "sizing.candidates[0].path" in capsys.readouterr().err
