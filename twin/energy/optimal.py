@@ -26,6 +26,12 @@ Constraints::
     imp_t / dt_t <= peak_m(t)                                                   (demand peak)
     imp_t <= P_import dt_t,  exp_t <= P_export dt_t,  cur_t <= gen_t            (limits)
 
+``E_b,-1`` is the initial content, or with ``cyclic_storage=True`` the last level ``E_b,n-1``
+(the store ends where it starts, the level chosen by the LP, as PyPSA's
+``cyclic_state_of_charge``). These rules are written once, by :func:`add_dispatch` on an
+:class:`LpProblem`; capacity sizing (:mod:`twin.energy.sizing`) calls the same function with
+capacities as columns.
+
 Objective (cost)::
 
     Σ_t price_t imp_t - feed_in_t exp_t  +  Σ_m rate_m peak_m
