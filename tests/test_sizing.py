@@ -332,3 +332,32 @@ def test_twin_validate_reads_a_sizing_study(tmp_path, capsys):
     bad = _study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES.replace("dc_kwp", "dc_kw"))
     assert main(["validate", str(bad)]) == 2
     assert "sizing.candidates[0].path" in capsys.readouterr().err
+
+
+def test_battery_fade_erodes_the_batteries_saving_in_the_cash_flows(tmp_path):
+    import pandas as pd
+
+    from twin.cli import main
+
+    plant = DEMO.read_text(encoding="utf-8").replace(
+        "initial_soc_pct: 50}", "initial_soc_pct: 50, calendar_fade_pct_per_year: 1, "
+        "cycle_fade_pct_per_efc: 0.01}")
+    assert "calendar_fade_pct_per_year: 1" in plant
+    (tmp_path / "plant.yaml").write_text(plant, encoding="utf-8")
+    study = tmp_path / "s.yaml"
+    study.write_text(f"plant: plant.yaml\ndays: 2\nsizing:\n  discount_rate: 0.06\n{CANDIDATES}",
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["size", str(study), "--out", str(out), "--no-verify"]) == 0
+    fade = json.loads((out / "sizing.json").read_text())["economics"]["battery_fade"]
+    b = fade["batteries"][0]
+    # 1 %/yr calendar + 0.01 % per equivalent full cycle
+    assert b["fade_per_year"] == pytest.approx(0.01 + 0.0001 * b["cycles_per_year"], rel=1e-12)
+    cash = pd.read_csv(out / "economics.csv")
+    f, s = fade["fade_per_year"], fade["battery_saving"]
+    assert s > 0 and f > 0.01  # the added battery saves something, and it cycles
+    for y in (1, 2, 12, 13, 25):  # mid-year age since the battery's install or replacement
+        age = (y - 0.5) % 12
+        assert -cash.loc[y, "battery_fade"] == pytest.approx(s * min(f * age, 1.0), rel=1e-9)
+    assert cash["net"].sum() == pytest.approx(cash.drop(columns=["year", "net"]).sum().sum(),
+                                              rel=1e-9)

@@ -192,8 +192,38 @@ def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct:
     return pd.DataFrame(rows).set_index("case")
 
 
+def battery_fade(solution: SizingSolution, without: SizingSolution | None,
+                 study: SizingStudy) -> dict[str, Any] | None:
+    """Capacity fade of the sized batteries and the part of the saving it erodes.
+
+    Fade per year of battery ``b`` = calendar fade + cycle fade x equivalent full cycles a year
+    (the LP's discharge / the sized capacity), the plant file's figures
+    (``calendar_fade_pct_per_year``, ``cycle_fade_pct_per_efc``), capped at 100 %. The saving
+    the batteries bring is the operating cost with every battery candidate held at the plant's
+    value (``without``) minus that of the optimum; it is taken to shrink in proportion to the
+    capacity left (a linear approximation: the LP is not re-solved per year)."""
+    plant = study.resolved.plants[study.resolved.study.base]
+    if without is None or plant.energy is None:
+        return None
+    rates = []
+    for b, spec in enumerate(plant.energy.batteries):
+        sized = [rc for rc in study.candidates if rc.kind == "battery_energy" and rc.item == b]
+        cap = solution.sizes[sized[0].spec.path] if sized else spec.energy_kwh
+        if cap <= 1e-9:
+            continue
+        efc = solution.battery_discharge_kwh[b] / cap
+        rate = min(1.0, spec.calendar_fade_pct_per_year / 100.0
+                   + spec.cycle_fade_pct_per_efc / 100.0 * efc)
+        rates.append({"battery": spec.id, "cycles_per_year": efc, "fade_per_year": rate})
+    if not rates:
+        return None
+    return {"batteries": rates, "battery_saving": without.operation - solution.operation,
+            "fade_per_year": max(r["fade_per_year"] for r in rates)}
+
+
 def economics_table(solution: SizingSolution, base: SizingSolution,
-                    candidates: list[SizingCandidate], study: SizingStudy
+                    candidates: list[SizingCandidate], study: SizingStudy,
+                    fade: dict[str, Any] | None = None
                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Yearly cash flows of the upgrade (new capacity) against the plant as it is, and NPV, IRR
     and payback (:mod:`twin.economics`).
@@ -219,12 +249,21 @@ def economics_table(solution: SizingSolution, base: SizingSolution,
             repl[y] += cost
         last = (years // life) * life if years % life else years - life
         salvage += cost * (life - (years - last)) / life
+    # battery fade: the batteries' part of the saving shrinks with the capacity left, measured
+    # at mid-year since the last replacement of the battery energy candidate (else the start)
+    lost = np.zeros(years + 1)
+    if fade is not None and fade["fade_per_year"] > 0 and fade["battery_saving"] > 0:
+        lives = [rc.spec.lifetime_years for rc in study.candidates
+                 if rc.kind == "battery_energy"] or [years]
+        age = (np.arange(1, years + 1) - 0.5) % lives[0]
+        lost[1:] = fade["battery_saving"] * np.minimum(fade["fade_per_year"] * age, 1.0)
     flows[0] = -capex
-    flows[1:] = saving - solution.om
+    flows[1:] = saving - solution.om - lost[1:]
     flows -= repl
     flows[-1] += salvage
     table = pd.DataFrame({"year": np.arange(years + 1), "capex": -np.r_[capex, np.zeros(years)],
                           "operating_saving": np.r_[0.0, np.full(years, saving)],
+                          "battery_fade": -lost,
                           "om": -np.r_[0.0, np.full(years, solution.om)],
                           "replacements": -repl,
                           "salvage": np.r_[np.zeros(years), salvage],
@@ -238,8 +277,8 @@ def economics_table(solution: SizingSolution, base: SizingSolution,
         "discounted_payback_years": economics.discounted_payback_years(flows, rate)
         if capex > 0 else None,
         "replacements": "each candidate replaced at its own capex at the end of its life",
-        "battery_fade": "not in the LP or the cash flows: the LP sees nominal capacity; the "
-                        "verification runs simulate fade as the plant file sets it",
+        "battery_fade": fade if fade is not None else
+        "no fade: the plant file gives no calendar_fade_pct_per_year or cycle_fade_pct_per_efc",
     }
     return table, summary
 
@@ -387,7 +426,18 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
     log(f"  solved in {sol.solve_s:.2f} s; sensitivity (+-{study.sizing.sensitivity_pct:g} %) "
         f"...")
     sens = sensitivity(inputs, targets, cyclic, study.sizing.sensitivity_pct)
-    econ_table, econ = economics_table(sol, base, inputs.candidates, study)
+    held = [dataclasses.replace(c, lo=b.lo, hi=b.hi, annuity_per_unit=0.0, om_per_unit=0.0)
+            if c.kind.startswith("battery") else dataclasses.replace(c, lo=sol.sizes[c.name],
+                                                                       hi=sol.sizes[c.name])
+            for c, b in zip(inputs.candidates, base_c, strict=True)]
+    without = None
+    if any(c.kind.startswith("battery") for c in inputs.candidates):
+        try:
+            without = solve_sizing(inputs.data, held, targets=targets, cyclic_storage=cyclic)
+        except SizingInfeasibleError:
+            without = None
+    fade = battery_fade(sol, without, study)
+    econ_table, econ = economics_table(sol, base, inputs.candidates, study, fade)
     doc: dict[str, Any] = {
         "study": str(study.resolved.path), "plant": str(study.resolved.plant_path),
         "days": inputs.days, "seed": inputs.seed, "intervals": int(inputs.data.load_kwh.size),

@@ -192,6 +192,8 @@ class SizingSolution:
     year_scale: float
     grid_import_kwh: np.ndarray = field(repr=False)
     grid_export_kwh: np.ndarray = field(repr=False)
+    battery_discharge_kwh: list[float] = field(default_factory=list)
+    """Energy each battery delivers per year [kWh/yr] (its throughput, for cycles and fade)."""
     build_s: float = 0.0
     solve_s: float = 0.0
 
@@ -387,7 +389,8 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
         certificates_cost=gec * (tg.certificate_price_per_kwh or 0.0), offsets_t=off,
         offsets_cost=off * (tg.offset_price_per_t or 0.0), renewable_share=share,
         scope12_t=scope12, targets=out_targets, year_scale=scale, grid_import_kwh=imp,
-        grid_export_kwh=exp, build_s=build_s, solve_s=solve_s)
+        grid_export_kwh=exp, build_s=build_s, solve_s=solve_s,
+        battery_discharge_kwh=[scale * float(np.dot(x[i:i + n], dt)) for i in cols.dis])
 
 
 def _mean_factor(f: np.ndarray, weights: np.ndarray) -> float:
