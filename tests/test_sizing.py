@@ -361,3 +361,13 @@ def test_battery_fade_erodes_the_batteries_saving_in_the_cash_flows(tmp_path):
         assert -cash.loc[y, "battery_fade"] == pytest.approx(s * min(f * age, 1.0), rel=1e-9)
     assert cash["net"].sum() == pytest.approx(cash.drop(columns=["year", "net"]).sum().sum(),
                                               rel=1e-9)
+
+
+def test_sizing_refuses_a_base_scenario_with_overrides(tmp_path):
+    from twin.config.errors import ConfigError
+    from twin.config.sizing import load_sizing
+
+    head = "base: b\nscenarios:\n  b:\n    overrides: {\"energy.pv[id=rooftop].dc_kwp\": 900}\n"
+    with pytest.raises(ConfigError, match=r"scenarios\.b: twin size sizes the plant file as "
+                                          r"written"):
+        load_sizing(_study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES, head=head))

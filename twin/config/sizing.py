@@ -184,6 +184,12 @@ def load_sizing(path: str | Path) -> SizingStudy:
             "sizing", "no sizing: block; expected one with candidates: (see "
                       "simulations/demo_sizing.yaml)")])
     issues: list[ConfigIssue] = []
+    base = resolved.study.scenarios[resolved.study.base]
+    if base.overrides or base.strategies:
+        issues.append(ConfigIssue(
+            f"scenarios.{resolved.study.base}", "twin size sizes the plant file as written, but "
+            "the base scenario has overrides or strategies; write them into a plant file and "
+            "name that file as plant:", line=lines.get(("scenarios", resolved.study.base))))
     rate = sizing.discount_rate if sizing.discount_rate is not None \
         else resolved.study.discount_rate
     if rate is None:
