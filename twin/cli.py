@@ -207,6 +207,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_size(args: argparse.Namespace) -> int:
+    from twin.config.sizing import load_sizing
+    from twin.energy.sizing import SizingInfeasibleError
+    from twin.sizing_study import SizingError, run_sizing, summary
+
+    study = load_sizing(args.study)
+    out = Path(args.out) if args.out else Path("results") / (
+        f"sizing-{_slug(Path(args.study).stem)}_{time.strftime('%Y%m%d-%H%M%S')}")
+    print(f"twin: sizing {len(study.candidates)} capacities of "
+          f"{study.resolved.plant_path.name} ...", file=sys.stderr)
+    try:
+        path, doc = run_sizing(study, out, overwrite=args.overwrite, days=args.days,
+                               replications=args.replications,
+                               verify_runs=False if args.no_verify else None, jobs=args.jobs,
+                               log=lambda m: print(f"twin:   {m}", file=sys.stderr))
+    except SizingInfeasibleError as exc:
+        raise UsageError(f"{args.study}: infeasible: {exc}") from None
+    except (SizingError, SupplyError) as exc:
+        raise UsageError(f"{args.study}: {exc}") from None
+    print(f"twin: sizing folder {path}")
+    print(summary(doc, study.resolved.study.currency))
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from twin.calibration.folder import save_calibration
     from twin.calibration.run import CalibrationError, calibrate
@@ -283,14 +307,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{len(data_.targets)} meters, {left} readings left out by the data-quality "
               f"pass, {len(cal.parameters)} parameters {'/'.join(kinds)})")
         return 0
-    if isinstance(data, dict) and "scenarios" in data:  # a study file (simulations/*.yaml)
+    if isinstance(data, dict) and ("scenarios" in data or "sizing" in data):  # a study file
         from twin.config.study import load_study
 
         r = load_study(args.config)
+        sizing = ""
+        if r.study.sizing is not None:
+            from twin.config.sizing import load_sizing
+
+            sizing = f", sizing {len(load_sizing(args.config).candidates)} capacities"
         for scen, plant in r.plants.items():
             _preflight(plant, f"{args.config}: scenarios.{scen}", r.days(), r.start(), r.seed())
         print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
-              f"base '{r.study.base}', {r.study.replications} replications)")
+              f"base '{r.study.base}', {r.study.replications} replications{sizing})")
         return 0
     plant = load_plant(args.config)
     _preflight(plant, str(args.config))
@@ -352,6 +381,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replications per scenario (default: the study's)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
     c.set_defaults(func=cmd_compare)
+
+    z = sub.add_parser("size", help="choose least-cost capacities for a study's sizing: block "
+                                    "(one LP), write the sized plant and check it by simulation")
+    z.add_argument("study", help="study YAML file with a sizing: block")
+    z.add_argument("--out", help="sizing folder (default: results/sizing-<study>_<time>)")
+    z.add_argument("--overwrite", action="store_true", help="replace an existing sizing folder")
+    z.add_argument("--days", type=_positive, help="simulated days (default: the study's)")
+    z.add_argument("--replications", type=_count_arg("replications"),
+                   help="replications of the check (default: the study's)")
+    z.add_argument("--no-verify", action="store_true", help="skip the check by simulation")
+    z.add_argument("--jobs", type=_count_arg("jobs"), help="processes of the check")
+    z.set_defaults(func=cmd_size)
 
     k = sub.add_parser("calibrate", help="compare a plant with its meters (ASHRAE Guideline 14) "
                                          "and fit its uncertain parameters")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from twin.config.base import _Model
 from twin.config.errors import ConfigError, ConfigIssue
@@ -57,6 +57,7 @@ from twin.config.loader import (
     read_yaml,
 )
 from twin.config.plant import MAX_DAYS, Date, Plant, StrategyConfig, check_start
+from twin.config.sizing import Sizing
 
 ENERGY_BASIS_KPIS = ("pv_kwh", "battery_discharge_kwh", "electricity_kwh", "grid_import_kwh",
                      "grid_export_kwh", "natural_gas_kwh", "curtailed_kwh")
@@ -158,6 +159,16 @@ class Study(_Model):
     waterfall: Waterfall | None = Field(
         None, description="Carbon and cost waterfall from the base through a cumulative chain "
                           "of scenarios (one measure each) to the target.")
+    sizing: Sizing | None = Field(None, description="Capacities for `twin size` to choose "
+                                                    "(twin.config.sizing).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sizing_only(cls, data: Any) -> Any:
+        # a sizing study needs no scenarios: the plant as written is its base, 'as_is'
+        if isinstance(data, dict) and "sizing" in data and "scenarios" not in data:
+            data = {**data, "scenarios": {"as_is": {}}, "base": data.get("base", "as_is")}
+        return data
 
     @field_validator("start")
     @classmethod

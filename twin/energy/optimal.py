@@ -26,6 +26,12 @@ Constraints::
     imp_t / dt_t <= peak_m(t)                                                   (demand peak)
     imp_t <= P_import dt_t,  exp_t <= P_export dt_t,  cur_t <= gen_t            (limits)
 
+``E_b,-1`` is the initial content, or with ``cyclic_storage=True`` the last level ``E_b,n-1``
+(the store ends where it starts, the level chosen by the LP, as PyPSA's
+``cyclic_state_of_charge``). These rules are written once, by :func:`add_dispatch` on an
+:class:`LpProblem`; capacity sizing (:mod:`twin.energy.sizing`) calls the same function with
+capacities as columns.
+
 Objective (cost)::
 
     Σ_t price_t imp_t - feed_in_t exp_t  +  Σ_m rate_m peak_m
@@ -307,11 +313,251 @@ def dispatch_cost(grid_import_kwh, grid_export_kwh, dt_h, price, feed_in_price=0
     )
 
 
+class LpProblem:
+    """A linear programme being assembled: columns with bounds and costs, and sparse rows
+    (``A_eq x = b_eq`` and ``A_ub x <= b_ub``), solved by HiGHS through
+    :func:`scipy.optimize.linprog`. Named inequality row ranges keep their duals findable."""
+
+    def __init__(self) -> None:
+        self.n_var = 0
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self._cost: list[np.ndarray] = []
+        self._parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+            "eq": [], "ub": []}
+        self._rhs: dict[str, list[np.ndarray]] = {"eq": [], "ub": []}
+        self.n_rows = {"eq": 0, "ub": 0}
+        self.named_rows: dict[str, tuple[str, int, int]] = {}
+        """Name -> (kind, first row, row count) of row ranges added with a name."""
+
+    def add_vars(self, count: int, lb=0.0, ub=math.inf, cost=0.0) -> int:
+        """Add ``count`` columns with bounds and objective coefficients; return the first."""
+        i = self.n_var
+        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (count,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (count,)).copy())
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (count,)).copy())
+        self.n_var += count
+        return i
+
+    def add_rows(self, kind: str, count: int, rows, cols, vals, rhs, name: str | None = None
+                 ) -> int:
+        """Add ``count`` rows of ``kind`` ('eq' or 'ub') given as triplets with row numbers
+        local to the block (0..count-1); return the first row number."""
+        r0 = self.n_rows[kind]
+        rows = np.concatenate([np.atleast_1d(np.asarray(x, dtype=np.int64)) for x in rows])
+        cols = np.concatenate([np.atleast_1d(np.asarray(x, dtype=np.int64)) for x in cols])
+        vals = np.concatenate([np.atleast_1d(np.asarray(x, dtype=float)) for x in vals])
+        self._parts[kind].append((rows + r0, cols, vals))
+        self._rhs[kind].append(np.broadcast_to(np.asarray(rhs, dtype=float), (count,)).copy())
+        self.n_rows[kind] += count
+        if name is not None:
+            self.named_rows[name] = (kind, r0, count)
+        return r0
+
+    def vectors_ub(self, col: int) -> float:
+        """The upper bound of column ``col`` as added."""
+        if isinstance(self._ub, np.ndarray):
+            return float(self._ub[col])
+        start = 0
+        for block in self._ub:
+            if col < start + block.size:
+                return float(block[col - start])
+            start += block.size
+        raise IndexError(f"column {col} does not exist")
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Objective, lower and upper bounds of all columns (views to change before solving)."""
+        if not isinstance(self._cost, np.ndarray):
+            self._cost = np.concatenate(self._cost) if self._cost else np.zeros(0)
+            self._lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
+            self._ub = np.concatenate(self._ub) if self._ub else np.zeros(0)
+        return self._cost, self._lb, self._ub
+
+    def matrix(self, kind: str) -> tuple[sp.csr_array | None, np.ndarray | None]:
+        """The sparse matrix and right-hand side of the rows of ``kind``."""
+        if not self.n_rows[kind]:
+            return None, None
+        parts = self._parts[kind]
+        a = sp.csr_array((np.concatenate([p[2] for p in parts]),
+                          (np.concatenate([p[0] for p in parts]),
+                           np.concatenate([p[1] for p in parts]))),
+                         shape=(self.n_rows[kind], self.n_var))
+        return a, np.concatenate(self._rhs[kind])
+
+    def solve(self, cost: np.ndarray | None = None, method: str = "highs"):
+        """Solve with HiGHS (``method`` of :func:`scipy.optimize.linprog`: 'highs' lets HiGHS
+        choose, 'highs-ipm' is its interior point with crossover); ``cost`` replaces the
+        objective. Returns linprog's result."""
+        c, lb, ub = self.vectors()
+        a_eq, b_eq = self.matrix("eq")
+        a_ub, b_ub = self.matrix("ub")
+        return linprog(c if cost is None else cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                       bounds=np.column_stack([lb, ub]), method=method)
+
+
+@dataclass(frozen=True)
+class StoreColumns:
+    """A battery in the LP whose capacity may be decided by the LP itself (sizing).
+
+    ``params`` gives efficiencies, level limits as fractions, self-discharge and the initial
+    content as a fraction of ``params.energy_kwh``; ``energy_col`` / ``power_col`` name the
+    LP columns of the usable capacity [kWh] and the power limit [kW] when they are decided by
+    the LP (then ``params.energy_kwh`` / ``params.power_kw`` are ignored)."""
+
+    params: BatteryParams
+    energy_col: int | None = None
+    power_col: int | None = None
+
+
+@dataclass(frozen=True)
+class DispatchColumns:
+    """Where the dispatch variables of :func:`add_dispatch` sit in the LP (first columns)."""
+
+    n: int
+    imp: int
+    exp: int
+    cur: int
+    ch: list[int]
+    dis: list[int]
+    e: list[int]
+    """Stored energy per store; for a store whose capacity is a column, the energy above its
+    lower limit ``E_t - soc_min C`` (so that limit is a bound)."""
+    pk: int | None
+    balance_row: int
+
+
+def add_dispatch(
+    lp: LpProblem, load: np.ndarray, gen: np.ndarray, dt: np.ndarray,
+    stores: Sequence[StoreColumns], *, price: np.ndarray, feed: np.ndarray,
+    import_limit_kw: float, export_limit_kw: float, month: np.ndarray, rate: np.ndarray,
+    use_peak: bool, floor: np.ndarray | None = None,
+    generation_cols: Sequence[tuple[int, np.ndarray]] = (), import_col: int | None = None,
+    cyclic: bool = False, scale: float = 1.0,
+) -> DispatchColumns:
+    """Add the dispatch variables and constraints of the module doc to ``lp``: the ONE copy of
+    the balance, storage, level, power, grid-limit and demand-peak rules, shared by the
+    fixed-size dispatch (:func:`optimal_dispatch`) and capacity sizing
+    (:mod:`twin.energy.sizing`).
+
+    ``generation_cols`` adds ``Σ_k profile_k,t x_k`` to the onsite generation (PV or wind
+    scaled by a capacity column ``x_k`` [kW], profile per kW [kWh/kW per interval]);
+    ``import_col`` makes the import limit a column [kW]; a store's ``energy_col`` /
+    ``power_col`` make its capacity and power columns. ``cyclic``: every store ends where it
+    starts, the start level being free (PyPSA's ``cyclic_state_of_charge``); else it starts at
+    its initial content. The objective gets ``scale x`` (energy cost - export revenue + demand
+    charge) — ``scale`` turns the run's cost into a yearly cost for sizing.
+    """
+    n = load.size
+    rows_t = np.arange(n)
+    nb = len(stores)
+    i_imp = lp.add_vars(n, 0.0, import_limit_kw * dt if import_col is None else math.inf,
+                        scale * price)
+    i_exp = lp.add_vars(n, 0.0, export_limit_kw * dt, -scale * feed)
+    # curtailment within the generation; with sized generation that is a row per interval,
+    # needed only where a negative price could make dumping imported energy pay (else a
+    # bound at the largest generation suffices: any optimum curtails no more than it has)
+    cur_rows = bool(generation_cols) and bool((price < 0).any())
+    cur_ub = gen + sum((prof * lp.vectors_ub(col) for col, prof in generation_cols),
+                       np.zeros(n)) if generation_cols and not cur_rows else gen
+    i_cur = lp.add_vars(n, 0.0, cur_ub if not cur_rows else math.inf)
+    i_ch, i_dis, i_e = [], [], []
+    for st in stores:
+        bp = st.params
+        p_ub = bp.power_kw if st.power_col is None else math.inf
+        i_ch.append(lp.add_vars(n, 0.0, p_ub))
+        i_dis.append(lp.add_vars(n, 0.0, p_ub))
+        if st.energy_col is None:
+            lo = np.full(n, bp.e_min)
+            if bp.final_soc_min_kwh is not None:
+                lo[-1] = max(bp.e_min, bp.final_soc_min_kwh)
+            i_e.append(lp.add_vars(n, lo, bp.e_max))
+        else:
+            i_e.append(lp.add_vars(n, 0.0, math.inf))
+    i_pk = None
+    if use_peak:
+        i_pk = lp.add_vars(rate.size, 0.0 if floor is None else floor, math.inf, scale * rate)
+
+    # balance: imp - exp - cur + Σ dt (dis - ch) + Σ profile x = load - gen
+    r = [rows_t, rows_t, rows_t]
+    c = [i_imp + rows_t, i_exp + rows_t, i_cur + rows_t]
+    v = [np.ones(n), -np.ones(n), -np.ones(n)]
+    for b in range(nb):
+        r += [rows_t, rows_t]
+        c += [i_dis[b] + rows_t, i_ch[b] + rows_t]
+        v += [dt, -dt]
+    for col, prof in generation_cols:
+        r.append(rows_t)
+        c.append(np.full(n, col))
+        v.append(prof)
+    bal = lp.add_rows("eq", n, r, c, v, load - gen, name="balance")
+    if cur_rows:  # curtailment within the (sized) generation: cur - Σ profile x <= gen
+        r, c, v = [rows_t], [i_cur + rows_t], [np.ones(n)]
+        for col, prof in generation_cols:
+            r.append(rows_t)
+            c.append(np.full(n, col))
+            v.append(-prof)
+        lp.add_rows("ub", n, r, c, v, gen)
+    if import_col is not None:  # imp_t - dt_t G <= 0
+        lp.add_rows("ub", n, [rows_t, rows_t], [i_imp + rows_t, np.full(n, import_col)],
+                    [np.ones(n), -dt], 0.0)
+
+    # storage: E_t - keep_t E_t-1 - eta_c dt ch_t + dt / eta_d dis_t = keep_0 E_init (t = 0)
+    for b, st in enumerate(stores):
+        bp = st.params
+        keep = (1.0 - bp.self_discharge_per_h) ** dt
+        rr = [rows_t, rows_t[1:], rows_t, rows_t]
+        cc = [i_e[b] + rows_t, i_e[b] + rows_t[:-1], i_ch[b] + rows_t, i_dis[b] + rows_t]
+        vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
+        rhs = np.zeros(n)
+        if cyclic:  # the level before the first interval is the level after the last
+            rr.append([0])
+            cc.append([i_e[b] + n - 1])
+            vv.append([-keep[0]])
+        elif st.energy_col is None:
+            rhs[0] = keep[0] * bp.e_init
+        if st.energy_col is not None:
+            # sized: the column holds the level above the floor, E'_t = E_t - soc_min C >= 0,
+            # so the lower limit is a bound, not a row; the floor's own standing loss
+            # soc_min (1 - keep_t) C stays in the balance, and without cycling the start
+            # content f C (f = initial fraction) enters row 0: E'_0 + (soc_min - keep_0 f) C
+            m_c = bp.soc_min_frac * (1.0 - keep)
+            if not cyclic:
+                m_c[0] = bp.soc_min_frac - keep[0] * bp.e_init / bp.energy_kwh
+            nz = np.flatnonzero(m_c)
+            rr.append(nz)
+            cc.append(np.full(nz.size, st.energy_col))
+            vv.append(m_c[nz])
+        if (st.energy_col is None and bp.floor_hold and bp.self_discharge_per_h > 0
+                and bp.e_min > 0):
+            spared = (1.0 - keep) * bp.e_min
+            i_u = lp.add_vars(n, 0.0, spared)
+            rr.append(rows_t)
+            cc.append(i_u + rows_t)
+            vv.append(-np.ones(n))
+        lp.add_rows("eq", n, rr, cc, vv, rhs)
+        if st.energy_col is not None:  # E'_t <= (soc_max - soc_min) C
+            lp.add_rows("ub", n, [rows_t, rows_t], [i_e[b] + rows_t, np.full(n, st.energy_col)],
+                        [np.ones(n), np.full(n, bp.soc_min_frac - bp.soc_max_frac)], 0.0)
+        if st.power_col is not None:  # ch_t <= P, dis_t <= P
+            col = np.full(n, st.power_col)
+            for i in (i_ch[b], i_dis[b]):
+                lp.add_rows("ub", n, [rows_t, rows_t], [i + rows_t, col],
+                            [np.ones(n), -np.ones(n)], 0.0)
+
+    # demand peak: imp_t / dt_t - peak_m(t) <= 0 (only in month groups with a charge)
+    if use_peak:
+        sel = np.flatnonzero(rate[month] > 0)
+        k = np.arange(sel.size)
+        lp.add_rows("ub", sel.size, [k, k], [i_imp + sel, i_pk + month[sel]],
+                    [1.0 / dt[sel], -np.ones(sel.size)], 0.0)
+    return DispatchColumns(n, i_imp, i_exp, i_cur, i_ch, i_dis, i_e, i_pk, bal)
+
+
 def optimal_dispatch(
     load_kwh, generation_kwh, dt_h, batteries: Sequence[BatteryParams], *,
     price=0.0, feed_in_price=0.0, grid_ef=0.0, import_limit_kw: float = math.inf,
     export_limit_kw: float = 0.0, month=None, demand_rate=None, peak_floor_kw=None,
-    objective: str = "cost", carbon_price_per_kg: float = 0.0,
+    objective: str = "cost", carbon_price_per_kg: float = 0.0, cyclic_storage: bool = False,
 ) -> OptimalDispatch:
     """Battery dispatch that minimises cost, emissions or a weighted mix, with perfect foresight.
 
@@ -345,6 +591,9 @@ def optimal_dispatch(
         What to minimise (see the module doc).
     carbon_price_per_kg : float
         Shadow price of emissions for ``'weighted'`` [CNY/kgCO2].
+    cyclic_storage : bool
+        Every battery ends where it starts, the start level chosen by the LP (``initial_soc_kwh``
+        and ``final_soc_min_kwh`` are then ignored): the LP cannot spend the initial charge.
 
     Returns
     -------
@@ -391,86 +640,13 @@ def optimal_dispatch(
     nb = len(bats)
     _check_feasible(load, gen, dt, bats, import_limit_kw)
 
-    # --- variables: imp, exp, cur (n each), ch, dis, E (nb*n each), peak (n_m if used) -----
-    i_imp, i_exp, i_cur = 0, n, 2 * n
-    i_ch = 3 * n
-    i_dis = i_ch + nb * n
-    i_e = i_dis + nb * n
-    hold = [b for b, bp in enumerate(bats)
-            if bp.floor_hold and bp.self_discharge_per_h > 0 and bp.e_min > 0]
-    i_pk = i_e + nb * n
-    i_u = i_pk + (n_m if use_peak else 0)  # floor-hold top-ups, one block per held battery
-    n_var = i_u + len(hold) * n
-    rows_t = np.arange(n)
-
-    # balance: imp - exp - cur + Σ dt (dis - ch) = load - gen
-    r = [rows_t, rows_t, rows_t]
-    c = [i_imp + rows_t, i_exp + rows_t, i_cur + rows_t]
-    v = [np.ones(n), -np.ones(n), -np.ones(n)]
-    for b in range(nb):
-        r += [rows_t, rows_t]
-        c += [i_dis + b * n + rows_t, i_ch + b * n + rows_t]
-        v += [dt, -dt]
-    a_bal = sp.csr_array((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
-                         shape=(n, n_var))
-    b_bal = load - gen
-
-    # storage: E_t - keep_t E_t-1 - eta_c dt ch_t + dt / eta_d dis_t = keep_0 E_init (t = 0)
-    blocks, rhs = [], []
-    for b, bp in enumerate(bats):
-        keep = (1.0 - bp.self_discharge_per_h) ** dt
-        rr = [rows_t, rows_t[1:], rows_t, rows_t]
-        cc = [i_e + b * n + rows_t, i_e + b * n + rows_t[:-1], i_ch + b * n + rows_t,
-              i_dis + b * n + rows_t]
-        vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
-        if b in hold:
-            rr.append(rows_t)
-            cc.append(i_u + hold.index(b) * n + rows_t)
-            vv.append(-np.ones(n))
-        blocks.append(sp.csr_array((np.concatenate(vv), (np.concatenate(rr), np.concatenate(cc))),
-                                   shape=(n, n_var)))
-        e_rhs = np.zeros(n)
-        e_rhs[0] = keep[0] * bp.e_init
-        rhs.append(e_rhs)
-    a_eq = sp.vstack([a_bal, *blocks], format="csr")
-    b_eq = np.concatenate([b_bal, *rhs])
-
-    # demand peak: imp_t / dt_t - peak_m(t) <= 0 (only in month groups with a charge)
-    a_ub = b_ub = None
-    if use_peak:
-        sel = np.flatnonzero(rate[m] > 0)
-        k = np.arange(sel.size)
-        cols = np.concatenate([i_imp + sel, i_pk + m[sel]])
-        a_ub = sp.csr_array((np.concatenate([1.0 / dt[sel], -np.ones(sel.size)]),
-                             (np.concatenate([k, k]), cols)), shape=(sel.size, n_var))
-        b_ub = np.zeros(sel.size)
-
-    # bounds
-    lb = np.zeros(n_var)
-    ub = np.full(n_var, np.inf)
-    ub[i_imp:i_imp + n] = import_limit_kw * dt
-    ub[i_exp:i_exp + n] = export_limit_kw * dt
-    ub[i_cur:i_cur + n] = gen
-    for b, bp in enumerate(bats):
-        ub[i_ch + b * n: i_ch + (b + 1) * n] = bp.power_kw
-        ub[i_dis + b * n: i_dis + (b + 1) * n] = bp.power_kw
-        lb[i_e + b * n: i_e + (b + 1) * n] = bp.e_min
-        ub[i_e + b * n: i_e + (b + 1) * n] = bp.e_max
-        if bp.final_soc_min_kwh is not None:
-            lb[i_e + (b + 1) * n - 1] = max(bp.e_min, bp.final_soc_min_kwh)
-    if use_peak:
-        lb[i_pk:i_u] = floor
-    for j, b in enumerate(hold):
-        bp = bats[b]
-        spared = (1.0 - (1.0 - bp.self_discharge_per_h) ** dt) * bp.e_min
-        ub[i_u + j * n: i_u + (j + 1) * n] = spared
-
-    # objective
-    cost = np.zeros(n_var)
-    cost[i_imp:i_imp + n] = price
-    cost[i_exp:i_exp + n] = -feed
-    if use_peak:
-        cost[i_pk:i_u] = rate
+    lp = LpProblem()
+    cols = add_dispatch(lp, load, gen, dt, [StoreColumns(bp) for bp in bats], price=price,
+                        feed=feed, import_limit_kw=import_limit_kw,
+                        export_limit_kw=export_limit_kw, month=m, rate=rate, use_peak=use_peak,
+                        floor=floor, cyclic=cyclic_storage)
+    cost, _, _ = lp.vectors()
+    i_imp, i_exp, i_cur = cols.imp, cols.exp, cols.cur
     if objective == "cost":
         cvec = cost
     elif objective == "emissions":
@@ -482,8 +658,7 @@ def optimal_dispatch(
     build_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    res = linprog(cvec, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                  bounds=np.column_stack([lb, ub]), method="highs")
+    res = lp.solve(cvec)
     solve_s = time.perf_counter() - t1
     if res.status == 2:
         short = np.maximum(load - gen - import_limit_kw * dt, 0.0)
@@ -499,9 +674,9 @@ def optimal_dispatch(
     imp = np.maximum(x[i_imp:i_imp + n], 0.0)
     exp = np.maximum(x[i_exp:i_exp + n], 0.0)
     cur = np.maximum(x[i_cur:i_cur + n], 0.0)
-    ch = np.maximum(x[i_ch:i_dis].reshape(nb, n), 0.0)
-    dis = np.maximum(x[i_dis:i_e].reshape(nb, n), 0.0)
-    soc = x[i_e:i_e + nb * n].reshape(nb, n)
+    ch = np.maximum(np.array([x[i:i + n] for i in cols.ch]).reshape(nb, n), 0.0)
+    dis = np.maximum(np.array([x[i:i + n] for i in cols.dis]).reshape(nb, n), 0.0)
+    soc = np.array([x[i:i + n] for i in cols.e]).reshape(nb, n)
     parts = dispatch_cost(imp, exp, dt, price, feed, ef, m, rate if demand_rate is not None
                           else None)
     if use_peak:  # a floor the LP did not exceed still counts in the horizon's charge

@@ -1,0 +1,79 @@
+"""How fast the sizing LP (twin.energy.sizing) solves a year at hourly resolution.
+
+Case: the one-year hourly inputs of ``lp_dispatch.py`` (a two-shift factory load, rooftop PV on
+the twin's synthetic Shanghai weather, the Jiangsu 2025 two-part TOU tariff, a feed-in price, a
+monthly demand charge), with PV capacity, battery energy and battery power as candidates, cyclic
+storage. Costs are ILLUSTRATIVE (the candidates of ``simulations/demo_sizing.yaml``).
+Target: under 5 s (build + solve). Medians of ``--reps`` solves.
+
+Usage: python benchmarks/sizing_speed.py [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lp_dispatch import DEMAND_RATE, FEED_IN, case
+
+from twin.energy.optimal import BatteryParams
+from twin.energy.sizing import (
+    SizingCandidate,
+    SizingData,
+    annualised_cost_per_unit,
+    solve_sizing,
+)
+
+TARGET_S = 5.0
+
+
+def problem() -> tuple[SizingData, list[SizingCandidate]]:
+    c = case(60)
+    n = c["load"].size
+    profile = c["gen"] / 1000.0  # lp_dispatch's PV is 1000 kWp: per kWp
+    pv = annualised_cost_per_unit(4000, 0.06, 25, 1.0)
+    e = annualised_cost_per_unit(1200, 0.06, 12, 1.0)
+    p = annualised_cost_per_unit(400, 0.06, 12)
+    cands = [SizingCandidate("pv", "generation", 0, 3000, *pv, 4000, profile=profile),
+             SizingCandidate("battery_kwh", "battery_energy", 0, 8000, *e, 1200, item=0),
+             SizingCandidate("battery_kw", "battery_power", 0, 4000, *p, 400, item=0)]
+    bat = BatteryParams(1000, 500, 0.95, 0.95, 0.1, 0.95, 500)
+    data = SizingData(c["load"], np.full(n, c["dt"]), c["price"], np.zeros(n), np.zeros(n),
+                      [bat], feed_in_price=FEED_IN, export_limit_kw=1000, month=c["month"],
+                      demand_rate=np.full(c["month"].max() + 1, DEMAND_RATE))
+    return data, cands
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    data, cands = problem()
+    walls, builds, solves = [], [], []
+    for _ in range(args.reps):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        s = solve_sizing(data, cands)
+        walls.append(time.perf_counter() - t0)
+        builds.append(s.build_s)
+        solves.append(s.solve_s)
+        cpu = time.process_time() - cpu0
+    wall = statistics.median(walls)
+    print(f"python {platform.python_version()}, scipy {scipy.__version__}")
+    print("sizes: " + ", ".join(f"{k} {v:,.1f}" for k, v in s.sizes.items()))
+    print(f"annualised cost {s.total:,.0f} CNY/yr")
+    print(f"8760 h, 3 candidates: build {statistics.median(builds):.2f} s, solve "
+          f"{statistics.median(solves):.2f} s, total {wall:.2f} s (median of {args.reps}; "
+          f"last run CPU share {cpu / walls[-1]:.2f}) -> "
+          f"{'PASS' if wall < TARGET_S else 'MISS'} (target < {TARGET_S:g} s)")
+
+
+if __name__ == "__main__":
+    main()

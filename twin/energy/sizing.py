@@ -1,0 +1,448 @@
+"""Capacity sizing by linear programming: least-cost PV, wind, battery energy and power and grid
+connection for a given interval demand, with targets as constraints and their shadow prices.
+
+One LP (HiGHS via :func:`scipy.optimize.linprog`, sparse) holds the candidate capacities and the
+dispatch of every interval. The dispatch rules are those of the fixed-size dispatch LP, built by
+the same function (:func:`twin.energy.optimal.add_dispatch`): the balance, storage, level,
+power, grid-limit and demand-peak constraints exist once. What sizing adds:
+
+* a capacity column ``X_c`` per candidate in ``[min, max]``, split ``X_c = K_c + N_c`` into the
+  sunk capacity kept ``K_c`` in ``[0, existing]`` (free) and new capacity ``N_c >= 0``;
+* PV and wind: ``gen_t += profile_c,t X_c`` with the per-kW generation of the run;
+  batteries: ``E_t <= soc_max X_c``, ``ch_t, dis_t <= X_c``; the grid: ``imp_t <= dt_t X_c``;
+* targets (annual quantities; ``s = 8760 / run hours``)::
+
+      s Σ_t (share (imp_t + gen_t - cur_t - exp_t) - (ren_t - cur_t - exp_t)) - GEC <= 0
+      s Σ_t ef_t imp_t + scope1 - 1000 OFF [- ef_market GEC] <= cap_kg
+
+  with green certificates ``GEC`` [kWh/yr] (``GEC <= s Σ imp``) and offsets ``OFF`` [t/yr]
+  bought at their prices. The dual of each target row is its shadow price: what one more kWh
+  of renewable electricity required, or one tonne less allowed, adds to the yearly cost.
+
+Objective [currency/yr]::
+
+    Σ_c (CRF(r, L_c) capex_c + om_c) N_c  +  s (energy cost - export revenue + demand charge)
+      + price_GEC GEC + price_OFF OFF
+
+``CRF(r, L) = r (1+r)^L / ((1+r)^L - 1)`` (:func:`twin.economics.capital_recovery_factor`): the
+equivalent annual cost of a capacity replaced like for like every ``L`` years (HOMER's
+annualised capital cost, REopt's levelised capital cost). The run's operating cost is scaled to a
+year by ``s``; the demand charge of a part month is prorated as the twin's KPIs do, so the
+scaled sum is the mean monthly charge x 12. A run shorter than a year thus stands for the year
+by the season it covers: run a whole year for sizes that see every season.
+
+References
+----------
+.. [1] T. Lambert, P. Gilman, P. Lilienthal, "Micropower system modeling with HOMER", in
+   Integration of Alternative Sources of Energy, Wiley 2006, ch. 15 (annualised cost).
+.. [2] REopt.jl, ``src/core/reopt.jl`` (capacity and dispatch in one model),
+   ``src/core/financial.jl`` (levelisation), https://github.com/NREL/REopt.jl
+.. [3] T. Brown, J. Hörsch, D. Schlachtberger, "PyPSA: Python for Power System Analysis",
+   J. Open Res. Softw. 6 (2018) 4 (``p_nom_extendable``, ``cyclic_state_of_charge``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.economics import capital_recovery_factor
+from twin.energy.optimal import (
+    BatteryParams,
+    LpProblem,
+    StoreColumns,
+    _per_interval,
+    add_dispatch,
+    dispatch_cost,
+    month_terms,
+)
+
+HOURS_PER_YEAR = 8760.0
+
+SOLVER = "highs-ipm"
+"""HiGHS's interior point (with crossover to a vertex, so duals are exact): on a year of hourly
+PV and battery sizing it took about 0.6 of the CPU time of the dual simplex
+(benchmarks/README.md). Where it fails numerically the LP is solved again by HiGHS's choice."""
+
+KINDS = ("generation", "battery_energy", "battery_power", "import_limit")
+
+
+class SizingInfeasibleError(ValueError):
+    """No sizes within the bounds meet the demand and the targets (the message names the target
+    or limit, the best value reachable, and the candidates at their upper bound)."""
+
+
+def annualised_cost_per_unit(capex_per_unit: float, discount_rate: float, lifetime_years: int,
+                             om_pct_of_capex: float = 0.0, om_per_unit_year: float = 0.0
+                             ) -> tuple[float, float]:
+    """Capital annuity and fixed O&M of one unit of capacity per year [currency/unit/yr].
+
+    ``annuity = capex x CRF(r, L)``; ``om = capex x om_pct / 100 + om_per_unit_year``.
+    """
+    crf = capital_recovery_factor(discount_rate, lifetime_years)
+    return capex_per_unit * crf, capex_per_unit * om_pct_of_capex / 100.0 + om_per_unit_year
+
+
+@dataclass(frozen=True)
+class SizingCandidate:
+    """One capacity the LP chooses, in the unit of its plant field (kW, kWp or kWh)."""
+
+    name: str
+    """Its label in the outputs (the study's override path)."""
+    kind: str
+    """One of :data:`KINDS`."""
+    lo: float
+    hi: float
+    annuity_per_unit: float
+    """Capital annuity of new capacity [currency/unit/yr]."""
+    om_per_unit: float
+    """Fixed O&M of new capacity [currency/unit/yr]."""
+    capex_per_unit: float = 0.0
+    existing: float = 0.0
+    """Sunk capacity, free to keep [unit]."""
+    item: int | None = None
+    """Battery index for battery kinds."""
+    profile: np.ndarray | None = field(default=None, repr=False)
+    """Generation per interval per unit of capacity [kWh/kW] for the generation kind."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"candidate {self.name}: kind {self.kind!r}: expected one of "
+                             f"{', '.join(KINDS)}")
+        if not 0 <= self.lo <= self.hi or not math.isfinite(self.hi):
+            raise ValueError(f"candidate {self.name}: bounds [{self.lo!r}, {self.hi!r}]: "
+                             f"expected 0 <= min <= max < inf")
+        if self.kind == "generation" and self.profile is None:
+            raise ValueError(f"candidate {self.name}: a generation candidate needs its profile")
+        if self.kind.startswith("battery") and self.item is None:
+            raise ValueError(f"candidate {self.name}: a battery candidate needs its battery index")
+
+    @property
+    def annual_cost_per_unit(self) -> float:
+        """Annuity + O&M of one unit of new capacity [currency/unit/yr]."""
+        return self.annuity_per_unit + self.om_per_unit
+
+
+@dataclass(frozen=True)
+class SizingTargets:
+    """Targets and the purchases that may meet them (``None`` = no target / not for sale)."""
+
+    min_renewable_share: float | None = None
+    max_scope12_t_per_year: float | None = None
+    co2_basis: str = "location"
+    certificate_price_per_kwh: float | None = None
+    offset_price_per_t: float | None = None
+
+
+@dataclass
+class SizingData:
+    """The run the sizes are chosen for: arrays per settlement interval.
+
+    ``generation_kwh`` is the onsite generation that no candidate scales (of it,
+    ``renewable_kwh`` is PV and wind: CHP electricity is not renewable)."""
+
+    load_kwh: np.ndarray
+    dt_h: np.ndarray
+    price: np.ndarray
+    generation_kwh: np.ndarray
+    renewable_kwh: np.ndarray
+    batteries: list[BatteryParams]
+    feed_in_price: np.ndarray | float = 0.0
+    grid_ef: np.ndarray | float = 0.0
+    """Location-based grid intensity [kgCO2/kWh]."""
+    grid_ef_market: np.ndarray | float | None = None
+    """Market-based scope 2 factor of grid electricity [kgCO2/kWh]; default the location one."""
+    scope1_kg: float = 0.0
+    """Scope 1 emissions of the run, not changed by the candidates [kgCO2]."""
+    import_limit_kw: float = math.inf
+    export_limit_kw: float = 0.0
+    month: np.ndarray | None = None
+    demand_rate: np.ndarray | None = None
+
+    @property
+    def hours(self) -> float:
+        return float(np.sum(self.dt_h))
+
+
+@dataclass
+class SizingSolution:
+    """The optimum of :func:`solve_sizing`. Costs per year [currency/yr]."""
+
+    sizes: dict[str, float]
+    new_capacity: dict[str, float]
+    capex: float
+    """Investment in new capacity [currency]."""
+    capex_annuity: float
+    om: float
+    energy_cost: float
+    demand_cost: float
+    export_revenue: float
+    certificates_kwh: float
+    certificates_cost: float
+    offsets_t: float
+    offsets_cost: float
+    renewable_share: float
+    scope12_t: float
+    """Scope 1 + 2 on the target's basis, before offsets [tCO2/yr]."""
+    targets: dict[str, dict]
+    year_scale: float
+    grid_import_kwh: np.ndarray = field(repr=False)
+    grid_export_kwh: np.ndarray = field(repr=False)
+    battery_discharge_kwh: list[float] = field(default_factory=list)
+    """Energy each battery delivers per year [kWh/yr] (its throughput, for cycles and fade)."""
+    build_s: float = 0.0
+    solve_s: float = 0.0
+
+    @property
+    def operation(self) -> float:
+        """Energy + demand - export + certificates + offsets [currency/yr]."""
+        return (self.energy_cost + self.demand_cost - self.export_revenue
+                + self.certificates_cost + self.offsets_cost)
+
+    @property
+    def total(self) -> float:
+        """capex annuity + O&M + operation [currency/yr]."""
+        return self.capex_annuity + self.om + self.operation
+
+    def annualised_cost(self) -> dict[str, float]:
+        """``total``, ``capex_annuity``, ``om``, ``operation`` and its parts [currency/yr]."""
+        return {"total": self.total, "capex_annuity": self.capex_annuity, "om": self.om,
+                "operation": self.operation, "energy_cost": self.energy_cost,
+                "demand_cost": self.demand_cost, "export_revenue": self.export_revenue,
+                "certificates_cost": self.certificates_cost, "offsets_cost": self.offsets_cost}
+
+
+def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
+                 targets: SizingTargets | None = None, cyclic_storage: bool = True
+                 ) -> SizingSolution:
+    """Least-cost capacities and dispatch (module doc).
+
+    Raises
+    ------
+    SizingInfeasibleError
+        When no sizes within the bounds meet the demand within the grid limit and the targets:
+        says which, the best value the bounds allow and the candidates at their upper bound.
+    ValueError
+        On inputs of the wrong shape or value, or two candidates for one capacity.
+    """
+    t0 = time.perf_counter()
+    tg = targets or SizingTargets()
+    load = np.asarray(data.load_kwh, dtype=float)
+    n = load.size
+    if load.ndim != 1 or n == 0:
+        raise ValueError("load_kwh: expected a 1-d array of at least one interval")
+    load = _per_interval(load, n, "load_kwh", nonneg=True)
+    dt = _per_interval(data.dt_h, n, "dt_h")
+    price = _per_interval(data.price, n, "price")
+    feed = _per_interval(data.feed_in_price, n, "feed_in_price")
+    gen = _per_interval(data.generation_kwh, n, "generation_kwh", nonneg=True)
+    ren = _per_interval(data.renewable_kwh, n, "renewable_kwh", nonneg=True)
+    ef = _per_interval(data.grid_ef, n, "grid_ef", nonneg=True)
+    ef_m = ef if data.grid_ef_market is None else _per_interval(data.grid_ef_market, n,
+                                                                  "grid_ef_market", nonneg=True)
+    m, rate = month_terms(data.month, data.demand_rate, n)
+    use_peak = data.demand_rate is not None and bool((rate > 0).any())
+    scale = HOURS_PER_YEAR / float(dt.sum())
+    cands = list(candidates)
+    keys = [(c.kind, c.item) for c in cands if c.kind != "generation"]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two candidates size the same capacity")
+    for c in cands:
+        if c.profile is not None:
+            _per_interval(c.profile, n, f"profile of {c.name}", nonneg=True)
+
+    lp = LpProblem()
+    # capacity columns: X = K + N, K in [0, existing] free, N >= 0 at its annual cost
+    x_col: list[int] = []
+    n_col: list[int] = []
+    for c in cands:
+        x = lp.add_vars(1, c.lo, c.hi)
+        k = lp.add_vars(1, 0.0, min(c.existing, c.hi))
+        new = lp.add_vars(1, 0.0, max(c.hi - c.existing, 0.0), c.annual_cost_per_unit)
+        lp.add_rows("eq", 1, [[0, 0, 0]], [[x, k, new]], [[1.0, -1.0, -1.0]], 0.0)
+        x_col.append(x)
+        n_col.append(new)
+    stores = []
+    for b, bp in enumerate(data.batteries):
+        e = next((x_col[j] for j, c in enumerate(cands)
+                  if c.kind == "battery_energy" and c.item == b), None)
+        p = next((x_col[j] for j, c in enumerate(cands)
+                  if c.kind == "battery_power" and c.item == b), None)
+        stores.append(StoreColumns(bp, e, p))
+    gen_cols = [(x_col[j], np.asarray(c.profile, dtype=float)) for j, c in enumerate(cands)
+                if c.kind == "generation"]
+    imp_col = next((x_col[j] for j, c in enumerate(cands) if c.kind == "import_limit"), None)
+    cols = add_dispatch(lp, load, gen, dt, stores, price=price, feed=feed,
+                        import_limit_kw=data.import_limit_kw,
+                        export_limit_kw=data.export_limit_kw, month=m, rate=rate,
+                        use_peak=use_peak, cyclic=cyclic_storage, scale=scale,
+                        generation_cols=gen_cols, import_col=imp_col)
+    t = np.arange(n)
+    i_gec = i_off = None
+    if tg.certificate_price_per_kwh is not None:
+        i_gec = lp.add_vars(1, 0.0, math.inf, tg.certificate_price_per_kwh)
+        # GEC <= s Σ imp: certificates cover grid electricity only
+        lp.add_rows("ub", 1, [np.zeros(n + 1, dtype=np.int64)],
+                    [np.concatenate([cols.imp + t, [i_gec]])],
+                    [np.concatenate([-scale * np.ones(n), [1.0]])], 0.0)
+    if tg.offset_price_per_t is not None and tg.max_scope12_t_per_year is not None:
+        i_off = lp.add_vars(1, 0.0, math.inf, tg.offset_price_per_t)
+    slack: dict[str, int] = {}
+    if tg.min_renewable_share is not None:
+        sh = tg.min_renewable_share
+        r_cols = [cols.imp + t, cols.cur + t, cols.exp + t]
+        r_vals = [np.full(n, sh), np.full(n, 1.0 - sh), np.full(n, 1.0 - sh)]
+        for col, prof in gen_cols:
+            r_cols.append([col])
+            r_vals.append([(sh - 1.0) * float(prof.sum())])
+        if i_gec is not None:
+            r_cols.append([i_gec])
+            r_vals.append([-1.0 / scale])
+        slack["min_renewable_share"] = lp.add_vars(1, 0.0, 0.0)
+        r_cols.append([slack["min_renewable_share"]])
+        r_vals.append([-1.0 / scale])
+        cc = np.concatenate([np.atleast_1d(np.asarray(c_)) for c_ in r_cols])
+        vv = scale * np.concatenate([np.atleast_1d(np.asarray(v_, dtype=float))
+                                     for v_ in r_vals])
+        rhs = scale * (float(ren.sum()) - sh * float(gen.sum()))
+        lp.add_rows("ub", 1, [np.zeros(cc.size, dtype=np.int64)], [cc], [vv], rhs,
+                    name="min_renewable_share")
+    if tg.max_scope12_t_per_year is not None:
+        f = ef_m if tg.co2_basis == "market" else ef
+        r_cols = [cols.imp + t]
+        r_vals = [scale * f]
+        if i_gec is not None and tg.co2_basis == "market":
+            r_cols.append([i_gec])
+            r_vals.append([-_mean_factor(f, load)])
+        if i_off is not None:
+            r_cols.append([i_off])
+            r_vals.append([-1000.0])
+        slack["max_scope12_t_per_year"] = lp.add_vars(1, 0.0, 0.0)
+        r_cols.append([slack["max_scope12_t_per_year"]])
+        r_vals.append([-1000.0])
+        cc = np.concatenate([np.atleast_1d(np.asarray(c_)) for c_ in r_cols])
+        vv = np.concatenate([np.atleast_1d(np.asarray(v_, dtype=float)) for v_ in r_vals])
+        rhs = 1000.0 * tg.max_scope12_t_per_year - scale * data.scope1_kg
+        lp.add_rows("ub", 1, [np.zeros(cc.size, dtype=np.int64)], [cc], [vv], rhs,
+                    name="max_scope12_t_per_year")
+    build_s = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    res = lp.solve(method=SOLVER)
+    if res.status not in (0, 2):  # the interior point failed numerically: simplex
+        res = lp.solve()
+    solve_s = time.perf_counter() - t1
+    if res.status == 2:
+        raise SizingInfeasibleError(_explain_infeasible(lp, slack, cands, x_col, data, tg))
+    if res.status != 0:
+        raise RuntimeError(f"the sizing LP was not solved (status {res.status}): {res.message}")
+    x = res.x
+    imp = np.maximum(x[cols.imp:cols.imp + n], 0.0)
+    exp = np.maximum(x[cols.exp:cols.exp + n], 0.0)
+    cur = np.maximum(x[cols.cur:cols.cur + n], 0.0)
+    sizes = {c.name: float(x[x_col[j]]) for j, c in enumerate(cands)}
+    new = {c.name: float(x[n_col[j]]) for j, c in enumerate(cands)}
+    parts = dispatch_cost(imp, exp, dt, price, feed, ef, m,
+                          rate if data.demand_rate is not None else None)
+    gen_all = gen + sum((prof * x[col] for col, prof in gen_cols), np.zeros(n))
+    ren_all = ren + (gen_all - gen)
+    used = float((gen_all - cur - exp).sum())
+    ren_used = float((ren_all - cur - exp).sum())
+    gec = float(x[i_gec]) if i_gec is not None else 0.0
+    off = float(x[i_off]) if i_off is not None else 0.0
+    consumed = scale * (float(imp.sum()) + used)
+    share = (scale * ren_used + gec) / consumed if consumed > 0 else 0.0
+    f = ef_m if tg.co2_basis == "market" else ef
+    scope12 = (scale * (float(np.dot(f, imp)) + data.scope1_kg)
+               - (gec * _mean_factor(f, load) if tg.co2_basis == "market" else 0.0)) / 1000.0
+    marg = getattr(getattr(res, "ineqlin", None), "marginals", None)
+    out_targets: dict[str, dict] = {}
+    for name in ("min_renewable_share", "max_scope12_t_per_year"):
+        if name not in lp.named_rows:
+            continue
+        _, row, _ = lp.named_rows[name]
+        dual = -float(marg[row]) if marg is not None else float("nan")
+        if name == "min_renewable_share":
+            out_targets[name] = {
+                "limit": tg.min_renewable_share, "value": share,
+                "shadow_price": dual, "shadow_price_unit": "currency per kWh/yr of renewable "
+                "electricity required",
+                "binding": bool(share <= tg.min_renewable_share + 1e-6 and dual > 1e-9)}
+        else:
+            out_targets[name] = {
+                "limit": tg.max_scope12_t_per_year, "value": scope12 - off,
+                "basis": tg.co2_basis, "offsets_t": off,
+                "shadow_price": 1000.0 * dual, "shadow_price_unit": "currency per tCO2/yr",
+                "binding": bool(scope12 - off >= tg.max_scope12_t_per_year - 1e-6
+                                and dual > 1e-12)}
+    return SizingSolution(
+        sizes=sizes, new_capacity=new,
+        capex=sum(c.capex_per_unit * new[c.name] for c in cands),
+        capex_annuity=sum(c.annuity_per_unit * new[c.name] for c in cands),
+        om=sum(c.om_per_unit * new[c.name] for c in cands),
+        energy_cost=scale * parts.energy_cost, demand_cost=scale * parts.demand_cost,
+        export_revenue=scale * parts.export_revenue, certificates_kwh=gec,
+        certificates_cost=gec * (tg.certificate_price_per_kwh or 0.0), offsets_t=off,
+        offsets_cost=off * (tg.offset_price_per_t or 0.0), renewable_share=share,
+        scope12_t=scope12, targets=out_targets, year_scale=scale, grid_import_kwh=imp,
+        grid_export_kwh=exp, build_s=build_s, solve_s=solve_s,
+        battery_discharge_kwh=[scale * float(np.dot(x[i:i + n], dt)) for i in cols.dis])
+
+
+def _mean_factor(f: np.ndarray, weights: np.ndarray) -> float:
+    """Demand-weighted mean emission factor [kg/kWh]: what one certificate kWh avoids."""
+    w = float(weights.sum())
+    return float(np.dot(f, weights) / w) if w > 0 else float(np.mean(f))
+
+
+def _explain_infeasible(lp: LpProblem, slack: dict[str, int], cands: list[SizingCandidate],
+                        x_col: list[int], data: SizingData, tg: SizingTargets) -> str:
+    """Why no sizes are feasible: re-solve with the targets' shortfall allowed and minimised."""
+    at_max = ", ".join(f"{c.name} (max {c.hi:g})" for c in cands)
+    if not slack:
+        return (f"no sizes within the bounds meet the demand within the grid import limit of "
+                f"{data.import_limit_kw:g} kW, even with every candidate at its upper bound: "
+                f"{at_max}")
+    cost, _, ub = lp.vectors()
+    ub = ub.copy()
+    phase1 = 1e-9 * cost
+    for col in slack.values():
+        ub[col] = math.inf
+        phase1[col] = 1.0
+    saved = lp._ub
+    lp._ub = ub
+    try:
+        res = lp.solve(phase1, method=SOLVER)
+        if res.status not in (0, 2):
+            res = lp.solve(phase1)
+    finally:
+        lp._ub = saved
+    if res.status != 0:
+        return (f"no sizes within the bounds meet the demand within the grid import limit of "
+                f"{data.import_limit_kw:g} kW, even without the targets: {at_max}")
+    x = res.x
+    full = [f"{c.name} (max {c.hi:g})" for j, c in enumerate(cands)
+            if x[x_col[j]] >= c.hi - 1e-6 * max(1.0, c.hi)]
+    bound = ("at their upper bound: " + ", ".join(full)) if full else \
+        "no candidate is at its upper bound (the grid limits or storage rules bind)"
+    msgs = []
+    if "min_renewable_share" in slack and x[slack["min_renewable_share"]] > 1e-6:
+        short = float(x[slack["min_renewable_share"]])
+        msgs.append(f"target min_renewable_share = {tg.min_renewable_share:g} cannot be met "
+                    f"within the bounds (short by {short:,.0f} kWh/yr of renewable "
+                    f"electricity)")
+    if "max_scope12_t_per_year" in slack and x[slack["max_scope12_t_per_year"]] > 1e-6:
+        over = float(x[slack["max_scope12_t_per_year"]])
+        msgs.append(f"target max_scope12_t_per_year = {tg.max_scope12_t_per_year:g} tCO2/yr "
+                    f"cannot be met within the bounds (at least {over:,.1f} t/yr over)")
+    if not msgs:
+        msgs.append("the targets cannot be met together within the bounds")
+    return "; ".join(msgs) + "; " + bound
+
+
+__all__ = ["HOURS_PER_YEAR", "SizingCandidate", "SizingData", "SizingInfeasibleError",
+           "SizingSolution", "SizingTargets", "annualised_cost_per_unit", "solve_sizing"]
