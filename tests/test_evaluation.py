@@ -14,13 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from twin.carbon import factors as fx
 from twin.carbon.evaluation import (
     METRICS,
     energy_tce,
     evaluate,
+    footprints_per_unit,
     judge,
     load_prices,
     load_rules,
+    metrics,
     offsets,
     reductions_by_measure,
     rule_set_names,
@@ -257,3 +260,149 @@ def test_changes_against_a_baseline_run_and_base_year_values():
     assert ev["baseline"]["changes"]["co2_t_per_tce_market"]["change_pct"] == pytest.approx(
         (410 / tce_now - 4.0) / 4.0)
     assert ev["baseline"]["reductions_by_measure"] is None  # needs a baseline run
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md, evaluation): each case fails for a planted one-line bug the tests above
+# let pass.
+
+def full_kpis() -> dict:
+    """A run's KPIs with every carrier: 100 MWh imported, PV 30 + wind 10 + CHP 20 MWh made,
+    5 MWh exported and 2 MWh curtailed, 10,000 m3 of gas, 1 MWh of purchased heat, 73 days."""
+    k = kpis(import_kwh=100_000.0, gas_kwh=10_000 * GAS_KWH_PER_M3, pv_kwh=30_000.0,
+             export_kwh=5_000.0, s1_kg=10_000.0, s2_loc_kg=50_000.0, s2_mkt_kg=30_000.0,
+             days=73.0, units=150)
+    k.update({"wind_kwh": 10_000.0, "chp_kwh": 20_000.0, "curtailed_kwh": 2_000.0,
+              "purchased_heat_kwh": 1_000.0, "co2_scope3_materials_kg": 2_000.0,
+              "products": {"p": {"units_completed": 100, "component_of": None},
+                           "c": {"units_completed": 50, "component_of": "p"}}})
+    k["carbon"] = {"instruments": {
+        "contract_profile": {"available_mwh": 10.0, "used_mwh": 10.0, "unused_mwh": 0.0},
+        "contract_monthly": {"available_mwh": 5.0, "used_mwh": 5.0, "unused_mwh": 0.0},
+        "gec": {"available_mwh": 20.0, "used_mwh": 20.0, "unused_mwh": 0.0},
+        "onsite": {"available_mwh": 33.0, "used_mwh": 30.0, "unused_mwh": 3.0}},
+        "hourly_matched_cfe_share": 0.4}
+    return k
+
+
+def test_metrics_of_a_run_with_every_carrier_by_hand():
+    # renewables used on site: 30 + 10 - 5 - 2 = 33 MWh; CHP used: 30 + 10 + 20 - 5 - 2 - 33
+    # = 20 MWh. tce: electricity (100 + 33) MWh x 0.1229 = 16.3457; gas 13.3; heat 1,000 kWh x
+    # 3.6 MJ/kWh x 0.03412 kgce/MJ = 0.122832; total 29.768532. Scope 1 10 t: location 60 t,
+    # market 40 t; 73 days = a fifth of 365. End products: 100 (the 50 components are inside).
+    # Onsite claimed min(33, 30) = 30 MWh; contracts 10 + 5; GECs 20: 45 and 65 MWh of the
+    # 100 + 33 + 20 = 153 MWh consumed; electricity 0.1229 tce/MWh of what was bought or made.
+    m = metrics(full_kpis(), offsets_retired_t=4.0)
+    e = 16.3457 + 13.3 + 0.122832
+    expected = {
+        "gross_t_location": 60.0, "gross_t_market": 40.0, "gross_t_location_per_year": 300.0,
+        "gross_t_market_per_year": 200.0, "net_t_market": 36.0, "net_t_market_per_year": 180.0,
+        "scope3_materials_t": 2.0, "energy_tce": e, "energy_tce_per_year": 5 * e,
+        "co2_t_per_tce_location": 60 / e, "co2_t_per_tce_market": 40 / e,
+        "co2_kg_per_unit_location": 600.0, "co2_kg_per_unit_market": 400.0,
+        "kgce_per_unit": e * 10.0,
+        "renewable_electricity_share_onsite": 33 / 153,
+        "renewable_electricity_share_without_certificates": 45 / 153,
+        "renewable_electricity_share_with_certificates": 65 / 153,
+        "renewable_energy_share_without_certificates": 45 * 0.1229 / e,
+        "renewable_energy_share_with_certificates": 65 * 0.1229 / e,
+        "hourly_matched_cfe_share": 0.4}
+    assert m.keys() == expected.keys()
+    for key, value in expected.items():
+        assert m[key] == pytest.approx(value, rel=1e-12), key
+    assert metrics(full_kpis())["net_t_market"] == pytest.approx(40.0, rel=1e-12)  # no offsets
+    # without the carbon section every onsite MWh counts as claimed: 33 + 0 of 153
+    bare = {k: v for k, v in full_kpis().items() if k != "carbon"}
+    assert metrics(bare)["renewable_electricity_share_without_certificates"] == pytest.approx(
+        33 / 153, rel=1e-12)
+    assert metrics(bare)["hourly_matched_cfe_share"] is None
+
+
+def test_metrics_with_the_factor_table_and_electricity_basis_given():
+    # electricity at 0.3 kgce/kWh: 133 MWh -> 39.9 tce, by the table or by the argument
+    own = fx.default_factors().with_tce_coefficient("electricity", 0.3, "kgce/kWh")
+    e = 39.9 + 13.3 + 0.122832
+    assert metrics(full_kpis(), factors=own)["energy_tce"] == pytest.approx(e, rel=1e-12)
+    assert metrics(full_kpis(), electricity_kgce_per_kwh=0.3)["energy_tce"] == pytest.approx(
+        e, rel=1e-12)
+
+
+def test_metrics_per_unit_and_per_year_at_small_numbers():
+    # one unit; half a day (a year is 730 of them); 0.5 MWh bought, all of it by contract
+    k = kpis(import_kwh=500.0, s2_loc_kg=250.0, s2_mkt_kg=0.0, contracts_mwh=0.5, days=0.5,
+             units=1)
+    m = metrics(k)
+    assert m["co2_kg_per_unit_location"] == pytest.approx(250.0, rel=1e-12)
+    assert m["gross_t_location_per_year"] == pytest.approx(0.25 * 730, rel=1e-12)
+    assert m["renewable_energy_share_without_certificates"] == pytest.approx(1.0, rel=1e-12)
+    # no days simulated: nothing per year; no units: nothing per unit
+    k0 = kpis(days=0.0, units=0)
+    m0 = metrics(k0)
+    assert math.isnan(m0["gross_t_location_per_year"]) and m0["co2_kg_per_unit_location"] is None
+    # units from 'units_completed' when the run has no product breakdown
+    flat = {k: v for k, v in kpis(units=150).items() if k != "products"}
+    assert metrics(flat)["co2_kg_per_unit_location"] == pytest.approx(500_000 / 150, rel=1e-12)
+    del flat["units_completed"]
+    assert metrics(flat)["co2_kg_per_unit_location"] is None
+
+
+def test_footprints_per_unit_takes_cradle_to_gate_then_energy_only():
+    k = kpis(footprints={"p": {"co2_kg_per_unit": 12.5},
+                         "q": {"cradle_to_gate_kg_per_unit": 3.0, "co2_kg_per_unit": 1.0},
+                         "r": {}})
+    assert footprints_per_unit(k) == {"p": 12.5, "q": 3.0}
+
+
+def test_offsets_with_purchased_heat_and_sold_onsite_attributes_by_hand():
+    # scope 1 10 t; market-based 52 t of which 2 t purchased heat; 100 MWh imported, 20 MWh by
+    # contract; onsite 10 MWh made, attributes of 4 sold: 80 + 4 = 84 MWh uncovered carry the
+    # 50 t of electricity; credits for 10 + 2 = 12 t. GEC 5, CCER 70, CEA 60 CNY; 73 days
+    k = kpis(import_kwh=100_000.0, s1_kg=10_000.0, s2_loc_kg=60_000.0, s2_mkt_kg=52_000.0,
+             contracts_mwh=20.0, days=73.0)
+    k["co2_scope2_heat_kg"] = 2_000.0
+    k["carbon"]["instruments"]["onsite"] = {"available_mwh": 10.0, "used_mwh": 6.0,
+                                            "unused_mwh": 4.0}
+    prices = load_prices(PRICES)
+    o = offsets(k, prices)
+    assert o["gross_t"] == pytest.approx({"scope1": 10.0, "scope2_market": 52.0,
+                                          "total_market": 62.0, "scope2_location": 60.0})
+    assert o["uncovered_grid_mwh"] == pytest.approx(84.0)
+    a = o["to_net_zero"]["certificates_then_credits"]
+    assert a == pytest.approx({"gec_mwh": 84.0, "gec_cost": 420.0, "credits_t": 12.0,
+                               "credits_cost": 840.0, "total_cost": 1260.0})
+    assert o["to_net_zero_per_year"]["certificates_then_credits"] == pytest.approx(
+        {"gec_mwh": 420.0, "gec_cost": 2100.0, "credits_t": 60.0, "credits_cost": 4200.0,
+         "total_cost": 6300.0})
+    assert o["cea_value_of_gross"] == pytest.approx(62 * 60)
+    # 22 t of CCER: 12 cover scope 1 and heat, 10 t replace 10 / (50/84) = 16.8 MWh of GECs
+    o = offsets(k, prices, [{"kind": "ccer", "t_co2e": 22.0}])
+    assert o["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == pytest.approx(67.2)
+    assert o["to_net_zero"]["certificates_then_credits"]["credits_t"] == 0.0
+    # market-based scope 2 all purchased heat: the 84 uncovered MWh still need their GECs
+    k["co2_scope2_market_kg"] = 2_000.0
+    assert offsets(k, prices)["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == (
+        pytest.approx(84.0))
+
+
+def test_offsets_of_less_than_a_tonne_and_the_classification():
+    # 0.8 MWh uncovered carrying 0.4 t (0.5 t/MWh); 0.2 t of CCER retired replaces 0.4 MWh
+    prices = load_prices(PRICES)
+    k = kpis(import_kwh=800.0, s2_loc_kg=400.0, s2_mkt_kg=400.0)
+    o = offsets(k, prices, [{"kind": "ccer", "t_co2e": 0.2}])
+    assert o["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == pytest.approx(0.4)
+    assert o["to_net_zero"]["credits_only"]["credits_t"] == pytest.approx(0.2)
+    assert o["classification"]["result"] == "not net zero"
+    assert o["classification"]["reason"] == "0.200 tCO2e remain after retired offsets"
+    # 0.4 t offset in full: by credits; by credits and removals; by removals; nothing to offset
+    cases = [([{"kind": "ccer", "t_co2e": 0.4}], "type I",
+              "residual emissions offset with credits"),
+             ([{"kind": "ccer", "t_co2e": 0.3}, {"kind": "removal", "t_co2e": 0.1}], "type I",
+              "residual emissions offset with credits (and removals)"),
+             ([{"kind": "removal", "t_co2e": 0.4}], "type II",
+              "residual emissions removed by removal projects")]
+    for retired, result, reason in cases:
+        c = offsets(k, prices, retired)["classification"]
+        assert (c["result"], c["reason"]) == (result, reason), retired
+    zero = offsets(kpis(import_kwh=0.0), prices)["classification"]
+    assert (zero["result"], zero["reason"]) == ("net zero without offsets",
+                                                "no residual emissions")
