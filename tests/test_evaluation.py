@@ -406,3 +406,73 @@ def test_offsets_of_less_than_a_tonne_and_the_classification():
     zero = offsets(kpis(import_kwh=0.0), prices)["classification"]
     assert (zero["result"], zero["reason"]) == ("net zero without offsets",
                                                 "no residual emissions")
+
+
+def two_runs() -> tuple[dict, dict]:
+    """A baseline run of 73 days (a year is 5 of them) and a run of 146 days (2.5), with heat,
+    process and refrigerant emissions, onsite PV and CHP in the second."""
+    base = kpis(import_kwh=200_000.0, s1_kg=30_000.0, s2_loc_kg=122_000.0, s2_mkt_kg=122_000.0,
+                days=73.0, process_kg=4_000.0, refrigerant_kg=1_000.0)
+    base["co2_scope2_heat_kg"] = 2_000.0
+    now = kpis(import_kwh=280_000.0, pv_kwh=40_000.0, s1_kg=40_000.0, s2_loc_kg=141_000.0,
+               s2_mkt_kg=121_000.0, days=146.0, process_kg=2_000.0, refrigerant_kg=400.0)
+    now.update({"co2_scope2_heat_kg": 1_000.0, "chp_kwh": 20_000.0})
+    return now, base
+
+
+def test_reductions_by_measure_of_runs_of_different_lengths_by_hand():
+    # per year: baseline I = 1000 MWh, heat H = 10 t, L = M = 610 - 10 = 600 t (f = 0.6),
+    # scope 1 150 t (process 20, refrigerant 5, fuel 125), gross 150 + 600 + 10 = 760 t.
+    # Now: I = 700, R = 100, C = 50 MWh (E = 850), H = 2.5, L = 352.5 - 2.5 = 350 (f = 0.5),
+    # M = 302.5 - 2.5 = 300, scope 1 100 (process 5, refrigerant 1, fuel 94), gross 402.5.
+    now, base = two_runs()
+    r = reductions_by_measure(now, base)
+    expected = {"electricity_use": (1000 - 850) * 0.6, "onsite_renewables": 100 * 0.6,
+                "onsite_chp": 50 * 0.6, "grid_factor": 700 * (0.6 - 0.5),
+                "green_instruments": (350 - 300) - (600 - 600), "purchased_heat": 10 - 2.5,
+                "fuel": 125 - 94, "process": 20 - 5, "refrigerant": 5 - 1, "total": 357.5,
+                "gross_baseline_per_year": 760.0, "gross_per_year": 402.5}
+    assert r.keys() == expected.keys()
+    for key, value in expected.items():
+        assert r[key] == pytest.approx(value, rel=1e-12), key
+    # a run of no days has no annual figures
+    assert math.isnan(reductions_by_measure({**now, "simulated_days": 0.0}, base)["total"])
+
+
+def test_evaluate_passes_prices_factors_offsets_and_the_baseline_on():
+    now, base = two_runs()
+    own = fx.default_factors().with_tce_coefficient("electricity", 0.3, "kgce/kWh")
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2}]
+    ev = evaluate(now, rules, baseline_kpis=base, factors=own,
+                  prices={"cea": 60.0, "ccer": 70.0, "gec": 10.0},
+                  offsets_retired=[{"kind": "ccer", "t_co2e": 10.0}])
+    # electricity at 0.3 kgce/kWh of the table given: (280 + 40) MWh -> 96 tce now,
+    # 200 MWh -> 60 tce in the baseline
+    assert ev["metrics"]["energy_tce"]["value"] == pytest.approx(96.0, rel=1e-12)
+    assert ev["energy_tce"]["total"] == pytest.approx(96.0, rel=1e-12)
+    assert ev["energy_tce"]["electricity_kgce_per_kwh"] == 0.3
+    changes = ev["baseline"]["changes"]
+    assert changes["energy_tce"] == pytest.approx({"baseline": 60.0, "value": 96.0,
+                                                   "change": 36.0, "change_pct": 0.6})
+    # net market-based: baseline 30 + 122 = 152 t with no offsets; now 40 + 121 - 10 = 151 t
+    assert changes["net_t_market"] == pytest.approx({"baseline": 152.0, "value": 151.0,
+                                                     "change": -1.0, "change_pct": -1 / 152})
+    # gross per year 760 -> 402.5 t: -47.0 %; the cap of -20 % holds with a margin of
+    # 0.2704 = 1.352 x its threshold
+    x = (402.5 - 760) / 760
+    (ind,) = ev["indicators"]
+    assert ind["value"] == pytest.approx(x, rel=1e-12) and ind["status"] == "pass"
+    assert ind["margin_rel"] == pytest.approx((-0.2 - x) / 0.2, rel=1e-12)
+    # GECs at 10 CNY/MWh for the uncovered 280 MWh
+    route = ev["offsets"]["to_net_zero"]["certificates_then_credits"]
+    assert route["gec_cost"] == pytest.approx(10.0 * route["gec_mwh"]) and route["gec_mwh"] > 0
+    assert ev["baseline"]["reductions_by_measure"]["total"] == pytest.approx(357.5)
+    # the electricity basis given as a number
+    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert user["energy_tce"]["basis"] == "user coefficient"
+    assert user["energy_tce"]["electricity_kgce_per_kwh"] == 0.3
+    assert user["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(60.0)
+    # no baseline given: no baseline block
+    plain = evaluate(now, rules)
+    assert plain["baseline"] is None
+    assert plain["energy_tce"]["basis"] == "calorific equivalent (GB/T 2589, as shipped)"
