@@ -453,3 +453,72 @@ def test_process_and_refrigerant_durations_by_hand():
             ["2025-01-01 00:00", "2025-01-01 01:00", "2025-01-01 03:00"]).tz_localize(TZ))
     with pytest.raises(ValueError, match="^" + re.escape("process_kg must be finite and >= 0")):
         ac.process_and_refrigerant_kg(process_kg=-1.0, n_intervals=1)
+
+
+def test_every_function_uses_the_factor_table_given():
+    # natural gas with 36 MJ/m3 (10 kWh/m3), 20 tC/TJ fully oxidised: 20 x 44/12 = 73.33
+    # tCO2/TJ = 0.264 kgCO2/kWh; heat 0.1 tCO2/GJ = 0.36 kgCO2/kWh; electricity 0.3 kgce/kWh
+    own = (F.with_fuel("natural_gas", ncv=36.0, ncv_unit="MJ/m3", carbon_content=20.0,
+                       oxidation_rate=1.0)
+           .with_heat_factor(0.1).with_tce_coefficient("electricity", 0.3, "kgce/kWh"))
+    assert ac.fuel_kwh_from_units("natural_gas", 10.0, own) == pytest.approx(100.0, rel=1e-12)
+    assert ac.scope1_kg({"natural_gas": 1000.0}, own) == pytest.approx(264.0, rel=1e-12)
+    assert ac.scope1_by_fuel_kg({"natural_gas": 1000.0}, own)["natural_gas"] == pytest.approx(
+        264.0, rel=1e-12)
+    assert ac.scope2_heat_kg(1000.0, factors=own) == pytest.approx(360.0, rel=1e-12)
+    assert ac.tce({"electricity": 1000.0}, own) == pytest.approx(0.3, rel=1e-12)
+    assert ac.tce_by_carrier({"electricity": 1000.0}, own) == pytest.approx(
+        {"electricity": 0.3}, rel=1e-12)
+
+
+def test_shares_and_intensities_of_small_amounts():
+    # 0.5 kWh consumed, 0.25 of it matched in its hour; 0.1 t over 0.5 tce
+    assert ac.hourly_matched_cfe_share([0.25, 0.25], [0.5, 0.0]) == pytest.approx(0.5)
+    assert ac.intensity_t_per_tce(100.0, 0.5) == pytest.approx(0.2, rel=1e-12)
+
+
+def test_scope3_materials_table_by_hand():
+    # 2 t of steel at 1850 kgCO2e/t (the user's supplier EPD) and 3 kg of glue at 2.5
+    t = ac.scope3_materials_kg({
+        "steel": {"quantity": 2.0, "unit": "t", "kg_co2e_per_unit": 1850.0,
+                  "source": "supplier EPD"},
+        "glue": {"quantity": 3, "unit": "kg", "kg_co2e_per_unit": 2.5}})
+    assert list(t.columns) == ["quantity", "unit", "kg_co2e_per_unit", "kg_co2e", "source"]
+    assert list(t.index) == ["steel", "glue"]
+    assert t.loc["steel"].tolist() == [2.0, "t", 1850.0, 3700.0, "supplier EPD"]
+    assert t.loc["glue"].tolist() == [3.0, "kg", 2.5, 7.5, ""]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: ac.scope2_location_kg([-1.0], 0.5), "grid_import_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_location_kg([1.0], -0.5), "ef_kg_per_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_heat_kg([-1.0]), "heat_purchased_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_heat_kg([1.0], -0.1), "t_co2_per_gj must be finite and >= 0"),
+    (lambda: ac.fuel_kwh_from_units("natural_gas", -1.0),
+     "amount of natural_gas must be finite and >= 0"),
+    (lambda: ac.hourly_matched_cfe_share([-1.0], [1.0]), "consumption_kwh must be finite"),
+    (lambda: ac.hourly_matched_cfe_share([1.0], [-1.0]), "carbon_free_supply_kwh must be finite"),
+    (lambda: ac.hourly_matched_cfe_share([1.0, 1.0], [1.0]),
+     "consumption has 2 values, carbon-free supply 1"),
+    (lambda: ac.hourly_matched_cfe_share([0.0], [1.0]),
+     "consumption is zero over the period: the share is undefined"),
+    (lambda: ac.intensity_t_per_tce(-1.0, 1.0), "co2_kg must be finite and >= 0"),
+    (lambda: ac.scope3_materials_kg({"steel": {"quantity": -1.0, "unit": "t",
+                                               "kg_co2e_per_unit": 1.0}}),
+     "steel.quantity must be finite and >= 0"),
+    (lambda: ac.scope3_materials_kg({"steel": {"quantity": 1.0, "unit": "t",
+                                               "kg_co2e_per_unit": -1.0}}),
+     "steel.kg_co2e_per_unit must be finite and >= 0"),
+    (lambda: ac.tce({"electricity": [-1.0]}), "energy['electricity'] must be finite and >= 0"),
+    (lambda: ac.tce({"electricity": ([-1.0], "MWh")}),
+     "energy['electricity'] must be finite and >= 0"),
+    (lambda: ac.tce({"electricity": (5.0, "t")}),
+     "'electricity': cannot convert 't' to 'kWh'; use one of ['GWh', 'MWh', 'kWh']"),
+    (lambda: ac.tce({"natural_gas": (5.0, "kWh")}),
+     "'natural_gas': cannot convert 'kWh' to 'm3'; use one of ['10^4 Nm3', '10^4 m3', 'Nm3', "
+     "'m3'] or 'kWh_LHV'"),
+])
+def test_accounting_inputs_are_named_in_errors(call, message):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value).startswith(message)
