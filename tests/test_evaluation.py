@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.carbon import factors as fx
 from twin.carbon.evaluation import (
     METRICS,
+    RULES_FILE,
     energy_tce,
     evaluate,
     footprints_per_unit,
@@ -476,3 +478,43 @@ def test_evaluate_passes_prices_factors_offsets_and_the_baseline_on():
     plain = evaluate(now, rules)
     assert plain["baseline"] is None
     assert plain["energy_tce"]["basis"] == "calorific equivalent (GB/T 2589, as shipped)"
+
+
+def test_rule_sets_carry_their_document_fields_and_user_rules_their_defaults():
+    raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    for name in rule_set_names():
+        r = load_rules(name)
+        assert r["name"] == name
+        for field in ("title", "document", "source_url", "seen_in", "status", "year", "note"):
+            assert r[field] == raw[name].get(field), (name, field)
+    user = load_rules([{"metric": "kgce_per_unit", "op": "<=", "threshold": 100,
+                        "source": "plant file, section 3"},
+                       {"id": "cap", "metric": "gross_t_market", "op": ">=", "threshold": 1,
+                        "label": "cap", "basis": "own"}])
+    assert {k: v for k, v in user.items() if k != "indicators"} == {
+        "name": "user", "title": "User-defined indicators (plant file)",
+        "document": "plant file", "source_url": None, "seen_in": None, "status": "user",
+        "year": None, "note": None}
+    assert user["indicators"] == [
+        {"id": "kgce_per_unit", "label": METRICS["kgce_per_unit"][0], "metric": "kgce_per_unit",
+         "op": "<=", "threshold": 100.0, "unit": METRICS["kgce_per_unit"][1],
+         "basis": "plant file, section 3"},
+        {"id": "cap", "label": "cap", "metric": "gross_t_market", "op": ">=", "threshold": 1.0,
+         "unit": METRICS["gross_t_market"][1], "basis": "own"}]
+    with pytest.raises(ValueError, match=r"^indicator 0: op '<'; expected '<=' or '>='$"):
+        load_rules([{"metric": "kgce_per_unit", "op": "<", "threshold": 1}])
+    with pytest.raises(ValueError, match=r"^indicator 0: threshold must be finite, got inf$"):
+        load_rules([{"metric": "kgce_per_unit", "op": "<=", "threshold": float("inf")}])
+
+
+def test_price_overrides_from_zero_and_their_limits():
+    # prices.csv: GEC 5.22 CNY/MWh (October 2025); a user price replaces the value and its source
+    assert load_prices()["gec"]["value"] == 5.22 and load_prices()["gec"]["unit"] == "CNY/MWh"
+    assert load_prices()["gec"]["date"] == "2025-10"
+    for value in (0.0, 0.5):
+        p = load_prices({"gec": value})["gec"]
+        assert p == {"value": value, "unit": "CNY/MWh", "date": None, "status": "user",
+                     "source": "plant file or caller"}
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"^price 'gec' must be finite and >= 0, got "):
+            load_prices({"gec": bad})
