@@ -909,3 +909,15 @@ def test_a_bad_validity_date_is_named(tmp_path):
     with pytest.raises(ValueError, match=exactly(
             "presets.csv guangdong_2021 valid_from: '2025-13-01' is not a date (YYYY-MM-DD)")):
         tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+@pytest.mark.parametrize(("month", "line"), [(6, 32), (7, 29)])
+def test_a_seasonal_ratio_given_twice_names_the_line_of_its_month(tmp_path, month, line):
+    # Shanghai two-part: peak of months 1;7-9;12 on ratios.csv line 29, of 2-6;10-11 on line 32
+    row = RT.format(preset="shanghai", classes="two_part_other", months=str(month),
+                    period="peak", ratio="1.7", status="S2").split(",")
+    folder = custom_tables(tmp_path, {"ratios.csv": lambda rows: [*rows, row]})
+    with pytest.raises(ValueError, match=exactly(
+            f"tariff shanghai[two_part_other]: ratios.csv lines {line} and 40 both give 'peak' "
+            f"in month {month}")):
+        tf.load_preset("shanghai", "two_part_other", data_dir=folder)
