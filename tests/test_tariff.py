@@ -561,6 +561,7 @@ def test_demand_charge_rates_and_series_name():
     ("22", "8", [(1320, 1440), (0, 480)]),    # wraps past midnight: two parts of the same day
     ("22", "0", [(1320, 1440)]),              # ends at midnight: no part after it
     ("23", "0.05", [(1380, 1440), (0, 3)]),   # a wrap ending 3 minutes after midnight
+    ("23", "0.016666666666666666", [(1380, 1440), (0, 1)]),  # ... 1 minute (1/60 h) after
     ("8", "0", [(480, 1440)]),                # 08:00 to midnight written as 8-0
     ("8.5", "9.25", [(510, 555)]),            # 08:30-09:15
     ("0", "24", [(0, 1440)]),                 # the whole day
@@ -768,11 +769,12 @@ def test_edited_tables_are_read_again(tmp_path):
         return tf.load_preset("guangdong_2021", data_dir=folder).price(idx, 1.0)[10]
 
     assert peak_price() == pytest.approx(1.7, rel=1e-15)
-    custom_tables(folder, {"ratios.csv": lambda rows: [
-        [*r[:4], "1.8", *r[5:]] if i == 19 else r for i, r in enumerate(rows)]})
+    # one file at a time, the others untouched
+    text = (folder / "ratios.csv").read_text(encoding="utf-8").splitlines()
+    text[19] = text[19].replace(",1-12,peak,1.7,", ",1-12,peak,1.8,")
+    (folder / "ratios.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     touch_later(folder / "ratios.csv")
     assert peak_price() == pytest.approx(1.8, rel=1e-15)
-    # (custom_tables rewrote all three: keep the ratio edit from now on)
     text = (folder / "periods.csv").read_text(encoding="utf-8").splitlines()
     text[48] = text[48].replace(",10,12,peak,", ",10,12,flat,")
     (folder / "periods.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
