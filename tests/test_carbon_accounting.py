@@ -427,16 +427,18 @@ def test_process_and_refrigerant_durations_by_hand():
     # one 15-minute timestamp with its interval given; two 15-minute timestamps
     one = pd.DatetimeIndex([pd.Timestamp("2025-01-01 00:00", tz=TZ)])
     r1 = ac.process_and_refrigerant_kg([chiller], index=one, interval_h=0.25)
-    assert r1["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 * 0.25 / 8760], rel=1e-15)
+    assert r1["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 * 0.25 / 8760], rel=1e-15,
+                                                                abs=0)
     two = pd.date_range("2025-01-01", periods=2, freq="15min", tz=TZ)
     r2 = ac.process_and_refrigerant_kg([chiller], process_kg=2.0, index=two)
     assert r2["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 * 0.25 / 8760] * 2,
-                                                                rel=1e-15)
+                                                                rel=1e-15, abs=0)
     assert r2["process_kg_co2"].tolist() == [1.0, 1.0] and r2.index.equals(two)
     assert list(r2.columns) == ["process_kg_co2", "refrigerant_kg_co2e", "total_kg_co2e"]
     # no index: 4 intervals of 1 h by default, no process emissions unless given
     r4 = ac.process_and_refrigerant_kg([chiller], n_intervals=4)
-    assert r4["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 / 8760] * 4, rel=1e-15)
+    assert r4["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 / 8760] * 4, rel=1e-15,
+                                                                abs=0)
     assert r4["process_kg_co2"].tolist() == [0.0] * 4
     # a total of 4 kg over four half hours: 1 kg each; 2 kg over two quarter hours: 1 kg each
     half = ac.process_and_refrigerant_kg(process_kg=4.0, n_intervals=4, interval_h=0.5)
