@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -514,13 +515,34 @@ def test_scope3_materials_table_by_hand():
     (lambda: ac.tce({"electricity": [-1.0]}), "energy['electricity'] must be finite and >= 0"),
     (lambda: ac.tce({"electricity": ([-1.0], "MWh")}),
      "energy['electricity'] must be finite and >= 0"),
-    (lambda: ac.tce({"electricity": (5.0, "t")}),
-     "'electricity': cannot convert 't' to 'kWh'; use one of ['GWh', 'MWh', 'kWh']"),
-    (lambda: ac.tce({"natural_gas": (5.0, "kWh")}),
-     "'natural_gas': cannot convert 'kWh' to 'm3'; use one of ['10^4 Nm3', '10^4 m3', 'Nm3', "
-     "'m3'] or 'kWh_LHV'"),
 ])
 def test_accounting_inputs_are_named_in_errors(call, message):
     with pytest.raises(ValueError) as err:
         call()
     assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(("carrier", "unit", "message"), [
+    ("electricity", "t", "'electricity': cannot convert 't' to 'kWh'; use one of ['GWh', 'MWh', "
+                         "'kWh']"),
+    ("natural_gas", "kWh", "'natural_gas': cannot convert 'kWh' to 'm3'; use one of ['10^4 Nm3', "
+                           "'10^4 m3', 'Nm3', 'm3'] or 'kWh_LHV'"),
+    ("diesel", "m3", "'diesel': cannot convert 'm3' to 'kg'; use one of ['kg', 't'] or "
+                     "'kWh_LHV'"),
+])
+def test_a_unit_that_cannot_be_converted_lists_the_ones_that_can(carrier, unit, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        ac.tce({carrier: (5.0, unit)})
+
+
+def test_unverified_fuel_parameters_need_consent():
+    # a table whose fuel rows are all [U]: refused by default, priced when allowed; natural gas
+    # 15.3 tC/TJ x 0.99 x 44/12 x 0.0036 GJ/kWh = 0.1999404 kgCO2/kWh
+    unverified = replace(F, fuel_rows=F.fuel_rows.assign(status="U"))
+    for f in (ac.scope1_kg, ac.scope1_by_fuel_kg):
+        with pytest.raises(ValueError, match="is unverified"):
+            f({"natural_gas": 1000.0}, unverified)
+    assert ac.scope1_kg({"natural_gas": 1000.0}, unverified,
+                        allow_unverified=True) == pytest.approx(199.9404, rel=1e-12)
+    assert ac.scope1_by_fuel_kg({"natural_gas": 1000.0}, unverified, allow_unverified=True)[
+        "natural_gas"] == pytest.approx(199.9404, rel=1e-12)
