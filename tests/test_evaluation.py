@@ -21,6 +21,7 @@ from twin.carbon.evaluation import (
     RULES_FILE,
     energy_tce,
     evaluate,
+    footprint_changes,
     footprints_per_unit,
     judge,
     load_prices,
@@ -518,3 +519,52 @@ def test_price_overrides_from_zero_and_their_limits():
     for bad in (-1.0, float("inf"), float("nan")):
         with pytest.raises(ValueError, match=r"^price 'gec' must be finite and >= 0, got "):
             load_prices({"gec": bad})
+
+
+def test_evaluate_reports_its_period_baseline_label_and_reasons():
+    now, base = two_runs()
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2},
+             {"metric": "footprint_reduction_min", "op": ">=", "threshold": 0.1},
+             {"metric": "kgce_per_unit", "op": "<=", "threshold": 100}]
+    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert user["metrics"]["energy_tce"]["value"] == pytest.approx(96.0, rel=1e-12)
+    # 146 days: a factor 2.5 to a year, and the note on short periods
+    assert user["period"] == {
+        "days": 146.0, "start": "2026-01-01", "annualisation_factor": 2.5,
+        "note": "146 simulated days from 2026-01-01: ratios are over this period; amounts are "
+                "also annualised (x 365 / days); a period shorter than a year leaves out seasons "
+                "(PV, heating) and may not represent the annual indicators"}
+    year = evaluate(kpis(days=365.0), rules)
+    assert year["period"]["note"] == ("365 simulated days from 2026-01-01: ratios are over this "
+                                      "period; amounts are also annualised (x 365 / days)")
+    # a judged indicator has no reason; each kind of 'not judged' has its own
+    judged, no_fp, per_unit = user["indicators"]
+    assert judged["status"] == "pass" and judged["reason"] is None
+    assert no_fp["reason"] == "no product has both a baseline footprint and finished units"
+    assert per_unit["status"] == "pass" and per_unit["reason"] is None
+    bare = evaluate(kpis(units=0), rules)
+    assert [i["reason"] for i in bare["indicators"]] == [
+        "no baseline: give carbon.evaluation.baseline in the plant file or twin report "
+        "--baseline RUN_DIR",
+        "no baseline: give carbon.evaluation.baseline in the plant file or twin report "
+        "--baseline RUN_DIR",
+        "the run does not give this value (no energy use or no finished units)"]
+    # base-year values from the plant file: its label, or 'baseline'; a base value of a metric
+    # the run cannot give (no units) is left out of the changes
+    given = evaluate(kpis(units=0), rules, baseline={
+        "label": "2020 base year",
+        "metrics": {"gross_t_market_per_year": 1000.0, "co2_kg_per_unit_location": 500.0}})
+    block = given["baseline"]
+    assert block["label"] == "2020 base year" and block["footprints"] == {}
+    assert block["changes"]["gross_t_market_per_year"] == pytest.approx(
+        {"baseline": 1000.0, "value": 500.0, "change": -500.0, "change_pct": -0.5})
+    assert "co2_kg_per_unit_location" not in block["changes"]
+    assert evaluate(kpis(), rules, baseline={"metrics": {}})["baseline"]["label"] == "baseline"
+
+
+def test_footprint_changes_of_products_in_one_run_only():
+    # p: 10 -> 8 kg per unit, 20 % less; q only now, r only in the baseline: no reduction
+    assert footprint_changes({"p": 8.0, "q": 5.0}, {"p": 10.0, "r": 4.0}) == {
+        "p": {"baseline": 10.0, "value": 8.0, "reduction": pytest.approx(0.2)},
+        "q": {"baseline": None, "value": 5.0, "reduction": None},
+        "r": {"baseline": 4.0, "value": None, "reduction": None}}
