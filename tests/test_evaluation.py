@@ -8,6 +8,7 @@ gas 1.3300 kgce/m3 with NCV 38,931 kJ/m3).
 
 from __future__ import annotations
 
+import csv
 import math
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from twin.carbon import factors as fx
 from twin.carbon.evaluation import (
     METRICS,
+    PRICES_FILE,
     RULES_FILE,
     energy_tce,
     evaluate,
@@ -568,3 +570,61 @@ def test_footprint_changes_of_products_in_one_run_only():
         "p": {"baseline": 10.0, "value": 8.0, "reduction": pytest.approx(0.2)},
         "q": {"baseline": None, "value": 5.0, "reduction": None},
         "r": {"baseline": 4.0, "value": None, "reduction": None}}
+
+
+def test_reductions_the_other_way_round_and_without_grid_in_the_baseline():
+    # the two runs swapped: every measure changes sign (baseline f = 0.5 now)
+    now, base = two_runs()
+    r = reductions_by_measure(base, now)
+    expected = {"electricity_use": (850 - 1000) * 0.5, "onsite_renewables": -100 * 0.5,
+                "onsite_chp": -50 * 0.5, "grid_factor": 1000 * (0.5 - 0.6),
+                "green_instruments": (600 - 600) - (350 - 300), "purchased_heat": 2.5 - 10,
+                "fuel": 94 - 125, "process": 5 - 20, "refrigerant": 1 - 5, "total": -357.5}
+    for key, value in expected.items():
+        assert r[key] == pytest.approx(value, rel=1e-12), key
+    # a baseline without grid import has no grid factor (0): only the factor of the import now
+    # counts, 700 MWh x (0 - 0.5) per year
+    solar = kpis(import_kwh=0.0, pv_kwh=100_000.0, s2_loc_kg=0.0, s2_mkt_kg=0.0)
+    r = reductions_by_measure(now, solar)
+    assert r["electricity_use"] == 0.0 and r["onsite_renewables"] == 0.0
+    assert r["grid_factor"] == pytest.approx(-350.0, rel=1e-12)
+
+
+def test_offsets_output_fields_and_short_periods():
+    prices = load_prices(PRICES)
+    k = kpis(import_kwh=100_000.0, s2_loc_kg=50_000.0, days=0.5)
+    retired = [{"kind": "ccer", "t_co2e": 1.0}, {"kind": "removal", "t_co2e": 2.0}]
+    o = offsets(k, prices, retired)
+    assert set(o) == {"gross_t", "retired_t", "retired", "net_t", "per_year_factor",
+                      "to_net_zero", "to_net_zero_per_year", "uncovered_grid_mwh",
+                      "cea_value_of_gross", "prices", "classification"}
+    assert o["retired_t"] == {"credits": 1.0, "removals": 2.0, "total": 3.0}
+    assert o["retired"] == retired and o["prices"] == prices
+    assert o["per_year_factor"] == 730.0  # half a day
+    assert o["classification"] == {"scheme": "T/CECA-G 0171-2022 style",
+                                   "result": "not net zero",
+                                   "reason": "47.000 tCO2e remain after retired offsets",
+                                   "stars": "not assessed: the star thresholds were not found (U)"}
+    assert math.isnan(offsets(kpis(days=0.0), prices)["per_year_factor"])
+    # onsite power whose attributes were all sold (4 MWh made, none used by the claim)
+    sold = kpis(import_kwh=100_000.0)
+    sold["carbon"]["instruments"]["onsite"] = {"available_mwh": 4.0, "used_mwh": 0.0}
+    assert offsets(sold, prices)["uncovered_grid_mwh"] == pytest.approx(104.0)
+
+
+def test_metrics_without_electricity_bought_or_made():
+    # gas only: 10,000 m3 = 13.3 tce, no electricity: its renewable energy shares are 0
+    m = metrics(kpis(import_kwh=0.0, gas_kwh=10_000 * GAS_KWH_PER_M3, s2_loc_kg=0.0))
+    assert m["energy_tce"] == pytest.approx(13.3, rel=1e-12)
+    assert m["renewable_energy_share_without_certificates"] == 0.0
+    assert m["renewable_electricity_share_onsite"] is None
+
+
+def test_price_sources_and_the_unknown_rule_set_message():
+    with open(PRICES_FILE, encoding="utf-8", newline="") as f:
+        gec = next(r for r in csv.DictReader(f) if r["instrument"] == "gec")
+    assert load_prices()["gec"]["source"] == "; ".join(
+        x for x in (gec["document"], gec["source_url"], gec["seen_in"]) if x)
+    with pytest.raises(ValueError, match=r"^unknown rule set 'hunan_2040'; expected one of "
+                                         r"\[.*\] or a list of indicators$"):
+        load_rules("hunan_2040")
