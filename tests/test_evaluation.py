@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from twin.carbon import factors as fx
 from twin.carbon.evaluation import (
+    JUDGE_TOL,
     METRICS,
     PRICES_FILE,
     RULES_FILE,
@@ -628,3 +629,11 @@ def test_price_sources_and_the_unknown_rule_set_message():
     with pytest.raises(ValueError, match=r"^unknown rule set 'hunan_2040'; expected one of "
                                          r"\[.*\] or a list of indicators$"):
         load_rules("hunan_2040")
+
+
+def test_judge_tolerance_scales_with_the_threshold():
+    # a shortfall of exactly JUDGE_TOL x max(1, |threshold|) still passes; beyond it fails
+    assert judge(JUDGE_TOL, "<=", 0.0)[0] == "pass"
+    assert judge(100 + 50 * JUDGE_TOL, "<=", 100.0)[0] == "pass"  # tolerance 100 x JUDGE_TOL
+    assert judge(0.5 + 1.5 * JUDGE_TOL, "<=", 0.5)[0] == "fail"  # tolerance 1 x JUDGE_TOL
+    assert energy_tce(full_kpis())["heat"] == pytest.approx(0.122832, rel=1e-12)
