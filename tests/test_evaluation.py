@@ -637,3 +637,23 @@ def test_judge_tolerance_scales_with_the_threshold():
     assert judge(100 + 50 * JUDGE_TOL, "<=", 100.0)[0] == "pass"  # tolerance 100 x JUDGE_TOL
     assert judge(0.5 + 1.5 * JUDGE_TOL, "<=", 0.5)[0] == "fail"  # tolerance 1 x JUDGE_TOL
     assert energy_tce(full_kpis())["heat"] == pytest.approx(0.122832, rel=1e-12)
+
+
+def test_evaluate_labels_its_baseline_run_and_lists_its_fields():
+    now, base = two_runs()
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2}]
+    ev = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert ev["baseline"]["label"] == "baseline run (constructed, 2026-01-01, 73 days)"
+    named = evaluate(now, rules, baseline_kpis={**base, "baseline_label": "before the PV"})
+    assert named["baseline"]["label"] == "before the PV"
+    assert "indicators" not in ev["rules"] and ev["rules"]["name"] == "user"
+    assert ev["metrics"]["energy_tce"] == {"value": pytest.approx(96.0, rel=1e-12),
+                                           "label": METRICS["energy_tce"][0],
+                                           "unit": METRICS["energy_tce"][1]}
+    assert ev["energy_tce"]["total"] == pytest.approx(96.0, rel=1e-12)  # (280 + 40) x 0.3
+    # a run without a start date; footprints now but none in the baseline: nothing to compare
+    k = {key: v for key, v in kpis(footprints={"p": {"co2_kg_per_unit": 3.0}}).items()
+         if key != "start"}
+    ev = evaluate(k, rules, baseline={"metrics": {}})
+    assert ev["period"]["note"].startswith("365 simulated days from ?: ")
+    assert ev["baseline"]["footprints"] == {}
