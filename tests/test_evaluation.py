@@ -646,6 +646,9 @@ def test_evaluate_labels_its_baseline_run_and_lists_its_fields():
     assert ev["baseline"]["label"] == "baseline run (constructed, 2026-01-01, 73 days)"
     named = evaluate(now, rules, baseline_kpis={**base, "baseline_label": "before the PV"})
     assert named["baseline"]["label"] == "before the PV"
+    anon = {key: v for key, v in base.items() if key not in ("plant", "start")}
+    assert evaluate(now, rules, baseline_kpis=anon)["baseline"]["label"] == (
+        "baseline run (?, ?, 73 days)")
     assert "indicators" not in ev["rules"] and ev["rules"]["name"] == "user"
     assert ev["metrics"]["energy_tce"] == {"value": pytest.approx(96.0, rel=1e-12),
                                            "label": METRICS["energy_tce"][0],
