@@ -168,12 +168,15 @@ def ems_path(request, monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_tariff_caches_under_mutation():
     """Under mutation testing only (mutmut sets ``MUTANT_UNDER_TEST`` in the workers it forks
-    from a process whose caches are already warm): empty the tariff preset caches, so that a
-    mutant planted in the preset compiler (``tariff._compile`` and what it calls) really runs
-    instead of the tables compiled before the fork."""
+    from a process whose caches are already warm): empty the tariff preset caches and the
+    evaluation's rule file cache, so that a mutant planted in the preset compiler
+    (``tariff._compile`` and what it calls) or in ``evaluation._rules_file`` really runs instead
+    of what was computed before the fork."""
     if os.environ.get("MUTANT_UNDER_TEST"):
+        from twin.carbon import evaluation
         from twin.energy import tariff
 
         tariff._compile.cache_clear()
         tariff._read_cached.cache_clear()
+        evaluation._rules_file.cache_clear()
     yield

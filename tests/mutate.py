@@ -7,6 +7,7 @@ the functions it reaches and runs only those per mutant). Usage::
     python tests/mutate.py                  # every module in MODULES, one worker
     python tests/mutate.py tariff storage   # some of them
     python tests/mutate.py --workers 2 economics
+    python tests/mutate.py evaluation --tests tests/test_evaluation.py   # a narrower selection
 
 Per module it writes ``.mutate/NAME/summary.md``: the counts (killed, survived, timeout, ...),
 the mutation score (killed + timeout over all mutants tested; mutants in functions the selected
@@ -83,10 +84,13 @@ def survivors_of(summary: Path) -> list[str]:
             if line.startswith("### ")]
 
 
-def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None) -> str:
+def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None,
+               tests: list[str] | None = None) -> str:
     """Mutate one module in ``OUT/NAME`` (only the mutants named in ``only``, if given: e.g.
-    the survivors of an earlier run, after new tests); returns its score line."""
-    module, tests = MODULES[name]
+    the survivors of an earlier run, after new tests; with the test files ``tests`` instead of
+    the module's own selection, if given); returns its score line."""
+    module, own_tests = MODULES[name]
+    tests = tests or own_tests
     work = out / name
     if only is not None and not only:
         return f"{name}: no mutants to run"
@@ -101,16 +105,17 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
     run = _mutmut(work, "run", "--max-children", str(workers), *(only or []))
     seconds = time.perf_counter() - start
     (work / "run.log").write_text(run.stdout + run.stderr)
-    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s)")
+    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s)", tests)
     if run.returncode != 0:
         line += f" (mutmut exited {run.returncode}: see {work / 'run.log'})"
     return line
 
 
-def summarize(name: str, work: Path, timing: str) -> str:
+def summarize(name: str, work: Path, timing: str, tests: list[str] | None = None) -> str:
     """Write ``work/summary.md`` from a finished mutmut run in ``work``; returns the score
     line."""
-    module, tests = MODULES[name]
+    module, own_tests = MODULES[name]
+    tests = tests or own_tests
     _mutmut(work, "export-cicd-stats")
     stats_file = work / "mutants" / "mutmut-cicd-stats.json"
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
@@ -143,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors-of", type=Path, default=None, metavar="FOLDER",
                         help="run only the mutants that survived in FOLDER/NAME/summary.md (an "
                              "earlier run's --out), e.g. after adding tests")
+    parser.add_argument("--tests", nargs="+", default=None, metavar="FILE",
+                        help="test files to run instead of the module's own selection (e.g. "
+                             "only the fast ones, for one module)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(MODULES):
         only = (survivors_of(args.survivors_of / name / "summary.md")
                 if args.survivors_of is not None else None)
-        print(run_module(name, args.workers, args.out.resolve(), only), flush=True)
+        print(run_module(name, args.workers, args.out.resolve(), only, args.tests), flush=True)
     return 0
 
 

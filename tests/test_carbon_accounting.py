@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -284,3 +288,261 @@ def test_intensity_t_per_tce_by_hand():
     assert ac.intensity_t_per_tce(871_885.9209, energy) == pytest.approx(871.8859209 / 267.79672)
     with pytest.raises(ValueError, match="energy_tce must be > 0"):
         ac.intensity_t_per_tce(1.0, 0.0)
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md, accounting): each case fails for a planted one-line bug the tests above
+# let pass. Market-based scope 2 follows the GHG Protocol Scope 2 Guidance (2015): contractual
+# instruments cover imports first, each MWh once; the rest is at the residual mix.
+
+def exactly(text: str) -> str:
+    """A ``match`` pattern for exactly ``text``."""
+    return "^" + re.escape(text) + "$"
+
+
+# Two hours in each of January, February and March 2025
+SIX = pd.DatetimeIndex(["2025-01-10 10:00", "2025-01-10 11:00", "2025-02-10 10:00",
+                        "2025-02-10 11:00", "2025-03-10 10:00", "2025-03-10 11:00"]).tz_localize(TZ)
+SIX_IMPORT = [100.0, 300.0, 0.0, 0.0, 0.2, 0.6]
+COVERAGE = ["grid_import_kwh", "contract_profile_kwh", "contract_monthly_kwh", "gec_kwh",
+            "residual_kwh", "onsite_kwh", "onsite_unclaimed_kwh"]
+BY_MONTH = ["available_mwh", "used_mwh", "unused_mwh"]
+
+
+def test_market_based_months_without_import_and_below_one_kwh_by_hand():
+    # hourly profile [50, 0, 10, 0, 0, 0] kWh: covers 50 kWh in January's first hour; its 10 kWh
+    # in February meet no import (unused). Monthly contracts: January 100 kWh against the 350 kWh
+    # left, spread 50:300 -> 100/7 and 600/7, leaving 250/7 and 1500/7; February 50 kWh against
+    # nothing (all unused); March 0.4 kWh against the 0.8 kWh left, half of each hour -> 0.1 and
+    # 0.3 left. Onsite 5 kWh in February whose certificates were sold: null power. At a residual
+    # factor of 0.6 kgCO2/kWh: [150/7, 900/7, 3, 0, 0.06, 0.18], 153.24 kg in all.
+    r = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {"2025-01": 0.1, "2025-02": 0.05,
+                                                   "2025-03": 0.0004},
+                            contract_profile_kwh=[50.0, 0.0, 10.0, 0.0, 0.0, 0.0],
+                            onsite_renewable_kwh=[0.0, 0.0, 5.0, 0.0, 0.0, 0.0],
+                            onsite_attributes_retained=False)
+    assert r.kg.tolist() == pytest.approx([150 / 7, 900 / 7, 3.0, 0.0, 0.06, 0.18], rel=1e-12)
+    assert r.total_kg == pytest.approx(153.24, rel=1e-12)
+    assert r.kg.name == "co2_scope2_market_kg" and r.kg.index.equals(SIX)
+    assert list(r.coverage_kwh.columns) == COVERAGE and r.coverage_kwh.index.equals(SIX)
+    assert r.coverage_kwh["contract_monthly_kwh"].tolist() == pytest.approx(
+        [100 / 7, 600 / 7, 0.0, 0.0, 0.1, 0.3], rel=1e-12)
+    assert list(r.contracts_by_month.columns) == BY_MONTH
+    assert list(r.contracts_by_month.index) == ["2025-01", "2025-02", "2025-03"]
+    assert r.contracts_by_month.to_numpy().ravel().tolist() == pytest.approx(
+        [0.1, 0.1, 0.0, 0.05, 0.0, 0.05, 0.0004, 0.0004, 0.0], rel=1e-12, abs=1e-15)
+    # instruments [MWh]: profile 0.06 available, 0.05 used; monthly 0.1504 and 0.1004; no GEC;
+    # onsite 0.005 whose attributes were sold: none used
+    assert list(r.instruments.index) == ["contract_profile", "contract_monthly", "gec", "onsite"]
+    assert r.instruments.to_numpy().ravel().tolist() == pytest.approx(
+        [0.06, 0.05, 0.01, 0.1504, 0.1004, 0.05, 0.0, 0.0, 0.0, 0.005, 0.0, 0.005],
+        rel=1e-12, abs=1e-15)
+    # without contracts the monthly table is empty but has its columns
+    none = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6)
+    assert none.contracts_by_month.empty and list(none.contracts_by_month.columns) == BY_MONTH
+    assert none.total_kg == pytest.approx(0.6 * 400.8, rel=1e-12)
+
+
+def test_certificates_for_less_than_one_kwh_left():
+    # 0.8 kWh imported, GECs for 0.4 kWh (0.0004 MWh) spread 0.2:0.6 -> 0.1 and 0.3 covered
+    idx = pd.date_range("2025-05-01", periods=2, freq="h", tz=TZ)
+    r = ac.scope2_market_kg([0.2, 0.6], idx, 0.6, gec_mwh=0.0004)
+    assert r.coverage_kwh["gec_kwh"].tolist() == pytest.approx([0.1, 0.3], rel=1e-12)
+    assert r.kg.tolist() == pytest.approx([0.06, 0.18], rel=1e-12)
+
+
+def test_contract_months_by_every_kind_of_key():
+    # January's 0.1 MWh given as 'YYYY-MM', (year, month), a date and a Timestamp: the same
+    jan = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {"2025-01": 0.1})
+    for key in ((2025, 1), dt.date(2025, 1, 31), pd.Timestamp("2025-01-01"),
+                pd.Period("2025-01", freq="M")):
+        r = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {key: 0.1})
+        assert list(r.contracts_by_month.index) == ["2025-01"], key
+        assert r.kg.tolist() == pytest.approx(jan.kg.tolist(), rel=1e-15), key
+    # (400.8 - 100) kWh at 0.6
+    assert jan.total_kg == pytest.approx(0.6 * 300.8, rel=1e-12)
+    # December is a month: 1 kWh of 2 covered in a December-only period
+    dec = pd.date_range("2025-12-01", periods=2, freq="h", tz=TZ)
+    assert ac.scope2_market_kg([1.0, 1.0], dec, 0.6, {12: 0.001}).total_kg == pytest.approx(0.6)
+    for key, message in ((13, "contract month 13 must be 1..12 or 'YYYY-MM'"),
+                         (True, "bad contract month True"),
+                         ("soon", "contract month 'soon': use 1..12, 'YYYY-MM', a Period or "
+                                 "(year, month)")):
+        with pytest.raises(ValueError, match=exactly(message)):
+            ac.scope2_market_kg([1.0, 1.0], dec, 0.6, {key: 0.001})
+    with pytest.raises(ValueError, match=exactly(
+            "contract months outside the period: ['2025-05']; the period covers 2025-01 to "
+            "2025-03")):
+        ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {"2025-05": 0.1})
+
+
+def test_market_based_inputs_are_named_in_errors():
+    with pytest.raises(ValueError, match=exactly("index has 5 entries, grid_import_kwh 6")):
+        ac.scope2_market_kg(SIX_IMPORT, SIX[:5], 0.6)
+    with pytest.raises(ValueError, match=exactly("contract_profile_kwh has 2 values, the period "
+                                                 "6")):
+        ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, contract_profile_kwh=[1.0, 2.0])
+    bad = [-1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    for kwargs, name in (({"residual_ef": -0.1}, "residual_ef"),
+                         ({"contract_profile_kwh": bad}, "contract_profile_kwh"),
+                         ({"onsite_renewable_kwh": bad}, "onsite_renewable_kwh"),
+                         ({"gec_mwh": -1.0}, "gec_mwh"),
+                         ({"contracts_mwh_by_month": {"2025-01": -1.0}},
+                          "contracts_mwh_by_month['2025-01']")):
+        args = {"residual_ef": 0.6, **kwargs}
+        with pytest.raises(ValueError, match="^" + re.escape(f"{name} must be finite and >= 0")):
+            ac.scope2_market_kg(SIX_IMPORT, SIX, **args)
+
+
+def test_refrigerant_leakage_at_the_limits_of_the_leak_rate_by_hand():
+    # charge x annual leak rate x GWP-100 (gwp.csv: HFC-134a AR6 1530; R-410A = 50 % HFC-32
+    # (771) + 50 % HFC-125 (3740) = 2255.5 in AR6)
+    whole = ac.Refrigerant("HFC-134a", 200.0, 1.0, "AR6", "lost charge")  # all of it in a year
+    none = ac.Refrigerant("HFC-134a", 200.0, 0.0, "AR6", "tight")
+    blend = ac.Refrigerant({"HFC-32": 0.5, "HFC-125": 0.5}, 10.0, 0.1, "AR6", "split AC")
+    table = ac.refrigerant_leakage_kg([whole, none, blend])
+    assert table["kg_co2e_per_year"].tolist() == pytest.approx([306_000.0, 0.0, 2255.5],
+                                                                rel=1e-12)
+    assert table["gas"].tolist() == ["HFC-134a", "HFC-134a", "HFC-32:0.5+HFC-125:0.5"]
+    assert table["gwp"].tolist() == [1530.0, 1530.0, 2255.5]
+    for rate in (1.5, -0.1):
+        with pytest.raises(ValueError, match=exactly(f"annual_leak_rate must be in [0, 1], got "
+                                                     f"{rate!r}")):
+            ac.refrigerant_leakage_kg([ac.Refrigerant("HFC-134a", 1.0, rate, "AR6")])
+    with pytest.raises(ValueError, match="^" + re.escape("charge_kg must be finite and >= 0")):
+        ac.refrigerant_leakage_kg([ac.Refrigerant("HFC-134a", -1.0, 0.1, "AR6")])
+
+
+def test_refrigerant_leakage_uses_the_factor_table_given():
+    # a user GWP of 1000 for HFC-134a: 100 kg x 5 % x 1000 = 5000 kg CO2e a year; over 876 h of
+    # 8760, a tenth: 500
+    own = F.with_gwp("HFC-134a", "AR6", 1000.0)
+    chiller = ac.Refrigerant("HFC-134a", 100.0, 0.05, "AR6")
+    assert ac.refrigerant_leakage_kg([chiller], own)["kg_co2e_per_year"].tolist() == [5000.0]
+    part = ac.process_and_refrigerant_kg([chiller], n_intervals=876, factors=own)
+    assert part["refrigerant_kg_co2e"].sum() == pytest.approx(500.0, rel=1e-12)
+
+
+def test_process_and_refrigerant_durations_by_hand():
+    chiller = ac.Refrigerant("HFC-134a", 100.0, 0.05, "AR5")  # 6500 kg CO2e a year (AR5 1300)
+    # one 15-minute timestamp with its interval given; two 15-minute timestamps
+    one = pd.DatetimeIndex([pd.Timestamp("2025-01-01 00:00", tz=TZ)])
+    r1 = ac.process_and_refrigerant_kg([chiller], index=one, interval_h=0.25)
+    assert r1["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 * 0.25 / 8760], rel=1e-15,
+                                                                abs=0)
+    two = pd.date_range("2025-01-01", periods=2, freq="15min", tz=TZ)
+    r2 = ac.process_and_refrigerant_kg([chiller], process_kg=2.0, index=two)
+    assert r2["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 * 0.25 / 8760] * 2,
+                                                                rel=1e-15, abs=0)
+    assert r2["process_kg_co2"].tolist() == [1.0, 1.0] and r2.index.equals(two)
+    assert list(r2.columns) == ["process_kg_co2", "refrigerant_kg_co2e", "total_kg_co2e"]
+    # no index: 4 intervals of 1 h by default, no process emissions unless given
+    r4 = ac.process_and_refrigerant_kg([chiller], n_intervals=4)
+    assert r4["refrigerant_kg_co2e"].tolist() == pytest.approx([6500 / 8760] * 4, rel=1e-15,
+                                                                abs=0)
+    assert r4["process_kg_co2"].tolist() == [0.0] * 4
+    # a total of 4 kg over four half hours: 1 kg each; 2 kg over two quarter hours: 1 kg each
+    half = ac.process_and_refrigerant_kg(process_kg=4.0, n_intervals=4, interval_h=0.5)
+    assert half["process_kg_co2"].tolist() == [1.0] * 4
+    quarter = ac.process_and_refrigerant_kg(process_kg=2.0, n_intervals=2, interval_h=0.25)
+    assert quarter["process_kg_co2"].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match=exactly("give index or n_intervals (or process_kg per "
+                                                 "interval)")):
+        ac.process_and_refrigerant_kg(process_kg=5.0)
+    with pytest.raises(ValueError, match=exactly("process_kg has 3 values, the period 4")):
+        ac.process_and_refrigerant_kg(process_kg=[1.0, 2.0, 3.0], n_intervals=4)
+    with pytest.raises(ValueError, match=exactly("index must be evenly spaced")):
+        ac.process_and_refrigerant_kg(index=pd.DatetimeIndex(
+            ["2025-01-01 00:00", "2025-01-01 01:00", "2025-01-01 03:00"]).tz_localize(TZ))
+    with pytest.raises(ValueError, match="^" + re.escape("process_kg must be finite and >= 0")):
+        ac.process_and_refrigerant_kg(process_kg=-1.0, n_intervals=1)
+
+
+def test_every_function_uses_the_factor_table_given():
+    # natural gas with 36 MJ/m3 (10 kWh/m3), 20 tC/TJ fully oxidised: 20 x 44/12 = 73.33
+    # tCO2/TJ = 0.264 kgCO2/kWh; heat 0.1 tCO2/GJ = 0.36 kgCO2/kWh; electricity 0.3 kgce/kWh
+    own = (F.with_fuel("natural_gas", ncv=36.0, ncv_unit="MJ/m3", carbon_content=20.0,
+                       oxidation_rate=1.0)
+           .with_heat_factor(0.1).with_tce_coefficient("electricity", 0.3, "kgce/kWh"))
+    assert ac.fuel_kwh_from_units("natural_gas", 10.0, own) == pytest.approx(100.0, rel=1e-12)
+    assert ac.scope1_kg({"natural_gas": 1000.0}, own) == pytest.approx(264.0, rel=1e-12)
+    assert ac.scope1_by_fuel_kg({"natural_gas": 1000.0}, own)["natural_gas"] == pytest.approx(
+        264.0, rel=1e-12)
+    assert ac.scope2_heat_kg(1000.0, factors=own) == pytest.approx(360.0, rel=1e-12)
+    assert ac.tce({"electricity": 1000.0}, own) == pytest.approx(0.3, rel=1e-12)
+    assert ac.tce_by_carrier({"electricity": 1000.0}, own) == pytest.approx(
+        {"electricity": 0.3}, rel=1e-12)
+
+
+def test_shares_and_intensities_of_small_amounts():
+    # 0.5 kWh consumed, 0.25 of it matched in its hour; 0.1 t over 0.5 tce
+    assert ac.hourly_matched_cfe_share([0.25, 0.25], [0.5, 0.0]) == pytest.approx(0.5)
+    assert ac.intensity_t_per_tce(100.0, 0.5) == pytest.approx(0.2, rel=1e-12)
+
+
+def test_scope3_materials_table_by_hand():
+    # 2 t of steel at 1850 kgCO2e/t (the user's supplier EPD) and 3 kg of glue at 2.5
+    t = ac.scope3_materials_kg({
+        "steel": {"quantity": 2.0, "unit": "t", "kg_co2e_per_unit": 1850.0,
+                  "source": "supplier EPD"},
+        "glue": {"quantity": 3, "unit": "kg", "kg_co2e_per_unit": 2.5}})
+    assert list(t.columns) == ["quantity", "unit", "kg_co2e_per_unit", "kg_co2e", "source"]
+    assert list(t.index) == ["steel", "glue"]
+    assert t.loc["steel"].tolist() == [2.0, "t", 1850.0, 3700.0, "supplier EPD"]
+    assert t.loc["glue"].tolist() == [3.0, "kg", 2.5, 7.5, ""]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: ac.scope2_location_kg([-1.0], 0.5), "grid_import_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_location_kg([1.0], -0.5), "ef_kg_per_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_heat_kg([-1.0]), "heat_purchased_kwh must be finite and >= 0"),
+    (lambda: ac.scope2_heat_kg([1.0], -0.1), "t_co2_per_gj must be finite and >= 0"),
+    (lambda: ac.fuel_kwh_from_units("natural_gas", -1.0),
+     "amount of natural_gas must be finite and >= 0"),
+    (lambda: ac.hourly_matched_cfe_share([-1.0], [1.0]), "consumption_kwh must be finite"),
+    (lambda: ac.hourly_matched_cfe_share([1.0], [-1.0]), "carbon_free_supply_kwh must be finite"),
+    (lambda: ac.hourly_matched_cfe_share([1.0, 1.0], [1.0]),
+     "consumption has 2 values, carbon-free supply 1"),
+    (lambda: ac.hourly_matched_cfe_share([0.0], [1.0]),
+     "consumption is zero over the period: the share is undefined"),
+    (lambda: ac.intensity_t_per_tce(-1.0, 1.0), "co2_kg must be finite and >= 0"),
+    (lambda: ac.scope3_materials_kg({"steel": {"quantity": -1.0, "unit": "t",
+                                               "kg_co2e_per_unit": 1.0}}),
+     "steel.quantity must be finite and >= 0"),
+    (lambda: ac.scope3_materials_kg({"steel": {"quantity": 1.0, "unit": "t",
+                                               "kg_co2e_per_unit": -1.0}}),
+     "steel.kg_co2e_per_unit must be finite and >= 0"),
+    (lambda: ac.tce({"electricity": [-1.0]}), "energy['electricity'] must be finite and >= 0"),
+    (lambda: ac.tce({"electricity": ([-1.0], "MWh")}),
+     "energy['electricity'] must be finite and >= 0"),
+])
+def test_accounting_inputs_are_named_in_errors(call, message):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(("carrier", "unit", "message"), [
+    ("electricity", "t", "'electricity': cannot convert 't' to 'kWh'; use one of ['GWh', 'MWh', "
+                         "'kWh']"),
+    ("natural_gas", "kWh", "'natural_gas': cannot convert 'kWh' to 'm3'; use one of ['10^4 Nm3', "
+                           "'10^4 m3', 'Nm3', 'm3'] or 'kWh_LHV'"),
+    ("diesel", "m3", "'diesel': cannot convert 'm3' to 'kg'; use one of ['kg', 't'] or "
+                     "'kWh_LHV'"),
+])
+def test_a_unit_that_cannot_be_converted_lists_the_ones_that_can(carrier, unit, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        ac.tce({carrier: (5.0, unit)})
+
+
+def test_unverified_fuel_parameters_need_consent():
+    # a table whose fuel rows are all [U]: refused by default, priced when allowed; natural gas
+    # 15.3 tC/TJ x 0.99 x 44/12 x 0.0036 GJ/kWh = 0.1999404 kgCO2/kWh
+    unverified = replace(F, fuel_rows=F.fuel_rows.assign(status="U"))
+    for f in (ac.scope1_kg, ac.scope1_by_fuel_kg):
+        with pytest.raises(ValueError, match="is unverified"):
+            f({"natural_gas": 1000.0}, unverified)
+    assert ac.scope1_kg({"natural_gas": 1000.0}, unverified,
+                        allow_unverified=True) == pytest.approx(199.9404, rel=1e-12)
+    assert ac.scope1_by_fuel_kg({"natural_gas": 1000.0}, unverified, allow_unverified=True)[
+        "natural_gas"] == pytest.approx(199.9404, rel=1e-12)

@@ -132,6 +132,33 @@ def test_irr_several_roots_and_none():
     assert irr([0.0, -100.0, 110.0, 0.0]) == pytest.approx(0.10, abs=1e-12)
 
 
+
+def test_irr_roots_close_together_and_near_minus_one():
+    """Found by mutation testing (tests/MUTATION.md, economics): a coarser scan, a scan whose
+    density ignores ``points_per_decade`` or an upper root bound from the first flow alone
+    found the same roots for every case above."""
+    # -100 + 222 x - 123.2 x^2 with x = 1/(1+r): times -(1+r)^2/100 it is
+    # y^2 - 2.22 y + 1.232 = (y - 1.10)(y - 1.12), y = 1 + r: IRRs 10 % and 12 %, whose x differ
+    # by a factor 1.12/1.10 = 1.018, more than one step of the default scan (10^(1/200) = 1.0116)
+    assert irr_roots([-100.0, 222.0, -123.2]) == pytest.approx([0.10, 0.12], abs=1e-12)
+    # (y - 1.1)(y - 1.1001) = y^2 - 2.2001 y + 1.21011: IRRs 10 % and 10.01 %, a factor 1.00009
+    # apart, found with a scan of 10^5 points per decade (a factor 1.000023 per step)
+    flows = [-100_000.0, 220_010.0, -121_011.0]
+    assert irr_roots(flows, points_per_decade=100_000) == pytest.approx([0.10, 0.1001], abs=1e-9)
+    # 10 - 20.5 x + x^2 = (x - 0.5)(x - 20): r = 1/0.5 - 1 = 100 % and r = 1/20 - 1 = -95 %;
+    # by hand at 1 + r = 0.05: 10 - 20.5/0.05 + 1/0.0025 = 10 - 410 + 400 = 0. Cauchy's bound
+    # 1 + max(10, 20.5)/1 = 21.5 holds x = 20; 1 + 10/1 would not
+    assert irr_roots([10.0, -20.5, 1.0]) == pytest.approx([-0.95, 1.0], abs=1e-12)
+
+
+def test_irr_roots_scan_density_is_checked():
+    # one point per decade is coarse but allowed (the scan has at least 64 points)
+    assert irr_roots([-100.0, 110.0], points_per_decade=1) == pytest.approx([0.10], abs=1e-12)
+    for bad in (0, -5, 2.5, "200"):
+        with pytest.raises(ValueError, match=r"^points_per_decade: expected an integer >= 1, "
+                                             rf"got {bad!r}$"):
+            irr_roots([-100.0, 110.0], points_per_decade=bad)
+
 # Flows in cents up to 1e6: every ratio of flows is bounded, so every root is representable.
 cents = st.integers(-10**8, 10**8).map(lambda i: i / 100)
 

@@ -8,19 +8,28 @@ gas 1.3300 kgce/m3 with NCV 38,931 kJ/m3).
 
 from __future__ import annotations
 
+import csv
 import math
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from twin.carbon import factors as fx
 from twin.carbon.evaluation import (
+    JUDGE_TOL,
     METRICS,
+    PRICES_FILE,
+    RULES_FILE,
     energy_tce,
     evaluate,
+    footprint_changes,
+    footprints_per_unit,
     judge,
     load_prices,
     load_rules,
+    metrics,
     offsets,
     reductions_by_measure,
     rule_set_names,
@@ -266,3 +275,397 @@ def test_changes_against_a_baseline_run_and_base_year_values():
     assert ev["baseline"]["changes"]["co2_t_per_tce_market"]["change_pct"] == pytest.approx(
         (410 / tce_now - 4.0) / 4.0)
     assert ev["baseline"]["reductions_by_measure"] is None  # needs a baseline run
+
+
+# ---------------------------------------------------------------- found by mutation testing
+# (tests/MUTATION.md, evaluation): each case fails for a planted one-line bug the tests above
+# let pass.
+
+def full_kpis() -> dict:
+    """A run's KPIs with every carrier: 100 MWh imported, PV 30 + wind 10 + CHP 20 MWh made,
+    5 MWh exported and 2 MWh curtailed, 10,000 m3 of gas, 1 MWh of purchased heat, 73 days."""
+    k = kpis(import_kwh=100_000.0, gas_kwh=10_000 * GAS_KWH_PER_M3, pv_kwh=30_000.0,
+             export_kwh=5_000.0, s1_kg=10_000.0, s2_loc_kg=50_000.0, s2_mkt_kg=30_000.0,
+             days=73.0, units=150)
+    k.update({"wind_kwh": 10_000.0, "chp_kwh": 20_000.0, "curtailed_kwh": 2_000.0,
+              "purchased_heat_kwh": 1_000.0, "co2_scope3_materials_kg": 2_000.0,
+              "products": {"p": {"units_completed": 100, "component_of": None},
+                           "c": {"units_completed": 50, "component_of": "p"}}})
+    k["carbon"] = {"instruments": {
+        "contract_profile": {"available_mwh": 10.0, "used_mwh": 10.0, "unused_mwh": 0.0},
+        "contract_monthly": {"available_mwh": 5.0, "used_mwh": 5.0, "unused_mwh": 0.0},
+        "gec": {"available_mwh": 20.0, "used_mwh": 20.0, "unused_mwh": 0.0},
+        "onsite": {"available_mwh": 33.0, "used_mwh": 30.0, "unused_mwh": 3.0}},
+        "hourly_matched_cfe_share": 0.4}
+    return k
+
+
+def test_metrics_of_a_run_with_every_carrier_by_hand():
+    # renewables used on site: 30 + 10 - 5 - 2 = 33 MWh; CHP used: 30 + 10 + 20 - 5 - 2 - 33
+    # = 20 MWh. tce: electricity (100 + 33) MWh x 0.1229 = 16.3457; gas 13.3; heat 1,000 kWh x
+    # 3.6 MJ/kWh x 0.03412 kgce/MJ = 0.122832; total 29.768532. Scope 1 10 t: location 60 t,
+    # market 40 t; 73 days = a fifth of 365. End products: 100 (the 50 components are inside).
+    # Onsite claimed min(33, 30) = 30 MWh; contracts 10 + 5; GECs 20: 45 and 65 MWh of the
+    # 100 + 33 + 20 = 153 MWh consumed; electricity 0.1229 tce/MWh of what was bought or made.
+    m = metrics(full_kpis(), offsets_retired_t=4.0)
+    e = 16.3457 + 13.3 + 0.122832
+    expected = {
+        "gross_t_location": 60.0, "gross_t_market": 40.0, "gross_t_location_per_year": 300.0,
+        "gross_t_market_per_year": 200.0, "net_t_market": 36.0, "net_t_market_per_year": 180.0,
+        "scope3_materials_t": 2.0, "energy_tce": e, "energy_tce_per_year": 5 * e,
+        "co2_t_per_tce_location": 60 / e, "co2_t_per_tce_market": 40 / e,
+        "co2_kg_per_unit_location": 600.0, "co2_kg_per_unit_market": 400.0,
+        "kgce_per_unit": e * 10.0,
+        "renewable_electricity_share_onsite": 33 / 153,
+        "renewable_electricity_share_without_certificates": 45 / 153,
+        "renewable_electricity_share_with_certificates": 65 / 153,
+        "renewable_energy_share_without_certificates": 45 * 0.1229 / e,
+        "renewable_energy_share_with_certificates": 65 * 0.1229 / e,
+        "hourly_matched_cfe_share": 0.4}
+    assert m.keys() == expected.keys()
+    for key, value in expected.items():
+        assert m[key] == pytest.approx(value, rel=1e-12), key
+    assert metrics(full_kpis())["net_t_market"] == pytest.approx(40.0, rel=1e-12)  # no offsets
+    # without the carbon section every onsite MWh counts as claimed: 33 + 0 of 153
+    bare = {k: v for k, v in full_kpis().items() if k != "carbon"}
+    assert metrics(bare)["renewable_electricity_share_without_certificates"] == pytest.approx(
+        33 / 153, rel=1e-12)
+    assert metrics(bare)["hourly_matched_cfe_share"] is None
+
+
+def test_metrics_with_the_factor_table_and_electricity_basis_given():
+    # electricity at 0.3 kgce/kWh: 133 MWh -> 39.9 tce, by the table or by the argument
+    own = fx.default_factors().with_tce_coefficient("electricity", 0.3, "kgce/kWh")
+    e = 39.9 + 13.3 + 0.122832
+    assert metrics(full_kpis(), factors=own)["energy_tce"] == pytest.approx(e, rel=1e-12)
+    assert metrics(full_kpis(), electricity_kgce_per_kwh=0.3)["energy_tce"] == pytest.approx(
+        e, rel=1e-12)
+
+
+def test_metrics_per_unit_and_per_year_at_small_numbers():
+    # one unit; half a day (a year is 730 of them); 0.5 MWh bought, all of it by contract
+    k = kpis(import_kwh=500.0, s2_loc_kg=250.0, s2_mkt_kg=0.0, contracts_mwh=0.5, days=0.5,
+             units=1)
+    m = metrics(k)
+    assert m["co2_kg_per_unit_location"] == pytest.approx(250.0, rel=1e-12)
+    assert m["gross_t_location_per_year"] == pytest.approx(0.25 * 730, rel=1e-12)
+    assert m["renewable_energy_share_without_certificates"] == pytest.approx(1.0, rel=1e-12)
+    # no days simulated: nothing per year; no units: nothing per unit
+    k0 = kpis(days=0.0, units=0)
+    m0 = metrics(k0)
+    assert math.isnan(m0["gross_t_location_per_year"]) and m0["co2_kg_per_unit_location"] is None
+    # units from 'units_completed' when the run has no product breakdown
+    flat = {k: v for k, v in kpis(units=150).items() if k != "products"}
+    assert metrics(flat)["co2_kg_per_unit_location"] == pytest.approx(500_000 / 150, rel=1e-12)
+    del flat["units_completed"]
+    assert metrics(flat)["co2_kg_per_unit_location"] is None
+
+
+def test_footprints_per_unit_takes_cradle_to_gate_then_energy_only():
+    k = kpis(footprints={"p": {"co2_kg_per_unit": 12.5},
+                         "q": {"cradle_to_gate_kg_per_unit": 3.0, "co2_kg_per_unit": 1.0},
+                         "r": {}})
+    assert footprints_per_unit(k) == {"p": 12.5, "q": 3.0}
+
+
+def test_offsets_with_purchased_heat_and_sold_onsite_attributes_by_hand():
+    # scope 1 10 t; market-based 52 t of which 2 t purchased heat; 100 MWh imported, 20 MWh by
+    # contract; onsite 10 MWh made, attributes of 4 sold: 80 + 4 = 84 MWh uncovered carry the
+    # 50 t of electricity; credits for 10 + 2 = 12 t. GEC 5, CCER 70, CEA 60 CNY; 73 days
+    k = kpis(import_kwh=100_000.0, s1_kg=10_000.0, s2_loc_kg=60_000.0, s2_mkt_kg=52_000.0,
+             contracts_mwh=20.0, days=73.0)
+    k["co2_scope2_heat_kg"] = 2_000.0
+    k["carbon"]["instruments"]["onsite"] = {"available_mwh": 10.0, "used_mwh": 6.0,
+                                            "unused_mwh": 4.0}
+    prices = load_prices(PRICES)
+    o = offsets(k, prices)
+    assert o["gross_t"] == pytest.approx({"scope1": 10.0, "scope2_market": 52.0,
+                                          "total_market": 62.0, "scope2_location": 60.0})
+    assert o["uncovered_grid_mwh"] == pytest.approx(84.0)
+    a = o["to_net_zero"]["certificates_then_credits"]
+    assert a == pytest.approx({"gec_mwh": 84.0, "gec_cost": 420.0, "credits_t": 12.0,
+                               "credits_cost": 840.0, "total_cost": 1260.0})
+    assert o["to_net_zero_per_year"]["certificates_then_credits"] == pytest.approx(
+        {"gec_mwh": 420.0, "gec_cost": 2100.0, "credits_t": 60.0, "credits_cost": 4200.0,
+         "total_cost": 6300.0})
+    assert o["cea_value_of_gross"] == pytest.approx(62 * 60)
+    # 22 t of CCER: 12 cover scope 1 and heat, 10 t replace 10 / (50/84) = 16.8 MWh of GECs
+    o = offsets(k, prices, [{"kind": "ccer", "t_co2e": 22.0}])
+    assert o["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == pytest.approx(67.2)
+    assert o["to_net_zero"]["certificates_then_credits"]["credits_t"] == 0.0
+    # market-based scope 2 all purchased heat: the 84 uncovered MWh still need their GECs
+    k["co2_scope2_market_kg"] = 2_000.0
+    assert offsets(k, prices)["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == (
+        pytest.approx(84.0))
+
+
+def test_offsets_of_less_than_a_tonne_and_the_classification():
+    # 0.8 MWh uncovered carrying 0.4 t (0.5 t/MWh); 0.2 t of CCER retired replaces 0.4 MWh
+    prices = load_prices(PRICES)
+    k = kpis(import_kwh=800.0, s2_loc_kg=400.0, s2_mkt_kg=400.0)
+    o = offsets(k, prices, [{"kind": "ccer", "t_co2e": 0.2}])
+    assert o["to_net_zero"]["certificates_then_credits"]["gec_mwh"] == pytest.approx(0.4)
+    assert o["to_net_zero"]["credits_only"]["credits_t"] == pytest.approx(0.2)
+    assert o["classification"]["result"] == "not net zero"
+    assert o["classification"]["reason"] == "0.200 tCO2e remain after retired offsets"
+    # 0.4 t offset in full: by credits; by credits and removals; by removals; nothing to offset
+    cases = [([{"kind": "ccer", "t_co2e": 0.4}], "type I",
+              "residual emissions offset with credits"),
+             ([{"kind": "ccer", "t_co2e": 0.3}, {"kind": "removal", "t_co2e": 0.1}], "type I",
+              "residual emissions offset with credits (and removals)"),
+             ([{"kind": "removal", "t_co2e": 0.4}], "type II",
+              "residual emissions removed by removal projects")]
+    for retired, result, reason in cases:
+        c = offsets(k, prices, retired)["classification"]
+        assert (c["result"], c["reason"]) == (result, reason), retired
+    zero = offsets(kpis(import_kwh=0.0), prices)["classification"]
+    assert (zero["result"], zero["reason"]) == ("net zero without offsets",
+                                                "no residual emissions")
+
+
+def two_runs() -> tuple[dict, dict]:
+    """A baseline run of 73 days (a year is 5 of them) and a run of 146 days (2.5), with heat,
+    process and refrigerant emissions, onsite PV and CHP in the second."""
+    base = kpis(import_kwh=200_000.0, s1_kg=30_000.0, s2_loc_kg=122_000.0, s2_mkt_kg=122_000.0,
+                days=73.0, process_kg=4_000.0, refrigerant_kg=1_000.0)
+    base["co2_scope2_heat_kg"] = 2_000.0
+    now = kpis(import_kwh=280_000.0, pv_kwh=40_000.0, s1_kg=40_000.0, s2_loc_kg=141_000.0,
+               s2_mkt_kg=121_000.0, days=146.0, process_kg=2_000.0, refrigerant_kg=400.0)
+    now.update({"co2_scope2_heat_kg": 1_000.0, "chp_kwh": 20_000.0})
+    return now, base
+
+
+def test_reductions_by_measure_of_runs_of_different_lengths_by_hand():
+    # per year: baseline I = 1000 MWh, heat H = 10 t, L = M = 610 - 10 = 600 t (f = 0.6),
+    # scope 1 150 t (process 20, refrigerant 5, fuel 125), gross 150 + 600 + 10 = 760 t.
+    # Now: I = 700, R = 100, C = 50 MWh (E = 850), H = 2.5, L = 352.5 - 2.5 = 350 (f = 0.5),
+    # M = 302.5 - 2.5 = 300, scope 1 100 (process 5, refrigerant 1, fuel 94), gross 402.5.
+    now, base = two_runs()
+    r = reductions_by_measure(now, base)
+    expected = {"electricity_use": (1000 - 850) * 0.6, "onsite_renewables": 100 * 0.6,
+                "onsite_chp": 50 * 0.6, "grid_factor": 700 * (0.6 - 0.5),
+                "green_instruments": (350 - 300) - (600 - 600), "purchased_heat": 10 - 2.5,
+                "fuel": 125 - 94, "process": 20 - 5, "refrigerant": 5 - 1, "total": 357.5,
+                "gross_baseline_per_year": 760.0, "gross_per_year": 402.5}
+    assert r.keys() == expected.keys()
+    for key, value in expected.items():
+        assert r[key] == pytest.approx(value, rel=1e-12), key
+    # a run of no days has no annual figures
+    assert math.isnan(reductions_by_measure({**now, "simulated_days": 0.0}, base)["total"])
+
+
+def test_evaluate_passes_prices_factors_offsets_and_the_baseline_on():
+    now, base = two_runs()
+    own = fx.default_factors().with_tce_coefficient("electricity", 0.3, "kgce/kWh")
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2}]
+    ev = evaluate(now, rules, baseline_kpis=base, factors=own,
+                  prices={"cea": 60.0, "ccer": 70.0, "gec": 10.0},
+                  offsets_retired=[{"kind": "ccer", "t_co2e": 10.0}])
+    # electricity at 0.3 kgce/kWh of the table given: (280 + 40) MWh -> 96 tce now,
+    # 200 MWh -> 60 tce in the baseline
+    assert ev["metrics"]["energy_tce"]["value"] == pytest.approx(96.0, rel=1e-12)
+    assert ev["energy_tce"]["total"] == pytest.approx(96.0, rel=1e-12)
+    assert ev["energy_tce"]["electricity_kgce_per_kwh"] == 0.3
+    changes = ev["baseline"]["changes"]
+    assert changes["energy_tce"] == pytest.approx({"baseline": 60.0, "value": 96.0,
+                                                   "change": 36.0, "change_pct": 0.6})
+    # net market-based: baseline 30 + 122 = 152 t with no offsets; now 40 + 121 - 10 = 151 t
+    assert changes["net_t_market"] == pytest.approx({"baseline": 152.0, "value": 151.0,
+                                                     "change": -1.0, "change_pct": -1 / 152})
+    # gross per year 760 -> 402.5 t: -47.0 %; the cap of -20 % holds with a margin of
+    # 0.2704 = 1.352 x its threshold
+    x = (402.5 - 760) / 760
+    (ind,) = ev["indicators"]
+    assert ind["value"] == pytest.approx(x, rel=1e-12) and ind["status"] == "pass"
+    assert ind["margin_rel"] == pytest.approx((-0.2 - x) / 0.2, rel=1e-12)
+    # GECs at 10 CNY/MWh for the uncovered 280 MWh
+    route = ev["offsets"]["to_net_zero"]["certificates_then_credits"]
+    assert route["gec_cost"] == pytest.approx(10.0 * route["gec_mwh"]) and route["gec_mwh"] > 0
+    assert ev["baseline"]["reductions_by_measure"]["total"] == pytest.approx(357.5)
+    # the electricity basis given as a number
+    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert user["energy_tce"]["basis"] == "user coefficient"
+    assert user["energy_tce"]["electricity_kgce_per_kwh"] == 0.3
+    assert user["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(60.0)
+    # no baseline given: no baseline block
+    plain = evaluate(now, rules)
+    assert plain["baseline"] is None
+    assert plain["energy_tce"]["basis"] == "calorific equivalent (GB/T 2589, as shipped)"
+
+
+def test_rule_sets_carry_their_document_fields_and_user_rules_their_defaults():
+    raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    for name in rule_set_names():
+        r = load_rules(name)
+        assert r["name"] == name
+        for field in ("title", "document", "source_url", "seen_in", "status", "year", "note"):
+            assert r[field] == raw[name].get(field), (name, field)
+    user = load_rules([{"metric": "kgce_per_unit", "op": "<=", "threshold": 100,
+                        "source": "plant file, section 3"},
+                       {"id": "cap", "metric": "gross_t_market", "op": ">=", "threshold": 1,
+                        "label": "cap", "basis": "own"}])
+    assert {k: v for k, v in user.items() if k != "indicators"} == {
+        "name": "user", "title": "User-defined indicators (plant file)",
+        "document": "plant file", "source_url": None, "seen_in": None, "status": "user",
+        "year": None, "note": None}
+    assert user["indicators"] == [
+        {"id": "kgce_per_unit", "label": METRICS["kgce_per_unit"][0], "metric": "kgce_per_unit",
+         "op": "<=", "threshold": 100.0, "unit": METRICS["kgce_per_unit"][1],
+         "basis": "plant file, section 3"},
+        {"id": "cap", "label": "cap", "metric": "gross_t_market", "op": ">=", "threshold": 1.0,
+         "unit": METRICS["gross_t_market"][1], "basis": "own"}]
+    with pytest.raises(ValueError, match=r"^indicator 0: op '<'; expected '<=' or '>='$"):
+        load_rules([{"metric": "kgce_per_unit", "op": "<", "threshold": 1}])
+    with pytest.raises(ValueError, match=r"^indicator 0: threshold must be finite, got inf$"):
+        load_rules([{"metric": "kgce_per_unit", "op": "<=", "threshold": float("inf")}])
+
+
+def test_price_overrides_from_zero_and_their_limits():
+    # prices.csv: GEC 5.22 CNY/MWh (October 2025); a user price replaces the value and its source
+    assert load_prices()["gec"]["value"] == 5.22 and load_prices()["gec"]["unit"] == "CNY/MWh"
+    assert load_prices()["gec"]["date"] == "2025-10"
+    for value in (0.0, 0.5):
+        p = load_prices({"gec": value})["gec"]
+        assert p == {"value": value, "unit": "CNY/MWh", "date": None, "status": "user",
+                     "source": "plant file or caller"}
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"^price 'gec' must be finite and >= 0, got "):
+            load_prices({"gec": bad})
+
+
+def test_evaluate_reports_its_period_baseline_label_and_reasons():
+    now, base = two_runs()
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2},
+             {"metric": "footprint_reduction_min", "op": ">=", "threshold": 0.1},
+             {"metric": "kgce_per_unit", "op": "<=", "threshold": 100}]
+    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert user["metrics"]["energy_tce"]["value"] == pytest.approx(96.0, rel=1e-12)
+    # 146 days: a factor 2.5 to a year, and the note on short periods
+    assert user["period"] == {
+        "days": 146.0, "start": "2026-01-01", "annualisation_factor": 2.5,
+        "note": "146 simulated days from 2026-01-01: ratios are over this period; amounts are "
+                "also annualised (x 365 / days); a period shorter than a year leaves out seasons "
+                "(PV, heating) and may not represent the annual indicators"}
+    year = evaluate(kpis(days=365.0), rules)
+    assert year["period"]["note"] == ("365 simulated days from 2026-01-01: ratios are over this "
+                                      "period; amounts are also annualised (x 365 / days)")
+    # a judged indicator has no reason; each kind of 'not judged' has its own
+    judged, no_fp, per_unit = user["indicators"]
+    assert judged["status"] == "pass" and judged["reason"] is None
+    assert no_fp["reason"] == "no product has both a baseline footprint and finished units"
+    assert per_unit["status"] == "pass" and per_unit["reason"] is None
+    bare = evaluate(kpis(units=0), rules)
+    assert [i["reason"] for i in bare["indicators"]] == [
+        "no baseline: give carbon.evaluation.baseline in the plant file or twin report "
+        "--baseline RUN_DIR",
+        "no baseline: give carbon.evaluation.baseline in the plant file or twin report "
+        "--baseline RUN_DIR",
+        "the run does not give this value (no energy use or no finished units)"]
+    # base-year values from the plant file: its label, or 'baseline'; a base value of a metric
+    # the run cannot give (no units) is left out of the changes
+    given = evaluate(kpis(units=0), rules, baseline={
+        "label": "2020 base year",
+        "metrics": {"gross_t_market_per_year": 1000.0, "co2_kg_per_unit_location": 500.0}})
+    block = given["baseline"]
+    assert block["label"] == "2020 base year" and block["footprints"] == {}
+    assert block["changes"]["gross_t_market_per_year"] == pytest.approx(
+        {"baseline": 1000.0, "value": 500.0, "change": -500.0, "change_pct": -0.5})
+    assert "co2_kg_per_unit_location" not in block["changes"]
+    assert evaluate(kpis(), rules, baseline={"metrics": {}})["baseline"]["label"] == "baseline"
+
+
+def test_footprint_changes_of_products_in_one_run_only():
+    # p: 10 -> 8 kg per unit, 20 % less; q only now, r only in the baseline: no reduction
+    assert footprint_changes({"p": 8.0, "q": 5.0}, {"p": 10.0, "r": 4.0}) == {
+        "p": {"baseline": 10.0, "value": 8.0, "reduction": pytest.approx(0.2)},
+        "q": {"baseline": None, "value": 5.0, "reduction": None},
+        "r": {"baseline": 4.0, "value": None, "reduction": None}}
+
+
+def test_reductions_the_other_way_round_and_without_grid_in_the_baseline():
+    # the two runs swapped: every measure changes sign (baseline f = 0.5 now)
+    now, base = two_runs()
+    r = reductions_by_measure(base, now)
+    expected = {"electricity_use": (850 - 1000) * 0.5, "onsite_renewables": -100 * 0.5,
+                "onsite_chp": -50 * 0.5, "grid_factor": 1000 * (0.5 - 0.6),
+                "green_instruments": (600 - 600) - (350 - 300), "purchased_heat": 2.5 - 10,
+                "fuel": 94 - 125, "process": 5 - 20, "refrigerant": 1 - 5, "total": -357.5}
+    for key, value in expected.items():
+        assert r[key] == pytest.approx(value, rel=1e-12), key
+    # a baseline without grid import has no grid factor (0): only the factor of the import now
+    # counts, 700 MWh x (0 - 0.5) per year
+    solar = kpis(import_kwh=0.0, pv_kwh=100_000.0, s2_loc_kg=0.0, s2_mkt_kg=0.0)
+    r = reductions_by_measure(now, solar)
+    assert r["electricity_use"] == 0.0 and r["onsite_renewables"] == 0.0
+    assert r["grid_factor"] == pytest.approx(-350.0, rel=1e-12)
+
+
+def test_offsets_output_fields_and_short_periods():
+    prices = load_prices(PRICES)
+    k = kpis(import_kwh=100_000.0, s2_loc_kg=50_000.0, days=0.5)
+    retired = [{"kind": "ccer", "t_co2e": 1.0}, {"kind": "removal", "t_co2e": 2.0}]
+    o = offsets(k, prices, retired)
+    assert set(o) == {"gross_t", "retired_t", "retired", "net_t", "per_year_factor",
+                      "to_net_zero", "to_net_zero_per_year", "uncovered_grid_mwh",
+                      "cea_value_of_gross", "prices", "classification"}
+    assert o["retired_t"] == {"credits": 1.0, "removals": 2.0, "total": 3.0}
+    assert o["retired"] == retired and o["prices"] == prices
+    assert o["per_year_factor"] == 730.0  # half a day
+    assert o["classification"] == {"scheme": "T/CECA-G 0171-2022 style",
+                                   "result": "not net zero",
+                                   "reason": "47.000 tCO2e remain after retired offsets",
+                                   "stars": "not assessed: the star thresholds were not found (U)"}
+    assert math.isnan(offsets(kpis(days=0.0), prices)["per_year_factor"])
+    # onsite power whose attributes were all sold (4 MWh made, none used by the claim)
+    sold = kpis(import_kwh=100_000.0)
+    sold["carbon"]["instruments"]["onsite"] = {"available_mwh": 4.0, "used_mwh": 0.0}
+    assert offsets(sold, prices)["uncovered_grid_mwh"] == pytest.approx(104.0)
+
+
+def test_metrics_without_electricity_bought_or_made():
+    # gas only: 10,000 m3 = 13.3 tce, no electricity: its renewable energy shares are 0
+    m = metrics(kpis(import_kwh=0.0, gas_kwh=10_000 * GAS_KWH_PER_M3, s2_loc_kg=0.0))
+    assert m["energy_tce"] == pytest.approx(13.3, rel=1e-12)
+    assert m["renewable_energy_share_without_certificates"] == 0.0
+    assert m["renewable_electricity_share_onsite"] is None
+
+
+def test_price_sources_and_the_unknown_rule_set_message():
+    with open(PRICES_FILE, encoding="utf-8", newline="") as f:
+        gec = next(r for r in csv.DictReader(f) if r["instrument"] == "gec")
+    assert load_prices()["gec"]["source"] == "; ".join(
+        x for x in (gec["document"], gec["source_url"], gec["seen_in"]) if x)
+    with pytest.raises(ValueError, match=r"^unknown rule set 'hunan_2040'; expected one of "
+                                         r"\[.*\] or a list of indicators$"):
+        load_rules("hunan_2040")
+
+
+def test_judge_tolerance_scales_with_the_threshold():
+    # a shortfall of exactly JUDGE_TOL x max(1, |threshold|) still passes; beyond it fails
+    assert judge(JUDGE_TOL, "<=", 0.0)[0] == "pass"
+    assert judge(100 + 50 * JUDGE_TOL, "<=", 100.0)[0] == "pass"  # tolerance 100 x JUDGE_TOL
+    assert judge(0.5 + 1.5 * JUDGE_TOL, "<=", 0.5)[0] == "fail"  # tolerance 1 x JUDGE_TOL
+    assert energy_tce(full_kpis())["heat"] == pytest.approx(0.122832, rel=1e-12)
+
+
+def test_evaluate_labels_its_baseline_run_and_lists_its_fields():
+    now, base = two_runs()
+    rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2}]
+    ev = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    assert ev["baseline"]["label"] == "baseline run (constructed, 2026-01-01, 73 days)"
+    named = evaluate(now, rules, baseline_kpis={**base, "baseline_label": "before the PV"})
+    assert named["baseline"]["label"] == "before the PV"
+    anon = {key: v for key, v in base.items() if key not in ("plant", "start")}
+    assert evaluate(now, rules, baseline_kpis=anon)["baseline"]["label"] == (
+        "baseline run (?, ?, 73 days)")
+    assert "indicators" not in ev["rules"] and ev["rules"]["name"] == "user"
+    assert ev["metrics"]["energy_tce"] == {"value": pytest.approx(96.0, rel=1e-12),
+                                           "label": METRICS["energy_tce"][0],
+                                           "unit": METRICS["energy_tce"][1]}
+    assert ev["energy_tce"]["total"] == pytest.approx(96.0, rel=1e-12)  # (280 + 40) x 0.3
+    # a run without a start date; footprints now but none in the baseline: nothing to compare
+    k = {key: v for key, v in kpis(footprints={"p": {"co2_kg_per_unit": 3.0}}).items()
+         if key != "start"}
+    ev = evaluate(k, rules, baseline={"metrics": {}})
+    assert ev["period"]["note"].startswith("365 simulated days from ?: ")
+    assert ev["baseline"]["footprints"] == {}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import os
+import re
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -558,6 +561,7 @@ def test_demand_charge_rates_and_series_name():
     ("22", "8", [(1320, 1440), (0, 480)]),    # wraps past midnight: two parts of the same day
     ("22", "0", [(1320, 1440)]),              # ends at midnight: no part after it
     ("23", "0.05", [(1380, 1440), (0, 3)]),   # a wrap ending 3 minutes after midnight
+    ("23", "0.016666666666666666", [(1380, 1440), (0, 1)]),  # ... 1 minute (1/60 h) after
     ("8", "0", [(480, 1440)]),                # 08:00 to midnight written as 8-0
     ("8.5", "9.25", [(510, 555)]),            # 08:30-09:15
     ("0", "24", [(0, 1440)]),                 # the whole day
@@ -585,3 +589,337 @@ def test_preset_hour_spans_refused(start, end, message):
     with pytest.raises(ValueError) as err:
         _parse_span(start, end, "row 3")
     assert message in str(err.value) and str(err.value).startswith("row 3: ")
+
+
+# ---------------------------------------------------------------- the survivors of the re-run
+# (tests/MUTATION.md, tariff, 2026-12-06): validity dates at their edges, arguments passed on,
+# messages, and the preset compiler's rules on tables written for the test.
+
+TABLES = ("presets.csv", "periods.csv", "ratios.csv")
+PERIOD_LIST = "('critical', 'peak', 'flat', 'valley', 'deep_valley')"
+
+
+def exactly(text: str) -> str:
+    """A ``match`` pattern for exactly ``text``."""
+    return "^" + re.escape(text) + "$"
+
+
+def custom_tables(folder, edit=None):
+    """Copies of the packaged tables in ``folder``; ``edit`` maps a file name to a function that
+    changes its rows (lists of cells, the header first, so row i is line i + 1)."""
+    for f in TABLES:
+        with open(tf.DATA_DIR / f, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        if edit and f in edit:
+            rows = edit[f](rows)
+        with open(folder / f, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+    return folder
+
+
+def touch_later(path) -> None:
+    """Move a file's modification time 10 s on (an edit within the clock's resolution)."""
+    t = path.stat().st_mtime + 10.0
+    os.utime(path, (t, t))
+
+
+def test_validity_on_the_last_day_of_one_timestamp_and_the_whole_message():
+    # 浙发改价格〔2024〕21号 applies to 2026-06-30 (presets.csv: no start date known)
+    z = tf.load_preset("zhejiang_2024")
+    assert z.periods(hours("2026-06-30"))[0] == "valley"  # its last day is in force; 00-08 valley
+    one = pd.DatetimeIndex([pd.Timestamp("2026-07-01 00:00", tz=TZ)])
+    end = ("tariff zhejiang_2024 (浙发改价格〔2024〕21号) applies from ? to 2026-06-30, but the "
+           "index ends 2026-07-01, after 2026-06-30. Choose the preset in force, or pass "
+           "check_validity=False to apply these rules to other dates (e.g. a typical-year study)")
+    with pytest.raises(ValueError, match=exactly(end)):
+        z.periods(one)  # a single timestamp is checked too, by default
+    assert z.periods(one, check_validity=False)[0] == "valley"  # July: 00-08 valley (line 23)
+    both = replace(z, valid_from=dt.date(2026, 1, 1))
+    two = pd.DatetimeIndex([pd.Timestamp("2025-12-31 23:00", tz=TZ),
+                            pd.Timestamp("2026-07-01 00:00", tz=TZ)])
+    with pytest.raises(ValueError, match=exactly(
+            "tariff zhejiang_2024 (浙发改价格〔2024〕21号) applies from 2026-01-01 to 2026-06-30, "
+            "but the index starts 2025-12-31, before 2026-01-01 and ends 2026-07-01, after "
+            "2026-06-30. Choose the preset in force, or pass check_validity=False to apply these "
+            "rules to other dates (e.g. a typical-year study)")):
+        both.periods(two)
+    jiangsu = tf.load_preset("jiangsu_2025", "two_part")  # from 2025-06-01, open end
+    with pytest.raises(ValueError, match=exactly(
+            "tariff jiangsu_2025[two_part] (苏发改价格发〔2025〕426号) applies from 2025-06-01 to "
+            "open, but the index starts 2025-05-15, before 2025-06-01. Choose the preset in force, "
+            "or pass check_validity=False to apply these rules to other dates (e.g. a "
+            "typical-year study)")):
+        jiangsu.periods(hours("2025-05-15"))
+
+
+def test_price_outside_the_validity_dates_when_waived_and_a_zero_flat_price():
+    # Jiangsu two-part in May (spring rows, periods.csv lines 8-9): 00:00 flat (22-2, ratio 1),
+    # 02:00 valley (2-6, ratio 0.35): at 0.5 CNY/kWh, 0.5 and 0.175
+    t = tf.load_preset("jiangsu_2025", "two_part")
+    may = hours("2025-05-15")
+    assert t.price(may, 0.5, check_validity=False)[[0, 2]] == pytest.approx([0.5, 0.175])
+    assert tf.energy_price(may, t, 0.5, check_validity=False)[[0, 2]] == pytest.approx(
+        [0.5, 0.175])
+    # a zero flat price is a price: only the adder is left, whatever the period
+    assert t.price(hours("2025-07-15"), 0.0, 0.2).tolist() == [0.2] * 24
+
+
+def test_price_arguments_are_named_in_errors():
+    t = tf.load_preset("jiangsu_2025", "two_part")
+    day = hours("2025-07-15")
+    with pytest.raises(ValueError,
+                       match=exactly("non_floating_adder_per_kwh contains NaN or inf.")):
+        t.price(day, 0.5, float("nan"))
+    with pytest.raises(ValueError, match=exactly(
+            "non_floating_adder_per_kwh must be a scalar or one value per interval (24), got "
+            "shape (3,)")):
+        t.price(day, 0.5, [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=exactly(
+            "flat_price_per_kwh must be a scalar or one value per interval (24), got shape (2,)")):
+        t.price(day, [0.5, 0.5])
+    big = tf.load_preset("shanghai", "two_part_large_industry")  # has rest-day overlays
+    with pytest.raises(ValueError, match=exactly("workdays: 'soon' is not a date")):
+        big.periods(hours("2025-04-12"), workdays=["soon"])
+
+
+def test_unverified_ratios_are_listed_by_period_and_month():
+    # zhejiang_2024: ratios.csv lines 10-13 are [U]; critical hours exist only in the months of
+    # periods.csv lines 23-30 (1;7-8;12), the holiday deep valley (line 31) in every month
+    z = tf.load_preset("zhejiang_2024")
+    doc = "浙发改价格〔2024〕21号"
+    hint = ("give the ratios explicitly: load_preset('zhejiang_2024', ratios={'critical': ..., "
+            "'peak': ..., 'valley': ..., 'deep_valley': ...})")
+    reasons = [f"the ratio of 'critical' is unverified [U] ({doc}, ratios.csv line 10) in months "
+               "1,7,8,12",
+               f"the ratio of 'peak' is unverified [U] ({doc}, ratios.csv line 11) in all months",
+               f"the ratio of 'valley' is unverified [U] ({doc}, ratios.csv line 12) in all months",
+               f"the ratio of 'deep_valley' is unverified [U] ({doc}, ratios.csv line 13) in all "
+               "months"]
+    assert z.unusable == (*reasons, hint)
+    with pytest.raises(ValueError, match=exactly("tariff zhejiang_2024 cannot price: "
+                                                 + "; ".join([*reasons, hint]))):
+        z.ratio(hours("2026-03-02"))
+
+
+def test_a_class_preset_with_an_unverified_and_a_missing_ratio(tmp_path):
+    # Jiangsu two-part with its peak ratio (ratios.csv line 3) made [U] and its valley row
+    # (line 6) removed: both are named, the hint names the class; a ratio given for the valley
+    # leaves the peak
+    def edit(rows):
+        rows[2][4], rows[2][10] = "", "U"
+        return rows[:5] + rows[6:]
+
+    folder = custom_tables(tmp_path, {"ratios.csv": edit})
+    peak = ("the ratio of 'peak' is unverified [U] (苏发改价格发〔2025〕426号, ratios.csv line 3) "
+            "in all months")
+    hint = ("give the ratios explicitly: load_preset('jiangsu_2025', 'two_part', ratios="
+            "{'critical': ..., 'peak': ..., 'valley': ..., 'deep_valley': ...})")
+    t = tf.load_preset("jiangsu_2025", "two_part", data_dir=folder)
+    assert t.unusable == (peak, "ratios.csv has no ratio for 'valley' in all months", hint)
+    given = tf.load_preset("jiangsu_2025", "two_part", ratios={"valley": 0.35}, data_dir=folder)
+    assert given.unusable == (peak, hint)
+
+
+def test_messages_of_the_checks_of_index_lengths_rates_and_months():
+    with pytest.raises(TypeError, match=exactly("index must be a pandas.DatetimeIndex, got list")):
+        tf.tou_periods([1, 2], tf.load_preset("flat"))
+    with pytest.raises(ValueError, match=exactly(
+            "index must be tz-aware (the site's local time zone, e.g. "
+            "index.tz_localize('Asia/Shanghai'))")):
+        tf.tou_periods(pd.date_range("2025-07-01", periods=3, freq="h"), tf.load_preset("flat"))
+    idx = hours("2026-01-05", 3)
+    with pytest.raises(ValueError, match=exactly(
+            "kwh has shape (1,); expected (3,), one value per interval of the index")):
+        tf.average_kw([1.0], idx)
+    with pytest.raises(ValueError, match=exactly(
+            "interval_kw has shape (2,); expected (3,), one value per interval of the index")):
+        tf.monthly_peak_demand([1.0, 2.0], idx)
+    with pytest.raises(ValueError, match=exactly(
+            "rate_per_kw_month [CNY/(kW·month)] is required: no default is shipped; take it from "
+            "your province's T&D tariff table (输配电价表)")):
+        tf.demand_charge([1.0, 2.0, 3.0], idx, None)
+    with pytest.raises(ValueError, match=exactly("monthly_values: no value for 2026-01, 2026-02")):
+        tf.monthly_values(hours("2026-01-31", 48), {3: 1.0})
+    t = tf.load_preset("flat")
+    with pytest.raises(ValueError, match=exactly(
+            "day_type must be one of ('all', 'holiday', 'rest_day'), got 'weekend'")):
+        t.schedule(1, "weekend")
+    with pytest.raises(ValueError, match=exactly(
+            f"ratios: unknown period 'shoulder'; expected one of {PERIOD_LIST}")):
+        tf.load_preset("zhejiang_2024", ratios={"shoulder": 1.0})
+    with pytest.raises(ValueError, match=exactly("ratios['peak'] must be a positive number, got "
+                                                 "-1.0")):
+        tf.load_preset("zhejiang_2024", ratios={"peak": -1})
+
+
+def test_compiled_tables_are_read_only():
+    # the compiled tariff is cached and shared by every caller: no caller may change it
+    t = tf.load_preset("jiangsu_2025", "two_part_industry_ge315kva")
+    assert not t.base.flags.writeable and not t.ratios.flags.writeable
+    assert t.overlays and not any(table.flags.writeable for _, table in t.overlays)
+
+
+def test_edited_tables_are_read_again(tmp_path):
+    # Guangdong, 15 July 2025 10:00: peak (periods.csv line 49, 10-12) at 1.7 (ratios.csv
+    # line 20); each edit of a table, seen by its modification time, changes the result
+    folder = custom_tables(tmp_path)
+    idx = hours("2025-07-15")
+
+    def peak_price():
+        return tf.load_preset("guangdong_2021", data_dir=folder).price(idx, 1.0)[10]
+
+    assert peak_price() == pytest.approx(1.7, rel=1e-15)
+    # one file at a time, the others untouched
+    text = (folder / "ratios.csv").read_text(encoding="utf-8").splitlines()
+    text[19] = text[19].replace(",1-12,peak,1.7,", ",1-12,peak,1.8,")
+    (folder / "ratios.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    touch_later(folder / "ratios.csv")
+    assert peak_price() == pytest.approx(1.8, rel=1e-15)
+    text = (folder / "periods.csv").read_text(encoding="utf-8").splitlines()
+    text[48] = text[48].replace(",10,12,peak,", ",10,12,flat,")
+    (folder / "periods.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    touch_later(folder / "periods.csv")
+    assert peak_price() == 1.0
+    text = (folder / "presets.csv").read_text(encoding="utf-8").replace(
+        ",2021-10-01,,*,", ",2025-08-01,,*,")
+    (folder / "presets.csv").write_text(text, encoding="utf-8")
+    touch_later(folder / "presets.csv")
+    with pytest.raises(ValueError, match="applies from 2025-08-01"):
+        peak_price()
+
+
+def test_own_tables_list_their_presets_and_a_missing_file_is_named(tmp_path):
+    folder = custom_tables(tmp_path, {"presets.csv": lambda rows: [
+        r for r in rows if r[0] in ("preset", "guangdong_2021")]})
+    assert tf.list_presets(folder) == ["guangdong_2021"]
+    assert list(tf.preset_table(folder).index) == ["guangdong_2021"]
+    (folder / "periods.csv").unlink()
+    with pytest.raises(ValueError, match=exactly(
+            f"tariff data file not found: {folder.resolve() / 'periods.csv'}")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_an_empty_class_cell_means_every_class(tmp_path):
+    # customer_classes '' reads as '*' in presets.csv and in a period row
+    def presets(rows):
+        return [[*r[:7], "", *r[8:]] if r[0] == "guangdong_2021" else r for r in rows]
+
+    def periods(rows):
+        return [[r[0], "", *r[2:]] if i == 46 else r for i, r in enumerate(rows)]
+
+    folder = custom_tables(tmp_path, {"presets.csv": presets, "periods.csv": periods})
+    t = tf.load_preset("guangdong_2021", data_dir=folder)
+    # 07:00 valley (line 47, 0-8) at 0.38, 10:00 peak at 1.7 (ratios.csv lines 20, 22)
+    assert t.price(hours("2025-07-15"), 1.0)[[7, 10]] == pytest.approx([0.38, 1.7], rel=1e-15)
+
+
+GD = "guangdong_2021,*,{layer},{months},{day_type},{start},{end},{period},x,2025,,,{status},test"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"layer": "top"}, "layer must be 'base' or 'overlay', got 'top'"),
+    ({"day_type": "weekend"}, "day_type must be one of ('all', 'holiday', 'rest_day'), got "
+                              "'weekend'"),
+    ({"layer": "base", "day_type": "holiday"},
+     "base rows apply to all days (day_type 'all'); use an overlay row for holidays or rest days"),
+    ({"period": "shoulder"}, f"period must be one of {PERIOD_LIST}, got 'shoulder'"),
+    ({"months": "1-13"}, "months '1-13': month ranges must lie in 1..12 and increase (write "
+                         "Dec-Feb as '12;1-2')"),
+    ({"months": "jan"}, "months 'jan' must look like '1-2;6-8;12'"),
+    ({"start": "x"}, "start_hour 'x' and end_hour '18' must be numbers (19.5 = 19:30)"),
+    ({"status": "X"}, "status 'X' is not one of ('S', 'S2', 'U', 'def')"),
+])
+def test_malformed_period_rows_are_named_by_line(tmp_path, fields, message):
+    row = {"layer": "overlay", "months": "8", "day_type": "holiday", "start": "16", "end": "18",
+           "period": "valley", "status": "S2", **fields}
+    folder = write_tables(tmp_path, [GD.format(**row)])
+    line = len((folder / "periods.csv").read_text(encoding="utf-8").splitlines())
+    with pytest.raises(ValueError, match=exactly(f"periods.csv line {line}: {message}")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_empty_class_name_in_a_period_row(tmp_path):
+    row = "guangdong_2021,a;;b,overlay,8,holiday,16,18,valley,x,2025,,,S2,test"
+    folder = write_tables(tmp_path, [row])
+    with pytest.raises(ValueError, match=exactly(
+            "periods.csv line 111: empty name in customer_classes 'a;;b'")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_overlap_names_both_lines_and_the_first_shared_minute(tmp_path):
+    # a peak overlay 14-18 in August meets the critical overlay 15-17 of line 54 at 15:00
+    folder = write_tables(tmp_path, [GD.format(layer="overlay", months="8", day_type="all",
+                                               start="14", end="18", period="peak",
+                                               status="S2")])
+    with pytest.raises(ValueError, match=exactly(
+            "tariff guangdong_2021: periods.csv lines 54 and 111 overlap in month 8 at 15:00 "
+            "(overlay rows must not overlap; overlays override base rows, and no two overlays may "
+            "cover the same minute)")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_gaps_are_listed_in_order_with_the_class(tmp_path):
+    # Jiangsu without its summer/winter flat rows 06-11 (line 3) and 13-14 (line 5)
+    folder = custom_tables(tmp_path, {"periods.csv": lambda rows: [
+        r for i, r in enumerate(rows) if i not in (2, 4)]})
+    with pytest.raises(ValueError, match=exactly(
+            "tariff jiangsu_2025[two_part]: month 1 has no base period for 06:00-11:00, "
+            "13:00-14:00; the base rows of every month must cover 00:00-24:00")):
+        tf.load_preset("jiangsu_2025", "two_part", data_dir=folder)
+
+
+RT = "{preset},{classes},{months},{period},{ratio},test,x,2025,,,{status},test"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"period": "shoulder"}, f"period must be one of {PERIOD_LIST}, got 'shoulder'"),
+    ({"ratio": "abc"}, "ratio_to_flat 'abc' is not a number (leave it empty only with status U)"),
+    ({"ratio": "0"}, "ratio_to_flat must be positive, got '0'"),
+    ({"ratio": "-0.5"}, "ratio_to_flat must be positive, got '-0.5'"),
+    ({"period": "flat", "ratio": "1.2"}, "the flat ratio must be 1, got '1.2'"),
+    ({"months": "0"}, "months '0': month ranges must lie in 1..12 and increase (write Dec-Feb as "
+                      "'12;1-2')"),
+])
+def test_malformed_ratio_rows_are_named_by_line(tmp_path, fields, message):
+    row = {"preset": "guangdong_2021", "classes": "*", "months": "7", "period": "critical",
+           "ratio": "2", "status": "S2", **fields}
+    folder = custom_tables(tmp_path, {"ratios.csv": lambda rows: [*rows,
+                                                                  RT.format(**row).split(",")]})
+    with pytest.raises(ValueError, match=exactly(f"ratios.csv line 40: {message}")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+def test_a_ratio_given_twice_names_both_lines(tmp_path):
+    # Guangdong's peak is line 20 for every month; Jiangsu two-part's line 3
+    extra = [RT.format(preset="guangdong_2021", classes="*", months="7", period="peak",
+                       ratio="1.8", status="S2").split(","),
+             RT.format(preset="jiangsu_2025", classes="two_part", months="3", period="peak",
+                       ratio="1.9", status="S2").split(",")]
+    folder = custom_tables(tmp_path, {"ratios.csv": lambda rows: [*rows, *extra]})
+    with pytest.raises(ValueError, match=exactly(
+            "tariff guangdong_2021: ratios.csv lines 20 and 40 both give 'peak' in month 7")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+    with pytest.raises(ValueError, match=exactly(
+            "tariff jiangsu_2025[two_part]: ratios.csv lines 3 and 41 both give 'peak' in "
+            "month 3")):
+        tf.load_preset("jiangsu_2025", "two_part", data_dir=folder)
+
+
+def test_a_bad_validity_date_is_named(tmp_path):
+    folder = custom_tables(tmp_path, {"presets.csv": lambda rows: [
+        [*r[:5], "2025-13-01", *r[6:]] if r[0] == "guangdong_2021" else r for r in rows]})
+    with pytest.raises(ValueError, match=exactly(
+            "presets.csv guangdong_2021 valid_from: '2025-13-01' is not a date (YYYY-MM-DD)")):
+        tf.load_preset("guangdong_2021", data_dir=folder)
+
+
+@pytest.mark.parametrize(("month", "line"), [(6, 32), (7, 29)])
+def test_a_seasonal_ratio_given_twice_names_the_line_of_its_month(tmp_path, month, line):
+    # Shanghai two-part: peak of months 1;7-9;12 on ratios.csv line 29, of 2-6;10-11 on line 32
+    row = RT.format(preset="shanghai", classes="two_part_other", months=str(month),
+                    period="peak", ratio="1.7", status="S2").split(",")
+    folder = custom_tables(tmp_path, {"ratios.csv": lambda rows: [*rows, row]})
+    with pytest.raises(ValueError, match=exactly(
+            f"tariff shanghai[two_part_other]: ratios.csv lines {line} and 40 both give 'peak' "
+            f"in month {month}")):
+        tf.load_preset("shanghai", "two_part_other", data_dir=folder)
