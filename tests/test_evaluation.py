@@ -484,13 +484,14 @@ def test_evaluate_passes_prices_factors_offsets_and_the_baseline_on():
     assert ev["baseline"]["reductions_by_measure"]["total"] == pytest.approx(357.5)
     # the electricity basis given as a number
     user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
-    assert user["energy_tce"]["basis"] == "user coefficient"
+    assert user["energy_tce"]["basis"] == ("calorific equivalent (当量值, GB/T 2589) "
+                                           "(user coefficient)")
     assert user["energy_tce"]["electricity_kgce_per_kwh"] == 0.3
     assert user["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(60.0)
     # no baseline given: no baseline block
     plain = evaluate(now, rules)
     assert plain["baseline"] is None
-    assert plain["energy_tce"]["basis"] == "calorific equivalent (GB/T 2589, as shipped)"
+    assert plain["energy_tce"]["basis"] == "calorific equivalent (当量值, GB/T 2589)"
 
 
 def test_rule_sets_carry_their_document_fields_and_user_rules_their_defaults():
@@ -503,11 +504,11 @@ def test_rule_sets_carry_their_document_fields_and_user_rules_their_defaults():
     user = load_rules([{"metric": "kgce_per_unit", "op": "<=", "threshold": 100,
                         "source": "plant file, section 3"},
                        {"id": "cap", "metric": "gross_t_market", "op": ">=", "threshold": 1,
-                        "label": "cap", "basis": "own"}])
+                        "label": "cap", "basis": "own"}], energy_basis="calorific")
     assert {k: v for k, v in user.items() if k != "indicators"} == {
         "name": "user", "title": "User-defined indicators (plant file)",
         "document": "plant file", "source_url": None, "seen_in": None, "status": "user",
-        "year": None, "note": None}
+        "year": None, "note": None, "energy_basis": "calorific", "energy_basis_source": "user"}
     assert user["indicators"] == [
         {"id": "kgce_per_unit", "label": METRICS["kgce_per_unit"][0], "metric": "kgce_per_unit",
          "op": "<=", "threshold": 100.0, "unit": METRICS["kgce_per_unit"][1],
@@ -538,7 +539,8 @@ def test_evaluate_reports_its_period_baseline_label_and_reasons():
     rules = [{"metric": "gross_change_market", "op": "<=", "threshold": -0.2},
              {"metric": "footprint_reduction_min", "op": ">=", "threshold": 0.1},
              {"metric": "kgce_per_unit", "op": "<=", "threshold": 100}]
-    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3)
+    user = evaluate(now, rules, baseline_kpis=base, electricity_kgce_per_kwh=0.3,
+                    energy_basis="calorific")
     assert user["metrics"]["energy_tce"]["value"] == pytest.approx(96.0, rel=1e-12)
     # 146 days: a factor 2.5 to a year, and the note on short periods
     assert user["period"] == {
@@ -546,7 +548,7 @@ def test_evaluate_reports_its_period_baseline_label_and_reasons():
         "note": "146 simulated days from 2026-01-01: ratios are over this period; amounts are "
                 "also annualised (x 365 / days); a period shorter than a year leaves out seasons "
                 "(PV, heating) and may not represent the annual indicators"}
-    year = evaluate(kpis(days=365.0), rules)
+    year = evaluate(kpis(days=365.0), rules, energy_basis="calorific")
     assert year["period"]["note"] == ("365 simulated days from 2026-01-01: ratios are over this "
                                       "period; amounts are also annualised (x 365 / days)")
     # a judged indicator has no reason; each kind of 'not judged' has its own
@@ -554,7 +556,7 @@ def test_evaluate_reports_its_period_baseline_label_and_reasons():
     assert judged["status"] == "pass" and judged["reason"] is None
     assert no_fp["reason"] == "no product has both a baseline footprint and finished units"
     assert per_unit["status"] == "pass" and per_unit["reason"] is None
-    bare = evaluate(kpis(units=0), rules)
+    bare = evaluate(kpis(units=0), rules, energy_basis="calorific")
     assert [i["reason"] for i in bare["indicators"]] == [
         "no baseline: give carbon.evaluation.baseline in the plant file or twin report "
         "--baseline RUN_DIR",
@@ -565,7 +567,8 @@ def test_evaluate_reports_its_period_baseline_label_and_reasons():
     # the run cannot give (no units) is left out of the changes
     given = evaluate(kpis(units=0), rules, baseline={
         "label": "2020 base year",
-        "metrics": {"gross_t_market_per_year": 1000.0, "co2_kg_per_unit_location": 500.0}})
+        "metrics": {"gross_t_market_per_year": 1000.0, "co2_kg_per_unit_location": 500.0}},
+        energy_basis="calorific")
     block = given["baseline"]
     assert block["label"] == "2020 base year" and block["footprints"] == {}
     assert block["changes"]["gross_t_market_per_year"] == pytest.approx(
