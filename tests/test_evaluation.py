@@ -574,7 +574,8 @@ def test_evaluate_reports_its_period_baseline_label_and_reasons():
     assert block["changes"]["gross_t_market_per_year"] == pytest.approx(
         {"baseline": 1000.0, "value": 500.0, "change": -500.0, "change_pct": -0.5})
     assert "co2_kg_per_unit_location" not in block["changes"]
-    assert evaluate(kpis(), rules, baseline={"metrics": {}})["baseline"]["label"] == "baseline"
+    assert evaluate(kpis(), rules, baseline={"metrics": {}},
+                    energy_basis="calorific")["baseline"]["label"] == "baseline"
 
 
 def test_footprint_changes_of_products_in_one_run_only():
