@@ -31,7 +31,8 @@ from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
 from twin.production import sources
 from twin.production.flow import Flow
-from twin.production.station import StationRuntime, operate
+from twin.production.queues import in_station
+from twin.production.station import Buffer, StationRuntime, operate
 from twin.safety import StallGuard
 from twin.streams import Streams
 from twin.workdays import own_calendars, station_shift_calendar
@@ -77,6 +78,9 @@ class Model:
     """:class:`twin.strategies.Strategy` objects installed in this model."""
     days: float = 0.0
     """Simulated local calendar days (``horizon_s`` is their physical length)."""
+    mid_in_station: list[int] | None = None
+    """Lots at each station halfway through the run (set by :func:`run`; the queue trend of the
+    overload warning, :mod:`twin.planner_warnings`)."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -212,9 +216,9 @@ class _Network:
             if s.id in self.assembly:
                 self.stores[s.id] = None
                 for c in self.assembly[s.id].components:
-                    self.component_store[c] = simpy.Store(env, capacity=cap)
+                    self.component_store[c] = Buffer(env, capacity=cap)
             else:
-                self.stores[s.id] = simpy.Store(env, capacity=cap)
+                self.stores[s.id] = Buffer(env, capacity=cap)
         self.targets: list[list[simpy.Store | None]] = []
         for p in plant.products:
             row = [self.stores[sid] if not (k == 0 and p.components) else None
@@ -363,6 +367,8 @@ def run(model: Model, progress: bool | None = None) -> float:
     with StallGuard(env):  # a process repeating in zero time stops the run, not the machine
         for k in range(1, steps + 1):
             env.run(until=horizon * k / steps)
+            if 2 * k == steps:
+                model.mid_in_station = [in_station(rt) for rt in model.stations]
             wall = time.perf_counter() - t0
             if show and (wall > 3.0 or progress):
                 bar = "#" * (k * 30 // steps)

@@ -103,9 +103,10 @@ class Machine(Load):
     """
 
     __slots__ = (
-        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hold_until",
-        "ideal_s", "maint_next", "monitor", "on_held", "on_process", "on_starved", "passive",
-        "processing_s", "setup_s", "side", "spec",
+        "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hand",
+        "hold_until", "ideal_s", "left", "maint_next", "monitor", "on_held", "on_process",
+        "on_starved", "passive", "processing_s", "setup_s", "side", "spec", "stayed_s",
+        "waited_s",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -126,6 +127,15 @@ class Machine(Load):
         self.busy_units = 0
         """Units in the lots processed."""
         self.ideal_s = 0.0
+        # queue figures (twin.production.queues), kept by the production process
+        self.hand: list | tuple = ()
+        """Lots taken from the station's buffer that have not left the machine yet."""
+        self.left = 0
+        """Lots that have left the machine (handed on, finished)."""
+        self.waited_s = 0.0
+        """Sum over the lots that left of their wait: taken from the buffer - arrived in it [s]."""
+        self.stayed_s = 0.0
+        """Sum over the lots that left of their stay: left - arrived in the buffer [s]."""
         self.processing_s: list[float] = []
         """Processing time started per product index [s] (sized by the station builder)."""
         self.setup_s: list[float] = []

@@ -1,9 +1,12 @@
 """Lots and their bookkeeping: release, completion, assembly, work in process, lead times.
 
-A lot is a small list ``[product, step, released_s, held_s, due_s, order]``: the product index, the
-index of the route step it is at or heading to, when it entered the plant, how long scheduling
-strategies have held its start so far, the due date of the order it belongs to (sim seconds,
-``inf`` without one) and the order's index into :attr:`Flow.orders` (-1: no order). Every lot
+A lot is a small list ``[product, step, released_s, held_s, due_s, order, arrived_s, serial,
+started_s]``: the product index, the index of the route step it is at or heading to, when it entered
+the plant, how long scheduling strategies have held its start so far, the due date of the order it
+belongs to (sim seconds, ``inf`` without one), the order's index into :attr:`Flow.orders` (-1: no
+order), when it entered the input buffer of its current station, its number in the order of
+entering the plant (0, 1, ...), and when a machine of its current station took it from that buffer
+(the per-station queue figures, :mod:`twin.production.queues`). Every lot
 that enters is counted, so that ``released + assembled = completed + consumed + in the system``
 holds at any time. Lots with a due date are also kept while they are in the plant, so that those
 still open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
@@ -42,6 +45,8 @@ class Flow:
         self.completed = [0] * n
         self.consumed = [0] * n
         self.in_system = 0
+        self.serial = 0
+        """Lots entered or assembled so far (the next lot's number, ``lot[7]``)."""
         self._area = 0.0  # integral of lots in system over time [lot*s]
         self._t_last = 0.0
         self.units_by_hour = [0] * max(1, math.ceil(horizon_s / 3600.0))
@@ -71,6 +76,8 @@ class Flow:
         self.released[lot[0]] += 1
         self._count(1)
         lot[2] = self.env.now
+        lot[7] = self.serial
+        self.serial += 1
         if lot[4] != math.inf:
             self._open_due[id(lot)] = lot
 
@@ -99,7 +106,9 @@ class Flow:
         self.assembled[product] += 1
         self._count(1 - len(parts))
         first = min(parts, key=lambda part: part[4])  # the most urgent part's order and due date
-        lot = [product, 0, min(part[2] for part in parts), 0.0, first[4], first[5]]
+        lot = [product, 0, min(part[2] for part in parts), 0.0, first[4], first[5],
+               self.env.now, self.serial, self.env.now]
+        self.serial += 1
         if lot[4] != math.inf:
             self._open_due[id(lot)] = lot
         return lot

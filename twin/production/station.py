@@ -84,6 +84,19 @@ class StationRuntime:
         self.gate = both
 
 
+class Buffer(simpy.Store):
+    """A station's input buffer: a FIFO :class:`simpy.Store` that stamps each lot put through
+    SimPy with the time it enters (``lot[6]``, its arrival at the station), also when the put
+    waited for room. :func:`put_now` and the machines stamp the lots they move themselves."""
+
+    def _do_put(self, event: simpy.resources.store.StorePut) -> bool | None:
+        if len(self.items) < self._capacity:
+            event.item[6] = self._env.now
+            self.items.append(event.item)
+            event.succeed()
+        return None
+
+
 def put_now(store: simpy.Store, lot: list) -> bool:
     """Put ``lot`` into ``store`` now, without an event, if nobody waits on the store and it has
     room; return False, and do nothing, otherwise.
@@ -146,6 +159,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     if m.side is not None:
                         yield m.side
             lots = [lot]
+            lot[8] = env._now  # started: taken from the buffer (env.now, less the property call)
+            m.hand = lots
         else:
             parts = []
             for store, qty in components:
@@ -163,7 +178,10 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                         if m.side is not None:
                             yield m.side
             lot = flow.assemble(st.assembles, parts)
+            lot[6] = max(part[6] for part in parts)  # a kit arrives with its last component
+            lot[8] = env.now
             lots = [lot]
+            m.hand = lots
         if st.gate is not None:  # a strategy may hold the start (flexible work)
             held_from = env.now
             while True:
@@ -194,6 +212,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 if not ev.triggered:
                     ev.cancel()
                     break
+                ev.value[8] = env.now
                 lots.append(ev.value)
         if env.now >= m.check_at:
             yield from m.due()
@@ -241,19 +260,35 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             m.busy_units += units_per_lot[lot[0]]
         m.ideal_s += ideal[p]
         # --- hand on -----------------------------------------------------------------------------
+        # Each lot leaving counts its wait (arrival to start) and its stay (arrival to leaving);
+        # lot[6] becomes its arrival at the next buffer (a put through SimPy stamps it there).
+        now = env._now
         for lot in lots:
             lot[1] += 1
             dest = targets[lot[0]][lot[1]]
+            arrived = lot[6]
             if dest is None:
                 flow.complete(lot)
-                continue
-            if put_now(dest, lot):
-                continue
-            ev = dest.put(lot)
-            if not ev.triggered:
-                set_state(BLOCKED)
-                m.passive = BLOCKED
-                yield ev
-                m.passive = 0
-                if m.side is not None:
-                    yield m.side
+            elif put_now(dest, lot):
+                lot[6] = now
+            else:
+                ev = dest.put(lot)
+                if not ev.triggered:
+                    m.hand = lots[next(k for k, x in enumerate(lots) if x is lot):]
+                    set_state(BLOCKED)
+                    m.passive = BLOCKED
+                    yield ev
+                    now = env.now
+                    m.hand = m.hand[1:]
+                    m.waited_s += lot[8] - arrived
+                    m.stayed_s += now - arrived
+                    m.left += 1
+                    m.passive = 0
+                    if m.side is not None:
+                        yield m.side
+                        now = env.now
+                    continue
+            m.waited_s += lot[8] - arrived
+            m.stayed_s += now - arrived
+            m.left += 1
+        m.hand = ()
