@@ -33,6 +33,7 @@ from twin.production import sources
 from twin.production.flow import Flow
 from twin.production.queues import in_station
 from twin.production.station import Buffer, StationRuntime, operate
+from twin.production.steps import StepLog
 from twin.safety import StallGuard
 from twin.streams import Streams
 from twin.workdays import own_calendars, station_shift_calendar
@@ -251,7 +252,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
     net, streams, env = ctx.net, ctx.streams, ctx.env
     runtimes: list[StationRuntime] = []
     machines: list[Machine] = []
-    for _, _, s in plant.stations():
+    log = StepLog() if plant.simulation.steps else None
+    for index, (_, _, s) in enumerate(plant.stations()):
         process: list[Callable[[], float] | None] = [None] * len(plant.products)
         ideal = [0.0] * len(plant.products)
         for p in plant.products:
@@ -263,7 +265,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment]
         rt = StationRuntime(
             id=s.id, input=net.stores[s.id], process=process, ideal_s=ideal,
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
-            batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
+            batch_size=s.batch_size, interrupt=s.off_shift == "interrupt", index=index,
+            steps=log,
         )
         if s.id in net.assembly:
             made = net.assembly[s.id]

@@ -57,6 +57,7 @@ class Flow:
         self.done_held = array("d")
         self.done_due = array("d")
         self.done_order = array("i")
+        self.done_serial = array("q")
         self.orders: list[str] = []
         """Order ids (of ``kind: orders`` sources); a lot's ``order`` indexes this list."""
         self.order_lots: list[int] = []
@@ -94,6 +95,7 @@ class Flow:
         self.done_held.append(lot[3])
         self.done_due.append(lot[4])
         self.done_order.append(lot[5])
+        self.done_serial.append(lot[7])
         if lot[4] != math.inf:
             del self._open_due[id(lot)]
 
@@ -126,7 +128,7 @@ class Flow:
 
     def completions(self) -> dict[str, np.ndarray]:
         """Completed lots: product index, release and completion time [s], time held [s], due
-        date [s] and order index (-1: none)."""
+        date [s], order index (-1: none) and lot number (``lot[7]``)."""
         return {
             "product": np.array(self.done_product, dtype=np.int32),
             "released_s": np.array(self.done_released, dtype=float),
@@ -134,4 +136,5 @@ class Flow:
             "held_s": np.array(self.done_held, dtype=float),
             "due_s": np.array(self.done_due, dtype=float),
             "order": np.array(self.done_order, dtype=np.int32),
+            "lot": np.array(self.done_serial, dtype=np.int64),
         }

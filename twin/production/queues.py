@@ -7,7 +7,8 @@ entered its current station's input buffer (``lot[6]``) and the time a machine t
 curve of lots waiting over the run is then, exactly (e.g. Stidham 1974, the sample-path form of
 Little's law),
 
-    area_waiting = sum over lots taken of (taken - arrived)  +  sum over lots still waiting of (T - arrived),
+    area_waiting = sum over lots taken of (taken - arrived)
+                   + sum over lots still waiting of (T - arrived),
 
 and the same for lots in the station (waiting, or at a machine: held, changing over, processing,
 down, blocked) with (left - arrived) and (T - arrived) for the lots still there at the end ``T``.

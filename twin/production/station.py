@@ -39,6 +39,7 @@ import simpy
 from twin.equipment.machine import Machine
 from twin.equipment.states import BLOCKED, DOWN, IDLE, PROCESSING, SETUP, STARVED
 from twin.production.flow import Flow
+from twin.production.steps import StepLog
 
 INF = math.inf
 Sampler = Callable[[], float]
@@ -63,6 +64,10 @@ class StationRuntime:
     assembles: int = -1
     """Assembly: product index made."""
     machines: list[Machine] = field(default_factory=list)
+    index: int = 0
+    """Position of the station in the plant (``steps.parquet``'s station codes)."""
+    steps: StepLog | None = None
+    """Where the machines record each lot leaving (``simulation.steps``); None: not kept."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
@@ -134,6 +139,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     mon = m.monitor if ttf is not None else None
     flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
     last_product = -1
+    log = st.steps
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -262,7 +268,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         # --- hand on -----------------------------------------------------------------------------
         # Each lot leaving counts its wait (arrival to start) and its stay (arrival to leaving);
         # lot[6] becomes its arrival at the next buffer (a put through SimPy stamps it there).
-        now = env._now
+        now = finished = env._now
         for lot in lots:
             lot[1] += 1
             dest = targets[lot[0]][lot[1]]
@@ -283,6 +289,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     m.waited_s += lot[8] - arrived
                     m.stayed_s += now - arrived
                     m.left += 1
+                    if log is not None:
+                        log.add(lot, st.index, m.index, arrived, finished, now)
                     m.passive = 0
                     if m.side is not None:
                         yield m.side
@@ -291,4 +299,6 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             m.waited_s += lot[8] - arrived
             m.stayed_s += now - arrived
             m.left += 1
+            if log is not None:  # steps.parquet, when asked for
+                log.add(lot, st.index, m.index, arrived, finished, now)
         m.hand = ()
