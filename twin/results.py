@@ -197,7 +197,24 @@ class Result:
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
         lines.append("  busiest stations " + ", ".join(
             f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
+        queued = [(n, v) for n, v in worst if v.get("mean_wait_s") is not None]
+        if queued:
+            lines.append("  their queues     " + ", ".join(
+                f"{n} {v['mean_lots_waiting']:,.1f} lots waiting, wait "
+                f"{_duration(v['mean_wait_s'])}" for n, v in queued) + " (means)")
+        if k.get("warnings"):
+            lines.append(f"  warnings         {len(k['warnings'])}: look at them before "
+                         f"trusting these figures (kpis.json 'warnings')")
         return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in s, min or h, whichever reads best."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _write_json(path: Path, obj: Any) -> None:
