@@ -80,8 +80,8 @@ class Model:
     days: float = 0.0
     """Simulated local calendar days (``horizon_s`` is their physical length)."""
     mid_in_station: list[int] | None = None
-    """Lots at each station halfway through the run (set by :func:`run`; the queue trend of the
-    overload warning, :mod:`twin.planner_warnings`)."""
+    """Lots at each station halfway through the run (set then by the simulation itself; the
+    queue trend of the overload warning, :mod:`twin.planner_warnings`)."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -145,6 +145,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
                   runtimes, streams, base_loads, ems, info, trace_day)
     model.days = float(days)
+    env.process(_halfway(model))
     if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
         from twin.signals import build_signals
 
@@ -177,6 +178,12 @@ def _trace_day(plant: Plant, clock: SiteClock, calendar: ShiftCalendar, days: fl
     if start < days * 86400.0:
         return (clock.t0 + dt.timedelta(seconds=start)).astimezone(clock.zone).date()
     return clock.start
+
+
+def _halfway(model: Model) -> Generator:
+    """Halfway through the run, count the lots at each station (``model.mid_in_station``)."""
+    yield model.env.timeout(model.horizon_s / 2)
+    model.mid_in_station = [in_station(rt) for rt in model.stations]
 
 
 def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load]) -> Generator:
@@ -370,8 +377,6 @@ def run(model: Model, progress: bool | None = None) -> float:
     with StallGuard(env):  # a process repeating in zero time stops the run, not the machine
         for k in range(1, steps + 1):
             env.run(until=horizon * k / steps)
-            if 2 * k == steps:
-                model.mid_in_station = [in_station(rt) for rt in model.stations]
             wall = time.perf_counter() - t0
             if show and (wall > 3.0 or progress):
                 bar = "#" * (k * 30 // steps)
