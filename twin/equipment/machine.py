@@ -104,7 +104,7 @@ class Machine(Load):
 
     __slots__ = (
         "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "hand",
-        "hold_until", "ideal_s", "left", "maint_next", "monitor", "on_held", "on_process",
+        "hold_until", "ideal_s", "maint_next", "monitor", "on_held", "on_process",
         "on_starved", "passive", "processing_s", "setup_s", "side", "spec", "stayed_s",
         "waited_s",
     )
@@ -129,9 +129,8 @@ class Machine(Load):
         self.ideal_s = 0.0
         # queue figures (twin.production.queues), kept by the production process
         self.hand: list | tuple = ()
-        """Lots taken from the station's buffer that have not left the machine yet."""
-        self.left = 0
-        """Lots that have left the machine (handed on, finished)."""
+        """Lots taken from the station's buffer that have not left the machine yet: a list while
+        they are not processed, a tuple once they are (waiting to be handed on)."""
         self.waited_s = 0.0
         """Sum over the lots that left of their wait: taken from the buffer - arrived in it [s]."""
         self.stayed_s = 0.0

@@ -3,7 +3,8 @@
 Kept at O(1) per lot without any time-weighted area on the hot path: each lot carries the time it
 entered its current station's input buffer (``lot[6]``) and the time a machine took it from there
 (``lot[8]``); when it leaves the machine (handed on or finished) the machine adds its wait
-(taken - arrived) and its stay (left - arrived) to two sums and counts it. The area under the
+(taken - arrived) and its stay (left - arrived) to two sums; the lots that left are the lots
+processed less those still in hand. The area under the
 curve of lots waiting over the run is then, exactly (e.g. Stidham 1974, the sample-path form of
 Little's law),
 
@@ -40,7 +41,9 @@ def queue_figures(rt: Any, t_end: float) -> dict[str, float | int | None]:
     ``lots_in_station_at_end`` [lots]."""
     waiting = list(rt.input.items) if rt.input is not None else []
     hand = [lot for m in rt.machines for lot in m.hand]
-    left = sum(m.left for m in rt.machines)
+    # lots that left = lots processed less those processed and still in hand (a tuple)
+    left = sum(m.busy_lots - (len(m.hand) if isinstance(m.hand, tuple) else 0)
+               for m in rt.machines)
     waited = sum(m.waited_s for m in rt.machines) + sum(lot[8] - lot[6] for lot in hand)
     censored = sum(t_end - lot[6] for lot in waiting)
     stayed = (sum(m.stayed_s for m in rt.machines) + sum(t_end - lot[6] for lot in hand)

@@ -280,7 +280,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             else:
                 ev = dest.put(lot)
                 if not ev.triggered:
-                    m.hand = lots[next(k for k, x in enumerate(lots) if x is lot):]
+                    # processed, not yet left: a tuple (lots taken, not processed: a list)
+                    m.hand = tuple(lots[next(k for k, x in enumerate(lots) if x is lot):])
                     set_state(BLOCKED)
                     m.passive = BLOCKED
                     yield ev
@@ -288,7 +289,6 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     m.hand = m.hand[1:]
                     m.waited_s += lot[8] - arrived
                     m.stayed_s += now - arrived
-                    m.left += 1
                     if log is not None:
                         log.add(lot, st.index, m.index, arrived, finished, now)
                     m.passive = 0
@@ -298,7 +298,6 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     continue
             m.waited_s += lot[8] - arrived
             m.stayed_s += now - arrived
-            m.left += 1
             if log is not None:  # steps.parquet, when asked for
                 log.add(lot, st.index, m.index, arrived, finished, now)
         m.hand = ()
