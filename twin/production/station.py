@@ -94,9 +94,17 @@ class Buffer(simpy.Store):
     SimPy with the time it enters (``lot[6]``, its arrival at the station), also when the put
     waited for room. :func:`put_now` and the machines stamp the lots they move themselves."""
 
+    def __init__(self, env: simpy.Environment, capacity: float = INF):
+        super().__init__(env, capacity)
+        # SimPy binds put and get to the instance only when the class itself defines them
+        # (BoundClass.bind_early); bind the inherited ones too, or every put and get of a
+        # subclass goes through the descriptor (a new bound method per call).
+        for name in ("put", "get"):
+            setattr(self, name, simpy.Store.__dict__[name].__get__(self, Buffer))
+
     def _do_put(self, event: simpy.resources.store.StorePut) -> bool | None:
         if len(self.items) < self._capacity:
-            event.item[6] = self._env.now
+            event.item[6] = self._env._now
             self.items.append(event.item)
             event.succeed()
         return None
@@ -281,7 +289,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 ev = dest.put(lot)
                 if not ev.triggered:
                     # processed, not yet left: a tuple (lots taken, not processed: a list)
-                    m.hand = tuple(lots[next(k for k, x in enumerate(lots) if x is lot):])
+                    m.hand = tuple(lots[lots.index(lot):])  # (lots differ: lot[7] is unique)
                     set_state(BLOCKED)
                     m.passive = BLOCKED
                     yield ev
