@@ -175,3 +175,27 @@ def test_twin_run_steps_flag_writes_steps_parquet(tmp_path, capsys):
     a = json.loads((out / "kpis.json").read_text())
     b = json.loads((plain / "kpis.json").read_text())
     assert a == b
+
+
+def test_buffer_puts_and_gets_as_fast_as_a_store():
+    """SimPy binds put and get to each plain Store (``BoundClass.bind_early``) but not to a
+    subclass's; the Buffer must do it itself, and still stamp what it takes in."""
+    import simpy
+
+    from twin.production.station import Buffer
+
+    env = simpy.Environment()
+    plain, buf = simpy.Store(env), Buffer(env, capacity=1)
+    assert {"put", "get"} <= set(vars(plain)) and {"put", "get"} <= set(vars(buf))
+    first, second = [0] * 9, [0] * 9
+    buf.put(first)
+    waiting = buf.put(second)  # full: waits for room
+    assert not waiting.triggered
+
+    def taker():
+        yield env.timeout(7.5)
+        yield buf.get()
+
+    env.process(taker())
+    env.run()
+    assert first[6] == 0.0 and second[6] == 7.5  # stamped when it got in, not when it was put
