@@ -20,6 +20,12 @@ the hold ends at the latest says so in ``m.hold_until``, and the machine's ``on_
 set, may start a side process (smart standby: a saving mode through a long hold, warmed up
 again by its end), which the machine waits for once the hold is over.
 
+Each lot carries the time it entered the station's buffer (``lot[6]``) and the time a machine took
+it (``lot[8]``); when it leaves, the machine adds its wait and its stay to two sums, and
+``m.hand`` holds the lots taken and not yet gone (the per-station queue figures,
+:mod:`twin.production.queues`). With ``simulation.steps`` the machine also records a row per lot
+leaving (:mod:`twin.production.steps`); without it, one test for None per lot.
+
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
 plain ``items.pop(0)``): such an event would only be scheduled and processed later at the same time
