@@ -85,9 +85,16 @@ def test_cell_plant_matches_published_energy_intensity_and_split(cell_run: twin.
     assert (abs(iv["fuel_kwh"].to_numpy() - heat / BOILER_EFFICIENCY) < 1e-6 * (1 + heat)).all()
 
 
+def _but_open_work(warnings: list[str]) -> list[str]:
+    """The warnings less the one about lots still in the plant at the end: an 8-day run of a
+    plant whose lots take about three days (48 h aging alone) rightly reports a tenth of its
+    lots unfinished, which is why these tests measure in a steady window."""
+    return [w for w in warnings if "still in it at the end" not in w]
+
+
 def test_cell_plant_flow_is_steady_and_on_time(cell_run: twin.Result) -> None:
     k = cell_run.kpis
-    assert k["warnings"] == []
+    assert _but_open_work(k["warnings"]) == []
     assert k["unserved_kwh"] == 0 and k["heat_unmet_kwh"] == 0
     # the plan releases one cathode and one anode lot per cell lot, 60 a day
     products = k["products"]
@@ -161,4 +168,4 @@ def test_cell_plant_calibration_holds_for_any_seed(cell_plant: twin.Plant, seed:
     assert 0.10 <= group_energy(iv, FORMATION_GROUPS) / total <= 0.20
     products = r.kpis["products"]
     assert products["cathode"]["lots_released"] == LOTS_PER_DAY * DAYS
-    assert r.kpis["warnings"] == []
+    assert _but_open_work(r.kpis["warnings"]) == []

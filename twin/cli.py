@@ -76,6 +76,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     import twin
 
     plant = load_plant(args.config)
+    if args.steps:
+        plant = plant.model_copy(update={
+            "simulation": plant.simulation.model_copy(update={"steps": True})})
     days = args.days if args.days is not None else plant.simulation.days
     out = Path(args.out) if args.out else default_out(plant)
     _check_out(out, args.overwrite)
@@ -363,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="random seed (default: the file's)")
     r.add_argument("--out", help="run folder (default: results/<plant>_<time>)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.add_argument("--steps", action="store_true",
+                   help="also write steps.parquet: each lot's arrival, start, finish and leaving "
+                        "at every station (as simulation.steps: true)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check a plant, study or calibration file and report "

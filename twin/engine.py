@@ -34,8 +34,10 @@ from twin.production import sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
 from twin.production.flow import Flow
+from twin.production.queues import in_station
 from twin.production.resources import Needs, Pool
-from twin.production.station import StationRuntime, operate
+from twin.production.station import Buffer, StationRuntime, operate
+from twin.production.steps import StepLog
 from twin.safety import StallGuard
 from twin.streams import Streams
 from twin.workdays import own_calendars, station_shift_calendar
@@ -83,6 +85,9 @@ class Model:
     """:class:`twin.strategies.Strategy` objects installed in this model."""
     days: float = 0.0
     """Simulated local calendar days (``horizon_s`` is their physical length)."""
+    mid_in_station: list[int] | None = None
+    """Lots at each station halfway through the run (set then by the simulation itself; the
+    queue trend of the overload warning, :mod:`twin.planner_warnings`)."""
 
 
 def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
@@ -147,6 +152,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     model = Model(plant, env, clock, horizon, seed, calendar, meter, flow, equipment, groups,
                   runtimes, streams, base_loads, ems, pools, info, trace_day)
     model.days = float(days)
+    env.process(_halfway(model))
     if plant.strategies:  # what strategies read (the grid factor tables are loaded only then)
         from twin.signals import build_signals
 
@@ -179,6 +185,12 @@ def _trace_day(plant: Plant, clock: SiteClock, calendar: ShiftCalendar, days: fl
     if start < days * 86400.0:
         return (clock.t0 + dt.timedelta(seconds=start)).astimezone(clock.zone).date()
     return clock.start
+
+
+def _halfway(model: Model) -> Generator:
+    """Halfway through the run, count the lots at each station (``model.mid_in_station``)."""
+    yield model.env.timeout(model.horizon_s / 2)
+    model.mid_in_station = [in_station(rt) for rt in model.stations]
 
 
 def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load]) -> Generator:
@@ -225,9 +237,9 @@ class _Network:
             if s.id in self.assembly:
                 self.stores[s.id] = None
                 for c in self.assembly[s.id].components:
-                    self.component_store[c] = simpy.Store(env, capacity=cap)
+                    self.component_store[c] = Buffer(env, capacity=cap)
             else:
-                self.stores[s.id] = simpy.Store(env, capacity=cap)
+                self.stores[s.id] = Buffer(env, capacity=cap)
         self.targets: list[list[simpy.Store | None]] = []
         for p in plant.products:
             row = [self.stores[sid] if not (k == 0 and p.components) else None
@@ -269,7 +281,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
     net, streams, env = ctx.net, ctx.streams, ctx.env
     runtimes: list[StationRuntime] = []
     machines: list[Machine] = []
-    for _, _, s in plant.stations():
+    log = StepLog() if plant.simulation.steps else None
+    for index, (_, _, s) in enumerate(plant.stations()):
         process: list[Callable[[], float] | None] = [None] * len(plant.products)
         ideal = [0.0] * len(plant.products)
         for p in plant.products:
@@ -283,7 +296,8 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
         rt = StationRuntime(
             id=s.id, input=net.stores[s.id], process=process, ideal_s=ideal,
             setup=streams.sampler(f"station:{s.id}:setup", s.setup_time) if s.setup_time else None,
-            batch_size=s.batch_size, interrupt=s.off_shift == "interrupt",
+            batch_size=s.batch_size, interrupt=s.off_shift == "interrupt", index=index,
+            steps=log,
         )
         if s.needs:
             rt.needs = Needs([(pool, s.needs[rid]) for rid, pool in pools.items()

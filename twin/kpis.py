@@ -13,7 +13,14 @@ windows of the station's calendar (its own, else the plant's), the whole run for
 * oee          = availability x performance x quality;
 * changeovers and periodic setups/cleaning (``cleaning``) are planned stops in the setup state:
   they lower availability, as breakdowns do, but are reported apart (``cleaning_h``);
-* time_share   = fraction of the whole run in each power state.
+* time_share   = fraction of the whole run in each power state;
+* offered_load = (sum of the mean processing times of the lots processed + those of the lots still
+  waiting at the end / batch size) / run time: the work that came to the station against the time
+  it had for it; at or above 1 no queue is stable (Loynes 1962) and it grows for as long as the
+  run lasts;
+* mean_lots_waiting, mean_lots_in_station, mean_wait_s: time-average lots in the input buffer and
+  in the station (waiting + at a machine) and the mean wait from arrival in the buffer to being
+  taken by a machine (:mod:`twin.production.queues`); lots_in_station_at_end.
 
 A conveyor station (:mod:`twin.production.conveyor`) is one machine (its states, availability,
 performance with the pitch as ideal cycle time) metered as its places on the belt (energy sums
@@ -51,7 +58,9 @@ from twin.carbon.evaluation import evaluate
 from twin.carbon.footprint import materials_per_end_unit, product_footprints
 from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
+from twin.planner_warnings import planner_warnings
 from twin.production.quality_kpis import station_feature_kpis
+from twin.production.queues import queue_figures
 
 
 def _rty(model: Any, k: int, pid: str) -> float | None:
@@ -116,6 +125,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         if rt.quality is not None or rt.cleaners:
             extra = station_feature_kpis(rt, upl, flow.products)
             quality = extra.get("quality", 1.0)
+        q = queue_figures(rt, horizon)
+        backlog = (sum(rt.ideal_s[lot[0]] for lot in rt.input.items) / rt.batch_size
+                   if rt.input is not None else 0.0)
         stations[rt.id] = {
             "machines": n,
             "scheduled_h": _num(n * scheduled / 3600.0),
@@ -126,6 +138,11 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "performance": _num(performance),
             "oee": _num(availability * performance * quality),
             **extra,
+            "offered_load": _num((ideal + backlog) / run_time) if run_time > 0 else None,
+            "mean_lots_waiting": _num(q["mean_lots_waiting"]),
+            "mean_lots_in_station": _num(q["mean_lots_in_station"]),
+            "mean_wait_s": _num(q["mean_wait_s"]) if q["mean_wait_s"] is not None else None,
+            "lots_in_station_at_end": q["lots_in_station_at_end"],
             "energy_kwh": _num(kwh.sum()),
             "electricity_kwh": _num(kwh[:, 0].sum()),
             "time_share": {s: _num(st_s[:, k].sum() / (n * horizon)) for k, s in enumerate(STATES)
@@ -523,6 +540,7 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
                        f"demand charge (grid.tariff.demand_charge_per_kw_month)")
     info = getattr(model, "supply_info", None)
     out.extend(getattr(info, "warnings", ()))
+    out.extend(planner_warnings(model, stations))
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:

@@ -184,6 +184,11 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                    f"{_n(ev['metrics'].get('scope3_materials_t', {}).get('value'))} tCO₂e, "
                    "reported separately and never in these totals."))
 
+    warnings = kpis.get("warnings") or []
+    if warnings:  # about the run itself: an engineer reads these before the figures
+        b.append(("p", "Warnings about this run (look at them before using its figures):"))
+        b.append(("table", ["Warning"], [[w] for w in warnings]))
+
     # 1. inventory
     b.append(("h2", "1. Inventory by scope and source"))
     s1 = float(kpis.get("co2_scope1_kg") or 0) / 1000

@@ -9,6 +9,9 @@ The run folder (see DESIGN.md, "Results contract"):
 * ``lots.parquet``     every finished lot: product, release and completion time, lead time, due
                        date and tardiness, time held by scheduling strategies;
 * ``trace.parquet``    every power state of every equipment over one day (``trace_day``);
+* ``steps.parquet``    with ``simulation.steps`` only: one row per lot and route step, with the
+                       lot's arrival, start, end of processing and leaving at that station
+                       (:mod:`twin.production.steps`);
 * ``manifest.json``    resolved config and its hash, seed, versions, wall time, events.
 
 Same config and seed give byte-identical ``hourly.parquet``, ``intervals.parquet`` and
@@ -40,7 +43,7 @@ from twin.equipment.states import (
 from twin.kpis import interval_hours, plant_kpis
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
-         "trace.parquet", "manifest.json")
+         "trace.parquet", "steps.parquet", "manifest.json")
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Result:
     trace: pd.DataFrame | None = None
     """Power-state timeline of every equipment over one day (``trace_day``): equipment, state,
     start, end (local time)."""
+    steps: pd.DataFrame | None = None
+    """With ``simulation.steps``: one row per lot and route step (``steps.parquet``)."""
 
     def save(self, out_dir: str | os.PathLike, overwrite: bool = False,
              finish: Callable[[Path], object] | None = None) -> Path:
@@ -87,6 +92,8 @@ class Result:
             csv_safe(self.equipment).to_csv(tmp / "equipment.csv", float_format="%.6g")
             if self.trace is not None:
                 self.trace.to_parquet(tmp / "trace.parquet", index=False)
+            if self.steps is not None:
+                self.steps.to_parquet(tmp / "steps.parquet", index=False)
             _write_json(tmp / "kpis.json", self.kpis)
             _write_json(tmp / "manifest.json", self.manifest)
             if finish is not None:
@@ -105,6 +112,8 @@ class Result:
             lots=pd.read_parquet(d / "lots.parquet"),
             manifest=json.loads((d / "manifest.json").read_text()),
             trace=pd.read_parquet(d / "trace.parquet") if (d / "trace.parquet").is_file()
+            else None,
+            steps=pd.read_parquet(d / "steps.parquet") if (d / "steps.parquet").is_file()
             else None,
         )
 
@@ -197,7 +206,24 @@ class Result:
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
         lines.append("  busiest stations " + ", ".join(
             f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
+        queued = [(n, v) for n, v in worst if v.get("mean_wait_s") is not None]
+        if queued:
+            lines.append("  their queues     " + ", ".join(
+                f"{n} {v['mean_lots_waiting']:,.1f} lots waiting, wait "
+                f"{_duration(v['mean_wait_s'])}" for n, v in queued) + " (means)")
+        if k.get("warnings"):
+            lines.append(f"  warnings         {len(k['warnings'])}: look at them before "
+                         f"trusting these figures (kpis.json 'warnings')")
         return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in s, min or h, whichever reads best."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -228,7 +254,33 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
     lots = _lots_table(model)
     kpis = plant_kpis(model, intervals, equipment, lots)
     manifest = _manifest(model, wall_s, events)
-    return Result(hourly, intervals, kpis, equipment, lots, manifest, _trace_table(model))
+    return Result(hourly, intervals, kpis, equipment, lots, manifest, _trace_table(model),
+                  _steps_table(model))
+
+
+def _steps_table(model: Any) -> pd.DataFrame | None:
+    """``steps.parquet``: the rows the machines recorded (``simulation.steps``) and the lots still
+    at a station at the end, by lot and step; times are local timestamps, as in ``lots.parquet``
+    (NaT: not yet)."""
+    log = model.stations[0].steps if model.stations else None
+    if log is None:
+        return None
+    a = log.arrays(model.stations, [p.route for p in model.plant.products])
+    order = np.lexsort((a["step"], a["lot"]))
+    t0 = pd.Timestamp(model.clock.t0)
+    names = [e.name for e in model.equipment if e.kind == "machine"]  # machines come first
+    out = {
+        "lot": a["lot"][order],
+        "product": pd.Categorical.from_codes(a["product"][order],
+                                             categories=model.flow.products),
+        "step": a["step"][order],
+        "station": pd.Categorical.from_codes(a["station"][order],
+                                             categories=[rt.id for rt in model.stations]),
+        "machine": pd.Categorical.from_codes(a["machine"][order], categories=names),  # -1: none
+    }
+    for col in ("arrival", "start", "finish", "left"):
+        out[col] = t0 + pd.to_timedelta(a[col][order], unit="s")
+    return pd.DataFrame(out)
 
 
 def _trace_table(model: Any) -> pd.DataFrame | None:
@@ -384,11 +436,13 @@ def _equipment_table(model: Any) -> pd.DataFrame:
 def _lots_table(model: Any) -> pd.DataFrame:
     """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a lot without a due date;
     ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start;
-    ``order`` the id of the order it was made for (``kind: orders`` sources; else missing)."""
+    ``order`` the id of the order it was made for (``kind: orders`` sources; else missing);
+    ``lot`` its number in the order the lots entered the plant (as in ``steps.parquet``)."""
     c = model.flow.completions()
     t0 = pd.Timestamp(model.clock.t0)
     due_s = np.where(np.isfinite(c["due_s"]), c["due_s"], np.nan)
     return pd.DataFrame({
+        "lot": c["lot"],
         "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
         "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),
         "completed": t0 + pd.to_timedelta(c["completed_s"], unit="s"),

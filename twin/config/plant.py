@@ -131,6 +131,13 @@ class Simulation(_Model):
                           "after the start, or the first day of a shorter run."
     )
 
+    steps: bool = Field(
+        False, description="Write steps.parquet: one row per lot and route step with the lot's "
+                           "arrival in the station's input buffer, start (taken by a machine), "
+                           "end of processing and leaving [timestamps], and the machine; for "
+                           "checking a line station by station (off: nothing is recorded)."
+    )
+
     @field_validator("start")
     @classmethod
     def _start_in_range(cls, v: dt.date) -> dt.date:

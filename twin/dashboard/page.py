@@ -44,6 +44,8 @@ section{background:#fff;border-radius:8px;padding:16px 20px 10px;margin-bottom:2
 section h2{font-size:19px;margin:0 0 2px;font-weight:600}
 section p.caption{margin:0 0 8px;color:$muted;font-size:14px}
 section p.note{color:$muted;font-style:italic}
+section.warnings{border-left:5px solid #b3261e}
+section.warnings ul{margin:4px 0 10px;padding-left:20px;font-size:14px}
 table.stations{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0 12px}
 table.stations th{text-align:right;font-weight:600;color:$muted;border-bottom:2px solid #d9dee4;
  padding:6px 10px;white-space:nowrap}
@@ -308,6 +310,10 @@ def _pct_cell(x: float | None) -> str:
             f'</span></span><span class="num">{float(x) * 100.0:.1f} %</span></td>')
 
 
+def _pct_text(x: float | None) -> str:
+    return "–" if x is None else f"{float(x) * 100.0:.1f} %"
+
+
 def station_table(data: RunData) -> str:
     """Per-station table (utilization, availability, performance, OEE, lots, energy) as HTML."""
     stations: dict[str, Any] = data.kpis.get("stations", {})
@@ -324,7 +330,8 @@ def station_table(data: RunData) -> str:
         carriers = ["electricity"] + [c[:-4] for c in kwh_cols
                                       if c != "electricity_kwh" and sums[c].any()]
     head = ["Station", "Line", "Machines", "Utilization", "Availability", "Performance", "OEE",
-            "Lots processed", "Units processed"]
+            "Offered load", "Lots waiting (mean)", "Wait (mean, min)", "Lots processed",
+            "Units processed"]
     head += [f"{theme.carrier_label(c)} kWh" for c in carriers]
     out = ['<table class="stations" id="station-table">', "<thead><tr>"]
     out += [f"<th>{h}</th>" for h in head]
@@ -335,6 +342,10 @@ def station_table(data: RunData) -> str:
                  f"<td>{st.get('machines', '')}</td>"]
         cells += [_pct_cell(st.get(key)) for key in
                   ("utilization", "availability", "performance", "oee")]
+        cells.append(f"<td>{_pct_text(st.get('offered_load'))}</td>")
+        waiting, wait_s = st.get("mean_lots_waiting"), st.get("mean_wait_s")
+        cells.append(f"<td>{_sig(waiting) if waiting is not None else '–'}</td>")
+        cells.append(f"<td>{_sig(wait_s / 60.0) if wait_s is not None else '–'}</td>")
         cells.append(f"<td>{_fmt(st.get('lots_processed', 0))}</td>")
         cells.append(f"<td>{_fmt(st.get('units_completed', 0))}</td>")
         cells += [f"<td>{_fmt(energy.get(c, 0.0)) if energy.get(c, 0.0) else '–'}</td>"
@@ -346,7 +357,11 @@ def station_table(data: RunData) -> str:
         " (shift hours × machines)</dd><dt>Availability</dt><dd>run time / planned time"
         " (scheduled less maintenance; breakdowns and setups are stops)</dd>"
         "<dt>Performance</dt><dd>ideal process time / run time</dd><dt>OEE</dt>"
-        "<dd>availability × performance (quality not modelled yet)</dd></dl>")
+        "<dd>availability × performance (quality not modelled yet)</dd>"
+        "<dt>Offered load</dt><dd>ideal process time of every lot that came to the station"
+        " (processed or still waiting) / run time: at 100 % or more its queue grows without"
+        " bound</dd><dt>Lots waiting, wait</dt><dd>time-average lots in its input buffer; mean"
+        " time from arriving there to being taken by a machine</dd></dl>")
     return "\n".join(out)
 
 
@@ -383,6 +398,16 @@ def monthly_section(data: RunData) -> str:
         " 'twin export RUN_DIR --xlsx'.",
         '<div style="overflow-x:auto">' + monthly_table_html(data) + "</div>",
         "monthly")
+
+
+def warnings_box(warnings: list[str]) -> list[str]:
+    """The run's warnings (``kpis.json``), each as one line, above the KPI cards; nothing when
+    there are none."""
+    if not warnings:
+        return []
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return [f'<section id="warnings" class="warnings"><h2>Warnings</h2><p class="caption">'
+            f"Look at these before trusting the figures below.</p><ul>{items}</ul></section>"]
 
 
 def _section(title: str, caption: str, body: str, sid: str) -> str:
@@ -720,7 +745,7 @@ def render(data: RunData) -> str:
         f"{name} – twin dashboard",
         f'<h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
         + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
-        [kpi_cards(data), *sections],
+        [*warnings_box(k.get("warnings") or []), kpi_cards(data), *sections],
         f"Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
         f" · {_count(m.get('events_processed'))} events · all times local"
         f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."

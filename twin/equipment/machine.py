@@ -105,8 +105,9 @@ class Machine(Load):
 
     __slots__ = (
         "_maint", "_maint_k", "busy_lots", "busy_units", "calendar", "check_at", "cleaning_s",
-        "hold_until", "ideal_s", "maint_next", "monitor", "off_since", "on_held", "on_process",
-        "on_starved", "passive", "processing_s", "setup_s", "side", "spec",
+        "hand", "hold_until", "ideal_s", "maint_next", "monitor", "off_since", "on_held",
+        "on_process", "on_starved", "passive", "processing_s", "setup_s", "side", "spec",
+        "stayed_s", "waited_s",
     )
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
@@ -132,6 +133,14 @@ class Machine(Load):
         self.ideal_s = 0.0
         self.cleaning_s = 0.0
         """Time spent on periodic setups and cleaning [s] (part of the setup state's time)."""
+        # queue figures (twin.production.queues), kept by the production process
+        self.hand: list | tuple = ()
+        """Lots taken from the station's buffer that have not left the machine yet: a list while
+        they are not processed, a tuple once they are (waiting to be handed on)."""
+        self.waited_s = 0.0
+        """Sum over the lots that left of their wait: taken from the buffer - arrived in it [s]."""
+        self.stayed_s = 0.0
+        """Sum over the lots that left of their stay: left - arrived in the buffer [s]."""
         self.processing_s: list[float] = []
         """Processing time started per product index [s] (sized by the station builder)."""
         self.setup_s: list[float] = []

@@ -113,6 +113,9 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
     stopped = 0.0  # belt time = real time - stopped
     next_in = -INF  # belt time at which the next lot may enter
     hand: list | None = None  # a lot taken from the input, not yet on the belt
+    on_belt: list = []  # the lots on the belt, in order (the queue figures' m.hand)
+    m.hand = on_belt
+    log = st.steps
     pending = None  # a get on the input not served yet
 
     while True:
@@ -133,14 +136,15 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
             _, lot = belt.popleft()
             stats.change(now, n_lots - 1)
             places[n_lots - 1].set_state(STARVED)
-            m.busy_lots += 1
-            m.busy_units += units_per_lot[lot[0]]
             m.ideal_s += pitch  # OEE: the ideal cycle time is one pitch
-            lot[1] += 1
+            arrived, step = lot[6], lot[1]
+            lot[1] = step + 1
             dest = targets[lot[0]][lot[1]]
             if dest is None:
                 flow.complete(lot)
-            elif not put_now(dest, lot):
+            elif put_now(dest, lot):
+                lot[6] = now  # arrival at the next station (a put through SimPy stamps it)
+            else:
                 ev = dest.put(lot)
                 if not ev.triggered:  # the next buffer is full: the belt stops
                     if pending is not None and not pending.triggered:
@@ -153,6 +157,14 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
                     stats.stopped_s += env.now - now
                     for j, q in enumerate(places):
                         q.set_state(PROCESSING if j < n_lots - 1 else STARVED)
+            # the lot has left the station: processed, its wait and stay in the queue figures
+            on_belt.pop(0)
+            m.busy_lots += 1
+            m.busy_units += units_per_lot[lot[0]]
+            m.waited_s += lot[8] - arrived
+            m.stayed_s += env.now - arrived
+            if log is not None:  # steps.parquet
+                log.add(lot, step, st.index, m.index, arrived, now, env.now)
             continue
         # --- a lot enters ------------------------------------------------------------------------
         may_enter = now < m.check_at and bnow >= next_in - EPS
@@ -169,6 +181,8 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
                     else:
                         pending = ev
             if hand is not None:
+                hand[8] = now  # taken from the buffer: the queue figures' start
+                on_belt.append(hand)
                 stats.change(now, n_lots + 1)
                 belt.append((bnow + transit, hand))
                 next_in = bnow + pitch

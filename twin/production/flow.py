@@ -1,13 +1,16 @@
 """Lots and their bookkeeping: release, completion, assembly, work in process, lead times.
 
-A lot is a small list ``[product, step, released_s, held_s, due_s, order]``: the product index, the
-index of the route step it is at or heading to, when it entered the plant, how long scheduling
-strategies have held its start so far, the due date of the order it belongs to (sim seconds,
-``inf`` without one) and the order's index into :attr:`Flow.orders` (-1: no order); a lot sent
-back for rework carries a seventh element, its rework passes so far. Every lot that enters is
-counted, so that ``released + assembled = completed + consumed + scrapped + in the system`` holds
-at any time. Lots with a due date are also kept while they are in the plant, so that those still
-open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
+A lot is a small list ``[product, step, released_s, held_s, due_s, order, arrived_s, serial,
+started_s]``: the product index, the index of the route step it is at or heading to, when it entered
+the plant, how long scheduling strategies have held its start so far, the due date of the order it
+belongs to (sim seconds, ``inf`` without one), the order's index into :attr:`Flow.orders` (-1: no
+order), when it entered the input buffer of its current station, its number in the order of
+entering the plant (0, 1, ...), and when a machine of its current station took it from that buffer
+(the per-station queue figures, :mod:`twin.production.queues`); a lot sent back for rework carries
+a tenth element, its rework passes so far (:mod:`twin.production.quality`). Every lot that enters
+is counted, so that ``released + assembled = completed + consumed + scrapped + in the system``
+holds at any time. Lots with a due date are also kept while they are in the plant, so that those
+still open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Flow:
         self.scrapped = [0] * n
         """Lots scrapped at a station's quality check (:mod:`twin.production.quality`)."""
         self.in_system = 0
+        self.serial = 0
+        """Lots entered or assembled so far (the next lot's number, ``lot[7]``)."""
         self._area = 0.0  # integral of lots in system over time [lot*s]
         self._t_last = 0.0
         self.units_by_hour = [0] * max(1, math.ceil(horizon_s / 3600.0))
@@ -55,6 +60,7 @@ class Flow:
         self.done_held = array("d")
         self.done_due = array("d")
         self.done_order = array("i")
+        self.done_serial = array("q")
         self.orders: list[str] = []
         """Order ids (of ``kind: orders`` sources); a lot's ``order`` indexes this list."""
         self.order_lots: list[int] = []
@@ -74,6 +80,8 @@ class Flow:
         self.released[lot[0]] += 1
         self._count(1)
         lot[2] = self.env.now
+        lot[7] = self.serial
+        self.serial += 1
         if lot[4] != math.inf:
             self._open_due[id(lot)] = lot
 
@@ -90,6 +98,7 @@ class Flow:
         self.done_held.append(lot[3])
         self.done_due.append(lot[4])
         self.done_order.append(lot[5])
+        self.done_serial.append(lot[7])
         if lot[4] != math.inf:
             del self._open_due[id(lot)]
 
@@ -109,7 +118,9 @@ class Flow:
         self.assembled[product] += 1
         self._count(1 - len(parts))
         first = min(parts, key=lambda part: part[4])  # the most urgent part's order and due date
-        lot = [product, 0, min(part[2] for part in parts), 0.0, first[4], first[5]]
+        lot = [product, 0, min(part[2] for part in parts), 0.0, first[4], first[5],
+               self.env.now, self.serial, self.env.now]
+        self.serial += 1
         if lot[4] != math.inf:
             self._open_due[id(lot)] = lot
         return lot
@@ -127,7 +138,7 @@ class Flow:
 
     def completions(self) -> dict[str, np.ndarray]:
         """Completed lots: product index, release and completion time [s], time held [s], due
-        date [s] and order index (-1: none)."""
+        date [s], order index (-1: none) and lot number (``lot[7]``)."""
         return {
             "product": np.array(self.done_product, dtype=np.int32),
             "released_s": np.array(self.done_released, dtype=float),
@@ -135,4 +146,5 @@ class Flow:
             "held_s": np.array(self.done_held, dtype=float),
             "due_s": np.array(self.done_due, dtype=float),
             "order": np.array(self.done_order, dtype=np.int32),
+            "lot": np.array(self.done_serial, dtype=np.int64),
         }

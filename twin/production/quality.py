@@ -65,9 +65,9 @@ class QualityGate:
 
     def judge(self, lot: list) -> int:
         """Judge ``lot`` (at its current route step); return the route step it goes to next, or
-        :data:`SCRAP`. A reworked lot gets or increments its pass count ``lot[6]``."""
+        :data:`SCRAP`. A reworked lot gets or increments its pass count ``lot[9]``."""
         p, k = lot[0], lot[1]
-        first = len(lot) < 7
+        first = len(lot) < 10
         self.judged[p] += 1
         if first:
             self.first_judged[p] += 1
@@ -76,12 +76,12 @@ class QualityGate:
             if first:
                 self.first_good[p] += 1
             return k + 1
-        if self.rework is not None and (lot[6] if not first else 0) < self.max_rework:
+        if self.rework is not None and (lot[9] if not first else 0) < self.max_rework:
             self.reworked[p] += 1
             if first:
                 lot.append(1)
             else:
-                lot[6] += 1
+                lot[9] += 1
             return self.rework[p][k]
         self.scrapped[p] += 1
         return SCRAP

@@ -31,10 +31,10 @@ def explode(product: int, components: list[list[tuple[int, int]]]) -> list[int]:
 
 def _enter(flow: Flow, product: int, targets: list[list[simpy.Store | None]],
            due: float = math.inf, order: int = -1) -> Generator:
-    lot = [product, 0, 0.0, 0.0, due, order]
+    lot = [product, 0, 0.0, 0.0, due, order, flow.env.now, -1, 0.0]
     store = targets[product][0]
     if not put_now(store, lot):  # type: ignore[arg-type]
-        ev = store.put(lot)  # type: ignore[union-attr]
+        ev = store.put(lot)  # type: ignore[union-attr]  (stamps its arrival, lot[6])
         if not ev.triggered:
             yield ev
     flow.enter(lot)

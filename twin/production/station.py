@@ -28,6 +28,12 @@ hook, not the loop, puts a held machine in its state (ready, or still asleep: a 
 when its lot came asks the gate before it warms up), and is told with None when the lots may
 start, whether they were held or not.
 
+Each lot carries the time it entered the station's buffer (``lot[6]``) and the time a machine took
+it (``lot[8]``); when it leaves, the machine adds its wait and its stay to two sums, and
+``m.hand`` holds the lots taken and not yet gone (the per-station queue figures,
+:mod:`twin.production.queues`). With ``simulation.steps`` the machine also records a row per lot
+leaving (:mod:`twin.production.steps`); without it, one test for None per lot.
+
 The hot path avoids SimPy round trips where it can. A lot moves into or out of a buffer that nobody
 waits on (no waiting getter, no waiting putter) without any SimPy event (:func:`put_now`, and a
 plain ``items.pop(0)``): such an event would only be scheduled and processed later at the same time
@@ -50,6 +56,7 @@ from twin.equipment.states import BLOCKED, DOWN, IDLE, PROCESSING, SETUP, STARVE
 from twin.production.cleaning import Cleaner, CleaningTask
 from twin.production.flow import Flow
 from twin.production.quality import SCRAP, QualityGate
+from twin.production.steps import StepLog
 
 INF = math.inf
 Sampler = Callable[[], float]
@@ -90,6 +97,10 @@ class StationRuntime:
     """The cleaning counters of each machine (filled when the machines start)."""
     quality: QualityGate | None = None
     """Yield check after processing (:mod:`twin.production.quality`); None: all lots good."""
+    index: int = 0
+    """Position of the station in the plant (``steps.parquet``'s station codes)."""
+    steps: StepLog | None = None
+    """Where the machines record each lot leaving (``simulation.steps``); None: not kept."""
     gate: Callable[[Machine, list[list]], simpy.Event | None] | None = None
     """Scheduling hook (:mod:`twin.strategies`): asked, with the machine and the lots in hand,
     before each start; returns None to start now, or an event after which it is asked again. The
@@ -111,6 +122,27 @@ class StationRuntime:
             return ev if ev is not None else gate(m, lots)
 
         self.gate = both
+
+
+class Buffer(simpy.Store):
+    """A station's input buffer: a FIFO :class:`simpy.Store` that stamps each lot put through
+    SimPy with the time it enters (``lot[6]``, its arrival at the station), also when the put
+    waited for room. :func:`put_now` and the machines stamp the lots they move themselves."""
+
+    def __init__(self, env: simpy.Environment, capacity: float = INF):
+        super().__init__(env, capacity)
+        # SimPy binds put and get to the instance only when the class itself defines them
+        # (BoundClass.bind_early); bind the inherited ones too, or every put and get of a
+        # subclass goes through the descriptor (a new bound method per call).
+        for name in ("put", "get"):
+            setattr(self, name, simpy.Store.__dict__[name].__get__(self, Buffer))
+
+    def _do_put(self, event: simpy.resources.store.StorePut) -> bool | None:
+        if len(self.items) < self._capacity:
+            event.item[6] = self._env._now
+            self.items.append(event.item)
+            event.succeed()
+        return None
 
 
 def put_now(store: simpy.Store, lot: list) -> bool:
@@ -159,6 +191,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     if st.cleaning is not None:
         cleaner = Cleaner(m, st.cleaning)
         st.cleaners.append(cleaner)
+    log = st.steps
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -184,6 +217,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                     if m.side is not None:
                         yield m.side
             lots = [lot]
+            lot[8] = env._now  # started: taken from the buffer (env.now, less the property call)
+            m.hand = lots
         else:
             parts = []
             for store, qty in components:
@@ -201,7 +236,10 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                         if m.side is not None:
                             yield m.side
             lot = flow.assemble(st.assembles, parts)
+            lot[6] = max(part[6] for part in parts)  # a kit arrives with its last component
+            lot[8] = env.now
             lots = [lot]
+            m.hand = lots
         if st.gate is not None:  # a strategy may hold the start (flexible work)
             held_from = env.now
             while True:
@@ -236,6 +274,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 if not ev.triggered:
                     ev.cancel()
                     break
+                ev.value[8] = env.now
                 lots.append(ev.value)
         if env.now >= m.check_at:
             yield from m.due()
@@ -294,28 +333,52 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             m.busy_units += units_per_lot[lot[0]]
         m.ideal_s += ideal[p]
         # --- hand on -----------------------------------------------------------------------------
+        # Each lot leaving counts its wait (arrival to start) and its stay (arrival to leaving);
+        # lot[6] becomes its arrival at the next buffer (a put through SimPy stamps it there).
+        now = finished = env._now
         for lot in lots:
+            arrived = lot[6]
+            step = lot[1]
             if quality is None:
-                lot[1] += 1
+                lot[1] = step + 1
             else:
-                k = quality.judge(lot)
+                k = quality.judge(lot)  # the next step: on, back for rework, or SCRAP
                 if k == SCRAP:
-                    flow.scrap(lot)
+                    flow.scrap(lot)  # it leaves the station (and the plant) now
+                    m.waited_s += lot[8] - arrived
+                    m.stayed_s += now - arrived
+                    if log is not None:
+                        log.add(lot, step, st.index, m.index, arrived, finished, now)
                     continue
                 lot[1] = k
             dest = targets[lot[0]][lot[1]]
             if dest is None:
                 flow.complete(lot)
-                continue
-            if put_now(dest, lot):
-                continue
-            ev = dest.put(lot)
-            if not ev.triggered:
-                set_state(BLOCKED)
-                m.passive = BLOCKED
-                yield ev
-                m.passive = 0
-                if m.side is not None:
-                    yield m.side
+            elif put_now(dest, lot):
+                lot[6] = now
+            else:
+                ev = dest.put(lot)
+                if not ev.triggered:
+                    # processed, not yet left: a tuple (lots taken, not processed: a list)
+                    m.hand = tuple(lots[lots.index(lot):])  # (lots differ: lot[7] is unique)
+                    set_state(BLOCKED)
+                    m.passive = BLOCKED
+                    yield ev
+                    now = env.now
+                    m.hand = m.hand[1:]
+                    m.waited_s += lot[8] - arrived
+                    m.stayed_s += now - arrived
+                    if log is not None:
+                        log.add(lot, step, st.index, m.index, arrived, finished, now)
+                    m.passive = 0
+                    if m.side is not None:
+                        yield m.side
+                        now = env.now
+                    continue
+            m.waited_s += lot[8] - arrived
+            m.stayed_s += now - arrived
+            if log is not None:  # steps.parquet, when asked for
+                log.add(lot, step, st.index, m.index, arrived, finished, now)
+        m.hand = ()
         if cleaner is not None:  # periodic setups and cleaning, when due
             yield from cleaner.after(len(lots))
