@@ -288,6 +288,7 @@ def sized_plant_yaml(study: SizingStudy, sizes: dict[str, float], out: Path) -> 
     removed), relative file paths made relative to ``out``, with a header."""
     import yaml
 
+    from twin.config.loader import rebase_file_paths
     from twin.config.study import apply_override
 
     data = copy.deepcopy(study.plant_data)
@@ -300,16 +301,7 @@ def sized_plant_yaml(study: SizingStudy, sizes: dict[str, float], out: Path) -> 
         apply_override(data, rc.spec.path, round(v, 3))
     for key, items in drop.items():
         data["energy"][key] = [u for i, u in enumerate(data["energy"][key]) if i not in items]
-    plant_dir = study.resolved.plant_path.parent
-    target = out.resolve()
-    for keys in (("energy", "weather", "file"), ("carbon", "hourly_factor_file")):
-        cur: Any = data
-        for k in keys[:-1]:
-            cur = cur.get(k) if isinstance(cur, dict) else None
-        if isinstance(cur, dict) and isinstance(cur.get(keys[-1]), str):
-            f = Path(cur[keys[-1]])
-            if not f.is_absolute():
-                cur[keys[-1]] = os.path.relpath(plant_dir / f, target)
+    rebase_file_paths(data, study.resolved.plant_path.parent, out)
     head = [f"# Sized by twin size from {study.resolved.path.name} "
             f"(plant {study.resolved.plant_path.name}); sizes:"]
     head += [f"#   {rc.spec.path}: {rc.current if rc.current is not None else 'none'} -> "

@@ -132,22 +132,14 @@ def _calibrated_yaml(run: CalibrationRun, out: Path) -> str:
     the calibration folder, and a header saying where the values come from."""
     import yaml
 
+    from twin.config.loader import rebase_file_paths
     from twin.config.study import apply_override
 
     cal = run.cal
     data = copy.deepcopy(cal.plant_data)
     for path, value in run.fitted_values.items():
         apply_override(data, path, float(value))
-    plant_dir = cal.plant_path.parent
-    target = out.resolve()
-    for keys in (("energy", "weather", "file"), ("carbon", "hourly_factor_file")):
-        cur = data
-        for k in keys[:-1]:
-            cur = cur.get(k) if isinstance(cur, dict) else None
-        if isinstance(cur, dict) and isinstance(cur.get(keys[-1]), str):
-            f = Path(cur[keys[-1]])
-            if not f.is_absolute():
-                cur[keys[-1]] = os.path.relpath(plant_dir / f, target)
+    rebase_file_paths(data, cal.plant_path.parent, out)
     head = [f"# Calibrated from {cal.plant_path.name} by twin calibrate ({cal.path.name}),",
             f"# {run.start} + {run.days} d against {Path(cal.meter.file).name}; fitted values:"]
     for row in run.parameters:

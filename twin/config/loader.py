@@ -8,6 +8,7 @@ Every problem is reported with the file, line, field path, value and what was ex
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import types
 import typing
@@ -275,6 +276,39 @@ def _parse_path(text: str) -> Path_:
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", text):
         out.append(int(part[1:-1]) if part.startswith("[") else part)
     return tuple(out)
+
+
+PLANT_FILE_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("energy", "weather", "file"),
+    ("energy", "grid", "tariff", "price_file", "file"),
+    ("energy", "pv", "*", "profile", "file"),
+    ("energy", "wind", "*", "profile", "file"),
+    ("carbon", "hourly_factor_file"),
+    ("sources", "*", "file"),
+)
+"""Where a plant file names other files (``*``: every item of a list); a relative path there is
+relative to the plant file's folder (:func:`load_plant`)."""
+
+
+def rebase_file_paths(data: Any, source_dir: str | Path, target_dir: str | Path) -> None:
+    """In raw plant data read from a file in ``source_dir``, make every relative data-file path
+    (:data:`PLANT_FILE_FIELDS`) relative to ``target_dir`` instead, in place: for a plant file
+    written there (``calibrated_plant.yaml``, ``sized_plant.yaml``). Absolute paths stay."""
+    source, target = Path(source_dir).resolve(), Path(target_dir).resolve()
+
+    def walk(node: Any, keys: tuple[str, ...]) -> None:
+        key, rest = keys[0], keys[1:]
+        if key == "*":
+            for item in node if isinstance(node, list) else ():
+                walk(item, rest)
+        elif isinstance(node, dict) and key in node:
+            if rest:
+                walk(node[key], rest)
+            elif isinstance(node[key], str) and not Path(node[key]).is_absolute():
+                node[key] = os.path.relpath(source / node[key], target)
+
+    for keys in PLANT_FILE_FIELDS:
+        walk(data, keys)
 
 
 def load_plant(path: str | Path) -> Plant:
