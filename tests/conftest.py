@@ -13,6 +13,7 @@ import copy
 import os
 from typing import Any
 
+import numpy as np
 import pytest
 
 from twin.config import Plant, plant_from_data
@@ -180,3 +181,27 @@ def _fresh_tariff_caches_under_mutation():
         tariff._read_cached.cache_clear()
         evaluation._rules_file.cache_clear()
     yield
+
+
+def seconds_of(result: Any, col: Any) -> np.ndarray:
+    """Timestamps of a result's table as seconds from the run's start."""
+    return (col - result.hourly.index[0]).dt.total_seconds().to_numpy()
+
+
+def queue_kpis_from_rows(result: Any, horizon_s: float) -> None:
+    """Each station's queue KPIs rebuilt from its steps.parquet rows (the sample-path areas, open
+    lots cut at the end): waits of the lots taken, lots waiting, lots in the station."""
+    steps, k = result.steps, result.kpis
+    arr = seconds_of(result, steps["arrival"])
+    start = seconds_of(result, steps["start"])
+    left = np.nan_to_num(seconds_of(result, steps["left"]), nan=horizon_s)
+    started = ~np.isnan(start)
+    for sid, st in k["stations"].items():
+        here = (steps["station"] == sid).to_numpy()
+        wait = start[here & started] - arr[here & started]
+        assert wait.mean() == pytest.approx(st["mean_wait_s"], rel=1e-9, abs=1e-6), sid
+        waiting = np.where(started, start, horizon_s)[here] - arr[here]
+        assert waiting.sum() / horizon_s == pytest.approx(st["mean_lots_waiting"], rel=1e-9,
+                                                          abs=1e-9), sid
+        assert (left[here] - arr[here]).sum() / horizon_s == pytest.approx(
+            st["mean_lots_in_station"], rel=1e-9, abs=1e-9), sid

@@ -4,36 +4,12 @@ that scrap and rework lots, whose lots leave a station another way."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from conftest import const, expo, make_plant, station
+from conftest import const, expo, make_plant, queue_kpis_from_rows, seconds_of, station
 
 import twin
 
 HOUR, DAY = 3600.0, 86400.0
-
-
-def _seconds(result: twin.Result, col) -> np.ndarray:
-    return (col - result.hourly.index[0]).dt.total_seconds().to_numpy()
-
-
-def _queue_kpis_from_rows(result: twin.Result, horizon_s: float) -> None:
-    """Each station's queue KPIs rebuilt from its steps.parquet rows (the sample-path areas, open
-    lots cut at the end): waits of the lots taken, lots waiting, lots in the station."""
-    steps, k = result.steps, result.kpis
-    arr = _seconds(result, steps["arrival"])
-    start = _seconds(result, steps["start"])
-    left = np.nan_to_num(_seconds(result, steps["left"]), nan=horizon_s)
-    started = ~np.isnan(start)
-    for sid, st in k["stations"].items():
-        here = (steps["station"] == sid).to_numpy()
-        wait = start[here & started] - arr[here & started]
-        assert wait.mean() == pytest.approx(st["mean_wait_s"], rel=1e-9, abs=1e-6), sid
-        waiting = np.where(started, start, horizon_s)[here] - arr[here]
-        assert waiting.sum() / horizon_s == pytest.approx(st["mean_lots_waiting"], rel=1e-9,
-                                                          abs=1e-9), sid
-        assert (left[here] - arr[here]).sum() / horizon_s == pytest.approx(
-            st["mean_lots_in_station"], rel=1e-9, abs=1e-9), sid
 
 
 def _oven(pitch: float, transit: float) -> dict:
@@ -51,9 +27,9 @@ def test_a_conveyor_that_keeps_up_has_no_wait_and_holds_its_belt_by_hand():
     assert oven["mean_lots_in_station"] == pytest.approx(251310 / DAY, rel=1e-9)
     assert oven["lots_in_station_at_end"] == 2
     rows = res.steps[res.steps["left"].notna()]
-    on_belt = _seconds(res, rows["finish"]) - _seconds(res, rows["start"])
+    on_belt = seconds_of(res, rows["finish"]) - seconds_of(res, rows["start"])
     assert len(rows) == 717 and on_belt == pytest.approx(350.0)
-    _queue_kpis_from_rows(res, DAY)
+    queue_kpis_from_rows(res, DAY)
 
 
 def test_a_conveyor_fed_faster_than_its_pitch_queues_by_hand():
@@ -67,7 +43,7 @@ def test_a_conveyor_fed_faster_than_its_pitch_queues_by_hand():
     # released: arrivals at 60k < 3600 -> 59 lots; taken 36, so 23 still wait at the end
     assert res.kpis["lots_released"] == 59
     assert oven["lots_in_station_at_end"] == 59 - res.kpis["lots_completed"]
-    _queue_kpis_from_rows(res, HOUR)
+    queue_kpis_from_rows(res, HOUR)
 
 
 def test_scrapped_and_reworked_lots_leave_their_station_in_the_queue_figures_and_steps():
@@ -101,7 +77,7 @@ def test_scrapped_and_reworked_lots_leave_their_station_in_the_queue_figures_and
     assert scrapped == k["stations"]["test"]["lots_scrapped"]
     assert (k["lots_released"] == k["lots_completed"] + k["lots_scrapped"]
             + k["lots_in_system_at_end"])
-    _queue_kpis_from_rows(res, 3 * DAY)
+    queue_kpis_from_rows(res, 3 * DAY)
 
 
 def _everything(seed_days: float = 4) -> twin.Plant:
@@ -148,7 +124,7 @@ def test_every_production_feature_at_once_keeps_the_books():
     for sid, st in k["stations"].items():
         rows = res.steps[res.steps["station"] == sid]
         assert len(rows) == st["lots_processed"] + st["lots_in_station_at_end"], sid
-    _queue_kpis_from_rows(res, 4 * DAY)
+    queue_kpis_from_rows(res, 4 * DAY)
     assert sum(st["energy_kwh"] for st in k["stations"].values()) == pytest.approx(
         k["electricity_kwh"], rel=1e-9)
     again = twin.simulate(_everything(), seed=3)

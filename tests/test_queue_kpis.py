@@ -18,7 +18,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import const, expo, make_plant, station
+from conftest import const, expo, make_plant, queue_kpis_from_rows, station
 
 import twin
 
@@ -88,19 +88,7 @@ def _check_steps(result: twin.Result, routes: dict[str, list[str]], horizon_s: f
     assert len(open_now) == k["lots_in_system_at_end"]
     assert steps["lot"].nunique() == k["lots_released"]
     # the KPIs from the rows: waits of the lots taken; areas with the open lots cut at the end
-    arr = _seconds(result, steps["arrival"])
-    start = _seconds(result, steps["start"])
-    left = np.nan_to_num(_seconds(result, steps["left"]), nan=horizon_s)
-    started = ~np.isnan(start)
-    for sid, st in k["stations"].items():
-        here = (steps["station"] == sid).to_numpy()
-        wait = start[here & started] - arr[here & started]
-        assert wait.mean() == pytest.approx(st["mean_wait_s"], rel=1e-9, abs=1e-6)
-        waiting = np.where(started, start, horizon_s)[here] - arr[here]
-        assert waiting.sum() / horizon_s == pytest.approx(st["mean_lots_waiting"], rel=1e-9,
-                                                          abs=1e-9)
-        assert (left[here] - arr[here]).sum() / horizon_s == pytest.approx(
-            st["mean_lots_in_station"], rel=1e-9, abs=1e-9)
+    queue_kpis_from_rows(result, horizon_s)
 
 
 def test_steps_agree_with_the_flow_and_the_kpis(tmp_path):
