@@ -216,3 +216,15 @@ def test_no_point_is_infeasible_without_targets_and_nan_marks_one_that_is():
     feasible = c[c["size"] >= 10.0 - 1e-9]
     assert not math.isnan(feasible["total"].min())
     assert feasible["total"].idxmin() == c.index[c["optimum"]][0]
+
+
+def test_twin_dashboard_rewrites_the_sizing_page(folder: Path, tmp_path: Path):
+    import shutil
+
+    from twin.cli import main
+
+    d = tmp_path / "copy"
+    shutil.copytree(folder, d, ignore=shutil.ignore_patterns("verification"))
+    (d / "dashboard.html").unlink()
+    assert main(["dashboard", str(d)]) == 0
+    assert f'id="{CURVES_FIGURE_ID}"' in (d / "dashboard.html").read_text()

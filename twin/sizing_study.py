@@ -15,9 +15,12 @@ Steps (:func:`run_sizing`):
    each candidate replaced at the end of its life within the analysis (the longest life) and a
    linear salvage value;
 4. sensitivity: capex, and energy prices with the demand charge, moved by +- ``sensitivity_pct``;
-5. verification: the plant as it is and the sized plant through the simulation (the study's
+5. cost-against-size curves: each candidate fixed at :data:`CURVE_FRACTIONS` of its optimum,
+   the others re-optimised (:func:`cost_curves`, one LP per point);
+6. verification: the plant as it is and the sized plant through the simulation (the study's
    replications with common random numbers, the dispatch policy ``verify.policy``), with the
-   LP's predicted annual cost against the simulated one and its confidence interval.
+   LP's predicted annual cost against the simulated one and its confidence interval;
+7. the sizing page ``dashboard.html`` (:mod:`twin.dashboard.sizing`) from the folder's files.
 """
 
 from __future__ import annotations
