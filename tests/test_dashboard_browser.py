@@ -266,3 +266,40 @@ def test_calibration_dashboard_renders_offline_without_errors(calibration_page: 
     shot = tmp_path / "calibration_dashboard.png"
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def sizing_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_sizing_page import make_sizing_folder
+
+    return make_sizing_folder(tmp_path_factory.mktemp("sizing")) / "dashboard.html"
+
+
+def test_sizing_dashboard_renders_offline_without_errors(sizing_page: Path, driver,
+                                                          tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from twin.dashboard.sizing import SIZING_FIGURE_IDS, VERIFICATION_FIGURE_ID
+
+    driver.get(sizing_page.as_uri())
+    ids = (*SIZING_FIGURE_IDS, VERIFICATION_FIGURE_ID)
+
+    def all_drawn(d) -> bool:
+        return all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids)
+
+    WebDriverWait(driver, 60).until(all_drawn)
+    for div_id in ids:
+        assert driver.find_elements(By.CSS_SELECTOR, f"#{div_id} g.trace"), \
+            f"{div_id} rendered axes but no data"
+    # the simulated cost's interval is drawn; one curve panel per candidate (three)
+    assert driver.find_elements(By.CSS_SELECTOR, f"#{VERIFICATION_FIGURE_ID} g.errorbar")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#fig-sizing-curves g.xy")) >= 3
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    rows = driver.find_elements(By.CSS_SELECTOR, "#sizing-sizes tr")
+    assert len(rows) == 4  # header and three candidates
+
+    shot = tmp_path / "sizing_dashboard.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000

@@ -120,6 +120,7 @@ def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from twin.dashboard import calibration as cal
     from twin.dashboard import write_dashboard
+    from twin.dashboard.sizing import write_sizing_dashboard
     from twin.dashboard.study import write_study_dashboard
     from twin.study import MARKER
 
@@ -127,6 +128,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     try:
         if (folder / cal.MARKER).is_file():
             page = cal.write_calibration_page(folder)
+        elif (folder / "sizing.json").is_file():
+            page = write_sizing_dashboard(folder)
         elif (folder / MARKER).is_file():
             page = write_study_dashboard(folder)
         else:

@@ -15,9 +15,12 @@ Steps (:func:`run_sizing`):
    each candidate replaced at the end of its life within the analysis (the longest life) and a
    linear salvage value;
 4. sensitivity: capex, and energy prices with the demand charge, moved by +- ``sensitivity_pct``;
-5. verification: the plant as it is and the sized plant through the simulation (the study's
+5. cost-against-size curves: each candidate fixed at :data:`CURVE_FRACTIONS` of its optimum,
+   the others re-optimised (:func:`cost_curves`, one LP per point);
+6. verification: the plant as it is and the sized plant through the simulation (the study's
    replications with common random numbers, the dispatch policy ``verify.policy``), with the
-   LP's predicted annual cost against the simulated one and its confidence interval.
+   LP's predicted annual cost against the simulated one and its confidence interval;
+7. the sizing page ``dashboard.html`` (:mod:`twin.dashboard.sizing`) from the folder's files.
 """
 
 from __future__ import annotations
@@ -46,7 +49,12 @@ from twin.energy.sizing import (
     solve_sizing,
 )
 
-SIZING_FILES = ("sizing.json", "sized_plant.yaml", "sensitivity.csv", "economics.csv")
+SIZING_FILES = ("sizing.json", "sized_plant.yaml", "sensitivity.csv", "economics.csv",
+                "cost_curves.csv", "dashboard.html")
+
+CURVE_FRACTIONS = (0.0, 0.5, 0.75, 1.0, 1.25, 1.5)
+"""Where the cost-against-size curves fix each candidate, as fractions of its optimum (of a
+quarter of its upper bound when the optimum is below 1 % of that bound), within its bounds."""
 
 
 class SizingError(ValueError):
@@ -190,6 +198,50 @@ def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct:
             continue
         rows.append({"case": label, **s.sizes, "annualised_cost_total": s.total})
     return pd.DataFrame(rows).set_index("case")
+
+
+def cost_curves(inputs: SizingInputs, solution: SizingSolution, targets: SizingTargets,
+                cyclic: bool, fractions: tuple[float, ...] = CURVE_FRACTIONS) -> pd.DataFrame:
+    """Total annualised cost against the size of each candidate around the optimum.
+
+    For each candidate, its size is fixed at each of ``fractions`` x its optimum (clipped to its
+    bounds, duplicates dropped; a quarter of its upper bound stands for an optimum under 1 % of
+    it) and the other candidates are re-optimised: one LP per point, the point at the optimum
+    itself taken from ``solution`` (always one of the points). Rows: ``candidate``,
+    ``fraction``, ``size``, ``total``,
+    ``capex_annuity``, ``om``, ``operation`` [currency/yr], ``optimum`` (the point is the
+    optimum) and ``note`` (why a point has no cost: no sizes meet the targets with it fixed).
+    By optimality no point is below the optimum's total."""
+    rows: list[dict[str, Any]] = []
+    cands = inputs.candidates
+    for j, c in enumerate(cands):
+        opt = solution.sizes[c.name]
+        ref = opt if opt >= 0.01 * c.hi else 0.25 * c.hi
+        values = {round(min(max(f * ref, c.lo), c.hi), 9) for f in fractions}
+        values.discard(round(opt, 9))
+        for v in sorted([*values, opt]):
+            at_opt = v == opt
+            row: dict[str, Any] = {"candidate": c.name, "fraction": v / ref if ref else 0.0,
+                                   "size": v, "optimum": at_opt, "note": ""}
+            s: SizingSolution | None = solution
+            if not at_opt:
+                fixed = [dataclasses.replace(d, lo=v, hi=v) if i == j else d
+                         for i, d in enumerate(cands)]
+                try:
+                    s = solve_sizing(inputs.data, fixed, targets=targets, cyclic_storage=cyclic)
+                except SizingInfeasibleError as exc:
+                    s = None
+                    row["note"] = str(exc)
+            if s is not None:
+                row.update(total=s.total, capex_annuity=s.capex_annuity, om=s.om,
+                           operation=s.operation)
+            else:
+                row.update(total=math.nan, capex_annuity=math.nan, om=math.nan,
+                           operation=math.nan)
+            rows.append(row)
+    cols = ["candidate", "fraction", "size", "total", "capex_annuity", "om", "operation",
+            "optimum", "note"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def battery_fade(solution: SizingSolution, without: SizingSolution | None,
@@ -418,6 +470,10 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
     log(f"  solved in {sol.solve_s:.2f} s; sensitivity (+-{study.sizing.sensitivity_pct:g} %) "
         f"...")
     sens = sensitivity(inputs, targets, cyclic, study.sizing.sensitivity_pct)
+    log("  cost-against-size curves (one LP per point) ...")
+    t_curves = time.perf_counter()
+    curves = cost_curves(inputs, sol, targets, cyclic)
+    curves_s = time.perf_counter() - t_curves
     held = [dataclasses.replace(c, lo=b.lo, hi=b.hi, annuity_per_unit=0.0, om_per_unit=0.0)
             if c.kind.startswith("battery") else dataclasses.replace(c, lo=sol.sizes[c.name],
                                                                        hi=sol.sizes[c.name])
@@ -434,6 +490,7 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         "study": str(study.resolved.path), "plant": str(study.resolved.plant_path),
         "days": inputs.days, "seed": inputs.seed, "intervals": int(inputs.data.load_kwh.size),
         "year_scale": sol.year_scale, "discount_rate": study.discount_rate,
+        "currency": study.resolved.study.currency,
         "cyclic_storage": cyclic,
         "sizes": sol.sizes, "new_capacity": sol.new_capacity,
         "as_is": {rc.spec.path: rc.current for rc in study.candidates},
@@ -448,6 +505,8 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         "targets": sol.targets,
         "economics": econ,
         "solve_s": sol.solve_s, "build_s": sol.build_s,
+        "cost_curves": {"points": len(curves),
+                        "solves": int((~curves["optimum"]).sum()), "wall_s": curves_s},
     }
     with staged_folder(out) as tmp:
         (tmp / "sized_plant.yaml").write_text(sized_plant_yaml(study, sol.sizes, out),
@@ -456,6 +515,7 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
 
         csv_safe(sens).to_csv(tmp / "sensitivity.csv")
         csv_safe(econ_table).to_csv(tmp / "economics.csv", index=False)
+        csv_safe(curves).to_csv(tmp / "cost_curves.csv", index=False)
         run_check = study.sizing.verify.enabled if verify_runs is None else verify_runs
         if run_check:
             log("checking the sizes by simulation (as is and sized, common random numbers) ...")
@@ -467,6 +527,9 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         doc["wall_s"] = time.perf_counter() - t0
         (tmp / "sizing.json").write_text(json.dumps(_jsonable(doc), indent=2) + "\n",
                                          encoding="utf-8")
+        from twin.dashboard.sizing import write_sizing_dashboard
+
+        write_sizing_dashboard(tmp)
     return out, doc
 
 
