@@ -216,6 +216,11 @@ def test_no_point_is_infeasible_without_targets_and_nan_marks_one_that_is():
     feasible = c[c["size"] >= 10.0 - 1e-9]
     assert not math.isnan(feasible["total"].min())
     assert feasible["total"].idxmin() == c.index[c["optimum"]][0]
+    # other points asked for (sizing.curve_points_pct / 100), and none at all
+    c = cost_curves(SizingInputs(data, [pv], 2 / 24, 0, 0.0), sol, tg, True, (1.0, 2.0))
+    assert list(c["size"]) == pytest.approx([10.0, 20.0])
+    none = cost_curves(SizingInputs(data, [pv], 2 / 24, 0, 0.0), sol, tg, True, ())
+    assert none.empty and "total" in none.columns
 
 
 def test_twin_dashboard_rewrites_the_sizing_page(folder: Path, tmp_path: Path):

@@ -214,7 +214,7 @@ def cost_curves(inputs: SizingInputs, solution: SizingSolution, targets: SizingT
     By optimality no point is below the optimum's total."""
     rows: list[dict[str, Any]] = []
     cands = inputs.candidates
-    for j, c in enumerate(cands):
+    for j, c in enumerate(cands if fractions else ()):
         opt = solution.sizes[c.name]
         ref = opt if opt >= 0.01 * c.hi else 0.25 * c.hi
         values = {round(min(max(f * ref, c.lo), c.hi), 9) for f in fractions}
@@ -472,7 +472,8 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
     sens = sensitivity(inputs, targets, cyclic, study.sizing.sensitivity_pct)
     log("  cost-against-size curves (one LP per point) ...")
     t_curves = time.perf_counter()
-    curves = cost_curves(inputs, sol, targets, cyclic)
+    curves = cost_curves(inputs, sol, targets, cyclic,
+                         tuple(p / 100.0 for p in study.sizing.curve_points_pct))
     curves_s = time.perf_counter() - t_curves
     held = [dataclasses.replace(c, lo=b.lo, hi=b.hi, annuity_per_unit=0.0, om_per_unit=0.0)
             if c.kind.startswith("battery") else dataclasses.replace(c, lo=sol.sizes[c.name],

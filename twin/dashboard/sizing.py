@@ -37,6 +37,8 @@ COST_FIGURE_ID = "fig-sizing-cost"
 CASHFLOW_FIGURE_ID = "fig-sizing-cashflows"
 VERIFICATION_FIGURE_ID = "fig-sizing-verification"
 CURVES_FIGURE_ID = "fig-sizing-curves"
+NO_CURVES = ("No cost-against-size curves in the folder (none asked for: "
+             "sizing.curve_points_pct is [], or an older folder).")
 SIZING_FIGURE_IDS = (COST_FIGURE_ID, CASHFLOW_FIGURE_ID, CURVES_FIGURE_ID)
 """Div ids of the figures of every sizing page (the verification figure only when the sizes were
 checked by simulation)."""
@@ -396,13 +398,15 @@ def render_sizing(data: SizingPageData) -> str:
         cc = doc.get("cost_curves") or {}
         sections.append(_section(
             "Cost against size around the optimum",
-            "Each panel fixes one candidate at fractions of its optimum (0 to 150 %, within its"
-            " bounds) and re-optimises the others: the total annualised cost is lowest at the"
+            "Each panel fixes one candidate at fractions of its optimum ("
+            + ", ".join(f"{100 * f:g}" for f in sorted(data.curves["fraction"].dropna().unique()))
+            + " %, within its bounds) and re-optimises the others: the total annualised cost is"
+            " lowest at the"
             f" optimum (star). {_n(cc.get('solves'))} LPs, {_n(cc.get('wall_s'), 1)} s.",
             figure_html(curves_chart(data), CURVES_FIGURE_ID), "sizing-curves"))
     else:
         sections.append(_section("Cost against size around the optimum", "",
-                                 _note("No cost_curves.csv in the folder."), "sizing-curves"))
+                                 _note(NO_CURVES), "sizing-curves"))
     return html_page(
         f"{title} – twin size", f'<h1 id="sizing-name">{title}</h1>'
         f'<div class="meta">{"".join(meta)}</div>', sections,
