@@ -137,6 +137,26 @@ def test_reference_has_every_field_of_the_json_schema() -> None:
     assert n_fields > 300  # the schema is large: the walk above did see it
 
 
+def test_reference_has_every_strategy_parameter() -> None:
+    from twin.strategies import get_strategy, known_strategies
+
+    sections = _sections(plant_file_reference())
+    assert len(known_strategies()) >= 6
+    for name in known_strategies():
+        section = sections[f"Strategy {name}"]
+        for field in get_strategy(name).Params.model_json_schema().get("properties", {}):
+            assert f"| `{field}` |" in section, f"strategy {name}: {field} missing"
+
+
+def test_reference_links_lead_to_its_headings() -> None:
+    text = plant_file_reference()
+    # GitHub's heading anchors: lower case, punctuation other than - and _ dropped, blanks -
+    anchors = {re.sub(r"[^a-z0-9 _-]", "", h.lower()).replace(" ", "-")
+               for h in re.findall(r"^## (.+)$", text, flags=re.M)}
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links and links <= anchors
+
+
 def test_reference_rows_say_type_unit_default_and_bounds() -> None:
     site = _sections(plant_file_reference())["Site"]
     row = next(r for r in site.splitlines() if r.startswith("| `latitude` |"))

@@ -34,7 +34,8 @@ _BRACKET = re.compile(r"\[([^\[\]]{1,40})\]")
 
 
 def _anchor(title: str) -> str:
-    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+    """GitHub's anchor of a heading: lower case, punctuation but - and _ dropped, blanks -."""
+    return re.sub(r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
 
 
 def _unit(name: str, description: str) -> str:
@@ -63,15 +64,18 @@ def _models_in(tp: object) -> Iterator[type[BaseModel]]:
 
 
 class _Names:
-    """Section titles of the models: the class name, made unique with its module if needed."""
+    """Section titles of the models: the class name, made unique with its module if needed,
+    or the title given (a strategy's parameters)."""
 
-    def __init__(self, models: list[type[BaseModel]]) -> None:
+    def __init__(self, models: list[type[BaseModel]],
+                 given: dict[type[BaseModel], str] | None = None) -> None:
         count: dict[str, int] = {}
         for m in models:
             count[m.__name__] = count.get(m.__name__, 0) + 1
         self.title = {m: (m.__name__ if count[m.__name__] == 1
                           else f"{m.__name__} ({m.__module__.rsplit('.', 1)[-1]})")
                       for m in models}
+        self.title.update(given or {})
 
     def link(self, m: type[BaseModel]) -> str:
         t = self.title[m]
@@ -174,21 +178,29 @@ def _default(f: FieldInfo) -> str:
     return "**required**"
 
 
+_RST_ROLE = re.compile(r":(?:mod|class|func|meth|attr|data):`~?([^`]+)`")
+
+
+def _plain(text: str) -> str:
+    """Docstring markup as Markdown: ``x`` and :mod:`x` become `x`."""
+    return _RST_ROLE.sub(r"`\1`", text).replace("``", "`")
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(_plain(text).split()).replace("|", "\\|")
 
 
 def _doc(m: type[BaseModel]) -> str:
-    doc = inspect.getdoc(m) or ""
+    doc = _plain(inspect.getdoc(m) or "")
     return "" if doc.startswith("!!!") or not doc else " ".join(
         p.replace("\n", " ") for p in doc.split("\n\n")[:1]) + (
         "\n\n" + "\n\n".join(" ".join(p.split()) for p in doc.split("\n\n")[1:])
         if "\n\n" in doc else "")
 
 
-def reachable_models(root: type[BaseModel]) -> list[type[BaseModel]]:
-    """``root`` and every model its fields refer to, breadth first, in field order."""
-    seen: list[type[BaseModel]] = [root]
+def reachable_models(*roots: type[BaseModel]) -> list[type[BaseModel]]:
+    """``roots`` and every model their fields refer to, breadth first, in field order."""
+    seen: list[type[BaseModel]] = list(dict.fromkeys(roots))
     k = 0
     while k < len(seen):
         for f in seen[k].model_fields.values():
@@ -199,10 +211,11 @@ def reachable_models(root: type[BaseModel]) -> list[type[BaseModel]]:
     return seen
 
 
-def model_section(m: type[BaseModel], names: _Names, used_in: list[str]) -> str:
-    """The Markdown section of one model."""
+def model_section(m: type[BaseModel], names: _Names, used_in: list[str],
+                  doc: str | None = None) -> str:
+    """The Markdown section of one model (``doc``: instead of the model's docstring)."""
     out = [f"## {names.title[m]}", ""]
-    doc = _doc(m)
+    doc = _doc(m) if doc is None else _plain(doc)
     if doc:
         out += [doc, ""]
     if used_in:
@@ -244,12 +257,24 @@ An *id* is text of 1 to 80 characters without a colon or leading/trailing blanks
 """
 
 
-def plant_file_reference() -> str:
-    """The whole reference page (Markdown), every model reachable from a plant file's root."""
-    from twin.config.plant import Plant
+STRATEGY_TITLE = "Strategy {name}"
+"""Section title of a registered strategy's parameters."""
 
+
+def plant_file_reference() -> str:
+    """The whole reference page (Markdown): every model reachable from a plant file's root, then
+    the parameters of every registered strategy (an entry of ``strategies``)."""
+    from twin.config.plant import Plant
+    from twin.strategies import get_strategy, known_strategies
+
+    strategies = {get_strategy(n).Params: n for n in known_strategies()}
     models = reachable_models(Plant)
-    names = _Names(models)
+    models += [m for m in reachable_models(*strategies) if m not in models]
+    names = _Names(models, {p: STRATEGY_TITLE.format(name=n) for p, n in strategies.items()})
+    docs = {p: (f"Parameters of the strategy `{n}` (an entry `{{type: {n}, ...}}` of "
+                f"[Plant](#plant).`strategies`). "
+                + " ".join((inspect.getdoc(get_strategy(n)) or "").split("\n\n")[0].split()))
+            for p, n in strategies.items()}
     used: dict[type[BaseModel], list[str]] = {m: [] for m in models}
     for m in models:
         for fname, f in m.model_fields.items():
@@ -258,5 +283,5 @@ def plant_file_reference() -> str:
                 if ref not in used[sub]:
                     used[sub].append(ref)
     toc = ["## Contents", ""] + [f"- {names.link(m)}" for m in models] + [""]
-    body = [model_section(m, names, used[m]) for m in models]
+    body = [model_section(m, names, used[m], docs.get(m)) for m in models]
     return HEADER.format(pattern=ID_PATTERN) + "\n".join(toc) + "\n" + "\n".join(body)
