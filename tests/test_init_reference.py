@@ -165,6 +165,15 @@ def test_reference_rows_say_type_unit_default_and_bounds() -> None:
         "Latitude [deg north]."]
     row = next(r for r in site.splitlines() if r.startswith("| `altitude_m` |"))
     assert "| m | 0 |" in row
+    sections = _sections(plant_file_reference())
+    cells = {name: [c.strip() for c in row.strip("|").split(" | ")]
+             for name in ("TouRow", "Simulation", "Tariff")
+             for row in sections[name].splitlines() if row.startswith("| `")
+             for c0 in [row.split(" | ")[0]] if c0 in ("| `months`", "| `steps`",
+                                                       "| `demand_charge_per_kw_month`")}
+    assert cells["TouRow"][2] == ""            # '[6, 7, 8]' in its text is an example, not a unit
+    assert cells["Simulation"][2] == ""        # true/false: no unit
+    assert cells["Tariff"][2] == "CNY/(kW month)"
 
 
 def test_schema_markdown_prints_and_writes_the_page(tmp_path: Path,

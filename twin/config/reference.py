@@ -38,11 +38,18 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
 
 
-def _unit(name: str, description: str) -> str:
-    """The field's unit: a trailing ``[unit]`` in its description, else its name's suffix."""
-    m = _BRACKET.search(description)
-    if m and m.group(1).strip() not in ("",):
-        return m.group(1).strip()
+_VALUE_LIST = re.compile(r"^[^\s,]+(,\s*[^\s,]+)+$")  # [6, 7, 8]: an example list, not a unit
+
+
+def _unit(name: str, description: str, annotation: object = None) -> str:
+    """The field's unit: the first ``[unit]`` in its description, else its name's suffix (none
+    for a true/false field)."""
+    if annotation is bool:
+        return ""
+    for m in _BRACKET.finditer(description):
+        text = m.group(1).strip()
+        if text and not _VALUE_LIST.match(text):
+            return "the distribution's `unit`" if text == "unit" else text
     for suffix, unit in _UNIT_SUFFIXES:
         if name.endswith(suffix):
             return unit
@@ -99,10 +106,12 @@ def _type_text(tp: object, names: _Names) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_text(a, names) for a in args)
     if origin in (list, tuple, set, frozenset):
-        inner = args[0] if args else typing.Any
-        return f"list of {_type_text(inner, names)}"
+        inner = _type_text(args[0], names) if args else "anything"
+        return f"list of ({inner})" if " or " in inner else f"list of {inner}"
     if origin is dict:
-        return f"mapping of {_type_text(args[0], names)} to {_type_text(args[1], names)}"
+        value = _type_text(args[1], names)
+        return f"mapping of {_type_text(args[0], names)} to " + (
+            f"({value})" if " or " in value else value)
     simple = {str: "text", int: "whole number", float: "number", bool: "true/false"}
     if tp in simple:
         return simple[tp]  # type: ignore[index]
@@ -234,8 +243,8 @@ def model_section(m: type[BaseModel], names: _Names, used_in: list[str],
             desc += " Example: " + "; ".join(f"`{_value_text(e)}`" for e in f.examples)
         key = f.alias or name
         out.append("| " + " | ".join(_cell(x) for x in (
-            f"`{key}`", _type_text(f.annotation, names), _unit(name, desc), _default(f),
-            ", ".join(dict.fromkeys(allowed)), desc)) + " |")
+            f"`{key}`", _type_text(f.annotation, names), _unit(name, desc, f.annotation),
+            _default(f), ", ".join(dict.fromkeys(allowed)), desc)) + " |")
     out.append("")
     if extra == "allow":
         out += ["Other keys are allowed here (they are passed on, e.g. a strategy's parameters).",
