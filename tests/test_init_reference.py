@@ -103,6 +103,16 @@ def test_other_template_runs_its_plan_on_working_days() -> None:
     assert res.kpis["warnings"] == []
 
 
+def test_automotive_template_paint_shop_is_the_largest_user_as_its_header_says() -> None:
+    res = twin.simulate(load_plant(TEMPLATES / "automotive.yaml"), days=7)
+    groups = res.kpis["energy_by_group_kwh"]
+    total = {g: sum(v.values()) for g, v in groups.items()}
+    assert max(total, key=total.get) == "paint_shop"
+    gas = {g: v.get("natural_gas", 0.0) for g, v in groups.items()}
+    assert max(gas, key=gas.get) == "paint_shop"
+    assert res.kpis["units_completed"] == 5 * 400  # five working days of the 400-vehicle plan
+
+
 # ---------------------------------------------------------------------------------------------
 # the plant-file reference
 
