@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, compare, validate, dashboard, report, export, schema.
+"""The ``twin`` command: run, compare, validate, dashboard, report, export, schema, init.
 
 Mistakes in a file or an argument are printed as one line each, without a traceback, and the
 command exits with status 2.
@@ -21,6 +21,7 @@ from twin.atomic import check_out
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
+from twin.config.templates import SECTORS
 from twin.measured.errors import MeterDataError
 from twin.safety import Interrupted, SimulationStalled, terminate_as_interrupt
 
@@ -348,10 +349,35 @@ def _preflight(plant: Plant, where: str, *args: object) -> None:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    if args.markdown:
+        from twin.atomic import write_text
+        from twin.config.reference import plant_file_reference
+
+        text = plant_file_reference()
+        if args.out:
+            print(f"twin: plant-file reference {write_text(args.out, text)}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.out:
+        raise UsageError("schema: --out goes with --markdown")
     schema = Plant.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Factory twin plant file"
     print(json.dumps(schema, indent=2))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from twin.config.templates import TemplateError, write_template
+
+    try:
+        path = write_template(args.sector, args.path, force=args.force)
+    except TemplateError as exc:
+        raise UsageError(f"init: {exc}") from None
+    print(f"twin: wrote {path} (sector {args.sector}); every value marked ILLUSTRATIVE is a "
+          f"placeholder to replace")
+    print(f"twin: next: twin validate {path}; twin run {path} --days 7")
     return 0
 
 
@@ -446,8 +472,20 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--xlsx", action="store_true", help="an Excel workbook, results.xlsx")
     x.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors)")
+    s = sub.add_parser("schema", help="print the JSON Schema of plant files (for editors), or "
+                                      "with --markdown their reference page")
+    s.add_argument("--markdown", action="store_true",
+                   help="the human-readable reference (every section and field: type, unit, "
+                        "default, allowed values, description) as Markdown")
+    s.add_argument("--out", help="write the Markdown page to this file instead of printing it")
     s.set_defaults(func=cmd_schema)
+
+    i = sub.add_parser("init", help="write a commented starter plant file for a sector")
+    i.add_argument("--sector", required=True, choices=SECTORS, metavar="SECTOR",
+                   help=f"one of {', '.join(SECTORS)}")
+    i.add_argument("path", help="plant file to write, e.g. plant.yaml")
+    i.add_argument("--force", action="store_true", help="replace an existing file")
+    i.set_defaults(func=cmd_init)
     return p
 
 
