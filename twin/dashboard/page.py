@@ -19,6 +19,7 @@ from twin.dashboard import figures, theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
 from twin.dashboard.plot import figure_html
+from twin.i18n import current, money_unit, tr
 
 CSS = string.Template("""
 *{box-sizing:border-box}
@@ -90,8 +91,22 @@ def _sig(x: float) -> str:
 
 
 def _day(t: dt.datetime) -> str:
-    """'2 Mar 2026' (no platform-specific strftime flags)."""
+    """'2 Mar 2026' (no platform-specific strftime flags); '2026年3月2日' in Chinese."""
+    if current() == "zh":
+        return f"{t.year}年{t.month}月{t.day}日"
     return f"{t.day} {t:%b %Y}"
+
+
+def _when(t: dt.datetime) -> str:
+    """'Tue 3 Mar 14:15' in English, '3月3日 周二 14:15' in Chinese."""
+    if current() == "zh":
+        return f"{t.month}月{t.day}日 周{'一二三四五六日'[t.weekday()]} {t:%H:%M}"
+    return f"{t:%a} {t.day} {t:%b %H:%M}"
+
+
+def _money(x: float, div: float) -> str:
+    """An amount of money: whole units, or 万元 with two decimals (``div`` 10 000)."""
+    return _fmt(x) if div == 1.0 else _fmt(x / div, 2)
 
 
 def period_text(data: RunData) -> str:
@@ -109,6 +124,8 @@ def period_text(data: RunData) -> str:
         span = f"{_day(start)} – {last}" if days > 1 else _day(start)
     else:
         span = f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M}"
+    if current() == "zh":
+        return f"{span}（{days:g}天）"
     return f"{span} ({days:g} day{'s' if days != 1 else ''})"
 
 
@@ -121,69 +138,69 @@ def kpi_cards(data: RunData) -> str:
     units = k.get("units_completed")
     if units is not None:
         lots = k.get("lots_completed")
-        sub = f"{lots:,} lots finished" if lots is not None else ""
-        cards.append(("Units completed", _fmt(units), "units", sub))
+        sub = tr("{n} lots finished", n=f"{lots:,}") if lots is not None else ""
+        cards.append((tr("Units completed"), _fmt(units), tr("units"), sub))
     elec = float(k.get("electricity_kwh") or 0.0)
-    cards.append(("Electricity", _fmt(elec), "kWh",
-                  f"{_fmt(elec / days)} kWh per day" if days else ""))
+    cards.append((tr("Electricity"), _fmt(elec), "kWh",
+                  tr("{x} kWh per day", x=_fmt(elec / days)) if days else ""))
     bought_heat = _num(k.get("purchased_heat_kwh"))
-    made = {"natural_gas_kwh": "lower heating value, boilers and CHP included",
-            "heat_kwh": "used by the equipment, made on site"
-            + (" or bought" if bought_heat else ""),
-            "cooling_kwh": "used by the equipment, made on site"}
-    for key, label in (("natural_gas_kwh", "Natural gas"), ("heat_kwh", "Heat used"),
-                       ("cooling_kwh", "Cooling used")):
+    made = {"natural_gas_kwh": tr("lower heating value, boilers and CHP included"),
+            "heat_kwh": tr("used by the equipment, made on site or bought") if bought_heat
+            else tr("used by the equipment, made on site"),
+            "cooling_kwh": tr("used by the equipment, made on site")}
+    for key, label in (("natural_gas_kwh", tr("Natural gas")), ("heat_kwh", tr("Heat used")),
+                       ("cooling_kwh", tr("Cooling used"))):
         v = float(k.get(key) or 0.0)
         if v:
             sub = made[key]
             if days:
-                sub = (sub + ", " if sub else "") + f"{_fmt(v / days)} kWh per day"
+                sub = (sub + tr(", ") if sub else "") + tr("{x} kWh per day", x=_fmt(v / days))
             cards.append((label, _fmt(v), "kWh", sub))
     peak = k.get("peak_demand_kw")
     if peak is not None:
         minutes = k.get("settlement_interval_min", 15)
-        sub = f"highest {minutes:g}-min average"
+        sub = tr("highest {m}-min average", m=f"{minutes:g}")
         if data.peak is not None:
-            t = data.peak[0]
-            sub += f", {t:%a} {t.day} {t:%b %H:%M}"
-        cards.append(("Peak demand", _fmt(float(peak), 1), "kW", sub))
+            sub += tr(", ") + _when(data.peak[0])
+        cards.append((tr("Peak demand"), _fmt(float(peak), 1), "kW", sub))
     if k.get("kwh_per_unit") is not None:
-        cards.append(("Electricity per unit", _sig(float(k["kwh_per_unit"])), "kWh/unit",
-                      "all products together"))
+        cards.append((tr("Electricity per unit"), _sig(float(k["kwh_per_unit"])),
+                      tr("kWh/unit"), tr("all products together")))
     if k.get("mean_lead_time_h") is not None:
-        cards.append(("Mean lead time", _fmt(float(k["mean_lead_time_h"]), 1), "h",
-                      "release to completion"))
+        cards.append((tr("Mean lead time"), _fmt(float(k["mean_lead_time_h"]), 1), "h",
+                      tr("release to completion")))
     if k.get("mean_wip_lots") is not None:
-        cards.append(("Mean WIP", _fmt(float(k["mean_wip_lots"]), 1), "lots",
-                      "time-average work in process"))
+        cards.append((tr("Mean WIP"), _fmt(float(k["mean_wip_lots"]), 1), tr("lots"),
+                      tr("time-average work in process")))
     due = k.get("due_dates") or {}
     if due.get("lots"):
         late = int(due.get("late_lots") or 0)
-        sub = (f"{late:,} of {int(due['lots']):,} lots late, up to "
-               f"{_fmt(float(due.get('max_tardiness_h') or 0.0), 1)} h" if late
-               else f"all {int(due['lots']):,} lots with a due date")
-        cards.append(("On time", _fmt(float(due["on_time_share"]) * 100.0, 1), "%", sub))
+        sub = (tr("{late} of {lots} lots late, up to {h} h", late=f"{late:,}",
+                  lots=f"{int(due['lots']):,}",
+                  h=_fmt(float(due.get('max_tardiness_h') or 0.0), 1)) if late
+               else tr("all {lots} lots with a due date", lots=f"{int(due['lots']):,}"))
+        cards.append((tr("On time"), _fmt(float(due["on_time_share"]) * 100.0, 1), "%", sub))
     cost = float(k.get("cost_total") or 0.0)
     if data.has_supply:
         cards += supply_cards(data)
     elif cost:
-        currency = esc(k.get("currency", ""))
-        cards.append(("Energy cost", _fmt(cost), currency, ""))
+        div, currency = money_unit(str(k.get("currency", "")))
+        cards.append((tr("Energy cost"), _money(cost, div), esc(currency), ""))
     co2 = float(k.get("co2_scope1_kg") or 0.0) + float(k.get("co2_scope2_location_kg") or 0.0)
     if co2:
-        cards.append(("CO₂ scope 1 + 2", _fmt(co2 / 1000.0, 1), "t",
-                      "scope 2 location-based"))
+        cards.append((tr("CO₂ scope 1 + 2"), _fmt(co2 / 1000.0, 1), "t",
+                      tr("scope 2 location-based")))
     market = float(k.get("co2_scope2_market_kg") or 0.0)
     if market:
-        cards.append(("CO₂ scope 2, market", _fmt(market / 1000.0, 1), "t",
-                      "market-based: certificates and contracts"))
+        cards.append((tr("CO₂ scope 2, market"), _fmt(market / 1000.0, 1), "t",
+                      tr("market-based: certificates and contracts")))
     if float(k.get("co2_kg_per_unit") or 0.0):
-        cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit",
-                      "scope 1 + 2 location-based, all products together"))
+        cards.append((tr("CO₂ per unit"), _sig(float(k["co2_kg_per_unit"])), tr("kg/unit"),
+                      tr("scope 1 + 2 location-based, all products together")))
     ren = float(k.get("renewable_electricity_share") or 0.0)
     if ren and not (data.has_supply and k.get("self_sufficiency") is not None
                     and abs(ren - float(k["self_sufficiency"])) < 5e-4):
-        cards.append(("Renewable electricity", _fmt(ren * 100.0, 1), "%", ""))
+        cards.append((tr("Renewable electricity"), _fmt(ren * 100.0, 1), "%", ""))
 
     out = ['<div class="cards" id="kpi-cards">']
     for label, value, unit, sub in cards:
@@ -205,69 +222,72 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
     """KPI cards of a run with an energy supply: cost, self-sufficiency, PV, wind, battery,
     peak grid import, electricity not supplied (label, value, unit, sub; all escaped)."""
     k = data.kpis
-    cur = esc(data.currency)
+    div, unit = money_unit(data.currency)
+    cur = esc(unit)
     cards: list[tuple[str, str, str, str]] = []
     # every part of kpis.cost_total that is not zero, so that the parts add up to the card
-    parts = [f"energy {_fmt(_num(k.get('energy_cost')))}"]
-    for key, name in (("demand_cost", "demand"), ("capacity_cost", "capacity"),
-                      ("gas_cost", "gas"), ("purchased_heat_cost", "heat")):
+    parts = [tr("energy {x}", x=_money(_num(k.get('energy_cost')), div))]
+    for key, name in (("demand_cost", tr("demand")), ("capacity_cost", tr("capacity")),
+                      ("gas_cost", tr("gas")), ("purchased_heat_cost", tr("heat"))):
         if _num(k.get(key)) or (key == "demand_cost" and not _num(k.get("capacity_cost"))):
-            parts.append(f"{name} {_fmt(_num(k[key]) if key in k else 0.0)}")
+            parts.append(f"{name} {_money(_num(k[key]) if key in k else 0.0, div)}")
     sub = " + ".join(parts)
     if _num(k.get("export_revenue")):
-        sub += f" − export {_fmt(_num(k['export_revenue']))}"
+        sub += tr(" − export {x}", x=_money(_num(k['export_revenue']), div))
     if k.get("cost_total") is not None:
-        cards.append(("Cost total", _fmt(_num(k["cost_total"])), cur, sub))
+        cards.append((tr("Cost total"), _money(_num(k["cost_total"]), div), cur, sub))
     ss = k.get("self_sufficiency")
     if ss is not None:
         scr = k.get("self_consumption_ratio")
-        sub = "of demand met on site (directly or from storage)"
+        sub = tr("of demand met on site (directly or from storage)")
         if scr is not None:
-            sub += f"; self-consumption {_num(scr) * 100:.1f}\u00a0%"
-        cards.append(("Self-sufficiency", _fmt(_num(ss) * 100.0, 1), "%", sub))
+            sub += tr("; self-consumption {x}\u00a0%", x=f"{_num(scr) * 100:.1f}")
+        cards.append((tr("Self-sufficiency"), _fmt(_num(ss) * 100.0, 1), "%", sub))
     pv = _num(k.get("pv_kwh"))
     if pv:
         subs = []
         if k.get("pv_full_load_hours") is not None:
-            subs.append(f"{_fmt(_num(k['pv_full_load_hours']))} full-load hours")
+            subs.append(tr("{x} full-load hours", x=_fmt(_num(k['pv_full_load_hours']))))
         curtailed = _num(k.get("curtailed_kwh"))
         if curtailed:
             gen = pv + _num(k.get("wind_kwh"))
-            subs.append(f"{curtailed / gen * 100:.1f}\u00a0% curtailed")
-        cards.append(("PV generation", _fmt(pv), "kWh", ", ".join(subs)))
+            subs.append(tr("{x}\u00a0% curtailed", x=f"{curtailed / gen * 100:.1f}"))
+        cards.append((tr("PV generation"), _fmt(pv), "kWh", tr(", ").join(subs)))
     wind = _num(k.get("wind_kwh"))
     if wind:
-        cards.append(("Wind generation", _fmt(wind), "kWh", ""))
+        cards.append((tr("Wind generation"), _fmt(wind), "kWh", ""))
     chp = _num(k.get("chp_kwh"))
     if chp:
-        cards.append(("CHP electricity", _fmt(chp), "kWh", "heat-led, not renewable"))
+        cards.append((tr("CHP electricity"), _fmt(chp), "kWh", tr("heat-led, not renewable")))
     dis = _num(k.get("battery_discharge_kwh"))
     if dis or _num(k.get("battery_charge_kwh")):
-        sub = f"{_fmt(_num(k.get('battery_charge_kwh')))} kWh charged"
+        sub = tr("{x} kWh charged", x=_fmt(_num(k.get('battery_charge_kwh'))))
         if k.get("battery_equivalent_cycles") is not None:
-            sub += f", {_fmt(_num(k['battery_equivalent_cycles']))} full cycles"
-        cards.append(("Battery discharge", _fmt(dis), "kWh", sub))
+            sub += tr(", {x} full cycles", x=_fmt(_num(k['battery_equivalent_cycles'])))
+        cards.append((tr("Battery discharge"), _fmt(dis), "kWh", sub))
     if k.get("dispatch_regret") is not None and k.get("dispatch_objective") == "cost":
         bare = _num(k.get("dispatch_no_battery_cost"))
         saved = bare - _num(k.get("dispatch_cost"))
         best = bare - _num(k.get("dispatch_optimum_cost"))
-        cards.append(("Battery saves", _fmt(saved), cur,
-                      f"of {_fmt(best)} a perfect-foresight optimum would (regret "
-                      f"{_fmt(_num(k['dispatch_regret']))}); " + optimum_rules(data)))
+        cards.append((tr("Battery saves"), _money(saved, div), cur,
+                      tr("of {best} a perfect-foresight optimum would (regret {regret}); ",
+                         best=_money(best, div),
+                         regret=_money(_num(k['dispatch_regret']), div)) + optimum_rules(data)))
     if k.get("peak_grid_import_kw") is not None:
         minutes = k.get("settlement_interval_min", 15)
-        sub = f"highest {minutes:g}-min average"
+        sub = tr("highest {m}-min average", m=f"{minutes:g}")
         peaks = data.monthly_peaks()
         if peaks is not None and len(peaks) and peaks["peak_start"].notna().any():
             t = peaks.loc[peaks["peak_kw"].idxmax(), "peak_start"]
             if t is not None and not _isna(t):
-                sub += f", {t:%a} {t.day} {t:%b %H:%M}"
-        sub += f"; {_fmt(_num(k.get('grid_import_kwh')))} kWh imported"
-        cards.append(("Peak grid import", _fmt(_num(k["peak_grid_import_kw"]), 1), "kW", sub))
+                sub += tr(", ") + _when(t)
+        sub += tr("; {x} kWh imported", x=_fmt(_num(k.get('grid_import_kwh'))))
+        cards.append((tr("Peak grid import"), _fmt(_num(k["peak_grid_import_kw"]), 1), "kW",
+                      sub))
     unserved = _num(k.get("unserved_kwh"))
     if unserved:
-        cards.append(("Not supplied", _fmt(unserved, 1), "kWh",
-                      "electricity demand the grid and batteries could not meet"))
+        cards.append((tr("Not supplied"), _fmt(unserved, 1), "kWh",
+                      tr("electricity demand the grid and batteries could not meet")))
     return cards
 
 
@@ -329,9 +349,9 @@ def station_table(data: RunData) -> str:
                        for s, row in sums.iterrows()}
         carriers = ["electricity"] + [c[:-4] for c in kwh_cols
                                       if c != "electricity_kwh" and sums[c].any()]
-    head = ["Station", "Line", "Machines", "Utilization", "Availability", "Performance", "OEE",
-            "Offered load", "Lots waiting (mean)", "Wait (mean, min)", "Lots processed",
-            "Units processed"]
+    head = [tr("Station"), tr("Line"), tr("Machines"), tr("Utilization"), tr("Availability"),
+            tr("Performance"), tr("OEE"), tr("Offered load"), tr("Lots waiting (mean)"),
+            tr("Wait (mean, min)"), tr("Lots processed"), tr("Units processed")]
     head += [f"{theme.carrier_label(c)} kWh" for c in carriers]
     out = ['<table class="stations" id="station-table">', "<thead><tr>"]
     out += [f"<th>{h}</th>" for h in head]
@@ -352,7 +372,7 @@ def station_table(data: RunData) -> str:
                   for c in carriers]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    out.append(
+    out.append(tr(
         '<dl class="defs"><dt>Utilization</dt><dd>processing time / scheduled machine time'
         " (shift hours × machines)</dd><dt>Availability</dt><dd>run time / planned time"
         " (scheduled less maintenance; breakdowns and setups are stops)</dd>"
@@ -361,7 +381,7 @@ def station_table(data: RunData) -> str:
         "<dt>Offered load</dt><dd>ideal process time of every lot that came to the station"
         " (processed or still waiting) / run time: at 100 % or more its queue grows without"
         " bound</dd><dt>Lots waiting, wait</dt><dd>time-average lots in its input buffer; mean"
-        " time from arriving there to being taken by a machine</dd></dl>")
+        " time from arriving there to being taken by a machine</dd></dl>"))
     return "\n".join(out)
 
 
@@ -406,17 +426,20 @@ def warnings_box(warnings: list[str]) -> list[str]:
     if not warnings:
         return []
     items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
-    return [f'<section id="warnings" class="warnings"><h2>Warnings</h2><p class="caption">'
-            f"Look at these before trusting the figures below.</p><ul>{items}</ul></section>"]
+    return [f'<section id="warnings" class="warnings"><h2>{tr("Warnings")}</h2>'
+            f'<p class="caption">{tr("Look at these before trusting the figures below.")}'
+            f"</p><ul>{items}</ul></section>"]
 
 
 def _section(title: str, caption: str, body: str, sid: str) -> str:
-    return (f'<section id="{sid}"><h2>{title}</h2><p class="caption">{caption}</p>\n'
+    """A page section; ``title`` and ``caption`` are English texts looked up in the
+    translation table (:func:`twin.i18n.tr`) when they are keys of it."""
+    return (f'<section id="{sid}"><h2>{tr(title)}</h2><p class="caption">{tr(caption)}</p>\n'
             f"{body}\n</section>")
 
 
 def _note(text: str) -> str:
-    return f'<p class="note">{text}</p>'
+    return f'<p class="note">{tr(text)}</p>'
 
 
 FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-load-duration", "fig-flows", "fig-energy",
@@ -635,19 +658,21 @@ def render(data: RunData) -> str:
     name = esc(data.plant_name)
     desc = (m.get("config") or {}).get("description")
     meta = [f"<span>{period_text(data)}</span>",
-            f"<span>time zone {esc(data.timezone)}</span>",
-            f"<span>seed {esc(m.get('seed', k.get('seed', '?')))}</span>",
+            f"<span>{tr('time zone {x}', x=esc(data.timezone))}</span>",
+            f"<span>{tr('seed {x}', x=esc(m.get('seed', k.get('seed', '?'))))}</span>",
             f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
     if k.get("settlement_interval_min"):
-        meta.append(f"<span>{k['settlement_interval_min']:g}-min settlement</span>")
+        minutes = f"{k['settlement_interval_min']:g}"
+        meta.append(f"<span>{tr('{m}-min settlement', m=minutes)}</span>")
     if m.get("config_sha256"):
-        meta.append(f"<span>config {esc(str(m['config_sha256'])[:12])}</span>")
+        meta.append(f"<span>{tr('config {x}', x=esc(str(m['config_sha256'])[:12]))}</span>")
     if m.get("strategies"):
-        meta.append(f"<span>strategies: {esc(', '.join(map(str, m['strategies'])))}</span>")
+        meta.append(f"<span>{tr('strategies: {x}', x=esc(', '.join(map(str, m['strategies']))))}"
+                    "</span>")
     if k.get("tariff"):
-        meta.append(f"<span>tariff {esc(k['tariff'])}</span>")
+        meta.append(f"<span>{tr('tariff {x}', x=esc(k['tariff']))}</span>")
     if k.get("weather"):
-        meta.append(f"<span>weather {esc(k['weather'])}</span>")
+        meta.append(f"<span>{tr('weather {x}', x=esc(k['weather']))}</span>")
 
     sections: list[str] = []
     gas = " and per other energy carrier below it" if any(
@@ -742,14 +767,14 @@ def render(data: RunData) -> str:
 
     run_name = esc(data.run_dir.resolve().name)
     return html_page(
-        f"{name} – twin dashboard",
+        tr("{name} – twin dashboard", name=name),
         f'<h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
         + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
         [*warnings_box(k.get("warnings") or []), kpi_cards(data), *sections],
-        f"Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
-        f" · {_count(m.get('events_processed'))} events · all times local"
-        f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."
-        " This page works offline.")
+        tr("Run folder {run} · simulated with twin {version} · {events} events · all times"
+           " local ({tz}) · energy in kWh, natural gas by lower heating value. This page works"
+           " offline.", run=run_name, version=esc(m.get('twin_version', '?')),
+           events=_count(m.get('events_processed')), tz=esc(data.timezone)))
 
 
 def html_page(title: str, header: str, body: list[str], footer: str, css: str = "") -> str:
@@ -758,7 +783,7 @@ def html_page(title: str, header: str, body: list[str], footer: str, css: str = 
     ``<footer>``. Every argument is HTML already (escape user strings before)."""
     return "\n".join([
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-CN" if current() == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
         f"<style>{CSS}{css}</style>",
