@@ -21,6 +21,7 @@ from twin.atomic import check_out
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
+from twin.i18n import LANGUAGES
 from twin.measured.errors import MeterDataError
 from twin.safety import Interrupted, SimulationStalled, terminate_as_interrupt
 
@@ -91,7 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from twin.dashboard import FILENAME, write_dashboard
 
     path = result.save(out, overwrite=args.overwrite,
-                       finish=lambda folder: write_dashboard(folder, name=out.name))
+                       finish=lambda folder: write_dashboard(folder, name=out.name,
+                                                             lang=args.lang))
     try:
         _print_run(result, path, path / FILENAME)
     except KeyboardInterrupt:
@@ -128,9 +130,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         if (folder / cal.MARKER).is_file():
             page = cal.write_calibration_page(folder)
         elif (folder / MARKER).is_file():
-            page = write_study_dashboard(folder)
+            page = write_study_dashboard(folder, lang=args.lang)
         else:
-            page = write_dashboard(folder)
+            page = write_dashboard(folder, lang=args.lang)
     except (FileNotFoundError, cal.CalibrationFolderError) as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
@@ -366,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="random seed (default: the file's)")
     r.add_argument("--out", help="run folder (default: results/<plant>_<time>)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.add_argument("--lang", choices=LANGUAGES, help="dashboard language (default: the plant "
+                   "file's site.language, else en; zh: Chinese, CNY in 万元)")
     r.add_argument("--steps", action="store_true",
                    help="also write steps.parquet: each lot's arrival, start, finish and leaving "
                         "at every station (as simulation.steps: true)")
@@ -421,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("run_dir", help="run folder written by 'twin run', study folder written "
                                    "by 'twin compare' or calibration folder written by 'twin "
                                    "calibrate'")
+    d.add_argument("--lang", choices=LANGUAGES, help="page language (default: the plant "
+                   "file's site.language, else en; zh: Chinese, CNY in 万元)")
     d.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "

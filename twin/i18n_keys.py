@@ -21,10 +21,9 @@ def keys_in(source: str) -> set[str]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in WRAPPERS:
             for i in WRAPPERS[node.func.id]:
-                if i < len(node.args) and isinstance(node.args[i], ast.Constant) \
-                        and isinstance(node.args[i].value, str):
-                    if node.args[i].value:
-                        out.add(node.args[i].value)
+                arg = node.args[i] if i < len(node.args) else None
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                    out.add(arg.value)
     return out
 
 

@@ -302,17 +302,16 @@ def optimum_rules(data: RunData) -> str:
     imp = grid.get("import_limit_kw")
     dispatch = energy.get("dispatch") or {}
     charge = dispatch.get("grid_charge_kw")
-    rules = ["optimum knows the whole run in advance",
-             "may charge from the grid " + (f"up to the {_fmt(_num(imp))} kW import limit"
-                                           if imp is not None else "without limit")]
+    rules = [tr("optimum knows the whole run in advance"),
+             tr("may charge from the grid up to the {x} kW import limit", x=_fmt(_num(imp)))
+             if imp is not None else tr("may charge from the grid without limit")]
     policy = str(dispatch.get("policy") or "self_consumption")
-    rules[-1] += (f" (this run: policy {policy}"
-                  + (f", grid charging up to {_fmt(_num(charge))} kW" if charge is not None
-                     else "") + ")")
+    rules[-1] += tr(" (this run: policy {policy}{charge})", policy=policy, charge=tr(
+        ", grid charging up to {x} kW", x=_fmt(_num(charge))) if charge is not None else "")
     exp = _num(grid.get("export_limit_kw"))
-    rules.append(f"may export battery energy up to {_fmt(exp)} kW" if exp > 0
-                 else "no export (limit 0 kW)")
-    return esc("; ".join(rules))
+    rules.append(tr("may export battery energy up to {x} kW", x=_fmt(exp)) if exp > 0
+                 else tr("no export (limit 0 kW)"))
+    return esc(tr("; ").join(rules))
 
 
 def _isna(x: object) -> bool:
@@ -411,11 +410,11 @@ def monthly_table_html(data: RunData) -> str:
 def monthly_section(data: RunData) -> str:
     """The monthly energy, cost and CO₂ table as a page section."""
     return _section(
-        "Month by month",
-        "Energy, cost and CO₂ per local calendar month: the Total row is the run's total (the"
+        tr("Month by month"),
+        tr("Energy, cost and CO₂ per local calendar month: the Total row is the run's total (the"
         " cards above), except peak grid import, which is the highest month's. Months only"
         " partly simulated carry a prorated demand or capacity charge. Export it with"
-        " 'twin export RUN_DIR --xlsx'.",
+        " 'twin export RUN_DIR --xlsx'."),
         '<div style="overflow-x:auto">' + monthly_table_html(data) + "</div>",
         "monthly")
 
@@ -432,14 +431,13 @@ def warnings_box(warnings: list[str]) -> list[str]:
 
 
 def _section(title: str, caption: str, body: str, sid: str) -> str:
-    """A page section; ``title`` and ``caption`` are English texts looked up in the
-    translation table (:func:`twin.i18n.tr`) when they are keys of it."""
-    return (f'<section id="{sid}"><h2>{tr(title)}</h2><p class="caption">{tr(caption)}</p>\n'
+    """A page section (``title`` and ``caption`` are HTML, already translated)."""
+    return (f'<section id="{sid}"><h2>{title}</h2><p class="caption">{caption}</p>\n'
             f"{body}\n</section>")
 
 
 def _note(text: str) -> str:
-    return f'<p class="note">{tr(text)}</p>'
+    return f'<p class="note">{text}</p>'
 
 
 FIGURE_IDS = ("fig-hourly", "fig-heatmap", "fig-load-duration", "fig-flows", "fig-energy",
@@ -454,7 +452,7 @@ def _factor_text(f: dict[str, Any], what: str) -> str:
     status = str(f.get("status", "?"))
     meaning = theme.FACTOR_STATUS.get(status)
     return (f"{what} {_num(f.get('value')):.4g} kg CO₂/kWh ({esc(f.get('region', '?'))},"
-            f" {esc(f.get('year', '?'))}; status {esc(status)}"
+            f" {esc(f.get('year', '?'))}; " + tr("status {x}", x=esc(status))
             + (f", {meaning}" if meaning else "") + ")")
 
 
@@ -466,44 +464,44 @@ def emission_sections(data: RunData) -> list[str]:
     residual = carbon.get("residual_factor") or {}
     factors = []
     if grid:
-        factors.append(_factor_text(grid, "grid-average factor"))
+        factors.append(_factor_text(grid, tr("grid-average factor")))
     if residual:
-        factors.append(_factor_text(residual, "residual factor (market-based)"))
+        factors.append(_factor_text(residual, tr("residual factor (market-based)")))
     heat = carbon.get("purchased_heat_factor") or {}
     if heat.get("value") is not None:
-        factors.append(f"purchased heat {_num(heat['value']):.4g} t CO₂/GJ")
+        factors.append(tr("purchased heat {x} t CO₂/GJ", x=f"{_num(heat['value']):.4g}"))
     if carbon.get("natural_gas_kg_per_kwh") is not None:
-        factors.append(f"natural gas {_num(carbon['natural_gas_kg_per_kwh']):.4g} kg CO₂/kWh"
-                       " (LHV)")
+        factors.append(tr("natural gas {x} kg CO₂/kWh (LHV)",
+                          x=f"{_num(carbon['natural_gas_kg_per_kwh']):.4g}"))
     cfe = carbon.get("hourly_matched_cfe_share")
     notes = []
     sources = [f"{esc(name)}: {esc(f['source'])}" for name, f in
-               (("grid factor", grid), ("residual factor", residual)) if f.get("source")]
+               ((tr("grid factor"), grid), (tr("residual factor"), residual))
+               if f.get("source")]
     if sources:
-        notes.append(_note("Sources — " + "; ".join(sources) + "."))
+        notes.append(_note(tr("Sources — {x}.", x="; ".join(sources))))
     out = [_section(
-        "Emissions by scope and source",
-        "CO₂ over the run in tonnes: scope 1 is natural gas burnt on site"
-        + (", process emissions and refrigerant leakage" if _num(k.get("co2_scope1_process_kg"))
+        tr("Emissions by scope and source"),
+        tr("CO₂ over the run in tonnes: scope 1 is natural gas burnt on site")
+        + (tr(", process emissions and refrigerant leakage")
+           if _num(k.get("co2_scope1_process_kg"))
            or _num(k.get("co2_scope1_refrigerant_kg")) else "")
-        + ", scope 2 the grid"
-        " electricity bought, once location-based (grid-average factor) and once market-based"
-        " (green-electricity contracts and certificates of the plant file, the rest at the"
-        " residual factor)"
-        + (", plus the purchased heat or steam in both" if _num(k.get("co2_scope2_heat_kg"))
+        + tr(", scope 2 the grid electricity bought, once location-based (grid-average factor)"
+             " and once market-based (green-electricity contracts and certificates of the plant"
+             " file, the rest at the residual factor)")
+        + (tr(", plus the purchased heat or steam in both") if _num(k.get("co2_scope2_heat_kg"))
            else "")
-        + ". Factors: "
-        + "; ".join(factors) + "."
-        + (f" Hourly matched carbon-free share {_num(cfe) * 100:.1f}\u00a0%."
+        + tr(". Factors: {x}.", x="; ".join(factors))
+        + (tr(" Hourly matched carbon-free share {x}\u00a0%.", x=f"{_num(cfe) * 100:.1f}")
            if cfe is not None else ""),
         figure_html(figures.emissions_by_scope(data), "fig-emissions") + "\n"
         + "\n".join(notes), "emissions")]
-    shape = ("the grid factor changes by hour" if carbon.get("hourly_shape")
-             else "the grid factor is one number for the year, so the pattern is that of grid"
-                  " import and gas burnt")
+    shape = (tr("the grid factor changes by hour") if carbon.get("hourly_shape")
+             else tr("the grid factor is one number for the year, so the pattern is that of"
+                     " grid import and gas burnt"))
     out.append(_section(
-        "When emissions happen",
-        "Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; " + shape + ".",
+        tr("When emissions happen"),
+        tr("Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; {x}.", x=shape),
         figure_html(figures.emissions_heatmap(data), "fig-emissions-heatmap"),
         "emissions-heatmap"))
     return out
@@ -513,6 +511,7 @@ EVALUATION_TABLE_ID = "evaluation-table"
 
 _OPS = {"<=": "≤", ">=": "≥"}
 _RESULT = {"pass": ("PASS", "ok"), "fail": ("FAIL", "bad"), "not_judged": ("NOT JUDGED", "na")}
+"""Status -> (shown text, CSS class); the text goes through :func:`twin.i18n.tr`."""
 
 
 def _eval_value(x: Any, unit: str) -> str:
@@ -520,6 +519,14 @@ def _eval_value(x: Any, unit: str) -> str:
         return "–"
     v = _num(x)
     return f"{v * 100:.1f}\u00a0%" if unit == "-" else f"{v:,.3f}\u00a0{esc(unit)}"
+
+
+def _basis_name(code: object, label: object) -> str:
+    """The energy basis's name (escaped): ``label`` as the rule set gives it in English, the
+    GB/T 2589 term (当量值 / 等价值) in Chinese."""
+    if current() != "en" and code in ("calorific", "equal_value"):
+        return tr("calorific") if code == "calorific" else tr("equal-value")
+    return esc(label)
 
 
 def evaluation_section(ev: dict[str, Any]) -> str:
@@ -532,6 +539,8 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     rows = []
     for ind in ev.get("indicators") or []:
         text, cls = _RESULT.get(str(ind.get("status")), ("?", "na"))
+        text = {"PASS": tr("PASS"), "FAIL": tr("FAIL"), "NOT JUDGED": tr("NOT JUDGED")}.get(
+            text, text)
         unit = str(ind.get("unit", ""))
         why = ind.get("reason") or ind.get("basis") or ""
         rows.append(
@@ -546,26 +555,35 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     gross = (off.get("gross_t") or {}).get("total_market")
     retired = (off.get("retired_t") or {}).get("total")
     cls = (off.get("classification") or {})
-    table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr><th>Indicator</th>'
-             "<th>Value</th><th>Threshold</th><th>Result</th><th>Margin</th>"
-             f"<th>On the {esc(str(other.get('basis', 'other')).replace('_', '-'))} basis</th>"
-             "<th>Basis / reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
-    basis = (f" Electricity in tce on the {esc(eb.get('label', '?'))} basis"
-             f" ({_num(eb.get('electricity_kgce_per_kwh')):.4f} kgce/kWh"
-             + (f", {esc(eb.get('year'))}" if eb.get("year") else "") + ");"
-             f" beside it the {esc(other.get('label', '?'))} basis"
-             f" ({_num(other.get('electricity_kgce_per_kwh')):.4f} kgce/kWh)."
+    other_basis = _basis_name(other.get("basis"), str(other.get('basis', 'other'))
+                              .replace('_', '-'))
+    table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr>'
+             f"<th>{tr('Indicator')}</th><th>{tr('Value')}</th><th>{tr('Threshold')}</th>"
+             f"<th>{tr('Result')}</th><th>{tr('Margin')}</th>"
+             f"<th>{tr('On the {x} basis', x=other_basis)}</th>"
+             f"<th>{tr('Basis / reason')}</th></tr></thead><tbody>" + "".join(rows)
+             + "</tbody></table>")
+    basis = (tr(" Electricity in tce on the {label} basis ({x} kgce/kWh{year}); beside it the"
+                " {other} basis ({y} kgce/kWh).",
+                label=_basis_name(eb.get("basis"), eb.get('label', '?')),
+                x=f"{_num(eb.get('electricity_kgce_per_kwh')):.4f}",
+                year=f", {esc(eb.get('year'))}" if eb.get("year") else "",
+                other=_basis_name(other.get("basis"), other.get('label', '?')),
+                y=f"{_num(other.get('electricity_kgce_per_kwh')):.4f}")
              if eb and other else "")
-    summary = _note(
-        f"Verdict: {esc(str(ev.get('verdict', '?')).upper())}. Gross scope 1 + 2 (market-based)"
-        f" {_num(gross):,.2f} t CO₂e, offsets retired {_num(retired):,.2f} t, net"
-        f" {_num(off.get('net_t')):,.2f} t; {esc(cls.get('scheme', ''))}:"
-        f" {esc(cls.get('result', ''))}. {esc((ev.get('period') or {}).get('note', ''))}."
-        " Full report: twin report RUN_DIR.")
+    verdict = str(ev.get('verdict', '?')).upper()
+    summary = _note(tr(
+        "Verdict: {verdict}. Gross scope 1 + 2 (market-based) {gross} t CO₂e, offsets retired"
+        " {retired} t, net {net} t; {scheme}: {result}. {note}. Full report: twin report"
+        " RUN_DIR.", verdict=esc(tr(verdict) if verdict in ("PASS", "FAIL") else verdict),
+        gross=f"{_num(gross):,.2f}", retired=f"{_num(retired):,.2f}",
+        net=f"{_num(off.get('net_t')):,.2f}", scheme=esc(cls.get('scheme', '')),
+        result=esc(cls.get('result', '')), note=esc((ev.get('period') or {}).get('note', ''))))
     return _section(
-        "Zero-carbon evaluation",
-        f"Each indicator of {esc(rules.get('title', rules.get('name', '?')))} against this run:"
-        " pass, fail or not judged (with why), margin positive = headroom." + basis,
+        tr("Zero-carbon evaluation"),
+        tr("Each indicator of {rules} against this run: pass, fail or not judged (with why),"
+           " margin positive = headroom.", rules=esc(rules.get('title', rules.get('name', '?'))))
+        + basis,
         table + "\n" + summary, "evaluation")
 
 
@@ -585,62 +603,66 @@ def supply_sections(data: RunData) -> list[str]:
     cur = esc(data.currency)
     out: list[str] = []
     bands = price_bands(data)
-    shade = (f" The background is shaded by the {esc(bands.how)}: white is the cheapest,"
-             " darker is dearer (legend on the right)." if bands is not None else "")
+    shade = (tr(" The background is shaded by the {how}: white is the cheapest, darker is"
+                " dearer (legend on the right).", how=esc(bands.how))
+             if bands is not None else "")
     fig = figures.supply_week(data)
-    pick = " Pick a week with the slider." if fig["layout"].get("sliders") else ""
+    pick = tr(" Pick a week with the slider.") if fig["layout"].get("sliders") else ""
     out.append(_section(
-        "Supply and demand",
-        "Above zero, where each hour's electricity came from (PV used on site, battery, grid);"
-        " below zero, what went into the battery, was exported or was curtailed; the black line"
-        " is the site demand." + pick + shade,
+        tr("Supply and demand"),
+        tr("Above zero, where each hour's electricity came from (PV used on site, battery,"
+           " grid); below zero, what went into the battery, was exported or was curtailed; the"
+           " black line is the site demand.") + pick + shade,
         figure_html(fig, "fig-supply"), "supply"))
     if data.col("battery_soc_kwh").any() or data.battery_nominal_kwh() \
             or data.col("thermal_storage_kwh").any():
         cycles = k.get("battery_equivalent_cycles")
-        extra = (f" {_fmt(_num(cycles))} equivalent full cycles over the run."
+        extra = (tr(" {x} equivalent full cycles over the run.", x=_fmt(_num(cycles)))
                  if cycles is not None and data.battery_nominal_kwh() else "")
         out.append(_section(
-            "Storage levels",
-            "Charge at the end of each hour: a battery that fills and empties every day is"
-            " cycled hard, one that sits full or empty is oversized or idle; dashed lines are the"
-            " allowed limits." + extra,
+            tr("Storage levels"),
+            tr("Charge at the end of each hour: a battery that fills and empties every day is"
+               " cycled hard, one that sits full or empty is oversized or idle; dashed lines are"
+               " the allowed limits.") + extra,
             figure_html(figures.storage_levels(data), "fig-storage"), "storage"))
     out.append(_section(
-        "When electricity is bought",
-        "Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
-        " battery), dark cells the hours the grid supplies most.",
+        tr("When electricity is bought"),
+        tr("Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
+        " battery), dark cells the hours the grid supplies most."),
         figure_html(figures.grid_heatmap(data), "fig-grid-heatmap"), "grid-heatmap"))
     peaks = data.monthly_peaks()
     if peaks is not None and len(peaks):
         rate = data.demand_rate()
         minutes = k.get("settlement_interval_min", 15)
         if rate:
-            billing = (f" Each month's highest {minutes:g}-min grid import is billed at"
-                       f" {rate:,.4g} {cur} per kW and month (prorated for months only partly"
-                       f" simulated): {_fmt(_num(k.get('demand_cost')))} {cur} over the run.")
+            billing = tr(" Each month's highest {m}-min grid import is billed at {rate} {cur}"
+                         " per kW and month (prorated for months only partly simulated):"
+                         " {x} {cur} over the run.", m=f"{minutes:g}", rate=f"{rate:,.4g}",
+                         cur=cur, x=_fmt(_num(k.get('demand_cost'))))
         elif data.capacity_per_month():
-            billing = (" The tariff bills the contracted capacity"
-                       f" ({_fmt(data.capacity_per_month())} {cur} per month), not the peak.")
+            billing = tr(" The tariff bills the contracted capacity ({x} {cur} per month), not"
+                         " the peak.", x=_fmt(data.capacity_per_month()), cur=cur)
         else:
-            billing = " This tariff has no demand charge."
+            billing = tr(" This tariff has no demand charge.")
         out.append(_section(
-            "Monthly grid import peaks",
-            "Bars: the highest grid import of each month; black dashes: the site demand peak"
-            " before PV and battery. A dash above its bar is peak the supply shaved off."
+            tr("Monthly grid import peaks"),
+            tr("Bars: the highest grid import of each month; black dashes: the site demand peak"
+               " before PV and battery. A dash above its bar is peak the supply shaved off.")
             + billing,
             figure_html(figures.grid_peaks(data), "fig-grid-peaks"), "grid-peaks"))
     costs = data.monthly_costs()
     if costs is not None and costs.drop(columns="total").to_numpy().any():
         total = float(costs["total"].sum())
-        export = "; export revenue below zero" if costs["export"].any() else ""
-        capacity = ("; capacity charge = contracted kVA × rate × share of the month simulated"
-                    if costs["capacity"].any() else "")
+        export = tr("; export revenue below zero") if costs["export"].any() else ""
+        capacity = (tr("; capacity charge = contracted kVA × rate × share of the month"
+                       " simulated") if costs["capacity"].any() else "")
+        div, unit = money_unit(data.currency)
         out.append(_section(
-            "Energy cost per month",
-            "Electricity energy = grid import × the interval's TOU price; demand charge ="
-            f" monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
-            f" price{export}. The months add up to {_fmt(total)} {cur} (cost total card).",
+            tr("Energy cost per month"),
+            tr("Electricity energy = grid import × the interval's TOU price; demand charge ="
+               " monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
+               " price{export}. The months add up to {x} {cur} (cost total card).",
+               capacity=capacity, export=export, x=_money(total, div), cur=esc(unit)),
             figure_html(figures.monthly_costs(data), "fig-cost"), "cost"))
     return out
 
@@ -675,94 +697,97 @@ def render(data: RunData) -> str:
         meta.append(f"<span>{tr('weather {x}', x=esc(k['weather']))}</span>")
 
     sections: list[str] = []
-    gas = " and per other energy carrier below it" if any(
+    gas = tr(" and per other energy carrier below it") if any(
         c != "electricity" and any(data.hourly[col].any() for col in
                                    data.carrier_columns(c).values())
         for c in data.carriers()) else ""
     sections.append(_section(
-        "Energy per hour",
-        f"Electricity per hour stacked by group{gas}: production rises with the shifts, the base"
-        " loads are the floor that runs nights and weekends. Use the buttons or drag the slider"
-        " to zoom.",
+        tr("Energy per hour"),
+        tr("Electricity per hour stacked by group{gas}: production rises with the shifts, the"
+           " base loads are the floor that runs nights and weekends. Use the buttons or drag the"
+           " slider to zoom.", gas=gas),
         figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
     sections.append(_section(
-        "When electricity is used",
-        "One column per day, one row per hour of the day, colour = site electricity in kWh:"
-        " shifts show as warm bands, weekends, holidays and shutdowns as pale columns.",
+        tr("When electricity is used"),
+        tr("One column per day, one row per hour of the day, colour = site electricity in kWh:"
+        " shifts show as warm bands, weekends, holidays and shutdowns as pale columns."),
         figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
     if data.has_supply:
         sections += supply_sections(data)
     sections.append(_section(
-        "Load duration",
-        "Every hour of the run sorted from the highest to the lowest: the curve reaches x hours"
-        " at the level held or exceeded for x hours. A steep left end is a few peak hours"
-        " (what a demand charge bills, what a battery can shave); the right end is the base"
-        " load that runs nights and weekends."
-        + (" The gap between site demand (dotted) and grid import (solid) is what PV and"
-           " batteries supplied." if "grid_import_kwh" in data.hourly.columns else ""),
+        tr("Load duration"),
+        tr("Every hour of the run sorted from the highest to the lowest: the curve reaches x"
+           " hours at the level held or exceeded for x hours. A steep left end is a few peak"
+           " hours (what a demand charge bills, what a battery can shave); the right end is the"
+           " base load that runs nights and weekends.")
+        + (tr(" The gap between site demand (dotted) and grid import (solid) is what PV and"
+              " batteries supplied.") if "grid_import_kwh" in data.hourly.columns else ""),
         figure_html(figures.load_duration_curve(data), LDC_FIGURE_ID), "load-duration"))
     sections.append(monthly_section(data))
     sections.append(_section(
-        "Energy flows",
-        "Energy over the run in MWh, from where it was bought or made (left) through the"
+        tr("Energy flows"),
+        tr("Energy over the run in MWh, from where it was bought or made (left) through the"
         " carriers to the groups that used it (right). Electricity in = electricity out;"
         " the energy plant (boilers, CHP, heat pumps, chillers) turns gas and electricity into"
         " heat and cooling, its losses net of ambient heat gained are shown as a residual."
-        " Hover a band for its energy.",
+        " Hover a band for its energy."),
         figure_html(figures.energy_sankey(data), "fig-flows"), "flows"))
     if data.equipment is not None and len(data.equipment):
         body = figure_html(figures.energy_treemap(data), "fig-energy")
     else:
-        body = _note("equipment.csv is missing from the run folder.")
+        body = _note(tr("equipment.csv is missing from the run folder."))
     sections.append(_section(
-        "Where the energy goes",
-        "Area = electricity and natural gas (LHV) over the whole run, by group and machine,"
+        tr("Where the energy goes"),
+        tr("Area = electricity and natural gas (LHV) over the whole run, by group and machine,"
         " the energy plant's and the building HVAC's included, so each carrier's box is the"
         " site's total (the Electricity and Natural gas cards): the biggest boxes are where"
         " savings pay most. Heat and cooling are made from this electricity and gas, so they"
         " are not boxes of their own (see Energy flows). Click a box to zoom in, the bar on"
-        " top to zoom out.",
+        " top to zoom out."),
         body, "energy"))
     sections += emission_sections(data)
     if k.get("stations"):
         sections.append(_section(
-            "How stations spend their time",
-            "Share of calendar time (shifts and off-shift) per power state: green is value-adding"
-            " processing, grey is waiting, blue-grey saving modes, red breakdowns.",
+            tr("How stations spend their time"),
+            tr("Share of calendar time (shifts and off-shift) per power state: green is"
+               " value-adding processing, grey is waiting, blue-grey saving modes, red"
+               " breakdowns."),
             figure_html(figures.state_shares(data), "fig-states"), "states"))
         sections.append(_section(
-            "Stations",
-            "Utilization and OEE per station over scheduled time; energy over the whole run.",
+            tr("Stations"),
+            tr("Utilization and OEE per station over scheduled time; energy over the whole run."),
             station_table(data), "station-table-section"))
     if data.trace is not None and len(data.trace):
         sections.append(_section(
-            "One day, machine by machine",
-            "What every machine and base load did through one day (set simulation.trace_day):"
+            tr("One day, machine by machine"),
+            tr("What every machine and base load did through one day (set simulation.trace_day):"
             " long grey bars are waiting, blue-grey saving modes, amber warm-up before the"
-            " shift; hover for the times.",
+            " shift; hover for the times."),
             figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
     if figures.has_footprints(data):
         f = data.kpis["footprints"]
         unalloc = float(f.get("unallocated_kg") or 0.0)
         sections.append(_section(
-            "Product carbon footprints",
-            "CO₂ per finished unit from the plant's energy, by cause: processing and changeovers"
-            " go to the products processed, waiting and overhead are shared by processing time"
-            f" (rule: {esc(str(f.get('rule')))}); components count in the assembled product."
-            + (f" {unalloc / 1000:,.2f} t are left unallocated." if unalloc > 0 else "")
-            + (" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2."
-               if f.get("materials_kg") else " No materials (scope 3) in the plant file."),
+            tr("Product carbon footprints"),
+            tr("CO₂ per finished unit from the plant's energy, by cause: processing and"
+               " changeovers go to the products processed, waiting and overhead are shared by"
+               " processing time (rule: {rule}); components count in the assembled product.",
+               rule=esc(str(f.get('rule'))))
+            + (tr(" {x} t are left unallocated.", x=f"{unalloc / 1000:,.2f}")
+               if unalloc > 0 else "")
+            + (tr(" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2.")
+               if f.get("materials_kg") else tr(" No materials (scope 3) in the plant file.")),
             figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
     if k.get("evaluation"):
         sections.append(evaluation_section(k["evaluation"]))
     if data.lots is not None and len(data.lots):
         body = figure_html(figures.lead_times(data), "fig-lead-time")
     else:
-        body = _note("No lot was finished in this run.")
+        body = _note(tr("No lot was finished in this run."))
     sections.append(_section(
-        "Lead time per product",
-        "How long finished lots took from release to completion; the dashed line is the mean."
-        " A long right tail means lots waited in buffers.",
+        tr("Lead time per product"),
+        tr("How long finished lots took from release to completion; the dashed line is the mean."
+        " A long right tail means lots waited in buffers."),
         body, "lead-time"))
 
     run_name = esc(data.run_dir.resolve().name)

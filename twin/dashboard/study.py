@@ -32,6 +32,7 @@ from twin.dashboard.data import RunFolderError
 from twin.dashboard.figures import esc, hourly_x
 from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
+from twin.i18n import tr
 from twin.study import format_interval
 
 FILENAME = "dashboard.html"
@@ -604,25 +605,25 @@ def render_study(data: StudyData) -> str:
                        " replications before reading small differences.")
         table_caption = "Values of the one replication (n=1, no interval)."
     sections = [
-        _section("Scenarios", "What each scenario changes in the plant; every scenario runs"
-                 " the same seeds.", scenario_list(data), "study-scenarios"),
-        _section("KPIs per scenario", kpi_caption,
+        _section(tr("Scenarios"), tr("What each scenario changes in the plant; every scenario runs"
+                 " the same seeds."), scenario_list(data), "study-scenarios"),
+        _section(tr("KPIs per scenario"), kpi_caption,
                  figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
         _section(f"Difference against {esc(data.base)}",
-                 "Paired by replication (same seed, common random numbers), in % of the base;"
+                 tr("Paired by replication (same seed, common random numbers), in % of the base;"
                  " a bar whose interval does not cross zero is a real effect. Hover for the"
-                 " absolute difference.",
+                 " absolute difference."),
                  figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
-                 else _note("The study has only the base scenario."), "study-diffs"),
+                 else _note(tr("The study has only the base scenario.")), "study-diffs"),
     ]
     if len(data.causes):
         sections.append(_section(
             f"Cost difference against {esc(data.base)} by cause",
-            "Each bar splits a scenario's change of total energy cost (mean over replications,"
+            tr("Each bar splits a scenario's change of total energy cost (mean over replications,"
             " scenario minus base, negative = saving) into: energy = kWh bought more or less at"
             " the base's average price; timing = the same kWh at other hours; tariff = other"
             " prices; then the demand, capacity, export, gas and purchased-heat lines. The"
-            " parts add up to the diamond, the total.",
+            " parts add up to the diamond, the total."),
             figure_html(causes_chart(data), CAUSES_FIGURE_ID), "study-causes"))
     if len(data.waterfall):
         steps = data.waterfall[(data.waterfall["chart"] == "co2")
@@ -630,7 +631,7 @@ def render_study(data: StudyData) -> str:
         body = "".join(figure_html(waterfall_chart(data, c), i)
                        for c, i in zip(("co2", "cost"), WATERFALL_FIGURE_IDS, strict=True))
         sections.append(_section(
-            "Waterfall: from the base through each measure to the target",
+            tr("Waterfall: from the base through each measure to the target"),
             "Net CO₂ (scope 1 + 2 market-based, after retired offsets) and total energy cost,"
             " annualised means over replications. Each step is a scenario holding the measures"
             f" of the steps before it ({len(steps)} step{'s' if len(steps) != 1 else ''}), so"
@@ -638,48 +639,48 @@ def render_study(data: StudyData) -> str:
             body, "study-waterfall"))
     else:
         sections.append(_section(
-            "Waterfall", "", _note("No waterfall: list an ordered chain of cumulative scenarios"
-                                   " under waterfall: steps: in the study file (each with a"
-                                   " measure:) to see the base go to the target measure by"
-                                   " measure."), "study-waterfall"))
+            tr("Waterfall"), "",
+            _note(tr("No waterfall: list an ordered chain of cumulative scenarios under"
+                     " waterfall: steps: in the study file (each with a measure:) to see the"
+                     " base go to the target measure by measure.")), "study-waterfall"))
     if len(data.economics):
         basis = esc(m.get("co2_basis", "location"))
         body = economics_table(data)
         if len(data.macc):
             body += figure_html(macc_chart(data), MACC_FIGURE_ID)
         else:
-            body += _note("No upgrade avoids CO₂, so there is no abatement cost curve.")
+            body += _note(tr("No upgrade avoids CO₂, so there is no abatement cost curve."))
         sections.append(_section(
-            "Upgrades: economics and abatement cost",
+            tr("Upgrades: economics and abatement cost"),
             f"Savings are base minus scenario, annualised from {float(m.get('days') or 0):g} days"
             f" (CO₂ scope 1 + 2, {basis}-based). In the curve each bar is one upgrade: width ="
             " tonnes avoided per year, height = cost per tonne; green bars pay for themselves.",
             body, "study-macc"))
     sections.append(_section(
-        "Hourly profiles",
-        "Grid import (solid) and site demand (dotted) per hour, first replication of each"
+        tr("Hourly profiles"),
+        tr("Grid import (solid) and site demand (dotted) per hour, first replication of each"
         " scenario: the gap between the lines is what onsite supply covered. Pick the scenario"
-        " to compare with the menu.",
+        " to compare with the menu."),
         figure_html(profile_overlay(data), "fig-study-profiles")
-        if data.hourly else _note("No run folder with hourly data was found."),
+        if data.hourly else _note(tr("No run folder with hourly data was found.")),
         "study-profiles"))
     if data.hourly:
         reps_note = " (first replication of each scenario)"
         sections.append(_section(
-            "Load duration",
+            tr("Load duration"),
             "Each scenario's hours sorted from the highest to the lowest" + reps_note + ":"
             " grid import (solid) and site demand (dotted). A curve lower at the left end has"
             " lower peaks (demand charge), lower at the right end a lower base load; the area"
             " under a curve is its energy. Pick the scenario with the menu.",
             figure_html(load_duration_overlay(data), LDC_FIGURE_ID), "study-ldc"))
         sections.append(_section(
-            "Average day",
+            tr("Average day"),
             "Mean of each hour of the day over the weekdays (Monday to Friday) and the weekend"
             " days of each season the runs cover" + reps_note + ", grid import (solid) and"
             " site demand (dotted), kWh per hour: where a scenario moves energy between hours,"
             " the lines cross.",
             figure_html(average_day_overlay(data), AVERAGE_DAY_FIGURE_ID), "study-avgday"))
-    sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
+    sections.append(_section(tr("All KPIs"), table_caption, comparison_table(data), "study-table"))
     return html_page(
         f"{title} – twin study",
         f'<h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
@@ -690,8 +691,12 @@ def render_study(data: StudyData) -> str:
         " This page works offline.")
 
 
-def write_study_dashboard(folder: str | os.PathLike[str]) -> Path:
-    """Write ``folder/dashboard.html`` from a study folder and return its path (atomically)."""
+def write_study_dashboard(folder: str | os.PathLike[str], lang: str | None = None) -> Path:
+    """Write ``folder/dashboard.html`` from a study folder and return its path (atomically);
+    ``lang`` "zh" writes the section titles and captions in Chinese (:mod:`twin.i18n`)."""
+    from twin.i18n import use
+
     d = Path(folder)
-    text = render_study(load_study_folder(d))
+    with use(lang):
+        text = render_study(load_study_folder(d))
     return write_text(d / FILENAME, text)
