@@ -100,6 +100,12 @@ def tr(text: str, /, **values: Any) -> str:
     return out.format(**values) if values else out
 
 
+def N_(text: str, /) -> str:
+    """Mark ``text`` as a translation key where it is defined (a table of labels) and return it
+    unchanged; translate it with :func:`tr` where it is shown (gettext's ``N_``)."""
+    return text
+
+
 def money_unit(currency: str) -> tuple[float, str]:
     """(divisor, unit) of amounts of ``currency`` on a page: CNY in Chinese is shown in 万元
     (divide by :data:`WAN`), everything else as is (divisor 1)."""

@@ -1,7 +1,7 @@
 """The keys of the translation table as the code uses them, collected from the source.
 
-A key is the English text given as a string literal to :func:`twin.i18n.tr` or as the title or
-caption of a dashboard section (``_section``) or a note (``_note``) in ``twin/``. The
+A key is the English text given as a string literal to :func:`twin.i18n.tr` (translate here) or
+:func:`twin.i18n.N_` (a label defined in a table, translated where it is shown) in ``twin/``. The
 completeness test compares these with ``twin/data/i18n/zh.yaml`` in both directions.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-WRAPPERS = {"tr": (0,), "_section": (0, 1), "_note": (0,)}
+WRAPPERS = {"tr": (0,), "N_": (0,)}
 """Function name -> positions of its arguments that are translation keys."""
 
 

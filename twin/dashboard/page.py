@@ -396,12 +396,12 @@ def monthly_table_html(data: RunData) -> str:
     from twin.dashboard.profiles import monthly_headers, monthly_rows, monthly_table
 
     table = monthly_table(data)
-    head = ["Month", *monthly_headers(table, data.currency)]
+    head = [tr("Month"), *monthly_headers(table, data.currency)]
     out = [f'<table class="stations" id="{MONTHLY_TABLE_ID}"><thead><tr>']
     out += [f"<th>{esc(h)}</th>" for h in head]
     out.append("</tr></thead><tbody>")
     for row in monthly_rows(table):
-        tag = "th" if row[0] == "Total" else "td"
+        tag = "th" if row[0] == tr("Total") else "td"
         out.append("<tr>" + "".join(f"<{tag}>{esc(x)}</{tag}>" for x in row) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
