@@ -1,0 +1,138 @@
+"""Chinese pages (issue 16 item 6): one translation table, complete in both directions, English
+unchanged, the same numbers in both languages, CNY in 万元 checked by hand."""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+
+import twin
+from twin import i18n
+from twin.config import ConfigError, plant_from_data, read_yaml
+from twin.dashboard import build_html
+from twin.i18n_keys import keys_in, used_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "plant_configs" / "demo_plant.yaml"
+TABLE = ROOT / "twin" / "data" / "i18n" / "zh.yaml"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+def test_every_key_the_code_uses_has_a_chinese_entry_and_every_entry_is_used() -> None:
+    used = used_keys()
+    table = yaml.safe_load(TABLE.read_text("utf-8"))
+    assert len(used) > 200  # the collector found the pages' texts, not nothing
+    assert sorted(used - set(table)) == [], "keys without a Chinese entry"
+    assert sorted(set(table) - used) == [], "entries no code uses"
+
+
+def test_each_entry_keeps_the_placeholders_and_is_chinese() -> None:
+    table = yaml.safe_load(TABLE.read_text("utf-8"))
+    for en, zh in table.items():
+        assert _fields(zh) == _fields(en), (en, zh)
+        # every entry with words in it has Chinese in it (punctuation-only keys like ", " aside)
+        if re.search(r"[A-Za-z]{3}", en) and en not in ("OEE",):
+            assert CJK.search(zh), (en, zh)
+
+
+def test_key_collector_reads_literals_of_tr_and_n_only() -> None:
+    src = ('tr("A {x}", x=1)\nN_("B")\ntr(name)\nf(tr("C" " D"))\nprint("E")\n'
+           'tr(f"F{y}")\n')
+    assert keys_in(src) == {"A {x}", "B", "C D"}
+
+
+def test_english_is_the_key_itself_and_chinese_only_inside_use() -> None:
+    assert i18n.tr("Electricity") == "Electricity"
+    assert i18n.tr("{x} kWh per day", x="1,234") == "1,234 kWh per day"
+    with i18n.use("zh"):
+        assert i18n.tr("Electricity") == "用电量"
+        assert i18n.tr("{x} kWh per day", x="1,234") == "每天 1,234 kWh"
+        assert i18n.money_unit("CNY") == (10_000.0, "万元")
+        assert i18n.money_unit("EUR") == (1.0, "EUR")
+    assert i18n.tr("Electricity") == "Electricity"
+    assert i18n.money_unit("CNY") == (1.0, "CNY")
+    with pytest.raises(i18n.LanguageError, match="'fr'.*en, zh"):
+        i18n.check("fr")
+
+
+def test_wan_yuan_by_hand() -> None:
+    from twin.dashboard.page import _money
+
+    # 123,456 yuan = 12.3456 万元 -> 12.35; 16,718 yuan -> 1.67; 4,999 yuan -> 0.50
+    assert _money(123_456.0, 10_000.0) == "12.35"
+    assert _money(16_718.0, 10_000.0) == "1.67"
+    assert _money(4_999.0, 10_000.0) == "0.50"
+    assert _money(16_718.4, 1.0) == "16,718"
+
+
+def test_site_language_is_optional_and_left_out_of_the_dump_when_unset() -> None:
+    data, _ = read_yaml(DEMO)
+    plain = plant_from_data(data)
+    assert "language" not in plain.model_dump(mode="json")["site"]  # config hash as before
+    data["site"]["language"] = "zh"
+    assert plant_from_data(data).model_dump(mode="json")["site"]["language"] == "zh"
+    data["site"]["language"] = "fr"
+    with pytest.raises(ConfigError, match="language"):
+        plant_from_data(data)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data, _ = read_yaml(DEMO)
+    data["site"]["language"] = "zh"   # the plant-file setting
+    result = twin.simulate(plant_from_data(data), days=7)
+    return result.save(tmp_path_factory.mktemp("zh") / "run")
+
+
+def _cards(page: str) -> dict[str, tuple[str, str]]:
+    """Card label -> (value, unit) from a dashboard page."""
+    pat = re.compile(r'<div class="label">(.*?)</div><div class="value">(.*?)'
+                     r'<span class="unit">(.*?)</span>')
+    return {html.unescape(a): (b, html.unescape(c)) for a, b, c in pat.findall(page)}
+
+
+def test_plant_file_language_and_lang_override(run: Path) -> None:
+    i18n.MISSING.clear()
+    zh = build_html(run)                     # site.language: zh
+    en = build_html(run, lang="en")          # --lang en wins
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    assert "用电量" in _cards(zh) and "Electricity" in _cards(en)
+    # plant-supplied names stay as given
+    for station in ("cnc", "curing_oven", "eol_test"):
+        assert f"<td>{station}</td>" in zh
+
+
+def test_chinese_cards_carry_the_same_numbers_and_cost_in_wan_yuan(run: Path) -> None:
+    import json
+
+    kpis = json.loads((run / "kpis.json").read_text())
+    zh, en = _cards(build_html(run)), _cards(build_html(run, lang="en"))
+    pairs = {"用电量": "Electricity", "最大需量": "Peak demand", "完成产量": "Units completed",
+             "CO₂ 范围一 + 范围二": "CO₂ scope 1 + 2", "光伏发电量": "PV generation",
+             "自给率": "Self-sufficiency"}
+    for z, e in pairs.items():
+        assert zh[z][0] == en[e][0], (z, zh[z], en[e])
+    # cost total: English in yuan, Chinese in 万元 to two decimals, both from kpis by hand
+    cost = kpis["cost_total"]
+    assert en["Cost total"] == (f"{cost:,.0f}", "CNY")
+    assert zh["能源费用合计"] == (f"{cost / 10_000:,.2f}", "万元")
+    assert abs(float(zh["能源费用合计"][0]) * 10_000 - cost) <= 50.0
+
+
+def test_english_page_has_no_chinese(run: Path) -> None:
+    page = build_html(run, lang="en")
+    body = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    labels = re.findall(r'<div class="label">(.*?)</div>', body)
+    assert labels and not any(CJK.search(x) for x in labels)
+    heads = re.findall(r"<h2>(.*?)</h2>", body)
+    assert heads and not any(CJK.search(x) for x in heads)
