@@ -136,3 +136,54 @@ def test_english_page_has_no_chinese(run: Path) -> None:
     assert labels and not any(CJK.search(x) for x in labels)
     heads = re.findall(r"<h2>(.*?)</h2>", body)
     assert heads and not any(CJK.search(x) for x in heads)
+
+
+NUMBER = re.compile(r"^[−+-]?[\d,]+(\.\d+)?( ?%)?$")
+
+
+def _tables(md: str) -> list[list[list[str]]]:
+    """The Markdown tables of a report as rows of cells (header row included)."""
+    out: list[list[list[str]]] = []
+    block: list[list[str]] = []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            if not line.startswith("|---"):
+                block.append([c.strip() for c in line.strip("|").split(" | ")])
+        elif block:
+            out.append(block)
+            block = []
+    return out
+
+
+def test_chinese_report_has_the_same_numbers_as_the_english(run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from twin.report import write_report
+
+    en_dir, zh_dir = tmp_path / "en", tmp_path / "zh"
+    shutil.copytree(run, en_dir)
+    shutil.copytree(run, zh_dir)
+    i18n.MISSING.clear()
+    write_report(en_dir, lang="en")
+    write_report(zh_dir)                      # site.language: zh
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    en, zh = (d.joinpath("report.md").read_text("utf-8") for d in (en_dir, zh_dir))
+    assert zh.startswith("# 碳排放报告：") and en.startswith("# Carbon report: ")
+    assert '<html lang="zh-CN">' in (zh_dir / "report.html").read_text("utf-8")
+    # evaluation.json does not depend on the language
+    assert (en_dir / "evaluation.json").read_bytes() == (zh_dir / "evaluation.json").read_bytes()
+    te, tz = _tables(en), _tables(zh)
+    assert len(te) == len(tz) >= 5
+    numbers = 0
+    for a, b in zip(te, tz, strict=True):
+        assert len(a) == len(b)
+        for ra, rb in zip(a, b, strict=True):
+            assert len(ra) == len(rb)
+            for ca, cb in zip(ra, rb, strict=True):
+                if NUMBER.match(ca):
+                    assert ca == cb, (ra, rb)
+                    numbers += 1
+    assert numbers > 50
+    # every decimal number of the text (paragraphs included) is in both, as often
+    dec = re.compile(r"\d[\d,]*\.\d+")
+    assert sorted(dec.findall(en)) == sorted(dec.findall(zh))

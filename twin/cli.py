@@ -147,7 +147,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--rules: unknown rule set {args.rules!r}; expected one of "
                          f"{', '.join(rule_set_names())}")
     try:
-        paths = write_report(Path(args.run_dir), args.baseline, args.rules, args.basis)
+        paths = write_report(Path(args.run_dir), args.baseline, args.rules, args.basis,
+                             lang=args.lang)
     except ReportError as exc:
         raise UsageError(str(exc)) from None
     except ValueError as exc:  # e.g. evaluation options of the run's plant file
@@ -436,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--rules", help="rule set (hunan_2027, hunan_2030, hunan_2035, "
                                     "t_ceca_g_0171_2022, national_guideline_2026); "
                                     "default: the plant file's or hunan_2030")
+    rp.add_argument("--lang", choices=LANGUAGES, help="report language (default: the plant "
+                    "file's site.language, else en; zh: Chinese, the same numbers)")
     rp.add_argument("--basis", choices=("calorific", "equal_value"),
                     help="tce basis of electricity instead of the rule set's (the other is "
                          "shown beside it)")
