@@ -187,3 +187,21 @@ def test_chinese_report_has_the_same_numbers_as_the_english(run: Path, tmp_path:
     # every decimal number of the text (paragraphs included) is in both, as often
     dec = re.compile(r"\d[\d,]*\.\d+")
     assert sorted(dec.findall(en)) == sorted(dec.findall(zh))
+
+
+def test_cli_run_lang_zh_writes_the_summary_and_dashboard_in_chinese(tmp_path: Path,
+                                                                      capsys) -> None:
+    from twin.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(DEMO), "--days", "1", "--out", str(out), "--lang", "zh"]) == 0
+    text = capsys.readouterr().out
+    assert "  模拟时段         " in text          # 4 characters = 8 columns, padded to 17
+    assert "  用电量           " in text
+    assert "simulated" not in text and "busiest stations" not in text
+    assert '<html lang="zh-CN">' in (out / "dashboard.html").read_text("utf-8")
+    # --lang en on the dashboard overrides the run's language
+    assert main(["dashboard", str(out), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (out / "dashboard.html").read_text("utf-8")
+    with pytest.raises(SystemExit):
+        main(["dashboard", str(out), "--lang", "fr"])

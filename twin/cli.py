@@ -95,18 +95,21 @@ def cmd_run(args: argparse.Namespace) -> int:
                        finish=lambda folder: write_dashboard(folder, name=out.name,
                                                              lang=args.lang))
     try:
-        _print_run(result, path, path / FILENAME)
+        _print_run(result, path, path / FILENAME, args.lang)
     except KeyboardInterrupt:
         raise Interrupted(f"the run folder {path} was complete and is in place") from None
     return 0
 
 
-def _print_run(result: Result, path: Path, page: Path) -> None:
+def _print_run(result: Result, path: Path, page: Path, lang: str | None = None) -> None:
+    from twin.i18n import language_of, use
+
     wall = result.manifest["wall_clock_s"]
     print(f"twin: run folder {path}  ({wall:.1f} s, "
           f"{result.manifest['events_processed']:,} events)")
     print(f"twin: dashboard  {page}")
-    print(result.summary())
+    with use(language_of(result.manifest, lang)):
+        print(result.summary())
     for w in result.kpis["warnings"]:
         print(f"twin: warning: {w}", file=sys.stderr)
 
