@@ -60,7 +60,7 @@ def test_english_is_the_key_itself_and_chinese_only_inside_use() -> None:
         assert i18n.money_unit("EUR") == (1.0, "EUR")
     assert i18n.tr("Electricity") == "Electricity"
     assert i18n.money_unit("CNY") == (1.0, "CNY")
-    with pytest.raises(i18n.LanguageError, match="'fr'.*en, zh"):
+    with pytest.raises(i18n.LanguageError, match=r"'fr'.*en, zh"):
         i18n.check("fr")
 
 
@@ -145,7 +145,7 @@ def _tables(md: str) -> list[list[list[str]]]:
     """The Markdown tables of a report as rows of cells (header row included)."""
     out: list[list[list[str]]] = []
     block: list[list[str]] = []
-    for line in md.splitlines() + [""]:
+    for line in [*md.splitlines(), ""]:
         if line.startswith("|"):
             if not line.startswith("|---"):
                 block.append([c.strip() for c in line.strip("|").split(" | ")])

@@ -233,9 +233,9 @@ def diff_bars(data: StudyData) -> Figure:
     return Figure(data=traces, layout=theme.base_layout(
         max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
-                "title": {"text": "Scenario "}},
+                "title": {"text": tr("Scenario ")}},
         margin={"l": 200, "r": 30, "t": 40, "b": 50},
-        xaxis={"title": {"text": f"Difference against {esc(data.base)} [% of its mean]"},
+        xaxis={"title": {"text": tr("Difference against {x} [% of its mean]", x=esc(data.base))},
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "ticksuffix": " %"},
         yaxis={"autorange": "reversed"}))
@@ -271,7 +271,8 @@ def causes_chart(data: StudyData) -> Figure:
         max(260, 90 + 46 * len(others)), barmode="relative",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 160, "r": 30, "t": 60, "b": 50},
-        xaxis={"title": {"text": f"Scenario minus {esc(data.base)} [{cur}, simulated period]"},
+        xaxis={"title": {"text": tr("Scenario minus {x} [{cur}, simulated period]",
+                                    x=esc(data.base), cur=cur)},
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "tickformat": ","},
         yaxis={"autorange": "reversed"}))
@@ -368,7 +369,8 @@ def profile_overlay(data: StudyData) -> Figure:
                   "y": 1.14, "yanchor": "bottom", "showactive": True,
                   "active": others.index(chosen) if chosen in others else 0}]
     xaxis = {
-        "type": "date", "gridcolor": theme.GRID, "title": {"text": f"Local time ({esc(tz)})"},
+        "type": "date", "gridcolor": theme.GRID,
+        "title": {"text": tr("Local time ({tz})", tz=esc(tz))},
         "hoverformat": "%a %d %b %Y, %H:%M",
         "rangeslider": {"visible": True, "thickness": 0.07},
         "rangeselector": {"buttons": [
@@ -380,7 +382,7 @@ def profile_overlay(data: StudyData) -> Figure:
         460, hovermode="x unified", updatemenus=menus or None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         margin={"l": 80, "r": 30, "t": 90, "b": 40}, xaxis=xaxis,
-        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
+        yaxis={"title": {"text": tr("kWh per hour")}, "rangemode": "tozero",
                "gridcolor": theme.GRID, "tickformat": ","}))
 
 
@@ -439,9 +441,9 @@ def load_duration_overlay(data: StudyData) -> Figure:
         400, hovermode="x unified", updatemenus=menus or None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         margin={"l": 80, "r": 30, "t": 80, "b": 50},
-        xaxis={"title": {"text": "Hours of the run at or above the level"},
+        xaxis={"title": {"text": tr("Hours of the run at or above the level")},
                "gridcolor": theme.GRID, "tickformat": ","},
-        yaxis={"title": {"text": "Hourly average power [kW]"}, "rangemode": "tozero",
+        yaxis={"title": {"text": tr("Hourly average power [kW]")}, "rangemode": "tozero",
                "gridcolor": theme.GRID, "tickformat": ","}))
 
 
@@ -487,9 +489,9 @@ def average_day_overlay(data: StudyData) -> Figure:
         layout[axis_key(x)].update(range=[-0.5, 23.5], dtick=3, gridcolor=theme.GRID)
         layout[axis_key(y)].update(rangemode="tozero", gridcolor=theme.GRID, tickformat=",")
         if i % cols == 0:
-            layout[axis_key(y)]["title"] = {"text": "kWh per hour"}
+            layout[axis_key(y)]["title"] = {"text": tr("kWh per hour")}
         if i >= (len(seasons) - 1) * cols:
-            layout[axis_key(x)]["title"] = {"text": "Hour of the day (local)"}
+            layout[axis_key(x)]["title"] = {"text": tr("Hour of the day (local)")}
     per = len(_LINES) * len(seasons) * len(types)
     menus = _scenario_menu(data, per, y=1.0 + 60 / (260 * max(1, len(seasons)) + 60))
     layout.update(theme.base_layout(
