@@ -205,3 +205,37 @@ def test_cli_run_lang_zh_writes_the_summary_and_dashboard_in_chinese(tmp_path: P
     assert '<html lang="en">' in (out / "dashboard.html").read_text("utf-8")
     with pytest.raises(SystemExit):
         main(["dashboard", str(out), "--lang", "fr"])
+
+
+def test_compare_summary_in_chinese_has_the_same_numbers_and_aligned_columns(
+        tmp_path: Path) -> None:
+    import pandas as pd
+
+    from twin.config.study import load_study
+    from twin.study import load_comparison, run_study, summary_table
+
+    f = tmp_path / "study.yaml"
+    f.write_text(f"name: zh\nplant: {DEMO}\ndays: 1\nreplications: 2\nbase: baseline\n"
+                 "scenarios:\n  baseline: {}\n  more_pv:\n    overrides:\n"
+                 "      energy.pv[id=rooftop].dc_kwp: 1000\n")
+    resolved = load_study(f)
+    out = run_study(resolved, tmp_path / "out", jobs=1, progress=None)
+    comp, econ = load_comparison(out), pd.read_csv(out / "economics.csv")
+    en = summary_table(resolved, comp, econ)
+    i18n.MISSING.clear()
+    with i18n.use("zh"):
+        zh = summary_table(resolved, comp, econ)
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    assert "用电量" in zh and "Electricity use" in en
+    def cells(text: str) -> list[list[str]]:
+        """Value cells (after label and unit) of the table's rows."""
+        rows = text.split("\n\n")[0].splitlines()[2:-1]
+        return [re.split(r"\s{2,}", r.strip())[2:] for r in rows]
+
+    assert cells(en) == cells(zh) and len(cells(en)) >= 6   # the same numbers, row by row
+    num = re.compile(r"[−+-]?\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+")
+    assert sorted(num.findall(en)) == sorted(num.findall(zh))
+    # the table's lines (header, rule, rows) all end at the same terminal column
+    table = zh.split("\n\n")[0].splitlines()[:-1]    # header, rule, rows (not the note)
+    assert len(table) >= 6 and set(table[1]) == {"-", " "}
+    assert len({i18n.display_width(line) for line in table}) == 1, table

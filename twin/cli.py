@@ -209,10 +209,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     econ = pd.read_csv(path / "economics.csv")
+    if args.lang is not None and args.lang != "en":
+        from twin.dashboard.study import write_study_dashboard
+
+        write_study_dashboard(path, lang=args.lang)
     print(f"twin: study folder {path}")
     print(f"twin: comparison   {path / 'comparison.md'}")
     print(f"twin: dashboard    {path / 'dashboard.html'}")
-    print(summary_table(resolved, load_comparison(path), econ))
+    from twin.i18n import use
+
+    with use(args.lang):
+        print(summary_table(resolved, load_comparison(path), econ))
     return 0
 
 
@@ -394,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=_count_arg("replications"),
                    help="replications per scenario (default: the study's)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the study dashboard and the "
+                   "printed table (default en; zh: Chinese, economics in 万元)")
     c.set_defaults(func=cmd_compare)
 
     z = sub.add_parser("size", help="choose least-cost capacities for a study's sizing: block "

@@ -106,6 +106,12 @@ def N_(text: str, /) -> str:
     return text
 
 
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: a CJK character or full-width sign takes two."""
+    return sum(2 if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" else 1
+               for c in text)
+
+
 def money_unit(currency: str) -> tuple[float, str]:
     """(divisor, unit) of amounts of ``currency`` on a page: CNY in Chinese is shown in 万元
     (divide by :data:`WAN`), everything else as is (divisor 1)."""

@@ -40,7 +40,7 @@ from twin.equipment.states import (
     N_CARRIERS,
     STATES,
 )
-from twin.i18n import current, tr
+from twin.i18n import current, display_width, tr
 from twin.kpis import interval_hours, plant_kpis
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
@@ -240,9 +240,7 @@ class Result:
 def _row(label: str, text: str) -> str:
     """One summary line: two spaces, ``label`` padded to 17 columns (a Chinese character takes
     two), ``text``."""
-    width = sum(2 if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" else 1
-                for c in label)
-    return "  " + label + " " * max(1, 17 - width) + text
+    return "  " + label + " " * max(1, 17 - display_width(label)) + text
 
 
 def _verdict(v: str) -> str:

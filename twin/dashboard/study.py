@@ -148,7 +148,7 @@ def _label_unit(data: StudyData, kpi: str) -> tuple[str, str]:
 
     for name, unit, label in KPIS:
         if name == kpi:
-            return label, unit.replace("{cur}", data.currency)
+            return tr(label), unit.replace("{cur}", data.currency)
     return kpi, ""
 
 
