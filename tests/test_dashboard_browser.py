@@ -303,3 +303,83 @@ def test_sizing_dashboard_renders_offline_without_errors(sizing_page: Path, driv
     shot = tmp_path / "sizing_dashboard.png"
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+CJK = "[\u4e00-\u9fff]"
+
+
+def _labels_in_chinese(driver, selectors: str) -> list[str]:
+    """Texts of the elements matching ``selectors`` that hold no Chinese character."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, selectors)]
+    assert texts, selectors
+    return [t for t in texts if t.strip() and not re.search(CJK, t)]
+
+
+def test_chinese_run_dashboard_renders_with_every_label_translated(
+        tmp_path_factory: pytest.TempPathFactory, driver, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from twin import i18n
+
+    data, _ = read_yaml(DEMO)
+    data["site"]["language"] = "zh"
+    result = twin.simulate(plant_from_data(data), days=14)
+    run = result.save(tmp_path_factory.mktemp("browser-zh") / "run")
+    i18n.MISSING.clear()
+    page = write_dashboard(run)
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    # page-size budget: the Chinese page is within 2 % of the English page of the same run
+    en = len(twin.dashboard.build_html(run, lang="en").encode())
+    assert abs(page.stat().st_size - en) < 0.02 * en, (page.stat().st_size, en)
+
+    driver.get(page.as_uri())
+    ids = (*FIGURE_IDS, *SUPPLY_FIGURE_IDS, *FOOTPRINT_FIGURE_IDS)
+    WebDriverWait(driver, 60).until(
+        lambda d: all(d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in ids))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    # every card title and sub-line, section heading and caption, table header is in Chinese
+    left = _labels_in_chinese(
+        driver, ".card .label, section h2, section p.caption, #station-table th,"
+                " #monthly-table thead th, #evaluation-table th, footer")
+    assert not left, left
+    results = {td.text for td in driver.find_elements(By.CSS_SELECTOR, "td.result")}
+    assert results and results <= {"达标", "未达标", "不评判"}, results
+    # plant-supplied names as given
+    assert driver.find_element(By.ID, "plant-name").text == data["site"]["name"]
+    stations = [td.text for td in driver.find_elements(
+        By.CSS_SELECTOR, "#station-table tbody td:first-child")]
+    assert stations == list(result.kpis["stations"])
+    shot = tmp_path / "dashboard_zh.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_chinese_study_dashboard_renders_with_headings_translated(
+        study_page: Path, driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from twin import i18n
+    from twin.atomic import write_text
+    from twin.dashboard.study import STUDY_FIGURE_IDS, load_study_folder, render_study
+
+    i18n.MISSING.clear()
+    with i18n.use("zh"):
+        text = render_study(load_study_folder(study_page.parent))
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    page = write_text(study_page.parent / "dashboard_zh.html", text)
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 60).until(lambda d: all(
+        d.find_elements(By.CSS_SELECTOR, f"#{i} svg.main-svg") for i in STUDY_FIGURE_IDS))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    left = _labels_in_chinese(driver, "section h2, section p.caption")
+    assert not left, left
+    assert driver.find_element(By.ID, "study-name").text == EVIL

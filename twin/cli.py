@@ -22,6 +22,7 @@ from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
 from twin.config.templates import SECTORS
+from twin.i18n import LANGUAGES
 from twin.measured.errors import MeterDataError
 from twin.safety import Interrupted, SimulationStalled, terminate_as_interrupt
 
@@ -92,20 +93,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from twin.dashboard import FILENAME, write_dashboard
 
     path = result.save(out, overwrite=args.overwrite,
-                       finish=lambda folder: write_dashboard(folder, name=out.name))
+                       finish=lambda folder: write_dashboard(folder, name=out.name,
+                                                             lang=args.lang))
     try:
-        _print_run(result, path, path / FILENAME)
+        _print_run(result, path, path / FILENAME, args.lang)
     except KeyboardInterrupt:
         raise Interrupted(f"the run folder {path} was complete and is in place") from None
     return 0
 
 
-def _print_run(result: Result, path: Path, page: Path) -> None:
+def _print_run(result: Result, path: Path, page: Path, lang: str | None = None) -> None:
+    from twin.i18n import language_of, use
+
     wall = result.manifest["wall_clock_s"]
     print(f"twin: run folder {path}  ({wall:.1f} s, "
           f"{result.manifest['events_processed']:,} events)")
     print(f"twin: dashboard  {page}")
-    print(result.summary())
+    with use(language_of(result.manifest, lang)):
+        print(result.summary())
     for w in result.kpis["warnings"]:
         print(f"twin: warning: {w}", file=sys.stderr)
 
@@ -132,9 +137,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         elif (folder / "sizing.json").is_file():
             page = write_sizing_dashboard(folder)
         elif (folder / MARKER).is_file():
-            page = write_study_dashboard(folder)
+            page = write_study_dashboard(folder, lang=args.lang)
         else:
-            page = write_dashboard(folder)
+            page = write_dashboard(folder, lang=args.lang)
     except (FileNotFoundError, cal.CalibrationFolderError) as exc:
         raise UsageError(str(exc)) from None
     print(f"twin: dashboard {page}")
@@ -149,7 +154,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--rules: unknown rule set {args.rules!r}; expected one of "
                          f"{', '.join(rule_set_names())}")
     try:
-        paths = write_report(Path(args.run_dir), args.baseline, args.rules, args.basis)
+        paths = write_report(Path(args.run_dir), args.baseline, args.rules, args.basis,
+                             lang=args.lang)
     except ReportError as exc:
         raise UsageError(str(exc)) from None
     except ValueError as exc:  # e.g. evaluation options of the run's plant file
@@ -207,10 +213,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     econ = pd.read_csv(path / "economics.csv")
+    if args.lang is not None and args.lang != "en":
+        from twin.dashboard.study import write_study_dashboard
+
+        write_study_dashboard(path, lang=args.lang)
     print(f"twin: study folder {path}")
     print(f"twin: comparison   {path / 'comparison.md'}")
     print(f"twin: dashboard    {path / 'dashboard.html'}")
-    print(summary_table(resolved, load_comparison(path), econ))
+    from twin.i18n import use
+
+    with use(args.lang):
+        print(summary_table(resolved, load_comparison(path), econ))
     return 0
 
 
@@ -395,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="random seed (default: the file's)")
     r.add_argument("--out", help="run folder (default: results/<plant>_<time>)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.add_argument("--lang", choices=LANGUAGES, help="dashboard language (default: the plant "
+                   "file's site.language, else en; zh: Chinese, CNY in 万元)")
     r.add_argument("--steps", action="store_true",
                    help="also write steps.parquet: each lot's arrival, start, finish and leaving "
                         "at every station (as simulation.steps: true)")
@@ -415,6 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=_count_arg("replications"),
                    help="replications per scenario (default: the study's)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the study dashboard and the "
+                   "printed table (default en; zh: Chinese, economics in 万元)")
     c.set_defaults(func=cmd_compare)
 
     z = sub.add_parser("size", help="choose least-cost capacities for a study's sizing: block "
@@ -450,6 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("run_dir", help="run folder written by 'twin run', study folder written "
                                    "by 'twin compare' or calibration folder written by 'twin "
                                    "calibrate'")
+    d.add_argument("--lang", choices=LANGUAGES, help="page language (default: the plant "
+                   "file's site.language, else en; zh: Chinese, CNY in 万元)")
     d.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="write report.md, report.html and evaluation.json "
@@ -459,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--rules", help="rule set (hunan_2027, hunan_2030, hunan_2035, "
                                     "t_ceca_g_0171_2022, national_guideline_2026); "
                                     "default: the plant file's or hunan_2030")
+    rp.add_argument("--lang", choices=LANGUAGES, help="report language (default: the plant "
+                    "file's site.language, else en; zh: Chinese, the same numbers)")
     rp.add_argument("--basis", choices=("calorific", "equal_value"),
                     help="tce basis of electricity instead of the rule set's (the other is "
                          "shown beside it)")

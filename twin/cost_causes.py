@@ -30,15 +30,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from twin.i18n import N_
+
 CAUSES: tuple[tuple[str, str], ...] = (
-    ("energy", "Energy (kWh bought, at the base's average price)"),
-    ("timing", "Timing (same kWh at other hours)"),
-    ("tariff", "Tariff (other prices)"),
-    ("demand", "Demand charge"),
-    ("capacity", "Capacity charge"),
-    ("export", "Export revenue"),
-    ("gas", "Gas"),
-    ("purchased_heat", "Purchased heat"),
+    ("energy", N_("Energy (kWh bought, at the base's average price)")),
+    ("timing", N_("Timing (same kWh at other hours)")),
+    ("tariff", N_("Tariff (other prices)")),
+    ("demand", N_("Demand charge")),
+    ("capacity", N_("Capacity charge")),
+    ("export", N_("Export revenue")),
+    ("gas", N_("Gas")),
+    ("purchased_heat", N_("Purchased heat")),
 )
 """Cause -> label, in the order they are shown."""
 

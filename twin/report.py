@@ -25,6 +25,7 @@ from typing import Any
 
 from twin.atomic import write_text
 from twin.carbon.evaluation import DAYS_PER_YEAR, evaluate
+from twin.i18n import N_, current, language_of, tr, use
 
 Block = tuple[Any, ...]
 """('h1' | 'h2' | 'p' | 'note', text) or ('table', headers, rows)."""
@@ -153,6 +154,14 @@ def _value(x: Any, unit: str) -> str:
     return f"{_n(x, 3)} {unit}" if x is not None else "–"
 
 
+def _basis(code: object, label: object) -> str:
+    """The energy basis as the rule set names it, or its GB/T 2589 term (当量值 / 等价值) in
+    Chinese."""
+    if current() != "en" and code in ("calorific", "equal_value"):
+        return tr("calorific") if code == "calorific" else tr("equal-value")
+    return str(label)
+
+
 def _status(s: Any) -> str:
     s = str(s) if s is not None else "?"
     return f"{s} ({STATUS_MEANING[s]})" if s in STATUS_MEANING else s
@@ -170,75 +179,88 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     off = ev["offsets"]
     gross = off["gross_t"]
     per_year = off["per_year_factor"]
-    b.append(("h1", f"Carbon report: {kpis.get('plant', '?')}"))
-    b.append(("p", f"Simulated period: {ev['period']['note']}. Seed {kpis.get('seed', '?')}, "
-                   f"twin {manifest.get('twin_version', '?')}, config "
-                   f"{str(manifest.get('config_sha256', '?'))[:12]}."))
-    verdict = {"pass": "every indicator passes", "fail": "at least one indicator fails",
-               "incomplete": "no indicator fails, but some could not be judged"}[ev["verdict"]]
-    b.append(("p", f"Verdict against {ev['rules'].get('title')}: {ev['verdict'].upper()} "
-                   f"({verdict}). Gross scope 1 + 2: {_n(gross['total_market'])} tCO₂e "
-                   f"market-based, {_n(gross['scope1'] + gross['scope2_location'])} tCO₂e "
-                   f"location-based; offsets retired {_n(off['retired_t']['total'])} tCO₂e; "
-                   f"net {_n(off['net_t'])} tCO₂e (market-based). Scope 3 materials "
-                   f"{_n(ev['metrics'].get('scope3_materials_t', {}).get('value'))} tCO₂e, "
-                   "reported separately and never in these totals."))
+    b.append(("h1", tr("Carbon report: {x}", x=kpis.get('plant', '?'))))
+    b.append(("p", tr("Simulated period: {period}. Seed {seed}, twin {version}, config {sha}.",
+                      period=ev['period']['note'], seed=kpis.get('seed', '?'),
+                      version=manifest.get('twin_version', '?'),
+                      sha=str(manifest.get('config_sha256', '?'))[:12])))
+    verdict = {"pass": tr("every indicator passes"),
+               "fail": tr("at least one indicator fails"),
+               "incomplete": tr("no indicator fails, but some could not be judged")
+               }[ev["verdict"]]
+    up = ev['verdict'].upper()
+    b.append(("p", tr("Verdict against {rules}: {verdict} ({why}). Gross scope 1 + 2: {gm} tCO₂e"
+                      " market-based, {gl} tCO₂e location-based; offsets retired {ret} tCO₂e;"
+                      " net {net} tCO₂e (market-based). Scope 3 materials {s3} tCO₂e, reported"
+                      " separately and never in these totals.",
+                      rules=ev['rules'].get('title'),
+                      verdict={"PASS": tr("PASS"), "FAIL": tr("FAIL"),
+                               "INCOMPLETE": tr("INCOMPLETE")}.get(up, up), why=verdict,
+                      gm=_n(gross['total_market']),
+                      gl=_n(gross['scope1'] + gross['scope2_location']),
+                      ret=_n(off['retired_t']['total']), net=_n(off['net_t']),
+                      s3=_n(ev['metrics'].get('scope3_materials_t', {}).get('value')))))
 
     warnings = kpis.get("warnings") or []
     if warnings:  # about the run itself: an engineer reads these before the figures
-        b.append(("p", "Warnings about this run (look at them before using its figures):"))
-        b.append(("table", ["Warning"], [[w] for w in warnings]))
+        b.append(("p", tr("Warnings about this run (look at them before using its figures):")))
+        b.append(("table", [tr("Warning")], [[w] for w in warnings]))
 
     # 1. inventory
-    b.append(("h2", "1. Inventory by scope and source"))
+    b.append(("h2", tr("1. Inventory by scope and source")))
+    s1_, s2_, s3_ = tr("Scope 1"), tr("Scope 2"), tr("Scope 3")
     s1 = float(kpis.get("co2_scope1_kg") or 0) / 1000
     proc = float(kpis.get("co2_scope1_process_kg") or 0) / 1000
     refr = float(kpis.get("co2_scope1_refrigerant_kg") or 0) / 1000
-    rows = [["Scope 1", "Fuel combustion (natural gas, GB/T 32150)", _n(s1 - proc - refr, 3),
+    rows = [[s1_, tr("Fuel combustion (natural gas, GB/T 32150)"), _n(s1 - proc - refr, 3),
              _n((s1 - proc - refr) * per_year, 1)]]
     for line in carbon.get("process_emissions") or []:
         t = float(line["kg_co2e"]) / 1000
-        rows.append(["Scope 1", f"Process: {line['name']} ({line['basis']}; source: "
-                                f"{line['source']})", _n(t, 3), _n(t * per_year, 1)])
+        rows.append([s1_, tr("Process: {name} ({basis}; source: {source})", name=line['name'],
+                             basis=line['basis'], source=line['source']),
+                     _n(t, 3), _n(t * per_year, 1)])
     for line in carbon.get("refrigerants") or []:
         t = float(line["kg_co2e"]) / 1000
-        rows.append(["Scope 1", f"Refrigerant leakage: {line['name']} ({line['gas']}, "
-                                f"{_n(line['charge_kg'], 1)} kg x {_pct(line['annual_leak_rate'])}"
-                                f"/a x GWP {_n(line['gwp'], 0)} {line['report']})",
+        rows.append([s1_, tr("Refrigerant leakage: {name} ({gas}, {kg} kg x {rate}/a x GWP"
+                             " {gwp} {report})", name=line['name'], gas=line['gas'],
+                             kg=_n(line['charge_kg'], 1), rate=_pct(line['annual_leak_rate']),
+                             gwp=_n(line['gwp'], 0), report=line['report']),
                      _n(t, 3), _n(t * per_year, 1)])
-    rows.append(["Scope 1", "Total", _n(s1, 3), _n(s1 * per_year, 1)])
+    rows.append([s1_, tr("Total"), _n(s1, 3), _n(s1 * per_year, 1)])
     # scope 2 totals hold the purchased heat (both methods): the electricity rows leave it out
     heat_t = float(kpis.get("co2_scope2_heat_kg") or 0) / 1000
-    for label, key in (("Purchased electricity, location-based", "scope2_location"),
-                       ("Purchased electricity, market-based", "scope2_market")):
+    for label, key in ((tr("Purchased electricity, location-based"), "scope2_location"),
+                       (tr("Purchased electricity, market-based"), "scope2_market")):
         t = gross[key] - heat_t
-        rows.append(["Scope 2", label, _n(t, 3), _n(t * per_year, 1)])
+        rows.append([s2_, label, _n(t, 3), _n(t * per_year, 1)])
     if heat_t or float(kpis.get("purchased_heat_kwh") or 0):
         hf = carbon.get("purchased_heat_factor") or {}
-        rows.append(["Scope 2", f"Purchased heat and steam "
-                                f"({_n(kpis.get('purchased_heat_kwh'), 0)} kWh x "
-                                f"{_n(hf.get('value'), 3)} tCO₂/GJ; both methods)",
+        rows.append([s2_, tr("Purchased heat and steam ({kwh} kWh x {f} tCO₂/GJ; both"
+                             " methods)", kwh=_n(kpis.get('purchased_heat_kwh'), 0),
+                             f=_n(hf.get('value'), 3)),
                      _n(heat_t, 3), _n(heat_t * per_year, 1)])
-        for label, key in (("Total, location-based", "scope2_location"),
-                           ("Total, market-based", "scope2_market")):
-            rows.append(["Scope 2", label, _n(gross[key], 3), _n(gross[key] * per_year, 1)])
+        for label, key in ((tr("Total, location-based"), "scope2_location"),
+                           (tr("Total, market-based"), "scope2_market")):
+            rows.append([s2_, label, _n(gross[key], 3), _n(gross[key] * per_year, 1)])
     for p, f in ((kpis.get("footprints") or {}).get("products") or {}).items():
         for m in f.get("materials") or []:
             t = float(m["kg_co2e"]) / 1000
-            rows.append(["Scope 3", f"Materials of {p}: {m['name']} (via {m['via']}; "
-                                    f"{_n(m['quantity_per_unit'], 3)} {m['unit']}/unit x "
-                                    f"{_n(m['kg_co2e_per_unit'], 3)} kgCO₂e/{m['unit']}; "
-                                    f"source: {m['source']})", _n(t, 3), _n(t * per_year, 1)])
-    if not any(r[0] == "Scope 3" for r in rows):
-        rows.append(["Scope 3", "None given (carbon.materials in the plant file, optional)",
+            rows.append([s3_, tr("Materials of {p}: {name} (via {via}; {q} {unit}/unit x {f}"
+                                 " kgCO₂e/{unit}; source: {source})", p=p, name=m['name'],
+                                 via=m['via'], q=_n(m['quantity_per_unit'], 3), unit=m['unit'],
+                                 f=_n(m['kg_co2e_per_unit'], 3), source=m['source']),
+                         _n(t, 3), _n(t * per_year, 1)])
+    if not any(r[0] == s3_ for r in rows):
+        rows.append([s3_, tr("None given (carbon.materials in the plant file, optional)"),
                      "–", "–"])
-    b.append(("table", ["Scope", "Source", "tCO₂e (period)", "tCO₂e/a (annualised)"], rows))
+    b.append(("table", [tr("Scope"), tr("Source"), tr("tCO₂e (period)"),
+                        tr("tCO₂e/a (annualised)")], rows))
 
     # 2. method and factors
-    b.append(("h2", "2. Method and factors"))
+    b.append(("h2", tr("2. Method and factors")))
     rows = []
-    for label, key in (("Grid factor (location-based)", "grid_factor"),
-                       ("Residual factor (market-based)", "residual_factor")):
+    for label, key in ((tr("Grid factor (location-based)"), "grid_factor"),
+                       (tr("Residual factor (market-based)"), "residual_factor")):
         f = carbon.get(key) or {}
         if f:
             rows.append([label, f"{_n(f.get('value'), 4)} kgCO₂/kWh",
@@ -246,61 +268,68 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                          _status(f.get("status")), str(f.get("source", ""))])
     hf = carbon.get("purchased_heat_factor") or {}
     if hf:
-        rows.append(["Purchased heat and steam", f"{_n(hf.get('value'), 3)} tCO₂/GJ",
+        rows.append([tr("Purchased heat and steam"), f"{_n(hf.get('value'), 3)} tCO₂/GJ",
                      str(hf.get("year") or ""), _status(hf.get("status")),
                      str(hf.get("source", ""))])
     if carbon.get("natural_gas_kg_per_kwh") is not None:
         own = carbon.get("natural_gas_factor_status") == "user"
-        rows.append(["Natural gas", f"{_n(carbon['natural_gas_kg_per_kwh'], 4)} kgCO₂/kWh LHV",
-                     "", _status("user") if own else "S (seen in a source)",
-                     "plant file (carbon.natural_gas_kg_per_kwh)" if own
-                     else "GB/T 32150 parameters, fuel_parameters.csv"])
+        rows.append([tr("Natural gas"),
+                     tr("{x} kgCO₂/kWh LHV", x=_n(carbon['natural_gas_kg_per_kwh'], 4)),
+                     "", _status("user") if own else tr("S (seen in a source)"),
+                     tr("plant file (carbon.natural_gas_kg_per_kwh)") if own
+                     else tr("GB/T 32150 parameters, fuel_parameters.csv")])
     e = ev["energy_tce"]
     eb = ev.get("energy_basis") or {}
-    for c, role in ((eb, "in force"), (eb.get("other") or {}, "shown beside it")):
+    for c, role in ((eb, tr("in force")), (eb.get("other") or {}, tr("shown beside it"))):
         if c:
-            rows.append([f"Electricity to tce, {c['label']} ({role})",
+            rows.append([tr("Electricity to tce, {label} ({role})",
+                            label=_basis(c.get("basis"), c['label']), role=role),
                          f"{_n(c['electricity_kgce_per_kwh'], 4)} kgce/kWh",
                          str(c.get("year") or ""), _status(c.get("status")),
                          str(c.get("source", "")) + (f"; {c['note']}" if c.get("note") else "")])
-    b.append(("table", ["Factor", "Value", "Region, year", "Status", "Source"], rows))
+    b.append(("table", [tr("Factor"), tr("Value"), tr("Region, year"), tr("Status"),
+                        tr("Source")], rows))
     inst = carbon.get("instruments") or {}
     if inst:
-        b.append(("p", "Market-based instruments (each MWh used once, never beyond consumption; "
-                       "unused volumes are credited nothing):"))
-        b.append(("table", ["Instrument", "Available MWh", "Used MWh", "Unused MWh"],
+        b.append(("p", tr("Market-based instruments (each MWh used once, never beyond"
+                          " consumption; unused volumes are credited nothing):")))
+        b.append(("table", [tr("Instrument"), tr("Available MWh"), tr("Used MWh"),
+                            tr("Unused MWh")],
                   [[k, _n(v.get("available_mwh"), 3), _n(v.get("used_mwh"), 3),
                     _n(v.get("unused_mwh"), 3)] for k, v in inst.items()]))
     fp = kpis.get("footprints") or {}
-    b.append(("p", "Scope 2 location-based = grid import x grid factor; market-based = grid "
-                   "import not covered by green-power contracts and GECs x residual factor "
-                   "(GHG Protocol Scope 2 Guidance); purchased heat and steam x its factor "
-                   "is added to both (there are no market instruments for heat). Exports never "
-                   "reduce scope 2. Process "
-                   "emissions per unit follow production, per-year lines and refrigerant "
-                   "leakage (charge x annual leak rate x GWP) are spread evenly over time. "
-                   f"Footprint overhead rule: {fp.get('rule', '?')}."
-                   + (f" Hourly matched carbon-free share (24/7): "
-                      f"{_pct(carbon.get('hourly_matched_cfe_share'))}."
+    b.append(("p", tr("Scope 2 location-based = grid import x grid factor; market-based = grid"
+                      " import not covered by green-power contracts and GECs x residual factor"
+                      " (GHG Protocol Scope 2 Guidance); purchased heat and steam x its factor"
+                      " is added to both (there are no market instruments for heat). Exports"
+                      " never reduce scope 2. Process emissions per unit follow production,"
+                      " per-year lines and refrigerant leakage (charge x annual leak rate x"
+                      " GWP) are spread evenly over time. Footprint overhead rule: {rule}.",
+                      rule=fp.get('rule', '?'))
+                   + (tr(" Hourly matched carbon-free share (24/7): {x}.",
+                         x=_pct(carbon.get('hourly_matched_cfe_share')))
                       if carbon.get("hourly_matched_cfe_share") is not None else "")))
 
     # 3. energy and intensity
-    b.append(("h2", "3. Energy and intensity"))
-    b.append(("p", f"Energy use {_n(e['total'], 3)} tce over the period (electricity "
-                   f"{_n(e['electricity'], 3)}, natural gas {_n(e['natural_gas'], 3)}, purchased"
-                   f" heat {_n(e['heat'], 3)} tce). Electricity = grid import + onsite "
-                   "renewables used on site; CHP electricity is counted through its gas. "
-                   "Renewable electricity shares are of all electricity consumed (CHP "
-                   "electricity used on site included); renewable shares of all energy are of "
-                   "the tce total (purchased heat included)."))
+    b.append(("h2", tr("3. Energy and intensity")))
+    b.append(("p", tr("Energy use {t} tce over the period (electricity {el}, natural gas {gas},"
+                      " purchased heat {heat} tce). Electricity = grid import + onsite"
+                      " renewables used on site; CHP electricity is counted through its gas."
+                      " Renewable electricity shares are of all electricity consumed (CHP"
+                      " electricity used on site included); renewable shares of all energy are"
+                      " of the tce total (purchased heat included).", t=_n(e['total'], 3),
+                      el=_n(e['electricity'], 3), gas=_n(e['natural_gas'], 3),
+                      heat=_n(e['heat'], 3))))
     other = (eb.get("other") or {}).get("metrics") or {}
     other_label = (eb.get("other") or {}).get("basis", "other")
+    other_label = _basis(other_label, other_label)
     if eb:
-        b.append(("p", f"Energy basis of electricity: {eb['label']} "
-                       f"({_n(eb['electricity_kgce_per_kwh'], 4)} kgce/kWh), chosen by: "
-                       f"{eb.get('chosen_by')}. The metrics that depend on it are also given "
-                       f"on the {other_label} basis."))
-    b.append(("table", ["Metric", "Value", f"On the {other_label} basis"],
+        b.append(("p", tr("Energy basis of electricity: {label} ({x} kgce/kWh), chosen by:"
+                          " {by}. The metrics that depend on it are also given on the {other}"
+                          " basis.", label=_basis(eb.get("basis"), eb['label']),
+                          x=_n(eb['electricity_kgce_per_kwh'], 4), by=eb.get('chosen_by'),
+                          other=other_label)))
+    b.append(("table", [tr("Metric"), tr("Value"), tr("On the {x} basis", x=other_label)],
               [[m["label"], _value(m["value"], m["unit"]),
                 _value(other[k], m["unit"]) if k in other else "–"]
                for k, m in ev["metrics"].items()]))
@@ -308,38 +337,39 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     # 4. footprints
     products = fp.get("products") or {}
     if products:
-        b.append(("h2", "4. Product carbon footprints (cradle-to-gate, ISO 14067)"))
+        b.append(("h2", tr("4. Product carbon footprints (cradle-to-gate, ISO 14067)")))
         rows = []
         for p, f in products.items():
             rows.append([p, _n(f.get("co2_kg_per_unit"), 3), _n(f.get("materials_kg_per_unit"), 3),
                          _n(f.get("cradle_to_gate_kg_per_unit"), 3),
                          _n(f.get("process_kg"), 1), _n(f.get("refrigerant_kg"), 1)])
-        b.append(("table", ["Product", "Scope 1 + 2 kgCO₂e/unit", "Materials kgCO₂e/unit",
-                            "Cradle-to-gate kgCO₂e/unit", "of which process kg (period)",
-                            "refrigerant kg (period)"], rows))
-        b.append(("p", f"Unallocated {_n(float(fp.get('unallocated_kg') or 0) / 1000, 3)} tCO₂e."
-                       " Scope 1 + 2 use the location-based electricity intensity; offsets "
-                       "never reduce a footprint."))
+        b.append(("table", [tr("Product"), tr("Scope 1 + 2 kgCO₂e/unit"),
+                            tr("Materials kgCO₂e/unit"), tr("Cradle-to-gate kgCO₂e/unit"),
+                            tr("of which process kg (period)"), tr("refrigerant kg (period)")],
+                  rows))
+        b.append(("p", tr("Unallocated {x} tCO₂e. Scope 1 + 2 use the location-based"
+                          " electricity intensity; offsets never reduce a footprint.",
+                          x=_n(float(fp.get('unallocated_kg') or 0) / 1000, 3))))
 
     # 5. reductions
-    b.append(("h2", "5. Reductions by measure"))
+    b.append(("h2", tr("5. Reductions by measure")))
     base = ev.get("baseline")
     if base is None:
-        b.append(("p", "No baseline given (twin report --baseline RUN_DIR, or "
-                       "carbon.evaluation.baseline in the plant file)."))
+        b.append(("p", tr("No baseline given (twin report --baseline RUN_DIR, or"
+                          " carbon.evaluation.baseline in the plant file).")))
     else:
-        b.append(("p", f"Against {base['label']}."))
+        b.append(("p", tr("Against {x}.", x=base['label'])))
         red = base.get("reductions_by_measure")
         if red:
-            names = {"electricity_use": "Electricity use (efficiency and volume)",
-                     "onsite_renewables": "Onsite renewables",
-                     "onsite_chp": "Onsite CHP electricity (its gas under fuel)",
-                     "grid_factor": "Grid factor change", "green_instruments":
-                     "Green-power contracts and certificates",
-                     "purchased_heat": "Purchased heat and steam", "fuel": "Fuel",
-                     "process": "Process emissions", "refrigerant": "Refrigerant leakage",
-                     "total": "Total (gross market-based, baseline - this run)"}
-            b.append(("table", ["Measure", "tCO₂e/a less (annualised)"],
+            names = {"electricity_use": tr("Electricity use (efficiency and volume)"),
+                     "onsite_renewables": tr("Onsite renewables"),
+                     "onsite_chp": tr("Onsite CHP electricity (its gas under fuel)"),
+                     "grid_factor": tr("Grid factor change"), "green_instruments":
+                     tr("Green-power contracts and certificates"),
+                     "purchased_heat": tr("Purchased heat and steam"), "fuel": tr("Fuel"),
+                     "process": tr("Process emissions"), "refrigerant": tr("Refrigerant leakage"),
+                     "total": tr("Total (gross market-based, baseline - this run)")}
+            b.append(("table", [tr("Measure"), tr("tCO₂e/a less (annualised)")],
                       [[names[k], _n(red[k], 2)] for k in names if k in red]))
         if red:
             b.extend(_carbon_waterfall(red, off))
@@ -347,67 +377,71 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
         if cbc.get("causes"):
             b.extend(_cost_waterfall(cbc, kpis))
         elif cbc.get("reason"):
-            b.append(("p", f"Cost by cause: {cbc['reason']}."))
+            b.append(("p", tr("Cost by cause: {x}.", x=cbc['reason'])))
         if base.get("changes"):
-            b.append(("table", ["Metric", "Baseline", "This run", "Change"],
+            b.append(("table", [tr("Metric"), tr("Baseline"), tr("This run"), tr("Change")],
                       [[ev["metrics"][k]["label"] if k in ev["metrics"] else k,
                         _n(c["baseline"], 3), _n(c["value"], 3), _pct(c["change_pct"])]
                        for k, c in base["changes"].items()]))
         if base.get("footprints"):
-            b.append(("table", ["Product", "Baseline kgCO₂e/unit", "This run kgCO₂e/unit",
-                                "Reduction"],
+            b.append(("table", [tr("Product"), tr("Baseline kgCO₂e/unit"),
+                                tr("This run kgCO₂e/unit"), tr("Reduction")],
                       [[p, _n(f["baseline"], 3), _n(f["value"], 3), _pct(f["reduction"])]
                        for p, f in base["footprints"].items()]))
 
     # 6. offsets
-    b.append(("h2", "6. Offsets and net"))
+    b.append(("h2", tr("6. Offsets and net")))
     a = off["to_net_zero"]["certificates_then_credits"]
     c = off["to_net_zero"]["credits_only"]
     ay = off["to_net_zero_per_year"]["certificates_then_credits"]
     cy = off["to_net_zero_per_year"]["credits_only"]
     pr = off["prices"]
-    b.append(("table", ["", "Period", "Annualised"], [
-        ["Gross scope 1 + 2, market-based (tCO₂e)", _n(gross["total_market"], 3),
+    b.append(("table", ["", tr("Period"), tr("Annualised")], [
+        [tr("Gross scope 1 + 2, market-based (tCO₂e)"), _n(gross["total_market"], 3),
          _n(gross["total_market"] * per_year, 1)],
-        ["Retired credits (tCO₂e)", _n(off["retired_t"]["credits"], 3),
+        [tr("Retired credits (tCO₂e)"), _n(off["retired_t"]["credits"], 3),
          _n(off["retired_t"]["credits"] * per_year, 1)],
-        ["Retired removals (tCO₂e)", _n(off["retired_t"]["removals"], 3),
+        [tr("Retired removals (tCO₂e)"), _n(off["retired_t"]["removals"], 3),
          _n(off["retired_t"]["removals"] * per_year, 1)],
-        ["Net (tCO₂e)", _n(off["net_t"], 3), _n(off["net_t"] * per_year, 1)],
-        ["To net zero, route A: GECs (MWh)", _n(a["gec_mwh"], 3), _n(ay["gec_mwh"], 1)],
-        ["   then credits (tCO₂e)", _n(a["credits_t"], 3), _n(ay["credits_t"], 1)],
-        ["   cost (CNY)", _n(a["total_cost"], 0), _n(ay["total_cost"], 0)],
-        ["To net zero, route B: credits only (tCO₂e)", _n(c["credits_t"], 3),
+        [tr("Net (tCO₂e)"), _n(off["net_t"], 3), _n(off["net_t"] * per_year, 1)],
+        [tr("To net zero, route A: GECs (MWh)"), _n(a["gec_mwh"], 3), _n(ay["gec_mwh"], 1)],
+        [tr("   then credits (tCO₂e)"), _n(a["credits_t"], 3), _n(ay["credits_t"], 1)],
+        [tr("   cost (CNY)"), _n(a["total_cost"], 0), _n(ay["total_cost"], 0)],
+        [tr("To net zero, route B: credits only (tCO₂e)"), _n(c["credits_t"], 3),
          _n(cy["credits_t"], 1)],
-        ["   cost (CNY)", _n(c["credits_cost"], 0), _n(cy["credits_cost"], 0)],
-        ["Gross valued at the CEA price (CNY, exposure, not an offset)",
+        [tr("   cost (CNY)"), _n(c["credits_cost"], 0), _n(cy["credits_cost"], 0)],
+        [tr("Gross valued at the CEA price (CNY, exposure, not an offset)"),
          _n(off["cea_value_of_gross"], 0), _n(off["cea_value_of_gross"] * per_year, 0)],
     ]))
-    b.append(("table", ["Price", "Value", "Date", "Status", "Source"],
+    b.append(("table", [tr("Price"), tr("Value"), tr("Date"), tr("Status"), tr("Source")],
               [[k, f"{_n(v['value'], 2)} {v['unit']}", str(v.get("date") or ""),
                 _status(v.get("status")), str(v.get("source", ""))] for k, v in pr.items()]))
     cl = off["classification"]
-    b.append(("p", f"Classification ({cl['scheme']}): {cl['result']}: {cl['reason']}. "
-                   f"Star grade: {cl['stars']}."))
+    b.append(("p", tr("Classification ({scheme}): {result}: {reason}. Star grade: {stars}.",
+                      scheme=cl['scheme'], result=cl['result'], reason=cl['reason'],
+                      stars=cl['stars'])))
 
     # 7. evaluation
-    b.append(("h2", "7. Zero-carbon evaluation"))
+    b.append(("h2", tr("7. Zero-carbon evaluation")))
     r = ev["rules"]
-    b.append(("p", f"{r.get('title')}. Document: {r.get('document')}; status "
-                   f"{_status(r.get('status'))}."
+    b.append(("p", tr("{title}. Document: {doc}; status {status}.", title=r.get('title'),
+                      doc=r.get('document'), status=_status(r.get('status')))
                    + (f" {r['note']}" if r.get("note") else "")))
-    b.append(("p", f"Energy basis of electricity: {eb.get('label', '?')}."))
-    b.append(("table", ["Indicator", "Value", "Threshold", "Result", "Margin",
-                        f"Value on the {other_label} basis", "Basis / reason"],
+    b.append(("p", tr("Energy basis of electricity: {x}.",
+                      x=_basis(eb.get("basis"), eb.get('label', '?')))))
+    b.append(("table", [tr("Indicator"), tr("Value"), tr("Threshold"), tr("Result"),
+                        tr("Margin"), tr("Value on the {x} basis", x=other_label),
+                        tr("Basis / reason")],
               [[i["label"], _value(i["value"], i["unit"]),
                 f"{i['op']} {_value(i['threshold'], i['unit'])}",
-                {"pass": "PASS", "fail": "FAIL", "not_judged": "NOT JUDGED"}[i["status"]],
+                {"pass": tr("PASS"), "fail": tr("FAIL"),
+                 "not_judged": tr("NOT JUDGED")}[i["status"]],
                 _value(i["margin"], i["unit"]) if i["margin"] is not None else "–",
                 _value(i.get("value_other_basis"), i["unit"])
                 if i.get("value_other_basis") is not None else "–",
                 str(i.get("reason") or i.get("basis") or "")] for i in ev["indicators"]]))
-    b.append(("note", "Margins: positive = headroom, negative = shortfall. "
-                      + ev["period"]["note"] + ". Status codes: "
+    b.append(("note", tr("Margins: positive = headroom, negative = shortfall. ")
+                      + ev["period"]["note"] + tr(". Status codes: ")
                       + "; ".join(f"{k} = {v}" for k, v in STATUS_MEANING.items()) + "."))
     return b
 
@@ -424,24 +458,25 @@ def monthly_blocks(run_dir: str | os.PathLike[str]) -> list[Block]:
     except FileNotFoundError:
         return []
     table = monthly_table(data)
-    return [("h2", "8. Month by month"),
-            ("table", ["Month", *monthly_headers(table, data.currency)], monthly_rows(table)),
-            ("note", "Energy and CO₂ are sums of the run's hours in each local calendar month;"
-                     " costs as billed (demand and capacity charges prorated for months only"
-                     " partly simulated). The Total row is the run's total, except peak grid"
-                     " import: the highest month's.")]
+    return [("h2", tr("8. Month by month")),
+            ("table", [tr("Month"), *monthly_headers(table, data.currency)],
+             monthly_rows(table)),
+            ("note", tr("Energy and CO₂ are sums of the run's hours in each local calendar"
+                        " month; costs as billed (demand and capacity charges prorated for"
+                        " months only partly simulated). The Total row is the run's total,"
+                        " except peak grid import: the highest month's."))]
 
 
 WATERFALL_MEASURES: tuple[tuple[str, str], ...] = (
-    ("electricity_use", "Efficiency (electricity use and volume)"),
-    ("onsite_renewables", "Onsite renewables"),
-    ("onsite_chp", "Onsite CHP electricity"),
-    ("fuel", "Fuel (electrification shows here)"),
-    ("purchased_heat", "Purchased heat and steam"),
-    ("process", "Process emissions"),
-    ("refrigerant", "Refrigerant leakage"),
-    ("grid_factor", "Grid factor change"),
-    ("green_instruments", "Green power and certificates"),
+    ("electricity_use", N_("Efficiency (electricity use and volume)")),
+    ("onsite_renewables", N_("Onsite renewables")),
+    ("onsite_chp", N_("Onsite CHP electricity")),
+    ("fuel", N_("Fuel (electrification shows here)")),
+    ("purchased_heat", N_("Purchased heat and steam")),
+    ("process", N_("Process emissions")),
+    ("refrigerant", N_("Refrigerant leakage")),
+    ("grid_factor", N_("Grid factor change")),
+    ("green_instruments", N_("Green power and certificates")),
 )
 """Reductions by measure in the order of the carbon waterfall (offsets come last)."""
 
@@ -451,7 +486,9 @@ def _waterfall_rows(bars: list[dict[str, Any]], nd: int) -> list[list[str]]:
     for bar in bars:
         step = bar["kind"] in ("step", "gap")
         d = bar["delta"]
-        rows.append([bar["label"], (("+" if d > 0 else "") + _n(d, nd)) if step else "",
+        label = (tr("Gap to net zero") if bar["label"] == "Gap to net zero"
+                 else tr(bar["label"]))
+        rows.append([label, (("+" if d > 0 else "") + _n(d, nd)) if step else "",
                      _n(bar["end"], nd)])
     return rows
 
@@ -465,15 +502,16 @@ def _carbon_waterfall(red: Mapping[str, float], off: Mapping[str, Any]) -> list[
     changes = [(label, -float(red[k])) for k, label in WATERFALL_MEASURES
                if k in red and abs(float(red[k])) > tiny]  # measures that moved nothing: no bar
     retired = float(off["retired_t"]["total"]) * float(off["per_year_factor"])
-    changes.append(("Offsets retired (last)", -retired))
-    bars = from_changes(("Baseline, gross market-based", float(red["gross_baseline_per_year"])),
-                        changes, end_label="This run, net after offsets", target=0.0,
-                        target_label="Net zero")
-    return [("p", "Carbon waterfall (tCO₂e/a, annualised): from the baseline's gross "
-                  "emissions through each measure to this run's net emissions and net zero. "
-                  "Storage acts through electricity use, onsite renewables and timing; it has "
-                  "no bar of its own in a comparison of two runs."),
-            ("table", ["Bar", "Change", "Level after"], _waterfall_rows(bars, 2))]
+    changes.append((N_("Offsets retired (last)"), -retired))
+    bars = from_changes((N_("Baseline, gross market-based"),
+                         float(red["gross_baseline_per_year"])),
+                        changes, end_label=N_("This run, net after offsets"), target=0.0,
+                        target_label=N_("Net zero"))
+    return [("p", tr("Carbon waterfall (tCO₂e/a, annualised): from the baseline's gross"
+                     " emissions through each measure to this run's net emissions and net zero."
+                     " Storage acts through electricity use, onsite renewables and timing; it"
+                     " has no bar of its own in a comparison of two runs.")),
+            ("table", [tr("Bar"), tr("Change"), tr("Level after")], _waterfall_rows(bars, 2))]
 
 
 def _cost_waterfall(cbc: Mapping[str, Any], kpis: Mapping[str, Any]) -> list[Block]:
@@ -484,16 +522,15 @@ def _cost_waterfall(cbc: Mapping[str, Any], kpis: Mapping[str, Any]) -> list[Blo
     by, f = cbc["causes"], float(cbc["per_year_factor"])
     now = float(kpis.get("cost_total") or 0.0) * f
     start = now - float(by["total"]) * f
-    bars = from_changes(("Baseline, total energy cost", start),
+    bars = from_changes((N_("Baseline, total energy cost"), start),
                         [(label, float(by[c]) * f) for c, label in CAUSES if by[c] != 0],
-                        end_label="This run, total energy cost")
-    return [("p", "Cost waterfall (currency/a, annualised): the change of total energy cost "
-                  "split by cause, adding up exactly. Energy = kWh bought more or less at the "
-                  f"baseline's average price ({_n(by.get('base_average_price'), 4)}/kWh); "
-                  "timing = "
-                  "the same kWh at other hours; tariff = other prices; then the other cost "
-                  "lines."),
-            ("table", ["Bar", "Change", "Level after"], _waterfall_rows(bars, 0))]
+                        end_label=N_("This run, total energy cost"))
+    return [("p", tr("Cost waterfall (currency/a, annualised): the change of total energy cost"
+                     " split by cause, adding up exactly. Energy = kWh bought more or less at"
+                     " the baseline's average price ({x}/kWh); timing = the same kWh at other"
+                     " hours; tariff = other prices; then the other cost lines.",
+                     x=_n(by.get('base_average_price'), 4))),
+            ("table", [tr("Bar"), tr("Change"), tr("Level after")], _waterfall_rows(bars, 0))]
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -532,8 +569,9 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 def to_html(blocks: list[Block]) -> str:
     """Render blocks as one self-contained HTML page (every string escaped)."""
     esc = html.escape
-    title = next((str(b[1]) for b in blocks if b[0] == "h1"), "Carbon report")
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    title = next((str(b[1]) for b in blocks if b[0] == "h1"), tr("Carbon report"))
+    lang = "zh-CN" if current() == "zh" else "en"
+    out = ["<!DOCTYPE html>", f'<html lang="{lang}"><head><meta charset="utf-8">',
            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"]
     for blk in blocks:
         kind = blk[0]
@@ -549,7 +587,8 @@ def to_html(blocks: list[Block]) -> str:
             for row in blk[2]:
                 cells = []
                 for x in row:
-                    cls = {"PASS": "pass", "FAIL": "fail", "NOT JUDGED": "not_judged"}.get(str(x))
+                    cls = {tr("PASS"): "pass", tr("FAIL"): "fail",
+                           tr("NOT JUDGED"): "not_judged"}.get(str(x))
                     attr = f' class="{cls}"' if cls else ""
                     cells.append(f"<td{attr}>{esc(str(x))}</td>")
                 out.append("<tr>" + "".join(cells) + "</tr>")
@@ -571,9 +610,12 @@ def _rounded(obj: Any, nd: int = 9) -> Any:
 
 def write_report(run_dir: str | os.PathLike[str],
                  baseline_dir: str | os.PathLike[str] | None = None,
-                 rules: str | None = None, energy_basis: str | None = None) -> list[Path]:
+                 rules: str | None = None, energy_basis: str | None = None,
+                 lang: str | None = None) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``evaluation.json`` into ``run_dir``
-    (``energy_basis``: ``calorific`` or ``equal_value`` instead of the rule set's).
+    (``energy_basis``: ``calorific`` or ``equal_value`` instead of the rule set's; ``lang``:
+    "en" or "zh", default the plant file's ``site.language``, else English; the numbers are the
+    same in both, amounts in yuan).
 
     Raises
     ------
@@ -584,8 +626,10 @@ def write_report(run_dir: str | os.PathLike[str],
     """
     d = Path(run_dir)
     ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules, energy_basis)
-    blocks = report_blocks(ev, kpis, manifest, base) + monthly_blocks(d)
-    files = [(d / "report.md", to_markdown(blocks)), (d / "report.html", to_html(blocks)),
+    with use(language_of(manifest, lang)):
+        blocks = report_blocks(ev, kpis, manifest, base) + monthly_blocks(d)
+        md, page = to_markdown(blocks), to_html(blocks)
+    files = [(d / "report.md", md), (d / "report.html", page),
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
                                                 ensure_ascii=False) + "\n")]
     for path, text in files:

@@ -40,6 +40,7 @@ from twin.equipment.states import (
     N_CARRIERS,
     STATES,
 )
+from twin.i18n import current, display_width, tr
 from twin.kpis import interval_hours, plant_kpis
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
@@ -118,103 +119,139 @@ class Result:
         )
 
     def summary(self) -> str:
-        """A few lines for the terminal."""
+        """A few lines for the terminal, in the language of :func:`twin.i18n.use` (English
+        unless inside it)."""
         k = self.kpis
         lines = [
-            f"  simulated        {k['simulated_days']:g} days from {k['start']}",
-            f"  units completed  {k['units_completed']:,}  "
-            + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()
-                        if v["component_of"] is None),
-            f"  electricity      {k['electricity_kwh']:,.0f} kWh   peak "
-            f"{k['peak_demand_kw']:,.1f} kW ({k['settlement_interval_min']}-min average)",
+            _row(tr("simulated"), tr("{d} days from {start}", d=f"{k['simulated_days']:g}",
+                                     start=k['start'])),
+            _row(tr("units completed"), f"{k['units_completed']:,}  "
+                 + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()
+                             if v["component_of"] is None)),
+            _row(tr("electricity"), tr("{kwh} kWh   peak {kw} kW ({m}-min average)",
+                                       kwh=f"{k['electricity_kwh']:,.0f}",
+                                       kw=f"{k['peak_demand_kw']:,.1f}",
+                                       m=k['settlement_interval_min'])),
         ]
         if k["natural_gas_kwh"]:
-            lines.append(f"  natural gas      {k['natural_gas_kwh']:,.0f} kWh (LHV)")
+            lines.append(_row(tr("natural gas"),
+                              tr("{x} kWh (LHV)", x=f"{k['natural_gas_kwh']:,.0f}")))
         if k.get("tariff") or k.get("pv_kwh"):
             ss = k["self_sufficiency"]
-            lines.append(
-                f"  onsite supply    PV {k['pv_kwh']:,.0f} kWh, curtailed "
-                f"{k['curtailed_kwh']:,.0f} kWh, self-sufficiency "
-                f"{'n/a' if ss is None else f'{ss:.1%}'}; grid import {k['grid_import_kwh']:,.0f} "
-                f"kWh, peak {k['peak_grid_import_kw']:,.1f} kW")
-            lines.append(
-                f"  cost             {k['cost_total']:,.0f} total = energy {k['energy_cost']:,.0f}"
-                f" + demand {k['demand_cost']:,.0f} + gas {k['gas_cost']:,.0f}"
-                + (f" + heat {k['purchased_heat_cost']:,.0f}" if k["purchased_heat_kwh"] else "")
-                + f" - export {k['export_revenue']:,.0f}  ({k['tariff'] or 'no tariff'})")
+            lines.append(_row(tr("onsite supply"), tr(
+                "PV {pv} kWh, curtailed {cur} kWh, self-sufficiency {ss}; grid import {imp} kWh,"
+                " peak {peak} kW", pv=f"{k['pv_kwh']:,.0f}", cur=f"{k['curtailed_kwh']:,.0f}",
+                ss='n/a' if ss is None else f'{ss:.1%}', imp=f"{k['grid_import_kwh']:,.0f}",
+                peak=f"{k['peak_grid_import_kw']:,.1f}")))
+            lines.append(_row(tr("cost"), tr(
+                "{total} total = energy {energy} + demand {demand} + gas {gas}{heat} - export"
+                " {export}  ({tariff})", total=f"{k['cost_total']:,.0f}",
+                energy=f"{k['energy_cost']:,.0f}", demand=f"{k['demand_cost']:,.0f}",
+                gas=f"{k['gas_cost']:,.0f}",
+                heat=tr(" + heat {x}", x=f"{k['purchased_heat_cost']:,.0f}")
+                if k["purchased_heat_kwh"] else "", export=f"{k['export_revenue']:,.0f}",
+                tariff=k['tariff'] or tr('no tariff'))))
         if k.get("dispatch_regret") is not None:
             unit = "kg CO2" if k["dispatch_objective"] == "emissions" else "CNY"
             bare = k["dispatch_no_battery_cost"]
-            lines.append(
-                f"  battery dispatch saves {bare - k['dispatch_cost']:,.0f} of a possible "
-                f"{bare - k['dispatch_optimum_cost']:,.0f} CNY; regret "
-                f"{k['dispatch_regret']:,.0f} {unit} ({k['dispatch_objective']}, against the "
-                f"perfect-foresight optimum)")
+            lines.append("  " + tr(
+                "battery dispatch saves {saved} of a possible {best} CNY; regret {regret} {unit}"
+                " ({objective}, against the perfect-foresight optimum)",
+                saved=f"{bare - k['dispatch_cost']:,.0f}",
+                best=f"{bare - k['dispatch_optimum_cost']:,.0f}",
+                regret=f"{k['dispatch_regret']:,.0f}", unit=unit,
+                objective=k['dispatch_objective']))
         gf = (k.get("carbon") or {}).get("grid_factor") or {}
-        lines.append(
-            f"  CO2              scope 1 {k['co2_scope1_kg'] / 1000:,.1f} t, scope 2 "
-            f"{k['co2_scope2_location_kg'] / 1000:,.1f} t location-based "
-            f"({gf.get('region', '?')} {gf.get('year', '')}, {gf.get('value', 0):.4f} kg/kWh), "
-            f"{k['co2_scope2_market_kg'] / 1000:,.1f} t market-based"
-            + (f" (both with purchased heat {k['co2_scope2_heat_kg'] / 1000:,.1f} t)"
-               if k.get("co2_scope2_heat_kg") else ""))
+        lines.append(_row("CO2", tr(
+            "scope 1 {s1} t, scope 2 {s2} t location-based ({region} {year}, {f} kg/kWh), {mkt} t"
+            " market-based", s1=f"{k['co2_scope1_kg'] / 1000:,.1f}",
+            s2=f"{k['co2_scope2_location_kg'] / 1000:,.1f}", region=gf.get('region', '?'),
+            year=gf.get('year', ''), f=f"{gf.get('value', 0):.4f}",
+            mkt=f"{k['co2_scope2_market_kg'] / 1000:,.1f}")
+            + (tr(" (both with purchased heat {x} t)", x=f"{k['co2_scope2_heat_kg'] / 1000:,.1f}")
+               if k.get("co2_scope2_heat_kg") else "")))
         if k["kwh_per_unit"] is not None:
-            lines.append(f"  energy per unit  {k['kwh_per_unit']:.3f} kWh electricity, "
-                         f"{k['co2_kg_per_unit']:.3f} kg CO2 (scope 1 + 2 location-based)")
+            lines.append(_row(tr("energy per unit"), tr(
+                "{kwh} kWh electricity, {co2} kg CO2 (scope 1 + 2 location-based)",
+                kwh=f"{k['kwh_per_unit']:.3f}", co2=f"{k['co2_kg_per_unit']:.3f}")))
         per_unit = [f"{p} {v['co2_kg_per_unit']:.3f} kg" for p, v in k["products"].items()
                     if v.get("co2_kg_per_unit") is not None]
         if per_unit:
-            lines.append("  footprint/unit   " + ", ".join(per_unit)
-                         + f"  (scope 1 + 2 part, overhead by {k['footprints']['rule']})")
+            lines.append(_row(tr("footprint/unit"), ", ".join(per_unit) + tr(
+                "  (scope 1 + 2 part, overhead by {rule})", rule=k['footprints']['rule'])))
         ev = k.get("evaluation")
         if ev:
             counts = {s: sum(i["status"] == s for i in ev["indicators"])
                       for s in ("pass", "fail", "not_judged")}
-            lines.append(f"  zero-carbon      {ev['rules']['name']}: {ev['verdict'].upper()} ("
-                         f"{counts['pass']} pass, {counts['fail']} fail, {counts['not_judged']}"
-                         " not judged); twin report RUN_DIR for the report")
+            lines.append(_row(tr("zero-carbon"), tr(
+                "{rules}: {verdict} ({p} pass, {f} fail, {n} not judged); twin report RUN_DIR"
+                " for the report", rules=ev['rules']['name'], verdict=_verdict(ev['verdict']),
+                p=counts['pass'], f=counts['fail'], n=counts['not_judged'])))
             eb = ev.get("energy_basis") or {}
             other = eb.get("other") or {}
             mkt = (ev.get("metrics") or {}).get("co2_t_per_tce_market", {}).get("value")
             mkt_other = (other.get("metrics") or {}).get("co2_t_per_tce_market")
             if eb and other and mkt is not None and mkt_other is not None:
-                lines.append(f"  CO2 per tce      {mkt:.3f} t/tce on the {eb['basis']} basis "
-                             f"({eb['electricity_kgce_per_kwh']:.4f} kgce/kWh), "
-                             f"{mkt_other:.3f} on the "
-                             f"{other['basis']} basis ({other['electricity_kgce_per_kwh']:.4f})")
+                lines.append(_row(tr("CO2 per tce"), tr(
+                    "{a} t/tce on the {basis} basis ({x} kgce/kWh), {b} on the {other} basis"
+                    " ({y})", a=f"{mkt:.3f}", basis=_basis(eb['basis']),
+                    x=f"{eb['electricity_kgce_per_kwh']:.4f}", b=f"{mkt_other:.3f}",
+                    other=_basis(other['basis']), y=f"{other['electricity_kgce_per_kwh']:.4f}")))
         if k["mean_lead_time_h"] is not None:
-            lines.append(f"  lead time        {k['mean_lead_time_h']:.2f} h mean,"
-                         f" WIP {k['mean_wip_lots']:.1f} lots mean")
+            lines.append(_row(tr("lead time"), tr(
+                "{h} h mean, WIP {wip} lots mean", h=f"{k['mean_lead_time_h']:.2f}",
+                wip=f"{k['mean_wip_lots']:.1f}")))
         due = k.get("due_dates")
         if due:
-            still = (f" ({due['open_late_lots']} late lots still unfinished)"
+            still = (tr(" ({x} late lots still unfinished)", x=due['open_late_lots'])
                      if due.get("open_late_lots") else "")
-            lines.append(f"  due dates        {due['on_time_share']:.1%} of {due['lots']} lots on "
-                         f"time{still}, tardiness {due['mean_tardiness_h']:.2f} h mean, "
-                         f"{due['max_tardiness_h']:.2f} h max")
+            lines.append(_row(tr("due dates"), tr(
+                "{share} of {lots} lots on time{still}, tardiness {mean} h mean, {max} h max",
+                share=f"{due['on_time_share']:.1%}", lots=due['lots'], still=still,
+                mean=f"{due['mean_tardiness_h']:.2f}", max=f"{due['max_tardiness_h']:.2f}")))
         orders = k.get("orders")
         if orders and orders["on_time_share"] is not None:
-            lines.append(f"  orders           {orders['on_time']} of {orders['orders']} on time "
-                         f"({orders['on_time_share']:.1%} of those complete or past due), "
-                         f"{orders['late_orders']} late")
+            lines.append(_row(tr("orders"), tr(
+                "{ok} of {n} on time ({share} of those complete or past due), {late} late",
+                ok=orders['on_time'], n=orders['orders'],
+                share=f"{orders['on_time_share']:.1%}", late=orders['late_orders'])))
         for name, rep in (k.get("strategies") or {}).items():
             if "starts_deferred" in rep:
-                lines.append(f"  {name:<16} {rep['starts_deferred']} starts deferred "
-                             f"({rep['lots_held']} lots, {rep['hours_held']:.1f} machine-h "
-                             f"held), {sum(rep['forced_starts'].values())} forced by due dates "
-                             f"or full buffers")
+                lines.append(f"  {name:<16} " + tr(
+                    "{n} starts deferred ({lots} lots, {h} machine-h held), {forced} forced by"
+                    " due dates or full buffers", n=rep['starts_deferred'],
+                    lots=rep['lots_held'], h=f"{rep['hours_held']:.1f}",
+                    forced=sum(rep['forced_starts'].values())))
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
-        lines.append("  busiest stations " + ", ".join(
-            f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst))
+        lines.append(_row(tr("busiest stations"), ", ".join(
+            f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst)))
         queued = [(n, v) for n, v in worst if v.get("mean_wait_s") is not None]
         if queued:
-            lines.append("  their queues     " + ", ".join(
-                f"{n} {v['mean_lots_waiting']:,.1f} lots waiting, wait "
-                f"{_duration(v['mean_wait_s'])}" for n, v in queued) + " (means)")
+            lines.append(_row(tr("their queues"), ", ".join(
+                tr("{n} {x} lots waiting, wait {w}", n=n, x=f"{v['mean_lots_waiting']:,.1f}",
+                   w=_duration(v['mean_wait_s'])) for n, v in queued) + tr(" (means)")))
         if k.get("warnings"):
-            lines.append(f"  warnings         {len(k['warnings'])}: look at them before "
-                         f"trusting these figures (kpis.json 'warnings')")
+            lines.append(_row(tr("warnings"), tr(
+                "{n}: look at them before trusting these figures (kpis.json 'warnings')",
+                n=len(k['warnings']))))
         return "\n".join(lines)
+
+
+def _row(label: str, text: str) -> str:
+    """One summary line: two spaces, ``label`` padded to 17 columns (a Chinese character takes
+    two), ``text``."""
+    return "  " + label + " " * max(1, 17 - display_width(label)) + text
+
+
+def _verdict(v: str) -> str:
+    up = v.upper()
+    return {"PASS": tr("PASS"), "FAIL": tr("FAIL"), "INCOMPLETE": tr("INCOMPLETE")}.get(up, up)
+
+
+def _basis(code: str) -> str:
+    """An energy basis code as the summary names it ('equal_value'; 等价值 in Chinese)."""
+    return {"calorific": tr("calorific"), "equal_value": tr("equal-value")}.get(code, code) \
+        if current() != "en" else code
 
 
 def _duration(seconds: float) -> str:

@@ -52,6 +52,7 @@ from twin.atomic import check_out as check_out_folder
 from twin.atomic import csv_safe, staged_folder
 from twin.config.plant import Plant
 from twin.config.study import STUDY_FILES, ResolvedStudy
+from twin.i18n import N_, display_width, tr
 from twin.safety import exit_with_parent, stop_pool
 
 CONFIDENCE = 0.95
@@ -61,32 +62,32 @@ MARKER = STUDY_FILES[0]
 """The file that marks a folder as a study output (``--overwrite`` replaces only those)."""
 
 KPIS: tuple[tuple[str, str, str], ...] = (
-    ("units_completed", "units", "Units completed"),
-    ("electricity_kwh", "kWh", "Electricity use"),
-    ("natural_gas_kwh", "kWh", "Natural gas (LHV)"),
-    ("grid_import_kwh", "kWh", "Grid import"),
-    ("grid_export_kwh", "kWh", "Grid export"),
-    ("pv_kwh", "kWh", "PV generation"),
-    ("curtailed_kwh", "kWh", "Curtailed"),
-    ("battery_discharge_kwh", "kWh", "Battery discharge"),
-    ("peak_demand_kw", "kW", "Peak demand"),
-    ("peak_grid_import_kw", "kW", "Peak grid import"),
-    ("energy_cost", "{cur}", "Energy cost"),
-    ("demand_cost", "{cur}", "Demand cost"),
-    ("gas_cost", "{cur}", "Gas cost"),
-    ("cost_total", "{cur}", "Total energy cost"),
-    ("co2_scope1_kg", "kgCO2", "Scope 1"),
-    ("co2_scope2_location_kg", "kgCO2", "Scope 2 location-based"),
-    ("co2_scope2_market_kg", "kgCO2", "Scope 2 market-based"),
-    ("co2_total_location_kg", "kgCO2", "Scope 1 + 2 location-based"),
-    ("co2_total_market_kg", "kgCO2", "Scope 1 + 2 market-based"),
-    ("renewable_electricity_share", "-", "Renewable electricity share"),
-    ("self_sufficiency", "-", "Self-sufficiency"),
-    ("kwh_per_unit", "kWh/unit", "Electricity per unit"),
-    ("co2_kg_per_unit", "kgCO2/unit", "CO2 per unit (location)"),
-    ("mean_lead_time_h", "h", "Mean lead time"),
-    ("on_time_share", "-", "Lots on time (due dates)"),
-    ("dispatch_regret", "{cur}", "Dispatch regret (vs perfect foresight)"),
+    ("units_completed", "units", N_("Units completed")),
+    ("electricity_kwh", "kWh", N_("Electricity use")),
+    ("natural_gas_kwh", "kWh", N_("Natural gas (LHV)")),
+    ("grid_import_kwh", "kWh", N_("Grid import")),
+    ("grid_export_kwh", "kWh", N_("Grid export")),
+    ("pv_kwh", "kWh", N_("PV generation")),
+    ("curtailed_kwh", "kWh", N_("Curtailed")),
+    ("battery_discharge_kwh", "kWh", N_("Battery discharge")),
+    ("peak_demand_kw", "kW", N_("Peak demand")),
+    ("peak_grid_import_kw", "kW", N_("Peak grid import")),
+    ("energy_cost", "{cur}", N_("Energy cost")),
+    ("demand_cost", "{cur}", N_("Demand cost")),
+    ("gas_cost", "{cur}", N_("Gas cost")),
+    ("cost_total", "{cur}", N_("Total energy cost")),
+    ("co2_scope1_kg", "kgCO2", N_("Scope 1")),
+    ("co2_scope2_location_kg", "kgCO2", N_("Scope 2 location-based")),
+    ("co2_scope2_market_kg", "kgCO2", N_("Scope 2 market-based")),
+    ("co2_total_location_kg", "kgCO2", N_("Scope 1 + 2 location-based")),
+    ("co2_total_market_kg", "kgCO2", N_("Scope 1 + 2 market-based")),
+    ("renewable_electricity_share", "-", N_("Renewable electricity share")),
+    ("self_sufficiency", "-", N_("Self-sufficiency")),
+    ("kwh_per_unit", "kWh/unit", N_("Electricity per unit")),
+    ("co2_kg_per_unit", "kgCO2/unit", N_("CO2 per unit (location)")),
+    ("mean_lead_time_h", "h", N_("Mean lead time")),
+    ("on_time_share", "-", N_("Lots on time (due dates)")),
+    ("dispatch_regret", "{cur}", N_("Dispatch regret (vs perfect foresight)")),
 )
 """KPIs compared: name in ``kpis.json`` (or derived, ``co2_total_*``), unit, label."""
 
@@ -671,40 +672,48 @@ def summary_table(resolved: ResolvedStudy, comparison: pd.DataFrame,
     idx = comparison.set_index(["kpi", "scenario"])
     kpis = [k for k in SUMMARY_KPIS if (k, base) in idx.index]
     n = int(idx.loc[(kpis[0], base)]["n"]) if kpis else 0
-    header = ["KPI", "unit", f"{base} (mean)", *(f"{s} (diff)" for s in others)]
+    header = [tr("KPI"), tr("unit"), tr("{x} (mean)", x=base),
+              *(tr("{x} (diff)", x=s) for s in others)]
     rows = []
     for k in kpis:
         b = idx.loc[(k, base)]
         unit = b["unit"]
-        row = [_label(k), "share" if unit == "-" else unit,
+        row = [tr(_label(k)), tr("share") if unit == "-" else unit,
                format_interval(b["mean"], b["ci_low"], unit, int(b["n"]))]
         for s in others:
             r = idx.loc[(k, s)]
             row.append(format_interval(r["diff_mean"], r["diff_ci_low"], unit, int(r["n"]),
                                        signed=True))
         rows.append(row)
-    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
-    fmt = ["  ".join(str(c).ljust(w) if j < 2 else str(c).rjust(w)
-                     for j, (c, w) in enumerate(zip(r, widths, strict=True))) for r in
-           [header, *rows]]
+    widths = [max(display_width(str(r[c])) for r in [header, *rows])
+              for c in range(len(header))]
+
+    def pad(c: object, w: int, left: bool) -> str:
+        fill = " " * (w - display_width(str(c)))
+        return str(c) + fill if left else fill + str(c)
+
+    fmt = ["  ".join(pad(c, w, j < 2) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
+           for r in [header, *rows]]
     lines = [fmt[0], "  ".join("-" * w for w in widths), *fmt[1:]]
     if n == 1:
-        lines.append("n=1, no interval: run more replications before reading small differences")
+        lines.append(tr("n=1, no interval: run more replications before reading small"
+                        " differences"))
     else:
-        lines.append(f"mean ± half-width of the {CONFIDENCE:.0%} interval over {n} replications;"
-                     " diff = scenario minus base, paired by replication")
+        lines.append(tr("mean ± half-width of the {c} interval over {n} replications; diff ="
+                        " scenario minus base, paired by replication", c=f"{CONFIDENCE:.0%}",
+                        n=n))
     if econ is not None and len(econ):
         cur = resolved.study.currency
         lines.append("")
         for _, r in econ.iterrows():
             pb = r["simple_payback_years"]
             lac = r["levelised_abatement_cost_per_t"]
-            lines.append(
-                f"{r['scenario']}: saves {_num(r['annual_cost_saving'])} {cur}/yr and "
-                f"{_num(r['annual_co2_saving_t'])} tCO2/yr; NPV {_num(r['npv'])} {cur}, "
-                f"payback {'never' if pb is None or pd.isna(pb) else f'{pb:.1f} yr'}, "
-                f"abatement cost "
-                f"{'n/a' if lac is None or pd.isna(lac) else _num(lac) + f' {cur}/tCO2'}")
+            lines.append(tr(
+                "{s}: saves {save} {cur}/yr and {co2} tCO2/yr; NPV {npv} {cur}, payback {pb},"
+                " abatement cost {lac}", s=r['scenario'], save=_num(r['annual_cost_saving']),
+                cur=cur, co2=_num(r['annual_co2_saving_t']), npv=_num(r['npv']),
+                pb=tr('never') if pb is None or pd.isna(pb) else tr("{x} yr", x=f"{pb:.1f}"),
+                lac='n/a' if lac is None or pd.isna(lac) else _num(lac) + f' {cur}/tCO2'))
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     Tag,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -95,6 +96,17 @@ class Site(_Model):
     altitude_m: float = Field(0, ge=-500, le=6000, description="Altitude above sea level [m] "
                                                                "(PV: air mass, pressure).")
     province: str | None = Field(None, description="Province or region (grid factor, tariff).")
+    language: Literal["en", "zh"] | None = Field(
+        None, description="Language of the dashboards, the report and the terminal summary: "
+                          "'en' (default) or 'zh' (Chinese, amounts in 万元); --lang overrides.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_language(self, handler: Any) -> dict[str, Any]:
+        # a plant file without site.language dumps (and hashes) as it did before the field
+        out = handler(self)
+        if out.get("language") is None:
+            out.pop("language", None)
+        return out
 
     @field_validator("timezone")
     @classmethod

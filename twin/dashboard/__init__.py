@@ -30,6 +30,7 @@ from twin.dashboard.page import (
     SUPPLY_FIGURE_IDS,
     render,
 )
+from twin.i18n import language_of, use
 
 __all__ = ["EVALUATION_TABLE_ID", "FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_FIGURE_IDS",
            "RunData", "RunFolderError", "build_html", "load", "write_dashboard"]
@@ -37,21 +38,26 @@ __all__ = ["EVALUATION_TABLE_ID", "FIGURE_IDS", "FOOTPRINT_FIGURE_IDS", "SUPPLY_
 FILENAME = "dashboard.html"
 
 
-def build_html(run_dir: str | os.PathLike[str], name: str | None = None) -> str:
+def build_html(run_dir: str | os.PathLike[str], name: str | None = None,
+               lang: str | None = None) -> str:
     """The dashboard page of the run folder ``run_dir`` as an HTML string; ``name`` is the
-    folder name shown on the page (default: the folder's own)."""
+    folder name shown on the page (default: the folder's own); ``lang`` "en" or "zh" (default:
+    the plant file's ``site.language``, else English; see :mod:`twin.i18n`)."""
     data = load(Path(run_dir))
     if name is not None:
         data.run_dir = data.run_dir.resolve().with_name(name)
-    return render(data)
+    with use(language_of(data.manifest, lang)):
+        return render(data)
 
 
-def write_dashboard(run_dir: str | os.PathLike[str], name: str | None = None) -> Path:
+def write_dashboard(run_dir: str | os.PathLike[str], name: str | None = None,
+                    lang: str | None = None) -> Path:
     """Write ``run_dir/dashboard.html`` from the run folder and return its path.
 
     The file is written to a temporary file in ``run_dir`` and renamed into place, so a reader
     never sees half a page and a failed write leaves any previous dashboard untouched. ``name``
-    is the folder name shown on the page, for a folder still being built under a temporary name.
+    is the folder name shown on the page, for a folder still being built under a temporary name;
+    ``lang`` the page's language (see :func:`build_html`).
 
     Raises
     ------
@@ -60,5 +66,5 @@ def write_dashboard(run_dir: str | os.PathLike[str], name: str | None = None) ->
         ``manifest.json``) or one of its files is damaged (:class:`RunFolderError`).
     """
     d = Path(run_dir)
-    text = build_html(d, name)
+    text = build_html(d, name, lang)
     return write_text(d / FILENAME, text)

@@ -36,6 +36,7 @@ from twin.dashboard import theme
 from twin.dashboard.figures import day_hour_grid, esc, hourly_x
 from twin.dashboard.page import _day, _note, _section, html_page
 from twin.dashboard.plot import Figure, figure_html, trace
+from twin.i18n import tr
 
 FILENAME = "dashboard.html"
 MARKER = "calibration.json"
@@ -385,8 +386,8 @@ def verdict_section(data: CalibrationData) -> str:
         lines.append(f"<p>{_headline(data, 'holdout', f'On the held-out period, {span}, it')}"
                      f"{tail}</p>")
     elif data.fitted:
-        lines.append(_note("No period was held out: the fit is judged only on the data it was"
-                           " fitted to."))
+        lines.append(_note(tr("No period was held out: the fit is judged only on the data it was"
+                           " fitted to.")))
     head = "".join(f"<th>{STAGE_LABELS[s]}</th>" for s in stages)
     rows = []
     for m in data.meters:
@@ -493,8 +494,8 @@ def parameters_section(data: CalibrationData) -> str:
     params = [p for p in data.info.get("parameters") or [] if isinstance(p, dict)]
     ident = data.info.get("identifiability") or {}
     if not params:
-        return _section("Parameters", "What the calibration may change.",
-                        _note("No uncertain parameter in this calibration."), "parameters")
+        return _section(tr("Parameters"), tr("What the calibration may change."),
+                        _note(tr("No uncertain parameter in this calibration.")), "parameters")
     fitted = data.fitted
     head = ("<thead><tr><th>Parameter</th><th>Kind</th><th>As written</th>"
             + ("<th>Fitted ± std</th><th>Change</th>" if fitted else "")
@@ -547,7 +548,7 @@ def parameters_section(data: CalibrationData) -> str:
                " at its bound and parameters the meters cannot tell apart."
                if fitted else "The uncertain parameters as the plant file has them; they were"
                " not fitted (--no-fit).")
-    return _section("Parameters", caption, "\n".join(body), "parameters")
+    return _section(tr("Parameters"), caption, "\n".join(body), "parameters")
 
 
 def _sig(x: float) -> str:
@@ -561,8 +562,9 @@ def data_quality_section(data: CalibrationData) -> str:
     """Counts of the intervals the meter-data checks flagged, per meter and kind."""
     dq = {m: v for m, v in (data.info.get("data_quality") or {}).items() if isinstance(v, dict)}
     if not dq:
-        return _section("Data quality", "Intervals of the meter files flagged by the checks.",
-                        _note("No data-quality record in this calibration."), "data-quality")
+        return _section(tr("Data quality"),
+                        tr("Intervals of the meter files flagged by the checks."),
+                        _note(tr("No data-quality record in this calibration.")), "data-quality")
     kinds = list(dict.fromkeys(k for v in dq.values() for k in v))
     head = ("<thead><tr><th>Meter</th>" + "".join(f"<th>{esc(k)}</th>" for k in kinds)
             + "</tr></thead>")
@@ -574,7 +576,7 @@ def data_quality_section(data: CalibrationData) -> str:
         data.info.get("period"), dict) else None
     per = f" {_float(interval):g}-min" if _finite(interval) else ""
     return _section(
-        "Data quality",
+        tr("Data quality"),
         f"Counts of{per} meter intervals flagged by the checks, by kind; hours without valid"
         " data are left out of both the measured and the simulated side of every index.",
         f'<table class="stations" id="data-quality-table">{head}<tbody>{"".join(rows)}'
@@ -853,12 +855,12 @@ def render_calibration(data: CalibrationData) -> str:
         meta.append(f"<span>plant {esc(Path(str(info['plant'])).name)}</span>")
     sections = [
         verdict_section(data),
-        _section("Goodness of fit",
-                 "ASHRAE Guideline 14 indices per meter: CV(RMSE) is the typical hourly (or"
+        _section(tr("Goodness of fit"),
+                 tr("ASHRAE Guideline 14 indices per meter: CV(RMSE) is the typical hourly (or"
                  " monthly) error relative to the mean, NMBE the bias over the whole period"
                  " (above zero: the model simulates less than was metered), R² the share of the"
                  " measured variation the model explains. Green: within the limit, red: beyond"
-                 " it.", metrics_table(data), "goodness-of-fit"),
+                 " it."), metrics_table(data), "goodness-of-fit"),
         parameters_section(data),
         data_quality_section(data),
     ]

@@ -20,6 +20,7 @@ import pandas as pd
 from twin.dashboard import theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.plot import Figure, axis_key, cell_axes, subplot_layout, trace
+from twin.i18n import tr
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -99,7 +100,7 @@ def hourly_demand(data: RunData) -> Figure:
 
     xaxis = {
         "type": "date", "anchor": "y" + (str(n) if n > 1 else ""), "gridcolor": theme.GRID,
-        "title": {"text": f"Local time ({esc(data.timezone)})"},
+        "title": {"text": tr("Local time ({tz})", tz=esc(data.timezone))},
         "hoverformat": "%a %d %b %Y, %H:%M", "tickformatstops": [
             {"dtickrange": [None, 86_400_000], "value": "%H:%M\n%d %b"},
             {"dtickrange": [86_400_000, None], "value": "%d %b\n%Y"},
@@ -116,7 +117,7 @@ def hourly_demand(data: RunData) -> Figure:
         520 if n == 1 else 640,
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal",
-                "title": {"text": "Group "}},
+                "title": {"text": tr("Group ")}},
         margin={"l": 80, "r": 30, "t": 60, "b": 40},
         xaxis=xaxis, **layout_axes,
     ))
@@ -159,9 +160,9 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
     )
     return Figure(data=[heatmap], layout=theme.base_layout(
         420,
-        xaxis={"type": "date", "title": {"text": "Day (local)"}, "showgrid": False,
+        xaxis={"type": "date", "title": {"text": tr("Day (local)")}, "showgrid": False,
                "ticklabelmode": "period" if len(days) > 40 else "instant"},
-        yaxis={"title": {"text": "Hour of day (local)"}, "type": "category",
+        yaxis={"title": {"text": tr("Hour of day (local)")}, "type": "category",
                "tickvals": [f"{h:02d}:00" for h in range(0, 24, 3)], "autorange": True},
         margin={"l": 80, "r": 30, "t": 20, "b": 50},
     ))
@@ -297,9 +298,9 @@ def state_shares(data: RunData) -> Figure:
     return Figure(data=traces, layout=theme.base_layout(
         max(260, 90 + 34 * len(names)),
         barmode="stack", bargap=0.25,
-        xaxis={"title": {"text": "Share of calendar time (%)"}, "range": [0, 100],
+        xaxis={"title": {"text": tr("Share of calendar time (%)")}, "range": [0, 100],
                "ticksuffix": " %", "gridcolor": theme.GRID, "fixedrange": True},
-        yaxis={"autorange": "reversed", "title": {"text": "Station"}, "fixedrange": True},
+        yaxis={"autorange": "reversed", "title": {"text": tr("Station")}, "fixedrange": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
         margin={"l": 110, "r": 30, "t": 50, "b": 50},
@@ -341,10 +342,10 @@ def state_timeline(data: RunData) -> Figure:
     return Figure(data=traces, layout=theme.base_layout(
         max(280, 90 + 26 * len(names)),
         barmode="overlay", bargap=0.2,
-        xaxis={"type": "date", "title": {"text": f"Local time ({esc(data.timezone)}), "
-                                                 f"{day:%a %d %b %Y}"},
+        xaxis={"type": "date", "title": {"text": tr("Local time ({tz})", tz=esc(data.timezone))
+                                         + f", {day:%a %d %b %Y}"},
                "gridcolor": theme.GRID, "tickformat": "%H:%M"},
-        yaxis={"autorange": "reversed", "title": {"text": "Equipment"},
+        yaxis={"autorange": "reversed", "title": {"text": tr("Equipment")},
                "categoryorder": "array", "categoryarray": [esc(n) for n in names]},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 150, "r": 30, "t": 50, "b": 50},
@@ -417,7 +418,7 @@ def lead_times(data: RunData) -> Figure:
             shapes.append({"type": "line", "x0": mean, "x1": mean, "xref": x, "y0": 0, "y1": 1,
                            "yref": f"{y} domain",
                            "line": {"dash": "dash", "color": theme.TEXT, "width": 1.5}})
-        layout[axis_key(y)].update(title={"text": "Lots"}, gridcolor=theme.GRID,
+        layout[axis_key(y)].update(title={"text": tr("Lots")}, gridcolor=theme.GRID,
                                    rangemode="tozero")
         layout[axis_key(x)].update(gridcolor=theme.GRID, range=[0, float(edges[-1])])
     layout[axis_key(cell_axes(n - 1)[0])]["title"] = {"text": title}
@@ -513,7 +514,7 @@ def _price_background(data: RunData, y0: float, y1: float) -> list[dict[str, Any
     for i in reversed(range(n)):                   # dearest on top, like the shades
         traces.append(trace(
             "scatter", x=[None], y=[None], mode="markers", name=texts[i], legendgroup="price",
-            legendgrouptitle={"text": "Background: price"} if i == n - 1 else None,
+            legendgrouptitle={"text": tr("Background: price")} if i == n - 1 else None,
             marker={"symbol": "square", "size": 14, "color": shades[i],
                     "line": {"color": "#9aa5b1", "width": 1}},
             hoverinfo="skip",
@@ -559,7 +560,7 @@ def supply_week(data: RunData) -> Figure:
         demand_hover += f"<br>price %{{customdata:.4~g}} {cur}/kWh (hour mean)"
     traces.append(trace(
         "scatter", **xspec, y=_f32(flows["demand"]), name="Site demand", legendgroup="demand",
-        legendgrouptitle={"text": "Line"},
+        legendgrouptitle={"text": tr("Line")},
         mode="lines", line={"width": 1.8, "color": theme.SUPPLY_COLORS["demand"], "shape": "hv"},
         customdata=_f32(price) if price.any() else None,
         hovertemplate=demand_hover + "<extra></extra>",
@@ -596,12 +597,12 @@ def supply_week(data: RunData) -> Figure:
                 "font": {"size": 12}},
         margin={"l": 80, "r": 20, "t": 20, "b": 130 if len(weeks) > 1 else 50},
         xaxis={"type": "date", "range": x_range, "gridcolor": theme.GRID,
-               "title": {"text": f"Local time ({esc(data.timezone)})"},
+               "title": {"text": tr("Local time ({tz})", tz=esc(data.timezone))},
                "hoverformat": "%a %d %b %Y, %H:%M", "tickformatstops": [
                    {"dtickrange": [None, DAY_MS // 2], "value": "%H:%M\n%a %d %b"},
                    {"dtickrange": [DAY_MS // 2 + 1, None], "value": "%a %d %b"}],
                "minor": {"dtick": 6 * HOUR_MS, "showgrid": True, "gridcolor": "#f1f3f5"}},
-        yaxis={"title": {"text": "kWh per hour"}, "range": [y0, y1], "fixedrange": True,
+        yaxis={"title": {"text": tr("kWh per hour")}, "range": [y0, y1], "fixedrange": True,
                "gridcolor": theme.GRID, "tickformat": ",", "zeroline": True,
                "zerolinecolor": "#7b8794", "zerolinewidth": 1.5},
         **layout,
@@ -631,7 +632,7 @@ def storage_levels(data: RunData) -> Figure:
         key = "yaxis" if k == 0 else f"yaxis{k + 1}"
         if panel == "battery":
             cap = nominal or float(soc.max()) or 1.0
-            basis = "nominal" if nominal else "the highest seen"
+            basis = tr("nominal") if nominal else tr("the highest seen")
             traces.append(trace(
                 "scatter", **xspec, y=_f32(soc), name="Battery", yaxis=yname, mode="lines",
                 line={"width": 0.8, "color": theme.SUPPLY_COLORS["discharge"]},
@@ -642,13 +643,13 @@ def storage_levels(data: RunData) -> Figure:
             ))
             axes[key] = {"domain": dom, "anchor": "x", "range": [0, cap * 1.04],
                          "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
-                         "title": {"text": "Battery<br>kWh"}}
+                         "title": {"text": tr("Battery<br>kWh")}}
             # the same scale in % of the nominal energy, on the right
             pct_name = f"y{n + 1}"
             axes[f"yaxis{n + 1}"] = {
                 "overlaying": yname, "side": "right", "range": [0, 104], "fixedrange": True,
                 "ticksuffix": " %", "showgrid": False, "tickvals": [0, 25, 50, 75, 100],
-                "title": {"text": f"% of {basis}"}, "anchor": "x"}
+                "title": {"text": tr("% of {basis}", basis=basis)}, "anchor": "x"}
             traces.append(trace("scatter", x=[None], y=[None], yaxis=pct_name,
                                 showlegend=False, hoverinfo="skip"))
             window = data.battery_window_kwh()
@@ -674,7 +675,7 @@ def storage_levels(data: RunData) -> Figure:
             ))
             axes[key] = {"domain": dom, "anchor": "x", "rangemode": "tozero",
                          "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
-                         "title": {"text": "Thermal storage<br>kWh heat"}}
+                         "title": {"text": tr("Thermal storage<br>kWh heat")}}
     xaxis = {
         "type": "date", "anchor": "y" + (str(n) if n > 1 else ""), "gridcolor": theme.GRID,
         "hoverformat": "%a %d %b %Y, %H:%M (end of hour)", "tickformatstops": [
@@ -763,7 +764,7 @@ def grid_peaks(data: RunData) -> Figure:
     step = _nice_step(top)
     ticks = [i * step for i in range(int(top // step) + 1)]
     axes: dict[str, object] = {
-        "yaxis": {"title": {"text": "kW"}, "range": [0, top], "fixedrange": True,
+        "yaxis": {"title": {"text": tr("kW")}, "range": [0, top], "fixedrange": True,
                   "gridcolor": theme.GRID, "tickvals": ticks,
                   "ticktext": [f"{v:,.4g}" for v in ticks]}}
     if rate:
@@ -772,7 +773,7 @@ def grid_peaks(data: RunData) -> Figure:
                           "fixedrange": True, "showgrid": False,
                           "tickvals": [v * rate for v in ticks],
                           "ticktext": [f"{v * rate:,.0f}" for v in ticks],
-                          "title": {"text": f"Demand charge, {cur} per full month"}}
+                          "title": {"text": tr("Demand charge, {cur} per full month", cur=cur)}}
         traces.append(trace("scatter", x=[labels[0]], y=[None], yaxis="y2", showlegend=False,
                             hoverinfo="skip"))
     return Figure(data=traces, layout=theme.base_layout(
@@ -817,7 +818,7 @@ def monthly_costs(data: RunData) -> Figure:
                 "traceorder": "normal"},
         margin={"l": 80, "r": 30, "t": 40, "b": 40},
         xaxis=_month_axis(len(labels)),
-        yaxis={"title": {"text": f"{cur} per month"}, "fixedrange": True,
+        yaxis={"title": {"text": tr("{cur} per month", cur=cur)}, "fixedrange": True,
                "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
                "range": [min(0.0, float(-costs["export"].max()) * 1.1),
                          float(tops.max(initial=0.0)) * 1.12 or 1.0]},
@@ -884,7 +885,7 @@ def emissions_by_scope(data: RunData) -> Figure:
                 "traceorder": "normal"},
         margin={"l": 80, "r": 30, "t": 50, "b": 60},
         xaxis={"type": "category", "fixedrange": True},
-        yaxis={"title": {"text": "t CO₂ over the run (scope 1 + 2)"}, "fixedrange": True,
+        yaxis={"title": {"text": tr("t CO₂ over the run (scope 1 + 2)")}, "fixedrange": True,
                "gridcolor": theme.GRID, "tickformat": ",", "rangemode": "tozero",
                "range": [0, max(*totals, 1e-3) * 1.15]},
     ))
@@ -935,12 +936,12 @@ def product_footprints(data: RunData) -> Figure:
         ))
     return Figure(data=traces, layout=theme.base_layout(
         max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
-        xaxis={"title": {"text": "kg CO₂e per unit (scope 1 + 2 location-based"
-                         + (" + materials, scope 3)" if any(v.get("materials_kg")
-                                                            for v in prods.values())
-                            else ")")},
+        xaxis={"title": {"text": tr("kg CO₂e per unit (scope 1 + 2 location-based + materials,"
+                                    " scope 3)") if any(v.get("materials_kg")
+                                                        for v in prods.values())
+                         else tr("kg CO₂e per unit (scope 1 + 2 location-based)")},
                "gridcolor": theme.GRID, "rangemode": "tozero"},
-        yaxis={"autorange": "reversed", "title": {"text": "Product"}, "fixedrange": True},
+        yaxis={"autorange": "reversed", "title": {"text": tr("Product")}, "fixedrange": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
                 "traceorder": "normal"},
         margin={"l": 120, "r": 30, "t": 60, "b": 50},
@@ -1133,7 +1134,7 @@ def load_duration_curve(data: RunData) -> Figure:
         380, hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 80, "r": 30, "t": 40, "b": 50},
-        xaxis={"title": {"text": "Hours of the run at or above the level"},
+        xaxis={"title": {"text": tr("Hours of the run at or above the level")},
                "gridcolor": theme.GRID, "rangemode": "tozero", "tickformat": ","},
-        yaxis={"title": {"text": "Hourly average power [kW]"}, "rangemode": "tozero",
+        yaxis={"title": {"text": tr("Hourly average power [kW]")}, "rangemode": "tozero",
                "gridcolor": theme.GRID, "tickformat": ","}))

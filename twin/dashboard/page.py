@@ -19,6 +19,7 @@ from twin.dashboard import figures, theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
 from twin.dashboard.plot import figure_html
+from twin.i18n import current, money_unit, tr
 
 CSS = string.Template("""
 *{box-sizing:border-box}
@@ -90,8 +91,22 @@ def _sig(x: float) -> str:
 
 
 def _day(t: dt.datetime) -> str:
-    """'2 Mar 2026' (no platform-specific strftime flags)."""
+    """'2 Mar 2026' (no platform-specific strftime flags); '2026年3月2日' in Chinese."""
+    if current() == "zh":
+        return f"{t.year}年{t.month}月{t.day}日"
     return f"{t.day} {t:%b %Y}"
+
+
+def _when(t: dt.datetime) -> str:
+    """'Tue 3 Mar 14:15' in English, '3月3日 周二 14:15' in Chinese."""
+    if current() == "zh":
+        return f"{t.month}月{t.day}日 周{'一二三四五六日'[t.weekday()]} {t:%H:%M}"
+    return f"{t:%a} {t.day} {t:%b %H:%M}"
+
+
+def _money(x: float, div: float) -> str:
+    """An amount of money: whole units, or 万元 with two decimals (``div`` 10 000)."""
+    return _fmt(x) if div == 1.0 else _fmt(x / div, 2)
 
 
 def period_text(data: RunData) -> str:
@@ -109,6 +124,8 @@ def period_text(data: RunData) -> str:
         span = f"{_day(start)} – {last}" if days > 1 else _day(start)
     else:
         span = f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M}"
+    if current() == "zh":
+        return f"{span}（{days:g}天）"
     return f"{span} ({days:g} day{'s' if days != 1 else ''})"
 
 
@@ -121,69 +138,69 @@ def kpi_cards(data: RunData) -> str:
     units = k.get("units_completed")
     if units is not None:
         lots = k.get("lots_completed")
-        sub = f"{lots:,} lots finished" if lots is not None else ""
-        cards.append(("Units completed", _fmt(units), "units", sub))
+        sub = tr("{n} lots finished", n=f"{lots:,}") if lots is not None else ""
+        cards.append((tr("Units completed"), _fmt(units), tr("units"), sub))
     elec = float(k.get("electricity_kwh") or 0.0)
-    cards.append(("Electricity", _fmt(elec), "kWh",
-                  f"{_fmt(elec / days)} kWh per day" if days else ""))
+    cards.append((tr("Electricity"), _fmt(elec), "kWh",
+                  tr("{x} kWh per day", x=_fmt(elec / days)) if days else ""))
     bought_heat = _num(k.get("purchased_heat_kwh"))
-    made = {"natural_gas_kwh": "lower heating value, boilers and CHP included",
-            "heat_kwh": "used by the equipment, made on site"
-            + (" or bought" if bought_heat else ""),
-            "cooling_kwh": "used by the equipment, made on site"}
-    for key, label in (("natural_gas_kwh", "Natural gas"), ("heat_kwh", "Heat used"),
-                       ("cooling_kwh", "Cooling used")):
+    made = {"natural_gas_kwh": tr("lower heating value, boilers and CHP included"),
+            "heat_kwh": tr("used by the equipment, made on site or bought") if bought_heat
+            else tr("used by the equipment, made on site"),
+            "cooling_kwh": tr("used by the equipment, made on site")}
+    for key, label in (("natural_gas_kwh", tr("Natural gas")), ("heat_kwh", tr("Heat used")),
+                       ("cooling_kwh", tr("Cooling used"))):
         v = float(k.get(key) or 0.0)
         if v:
             sub = made[key]
             if days:
-                sub = (sub + ", " if sub else "") + f"{_fmt(v / days)} kWh per day"
+                sub = (sub + tr(", ") if sub else "") + tr("{x} kWh per day", x=_fmt(v / days))
             cards.append((label, _fmt(v), "kWh", sub))
     peak = k.get("peak_demand_kw")
     if peak is not None:
         minutes = k.get("settlement_interval_min", 15)
-        sub = f"highest {minutes:g}-min average"
+        sub = tr("highest {m}-min average", m=f"{minutes:g}")
         if data.peak is not None:
-            t = data.peak[0]
-            sub += f", {t:%a} {t.day} {t:%b %H:%M}"
-        cards.append(("Peak demand", _fmt(float(peak), 1), "kW", sub))
+            sub += tr(", ") + _when(data.peak[0])
+        cards.append((tr("Peak demand"), _fmt(float(peak), 1), "kW", sub))
     if k.get("kwh_per_unit") is not None:
-        cards.append(("Electricity per unit", _sig(float(k["kwh_per_unit"])), "kWh/unit",
-                      "all products together"))
+        cards.append((tr("Electricity per unit"), _sig(float(k["kwh_per_unit"])),
+                      tr("kWh/unit"), tr("all products together")))
     if k.get("mean_lead_time_h") is not None:
-        cards.append(("Mean lead time", _fmt(float(k["mean_lead_time_h"]), 1), "h",
-                      "release to completion"))
+        cards.append((tr("Mean lead time"), _fmt(float(k["mean_lead_time_h"]), 1), "h",
+                      tr("release to completion")))
     if k.get("mean_wip_lots") is not None:
-        cards.append(("Mean WIP", _fmt(float(k["mean_wip_lots"]), 1), "lots",
-                      "time-average work in process"))
+        cards.append((tr("Mean WIP"), _fmt(float(k["mean_wip_lots"]), 1), tr("lots"),
+                      tr("time-average work in process")))
     due = k.get("due_dates") or {}
     if due.get("lots"):
         late = int(due.get("late_lots") or 0)
-        sub = (f"{late:,} of {int(due['lots']):,} lots late, up to "
-               f"{_fmt(float(due.get('max_tardiness_h') or 0.0), 1)} h" if late
-               else f"all {int(due['lots']):,} lots with a due date")
-        cards.append(("On time", _fmt(float(due["on_time_share"]) * 100.0, 1), "%", sub))
+        sub = (tr("{late} of {lots} lots late, up to {h} h", late=f"{late:,}",
+                  lots=f"{int(due['lots']):,}",
+                  h=_fmt(float(due.get('max_tardiness_h') or 0.0), 1)) if late
+               else tr("all {lots} lots with a due date", lots=f"{int(due['lots']):,}"))
+        cards.append((tr("On time"), _fmt(float(due["on_time_share"]) * 100.0, 1), "%", sub))
     cost = float(k.get("cost_total") or 0.0)
     if data.has_supply:
         cards += supply_cards(data)
     elif cost:
-        currency = esc(k.get("currency", ""))
-        cards.append(("Energy cost", _fmt(cost), currency, ""))
+        div, currency = money_unit(str(k.get("currency", "")))
+        cards.append((tr("Energy cost"), _money(cost, div), esc(currency), ""))
     co2 = float(k.get("co2_scope1_kg") or 0.0) + float(k.get("co2_scope2_location_kg") or 0.0)
     if co2:
-        cards.append(("CO₂ scope 1 + 2", _fmt(co2 / 1000.0, 1), "t",
-                      "scope 2 location-based"))
+        cards.append((tr("CO₂ scope 1 + 2"), _fmt(co2 / 1000.0, 1), "t",
+                      tr("scope 2 location-based")))
     market = float(k.get("co2_scope2_market_kg") or 0.0)
     if market:
-        cards.append(("CO₂ scope 2, market", _fmt(market / 1000.0, 1), "t",
-                      "market-based: certificates and contracts"))
+        cards.append((tr("CO₂ scope 2, market"), _fmt(market / 1000.0, 1), "t",
+                      tr("market-based: certificates and contracts")))
     if float(k.get("co2_kg_per_unit") or 0.0):
-        cards.append(("CO₂ per unit", _sig(float(k["co2_kg_per_unit"])), "kg/unit",
-                      "scope 1 + 2 location-based, all products together"))
+        cards.append((tr("CO₂ per unit"), _sig(float(k["co2_kg_per_unit"])), tr("kg/unit"),
+                      tr("scope 1 + 2 location-based, all products together")))
     ren = float(k.get("renewable_electricity_share") or 0.0)
     if ren and not (data.has_supply and k.get("self_sufficiency") is not None
                     and abs(ren - float(k["self_sufficiency"])) < 5e-4):
-        cards.append(("Renewable electricity", _fmt(ren * 100.0, 1), "%", ""))
+        cards.append((tr("Renewable electricity"), _fmt(ren * 100.0, 1), "%", ""))
 
     out = ['<div class="cards" id="kpi-cards">']
     for label, value, unit, sub in cards:
@@ -205,69 +222,72 @@ def supply_cards(data: RunData) -> list[tuple[str, str, str, str]]:
     """KPI cards of a run with an energy supply: cost, self-sufficiency, PV, wind, battery,
     peak grid import, electricity not supplied (label, value, unit, sub; all escaped)."""
     k = data.kpis
-    cur = esc(data.currency)
+    div, unit = money_unit(data.currency)
+    cur = esc(unit)
     cards: list[tuple[str, str, str, str]] = []
     # every part of kpis.cost_total that is not zero, so that the parts add up to the card
-    parts = [f"energy {_fmt(_num(k.get('energy_cost')))}"]
-    for key, name in (("demand_cost", "demand"), ("capacity_cost", "capacity"),
-                      ("gas_cost", "gas"), ("purchased_heat_cost", "heat")):
+    parts = [tr("energy {x}", x=_money(_num(k.get('energy_cost')), div))]
+    for key, name in (("demand_cost", tr("demand")), ("capacity_cost", tr("capacity")),
+                      ("gas_cost", tr("gas")), ("purchased_heat_cost", tr("heat"))):
         if _num(k.get(key)) or (key == "demand_cost" and not _num(k.get("capacity_cost"))):
-            parts.append(f"{name} {_fmt(_num(k[key]) if key in k else 0.0)}")
+            parts.append(f"{name} {_money(_num(k[key]) if key in k else 0.0, div)}")
     sub = " + ".join(parts)
     if _num(k.get("export_revenue")):
-        sub += f" − export {_fmt(_num(k['export_revenue']))}"
+        sub += tr(" − export {x}", x=_money(_num(k['export_revenue']), div))
     if k.get("cost_total") is not None:
-        cards.append(("Cost total", _fmt(_num(k["cost_total"])), cur, sub))
+        cards.append((tr("Cost total"), _money(_num(k["cost_total"]), div), cur, sub))
     ss = k.get("self_sufficiency")
     if ss is not None:
         scr = k.get("self_consumption_ratio")
-        sub = "of demand met on site (directly or from storage)"
+        sub = tr("of demand met on site (directly or from storage)")
         if scr is not None:
-            sub += f"; self-consumption {_num(scr) * 100:.1f}\u00a0%"
-        cards.append(("Self-sufficiency", _fmt(_num(ss) * 100.0, 1), "%", sub))
+            sub += tr("; self-consumption {x}\u00a0%", x=f"{_num(scr) * 100:.1f}")
+        cards.append((tr("Self-sufficiency"), _fmt(_num(ss) * 100.0, 1), "%", sub))
     pv = _num(k.get("pv_kwh"))
     if pv:
         subs = []
         if k.get("pv_full_load_hours") is not None:
-            subs.append(f"{_fmt(_num(k['pv_full_load_hours']))} full-load hours")
+            subs.append(tr("{x} full-load hours", x=_fmt(_num(k['pv_full_load_hours']))))
         curtailed = _num(k.get("curtailed_kwh"))
         if curtailed:
             gen = pv + _num(k.get("wind_kwh"))
-            subs.append(f"{curtailed / gen * 100:.1f}\u00a0% curtailed")
-        cards.append(("PV generation", _fmt(pv), "kWh", ", ".join(subs)))
+            subs.append(tr("{x}\u00a0% curtailed", x=f"{curtailed / gen * 100:.1f}"))
+        cards.append((tr("PV generation"), _fmt(pv), "kWh", tr(", ").join(subs)))
     wind = _num(k.get("wind_kwh"))
     if wind:
-        cards.append(("Wind generation", _fmt(wind), "kWh", ""))
+        cards.append((tr("Wind generation"), _fmt(wind), "kWh", ""))
     chp = _num(k.get("chp_kwh"))
     if chp:
-        cards.append(("CHP electricity", _fmt(chp), "kWh", "heat-led, not renewable"))
+        cards.append((tr("CHP electricity"), _fmt(chp), "kWh", tr("heat-led, not renewable")))
     dis = _num(k.get("battery_discharge_kwh"))
     if dis or _num(k.get("battery_charge_kwh")):
-        sub = f"{_fmt(_num(k.get('battery_charge_kwh')))} kWh charged"
+        sub = tr("{x} kWh charged", x=_fmt(_num(k.get('battery_charge_kwh'))))
         if k.get("battery_equivalent_cycles") is not None:
-            sub += f", {_fmt(_num(k['battery_equivalent_cycles']))} full cycles"
-        cards.append(("Battery discharge", _fmt(dis), "kWh", sub))
+            sub += tr(", {x} full cycles", x=_fmt(_num(k['battery_equivalent_cycles'])))
+        cards.append((tr("Battery discharge"), _fmt(dis), "kWh", sub))
     if k.get("dispatch_regret") is not None and k.get("dispatch_objective") == "cost":
         bare = _num(k.get("dispatch_no_battery_cost"))
         saved = bare - _num(k.get("dispatch_cost"))
         best = bare - _num(k.get("dispatch_optimum_cost"))
-        cards.append(("Battery saves", _fmt(saved), cur,
-                      f"of {_fmt(best)} a perfect-foresight optimum would (regret "
-                      f"{_fmt(_num(k['dispatch_regret']))}); " + optimum_rules(data)))
+        cards.append((tr("Battery saves"), _money(saved, div), cur,
+                      tr("of {best} a perfect-foresight optimum would (regret {regret}); ",
+                         best=_money(best, div),
+                         regret=_money(_num(k['dispatch_regret']), div)) + optimum_rules(data)))
     if k.get("peak_grid_import_kw") is not None:
         minutes = k.get("settlement_interval_min", 15)
-        sub = f"highest {minutes:g}-min average"
+        sub = tr("highest {m}-min average", m=f"{minutes:g}")
         peaks = data.monthly_peaks()
         if peaks is not None and len(peaks) and peaks["peak_start"].notna().any():
             t = peaks.loc[peaks["peak_kw"].idxmax(), "peak_start"]
             if t is not None and not _isna(t):
-                sub += f", {t:%a} {t.day} {t:%b %H:%M}"
-        sub += f"; {_fmt(_num(k.get('grid_import_kwh')))} kWh imported"
-        cards.append(("Peak grid import", _fmt(_num(k["peak_grid_import_kw"]), 1), "kW", sub))
+                sub += tr(", ") + _when(t)
+        sub += tr("; {x} kWh imported", x=_fmt(_num(k.get('grid_import_kwh'))))
+        cards.append((tr("Peak grid import"), _fmt(_num(k["peak_grid_import_kw"]), 1), "kW",
+                      sub))
     unserved = _num(k.get("unserved_kwh"))
     if unserved:
-        cards.append(("Not supplied", _fmt(unserved, 1), "kWh",
-                      "electricity demand the grid and batteries could not meet"))
+        cards.append((tr("Not supplied"), _fmt(unserved, 1), "kWh",
+                      tr("electricity demand the grid and batteries could not meet")))
     return cards
 
 
@@ -282,17 +302,16 @@ def optimum_rules(data: RunData) -> str:
     imp = grid.get("import_limit_kw")
     dispatch = energy.get("dispatch") or {}
     charge = dispatch.get("grid_charge_kw")
-    rules = ["optimum knows the whole run in advance",
-             "may charge from the grid " + (f"up to the {_fmt(_num(imp))} kW import limit"
-                                           if imp is not None else "without limit")]
+    rules = [tr("optimum knows the whole run in advance"),
+             tr("may charge from the grid up to the {x} kW import limit", x=_fmt(_num(imp)))
+             if imp is not None else tr("may charge from the grid without limit")]
     policy = str(dispatch.get("policy") or "self_consumption")
-    rules[-1] += (f" (this run: policy {policy}"
-                  + (f", grid charging up to {_fmt(_num(charge))} kW" if charge is not None
-                     else "") + ")")
+    rules[-1] += tr(" (this run: policy {policy}{charge})", policy=policy, charge=tr(
+        ", grid charging up to {x} kW", x=_fmt(_num(charge))) if charge is not None else "")
     exp = _num(grid.get("export_limit_kw"))
-    rules.append(f"may export battery energy up to {_fmt(exp)} kW" if exp > 0
-                 else "no export (limit 0 kW)")
-    return esc("; ".join(rules))
+    rules.append(tr("may export battery energy up to {x} kW", x=_fmt(exp)) if exp > 0
+                 else tr("no export (limit 0 kW)"))
+    return esc(tr("; ").join(rules))
 
 
 def _isna(x: object) -> bool:
@@ -329,9 +348,9 @@ def station_table(data: RunData) -> str:
                        for s, row in sums.iterrows()}
         carriers = ["electricity"] + [c[:-4] for c in kwh_cols
                                       if c != "electricity_kwh" and sums[c].any()]
-    head = ["Station", "Line", "Machines", "Utilization", "Availability", "Performance", "OEE",
-            "Offered load", "Lots waiting (mean)", "Wait (mean, min)", "Lots processed",
-            "Units processed"]
+    head = [tr("Station"), tr("Line"), tr("Machines"), tr("Utilization"), tr("Availability"),
+            tr("Performance"), tr("OEE"), tr("Offered load"), tr("Lots waiting (mean)"),
+            tr("Wait (mean, min)"), tr("Lots processed"), tr("Units processed")]
     head += [f"{theme.carrier_label(c)} kWh" for c in carriers]
     out = ['<table class="stations" id="station-table">', "<thead><tr>"]
     out += [f"<th>{h}</th>" for h in head]
@@ -352,7 +371,7 @@ def station_table(data: RunData) -> str:
                   for c in carriers]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    out.append(
+    out.append(tr(
         '<dl class="defs"><dt>Utilization</dt><dd>processing time / scheduled machine time'
         " (shift hours × machines)</dd><dt>Availability</dt><dd>run time / planned time"
         " (scheduled less maintenance; breakdowns and setups are stops)</dd>"
@@ -361,7 +380,7 @@ def station_table(data: RunData) -> str:
         "<dt>Offered load</dt><dd>ideal process time of every lot that came to the station"
         " (processed or still waiting) / run time: at 100 % or more its queue grows without"
         " bound</dd><dt>Lots waiting, wait</dt><dd>time-average lots in its input buffer; mean"
-        " time from arriving there to being taken by a machine</dd></dl>")
+        " time from arriving there to being taken by a machine</dd></dl>"))
     return "\n".join(out)
 
 
@@ -377,12 +396,12 @@ def monthly_table_html(data: RunData) -> str:
     from twin.dashboard.profiles import monthly_headers, monthly_rows, monthly_table
 
     table = monthly_table(data)
-    head = ["Month", *monthly_headers(table, data.currency)]
+    head = [tr("Month"), *monthly_headers(table, data.currency)]
     out = [f'<table class="stations" id="{MONTHLY_TABLE_ID}"><thead><tr>']
     out += [f"<th>{esc(h)}</th>" for h in head]
     out.append("</tr></thead><tbody>")
     for row in monthly_rows(table):
-        tag = "th" if row[0] == "Total" else "td"
+        tag = "th" if row[0] == tr("Total") else "td"
         out.append("<tr>" + "".join(f"<{tag}>{esc(x)}</{tag}>" for x in row) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -391,11 +410,11 @@ def monthly_table_html(data: RunData) -> str:
 def monthly_section(data: RunData) -> str:
     """The monthly energy, cost and CO₂ table as a page section."""
     return _section(
-        "Month by month",
-        "Energy, cost and CO₂ per local calendar month: the Total row is the run's total (the"
+        tr("Month by month"),
+        tr("Energy, cost and CO₂ per local calendar month: the Total row is the run's total (the"
         " cards above), except peak grid import, which is the highest month's. Months only"
         " partly simulated carry a prorated demand or capacity charge. Export it with"
-        " 'twin export RUN_DIR --xlsx'.",
+        " 'twin export RUN_DIR --xlsx'."),
         '<div style="overflow-x:auto">' + monthly_table_html(data) + "</div>",
         "monthly")
 
@@ -406,11 +425,13 @@ def warnings_box(warnings: list[str]) -> list[str]:
     if not warnings:
         return []
     items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
-    return [f'<section id="warnings" class="warnings"><h2>Warnings</h2><p class="caption">'
-            f"Look at these before trusting the figures below.</p><ul>{items}</ul></section>"]
+    return [f'<section id="warnings" class="warnings"><h2>{tr("Warnings")}</h2>'
+            f'<p class="caption">{tr("Look at these before trusting the figures below.")}'
+            f"</p><ul>{items}</ul></section>"]
 
 
 def _section(title: str, caption: str, body: str, sid: str) -> str:
+    """A page section (``title`` and ``caption`` are HTML, already translated)."""
     return (f'<section id="{sid}"><h2>{title}</h2><p class="caption">{caption}</p>\n'
             f"{body}\n</section>")
 
@@ -431,7 +452,7 @@ def _factor_text(f: dict[str, Any], what: str) -> str:
     status = str(f.get("status", "?"))
     meaning = theme.FACTOR_STATUS.get(status)
     return (f"{what} {_num(f.get('value')):.4g} kg CO₂/kWh ({esc(f.get('region', '?'))},"
-            f" {esc(f.get('year', '?'))}; status {esc(status)}"
+            f" {esc(f.get('year', '?'))}; " + tr("status {x}", x=esc(status))
             + (f", {meaning}" if meaning else "") + ")")
 
 
@@ -443,44 +464,44 @@ def emission_sections(data: RunData) -> list[str]:
     residual = carbon.get("residual_factor") or {}
     factors = []
     if grid:
-        factors.append(_factor_text(grid, "grid-average factor"))
+        factors.append(_factor_text(grid, tr("grid-average factor")))
     if residual:
-        factors.append(_factor_text(residual, "residual factor (market-based)"))
+        factors.append(_factor_text(residual, tr("residual factor (market-based)")))
     heat = carbon.get("purchased_heat_factor") or {}
     if heat.get("value") is not None:
-        factors.append(f"purchased heat {_num(heat['value']):.4g} t CO₂/GJ")
+        factors.append(tr("purchased heat {x} t CO₂/GJ", x=f"{_num(heat['value']):.4g}"))
     if carbon.get("natural_gas_kg_per_kwh") is not None:
-        factors.append(f"natural gas {_num(carbon['natural_gas_kg_per_kwh']):.4g} kg CO₂/kWh"
-                       " (LHV)")
+        factors.append(tr("natural gas {x} kg CO₂/kWh (LHV)",
+                          x=f"{_num(carbon['natural_gas_kg_per_kwh']):.4g}"))
     cfe = carbon.get("hourly_matched_cfe_share")
     notes = []
     sources = [f"{esc(name)}: {esc(f['source'])}" for name, f in
-               (("grid factor", grid), ("residual factor", residual)) if f.get("source")]
+               ((tr("grid factor"), grid), (tr("residual factor"), residual))
+               if f.get("source")]
     if sources:
-        notes.append(_note("Sources — " + "; ".join(sources) + "."))
+        notes.append(_note(tr("Sources — {x}.", x="; ".join(sources))))
     out = [_section(
-        "Emissions by scope and source",
-        "CO₂ over the run in tonnes: scope 1 is natural gas burnt on site"
-        + (", process emissions and refrigerant leakage" if _num(k.get("co2_scope1_process_kg"))
+        tr("Emissions by scope and source"),
+        tr("CO₂ over the run in tonnes: scope 1 is natural gas burnt on site")
+        + (tr(", process emissions and refrigerant leakage")
+           if _num(k.get("co2_scope1_process_kg"))
            or _num(k.get("co2_scope1_refrigerant_kg")) else "")
-        + ", scope 2 the grid"
-        " electricity bought, once location-based (grid-average factor) and once market-based"
-        " (green-electricity contracts and certificates of the plant file, the rest at the"
-        " residual factor)"
-        + (", plus the purchased heat or steam in both" if _num(k.get("co2_scope2_heat_kg"))
+        + tr(", scope 2 the grid electricity bought, once location-based (grid-average factor)"
+             " and once market-based (green-electricity contracts and certificates of the plant"
+             " file, the rest at the residual factor)")
+        + (tr(", plus the purchased heat or steam in both") if _num(k.get("co2_scope2_heat_kg"))
            else "")
-        + ". Factors: "
-        + "; ".join(factors) + "."
-        + (f" Hourly matched carbon-free share {_num(cfe) * 100:.1f}\u00a0%."
+        + tr(". Factors: {x}.", x="; ".join(factors))
+        + (tr(" Hourly matched carbon-free share {x}\u00a0%.", x=f"{_num(cfe) * 100:.1f}")
            if cfe is not None else ""),
         figure_html(figures.emissions_by_scope(data), "fig-emissions") + "\n"
         + "\n".join(notes), "emissions")]
-    shape = ("the grid factor changes by hour" if carbon.get("hourly_shape")
-             else "the grid factor is one number for the year, so the pattern is that of grid"
-                  " import and gas burnt")
+    shape = (tr("the grid factor changes by hour") if carbon.get("hourly_shape")
+             else tr("the grid factor is one number for the year, so the pattern is that of"
+                     " grid import and gas burnt"))
     out.append(_section(
-        "When emissions happen",
-        "Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; " + shape + ".",
+        tr("When emissions happen"),
+        tr("Scope 1 + scope 2 (location-based) CO₂ per day and hour, kg; {x}.", x=shape),
         figure_html(figures.emissions_heatmap(data), "fig-emissions-heatmap"),
         "emissions-heatmap"))
     return out
@@ -490,6 +511,7 @@ EVALUATION_TABLE_ID = "evaluation-table"
 
 _OPS = {"<=": "≤", ">=": "≥"}
 _RESULT = {"pass": ("PASS", "ok"), "fail": ("FAIL", "bad"), "not_judged": ("NOT JUDGED", "na")}
+"""Status -> (shown text, CSS class); the text goes through :func:`twin.i18n.tr`."""
 
 
 def _eval_value(x: Any, unit: str) -> str:
@@ -497,6 +519,14 @@ def _eval_value(x: Any, unit: str) -> str:
         return "–"
     v = _num(x)
     return f"{v * 100:.1f}\u00a0%" if unit == "-" else f"{v:,.3f}\u00a0{esc(unit)}"
+
+
+def _basis_name(code: object, label: object) -> str:
+    """The energy basis's name (escaped): ``label`` as the rule set gives it in English, the
+    GB/T 2589 term (当量值 / 等价值) in Chinese."""
+    if current() != "en" and code in ("calorific", "equal_value"):
+        return tr("calorific") if code == "calorific" else tr("equal-value")
+    return esc(label)
 
 
 def evaluation_section(ev: dict[str, Any]) -> str:
@@ -509,6 +539,8 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     rows = []
     for ind in ev.get("indicators") or []:
         text, cls = _RESULT.get(str(ind.get("status")), ("?", "na"))
+        text = {"PASS": tr("PASS"), "FAIL": tr("FAIL"), "NOT JUDGED": tr("NOT JUDGED")}.get(
+            text, text)
         unit = str(ind.get("unit", ""))
         why = ind.get("reason") or ind.get("basis") or ""
         rows.append(
@@ -523,26 +555,35 @@ def evaluation_section(ev: dict[str, Any]) -> str:
     gross = (off.get("gross_t") or {}).get("total_market")
     retired = (off.get("retired_t") or {}).get("total")
     cls = (off.get("classification") or {})
-    table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr><th>Indicator</th>'
-             "<th>Value</th><th>Threshold</th><th>Result</th><th>Margin</th>"
-             f"<th>On the {esc(str(other.get('basis', 'other')).replace('_', '-'))} basis</th>"
-             "<th>Basis / reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
-    basis = (f" Electricity in tce on the {esc(eb.get('label', '?'))} basis"
-             f" ({_num(eb.get('electricity_kgce_per_kwh')):.4f} kgce/kWh"
-             + (f", {esc(eb.get('year'))}" if eb.get("year") else "") + ");"
-             f" beside it the {esc(other.get('label', '?'))} basis"
-             f" ({_num(other.get('electricity_kgce_per_kwh')):.4f} kgce/kWh)."
+    other_basis = _basis_name(other.get("basis"), str(other.get('basis', 'other'))
+                              .replace('_', '-'))
+    table = (f'<table class="stations" id="{EVALUATION_TABLE_ID}"><thead><tr>'
+             f"<th>{tr('Indicator')}</th><th>{tr('Value')}</th><th>{tr('Threshold')}</th>"
+             f"<th>{tr('Result')}</th><th>{tr('Margin')}</th>"
+             f"<th>{tr('On the {x} basis', x=other_basis)}</th>"
+             f"<th>{tr('Basis / reason')}</th></tr></thead><tbody>" + "".join(rows)
+             + "</tbody></table>")
+    basis = (tr(" Electricity in tce on the {label} basis ({x} kgce/kWh{year}); beside it the"
+                " {other} basis ({y} kgce/kWh).",
+                label=_basis_name(eb.get("basis"), eb.get('label', '?')),
+                x=f"{_num(eb.get('electricity_kgce_per_kwh')):.4f}",
+                year=f", {esc(eb.get('year'))}" if eb.get("year") else "",
+                other=_basis_name(other.get("basis"), other.get('label', '?')),
+                y=f"{_num(other.get('electricity_kgce_per_kwh')):.4f}")
              if eb and other else "")
-    summary = _note(
-        f"Verdict: {esc(str(ev.get('verdict', '?')).upper())}. Gross scope 1 + 2 (market-based)"
-        f" {_num(gross):,.2f} t CO₂e, offsets retired {_num(retired):,.2f} t, net"
-        f" {_num(off.get('net_t')):,.2f} t; {esc(cls.get('scheme', ''))}:"
-        f" {esc(cls.get('result', ''))}. {esc((ev.get('period') or {}).get('note', ''))}."
-        " Full report: twin report RUN_DIR.")
+    verdict = str(ev.get('verdict', '?')).upper()
+    summary = _note(tr(
+        "Verdict: {verdict}. Gross scope 1 + 2 (market-based) {gross} t CO₂e, offsets retired"
+        " {retired} t, net {net} t; {scheme}: {result}. {note}. Full report: twin report"
+        " RUN_DIR.", verdict=esc(tr(verdict) if verdict in ("PASS", "FAIL") else verdict),
+        gross=f"{_num(gross):,.2f}", retired=f"{_num(retired):,.2f}",
+        net=f"{_num(off.get('net_t')):,.2f}", scheme=esc(cls.get('scheme', '')),
+        result=esc(cls.get('result', '')), note=esc((ev.get('period') or {}).get('note', ''))))
     return _section(
-        "Zero-carbon evaluation",
-        f"Each indicator of {esc(rules.get('title', rules.get('name', '?')))} against this run:"
-        " pass, fail or not judged (with why), margin positive = headroom." + basis,
+        tr("Zero-carbon evaluation"),
+        tr("Each indicator of {rules} against this run: pass, fail or not judged (with why),"
+           " margin positive = headroom.", rules=esc(rules.get('title', rules.get('name', '?'))))
+        + basis,
         table + "\n" + summary, "evaluation")
 
 
@@ -562,62 +603,66 @@ def supply_sections(data: RunData) -> list[str]:
     cur = esc(data.currency)
     out: list[str] = []
     bands = price_bands(data)
-    shade = (f" The background is shaded by the {esc(bands.how)}: white is the cheapest,"
-             " darker is dearer (legend on the right)." if bands is not None else "")
+    shade = (tr(" The background is shaded by the {how}: white is the cheapest, darker is"
+                " dearer (legend on the right).", how=esc(bands.how))
+             if bands is not None else "")
     fig = figures.supply_week(data)
-    pick = " Pick a week with the slider." if fig["layout"].get("sliders") else ""
+    pick = tr(" Pick a week with the slider.") if fig["layout"].get("sliders") else ""
     out.append(_section(
-        "Supply and demand",
-        "Above zero, where each hour's electricity came from (PV used on site, battery, grid);"
-        " below zero, what went into the battery, was exported or was curtailed; the black line"
-        " is the site demand." + pick + shade,
+        tr("Supply and demand"),
+        tr("Above zero, where each hour's electricity came from (PV used on site, battery,"
+           " grid); below zero, what went into the battery, was exported or was curtailed; the"
+           " black line is the site demand.") + pick + shade,
         figure_html(fig, "fig-supply"), "supply"))
     if data.col("battery_soc_kwh").any() or data.battery_nominal_kwh() \
             or data.col("thermal_storage_kwh").any():
         cycles = k.get("battery_equivalent_cycles")
-        extra = (f" {_fmt(_num(cycles))} equivalent full cycles over the run."
+        extra = (tr(" {x} equivalent full cycles over the run.", x=_fmt(_num(cycles)))
                  if cycles is not None and data.battery_nominal_kwh() else "")
         out.append(_section(
-            "Storage levels",
-            "Charge at the end of each hour: a battery that fills and empties every day is"
-            " cycled hard, one that sits full or empty is oversized or idle; dashed lines are the"
-            " allowed limits." + extra,
+            tr("Storage levels"),
+            tr("Charge at the end of each hour: a battery that fills and empties every day is"
+               " cycled hard, one that sits full or empty is oversized or idle; dashed lines are"
+               " the allowed limits.") + extra,
             figure_html(figures.storage_levels(data), "fig-storage"), "storage"))
     out.append(_section(
-        "When electricity is bought",
-        "Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
-        " battery), dark cells the hours the grid supplies most.",
+        tr("When electricity is bought"),
+        tr("Grid import per day and hour, kWh: pale cells are hours covered on site (PV or"
+        " battery), dark cells the hours the grid supplies most."),
         figure_html(figures.grid_heatmap(data), "fig-grid-heatmap"), "grid-heatmap"))
     peaks = data.monthly_peaks()
     if peaks is not None and len(peaks):
         rate = data.demand_rate()
         minutes = k.get("settlement_interval_min", 15)
         if rate:
-            billing = (f" Each month's highest {minutes:g}-min grid import is billed at"
-                       f" {rate:,.4g} {cur} per kW and month (prorated for months only partly"
-                       f" simulated): {_fmt(_num(k.get('demand_cost')))} {cur} over the run.")
+            billing = tr(" Each month's highest {m}-min grid import is billed at {rate} {cur}"
+                         " per kW and month (prorated for months only partly simulated):"
+                         " {x} {cur} over the run.", m=f"{minutes:g}", rate=f"{rate:,.4g}",
+                         cur=cur, x=_fmt(_num(k.get('demand_cost'))))
         elif data.capacity_per_month():
-            billing = (" The tariff bills the contracted capacity"
-                       f" ({_fmt(data.capacity_per_month())} {cur} per month), not the peak.")
+            billing = tr(" The tariff bills the contracted capacity ({x} {cur} per month), not"
+                         " the peak.", x=_fmt(data.capacity_per_month()), cur=cur)
         else:
-            billing = " This tariff has no demand charge."
+            billing = tr(" This tariff has no demand charge.")
         out.append(_section(
-            "Monthly grid import peaks",
-            "Bars: the highest grid import of each month; black dashes: the site demand peak"
-            " before PV and battery. A dash above its bar is peak the supply shaved off."
+            tr("Monthly grid import peaks"),
+            tr("Bars: the highest grid import of each month; black dashes: the site demand peak"
+               " before PV and battery. A dash above its bar is peak the supply shaved off.")
             + billing,
             figure_html(figures.grid_peaks(data), "fig-grid-peaks"), "grid-peaks"))
     costs = data.monthly_costs()
     if costs is not None and costs.drop(columns="total").to_numpy().any():
         total = float(costs["total"].sum())
-        export = "; export revenue below zero" if costs["export"].any() else ""
-        capacity = ("; capacity charge = contracted kVA × rate × share of the month simulated"
-                    if costs["capacity"].any() else "")
+        export = tr("; export revenue below zero") if costs["export"].any() else ""
+        capacity = (tr("; capacity charge = contracted kVA × rate × share of the month"
+                       " simulated") if costs["capacity"].any() else "")
+        div, unit = money_unit(data.currency)
         out.append(_section(
-            "Energy cost per month",
-            "Electricity energy = grid import × the interval's TOU price; demand charge ="
-            f" monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
-            f" price{export}. The months add up to {_fmt(total)} {cur} (cost total card).",
+            tr("Energy cost per month"),
+            tr("Electricity energy = grid import × the interval's TOU price; demand charge ="
+               " monthly peak × rate × share of the month simulated{capacity}; gas = fuel × gas"
+               " price{export}. The months add up to {x} {cur} (cost total card).",
+               capacity=capacity, export=export, x=_money(total, div), cur=esc(unit)),
             figure_html(figures.monthly_costs(data), "fig-cost"), "cost"))
     return out
 
@@ -635,121 +680,126 @@ def render(data: RunData) -> str:
     name = esc(data.plant_name)
     desc = (m.get("config") or {}).get("description")
     meta = [f"<span>{period_text(data)}</span>",
-            f"<span>time zone {esc(data.timezone)}</span>",
-            f"<span>seed {esc(m.get('seed', k.get('seed', '?')))}</span>",
+            f"<span>{tr('time zone {x}', x=esc(data.timezone))}</span>",
+            f"<span>{tr('seed {x}', x=esc(m.get('seed', k.get('seed', '?'))))}</span>",
             f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
     if k.get("settlement_interval_min"):
-        meta.append(f"<span>{k['settlement_interval_min']:g}-min settlement</span>")
+        minutes = f"{k['settlement_interval_min']:g}"
+        meta.append(f"<span>{tr('{m}-min settlement', m=minutes)}</span>")
     if m.get("config_sha256"):
-        meta.append(f"<span>config {esc(str(m['config_sha256'])[:12])}</span>")
+        meta.append(f"<span>{tr('config {x}', x=esc(str(m['config_sha256'])[:12]))}</span>")
     if m.get("strategies"):
-        meta.append(f"<span>strategies: {esc(', '.join(map(str, m['strategies'])))}</span>")
+        meta.append(f"<span>{tr('strategies: {x}', x=esc(', '.join(map(str, m['strategies']))))}"
+                    "</span>")
     if k.get("tariff"):
-        meta.append(f"<span>tariff {esc(k['tariff'])}</span>")
+        meta.append(f"<span>{tr('tariff {x}', x=esc(k['tariff']))}</span>")
     if k.get("weather"):
-        meta.append(f"<span>weather {esc(k['weather'])}</span>")
+        meta.append(f"<span>{tr('weather {x}', x=esc(k['weather']))}</span>")
 
     sections: list[str] = []
-    gas = " and per other energy carrier below it" if any(
+    gas = tr(" and per other energy carrier below it") if any(
         c != "electricity" and any(data.hourly[col].any() for col in
                                    data.carrier_columns(c).values())
         for c in data.carriers()) else ""
     sections.append(_section(
-        "Energy per hour",
-        f"Electricity per hour stacked by group{gas}: production rises with the shifts, the base"
-        " loads are the floor that runs nights and weekends. Use the buttons or drag the slider"
-        " to zoom.",
+        tr("Energy per hour"),
+        tr("Electricity per hour stacked by group{gas}: production rises with the shifts, the"
+           " base loads are the floor that runs nights and weekends. Use the buttons or drag the"
+           " slider to zoom.", gas=gas),
         figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
     sections.append(_section(
-        "When electricity is used",
-        "One column per day, one row per hour of the day, colour = site electricity in kWh:"
-        " shifts show as warm bands, weekends, holidays and shutdowns as pale columns.",
+        tr("When electricity is used"),
+        tr("One column per day, one row per hour of the day, colour = site electricity in kWh:"
+        " shifts show as warm bands, weekends, holidays and shutdowns as pale columns."),
         figure_html(figures.demand_heatmap(data), "fig-heatmap"), "heatmap"))
     if data.has_supply:
         sections += supply_sections(data)
     sections.append(_section(
-        "Load duration",
-        "Every hour of the run sorted from the highest to the lowest: the curve reaches x hours"
-        " at the level held or exceeded for x hours. A steep left end is a few peak hours"
-        " (what a demand charge bills, what a battery can shave); the right end is the base"
-        " load that runs nights and weekends."
-        + (" The gap between site demand (dotted) and grid import (solid) is what PV and"
-           " batteries supplied." if "grid_import_kwh" in data.hourly.columns else ""),
+        tr("Load duration"),
+        tr("Every hour of the run sorted from the highest to the lowest: the curve reaches x"
+           " hours at the level held or exceeded for x hours. A steep left end is a few peak"
+           " hours (what a demand charge bills, what a battery can shave); the right end is the"
+           " base load that runs nights and weekends.")
+        + (tr(" The gap between site demand (dotted) and grid import (solid) is what PV and"
+              " batteries supplied.") if "grid_import_kwh" in data.hourly.columns else ""),
         figure_html(figures.load_duration_curve(data), LDC_FIGURE_ID), "load-duration"))
     sections.append(monthly_section(data))
     sections.append(_section(
-        "Energy flows",
-        "Energy over the run in MWh, from where it was bought or made (left) through the"
+        tr("Energy flows"),
+        tr("Energy over the run in MWh, from where it was bought or made (left) through the"
         " carriers to the groups that used it (right). Electricity in = electricity out;"
         " the energy plant (boilers, CHP, heat pumps, chillers) turns gas and electricity into"
         " heat and cooling, its losses net of ambient heat gained are shown as a residual."
-        " Hover a band for its energy.",
+        " Hover a band for its energy."),
         figure_html(figures.energy_sankey(data), "fig-flows"), "flows"))
     if data.equipment is not None and len(data.equipment):
         body = figure_html(figures.energy_treemap(data), "fig-energy")
     else:
-        body = _note("equipment.csv is missing from the run folder.")
+        body = _note(tr("equipment.csv is missing from the run folder."))
     sections.append(_section(
-        "Where the energy goes",
-        "Area = electricity and natural gas (LHV) over the whole run, by group and machine,"
+        tr("Where the energy goes"),
+        tr("Area = electricity and natural gas (LHV) over the whole run, by group and machine,"
         " the energy plant's and the building HVAC's included, so each carrier's box is the"
         " site's total (the Electricity and Natural gas cards): the biggest boxes are where"
         " savings pay most. Heat and cooling are made from this electricity and gas, so they"
         " are not boxes of their own (see Energy flows). Click a box to zoom in, the bar on"
-        " top to zoom out.",
+        " top to zoom out."),
         body, "energy"))
     sections += emission_sections(data)
     if k.get("stations"):
         sections.append(_section(
-            "How stations spend their time",
-            "Share of calendar time (shifts and off-shift) per power state: green is value-adding"
-            " processing, grey is waiting, blue-grey saving modes, red breakdowns.",
+            tr("How stations spend their time"),
+            tr("Share of calendar time (shifts and off-shift) per power state: green is"
+               " value-adding processing, grey is waiting, blue-grey saving modes, red"
+               " breakdowns."),
             figure_html(figures.state_shares(data), "fig-states"), "states"))
         sections.append(_section(
-            "Stations",
-            "Utilization and OEE per station over scheduled time; energy over the whole run.",
+            tr("Stations"),
+            tr("Utilization and OEE per station over scheduled time; energy over the whole run."),
             station_table(data), "station-table-section"))
     if data.trace is not None and len(data.trace):
         sections.append(_section(
-            "One day, machine by machine",
-            "What every machine and base load did through one day (set simulation.trace_day):"
+            tr("One day, machine by machine"),
+            tr("What every machine and base load did through one day (set simulation.trace_day):"
             " long grey bars are waiting, blue-grey saving modes, amber warm-up before the"
-            " shift; hover for the times.",
+            " shift; hover for the times."),
             figure_html(figures.state_timeline(data), "fig-timeline"), "timeline"))
     if figures.has_footprints(data):
         f = data.kpis["footprints"]
         unalloc = float(f.get("unallocated_kg") or 0.0)
         sections.append(_section(
-            "Product carbon footprints",
-            "CO₂ per finished unit from the plant's energy, by cause: processing and changeovers"
-            " go to the products processed, waiting and overhead are shared by processing time"
-            f" (rule: {esc(str(f.get('rule')))}); components count in the assembled product."
-            + (f" {unalloc / 1000:,.2f} t are left unallocated." if unalloc > 0 else "")
-            + (" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2."
-               if f.get("materials_kg") else " No materials (scope 3) in the plant file."),
+            tr("Product carbon footprints"),
+            tr("CO₂ per finished unit from the plant's energy, by cause: processing and"
+               " changeovers go to the products processed, waiting and overhead are shared by"
+               " processing time (rule: {rule}); components count in the assembled product.",
+               rule=esc(str(f.get('rule'))))
+            + (tr(" {x} t are left unallocated.", x=f"{unalloc / 1000:,.2f}")
+               if unalloc > 0 else "")
+            + (tr(" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2.")
+               if f.get("materials_kg") else tr(" No materials (scope 3) in the plant file.")),
             figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
     if k.get("evaluation"):
         sections.append(evaluation_section(k["evaluation"]))
     if data.lots is not None and len(data.lots):
         body = figure_html(figures.lead_times(data), "fig-lead-time")
     else:
-        body = _note("No lot was finished in this run.")
+        body = _note(tr("No lot was finished in this run."))
     sections.append(_section(
-        "Lead time per product",
-        "How long finished lots took from release to completion; the dashed line is the mean."
-        " A long right tail means lots waited in buffers.",
+        tr("Lead time per product"),
+        tr("How long finished lots took from release to completion; the dashed line is the mean."
+        " A long right tail means lots waited in buffers."),
         body, "lead-time"))
 
     run_name = esc(data.run_dir.resolve().name)
     return html_page(
-        f"{name} – twin dashboard",
+        tr("{name} – twin dashboard", name=name),
         f'<h1 id="plant-name">{name}</h1><div class="meta">{"".join(meta)}</div>'
         + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
         [*warnings_box(k.get("warnings") or []), kpi_cards(data), *sections],
-        f"Run folder {run_name} · simulated with twin {esc(m.get('twin_version', '?'))}"
-        f" · {_count(m.get('events_processed'))} events · all times local"
-        f" ({esc(data.timezone)}) · energy in kWh, natural gas by lower heating value."
-        " This page works offline.")
+        tr("Run folder {run} · simulated with twin {version} · {events} events · all times"
+           " local ({tz}) · energy in kWh, natural gas by lower heating value. This page works"
+           " offline.", run=run_name, version=esc(m.get('twin_version', '?')),
+           events=_count(m.get('events_processed')), tz=esc(data.timezone)))
 
 
 def html_page(title: str, header: str, body: list[str], footer: str, css: str = "") -> str:
@@ -758,7 +808,7 @@ def html_page(title: str, header: str, body: list[str], footer: str, css: str = 
     ``<footer>``. Every argument is HTML already (escape user strings before)."""
     return "\n".join([
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-CN" if current() == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
         f"<style>{CSS}{css}</style>",

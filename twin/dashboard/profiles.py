@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from twin.dashboard.data import RunData, month_groups
+from twin.i18n import N_, tr
 
 SEASONS = ("winter", "spring", "summer", "autumn")
 """Meteorological seasons, in the order shown."""
@@ -62,23 +63,23 @@ def average_day(hourly: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 MONTHLY_COLUMNS: dict[str, tuple[str, str]] = {
-    "electricity_kwh": ("Electricity", "kWh"),
-    "grid_import_kwh": ("Grid import", "kWh"),
-    "grid_export_kwh": ("Grid export", "kWh"),
-    "natural_gas_kwh": ("Natural gas (LHV)", "kWh"),
-    "peak_grid_import_kw": ("Peak grid import", "kW"),
-    "cost_energy": ("Electricity energy cost", "{cur}"),
-    "cost_demand": ("Demand charge", "{cur}"),
-    "cost_capacity": ("Capacity charge", "{cur}"),
-    "cost_gas": ("Gas cost", "{cur}"),
-    "cost_heat": ("Purchased heat cost", "{cur}"),
-    "export_revenue": ("Export revenue", "{cur}"),
-    "cost_total": ("Cost total", "{cur}"),
-    "co2_scope1_t": ("CO₂ scope 1", "t"),
-    "co2_scope2_location_t": ("CO₂ scope 2, location-based", "t"),
-    "co2_scope2_market_t": ("CO₂ scope 2, market-based", "t"),
-    "co2_total_location_t": ("CO₂ scope 1 + 2, location-based", "t"),
-    "co2_total_market_t": ("CO₂ scope 1 + 2, market-based", "t"),
+    "electricity_kwh": (N_("Electricity"), "kWh"),
+    "grid_import_kwh": (N_("Grid import"), "kWh"),
+    "grid_export_kwh": (N_("Grid export"), "kWh"),
+    "natural_gas_kwh": (N_("Natural gas (LHV)"), "kWh"),
+    "peak_grid_import_kw": (N_("Peak grid import"), "kW"),
+    "cost_energy": (N_("Electricity energy cost"), "{cur}"),
+    "cost_demand": (N_("Demand charge"), "{cur}"),
+    "cost_capacity": (N_("Capacity charge"), "{cur}"),
+    "cost_gas": (N_("Gas cost"), "{cur}"),
+    "cost_heat": (N_("Purchased heat cost"), "{cur}"),
+    "export_revenue": (N_("Export revenue"), "{cur}"),
+    "cost_total": (N_("Cost total"), "{cur}"),
+    "co2_scope1_t": (N_("CO₂ scope 1"), "t"),
+    "co2_scope2_location_t": (N_("CO₂ scope 2, location-based"), "t"),
+    "co2_scope2_market_t": (N_("CO₂ scope 2, market-based"), "t"),
+    "co2_total_location_t": (N_("CO₂ scope 1 + 2, location-based"), "t"),
+    "co2_total_market_t": (N_("CO₂ scope 1 + 2, market-based"), "t"),
 }
 """Columns of :func:`monthly_table`: key -> (label, unit; ``{cur}`` = the run's currency)."""
 
@@ -137,6 +138,7 @@ def monthly_headers(table: pd.DataFrame, currency: str) -> list[str]:
     out = []
     for key in table.columns:
         label, unit = MONTHLY_COLUMNS.get(key, (key, ""))
+        label = tr(label)
         out.append(f"{label} [{unit.replace('{cur}', currency)}]" if unit else label)
     return out
 
@@ -152,5 +154,5 @@ def monthly_rows(table: pd.DataFrame) -> list[list[str]]:
 
     rows = [[str(m), *(fmt(k, float(v)) for k, v in r.items())] for m, r in table.iterrows()]
     tot = monthly_totals(table)
-    rows.append(["Total", *(fmt(k, float(tot[k])) for k in table.columns)])
+    rows.append([tr("Total"), *(fmt(k, float(tot[k])) for k in table.columns)])
     return rows

@@ -32,6 +32,7 @@ from twin.dashboard.data import RunFolderError
 from twin.dashboard.figures import esc, hourly_x
 from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
+from twin.i18n import current, money_unit, tr
 from twin.study import format_interval
 
 FILENAME = "dashboard.html"
@@ -147,7 +148,7 @@ def _label_unit(data: StudyData, kpi: str) -> tuple[str, str]:
 
     for name, unit, label in KPIS:
         if name == kpi:
-            return label, unit.replace("{cur}", data.currency)
+            return tr(label), unit.replace("{cur}", data.currency)
     return kpi, ""
 
 
@@ -232,9 +233,9 @@ def diff_bars(data: StudyData) -> Figure:
     return Figure(data=traces, layout=theme.base_layout(
         max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
-                "title": {"text": "Scenario "}},
+                "title": {"text": tr("Scenario ")}},
         margin={"l": 200, "r": 30, "t": 40, "b": 50},
-        xaxis={"title": {"text": f"Difference against {esc(data.base)} [% of its mean]"},
+        xaxis={"title": {"text": tr("Difference against {x} [% of its mean]", x=esc(data.base))},
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "ticksuffix": " %"},
         yaxis={"autorange": "reversed"}))
@@ -270,7 +271,8 @@ def causes_chart(data: StudyData) -> Figure:
         max(260, 90 + 46 * len(others)), barmode="relative",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 160, "r": 30, "t": 60, "b": 50},
-        xaxis={"title": {"text": f"Scenario minus {esc(data.base)} [{cur}, simulated period]"},
+        xaxis={"title": {"text": tr("Scenario minus {x} [{cur}, simulated period]",
+                                    x=esc(data.base), cur=cur)},
                "zeroline": True, "zerolinecolor": theme.TEXT, "zerolinewidth": 1.5,
                "gridcolor": theme.GRID, "tickformat": ","},
         yaxis={"autorange": "reversed"}))
@@ -367,7 +369,8 @@ def profile_overlay(data: StudyData) -> Figure:
                   "y": 1.14, "yanchor": "bottom", "showactive": True,
                   "active": others.index(chosen) if chosen in others else 0}]
     xaxis = {
-        "type": "date", "gridcolor": theme.GRID, "title": {"text": f"Local time ({esc(tz)})"},
+        "type": "date", "gridcolor": theme.GRID,
+        "title": {"text": tr("Local time ({tz})", tz=esc(tz))},
         "hoverformat": "%a %d %b %Y, %H:%M",
         "rangeslider": {"visible": True, "thickness": 0.07},
         "rangeselector": {"buttons": [
@@ -379,7 +382,7 @@ def profile_overlay(data: StudyData) -> Figure:
         460, hovermode="x unified", updatemenus=menus or None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         margin={"l": 80, "r": 30, "t": 90, "b": 40}, xaxis=xaxis,
-        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero",
+        yaxis={"title": {"text": tr("kWh per hour")}, "rangemode": "tozero",
                "gridcolor": theme.GRID, "tickformat": ","}))
 
 
@@ -438,9 +441,9 @@ def load_duration_overlay(data: StudyData) -> Figure:
         400, hovermode="x unified", updatemenus=menus or None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         margin={"l": 80, "r": 30, "t": 80, "b": 50},
-        xaxis={"title": {"text": "Hours of the run at or above the level"},
+        xaxis={"title": {"text": tr("Hours of the run at or above the level")},
                "gridcolor": theme.GRID, "tickformat": ","},
-        yaxis={"title": {"text": "Hourly average power [kW]"}, "rangemode": "tozero",
+        yaxis={"title": {"text": tr("Hourly average power [kW]")}, "rangemode": "tozero",
                "gridcolor": theme.GRID, "tickformat": ","}))
 
 
@@ -486,9 +489,9 @@ def average_day_overlay(data: StudyData) -> Figure:
         layout[axis_key(x)].update(range=[-0.5, 23.5], dtick=3, gridcolor=theme.GRID)
         layout[axis_key(y)].update(rangemode="tozero", gridcolor=theme.GRID, tickformat=",")
         if i % cols == 0:
-            layout[axis_key(y)]["title"] = {"text": "kWh per hour"}
+            layout[axis_key(y)]["title"] = {"text": tr("kWh per hour")}
         if i >= (len(seasons) - 1) * cols:
-            layout[axis_key(x)]["title"] = {"text": "Hour of the day (local)"}
+            layout[axis_key(x)]["title"] = {"text": tr("Hour of the day (local)")}
     per = len(_LINES) * len(seasons) * len(types)
     menus = _scenario_menu(data, per, y=1.0 + 60 / (260 * max(1, len(seasons)) + 60))
     layout.update(theme.base_layout(
@@ -510,26 +513,43 @@ def _n(x: Any, nd: int = 0) -> str:
     return f"{v:,.{nd}f}" if math.isfinite(v) else "n/a"
 
 
+def _wan(x: Any, div: float, nd: int = 0) -> str:
+    """An amount of money as :func:`_n` shows it, or in 万元 to two decimals (``div`` 10 000)."""
+    if div == 1.0:
+        return _n(x, nd)
+    try:
+        return _n(float(x) / div, 2)
+    except (TypeError, ValueError):
+        return _n(x)
+
+
 def economics_table(data: StudyData) -> str:
     """The upgrades' savings and metrics as an HTML table (user strings escaped)."""
     cur = esc(data.currency)
-    head = ("<tr><th>Upgrade</th><th>Cost saving [" + cur + "/yr]</th><th>CO₂ saving [t/yr]"
-            "</th><th>Capex [" + cur + "]</th><th>NPV [" + cur + "]</th><th>IRR</th>"
-            "<th>Payback [yr]</th><th>Abatement cost [" + cur + "/tCO₂]</th></tr>")
+    div, unit = money_unit(data.currency)   # 万元 in Chinese; per tonne stays in yuan
+    big = esc(unit)
+    head = (f"<tr><th>{tr('Upgrade')}</th><th>{tr('Cost saving [{cur}/yr]', cur=big)}</th>"
+            f"<th>{tr('CO₂ saving [t/yr]')}</th><th>{tr('Capex [{cur}]', cur=big)}</th>"
+            f"<th>{tr('NPV [{cur}]', cur=big)}</th><th>IRR</th>"
+            f"<th>{tr('Payback [yr]')}</th>"
+            f"<th>{tr('Abatement cost [{cur}/tCO₂]', cur=cur)}</th></tr>")
     rows = []
+    nd = 0 if div == 1.0 else 2
     def pm(r: pd.Series, col: str, nd: int) -> str:
         lo = r[f"{col}_ci_low"]
         half = float(r[col]) - float(lo) if pd.notna(lo) else math.nan
-        return _n(r[col], nd) + (f" ± {_n(half, nd)}" if math.isfinite(half) else "")
+        d = div if col == "annual_cost_saving" else 1.0
+        return _wan(r[col], d, nd) + (f" ± {_wan(half, d, nd)}" if math.isfinite(half)
+                                      else "")
 
     for _, r in data.economics.iterrows():
         irr = r["irr"]
         rows.append(
-            f"<tr><td>{esc(r['scenario'])}</td><td>{pm(r, 'annual_cost_saving', 0)}</td>"
-            f"<td>{pm(r, 'annual_co2_saving_t', 1)}</td><td>{_n(r['capex'])}</td>"
-            f"<td>{_n(r['npv'])}</td>"
+            f"<tr><td>{esc(r['scenario'])}</td><td>{pm(r, 'annual_cost_saving', nd)}</td>"
+            f"<td>{pm(r, 'annual_co2_saving_t', 1)}</td>"
+            f"<td>{_wan(r['capex'], div)}</td><td>{_wan(r['npv'], div)}</td>"
             f"<td>{'n/a' if pd.isna(irr) else f'{float(irr):.1%}'}</td>"
-            f"<td>{_n(r['simple_payback_years'], 1) if pd.notna(r['simple_payback_years']) else 'never'}</td>"  # noqa: E501
+            f"<td>{_n(r['simple_payback_years'], 1) if pd.notna(r['simple_payback_years']) else tr('never')}</td>"  # noqa: E501
             f"<td>{_n(r['levelised_abatement_cost_per_t'])}</td></tr>")
     return f'<table class="stations">{head}{"".join(rows)}</table>'
 
@@ -537,8 +557,8 @@ def economics_table(data: StudyData) -> str:
 def comparison_table(data: StudyData) -> str:
     """Mean ± 95 % interval of every KPI per scenario, as an HTML table."""
     names = data.names
-    head = "<tr><th>KPI</th><th>Unit</th>" + "".join(f"<th>{esc(s)}</th>" for s in names) + \
-        "</tr>"
+    head = (f"<tr><th>{tr('KPI')}</th><th>{tr('Unit')}</th>"
+            + "".join(f"<th>{esc(s)}</th>" for s in names) + "</tr>")
     rows = []
     for kpi in dict.fromkeys(data.comparison["kpi"]):
         label, unit = _label_unit(data, kpi)
@@ -561,68 +581,76 @@ def scenario_list(data: StudyData) -> str:
         what = ([esc(str(spec["description"]).strip().rstrip("."))]
                 if spec.get("description") else [])
         if spec.get("overrides"):
-            what.append("overrides " + ", ".join(f"<code>{esc(k)}</code>"
+            what.append(tr("overrides ") + ", ".join(f"<code>{esc(k)}</code>"
                                                 for k in spec["overrides"]))
         if spec.get("strategies"):
-            what.append("strategies " + ", ".join(f"<code>{esc(x.get('type'))}</code>"
+            what.append(tr("strategies ") + ", ".join(f"<code>{esc(x.get('type'))}</code>"
                                                   for x in spec["strategies"]))
         if spec.get("upgrade"):
-            what.append(f"upgrade, capex {_n(spec['upgrade'].get('capex'))} "
-                        f"{esc(data.currency)}")
+            div, unit = money_unit(data.currency)
+            what.append(tr("upgrade, capex {x} {cur}", x=_wan(spec['upgrade'].get('capex'), div),
+                           cur=esc(unit)))
         swatch = (f'<span style="display:inline-block;width:12px;height:12px;border-radius:2px;'
                   f'background:{data.color(s)};margin-right:6px;vertical-align:-1px"></span>')
-        base = " (base)" if s == data.base else ""
+        base = tr(" (base)") if s == data.base else ""
         items.append(f"<li>{swatch}<b>{esc(s)}</b>{base}: "
-                     f"{'; '.join(what) or 'the plant as written'}</li>")
+                     f"{tr('; ').join(what) or tr('the plant as written')}</li>")
     return f'<ul class="scenarios">{"".join(items)}</ul>'
 
 
 def render_study(data: StudyData) -> str:
     """The whole study page as one HTML string."""
     m = data.manifest
-    title = esc(m.get("name") or "Study")
+    title = esc(m.get("name") or tr("Study"))
     reps = int(m.get("replications", 0))
     seeds = m.get("seeds") or []
     n_s = len(data.names)
-    seed_text = (f"seed {esc(seeds[0])}" if len(seeds) == 1 else
-                 f"seeds {esc(seeds[0])}…{esc(seeds[-1])}" if seeds else "seeds ?")
-    meta = [f"<span>{n_s} scenario{'s' if n_s != 1 else ''} × {reps} replication"
-            f"{'s' if reps != 1 else ''}</span>",
-            f"<span>{float(m.get('days') or 0):g} days from {esc(m.get('start'))}</span>",
-            f"<span>base: {esc(data.base)}</span>",
-            f"<span>{seed_text} (common random numbers)</span>",
-            f"<span>plant {esc(Path(str(m.get('plant_file', ''))).name)}</span>",
+    seed_text = (tr("seed {x}", x=esc(seeds[0])) if len(seeds) == 1 else
+                 tr("seeds {a}…{b}", a=esc(seeds[0]), b=esc(seeds[-1])) if seeds
+                 else tr("seeds ?"))
+    if current() == "zh":
+        count = tr("{n} scenarios × {r} replications", n=n_s, r=reps)
+    else:
+        count = (f"{n_s} scenario{'s' if n_s != 1 else ''} × {reps} replication"
+                 f"{'s' if reps != 1 else ''}")
+    days = f"{float(m.get('days') or 0):g}"
+    meta = [f"<span>{count}</span>",
+            f"<span>{tr('{d} days from {start}', d=days, start=esc(m.get('start')))}</span>",
+            f"<span>{tr('base: {x}', x=esc(data.base))}</span>",
+            f"<span>{tr('{x} (common random numbers)', x=seed_text)}</span>",
+            f"<span>{tr('plant {x}', x=esc(Path(str(m.get('plant_file', ''))).name))}</span>",
             f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
     desc = (m.get("study") or {}).get("description")
     if reps > 1:
-        kpi_caption = ("Mean over the replications, error bars = 95 % Student-t intervals:"
-                       " overlapping bars alone do not mean no difference, read the paired"
-                       " differences below.")
-        table_caption = "Mean ± half-width of the 95 % Student-t interval over replications."
+        kpi_caption = tr("Mean over the replications, error bars = 95 % Student-t intervals:"
+                         " overlapping bars alone do not mean no difference, read the paired"
+                         " differences below.")
+        table_caption = tr("Mean ± half-width of the 95 % Student-t interval over"
+                           " replications.")
     else:
-        kpi_caption = ("One replication per scenario, so no intervals (n=1): run more"
-                       " replications before reading small differences.")
-        table_caption = "Values of the one replication (n=1, no interval)."
+        kpi_caption = tr("One replication per scenario, so no intervals (n=1): run more"
+                         " replications before reading small differences.")
+        table_caption = tr("Values of the one replication (n=1, no interval).")
     sections = [
-        _section("Scenarios", "What each scenario changes in the plant; every scenario runs"
-                 " the same seeds.", scenario_list(data), "study-scenarios"),
-        _section("KPIs per scenario", kpi_caption,
+        _section(tr("Scenarios"), tr("What each scenario changes in the plant; every scenario runs"
+                 " the same seeds."), scenario_list(data), "study-scenarios"),
+        _section(tr("KPIs per scenario"), kpi_caption,
                  figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
-        _section(f"Difference against {esc(data.base)}",
-                 "Paired by replication (same seed, common random numbers), in % of the base;"
+        _section(tr("Difference against {x}", x=esc(data.base)),
+                 tr("Paired by replication (same seed, common random numbers), in % of the base;"
                  " a bar whose interval does not cross zero is a real effect. Hover for the"
-                 " absolute difference.",
+                 " absolute difference."),
                  figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
-                 else _note("The study has only the base scenario."), "study-diffs"),
+                 else _note(tr("The study has only the base scenario.")), "study-diffs"),
     ]
     if len(data.causes):
         sections.append(_section(
-            f"Cost difference against {esc(data.base)} by cause",
-            "Each bar splits a scenario's change of total energy cost (mean over replications,"
+            tr("Cost difference against {x} by cause", x=esc(data.base)),
+            tr("Each bar splits a scenario's change of total energy cost (mean over replications,"
             " scenario minus base, negative = saving) into: energy = kWh bought more or less at"
             " the base's average price; timing = the same kWh at other hours; tariff = other"
             " prices; then the demand, capacity, export, gas and purchased-heat lines. The"
-            " parts add up to the diamond, the total.",
+            " parts add up to the diamond, the total."),
             figure_html(causes_chart(data), CAUSES_FIGURE_ID), "study-causes"))
     if len(data.waterfall):
         steps = data.waterfall[(data.waterfall["chart"] == "co2")
@@ -630,68 +658,76 @@ def render_study(data: StudyData) -> str:
         body = "".join(figure_html(waterfall_chart(data, c), i)
                        for c, i in zip(("co2", "cost"), WATERFALL_FIGURE_IDS, strict=True))
         sections.append(_section(
-            "Waterfall: from the base through each measure to the target",
-            "Net CO₂ (scope 1 + 2 market-based, after retired offsets) and total energy cost,"
-            " annualised means over replications. Each step is a scenario holding the measures"
-            f" of the steps before it ({len(steps)} step{'s' if len(steps) != 1 else ''}), so"
-            " its bar is what it adds; the bars add up from the base to the result.",
+            tr("Waterfall: from the base through each measure to the target"),
+            tr("Net CO₂ (scope 1 + 2 market-based, after retired offsets) and total energy"
+               " cost, annualised means over replications. Each step is a scenario holding the"
+               " measures of the steps before it ({n}), so its bar is what it adds; the bars"
+               " add up from the base to the result.",
+               n=tr("{n} steps", n=len(steps)) if len(steps) != 1 else tr("1 step")),
             body, "study-waterfall"))
     else:
         sections.append(_section(
-            "Waterfall", "", _note("No waterfall: list an ordered chain of cumulative scenarios"
-                                   " under waterfall: steps: in the study file (each with a"
-                                   " measure:) to see the base go to the target measure by"
-                                   " measure."), "study-waterfall"))
+            tr("Waterfall"), "",
+            _note(tr("No waterfall: list an ordered chain of cumulative scenarios under"
+                     " waterfall: steps: in the study file (each with a measure:) to see the"
+                     " base go to the target measure by measure.")), "study-waterfall"))
     if len(data.economics):
         basis = esc(m.get("co2_basis", "location"))
         body = economics_table(data)
         if len(data.macc):
             body += figure_html(macc_chart(data), MACC_FIGURE_ID)
         else:
-            body += _note("No upgrade avoids CO₂, so there is no abatement cost curve.")
+            body += _note(tr("No upgrade avoids CO₂, so there is no abatement cost curve."))
         sections.append(_section(
-            "Upgrades: economics and abatement cost",
-            f"Savings are base minus scenario, annualised from {float(m.get('days') or 0):g} days"
-            f" (CO₂ scope 1 + 2, {basis}-based). In the curve each bar is one upgrade: width ="
-            " tonnes avoided per year, height = cost per tonne; green bars pay for themselves.",
+            tr("Upgrades: economics and abatement cost"),
+            tr("Savings are base minus scenario, annualised from {d} days (CO₂ scope 1 + 2,"
+               " {basis}-based). In the curve each bar is one upgrade: width = tonnes avoided"
+               " per year, height = cost per tonne; green bars pay for themselves.",
+               d=f"{float(m.get('days') or 0):g}",
+               basis={"location": tr("location"), "market": tr("market")}.get(basis, basis)),
             body, "study-macc"))
     sections.append(_section(
-        "Hourly profiles",
-        "Grid import (solid) and site demand (dotted) per hour, first replication of each"
+        tr("Hourly profiles"),
+        tr("Grid import (solid) and site demand (dotted) per hour, first replication of each"
         " scenario: the gap between the lines is what onsite supply covered. Pick the scenario"
-        " to compare with the menu.",
+        " to compare with the menu."),
         figure_html(profile_overlay(data), "fig-study-profiles")
-        if data.hourly else _note("No run folder with hourly data was found."),
+        if data.hourly else _note(tr("No run folder with hourly data was found.")),
         "study-profiles"))
     if data.hourly:
-        reps_note = " (first replication of each scenario)"
+        reps_note = tr(" (first replication of each scenario)")
         sections.append(_section(
-            "Load duration",
-            "Each scenario's hours sorted from the highest to the lowest" + reps_note + ":"
-            " grid import (solid) and site demand (dotted). A curve lower at the left end has"
-            " lower peaks (demand charge), lower at the right end a lower base load; the area"
-            " under a curve is its energy. Pick the scenario with the menu.",
+            tr("Load duration"),
+            tr("Each scenario's hours sorted from the highest to the lowest{note}: grid import"
+               " (solid) and site demand (dotted). A curve lower at the left end has lower"
+               " peaks (demand charge), lower at the right end a lower base load; the area"
+               " under a curve is its energy. Pick the scenario with the menu.",
+               note=reps_note),
             figure_html(load_duration_overlay(data), LDC_FIGURE_ID), "study-ldc"))
         sections.append(_section(
-            "Average day",
-            "Mean of each hour of the day over the weekdays (Monday to Friday) and the weekend"
-            " days of each season the runs cover" + reps_note + ", grid import (solid) and"
-            " site demand (dotted), kWh per hour: where a scenario moves energy between hours,"
-            " the lines cross.",
+            tr("Average day"),
+            tr("Mean of each hour of the day over the weekdays (Monday to Friday) and the"
+               " weekend days of each season the runs cover{note}, grid import (solid) and site"
+               " demand (dotted), kWh per hour: where a scenario moves energy between hours,"
+               " the lines cross.", note=reps_note),
             figure_html(average_day_overlay(data), AVERAGE_DAY_FIGURE_ID), "study-avgday"))
-    sections.append(_section("All KPIs", table_caption, comparison_table(data), "study-table"))
+    sections.append(_section(tr("All KPIs"), table_caption, comparison_table(data), "study-table"))
     return html_page(
-        f"{title} – twin study",
+        tr("{x} – twin study", x=title),
         f'<h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
         + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
         sections,
-        "Every run of the study is a run folder in"
-        " &lt;scenario&gt;/rep&lt;k&gt;/ (open one with 'twin dashboard') · all times local ·"
-        " This page works offline.")
+        tr("Every run of the study is a run folder in"
+           " &lt;scenario&gt;/rep&lt;k&gt;/ (open one with 'twin dashboard') · all times local ·"
+           " This page works offline."))
 
 
-def write_study_dashboard(folder: str | os.PathLike[str]) -> Path:
-    """Write ``folder/dashboard.html`` from a study folder and return its path (atomically)."""
+def write_study_dashboard(folder: str | os.PathLike[str], lang: str | None = None) -> Path:
+    """Write ``folder/dashboard.html`` from a study folder and return its path (atomically);
+    ``lang`` "zh" writes the section titles and captions in Chinese (:mod:`twin.i18n`)."""
+    from twin.i18n import use
+
     d = Path(folder)
-    text = render_study(load_study_folder(d))
+    with use(lang):
+        text = render_study(load_study_folder(d))
     return write_text(d / FILENAME, text)

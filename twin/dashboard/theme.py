@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twin.i18n import N_, tr
+
 FONT_FAMILY = (
     "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
     "'Noto Sans', 'PingFang SC', 'Microsoft YaHei', sans-serif"
@@ -55,10 +57,10 @@ CARRIER_COLORS: dict[str, str] = {
 OTHER_CARRIER_COLOR = "#7b8794"
 
 CARRIER_LABELS: dict[str, str] = {
-    "electricity": "Electricity",
-    "natural_gas": "Natural gas",
-    "heat": "Heat",
-    "cooling": "Cooling",
+    "electricity": N_("Electricity"),
+    "natural_gas": N_("Natural gas"),
+    "heat": N_("Heat"),
+    "cooling": N_("Cooling"),
 }
 
 LINE_PALETTE: tuple[str, ...] = (
@@ -109,7 +111,8 @@ def carrier_color(carrier: str) -> str:
 
 def carrier_label(carrier: str) -> str:
     """Display name of an energy carrier ('natural_gas' -> 'Natural gas')."""
-    return CARRIER_LABELS.get(carrier, carrier.replace("_", " ").capitalize())
+    return tr(CARRIER_LABELS[carrier]) if carrier in CARRIER_LABELS else \
+        carrier.replace("_", " ").capitalize()
 
 
 def base_layout(height: int, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,241 @@
+"""Chinese pages (issue 16 item 6): one translation table, complete in both directions, English
+unchanged, the same numbers in both languages, CNY in 万元 checked by hand."""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+
+import twin
+from twin import i18n
+from twin.config import ConfigError, plant_from_data, read_yaml
+from twin.dashboard import build_html
+from twin.i18n_keys import keys_in, used_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "plant_configs" / "demo_plant.yaml"
+TABLE = ROOT / "twin" / "data" / "i18n" / "zh.yaml"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+def test_every_key_the_code_uses_has_a_chinese_entry_and_every_entry_is_used() -> None:
+    used = used_keys()
+    table = yaml.safe_load(TABLE.read_text("utf-8"))
+    assert len(used) > 200  # the collector found the pages' texts, not nothing
+    assert sorted(used - set(table)) == [], "keys without a Chinese entry"
+    assert sorted(set(table) - used) == [], "entries no code uses"
+
+
+def test_each_entry_keeps_the_placeholders_and_is_chinese() -> None:
+    table = yaml.safe_load(TABLE.read_text("utf-8"))
+    for en, zh in table.items():
+        assert _fields(zh) == _fields(en), (en, zh)
+        # every entry with words in it has Chinese in it (punctuation-only keys like ", " aside)
+        if re.search(r"[A-Za-z]{3}", en) and en not in ("OEE",):
+            assert CJK.search(zh), (en, zh)
+
+
+def test_key_collector_reads_literals_of_tr_and_n_only() -> None:
+    src = ('tr("A {x}", x=1)\nN_("B")\ntr(name)\nf(tr("C" " D"))\nprint("E")\n'
+           'tr(f"F{y}")\n')
+    assert keys_in(src) == {"A {x}", "B", "C D"}
+
+
+def test_english_is_the_key_itself_and_chinese_only_inside_use() -> None:
+    assert i18n.tr("Electricity") == "Electricity"
+    assert i18n.tr("{x} kWh per day", x="1,234") == "1,234 kWh per day"
+    with i18n.use("zh"):
+        assert i18n.tr("Electricity") == "用电量"
+        assert i18n.tr("{x} kWh per day", x="1,234") == "每天 1,234 kWh"
+        assert i18n.money_unit("CNY") == (10_000.0, "万元")
+        assert i18n.money_unit("EUR") == (1.0, "EUR")
+    assert i18n.tr("Electricity") == "Electricity"
+    assert i18n.money_unit("CNY") == (1.0, "CNY")
+    with pytest.raises(i18n.LanguageError, match=r"'fr'.*en, zh"):
+        i18n.check("fr")
+
+
+def test_wan_yuan_by_hand() -> None:
+    from twin.dashboard.page import _money
+
+    # 123,456 yuan = 12.3456 万元 -> 12.35; 16,718 yuan -> 1.67; 4,999 yuan -> 0.50
+    assert _money(123_456.0, 10_000.0) == "12.35"
+    assert _money(16_718.0, 10_000.0) == "1.67"
+    assert _money(4_999.0, 10_000.0) == "0.50"
+    assert _money(16_718.4, 1.0) == "16,718"
+
+
+def test_site_language_is_optional_and_left_out_of_the_dump_when_unset() -> None:
+    data, _ = read_yaml(DEMO)
+    plain = plant_from_data(data)
+    assert "language" not in plain.model_dump(mode="json")["site"]  # config hash as before
+    data["site"]["language"] = "zh"
+    assert plant_from_data(data).model_dump(mode="json")["site"]["language"] == "zh"
+    data["site"]["language"] = "fr"
+    with pytest.raises(ConfigError, match="language"):
+        plant_from_data(data)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data, _ = read_yaml(DEMO)
+    data["site"]["language"] = "zh"   # the plant-file setting
+    result = twin.simulate(plant_from_data(data), days=7)
+    return result.save(tmp_path_factory.mktemp("zh") / "run")
+
+
+def _cards(page: str) -> dict[str, tuple[str, str]]:
+    """Card label -> (value, unit) from a dashboard page."""
+    pat = re.compile(r'<div class="label">(.*?)</div><div class="value">(.*?)'
+                     r'<span class="unit">(.*?)</span>')
+    return {html.unescape(a): (b, html.unescape(c)) for a, b, c in pat.findall(page)}
+
+
+def test_plant_file_language_and_lang_override(run: Path) -> None:
+    i18n.MISSING.clear()
+    zh = build_html(run)                     # site.language: zh
+    en = build_html(run, lang="en")          # --lang en wins
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    assert "用电量" in _cards(zh) and "Electricity" in _cards(en)
+    # plant-supplied names stay as given
+    for station in ("cnc", "curing_oven", "eol_test"):
+        assert f"<td>{station}</td>" in zh
+
+
+def test_chinese_cards_carry_the_same_numbers_and_cost_in_wan_yuan(run: Path) -> None:
+    import json
+
+    kpis = json.loads((run / "kpis.json").read_text())
+    zh, en = _cards(build_html(run)), _cards(build_html(run, lang="en"))
+    pairs = {"用电量": "Electricity", "最大需量": "Peak demand", "完成产量": "Units completed",
+             "CO₂ 范围一 + 范围二": "CO₂ scope 1 + 2", "光伏发电量": "PV generation",
+             "自给率": "Self-sufficiency"}
+    for z, e in pairs.items():
+        assert zh[z][0] == en[e][0], (z, zh[z], en[e])
+    # cost total: English in yuan, Chinese in 万元 to two decimals, both from kpis by hand
+    cost = kpis["cost_total"]
+    assert en["Cost total"] == (f"{cost:,.0f}", "CNY")
+    assert zh["能源费用合计"] == (f"{cost / 10_000:,.2f}", "万元")
+    assert abs(float(zh["能源费用合计"][0]) * 10_000 - cost) <= 50.0
+
+
+def test_english_page_has_no_chinese(run: Path) -> None:
+    page = build_html(run, lang="en")
+    body = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    labels = re.findall(r'<div class="label">(.*?)</div>', body)
+    assert labels and not any(CJK.search(x) for x in labels)
+    heads = re.findall(r"<h2>(.*?)</h2>", body)
+    assert heads and not any(CJK.search(x) for x in heads)
+
+
+NUMBER = re.compile(r"^[−+-]?[\d,]+(\.\d+)?( ?%)?$")
+
+
+def _tables(md: str) -> list[list[list[str]]]:
+    """The Markdown tables of a report as rows of cells (header row included)."""
+    out: list[list[list[str]]] = []
+    block: list[list[str]] = []
+    for line in [*md.splitlines(), ""]:
+        if line.startswith("|"):
+            if not line.startswith("|---"):
+                block.append([c.strip() for c in line.strip("|").split(" | ")])
+        elif block:
+            out.append(block)
+            block = []
+    return out
+
+
+def test_chinese_report_has_the_same_numbers_as_the_english(run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from twin.report import write_report
+
+    en_dir, zh_dir = tmp_path / "en", tmp_path / "zh"
+    shutil.copytree(run, en_dir)
+    shutil.copytree(run, zh_dir)
+    i18n.MISSING.clear()
+    write_report(en_dir, lang="en")
+    write_report(zh_dir)                      # site.language: zh
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    en, zh = (d.joinpath("report.md").read_text("utf-8") for d in (en_dir, zh_dir))
+    assert zh.startswith("# 碳排放报告：") and en.startswith("# Carbon report: ")
+    assert '<html lang="zh-CN">' in (zh_dir / "report.html").read_text("utf-8")
+    # evaluation.json does not depend on the language
+    assert (en_dir / "evaluation.json").read_bytes() == (zh_dir / "evaluation.json").read_bytes()
+    te, tz = _tables(en), _tables(zh)
+    assert len(te) == len(tz) >= 5
+    numbers = 0
+    for a, b in zip(te, tz, strict=True):
+        assert len(a) == len(b)
+        for ra, rb in zip(a, b, strict=True):
+            assert len(ra) == len(rb)
+            for ca, cb in zip(ra, rb, strict=True):
+                if NUMBER.match(ca):
+                    assert ca == cb, (ra, rb)
+                    numbers += 1
+    assert numbers > 50
+    # every decimal number of the text (paragraphs included) is in both, as often
+    dec = re.compile(r"\d[\d,]*\.\d+")
+    assert sorted(dec.findall(en)) == sorted(dec.findall(zh))
+
+
+def test_cli_run_lang_zh_writes_the_summary_and_dashboard_in_chinese(tmp_path: Path,
+                                                                      capsys) -> None:
+    from twin.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(DEMO), "--days", "1", "--out", str(out), "--lang", "zh"]) == 0
+    text = capsys.readouterr().out
+    assert "  模拟时段         " in text          # 4 characters = 8 columns, padded to 17
+    assert "  用电量           " in text
+    assert "simulated" not in text and "busiest stations" not in text
+    assert '<html lang="zh-CN">' in (out / "dashboard.html").read_text("utf-8")
+    # --lang en on the dashboard overrides the run's language
+    assert main(["dashboard", str(out), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (out / "dashboard.html").read_text("utf-8")
+    with pytest.raises(SystemExit):
+        main(["dashboard", str(out), "--lang", "fr"])
+
+
+def test_compare_summary_in_chinese_has_the_same_numbers_and_aligned_columns(
+        tmp_path: Path) -> None:
+    import pandas as pd
+
+    from twin.config.study import load_study
+    from twin.study import load_comparison, run_study, summary_table
+
+    f = tmp_path / "study.yaml"
+    f.write_text(f"name: zh\nplant: {DEMO}\ndays: 1\nreplications: 2\nbase: baseline\n"
+                 "scenarios:\n  baseline: {}\n  more_pv:\n    overrides:\n"
+                 "      energy.pv[id=rooftop].dc_kwp: 1000\n")
+    resolved = load_study(f)
+    out = run_study(resolved, tmp_path / "out", jobs=1, progress=None)
+    comp, econ = load_comparison(out), pd.read_csv(out / "economics.csv")
+    en = summary_table(resolved, comp, econ)
+    i18n.MISSING.clear()
+    with i18n.use("zh"):
+        zh = summary_table(resolved, comp, econ)
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    assert "用电量" in zh and "Electricity use" in en
+    def cells(text: str) -> list[list[str]]:
+        """Value cells (after label and unit) of the table's rows."""
+        rows = text.split("\n\n")[0].splitlines()[2:-1]
+        return [re.split(r"\s{2,}", r.strip())[2:] for r in rows]
+
+    assert cells(en) == cells(zh) and len(cells(en)) >= 6   # the same numbers, row by row
+    num = re.compile(r"[−+-]?\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+")
+    assert sorted(num.findall(en)) == sorted(num.findall(zh))
+    # the table's lines (header, rule, rows) all end at the same terminal column
+    table = zh.split("\n\n")[0].splitlines()[:-1]    # header, rule, rows (not the note)
+    assert len(table) >= 6 and set(table[1]) == {"-", " "}
+    assert len({i18n.display_width(line) for line in table}) == 1, table
