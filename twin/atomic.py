@@ -150,7 +150,9 @@ def csv_safe(df):  # type: ignore[no-untyped-def]
     """A copy of the DataFrame ``df`` whose text cells (and index and column labels) cannot be
     read as formulas by a spreadsheet: a text starting with ``= + - @``, tab or carriage return
     gets a leading single quote, as the OWASP guidance on CSV injection says. Numbers are left as
-    they are (a negative number is not a formula). Use it for every CSV written.
+    they are (a negative number is not a formula), and so is a cell that is just ``-`` (what
+    ``comparison.csv`` writes as the unit of a share: read back as ``'-`` it was shown so). Use
+    it for every CSV written.
 
     References
     ----------
@@ -158,8 +160,9 @@ def csv_safe(df):  # type: ignore[no-untyped-def]
     """
     import pandas as pd
 
-    def fix(v: object) -> object:
-        return "'" + v if isinstance(v, str) and v.startswith(CSV_FORMULA_CHARS) else v
+    def fix(v: object) -> object:  # (a lone "-", the unit of a share, is no formula)
+        return ("'" + v if isinstance(v, str) and v.startswith(CSV_FORMULA_CHARS) and v != "-"
+                else v)
 
     def text(dtype: object) -> bool:
         return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
