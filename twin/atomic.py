@@ -16,28 +16,40 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CSV_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically; return the path."""
+def write_file(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Write the file ``path`` atomically: ``write`` writes a temporary file next to it (it is
+    given that file's path), which then replaces ``path`` in one rename; if anything fails (or
+    is interrupted), the temporary file is removed and ``path`` is as it was. Returns ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        write(Path(tmp))
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically; return the path."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return write_file(path, write)
 
 
 def swap_in(tmp: Path, out: Path) -> Path:

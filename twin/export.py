@@ -22,13 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from twin.atomic import write_file
 
 FILENAME = "results.xlsx"
 
@@ -134,16 +135,7 @@ def _sheet(wb: Any, title: str, headers: Sequence[str], rows: Iterable[Sequence[
 
 
 def _save(wb: Any, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_file(path, wb.save)
 
 
 # ------------------------------------------------------------------------------------ run folder

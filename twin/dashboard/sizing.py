@@ -30,6 +30,7 @@ from twin.dashboard import theme
 from twin.dashboard.figures import esc
 from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
+from twin.dashboard.study import _n  # (numbers as the study page shows them)
 
 FILENAME = "dashboard.html"
 
@@ -108,14 +109,6 @@ def load_sizing_folder(folder: str | os.PathLike[str]) -> SizingPageData:
     if "case" in sens.columns:
         sens = sens.set_index("case")
     return SizingPageData(d, doc, _csv(d / "cost_curves.csv"), sens, _csv(d / "economics.csv"))
-
-
-def _n(x: Any, nd: int = 0) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "n/a"
-    return f"{v:,.{nd}f}" if math.isfinite(v) else "n/a"
 
 
 def unit_of(path: str) -> str:
