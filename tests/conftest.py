@@ -205,3 +205,13 @@ def queue_kpis_from_rows(result: Any, horizon_s: float) -> None:
                                                           abs=1e-9), sid
         assert (left[here] - arr[here]).sum() / horizon_s == pytest.approx(
             st["mean_lots_in_station"], rel=1e-9, abs=1e-9), sid
+
+
+def meter_books_balance(model: Any) -> None:
+    """After a run built with ``engine.build``: every machine's state times fill the run, and
+    its electricity equals the sum over states of time x that state's power (kWh)."""
+    model.meter.close()
+    np.testing.assert_allclose(model.meter.state_s.sum(axis=1), model.horizon_s, rtol=1e-9)
+    power = model.meter.power[:, :, 0]
+    np.testing.assert_allclose((model.meter.state_s * power).sum(axis=1) / 3600,
+                               model.meter.equipment_kwh[:, 0], rtol=1e-9)

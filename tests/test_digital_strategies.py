@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import const, expo, make_plant, station
+from conftest import const, expo, make_plant, meter_books_balance, station
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -235,11 +235,7 @@ def test_random_lines_keep_their_books(n, warm, stay, timeout, shifts, seed, wak
     for k in range(1, 25):
         model.env.run(until=model.horizon_s * k / 24)
         census(model)
-    model.meter.close()
-    np.testing.assert_allclose(model.meter.state_s.sum(axis=1), model.horizon_s, rtol=1e-9)
-    power = model.meter.power[:, :, 0]
-    np.testing.assert_allclose((model.meter.state_s * power).sum(axis=1) / 3600,
-                               model.meter.equipment_kwh[:, 0], rtol=1e-9)
+    meter_books_balance(model)
 
 
 # --- smart standby: a random line, paired replications -----------------------------------------
