@@ -21,10 +21,10 @@ from twin.atomic import check_out
 from twin.config import ConfigError, load_plant
 from twin.config.errors import SupplyError
 from twin.config.plant import MAX_DAYS, Plant, check_start
-from twin.config.templates import SECTORS
 from twin.i18n import LANGUAGES
 from twin.measured.errors import MeterDataError
 from twin.safety import Interrupted, SimulationStalled, terminate_as_interrupt
+from twin.sector import SECTORS
 
 if TYPE_CHECKING:
     from twin.results import Result

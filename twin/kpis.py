@@ -61,6 +61,7 @@ from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SET
 from twin.planner_warnings import planner_warnings
 from twin.production.quality_kpis import station_feature_kpis
 from twin.production.queues import queue_figures
+from twin.sector import sector_comparison
 
 
 def _rty(model: Any, k: int, pid: str) -> float | None:
@@ -273,6 +274,11 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         offsets_retired=ev.offsets_retired if ev is not None else (),
         electricity_kgce_per_kwh=ev.electricity_kgce_per_kwh if ev is not None else None,
         energy_basis=ev.energy_basis if ev is not None else None))
+    if plant.site.sector is not None:
+        kpis["sector"] = _rounded(sector_comparison(
+            kpis, plant.site.sector,
+            {p.id: {p.functional_unit.name: p.functional_unit.per_unit}
+             for p in plant.products if p.functional_unit is not None}))
     return kpis
 
 

@@ -32,6 +32,7 @@ from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
 from twin.config.orders import OrdersSource, PlanFileSource
 from twin.config.saving import Cooling, SwitchOn
+from twin.sector import SECTORS
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 """Energy carriers a piece of equipment can draw (natural gas by its lower heating value)."""
@@ -96,16 +97,25 @@ class Site(_Model):
     altitude_m: float = Field(0, ge=-500, le=6000, description="Altitude above sea level [m] "
                                                                "(PV: air mass, pressure).")
     province: str | None = Field(None, description="Province or region (grid factor, tariff).")
+    sector: Literal[SECTORS] | None = Field(  # type: ignore[valid-type]
+        None, description="Industry of the plant, as the national zero-carbon factory "
+                          "guideline names them (automotive, lithium_battery, photovoltaic, "
+                          "electronics, light_industry, machinery, computing, steel, nonferrous, "
+                          "petrochemical, building_materials, textiles, other): reported in the "
+                          "KPIs and compared with the sector's published intensity ranges "
+                          "(twin/data/sector_ranges.csv).")
     language: Literal["en", "zh"] | None = Field(
         None, description="Language of the dashboards, the report and the terminal summary: "
                           "'en' (default) or 'zh' (Chinese, amounts in 万元); --lang overrides.")
 
     @model_serializer(mode="wrap")
     def _drop_unset_language(self, handler: Any) -> dict[str, Any]:
-        # a plant file without site.language dumps (and hashes) as it did before the field
+        # a plant file without site.language or site.sector dumps (and hashes) as it did before
+        # the fields
         out = handler(self)
-        if out.get("language") is None:
-            out.pop("language", None)
+        for key in ("language", "sector"):
+            if out.get(key) is None:
+                out.pop(key, None)
         return out
 
     @field_validator("timezone")
@@ -317,6 +327,15 @@ StationCalendar = Annotated[
 """A station's own working time: 'always' (around the clock) or a calendar."""
 
 
+class FunctionalUnit(_Model):
+    """What one unit of a product is in the unit its sector's intensities are quoted in."""
+
+    name: str = Field(min_length=1, description="Functional unit, as the sector ranges name it "
+                      "(twin/data/sector_ranges.csv), e.g. 'vehicle', 'W', 'kWh_cell', 't'.")
+    per_unit: float = Field(gt=0, description="Functional units in one unit of the product, "
+                            "e.g. 550 (W) for a 550 W module [functional units / unit].")
+
+
 class Product(_Model):
     """A product, moved through the plant in lots."""
 
@@ -335,6 +354,18 @@ class Product(_Model):
         "release [h]; its components carry the same due date (lots.parquet due and tardiness, "
         "kpis due_dates; scheduling strategies hold flexible work only while the due date can "
         "still be met); a source's due_h overrides it; omitted: no due date.")
+    functional_unit: FunctionalUnit | None = Field(
+        None, description="What one unit is in its sector's functional unit (vehicles, W of "
+        "module, kWh of cell capacity, t): per-unit intensities are compared with the sector's "
+        "published ranges in these units.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_functional_unit(self, handler: Any) -> dict[str, Any]:
+        # a product without functional_unit dumps (and hashes) as it did before the field
+        out = handler(self)
+        if out.get("functional_unit") is None:
+            out.pop("functional_unit", None)
+        return out
 
 
 class SavingMode(_Model):

@@ -10,14 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from twin.atomic import write_text
-
-SECTORS: tuple[str, ...] = (
-    "automotive", "lithium_battery", "photovoltaic", "electronics", "light_industry",
-    "machinery", "computing", "steel", "nonferrous", "petrochemical", "building_materials",
-    "textiles", "other",
-)
-"""The sectors of the national zero-carbon factory guideline (seven for 2027, five for 2030),
-and ``other``."""
+from twin.sector import SECTORS
 
 
 class TemplateError(ValueError):
