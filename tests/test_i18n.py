@@ -239,3 +239,80 @@ def test_compare_summary_in_chinese_has_the_same_numbers_and_aligned_columns(
     table = zh.split("\n\n")[0].splitlines()[:-1]    # header, rule, rows (not the note)
     assert len(table) >= 6 and set(table[1]) == {"-", " "}
     assert len({i18n.display_width(line) for line in table}) == 1, table
+
+
+# --------------------------------------------------------------------------------------------
+# Generated messages (warnings, evaluation reasons and notes) through i18n.message
+# --------------------------------------------------------------------------------------------
+
+WIP = ("9.2% of the lots that entered the plant (58 of 632) are still in it at the end (above "
+       "5%): per-unit energy, carbon and lead times count only the finished lots; run longer "
+       "(lead time / run length is about that share in a stable line) or relieve an overloaded "
+       "station")
+
+
+def test_a_generated_message_is_matched_to_its_template_and_carries_its_numbers() -> None:
+    i18n.MISSING.clear()
+    assert i18n.message(WIP) == WIP  # English: the message itself
+    with i18n.use("zh"):
+        zh = i18n.message(WIP)
+        # by hand from the table's template: share, open of entered, limit in their places
+        assert zh == ("进入工厂的批次中有 9.2%（632 个中的 58 个）在结束时仍在厂内（高于 5%）："
+                      "单位产品能耗、碳排放和生产周期只计已完工批次；请延长运行时间（在稳定的产线"
+                      "中，该比例约等于生产周期与运行时长之比）或缓解过载工位")
+        # a value that is itself a key is translated too
+        assert i18n.message("1,234.5 kWh of heat demand exceeded the heat plant in 12 "
+                            "intervals") == "12 个结算时段内共 1,234.5 kWh：热负荷超出供热设备能力"
+        # a whole message that is a key: looked up as it is
+        assert i18n.message("no residual emissions") == "无剩余排放"
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+
+
+def test_an_unknown_message_stays_english_and_is_recorded() -> None:
+    i18n.MISSING.clear()
+    with i18n.use("zh"):
+        assert i18n.message("a note from another version") == "a note from another version"
+        # a template must carry enough text of its own to be tried: '{x}.' matches nothing
+        assert i18n.message("12 of them.") == "12 of them."
+    assert {("zh", "a note from another version"), ("zh", "12 of them.")} == i18n.MISSING
+    i18n.MISSING.clear()
+
+
+def test_warnings_and_evaluation_texts_of_a_chinese_page_are_chinese(run: Path) -> None:
+    import json
+
+    kpis = json.loads((run / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["warnings"], "the 7-day demo run is expected to warn (lots still in the plant)"
+    i18n.MISSING.clear()
+    zh = build_html(run)
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    box = re.search(r'<section id="warnings".*?</section>', zh, re.S).group(0)
+    for item in re.findall(r"<li>(.*?)</li>", box, re.S):
+        assert CJK.search(item) and not re.search(r"[A-Za-z]{5,}", html.unescape(item)), item
+    table = re.search(r'<table class="stations" id="evaluation-table">.*?</table>', zh,
+                      re.S).group(0)
+    labels = re.findall(r"<tr><td>(.*?)</td>", table)
+    assert labels and all(CJK.search(x) for x in labels)
+    assert kpis["evaluation"]["rules"]["title"] not in zh  # the rule set's title translated
+
+
+def _trace_names(page: str) -> set[str]:
+    """Legend names and legend-group titles of every figure on a page (JSON strings decoded)."""
+    import json
+
+    raw = re.findall(r'"name":\s*("(?:[^"\\]|\\.)*")', page)
+    raw += re.findall(r'"legendgrouptitle":\s*\{"text":\s*("(?:[^"\\]|\\.)*")', page)
+    return {html.unescape(json.loads(s)) for s in raw}
+
+
+def test_figure_legends_of_a_chinese_page_are_chinese(run: Path) -> None:
+    en, zh = _trace_names(build_html(run, lang="en")), _trace_names(build_html(run))
+    table = i18n.table("zh")
+    translated = {n for n in en if n in table}
+    # the supply chart, costs, emissions, footprints, states and load-duration legends at least
+    assert {"Grid import", "Site demand", "Scope 1: natural gas burnt on site",
+            "Processing", "Demand charge"} <= translated
+    for name in translated:
+        assert table[name] in zh and name not in zh, name
+    # what stays English is the plant's own names (stations, groups, products) and prices
+    assert all(CJK.search(n) or n not in table for n in zh)

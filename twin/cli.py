@@ -103,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_run(result: Result, path: Path, page: Path, lang: str | None = None) -> None:
-    from twin.i18n import language_of, use
+    from twin.i18n import language_of, message, use
 
     wall = result.manifest["wall_clock_s"]
     print(f"twin: run folder {path}  ({wall:.1f} s, "
@@ -111,8 +111,8 @@ def _print_run(result: Result, path: Path, page: Path, lang: str | None = None) 
     print(f"twin: dashboard  {page}")
     with use(language_of(result.manifest, lang)):
         print(result.summary())
-    for w in result.kpis["warnings"]:
-        print(f"twin: warning: {w}", file=sys.stderr)
+        for w in result.kpis["warnings"]:
+            print(f"twin: warning: {message(w)}", file=sys.stderr)
 
 
 def _check_out(out: Path, overwrite: bool, marker: str = "manifest.json",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -98,6 +99,61 @@ def tr(text: str, /, **values: Any) -> str:
         if out is text:
             MISSING.add((lang, text))
     return out.format(**values) if values else out
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+_MIN_LITERAL = 12
+"""A template must hold this many characters of its own text (not placeholders) to be tried
+against a generated message: ``{x}.`` would otherwise match anything."""
+
+
+@cache
+def _templates(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(pattern matching the English text, key) of every key of ``lang``'s table with
+    ``{name}`` placeholders, the most literal text first."""
+    out = []
+    for key in table(lang):
+        parts = _FIELD.split(key)  # literal, name, literal, name, ..., literal
+        if len(parts) == 1 or sum(len(p) for p in parts[::2]) < _MIN_LITERAL:
+            continue
+        seen: set[str] = set()
+        rx = []
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                rx.append(re.escape(part))
+            elif part in seen:
+                rx.append(f"(?P={part})")
+            else:
+                seen.add(part)
+                rx.append(f"(?P<{part}>.+?)")
+        out.append((len("".join(parts[::2])), re.compile("".join(rx), re.S), key))
+    out.sort(key=lambda t: -t[0])
+    return tuple((rx, key) for _, rx, key in out)
+
+
+def message(text: str, /) -> str:
+    """A message generated in English (a warning, a reason, a note written to ``kpis.json``)
+    in the current language.
+
+    The message is looked up whole; failing that, it is matched against the table's templates
+    (keys with ``{name}`` placeholders, as the code wrote them with :func:`N_` and
+    ``str.format``), and the values it carries are put into the translated template, each value
+    itself translated when it is a key (a phrase such as "heat demand exceeded the heat plant").
+    A message that matches nothing stays English and is recorded in :data:`MISSING`. Messages
+    in run folders written before a template changed are shown as they were written.
+    """
+    lang = _LANG.get()
+    if lang == "en" or not text:
+        return text
+    tab = table(lang)
+    if text in tab:
+        return tab[text]
+    for rx, key in _templates(lang):
+        m = rx.fullmatch(text)
+        if m is not None:
+            return tab[key].format(**{k: tab.get(v, v) for k, v in m.groupdict().items()})
+    MISSING.add((lang, text))
+    return text
 
 
 def N_(text: str, /) -> str:

@@ -58,6 +58,7 @@ from twin.carbon.evaluation import evaluate
 from twin.carbon.footprint import materials_per_end_unit, product_footprints
 from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
+from twin.i18n import N_
 from twin.planner_warnings import planner_warnings
 from twin.production.quality_kpis import station_feature_kpis
 from twin.production.queues import queue_figures
@@ -525,33 +526,35 @@ def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[
     quiet = cal.working_seconds(last_s, horizon)
     threshold = max(16 * 3600.0, 0.1 * cal.working_seconds(0.0, horizon))
     if flow.in_system > 0 and quiet > threshold:
-        since = "the start" if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
-        out.append(
-            f"production stalled: no lot finished since {since} while {flow.in_system} lots are "
-            f"in the plant; look for a deadlock (assembly components queued behind each other in "
-            f"finite buffers) or a station that never works")
+        since = N_("the start") if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
+        out.append(N_(
+            "production stalled: no lot finished since {since} while {n} lots are in the plant; "
+            "look for a deadlock (assembly components queued behind each other in finite "
+            "buffers) or a station that never works").format(since=since, n=flow.in_system))
     if model.ems is not None:
         a = model.ems.arrays()
-        for key, what in (("unserved", "electricity could not be supplied (import limit and "
-                                       "batteries exhausted)"),
-                          ("heat_unmet", "heat demand exceeded the heat plant"),
-                          ("cooling_unmet", "cooling demand exceeded the chillers")):
+        for key, what in (("unserved", N_("electricity could not be supplied (import limit "
+                                          "and batteries exhausted)")),
+                          ("heat_unmet", N_("heat demand exceeded the heat plant")),
+                          ("cooling_unmet", N_("cooling demand exceeded the chillers"))):
             if a[key].sum() > 1e-6:
-                out.append(f"{a[key].sum():,.1f} kWh of {what} in {int((a[key] > 0).sum())} "
-                           f"intervals")
+                out.append(N_("{kwh} kWh of {what} in {n} intervals").format(
+                    kwh=f"{a[key].sum():,.1f}", what=what, n=int((a[key] > 0).sum())))
         d = model.plant.energy.dispatch
         asked = [f for f in ("protect_peak", "shave_peak") if getattr(d, f)]
         if asked and model.ems.supply.batteries and model.ems.supply.peak_guard is None:
-            out.append(f"energy.dispatch.{' and '.join(asked)} had no effect: the tariff has no "
-                       f"demand charge (grid.tariff.demand_charge_per_kw_month)")
+            out.append(N_("energy.dispatch.{fields} had no effect: the tariff has no demand "
+                          "charge (grid.tariff.demand_charge_per_kw_month)").format(
+                              fields=" and ".join(asked)))
     info = getattr(model, "supply_info", None)
     out.extend(getattr(info, "warnings", ()))
     out.extend(planner_warnings(model, stations))
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:
-            out.append(f"station '{name}' was blocked {blocked:.0%} of the time: a downstream "
-                       f"buffer is too small or a downstream station too slow")
+            out.append(N_("station '{name}' was blocked {share} of the time: a downstream "
+                          "buffer is too small or a downstream station too slow").format(
+                              name=name, share=f"{blocked:.0%}"))
     return out
 
 

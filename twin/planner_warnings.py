@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twin.i18n import N_
+
 OVERLOAD = 1.0
 """Offered load (work arrived / run time) at or above which a growing queue is reported."""
 OVER_ONE = 1.0 + 1e-6
@@ -48,35 +50,40 @@ def planner_warnings(model: Any, stations: dict[str, Any]) -> list[str]:
         end = st["lots_in_station_at_end"]
         grew = mid is None or end > mid[k]
         if rho is not None and rho >= OVERLOAD and grew:
-            trend = (f"lots at the station grew from {mid[k]:,} halfway through the run to "
-                     f"{end:,} at the end" if mid is not None
-                     else f"{end:,} lots were at the station at the end")
-            out.append(
-                f"station '{name}' is overloaded: offered load {rho:.0%} of its capacity (the "
-                f"work that came to it against its run time, {st['machines']} machine(s)); "
-                f"{trend}, and its queue and lead times grow for as long as the plant runs: add "
-                f"a machine, shorten its processing or changeovers, or release at most "
-                f"{1 / rho:.0%} of the current work to it")
+            trend = (N_("lots at the station grew from {mid} halfway through the run to {end} at "
+                        "the end").format(mid=f"{mid[k]:,}", end=f"{end:,}") if mid is not None
+                     else N_("{end} lots were at the station at the end").format(end=f"{end:,}"))
+            out.append(N_(
+                "station '{name}' is overloaded: offered load {rho} of its capacity (the work "
+                "that came to it against its run time, {machines} machine(s)); {trend}, and its "
+                "queue and lead times grow for as long as the plant runs: add a machine, shorten "
+                "its processing or changeovers, or release at most {most} of the current work to "
+                "it").format(name=name, rho=f"{rho:.0%}", machines=st["machines"], trend=trend,
+                             most=f"{1 / rho:.0%}"))
         util, oee = st["utilization"], st["oee"]
         if util > OVER_ONE:
-            out.append(
-                f"station '{name}': utilization {util:.1%} (OEE {oee:.1%}) is above 100 % of its "
-                f"scheduled time ({st['scheduled_h']:,.1f} h): lots started before a shift end "
-                f"finished after it; give the station the shifts it really works (its own "
-                f"calendar) or off_shift: interrupt, so that shares of time mean what they say")
+            out.append(N_(
+                "station '{name}': utilization {util} (OEE {oee}) is above 100 % of its "
+                "scheduled time ({hours} h): lots started before a shift end finished after it; "
+                "give the station the shifts it really works (its own calendar) or off_shift: "
+                "interrupt, so that shares of time mean what they say").format(
+                    name=name, util=f"{util:.1%}", oee=f"{oee:.1%}",
+                    hours=f"{st['scheduled_h']:,.1f}"))
         elif oee > OVER_ONE + CHANCE_SE / max(st["lots_processed"], 1) ** 0.5:
-            out.append(
-                f"station '{name}': OEE {oee:.1%} is above 100 % (performance "
-                f"{st['performance']:.1%}): its lots were processed faster than the mean of "
-                f"their processing-time distributions, the ideal cycle time; check process_time "
-                f"against the machine's real cycle time")
+            out.append(N_(
+                "station '{name}': OEE {oee} is above 100 % (performance {perf}): its lots were "
+                "processed faster than the mean of their processing-time distributions, the "
+                "ideal cycle time; check process_time against the machine's real cycle "
+                "time").format(name=name, oee=f"{oee:.1%}", perf=f"{st['performance']:.1%}"))
     flow = model.flow
     entered = sum(flow.released) + sum(flow.assembled)
     if entered and flow.in_system / entered > OPEN_SHARE:
         share = flow.in_system / entered
-        out.append(
-            f"{share:.1%} of the lots that entered the plant ({flow.in_system:,} of {entered:,}) "
-            f"are still in it at the end (above {OPEN_SHARE:.0%}): per-unit energy, carbon and "
-            f"lead times count only the finished lots; run longer (lead time / run length is "
-            f"about that share in a stable line) or relieve an overloaded station")
+        out.append(N_(
+            "{share} of the lots that entered the plant ({open} of {entered}) are still in it at "
+            "the end (above {limit}): per-unit energy, carbon and lead times count only the "
+            "finished lots; run longer (lead time / run length is about that share in a stable "
+            "line) or relieve an overloaded station").format(
+                share=f"{share:.1%}", open=f"{flow.in_system:,}", entered=f"{entered:,}",
+                limit=f"{OPEN_SHARE:.0%}"))
     return out

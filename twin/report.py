@@ -25,7 +25,7 @@ from typing import Any
 
 from twin.atomic import write_text
 from twin.carbon.evaluation import DAYS_PER_YEAR, evaluate
-from twin.i18n import N_, current, language_of, tr, use
+from twin.i18n import N_, current, language_of, message, tr, use
 
 Block = tuple[Any, ...]
 """('h1' | 'h2' | 'p' | 'note', text) or ('table', headers, rows)."""
@@ -181,7 +181,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     per_year = off["per_year_factor"]
     b.append(("h1", tr("Carbon report: {x}", x=kpis.get('plant', '?'))))
     b.append(("p", tr("Simulated period: {period}. Seed {seed}, twin {version}, config {sha}.",
-                      period=ev['period']['note'], seed=kpis.get('seed', '?'),
+                      period=message(ev['period']['note']), seed=kpis.get('seed', '?'),
                       version=manifest.get('twin_version', '?'),
                       sha=str(manifest.get('config_sha256', '?'))[:12])))
     verdict = {"pass": tr("every indicator passes"),
@@ -193,7 +193,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                       " market-based, {gl} tCO₂e location-based; offsets retired {ret} tCO₂e;"
                       " net {net} tCO₂e (market-based). Scope 3 materials {s3} tCO₂e, reported"
                       " separately and never in these totals.",
-                      rules=ev['rules'].get('title'),
+                      rules=message(str(ev['rules'].get('title'))),
                       verdict={"PASS": tr("PASS"), "FAIL": tr("FAIL"),
                                "INCOMPLETE": tr("INCOMPLETE")}.get(up, up), why=verdict,
                       gm=_n(gross['total_market']),
@@ -204,7 +204,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     warnings = kpis.get("warnings") or []
     if warnings:  # about the run itself: an engineer reads these before the figures
         b.append(("p", tr("Warnings about this run (look at them before using its figures):")))
-        b.append(("table", [tr("Warning")], [[w] for w in warnings]))
+        b.append(("table", [tr("Warning")], [[message(w)] for w in warnings]))
 
     # 1. inventory
     b.append(("h2", tr("1. Inventory by scope and source")))
@@ -380,7 +380,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
             b.append(("p", tr("Cost by cause: {x}.", x=cbc['reason'])))
         if base.get("changes"):
             b.append(("table", [tr("Metric"), tr("Baseline"), tr("This run"), tr("Change")],
-                      [[ev["metrics"][k]["label"] if k in ev["metrics"] else k,
+                      [[message(ev["metrics"][k]["label"]) if k in ev["metrics"] else k,
                         _n(c["baseline"], 3), _n(c["value"], 3), _pct(c["change_pct"])]
                        for k, c in base["changes"].items()]))
         if base.get("footprints"):
@@ -424,24 +424,26 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     # 7. evaluation
     b.append(("h2", tr("7. Zero-carbon evaluation")))
     r = ev["rules"]
-    b.append(("p", tr("{title}. Document: {doc}; status {status}.", title=r.get('title'),
-                      doc=r.get('document'), status=_status(r.get('status')))
+    b.append(("p", tr("{title}. Document: {doc}; status {status}.",
+                      title=message(str(r.get('title'))), doc=r.get('document'),
+                      status=_status(r.get('status')))
                    + (f" {r['note']}" if r.get("note") else "")))
     b.append(("p", tr("Energy basis of electricity: {x}.",
                       x=_basis(eb.get("basis"), eb.get('label', '?')))))
     b.append(("table", [tr("Indicator"), tr("Value"), tr("Threshold"), tr("Result"),
                         tr("Margin"), tr("Value on the {x} basis", x=other_label),
                         tr("Basis / reason")],
-              [[i["label"], _value(i["value"], i["unit"]),
+              [[message(i["label"]), _value(i["value"], i["unit"]),
                 f"{i['op']} {_value(i['threshold'], i['unit'])}",
                 {"pass": tr("PASS"), "fail": tr("FAIL"),
                  "not_judged": tr("NOT JUDGED")}[i["status"]],
                 _value(i["margin"], i["unit"]) if i["margin"] is not None else "–",
                 _value(i.get("value_other_basis"), i["unit"])
                 if i.get("value_other_basis") is not None else "–",
-                str(i.get("reason") or i.get("basis") or "")] for i in ev["indicators"]]))
+                message(str(i.get("reason") or i.get("basis") or ""))]
+               for i in ev["indicators"]]))
     b.append(("note", tr("Margins: positive = headroom, negative = shortfall. ")
-                      + ev["period"]["note"] + tr(". Status codes: ")
+                      + message(ev["period"]["note"]) + tr(". Status codes: ")
                       + "; ".join(f"{k} = {v}" for k, v in STATUS_MEANING.items()) + "."))
     return b
 

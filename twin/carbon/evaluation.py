@@ -42,6 +42,7 @@ import yaml
 
 from twin.carbon.energy_basis import BASES, ElectricityCoefficient, electricity_coefficient
 from twin.carbon.factors import DATA_DIR, FactorTable, default_factors
+from twin.i18n import N_
 
 RULES_FILE = DATA_DIR / "evaluation_rules.yaml"
 PRICES_FILE = DATA_DIR / "prices.csv"
@@ -414,14 +415,16 @@ def offsets(kpis: Mapping[str, Any], prices: Mapping[str, Mapping[str, Any]] | N
     credits_b = max(net, 0.0)
     route_b = {"credits_t": credits_b, "credits_cost": credits_b * p_ccer}
     if net > 1e-9:
-        kind, why = "not net zero", (f"{net:,.3f} tCO2e remain after retired offsets")
+        kind, why = N_("not net zero"), N_("{net} tCO2e remain after retired offsets").format(
+            net=f"{net:,.3f}")
     elif total <= 0:
-        kind, why = "net zero without offsets", "no residual emissions"
+        kind, why = N_("net zero without offsets"), N_("no residual emissions")
     elif credits > 0:
-        kind, why = "type I", ("residual emissions offset with credits"
-                               + (" (and removals)" if removals > 0 else ""))
+        kind, why = N_("type I"), (N_("residual emissions offset with credits (and removals)")
+                                   if removals > 0 else
+                                   N_("residual emissions offset with credits"))
     else:
-        kind, why = "type II", "residual emissions removed by removal projects"
+        kind, why = N_("type II"), N_("residual emissions removed by removal projects")
     return {
         "gross_t": {"scope1": s1, "scope2_market": s2m, "total_market": gross,
                     "scope2_location": _f(kpis, "co2_scope2_location_kg") / 1000.0},
@@ -436,7 +439,7 @@ def offsets(kpis: Mapping[str, Any], prices: Mapping[str, Mapping[str, Any]] | N
         "uncovered_grid_mwh": residual_mwh,
         "cea_value_of_gross": gross * p_cea,
         "prices": {k: dict(v) for k, v in prices.items()},
-        "classification": {"scheme": "T/CECA-G 0171-2022 style", "result": kind,
+        "classification": {"scheme": N_("T/CECA-G 0171-2022 style"), "result": kind,
                            "reason": why,
                            "stars": "not assessed: the star thresholds were not found (U)"},
     }
@@ -659,12 +662,13 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         reason = None
         if status == "not_judged":
             if ind["metric"] in _NEEDS_BASELINE and base_block is None:
-                reason = ("no baseline: give carbon.evaluation.baseline in the plant file or "
-                          "twin report --baseline RUN_DIR")
+                reason = N_("no baseline: give carbon.evaluation.baseline in the plant file "
+                            "or twin report --baseline RUN_DIR")
             elif ind["metric"] == "footprint_reduction_min":
-                reason = "no product has both a baseline footprint and finished units"
+                reason = N_("no product has both a baseline footprint and finished units")
             else:
-                reason = "the run does not give this value (no energy use or no finished units)"
+                reason = N_("the run does not give this value (no energy use or no finished "
+                            "units)")
         rows.append({**ind, "value": v, "status": status, "margin": margin,
                      "value_other_basis": (other_values.get(ind["metric"])
                                            if ind["metric"] in TCE_METRICS else None),
@@ -674,10 +678,13 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
     statuses = {r["status"] for r in rows}
     verdict = ("fail" if "fail" in statuses else "incomplete" if "not_judged" in statuses
                or not rows else "pass")
-    period_note = (f"{days:g} simulated days from {kpis.get('start', '?')}: ratios are over "
-                   "this period; amounts are also annualised (x 365 / days)"
-                   + ("; a period shorter than a year leaves out seasons (PV, heating) and may "
-                      "not represent the annual indicators" if days < 365 else ""))
+    period_note = (N_("{days} simulated days from {start}: ratios are over this period; "
+                      "amounts are also annualised (x 365 / days); a period shorter than a year "
+                      "leaves out seasons (PV, heating) and may not represent the annual "
+                      "indicators") if days < 365 else
+                   N_("{days} simulated days from {start}: ratios are over this period; "
+                      "amounts are also annualised (x 365 / days)")
+                   ).format(days=f"{days:g}", start=kpis.get("start", "?"))
     return {
         "period": {"days": days, "start": kpis.get("start"),
                    "annualisation_factor": off["per_year_factor"], "note": period_note},

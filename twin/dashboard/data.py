@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from twin.dashboard import theme
 from twin.energy.tariff import month_key
+from twin.i18n import N_, tr
 
 REQUIRED = ("hourly.parquet", "kpis.json", "manifest.json")
 
@@ -37,8 +38,8 @@ SUPPLY_KPIS = ("pv_kwh", "wind_kwh", "chp_kwh", "battery_charge_kwh", "battery_d
 
 PERIOD_ORDER = ("deep_valley", "valley", "flat", "peak", "critical")
 """TOU period labels, cheapest first (as in :data:`twin.energy.tariff.PERIODS`, reversed)."""
-PERIOD_LABELS = {"deep_valley": "Deep valley", "valley": "Valley", "flat": "Flat",
-                 "peak": "Peak", "critical": "Critical peak"}
+PERIOD_LABELS = {"deep_valley": N_("Deep valley"), "valley": N_("Valley"), "flat": N_("Flat"),
+                 "peak": N_("Peak"), "critical": N_("Critical peak")}
 MAX_PRICE_LEVELS = 5
 
 
@@ -554,9 +555,10 @@ def price_bands(data: RunData) -> PriceBands | None:
             sel = price[levels == i]
             lo, hi = float(sel.min()), float(sel.max())
             rng = f"{lo:.4g}" if abs(hi - lo) < 5e-5 else f"{lo:.4g}–{hi:.4g}"
-            labels.append(f"{PERIOD_LABELS.get(p, p.replace('_', ' ').capitalize())}"
-                          f" {rng} {cur}/kWh")
-        how = "TOU period of each interval"
+            name = tr(PERIOD_LABELS[p]) if p in PERIOD_LABELS \
+                else p.replace("_", " ").capitalize()
+            labels.append(f"{name} {rng} {cur}/kWh")
+        how = N_("TOU period of each interval")
     else:
         rounded = np.round(price, 6)
         distinct = np.unique(rounded)
@@ -565,16 +567,18 @@ def price_bands(data: RunData) -> PriceBands | None:
         if len(distinct) <= MAX_PRICE_LEVELS:
             levels = np.searchsorted(distinct, rounded)
             labels = [f"{p:.4g} {cur}/kWh" for p in distinct]
-            how = "price of each interval"
+            how = N_("price of each interval")
         else:
             day = pd.Series(rounded).groupby(wall.normalize().asi8)
             rank = day.rank(method="dense").to_numpy() - 1
             levels = np.minimum(rank, MAX_PRICE_LEVELS - 1).astype(int)
-            ordinal = ("lowest", "2nd lowest", "3rd lowest", "4th lowest", "5th lowest")
-            labels = [f"{ordinal[i]} price of the day" for i in range(int(levels.max()) + 1)]
+            ordinal = (N_("lowest price of the day"), N_("2nd lowest price of the day"),
+                       N_("3rd lowest price of the day"), N_("4th lowest price of the day"),
+                       N_("5th lowest price of the day"))
+            labels = [tr(ordinal[i]) for i in range(int(levels.max()) + 1)]
             if len(labels) == MAX_PRICE_LEVELS:
-                labels[-1] = f"{ordinal[MAX_PRICE_LEVELS - 1]} or higher price of the day"
-            how = "rank of each interval's price within its day"
+                labels[-1] = tr("5th lowest or higher price of the day")
+            how = N_("rank of each interval's price within its day")
     levels = np.asarray(levels, dtype=int)
     starts = np.flatnonzero(np.r_[True, levels[1:] != levels[:-1]])
     end = wall[-1] + pd.Timedelta(hours=_step_hours(idx))

@@ -20,7 +20,7 @@ import pandas as pd
 from twin.dashboard import theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.plot import Figure, axis_key, cell_axes, subplot_layout, trace
-from twin.i18n import tr
+from twin.i18n import N_, tr
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -107,10 +107,10 @@ def hourly_demand(data: RunData) -> Figure:
         ],
         "rangeslider": {"visible": True, "thickness": 0.07},
         "rangeselector": {"buttons": [
-            {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
-            {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
-            {"count": 28, "label": "4 weeks", "step": "day", "stepmode": "backward"},
-            {"label": "All", "step": "all"},
+            {"count": 1, "label": tr("1 day"), "step": "day", "stepmode": "backward"},
+            {"count": 7, "label": tr("1 week"), "step": "day", "stepmode": "backward"},
+            {"count": 28, "label": tr("4 weeks"), "step": "day", "stepmode": "backward"},
+            {"label": tr("All"), "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
     }
     return Figure(data=traces, layout=theme.base_layout(
@@ -397,9 +397,9 @@ def lead_times(data: RunData) -> Figure:
     ranges = [f"{a:,.4g}–{b:,.4g} h" for a, b in zip(left, right, strict=True)]
     if clipped:
         ranges[-1] = f"≥ {left[-1]:,.4g} h"
-    title = "Lead time, release to completion (h)"
+    title = tr("Lead time, release to completion (h)")
     if clipped:
-        title += f"; the last bar holds all lots of {left[-1]:,.4g} h and more"
+        title += tr("; the last bar holds all lots of {x} h and more", x=f"{left[-1]:,.4g}")
     traces, shapes = [], []
     for i, p in enumerate(products):
         x, y = cell_axes(i)
@@ -410,7 +410,7 @@ def lead_times(data: RunData) -> Figure:
             name=esc(p), marker={"color": data.product_colors.get(p, "#666666"),
                                  "line": {"width": 0}},
             customdata=ranges, showlegend=False,
-            hovertemplate=f"{esc(p)}: %{{customdata}}, %{{y:,}} lots<extra></extra>",
+            hovertemplate=f"{esc(p)}: %{{customdata}}, %{{y:,}} {tr('lots')}<extra></extra>",
             xaxis=x, yaxis=y,
         ))
         mean = float(sel.mean())
@@ -431,12 +431,12 @@ def lead_times(data: RunData) -> Figure:
 
 # ------------------------------------------------------------------------------ energy supply
 
-SUPPLY_ABOVE = (("pv", "PV used on site"), ("wind", "Wind used on site"),
-                ("chp", "CHP used on site"), ("other", "Other on-site generation"),
-                ("discharge", "Battery discharge"), ("grid", "Grid import"),
-                ("unserved", "Not supplied"))
-SUPPLY_BELOW = (("charge", "Battery charging"), ("export", "Export"),
-                ("curtailed", "Curtailed"))
+SUPPLY_ABOVE = (("pv", N_("PV used on site")), ("wind", N_("Wind used on site")),
+                ("chp", N_("CHP used on site")), ("other", N_("Other on-site generation")),
+                ("discharge", N_("Battery discharge")), ("grid", N_("Grid import")),
+                ("unserved", N_("Not supplied")))
+SUPPLY_BELOW = (("charge", N_("Battery charging")), ("export", N_("Export")),
+                ("curtailed", N_("Curtailed")))
 
 
 def supply_flows(data: RunData) -> dict[str, np.ndarray]:
@@ -545,21 +545,22 @@ def supply_week(data: RunData) -> Figure:
             extra["fillpattern"] = {"shape": "/", "fgcolor": "#d9534f", "bgcolor": color,
                                     "size": 6, "solidity": 0.25}
         traces.append(trace(
-            "scatter", **xspec, y=_f32(flows[key]), name=label,
+            "scatter", **xspec, y=_f32(flows[key]), name=tr(label),
             stackgroup="below" if below_zero else "above",
             legendgroup="below" if below_zero else "above",
-            legendgrouptitle={"text": "Below zero: where surplus went" if below_zero
-                              else "Above zero: supply"},
+            legendgrouptitle={"text": tr("Below zero: where surplus went") if below_zero
+                              else tr("Above zero: supply")},
             mode="lines", line={"width": 0.5, "color": color, "shape": "hv"}, fillcolor=color,
-            hovertemplate=f"{label}: %{{y:,.1f}} kWh<extra></extra>", **extra,
+            hovertemplate=f"{tr(label)}: %{{y:,.1f}} kWh<extra></extra>", **extra,
         ))
     price = data.col("price_per_kwh")
     cur = esc(data.currency)
-    demand_hover = "Site demand: %{y:,.1f} kWh"
+    demand_hover = tr("Site demand") + ": %{y:,.1f} kWh"
     if price.any():
-        demand_hover += f"<br>price %{{customdata:.4~g}} {cur}/kWh (hour mean)"
+        demand_hover += "<br>" + tr("price {x} {cur}/kWh (hour mean)",
+                                    x="%{customdata:.4~g}", cur=cur)
     traces.append(trace(
-        "scatter", **xspec, y=_f32(flows["demand"]), name="Site demand", legendgroup="demand",
+        "scatter", **xspec, y=_f32(flows["demand"]), name=tr("Site demand"), legendgroup="demand",
         legendgrouptitle={"text": tr("Line")},
         mode="lines", line={"width": 1.8, "color": theme.SUPPLY_COLORS["demand"], "shape": "hv"},
         customdata=_f32(price) if price.any() else None,
@@ -579,7 +580,7 @@ def supply_week(data: RunData) -> Figure:
         layout["sliders"] = [{
             "active": active, "steps": steps, "x": 0, "len": 1.0, "y": 0, "yanchor": "top",
             "pad": {"t": 62, "b": 0}, "font": {"color": "rgba(0,0,0,0)", "size": 8},
-            "currentvalue": {"prefix": "Week: ", "xanchor": "left",
+            "currentvalue": {"prefix": tr("Week: "), "xanchor": "left",
                              "font": {"size": 14, "color": theme.TEXT}},
             "ticklen": 4, "minorticklen": 0, "tickcolor": "#9aa5b1",
             "bgcolor": "#e4e7eb", "activebgcolor": "#3b6fb6", "bordercolor": "#c3cad3",
@@ -634,12 +635,12 @@ def storage_levels(data: RunData) -> Figure:
             cap = nominal or float(soc.max()) or 1.0
             basis = tr("nominal") if nominal else tr("the highest seen")
             traces.append(trace(
-                "scatter", **xspec, y=_f32(soc), name="Battery", yaxis=yname, mode="lines",
+                "scatter", **xspec, y=_f32(soc), name=tr("Battery"), yaxis=yname, mode="lines",
                 line={"width": 0.8, "color": theme.SUPPLY_COLORS["discharge"]},
                 fill="tozeroy", fillcolor="rgba(46,158,79,0.18)",
                 customdata=_f32(soc / cap * 100.0),
-                hovertemplate=("Battery: %{y:,.0f} kWh, %{customdata:.0f} % of " + basis
-                               + "<extra></extra>"),
+                hovertemplate=(tr("Battery: {x} kWh, {y} % of {basis}", x="%{y:,.0f}",
+                                  y="%{customdata:.0f}", basis=basis) + "<extra></extra>"),
             ))
             axes[key] = {"domain": dom, "anchor": "x", "range": [0, cap * 1.04],
                          "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
@@ -654,7 +655,8 @@ def storage_levels(data: RunData) -> Figure:
                                 showlegend=False, hoverinfo="skip"))
             window = data.battery_window_kwh()
             if window is not None:
-                for level, what in zip(window, ("lowest", "highest"), strict=True):
+                for level, what in zip(window, (N_("lowest allowed, {x} kWh"),
+                                                N_("highest allowed, {x} kWh")), strict=True):
                     if 0 < level < cap:
                         shapes.append({
                             "type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": yname,
@@ -662,16 +664,19 @@ def storage_levels(data: RunData) -> Figure:
                             "line": {"dash": "dash", "width": 1, "color": "#3d4b5c"}})
                         notes.append({
                             "xref": "x domain", "x": 0.005, "yref": yname, "y": level,
-                            "text": f"{what} allowed, {level:,.0f} kWh", "showarrow": False,
-                            "xanchor": "left", "yanchor": "bottom" if what == "lowest" else "top",
+                            "text": tr(what, x=f"{level:,.0f}"), "showarrow": False,
+                            "xanchor": "left",
+                            "yanchor": "bottom" if what.startswith("lowest") else "top",
                             "font": {"size": 11, "color": "#3d4b5c"},
                             "bgcolor": "rgba(255,255,255,0.85)"})
         else:
             traces.append(trace(
-                "scatter", **xspec, y=_f32(tes), name="Thermal storage", yaxis=yname, mode="lines",
+                "scatter", **xspec, y=_f32(tes), name=tr("Thermal storage"), yaxis=yname,
+                mode="lines",
                 line={"width": 0.8, "color": theme.carrier_color("heat")}, fill="tozeroy",
                 fillcolor="rgba(107,46,46,0.15)",
-                hovertemplate="Thermal storage: %{y:,.0f} kWh (heat)<extra></extra>",
+                hovertemplate=tr("Thermal storage: {x} kWh (heat)", x="%{y:,.0f}")
+                + "<extra></extra>",
             ))
             axes[key] = {"domain": dom, "anchor": "x", "rangemode": "tozero",
                          "fixedrange": True, "gridcolor": theme.GRID, "tickformat": ",",
@@ -682,9 +687,9 @@ def storage_levels(data: RunData) -> Figure:
             {"dtickrange": [None, DAY_MS], "value": "%H:%M\n%d %b"},
             {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"}],
         "rangeselector": {"buttons": [
-            {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
-            {"count": 28, "label": "4 weeks", "step": "day", "stepmode": "backward"},
-            {"label": "All", "step": "all"},
+            {"count": 7, "label": tr("1 week"), "step": "day", "stepmode": "backward"},
+            {"count": 28, "label": tr("4 weeks"), "step": "day", "stepmode": "backward"},
+            {"label": tr("All"), "step": "all"},
         ], "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
     }
     return Figure(data=traces, layout=theme.base_layout(
@@ -741,23 +746,25 @@ def grid_peaks(data: RunData) -> Figure:
         text = f"{t:%a} {t.day} {t:%b %H:%M}" if t is not None and not pd.isna(t) else ""
         if rate:
             charge = max(row["peak_kw"], 0.0) * rate * row["coverage"]
-            text += f"<br>demand charge {charge:,.0f} {cur}"
+            text += "<br>" + tr("demand charge {x} {cur}", x=f"{charge:,.0f}", cur=cur)
             if row["coverage"] < 0.999:
-                text += f" ({row['coverage']:.0%} of the month simulated)"
+                text += tr(" ({x} of the month simulated)", x=f"{row['coverage']:.0%}")
         info.append(text)
     traces = [trace(
-        "bar", x=labels, y=_f32(peaks["peak_kw"]), name="Grid import peak",
+        "bar", x=labels, y=_f32(peaks["peak_kw"]), name=tr("Grid import peak"),
         marker={"color": theme.SUPPLY_COLORS["grid"], "line": {"width": 0}},
         text=[f"{v:,.0f}" for v in peaks["peak_kw"]], textposition="inside",
         insidetextanchor="end", customdata=info,
-        hovertemplate=f"%{{x}}: grid import peak %{{y:,.1f}} kW ({minutes:g}-min average)"
-                      "<br>%{customdata}<extra></extra>",
+        hovertemplate="%{x}: " + tr("grid import peak {x} kW ({m}-min average)",
+                                    x="%{y:,.1f}", m=f"{minutes:g}")
+                      + "<br>%{customdata}<extra></extra>",
     ), trace(
         "scatter", x=labels, y=_f32(peaks["demand_peak_kw"]),
-        name="Site demand peak (before PV and battery)",
+        name=tr("Site demand peak (before PV and battery)"),
         mode="markers", marker={"symbol": "line-ew-open", "size": 34,
                                 "color": theme.SUPPLY_COLORS["demand"], "line": {"width": 3}},
-        hovertemplate="%{x}: site demand peak %{y:,.1f} kW<extra></extra>",
+        hovertemplate="%{x}: " + tr("site demand peak {x} kW", x="%{y:,.1f}")
+                      + "<extra></extra>",
     )]
     top = float(np.nanmax(np.r_[peaks["peak_kw"].to_numpy(), peaks["demand_peak_kw"].to_numpy(),
                                 1.0])) * 1.1
@@ -791,9 +798,9 @@ def monthly_costs(data: RunData) -> Figure:
     cur = esc(data.currency)
     labels = _month_labels(data, costs.index)
     traces = []
-    names = {"energy": "Electricity energy (TOU)", "demand": "Demand charge",
-             "capacity": "Capacity charge", "gas": "Natural gas", "heat": "Purchased heat",
-             "export": "Export revenue"}
+    names = {"energy": tr("Electricity energy (TOU)"), "demand": tr("Demand charge"),
+             "capacity": tr("Capacity charge"), "gas": tr("Natural gas"),
+             "heat": tr("Purchased heat"), "export": tr("Export revenue")}
     for key, name in names.items():
         values = costs[key].to_numpy(dtype=float)
         if not values.any():
@@ -839,15 +846,15 @@ def emissions_by_scope(data: RunData) -> Figure:
     heat = _num(k.get("co2_scope2_heat_kg")) / 1000.0
     s2 = {"location": _num(k.get("co2_scope2_location_kg")) / 1000.0,
           "market": _num(k.get("co2_scope2_market_kg")) / 1000.0}
-    bars = ["Scope 2 location-based<br>(grid-average factor)",
-            "Scope 2 market-based<br>(instruments, residual factor)"]
+    bars = [tr("Scope 2 location-based<br>(grid-average factor)"),
+            tr("Scope 2 market-based<br>(instruments, residual factor)")]
     traces = []
     for value, name, color, hover in (
-            (s1 - proc - refr, "Scope 1: natural gas burnt on site",
-             theme.EMISSION_COLORS["scope1"], "Scope 1, natural gas"),
-            (proc, "Scope 1: process emissions", "#8e44ad", "Scope 1, process"),
-            (refr, "Scope 1: refrigerant leakage", "#17a2b8", "Scope 1, refrigerants")):
-        if value <= 0 and name != "Scope 1: natural gas burnt on site":
+            (s1 - proc - refr, tr("Scope 1: natural gas burnt on site"),
+             theme.EMISSION_COLORS["scope1"], tr("Scope 1, natural gas")),
+            (proc, tr("Scope 1: process emissions"), "#8e44ad", tr("Scope 1, process")),
+            (refr, tr("Scope 1: refrigerant leakage"), "#17a2b8", tr("Scope 1, refrigerants"))):
+        if value <= 0 and color != theme.EMISSION_COLORS["scope1"]:
             continue
         traces.append(trace(
             "bar", x=bars, y=_f32([value, value]), name=name,
@@ -857,13 +864,16 @@ def emissions_by_scope(data: RunData) -> Figure:
         ))
     if heat > 0:
         traces.append(trace(
-            "bar", x=bars, y=_f32([heat, heat]), name="Scope 2: purchased heat and steam",
+            "bar", x=bars, y=_f32([heat, heat]), name=tr("Scope 2: purchased heat and steam"),
             marker={"color": "#e8590c", "line": {"width": 0}},
             text=[f"{heat:,.1f} t"] * 2, textposition="inside", insidetextanchor="middle",
-            hovertemplate="Scope 2, purchased heat: %{y:,.1f} t CO₂<extra></extra>",
+            hovertemplate=tr("Scope 2, purchased heat") + ": %{y:,.1f} t CO₂<extra></extra>",
         ))
-    for key, i, label in (("location", 0, "Scope 2: grid electricity, location-based"),
-                          ("market", 1, "Scope 2: grid electricity, market-based")):
+    for key, i, label, hover in (
+            ("location", 0, tr("Scope 2: grid electricity, location-based"),
+             tr("Scope 2, location-based")),
+            ("market", 1, tr("Scope 2: grid electricity, market-based"),
+             tr("Scope 2, market-based"))):
         y = [None, None]
         y[i] = s2[key] - heat  # the scope 2 totals hold the purchased heat
         traces.append(trace(
@@ -871,7 +881,7 @@ def emissions_by_scope(data: RunData) -> Figure:
             marker={"color": theme.EMISSION_COLORS[f"scope2_{key}"], "line": {"width": 0}},
             text=[f"{s2[key] - heat:,.1f} t" if j == i else "" for j in range(2)],
             textposition="inside", insidetextanchor="middle",
-            hovertemplate=f"Scope 2, {key}-based: %{{y:,.1f}} t CO₂<extra></extra>",
+            hovertemplate=f"{hover}: %{{y:,.1f}} t CO₂<extra></extra>",
         ))
     totals = [s1 + s2["location"], s1 + s2["market"]]
     traces.append(trace(
@@ -892,14 +902,14 @@ def emissions_by_scope(data: RunData) -> Figure:
 
 
 FOOTPRINT_PARTS: tuple[tuple[str, str, str], ...] = (
-    ("direct_electricity", "Processing and changeovers: electricity", "#2e9e4f"),
-    ("direct_natural_gas", "Processing and changeovers: natural gas", "#9c755f"),
-    ("station_overhead_kg", "Stations waiting, standby, warm-up, down", "#bcc2c9"),
-    ("heat_and_cooling_kg", "Heat and cooling from the energy plant", "#e8590c"),
-    ("plant_overhead_kg", "Plant overhead (base loads, HVAC, storage)", "#627d98"),
-    ("process_kg", "Process emissions (scope 1)", "#8e44ad"),
-    ("refrigerant_kg", "Refrigerant leakage (scope 1)", "#17a2b8"),
-    ("materials_kg", "Purchased materials (scope 3)", "#d4a017"),
+    ("direct_electricity", N_("Processing and changeovers: electricity"), "#2e9e4f"),
+    ("direct_natural_gas", N_("Processing and changeovers: natural gas"), "#9c755f"),
+    ("station_overhead_kg", N_("Stations waiting, standby, warm-up, down"), "#bcc2c9"),
+    ("heat_and_cooling_kg", N_("Heat and cooling from the energy plant"), "#e8590c"),
+    ("plant_overhead_kg", N_("Plant overhead (base loads, HVAC, storage)"), "#627d98"),
+    ("process_kg", N_("Process emissions (scope 1)"), "#8e44ad"),
+    ("refrigerant_kg", N_("Refrigerant leakage (scope 1)"), "#17a2b8"),
+    ("materials_kg", N_("Purchased materials (scope 3)"), "#d4a017"),
 )
 """Parts of a product footprint, in stacking order, with their legend text and colour."""
 
@@ -930,9 +940,10 @@ def product_footprints(data: RunData) -> Figure:
         if not any(per_unit):
             continue
         traces.append(trace(
-            "bar", y=[esc(n) for n in names], x=_f32(per_unit), orientation="h", name=label,
-            marker={"color": color, "line": {"width": 0}},
-            hovertemplate=f"%{{y}} · {label}: %{{x:,.3f}} kg CO₂ per unit<extra></extra>",
+            "bar", y=[esc(n) for n in names], x=_f32(per_unit), orientation="h",
+            name=tr(label), marker={"color": color, "line": {"width": 0}},
+            hovertemplate=f"%{{y}} · {tr(label)}: %{{x:,.3f}} "
+                          f"{tr('kg CO₂ per unit')}<extra></extra>",
         ))
     return Figure(data=traces, layout=theme.base_layout(
         max(240, 110 + 44 * len(names)), barmode="stack", bargap=0.35,
@@ -966,9 +977,9 @@ def _num(x: object) -> float:
 
 # ------------------------------------------------------------------------------- energy flows
 
-ELECTRICITY = "Electricity"
-NATURAL_GAS = "Natural gas"
-ENERGY_PLANT = "Energy plant"
+ELECTRICITY = N_("Electricity")
+NATURAL_GAS = N_("Natural gas")
+ENERGY_PLANT = N_("Energy plant")
 GROUP = "group:"
 """Prefix of the node key of an equipment group (so a group called 'PV' is not the PV node)."""
 FLOW_TOL = 1e-9
@@ -994,10 +1005,10 @@ def energy_flows(data: RunData) -> list[tuple[str, str, float]]:
         "electricity_demand_kwh", "heat_demand_kwh", "heat_unmet_kwh", "cooling_demand_kwh",
         "cooling_unmet_kwh")}
     links: list[tuple[str, str, float]] = []
-    for col, label in (("grid_import_kwh", "Grid import"), ("pv_kwh", "PV"),
-                       ("wind_kwh", "Wind"), ("chp_kwh", "CHP electricity"),
-                       ("battery_discharge_kwh", "Battery discharge"),
-                       ("unserved_kwh", "Electricity not supplied")):
+    for col, label in (("grid_import_kwh", N_("Grid import")), ("pv_kwh", N_("PV")),
+                       ("wind_kwh", N_("Wind")), ("chp_kwh", N_("CHP electricity")),
+                       ("battery_discharge_kwh", N_("Battery discharge")),
+                       ("unserved_kwh", N_("Electricity not supplied"))):
         links.append((label, ELECTRICITY, tot[col]))
     el_cols = data.carrier_columns("electricity")
     if not el_cols and "electricity_demand_kwh" in data.hourly:
@@ -1014,12 +1025,12 @@ def energy_flows(data: RunData) -> list[tuple[str, str, float]]:
             links.append((ELECTRICITY, GROUP + group, v))
     other = tot["electricity_demand_kwh"] - used
     if other > FLOW_TOL * max(tot["electricity_demand_kwh"], 1.0):
-        links.append((ELECTRICITY, "Other electricity use", other))
-    links += [(ELECTRICITY, "Battery charging", tot["battery_charge_kwh"]),
-              (ELECTRICITY, "Export", tot["grid_export_kwh"]),
-              (ELECTRICITY, "Curtailed", tot["curtailed_kwh"])]
+        links.append((ELECTRICITY, N_("Other electricity use"), other))
+    links += [(ELECTRICITY, N_("Battery charging"), tot["battery_charge_kwh"]),
+              (ELECTRICITY, N_("Export"), tot["grid_export_kwh"]),
+              (ELECTRICITY, N_("Curtailed"), tot["curtailed_kwh"])]
     # natural gas: bought, to the groups, the rest to boilers and CHP
-    links.append(("Natural gas bought", NATURAL_GAS, tot["fuel_kwh"]))
+    links.append((N_("Natural gas bought"), NATURAL_GAS, tot["fuel_kwh"]))
     direct = 0.0
     for group, col in data.carrier_columns("natural_gas").items():
         v = float(data.hourly[col].sum())
@@ -1035,9 +1046,10 @@ def energy_flows(data: RunData) -> list[tuple[str, str, float]]:
         demand, unmet = tot[f"{carrier}_demand_kwh"], tot[f"{carrier}_unmet_kwh"]
         if demand <= 0:
             continue
-        name = theme.carrier_label(carrier)
+        name = theme.CARRIER_LABELS[carrier]  # English node key, shown through tr
         links.append((ENERGY_PLANT, name, demand - unmet))
-        links.append((f"{name} not supplied", name, unmet))
+        links.append((N_("Heat not supplied") if carrier == "heat"
+                      else N_("Cooling not supplied"), name, unmet))
         plant_out += demand - unmet
         for group, col in data.carrier_columns(carrier).items():
             links.append((name, GROUP + group, float(data.hourly[col].sum())))
@@ -1045,9 +1057,9 @@ def energy_flows(data: RunData) -> list[tuple[str, str, float]]:
     if plant_in or plant_out:
         scale = max(plant_in, plant_out, 1.0)
         if net > FLOW_TOL * scale:
-            links.append((ENERGY_PLANT, "Conversion losses (net)", net))
+            links.append((ENERGY_PLANT, N_("Conversion losses (net)"), net))
         elif net < -FLOW_TOL * scale:
-            links.append(("Ambient heat (net)", ENERGY_PLANT, -net))
+            links.append((N_("Ambient heat (net)"), ENERGY_PLANT, -net))
     top = max((v for _, _, v in links), default=0.0)
     return [(a, b, v) for a, b, v in links if v > FLOW_TOL * max(top, 1.0)]
 
@@ -1088,12 +1100,13 @@ def energy_sankey(data: RunData) -> Figure:
         return FLOW_COLORS.get(n, theme.OTHER_CARRIER_COLOR)
 
     carriers = (ELECTRICITY, NATURAL_GAS, "Heat", "Cooling")
-    labels = [esc(n[len(GROUP):]) if n.startswith(GROUP) else esc(n) for n in nodes]
+    labels = [esc(n[len(GROUP):]) if n.startswith(GROUP) else esc(tr(n)) for n in nodes]
     sankey = trace(
         "sankey", arrangement="snap", valueformat=",.1f", valuesuffix=" MWh",
         node={"label": labels, "color": [color(n) for n in nodes], "pad": 14,
               "thickness": 16, "line": {"color": "white", "width": 0.5},
-              "hovertemplate": "%{label}: %{value} over the run<extra></extra>"},
+              "hovertemplate": "%{label}: %{value} " + tr("over the run")
+                               + "<extra></extra>"},
         link={"source": [index[a] for a, _, _ in links],
               "target": [index[b] for _, b, _ in links],
               "value": [v / 1000.0 for _, _, v in links],
@@ -1108,8 +1121,8 @@ def energy_sankey(data: RunData) -> Figure:
 
 # ------------------------------------------------------------------------- load-duration curve
 
-LDC_SERIES = (("electricity_demand_kwh", "Site demand", "dot"),
-              ("grid_import_kwh", "Grid import", "solid"))
+LDC_SERIES = (("electricity_demand_kwh", N_("Site demand"), "dot"),
+              ("grid_import_kwh", N_("Grid import"), "solid"))
 """Hourly columns of the load-duration chart: column, name, line dash."""
 
 
@@ -1127,9 +1140,10 @@ def load_duration_curve(data: RunData) -> Figure:
             continue
         curve = load_duration(data.hourly[col].to_numpy(dtype=float))
         traces.append(trace(
-            "scatter", x0=1, dx=1, y=_f32(curve), mode="lines", name=name,
+            "scatter", x0=1, dx=1, y=_f32(curve), mode="lines", name=tr(name),
             line={"color": colors[col], "width": 1.8, "dash": dash, "shape": "hv"},
-            hovertemplate=f"{name}: %{{y:,.1f}} kW or more in %{{x:,}} h<extra></extra>"))
+            hovertemplate=tr("{name}: {x} kW or more in {h} h", name=tr(name), x="%{y:,.1f}",
+                             h="%{x:,}") + "<extra></extra>"))
     return Figure(data=traces, layout=theme.base_layout(
         380, hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},

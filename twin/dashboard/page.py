@@ -19,7 +19,7 @@ from twin.dashboard import figures, theme
 from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
 from twin.dashboard.plot import figure_html
-from twin.i18n import current, money_unit, tr
+from twin.i18n import current, message, money_unit, tr
 
 CSS = string.Template("""
 *{box-sizing:border-box}
@@ -424,7 +424,7 @@ def warnings_box(warnings: list[str]) -> list[str]:
     there are none."""
     if not warnings:
         return []
-    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    items = "".join(f"<li>{esc(message(w))}</li>" for w in warnings)
     return [f'<section id="warnings" class="warnings"><h2>{tr("Warnings")}</h2>'
             f'<p class="caption">{tr("Look at these before trusting the figures below.")}'
             f"</p><ul>{items}</ul></section>"]
@@ -544,14 +544,14 @@ def evaluation_section(ev: dict[str, Any]) -> str:
         unit = str(ind.get("unit", ""))
         why = ind.get("reason") or ind.get("basis") or ""
         rows.append(
-            f"<tr><td>{esc(ind.get('label', ''))}</td>"
+            f"<tr><td>{esc(message(str(ind.get('label', ''))))}</td>"
             f"<td>{_eval_value(ind.get('value'), unit)}</td>"
             f"<td>{_OPS.get(str(ind.get('op')), esc(ind.get('op', '')))}"
             f" {_eval_value(ind.get('threshold'), unit)}</td>"
             f'<td class="result {cls}">{text}</td>'
             f"<td>{_eval_value(ind.get('margin'), unit)}</td>"
             f"<td>{_eval_value(ind.get('value_other_basis'), unit)}</td>"
-            f'<td class="why">{esc(why)}</td></tr>')
+            f'<td class="why">{esc(message(str(why)))}</td></tr>')
     gross = (off.get("gross_t") or {}).get("total_market")
     retired = (off.get("retired_t") or {}).get("total")
     cls = (off.get("classification") or {})
@@ -577,12 +577,14 @@ def evaluation_section(ev: dict[str, Any]) -> str:
         " {retired} t, net {net} t; {scheme}: {result}. {note}. Full report: twin report"
         " RUN_DIR.", verdict=esc(tr(verdict) if verdict in ("PASS", "FAIL") else verdict),
         gross=f"{_num(gross):,.2f}", retired=f"{_num(retired):,.2f}",
-        net=f"{_num(off.get('net_t')):,.2f}", scheme=esc(cls.get('scheme', '')),
-        result=esc(cls.get('result', '')), note=esc((ev.get('period') or {}).get('note', ''))))
+        net=f"{_num(off.get('net_t')):,.2f}", scheme=esc(message(str(cls.get('scheme', '')))),
+        result=esc(message(str(cls.get('result', '')))),
+        note=esc(message(str((ev.get('period') or {}).get('note', ''))))))
     return _section(
         tr("Zero-carbon evaluation"),
         tr("Each indicator of {rules} against this run: pass, fail or not judged (with why),"
-           " margin positive = headroom.", rules=esc(rules.get('title', rules.get('name', '?'))))
+           " margin positive = headroom.",
+           rules=esc(message(str(rules.get('title', rules.get('name', '?'))))))
         + basis,
         table + "\n" + summary, "evaluation")
 
@@ -604,7 +606,7 @@ def supply_sections(data: RunData) -> list[str]:
     out: list[str] = []
     bands = price_bands(data)
     shade = (tr(" The background is shaded by the {how}: white is the cheapest, darker is"
-                " dearer (legend on the right).", how=esc(bands.how))
+                " dearer (legend on the right).", how=esc(tr(bands.how)))
              if bands is not None else "")
     fig = figures.supply_week(data)
     pick = tr(" Pick a week with the slider.") if fig["layout"].get("sliders") else ""

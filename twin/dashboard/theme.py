@@ -42,9 +42,10 @@ STATE_COLORS: dict[str, str] = {
 OTHER_STATE_COLOR = "#7b8794"
 
 STATE_LABELS: dict[str, str] = {
-    "processing": "Processing", "setup": "Setup", "warm_up": "Warm-up", "idle": "Idle",
-    "starved": "Starved", "blocked": "Blocked", "standby": "Standby", "off": "Off",
-    "down": "Down", "maintenance": "Maintenance",
+    "processing": N_("Processing"), "setup": N_("Setup"), "warm_up": N_("Warm-up"),
+    "idle": N_("Idle"), "starved": N_("Starved"), "blocked": N_("Blocked"),
+    "standby": N_("Standby"), "off": N_("Off"), "down": N_("Down"),
+    "maintenance": N_("Maintenance"),
 }
 
 CARRIER_COLORS: dict[str, str] = {
@@ -101,7 +102,8 @@ def state_color(state: str) -> str:
 
 def state_label(state: str) -> str:
     """Display name of a power state."""
-    return STATE_LABELS.get(state, state.replace("_", " ").capitalize())
+    return tr(STATE_LABELS[state]) if state in STATE_LABELS \
+        else state.replace("_", " ").capitalize()
 
 
 def carrier_color(carrier: str) -> str:
