@@ -316,3 +316,21 @@ def test_figure_legends_of_a_chinese_page_are_chinese(run: Path) -> None:
         assert table[name] in zh and name not in zh, name
     # what stays English is the plant's own names (stations, groups, products) and prices
     assert all(CJK.search(n) or n not in table for n in zh)
+
+
+def test_a_study_takes_its_language_from_the_base_plant(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    from twin.cli import main
+
+    f = tmp_path / "study.yaml"
+    f.write_text(f"name: zh\nplant: {DEMO}\ndays: 1\nreplications: 2\nbase: baseline\n"
+                 "scenarios:\n  baseline:\n    overrides:\n      site.language: zh\n"
+                 "  more_pv:\n    overrides:\n      site.language: zh\n"
+                 "      energy.pv[id=rooftop].dc_kwp: 1000\n")
+    out = tmp_path / "out"
+    assert main(["compare", str(f), "--out", str(out), "--jobs", "1"]) == 0
+    assert "用电量" in capsys.readouterr().out            # the terminal table
+    assert '<html lang="zh-CN">' in (out / "dashboard.html").read_text("utf-8")
+    main(["dashboard", str(out), "--lang", "en"])        # --lang still wins
+    assert '<html lang="en">' in (out / "dashboard.html").read_text("utf-8")

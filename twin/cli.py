@@ -213,7 +213,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     econ = pd.read_csv(path / "economics.csv")
-    if args.lang is not None and args.lang != "en":
+    lang = args.lang or resolved.plants[resolved.study.base].site.language
+    if args.lang is not None and args.lang != "en":  # else written in the plant's language
         from twin.dashboard.study import write_study_dashboard
 
         write_study_dashboard(path, lang=args.lang)
@@ -222,7 +223,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"twin: dashboard    {path / 'dashboard.html'}")
     from twin.i18n import use
 
-    with use(args.lang):
+    with use(lang):
         print(summary_table(resolved, load_comparison(path), econ))
     return 0
 

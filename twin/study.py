@@ -362,6 +362,7 @@ def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start
         "confidence": CONFIDENCE,
         "co2_basis": study.co2_basis,
         "currency": study.currency,
+        "language": resolved.plants[study.base].site.language,
         "config_sha256": {s: _sha(p) for s, p in resolved.plants.items()},
         "twin_version": __version__,
         "jobs": jobs,

@@ -724,10 +724,14 @@ def render_study(data: StudyData) -> str:
 
 def write_study_dashboard(folder: str | os.PathLike[str], lang: str | None = None) -> Path:
     """Write ``folder/dashboard.html`` from a study folder and return its path (atomically);
-    ``lang`` "zh" writes the section titles and captions in Chinese (:mod:`twin.i18n`)."""
-    from twin.i18n import use
+    ``lang`` "zh" writes the section titles and captions in Chinese (:mod:`twin.i18n`); without
+    it, the language of the base plant's ``site.language`` (``study.json`` ``language``)."""
+    from twin.i18n import check, use
 
     d = Path(folder)
+    if lang is None:
+        manifest = json.loads((d / "study.json").read_text(encoding="utf-8"))
+        lang = check(str(manifest.get("language") or "en"))
     with use(lang):
         text = render_study(load_study_folder(d))
     return write_text(d / FILENAME, text)
