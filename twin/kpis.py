@@ -306,10 +306,14 @@ def supply_side_groups(plant_electricity_kwh: float, plant_gas_kwh: float,
 def _data_centre_kpis(model: Any, intervals: pd.DataFrame, by_group: dict[str, Any],
                       elec: float) -> dict[str, Any]:
     """A data centre's KPIs (:mod:`twin.energy.data_centre`), and its groups' electricity added
-    to ``by_group`` (in place): ``pue`` = site electricity / IT electricity over the run (the
-    ratio of the sums, The Green Grid WP49, GB 40879-2021), and ``data_centre``: IT energy,
-    free-cooling hours, exported heat, its revenue (taken off ``cost_total``) and the CO2 it
-    would displace at the MEE default heat factor (reported, never netted from scope 2)."""
+    to ``by_group`` (in place).
+
+    * ``pue`` = site electricity / IT electricity over the run (the ratio of the sums; The Green
+      Grid WP49, GB 40879-2021);
+    * ``data_centre``: IT energy; PUE; ERE = (site electricity - heat reused) / IT (The Green
+      Grid WP29, 2010); hours of full and partial free cooling; heat exported, its revenue
+      (taken off ``cost_total``) and the CO2 it would displace at the MEE default heat factor
+      (0.11 t/GJ): reported beside the inventory, never netted from scope 2."""
     dc = model.ems.supply.data_centre if model.ems is not None else None
     if dc is None:
         return {}
@@ -330,6 +334,7 @@ def _data_centre_kpis(model: Any, intervals: pd.DataFrame, by_group: dict[str, A
         "data_centre": {
             "it_kwh": _num(it),
             "pue": _num(elec / it) if it > 0 else None,
+            "ere": _num((elec - heat) / it) if it > 0 else None,
             "free_cooling_full_h": _num(float(hours[share >= 1.0].sum())),
             "free_cooling_partial_h": _num(float(hours[(share > 0) & (share < 1.0)].sum())),
             "heat_exported_kwh": _num(heat),
