@@ -156,6 +156,8 @@ def test_waste_heat_recovery_by_hand(tmp_path):
     # 200 kW x 48 h = 9,600 kWh = 34.56 GJ, at 30 CNY/GJ = 1,036.8 CNY, off the cost
     assert k["data_centre"]["heat_exported_kwh"] == pytest.approx(9600.0)
     assert k["data_centre"]["heat_export_revenue"] == pytest.approx(1036.8)
+    assert k["heat_export_revenue"] == pytest.approx(1036.8)
+    assert k["cost_total"] == pytest.approx(k["energy_cost"] + k["demand_cost"] - 1036.8)
     assert k["data_centre"]["ere"] == pytest.approx(
         (k["electricity_kwh"] - 9600.0) / (IT * 48), rel=1e-9)
     # counted in carbon as it is: the heat pump's electricity is in scope 2 in full; the heat

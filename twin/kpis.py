@@ -501,6 +501,7 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "capacity_cost": _num(capacity_cost),
         "gas_cost": _num(gas_cost),
         "export_revenue": _num(export_revenue),
+        "heat_export_revenue": _num(heat_sold),
         "purchased_heat_kwh": _num(bought),
         "purchased_heat_cost": _num(heat_cost),
         "co2_scope2_heat_kg": _num(_purchased_heat_kg(model, intervals)),
