@@ -234,3 +234,19 @@ def test_reference_data_centre_first_week_free_cooled_and_pue_by_its_groups():
     assert site == pytest.approx(k["electricity_kwh"], rel=1e-9)
     assert k["pue"] == pytest.approx(site / it, rel=1e-9)
     assert 1.1 < k["pue"] < 1.25  # winter, below the hub-node target of 1.25
+
+
+def test_the_data_centre_study_validates_and_its_pathway_stacks_the_measures():
+    from twin.config.study import load_study
+
+    study = load_study(CONFIGS.parent / "simulations" / "data_centre_study.yaml")
+    assert study.names[0] == "baseline" and len(study.names) == 8
+    base = study.plants["baseline"].energy.data_centre
+    path = study.plants["pathway"].energy
+    assert base.heat_recovery is None and base.cooling.chilled_water_supply_c == 15
+    assert path.data_centre.heat_recovery.capacity_kw == 1000
+    assert path.data_centre.cooling.chilled_water_supply_c == 20
+    assert path.data_centre.ups.no_load_loss_pct == 0.3
+    assert [a.dc_kwp for a in path.pv] == [4000]
+    assert [b.energy_kwh for b in path.batteries] == [4000]
+    assert study.plants["free_cooling_off"].energy.data_centre.cooling.free_cooling is False
