@@ -13,13 +13,15 @@ the base's average price :math:`\\bar p_b = E_b / Q_b`; subscripts b (base) and 
 * ``timing``   = :math:`(E_s - E_b) - \\text{energy} - \\text{tariff}`: the kWh bought at other
   hours (load shifting, storage), i.e. :math:`Q_s (\\bar p_s - \\bar p_b)` at equal prices;
 * ``demand``, ``capacity``, ``gas``, ``purchased_heat``: the change of those cost lines;
-* ``export``   = :math:`-(X_s - X_b)`: less export revenue is a cost.
+* ``export``   = :math:`-(X_s - X_b)`: less export revenue is a cost;
+* ``heat_export`` = the same for the revenue of heat a data centre sells
+  (``heat_export_revenue``, :mod:`twin.energy.data_centre`).
 
 Their sum is the change of ``cost_total`` (= energy + demand + capacity + gas + purchased heat
-- export revenue, :mod:`twin.kpis`), scenario minus base; a saving is negative. This is an
-index decomposition with the base's average price as weight (a Laspeyres-type volume effect,
-e.g. Ang, *Energy Policy* 32 (2004) 1131, which is why the price effect takes the remainder
-and the parts add up without a residual).
+- export revenue - heat export revenue, :mod:`twin.kpis`), scenario minus base; a saving is
+negative. This is an index decomposition with the base's average price as weight (a
+Laspeyres-type volume effect, e.g. Ang, *Energy Policy* 32 (2004) 1131, which is why the price
+effect takes the remainder and the parts add up without a residual).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ CAUSES: tuple[tuple[str, str], ...] = (
     ("export", N_("Export revenue")),
     ("gas", N_("Gas")),
     ("purchased_heat", N_("Purchased heat")),
+    ("heat_export", N_("Heat export revenue")),
 )
 """Cause -> label, in the order they are shown."""
 
@@ -77,8 +80,8 @@ def cost_difference_by_cause(
         The same for the scenario (any length).
     base_lines, scen_lines : mapping, optional
         The other cost lines of each run as in ``kpis.json``: ``demand_cost``,
-        ``capacity_cost``, ``gas_cost``, ``purchased_heat_cost``, ``export_revenue`` (missing =
-        0).
+        ``capacity_cost``, ``gas_cost``, ``purchased_heat_cost``, ``export_revenue``,
+        ``heat_export_revenue`` (missing = 0).
     base_price, scen_price : array_like, optional
         Energy price per interval [currency/kWh]; with both, of the scenario's length, the
         ``tariff`` part is split off from ``timing``.
@@ -113,6 +116,7 @@ def cost_difference_by_cause(
     for cause, kpi in OTHER_LINES.items():
         out[cause] = line(kpi, sl) - line(kpi, bl)
     out["export"] = -(line("export_revenue", sl) - line("export_revenue", bl))
+    out["heat_export"] = -(line("heat_export_revenue", sl) - line("heat_export_revenue", bl))
     out = {c: out[c] for c, _ in CAUSES}
     out["total"] = math.fsum(out.values())
     out["base_kwh"] = q_b
@@ -130,7 +134,8 @@ def runs_by_cause(base_intervals: pd.DataFrame, base_kpis: Mapping[str, object],
     intervals."""
     b, s = base_intervals, scen_intervals
     same = b.index.equals(s.index) and "price_per_kwh" in b and "price_per_kwh" in s
-    lines = ("demand_cost", "capacity_cost", "gas_cost", "purchased_heat_cost", "export_revenue")
+    lines = ("demand_cost", "capacity_cost", "gas_cost", "purchased_heat_cost", "export_revenue",
+             "heat_export_revenue")
     return cost_difference_by_cause(
         b["grid_import_kwh"].to_numpy(), b["electricity_cost"].to_numpy(),
         s["grid_import_kwh"].to_numpy(), s["electricity_cost"].to_numpy(),

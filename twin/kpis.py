@@ -172,6 +172,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
                if "electricity_kwh:energy_plant" in intervals.columns else 0.0)
     by_group.update(supply_side_groups(conv_el, max(fuel - plant_gas, 0.0),
                                        _col_sum(intervals, "electricity_kwh:building_hvac")))
+    dc_kpis = _data_centre_kpis(model, intervals, by_group, elec)
     footprints = product_footprints(model, {
         "scope1_kg": co2["scope1"], "scope2_location_kg": co2["location"],
         "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
@@ -259,6 +260,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "products": products,
         "due_dates": due_date_kpis(lots, _open_past_due(flow, horizon)),
         "energy_by_group_kwh": by_group,
+        **dc_kpis,
         "stations": stations,
         **({"resources": resources} if resources else {}),
         "warnings": kpis_warnings,
@@ -300,6 +302,47 @@ def supply_side_groups(plant_electricity_kwh: float, plant_gas_kwh: float,
     if hvac_electricity_kwh > 0:
         out["building_hvac"] = {"electricity": _num(hvac_electricity_kwh)}
     return out
+
+
+def _data_centre_kpis(model: Any, intervals: pd.DataFrame, by_group: dict[str, Any],
+                      elec: float) -> dict[str, Any]:
+    """A data centre's KPIs (:mod:`twin.energy.data_centre`), and its groups' electricity added
+    to ``by_group`` (in place).
+
+    * ``pue`` = site electricity / IT electricity over the run (the ratio of the sums; The Green
+      Grid WP49, GB 40879-2021);
+    * ``data_centre``: IT energy; PUE; ERE = (site electricity - heat reused) / IT (The Green
+      Grid WP29, 2010); hours of full and partial free cooling; heat exported, its revenue
+      (taken off ``cost_total``) and the CO2 it would displace at the MEE default heat factor
+      (0.11 t/GJ): reported beside the inventory, never netted from scope 2."""
+    dc = model.ems.supply.data_centre if model.ems is not None else None
+    if dc is None:
+        return {}
+    from twin.carbon.accounting import scope2_heat_kg
+    from twin.energy.data_centre import GROUPS
+
+    for g in GROUPS:
+        v = _col_sum(intervals, f"electricity_kwh:{g}")
+        if v > 0:  # the column holds equipment of the group too, if any
+            by_group.setdefault(g, {})["electricity"] = _num(v)
+    it = _col_sum(intervals, "electricity_kwh:it")
+    heat = _col_sum(intervals, "heat_exported_kwh")
+    price = model.supply_info.heat_export_price_per_kwh if model.supply_info else 0.0
+    hours = interval_hours(model)
+    share = intervals["free_cooling_share"].to_numpy()
+    return {
+        "pue": _num(elec / it) if it > 0 else None,
+        "data_centre": {
+            "it_kwh": _num(it),
+            "pue": _num(elec / it) if it > 0 else None,
+            "ere": _num((elec - heat) / it) if it > 0 else None,
+            "free_cooling_full_h": _num(float(hours[share >= 1.0].sum())),
+            "free_cooling_partial_h": _num(float(hours[(share > 0) & (share < 1.0)].sum())),
+            "heat_exported_kwh": _num(heat),
+            "heat_export_revenue": _num(heat * price),
+            "co2_displaced_by_heat_export_kg": _num(float(scope2_heat_kg(heat))) if heat else 0.0,
+        },
+    }
 
 
 def _col_sum(frame: pd.DataFrame, col: str) -> float:
@@ -392,7 +435,8 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
     * purchased_heat_cost = heat bought [kWh] x its contract price; its CO2 (scope 2, at the
       purchased-heat factor) and its standard coal equivalent (GB/T 2589 heat coefficient,
       kgce/MJ) are reported beside it;
-    * cost_total = energy + demand (or capacity) + gas + purchased heat cost - export revenue.
+    * cost_total = energy + demand (or capacity) + gas + purchased heat cost - export revenue
+      - revenue of heat a data centre exports (``data_centre.heat_export_revenue``).
     CHP electricity counts as onsite generation but not as renewable.
     """
     from twin.carbon.accounting import tce
@@ -428,6 +472,8 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         gas_cost = total("fuel_kwh") * info.gas_price_per_kwh
     bought = total("purchased_heat_kwh") if "purchased_heat_kwh" in intervals.columns else 0.0
     heat_cost = bought * info.purchased_heat_price_per_kwh if info is not None else 0.0
+    heat_sold = (_col_sum(intervals, "heat_exported_kwh") * info.heat_export_price_per_kwh
+                 if info is not None else 0.0)
 
     pv_kwp = info.pv_kwp if info is not None else 0.0
     batteries = model.ems.supply.batteries if model.ems is not None else []
@@ -456,12 +502,13 @@ def _supply_kpis(model: Any, intervals: pd.DataFrame) -> dict[str, Any]:
         "capacity_cost": _num(capacity_cost),
         "gas_cost": _num(gas_cost),
         "export_revenue": _num(export_revenue),
+        "heat_export_revenue": _num(heat_sold),
         "purchased_heat_kwh": _num(bought),
         "purchased_heat_cost": _num(heat_cost),
         "co2_scope2_heat_kg": _num(_purchased_heat_kg(model, intervals)),
         "purchased_heat_tce": _num(tce({"heat": (bought, "kWh")})) if bought > 0 else 0.0,
         "cost_total": _num(energy_cost + demand_cost + capacity_cost + gas_cost + heat_cost
-                           - export_revenue),
+                           - export_revenue - heat_sold),
         "tariff": info.tariff_label if info is not None else None,
         "weather": info.weather_source if info is not None else None,
     }

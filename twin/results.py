@@ -285,6 +285,11 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
                            for name, v in cols.items() if how.get(name) != "label"},
                           index=clock.index(n_hours, 3600))
     hourly.index.name = "time"
+    if "electricity_kwh:it" in hourly.columns:  # PUE per hour: site / IT electricity
+        from twin.energy.data_centre import pue
+
+        hourly["pue"] = pue(hourly["electricity_demand_kwh"].to_numpy(),
+                            hourly["electricity_kwh:it"].to_numpy())
     hourly["units_completed"] = np.asarray(flow.units_by_hour[:n_hours], dtype=np.int64)
 
     equipment = _equipment_table(model)
@@ -386,6 +391,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     def get(name: str) -> np.ndarray:
         return a.get(name, zeros)
 
+    how: dict[str, str] = {}
     cols: dict[str, np.ndarray] = {
         "electricity_demand_kwh": get("demand"),
         "pv_kwh": get("pv"),
@@ -438,10 +444,20 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         cols["electricity_kwh:energy_plant"] = get("conversion_electricity")
     if get("building_hvac").any():
         cols["electricity_kwh:building_hvac"] = get("building_hvac")
+    dc = ems.supply.data_centre if ems is not None else None
+    if dc is not None:  # a data centre (twin.energy.data_centre): its groups and heat
+        hours = interval_hours(model)
+        for g, kw in dc.power_kw.items():
+            name = f"electricity_kwh:{g}"
+            cols[name] = (cols[name] + kw * hours) if name in cols else kw * hours
+        cols["heat_exported_kwh"] = dc.heat_exported_kw * hours
+        cols["free_cooling_share"] = dc.free_cooling
+        how["free_cooling_share"] = "mean"
     if ems is not None and ems.supply.period and model.plant.energy.grid.tariff is not None:
         cols["tou_period"] = np.asarray(ems.supply.period, dtype=object)
-    how = {"battery_soc_kwh": "last", "thermal_storage_kwh": "last", "cold_storage_kwh": "last",
-           "price_per_kwh": "mean", "grid_ef_kg_per_kwh": "mean", "tou_period": "label"}
+    how.update({"battery_soc_kwh": "last", "thermal_storage_kwh": "last",
+                "cold_storage_kwh": "last", "price_per_kwh": "mean", "grid_ef_kg_per_kwh": "mean",
+                "tou_period": "label"})
     return cols, how
 
 

@@ -88,6 +88,7 @@ KPIS: tuple[tuple[str, str, str], ...] = (
     ("mean_lead_time_h", "h", N_("Mean lead time")),
     ("on_time_share", "-", N_("Lots on time (due dates)")),
     ("dispatch_regret", "{cur}", N_("Dispatch regret (vs perfect foresight)")),
+    ("pue", "kWh/kWh", N_("PUE (site / IT electricity)")),
 )
 """KPIs compared: name in ``kpis.json`` (or derived, ``co2_total_*``), unit, label."""
 

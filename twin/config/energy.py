@@ -318,6 +318,96 @@ class Chiller(_Model):
     t_rated_c: float = 35.0
 
 
+class DataCentreIt(_Model):
+    """The IT load: power from utilisation, ``peak x (idle + (1 - idle) x u)`` (Barroso and
+    Hölzle 2007, :mod:`twin.energy.data_centre`); utilisation by hour of the local day."""
+
+    peak_kw: float = Field(gt=0, description="IT power at full utilisation [kW].")
+    idle_fraction: float = Field(ge=0, le=1, description="IT power at zero utilisation as a "
+                                 "share of peak [-] (about 0.5 for the servers of Barroso and "
+                                 "Hölzle 2007).")
+    utilisation_by_hour: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=24, max_length=24,
+        description="Utilisation of the IT capacity in each hour of the day, 0:00..23:00 [-].")
+    weekend_utilisation_by_hour: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None, min_length=24, max_length=24,
+        description="The same on Saturdays and Sundays [-] (default: the weekday profile).")
+
+
+class DataCentreUps(_Model):
+    """UPS losses, no-load + proportional + square-law (Rasmussen, APC/Schneider White Paper
+    113): loss = rated x (no_load + proportional x L + square x L^2), L = IT / rated."""
+
+    rated_kw: float | None = Field(None, gt=0, description="Rated output [kW] (default: the IT "
+                                   "peak).")
+    no_load_loss_pct: float = Field(ge=0, lt=100, description="Fixed loss, share of rated power "
+                                    "[%].")
+    proportional_loss_pct: float = Field(ge=0, lt=100, description="Loss proportional to load, "
+                                         "share of the load [%].")
+    square_loss_pct: float = Field(ge=0, lt=100, description="I^2 R loss at rated load, share of "
+                                   "rated power [%].")
+
+
+class DataCentreDistribution(_Model):
+    """Distribution losses downstream of the UPS (PDUs, transformers, cabling): proportional and
+    square-law parts, as the UPS, on the same rating."""
+
+    proportional_loss_pct: float = Field(0, ge=0, lt=100, description="Share of the IT load [%].")
+    square_loss_pct: float = Field(0, ge=0, lt=100, description="At rated load, share of rated "
+                                   "power [%].")
+
+
+class DataCentreCooling(_Model):
+    """Chilled-water cooling of the white space: CRAH fans and pumps per kW of heat, chillers
+    with COP = quality_grade x Carnot between the evaporator and the condenser (falls with the
+    outdoor temperature, rises with the chilled-water set point), and a water-side economiser in
+    series (free cooling below the return temperature minus the approach)."""
+
+    chilled_water_supply_c: float = Field(ge=5, le=30, description="Chilled-water supply set "
+                                          "point [degC].")
+    chilled_water_delta_t_k: float = Field(gt=0, le=20, description="Return - supply [K].")
+    quality_grade: float = Field(gt=0, le=1, description="Chiller COP / Carnot COP [-].")
+    evaporator_approach_k: float = Field(2.0, ge=0, description="Refrigerant below the "
+                                         "chilled-water supply [K].")
+    condenser_approach_k: float = Field(ge=0, description="Condensing above the outdoor air "
+                                        "[K] (air-cooled or dry-cooler heat rejection).")
+    cop_max: float = Field(12.0, gt=1, description="Cap on the chiller COP at small lift [-].")
+    free_cooling: bool = Field(True, description="Water-side economiser present.")
+    economiser_approach_k: float = Field(5.0, ge=0, description="Coldest water the economiser "
+                                         "makes above the outdoor dry-bulb [K].")
+    economiser_kw_per_kw: float = Field(0.0, ge=0, le=1, description="Dry-cooler fans and pumps "
+                                        "per kW of cooling the economiser delivers [kW/kW].")
+    fans_pumps_kw_per_kw: float = Field(ge=0, le=1, description="CRAH fans and chilled-water "
+                                        "pumps per kW of heat removed, always on [kW/kW].")
+
+
+class DataCentreHeatRecovery(_Model):
+    """A heat pump lifting the chilled-water return heat to a district-heating supply
+    temperature; the heat is sold (exported), priced per GJ. Its evaporator takes
+    H x (1 - 1/COP) of the cooling load off the chillers."""
+
+    capacity_kw: float = Field(gt=0, description="Heat output limit [kW].")
+    supply_temp_c: float = Field(gt=20, le=120, description="District-heating supply [degC].")
+    quality_grade: float = Field(gt=0, le=1, description="Heat-pump COP / Carnot COP [-].")
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: list(range(1, 13)),
+        description="Months the heat is taken (the heating season) [1..12].")
+    price_per_gj: float = Field(0, ge=0, description="Price paid for the heat [CNY/GJ].")
+
+
+class DataCentre(_Model):
+    """A data centre (issue 18, computing): IT load by utilisation, UPS and distribution losses,
+    chilled-water cooling with free cooling, optional waste-heat recovery. Its electricity is
+    reported in the groups ``it``, ``power_losses``, ``cooling`` and ``heat_recovery``, and the
+    hourly and annual PUE (site electricity / IT) in ``pue`` (:mod:`twin.energy.data_centre`)."""
+
+    it: DataCentreIt
+    ups: DataCentreUps
+    distribution: DataCentreDistribution = Field(default_factory=DataCentreDistribution)
+    cooling: DataCentreCooling
+    heat_recovery: DataCentreHeatRecovery | None = None
+
+
 class Tariff(_Model):
     """The grid tariff. Energy prices from one source: a time-of-use preset (periods and ratios
     with their sources), your own TOU table (``periods``, ``overlays``, priced by ``ratios`` or
@@ -467,6 +557,8 @@ class Energy(_Model):
     chp: list[CHP] = Field(default_factory=list)
     chillers: list[Chiller] = Field(default_factory=list)
     building_hvac: BuildingHvac | None = None
+    data_centre: DataCentre | None = Field(
+        None, description="A data centre's IT load, power losses, cooling and heat recovery.")
     grid: Grid = Field(default_factory=Grid)
     dispatch: Dispatch = Field(default_factory=Dispatch)
 
@@ -475,9 +567,11 @@ class Energy(_Model):
         needs = (any(a.profile is None for a in self.pv)
                  or any(t.profile is None for t in self.wind)
                  or self.building_hvac is not None
+                 or self.data_centre is not None
                  or any(h.source == "ambient" and h.cop is None for h in self.heat_pumps)
                  or any(c.slope_per_k for c in self.chillers))
         if needs and self.weather is None:
-            raise ValueError("PV, wind, building HVAC, ambient-source heat pumps and chillers "
-                             "with a temperature slope need 'weather' (a file or 'synthetic')")
+            raise ValueError("PV, wind, building HVAC, a data centre, ambient-source heat pumps "
+                             "and chillers with a temperature slope need 'weather' (a file or "
+                             "'synthetic')")
         return self

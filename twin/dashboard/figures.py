@@ -171,6 +171,9 @@ def _day_hour_heatmap(data: RunData, kwh: np.ndarray, scale: list, what: str = "
 SUPPLY_SIDE_GROUPS = {
     "energy_plant": ("energy plant", "boilers, CHP, heat pumps, chillers"),
     "building_hvac": ("building HVAC", "space heating and cooling of the building"),
+    "it": ("IT", "a data centre's IT equipment (servers, storage, network)"),
+    "power_losses": ("power losses", "a data centre's UPS and distribution losses"),
+    "heat_recovery": ("heat recovery", "a data centre's heat pump selling heat"),
 }
 """Groups of energy used outside the equipment (hourly ``<carrier>_kwh:<group>`` columns, no
 rows in ``equipment.csv``): how the page names them, and what they hold."""

@@ -163,6 +163,10 @@ def kpi_cards(data: RunData) -> str:
         if data.peak is not None:
             sub += tr(", ") + _when(data.peak[0])
         cards.append((tr("Peak demand"), _fmt(float(peak), 1), "kW", sub))
+    if k.get("pue") is not None:  # a data centre (twin.energy.data_centre)
+        free = float((k.get("data_centre") or {}).get("free_cooling_full_h") or 0.0)
+        cards.append((tr("PUE"), f"{float(k['pue']):.3f}", "",
+                      tr("site / IT electricity, {h} h of full free cooling", h=_fmt(free))))
     if k.get("kwh_per_unit") is not None:
         cards.append((tr("Electricity per unit"), _sig(float(k["kwh_per_unit"])),
                       tr("kWh/unit"), tr("all products together")))

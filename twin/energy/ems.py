@@ -225,6 +225,11 @@ class Supply:
     """Chillers in merit order."""
     hvac_kwh: np.ndarray | None = None
     """Electricity of building heating and cooling per interval [kWh] (degree-hour model)."""
+    data_centre_kwh: np.ndarray | None = None
+    """Electricity of a data centre per interval [kWh] (IT, losses, cooling, heat recovery;
+    :mod:`twin.energy.data_centre`), known before the run."""
+    data_centre: object | None = None
+    """The data centre's loads by group (:class:`twin.energy.data_centre.DataCentreLoads`)."""
     import_limit_kw: float = math.inf
     export_limit_kw: float = 0.0
     storage_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
@@ -247,7 +252,8 @@ RECORDS = ("demand", "pv", "wind", "curtailed", "charge", "discharge", "soc", "g
            "grid_export", "unserved", "heat_demand", "heat_unmet", "cooling_demand",
            "cooling_unmet", "conversion_electricity", "conversion_gas", "plant_gas",
            "thermal_charge", "thermal_discharge", "thermal_soc", "chp_electricity",
-           "building_hvac", "cold_charge", "cold_discharge", "cold_soc", "purchased_heat")
+           "building_hvac", "cold_charge", "cold_discharge", "cold_soc", "purchased_heat",
+           "data_centre")
 """Quantities recorded per interval [kWh] (``soc`` and ``thermal_soc`` at its end)."""
 
 
@@ -312,6 +318,12 @@ class EMS:
         return (np.asarray(sup.hvac_kwh, dtype=float).tolist() if sup.hvac_kwh is not None
                 else None)
 
+    @cached_property
+    def _dc(self) -> list[float] | None:
+        sup = self.supply
+        return (np.asarray(sup.data_centre_kwh, dtype=float).tolist()
+                if sup.data_centre_kwh is not None else None)
+
     def run(self) -> Generator:
         """The SimPy process: one balance at the end of every interval."""
         step = self.supply.interval_s
@@ -354,7 +366,8 @@ class EMS:
                 k, cool_use, dt_h, period, sup.cold, sup.cool_units)
             el += cool_el
         hvac = self._hvac[k] if self._hvac is not None else 0.0
-        demand = el_use + el + hvac
+        dc = self._dc[k] if self._dc is not None else 0.0
+        demand = el_use + el + (hvac + dc)
         # --- electricity -----------------------------------------------------------------------
         pv, wind = self._pv[k], self._wind[k]
         onsite = pv + wind + chp
@@ -395,7 +408,7 @@ class EMS:
             self.period = self._period[k + 1]
         return (demand, pv, wind, curtailed, charge, discharge, soc, grid_import, grid_export,
                 unserved, heat_use, heat_unmet, cool_use, cool_unmet, el, gas, gas_use, tes_in,
-                tes_out, tes, chp, hvac, cs_in, cs_out, cold, bought)
+                tes_out, tes, chp, hvac, cs_in, cs_out, cold, bought, dc)
 
     @property
     def tracks_month_peak(self) -> bool:
@@ -590,17 +603,20 @@ class EMS:
         cool = _units_vectorised(cool_use, dts, sup.cool_units, ks, zeros)
         hvac = (np.asarray(sup.hvac_kwh, dtype=float)[ks] if sup.hvac_kwh is not None
                 else zeros)
+        dc = (np.asarray(sup.data_centre_kwh, dtype=float)[ks]
+              if sup.data_centre_kwh is not None else zeros)
+        loads = hvac + dc  # loads known before the run, added as _balance does
         pv = np.asarray(sup.pv_kwh, dtype=float)[ks]
         wind = np.asarray(sup.wind_kwh, dtype=float)[ks]
         charge = discharge = soc = tes = cold = zeros
         if sup.thermal or sup.cold:
             heat, cool, charge, discharge, soc, tes, cold = self._settle_storage(
-                ks, dts, el_use, heat_use, cool_use, heat, cool, hvac, pv, wind)
+                ks, dts, el_use, heat_use, cool_use, heat, cool, loads, pv, wind)
         elif sup.batteries:  # the buses are settled already: only the batteries step
             charge, discharge, soc = self._settle_batteries(
-                ks, dts, el_use + (heat[0] + cool[0]) + hvac, pv + wind + heat[5])
+                ks, dts, el_use + (heat[0] + cool[0]) + loads, pv + wind + heat[5])
         el = heat[0] + cool[0]
-        demand = el_use + el + hvac
+        demand = el_use + el + loads
         onsite = pv + wind + heat[5]
         net = demand + charge - onsite - discharge
         pos, neg = net > 0, net < 0
@@ -616,7 +632,7 @@ class EMS:
                 "conversion_gas": heat[1], "plant_gas": gas_use, "thermal_charge": heat[3],
                 "thermal_discharge": heat[4], "thermal_soc": tes, "chp_electricity": heat[5],
                 "building_hvac": hvac, "cold_charge": cool[3], "cold_discharge": cool[4],
-                "cold_soc": cold, "purchased_heat": heat[6]}
+                "cold_soc": cold, "purchased_heat": heat[6], "data_centre": dc}
         self._settled = (k0, cols)
         self._table = None
         # the signals as the last interval leaves them

@@ -20,6 +20,7 @@ from twin.config.errors import SupplyError
 from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS, Plant
 from twin.energy import (
     conversion,
+    data_centre,
     dispatch_lp,  # noqa: F401  (registers perfect_foresight, rolling_lp)
     profiles,
     pv,
@@ -55,6 +56,8 @@ class SupplyInfo:
     feed_in_price_per_kwh: float
     purchased_heat_price_per_kwh: float = 0.0
     """Price of purchased heat or steam [CNY/kWh of heat]."""
+    heat_export_price_per_kwh: float = 0.0
+    """Price paid for the heat a data centre's heat recovery exports [CNY/kWh of heat]."""
     warnings: tuple[str, ...] = ()
     """Plain-language warnings about the inputs (e.g. a weather station far from the site)."""
 
@@ -267,6 +270,13 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
                 raise SupplyError(f"energy.{field}[{k}].profile.file: {exc}") from None
     if hvac_kwh is not None:
         hvac_kwh = hvac_kwh / dt_h * hours
+    dc_loads = dc_kwh = None
+    if energy.data_centre is not None:
+        dc = energy.data_centre
+        u = data_centre.utilisation_profile(dc, np.asarray(index_i.hour),
+                                            np.asarray(index_i.day_of_week >= 5))
+        dc_loads = data_centre.data_centre_loads(dc, u, temp_i, np.asarray(index_i.month))
+        dc_kwh = dc_loads.total_kw * hours
 
     d = energy.dispatch
     policy = POLICIES[d.policy](charge_periods=d.charge_periods,
@@ -280,6 +290,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
+        data_centre_kwh=dc_kwh, data_centre=dc_loads,
         storage_charge_periods=frozenset(d.charge_periods),
         grid_ef=grid_intensity(plant, clock, n_int, interval_s),
         month=tariff.month_key(index_i).tolist(),
@@ -293,6 +304,9 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         * (grid.tariff.contracted_kva or 0.0) if grid.tariff else 0.0,
         gas_price_per_kwh=grid.gas_price_per_kwh, feed_in_price_per_kwh=grid.feed_in_price_per_kwh,
         purchased_heat_price_per_kwh=bought.kwh_price if bought is not None else 0.0,
+        heat_export_price_per_kwh=(energy.data_centre.heat_recovery.price_per_gj * 0.0036
+                                   if energy.data_centre is not None
+                                   and energy.data_centre.heat_recovery is not None else 0.0),
         warnings=tuple(notes),
     )
     return supply, policy, info
