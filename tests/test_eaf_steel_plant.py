@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import twin
+from twin.cli import main
 from twin.config.loader import plant_from_data, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +89,7 @@ def test_tou_shifting_melts_no_heat_in_peak_hours() -> None:
     per_heat = [r.kpis["energy_cost"] / r.kpis["products"]["heat"]["units_completed"]
                 for r in (base, held)]
     assert per_heat[1] < 0.9 * per_heat[0]
+
+
+def test_study_validates() -> None:
+    assert main(["validate", str(ROOT / "simulations" / "eaf_steel_study.yaml")]) == 0

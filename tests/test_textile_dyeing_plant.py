@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import twin
+from twin.cli import main
 from twin.config.loader import plant_from_data, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,7 @@ def test_one_batch_through_the_mill_by_hand() -> None:
     assert iv["natural_gas_kwh:wet_processing"].sum() == pytest.approx(gas_stenter, rel=1e-6)
     # the gas boiler makes all the steam at 92 %: fuel = heat / 0.92
     assert iv["fuel_kwh"].sum() == pytest.approx(gas_stenter + heat / 0.92, rel=1e-6)
+
+
+def test_study_validates() -> None:
+    assert main(["validate", str(ROOT / "simulations" / "textile_dyeing_study.yaml")]) == 0
