@@ -91,6 +91,9 @@ def test_each_metric_by_hand():
     # paint shop 300 + 450 = 750 kWh: 37.5 kWh per vehicle, 750 / 1600 of the site
     assert metric_value(KPIS, rng("group_final_energy_kwh_per_unit", "vehicle",
                                   "paint_shop"), FU) == (37.5, "")
+    # the paint shop's electricity alone: 300 kWh / 20 vehicles = 15 kWh per vehicle
+    assert metric_value(KPIS, rng("group_electricity_kwh_per_unit", "vehicle",
+                                  "paint_shop"), FU) == (15.0, "")
     assert metric_value(KPIS, rng("group_share_of_final_energy", group="paint_shop"),
                         FU)[0] == pytest.approx(750 / 1600)
     # PUE: site electricity 1000 / IT electricity 800 (its cooling is not electricity)

@@ -19,6 +19,9 @@ module; the row's ``unit`` names the functional unit it is quoted in):
 ``group_final_energy_kwh_per_unit``
     Final energy of the reporting group named in the ``group`` column (e.g. ``paint_shop``) per
     functional unit; the group's electricity, fuel and purchased heat at its equipment.
+``group_electricity_kwh_per_unit``
+    Electricity of the reporting group named in ``group`` per functional unit [kWh] (e.g. an
+    electric arc furnace's kWh per tonne of liquid steel, quoted without its burners' fuel).
 ``group_share_of_final_energy``
     That group's energy at its equipment (electricity, fuel, heat delivered) over the site's final
     energy [-] (heat delivered by the site's own boilers is counted at the group, their fuel in
@@ -54,12 +57,14 @@ and ``other``."""
 METRICS: tuple[str, ...] = (
     "final_energy_kwh_per_unit", "electricity_kwh_per_unit", "co2_kg_per_unit",
     "group_final_energy_kwh_per_unit", "group_share_of_final_energy", "pue",
+    "group_electricity_kwh_per_unit",
 )
 """The metrics a sector range may be quoted in (see the module doc)."""
 
 _PER_UNIT = {"final_energy_kwh_per_unit", "electricity_kwh_per_unit", "co2_kg_per_unit",
-             "group_final_energy_kwh_per_unit"}
-_GROUPED = {"group_final_energy_kwh_per_unit", "group_share_of_final_energy", "pue"}
+             "group_final_energy_kwh_per_unit", "group_electricity_kwh_per_unit"}
+_GROUPED = {"group_final_energy_kwh_per_unit", "group_share_of_final_energy", "pue",
+            "group_electricity_kwh_per_unit"}
 _COLUMNS = ("sector", "metric", "unit", "group", "low", "high", "source", "status", "year",
             "note")
 _STATUS = {"S", "S2", "D"}  # sourced, secondary source, derived from sourced values
@@ -211,6 +216,9 @@ def metric_value(kpis: Mapping[str, Any], rng: SectorRange,
         "co2_kg_per_unit": float(kpis.get("co2_scope1_kg") or 0)
         + float(kpis.get("co2_scope2_location_kg") or 0),
         "group_final_energy_kwh_per_unit": group_kwh,
+        "group_electricity_kwh_per_unit": float(
+            ((kpis.get("energy_by_group_kwh") or {}).get(rng.group) or {})
+            .get("electricity", 0.0)),
     }[rng.metric]
     return amount / n, ""
 
