@@ -138,5 +138,5 @@ def test_a_sector_with_ranges_but_nothing_comparable_fails():
     # an out-of-range value fails
     rows = [{"metric": "pue", "verdict": "above", "reason": None, "value": 1.7, "low": None,
              "high": 1.5}]
-    with pytest.raises(AssertionError, match="pue 1.7 not in"):
+    with pytest.raises(AssertionError, match=r"pue 1\.7 not in"):
         _check_calibration("x.yaml", {"sector": "computing", "comparisons": rows}, "computing")
