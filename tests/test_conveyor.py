@@ -198,6 +198,28 @@ def test_no_lot_enters_after_the_shift_and_the_belt_empties_before_the_break():
     assert eq["warm_up_h"] == pytest.approx(0.5)
 
 
+def test_two_belts_in_series_stop_taking_lots_at_the_shift_end():
+    """A belt waiting for work when the shift ends and a lot then arrives must not take it (nor
+    spin in zero time: the regression of issue 18's automotive plant). Day shift 08:00-16:00,
+    60 lots at 08:00; belt A pitch 600 s, transit 1800 s; belt B pitch 300 s, transit 1800 s.
+    A takes lots j = 0..47 at 08:00 + 600j and hands them to B at 08:30 + 600j; B takes each at
+    once while before 16:00 (j = 0..44, the last at 15:50) and waits for the next in between, so
+    lot 45 reaches B's buffer at 16:00 with B's get outstanding: it stays there. 45 lots done,
+    the last at 15:50 + 30 min = 16:20; 3 wait in B's buffer, 12 in A's. (Before the fix the run
+    stalled at 16:00.)"""
+    etype = {**MACHINE, "saving_modes": {"off": {"warm_up_s": 1800}}, "off_shift_mode": "off"}
+    belts = [station("a", conveyor={"pitch_s": 600, "transit_s": 1800}),
+             station("b", conveyor={"pitch_s": 300, "transit_s": 1800})]
+    plant = make_plant(belts, equipment_types=[etype],
+                       sources=[{"id": "plan", "kind": "plan", "quantities": {"part": 60}}],
+                       calendar=day_shift_calendar(("08:00", "16:00")))
+    res = twin.simulate(plant, days=1, start="2026-01-01", seed=1)
+    assert res.kpis["lots_completed"] == 45
+    assert res.lots["completed"].max() == pd.Timestamp("2026-01-01 16:20", tz="Asia/Shanghai")
+    # B's belt carries lots without a gap from 08:30 to 16:20 (its first place's processing)
+    assert res.equipment.loc["b", "processing_h"] == pytest.approx(7 + 50 / 60)
+
+
 @pytest.mark.parametrize(("fields", "where"), [
     ({"process_time": const(10)}, "process_time"),
     ({"machines": 2}, "machines"),

@@ -26,6 +26,14 @@ from typing import Any
 from twin.atomic import write_text
 from twin.carbon.evaluation import DAYS_PER_YEAR, evaluate
 from twin.i18n import N_, current, language_of, message, tr, use
+from twin.sector_text import (
+    metric_label,
+    range_text,
+    sector_name,
+    source_text,
+    value_text,
+    verdict_text,
+)
 
 Block = tuple[Any, ...]
 """('h1' | 'h2' | 'p' | 'note', text) or ('table', headers, rows)."""
@@ -445,7 +453,29 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("note", tr("Margins: positive = headroom, negative = shortfall. ")
                       + message(ev["period"]["note"]) + tr(". Status codes: ")
                       + "; ".join(f"{k} = {v}" for k, v in STATUS_MEANING.items()) + "."))
+    if kpis.get("sector"):
+        b += sector_blocks(kpis["sector"])
     return b
+
+
+def sector_blocks(sector: Mapping[str, Any]) -> list[Block]:
+    """Section 8: the run's intensities against its sector's published ranges
+    (``kpis.sector``, :mod:`twin.sector`)."""
+    rows = sector.get("comparisons") or []
+    out: list[Block] = [
+        ("h2", tr("8. Sector comparison")),
+        ("p", tr("Sector: {x}. This run's energy intensity against the sector's published"
+                 " ranges (twin/data/sector_ranges.csv); per-unit values are per functional unit"
+                 " of the finished products.", x=sector_name(sector.get("sector"))))]
+    if not rows:
+        out.append(("p", tr("No published range for this sector in"
+                            " twin/data/sector_ranges.csv.")))
+        return out
+    out.append(("table", [tr("Metric"), tr("This run"), tr("Published range"), tr("Result"),
+                          tr("Source"), tr("Basis / reason")],
+                [[metric_label(r), value_text(r), range_text(r), verdict_text(r),
+                  source_text(r), str(r.get("reason") or r.get("note") or "")] for r in rows]))
+    return out
 
 
 def monthly_blocks(run_dir: str | os.PathLike[str]) -> list[Block]:

@@ -42,6 +42,7 @@ from twin.equipment.states import (
 )
 from twin.i18n import current, display_width, tr
 from twin.kpis import interval_hours, plant_kpis
+from twin.sector_text import summary_line as sector_line
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
          "trace.parquet", "steps.parquet", "manifest.json")
@@ -179,6 +180,8 @@ class Result:
         if per_unit:
             lines.append(_row(tr("footprint/unit"), ", ".join(per_unit) + tr(
                 "  (scope 1 + 2 part, overhead by {rule})", rule=k['footprints']['rule'])))
+        if k.get("sector"):
+            lines.append(_row(tr("sector"), sector_line(k["sector"])))
         ev = k.get("evaluation")
         if ev:
             counts = {s: sum(i["status"] == s for i in ev["indicators"])

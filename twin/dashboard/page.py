@@ -20,6 +20,14 @@ from twin.dashboard.data import RunData, price_bands
 from twin.dashboard.figures import esc
 from twin.dashboard.plot import figure_html
 from twin.i18n import current, message, money_unit, tr
+from twin.sector_text import (
+    metric_label,
+    range_text,
+    sector_name,
+    source_text,
+    value_text,
+    verdict_text,
+)
 
 CSS = string.Template("""
 *{box-sizing:border-box}
@@ -66,6 +74,12 @@ table.stations td.result{font-weight:700;text-align:center}
 table.stations td.ok{color:#17692e}
 table.stations td.bad{color:#b3261e}
 table.stations td.na{color:#8a6d00}
+#sector-table th:last-child{text-align:left}
+table.stations td.bar{text-align:left}
+span.rbar{display:inline-block;position:relative;width:140px;height:12px;background:#eef1f4;
+ border-radius:2px;vertical-align:middle}
+span.rbar span.band{position:absolute;top:0;height:100%;background:#9cc3e6}
+span.rbar span.mark{position:absolute;top:-2px;width:3px;height:16px;background:#1f2d3d}
 dl.defs{font-size:13px;color:$muted;margin:4px 0 8px}
 dl.defs dt{font-weight:600;display:inline}
 dl.defs dd{display:inline;margin:0 14px 0 4px}
@@ -593,6 +607,58 @@ def evaluation_section(ev: dict[str, Any]) -> str:
         table + "\n" + summary, "evaluation")
 
 
+SECTOR_TABLE_ID = "sector-table"
+"""Id of the sector comparison table (runs of a plant with ``site.sector``)."""
+
+_VERDICT_CLASS = {"within": "ok", "below": "bad", "above": "bad", "not_comparable": "na"}
+
+
+def _range_bar(row: dict[str, Any]) -> str:
+    """A small bar: the published range as a band on a scale from 0, the run's value as a
+    mark (nothing when the row has no value)."""
+    value = row.get("value")
+    if value is None:
+        return ""
+    low, high = row.get("low"), row.get("high")
+    top = 1.25 * max(_num(x) for x in (value, low, high) if x is not None) or 1.0
+    a = 0.0 if low is None else _num(low) / top
+    b = 1.0 if high is None else _num(high) / top
+    m = min(_num(value) / top, 1.0)
+    return (f'<span class="rbar"><span class="band" style="left:{a * 100:.1f}%;'
+            f'width:{(b - a) * 100:.1f}%"></span><span class="mark" style="left:'
+            f'calc({m * 100:.1f}% - 1px)"></span></span>')
+
+
+def sector_section(sector: dict[str, Any]) -> str:
+    """The run's intensities against its sector's published ranges (``kpis.sector``): metric,
+    value, range, verdict with a range bar, source; every string escaped."""
+    rows = []
+    for r in sector.get("comparisons") or []:
+        cls = _VERDICT_CLASS.get(str(r.get("verdict")), "na")
+        why = r.get("reason") or r.get("note") or ""
+        rows.append(
+            f"<tr><td>{esc(metric_label(r))}</td><td>{esc(value_text(r))}</td>"
+            f"<td>{esc(range_text(r))}</td>"
+            f'<td class="result {cls}">{esc(verdict_text(r))}</td>'
+            f'<td class="bar">{_range_bar(r)}</td>'
+            f'<td class="why">{esc(source_text(r))}' + (f"<br>{esc(why)}" if why else "")
+            + "</td></tr>")
+    if rows:
+        body = (f'<table class="stations" id="{SECTOR_TABLE_ID}"><thead><tr>'
+                f"<th>{tr('Metric')}</th><th>{tr('This run')}</th>"
+                f"<th>{tr('Published range')}</th><th>{tr('Result')}</th><th></th>"
+                f"<th>{tr('Source')}</th></tr></thead><tbody>" + "".join(rows)
+                + "</tbody></table>")
+    else:
+        body = _note(tr("No published range for this sector in twin/data/sector_ranges.csv."))
+    return _section(
+        tr("Sector: {x}", x=esc(sector_name(sector.get("sector")))),
+        tr("This run's energy intensity against the published ranges of its sector (the band;"
+           " the mark is this run). Per-unit values are per functional unit of the finished"
+           " products (products[].functional_unit)."),
+        body, "sector")
+
+
 FOOTPRINT_FIGURE_IDS = ("fig-footprint",)
 """Div ids of the figures of a run that finished products (per-unit footprints)."""
 
@@ -784,6 +850,8 @@ def render(data: RunData) -> str:
             + (tr(" Purchased materials (scope 3) are stacked last, apart from scope 1 + 2.")
                if f.get("materials_kg") else tr(" No materials (scope 3) in the plant file.")),
             figure_html(figures.product_footprints(data), "fig-footprint"), "footprint"))
+    if k.get("sector"):
+        sections.append(sector_section(k["sector"]))
     if k.get("evaluation"):
         sections.append(evaluation_section(k["evaluation"]))
     if data.lots is not None and len(data.lots):

@@ -194,7 +194,9 @@ def convey(places: list[Machine], st: StationRuntime, spec: Conveyor, flow: Flow
         wake = belt[0][0] + stopped if belt else INF
         if not may_enter and now < m.check_at:
             wake = min(wake, next_in + stopped)
-        if pending is None:
+        if pending is None or pending.triggered:
+            # (a lot got while no lot may enter, e.g. at a shift end: it waits in ``pending``
+            # until the belt may take it; waiting on it again would loop in zero time)
             yield timeout(max(wake - now, 0.0))
         elif wake == INF:  # an empty belt waiting for work: passive, like a starved machine
             m.passive = STARVED
