@@ -143,3 +143,12 @@ def test_plant_fields_validate_and_leave_old_dumps_unchanged():
     base["site"]["sector"] = "cars"
     with pytest.raises(ConfigError, match=r"site\.sector"):
         plant_from_data(base)
+
+
+def test_every_metric_has_a_label_and_unit_on_the_pages():
+    from twin.sector import METRICS
+    from twin.sector_text import _SHARES, _UNITS, METRIC_LABELS
+
+    assert set(METRIC_LABELS) == set(METRICS)
+    per_unit = {m for m in METRICS if m.endswith("_per_unit")}
+    assert set(_UNITS) == per_unit and set(METRICS) >= _SHARES

@@ -36,13 +36,15 @@ METRIC_LABELS: dict[str, str] = {
     "electricity_kwh_per_unit": N_("Electricity per {unit}"),
     "co2_kg_per_unit": N_("CO₂ scope 1 + 2 (location-based) per {unit}"),
     "group_final_energy_kwh_per_unit": N_("Final energy of group {group} per {unit}"),
+    "group_electricity_kwh_per_unit": N_("Electricity of group {group} per {unit}"),
     "group_share_of_final_energy": N_("Share of group {group} in the site's final energy"),
     "pue": N_("PUE (site electricity / electricity of group {group})"),
 }
 """Metric code -> label; ``{unit}`` is the functional unit, ``{group}`` the reporting group."""
 
 _UNITS = {"final_energy_kwh_per_unit": "kWh/{unit}", "electricity_kwh_per_unit": "kWh/{unit}",
-          "co2_kg_per_unit": "kg CO₂/{unit}", "group_final_energy_kwh_per_unit": "kWh/{unit}"}
+          "co2_kg_per_unit": "kg CO₂/{unit}", "group_final_energy_kwh_per_unit": "kWh/{unit}",
+          "group_electricity_kwh_per_unit": "kWh/{unit}"}
 _SHARES = {"group_share_of_final_energy"}
 
 VERDICTS: dict[str, str] = {
