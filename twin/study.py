@@ -384,6 +384,7 @@ def run_study(
                              time.perf_counter() - t_start)
         manifest["executor"] = executor.describe()
         manifest["runs_reused"] = reused
+        manifest["parameters"] = sr.parameter_values(resolved)
         manifest["run_keys"] = {s: [keys[(s, k)] for k in range(n_rep)] for s in resolved.names}
         (tmp / MARKER).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         (tmp / "comparison.md").write_text(
