@@ -351,7 +351,8 @@ def run_study(
             jobs_iter = (sr.RunJob(t, keys[(t.scenario, t.rep)],
                                    None if remote and runs_dir is None
                                    else str(cache.resolve() / keys[(t.scenario, t.rep)]),
-                                   tuple((f, payload[f]) for f in sr.data_files(t.plant)))
+                                   tuple((f, payload[f]) for f in sr.data_files(t.plant)
+                                         if remote))
                          for t in todo)
             failures = _collect(executor, jobs_iter, cache, rows, share, reused, progress)
         if failures:
