@@ -335,8 +335,7 @@ def run_study(
             else:
                 todo.append(t)
         share = Counter(keys.values())  # runs (scenario, rep) that each distinct run stands for
-        reused = sum(share[key] for key in rows)
-        cache.mkdir(parents=True, exist_ok=True)
+        reused = sum(share[key] for key in rows)  # (the cache folder appears with its first run)
         with make_executor(jobs, scheduler, tasks=len(todo), warm_up=(
                 _import_supply if any(p.energy is not None for p in resolved.plants.values())
                 else None)) as executor:
@@ -346,10 +345,13 @@ def run_study(
                     + f", {len(todo)} to run on {executor.describe()}"
                     + (f" ({len(tasks) - len(first)} equal to another run)"
                        if len(first) < len(tasks) else ""))
-            remote = scheduler is not None
+            remote = scheduler is not None  # workers get the data files' bytes, not paths
+            # a worker on another machine sends its run folder back, unless the user named a
+            # shared cache; a local cluster's workers share this machine's disk
+            send_back = remote and scheduler != "local" and runs_dir is None
             payload = {f: Path(f).read_bytes() for f in shas} if remote else {}
             jobs_iter = (sr.RunJob(t, keys[(t.scenario, t.rep)],
-                                   None if remote and runs_dir is None
+                                   None if send_back
                                    else str(cache.resolve() / keys[(t.scenario, t.rep)]),
                                    tuple((f, payload[f]) for f in sr.data_files(t.plant)
                                          if remote))

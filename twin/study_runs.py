@@ -20,9 +20,9 @@ Workers
 -------
 :func:`execute` runs in a worker. For a Dask cluster the worker receives the resolved plant and
 the bytes of its data files (never paths it may not see), writes the files to its own temporary
-folder, and either writes the run folder to the shared ``--runs-dir`` or sends the folder's files
-back for the client to write; in both cases it returns the run's ``kpis.json`` text, from which
-the client takes the KPI row.
+folder, and either writes the run folder into the run cache (a shared ``--runs-dir``, or any
+cache on a local cluster) or sends the folder's files back for the client to write; in both
+cases it returns the run's ``kpis.json`` text, from which the client takes the KPI row.
 """
 
 from __future__ import annotations
