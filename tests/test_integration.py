@@ -141,7 +141,7 @@ scenarios:
 
 def _files(out) -> dict[str, bytes]:
     """Every file of a study folder, less what may differ between runs (wall-clock seconds in
-    the manifests, the number of processes in study.json)."""
+    the manifests, the number of processes and the executor in study.json)."""
     files = {}
     for p in sorted(out.rglob("*")):
         if not p.is_file():
@@ -149,7 +149,7 @@ def _files(out) -> dict[str, bytes]:
         data = p.read_bytes()
         if p.name in ("manifest.json", "study.json"):
             doc = json.loads(data)
-            for key in ("wall_clock_s", "jobs"):
+            for key in ("wall_clock_s", "jobs", "executor"):
                 doc.pop(key, None)
             data = json.dumps(doc, sort_keys=True).encode()
         files[str(p.relative_to(out))] = data

@@ -193,6 +193,7 @@ def _count_arg(what: str):
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from twin.config.study import load_study
+    from twin.executors import ExecutorError
     from twin.study import StudyOutputError, load_comparison, run_study, summary_table
 
     resolved = load_study(args.study)
@@ -205,8 +206,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"{days:g} days each ...", file=sys.stderr)
     try:
         path = run_study(resolved, out, jobs=args.jobs, days=args.days,
-                         replications=args.replications, overwrite=args.overwrite)
-    except StudyOutputError as exc:
+                         replications=args.replications, overwrite=args.overwrite,
+                         scheduler=args.scheduler, runs_dir=args.runs_dir, resume=args.resume,
+                         log=lambda m: print(f"twin: {m}", file=sys.stderr, flush=True))
+    except (StudyOutputError, ExecutorError) as exc:
         raise UsageError(str(exc)) from None
     except SupplyError as exc:
         raise UsageError(f"{resolved.plant_path}: {exc}") from None
@@ -431,6 +434,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=_count_arg("replications"),
                    help="replications per scenario (default: the study's)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing study folder")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on Dask: 'local' starts a local cluster of --jobs processes; "
+                        "tcp://HOST:PORT uses a running 'dask scheduler' and its workers")
+    c.add_argument("--runs-dir", metavar="DIR",
+                   help="run cache, a folder every worker can write at the same path (default: "
+                        ".<out>.runs beside --out, removed when the study is written); runs "
+                        "completed there are reused")
+    c.add_argument("--resume", action="store_true",
+                   help="also reuse the runs of a complete study folder at --out (replaced); "
+                        "completed runs of an interrupted study are reused without it")
     c.add_argument("--lang", choices=LANGUAGES, help="language of the study dashboard and the "
                    "printed table (default en; zh: Chinese, economics in 万元)")
     c.set_defaults(func=cmd_compare)

@@ -38,8 +38,8 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,6 @@ from twin.atomic import csv_safe, staged_folder
 from twin.config.plant import Plant
 from twin.config.study import STUDY_FILES, ResolvedStudy
 from twin.i18n import N_, display_width, tr
-from twin.safety import exit_with_parent, stop_pool
 
 CONFIDENCE = 0.95
 """Level of every interval in a comparison."""
@@ -191,17 +190,6 @@ class _Task:
     folder: str
 
 
-def _run_task(task: _Task) -> tuple[str, int, dict[str, Any], float]:
-    """Simulate one scenario and replication, save its run folder; return its flat KPIs."""
-    import twin
-
-    t0 = time.perf_counter()
-    result = twin.simulate(task.plant, days=task.days, start=task.start, seed=task.seed,
-                           progress=False)
-    result.save(task.folder)
-    return task.scenario, task.rep, flat_kpis(result.kpis), time.perf_counter() - t0
-
-
 def flat_kpis(kpis: dict[str, Any]) -> dict[str, float]:
     """The compared KPIs of one run (:data:`KPIS`), missing or None as NaN, with the derived
     totals ``co2_total_location_kg`` = scope 1 + scope 2 location-based (and market-based) and
@@ -231,9 +219,39 @@ def check_out(out: Path, overwrite: bool) -> None:
     check_out_folder(out, overwrite, MARKER, "study", "study output", StudyOutputError)
 
 
-def _progress_to_stderr(done: int, total: int, scenario: str, rep: int, wall: float) -> None:
-    print(f"twin: [{done}/{total}] {scenario} rep{rep} done ({wall:.1f} s)", file=sys.stderr,
-          flush=True)
+@dataclass(frozen=True)
+class RunEvent:
+    """Progress of a study, after each run: ``done`` of ``total`` runs are finished (``failed``
+    of them failed, ``reused`` came from the run cache), the last one was ``scenario`` rep
+    ``rep`` (``wall_s`` seconds; NaN for a reused run), and about ``eta_s`` seconds are left
+    (NaN until a run has finished here)."""
+
+    done: int
+    total: int
+    failed: int
+    reused: int
+    scenario: str
+    rep: int
+    wall_s: float
+    eta_s: float
+    error: str | None = None
+
+
+def _duration(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _progress_to_stderr(ev: RunEvent) -> None:
+    what = "failed: " + ev.error if ev.error else (
+        "reused" if not math.isfinite(ev.wall_s) else f"done ({ev.wall_s:.1f} s)")
+    print(f"twin: [{ev.done}/{ev.total}] {ev.scenario} rep{ev.rep} {what}; {ev.failed} failed, "
+          f"~{_duration(ev.eta_s)} left", file=sys.stderr, flush=True)
 
 
 def run_study(
@@ -244,8 +262,12 @@ def run_study(
     days: float | None = None,
     replications: int | None = None,
     overwrite: bool = False,
-    progress: Callable[[int, int, str, int, float], None] | None = _progress_to_stderr,
+    progress: Callable[[RunEvent], None] | None = _progress_to_stderr,
     dashboard: bool = True,
+    scheduler: str | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> Path:
     """Run every scenario x replication and write the study folder ``out``; return its path.
 
@@ -256,58 +278,98 @@ def run_study(
     out : path
         Study folder to write (atomically: built under a temporary name, then renamed).
     jobs : int, optional
-        Local processes; default the number of cores. 1 runs in this process.
+        Local processes (or workers of ``scheduler="local"``); default the number of cores.
+        1 runs in this process.
     days, replications : optional
         Override the study's period [d] and number of replications.
     overwrite : bool
         Replace ``out`` if it is a study output folder.
     progress : callable, optional
-        Called after each run with (done, total, scenario, replication, wall seconds).
+        Called with a :class:`RunEvent` after each run.
     dashboard : bool
         Also write ``dashboard.html``.
+    scheduler : str, optional
+        Run on Dask: ``"local"`` (a ``LocalCluster`` of ``jobs`` processes) or the address of a
+        running scheduler, ``tcp://HOST:PORT`` (:mod:`twin.executors`).
+    runs_dir : path, optional
+        The run cache (:mod:`twin.study_runs`), a folder every worker can write at the same
+        path; default ``.<out>.runs`` beside ``out``, removed once the study is written.
+    resume : bool
+        Also reuse the runs of a complete study folder at ``out`` (and replace it). Completed
+        runs in the run cache (after a crash, kill or failed run) are always reused.
+    log : callable, optional
+        Called with one line of text about the executor and the runs reused.
     """
+    from twin import study_runs as sr
+    from twin.executors import make_executor
+
     out = Path(out)
-    check_out(out, overwrite)
+    check_out(out, overwrite or resume)
     study = resolved.study
     n_days = float(days) if days is not None else resolved.days()
     n_rep = int(replications) if replications is not None else study.replications
     seed0 = resolved.seed()
     start = resolved.start()
-    jobs = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
     from twin.preflight import check_run_inputs
 
     for plant in resolved.plants.values():  # bad files, tariffs: before any run, not after all
         check_run_inputs(plant, n_days, start, seed0)
+    cache = Path(runs_dir) if runs_dir is not None else sr.default_cache(out)
     t_start = time.perf_counter()
     with staged_folder(out) as tmp:
         tasks = [_Task(s, k, plant, n_days, start, seed0 + k, str(tmp / s / f"rep{k}"))
                  for s, plant in resolved.plants.items() for k in range(n_rep)]
         for s in resolved.plants:
             (tmp / s).mkdir()
-        kpis: dict[tuple[str, int], dict[str, float]] = {}
-        if jobs == 1 or len(tasks) == 1:
-            for n, task in enumerate(tasks, 1):
-                s, k, flat, wall = _run_task(task)
-                kpis[(s, k)] = flat
-                if progress:
-                    progress(n, len(tasks), s, k, wall)
-        else:
-            if any(p.energy is not None for p in resolved.plants.values()):
-                import twin.energy.supply  # noqa: F401  (pvlib once here, not in every worker)
-            # workers end with this process, even when it is killed (SIGKILL): no orphans
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
-                                       initializer=exit_with_parent, initargs=(os.getpid(),))
-            try:
-                futures = [pool.submit(_run_task, t) for t in tasks]
-                for n, fut in enumerate(as_completed(futures), 1):
-                    s, k, flat, wall = fut.result()
-                    kpis[(s, k)] = flat
-                    if progress:
-                        progress(n, len(tasks), s, k, wall)
-            except BaseException:
-                stop_pool(pool)  # a failed run or an interrupt stops the rest at once
-                raise
-            pool.shutdown(wait=True)
+        shas = {f: sr.file_sha(f) for t in tasks for f in sr.data_files(t.plant)}
+        keys = {(t.scenario, t.rep): sr.run_key(t.plant, t.days, t.start, t.seed, shas)
+                for t in tasks}
+        first: dict[str, _Task] = {}  # one run per distinct key (equal runs simulate once)
+        for t in tasks:
+            first.setdefault(keys[(t.scenario, t.rep)], t)
+        adopted = sr.adopt_study_runs(out, cache, set(first)) if resume else 0
+        rows: dict[str, dict[str, float]] = {}  # key -> every scalar KPI of the run
+        todo = []
+        for key, t in first.items():
+            if (d := sr.cached(cache, key)) is not None:
+                rows[key] = _kpi_row(json.loads((d / "kpis.json").read_text(encoding="utf-8")))
+            else:
+                todo.append(t)
+        share = Counter(keys.values())  # runs (scenario, rep) that each distinct run stands for
+        reused = sum(share[key] for key in rows)  # (the cache folder appears with its first run)
+        with make_executor(jobs, scheduler, tasks=len(todo), warm_up=(
+                _import_supply if any(p.energy is not None for p in resolved.plants.values())
+                else None)) as executor:
+            if log:
+                log(f"{len(tasks)} runs: {reused} reused from {cache}"
+                    + (f" ({adopted} from the study folder)" if adopted else "")
+                    + f", {len(todo)} to run on {executor.describe()}"
+                    + (f" ({len(tasks) - len(first)} equal to another run)"
+                       if len(first) < len(tasks) else ""))
+            remote = scheduler is not None  # workers get the data files' bytes, not paths
+            # a worker on another machine sends its run folder back, unless the user named a
+            # shared cache; a local cluster's workers share this machine's disk
+            send_back = remote and scheduler != "local" and runs_dir is None
+            payload = {f: Path(f).read_bytes() for f in shas} if remote else {}
+            jobs_iter = (sr.RunJob(t, keys[(t.scenario, t.rep)],
+                                   None if send_back
+                                   else str(cache.resolve() / keys[(t.scenario, t.rep)]),
+                                   tuple((f, payload[f]) for f in sr.data_files(t.plant)
+                                         if remote))
+                         for t in todo)
+            failures = _collect(executor, jobs_iter, cache, rows, share, reused, progress)
+        if failures:
+            job, exc = failures[0]
+            print(f"twin: {len(failures)} of {len(first)} distinct runs failed (first: "
+                  f"{job.task.scenario} rep{job.task.rep}); the {len(rows)} completed runs are "
+                  f"kept in {cache} and reused by the next run of this study", file=sys.stderr)
+            raise exc
+        for t in tasks:
+            sr.link_tree(cache / keys[(t.scenario, t.rep)], Path(t.folder))
+        full = {(s, k): rows[key] for (s, k), key in keys.items()}
+        kpis = {sk: flat_kpis_from_row(row) for sk, row in full.items()}
+        sr.runs_table(resolved, full, {(t.scenario, t.rep): t.seed for t in tasks},
+                      keys).to_parquet(tmp / "runs.parquet", index=False)
         comparison = compare(resolved, kpis, n_rep)
         econ = economics(resolved, kpis, n_rep)
         from twin.economics import macc
@@ -324,6 +386,10 @@ def run_study(
         _write_csv(falls, tmp / "waterfall.csv")
         manifest = _manifest(resolved, n_days, n_rep, seed0, start, jobs,
                              time.perf_counter() - t_start)
+        manifest["executor"] = executor.describe()
+        manifest["runs_reused"] = reused
+        manifest["parameters"] = sr.parameter_values(resolved)
+        manifest["run_keys"] = {s: [keys[(s, k)] for k in range(n_rep)] for s in resolved.names}
         (tmp / MARKER).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         (tmp / "comparison.md").write_text(
             comparison_markdown(resolved, comparison, econ.table, curve, n_days, n_rep,
@@ -332,7 +398,62 @@ def run_study(
             from twin.dashboard.study import write_study_dashboard
 
             write_study_dashboard(tmp)
+    if runs_dir is None:
+        from twin.study_runs import remove_cache
+
+        remove_cache(cache)  # its runs are in the study folder now
     return out
+
+
+def _import_supply() -> None:
+    import twin.energy.supply  # noqa: F401  (pvlib once here, not in every worker)
+
+
+def _kpi_row(kpis: dict[str, Any]) -> dict[str, float]:
+    """Every scalar KPI of a run (:func:`twin.study_runs.scalar_kpis`) with the compared ones
+    (:func:`flat_kpis`, which adds the derived totals)."""
+    from twin.study_runs import scalar_kpis
+
+    return {**scalar_kpis(kpis), **flat_kpis(kpis)}
+
+
+def flat_kpis_from_row(row: dict[str, float]) -> dict[str, float]:
+    """The compared KPIs (:data:`KPIS` and ``simulated_days``) of a row of :func:`_kpi_row`."""
+    return {name: row.get(name, math.nan) for name in (*(k for k, _, _ in KPIS),
+                                                       "simulated_days")}
+
+
+def _collect(executor: Any, jobs: Any, cache: Path, rows: dict[str, dict[str, float]],
+             share: Counter[str], reused: int, progress: Callable[[RunEvent], None] | None
+             ) -> list[tuple[Any, BaseException]]:
+    """Run the jobs, put each completed run into the cache and ``rows``; report progress (in
+    runs of the study: a distinct run counts for every scenario and replication it stands
+    for, ``share``); return the failed jobs with their errors (the other runs go on)."""
+    from twin.study_runs import execute, write_packed
+
+    failures: list[tuple[Any, BaseException]] = []
+    t0 = time.perf_counter()
+    total = sum(share.values())
+    done = reused
+    for outcome in executor.map_unordered(execute, jobs):
+        job = outcome.task
+        done += share[job.key]
+        wall = math.nan
+        if outcome.error is not None:
+            failures.append((job, outcome.error))
+        else:
+            res = outcome.value
+            if res.folder_files is not None:
+                write_packed(cache, res.key, res.folder_files)
+            rows[res.key] = _kpi_row(json.loads(res.kpis_json))
+            wall = res.wall_s
+        if progress:
+            eta = (time.perf_counter() - t0) / (done - reused) * (total - done)
+            err = outcome.error
+            progress(RunEvent(done, total, len(failures), reused, job.task.scenario,
+                              job.task.rep, wall, eta,
+                              None if err is None else f"{type(err).__name__}: {err}"))
+    return failures
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -68,7 +68,7 @@ SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 STUDY_FILES = ("study.json", "comparison.csv", "comparison.md", "economics.csv", "macc.csv",
-               "dashboard.html", "savings_by_cause.csv", "waterfall.csv")
+               "dashboard.html", "savings_by_cause.csv", "waterfall.csv", "runs.parquet")
 """Files of a study folder beside the scenario folders (:func:`twin.study.run_study`): a
 scenario may not take one of these names."""
 

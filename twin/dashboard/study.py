@@ -125,18 +125,34 @@ def load_study_folder(folder: str | os.PathLike[str]) -> StudyData:
             return pd.read_csv(p) if p.is_file() and p.stat().st_size > 1 else pd.DataFrame()
 
         hourly = {}
-        for s in manifest["scenarios"]:
+        comparison = csv("comparison.csv")
+        for s in _profiled(manifest, comparison):
             p = d / str(s) / "rep0" / "hourly.parquet"
             if p.is_file():
                 hourly[s] = pd.read_parquet(p, columns=["electricity_demand_kwh",
                                                         "grid_import_kwh"])
-        return StudyData(d, manifest, csv("comparison.csv"), csv("economics.csv"),
+        return StudyData(d, manifest, comparison, csv("economics.csv"),
                          csv("macc.csv"), hourly, csv("savings_by_cause.csv"),
                          csv("waterfall.csv"))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError,
             pa.ArrowException) as exc:
         raise RunFolderError(f"{d}: damaged study folder ({type(exc).__name__}); rerun "
                              "'twin compare'") from None
+
+
+def _profiled(manifest: dict[str, Any], comparison: pd.DataFrame) -> list[str]:
+    """Scenarios whose hourly profiles the page draws: all, or for a large study
+    (:data:`~twin.dashboard.study_large.LARGE_STUDY`) the base and the few of lowest mean total
+    cost, so the page stays small."""
+    from twin.dashboard.study_large import LARGE_STUDY, PROFILE_SCENARIOS
+
+    names = [str(s) for s in manifest["scenarios"]]
+    if len(names) <= LARGE_STUDY or not len(comparison):
+        return names
+    cost = comparison[comparison["kpi"] == "cost_total"].set_index("scenario")["mean"]
+    ranked = [s for s in cost.sort_values(kind="stable").index.astype(str)
+              if s != str(manifest["base"])]
+    return [str(manifest["base"]), *ranked[:PROFILE_SCENARIOS]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,19 +647,50 @@ def render_study(data: StudyData) -> str:
         kpi_caption = tr("One replication per scenario, so no intervals (n=1): run more"
                          " replications before reading small differences.")
         table_caption = tr("Values of the one replication (n=1, no interval).")
-    sections = [
-        _section(tr("Scenarios"), tr("What each scenario changes in the plant; every scenario runs"
-                 " the same seeds."), scenario_list(data), "study-scenarios"),
-        _section(tr("KPIs per scenario"), kpi_caption,
-                 figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
-        _section(tr("Difference against {x}", x=esc(data.base)),
-                 tr("Paired by replication (same seed, common random numbers), in % of the base;"
-                 " a bar whose interval does not cross zero is a real effect. Hover for the"
-                 " absolute difference."),
-                 figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
-                 else _note(tr("The study has only the base scenario.")), "study-diffs"),
-    ]
-    if len(data.causes):
+    from twin.dashboard import study_large as big
+
+    large = n_s > big.LARGE_STUDY
+    if large:
+        sections = [_section(tr("Scenarios"), tr("{n} scenarios: the table below lists each with"
+                                                 " its parameters; every scenario runs the same"
+                                                 " seeds.", n=n_s), "", "study-scenarios")]
+    else:
+        sections = [
+            _section(tr("Scenarios"), tr("What each scenario changes in the plant; every"
+                     " scenario runs the same seeds."), scenario_list(data), "study-scenarios"),
+            _section(tr("KPIs per scenario"), kpi_caption,
+                     figure_html(kpi_bars(data), "fig-study-kpis"), "study-kpis"),
+            _section(tr("Difference against {x}", x=esc(data.base)),
+                     tr("Paired by replication (same seed, common random numbers), in % of the"
+                     " base; a bar whose interval does not cross zero is a real effect. Hover"
+                     " for the absolute difference."),
+                     figure_html(diff_bars(data), "fig-study-diffs") if len(data.names) > 1
+                     else _note(tr("The study has only the base scenario.")), "study-diffs"),
+        ]
+    if n_s > 1 and data.row(data.base, "cost_total") is not None \
+            and data.row(data.base, big.co2_kpi(data)) is not None:
+        sections.append(_section(
+            tr("Cost against CO₂"),
+            tr("Mean total energy cost and CO₂ (scope 1 + 2, {basis}-based) of each scenario,"
+               " error bars = 95 % intervals. The line joins the Pareto front: the scenarios"
+               " that no other beats on both.", basis=esc(m.get("co2_basis", "location"))),
+            figure_html(big.pareto_chart(data), big.PARETO_FIGURE_ID), "study-pareto"))
+    params = big.swept(data)
+    if params:
+        shown = params[:big.MAX_RESPONSE_PARAMETERS]
+        sections.append(_section(
+            tr("Response to the swept parameters"),
+            tr("Mean of a KPI (menu) against each parameter the scenarios set, error bars ="
+               " 95 % intervals; one line per combination of the other parameters."),
+            "".join(figure_html(big.response_chart(data, p), f"{big.RESPONSE_FIGURE_PREFIX}{i}")
+                    for i, p in enumerate(shown)), "study-response"))
+    if n_s > 1:
+        sections.append(_section(
+            tr("Scenario table"),
+            tr("One row per scenario: parameters and means ± 95 % half-width; click a heading to"
+               " sort. * = base; ✓ = on the cost–CO₂ Pareto front."),
+            big.sortable_table(data), "study-scenario-table"))
+    if len(data.causes) and not large:
         sections.append(_section(
             tr("Cost difference against {x} by cause", x=esc(data.base)),
             tr("Each bar splits a scenario's change of total energy cost (mean over replications,"
@@ -711,7 +758,9 @@ def render_study(data: StudyData) -> str:
                " demand (dotted), kWh per hour: where a scenario moves energy between hours,"
                " the lines cross.", note=reps_note),
             figure_html(average_day_overlay(data), AVERAGE_DAY_FIGURE_ID), "study-avgday"))
-    sections.append(_section(tr("All KPIs"), table_caption, comparison_table(data), "study-table"))
+    if not large:
+        sections.append(_section(tr("All KPIs"), table_caption, comparison_table(data),
+                                 "study-table"))
     return html_page(
         tr("{x} – twin study", x=title),
         f'<h1 id="study-name">{title}</h1><div class="meta">{"".join(meta)}</div>'
