@@ -97,8 +97,10 @@ SUMMARY_KPIS = ("units_completed", "electricity_kwh", "grid_import_kwh", "peak_d
 """KPIs of the table printed at the end of ``twin compare`` (all are in comparison.md)."""
 
 COMPARISON_COLUMNS = ("scenario", "kpi", "unit", "n", "mean", "ci_low", "ci_high",
-                      "diff_mean", "diff_ci_low", "diff_ci_high", "diff_pct")
-"""Columns of ``comparison.csv``; ``diff_*`` = scenario minus base, paired by replication."""
+                      "diff_mean", "diff_ci_low", "diff_ci_high", "diff_pct", "variation")
+"""Columns of ``comparison.csv``; ``diff_*`` = scenario minus base, paired by replication;
+``variation`` = the sources of variation the intervals cover, ``+``-joined: ``process`` (the DES
+streams) and, with a study's ``uncertainty:`` block, ``weather``, ``prices``, ``grid factor``."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,8 +281,9 @@ def run_study(
         check_run_inputs(plant, n_days, start, seed0)
     t_start = time.perf_counter()
     with staged_folder(out) as tmp:
-        tasks = [_Task(s, k, plant, n_days, start, seed0 + k, str(tmp / s / f"rep{k}"))
-                 for s, plant in resolved.plants.items() for k in range(n_rep)]
+        tasks = [_Task(s, k, resolved.plant_for(s, k), n_days, start, seed0 + k,
+                       str(tmp / s / f"rep{k}"))
+                 for s in resolved.plants for k in range(n_rep)]
         for s in resolved.plants:
             (tmp / s).mkdir()
         kpis: dict[tuple[str, int], dict[str, float]] = {}
@@ -343,6 +346,17 @@ def _sha(plant: Plant) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _uncertainty_manifest(resolved: ResolvedStudy, reps: int) -> dict[str, Any]:
+    """``uncertainty``: per replication, the option of each source it ran with (the same in every
+    scenario); nothing without an ``uncertainty:`` block."""
+    unc = resolved.study.uncertainty
+    if unc is None:
+        return {}
+    return {"uncertainty": [{"rep": k, **{s: unc.label(s, i)
+                                          for s, i in resolved.choice(k).items()}}
+                            for k in range(reps)]}
+
+
 def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start: dt.date,
               jobs: int, wall: float) -> dict[str, Any]:
     from twin import __version__
@@ -359,6 +373,8 @@ def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start
         "start": start.isoformat(),
         "replications": reps,
         "seeds": [seed0 + k for k in range(reps)],
+        "variation": resolved.variation(reps),
+        **_uncertainty_manifest(resolved, reps),
         "confidence": CONFIDENCE,
         "co2_basis": study.co2_basis,
         "currency": study.currency,
@@ -384,6 +400,7 @@ def compare(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float
     reports (e.g. PV without PV) are left out; a KPI undefined in some run has NaN statistics."""
     base = resolved.study.base
     cur = resolved.study.currency
+    covers = "+".join(resolved.variation(reps))
     rows = []
     for name, unit, _ in KPIS:
         arrays = {s: np.array([kpis[(s, k)][name] for k in range(reps)])
@@ -397,7 +414,7 @@ def compare(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float
             rows.append({"scenario": s, "kpi": name, "unit": _unit(unit, cur), "n": m.n,
                          "mean": m.mean, "ci_low": m.low, "ci_high": m.high,
                          "diff_mean": d.mean, "diff_ci_low": d.low, "diff_ci_high": d.high,
-                         "diff_pct": pct})
+                         "diff_pct": pct, "variation": covers})
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
@@ -545,7 +562,12 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
         f"scenario (seeds {seed0}..{seed0 + reps - 1}, common random numbers: replication k of "
         f"every scenario uses seed {seed0} + k). Intervals are two-sided "
         f"{CONFIDENCE:.0%} Student-t intervals over replications; differences are paired "
-        f"(scenario minus base `{base}`, replication by replication).", ""]
+        f"(scenario minus base `{base}`, replication by replication). The intervals cover "
+        f"these sources of variation: {', '.join(resolved.variation(reps))}"
+        + (" (replication k of every scenario sees the same weather, prices and grid factor "
+           "year, drawn from their own random streams)" if len(resolved.variation(reps)) > 1
+           else " (every replication sees the same weather, prices and grid factors)")
+        + ".", ""]
     if reps == 1:
         lines += ["**n=1, no interval**: one replication per scenario gives no confidence "
                   "interval; run more replications before reading small differences.", ""]
