@@ -518,7 +518,7 @@ def load_study(path: str | Path) -> ResolvedStudy:
     base_plant = _resolve_paths(plant_from_data(plant_data, str(plant_path), plant_lines),
                                 plant_path.parent)
     plants: dict[str, Plant] = {}
-    sweep_issues: dict[tuple[str, str], ConfigIssue] = {}
+    sweep_issues: dict[tuple[str, str], ConfigIssue] = {}  # one per parameter and value
     for scen, spec in study.scenarios.items():
         if scen not in swept:
             plants[scen] = _scenario_plant(plant_data, plant_path, scen, spec, name, lines)
@@ -527,8 +527,8 @@ def load_study(path: str | Path) -> ResolvedStudy:
             plants[scen] = _scenario_plant(plant_data, plant_path, scen, spec, name, lines)
         except ConfigError as exc:  # name the sweep parameter and its value
             for issue in exc.issues:
-                key = _sweep_issue(issue, scen, swept[scen], study, lines)
-                sweep_issues.setdefault((key.path, key.message), key)
+                key, found = _sweep_issue(issue, scen, swept[scen], lines)
+                sweep_issues.setdefault(key, found)
             if len(sweep_issues) >= 10:
                 break
     if sweep_issues:
@@ -635,16 +635,18 @@ def _sweep_upgrade(sweep: Sweep, point: dict[str, Any], before: dict[str, Any], 
     return UpgradeSpec(capex=max(capex, 0.0), **fields)
 
 
-def _sweep_issue(issue: ConfigIssue, scen: str, swept: dict[str, tuple[str, Any]], study: Study,
-                 lines: dict) -> ConfigIssue:
-    """A generated scenario's problem, pinned to the sweep parameter and value that caused it."""
+def _sweep_issue(issue: ConfigIssue, scen: str, swept: dict[str, tuple[str, Any]], lines: dict
+                 ) -> tuple[tuple[str, str], ConfigIssue]:
+    """A generated scenario's problem, pinned to the sweep parameter and value that caused it,
+    with a key that is the same for every scenario of that value."""
     for pname, (p, v) in swept.items():
         if issue.path == _override_field(scen, p):
-            return ConfigIssue(f"sweep.parameters.{pname}",
-                               f"value {v!r} (scenario {scen}): {issue.message}",
-                               line=_line(lines, ("sweep", "parameters", pname)))
-    return ConfigIssue(f"sweep (scenario {scen})", f"{issue.path}: {issue.message}",
-                       line=_line(lines, ("sweep",)))
+            return (pname, repr(v)), ConfigIssue(
+                f"sweep.parameters.{pname}", f"value {v!r} (e.g. scenario {scen}): "
+                f"{issue.message}", line=_line(lines, ("sweep", "parameters", pname)))
+    return (issue.path, issue.message), ConfigIssue(
+        f"sweep (scenario {scen})", f"{issue.path}: {issue.message}",
+        line=_line(lines, ("sweep",)))
 
 
 def _check_uncertainty(resolved: ResolvedStudy) -> None:
@@ -672,8 +674,7 @@ def option_plants(resolved: ResolvedStudy) -> list[tuple[str, Plant]]:
     unc = resolved.study.uncertainty
     if unc is None:
         return []
-    return [(f"uncertainty.{source} {unc.label(source, k)}",
-             _variant_plant(resolved, resolved.study.base, {source: k}))
+    return [(unc.field(source, k), _variant_plant(resolved, resolved.study.base, {source: k}))
             for source, n in unc.options().items() for k in range(n)]
 
 
@@ -770,8 +771,7 @@ def _variant_plant(resolved: ResolvedStudy, scen: str, choice: dict[str, int]) -
 
     unc = resolved.study.uncertainty
     assert unc is not None
-    where = "uncertainty (" + ", ".join(f"{s} {unc.label(s, k)}" for s, k in choice.items()) \
-        + ")"
+    where = ", ".join(unc.field(s, k) for s, k in choice.items())
 
     def extra(data: Any) -> tuple[str, dict[str, Any]]:
         if data is None:

@@ -15,7 +15,8 @@ of the plant (:func:`twin.config.study.apply_override`), and how their values co
   or as ``start``/``stop``/``step`` (stop included when the steps reach it);
 * ``lhs`` / ``sobol``: ``count`` points of a Latin hypercube or a scrambled Sobol' sequence
   (:mod:`scipy.stats.qmc`, seeded by ``seed``) scaled to each parameter's ``[low, high]``;
-  fields that hold whole numbers (and parameters with ``integer: true``) are rounded;
+  fields that hold whole numbers (and parameters with ``integer: true``) are rounded, and points
+  that rounding makes equal are kept once;
 * ``list``: explicit value sets, ``sets: [{pv: 600, bess: 500}, ...]``, each naming every
   parameter.
 
@@ -234,7 +235,8 @@ def value_sets(sweep: Sweep, integer: dict[str, bool]) -> list[dict[str, tuple[s
             if integer.get(n):
                 v = int(min(max(round(v), math.ceil(p.low)), math.floor(p.high)))  # type: ignore[arg-type]
             point[n] = (None, v)
-        out.append(point)
+        if point not in out:  # rounding can make points equal: run each once
+            out.append(point)
     return out
 
 
@@ -280,7 +282,7 @@ def scenario_names(sweep: Sweep, points: list[dict[str, tuple[str | None, Any]]]
         out = []
         for x in names:
             seen[x] = seen.get(x, 0) + 1
-            out.append(x if seen[x] == 1 and names.count(x) == 1 else f"{x}_{seen[x]}")
+            out.append(x if names.count(x) == 1 else f"{x}_no{seen[x]}")
         names = out
     return names
 

@@ -137,6 +137,13 @@ class Uncertainty(_Model):
             out["grid_factor"] = len(self.grid_years)
         return out
 
+    def field(self, source: str, index: int) -> str:
+        """Field path of option ``index`` of ``source`` in the study file, with its label:
+        ``uncertainty.grid_years[1] (2019)``."""
+        name = {"prices": "prices", "grid_factor": "grid_years"}.get(source) or (
+            "weather.files" if self.weather and self.weather.files else "weather.synthetic_seeds")
+        return f"uncertainty.{name}[{index}] ({self.label(source, index)})"
+
     def label(self, source: str, index: int) -> str:
         """Human label of option ``index`` of ``source``."""
         if source == "weather":
@@ -185,19 +192,19 @@ def variation(unc: Uncertainty | None, choices: list[dict[str, int]]) -> list[st
 def resolve_files(unc: Uncertainty, folder: Path) -> Uncertainty:
     """The block with weather and price file paths made absolute (relative to ``folder``, the
     study file's)."""
-    unc = unc.model_copy(deep=True)
-
     def absolute(f: str) -> str:
         return f if Path(f).is_absolute() else str(folder / f)
 
+    update: dict[str, Any] = {}
     if unc.weather is not None and unc.weather.files is not None:
-        unc.weather.files = [absolute(f) if isinstance(f, str) else
-                             f.model_copy(update={"file": absolute(f.file)})
-                             for f in unc.weather.files]
-    for p in unc.prices or []:
-        if p.price_file is not None:
-            p.price_file = p.price_file.model_copy(update={"file": absolute(p.price_file.file)})
-    return unc
+        update["weather"] = unc.weather.model_copy(update={"files": [
+            absolute(f) if isinstance(f, str) else f.model_copy(update={"file": absolute(f.file)})
+            for f in unc.weather.files]})
+    if unc.prices is not None:
+        update["prices"] = [p if p.price_file is None else p.model_copy(update={
+            "price_file": p.price_file.model_copy(update={"file": absolute(p.price_file.file)})})
+            for p in unc.prices]
+    return unc.model_copy(update=update)
 
 
 class OptionError(ValueError):
