@@ -482,3 +482,51 @@ def test_cli_compare_with_a_sweep_end_to_end(tmp_path, capsys):
     comp = pd.read_csv(tmp_path / "o" / "comparison.csv")
     assert list(dict.fromkeys(comp["scenario"])) == ["bess=20", "bess=60"]
     assert (tmp_path / "o" / "bess=60" / "rep1" / "hourly.parquet").is_file()
+
+
+def test_weather_and_price_files_relative_to_the_study_file(tmp_path):
+    """Two weather files (sun 800 or 400 W/m2 from 10 to 14 h) and two price files (0.3 and
+    0.9 CNY/kWh every hour), balanced: each replication runs with one of each, and the prices
+    of its hourly table are the file's, by hand."""
+    (tmp_path / "plant").mkdir()
+    (tmp_path / "plant" / "plant.yaml").write_text(PLANT)
+    data = tmp_path / "data"
+    data.mkdir()
+    hours = pd.date_range("2025-06-02", periods=48, freq="h")
+    sun = np.isin(hours.hour, [10, 11, 12, 13])
+    for name, ghi in (("bright", 800.0), ("dull", 400.0)):
+        pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"),
+                      "ghi": np.where(sun, ghi, 0.0), "dni": np.where(sun, ghi, 0.0),
+                      "dhi": np.where(sun, 100.0, 0.0), "temp_air": 20.0, "wind_speed": 1.0}
+                     ).to_csv(data / f"{name}.csv", index=False)
+    for name, price in (("low", 0.3), ("high", 0.9)):
+        pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "price_per_kwh": price}
+                     ).to_csv(data / f"{name}_prices.csv", index=False)
+    f = tmp_path / "study.yaml"
+    f.write_text(textwrap.dedent(f"""\
+        plant: plant/plant.yaml
+        base: pv=20
+        days: 1
+        replications: 2
+        sweep:
+          parameters:
+            pv: {{path: "{PV}", values: [20, 40]}}
+        uncertainty:
+          sampling: balanced
+          weather: {{files: [data/bright.csv, data/dull.csv]}}
+          prices:
+            - {{name: low, price_file: data/low_prices.csv}}
+            - {{name: high, price_file: data/high_prices.csv}}
+        """))
+    r = load_study(f)
+    out = run_study(r, tmp_path / "out", jobs=1, progress=None, dashboard=False)
+    drawn = json.loads((out / "study.json").read_text())["uncertainty"]
+    for k in range(2):
+        price = {"low": 0.3, "high": 0.9}[drawn[k]["prices"]]
+        a, b = _hourly(out, "pv=20", k), _hourly(out, "pv=40", k)
+        assert np.allclose(a["price_per_kwh"], price) and np.allclose(b["price_per_kwh"], price)
+        pd.testing.assert_series_equal(a["pv_kwh"] * 2, b["pv_kwh"], check_names=False,
+                                       rtol=1e-9)  # 40 kWp makes twice what 20 kWp makes
+    pv = {drawn[k]["weather"]: _hourly(out, "pv=20", k)["pv_kwh"].sum() for k in range(2)}
+    assert set(pv) == {"bright.csv", "dull.csv"}
+    assert pv["bright.csv"] > 1.5 * pv["dull.csv"] > 0

@@ -333,7 +333,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 0
     if isinstance(data, dict) and ("scenarios" in data or "sizing" in data
                                    or "sweep" in data):  # a study file
-        from twin.config.study import load_study, option_plants
+        from twin.config.study import load_study
 
         r = load_study(args.config)
         sizing = ""
@@ -341,9 +341,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             from twin.config.sizing import load_sizing
 
             sizing = f", sizing {len(load_sizing(args.config).candidates)} capacities"
-        for scen, plant in r.plants.items():
-            _preflight(plant, f"{args.config}: scenarios.{scen}", r.days(), r.start(), r.seed())
-        for label, plant in option_plants(r):
+        for label, plant in r.preflight_plants():
             _preflight(plant, f"{args.config}: {label}", r.days(), r.start(), r.seed())
         print(f"{args.config}: OK (study on {r.plant_path.name}: {_study_count(r)}, "
               f"base '{r.study.base}'{sizing})")

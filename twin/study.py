@@ -277,7 +277,7 @@ def run_study(
     jobs = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
     from twin.preflight import check_run_inputs
 
-    for plant in resolved.plants.values():  # bad files, tariffs: before any run, not after all
+    for _, plant in resolved.preflight_plants():  # bad files, tariffs: before any run
         check_run_inputs(plant, n_days, start, seed0)
     t_start = time.perf_counter()
     with staged_folder(out) as tmp:

@@ -213,6 +213,8 @@ class ResolvedStudy:
     """The plant file's data as read (for the per-replication plants of ``uncertainty:``)."""
     lines: dict = field(default_factory=dict, repr=False)
     """Line numbers of the study file's fields."""
+    swept: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict, repr=False)
+    """Generated scenario -> sweep parameter -> (override path, value)."""
     _variants: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -239,6 +241,20 @@ class ResolvedStudy:
 
         n = int(replications or self.study.replications)
         return variation(self.study.uncertainty, [self.choice(k) for k in range(n)])
+
+    def preflight_plants(self) -> list[tuple[str, Plant]]:
+        """(label, plant) of the plants whose run inputs to check before any run
+        (:func:`twin.preflight.check_run_inputs`): every written scenario, for a sweep the first
+        generated scenario holding each value of each parameter (the others differ from it only
+        in values already checked elsewhere), and the base with each uncertainty option."""
+        out = [(f"scenarios.{s}", p) for s, p in self.plants.items() if s not in self.swept]
+        seen: set[tuple[str, str]] = set()
+        for s, values in self.swept.items():
+            new = {(k, repr(v)) for k, (_, v) in values.items()} - seen
+            if new:
+                seen |= new
+                out.append((f"sweep scenario {s}", self.plants[s]))
+        return out + option_plants(self)
 
     def plant_for(self, scenario: str, rep: int) -> Plant:
         """The plant of ``scenario`` in replication ``rep``: the scenario's plant with the
@@ -533,7 +549,8 @@ def load_study(path: str | Path) -> ResolvedStudy:
                 break
     if sweep_issues:
         raise ConfigError(name, list(sweep_issues.values()))
-    resolved = ResolvedStudy(study, path, plant_path, plants, base_plant, plant_data, lines)
+    resolved = ResolvedStudy(study, path, plant_path, plants, base_plant, plant_data, lines,
+                             swept)
     if study.uncertainty is not None:
         _check_uncertainty(resolved)
     return resolved
