@@ -530,3 +530,18 @@ def test_weather_and_price_files_relative_to_the_study_file(tmp_path):
     pv = {drawn[k]["weather"]: _hourly(out, "pv=20", k)["pv_kwh"].sum() for k in range(2)}
     assert set(pv) == {"bright.csv", "dull.csv"}
     assert pv["bright.csv"] > 1.5 * pv["dull.csv"] > 0
+
+
+def test_a_tiny_step_is_refused_by_count_before_any_value_is_made(tmp_path):
+    msg = error(tmp_path, HEAD + f"""\
+    sweep:
+      parameters:
+        pv: {{path: "{PV}", start: 1, stop: 1e12, step: 1e-300}}
+    """)
+    assert "at most 10,000" in msg
+    msg = error(tmp_path, HEAD + f"""\
+    sweep:
+      parameters:
+        pv: {{path: "{PV}", start: 1, stop: .inf, step: 1}}
+    """)
+    assert "sweep.parameters.pv" in msg and "finite" in msg

@@ -59,7 +59,7 @@ from twin.config.loader import (
 )
 from twin.config.plant import MAX_DAYS, Date, Plant, StrategyConfig, check_start
 from twin.config.sizing import Sizing
-from twin.config.sweep import MAX_SWEEP_SCENARIOS, Sweep
+from twin.config.sweep import HUGE, MAX_SWEEP_SCENARIOS, Sweep
 from twin.config.uncertainty import Uncertainty
 
 ENERGY_BASIS_KPIS = ("pv_kwh", "battery_discharge_kwh", "electricity_kwh", "grid_import_kwh",
@@ -583,7 +583,8 @@ def _expand_sweep(study: Study, sweep: Sweep, plant_data: Any, name: str, lines:
         raise issue("sweep.on", f"no scenario of that name; {hint}", sweep.on, True)
     n = sweep.size()
     if n > MAX_SWEEP_SCENARIOS:
-        raise issue("sweep", f"the sweep makes {n:,} scenarios; at most "
+        many = "more than 10^15" if n >= HUGE else f"{n:,}"
+        raise issue("sweep", f"the sweep makes {many} scenarios; at most "
                              f"{MAX_SWEEP_SCENARIOS:,} are allowed (split the study, or sample "
                              f"with method lhs or sobol and a count)")
     on = study.scenarios[sweep.on] if sweep.on is not None else Scenario()

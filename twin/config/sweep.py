@@ -42,6 +42,9 @@ MAX_SWEEP_SCENARIOS = 10_000
 """Most scenarios one sweep may make (beyond it, split the study: every scenario's plant is
 validated before any run)."""
 
+HUGE = 10**15
+"""Stand-in for the size of a grid too big to count exactly (a tiny step)."""
+
 PARAMETER_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 """Parameter names: they appear in scenario names (``pv=600``)."""
 
@@ -66,6 +69,10 @@ class SweepParameter(_Model):
 
     @model_validator(mode="after")
     def _one_form(self) -> SweepParameter:
+        for f in ("start", "stop", "step", "low", "high"):
+            v = getattr(self, f)
+            if v is not None and not math.isfinite(v):
+                raise ValueError(f"{f}: expected a finite number, got {v}")
         rng = [self.start, self.stop, self.step]
         if any(v is not None for v in rng) and not all(v is not None for v in rng):
             raise ValueError("give start, stop and step together")
@@ -81,6 +88,16 @@ class SweepParameter(_Model):
             raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
         return self
 
+    def grid_size(self) -> int:
+        """Number of grid values (without making them)."""
+        if self.values is not None:
+            return len(self.values)
+        if self.start is None or self.stop is None or self.step is None:
+            return 0
+        q = (self.stop - self.start) / self.step
+        return math.floor(q + 1e-9) + 1 if q < HUGE else HUGE
+
+
     def grid_values(self) -> list[tuple[str | None, Any]]:
         """(label or None, value) of a grid parameter, in order."""
         if isinstance(self.values, dict):
@@ -88,7 +105,7 @@ class SweepParameter(_Model):
         if self.values is not None:
             return [(None, v) for v in self.values]
         assert self.start is not None and self.stop is not None and self.step is not None
-        n = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        n = self.grid_size()
         out = []
         for k in range(n):
             v = round(self.start + k * self.step, 12)  # 0.1 + 2 * 0.1 -> 0.3, not 0.30000000004
@@ -193,7 +210,7 @@ class Sweep(_Model):
     def size(self) -> int:
         """Number of scenarios the sweep makes (without generating them)."""
         if self.method == "grid":
-            return math.prod(len(p.grid_values()) for p in self.parameters.values())
+            return math.prod(p.grid_size() for p in self.parameters.values())
         if self.method == "list":
             return len(self.sets or [])
         return int(self.count or 0)
@@ -287,5 +304,5 @@ def scenario_names(sweep: Sweep, points: list[dict[str, tuple[str | None, Any]]]
     return names
 
 
-__all__ = ["MAX_SWEEP_SCENARIOS", "Sweep", "SweepParameter", "SweepUpgrade", "format_value",
+__all__ = ["HUGE", "MAX_SWEEP_SCENARIOS", "Sweep", "SweepParameter", "SweepUpgrade", "format_value",
            "scenario_names", "unit_sample", "value_sets"]
