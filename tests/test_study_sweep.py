@@ -545,3 +545,26 @@ def test_a_tiny_step_is_refused_by_count_before_any_value_is_made(tmp_path):
         pv: {{path: "{PV}", start: 1, stop: .inf, step: 1}}
     """)
     assert "sweep.parameters.pv" in msg and "finite" in msg
+
+
+def test_uncertainty_draws_leave_the_des_streams_alone_and_set_the_grid_year(tmp_path):
+    """Grid factor years change no flow of material or energy: with them drawn per replication,
+    every replication's production and grid import equal those of the study without the block
+    (its draws come from streams no DES element uses), and scope 2 location-based is the grid
+    import times the year's published Jiangsu factor (MEE/NBS: 0.6451 kgCO2/kWh for 2021,
+    0.5978 for 2022)."""
+    body = HEAD.replace("replications: 2", "replications: 2\n    days: 1")
+    plain = run_study(load_study(write(tmp_path, body)), tmp_path / "plain", jobs=1,
+                      progress=None, dashboard=False)
+    f = write(tmp_path, body + "    uncertainty: {sampling: balanced, grid_years: [2021, 2022]}\n")
+    unc = run_study(load_study(f), tmp_path / "unc", jobs=1, progress=None, dashboard=False)
+    drawn = json.loads((unc / "study.json").read_text())["uncertainty"]
+    factor = {"2021": 0.6451, "2022": 0.5978}
+    assert {d["grid_factor"] for d in drawn} == {"2021", "2022"}
+    for k in range(2):
+        a = json.loads((plain / "base" / f"rep{k}" / "kpis.json").read_text())
+        b = json.loads((unc / "base" / f"rep{k}" / "kpis.json").read_text())
+        for kpi in ("units_completed", "electricity_kwh", "grid_import_kwh", "cost_total"):
+            assert a[kpi] == b[kpi], kpi
+        assert b["co2_scope2_location_kg"] == pytest.approx(
+            b["grid_import_kwh"] * factor[drawn[k]["grid_factor"]], rel=1e-9)
