@@ -568,3 +568,13 @@ def test_uncertainty_draws_leave_the_des_streams_alone_and_set_the_grid_year(tmp
             assert a[kpi] == b[kpi], kpi
         assert b["co2_scope2_location_kg"] == pytest.approx(
             b["grid_import_kwh"] * factor[drawn[k]["grid_factor"]], rel=1e-9)
+
+
+def test_study_dashboard_says_what_the_intervals_cover(unc_study):
+    from twin.dashboard.study import write_study_dashboard
+
+    _, out = unc_study
+    page = write_study_dashboard(out).read_text()
+    assert "<span>intervals cover: process, weather, prices, grid factor</span>" in page
+    page = write_study_dashboard(out, lang="zh").read_text()
+    assert "<span>区间涵盖：过程随机性, 气象, 电价, 电网排放因子</span>" in page

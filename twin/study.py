@@ -2,7 +2,9 @@ r"""Scenario studies: run every scenario x replication with common random number
 
 ``twin compare STUDY.yaml`` (and :func:`run_study`) runs replication k of every scenario with
 seed ``seed + k``, so that every random stream (``twin.streams``) draws the same numbers in every
-scenario and the scenarios differ only where their configs do. The runs go to
+scenario and the scenarios differ only where their configs do. With an ``uncertainty:`` block,
+replication k of every scenario also gets the same weather, prices and grid factor year
+(:meth:`twin.config.study.ResolvedStudy.plant_for`). The runs go to
 ``OUT/<scenario>/rep<k>/`` (ordinary run folders), and the comparison to:
 
 * ``comparison.csv``  one row per scenario and KPI: mean and 95 % confidence interval over the

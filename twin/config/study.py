@@ -30,6 +30,11 @@ replace the plant's strategies, override the field itself: ``overrides: {strateg
 
 Every error names the study file and line, the scenario, the override path and, for a plant that
 the overrides make invalid, the plant field's own message.
+
+A ``sweep:`` block generates more scenarios from override paths (:mod:`twin.config.sweep`), and an
+``uncertainty:`` block draws weather, prices and the grid factor year per replication, the same
+in every scenario (:mod:`twin.config.uncertainty`; :meth:`ResolvedStudy.plant_for` builds the
+plant of one scenario and replication).
 """
 
 from __future__ import annotations
