@@ -578,3 +578,21 @@ def test_study_dashboard_says_what_the_intervals_cover(unc_study):
     assert "<span>intervals cover: process, weather, prices, grid factor</span>" in page
     page = write_study_dashboard(out, lang="zh").read_text()
     assert "<span>区间涵盖：过程随机性, 气象, 电价, 电网排放因子</span>" in page
+
+
+def test_without_a_sweep_upgrade_generated_scenarios_keep_the_on_scenarios(tmp_path):
+    r = load_study(write(tmp_path, f"""\
+    plant: plant.yaml
+    base: base
+    discount_rate: 0.08
+    scenarios:
+      base: {{}}
+      shave:
+        overrides: {{energy.dispatch.shave_peak: true}}
+        upgrade: {{capex: 5000, lifetime_years: 10}}
+    sweep:
+      on: shave
+      parameters:
+        bess: {{path: "{BESS}", values: [20, 40]}}
+    """))
+    assert [r.study.scenarios[s].upgrade.capex for s in ("bess=20", "bess=40")] == [5000, 5000]

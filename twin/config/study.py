@@ -627,10 +627,12 @@ def _expand_sweep(study: Study, sweep: Sweep, plant_data: Any, name: str, lines:
         overrides = {**on.overrides}
         for pname, (_, v) in point.items():
             overrides[sweep.parameters[pname].path] = v
-        upgrade = None
+        upgrade = None if sweep.upgrade is not None else on.upgrade  # on's, as it holds on's
         same = all(v == before.get(k) for k, (_, v) in point.items())
-        if sweep.upgrade is not None and scen != study.base and not same:
+        if sweep.upgrade is not None and not same:
             upgrade = _sweep_upgrade(sweep, point, before, name, lines)
+        if scen == study.base:
+            upgrade = None
         text = ", ".join(f"{k} = {label if label is not None else v}"
                          for k, (label, v) in point.items())
         generated[scen] = Scenario(

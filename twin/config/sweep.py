@@ -23,7 +23,9 @@ of the plant (:func:`twin.config.study.apply_override`), and how their values co
 Each generated scenario is named from its values, ``pv=600_bess=500`` (``prefix`` in front if
 given), and holds the ``on`` scenario's overrides, strategies and measure with the sweep's
 values on top. An optional ``upgrade:`` gives the generated scenarios their economics, with the
-capex ``capex + sum(capex_per_unit[p] x (value_p - the on-scenario's value at p's path))``.
+capex ``capex + sum(capex_per_unit[p] x (value_p - the on-scenario's value at p's path))`` (a
+point equal to the on-scenario has none); without it they keep the on-scenario's ``upgrade:``.
+A generated scenario that is the study's base has no upgrade.
 """
 
 from __future__ import annotations
