@@ -460,9 +460,9 @@ def test_cli_validate_counts_scenarios_and_runs(tmp_path, capsys):
     f = write(tmp_path, UNC_STUDY.replace("replications: 2", "replications: 3"))
     assert main(["validate", str(f)]) == 0
     out = capsys.readouterr().out
-    assert "2 scenarios (2 from the sweep) x 3 replications = 6 runs" in out
-    assert "uncertainty weather 2 options, prices 2 options, grid factor 2 options " \
-           "(balanced)" in out
+    assert "OK (study on plant.yaml: 2 scenarios (2 from the sweep), base 'bess=20', " \
+           "3 replications; 6 runs; uncertainty weather 2 options, prices 2 options, " \
+           "grid factor 2 options (balanced))" in out
 
 
 def test_cli_compare_refuses_more_runs_than_max_runs_without_yes(tmp_path, capsys):

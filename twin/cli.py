@@ -205,8 +205,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.study}: the study makes {resolved.runs(reps):,} runs, more "
                          f"than max_runs ({resolved.study.max_runs:,}); pass --yes to start "
                          f"them, or raise max_runs in the study file")
-    print(f"twin: study {name}: {_study_count(resolved, reps)}, {days:g} days each ...",
-          file=sys.stderr)
+    scenarios, runs = _study_count(resolved, reps)
+    print(f"twin: study {name}: {scenarios} x {reps} replications, {days:g} days each "
+          f"({runs}) ...", file=sys.stderr)
     try:
         path = run_study(resolved, out, jobs=args.jobs, days=args.days,
                          replications=args.replications, overwrite=args.overwrite)
@@ -343,8 +344,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             sizing = f", sizing {len(load_sizing(args.config).candidates)} capacities"
         for label, plant in r.preflight_plants():
             _preflight(plant, f"{args.config}: {label}", r.days(), r.start(), r.seed())
-        print(f"{args.config}: OK (study on {r.plant_path.name}: {_study_count(r)}, "
-              f"base '{r.study.base}'{sizing})")
+        scenarios, runs = _study_count(r)
+        print(f"{args.config}: OK (study on {r.plant_path.name}: {scenarios}, base "
+              f"'{r.study.base}', {r.study.replications} replications{sizing}; {runs})")
         if r.runs() > r.study.max_runs:
             print(f"{args.config}: note: {r.runs():,} runs is more than max_runs "
                   f"({r.study.max_runs:,}); twin compare will ask for --yes", file=sys.stderr)
@@ -357,20 +359,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _study_count(r: Any, replications: int | None = None) -> str:
-    """'N scenarios (M from the sweep) x R replications = T runs; uncertainty: ...'."""
+def _study_count(r: Any, replications: int | None = None) -> tuple[str, str]:
+    """('N scenarios (M from the sweep)', 'T runs; uncertainty ...') of a resolved study."""
     reps = replications or r.study.replications
-    n_sweep = r.study.sweep.size() if r.study.sweep is not None else 0
-    swept = f" ({n_sweep} from the sweep)" if n_sweep else ""
-    text = (f"{len(r.names)} scenario{'s' if len(r.names) != 1 else ''}{swept} x {reps} "
-            f"replication{'s' if reps != 1 else ''} = {r.runs(reps):,} run"
-            f"{'s' if r.runs(reps) != 1 else ''}")
+    n = len(r.names)
+    swept = f" ({len(r.swept)} from the sweep)" if r.swept else ""
+    runs = r.runs(reps)
+    text = f"{runs:,} run{'s' if runs != 1 else ''}"
     unc = r.study.uncertainty
     if unc is not None:
         text += "; uncertainty " + ", ".join(
-            f"{s.replace('_', ' ')} {n} option{'s' if n != 1 else ''}"
-            for s, n in unc.options().items()) + f" ({unc.sampling})"
-    return text
+            f"{s.replace('_', ' ')} {k} option{'s' if k != 1 else ''}"
+            for s, k in unc.options().items()) + f" ({unc.sampling})"
+    return f"{n} scenario{'s' if n != 1 else ''}{swept}", text
 
 
 def _preflight(plant: Plant, where: str, *args: object) -> None:
