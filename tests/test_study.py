@@ -663,7 +663,7 @@ def test_co2_basis_market_uses_market_based_scope2(tmp_path):
 def test_validate_checks_study_files(tmp_path, capsys):
     f = write_study(tmp_path, STANDBY_STUDY)
     assert main(["validate", str(f)]) == 0
-    assert "OK (study on plant.yaml: 3 scenarios, base 'base', 3 replications)" in \
+    assert "OK (study on plant.yaml: 3 scenarios, base 'base', 3 replications; 9 runs)" in \
         capsys.readouterr().out
     bad = write_study(tmp_path, STANDBY_STUDY.replace("standby: 2.0", "standby: high"))
     assert main(["validate", str(bad)]) == 2

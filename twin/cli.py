@@ -15,7 +15,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twin.atomic import check_out
 from twin.config import ConfigError, load_plant
@@ -202,8 +202,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"study-{_slug(Path(args.study).stem)}_{time.strftime('%Y%m%d-%H%M%S')}")
     reps = args.replications or resolved.study.replications
     days = args.days if args.days is not None else resolved.days()
-    print(f"twin: study {name}: {len(resolved.names)} scenarios x {reps} replications, "
-          f"{days:g} days each ...", file=sys.stderr)
+    if resolved.runs(reps) > resolved.study.max_runs and not args.yes:
+        raise UsageError(f"{args.study}: the study makes {resolved.runs(reps):,} runs, more "
+                         f"than max_runs ({resolved.study.max_runs:,}); pass --yes to start "
+                         f"them, or raise max_runs in the study file")
+    scenarios, runs = _study_count(resolved, reps)
+    print(f"twin: study {name}: {scenarios} x {reps} replications, {days:g} days each "
+          f"({runs}) ...", file=sys.stderr)
     try:
         path = run_study(resolved, out, jobs=args.jobs, days=args.days,
                          replications=args.replications, overwrite=args.overwrite,
@@ -331,7 +336,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{len(data_.targets)} meters, {left} readings left out by the data-quality "
               f"pass, {len(cal.parameters)} parameters {'/'.join(kinds)})")
         return 0
-    if isinstance(data, dict) and ("scenarios" in data or "sizing" in data):  # a study file
+    if isinstance(data, dict) and ("scenarios" in data or "sizing" in data
+                                   or "sweep" in data):  # a study file
         from twin.config.study import load_study
 
         r = load_study(args.config)
@@ -340,10 +346,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
             from twin.config.sizing import load_sizing
 
             sizing = f", sizing {len(load_sizing(args.config).candidates)} capacities"
-        for scen, plant in r.plants.items():
-            _preflight(plant, f"{args.config}: scenarios.{scen}", r.days(), r.start(), r.seed())
-        print(f"{args.config}: OK (study on {r.plant_path.name}: {len(r.names)} scenarios, "
-              f"base '{r.study.base}', {r.study.replications} replications{sizing})")
+        for label, plant in r.preflight_plants():
+            _preflight(plant, f"{args.config}: {label}", r.days(), r.start(), r.seed())
+        scenarios, runs = _study_count(r)
+        print(f"{args.config}: OK (study on {r.plant_path.name}: {scenarios}, base "
+              f"'{r.study.base}', {r.study.replications} replications{sizing}; {runs})")
+        if r.runs() > r.study.max_runs:
+            print(f"{args.config}: note: {r.runs():,} runs is more than max_runs "
+                  f"({r.study.max_runs:,}); twin compare will ask for --yes", file=sys.stderr)
         return 0
     plant = load_plant(args.config)
     _preflight(plant, str(args.config))
@@ -351,6 +361,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
           f"{n_st} stations, {len(plant.sources)} sources, {len(plant.base_loads)} base loads)")
     return 0
+
+
+def _study_count(r: Any, replications: int | None = None) -> tuple[str, str]:
+    """('N scenarios (M from the sweep)', 'T runs; uncertainty ...') of a resolved study."""
+    reps = replications or r.study.replications
+    n = len(r.names)
+    swept = f" ({len(r.swept)} from the sweep)" if r.swept else ""
+    runs = r.runs(reps)
+    text = f"{runs:,} run{'s' if runs != 1 else ''}"
+    unc = r.study.uncertainty
+    if unc is not None:
+        text += "; uncertainty " + ", ".join(
+            f"{s.replace('_', ' ')} {k} option{'s' if k != 1 else ''}"
+            for s, k in unc.options().items()) + f" ({unc.sampling})"
+    return f"{n} scenario{'s' if n != 1 else ''}{swept}", text
 
 
 def _preflight(plant: Plant, where: str, *args: object) -> None:
@@ -444,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", action="store_true",
                    help="also reuse the runs of a complete study folder at --out (replaced); "
                         "completed runs of an interrupted study are reused without it")
+    c.add_argument("--yes", action="store_true", help="start a study of more runs than its "
+                   "max_runs (default 10,000)")
     c.add_argument("--lang", choices=LANGUAGES, help="language of the study dashboard and the "
                    "printed table (default en; zh: Chinese, economics in 万元)")
     c.set_defaults(func=cmd_compare)

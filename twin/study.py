@@ -2,7 +2,9 @@ r"""Scenario studies: run every scenario x replication with common random number
 
 ``twin compare STUDY.yaml`` (and :func:`run_study`) runs replication k of every scenario with
 seed ``seed + k``, so that every random stream (``twin.streams``) draws the same numbers in every
-scenario and the scenarios differ only where their configs do. The runs go to
+scenario and the scenarios differ only where their configs do. With an ``uncertainty:`` block,
+replication k of every scenario also gets the same weather, prices and grid factor year
+(:meth:`twin.config.study.ResolvedStudy.plant_for`). The runs go to
 ``OUT/<scenario>/rep<k>/`` (ordinary run folders), and the comparison to:
 
 * ``comparison.csv``  one row per scenario and KPI: mean and 95 % confidence interval over the
@@ -97,8 +99,10 @@ SUMMARY_KPIS = ("units_completed", "electricity_kwh", "grid_import_kwh", "peak_d
 """KPIs of the table printed at the end of ``twin compare`` (all are in comparison.md)."""
 
 COMPARISON_COLUMNS = ("scenario", "kpi", "unit", "n", "mean", "ci_low", "ci_high",
-                      "diff_mean", "diff_ci_low", "diff_ci_high", "diff_pct")
-"""Columns of ``comparison.csv``; ``diff_*`` = scenario minus base, paired by replication."""
+                      "diff_mean", "diff_ci_low", "diff_ci_high", "diff_pct", "variation")
+"""Columns of ``comparison.csv``; ``diff_*`` = scenario minus base, paired by replication;
+``variation`` = the sources of variation the intervals cover, ``+``-joined: ``process`` (the DES
+streams) and, with a study's ``uncertainty:`` block, ``weather``, ``prices``, ``grid factor``."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,13 +316,14 @@ def run_study(
     start = resolved.start()
     from twin.preflight import check_run_inputs
 
-    for plant in resolved.plants.values():  # bad files, tariffs: before any run, not after all
+    for _, plant in resolved.preflight_plants():  # bad files, tariffs: before any run
         check_run_inputs(plant, n_days, start, seed0)
     cache = Path(runs_dir) if runs_dir is not None else sr.default_cache(out)
     t_start = time.perf_counter()
     with staged_folder(out) as tmp:
-        tasks = [_Task(s, k, plant, n_days, start, seed0 + k, str(tmp / s / f"rep{k}"))
-                 for s, plant in resolved.plants.items() for k in range(n_rep)]
+        tasks = [_Task(s, k, resolved.plant_for(s, k), n_days, start, seed0 + k,
+                       str(tmp / s / f"rep{k}"))
+                 for s in resolved.plants for k in range(n_rep)]
         for s in resolved.plants:
             (tmp / s).mkdir()
         shas = {f: sr.file_sha(f) for t in tasks for f in sr.data_files(t.plant)}
@@ -465,6 +470,17 @@ def _sha(plant: Plant) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _uncertainty_manifest(resolved: ResolvedStudy, reps: int) -> dict[str, Any]:
+    """``uncertainty``: per replication, the option of each source it ran with (the same in every
+    scenario); nothing without an ``uncertainty:`` block."""
+    unc = resolved.study.uncertainty
+    if unc is None:
+        return {}
+    return {"uncertainty": [{"rep": k, **{s: unc.label(s, i)
+                                          for s, i in resolved.choice(k).items()}}
+                            for k in range(reps)]}
+
+
 def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start: dt.date,
               jobs: int, wall: float) -> dict[str, Any]:
     from twin import __version__
@@ -481,6 +497,8 @@ def _manifest(resolved: ResolvedStudy, days: float, reps: int, seed0: int, start
         "start": start.isoformat(),
         "replications": reps,
         "seeds": [seed0 + k for k in range(reps)],
+        "variation": resolved.variation(reps),
+        **_uncertainty_manifest(resolved, reps),
         "confidence": CONFIDENCE,
         "co2_basis": study.co2_basis,
         "currency": study.currency,
@@ -507,6 +525,7 @@ def compare(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float
     reports (e.g. PV without PV) are left out; a KPI undefined in some run has NaN statistics."""
     base = resolved.study.base
     cur = resolved.study.currency
+    covers = "+".join(resolved.variation(reps))
     rows = []
     for name, unit, _ in KPIS:
         arrays = {s: np.array([kpis[(s, k)][name] for k in range(reps)])
@@ -520,7 +539,7 @@ def compare(resolved: ResolvedStudy, kpis: dict[tuple[str, int], dict[str, float
             rows.append({"scenario": s, "kpi": name, "unit": _unit(unit, cur), "n": m.n,
                          "mean": m.mean, "ci_low": m.low, "ci_high": m.high,
                          "diff_mean": d.mean, "diff_ci_low": d.low, "diff_ci_high": d.high,
-                         "diff_pct": pct})
+                         "diff_pct": pct, "variation": covers})
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
@@ -668,7 +687,12 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
         f"scenario (seeds {seed0}..{seed0 + reps - 1}, common random numbers: replication k of "
         f"every scenario uses seed {seed0} + k). Intervals are two-sided "
         f"{CONFIDENCE:.0%} Student-t intervals over replications; differences are paired "
-        f"(scenario minus base `{base}`, replication by replication).", ""]
+        f"(scenario minus base `{base}`, replication by replication). The intervals cover "
+        f"these sources of variation: {', '.join(resolved.variation(reps))}"
+        + (" (replication k of every scenario sees the same weather, prices and grid factor "
+           "year, drawn from their own random streams)" if len(resolved.variation(reps)) > 1
+           else " (every replication sees the same weather, prices and grid factors)")
+        + ".", ""]
     if reps == 1:
         lines += ["**n=1, no interval**: one replication per scenario gives no confidence "
                   "interval; run more replications before reading small differences.", ""]

@@ -30,14 +30,20 @@ replace the plant's strategies, override the field itself: ``overrides: {strateg
 
 Every error names the study file and line, the scenario, the override path and, for a plant that
 the overrides make invalid, the plant field's own message.
+
+A ``sweep:`` block generates more scenarios from override paths (:mod:`twin.config.sweep`), and an
+``uncertainty:`` block draws weather, prices and the grid factor year per replication, the same
+in every scenario (:mod:`twin.config.uncertainty`; :meth:`ResolvedStudy.plant_for` builds the
+plant of one scenario and replication).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,13 +64,19 @@ from twin.config.loader import (
 )
 from twin.config.plant import MAX_DAYS, Date, Plant, StrategyConfig, check_start
 from twin.config.sizing import Sizing
+from twin.config.sweep import HUGE, MAX_SWEEP_SCENARIOS, Sweep
+from twin.config.uncertainty import Uncertainty
 
 ENERGY_BASIS_KPIS = ("pv_kwh", "battery_discharge_kwh", "electricity_kwh", "grid_import_kwh",
                      "grid_export_kwh", "natural_gas_kwh", "curtailed_kwh")
 """KPIs whose annualised paired difference may be the variable-O&M basis of an upgrade."""
 
-SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-"""Scenario names: they name run folders, so letters, digits, ``_``, ``-`` and ``.`` only."""
+SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$"
+"""Scenario names: they name run folders, so letters, digits, ``_``, ``-``, ``.`` and ``=``
+(sweep names such as ``pv=600_bess=500``) only."""
+
+MAX_RUNS = 10_000
+"""Default of a study's ``max_runs``: ``twin compare`` asks for ``--yes`` beyond it."""
 
 
 STUDY_FILES = ("study.json", "comparison.csv", "comparison.md", "economics.csv", "macc.csv",
@@ -155,7 +167,15 @@ class Study(_Model):
     co2_basis: Literal["location", "market"] = Field(
         "location", description="Scope 2 method of the CO2 savings in the economics and MACC.")
     currency: str = Field("CNY", description="Currency label of costs.")
-    scenarios: dict[str, Scenario] = Field(min_length=1, description="Named scenarios.")
+    scenarios: dict[str, Scenario] = Field(
+        default_factory=dict, description="Named scenarios (at least one, or a sweep).")
+    sweep: Sweep | None = Field(None, description="Scenarios generated from override paths "
+                                                  "(twin.config.sweep).")
+    uncertainty: Uncertainty | None = Field(
+        None, description="Weather, price and grid-factor options drawn per replication, the "
+                          "same in every scenario (twin.config.uncertainty).")
+    max_runs: int = Field(MAX_RUNS, ge=1, description="Most runs (scenarios x replications) "
+                          "`twin compare` starts without --yes.")
     waterfall: Waterfall | None = Field(
         None, description="Carbon and cost waterfall from the base through a cumulative chain "
                           "of scenarios (one measure each) to the target.")
@@ -175,6 +195,12 @@ class Study(_Model):
     def _start_in_range(cls, v: Any) -> Any:
         return v if v is None else check_start(v)
 
+    @model_validator(mode="after")
+    def _some_scenario(self) -> Study:
+        if not self.scenarios and self.sweep is None:
+            raise ValueError("no scenarios; give scenarios: {name: {...}, ...} or a sweep:")
+        return self
+
 
 @dataclass(frozen=True)
 class ResolvedStudy:
@@ -188,10 +214,72 @@ class ResolvedStudy:
     """Scenario name -> plant with its overrides and strategies applied, in file order."""
     base_plant: Plant
     """The plant file as written, without overrides."""
+    plant_data: Any = None
+    """The plant file's data as read (for the per-replication plants of ``uncertainty:``)."""
+    lines: dict = field(default_factory=dict, repr=False)
+    """Line numbers of the study file's fields."""
+    swept: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict, repr=False)
+    """Generated scenario -> sweep parameter -> (override path, value)."""
+    _variants: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def names(self) -> list[str]:
         return list(self.plants)
+
+    def runs(self, replications: int | None = None) -> int:
+        """Number of runs: scenarios x replications (the study's unless given)."""
+        return len(self.plants) * int(replications or self.study.replications)
+
+    def choice(self, rep: int) -> dict[str, int]:
+        """Uncertainty source -> option index of replication ``rep`` (empty without an
+        ``uncertainty:`` block); the same in every scenario."""
+        from twin.config.uncertainty import draw
+
+        unc = self.study.uncertainty
+        return {} if unc is None else draw(unc, self.seed(), rep)
+
+    def variation(self, replications: int | None = None) -> list[str]:
+        """Sources of variation the study's intervals cover: ``process`` and the uncertainty
+        sources (``weather``, ``prices``, ``grid factor``) whose option differs between
+        replications 0..n-1 (n = ``replications``, default the study's)."""
+        from twin.config.uncertainty import variation
+
+        n = int(replications or self.study.replications)
+        return variation(self.study.uncertainty, [self.choice(k) for k in range(n)])
+
+    def preflight_plants(self) -> list[tuple[str, Plant]]:
+        """(label, plant) of the plants whose run inputs to check before any run
+        (:func:`twin.preflight.check_run_inputs`): every written scenario, for a sweep the first
+        generated scenario holding each value of each parameter (the others differ from it only
+        in values already checked elsewhere), and the base with each uncertainty option."""
+        out = [(f"scenarios.{s}", p) for s, p in self.plants.items() if s not in self.swept]
+        seen: set[tuple[str, str]] = set()
+        for s, values in self.swept.items():
+            new = {(k, repr(v)) for k, (_, v) in values.items()} - seen
+            if new:
+                seen |= new
+                out.append((f"sweep scenario {s}", self.plants[s]))
+        return out + option_plants(self)
+
+    def plant_for(self, scenario: str, rep: int) -> Plant:
+        """The plant of ``scenario`` in replication ``rep``: the scenario's plant with the
+        replication's weather, prices and grid factor year (:mod:`twin.config.uncertainty`)
+        applied after its overrides; without an ``uncertainty:`` block, the scenario's plant.
+
+        Raises
+        ------
+        ConfigError
+            When the replication's options make the scenario's plant invalid (naming the
+            uncertainty entry and the scenario).
+        """
+        unc = self.study.uncertainty
+        if unc is None or self.plant_data is None:
+            return self.plants[scenario]
+        choice = self.choice(rep)
+        key = (scenario, tuple(sorted(choice.items())))
+        if key not in self._variants:
+            self._variants[key] = _variant_plant(self, scenario, choice)
+        return self._variants[key]
 
     def days(self) -> float:
         return float(self.study.days if self.study.days is not None
@@ -382,6 +470,18 @@ def load_study(path: str | Path) -> ResolvedStudy:
         study = Study.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(name, _issues_from_validation(exc, data, Study, lines)) from None
+    plant_path = (path.resolve().parent / study.plant)
+    plant_data: Any = None
+    swept: dict[str, dict[str, Any]] = {}
+    if study.sweep is not None:
+        plant_data, plant_lines = _read_plant(plant_path, study, name, lines)
+        generated, swept = _expand_sweep(study, study.sweep, plant_data, name, lines)
+        study = study.model_copy(update={"scenarios": {**study.scenarios, **generated}})
+    if study.uncertainty is not None:
+        from twin.config.uncertainty import resolve_files
+
+        study = study.model_copy(update={"uncertainty": resolve_files(
+            study.uncertainty, path.resolve().parent)})
     issues: list[ConfigIssue] = []
     for scen in study.scenarios:
         if not re.match(SCENARIO_PATTERN, scen):
@@ -434,18 +534,173 @@ def load_study(path: str | Path) -> ResolvedStudy:
     if issues:
         raise ConfigError(name, issues)
 
-    plant_path = (path.resolve().parent / study.plant)
+    if plant_data is None:
+        plant_data, plant_lines = _read_plant(plant_path, study, name, lines)
+    base_plant = _resolve_paths(plant_from_data(plant_data, str(plant_path), plant_lines),
+                                plant_path.parent)
+    plants: dict[str, Plant] = {}
+    sweep_issues: dict[tuple[str, str], ConfigIssue] = {}  # one per parameter and value
+    for scen, spec in study.scenarios.items():
+        if scen not in swept:
+            plants[scen] = _scenario_plant(plant_data, plant_path, scen, spec, name, lines)
+            continue
+        try:
+            plants[scen] = _scenario_plant(plant_data, plant_path, scen, spec, name, lines)
+        except ConfigError as exc:  # name the sweep parameter and its value
+            for issue in exc.issues:
+                key, found = _sweep_issue(issue, scen, swept[scen], lines)
+                sweep_issues.setdefault(key, found)
+            if len(sweep_issues) >= 10:
+                break
+    if sweep_issues:
+        raise ConfigError(name, list(sweep_issues.values()))
+    resolved = ResolvedStudy(study, path, plant_path, plants, base_plant, plant_data, lines,
+                             swept)
+    if study.uncertainty is not None:
+        _check_uncertainty(resolved)
+    return resolved
+
+
+def _read_plant(plant_path: Path, study: Study, name: str, lines: dict) -> tuple[Any, dict]:
     if not plant_path.is_file():
         raise ConfigError(name, [ConfigIssue(
             "plant", f"plant file not found at {plant_path}; expected a path relative to the "
                      f"study file", study.plant, True, lines.get(("plant",)))])
-    plant_data, plant_lines = read_yaml(plant_path)
-    base_plant = _resolve_paths(plant_from_data(plant_data, str(plant_path), plant_lines),
-                                plant_path.parent)
-    plants: dict[str, Plant] = {}
-    for scen, spec in study.scenarios.items():
-        plants[scen] = _scenario_plant(plant_data, plant_path, scen, spec, name, lines)
-    return ResolvedStudy(study, path, plant_path, plants, base_plant)
+    return read_yaml(plant_path)
+
+
+def _expand_sweep(study: Study, sweep: Sweep, plant_data: Any, name: str, lines: dict
+                  ) -> tuple[dict[str, Scenario], dict[str, dict[str, Any]]]:
+    """The sweep's scenarios (name -> Scenario, in sweep order) and, per generated name, its
+    parameter -> (path, value)."""
+    from twin.config.loader import _at, _members
+    from twin.config.sweep import scenario_names, value_sets
+
+    def issue(where: str, msg: str, value: Any = None, has: bool = False) -> ConfigError:
+        return ConfigError(name, [ConfigIssue(where, msg, value, has,
+                                              _line(lines, ("sweep", *where.split(".")[1:])))])
+
+    if sweep.on is not None and sweep.on not in study.scenarios:
+        close = difflib.get_close_matches(sweep.on, list(study.scenarios), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else ("expected one of " + ", ".join(
+            f"'{s}'" for s in study.scenarios) if study.scenarios else "the study has no "
+            "scenarios: leave 'on' out to sweep the plant as written")
+        raise issue("sweep.on", f"no scenario of that name; {hint}", sweep.on, True)
+    n = sweep.size()
+    if n > MAX_SWEEP_SCENARIOS:
+        many = "more than 10^15" if n >= HUGE else f"{n:,}"
+        raise issue("sweep", f"the sweep makes {many} scenarios; at most "
+                             f"{MAX_SWEEP_SCENARIOS:,} are allowed (split the study, or sample "
+                             f"with method lhs or sobol and a count)")
+    on = study.scenarios[sweep.on] if sweep.on is not None else Scenario()
+    data_on = copy.deepcopy(plant_data)
+    for key, value in on.overrides.items():
+        with contextlib.suppress(_OverrideError):  # reported with the 'on' scenario itself
+            apply_override(data_on, key, value)
+    integer: dict[str, bool] = {}
+    before: dict[str, Any] = {}
+    for pname, p in sweep.parameters.items():
+        try:
+            resolved_path = apply_override(copy.deepcopy(data_on), p.path, 0)
+        except _OverrideError as exc:
+            raise issue(f"sweep.parameters.{pname}.path", f"{exc}", p.path, True) from None
+        tp, _ = _walk(Plant, data_on, resolved_path)
+        members = _members(tp)
+        integer[pname] = p.integer if p.integer is not None else (
+            int in members and float not in members)
+        try:
+            before[pname] = _at(data_on, resolved_path)
+        except (KeyError, IndexError, TypeError):
+            before[pname] = None
+    try:
+        points = value_sets(sweep, integer)
+        names = scenario_names(sweep, points)
+    except ValueError as exc:
+        raise issue("sweep.parameters", f"{exc}") from None
+    generated: dict[str, Scenario] = {}
+    swept: dict[str, dict[str, Any]] = {}
+    for scen, point in zip(names, points, strict=True):
+        if scen in study.scenarios:
+            raise issue("sweep", f"the sweep makes scenario '{scen}', which the study already "
+                                 f"has; rename that scenario or give the sweep a prefix", scen,
+                        True)
+        overrides = {**on.overrides}
+        for pname, (_, v) in point.items():
+            overrides[sweep.parameters[pname].path] = v
+        upgrade = None if sweep.upgrade is not None else on.upgrade  # on's, as it holds on's
+        same = all(v == before.get(k) for k, (_, v) in point.items())
+        if sweep.upgrade is not None and not same:
+            upgrade = _sweep_upgrade(sweep, point, before, name, lines)
+        if scen == study.base:
+            upgrade = None
+        text = ", ".join(f"{k} = {label if label is not None else v}"
+                         for k, (label, v) in point.items())
+        generated[scen] = Scenario(
+            description=f"sweep: {text}" + (f" (on {sweep.on})" if sweep.on else ""),
+            overrides=overrides, strategies=list(on.strategies), upgrade=upgrade,
+            measure=on.measure)
+        swept[scen] = {k: (sweep.parameters[k].path, v) for k, (_, v) in point.items()}
+    return generated, swept
+
+
+def _sweep_upgrade(sweep: Sweep, point: dict[str, Any], before: dict[str, Any], name: str,
+                   lines: dict) -> UpgradeSpec:
+    up = sweep.upgrade
+    assert up is not None
+    capex = up.capex
+    for pname, rate in up.capex_per_unit.items():
+        v, b = point[pname][1], before.get(pname)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or (
+                b is not None and not isinstance(b, (int, float))):
+            raise ConfigError(name, [ConfigIssue(
+                f"sweep.upgrade.capex_per_unit.{pname}", "a cost per unit needs a number at the "
+                f"parameter's path; got {v!r}", line=_line(lines, ("sweep", "upgrade")))])
+        capex += rate * (v - (b or 0.0))
+    fields = up.model_dump(exclude={"capex", "capex_per_unit"})
+    return UpgradeSpec(capex=max(capex, 0.0), **fields)
+
+
+def _sweep_issue(issue: ConfigIssue, scen: str, swept: dict[str, tuple[str, Any]], lines: dict
+                 ) -> tuple[tuple[str, str], ConfigIssue]:
+    """A generated scenario's problem, pinned to the sweep parameter and value that caused it,
+    with a key that is the same for every scenario of that value."""
+    for pname, (p, v) in swept.items():
+        if issue.path == _override_field(scen, p):
+            return (pname, repr(v)), ConfigIssue(
+                f"sweep.parameters.{pname}", f"value {v!r} (e.g. scenario {scen}): "
+                f"{issue.message}", line=_line(lines, ("sweep", "parameters", pname)))
+    return (issue.path, issue.message), ConfigIssue(
+        f"sweep (scenario {scen})", f"{issue.path}: {issue.message}",
+        line=_line(lines, ("sweep",)))
+
+
+def _check_uncertainty(resolved: ResolvedStudy) -> None:
+    """Every option of every uncertainty source, alone, applied to the base scenario: files
+    exist and the plant stays valid (before any run)."""
+    unc = resolved.study.uncertainty
+    assert unc is not None
+    name = str(resolved.path)
+    line = _line(resolved.lines, ("uncertainty",))
+    files = [(f"uncertainty.weather.files[{k}]", f if isinstance(f, str) else f.file)
+             for k, f in enumerate((unc.weather.files if unc.weather else None) or [])]
+    files += [(f"uncertainty.prices[{k}].price_file", p.price_file.file)
+              for k, p in enumerate(unc.prices or []) if p.price_file is not None]
+    missing = [ConfigIssue(w, f"file not found at {f}; expected a path relative to the study "
+                              f"file", Path(f).name, True, line)
+               for w, f in files if not Path(f).is_file()]
+    if missing:
+        raise ConfigError(name, missing)
+    option_plants(resolved)
+
+
+def option_plants(resolved: ResolvedStudy) -> list[tuple[str, Plant]]:
+    """The base scenario's plant with each uncertainty option alone, labelled
+    ``uncertainty.<source> <option>`` (to check them before any run)."""
+    unc = resolved.study.uncertainty
+    if unc is None:
+        return []
+    return [(unc.field(source, k), _variant_plant(resolved, resolved.study.base, {source: k}))
+            for source, n in unc.options().items() for k in range(n)]
 
 
 def _check_upgrade(scen: str, up: UpgradeSpec, study: Study, lines: dict) -> list[ConfigIssue]:
@@ -487,7 +742,12 @@ def _check_upgrade(scen: str, up: UpgradeSpec, study: Study, lines: dict) -> lis
 
 
 def _scenario_plant(plant_data: Any, plant_path: Path, scen: str, spec: Scenario, name: str,
-                    lines: dict) -> Plant:
+                    lines: dict, extra: Any = None) -> Plant:
+    """The plant of scenario ``scen``: the plant data with its overrides and strategies.
+
+    ``extra`` (optional) takes the data after the overrides and returns more overrides (path ->
+    value) to apply on top, as ``(field for errors, overrides)``: the options of a replication
+    (:mod:`twin.config.uncertainty`)."""
     data = copy.deepcopy(plant_data)
     where = ("scenarios", scen)
     applied: list[tuple[str, Path_]] = []
@@ -500,6 +760,15 @@ def _scenario_plant(plant_data: Any, plant_path: Path, scen: str, spec: Scenario
                 lines, (*where, "overrides", key))))
     if issues:
         raise ConfigError(name, issues)
+    if extra is not None:
+        field_name, more = extra(data)
+        for key, value in more.items():
+            try:
+                apply_override(data, key, value)
+            except _OverrideError as exc:
+                raise ConfigError(name, [ConfigIssue(field_name, f"scenario {scen}: {exc}",
+                                                     line=_line(lines, ("uncertainty",)))]
+                                  ) from None
     n_plant = len(data.get("strategies") or []) if isinstance(data.get("strategies"), list) \
         else 0
     if spec.strategies:
@@ -509,9 +778,39 @@ def _scenario_plant(plant_data: Any, plant_path: Path, scen: str, spec: Scenario
     try:
         plant = plant_from_data(data, str(plant_path))
     except ConfigError as exc:
+        if extra is not None:  # the scenario alone is valid (checked at load): the options
+            field_name, _ = extra(None)
+            raise ConfigError(name, [ConfigIssue(
+                field_name, f"scenario {scen}: plant field {i.path or '(top level)'}: "
+                            f"{i.message}" + (f" (got {_short_value(i)})" if i.has_value
+                                              else ""),
+                line=_line(lines, ("uncertainty",))) for i in exc.issues]) from None
         raise ConfigError(name, [_plant_issue(i, scen, applied, n_plant, spec, lines)
                                  for i in exc.issues]) from None
     return _resolve_paths(plant, plant_path.parent)
+
+
+def _variant_plant(resolved: ResolvedStudy, scen: str, choice: dict[str, int]) -> Plant:
+    """The plant of scenario ``scen`` with the uncertainty options ``choice`` applied."""
+    from twin.config.uncertainty import OptionError, option_overrides
+
+    unc = resolved.study.uncertainty
+    assert unc is not None
+    where = ", ".join(unc.field(s, k) for s, k in choice.items())
+
+    def extra(data: Any) -> tuple[str, dict[str, Any]]:
+        if data is None:
+            return where, {}
+        try:
+            return where, option_overrides(unc, choice, data)
+        except OptionError as exc:
+            raise ConfigError(str(resolved.path), [ConfigIssue(
+                where, f"scenario {scen}: {exc}",
+                line=_line(resolved.lines, ("uncertainty",)))]) from None
+
+    return _scenario_plant(resolved.plant_data, resolved.plant_path, scen,
+                           resolved.study.scenarios[scen], str(resolved.path), resolved.lines,
+                           extra)
 
 
 def _override_field(scen: str, key: str) -> str:
@@ -556,5 +855,5 @@ def _short_value(issue: ConfigIssue) -> str:
     return _short(issue.value)
 
 
-__all__ = ["ResolvedStudy", "Scenario", "Study", "UpgradeSpec", "apply_override", "load_study",
-           "parse_override_path"]
+__all__ = ["MAX_RUNS", "ResolvedStudy", "Scenario", "Study", "UpgradeSpec", "apply_override",
+           "load_study", "option_plants", "parse_override_path"]

@@ -614,6 +614,12 @@ def scenario_list(data: StudyData) -> str:
     return f'<ul class="scenarios">{"".join(items)}</ul>'
 
 
+def _sources() -> dict[str, str]:
+    """Sources of variation of a study's intervals (``study.json`` ``variation``), shown."""
+    return {"process": tr("process"), "weather": tr("weather"), "prices": tr("prices"),
+            "grid factor": tr("grid factor")}
+
+
 def render_study(data: StudyData) -> str:
     """The whole study page as one HTML string."""
     m = data.manifest
@@ -636,6 +642,10 @@ def render_study(data: StudyData) -> str:
             f"<span>{tr('{x} (common random numbers)', x=seed_text)}</span>",
             f"<span>{tr('plant {x}', x=esc(Path(str(m.get('plant_file', ''))).name))}</span>",
             f"<span>twin {esc(m.get('twin_version', '?'))}</span>"]
+    covers = m.get("variation") or ["process"]
+    if len(covers) > 1:  # an uncertainty: block varied weather, prices or grid factors
+        meta.insert(4, "<span>" + tr("intervals cover: {x}", x=", ".join(
+            esc(_sources().get(str(c), str(c))) for c in covers)) + "</span>")
     desc = (m.get("study") or {}).get("description")
     if reps > 1:
         kpi_caption = tr("Mean over the replications, error bars = 95 % Student-t intervals:"
