@@ -334,3 +334,24 @@ def test_a_study_takes_its_language_from_the_base_plant(tmp_path: Path,
     assert '<html lang="zh-CN">' in (out / "dashboard.html").read_text("utf-8")
     main(["dashboard", str(out), "--lang", "en"])        # --lang still wins
     assert '<html lang="en">' in (out / "dashboard.html").read_text("utf-8")
+
+
+def test_study_page_legends_in_chinese(tmp_path: Path) -> None:
+    from twin.config.study import load_study
+    from twin.dashboard.study import write_study_dashboard
+    from twin.study import run_study
+
+    f = tmp_path / "study.yaml"
+    f.write_text(f"name: zh\nplant: {DEMO}\ndays: 1\nreplications: 2\nbase: baseline\n"
+                 "scenarios:\n  baseline: {}\n  more_pv:\n    overrides:\n"
+                 "      energy.pv[id=rooftop].dc_kwp: 1000\n")
+    out = run_study(load_study(f), tmp_path / "out", jobs=1, progress=None)
+    en = _trace_names((write_study_dashboard(out, lang="en")).read_text("utf-8"))
+    i18n.MISSING.clear()
+    zh = _trace_names((write_study_dashboard(out, lang="zh")).read_text("utf-8"))
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    assert "baseline: grid import" in en and "baseline: 下网电量" in zh
+    assert "more_pv: site demand" in en and "more_pv: 全厂负荷" in zh
+    # no English word of ours left in a Chinese legend: only scenario names and override paths
+    words = {w for n in zh for w in re.findall(r"[A-Za-z]{4,}", n)}
+    assert words <= {"baseline", "more", "energy", "rooftop"}, words

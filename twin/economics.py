@@ -850,6 +850,8 @@ def macc_figure(df: pd.DataFrame, *, currency: str = "CNY") -> Any:
     """
     import plotly.graph_objects as go
 
+    from twin.i18n import tr
+
     cur = html.escape(str(currency), quote=True)
     names = [html.escape(str(name), quote=True) for name in df["name"]]
     width = df["annual_abatement_t"].to_numpy(dtype=float)
@@ -862,13 +864,14 @@ def macc_figure(df: pd.DataFrame, *, currency: str = "CNY") -> Any:
         customdata=[[name, float(w), float(c)] for name, w, c in
                     zip(names, width, df["cumulative_abatement_t"], strict=True)],
         hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{y:,.0f}} {cur}/tCO2<br>"
-                       "%{customdata[1]:,.1f} tCO2/yr (cumulative %{customdata[2]:,.1f})"
-                       "<extra></extra>"),
+                       + tr("{x} tCO2/yr (cumulative {y})", x="%{customdata[1]:,.1f}",
+                            y="%{customdata[2]:,.1f}") + "<extra></extra>"),
     ))
     fig.update_layout(
-        title="Marginal abatement cost curve",
-        xaxis={"title": {"text": "Cumulative abatement [tCO2/yr]"}, "rangemode": "tozero"},
-        yaxis={"title": {"text": f"Abatement cost [{cur}/tCO2]"}, "zeroline": True},
+        title=tr("Marginal abatement cost curve"),
+        xaxis={"title": {"text": tr("Cumulative abatement [tCO2/yr]")}, "rangemode": "tozero"},
+        yaxis={"title": {"text": tr("Abatement cost [{cur}/tCO₂]", cur=cur)},
+               "zeroline": True},
         bargap=0, showlegend=False, plot_bgcolor="white",
     )
     return fig

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from twin.cost_causes import CAUSES, runs_by_cause
+from twin.i18n import N_
 from twin.waterfall import from_levels
 
 CAUSE_COLUMNS = ("scenario", "cause", "label", "n", "mean", "ci_low", "ci_high",
@@ -60,7 +61,7 @@ def savings_by_cause(folder: str | Path, names: list[str], base: str, reps: int
     base_runs = [_run(folder, base, k) for k in range(reps)]
     rows = []
     labels = dict(CAUSES)
-    labels["total"] = "Total (change of total energy cost)"
+    labels["total"] = N_("Total (change of total energy cost)")
     for s in names:
         if s == base:
             continue

@@ -32,7 +32,7 @@ from twin.dashboard.data import RunFolderError
 from twin.dashboard.figures import esc, hourly_x
 from twin.dashboard.page import _note, _section, html_page
 from twin.dashboard.plot import Figure, axis_key, cell_axes, figure_html, subplot_layout, trace
-from twin.i18n import current, money_unit, tr
+from twin.i18n import N_, current, message, money_unit, tr
 from twin.study import format_interval
 
 FILENAME = "dashboard.html"
@@ -244,8 +244,8 @@ def diff_bars(data: StudyData) -> Figure:
             error_x={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo,
                      "color": theme.TEXT, "thickness": 1.5, "width": 4},
             customdata=hover,
-            hovertemplate=f"{esc(s)}: %{{x:+.2f}} %% of {esc(data.base)}<br>%{{customdata}}"
-                          "<extra></extra>"))
+            hovertemplate=f"{esc(s)}: %{{x:+.2f}} " + tr("% of {x}", x=esc(data.base))
+                          + "<br>%{customdata}<extra></extra>"))
     return Figure(data=traces, layout=theme.base_layout(
         max(320, 70 + 26 * len(kpis) * max(1, len(others))), barmode="group",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
@@ -274,15 +274,15 @@ def causes_chart(data: StudyData) -> Figure:
                                  int(sub.loc[s, "n"]), signed=True) for s in others]
         traces.append(trace(
             "bar", y=[esc(s) for s in others], x=[float(sub.loc[s, "mean"]) for s in others],
-            orientation="h", name=esc(str(sub["label"].iloc[0])),
+            orientation="h", name=esc(message(str(sub["label"].iloc[0]))),
             marker={"color": colors[j % len(colors)]}, customdata=hover,
             hovertemplate=f"%{{y}}: %{{customdata}} {cur}<extra>%{{fullData.name}}</extra>"))
     tot = c[c["cause"] == "total"].set_index("scenario")
     traces.append(trace(
         "scatter", mode="markers", y=[esc(s) for s in others],
-        x=[float(tot.loc[s, "mean"]) for s in others], name="Total",
+        x=[float(tot.loc[s, "mean"]) for s in others], name=tr("Total"),
         marker={"symbol": "diamond", "size": 12, "color": theme.TEXT},
-        hovertemplate=f"%{{y}} total: %{{x:+,.0f}} {cur}<extra></extra>"))
+        hovertemplate=f"%{{y}} {tr('total')}: %{{x:+,.0f}} {cur}<extra></extra>"))
     return Figure(data=traces, layout=theme.base_layout(
         max(260, 90 + 46 * len(others)), barmode="relative",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
@@ -365,8 +365,8 @@ def profile_overlay(data: StudyData) -> Figure:
         wall = idx.tz_localize(None) if getattr(idx, "tz", None) is not None else idx
         xspec = hourly_x(wall)
         visible = s in (base, chosen)
-        for col, what, dash in (("grid_import_kwh", "grid import", "solid"),
-                                ("electricity_demand_kwh", "site demand", "dot")):
+        for col, what, dash in _LINES:
+            what = tr(what)
             traces.append(trace(
                 "scatter", **xspec, y=h[col].to_numpy(dtype=np.float32), mode="lines",
                 name=f"{esc(s)}: {what}", legendgroup=esc(s), visible=visible,
@@ -390,9 +390,9 @@ def profile_overlay(data: StudyData) -> Figure:
         "hoverformat": "%a %d %b %Y, %H:%M",
         "rangeslider": {"visible": True, "thickness": 0.07},
         "rangeselector": {"buttons": [
-            {"count": 1, "label": "1 day", "step": "day", "stepmode": "backward"},
-            {"count": 7, "label": "1 week", "step": "day", "stepmode": "backward"},
-            {"label": "All", "step": "all"},
+            {"count": 1, "label": tr("1 day"), "step": "day", "stepmode": "backward"},
+            {"count": 7, "label": tr("1 week"), "step": "day", "stepmode": "backward"},
+            {"label": tr("All"), "step": "all"},
         ], "x": 0.3 if menus else 0, "xanchor": "left", "y": 1.14, "yanchor": "bottom"}}
     return Figure(data=traces, layout=theme.base_layout(
         460, hovermode="x unified", updatemenus=menus or None,
@@ -406,8 +406,11 @@ LDC_FIGURE_ID = "fig-study-ldc"
 """Div id of the study's load-duration curves (present with hourly data)."""
 AVERAGE_DAY_FIGURE_ID = "fig-study-avgday"
 """Div id of the study's average-day overlays (present with hourly data)."""
-_LINES = (("grid_import_kwh", "grid import", "solid"),
-          ("electricity_demand_kwh", "site demand", "dot"))
+_SEASON_NAMES = {"winter": N_("Winter"), "spring": N_("Spring"), "summer": N_("Summer"),
+                 "autumn": N_("Autumn")}
+_DAY_NAMES = {"weekday": N_("weekdays"), "weekend": N_("weekends")}
+_LINES = (("grid_import_kwh", N_("grid import"), "solid"),
+          ("electricity_demand_kwh", N_("site demand"), "dot"))
 
 
 def _scenario_menu(data: StudyData, per_scenario: int, y: float = 1.1) -> list[dict[str, Any]]:
@@ -444,14 +447,15 @@ def load_duration_overlay(data: StudyData) -> Figure:
     for s in _drawn(data):
         h = data.hourly[s]
         for col, what, dash in _LINES:
+            what = tr(what)
             traces.append(trace(
                 "scatter", x0=1, dx=1, y=load_duration(h[col].to_numpy(dtype=float))
                 .astype(np.float32), mode="lines", name=f"{esc(s)}: {what}",
                 legendgroup=esc(s), visible=s in (data.base, chosen),
                 line={"color": data.color(s), "width": 1.8 if dash == "solid" else 1.2,
                       "dash": dash, "shape": "hv"},
-                hovertemplate=f"{esc(s)} {what}: %{{y:,.1f}} kW or more in %{{x:,}} h"
-                              "<extra></extra>"))
+                hovertemplate=tr("{name}: {x} kW or more in {h} h", name=f"{esc(s)} {what}",
+                                 x="%{y:,.1f}", h="%{x:,}") + "<extra></extra>"))
     menus = _scenario_menu(data, len(_LINES))
     return Figure(data=traces, layout=theme.base_layout(
         400, hovermode="x unified", updatemenus=menus or None,
@@ -476,7 +480,8 @@ def average_day_overlay(data: StudyData) -> Figure:
     seasons = list(dict.fromkeys(c[0] for c in cells))
     types = [t for t in DAY_TYPES if any(c[1] == t for c in cells)]
     cols = max(1, len(types))
-    titles = [f"{season.capitalize()}, {t}s" for season in seasons for t in types]
+    titles = [tr("{x}, {y}", x=tr(_SEASON_NAMES[season]), y=tr(_DAY_NAMES[t]))
+              for season in seasons for t in types]
     layout = subplot_layout(max(1, len(seasons)), cols, titles=titles,
                             horizontal_spacing=0.06, vertical_spacing=0.12)
     chosen = best_scenario(data)
@@ -484,6 +489,7 @@ def average_day_overlay(data: StudyData) -> Figure:
     for s in drawn:
         d = days[s]
         for col, what, dash in _LINES:
+            what = tr(what)
             for i, season in enumerate(seasons):
                 for j, t in enumerate(types):
                     x, y = cell_axes(i * cols + j)

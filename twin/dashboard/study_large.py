@@ -94,7 +94,7 @@ def pareto_chart(data: StudyData) -> Figure:
               mode="lines+markers", name=tr("Pareto front"), text=[esc(s) for s in front],
               line={"color": theme.BASE_SCENARIO_COLOR, "width": 2, "shape": "hv"},
               marker={"size": 9, "symbol": "diamond"},
-              hovertemplate="%{text} (Pareto)<extra></extra>"),
+              hovertemplate="%{text} (" + tr("Pareto front") + ")<extra></extra>"),
     ]
     if data.base in pts:
         traces.append(trace("scatter", x=[pts[data.base][0]], y=[pts[data.base][1]],
