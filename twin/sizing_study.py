@@ -40,6 +40,7 @@ import pandas as pd
 
 from twin.config.sizing import ResolvedCandidate, SizingStudy
 from twin.energy.sizing import (
+    THERMAL_KINDS,
     SizingCandidate,
     SizingData,
     SizingInfeasibleError,
@@ -108,6 +109,27 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
                  else None)
     renewable = np.asarray(a["pv"], float) + np.asarray(a["wind"], float)
     generation = renewable + np.asarray(a["chp_electricity"], float)
+    load = np.asarray(a["demand"], float).copy()
+    scope1 = float(kp.get("co2_scope1_kg") or 0.0)
+    info = model.supply_info
+    gas_price = info.gas_price_per_kwh if info else 0.0
+    gas_ef = float((model.carbon_info or {}).get("natural_gas_kg_per_kwh", 0.0))
+    thermal: list = []
+    other_fuel = 0.0
+    if any(rc.kind in THERMAL_KINDS for rc in study.candidates):
+        # the LP dispatches heat and cooling itself: the run's thermal units' electricity,
+        # CHP output and gas come out of the fixed quantities (the demand for heat and cooling
+        # stays: it is the plant's, whatever supplies it)
+        from twin.energy.thermal_lp import ThermalBus, store_params
+
+        thermal = [ThermalBus("heat", np.asarray(a["heat_demand"], float).copy(),
+                              list(sup.heat_units), [store_params(t) for t in sup.thermal]),
+                   ThermalBus("cooling", np.asarray(a["cooling_demand"], float).copy(),
+                              list(sup.cool_units), [store_params(t) for t in sup.cold])]
+        load = np.maximum(load - np.asarray(a["conversion_electricity"], float), 0.0)
+        generation = generation - np.asarray(a["chp_electricity"], float)
+        scope1 -= gas_ef * float(np.sum(a["conversion_gas"]))
+        other_fuel = gas_price * float(np.sum(a["plant_gas"]))
     cands: list[SizingCandidate] = []
     for rc in study.candidates:
         profile = None
@@ -119,22 +141,43 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
         ann, om = annualised_cost_per_unit(rc.spec.capex_per_unit, study.discount_rate,
                                            rc.spec.lifetime_years, rc.spec.om_pct_of_capex,
                                            rc.spec.om_per_unit_year)
+        bus, item = None, rc.item if rc.kind.startswith("battery") else None
+        if rc.kind in THERMAL_KINDS:
+            bus, item = thermal_position(plant, rc)
         cands.append(SizingCandidate(
             name=rc.spec.path, kind=rc.kind, lo=rc.spec.min, hi=rc.spec.max,
             annuity_per_unit=ann, om_per_unit=om, capex_per_unit=rc.spec.capex_per_unit,
-            existing=rc.existing, item=rc.item if rc.kind.startswith("battery") else None,
-            profile=profile))
+            existing=rc.existing, item=item, profile=profile, bus=bus))
     data = SizingData(
-        load_kwh=np.asarray(a["demand"], float).copy(), dt_h=dt,
+        load_kwh=load, dt_h=dt,
         price=np.asarray(sup.price, float).copy(),
         generation_kwh=np.maximum(generation, 0.0), renewable_kwh=np.maximum(renewable, 0.0),
         batteries=[initial_params(b, sup.reserve_frac) for b in sup.batteries],
         feed_in_price=model.supply_info.feed_in_price_per_kwh if model.supply_info else 0.0,
         grid_ef=np.asarray(ef, float), grid_ef_market=ef_market,
-        scope1_kg=float(kp.get("co2_scope1_kg") or 0.0),
+        scope1_kg=scope1,
         import_limit_kw=sup.import_limit_kw, export_limit_kw=sup.export_limit_kw,
-        month=month if rate is not None else None, demand_rate=rate)
+        month=month if rate is not None else None, demand_rate=rate, thermal=thermal,
+        gas_price_per_kwh=gas_price, gas_ef=gas_ef,
+        heat_price_per_kwh=info.purchased_heat_price_per_kwh if info else 0.0,
+        other_fuel_cost=other_fuel)
     return SizingInputs(data, cands, days, seed, run_s)
+
+
+def thermal_position(plant: Any, rc: ResolvedCandidate) -> tuple[str, int]:
+    """The bus of a thermal candidate and its index there: a unit's place in the merit order
+    :func:`twin.energy.supply.build_supply` gives the bus (CHP, heat pumps, purchased heat if
+    before the boilers, boilers; chillers), a store's place in its list."""
+    from twin.config.sizing import THERMAL_BUS
+
+    e = plant.energy
+    field, i = rc.field[1], int(rc.item)
+    if field in ("thermal_storage", "cold_storage", "chillers"):
+        return THERMAL_BUS[field], i
+    before = e.purchased_heat is not None and e.purchased_heat.merit_order == "before_boilers"
+    offset = {"chp": 0, "heat_pumps": len(e.chp),
+              "boilers": len(e.chp) + len(e.heat_pumps) + int(before)}[field]
+    return "heat", offset + i
 
 
 def _unit_profile(plant: Any, rc: ResolvedCandidate, model: Any, build_supply: Callable
@@ -175,7 +218,8 @@ def as_is(candidates: list[SizingCandidate], study: SizingStudy) -> list[SizingC
 def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct: float
                 ) -> pd.DataFrame:
     """Sizes and annual cost with capex, and with energy prices (import price, feed-in price
-    and demand charge together), moved by -pct and +pct [%]."""
+    and demand charge together, and gas and heat bought when the LP dispatches the heat
+    plant), moved by -pct and +pct [%]."""
     rows = []
     f = pct / 100.0
     cases = [("base", 1.0, 1.0), (f"capex -{pct:g}%", 1 - f, 1.0),
@@ -189,6 +233,9 @@ def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct:
         d = dataclasses.replace(
             inputs.data, price=np.asarray(inputs.data.price) * kp,
             feed_in_price=np.asarray(inputs.data.feed_in_price) * kp,
+            gas_price_per_kwh=inputs.data.gas_price_per_kwh * kp,
+            heat_price_per_kwh=inputs.data.heat_price_per_kwh * kp,
+            other_fuel_cost=inputs.data.other_fuel_cost * kp,
             demand_rate=(None if inputs.data.demand_rate is None
                          else np.asarray(inputs.data.demand_rate) * kp))
         try:
@@ -404,11 +451,14 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
     path = run_study(ResolvedStudy(st, rs.path, rs.plant_path, plants, rs.base_plant), out,
                      jobs=jobs, days=days, replications=reps, progress=None, dashboard=False)
     sim = {}
+    fuel = bool(inputs.data.thermal)  # the LP's operation then includes gas and heat bought
     for scen in plants:
         ops = []
         for k in range(reps):
             kp = json.loads((path / scen / f"rep{k}" / "kpis.json").read_text())
             op = kp["energy_cost"] + kp["demand_cost"] - kp["export_revenue"]
+            if fuel:
+                op += (kp.get("gas_cost") or 0.0) + (kp.get("purchased_heat_cost") or 0.0)
             ops.append(annualise(op, days))
         sim[scen] = ops
     fixed = solution.capex_annuity + solution.om + solution.certificates_cost \
@@ -418,15 +468,19 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
     return {
         "policy": pol or base.energy.dispatch.policy, "replications": reps, "days": days,
         "lp_annual_cost": solution.total,
-        "lp_operation": solution.energy_cost + solution.demand_cost - solution.export_revenue,
+        "lp_operation": solution.energy_cost + solution.demand_cost - solution.export_revenue
+        + solution.fuel_cost,
         "simulated_annual_cost": {"mean": ci.mean, "low": ci.low, "high": ci.high},
         "simulated_operation": {"mean": ci_op.mean, "low": ci_op.low, "high": ci_op.high},
         "simulated_operation_as_is": float(np.mean(sim["as_is"])),
         "gap": ci.mean - solution.total,
         "note": "simulated cost = LP capex annuity + O&M + purchases + simulated energy and "
-                "demand cost - export revenue (annualised x 365 / days). The LP has perfect "
-                "foresight, cyclic storage and no fade: the gap is what the dispatch policy, "
-                "forecasts and the demand's randomness across replications cost.",
+                "demand cost - export revenue" + (" + gas and heat bought" if fuel else "")
+                + " (annualised x 365 / days). The LP has perfect foresight, cyclic storage "
+                "and no fade" + (" and dispatches the heat plant freely (the simulation "
+                                 "runs it heat-led in merit order)" if fuel else "")
+                + ": the gap is what the dispatch policy, forecasts and the demand's "
+                "randomness across replications cost.",
         "folder": "verification",
     }
 
@@ -500,6 +554,13 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         "as_is_basis": base_note,
         "capex": sol.capex,
         "renewable_electricity_share": sol.renewable_share,
+        "thermal": ({"gas_kwh_per_year": sol.gas_kwh,
+                     "electricity_kwh_per_year": sol.thermal_electricity_kwh,
+                     "delivered_kwh_per_year": sol.thermal_kwh,
+                     "as_is": {"gas_kwh_per_year": base.gas_kwh,
+                               "electricity_kwh_per_year": base.thermal_electricity_kwh,
+                               "delivered_kwh_per_year": base.thermal_kwh}}
+                    if inputs.data.thermal else None),
         "scope12_t_per_year": sol.scope12_t,
         "certificates_kwh_per_year": sol.certificates_kwh,
         "offsets_t_per_year": sol.offsets_t,
@@ -543,7 +604,9 @@ def summary(doc: dict[str, Any], currency: str = "CNY") -> str:
     c, b = doc["annualised_cost"], doc["annualised_cost_as_is"]
     lines.append(f"annualised cost [{currency}/yr]: {c['total']:,.0f} (capex annuity "
                  f"{c['capex_annuity']:,.0f}, O&M {c['om']:,.0f}, operation "
-                 f"{c['operation']:,.0f}); as is {b['total']:,.0f}")
+                 f"{c['operation']:,.0f}" + (f", of it fuel {c['fuel_cost']:,.0f}"
+                                            if c.get("fuel_cost") else "")
+                 + f"); as is {b['total']:,.0f}")
     for name, t in doc["targets"].items():
         lines.append(f"target {name} = {t['limit']:g}: {t['value']:.4g}, shadow price "
                      f"{t['shadow_price']:.4g} {t['shadow_price_unit']}")
