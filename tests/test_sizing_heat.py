@@ -206,3 +206,82 @@ def test_electricity_only_problems_are_unchanged_by_the_thermal_block():
         optimal.LpProblem.solve = orig
     # rows: X = K + N (1), balance (24), storage (24) = 49 eq; level <= capacity (24) ub
     assert seen == {"cols": 6 * N + 3, "rows": {"eq": 1 + 2 * N, "ub": N}}
+
+
+# --- twin size with a heat pump candidate on the demo plant --------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+HEAT_STUDY = """\
+plant: {plant}
+days: 2
+replications: 1
+base: as_is
+scenarios:
+  as_is:
+    overrides:
+      energy.heat_pumps: [{{id: hp, capacity_kw: 1, cop: 3.0, source: constant}}]
+sizing:
+  discount_rate: 0.0
+  curve_points_pct: []
+  candidates:
+    - {{path: "energy.heat_pumps[id=hp].capacity_kw", max: 300, capex_per_unit: {capex},
+       lifetime_years: 10, existing: 0}}
+"""
+
+
+def _heat_study(tmp_path, capex: float):
+    p = tmp_path / f"heat_{capex:g}.yaml"
+    p.write_text(HEAT_STUDY.format(plant=ROOT / "plant_configs" / "demo_plant.yaml",
+                                   capex=capex), encoding="utf-8")
+    return p
+
+
+def test_twin_size_sizes_a_heat_pump_for_the_runs_heat_demand(tmp_path):
+    import datetime as dt
+    import json
+
+    import yaml
+
+    from twin import engine
+    from twin.cli import main
+    from twin.config.loader import load_plant
+
+    # the demo plant's heat demand (parts washer), from a plain run of the plant file: the
+    # plant's start and the study's seed 0 default -> same demand as the sizing run
+    out = tmp_path / "cheap"
+    assert main(["size", str(_heat_study(tmp_path, 1.0)), "--out", str(out),
+                 "--no-verify"]) == 0
+    doc = json.loads((out / "sizing.json").read_text())
+    plant = load_plant(ROOT / "plant_configs" / "demo_plant.yaml")
+    m = engine.build(plant, 2, dt.date.fromisoformat(str(plant.simulation.start)),
+                     doc["seed"])
+    engine.run(m, progress=False)
+    heat = m.ems.arrays()["heat_demand"]
+    scale = 8760 / 48
+    th = doc["thermal"]
+    # no store: every kWh of heat demand is delivered by the heat pump or the boiler
+    delivered = sum(th["delivered_kwh_per_year"].values())
+    assert delivered == pytest.approx(scale * heat.sum(), rel=1e-6)
+    # at 1 CNY/kW the heat pump (COP 3: a kWh of heat for price / 3 <= 1.14 / 3) beats the gas
+    # boiler (0.35 / 0.92 = 0.380 CNY per kWh of heat) in every interval: it takes all the heat,
+    # sized to the highest interval's heat demand, and uses a third of it in electricity
+    hp = doc["sizes"]["energy.heat_pumps[id=hp].capacity_kw"]
+    assert hp == pytest.approx(heat.max() / 0.25, rel=1e-6)  # kWh per 15 min -> kW
+    assert th["delivered_kwh_per_year"]["heat/hp"] == pytest.approx(scale * heat.sum(), rel=1e-6)
+    assert th["electricity_kwh_per_year"] == pytest.approx(scale * heat.sum() / 3, rel=1e-6)
+    assert th["gas_kwh_per_year"] == pytest.approx(0.0, abs=1e-3)
+    # as is (the token 1 kW heat pump) the boiler burns the rest at 0.92
+    base = th["as_is"]
+    assert base["gas_kwh_per_year"] == pytest.approx(
+        base["delivered_kwh_per_year"]["heat/hot_water_boiler"] / 0.92, rel=1e-9)
+    sized = yaml.safe_load((out / "sized_plant.yaml").read_text(encoding="utf-8"))
+    assert sized["energy"]["heat_pumps"][0]["capacity_kw"] == pytest.approx(hp, abs=1e-3)
+    assert main(["validate", str(out / "sized_plant.yaml")]) == 0
+    # priced far above its saving, no heat pump is built and the unit leaves the sized plant
+    dear = tmp_path / "dear"
+    assert main(["size", str(_heat_study(tmp_path, 1e6)), "--out", str(dear),
+                 "--no-verify"]) == 0
+    assert json.loads((dear / "sizing.json").read_text())["sizes"][
+        "energy.heat_pumps[id=hp].capacity_kw"] == pytest.approx(0.0, abs=1e-6)
+    sized = yaml.safe_load((dear / "sized_plant.yaml").read_text(encoding="utf-8"))
+    assert sized["energy"].get("heat_pumps") == []
