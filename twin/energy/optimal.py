@@ -599,7 +599,7 @@ def optimal_dispatch(
     export_limit_kw: float = 0.0, month=None, demand_rate=None, peak_floor_kw=None,
     objective: str = "cost", carbon_price_per_kg: float = 0.0, cyclic_storage: bool = False,
     thermal: Sequence = (), gas_price: float = 0.0, gas_ef: float = 0.0,
-    heat_price: float = 0.0,
+    heat_price: float = 0.0, flexible=None,
 ) -> OptimalDispatch:
     """Battery dispatch that minimises cost, emissions or a weighted mix, with perfect foresight.
 
@@ -644,6 +644,9 @@ def optimal_dispatch(
         Price of gas [CNY/kWh LHV] and of heat bought [CNY/kWh] for the thermal buses.
     gas_ef : float
         Scope 1 factor of gas [kgCO2/kWh LHV] (emissions and weighted objectives).
+    flexible : twin.energy.flex_lp.FlexEnvelope, optional
+        Deferrable production as shiftable load (:mod:`twin.energy.flex_lp`); ``load_kwh``
+        must then exclude its recorded energy.
 
     Returns
     -------
@@ -688,7 +691,7 @@ def optimal_dispatch(
         raise ValueError(f"peak_floor_kw: expected {n_m} values (one per month group)")
     bats = list(batteries)
     nb = len(bats)
-    if not thermal:  # (a CHP on a thermal bus may make electricity: no quick check)
+    if not thermal and flexible is None:  # (a CHP may make electricity: no quick check)
         _check_feasible(load, gen, dt, bats, import_limit_kw)
 
     lp = LpProblem()
@@ -699,6 +702,10 @@ def optimal_dispatch(
         buses = [(bus, add_thermal_bus(lp, bus, dt, cyclic=cyclic_storage, gas_price=gas_price,
                                        heat_price=heat_price)) for bus in thermal]
     el_terms = [t for _, tc in buses for t in tc.electricity]
+    if flexible is not None:
+        from twin.energy.flex_lp import add_flexible_load
+
+        el_terms.append(add_flexible_load(lp, flexible))
     cols = add_dispatch(lp, load, gen, dt, [StoreColumns(bp) for bp in bats], price=price,
                         feed=feed, import_limit_kw=import_limit_kw,
                         export_limit_kw=export_limit_kw, month=m, rate=rate, use_peak=use_peak,

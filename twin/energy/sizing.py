@@ -47,6 +47,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -183,6 +184,9 @@ class SizingData:
     other_fuel_cost: float = 0.0
     """Fuel bills of the run that no candidate changes (the process's own gas) [currency over
     the run]: a constant in the operating cost, so that it compares with a run's gas bill."""
+    flexible: Any = None
+    """Deferrable production as shiftable load (:class:`twin.energy.flex_lp.FlexEnvelope`);
+    its recorded energy must then be left out of ``load_kwh``. None: the load as recorded."""
 
     @property
     def hours(self) -> float:
@@ -308,11 +312,19 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
     imp_col = next((x_col[j] for j, c in enumerate(cands) if c.kind == "import_limit"), None)
     buses = _add_buses(lp, data, cands, x_col, dt, cyclic_storage, scale)
     el_terms = [tm for _, tc in buses for tm in tc.electricity]
+    flex_terms = []
+    if data.flexible is not None:
+        from twin.energy.flex_lp import add_flexible_load
+
+        if data.flexible.due_kwh.shape != (n,):
+            raise ValueError(f"flexible: expected an envelope of {n} intervals")
+        flex_terms = [add_flexible_load(lp, data.flexible)]
     cols = add_dispatch(lp, load, gen, dt, stores, price=price, feed=feed,
                         import_limit_kw=data.import_limit_kw,
                         export_limit_kw=data.export_limit_kw, month=m, rate=rate,
                         use_peak=use_peak, cyclic=cyclic_storage, scale=scale,
-                        generation_cols=gen_cols, import_col=imp_col, balance_terms=el_terms)
+                        generation_cols=gen_cols, import_col=imp_col,
+                        balance_terms=el_terms + flex_terms)
     t = np.arange(n)
     i_gec = i_off = None
     if tg.certificate_price_per_kwh is not None:
