@@ -128,3 +128,35 @@ def test_recorded_blocks_match_the_machines_processing_time():
         assert b.release_h <= b.start_h + 1e-12
         assert b.start_h + b.duration_h <= b.latest_finish_h + 1e-9
         assert b.power_kw > 0
+
+
+def test_twin_size_reports_sizes_with_and_without_flexible_production(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    from twin.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    study = tmp_path / "flex.yaml"
+    study.write_text(f"""\
+plant: {root / "plant_configs" / "demo_plant.yaml"}
+days: 2
+sizing:
+  discount_rate: 0.06
+  flexible_production: true
+  curve_points_pct: []
+  candidates:
+    - {{path: "energy.batteries[id=bess].energy_kwh", max: 8000, capex_per_unit: 1200,
+       lifetime_years: 12}}
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["size", str(study), "--out", str(out), "--no-verify"]) == 0
+    doc = json.loads((out / "sizing.json").read_text())
+    fl = doc["flexibility"]
+    assert fl["blocks"] > 0 and fl["energy_kwh_per_year"] > 0
+    # the run's own placement of the work is one the LP may keep: flexibility costs nothing
+    assert fl["value_per_year"] >= -1e-6 * fl["annualised_cost_without"]
+    assert fl["value_per_year"] == pytest.approx(
+        fl["annualised_cost_without"] - doc["annualised_cost"]["total"], rel=1e-12)
+    assert set(fl["sizes_without"]) == set(doc["sizes"])
+    assert "without flexible production" in capsys.readouterr().out

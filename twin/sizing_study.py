@@ -71,6 +71,17 @@ class SizingInputs:
     days: float
     seed: int
     run_wall_s: float
+    flex_blocks: int = 0
+    """Deferrable work recorded (``sizing.flexible_production``): ``data`` then has it as
+    shiftable load, and :meth:`rigid` is the same data with the load as recorded."""
+
+    def rigid(self) -> SizingData:
+        """The data with the flexible work where the run put it (not shiftable)."""
+        f = self.data.flexible
+        if f is None:
+            return self.data
+        return dataclasses.replace(self.data, load_kwh=self.data.load_kwh + f.recorded_kwh,
+                                   flexible=None)
 
 
 def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs:
@@ -94,6 +105,11 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
     first = plant.model_copy(update={"energy": plant.energy.model_copy(update={"dispatch": d})})
     t0 = time.perf_counter()
     model = engine.build(first, days, rs.start(), seed)
+    blocks = None
+    if study.sizing.flexible_production:
+        from twin.production.flex_record import record_flexible_work
+
+        blocks = record_flexible_work(model)
     wall = engine.run(model, progress=False)
     result = results.collect(model, wall, engine.events_processed(model.env))
     run_s = time.perf_counter() - t0
@@ -161,7 +177,17 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
         gas_price_per_kwh=gas_price, gas_ef=gas_ef,
         heat_price_per_kwh=info.purchased_heat_price_per_kwh if info else 0.0,
         other_fuel_cost=other_fuel)
-    return SizingInputs(data, cands, days, seed, run_s)
+    if blocks is not None:
+        if not blocks:
+            raise SizingError(f"{rs.path}: sizing.flexible_production: the run recorded no "
+                              f"deferrable work; expected stations flagged 'deferrable: true' "
+                              f"whose processing uses more electricity than idling")
+        from twin.energy.flex_lp import flex_envelope
+
+        env = flex_envelope(blocks, dt)
+        data.load_kwh = np.maximum(data.load_kwh - env.recorded_kwh, 0.0)
+        data.flexible = env
+    return SizingInputs(data, cands, days, seed, run_s, len(blocks or ()))
 
 
 def thermal_position(plant: Any, rc: ResolvedCandidate) -> tuple[str, int]:
@@ -289,6 +315,31 @@ def cost_curves(inputs: SizingInputs, solution: SizingSolution, targets: SizingT
     cols = ["candidate", "fraction", "size", "total", "capex_annuity", "om", "operation",
             "optimum", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def flexibility_worth(inputs: SizingInputs, solution: SizingSolution, targets: SizingTargets,
+                      cyclic: bool) -> dict[str, Any]:
+    """The sizes and annual cost without flexible production (its work where the run put it),
+    and what the flexibility is worth: annual cost without - with [currency/yr]."""
+    f = inputs.data.flexible
+    scale = solution.year_scale
+    out: dict[str, Any] = {
+        "blocks": inputs.flex_blocks, "energy_kwh_per_year": scale * f.total_kwh,
+        "sizes": solution.sizes, "annualised_cost_total": solution.total,
+        "note": "the deferrable stations' work (processing power above idle) may move within "
+                "its release and latest finish (due date) in the LP, preemptibly, summed over "
+                "all blocks (twin.energy.flex_lp); the check by simulation runs the plant's own "
+                "strategies, not the LP's schedule"}
+    try:
+        rigid = solve_sizing(inputs.rigid(), inputs.candidates, targets=targets,
+                             cyclic_storage=cyclic)
+    except SizingInfeasibleError as exc:
+        out.update(sizes_without=None, annualised_cost_without=None, value_per_year=None,
+                   note_without=str(exc))
+        return out
+    out.update(sizes_without=rigid.sizes, annualised_cost_without=rigid.total,
+               value_per_year=rigid.total - solution.total)
+    return out
 
 
 def battery_fade(solution: SizingSolution, without: SizingSolution | None,
@@ -540,6 +591,10 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         except SizingInfeasibleError:
             without = None
     fade = battery_fade(sol, without, study)
+    flexibility = None
+    if inputs.data.flexible is not None:
+        log("  the same without flexible production ...")
+        flexibility = flexibility_worth(inputs, sol, targets, cyclic)
     econ_table, econ = economics_table(sol, base, inputs.candidates, study, fade)
     doc: dict[str, Any] = {
         "study": str(study.resolved.path), "plant": str(study.resolved.plant_path),
@@ -566,6 +621,7 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         "offsets_t_per_year": sol.offsets_t,
         "targets": sol.targets,
         "economics": econ,
+        "flexibility": flexibility,
         "solve_s": sol.solve_s, "build_s": sol.build_s,
         "cost_curves": {"points": len(curves),
                         "solves": int((~curves["optimum"]).sum()), "wall_s": curves_s},
@@ -613,6 +669,11 @@ def summary(doc: dict[str, Any], currency: str = "CNY") -> str:
     e = doc["economics"]
     irr = "n/a" if e["irr"] is None else f"{100 * e['irr']:.1f} %"
     lines.append(f"upgrade: capex {e['capex']:,.0f}, NPV {e['npv']:,.0f}, IRR {irr}")
+    fl = doc.get("flexibility")
+    if fl and fl.get("sizes_without") is not None:
+        moved = ", ".join(f"{p} {v:,.1f}" for p, v in fl["sizes_without"].items())
+        lines.append(f"without flexible production ({fl['blocks']} blocks): {moved}; "
+                     f"flexibility worth {fl['value_per_year']:,.0f} {currency}/yr")
     v = doc.get("verification")
     if v:
         s = v["simulated_annual_cost"]

@@ -133,6 +133,11 @@ class Sizing(_Model):
                                                                   "annuities [1/yr]; default "
                                                                   "the study's.")
     cyclic_storage: bool = Field(True, description="Stores end where they start.")
+    flexible_production: bool = Field(
+        False, description="Record the work of the deferrable stations (deferrable: true) as "
+        "energy blocks (release, latest finish by due date, power) and let the LP shift it "
+        "within them; the sizes are also solved without, and sizing.json says what the "
+        "flexibility is worth.")
     candidates: list[Candidate] = Field(min_length=1, description="Capacities to choose.")
     targets: Targets = Field(default_factory=Targets)
     purchases: Purchases = Field(default_factory=Purchases)
