@@ -160,3 +160,6 @@ sizing:
         fl["annualised_cost_without"] - doc["annualised_cost"]["total"], rel=1e-12)
     assert set(fl["sizes_without"]) == set(doc["sizes"])
     assert "without flexible production" in capsys.readouterr().out
+    page = (out / "dashboard.html").read_text(encoding="utf-8")
+    assert 'id="sizing-flex"' in page
+    assert f"flexibility is worth <b>{fl['value_per_year']:,.0f} " in page

@@ -277,6 +277,8 @@ def test_twin_size_sizes_a_heat_pump_for_the_runs_heat_demand(tmp_path):
     sized = yaml.safe_load((out / "sized_plant.yaml").read_text(encoding="utf-8"))
     assert sized["energy"]["heat_pumps"][0]["capacity_kw"] == pytest.approx(hp, abs=1e-3)
     assert main(["validate", str(out / "sized_plant.yaml")]) == 0
+    page = (out / "dashboard.html").read_text(encoding="utf-8")
+    assert 'id="sizing-thermal"' in page and "gas and heat bought" in page
     # priced far above its saving, no heat pump is built and the unit leaves the sized plant
     dear = tmp_path / "dear"
     assert main(["size", str(_heat_study(tmp_path, 1e6)), "--out", str(dear),
