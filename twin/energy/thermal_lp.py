@@ -44,7 +44,6 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -150,7 +149,9 @@ def add_thermal_bus(lp: LpProblem, bus: ThermalBus, dt: np.ndarray, *, cyclic: b
             raise ValueError(f"{bus.name} unit {u.name}: efficiency (COP) must be finite and > 0 "
                              f"in every interval")
         sized = j in unit_cols
-        ub = math.inf if sized else u.capacity_kw * dt
+        # sized: bounded by the candidate's upper bound too (a bound helps presolve; the
+        # row below ties it to the capacity chosen)
+        ub = (lp.vectors_ub(unit_cols[j]) if sized else u.capacity_kw) * dt
         if u.carrier == ELECTRICITY:
             cost = 0.0
             out.electricity.append((-1, -1.0 / eff))
