@@ -495,7 +495,13 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
         return p.model_copy(update={"energy": p.energy.model_copy(update={"dispatch": d})})
 
     plants = {"as_is": with_policy(base), "sized": with_policy(sized)}
-    st = rs.study.model_copy(update={"scenarios": {"as_is": Scenario(), "sized": Scenario()},
+    named = pol or (base.energy.dispatch.policy if base.energy is not None else None)
+    if (study.sizing.verify.perfect_foresight and named != "perfect_foresight"
+            and sized.energy is not None and sized.energy.batteries):
+        d = sized.energy.dispatch.model_copy(update={"policy": "perfect_foresight"})
+        plants["sized_perfect_foresight"] = sized.model_copy(
+            update={"energy": sized.energy.model_copy(update={"dispatch": d})})
+    st = rs.study.model_copy(update={"scenarios": {k: Scenario() for k in plants},
                                      "base": "as_is", "sizing": None})
     reps = replications or study.sizing.verify.replications or rs.study.replications
     days = inputs.days if days is None else days
@@ -516,6 +522,11 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
         + solution.offsets_cost
     ci = mean_ci(np.asarray(sim["sized"]) + fixed)
     ci_op = mean_ci(sim["sized"])
+    lp_op = solution.energy_cost + solution.demand_cost - solution.export_revenue \
+        + solution.fuel_cost
+    gap = gap_causes(sim, lp_op, inputs, solution, study)
+    pf = sim.get("sized_perfect_foresight")
+    pf_ci = mean_ci(pf) if pf is not None else None
     return {
         "policy": pol or base.energy.dispatch.policy, "replications": reps, "days": days,
         "lp_annual_cost": solution.total,
@@ -525,6 +536,10 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
         "simulated_operation": {"mean": ci_op.mean, "low": ci_op.low, "high": ci_op.high},
         "simulated_operation_as_is": float(np.mean(sim["as_is"])),
         "gap": ci.mean - solution.total,
+        "gap_causes": gap,
+        "simulated_operation_perfect_foresight": (
+            None if pf_ci is None else {"mean": pf_ci.mean, "low": pf_ci.low,
+                                        "high": pf_ci.high}),
         "note": "simulated cost = LP capex annuity + O&M + purchases + simulated energy and "
                 "demand cost - export revenue" + (" + gas and heat bought" if fuel else "")
                 + " (annualised x 365 / days). The LP has perfect foresight, cyclic storage "
@@ -534,6 +549,42 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
                 "randomness across replications cost.",
         "folder": "verification",
     }
+
+
+def gap_causes(sim: dict[str, list[float]], lp_operation: float, inputs: SizingInputs,
+               solution: SizingSolution, study: SizingStudy) -> dict[str, float | None]:
+    """The gap between the simulated and the LP's annual operating cost of the sized plant,
+    split into causes that add up to it [currency/yr]:
+
+    * ``dispatch_policy``: the named policy against the perfect-foresight dispatch of the same
+      replications (common random numbers: paired means); None without that run;
+    * ``demand_across_replications``: the mean over the replications against replication 0,
+      whose demand is the one the LP sized for (same seed);
+    * ``flexibility_not_taken``: with ``flexible_production``, what the LP saved by shifting the
+      work, which the simulation (the plant's own strategies) does not do: the LP at the sized
+      capacities with the work where the run put it, minus the LP with it shiftable;
+    * ``lp_model``: the rest, replication 0 (perfect foresight where run) against the LP: the
+      LP's cyclic storage against the run's initial content, no fade, the reserve, the heat
+      plant dispatched freely against heat-led merit order, the EMS's peak guard."""
+    ref = sim.get("sized_perfect_foresight") or sim["sized"]
+    total = float(np.mean(sim["sized"])) - lp_operation
+    policy = (float(np.mean(sim["sized"])) - float(np.mean(ref))
+              if "sized_perfect_foresight" in sim else None)
+    demand = float(np.mean(ref)) - float(ref[0])
+    flex = None
+    if inputs.data.flexible is not None:
+        fixed = [dataclasses.replace(c, lo=solution.sizes[c.name], hi=solution.sizes[c.name])
+                 for c in inputs.candidates]
+        try:
+            rigid = solve_sizing(inputs.rigid(), fixed, targets=_targets(study),
+                                 cyclic_storage=study.sizing.cyclic_storage)
+            flex = (rigid.energy_cost + rigid.demand_cost - rigid.export_revenue
+                    + rigid.fuel_cost) - lp_operation
+        except SizingInfeasibleError:
+            flex = None
+    rest = total - (policy or 0.0) - demand - (flex or 0.0)
+    return {"total": total, "dispatch_policy": policy, "demand_across_replications": demand,
+            "flexibility_not_taken": flex, "lp_model": rest}
 
 
 def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bool = False,

@@ -124,6 +124,10 @@ class Verify(_Model):
                                                  "tou_arbitrage, perfect_foresight); default "
                                                  "the plant's energy.dispatch.policy.")
     replications: int | None = Field(None, ge=1, le=1000, description="Default the study's.")
+    perfect_foresight: bool = Field(
+        True, description="Also run the sized plant with the perfect-foresight battery "
+        "dispatch (beside the named policy; not without batteries), so that the gap between "
+        "the LP and the simulation is split into the policy's part and the rest.")
 
 
 class Sizing(_Model):

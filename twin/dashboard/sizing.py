@@ -337,8 +337,30 @@ def verification_section(data: SizingPageData) -> str:
     text = (f"LP {_n(v['lp_annual_cost'])} {cur}/yr against simulated {_n(s['mean'])} "
             f"[{_n(s['low'])}, {_n(s['high'])}] {cur}/yr (95 % interval), gap "
             f"{_n(v.get('gap'))} {cur}/yr. {esc(v.get('note', ''))}")
-    return (f'<p id="sizing-verification-text">{text}</p>'
+    return (f'<p id="sizing-verification-text">{text}</p>' + gap_table(data)
             + figure_html(verification_chart(data), VERIFICATION_FIGURE_ID))
+
+
+GAP_CAUSES: tuple[tuple[str, str], ...] = (
+    ("dispatch_policy", "dispatch policy against perfect-foresight dispatch"),
+    ("demand_across_replications", "demand of the other replications"),
+    ("flexibility_not_taken", "flexible production the simulation does not shift"),
+    ("lp_model", "the LP's model (cyclic storage, no fade, reserve, heat dispatch, peak guard)"),
+    ("total", "gap in the operating cost"),
+)
+"""The causes of the LP-simulation gap in ``verification.gap_causes`` (key, label)."""
+
+
+def gap_table(data: SizingPageData) -> str:
+    """The gap between simulated and LP operating cost split into its causes [currency/yr]."""
+    g = (data.doc.get("verification") or {}).get("gap_causes")
+    if not g:
+        return ""
+    cur = esc(data.currency)
+    rows = [f"<tr><td>{esc(label)}</td><td>{_n(g.get(key))}</td></tr>"
+            for key, label in GAP_CAUSES if g.get(key) is not None]
+    head = f"<tr><th>Cause</th><th>{cur}/yr</th></tr>"
+    return f'<table class="stations" id="sizing-gap">{head}{"".join(rows)}</table>'
 
 
 def curves_chart(data: SizingPageData) -> Figure:
