@@ -287,3 +287,15 @@ def test_twin_size_sizes_a_heat_pump_for_the_runs_heat_demand(tmp_path):
         "energy.heat_pumps[id=hp].capacity_kw"] == pytest.approx(0.0, abs=1e-6)
     sized = yaml.safe_load((dear / "sized_plant.yaml").read_text(encoding="utf-8"))
     assert sized["energy"].get("heat_pumps") == []
+
+
+def test_heat_demand_beyond_every_unit_is_reported_as_infeasible():
+    # 100 kWh an hour of heat; the boiler gives at most 60, the heat pump candidate at most 30
+    hp = ThermalUnit("hp", 1.0, ELECTRICITY, COP)
+    small = ThermalUnit("boiler", 60.0, NATURAL_GAS, ETA_BOILER)
+    cand = [SizingCandidate("hp", "thermal_unit", 0.0, 30.0, 1.0, 0.0, item=0, bus="heat")]
+    with pytest.raises(SizingInfeasibleError, match=r"electricity, heat and cooling demand .* "
+                                                    r"thermal units' capacities.*hp \(max 30\)"):
+        solve_sizing(_data(0.6, [hp, small]), cand)
+    cand = [SizingCandidate("hp", "thermal_unit", 0.0, 40.0, 1.0, 0.0, item=0, bus="heat")]
+    assert solve_sizing(_data(0.6, [hp, small]), cand).sizes["hp"] == pytest.approx(40.0)

@@ -731,4 +731,10 @@ def summary(doc: dict[str, Any], currency: str = "CNY") -> str:
         lines.append(f"check by simulation ({v['policy']}, {v['replications']} reps): LP "
                      f"{v['lp_annual_cost']:,.0f} vs simulated {s['mean']:,.0f} "
                      f"[{s['low']:,.0f}, {s['high']:,.0f}] {currency}/yr")
+        g = v.get("gap_causes") or {}
+        parts = [f"{k.replace('_', ' ')} {g[k]:,.0f}" for k in
+                 ("dispatch_policy", "demand_across_replications", "flexibility_not_taken",
+                  "lp_model") if g.get(k) is not None]
+        if parts:
+            lines.append("  gap by cause [" + currency + "/yr]: " + ", ".join(parts))
     return "\n".join(lines)

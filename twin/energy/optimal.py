@@ -29,16 +29,21 @@ Constraints::
 ``E_b,-1`` is the initial content, or with ``cyclic_storage=True`` the last level ``E_b,n-1``
 (the store ends where it starts, the level chosen by the LP, as PyPSA's
 ``cyclic_state_of_charge``). These rules are written once, by :func:`add_dispatch` on an
-:class:`LpProblem`; capacity sizing (:mod:`twin.energy.sizing`) calls the same function with
-capacities as columns.
+:class:`LpProblem` (the storage rules by :func:`add_store_rows`, shared with thermal stores);
+capacity sizing (:mod:`twin.energy.sizing`) calls the same function with capacities as
+columns. Heat and cooling buses (:mod:`twin.energy.thermal_lp`) and deferrable production as
+shiftable load (:mod:`twin.energy.flex_lp`) add their electricity to the balance through
+``balance_terms``.
 
 Objective (cost)::
 
     Σ_t price_t imp_t - feed_in_t exp_t  +  Σ_m rate_m peak_m
 
 Capacity (transformer) charges are fixed and do not enter; gas for heat does not depend on the
-battery and does not enter either. With ``objective="emissions"`` the objective is
-``Σ_t ef_t imp_t`` plus a tie-break of 1e-6 x cost (the cheapest of the lowest-emission dispatches).
+battery and does not enter either, unless the LP dispatches the heat plant (``thermal``:
+then ``gas_price`` x gas and ``heat_price`` x heat bought enter). With
+``objective="emissions"`` the objective is ``Σ_t ef_t imp_t`` (+ ``gas_ef`` x gas of the heat
+plant) plus a tie-break of 1e-6 x cost (the cheapest of the lowest-emission dispatches).
 
 Approximations (all make the LP a *relaxation* of what the simulated EMS can do, so its optimum
 stays a lower bound on every simulated dispatch):

@@ -1,5 +1,6 @@
-"""Capacity sizing by linear programming: least-cost PV, wind, battery energy and power and grid
-connection for a given interval demand, with targets as constraints and their shadow prices.
+"""Capacity sizing by linear programming: least-cost PV, wind, battery energy and power, grid
+connection and heat plant (heat pumps, boilers, CHP, chillers, thermal stores) for a given
+interval demand, with targets as constraints and their shadow prices.
 
 One LP (HiGHS via :func:`scipy.optimize.linprog`, sparse) holds the candidate capacities and the
 dispatch of every interval. The dispatch rules are those of the fixed-size dispatch LP, built by
@@ -10,6 +11,11 @@ power, grid-limit and demand-peak constraints exist once. What sizing adds:
   sunk capacity kept ``K_c`` in ``[0, existing]`` (free) and new capacity ``N_c >= 0``;
 * PV and wind: ``gen_t += profile_c,t X_c`` with the per-kW generation of the run;
   batteries: ``E_t <= soc_max X_c``, ``ch_t, dis_t <= X_c``; the grid: ``imp_t <= dt_t X_c``;
+  heat and cooling units and stores likewise on their bus (:mod:`twin.energy.thermal_lp`,
+  the same block as the fixed-size dispatch LP): ``q_ut <= dt_t X_c``; their electricity
+  enters the balance, their gas ``s gas_price Σ q/η`` the objective and ``gas_ef`` the CO2
+  target; the deferrable production, when given, as shiftable load
+  (:mod:`twin.energy.flex_lp`);
 * targets (annual quantities; ``s = 8760 / run hours``)::
 
       s Σ_t (share (imp_t + gen_t - cur_t - exp_t) - (ren_t - cur_t - exp_t)) - GEC <= 0
@@ -522,10 +528,12 @@ def _explain_infeasible(lp: LpProblem, slack: dict[str, int], cands: list[Sizing
                         x_col: list[int], data: SizingData, tg: SizingTargets) -> str:
     """Why no sizes are feasible: re-solve with the targets' shortfall allowed and minimised."""
     at_max = ", ".join(f"{c.name} (max {c.hi:g})" for c in cands)
+    what = "demand" if not data.thermal else "electricity, heat and cooling demand"
     if not slack:
-        return (f"no sizes within the bounds meet the demand within the grid import limit of "
-                f"{data.import_limit_kw:g} kW, even with every candidate at its upper bound: "
-                f"{at_max}")
+        return (f"no sizes within the bounds meet the {what} within the grid import limit of "
+                f"{data.import_limit_kw:g} kW" + (" and the thermal units' capacities"
+                                                   if data.thermal else "")
+                + f", even with every candidate at its upper bound: {at_max}")
     cost, _, ub = lp.vectors()
     ub = ub.copy()
     phase1 = 1e-9 * cost
