@@ -363,11 +363,17 @@ def test_battery_fade_erodes_the_batteries_saving_in_the_cash_flows(tmp_path):
                                               rel=1e-9)
 
 
-def test_sizing_refuses_a_base_scenario_with_overrides(tmp_path):
+def test_sizing_takes_the_base_scenarios_overrides_and_refuses_its_strategies(tmp_path):
     from twin.config.errors import ConfigError
     from twin.config.sizing import load_sizing
 
     head = "base: b\nscenarios:\n  b:\n    overrides: {\"energy.pv[id=rooftop].dc_kwp\": 900}\n"
-    with pytest.raises(ConfigError, match=r"scenarios\.b: twin size sizes the plant file as "
-                                          r"written"):
+    st_ = load_sizing(_study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES, head=head))
+    pv = next(c for c in st_.candidates if c.kind == "generation")
+    assert pv.current == 900.0  # the plant as it is includes the override (file: 600)
+    assert st_.plant_data["energy"]["pv"][0]["dc_kwp"] == 900  # and so will sized_plant.yaml
+    head = ("base: b\nscenarios:\n  b:\n    strategies:\n"
+            "      - {type: tou_shifting, slack_margin_h: 2}\n")
+    with pytest.raises(ConfigError, match=r"scenarios\.b: twin size sizes the plant as it is, "
+                                          r"but the base scenario has strategies"):
         load_sizing(_study(tmp_path, "  discount_rate: 0.06\n" + CANDIDATES, head=head))

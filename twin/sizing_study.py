@@ -40,6 +40,7 @@ import pandas as pd
 
 from twin.config.sizing import ResolvedCandidate, SizingStudy
 from twin.energy.sizing import (
+    THERMAL_KINDS,
     SizingCandidate,
     SizingData,
     SizingInfeasibleError,
@@ -70,6 +71,17 @@ class SizingInputs:
     days: float
     seed: int
     run_wall_s: float
+    flex_blocks: int = 0
+    """Deferrable work recorded (``sizing.flexible_production``): ``data`` then has it as
+    shiftable load, and :meth:`rigid` is the same data with the load as recorded."""
+
+    def rigid(self) -> SizingData:
+        """The data with the flexible work where the run put it (not shiftable)."""
+        f = self.data.flexible
+        if f is None:
+            return self.data
+        return dataclasses.replace(self.data, load_kwh=self.data.load_kwh + f.recorded_kwh,
+                                   flexible=None)
 
 
 def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs:
@@ -93,6 +105,11 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
     first = plant.model_copy(update={"energy": plant.energy.model_copy(update={"dispatch": d})})
     t0 = time.perf_counter()
     model = engine.build(first, days, rs.start(), seed)
+    blocks = None
+    if study.sizing.flexible_production:
+        from twin.production.flex_record import record_flexible_work
+
+        blocks = record_flexible_work(model)
     wall = engine.run(model, progress=False)
     result = results.collect(model, wall, engine.events_processed(model.env))
     run_s = time.perf_counter() - t0
@@ -108,6 +125,27 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
                  else None)
     renewable = np.asarray(a["pv"], float) + np.asarray(a["wind"], float)
     generation = renewable + np.asarray(a["chp_electricity"], float)
+    load = np.asarray(a["demand"], float).copy()
+    scope1 = float(kp.get("co2_scope1_kg") or 0.0)
+    info = model.supply_info
+    gas_price = info.gas_price_per_kwh if info else 0.0
+    gas_ef = float((model.carbon_info or {}).get("natural_gas_kg_per_kwh", 0.0))
+    thermal: list = []
+    other_fuel = 0.0
+    if any(rc.kind in THERMAL_KINDS for rc in study.candidates):
+        # the LP dispatches heat and cooling itself: the run's thermal units' electricity,
+        # CHP output and gas come out of the fixed quantities (the demand for heat and cooling
+        # stays: it is the plant's, whatever supplies it)
+        from twin.energy.thermal_lp import ThermalBus, store_params
+
+        thermal = [ThermalBus("heat", np.asarray(a["heat_demand"], float).copy(),
+                              list(sup.heat_units), [store_params(t) for t in sup.thermal]),
+                   ThermalBus("cooling", np.asarray(a["cooling_demand"], float).copy(),
+                              list(sup.cool_units), [store_params(t) for t in sup.cold])]
+        load = np.maximum(load - np.asarray(a["conversion_electricity"], float), 0.0)
+        generation = generation - np.asarray(a["chp_electricity"], float)
+        scope1 -= gas_ef * float(np.sum(a["conversion_gas"]))
+        other_fuel = gas_price * float(np.sum(a["plant_gas"]))
     cands: list[SizingCandidate] = []
     for rc in study.candidates:
         profile = None
@@ -119,22 +157,53 @@ def sizing_inputs(study: SizingStudy, days: float | None = None) -> SizingInputs
         ann, om = annualised_cost_per_unit(rc.spec.capex_per_unit, study.discount_rate,
                                            rc.spec.lifetime_years, rc.spec.om_pct_of_capex,
                                            rc.spec.om_per_unit_year)
+        bus, item = None, rc.item if rc.kind.startswith("battery") else None
+        if rc.kind in THERMAL_KINDS:
+            bus, item = thermal_position(plant, rc)
         cands.append(SizingCandidate(
             name=rc.spec.path, kind=rc.kind, lo=rc.spec.min, hi=rc.spec.max,
             annuity_per_unit=ann, om_per_unit=om, capex_per_unit=rc.spec.capex_per_unit,
-            existing=rc.existing, item=rc.item if rc.kind.startswith("battery") else None,
-            profile=profile))
+            existing=rc.existing, item=item, profile=profile, bus=bus))
     data = SizingData(
-        load_kwh=np.asarray(a["demand"], float).copy(), dt_h=dt,
+        load_kwh=load, dt_h=dt,
         price=np.asarray(sup.price, float).copy(),
         generation_kwh=np.maximum(generation, 0.0), renewable_kwh=np.maximum(renewable, 0.0),
         batteries=[initial_params(b, sup.reserve_frac) for b in sup.batteries],
         feed_in_price=model.supply_info.feed_in_price_per_kwh if model.supply_info else 0.0,
         grid_ef=np.asarray(ef, float), grid_ef_market=ef_market,
-        scope1_kg=float(kp.get("co2_scope1_kg") or 0.0),
+        scope1_kg=scope1,
         import_limit_kw=sup.import_limit_kw, export_limit_kw=sup.export_limit_kw,
-        month=month if rate is not None else None, demand_rate=rate)
-    return SizingInputs(data, cands, days, seed, run_s)
+        month=month if rate is not None else None, demand_rate=rate, thermal=thermal,
+        gas_price_per_kwh=gas_price, gas_ef=gas_ef,
+        heat_price_per_kwh=info.purchased_heat_price_per_kwh if info else 0.0,
+        other_fuel_cost=other_fuel)
+    if blocks is not None:
+        if not blocks:
+            raise SizingError(f"{rs.path}: sizing.flexible_production: the run recorded no "
+                              f"deferrable work; expected stations flagged 'deferrable: true' "
+                              f"whose processing uses more electricity than idling")
+        from twin.energy.flex_lp import flex_envelope
+
+        env = flex_envelope(blocks, dt)
+        data.load_kwh = np.maximum(data.load_kwh - env.recorded_kwh, 0.0)
+        data.flexible = env
+    return SizingInputs(data, cands, days, seed, run_s, len(blocks or ()))
+
+
+def thermal_position(plant: Any, rc: ResolvedCandidate) -> tuple[str, int]:
+    """The bus of a thermal candidate and its index there: a unit's place in the merit order
+    :func:`twin.energy.supply.build_supply` gives the bus (CHP, heat pumps, purchased heat if
+    before the boilers, boilers; chillers), a store's place in its list."""
+    from twin.config.sizing import THERMAL_BUS
+
+    e = plant.energy
+    field, i = rc.field[1], int(rc.item)
+    if field in ("thermal_storage", "cold_storage", "chillers"):
+        return THERMAL_BUS[field], i
+    before = e.purchased_heat is not None and e.purchased_heat.merit_order == "before_boilers"
+    offset = {"chp": 0, "heat_pumps": len(e.chp),
+              "boilers": len(e.chp) + len(e.heat_pumps) + int(before)}[field]
+    return "heat", offset + i
 
 
 def _unit_profile(plant: Any, rc: ResolvedCandidate, model: Any, build_supply: Callable
@@ -175,7 +244,8 @@ def as_is(candidates: list[SizingCandidate], study: SizingStudy) -> list[SizingC
 def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct: float
                 ) -> pd.DataFrame:
     """Sizes and annual cost with capex, and with energy prices (import price, feed-in price
-    and demand charge together), moved by -pct and +pct [%]."""
+    and demand charge together, and gas and heat bought when the LP dispatches the heat
+    plant), moved by -pct and +pct [%]."""
     rows = []
     f = pct / 100.0
     cases = [("base", 1.0, 1.0), (f"capex -{pct:g}%", 1 - f, 1.0),
@@ -189,6 +259,9 @@ def sensitivity(inputs: SizingInputs, targets: SizingTargets, cyclic: bool, pct:
         d = dataclasses.replace(
             inputs.data, price=np.asarray(inputs.data.price) * kp,
             feed_in_price=np.asarray(inputs.data.feed_in_price) * kp,
+            gas_price_per_kwh=inputs.data.gas_price_per_kwh * kp,
+            heat_price_per_kwh=inputs.data.heat_price_per_kwh * kp,
+            other_fuel_cost=inputs.data.other_fuel_cost * kp,
             demand_rate=(None if inputs.data.demand_rate is None
                          else np.asarray(inputs.data.demand_rate) * kp))
         try:
@@ -242,6 +315,31 @@ def cost_curves(inputs: SizingInputs, solution: SizingSolution, targets: SizingT
     cols = ["candidate", "fraction", "size", "total", "capex_annuity", "om", "operation",
             "optimum", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def flexibility_worth(inputs: SizingInputs, solution: SizingSolution, targets: SizingTargets,
+                      cyclic: bool) -> dict[str, Any]:
+    """The sizes and annual cost without flexible production (its work where the run put it),
+    and what the flexibility is worth: annual cost without - with [currency/yr]."""
+    f = inputs.data.flexible
+    scale = solution.year_scale
+    out: dict[str, Any] = {
+        "blocks": inputs.flex_blocks, "energy_kwh_per_year": scale * f.total_kwh,
+        "sizes": solution.sizes, "annualised_cost_total": solution.total,
+        "note": "the deferrable stations' work (processing power above idle) may move within "
+                "its release and latest finish (due date) in the LP, preemptibly, summed over "
+                "all blocks (twin.energy.flex_lp); the check by simulation runs the plant's own "
+                "strategies, not the LP's schedule"}
+    try:
+        rigid = solve_sizing(inputs.rigid(), inputs.candidates, targets=targets,
+                             cyclic_storage=cyclic)
+    except SizingInfeasibleError as exc:
+        out.update(sizes_without=None, annualised_cost_without=None, value_per_year=None,
+                   note_without=str(exc))
+        return out
+    out.update(sizes_without=rigid.sizes, annualised_cost_without=rigid.total,
+               value_per_year=rigid.total - solution.total)
+    return out
 
 
 def battery_fade(solution: SizingSolution, without: SizingSolution | None,
@@ -397,38 +495,96 @@ def verify(study: SizingStudy, sized_yaml: Path, inputs: SizingInputs, solution:
         return p.model_copy(update={"energy": p.energy.model_copy(update={"dispatch": d})})
 
     plants = {"as_is": with_policy(base), "sized": with_policy(sized)}
-    st = rs.study.model_copy(update={"scenarios": {"as_is": Scenario(), "sized": Scenario()},
+    named = pol or (base.energy.dispatch.policy if base.energy is not None else None)
+    if (study.sizing.verify.perfect_foresight and named != "perfect_foresight"
+            and sized.energy is not None and sized.energy.batteries):
+        d = sized.energy.dispatch.model_copy(update={"policy": "perfect_foresight"})
+        plants["sized_perfect_foresight"] = sized.model_copy(
+            update={"energy": sized.energy.model_copy(update={"dispatch": d})})
+    st = rs.study.model_copy(update={"scenarios": {k: Scenario() for k in plants},
                                      "base": "as_is", "sizing": None})
     reps = replications or study.sizing.verify.replications or rs.study.replications
     days = inputs.days if days is None else days
     path = run_study(ResolvedStudy(st, rs.path, rs.plant_path, plants, rs.base_plant), out,
                      jobs=jobs, days=days, replications=reps, progress=None, dashboard=False)
     sim = {}
+    fuel = bool(inputs.data.thermal)  # the LP's operation then includes gas and heat bought
     for scen in plants:
         ops = []
         for k in range(reps):
             kp = json.loads((path / scen / f"rep{k}" / "kpis.json").read_text())
             op = kp["energy_cost"] + kp["demand_cost"] - kp["export_revenue"]
+            if fuel:
+                op += (kp.get("gas_cost") or 0.0) + (kp.get("purchased_heat_cost") or 0.0)
             ops.append(annualise(op, days))
         sim[scen] = ops
     fixed = solution.capex_annuity + solution.om + solution.certificates_cost \
         + solution.offsets_cost
     ci = mean_ci(np.asarray(sim["sized"]) + fixed)
     ci_op = mean_ci(sim["sized"])
+    lp_op = solution.energy_cost + solution.demand_cost - solution.export_revenue \
+        + solution.fuel_cost
+    gap = gap_causes(sim, lp_op, inputs, solution, study)
+    pf = sim.get("sized_perfect_foresight")
+    pf_ci = mean_ci(pf) if pf is not None else None
     return {
         "policy": pol or base.energy.dispatch.policy, "replications": reps, "days": days,
         "lp_annual_cost": solution.total,
-        "lp_operation": solution.energy_cost + solution.demand_cost - solution.export_revenue,
+        "lp_operation": solution.energy_cost + solution.demand_cost - solution.export_revenue
+        + solution.fuel_cost,
         "simulated_annual_cost": {"mean": ci.mean, "low": ci.low, "high": ci.high},
         "simulated_operation": {"mean": ci_op.mean, "low": ci_op.low, "high": ci_op.high},
         "simulated_operation_as_is": float(np.mean(sim["as_is"])),
         "gap": ci.mean - solution.total,
+        "gap_causes": gap,
+        "simulated_operation_perfect_foresight": (
+            None if pf_ci is None else {"mean": pf_ci.mean, "low": pf_ci.low,
+                                        "high": pf_ci.high}),
         "note": "simulated cost = LP capex annuity + O&M + purchases + simulated energy and "
-                "demand cost - export revenue (annualised x 365 / days). The LP has perfect "
-                "foresight, cyclic storage and no fade: the gap is what the dispatch policy, "
-                "forecasts and the demand's randomness across replications cost.",
+                "demand cost - export revenue" + (" + gas and heat bought" if fuel else "")
+                + " (annualised x 365 / days). The LP has perfect foresight, cyclic storage "
+                "and no fade" + (" and dispatches the heat plant freely (the simulation "
+                                 "runs it heat-led in merit order)" if fuel else "")
+                + ": the gap is what the dispatch policy, forecasts and the demand's "
+                "randomness across replications cost.",
         "folder": "verification",
     }
+
+
+def gap_causes(sim: dict[str, list[float]], lp_operation: float, inputs: SizingInputs,
+               solution: SizingSolution, study: SizingStudy) -> dict[str, float | None]:
+    """The gap between the simulated and the LP's annual operating cost of the sized plant,
+    split into causes that add up to it [currency/yr]:
+
+    * ``dispatch_policy``: the named policy against the perfect-foresight dispatch of the same
+      replications (common random numbers: paired means); None without that run;
+    * ``demand_across_replications``: the mean over the replications against replication 0,
+      whose demand is the one the LP sized for (same seed);
+    * ``flexibility_not_taken``: with ``flexible_production``, what the LP saved by shifting the
+      work, which the simulation (the plant's own strategies) does not do: the LP at the sized
+      capacities with the work where the run put it, minus the LP with it shiftable;
+    * ``lp_model``: the rest, replication 0 (perfect foresight where run) against the LP: the
+      LP's cyclic storage against the run's initial content, no fade, the reserve, the heat
+      plant dispatched freely against heat-led merit order, the EMS's peak guard."""
+    ref = sim.get("sized_perfect_foresight") or sim["sized"]
+    total = float(np.mean(sim["sized"])) - lp_operation
+    policy = (float(np.mean(sim["sized"])) - float(np.mean(ref))
+              if "sized_perfect_foresight" in sim else None)
+    demand = float(np.mean(ref)) - float(ref[0])
+    flex = None
+    if inputs.data.flexible is not None:
+        fixed = [dataclasses.replace(c, lo=solution.sizes[c.name], hi=solution.sizes[c.name])
+                 for c in inputs.candidates]
+        try:
+            rigid = solve_sizing(inputs.rigid(), fixed, targets=_targets(study),
+                                 cyclic_storage=study.sizing.cyclic_storage)
+            flex = (rigid.energy_cost + rigid.demand_cost - rigid.export_revenue
+                    + rigid.fuel_cost) - lp_operation
+        except SizingInfeasibleError:
+            flex = None
+    rest = total - (policy or 0.0) - demand - (flex or 0.0)
+    return {"total": total, "dispatch_policy": policy, "demand_across_replications": demand,
+            "flexibility_not_taken": flex, "lp_model": rest}
 
 
 def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bool = False,
@@ -486,6 +642,10 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         except SizingInfeasibleError:
             without = None
     fade = battery_fade(sol, without, study)
+    flexibility = None
+    if inputs.data.flexible is not None:
+        log("  the same without flexible production ...")
+        flexibility = flexibility_worth(inputs, sol, targets, cyclic)
     econ_table, econ = economics_table(sol, base, inputs.candidates, study, fade)
     doc: dict[str, Any] = {
         "study": str(study.resolved.path), "plant": str(study.resolved.plant_path),
@@ -500,11 +660,19 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         "as_is_basis": base_note,
         "capex": sol.capex,
         "renewable_electricity_share": sol.renewable_share,
+        "thermal": ({"gas_kwh_per_year": sol.gas_kwh,
+                     "electricity_kwh_per_year": sol.thermal_electricity_kwh,
+                     "delivered_kwh_per_year": sol.thermal_kwh,
+                     "as_is": {"gas_kwh_per_year": base.gas_kwh,
+                               "electricity_kwh_per_year": base.thermal_electricity_kwh,
+                               "delivered_kwh_per_year": base.thermal_kwh}}
+                    if inputs.data.thermal else None),
         "scope12_t_per_year": sol.scope12_t,
         "certificates_kwh_per_year": sol.certificates_kwh,
         "offsets_t_per_year": sol.offsets_t,
         "targets": sol.targets,
         "economics": econ,
+        "flexibility": flexibility,
         "solve_s": sol.solve_s, "build_s": sol.build_s,
         "cost_curves": {"points": len(curves),
                         "solves": int((~curves["optimum"]).sum()), "wall_s": curves_s},
@@ -543,17 +711,30 @@ def summary(doc: dict[str, Any], currency: str = "CNY") -> str:
     c, b = doc["annualised_cost"], doc["annualised_cost_as_is"]
     lines.append(f"annualised cost [{currency}/yr]: {c['total']:,.0f} (capex annuity "
                  f"{c['capex_annuity']:,.0f}, O&M {c['om']:,.0f}, operation "
-                 f"{c['operation']:,.0f}); as is {b['total']:,.0f}")
+                 f"{c['operation']:,.0f}" + (f", of it fuel {c['fuel_cost']:,.0f}"
+                                            if c.get("fuel_cost") else "")
+                 + f"); as is {b['total']:,.0f}")
     for name, t in doc["targets"].items():
         lines.append(f"target {name} = {t['limit']:g}: {t['value']:.4g}, shadow price "
                      f"{t['shadow_price']:.4g} {t['shadow_price_unit']}")
     e = doc["economics"]
     irr = "n/a" if e["irr"] is None else f"{100 * e['irr']:.1f} %"
     lines.append(f"upgrade: capex {e['capex']:,.0f}, NPV {e['npv']:,.0f}, IRR {irr}")
+    fl = doc.get("flexibility")
+    if fl and fl.get("sizes_without") is not None:
+        moved = ", ".join(f"{p} {v:,.1f}" for p, v in fl["sizes_without"].items())
+        lines.append(f"without flexible production ({fl['blocks']} blocks): {moved}; "
+                     f"flexibility worth {fl['value_per_year']:,.0f} {currency}/yr")
     v = doc.get("verification")
     if v:
         s = v["simulated_annual_cost"]
         lines.append(f"check by simulation ({v['policy']}, {v['replications']} reps): LP "
                      f"{v['lp_annual_cost']:,.0f} vs simulated {s['mean']:,.0f} "
                      f"[{s['low']:,.0f}, {s['high']:,.0f}] {currency}/yr")
+        g = v.get("gap_causes") or {}
+        parts = [f"{k.replace('_', ' ')} {g[k]:,.0f}" for k in
+                 ("dispatch_policy", "demand_across_replications", "flexibility_not_taken",
+                  "lp_model") if g.get(k) is not None]
+        if parts:
+            lines.append("  gap by cause [" + currency + "/yr]: " + ", ".join(parts))
     return "\n".join(lines)

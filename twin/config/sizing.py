@@ -18,8 +18,11 @@ under which targets.
       purchases: {green_certificate_price_per_kwh: 0.05, offset_price_per_t: 80}
 
 A candidate path uses the study override syntax and must name one of the sizeable fields
-(:data:`SIZEABLE`) of an item the plant file has. A study with a ``sizing:`` block needs no
-``scenarios:``: it gets the one scenario ``as_is`` (the plant as written) as its base.
+(:data:`SIZEABLE`) of an item the plant has. A study with a ``sizing:`` block needs no
+``scenarios:``: it gets the one scenario ``as_is`` (the plant as written) as its base. The base
+scenario may have ``overrides`` (e.g. a heat pump the plant file does not have yet, set as the
+whole ``energy.heat_pumps`` list): they are part of the plant as it is, and of the sized plant
+file written; strategies are not allowed there.
 """
 
 from __future__ import annotations
@@ -39,10 +42,25 @@ SIZEABLE: dict[tuple[str, ...], str] = {
     ("energy", "batteries", "energy_kwh"): "battery_energy",
     ("energy", "batteries", "power_kw"): "battery_power",
     ("energy", "grid", "import_limit_kw"): "import_limit",
+    ("energy", "heat_pumps", "capacity_kw"): "thermal_unit",
+    ("energy", "boilers", "capacity_kw"): "thermal_unit",
+    ("energy", "chp", "capacity_kw"): "thermal_unit",
+    ("energy", "chillers", "capacity_kw"): "thermal_unit",
+    ("energy", "thermal_storage", "energy_kwh"): "thermal_store_energy",
+    ("energy", "thermal_storage", "power_kw"): "thermal_store_power",
+    ("energy", "cold_storage", "energy_kwh"): "thermal_store_energy",
+    ("energy", "cold_storage", "power_kw"): "thermal_store_power",
 }
 """Plant fields a candidate may size (list items named by index or id), and their kind in the
 LP: a generation profile scaled per kW, a battery's usable capacity or power, the grid import
-limit (the connection)."""
+limit (the connection), a heat or cooling unit's thermal output [kW], a heat or cold store's
+energy [kWh thermal] or power [kW thermal]. With any thermal candidate the LP dispatches the
+heat and cooling buses itself (:mod:`twin.energy.thermal_lp`)."""
+
+THERMAL_BUS: dict[str, str] = {"heat_pumps": "heat", "boilers": "heat", "chp": "heat",
+                               "thermal_storage": "heat", "chillers": "cooling",
+                               "cold_storage": "cooling"}
+"""The bus of each thermal list of the plant's ``energy:`` section."""
 
 
 class Candidate(_Model):
@@ -106,6 +124,10 @@ class Verify(_Model):
                                                  "tou_arbitrage, perfect_foresight); default "
                                                  "the plant's energy.dispatch.policy.")
     replications: int | None = Field(None, ge=1, le=1000, description="Default the study's.")
+    perfect_foresight: bool = Field(
+        True, description="Also run the sized plant with the perfect-foresight battery "
+        "dispatch (beside the named policy; not without batteries), so that the gap between "
+        "the LP and the simulation is split into the policy's part and the rest.")
 
 
 class Sizing(_Model):
@@ -115,6 +137,11 @@ class Sizing(_Model):
                                                                   "annuities [1/yr]; default "
                                                                   "the study's.")
     cyclic_storage: bool = Field(True, description="Stores end where they start.")
+    flexible_production: bool = Field(
+        False, description="Record the work of the deferrable stations (deferrable: true) as "
+        "energy blocks (release, latest finish by due date, power) and let the LP shift it "
+        "within them; the sizes are also solved without, and sizing.json says what the "
+        "flexibility is worth.")
     candidates: list[Candidate] = Field(min_length=1, description="Capacities to choose.")
     targets: Targets = Field(default_factory=Targets)
     purchases: Purchases = Field(default_factory=Purchases)
@@ -139,11 +166,13 @@ class ResolvedCandidate:
 
     spec: Candidate
     kind: str
-    """'generation', 'battery_energy', 'battery_power' or 'import_limit' (:data:`SIZEABLE`)."""
+    """'generation', 'battery_energy', 'battery_power', 'import_limit', 'thermal_unit',
+    'thermal_store_energy' or 'thermal_store_power' (:data:`SIZEABLE`)."""
     field: tuple
     """Resolved path (list items by index), e.g. ('energy', 'pv', 0, 'dc_kwp')."""
     item: int | None
-    """Index of the PV array, wind turbine or battery; None for the grid."""
+    """Index of the PV array, wind turbine, battery or thermal unit or store in its plant list;
+    None for the grid."""
     current: float | None
     """The plant's value as written (None: not set, e.g. no import limit)."""
 
@@ -163,7 +192,8 @@ class SizingStudy:
     """The :class:`twin.config.study.ResolvedStudy`."""
     sizing: Sizing
     plant_data: dict
-    """The plant file's data as written (for writing the sized plant)."""
+    """The plant file's data as written with the base scenario's overrides (for writing the
+    sized plant)."""
     candidates: list[ResolvedCandidate]
     discount_rate: float
 
@@ -190,11 +220,11 @@ def load_sizing(path: str | Path) -> SizingStudy:
                       "simulations/demo_sizing.yaml)")])
     issues: list[ConfigIssue] = []
     base = resolved.study.scenarios[resolved.study.base]
-    if base.overrides or base.strategies:
+    if base.strategies:
         issues.append(ConfigIssue(
-            f"scenarios.{resolved.study.base}", "twin size sizes the plant file as written, but "
-            "the base scenario has overrides or strategies; write them into a plant file and "
-            "name that file as plant:", line=lines.get(("scenarios", resolved.study.base))))
+            f"scenarios.{resolved.study.base}", "twin size sizes the plant as it is, but the "
+            "base scenario has strategies; write them into a plant file and name that file as "
+            "plant:", line=lines.get(("scenarios", resolved.study.base))))
     rate = sizing.discount_rate if sizing.discount_rate is not None \
         else resolved.study.discount_rate
     if rate is None:
@@ -202,6 +232,8 @@ def load_sizing(path: str | Path) -> SizingStudy:
                                   "sizing.discount_rate or the study's discount_rate (e.g. 0.06)",
                                   line=lines.get(("sizing",))))
     plant_data, _ = read_yaml(resolved.plant_path)
+    for key, value in base.overrides.items():  # validated by load_study already
+        apply_override(plant_data, key, value)
     out: list[ResolvedCandidate] = []
     seen: dict[tuple, int] = {}
     for i, c in enumerate(sizing.candidates):
@@ -228,7 +260,7 @@ def load_sizing(path: str | Path) -> SizingStudy:
             continue
         seen[field] = i
         item = next((k for k in field if isinstance(k, int)), None)
-        value: Any = resolved.base_plant
+        value: Any = resolved.plants[resolved.study.base]
         for k in field:
             value = value[k] if isinstance(k, int) else getattr(value, k)
         out.append(ResolvedCandidate(c, kind, field, item,

@@ -50,6 +50,7 @@ COST_PARTS: tuple[tuple[str, str, float, str], ...] = (
     ("energy_cost", "energy", 1.0, theme.COST_COLORS["energy"]),
     ("demand_cost", "demand charge", 1.0, theme.COST_COLORS["demand"]),
     ("export_revenue", "export revenue", -1.0, theme.COST_COLORS["export"]),
+    ("fuel_cost", "gas and heat bought", 1.0, theme.COST_COLORS["gas"]),
     ("certificates_cost", "green certificates", 1.0, "#59a14f"),
     ("offsets_cost", "offsets", 1.0, "#9c755f"),
 )
@@ -192,6 +193,45 @@ def targets_table(data: SizingPageData) -> str:
     return f'<table class="stations" id="sizing-targets">{head}{"".join(rows)}</table>'
 
 
+def thermal_table(data: SizingPageData) -> str:
+    """The heat (cooling) each unit delivers, and the gas and electricity of the heat plant, as
+    is and sized [kWh/yr] (only when the LP dispatched the heat plant)."""
+    th = data.doc.get("thermal")
+    if not th:
+        return ""
+    base = th.get("as_is") or {}
+    units = list(dict.fromkeys([*(base.get("delivered_kwh_per_year") or {}),
+                                *(th.get("delivered_kwh_per_year") or {})]))
+    rows = [f"<tr><td>{esc(u)} delivers</td>"
+            f"<td>{_n((base.get('delivered_kwh_per_year') or {}).get(u))}</td>"
+            f"<td>{_n((th.get('delivered_kwh_per_year') or {}).get(u))}</td></tr>" for u in units]
+    for key, label in (("gas_kwh_per_year", "gas burnt [kWh LHV]"),
+                       ("electricity_kwh_per_year", "electricity used (CHP output off)")):
+        rows.append(f"<tr><td>{label}</td><td>{_n(base.get(key))}</td>"
+                    f"<td>{_n(th.get(key))}</td></tr>")
+    head = "<tr><th>kWh per year</th><th>As is</th><th>Sized</th></tr>"
+    return f'<table class="stations" id="sizing-thermal">{head}{"".join(rows)}</table>'
+
+
+def flexibility_table(data: SizingPageData) -> str:
+    """Sizes with and without flexible production, and what it is worth (only when asked)."""
+    fl = data.doc.get("flexibility")
+    if not fl:
+        return ""
+    cur = esc(data.currency)
+    without = fl.get("sizes_without") or {}
+    rows = [f"<tr><td><code>{esc(p)}</code></td><td>{_n(without.get(p), 1)}</td>"
+            f"<td><b>{_n(v, 1)}</b></td></tr>" for p, v in (fl.get("sizes") or {}).items()]
+    rows.append(f"<tr><td>annualised cost [{cur}/yr]</td>"
+                f"<td>{_n(fl.get('annualised_cost_without'))}</td>"
+                f"<td><b>{_n(fl.get('annualised_cost_total'))}</b></td></tr>")
+    head = "<tr><th>Capacity</th><th>Work as run</th><th>Work shiftable</th></tr>"
+    return (f'<p id="sizing-flex-text">{_n(fl.get("blocks"))} blocks of deferrable work, '
+            f'{_n(fl.get("energy_kwh_per_year"))} kWh/yr; flexibility is worth '
+            f'<b>{_n(fl.get("value_per_year"))} {cur}/yr</b>.</p>'
+            f'<table class="stations" id="sizing-flex">{head}{"".join(rows)}</table>')
+
+
 def economics_cards(data: SizingPageData) -> str:
     """NPV, IRR, payback and capex of the upgrade as a short table."""
     e = data.doc.get("economics") or {}
@@ -297,8 +337,30 @@ def verification_section(data: SizingPageData) -> str:
     text = (f"LP {_n(v['lp_annual_cost'])} {cur}/yr against simulated {_n(s['mean'])} "
             f"[{_n(s['low'])}, {_n(s['high'])}] {cur}/yr (95 % interval), gap "
             f"{_n(v.get('gap'))} {cur}/yr. {esc(v.get('note', ''))}")
-    return (f'<p id="sizing-verification-text">{text}</p>'
+    return (f'<p id="sizing-verification-text">{text}</p>' + gap_table(data)
             + figure_html(verification_chart(data), VERIFICATION_FIGURE_ID))
+
+
+GAP_CAUSES: tuple[tuple[str, str], ...] = (
+    ("dispatch_policy", "dispatch policy against perfect-foresight dispatch"),
+    ("demand_across_replications", "demand of the other replications"),
+    ("flexibility_not_taken", "flexible production the simulation does not shift"),
+    ("lp_model", "the LP's model (cyclic storage, no fade, reserve, heat dispatch, peak guard)"),
+    ("total", "gap in the operating cost"),
+)
+"""The causes of the LP-simulation gap in ``verification.gap_causes`` (key, label)."""
+
+
+def gap_table(data: SizingPageData) -> str:
+    """The gap between simulated and LP operating cost split into its causes [currency/yr]."""
+    g = (data.doc.get("verification") or {}).get("gap_causes")
+    if not g:
+        return ""
+    cur = esc(data.currency)
+    rows = [f"<tr><td>{esc(label)}</td><td>{_n(g.get(key))}</td></tr>"
+            for key, label in GAP_CAUSES if g.get(key) is not None]
+    head = f"<tr><th>Cause</th><th>{cur}/yr</th></tr>"
+    return f'<table class="stations" id="sizing-gap">{head}{"".join(rows)}</table>'
 
 
 def curves_chart(data: SizingPageData) -> Figure:
@@ -358,7 +420,8 @@ def render_sizing(data: SizingPageData) -> str:
         _section("Annualised cost: sized against as is",
                  f"{cur} per year. Capex annuity and O&M are charged on new capacity only (the"
                  " plant's capacity is sunk); operation is energy + demand charge - export"
-                 " revenue + certificates + offsets, from the LP, scaled to a year. The parts"
+                 " revenue (+ gas and heat bought when the LP runs the heat plant)"
+                 " + certificates + offsets, from the LP, scaled to a year. The parts"
                  f" add up to the diamond. Sized {_n(c.get('total'))}, as is {_n(b.get('total'))}"
                  f" {cur}/yr ({esc(doc.get('as_is_basis', ''))}).",
                  figure_html(cost_breakdown(data), COST_FIGURE_ID), "sizing-cost"),
@@ -367,6 +430,16 @@ def render_sizing(data: SizingPageData) -> str:
         _section("Targets", "A binding target's shadow price is what tightening it by one"
                  " unit adds to the annual cost.", targets_table(data), "sizing-targets-section"),
     ]
+    if doc.get("thermal"):
+        sections.append(_section(
+            "Heat plant", "The LP dispatched the heat and cooling buses with the run's heat and"
+            " cooling demand (heat pump COP per interval, boiler efficiency, stores), scaled to a"
+            " year.", thermal_table(data), "sizing-thermal-section"))
+    if doc.get("flexibility"):
+        sections.append(_section(
+            "Flexible production", "The deferrable stations' work shifted by the LP within its"
+            " release and latest finish, against the same sizing with the work where the run"
+            " put it.", flexibility_table(data), "sizing-flex-section"))
     econ_body = economics_cards(data)
     if not data.economics.empty and "net" in data.economics.columns:
         econ_body += figure_html(cashflow_chart(data), CASHFLOW_FIGURE_ID)

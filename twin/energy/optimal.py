@@ -29,16 +29,21 @@ Constraints::
 ``E_b,-1`` is the initial content, or with ``cyclic_storage=True`` the last level ``E_b,n-1``
 (the store ends where it starts, the level chosen by the LP, as PyPSA's
 ``cyclic_state_of_charge``). These rules are written once, by :func:`add_dispatch` on an
-:class:`LpProblem`; capacity sizing (:mod:`twin.energy.sizing`) calls the same function with
-capacities as columns.
+:class:`LpProblem` (the storage rules by :func:`add_store_rows`, shared with thermal stores);
+capacity sizing (:mod:`twin.energy.sizing`) calls the same function with capacities as
+columns. Heat and cooling buses (:mod:`twin.energy.thermal_lp`) and deferrable production as
+shiftable load (:mod:`twin.energy.flex_lp`) add their electricity to the balance through
+``balance_terms``.
 
 Objective (cost)::
 
     Σ_t price_t imp_t - feed_in_t exp_t  +  Σ_m rate_m peak_m
 
 Capacity (transformer) charges are fixed and do not enter; gas for heat does not depend on the
-battery and does not enter either. With ``objective="emissions"`` the objective is
-``Σ_t ef_t imp_t`` plus a tie-break of 1e-6 x cost (the cheapest of the lowest-emission dispatches).
+battery and does not enter either, unless the LP dispatches the heat plant (``thermal``:
+then ``gas_price`` x gas and ``heat_price`` x heat bought enter). With
+``objective="emissions"`` the objective is ``Σ_t ef_t imp_t`` (+ ``gas_ef`` x gas of the heat
+plant) plus a tie-break of 1e-6 x cost (the cheapest of the lowest-emission dispatches).
 
 Approximations (all make the LP a *relaxation* of what the simulated EMS can do, so its optimum
 stays a lower bound on every simulated dispatch):
@@ -184,19 +189,24 @@ class CostParts:
     co2_kg: float
     peak_kw: np.ndarray = field(repr=False)
     """Highest average import per month group [kW]."""
+    fuel_cost: float = 0.0
+    """Gas and heat bought for the heat and cooling buses the LP dispatches [CNY] (0 when it
+    dispatches none: then heat is outside the LP)."""
+    scope1_kg: float = 0.0
+    """Scope 1 of that gas [kgCO2]."""
 
     @property
     def cost(self) -> float:
-        """energy + demand - export revenue [CNY]."""
-        return self.energy_cost + self.demand_cost - self.export_revenue
+        """energy + demand - export revenue + fuel [CNY]."""
+        return self.energy_cost + self.demand_cost - self.export_revenue + self.fuel_cost
 
     def objective(self, objective: str, carbon_price_per_kg: float = 0.0) -> float:
         """The value of ``objective`` for these parts (CNY, or kg for emissions)."""
         if objective == "cost":
             return self.cost
         if objective == "emissions":
-            return self.co2_kg
-        return self.cost + carbon_price_per_kg * self.co2_kg
+            return self.co2_kg + self.scope1_kg
+        return self.cost + carbon_price_per_kg * (self.co2_kg + self.scope1_kg)
 
 
 @dataclass
@@ -226,6 +236,13 @@ class OptimalDispatch:
     build_s: float
     solve_s: float
     iterations: int
+    thermal_kwh: dict[str, np.ndarray] = field(default_factory=dict)
+    """Heat (cooling) each unit delivers per interval [kWh], by ``'bus/unit'``; and per store
+    ``'bus/store<i>/charge'`` and ``.../discharge`` [kWh]. Empty without thermal buses."""
+    thermal_electricity_kwh: np.ndarray | None = None
+    """Electricity the thermal units use per interval, CHP output subtracted [kWh]."""
+    gas_kwh: np.ndarray | None = None
+    """Gas the thermal units burn per interval [kWh LHV]."""
 
     @property
     def battery_kw(self) -> np.ndarray:
@@ -426,6 +443,73 @@ class DispatchColumns:
     balance_row: int
 
 
+def add_store_vars(lp: LpProblem, st: StoreColumns, n: int) -> tuple[int, int, int]:
+    """Columns of one store over ``n`` intervals: charge and discharge power [kW] and the
+    level at each interval's end [kWh] (above the floor when the capacity is a column); return
+    their first indices. Shared by batteries and thermal stores."""
+    bp = st.params
+    p_ub = bp.power_kw if st.power_col is None else math.inf
+    ch = lp.add_vars(n, 0.0, p_ub)
+    dis = lp.add_vars(n, 0.0, p_ub)
+    if st.energy_col is None:
+        lo = np.full(n, bp.e_min)
+        if bp.final_soc_min_kwh is not None:
+            lo[-1] = max(bp.e_min, bp.final_soc_min_kwh)
+        e = lp.add_vars(n, lo, bp.e_max)
+    else:
+        e = lp.add_vars(n, 0.0, math.inf)
+    return ch, dis, e
+
+
+def add_store_rows(lp: LpProblem, st: StoreColumns, i_ch: int, i_dis: int, i_e: int,
+                   dt: np.ndarray, cyclic: bool) -> None:
+    """The storage, level and power rules of one store (module doc): the ONE copy, for
+    batteries on the electricity bus and thermal stores on the heat and cooling buses."""
+    n = dt.size
+    rows_t = np.arange(n)
+    # storage: E_t - keep_t E_t-1 - eta_c dt ch_t + dt / eta_d dis_t = keep_0 E_init (t = 0)
+    bp = st.params
+    keep = (1.0 - bp.self_discharge_per_h) ** dt
+    rr = [rows_t, rows_t[1:], rows_t, rows_t]
+    cc = [i_e + rows_t, i_e + rows_t[:-1], i_ch + rows_t, i_dis + rows_t]
+    vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
+    rhs = np.zeros(n)
+    if cyclic:  # the level before the first interval is the level after the last
+        rr.append([0])
+        cc.append([i_e + n - 1])
+        vv.append([-keep[0]])
+    elif st.energy_col is None:
+        rhs[0] = keep[0] * bp.e_init
+    if st.energy_col is not None:
+        # sized: the column holds the level above the floor, E'_t = E_t - soc_min C >= 0,
+        # so the lower limit is a bound, not a row; the floor's own standing loss
+        # soc_min (1 - keep_t) C stays in the balance, and without cycling the start
+        # content f C (f = initial fraction) enters row 0: E'_0 + (soc_min - keep_0 f) C
+        m_c = bp.soc_min_frac * (1.0 - keep)
+        if not cyclic:
+            m_c[0] = bp.soc_min_frac - keep[0] * bp.e_init / bp.energy_kwh
+        nz = np.flatnonzero(m_c)
+        rr.append(nz)
+        cc.append(np.full(nz.size, st.energy_col))
+        vv.append(m_c[nz])
+    if (st.energy_col is None and bp.floor_hold and bp.self_discharge_per_h > 0
+            and bp.e_min > 0):
+        spared = (1.0 - keep) * bp.e_min
+        i_u = lp.add_vars(n, 0.0, spared)
+        rr.append(rows_t)
+        cc.append(i_u + rows_t)
+        vv.append(-np.ones(n))
+    lp.add_rows("eq", n, rr, cc, vv, rhs)
+    if st.energy_col is not None:  # E'_t <= (soc_max - soc_min) C
+        lp.add_rows("ub", n, [rows_t, rows_t], [i_e + rows_t, np.full(n, st.energy_col)],
+                    [np.ones(n), np.full(n, bp.soc_min_frac - bp.soc_max_frac)], 0.0)
+    if st.power_col is not None:  # ch_t <= P, dis_t <= P
+        col = np.full(n, st.power_col)
+        for i in (i_ch, i_dis):
+            lp.add_rows("ub", n, [rows_t, rows_t], [i + rows_t, col],
+                        [np.ones(n), -np.ones(n)], 0.0)
+
+
 def add_dispatch(
     lp: LpProblem, load: np.ndarray, gen: np.ndarray, dt: np.ndarray,
     stores: Sequence[StoreColumns], *, price: np.ndarray, feed: np.ndarray,
@@ -433,6 +517,7 @@ def add_dispatch(
     use_peak: bool, floor: np.ndarray | None = None,
     generation_cols: Sequence[tuple[int, np.ndarray]] = (), import_col: int | None = None,
     cyclic: bool = False, scale: float = 1.0,
+    balance_terms: Sequence[tuple[int, np.ndarray | float]] = (),
 ) -> DispatchColumns:
     """Add the dispatch variables and constraints of the module doc to ``lp``: the ONE copy of
     the balance, storage, level, power, grid-limit and demand-peak rules, shared by the
@@ -446,6 +531,9 @@ def add_dispatch(
     starts, the start level being free (PyPSA's ``cyclic_state_of_charge``); else it starts at
     its initial content. The objective gets ``scale x`` (energy cost - export revenue + demand
     charge) — ``scale`` turns the run's cost into a yearly cost for sizing.
+    ``balance_terms`` adds ``coef_t x_(col+t)`` to the balance of every interval ``t``: the
+    electricity of thermal units (:func:`twin.energy.thermal_lp.add_thermal_bus`), a use with
+    a negative coefficient, a CHP's output with a positive one.
     """
     n = load.size
     rows_t = np.arange(n)
@@ -462,17 +550,10 @@ def add_dispatch(
     i_cur = lp.add_vars(n, 0.0, cur_ub if not cur_rows else math.inf)
     i_ch, i_dis, i_e = [], [], []
     for st in stores:
-        bp = st.params
-        p_ub = bp.power_kw if st.power_col is None else math.inf
-        i_ch.append(lp.add_vars(n, 0.0, p_ub))
-        i_dis.append(lp.add_vars(n, 0.0, p_ub))
-        if st.energy_col is None:
-            lo = np.full(n, bp.e_min)
-            if bp.final_soc_min_kwh is not None:
-                lo[-1] = max(bp.e_min, bp.final_soc_min_kwh)
-            i_e.append(lp.add_vars(n, lo, bp.e_max))
-        else:
-            i_e.append(lp.add_vars(n, 0.0, math.inf))
+        ch, dis, e = add_store_vars(lp, st, n)
+        i_ch.append(ch)
+        i_dis.append(dis)
+        i_e.append(e)
     i_pk = None
     if use_peak:
         i_pk = lp.add_vars(rate.size, 0.0 if floor is None else floor, math.inf, scale * rate)
@@ -489,6 +570,10 @@ def add_dispatch(
         r.append(rows_t)
         c.append(np.full(n, col))
         v.append(prof)
+    for col, coef in balance_terms:  # thermal units' electricity (- use, + CHP output)
+        r.append(rows_t)
+        c.append(col + rows_t)
+        v.append(np.broadcast_to(np.asarray(coef, dtype=float), (n,)))
     bal = lp.add_rows("eq", n, r, c, v, load - gen, name="balance")
     if cur_rows:  # curtailment within the (sized) generation: cur - Σ profile x <= gen
         r, c, v = [rows_t], [i_cur + rows_t], [np.ones(n)]
@@ -501,48 +586,8 @@ def add_dispatch(
         lp.add_rows("ub", n, [rows_t, rows_t], [i_imp + rows_t, np.full(n, import_col)],
                     [np.ones(n), -dt], 0.0)
 
-    # storage: E_t - keep_t E_t-1 - eta_c dt ch_t + dt / eta_d dis_t = keep_0 E_init (t = 0)
     for b, st in enumerate(stores):
-        bp = st.params
-        keep = (1.0 - bp.self_discharge_per_h) ** dt
-        rr = [rows_t, rows_t[1:], rows_t, rows_t]
-        cc = [i_e[b] + rows_t, i_e[b] + rows_t[:-1], i_ch[b] + rows_t, i_dis[b] + rows_t]
-        vv = [np.ones(n), -keep[1:], -bp.charge_efficiency * dt, dt / bp.discharge_efficiency]
-        rhs = np.zeros(n)
-        if cyclic:  # the level before the first interval is the level after the last
-            rr.append([0])
-            cc.append([i_e[b] + n - 1])
-            vv.append([-keep[0]])
-        elif st.energy_col is None:
-            rhs[0] = keep[0] * bp.e_init
-        if st.energy_col is not None:
-            # sized: the column holds the level above the floor, E'_t = E_t - soc_min C >= 0,
-            # so the lower limit is a bound, not a row; the floor's own standing loss
-            # soc_min (1 - keep_t) C stays in the balance, and without cycling the start
-            # content f C (f = initial fraction) enters row 0: E'_0 + (soc_min - keep_0 f) C
-            m_c = bp.soc_min_frac * (1.0 - keep)
-            if not cyclic:
-                m_c[0] = bp.soc_min_frac - keep[0] * bp.e_init / bp.energy_kwh
-            nz = np.flatnonzero(m_c)
-            rr.append(nz)
-            cc.append(np.full(nz.size, st.energy_col))
-            vv.append(m_c[nz])
-        if (st.energy_col is None and bp.floor_hold and bp.self_discharge_per_h > 0
-                and bp.e_min > 0):
-            spared = (1.0 - keep) * bp.e_min
-            i_u = lp.add_vars(n, 0.0, spared)
-            rr.append(rows_t)
-            cc.append(i_u + rows_t)
-            vv.append(-np.ones(n))
-        lp.add_rows("eq", n, rr, cc, vv, rhs)
-        if st.energy_col is not None:  # E'_t <= (soc_max - soc_min) C
-            lp.add_rows("ub", n, [rows_t, rows_t], [i_e[b] + rows_t, np.full(n, st.energy_col)],
-                        [np.ones(n), np.full(n, bp.soc_min_frac - bp.soc_max_frac)], 0.0)
-        if st.power_col is not None:  # ch_t <= P, dis_t <= P
-            col = np.full(n, st.power_col)
-            for i in (i_ch[b], i_dis[b]):
-                lp.add_rows("ub", n, [rows_t, rows_t], [i + rows_t, col],
-                            [np.ones(n), -np.ones(n)], 0.0)
+        add_store_rows(lp, st, i_ch[b], i_dis[b], i_e[b], dt, cyclic)
 
     # demand peak: imp_t / dt_t - peak_m(t) <= 0 (only in month groups with a charge)
     if use_peak:
@@ -558,6 +603,8 @@ def optimal_dispatch(
     price=0.0, feed_in_price=0.0, grid_ef=0.0, import_limit_kw: float = math.inf,
     export_limit_kw: float = 0.0, month=None, demand_rate=None, peak_floor_kw=None,
     objective: str = "cost", carbon_price_per_kg: float = 0.0, cyclic_storage: bool = False,
+    thermal: Sequence = (), gas_price: float = 0.0, gas_ef: float = 0.0,
+    heat_price: float = 0.0, flexible=None,
 ) -> OptimalDispatch:
     """Battery dispatch that minimises cost, emissions or a weighted mix, with perfect foresight.
 
@@ -594,6 +641,17 @@ def optimal_dispatch(
     cyclic_storage : bool
         Every battery ends where it starts, the start level chosen by the LP (``initial_soc_kwh``
         and ``final_soc_min_kwh`` are then ignored): the LP cannot spend the initial charge.
+        Thermal stores likewise.
+    thermal : sequence of twin.energy.thermal_lp.ThermalBus
+        Heat and cooling buses dispatched with the batteries (:mod:`twin.energy.thermal_lp`):
+        their units' electricity joins the balance, so ``load_kwh`` must then exclude it.
+    gas_price, heat_price : float
+        Price of gas [CNY/kWh LHV] and of heat bought [CNY/kWh] for the thermal buses.
+    gas_ef : float
+        Scope 1 factor of gas [kgCO2/kWh LHV] (emissions and weighted objectives).
+    flexible : twin.energy.flex_lp.FlexEnvelope, optional
+        Deferrable production as shiftable load (:mod:`twin.energy.flex_lp`); ``load_kwh``
+        must then exclude its recorded energy.
 
     Returns
     -------
@@ -638,13 +696,25 @@ def optimal_dispatch(
         raise ValueError(f"peak_floor_kw: expected {n_m} values (one per month group)")
     bats = list(batteries)
     nb = len(bats)
-    _check_feasible(load, gen, dt, bats, import_limit_kw)
+    if not thermal and flexible is None:  # (a CHP may make electricity: no quick check)
+        _check_feasible(load, gen, dt, bats, import_limit_kw)
 
     lp = LpProblem()
+    buses = []
+    if thermal:
+        from twin.energy.thermal_lp import add_thermal_bus
+
+        buses = [(bus, add_thermal_bus(lp, bus, dt, cyclic=cyclic_storage, gas_price=gas_price,
+                                       heat_price=heat_price)) for bus in thermal]
+    el_terms = [t for _, tc in buses for t in tc.electricity]
+    if flexible is not None:
+        from twin.energy.flex_lp import add_flexible_load
+
+        el_terms.append(add_flexible_load(lp, flexible))
     cols = add_dispatch(lp, load, gen, dt, [StoreColumns(bp) for bp in bats], price=price,
                         feed=feed, import_limit_kw=import_limit_kw,
                         export_limit_kw=export_limit_kw, month=m, rate=rate, use_peak=use_peak,
-                        floor=floor, cyclic=cyclic_storage)
+                        floor=floor, cyclic=cyclic_storage, balance_terms=el_terms)
     cost, _, _ = lp.vectors()
     i_imp, i_exp, i_cur = cols.imp, cols.exp, cols.cur
     if objective == "cost":
@@ -655,11 +725,21 @@ def optimal_dispatch(
     else:
         cvec = cost.copy()
         cvec[i_imp:i_imp + n] += carbon_price_per_kg * ef
+    if objective != "cost" and gas_ef > 0:  # scope 1 of the thermal units' gas
+        w = 1.0 if objective == "emissions" else carbon_price_per_kg
+        for _, tc in buses:
+            for col, per in tc.gas:
+                cvec[col:col + n] += w * gas_ef * per
     build_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
     res = lp.solve(cvec)
     solve_s = time.perf_counter() - t1
+    if res.status == 2 and buses:
+        raise InfeasibleDispatchError(
+            f"no dispatch meets the electricity and the {', '.join(b.name for b, _ in buses)} "
+            f"demand within the grid import limit of {import_limit_kw:g} kW and the thermal "
+            f"units' capacities (HiGHS: {res.message})")
     if res.status == 2:
         short = np.maximum(load - gen - import_limit_kw * dt, 0.0)
         k = int(np.flatnonzero(short > 0)[0]) if (short > 0).any() else 0
@@ -682,6 +762,24 @@ def optimal_dispatch(
     if use_peak:  # a floor the LP did not exceed still counts in the horizon's charge
         parts.demand_cost = float(np.dot(rate, np.maximum(parts.peak_kw, floor)))
         parts.peak_kw = np.maximum(parts.peak_kw, floor)
+    th_kwh: dict[str, np.ndarray] = {}
+    th_el = gas = None
+    if buses:
+        th_el, gas = np.zeros(n), np.zeros(n)
+        for bus, tc in buses:
+            for u, i in zip(bus.units, tc.q, strict=True):
+                th_kwh[f"{bus.name}/{u.name}"] = np.maximum(x[i:i + n], 0.0)
+            for s, (i_c, i_d) in enumerate(zip(tc.ch, tc.dis, strict=True)):
+                th_kwh[f"{bus.name}/store{s}/charge"] = np.maximum(x[i_c:i_c + n], 0.0) * dt
+                th_kwh[f"{bus.name}/store{s}/discharge"] = np.maximum(x[i_d:i_d + n], 0.0) * dt
+            for col, coef in tc.electricity:
+                th_el -= coef * x[col:col + n]
+            for col, per in tc.gas:
+                gas += per * np.maximum(x[col:col + n], 0.0)
+        bought = sum((float(x[i:i + n].clip(0).sum()) for _, tc in buses for i in tc.bought),
+                     0.0)
+        parts.fuel_cost = gas_price * float(gas.sum()) + heat_price * bought
+        parts.scope1_kg = gas_ef * float(gas.sum())
     tol = 1e-6
     both = ((imp > tol) & (exp > tol)) | ((ch * dt > tol) & (dis * dt > tol)).any(axis=0)
     return OptimalDispatch(
@@ -690,7 +788,8 @@ def optimal_dispatch(
         grid_export_kwh=exp, curtailed_kwh=cur, parts=parts, objective=objective,
         objective_value=parts.objective(objective, carbon_price_per_kg),
         simultaneous_intervals=int(both.sum()), build_s=build_s, solve_s=solve_s,
-        iterations=int(getattr(res, "nit", 0)),
+        iterations=int(getattr(res, "nit", 0)), thermal_kwh=th_kwh,
+        thermal_electricity_kwh=th_el, gas_kwh=gas,
     )
 
 
