@@ -483,9 +483,11 @@ class Conveyor(_Model):
 
     @model_validator(mode="after")
     def _places(self) -> Conveyor:
+        ratio = self.transit_s / self.pitch_s
+        if not ratio <= 1000:  # also catches an infinite ratio (huge transit, tiny pitch)
+            raise ValueError(f"transit_s / pitch_s is {ratio:g} lots on the belt; expected at "
+                             "most 1000")
         n = self.capacity
-        if n > 1000:
-            raise ValueError(f"transit_s / pitch_s is {n} lots on the belt; expected at most 1000")
         for carrier, v in self.lot_power_kw.items():
             if isinstance(v, list) and len(v) != n:
                 raise ValueError(

@@ -794,9 +794,9 @@ def write_study_dashboard(folder: str | os.PathLike[str], lang: str | None = Non
     from twin.i18n import check, use
 
     d = Path(folder)
+    data = load_study_folder(d)
     if lang is None:
-        manifest = json.loads((d / "study.json").read_text(encoding="utf-8"))
-        lang = check(str(manifest.get("language") or "en"))
+        lang = check(str(data.manifest.get("language") or "en"))
     with use(lang):
-        text = render_study(load_study_folder(d))
+        text = render_study(data)
     return write_text(d / FILENAME, text)
