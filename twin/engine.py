@@ -30,7 +30,7 @@ from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
 from twin.metering import Meter, SiteLoad
-from twin.production import sources
+from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
 from twin.production.flow import Flow
@@ -108,7 +108,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     gidx = {g: k for k, g in enumerate(groups)}
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
-    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
+    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon,
+                lot_chunk=lot_spill.LOT_CHUNK)
     # the running site power is kept only for strategies, the only readers of live state; the EMS
     # runs in the loop only for strategies that read the state of charge, else it settles every
     # interval after the run from the meter (same balance, faster)
