@@ -29,7 +29,7 @@ from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
-from twin.metering import Meter, SiteLoad
+from twin.metering import FLUSH_S, Meter, SiteLoad
 from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
@@ -429,14 +429,19 @@ def run(model: Model, progress: bool | None = None) -> float:
     env, horizon = model.env, model.horizon_s
     show = sys.stderr.isatty() if progress is None else progress
     t0 = time.perf_counter()
-    steps = 50
+    meter = model.meter
+    meter.grow = True  # binned at fixed times (split-invariant, twin.metering.FLUSH_S)
+    n_flush = math.ceil(horizon / FLUSH_S - 1e-9)
     with StallGuard(env):  # a process repeating in zero time stops the run, not the machine
-        for k in range(1, steps + 1):
-            env.run(until=horizon * k / steps)
+        for k in range(1, n_flush + 1):
+            until = min(k * FLUSH_S, horizon)
+            env.run(until=until)
+            if until < horizon:
+                meter.flush_at(until)
             wall = time.perf_counter() - t0
             if show and (wall > 3.0 or progress):
-                bar = "#" * (k * 30 // steps)
-                sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  "
+                bar = "#" * (k * 30 // n_flush)
+                sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // n_flush:3d}%  "
                                  f"{wall:5.1f} s")
                 sys.stderr.flush()
     if model.ems is not None and model.ems.live:

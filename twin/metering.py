@@ -4,8 +4,9 @@ During the run every state change is one O(1) record (time, equipment code) writ
 preallocated numpy arrays. When the arrays fill up, and at the end of the run, the records are
 binned: each equipment's power is piecewise constant between its records, so the energy of every
 interval is the exact integral, segments split at interval boundaries. Nothing is sampled.
-Binning in chunks keeps memory bounded for any run length: the meter holds one chunk of records plus
-the interval table (intervals x groups x carriers), the time per state and the energy per equipment.
+Binning in chunks keeps memory bounded for any run length: the meter holds one chunk of records
+(in a run: one simulated day of them, :data:`FLUSH_S`) plus the interval table (intervals x
+groups x carriers), the time per state and the energy per equipment.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from twin.equipment.states import N_CARRIERS, N_STATES
 CHUNK = 1 << 17
 """Records held before they are binned (8 + 8 bytes each; binning a chunk needs about ten
 temporary arrays of its length, so the chunk bounds the meter's peak memory)."""
+
+FLUSH_S = 86400.0
+"""In a run (:func:`twin.engine.run`) the records are binned at every multiple of this
+simulated time [s] (the record arrays grow as needed in between: memory bounded by a day's
+records), not when the arrays are full: where a segment is split then depends on the time
+alone, not on how many other machines recorded changes, so a plant's independent parts metered
+apart give the same bits as the whole plant (:mod:`twin.partition`)."""
 
 
 def bin_segments(
@@ -118,6 +126,9 @@ class Meter:
         self.equipment_kwh = np.zeros((self.n_eq, N_CARRIERS))
         """Energy per equipment and carrier [kWh]."""
         self.closed = False
+        self.grow = False
+        """When the record arrays are full: False, bin them (at the time of the next record);
+        True, double them and wait for :meth:`flush_at`."""
         self.state_interval_s: np.ndarray | None = None
         """Time per interval, equipment and state [s], shape ``(n_intervals, n_eq * N_STATES)``
         (column ``equipment * N_STATES + state``); kept only after :meth:`keep_state_time`."""
@@ -145,11 +156,28 @@ class Meter:
         Times must not decrease between calls. O(1): one write into preallocated arrays."""
         n = self._n
         if n == self._cap:
-            self._flush(t)
-            n = 0
+            if self.grow:
+                self._grow()
+            else:
+                self._flush(t)
+                n = 0
         self._t[n] = t
         self._code[n] = code
         self._n = n + 1
+
+    def _grow(self) -> None:
+        """Double the record arrays (their records kept)."""
+        self._cap *= 2
+        self._t = np.concatenate([self._t, np.empty_like(self._t)])
+        self._code = np.concatenate([self._code, np.empty_like(self._code)])
+
+    def flush_at(self, t: float) -> None:
+        """Bin every record so far, and every equipment's state, up to ``t`` [s] (no record may
+        be later). The engine calls it at fixed times (:data:`FLUSH_S`), with :attr:`grow` set,
+        so that the segments are split at the same times in any run that meters the same
+        equipment: then a part of a plant metered on its own gives, for its equipment and
+        groups, the same bits as the whole plant metered at once (:mod:`twin.partition`)."""
+        self._flush(t)
 
     def _flush(self, t_end: float) -> None:
         n = self._n
