@@ -108,6 +108,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     gidx = {g: k for k, g in enumerate(groups)}
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
+    meter.grow = True  # binned once a simulated day (split-invariant, twin.metering.FLUSH_S)
+    env.process(_bin_daily(env, meter, horizon))
     flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon,
                 lot_chunk=lot_spill.LOT_CHUNK)
     # the running site power is kept only for strategies, the only readers of live state; the EMS
@@ -192,6 +194,17 @@ def _halfway(model: Model) -> Generator:
     """Halfway through the run, count the lots at each station (``model.mid_in_station``)."""
     yield model.env.timeout(model.horizon_s / 2)
     model.mid_in_station = [in_station(rt) for rt in model.stations]
+
+
+def _bin_daily(env: simpy.Environment, meter: Meter, horizon: float) -> Generator:
+    """Bin the meter's records at every multiple of :data:`~twin.metering.FLUSH_S` before the
+    horizon (the last chunk is binned when the meter is closed). A state change at the same
+    instant, before or after, gives the same segments."""
+    k = 1
+    while k * FLUSH_S < horizon:
+        yield env.timeout(k * FLUSH_S - env.now)
+        meter.flush_at(k * FLUSH_S)
+        k += 1
 
 
 def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load]) -> Generator:
@@ -429,19 +442,14 @@ def run(model: Model, progress: bool | None = None) -> float:
     env, horizon = model.env, model.horizon_s
     show = sys.stderr.isatty() if progress is None else progress
     t0 = time.perf_counter()
-    meter = model.meter
-    meter.grow = True  # binned at fixed times (split-invariant, twin.metering.FLUSH_S)
-    n_flush = math.ceil(horizon / FLUSH_S - 1e-9)
+    steps = 50
     with StallGuard(env):  # a process repeating in zero time stops the run, not the machine
-        for k in range(1, n_flush + 1):
-            until = min(k * FLUSH_S, horizon)
-            env.run(until=until)
-            if until < horizon:
-                meter.flush_at(until)
+        for k in range(1, steps + 1):
+            env.run(until=horizon * k / steps)
             wall = time.perf_counter() - t0
             if show and (wall > 3.0 or progress):
-                bar = "#" * (k * 30 // n_flush)
-                sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // n_flush:3d}%  "
+                bar = "#" * (k * 30 // steps)
+                sys.stderr.write(f"\r  simulating [{bar:<30}] {k * 100 // steps:3d}%  "
                                  f"{wall:5.1f} s")
                 sys.stderr.flush()
     if model.ems is not None and model.ems.live:

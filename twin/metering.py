@@ -23,7 +23,7 @@ CHUNK = 1 << 17
 temporary arrays of its length, so the chunk bounds the meter's peak memory)."""
 
 FLUSH_S = 86400.0
-"""In a run (:func:`twin.engine.run`) the records are binned at every multiple of this
+"""In a model (:func:`twin.engine.build`) the records are binned at every multiple of this
 simulated time [s] (the record arrays grow as needed in between: memory bounded by a day's
 records), not when the arrays are full: where a segment is split then depends on the time
 alone, not on how many other machines recorded changes, so a plant's independent parts metered
@@ -179,7 +179,8 @@ class Meter:
 
     def flush_at(self, t: float) -> None:
         """Bin every record so far, and every equipment's state, up to ``t`` [s] (no record may
-        be later). The engine calls it at fixed times (:data:`FLUSH_S`), with :attr:`grow` set,
+        be later; a record at ``t`` itself is fine). A process of the model calls it at fixed
+        times (:data:`FLUSH_S`, :func:`twin.engine._bin_daily`), with :attr:`grow` set,
         so that the segments are split at the same times in any run that meters the same
         equipment: then a part of a plant metered on its own gives, for its equipment and
         groups, the same bits as the whole plant metered at once (:mod:`twin.partition`)."""
