@@ -29,8 +29,8 @@ from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, OFF, base_load_table, power_table
-from twin.metering import Meter, SiteLoad
-from twin.production import sources
+from twin.metering import FLUSH_S, Meter, SiteLoad
+from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
 from twin.production.flow import Flow
@@ -108,7 +108,10 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
     gidx = {g: k for k, g in enumerate(groups)}
     meter = Meter(np.array(tables), np.array([gidx[e.group] for e in equipment]), len(groups),
                   interval_s, horizon)
-    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon)
+    meter.grow = True  # binned once a simulated day (split-invariant, twin.metering.FLUSH_S)
+    env.process(_bin_daily(env, meter, horizon))
+    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon,
+                lot_chunk=lot_spill.LOT_CHUNK)
     # the running site power is kept only for strategies, the only readers of live state; the EMS
     # runs in the loop only for strategies that read the state of charge, else it settles every
     # interval after the run from the meter (same balance, faster)
@@ -191,6 +194,17 @@ def _halfway(model: Model) -> Generator:
     """Halfway through the run, count the lots at each station (``model.mid_in_station``)."""
     yield model.env.timeout(model.horizon_s / 2)
     model.mid_in_station = [in_station(rt) for rt in model.stations]
+
+
+def _bin_daily(env: simpy.Environment, meter: Meter, horizon: float) -> Generator:
+    """Bin the meter's records at every multiple of :data:`~twin.metering.FLUSH_S` before the
+    horizon (the last chunk is binned when the meter is closed). A state change at the same
+    instant, before or after, gives the same segments."""
+    k = 1
+    while k * FLUSH_S < horizon:
+        yield env.timeout(k * FLUSH_S - env.now)
+        meter.flush_at(k * FLUSH_S)
+        k += 1
 
 
 def _snapshot(env: simpy.Environment, meter: Meter, t: float, loads: list[Load]) -> Generator:

@@ -60,6 +60,7 @@ from twin.config.plant import CARRIERS, NATURAL_GAS
 from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SETUP, STATES
 from twin.i18n import N_
 from twin.planner_warnings import planner_warnings
+from twin.production.lot_stats import ExactSum, LotStats
 from twin.production.quality_kpis import station_feature_kpis
 from twin.production.queues import queue_figures
 from twin.sector import sector_comparison
@@ -86,8 +87,9 @@ def _num(x: float, nd: int = 9) -> float:
 
 
 def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
-               lots: pd.DataFrame) -> dict[str, Any]:
-    """All KPIs of a finished model, as written to ``kpis.json`` (see the module doc)."""
+               lots: LotStats | None = None) -> dict[str, Any]:
+    """All KPIs of a finished model, as written to ``kpis.json`` (see the module doc);
+    ``lots``: the finished lots' figures (:func:`lot_stats`, worked out when not given)."""
     flow, meter, plant = model.flow, model.meter, model.plant
     horizon = model.horizon_s
     upl = flow.units_per_lot
@@ -99,7 +101,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         ("scope1", "scope1"), ("location", "scope2_location"), ("market", "scope2_market"))}
     fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
     peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
-    lead = lots["lead_time_h"].to_numpy()
+    if lots is None:
+        lots = lot_stats(model)
     plant_scheduled = model.calendar.working_seconds(0.0, horizon)
 
     stations: dict[str, Any] = {}
@@ -187,9 +190,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     products: dict[str, Any] = {}
     scrap = any(rt.quality is not None for rt in model.stations)
     parent = {c: p.id for p in plant.products for c in p.components}
-    codes = lots["product"].cat.codes.to_numpy()
     for k, p in enumerate(flow.products):
-        sel = lead[codes == k]
+        lead_k = lots.lead[k]
         products[p] = {
             "units_completed": int(units_by_product[p]),
             "lots_completed": int(flow.completed[k]),
@@ -202,7 +204,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "co2_kg_per_unit": _num(footprints["products"][p]["co2_kg_per_unit"])
             if p in footprints["products"]
             and footprints["products"][p]["co2_kg_per_unit"] is not None else None,
-            "mean_lead_time_h": _num(sel.mean()) if sel.size else None,
+            "mean_lead_time_h": _num(lead_k.mean()) if lead_k.n else None,
         }
 
     resources: dict[str, Any] = {}
@@ -256,9 +258,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "footprints": _rounded(footprints),
         "throughput_lots_per_h": _num(sum(flow.completed) / (horizon / 3600.0)),
         "mean_wip_lots": _num(flow.mean_wip(horizon)),
-        "mean_lead_time_h": _num(lead.mean()) if lead.size else None,
+        "mean_lead_time_h": _num(lots.lead_all.mean()) if lots.lead_all.n else None,
         "products": products,
-        "due_dates": due_date_kpis(lots, _open_past_due(flow, horizon)),
+        "due_dates": due_date_kpis(lots, flow.products),
         "energy_by_group_kwh": by_group,
         **dc_kpis,
         "stations": stations,
@@ -349,23 +351,25 @@ def _col_sum(frame: pd.DataFrame, col: str) -> float:
     return float(frame[col].sum()) if col in frame.columns else 0.0
 
 
-def _open_past_due(flow: Any, horizon_s: float) -> pd.DataFrame:
-    """Lots still in the plant at the end of the run whose due date has passed: product and
+def lot_stats(model: Any) -> LotStats:
+    """The finished lots' figures (chunk by chunk, :mod:`twin.production.lot_stats`) and the
+    lots still in the plant at the end of the run whose due date has passed, with their
     tardiness so far, ``(end - due) / 3600`` [h] (what it will at least be)."""
+    flow, horizon_s = model.flow, model.horizon_s
+    stats = LotStats(len(flow.products))
+    for chunk in flow.completion_chunks():
+        stats.add(chunk)
     o = flow.open_due_s()
     past = o["due_s"] < horizon_s
-    return pd.DataFrame({
-        "product": pd.Categorical.from_codes(o["product"][past], categories=flow.products),
-        "tardiness_h": (horizon_s - o["due_s"][past]) / 3600.0,
-    })
+    stats.add_open_late(o["product"][past], (horizon_s - o["due_s"][past]) / 3600.0)
+    return stats
 
 
-def due_date_kpis(lots: pd.DataFrame, open_late: pd.DataFrame | None = None
-                  ) -> dict[str, Any] | None:
+def due_date_kpis(lots: LotStats, products: list[str]) -> dict[str, Any] | None:
     """Due-date performance of the lots that have a due date (``lots.parquet``).
 
     Judged are the finished lots with a due date and the lots still in the plant at the end of
-    the run whose due date has passed (``open_late``: product, tardiness so far [h]); lots still
+    the run whose due date has passed (:meth:`LotStats.add_open_late`); lots still
     in the plant and not yet due are not judged (their outcome is unknown). So a run cannot look
     punctual by leaving late work unfinished.
 
@@ -377,32 +381,23 @@ def due_date_kpis(lots: pd.DataFrame, open_late: pd.DataFrame | None = None
     * the same per product (``products``).
 
     None when no lot is judged."""
-    if "tardiness_h" not in lots.columns:
-        return None
-    tard = lots["tardiness_h"].to_numpy(dtype=float)
-    has = ~np.isnan(tard)
-    codes = lots["product"].cat.codes.to_numpy()[has]
-    tard = tard[has]
-    n_open = 0 if open_late is None else len(open_late)
-    if n_open:
-        codes = np.concatenate([codes, open_late["product"].cat.codes.to_numpy()])
-        tard = np.concatenate([tard, open_late["tardiness_h"].to_numpy(dtype=float)])
-    is_open = np.arange(tard.size) >= tard.size - n_open
-    if not tard.size:
+    judged = [t for t in lots.tardy if t.sum.n]
+    if not judged:
         return None
 
-    def summary(sel: np.ndarray) -> dict[str, Any]:
-        t = tard[sel]
-        late = int((t > 0).sum())
-        return {"lots": int(t.size), "late_lots": late,
-                "open_late_lots": int(is_open[sel].sum()),
-                "on_time_share": _num(1.0 - late / t.size),
-                "mean_tardiness_h": _num(t.mean()), "max_tardiness_h": _num(t.max())}
+    def summary(n: int, late: int, open_late: int, mean: float, top: float) -> dict[str, Any]:
+        return {"lots": n, "late_lots": late, "open_late_lots": open_late,
+                "on_time_share": _num(1.0 - late / n),
+                "mean_tardiness_h": _num(mean), "max_tardiness_h": _num(top)}
 
-    out = summary(np.ones(tard.size, dtype=bool))
-    out["products"] = {p: summary(codes == k)
-                       for k, p in enumerate(lots["product"].cat.categories)
-                       if (codes == k).any()}
+    total = ExactSum()
+    for t in judged:
+        total.total += t.sum.total
+        total.n += t.sum.n
+    out = summary(total.n, sum(t.late for t in judged), sum(t.open_late for t in judged),
+                  total.mean(), max(t.max for t in judged))
+    out["products"] = {p: summary(t.sum.n, t.late, t.open_late, t.sum.mean(), t.max)
+                       for p, t in zip(products, lots.tardy, strict=True) if t.sum.n}
     return out
 
 
@@ -562,18 +557,20 @@ def _month_hours(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(out)
 
 
-def _warnings(model: Any, lots: pd.DataFrame, stations: dict[str, Any]) -> list[str]:
+def _warnings(model: Any, lots: LotStats, stations: dict[str, Any]) -> list[str]:
     """Plain-language warnings about a run an engineer should look at before trusting it."""
     out = []
     flow, horizon = model.flow, model.horizon_s
-    done = lots["completed"]
-    last_s = (done.max() - pd.Timestamp(model.clock.t0)).total_seconds() if len(done) else 0.0
+    t0 = pd.Timestamp(model.clock.t0)
+    last = (None if lots.last_completed_s is None  # as lots.parquet has it (to the nanosecond)
+            else t0 + pd.to_timedelta(lots.last_completed_s, unit="s"))
+    last_s = (last - t0).total_seconds() if last is not None else 0.0
     # quiet working time (shifts, not nights or weekends) since the last finished lot
     cal = model.calendar
     quiet = cal.working_seconds(last_s, horizon)
     threshold = max(16 * 3600.0, 0.1 * cal.working_seconds(0.0, horizon))
     if flow.in_system > 0 and quiet > threshold:
-        since = N_("the start") if not len(done) else done.max().strftime("%Y-%m-%d %H:%M")
+        since = N_("the start") if last is None else last.strftime("%Y-%m-%d %H:%M")
         out.append(N_(
             "production stalled: no lot finished since {since} while {n} lots are in the plant; "
             "look for a deadlock (assembly components queued behind each other in finite "

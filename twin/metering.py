@@ -4,8 +4,9 @@ During the run every state change is one O(1) record (time, equipment code) writ
 preallocated numpy arrays. When the arrays fill up, and at the end of the run, the records are
 binned: each equipment's power is piecewise constant between its records, so the energy of every
 interval is the exact integral, segments split at interval boundaries. Nothing is sampled.
-Binning in chunks keeps memory bounded for any run length: the meter holds one chunk of records plus
-the interval table (intervals x groups x carriers), the time per state and the energy per equipment.
+Binning in chunks keeps memory bounded for any run length: the meter holds one chunk of records
+(in a run: one simulated day of them, :data:`FLUSH_S`) plus the interval table (intervals x
+groups x carriers), the time per state and the energy per equipment.
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ CHUNK = 1 << 17
 """Records held before they are binned (8 + 8 bytes each; binning a chunk needs about ten
 temporary arrays of its length, so the chunk bounds the meter's peak memory)."""
 
+FLUSH_S = 86400.0
+"""In a model (:func:`twin.engine.build`) the records are binned at every multiple of this
+simulated time [s] (the record arrays grow as needed in between: memory bounded by a day's
+records), not when the arrays are full: where a segment is split then depends on the time
+alone, not on how many other machines recorded changes, so a plant's independent parts metered
+apart give the same bits as the whole plant (:mod:`twin.partition`)."""
+
 
 def bin_segments(
     start_s: np.ndarray, end_s: np.ndarray, column: np.ndarray, n_bins: int, n_cols: int,
-    bin_s: float, rate: np.ndarray | None = None,
+    bin_s: float, rate: np.ndarray | None = None, bins: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Integral of piecewise-constant segments over time bins, per column.
 
@@ -45,10 +53,14 @@ def bin_segments(
         Bin width [s]; bin ``k`` is ``[k * bin_s, (k + 1) * bin_s)``.
     rate : ndarray, optional
         Value per second of each segment (default 1).
+    bins : (int, int), optional
+        Return only bins ``bins[0]`` to ``bins[1] - 1``, which must hold every segment (a chunk
+        of records: the work and memory then follow the chunk, not the run length); the values
+        are those of the full result, bit for bit.
 
     Returns
     -------
-    ndarray, shape (n_bins, n_cols)
+    ndarray, shape (n_bins, n_cols), or (bins[1] - bins[0], n_cols)
         Every segment's integral split exactly across the bins it spans.
     """
     keep = end_s > start_s
@@ -59,24 +71,26 @@ def bin_segments(
     first = np.minimum(np.floor(s / bin_s).astype(np.int64), n_bins - 1)
     last = np.minimum(np.ceil(e / bin_s).astype(np.int64) - 1, n_bins - 1)
     last = np.maximum(last, first)
-    out = np.zeros(n_bins * n_cols)
+    b0, b1 = (0, n_bins) if bins is None else bins
+    out = np.zeros((b1 - b0) * n_cols)
     one = first == last
-    idx = first[one] * n_cols + col[one]
-    out += np.bincount(idx, weights=((e - s) * r)[one], minlength=n_bins * n_cols)
+    idx = (first[one] - b0) * n_cols + col[one]
+    out += np.bincount(idx, weights=((e - s) * r)[one], minlength=out.size)
     many = ~one
     if many.any():
         f, la, s2, e2, c2, r2 = first[many], last[many], s[many], e[many], col[many], r[many]
-        out += np.bincount(f * n_cols + c2, weights=((f + 1) * bin_s - s2) * r2,
+        out += np.bincount((f - b0) * n_cols + c2, weights=((f + 1) * bin_s - s2) * r2,
                            minlength=out.size)
-        out += np.bincount(la * n_cols + c2, weights=(e2 - la * bin_s) * r2, minlength=out.size)
+        out += np.bincount((la - b0) * n_cols + c2, weights=(e2 - la * bin_s) * r2,
+                           minlength=out.size)
         n_mid = la - f - 1
         total = int(n_mid.sum())
         if total > 0:
             offs = np.arange(total) - np.repeat(np.cumsum(n_mid) - n_mid, n_mid)
-            bins = np.repeat(f + 1, n_mid) + offs
-            out += np.bincount(bins * n_cols + np.repeat(c2, n_mid),
+            mid = np.repeat(f + 1 - b0, n_mid) + offs
+            out += np.bincount(mid * n_cols + np.repeat(c2, n_mid),
                                weights=np.repeat(r2, n_mid) * bin_s, minlength=out.size)
-    return out.reshape(n_bins, n_cols)
+    return out.reshape(b1 - b0, n_cols)
 
 
 class Meter:
@@ -118,6 +132,9 @@ class Meter:
         self.equipment_kwh = np.zeros((self.n_eq, N_CARRIERS))
         """Energy per equipment and carrier [kWh]."""
         self.closed = False
+        self.grow = False
+        """When the record arrays are full: False, bin them (at the time of the next record);
+        True, double them and wait for :meth:`flush_at`."""
         self.state_interval_s: np.ndarray | None = None
         """Time per interval, equipment and state [s], shape ``(n_intervals, n_eq * N_STATES)``
         (column ``equipment * N_STATES + state``); kept only after :meth:`keep_state_time`."""
@@ -145,11 +162,29 @@ class Meter:
         Times must not decrease between calls. O(1): one write into preallocated arrays."""
         n = self._n
         if n == self._cap:
-            self._flush(t)
-            n = 0
+            if self.grow:
+                self._grow()
+            else:
+                self._flush(t)
+                n = 0
         self._t[n] = t
         self._code[n] = code
         self._n = n + 1
+
+    def _grow(self) -> None:
+        """Double the record arrays (their records kept)."""
+        self._cap *= 2
+        self._t = np.concatenate([self._t, np.empty_like(self._t)])
+        self._code = np.concatenate([self._code, np.empty_like(self._code)])
+
+    def flush_at(self, t: float) -> None:
+        """Bin every record so far, and every equipment's state, up to ``t`` [s] (no record may
+        be later; a record at ``t`` itself is fine). A process of the model calls it at fixed
+        times (:data:`FLUSH_S`, :func:`twin.engine._bin_daily`), with :attr:`grow` set,
+        so that the segments are split at the same times in any run that meters the same
+        equipment: then a part of a plant metered on its own gives, for its equipment and
+        groups, the same bits as the whole plant metered at once (:mod:`twin.partition`)."""
+        self._flush(t)
 
     def _flush(self, t_end: float) -> None:
         n = self._n
@@ -177,9 +212,14 @@ class Meter:
         dur = te - ts
         self.state_s += np.bincount(eq * N_STATES + st, weights=dur,
                                     minlength=self.n_eq * N_STATES).reshape(self.n_eq, N_STATES)
+        # the bins this chunk touches (from the last flush to t_end): work and temporaries
+        # follow the chunk, not the run length
+        n_int, step = self.n_intervals, self.interval_s
+        b0 = min(math.floor(self._t0 / step), n_int - 1)
+        b1 = max(min(math.floor(t_end / step) + 1, n_int), b0 + 1)
         if self.state_interval_s is not None:
-            self.state_interval_s += bin_segments(ts, te, eq * N_STATES + st, self.n_intervals,
-                                                  self.n_eq * N_STATES, self.interval_s)
+            self.state_interval_s[b0:b1] += bin_segments(
+                ts, te, eq * N_STATES + st, n_int, self.n_eq * N_STATES, step, bins=(b0, b1))
         p = self.power[eq, st]  # (segments, carriers) [kW]
         for c in range(N_CARRIERS):
             pc = p[:, c]
@@ -189,9 +229,9 @@ class Meter:
             self.equipment_kwh[:, c] += np.bincount(eq[use], weights=pc[use] * dur[use] / 3600.0,
                                                     minlength=self.n_eq)
             cols = self.group[eq[use]] * N_CARRIERS + c
-            self.interval_kwh += bin_segments(ts[use], te[use], cols, self.n_intervals,
-                                              self.n_groups * N_CARRIERS, self.interval_s,
-                                              rate=pc[use] / 3600.0)
+            self.interval_kwh[b0:b1] += bin_segments(ts[use], te[use], cols, n_int,
+                                                     self.n_groups * N_CARRIERS, step,
+                                                     rate=pc[use] / 3600.0, bins=(b0, b1))
         self.records += n
         self._n = 0
         self._t0 = t_end

@@ -42,6 +42,8 @@ from twin.equipment.states import (
 )
 from twin.i18n import current, display_width, tr
 from twin.kpis import interval_hours, plant_kpis
+from twin.production import lot_spill
+from twin.production.lot_spill import SpilledLots
 from twin.sector_text import summary_line as sector_line
 
 FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "equipment.csv", "lots.parquet",
@@ -60,7 +62,10 @@ class Result:
     equipment: pd.DataFrame
     """Per equipment: hours in each state and energy per carrier [kWh]."""
     lots: pd.DataFrame
-    """Finished lots: product, released, completed, lead_time_h."""
+    """Finished lots: product, released, completed, lead_time_h. After a run that finished more
+    than :data:`~twin.production.lot_spill.LOT_CHUNK` lots, a
+    :class:`~twin.production.lot_spill.SpilledLots` that keeps them on disk until read (it
+    behaves as the DataFrame, read in full on first use)."""
     manifest: dict[str, Any]
     trace: pd.DataFrame | None = None
     """Power-state timeline of every equipment over one day (``trace_day``): equipment, state,
@@ -90,7 +95,8 @@ class Result:
         with staged_folder(out) as tmp:
             self.hourly.to_parquet(tmp / "hourly.parquet")
             self.intervals.to_parquet(tmp / "intervals.parquet")
-            self.lots.to_parquet(tmp / "lots.parquet", index=False)
+            self.lots.to_parquet(tmp / "lots.parquet", index=False,
+                                 row_group_size=lot_spill.ROW_GROUP)
             csv_safe(self.equipment).to_csv(tmp / "equipment.csv", float_format="%.6g")
             if self.trace is not None:
                 self.trace.to_parquet(tmp / "trace.parquet", index=False)
@@ -297,7 +303,7 @@ def collect(model: Any, wall_s: float, events: int) -> Result:
 
     equipment = _equipment_table(model)
     lots = _lots_table(model)
-    kpis = plant_kpis(model, intervals, equipment, lots)
+    kpis = plant_kpis(model, intervals, equipment)
     manifest = _manifest(model, wall_s, events)
     return Result(hourly, intervals, kpis, equipment, lots, manifest, _trace_table(model),
                   _steps_table(model))
@@ -466,12 +472,15 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
 
 def _units_by_interval(model: Any) -> dict[str, np.ndarray]:
     """Units of each product completed per settlement interval (end products only complete)."""
-    c = model.flow.completions()
     n, step = model.meter.n_intervals, model.meter.interval_s
-    k = np.minimum((c["completed_s"] // step).astype(np.int64), n - 1)
-    upl = np.asarray(model.flow.units_per_lot, dtype=float)
-    return {p: np.bincount(k[c["product"] == j], minlength=n)[:n] * upl[j]
-            for j, p in enumerate(model.flow.products)}
+    flow = model.flow
+    counts = np.zeros((len(flow.products), n), dtype=np.int64)
+    for c in flow.completion_chunks():  # lots per interval, chunk by chunk (exact: integers)
+        k = np.minimum((c["completed_s"] // step).astype(np.int64), n - 1)
+        for j in np.unique(c["product"]).tolist():
+            counts[j] += np.bincount(k[c["product"] == j], minlength=n)[:n]
+    upl = np.asarray(flow.units_per_lot, dtype=float)
+    return {p: counts[j] * upl[j] for j, p in enumerate(flow.products)}
 
 
 def _equipment_table(model: Any) -> pd.DataFrame:
@@ -489,24 +498,38 @@ def _equipment_table(model: Any) -> pd.DataFrame:
     return df
 
 
-def _lots_table(model: Any) -> pd.DataFrame:
+def _lots_table(model: Any) -> pd.DataFrame | SpilledLots:
+    """Finished lots (:func:`_lots_frame`): a DataFrame, or for a run whose lots went to disk
+    (:mod:`twin.production.lot_spill`) a :class:`SpilledLots` that reads them chunk by chunk."""
+    flow = model.flow
+    t0 = pd.Timestamp(model.clock.t0)
+    products, orders = flow.products, flow.orders
+
+    def frame(c: dict[str, np.ndarray]) -> pd.DataFrame:
+        return _lots_frame(c, t0, products, orders)
+
+    if flow.spill is None:
+        return frame(flow.completions())
+    return SpilledLots(flow.completion_chunks, frame, flow.lots_done, keep=flow.spill)
+
+
+def _lots_frame(c: dict[str, np.ndarray], t0: pd.Timestamp, products: list[str],
+                orders: list[str]) -> pd.DataFrame:
     """Finished lots; ``due`` is NaT and ``tardiness_h`` NaN for a lot without a due date;
     ``tardiness_h`` = max(completed - due, 0); ``held_h`` is the time strategies held its start;
     ``order`` the id of the order it was made for (``kind: orders`` sources; else missing);
     ``lot`` its number in the order the lots entered the plant (as in ``steps.parquet``)."""
-    c = model.flow.completions()
-    t0 = pd.Timestamp(model.clock.t0)
     due_s = np.where(np.isfinite(c["due_s"]), c["due_s"], np.nan)
     return pd.DataFrame({
         "lot": c["lot"],
-        "product": pd.Categorical.from_codes(c["product"], categories=model.flow.products),
+        "product": pd.Categorical.from_codes(c["product"], categories=products),
         "released": t0 + pd.to_timedelta(c["released_s"], unit="s"),
         "completed": t0 + pd.to_timedelta(c["completed_s"], unit="s"),
         "lead_time_h": (c["completed_s"] - c["released_s"]) / 3600.0,
         "due": t0 + pd.to_timedelta(due_s, unit="s"),
         "tardiness_h": np.maximum(c["completed_s"] - due_s, 0.0) / 3600.0,
         "held_h": c["held_s"] / 3600.0,
-        "order": pd.Categorical.from_codes(c["order"], categories=model.flow.orders),
+        "order": pd.Categorical.from_codes(c["order"], categories=orders),
     })
 
 

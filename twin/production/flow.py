@@ -11,15 +11,20 @@ a tenth element, its rework passes so far (:mod:`twin.production.quality`). Ever
 is counted, so that ``released + assembled = completed + consumed + scrapped + in the system``
 holds at any time. Lots with a due date are also kept while they are in the plant, so that those
 still open when the run ends can be counted against their due dates (:meth:`Flow.open_due_s`).
+Finished lots go to disk every :data:`~twin.production.lot_spill.LOT_CHUNK` lots
+(:mod:`twin.production.lot_spill`), so memory stays flat however long the run.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Iterator
 
 import numpy as np
 import simpy
+
+from twin.production.lot_spill import COLUMNS, LOT_CHUNK, LotSpill
 
 
 class Flow:
@@ -36,7 +41,7 @@ class Flow:
     """
 
     def __init__(self, env: simpy.Environment, products: list[str], units_per_lot: list[int],
-                 horizon_s: float):
+                 horizon_s: float, lot_chunk: int = LOT_CHUNK):
         n = len(products)
         self.env = env
         self.products = products
@@ -68,6 +73,10 @@ class Flow:
         self.order_due_s: list[float] = []
         """Due time of each order [s]."""
         self._open_due: dict[int, list] = {}  # lots with a due date now in the plant, by id
+        self.lot_chunk = int(lot_chunk)
+        """Finished lots held in memory before they go to disk (:attr:`spill`)."""
+        self.spill: LotSpill | None = None
+        """The full chunks of finished lots written to disk so far (None: none yet)."""
 
     def _count(self, delta: int) -> None:
         now = self.env.now
@@ -101,6 +110,23 @@ class Flow:
         self.done_serial.append(lot[7])
         if lot[4] != math.inf:
             del self._open_due[id(lot)]
+        if len(self.done_serial) == self.lot_chunk:
+            self._spill_done()
+
+    def _spill_done(self) -> None:
+        """Write the finished lots held in memory to disk as one chunk and empty the arrays."""
+        if self.spill is None:
+            self.spill = LotSpill(self.lot_chunk)
+        self.spill.write(self._held())
+        for name in ("done_product", "done_released", "done_at", "done_held", "done_due",
+                     "done_order", "done_serial"):
+            setattr(self, name, array(getattr(self, name).typecode))
+
+    def _held(self) -> dict[str, array]:
+        """The finished lots held in memory, by column of :data:`COLUMNS`."""
+        return {"product": self.done_product, "released_s": self.done_released,
+                "completed_s": self.done_at, "held_s": self.done_held, "due_s": self.done_due,
+                "order": self.done_order, "lot": self.done_serial}
 
     def scrap(self, lot: list) -> None:
         """``lot`` is scrapped: it leaves the plant unfinished."""
@@ -136,15 +162,30 @@ class Flow:
         return {"product": np.array([lot[0] for lot in lots], dtype=np.int32),
                 "due_s": np.array([lot[4] for lot in lots], dtype=float)}
 
+    @property
+    def lots_done(self) -> int:
+        """Lots finished so far (on disk and in memory)."""
+        spilled = self.spill.chunks * self.lot_chunk if self.spill is not None else 0
+        return spilled + len(self.done_serial)
+
+    def completion_chunks(self) -> Iterator[dict[str, np.ndarray]]:
+        """Completed lots as :meth:`completions` gives them, one chunk at a time (those on disk,
+        then those in memory), in the order they finished: memory bounded by one chunk."""
+        for k in range(self.spill.chunks if self.spill is not None else 0):
+            yield self.spill.read(k)  # type: ignore[union-attr]
+        held = self._held()
+        if self.spill is None or len(self.done_serial):
+            yield {name: np.array(held[name], dtype=_DTYPE[code])
+                   for name, code in COLUMNS.items()}
+
     def completions(self) -> dict[str, np.ndarray]:
         """Completed lots: product index, release and completion time [s], time held [s], due
-        date [s], order index (-1: none) and lot number (``lot[7]``)."""
-        return {
-            "product": np.array(self.done_product, dtype=np.int32),
-            "released_s": np.array(self.done_released, dtype=float),
-            "completed_s": np.array(self.done_at, dtype=float),
-            "held_s": np.array(self.done_held, dtype=float),
-            "due_s": np.array(self.done_due, dtype=float),
-            "order": np.array(self.done_order, dtype=np.int32),
-            "lot": np.array(self.done_serial, dtype=np.int64),
-        }
+        date [s], order index (-1: none) and lot number (``lot[7]``), all in memory (for a long
+        run prefer :meth:`completion_chunks`)."""
+        chunks = list(self.completion_chunks())
+        if len(chunks) == 1:
+            return chunks[0]
+        return {name: np.concatenate([c[name] for c in chunks]) for name in COLUMNS}
+
+
+_DTYPE = {"i": np.int32, "d": np.float64, "q": np.int64}
