@@ -596,3 +596,15 @@ def test_without_a_sweep_upgrade_generated_scenarios_keep_the_on_scenarios(tmp_p
         bess: {{path: "{BESS}", values: [20, 40]}}
     """))
     assert [r.study.scenarios[s].upgrade.capex for s in ("bess=20", "bess=40")] == [5000, 5000]
+
+
+def test_runs_table_names_each_replications_draw(unc_study):
+    _, out = unc_study
+    runs = pd.read_parquet(out / "runs.parquet")
+    draws = {d["rep"]: d for d in json.loads((out / "study.json").read_text())["uncertainty"]}
+    for col, source in (("uncertainty.weather", "weather"), ("uncertainty.prices", "prices"),
+                        ("uncertainty.grid_factor", "grid_factor")):
+        assert col in runs.columns
+        for _, row in runs.iterrows():  # the manifest's draw of its replication, every scenario
+            assert row[col] == draws[row["replication"]][source], (col, row["scenario"])
+    assert runs.groupby("replication")["uncertainty.weather"].nunique().eq(1).all()

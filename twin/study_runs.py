@@ -310,14 +310,22 @@ def runs_table(resolved: Any, rows: dict[tuple[str, int], dict[str, float]],
                ) -> pd.DataFrame:
     """``runs.parquet``: one row per scenario and replication (file order) with ``scenario``,
     ``replication``, ``seed``, ``run_key``, the override values of the scenario (one column per
-    override path) and every scalar KPI (columns in first-seen order; NaN where a run lacks
-    one)."""
+    override path), with an ``uncertainty:`` block the option each source drew for the
+    replication (``uncertainty.weather``, ``uncertainty.prices``, ``uncertainty.grid_factor``:
+    its label, the same in every scenario), and every scalar KPI (columns in first-seen order;
+    NaN where a run lacks one)."""
     params = parameter_values(resolved)
+    unc = resolved.study.uncertainty
+    drawn: dict[int, dict[str, str]] = {}
     records = []
     for s in resolved.names:
         for (scen, k) in sorted(key for key in rows if key[0] == s):
+            if unc is not None and k not in drawn:
+                drawn[k] = {f"uncertainty.{src}": unc.label(src, i)
+                            for src, i in resolved.choice(k).items()}
             records.append({"scenario": scen, "replication": k, "seed": seeds[(scen, k)],
-                            "run_key": keys[(scen, k)], **params[scen], **rows[(scen, k)]})
+                            "run_key": keys[(scen, k)], **params[scen], **drawn.get(k, {}),
+                            **rows[(scen, k)]})
     df = pd.DataFrame.from_records(records)
     for col in df.columns:  # mixed override values (numbers and text) as text
         if df[col].dtype == object and df[col].map(lambda v: isinstance(v, str)).any():
