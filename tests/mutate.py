@@ -45,6 +45,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "evaluation": ("twin/carbon/evaluation.py", ["tests/test_evaluation.py",
                                                   "tests/test_zero_carbon_run.py",
                                                   "tests/test_report.py"]),
+    "sector": ("twin/sector.py", ["tests/test_sector_ranges.py"]),
 }
 
 PYPROJECT = """\

@@ -11,6 +11,7 @@ from conftest import const, make_plant, station
 from twin.config.errors import ConfigError
 from twin.config.loader import plant_from_data
 from twin.sector import (
+    METRICS,
     SECTORS,
     SectorRange,
     SectorRangeError,
@@ -152,3 +153,98 @@ def test_every_metric_has_a_label_and_unit_on_the_pages():
     assert set(METRIC_LABELS) == set(METRICS)
     per_unit = {m for m in METRICS if m.endswith("_per_unit")}
     assert set(_UNITS) == per_unit and set(METRICS) >= _SHARES
+
+
+# --------------------------------------------------------------------------------------------
+# Mutation round on twin/sector.py (tests/MUTATION.md): every field, bound and default pinned
+# --------------------------------------------------------------------------------------------
+
+def test_a_parsed_row_keeps_every_field():
+    full = row(sector="automotive", metric="group_share_of_final_energy", unit="",
+               group=" paint_shop ", low="0", high="0", source=" Stellantis 2024 ",
+               status="S2", year="2024", note=" a note ")
+    assert parse_ranges([full]) == (SectorRange(
+        "automotive", "group_share_of_final_energy", "", "paint_shop", 0.0, 0.0,
+        "Stellantis 2024", "S2", 2024, "a note"),)  # 0 is a bound, low == high allowed
+
+
+def test_messages_name_the_default_file_the_columns_and_the_choices():
+    with pytest.raises(SectorRangeError) as err:
+        parse_ranges([{k: v for k, v in ROW.items() if k not in ("note", "year")}])
+    assert str(err.value) == "sector_ranges.csv: missing column(s) year, note"
+    with pytest.raises(SectorRangeError) as err:
+        parse_ranges([row(sector="x")])
+    assert str(err.value) == ("sector_ranges.csv row 2 sector: 'x'; expected one of "
+                              + ", ".join(SECTORS))
+    with pytest.raises(SectorRangeError) as err:
+        parse_ranges([row(metric="x")])
+    assert str(err.value).endswith("expected one of " + ", ".join(METRICS))
+    with pytest.raises(SectorRangeError) as err:
+        parse_ranges([row(), row()])
+    assert str(err.value) == ("sector_ranges.csv row 3: a second range for automotive "
+                              "final_energy_kwh_per_unit vehicle (first in row 2); give one "
+                              "range per metric and name every source in it")
+    with pytest.raises(SectorRangeError, match="pue it"):
+        parse_ranges([row(metric="pue", unit="", group="it")] * 2)
+
+
+KPIS_MIN = {"products": {"car": {"units_completed": 1, "component_of": None}}}
+
+
+def test_missing_kpis_count_zero_and_small_amounts_still_count():
+    only_gas = {**KPIS_MIN, "natural_gas_kwh": 7.0}
+    assert metric_value(only_gas, rng("final_energy_kwh_per_unit", "vehicle"), FU) == (7.0, "")
+    assert metric_value(KPIS_MIN, rng("electricity_kwh_per_unit", "vehicle"), FU) == (0.0, "")
+    only_s2 = {**KPIS_MIN, "co2_scope2_location_kg": 3.0}
+    assert metric_value(only_s2, rng("co2_kg_per_unit", "vehicle"), FU) == (3.0, "")
+    # a group using heat counts its heat; below 1 kWh is still an amount
+    heat = {**KPIS_MIN, "electricity_kwh": 0.5,
+            "energy_by_group_kwh": {"oven": {"heat": 0.25}, "it": {"electricity": 0.5}}}
+    assert metric_value(heat, rng("group_final_energy_kwh_per_unit", "vehicle", "oven"),
+                        FU) == (0.25, "")
+    assert metric_value(heat, rng("group_share_of_final_energy", group="oven"), FU) == (0.5, "")
+    assert metric_value(heat, rng("pue", group="it"), FU) == (1.0, "")
+    assert metric_value(heat, rng("group_electricity_kwh_per_unit", "vehicle", "it"),
+                        FU) == (0.5, "")
+    assert metric_value({**heat, "electricity_kwh": None},
+                        rng("pue", group="it"), FU) == (0.0, "")
+
+
+def test_nothing_to_divide_by_says_why():
+    empty = {**KPIS_MIN, "energy_by_group_kwh": {"oven": {}, "it": {"cooling": 5.0}}}
+    assert metric_value(empty, rng("group_share_of_final_energy", group="oven"), FU) \
+        == (None, "no energy used")
+    assert metric_value(empty, rng("pue", group="it"), FU) \
+        == (None, "no electricity in group 'it'")
+
+
+def test_functional_units_add_up_over_finished_products_only():
+    from twin.sector import _functional_units
+
+    kpis = {"products": {
+        "car": {"units_completed": 3, "component_of": None},
+        "van": {"units_completed": 1, "component_of": None},
+        "body": {"units_completed": 5, "component_of": "car"},  # made and consumed
+        "spare": {"component_of": None}}}                     # no count: none finished
+    fu = {"car": {"vehicle": 1.0}, "van": {"vehicle": 2.0}}
+    assert _functional_units(kpis, fu, "vehicle") == (5.0, "")
+
+
+def test_comparison_reads_the_shipped_file_and_reports_every_field():
+    out = sector_comparison(KPIS, "automotive", FU)  # ranges from twin/data/sector_ranges.csv
+    assert {c["metric"] for c in out["comparisons"]} == {
+        r.metric for r in sector_ranges() if r.sector == "automotive"}
+    ranges = parse_ranges([row(sector="steel", unit="t"),
+                           row(metric="co2_kg_per_unit", low="", high="30", note="n")])
+    (c,) = sector_comparison(KPIS, "automotive", FU, ranges)["comparisons"]
+    assert c == {"metric": "co2_kg_per_unit", "unit": "vehicle", "group": None,
+                 "value": pytest.approx(31.55), "low": None, "high": 30.0, "verdict": "above",
+                 "reason": None, "source": "a report", "status": "S", "year": 2024,
+                 "note": "n"}
+    share = parse_ranges([row(metric="group_share_of_final_energy", unit="",
+                              group="paint_shop")])
+    (c,) = sector_comparison({**KPIS, "products": {}}, "automotive", FU, share)["comparisons"]
+    assert (c["unit"], c["group"], c["note"]) == (None, "paint_shop", None)
+    (c,) = sector_comparison({**KPIS, "products": {}}, "automotive", FU, ranges[1:])[
+        "comparisons"]
+    assert (c["verdict"], c["reason"]) == ("not_comparable", "no finished units in the run")

@@ -187,39 +187,50 @@ def _functional_units(kpis: Mapping[str, Any], units_by_fu: Mapping[str, Mapping
     return total, ""
 
 
+def _amount(kpis: Mapping[str, Any], *keys: str) -> float:
+    """The sum of the KPIs ``keys`` (a missing or null KPI counts 0)."""
+    return sum(float(kpis.get(k) or 0.0) for k in keys)
+
+
+def _group_electricity(kpis: Mapping[str, Any], group: str) -> float:
+    """Electricity of reporting group ``group`` at its equipment [kWh] (0 when it has none)."""
+    carriers = (kpis.get("energy_by_group_kwh") or {}).get(group) or {}
+    return float(carriers.get("electricity") or 0.0)
+
+
 def metric_value(kpis: Mapping[str, Any], rng: SectorRange,
                  units_by_fu: Mapping[str, Mapping[str, float]]) -> tuple[float | None, str]:
     """The run's value of ``rng``'s metric, or None with the reason it cannot be compared.
 
     ``units_by_fu`` maps product id -> {functional unit name: functional units per unit}.
     """
-    final = float(kpis.get("electricity_kwh") or 0) + float(kpis.get("natural_gas_kwh") or 0) \
-        + float(kpis.get("purchased_heat_kwh") or 0)
-    group_kwh = None
+    group_kwh = 0.0
     if rng.group:
-        group_kwh = _group_final_kwh(kpis, rng.group)
-        if group_kwh is None:
+        found = _group_final_kwh(kpis, rng.group)
+        if found is None:
             return None, f"the plant has no reporting group {rng.group!r}"
+        group_kwh = found
+    final = _amount(kpis, "electricity_kwh", "natural_gas_kwh", "purchased_heat_kwh")
     if rng.metric == "group_share_of_final_energy":
         return (group_kwh / final, "") if final > 0 else (None, "no energy used")
     if rng.metric == "pue":
-        it = float(((kpis.get("energy_by_group_kwh") or {}).get(rng.group) or {})
-                   .get("electricity", 0.0))
-        elec = float(kpis.get("electricity_kwh") or 0)
-        return (elec / it, "") if it > 0 else (None, f"no electricity in group {rng.group!r}")
+        it = _group_electricity(kpis, rng.group)
+        if it <= 0:
+            return None, f"no electricity in group {rng.group!r}"
+        return _amount(kpis, "electricity_kwh") / it, ""
     n, why = _functional_units(kpis, units_by_fu, rng.unit)
     if n is None:
         return None, why
-    amount = {
-        "final_energy_kwh_per_unit": final,
-        "electricity_kwh_per_unit": float(kpis.get("electricity_kwh") or 0),
-        "co2_kg_per_unit": float(kpis.get("co2_scope1_kg") or 0)
-        + float(kpis.get("co2_scope2_location_kg") or 0),
-        "group_final_energy_kwh_per_unit": group_kwh,
-        "group_electricity_kwh_per_unit": float(
-            ((kpis.get("energy_by_group_kwh") or {}).get(rng.group) or {})
-            .get("electricity", 0.0)),
-    }[rng.metric]
+    if rng.metric == "final_energy_kwh_per_unit":
+        amount = final
+    elif rng.metric == "electricity_kwh_per_unit":
+        amount = _amount(kpis, "electricity_kwh")
+    elif rng.metric == "co2_kg_per_unit":
+        amount = _amount(kpis, "co2_scope1_kg", "co2_scope2_location_kg")
+    elif rng.metric == "group_final_energy_kwh_per_unit":
+        amount = group_kwh
+    else:  # group_electricity_kwh_per_unit (parse_ranges admits METRICS only)
+        amount = _group_electricity(kpis, rng.group)
     return amount / n, ""
 
 
