@@ -46,6 +46,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                                                   "tests/test_zero_carbon_run.py",
                                                   "tests/test_report.py"]),
     "sector": ("twin/sector.py", ["tests/test_sector_ranges.py"]),
+    "data_centre": ("twin/energy/data_centre.py", ["tests/test_data_centre.py"]),
 }
 
 PYPROJECT = """\

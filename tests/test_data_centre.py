@@ -250,3 +250,87 @@ def test_the_data_centre_study_validates_and_its_pathway_stacks_the_measures():
     assert [a.dc_kwp for a in path.pv] == [4000]
     assert [b.energy_kwh for b in path.batteries] == [4000]
     assert study.plants["free_cooling_off"].energy.data_centre.cooling.free_cooling is False
+
+
+# --- mutation round (tests/MUTATION.md): argument checks, scalar returns, the heat pump's cap ----
+
+def _dc(**changes):
+    from twin.config.energy import DataCentre
+
+    cfg = {"it": {"peak_kw": 1000, "idle_fraction": 0.5, "utilisation_by_hour": [0.5] * 24,
+                  "weekend_utilisation_by_hour": [0.0] * 24},
+           "ups": {"no_load_loss_pct": 0.0, "proportional_loss_pct": 0.0, "square_loss_pct": 0.0},
+           "distribution": {"proportional_loss_pct": 0.0, "square_loss_pct": 0.0},
+           "cooling": {"chilled_water_supply_c": 15, "chilled_water_delta_t_k": 6,
+                       "quality_grade": 0.5, "condenser_approach_k": 10,
+                       "evaporator_approach_k": 2, "free_cooling": False,
+                       "fans_pumps_kw_per_kw": 0.0}}
+    for key, value in changes.items():
+        cfg[key] = {**cfg.get(key, {}), **value}
+    return DataCentre.model_validate(cfg)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: it_power_kw(0.5, 0.0, 0.5), "peak_kw=0.0: expected a value > 0"),
+    (lambda: it_power_kw(0.5, 100.0, 1.01), "idle_fraction=1.01: expected a value in [0, 1]"),
+    (lambda: it_power_kw(0.5, 100.0, -0.01), "idle_fraction=-0.01: expected a value in [0, 1]"),
+    (lambda: it_power_kw(1.2, 100.0, 0.5), "utilisation: expected values in [0, 1]"),
+    (lambda: loss_kw(10.0, 0.0, 0.0, 0.0, 0.0), "rated_kw=0.0: expected a value > 0"),
+    (lambda: loss_kw(10.0, 100.0, 1.5, 0.0, 0.0), "no_load_frac=1.5: expected a value in"),
+    (lambda: loss_kw(10.0, 100.0, 0.0, -0.1, 0.0), "proportional_frac=-0.1: expected a value"),
+    (lambda: loss_kw(10.0, 100.0, 0.0, 0.0, 1.5), "square_frac=1.5: expected a value in"),
+    (lambda: loss_kw(10.0, 100.0, 1.0, 0.0, 0.0), "no_load_frac=1.0: expected a value in [0, 1)"),
+    (lambda: loss_kw(-1.0, 100.0, 0.0, 0.0, 0.0), "load_kw: expected values >= 0"),
+    (lambda: free_cooling_fraction(10.0, 15.0, 0.0, 1.0), "delta_t_k=0.0: expected a value > 0"),
+    (lambda: free_cooling_fraction(10.0, 15.0, 6.0, -1.0), "approach_k=-1.0: expected a value"),
+])
+def test_physics_arguments_out_of_range_are_refused_by_name(call, message):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value).startswith(message)
+
+
+def test_edge_arguments_are_accepted_and_scalars_come_back_as_floats():
+    # bounds included, small positive values allowed
+    assert it_power_kw(1.0, 0.5, 0.0) == 0.5 and it_power_kw(0.0, 0.5, 1.0) == 0.5
+    assert it_power_kw([0.0, 1.0], 0.5, 1.0).tolist() == [0.5, 0.5]
+    assert loss_kw(0.25, 0.5, 0.0, 0.5, 0.5) == pytest.approx(0.5 * (0.5 * 0.5 + 0.5 * 0.25))
+    assert free_cooling_fraction(4.0, 10.0, 0.5, 0.0) == 1.0
+    for value in (it_power_kw(0.5, 10.0, 0.5), loss_kw(1.0, 10.0, 0.0, 0.1, 0.0),
+                  free_cooling_fraction(30.0, 15.0, 6.0, 2.0), pue(2.0, 1.0)):
+        assert type(value) is float
+    # PUE where the IT energy is below 1 kWh is still a ratio; none where it is 0
+    assert pue(0.75, 0.5) == 1.5 and np.isnan(pue(1.0, 0.0))
+    assert pue(np.array([3.0, 1.0]), np.array([2.0, 0.0]))[0] == 1.5
+
+
+def test_weekend_profile_and_ups_rating_are_used():
+    from twin.energy.data_centre import data_centre_loads, utilisation_profile
+
+    dc = _dc(ups={"rated_kw": 2000, "no_load_loss_pct": 1.0})
+    u = utilisation_profile(dc, np.array([3, 3]), np.array([False, True]))
+    assert u.tolist() == [0.5, 0.0]        # weekday 0.5, weekend 0.0
+    loads = data_centre_loads(dc, u, np.array([30.0, 30.0]), np.array([7, 7]))
+    # IT 1000 x (0.5 + 0.5 x 0.5) = 750 and 500; UPS no-load 1 % of the 2000 kW rating = 20
+    np.testing.assert_allclose(loads.power_kw["it"], [750.0, 500.0])
+    np.testing.assert_allclose(loads.power_kw["power_losses"], [20.0, 20.0])
+    np.testing.assert_allclose(loads.cooling_load_kw, [770.0, 520.0])   # IT + losses, no fans
+    # without the outdoor temperature the chillers' COP is unknown: refused, not made up
+    with pytest.raises(ValueError) as err:
+        data_centre_loads(dc, u, None, np.array([7, 7]))
+    assert str(err.value) == ("data_centre_loads: the outdoor temperature per interval is "
+                              "needed (chillers and free cooling follow it)")
+
+
+def test_heat_recovery_is_capped_by_the_heat_in_the_return_water():
+    from twin.energy.conversion import cop_carnot
+    from twin.energy.data_centre import data_centre_loads
+
+    dc = _dc(heat_recovery={"capacity_kw": 5000, "supply_temp_c": 60, "quality_grade": 0.5})
+    cop = cop_carnot(60.0, 15.0 + 6.0, 0.5)
+    loads = data_centre_loads(dc, np.array([0.5]), np.array([30.0]), np.array([1]))
+    # the evaporator can take at most the 750 kW to remove: heat out = 750 / (1 - 1/COP)
+    assert loads.heat_exported_kw[0] == pytest.approx(750.0 / (1.0 - 1.0 / cop))
+    assert loads.power_kw["heat_recovery"][0] == pytest.approx(750.0 / (1.0 - 1.0 / cop) / cop)
+    assert loads.power_kw["cooling"][0] == pytest.approx(0.0, abs=1e-9)  # nothing left to chill
+    assert loads.free_cooling.dtype == float

@@ -210,8 +210,10 @@ def data_centre_loads(dc: DataCentre, utilisation: np.ndarray, t_out_c: np.ndarr
     fans = c.fans_pumps_kw_per_kw * (it + losses)
     q = it + losses + fans
     n = q.shape[0]
-    t = (np.asarray(t_out_c, dtype=float) if t_out_c is not None
-         else np.full(n, float("nan")))
+    if t_out_c is None:  # the plant file requires weather with a data centre
+        raise ValueError("data_centre_loads: the outdoor temperature per interval is needed "
+                         "(chillers and free cooling follow it)")
+    t = np.asarray(t_out_c, dtype=float)
     hp_el = np.zeros(n)
     heat = np.zeros(n)
     hr = dc.heat_recovery
