@@ -355,3 +355,18 @@ def test_study_page_legends_in_chinese(tmp_path: Path) -> None:
     # no English word of ours left in a Chinese legend: only scenario names and override paths
     words = {w for n in zh for w in re.findall(r"[A-Za-z]{4,}", n)}
     assert words <= {"baseline", "more", "energy", "rooftop"}, words
+
+
+def test_the_weather_file_warnings_are_translated_with_their_numbers() -> None:
+    far = ("weather file x.epw: its station (31.17, 121.43) is 1,066 km from the site (39.90, "
+           "116.40); its PV and wind are another place's climate")
+    clock = far + ("; its clock is UTC+9 h and the site's UTC+8 h, and its hours were converted "
+                   "by absolute time, so its daylight falls 1 h off the site's sun (to use it as "
+                   "a stand-in climate on the site's clock, set energy.weather.timezone to the "
+                   "site's zone)")
+    i18n.MISSING.clear()
+    with i18n.use("zh"):
+        assert i18n.message(far) == ("气象文件 x.epw：其气象站（31.17, 121.43）距厂址（39.90, "
+                                     "116.40）1,066 km；其光伏和风电出力反映的是另一地的气候")
+        zh = i18n.message(clock)
+    assert not i18n.MISSING and "UTC+9 h" in zh and "UTC+8 h" in zh and "相差 1 h" in zh

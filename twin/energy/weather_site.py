@@ -20,6 +20,7 @@ from twin.config.plant import Site
 from twin.config.profiles import parse_zone
 from twin.energy import weather
 from twin.energy.weather import WeatherKind
+from twin.i18n import N_
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius [km] (IUGG, Moritz 2000, R1 = (2a + b)/3)."""
@@ -93,16 +94,21 @@ def site_warnings(frame: pd.DataFrame, site: Site, shown: str) -> list[str]:
     km = great_circle_km(site.latitude, site.longitude, lat, lon)
     if km <= FAR_FROM_SITE_KM:
         return []
-    text = (f"weather file {shown}: its station ({lat:.2f}, {lon:.2f}) is {km:,.0f} km from the "
-            f"site ({site.latitude:.2f}, {site.longitude:.2f}); its PV and wind are another "
-            f"place's climate")
+    values = {"file": shown, "station": f"{lat:.2f}, {lon:.2f}", "km": f"{km:,.0f}",
+              "site": f"{site.latitude:.2f}, {site.longitude:.2f}"}
     file_h = frame.attrs.get("file_utc_offset_h")
     site_h = _standard_offset_h(site.timezone, frame.index)
     if file_h is not None and abs(file_h - site_h) >= 1.0:
-        text += (f"; its clock is UTC{file_h:+g} h and the site's UTC{site_h:+g} h, and its "
-                 f"hours were converted by absolute time, so its daylight falls "
-                 f"{abs(file_h - site_h):g} h off the site's sun (to use it as a stand-in "
-                 f"climate on the site's clock, set energy.weather.timezone to the site's zone)")
+        return [N_("weather file {file}: its station ({station}) is {km} km from the site "
+                   "({site}); its PV and wind are another place's climate; its clock is "
+                   "UTC{file_h} h and the site's UTC{site_h} h, and its hours were converted by "
+                   "absolute time, so its daylight falls {off} h off the site's sun (to use it "
+                   "as a stand-in climate on the site's clock, set energy.weather.timezone to "
+                   "the site's zone)").format(**values, file_h=f"{file_h:+g}",
+                                              site_h=f"{site_h:+g}",
+                                              off=f"{abs(file_h - site_h):g}")]
+    text = N_("weather file {file}: its station ({station}) is {km} km from the site ({site}); "
+              "its PV and wind are another place's climate").format(**values)
     return [text]
 
 
