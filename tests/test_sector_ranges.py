@@ -71,8 +71,7 @@ def test_shipped_ranges_parse_and_name_a_source_each():
 ])
 def test_a_bad_row_is_refused_naming_the_row_and_field(changes, message):
     with pytest.raises(SectorRangeError, match=r"f\.csv row 3") as err:
-        parse_ranges([row(), row(unit="t", **changes)] if "unit" not in changes
-                     else [row(), row(**changes)], "f.csv")
+        parse_ranges([row(), row(**{"unit": "t", **changes})], "f.csv")  # row 3: not a duplicate
     assert message in str(err.value)
 
 

@@ -852,12 +852,13 @@ def emissions_by_scope(data: RunData) -> Figure:
     bars = [tr("Scope 2 location-based<br>(grid-average factor)"),
             tr("Scope 2 market-based<br>(instruments, residual factor)")]
     traces = []
-    for value, name, color, hover in (
+    for value, name, color, hover, always in (  # the gas bar always; the others when present
             (s1 - proc - refr, tr("Scope 1: natural gas burnt on site"),
-             theme.EMISSION_COLORS["scope1"], tr("Scope 1, natural gas")),
-            (proc, tr("Scope 1: process emissions"), "#8e44ad", tr("Scope 1, process")),
-            (refr, tr("Scope 1: refrigerant leakage"), "#17a2b8", tr("Scope 1, refrigerants"))):
-        if value <= 0 and color != theme.EMISSION_COLORS["scope1"]:
+             theme.EMISSION_COLORS["scope1"], tr("Scope 1, natural gas"), True),
+            (proc, tr("Scope 1: process emissions"), "#8e44ad", tr("Scope 1, process"), False),
+            (refr, tr("Scope 1: refrigerant leakage"), "#17a2b8", tr("Scope 1, refrigerants"),
+             False)):
+        if value <= 0 and not always:
             continue
         traces.append(trace(
             "bar", x=bars, y=_f32([value, value]), name=name,
