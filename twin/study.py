@@ -681,6 +681,7 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
     if study.description:
         lines += [study.description.strip(), ""]
     seed0 = resolved.seed()
+    covers = resolved.variation(reps)
     lines += [
         f"Plant `{resolved.plant_path.name}`, {days:g} simulated days from "
         f"{resolved.start().isoformat()}, {reps} replication{'s' if reps != 1 else ''} per "
@@ -688,9 +689,9 @@ def comparison_markdown(resolved: ResolvedStudy, comparison: pd.DataFrame,
         f"every scenario uses seed {seed0} + k). Intervals are two-sided "
         f"{CONFIDENCE:.0%} Student-t intervals over replications; differences are paired "
         f"(scenario minus base `{base}`, replication by replication). The intervals cover "
-        f"these sources of variation: {', '.join(resolved.variation(reps))}"
+        f"these sources of variation: {', '.join(covers)}"
         + (" (replication k of every scenario sees the same weather, prices and grid factor "
-           "year, drawn from their own random streams)" if len(resolved.variation(reps)) > 1
+           "year, drawn from their own random streams)" if len(covers) > 1
            else " (every replication sees the same weather, prices and grid factors)")
         + ".", ""]
     if reps == 1:
