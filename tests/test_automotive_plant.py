@@ -84,5 +84,5 @@ def test_body_shop_idles_between_shifts_in_the_baseline(week: twin.Result) -> No
 def test_study_validates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(STUDY)]) == 0
     out = capsys.readouterr().out
-    assert "automotive_study.yaml: OK (study on automotive_plant.yaml: 10 scenarios, base " \
+    assert "automotive_study.yaml: OK (study on automotive_plant.yaml: 11 scenarios, base " \
         "'baseline'" in out

@@ -28,8 +28,8 @@ from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant
 from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
-from twin.equipment.states import IDLE, OFF, base_load_table, power_table
-from twin.metering import FLUSH_S, Meter, SiteLoad
+from twin.equipment.states import IDLE, N_CARRIERS, OFF, base_load_table, power_table
+from twin.metering import FLUSH_S, Meter, SiteLoad, bin_segments
 from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
@@ -148,6 +148,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
         from twin.strategies import get_strategy
 
         live = any(get_strategy(sc.type).reads_storage for sc in plant.strategies)
+        meter_air_handling(plant, meter, calendar, supply, len(equipment) - len(base_loads))
         ems = EMS(env, site, supply, policy, horizon, live=live)
         if ems.live:
             env.process(ems.run())
@@ -377,6 +378,45 @@ def _base_loads(plant: Plant, ctx: _Context, first_index: int) -> list[Load]:
         load.set_state(IDLE if on else OFF)
         loads.append(load)
     return loads
+
+
+def meter_air_handling(plant: Plant, meter: Meter, calendar: ShiftCalendar, supply: Any,
+                       first_index: int) -> None:
+    """Put the heating and cooling of the plant's air-handling units into ``meter`` before the
+    run: energy per interval and carrier from the outdoor temperature and the time each unit is
+    on (its schedule: the shift calendar, or always), :func:`twin.energy.air_handling.
+    air_handling_kwh`, into its group's columns and its own row. Also kept on
+    ``supply.scheduled_kwh`` (all units summed) for the EMS balancing in the loop. Nothing to do
+    (and nothing computed) without air-handling units. ``first_index``: the meter row of the
+    first base load."""
+    units = [(k, b) for k, b in enumerate(plant.base_loads) if b.air_handling is not None]
+    if not units:
+        return
+    from twin.config.errors import SupplyError
+    from twin.energy.air_handling import air_handling_kwh
+
+    temp = supply.outdoor_temp_c
+    if temp is None:  # the plant checks catch this first (twin.config.checks)
+        raise SupplyError("base_loads: air_handling needs energy.weather")
+    n, step = meter.n_intervals, meter.interval_s
+    hours = np.full(n, step / 3600.0)
+    hours[-1] = (meter.horizon_s - (n - 1) * step) / 3600.0
+    if calendar.always:
+        shift_on_s = hours * 3600.0
+    else:
+        ends = np.minimum(np.asarray(calendar.ends, dtype=float), meter.horizon_s)
+        starts = np.clip(np.asarray(calendar.starts, dtype=float), 0.0, ends)
+        shift_on_s = bin_segments(starts, ends, np.zeros(starts.size, dtype=np.int64), n, 1,
+                                  step)[:, 0]
+    total = np.zeros((n, N_CARRIERS))
+    for k, b in units:
+        on_s = shift_on_s if b.schedule == "shifts" else hours * 3600.0
+        kwh = air_handling_kwh(b.air_handling, np.asarray(temp, dtype=float)[:n], on_s, hours)
+        g = int(meter.group[first_index + k])
+        meter.interval_kwh[:, g * N_CARRIERS:(g + 1) * N_CARRIERS] += kwh
+        meter.equipment_kwh[first_index + k] += kwh.sum(axis=0)
+        total += kwh
+    supply.scheduled_kwh = total
 
 
 def _sources(plant: Plant, ctx: _Context) -> None:

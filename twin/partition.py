@@ -111,6 +111,10 @@ def find_parts(plant: Plant) -> Partition:
     if coupling:
         return Partition([whole], f"strategy '{coupling[0]}' reads site-wide state during the "
                                   f"run (only {', '.join(sorted(PER_STATION))} act per station)")
+    ahu = [b.id for b in plant.base_loads if b.air_handling is not None]
+    if ahu:
+        return Partition([whole], f"base load '{ahu[0]}' follows the weather (air handling), "
+                                  f"metered with the energy supply")
     files = [s.id for s in plant.sources if not isinstance(s, (ArrivalSource, PlanSource))]
     if files:
         return Partition([whole], f"source '{files[0]}' reads its orders from a file")

@@ -259,6 +259,10 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                     f"base_loads[{k}].compressed_air.capacity_m3_min",
                     f"compressor too small: demand plus leaks needs {need:.3g} m3/min of delivery;"
                     f" expected a capacity of at least that", air.capacity_m3_min, True))
+        if b.air_handling is not None and (plant.energy is None or plant.energy.weather is None):
+            issues.append(ConfigIssue(f"base_loads[{k}].air_handling",
+                                      "needs weather for its outdoor temperature; give "
+                                      "energy.weather (a file or 'synthetic')"))
         if b.schedule == "shifts" and plant.calendar is None:
             issues.append(ConfigIssue(f"base_loads[{k}].schedule",
                                       "'shifts' needs a calendar; the plant has none (24/7)",

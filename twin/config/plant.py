@@ -674,9 +674,64 @@ class CompressedAir(_Model):
                                                            "leaks [-].")
 
 
+class AirHandling(_Model):
+    """An air-handling unit on outdoor (make-up) air, e.g. a paint booth's air supply: its fans
+    draw ``fan_kw`` when on (``setback_fan_kw`` off), and it heats (and optionally cools) its
+    outdoor air to the supply set points interval by interval from the weather's temperature,
+    after heat recovery (:mod:`twin.energy.air_handling`). Needs ``energy.weather``."""
+
+    airflow_m3_h: float = Field(gt=0, description="Outdoor-air flow when on [m3/h] (standard "
+                                "air, 20 degC).")
+    setback_airflow_m3_h: float = Field(0, ge=0, description="Outdoor-air flow when off "
+                                        "(setback) [m3/h].")
+    supply_heating_c: float = Field(ge=-10, le=60, description="Supply air set point for "
+                                    "heating [degC]: colder outdoor air is heated to it.")
+    supply_cooling_c: float | None = Field(None, ge=0, le=40, description="Supply air set "
+                                           "point for cooling [degC]: warmer outdoor air is "
+                                           "cooled to it (sensible only); omitted: no cooling.")
+    exhaust_c: float | None = Field(None, ge=-10, le=80, description="Exhaust air entering the "
+                                    "heat recovery [degC] (default: supply_heating_c).")
+    heat_recovery_effectiveness: float = Field(0, ge=0, lt=1, description="Sensible "
+                                               "effectiveness of the exhaust heat recovery, 0 = "
+                                               "none [-].")
+    fan_kw: float = Field(ge=0, description="Fan power when on [kW].")
+    setback_fan_kw: float = Field(0, ge=0, description="Fan power when off (setback) [kW].")
+    heating: Literal["natural_gas", "heat", "electricity"] = Field(
+        "natural_gas", description="Heating carrier: 'natural_gas' (direct-fired burner), "
+        "'heat' (from the plant's heat bus: boilers, heat pumps, CHP, purchased heat/steam) or "
+        "'electricity'.")
+    heating_efficiency: float = Field(1.0, gt=0, le=10, description="Burner efficiency (gas, "
+                                      "LHV) or COP (electric) [-]; 1 for heat from the heat bus.")
+    cooling: Literal["electricity", "cooling"] = Field(
+        "electricity", description="Cooling carrier: 'electricity' (its own chiller at "
+        "cooling_cop) or 'cooling' (the plant's chillers and cold storage).")
+    cooling_cop: float | None = Field(None, gt=0, le=20, description="COP of its own chiller "
+                                      "[-] (cooling: electricity).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AirHandling:
+        if self.setback_airflow_m3_h > self.airflow_m3_h:
+            raise ValueError(f"setback_airflow_m3_h {self.setback_airflow_m3_h:g} is above "
+                             f"airflow_m3_h {self.airflow_m3_h:g}; expected at most that")
+        c = self.supply_cooling_c
+        if c is not None and c < self.supply_heating_c:
+            raise ValueError(f"supply_cooling_c {c:g} is below supply_heating_c "
+                             f"{self.supply_heating_c:g}; expected at least that")
+        if self.heating == "heat" and self.heating_efficiency != 1:
+            raise ValueError(f"heating_efficiency {self.heating_efficiency:g} with heating "
+                             f"'heat': the heat bus's units carry the efficiencies; expected 1")
+        if c is not None and self.cooling == "electricity" and self.cooling_cop is None:
+            raise ValueError("supply_cooling_c with cooling 'electricity' needs cooling_cop")
+        if self.cooling_cop is not None and (c is None or self.cooling != "electricity"):
+            raise ValueError("cooling_cop is used only with supply_cooling_c and cooling "
+                             "'electricity'; leave it out")
+        return self
+
+
 class BaseLoad(_Model):
     """A load that does not follow production: lighting, HVAC base, compressed air. Give its
-    power, or a compressed-air system whose power is computed."""
+    power, a compressed-air system whose power is computed, or an air-handling unit whose
+    heating and cooling follow the weather."""
 
     id: Id
     group: Id = Field(description="Reporting group, e.g. 'facility' or 'utilities'.")
@@ -687,15 +742,23 @@ class BaseLoad(_Model):
         default_factory=dict, description="Power when off [kW]."
     )
     compressed_air: CompressedAir | None = None
+    air_handling: AirHandling | None = Field(None, description="An air-handling unit on outdoor "
+                                             "air whose heating and cooling follow the weather.")
     schedule: Literal["always", "shifts"] = Field("always", description="When the load is on.")
 
     @model_validator(mode="after")
     def _power_given(self) -> BaseLoad:
-        if (self.power_kw is None) == (self.compressed_air is None):
-            raise ValueError("give exactly one of 'power_kw' or 'compressed_air'")
+        given = [self.power_kw is not None, self.compressed_air is not None,
+                 self.air_handling is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of 'power_kw', 'compressed_air' or "
+                             "'air_handling'")
         if self.compressed_air is not None and self.off_power_kw:
             raise ValueError("with 'compressed_air' the off power follows from off_demand_m3_min;"
                              " leave out off_power_kw")
+        if self.air_handling is not None and self.off_power_kw:
+            raise ValueError("with 'air_handling' the off power is its setback_fan_kw and "
+                             "setback_airflow_m3_h; leave out off_power_kw")
         return self
 
 

@@ -230,6 +230,12 @@ class Supply:
     :mod:`twin.energy.data_centre`), known before the run."""
     data_centre: object | None = None
     """The data centre's loads by group (:class:`twin.energy.data_centre.DataCentreLoads`)."""
+    outdoor_temp_c: np.ndarray | None = None
+    """Outdoor temperature per interval [degC] when the plant has weather."""
+    scheduled_kwh: np.ndarray | None = None
+    """Energy per interval and carrier of loads computed before the run and added to the meter
+    (air-handling units' heating and cooling, :func:`twin.engine.meter_air_handling`) [kWh];
+    the in-loop balance adds it to the running site meter, which does not see it."""
     import_limit_kw: float = math.inf
     export_limit_kw: float = 0.0
     storage_charge_periods: frozenset[str] = frozenset(("valley", "deep_valley"))
@@ -344,8 +350,11 @@ class EMS:
         e = self.site.energy_kwh(now)
         last = self._last
         self._last = e
-        self._rows.append(self._balance(k, dt_h, e[0] - last[0], e[1] - last[1],
-                                        e[2] - last[2], e[3] - last[3]))
+        use = [e[c] - last[c] for c in range(4)]
+        extra = self.supply.scheduled_kwh
+        if extra is not None:
+            use = [use[c] + float(extra[k, c]) for c in range(4)]
+        self._rows.append(self._balance(k, dt_h, *use))
         self._table = None
 
     def _balance(self, k: int, dt_h: float, el_use: float, gas_use: float, heat_use: float,

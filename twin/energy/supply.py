@@ -290,7 +290,7 @@ def build_supply(plant: Plant, clock: SiteClock, horizon_s: float, interval_s: f
         thermal=thermal, cold=cold, heat_units=heat_units, cool_units=cool_units,
         import_limit_kw=grid.import_limit_kw if grid.import_limit_kw is not None else math.inf,
         export_limit_kw=grid.export_limit_kw, hvac_kwh=hvac_kwh,
-        data_centre_kwh=dc_kwh, data_centre=dc_loads,
+        data_centre_kwh=dc_kwh, data_centre=dc_loads, outdoor_temp_c=temp_i,
         storage_charge_periods=frozenset(d.charge_periods),
         grid_ef=grid_intensity(plant, clock, n_int, interval_s),
         month=tariff.month_key(index_i).tolist(),

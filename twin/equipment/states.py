@@ -46,8 +46,14 @@ def power_table(spec: EquipmentType) -> np.ndarray:
 
 def base_load_table(spec: BaseLoad) -> np.ndarray:
     """Power table of a base load: state ``idle`` is 'on', state ``off`` is 'off'. A
-    compressed-air system draws the load/unload compressor's average electric power."""
+    compressed-air system draws the load/unload compressor's average electric power; an
+    air-handling unit its fan power (its heating and cooling are added per interval,
+    :func:`twin.engine.meter_air_handling`)."""
     table = np.zeros((N_STATES, N_CARRIERS))
+    ahu = spec.air_handling
+    if ahu is not None:  # the fans; heating and cooling follow the weather (energy.air_handling)
+        table[IDLE, 0], table[OFF, 0] = ahu.fan_kw, ahu.setback_fan_kw
+        return table
     air = spec.compressed_air
     if air is not None:
         for state, demand in ((IDLE, air.demand_m3_min), (OFF, air.off_demand_m3_min)):
