@@ -242,3 +242,22 @@ def test_in_loop_balance_sees_the_unit_as_the_settled_one_does(
     assert a["plant_gas"].sum() > 0
     for name in RECORDS:
         np.testing.assert_allclose(b[name], a[name], rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+def test_a_plant_with_air_handling_does_not_split_into_parts() -> None:
+    """Two independent lines would split for parallel simulation, but the unit's energy is
+    metered with the energy supply, which parts do not have: the plant stays whole, and says
+    why."""
+    from twin.partition import find_parts
+
+    lines = [{"id": f"l{k}", "stations": [station(f"m{k}", const(60))]} for k in (1, 2)]
+    products = [{"id": f"p{k}", "route": [f"m{k}"]} for k in (1, 2)]
+    sources = [{"id": f"s{k}", "kind": "arrivals", "interarrival": const(60),
+                "product_mix": {f"p{k}": 1}} for k in (1, 2)]
+    plain = make_plant(lines=lines, products=products, sources=sources)
+    assert find_parts(plain).splits
+    with_ahu = make_plant(lines=lines, products=products, sources=sources,
+                          base_loads=[{"id": "ahu", "group": "hvac", "air_handling": _ahu()}],
+                          energy=_energy([5.0] * 12))
+    part = find_parts(with_ahu)
+    assert not part.splits and "'ahu' follows the weather" in part.reason

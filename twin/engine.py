@@ -384,11 +384,11 @@ def meter_air_handling(plant: Plant, meter: Meter, calendar: ShiftCalendar, supp
                        first_index: int) -> None:
     """Put the heating and cooling of the plant's air-handling units into ``meter`` before the
     run: energy per interval and carrier from the outdoor temperature and the time each unit is
-    on (its schedule: the shift calendar, or always), :func:`twin.energy.air_handling.
-    air_handling_kwh`, into its group's columns and its own row. Also kept on
-    ``supply.scheduled_kwh`` (all units summed) for the EMS balancing in the loop. Nothing to do
-    (and nothing computed) without air-handling units. ``first_index``: the meter row of the
-    first base load."""
+    on (its schedule: the shift calendar, or always;
+    :func:`~twin.energy.air_handling.air_handling_kwh`), into its group's columns and its own
+    row. Also kept on ``supply.scheduled_kwh`` (all units summed) for the EMS balancing in the
+    loop. Nothing to do (and nothing computed) without air-handling units. ``first_index``: the
+    meter row of the first base load."""
     units = [(k, b) for k, b in enumerate(plant.base_loads) if b.air_handling is not None]
     if not units:
         return
