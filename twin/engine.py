@@ -24,16 +24,17 @@ from twin.calendar import (
     release_times,
     working_windows,
 )
-from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant
+from twin.config.plant import CARRIERS, ArrivalSource, EquipmentType, PlanSource, Plant
 from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
-from twin.equipment.states import IDLE, OFF, base_load_table, power_table
+from twin.equipment.states import IDLE, OFF, PROCESSING, base_load_table, power_table
 from twin.metering import FLUSH_S, Meter, SiteLoad
 from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
 from twin.production.flow import Flow
+from twin.production.programme import StationProgrammes, station_programmes
 from twin.production.queues import in_station
 from twin.production.resources import Needs, Pool
 from twin.production.station import Buffer, StationRuntime, operate
@@ -226,10 +227,13 @@ def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
                 equipment.append(Equipment(name, "machine", group, s.id))
                 tables.append(table)
             continue
+        table = power_table(types[s.equipment])
+        if station_programmes(s, types[s.equipment], []) is not None:
+            table[PROCESSING] = 0.0  # its programmes' phases carry the processing power
         for k in range(s.machines):
             name = s.id if s.machines == 1 else f"{s.id}#{k + 1}"
             equipment.append(Equipment(name, "machine", group, s.id))
-            tables.append(power_table(types[s.equipment]))
+            tables.append(table.copy())
     for b in plant.base_loads:
         equipment.append(Equipment(b.id, "base_load", b.group))
         tables.append(base_load_table(b))
@@ -343,6 +347,11 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             env.process(operate(m, rt, ctx.flow, net.targets, ttf, ttr))
         if windows:
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
+        phases = station_programmes(s, types[s.equipment], [p.id for p in plant.products])
+        if phases is not None:  # power programmes: processing metered phase by phase
+            rt.programmes = StationProgrammes(
+                phases, power_table(types[s.equipment])[PROCESSING], CARRIERS, ctx.meter, env,
+                ctx.site)
         if s.switch_on is not None:  # the N-policy: a gate and a saving-mode controller
             from twin.production.switch_on import install_switch_on
 
