@@ -232,3 +232,27 @@ def test_the_running_site_power_follows_the_phases(tick_strategy):
     engine.run(model, progress=False)
     assert seen == {TEN_H + 900: 40.0, TEN_H + 3600: 0.0}
     assert site.energy_kwh(model.horizon_s)[0] == pytest.approx(23.75, rel=1e-12)
+
+
+@pytest.mark.parametrize("path, type_id, carrier, flat_kw", [
+    ("plant_configs/textile_dyeing_plant.yaml", "jet_dyer", "heat", 183.3),
+    ("plant_configs/eaf_steel_plant.yaml", "arc_furnace", "electricity", 60000.0),
+    ("plant_configs/eaf_steel_plant.yaml", "arc_furnace", "natural_gas", 7900.0),
+])
+def test_reference_programmes_keep_the_calibrated_energy_per_lot(path, type_id, carrier, flat_kw):
+    # the headers' calibration: the dye cycle's 183.3 kW of steam (1,099.8 kWh per 6 h batch),
+    # the furnace's 60 MW of arc and 7.9 MW of burners over power-on; sum(share x power) must
+    # give the same average, so the energy per lot and the sector comparison are unchanged
+    from pathlib import Path
+
+    import twin
+
+    root = Path(__file__).resolve().parents[1]
+    etype = {t.id: t for t in twin.load_plant(root / path).equipment_types}[type_id]
+    assert etype.programme is not None
+    assert len(etype.programme) >= 3  # a profile, not a flat level
+    kw = [ph.power_kw.get(carrier, etype.power_kw[carrier]["processing"])
+          for ph in etype.programme]
+    average = sum(ph.share * p for ph, p in zip(etype.programme, kw, strict=True))
+    assert average == pytest.approx(flat_kw, rel=1e-12)
+    assert max(kw) > flat_kw  # the peak phase draws more than the flat level did
