@@ -256,3 +256,18 @@ def test_reference_programmes_keep_the_calibrated_energy_per_lot(path, type_id, 
     average = sum(ph.share * p for ph, p in zip(etype.programme, kw, strict=True))
     assert average == pytest.approx(flat_kw, rel=1e-12)
     assert max(kw) > flat_kw  # the peak phase draws more than the flat level did
+
+
+def test_a_carrier_drawn_only_in_a_phase_is_reported():
+    # the type draws no heat in any state; phase b draws 60 kW of heat for 900 s = 15 kWh, which
+    # the hourly table must show in the group's heat column
+    import twin
+
+    phases = [ABC[0], {**ABC[1], "power_kw": {"electricity": 40, "heat": 60}}, ABC[2]]
+    plant = make_plant([{"id": "s", "equipment": "m", "process_time": const(1800)}],
+                       equipment_types=[machine(phases)],
+                       sources=[{"id": "src", "kind": "arrivals", "interarrival": const(TEN_H),
+                                 "product_mix": {"part": 1}}])
+    result = twin.simulate(plant, days=0.5, start=START, seed=1)
+    assert result.hourly["heat_kwh:line"].sum() == pytest.approx(15.0, rel=1e-12)
+    assert result.hourly["electricity_kwh:line"].sum() == pytest.approx(23.75, rel=1e-12)

@@ -227,13 +227,10 @@ def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
                 equipment.append(Equipment(name, "machine", group, s.id))
                 tables.append(table)
             continue
-        table = power_table(types[s.equipment])
-        if station_programmes(s, types[s.equipment], []) is not None:
-            table[PROCESSING] = 0.0  # its programmes' phases carry the processing power
         for k in range(s.machines):
             name = s.id if s.machines == 1 else f"{s.id}#{k + 1}"
             equipment.append(Equipment(name, "machine", group, s.id))
-            tables.append(table.copy())
+            tables.append(power_table(types[s.equipment]))
     for b in plant.base_loads:
         equipment.append(Equipment(b.id, "base_load", b.group))
         tables.append(base_load_table(b))
@@ -333,6 +330,13 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             _conveyor(s.conveyor, rt, ctx, equipment, types[s.equipment], cal, windows, machines)
             runtimes.append(rt)
             continue
+        phases = station_programmes(s, types[s.equipment], [p.id for p in plant.products])
+        if phases is not None:  # power programmes: processing metered phase by phase
+            rt.programmes = StationProgrammes(
+                phases, power_table(types[s.equipment])[PROCESSING], CARRIERS, ctx.meter, env,
+                ctx.site)
+            for k in range(s.machines):
+                ctx.meter.meter_by_phases(len(machines) + k)
         for k in range(s.machines):
             eq = len(machines)
             m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], cal,
@@ -347,11 +351,6 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             env.process(operate(m, rt, ctx.flow, net.targets, ttf, ttr))
         if windows:
             env.process(_wake_at([w[0] for w in windows], rt.machines, env))
-        phases = station_programmes(s, types[s.equipment], [p.id for p in plant.products])
-        if phases is not None:  # power programmes: processing metered phase by phase
-            rt.programmes = StationProgrammes(
-                phases, power_table(types[s.equipment])[PROCESSING], CARRIERS, ctx.meter, env,
-                ctx.site)
         if s.switch_on is not None:  # the N-policy: a gate and a saving-mode controller
             from twin.production.switch_on import install_switch_on
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from twin.equipment.states import N_CARRIERS, N_STATES
+from twin.equipment.states import N_CARRIERS, N_STATES, PROCESSING
 
 CHUNK = 1 << 17
 """Records held before they are binned (8 + 8 bytes each; binning a chunk needs about ten
@@ -144,9 +144,25 @@ class Meter:
         """Keep every change point within this window [s] (for a state timeline of one day)."""
         self.trace: list[tuple[float, int, int]] = []
         """(time [s], equipment, state) of the change points within ``trace_window``."""
+        self.metered_power = self.power
+        """Power per equipment, state and carrier that the meter integrates [kW]: ``power``
+        (the tables as written, which strategies and estimates read), but 0 in the processing
+        state of equipment whose processing runs a programme (:meth:`meter_by_phases`)."""
         self._phase_kw: list[tuple[float, ...]] = []
         self._pieces = (array("d"), array("d"), array("q"), array("q"))
         """Programme pieces not binned yet: start, end [s], equipment, phase row."""
+
+    def meter_by_phases(self, eq: int) -> None:
+        """Equipment ``eq`` runs power programmes: its processing state draws nothing from its
+        table, its phases' pieces carry the power (:meth:`add_piece`). Call before the run."""
+        if self.metered_power is self.power:
+            self.metered_power = self.power.copy()
+        self.metered_power[eq, PROCESSING] = 0.0
+
+    def uses_carrier(self, c: int) -> bool:
+        """Whether any equipment may draw carrier ``c``: in some state, or in a programme's
+        phase."""
+        return bool(self.power[:, :, c].any()) or any(kw[c] > 0 for kw in self._phase_kw)
 
     def phase_row(self, kw: Sequence[float]) -> int:
         """Register a programme phase's power per carrier [kW]; return its row for
@@ -156,7 +172,7 @@ class Meter:
 
     def add_piece(self, t0: float, t1: float, eq: int, row: int) -> None:
         """Equipment ``eq`` draws the power of phase ``row`` over ``[t0, t1)`` [s], on top of its
-        state's power (a programmed machine's processing state draws 0). ``t0`` must not be
+        state's power (0 while processing: :meth:`meter_by_phases`). ``t0`` must not be
         before the last flush; the piece may run past the next one. O(1)."""
         ps, pe, peq, prow = self._pieces
         ps.append(t0)
@@ -258,7 +274,7 @@ class Meter:
         if self.state_interval_s is not None:
             self.state_interval_s[b0:b1] += bin_segments(
                 ts, te, eq * N_STATES + st, n_int, self.n_eq * N_STATES, step, bins=(b0, b1))
-        p = self.power[eq, st]  # (segments, carriers) [kW]
+        p = self.metered_power[eq, st]  # (segments, carriers) [kW]
         pieces = self._take_pieces(t_end)
         if pieces is not None:  # programme phases: more segments with their own power
             ts = np.concatenate([ts, pieces[0]])

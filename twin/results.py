@@ -445,7 +445,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
     if inv.scope2_heat_kg is not None:  # only plants that buy heat: the part of both scope 2s
         cols["co2_scope2_heat_kg"] = inv.scope2_heat_kg
     cols["grid_ef_kg_per_kwh"] = inv.grid_ef_kg_per_kwh
-    used = [c for c in range(N_CARRIERS) if c == 0 or meter.power[:, :, c].any()]
+    used = [c for c in range(N_CARRIERS) if c == 0 or meter.uses_carrier(c)]
     for c in used:
         for g, group in enumerate(groups):
             cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]
