@@ -271,3 +271,14 @@ def test_a_carrier_drawn_only_in_a_phase_is_reported():
     result = twin.simulate(plant, days=0.5, start=START, seed=1)
     assert result.hourly["heat_kwh:line"].sum() == pytest.approx(15.0, rel=1e-12)
     assert result.hourly["electricity_kwh:line"].sum() == pytest.approx(23.75, rel=1e-12)
+
+
+def test_a_programme_on_a_conveyor_is_refused():
+    # a conveyor has no processing time for the phases to cover (its load is lot_power_kw)
+    with pytest.raises(ConfigError) as info:
+        make_plant([{"id": "oven", "equipment": "m",
+                     "conveyor": {"pitch_s": 30, "transit_s": 270}}],
+                   equipment_types=[machine(ABC)])
+    assert len(info.value.issues) == 1
+    assert "equipment_types[0].programme: conveyor station 'oven' has no processing time" in str(
+        info.value)
