@@ -24,16 +24,17 @@ from twin.calendar import (
     release_times,
     working_windows,
 )
-from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant
+from twin.config.plant import CARRIERS, ArrivalSource, EquipmentType, PlanSource, Plant
 from twin.config.plant import Conveyor as ConveyorSpec
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
-from twin.equipment.states import IDLE, N_CARRIERS, OFF, base_load_table, power_table
+from twin.equipment.states import IDLE, N_CARRIERS, OFF, PROCESSING, base_load_table, power_table
 from twin.metering import FLUSH_S, Meter, SiteLoad, bin_segments
 from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
 from twin.production.flow import Flow
+from twin.production.programme import StationProgrammes, station_programmes
 from twin.production.queues import in_station
 from twin.production.resources import Needs, Pool
 from twin.production.station import Buffer, StationRuntime, operate
@@ -330,6 +331,13 @@ def _stations(plant: Plant, ctx: _Context, equipment: list[Equipment], pools: di
             _conveyor(s.conveyor, rt, ctx, equipment, types[s.equipment], cal, windows, machines)
             runtimes.append(rt)
             continue
+        phases = station_programmes(s, types[s.equipment], [p.id for p in plant.products])
+        if phases is not None:  # power programmes: processing metered phase by phase
+            rt.programmes = StationProgrammes(
+                phases, power_table(types[s.equipment])[PROCESSING], CARRIERS, ctx.meter, env,
+                ctx.site)
+            for k in range(s.machines):
+                ctx.meter.meter_by_phases(len(machines) + k)
         for k in range(s.machines):
             eq = len(machines)
             m = Machine(env, ctx.meter, eq, equipment[eq].name, types[s.equipment], cal,

@@ -12,11 +12,12 @@ groups x carriers), the time per state and the energy per equipment.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from twin.equipment.states import N_CARRIERS, N_STATES
+from twin.equipment.states import N_CARRIERS, N_STATES, PROCESSING
 
 CHUNK = 1 << 17
 """Records held before they are binned (8 + 8 bytes each; binning a chunk needs about ten
@@ -143,6 +144,59 @@ class Meter:
         """Keep every change point within this window [s] (for a state timeline of one day)."""
         self.trace: list[tuple[float, int, int]] = []
         """(time [s], equipment, state) of the change points within ``trace_window``."""
+        self.metered_power = self.power
+        """Power per equipment, state and carrier that the meter integrates [kW]: ``power``
+        (the tables as written, which strategies and estimates read), but 0 in the processing
+        state of equipment whose processing runs a programme (:meth:`meter_by_phases`)."""
+        self._phase_kw: list[tuple[float, ...]] = []
+        self._pieces = (array("d"), array("d"), array("q"), array("q"))
+        """Programme pieces not binned yet: start, end [s], equipment, phase row."""
+
+    def meter_by_phases(self, eq: int) -> None:
+        """Equipment ``eq`` runs power programmes: its processing state draws nothing from its
+        table, its phases' pieces carry the power (:meth:`add_piece`). Call before the run."""
+        if self.metered_power is self.power:
+            self.metered_power = self.power.copy()
+        self.metered_power[eq, PROCESSING] = 0.0
+
+    def uses_carrier(self, c: int) -> bool:
+        """Whether any equipment may draw carrier ``c``: in some state, or in a programme's
+        phase."""
+        return bool(self.power[:, :, c].any()) or any(kw[c] > 0 for kw in self._phase_kw)
+
+    def phase_row(self, kw: Sequence[float]) -> int:
+        """Register a programme phase's power per carrier [kW]; return its row for
+        :meth:`add_piece`."""
+        self._phase_kw.append(tuple(float(x) for x in kw))
+        return len(self._phase_kw) - 1
+
+    def add_piece(self, t0: float, t1: float, eq: int, row: int) -> None:
+        """Equipment ``eq`` draws the power of phase ``row`` over ``[t0, t1)`` [s], on top of its
+        state's power (0 while processing: :meth:`meter_by_phases`). ``t0`` must not be
+        before the last flush; the piece may run past the next one. O(1)."""
+        ps, pe, peq, prow = self._pieces
+        ps.append(t0)
+        pe.append(t1)
+        peq.append(eq)
+        prow.append(row)
+
+    def _take_pieces(self, t_end: float) -> tuple[np.ndarray, ...] | None:
+        """The pieces' parts before ``t_end`` (start, end, equipment, power per carrier); their
+        parts after it are kept for the next flush. None when there are none."""
+        ps, pe, peq, prow = self._pieces
+        if not ps:
+            return None
+        s = np.frombuffer(ps, dtype=np.float64).copy()
+        e = np.frombuffer(pe, dtype=np.float64).copy()
+        q = np.frombuffer(peq, dtype=np.int64).copy()
+        r = np.frombuffer(prow, dtype=np.int64).copy()
+        rest = e > t_end
+        self._pieces = (array("d", np.maximum(s[rest], t_end).tolist()),
+                        array("d", e[rest].tolist()), array("q", q[rest].tolist()),
+                        array("q", r[rest].tolist()))
+        now = s < t_end
+        kw = np.asarray(self._phase_kw, dtype=float).reshape(-1, N_CARRIERS)
+        return s[now], np.minimum(e[now], t_end), q[now], kw[r[now]]
 
     def keep_state_time(self) -> None:
         """Also keep the time each equipment spends in each state per interval
@@ -220,7 +274,14 @@ class Meter:
         if self.state_interval_s is not None:
             self.state_interval_s[b0:b1] += bin_segments(
                 ts, te, eq * N_STATES + st, n_int, self.n_eq * N_STATES, step, bins=(b0, b1))
-        p = self.power[eq, st]  # (segments, carriers) [kW]
+        p = self.metered_power[eq, st]  # (segments, carriers) [kW]
+        pieces = self._take_pieces(t_end)
+        if pieces is not None:  # programme phases: more segments with their own power
+            ts = np.concatenate([ts, pieces[0]])
+            te = np.concatenate([te, pieces[1]])
+            eq = np.concatenate([eq, pieces[2]])
+            p = np.concatenate([p, pieces[3]])
+            dur = te - ts
         for c in range(N_CARRIERS):
             pc = p[:, c]
             use = pc > 0

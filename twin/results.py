@@ -446,7 +446,7 @@ def _interval_columns(model: Any) -> tuple[dict[str, np.ndarray], dict[str, str]
         cols["co2_scope2_heat_kg"] = inv.scope2_heat_kg
     cols["grid_ef_kg_per_kwh"] = inv.grid_ef_kg_per_kwh
     used = [c for c in range(N_CARRIERS)  # weather-following loads have no power-table entry
-            if c == 0 or meter.power[:, :, c].any() or v[:, :, c].any()]
+            if c == 0 or meter.uses_carrier(c) or v[:, :, c].any()]
     for c in used:
         for g, group in enumerate(groups):
             cols[f"{CARRIERS[c]}_kwh:{group}"] = v[:, g, c]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -14,6 +14,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     _scalars = model_validator(mode="before")(check_scalars)
+
+
+Carrier = Literal["electricity", "natural_gas", "heat", "cooling"]
+"""An energy carrier a piece of equipment can draw (natural gas by its lower heating value)."""
 
 
 def _int_as_text(v: object) -> object:

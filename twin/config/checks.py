@@ -10,9 +10,11 @@ import difflib
 from collections.abc import Iterable
 
 from twin.carbon.provinces import grid_region_of, province_key
+from twin.config.distributions import Constant
 from twin.config.errors import ConfigIssue
 from twin.config.own_tariff import own_tariff_issues
 from twin.config.plant import ArrivalSource, EquipmentType, PlanSource, Plant, Product, Station
+from twin.config.programme import programme_seconds
 
 MAX_LOTS_PER_RELEASE = 100_000
 """Most lots one plan release may hold (every lot is simulated: far beyond any real shop)."""
@@ -145,6 +147,53 @@ def _station_feature_refs(path: str, s: Station, visitors: list[Product],
     return issues
 
 
+def _programme_issues(path: str, s: Station, visitors: list[Product],
+                      products: dict[str, Product], types: list[EquipmentType]
+                      ) -> list[ConfigIssue]:
+    """Power programmes of a station: for visiting products, on a station with a processing
+    time; phases by fixed duration_s must last exactly the (constant) processing time."""
+    issues: list[ConfigIssue] = []
+    visiting = [p.id for p in visitors]
+    k_type = next((k for k, t in enumerate(types) if t.id == s.equipment), None)
+    own = types[k_type].programme if k_type is not None else None
+    for pid in s.programme_by_product:
+        where = f"{path}.programme_by_product.{pid}"
+        if pid not in products:
+            issues += _ref(where, pid, products, "product")
+        elif pid not in visiting:
+            issues.append(ConfigIssue(where, f"product '{pid}' does not visit station "
+                                      f"'{s.id}'; expected one of {_names(visiting)}", pid, True))
+    if s.conveyor is not None:
+        if s.programme_by_product or own is not None:
+            where = (f"{path}.programme_by_product" if s.programme_by_product
+                     else f"equipment_types[{k_type}].programme")
+            issues.append(ConfigIssue(where, f"conveyor station '{s.id}' has no processing "
+                                      "time for a programme to cover; expected none (the belt's "
+                                      "lot_power_kw gives its load)", "given", True))
+        return issues
+    for p in visitors:
+        phases = s.programme_by_product.get(p.id, own)
+        if phases is None:
+            continue
+        total = programme_seconds(phases)
+        if total is None:
+            continue  # shares cover any processing time
+        where = (f"{path}.programme_by_product.{p.id}" if p.id in s.programme_by_product
+                 else f"equipment_types[{k_type}].programme")
+        dist = s.process_time_by_product.get(p.id, s.process_time)
+        if not isinstance(dist, Constant):
+            issues.append(ConfigIssue(
+                where, f"phases by duration_s last {total:g} s but station '{s.id}' processes "
+                f"product '{p.id}' for a random time; expected phases by share (of the "
+                "processing time), or a constant process_time"))
+        elif abs(dist.mean_s() - total) > 1e-9 * max(total, 1.0):
+            issues.append(ConfigIssue(
+                where, f"phases by duration_s last {total:g} s but station '{s.id}' processes "
+                f"product '{p.id}' for {dist.mean_s():g} s; expected phases that cover the "
+                "processing time exactly"))
+    return issues
+
+
 def check_references(plant: Plant) -> list[ConfigIssue]:
     """All cross-reference problems of a validated plant, in file order."""
     issues: list[ConfigIssue] = []
@@ -215,6 +264,7 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                         f"no processing time for product '{p.id}', which visits this station; "
                         f"give process_time or process_time_by_product.{p.id}"))
         issues += _station_feature_refs(path, s, visitors, products)
+        issues += _programme_issues(path, s, visitors, products, plant.equipment_types)
         assembled = [p for p in visitors if p.components and p.route[0] == s.id]
         if assembled:
             others = [p.id for p in visitors if p not in assembled]

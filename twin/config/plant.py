@@ -26,11 +26,12 @@ from pydantic import (
     model_validator,
 )
 
-from twin.config.base import Id, _Model, known_zone
+from twin.config.base import Carrier, Id, _Model, known_zone
 from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
 from twin.config.orders import OrdersSource, PlanFileSource
+from twin.config.programme import Programme
 from twin.config.saving import Cooling, SwitchOn
 from twin.sector import SECTORS
 
@@ -39,7 +40,6 @@ CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
 ELECTRICITY, NATURAL_GAS, HEAT, COOLING = range(len(CARRIERS))
 """Index of each carrier in :data:`CARRIERS` (and in every per-carrier array)."""
 
-Carrier = Literal["electricity", "natural_gas", "heat", "cooling"]
 State = Literal[
     "off", "standby", "warm_up", "idle", "starved", "processing", "setup", "blocked", "down",
     "maintenance",
@@ -411,6 +411,19 @@ class EquipmentType(_Model):
     warm_up_before_shift: bool = Field(
         True, description="Warm up ahead of the shift so the machine is ready at its start."
     )
+    programme: Programme | None = Field(
+        None, description="Processing power as phases (twin.config.programme), the machine's "
+        "default recipe: each phase a share of the processing time (or a fixed duration_s) and "
+        "its power per carrier, e.g. [{id: heat_up, share: 0.25, power_kw: {heat: 600}}, ...]; "
+        "a station's programme_by_product wins. Omitted: one processing power.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_programme(self, handler: Any) -> dict[str, Any]:
+        # a type without a programme dumps (and hashes) as it did before the field
+        out = handler(self)
+        if out.get("programme") is None:
+            out.pop("programme", None)
+        return out
 
     @model_validator(mode="after")
     def _mode_defined(self) -> EquipmentType:
@@ -596,6 +609,19 @@ class Station(_Model):
         None, description="Switch-on threshold (N-policy): a machine off for want of work starts "
         "again only when this many lots wait (or the oldest has waited max_wait_h), then serves "
         "until none waits; omitted: it starts at the first lot.")
+    programme_by_product: dict[Id, Programme] = Field(
+        default_factory=dict, description="The recipe's power programme per product on this "
+        "station (twin.config.programme), overriding the equipment type's programme: phases, "
+        "each a share of the processing time (or a fixed duration_s) with its power per "
+        "carrier.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_programmes(self, handler: Any) -> dict[str, Any]:
+        # a station without programmes dumps (and hashes) as it did before the field
+        out = handler(self)
+        if not out.get("programme_by_product"):
+            out.pop("programme_by_product", None)
+        return out
 
 
 class SharedResource(_Model):

@@ -61,7 +61,8 @@ class Load:
     Every change of state is one record in the meter and, when the run has an energy-management
     system, one update of the running site power (:class:`~twin.metering.SiteLoad`)."""
 
-    __slots__ = ("_code0", "_record", "_rows", "_site", "env", "index", "name", "state")
+    __slots__ = ("_code0", "_record", "_rows", "_site", "env", "index", "name", "power_rows",
+                 "state")
 
     def __init__(self, env: simpy.Environment, meter: Meter, index: int, name: str,
                  site: SiteLoad | None = None):
@@ -72,7 +73,12 @@ class Load:
         self._code0 = index * N_STATES
         self._site = site
         # power per state and carrier; the extra last row (zeros) is the "no state yet" of -1
-        self._rows = [tuple(row) for row in meter.power[index].tolist()] + [(0.0,) * N_CARRIERS]
+        none = [(0.0,) * N_CARRIERS]
+        self.power_rows = [tuple(row) for row in meter.power[index].tolist()] + none
+        """Power per state and carrier as written [kW] (what a start is expected to add)."""
+        self._rows = self.power_rows  # what the running site power adds: the metered power
+        if meter.metered_power is not meter.power:
+            self._rows = [tuple(row) for row in meter.metered_power[index].tolist()] + none
         self.state = -1
 
     def set_state(self, state: int) -> None:

@@ -108,6 +108,9 @@ class StationRuntime:
     Set it with :meth:`add_gate`, which keeps the gates already in force."""
     switch_on: Any = None
     """The switch-on threshold (:class:`twin.production.switch_on.SwitchOnGate`), None without."""
+    programmes: Any = None
+    """The power programmes of its products (:class:`twin.production.programme.StationProgrammes`);
+    None: the plain processing power (nothing to do per lot)."""
 
     def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
         """Add a scheduling hook; with several, a lot starts when every one allows it (they are
@@ -177,7 +180,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
     units_per_lot = flow.units_per_lot
     processing_s = m.processing_s = [0.0] * len(process)
     setup_s = m.setup_s = [0.0] * len(process)
-    segmented = ttf is not None or interrupt
+    programmes = st.programmes  # power programmes: each stretch of processing is metered by phase
+    segmented = ttf is not None or interrupt or programmes is not None
     ttf_left = ttf() if ttf is not None else INF
     mon = m.monitor if ttf is not None else None
     flag_at = mon.new_life(ttf_left) if mon is not None else -1.0
@@ -304,6 +308,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             yield timeout(d)
         else:
             shift_end = cal.window_end(env.now) if interrupt else INF
+            total = d
             while True:
                 seg, cause = d, 0
                 if ttf_left < seg:
@@ -311,6 +316,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
                 if shift_end - env.now < seg:
                     seg, cause = max(shift_end - env.now, 0.0), 2
                 if seg > 0:
+                    if programmes is not None:  # the phases of this stretch, no events
+                        programmes.run(m.index, p, env._now, total - d, seg, total)
                     yield timeout(seg)
                 d -= seg
                 ttf_left -= seg

@@ -267,7 +267,7 @@ class FlexibleStart(Strategy):
     def extra_kw(m: Machine) -> float:
         """Electric power a start adds to the site: processing minus idle (ready), or minus the
         saving mode or warm-up it is in (smart standby through a hold) [kW]."""
-        rows = m._rows
+        rows = m.power_rows  # as written: a programme's phases average to its processing power
         now = m.state if m.state in (STANDBY, OFF, WARM_UP) else IDLE
         return rows[PROCESSING][0] - rows[now][0]
 
