@@ -147,11 +147,15 @@ def highs_model(lp: LpProblem, cost: np.ndarray | None = None) -> highspy.Highs:
 
 
 def solve_by_capacity_cuts(lp: LpProblem, cap_cols: list[int], lo: np.ndarray, hi: np.ndarray,
-                           *, rel_gap: float = REL_GAP, max_iterations: int = MAX_ITERATIONS
-                           ) -> DecomposedSolution | None:
+                           *, keep: np.ndarray | None = None, rel_gap: float = REL_GAP,
+                           max_iterations: int = MAX_ITERATIONS) -> DecomposedSolution | None:
     """Minimise ``lp`` by cutting planes over the columns ``cap_cols`` in ``[lo, hi]`` (module
     doc). Returns ``None`` when a subproblem is infeasible or not solved, or the cuts do not
-    close the gap within ``max_iterations``: the caller then solves ``lp`` whole."""
+    close the gap within ``max_iterations``: the caller then solves ``lp`` whole.
+
+    ``keep``: sizes to raise the answer to where that costs nothing (within ``rel_gap``), one
+    more subproblem: the sunk capacity of each candidate, so that where the optimum is flat
+    below it the plant keeps what it has instead of shrinking it for no gain."""
     k = len(cap_cols)
     if k == 0:
         return None
@@ -186,6 +190,17 @@ def solve_by_capacity_cuts(lp: LpProblem, cap_cols: list[int], lo: np.ndarray, h
             return None
         lower = master.getInfo().objective_function_value
         if best_f - lower <= rel_gap * max(1.0, abs(best_f)):
+            if keep is not None:
+                up = np.clip(np.maximum(best_x[cols], keep), lo, hi)
+                if (up > best_x[cols]).any():
+                    sub.changeColsBounds(k, cols, up, up)
+                    sub.run()
+                    f_up = sub.getInfo().objective_function_value
+                    if (sub.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                            and f_up - best_f <= rel_gap * max(1.0, abs(best_f))):
+                        best_f = f_up
+                        best_x = np.asarray(sub.getSolution().col_value).copy()
+                    it += 1
             return DecomposedSolution(best_x, best_f, lower, it)
         xm = np.asarray(master.getSolution().col_value)[:k]
         if best_f - lower > STABILISE_GAP * max(1.0, abs(best_f)):

@@ -280,7 +280,8 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
     the cost within :data:`twin.energy.benders.REL_GAP` of the optimum), falling back to the
     monolithic solve where a subproblem is infeasible; ``'auto'`` (default) decomposes when
     there are no targets (their shadow prices and infeasibility reports come from the whole
-    LP) and no heat or cooling bus, else solves it whole.
+    LP), else solves it whole. Both give the same least cost within the gap; where the optimum
+    is flat (several sizes at one cost) they may pick different sizes among the optimal ones.
 
     Raises
     ------
@@ -416,11 +417,12 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
         raise ValueError(f"method={method!r}: expected one of {', '.join(METHODS)}")
     res: Any = None
     iterations = 0
-    if method == "decomposed" or (method == "auto" and not slack and not buses):
+    if method == "decomposed" or (method == "auto" and not slack):
         from twin.energy.benders import solve_by_capacity_cuts
 
         res = solve_by_capacity_cuts(lp, x_col, np.array([c.lo for c in cands]),
-                                     np.array([c.hi for c in cands]))
+                                     np.array([c.hi for c in cands]),
+                                     keep=np.array([c.existing for c in cands]))
         iterations = res.iterations if res is not None else 0
     how = "decomposed" if res is not None else "monolithic"
     if res is None:  # asked for, a subproblem infeasible, or the cuts did not close the gap
