@@ -2,10 +2,12 @@
 connection and heat plant (heat pumps, boilers, CHP, chillers, thermal stores) for a given
 interval demand, with targets as constraints and their shadow prices.
 
-One LP (HiGHS via :func:`scipy.optimize.linprog`, sparse) holds the candidate capacities and the
-dispatch of every interval. The dispatch rules are those of the fixed-size dispatch LP, built by
-the same function (:func:`twin.energy.optimal.add_dispatch`): the balance, storage, level,
-power, grid-limit and demand-peak constraints exist once. What sizing adds:
+One LP (HiGHS, sparse) holds the candidate capacities and the dispatch of every interval. It is
+solved whole (:func:`scipy.optimize.linprog`) or, without targets, by Benders cuts over the
+capacity columns (:mod:`twin.energy.benders`; ``solve_sizing(method=...)``). The dispatch
+rules are those of the fixed-size dispatch LP, built by the same function
+(:func:`twin.energy.optimal.add_dispatch`): the balance, storage, level, power, grid-limit and
+demand-peak constraints exist once. What sizing adds:
 
 * a capacity column ``X_c`` per candidate in ``[min, max]``, split ``X_c = K_c + N_c`` into the
   sunk capacity kept ``K_c`` in ``[0, existing]`` (free) and new capacity ``N_c >= 0``;
