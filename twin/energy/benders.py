@@ -171,7 +171,7 @@ def solve_by_capacity_cuts(lp: LpProblem, cap_cols: list[int], lo: np.ndarray, h
     master.addVar(-inf, inf)  # θ
     master.changeColCost(k, 1.0)
     idx = np.arange(k + 1, dtype=np.int32)
-    x = hi.copy()  # first point: every capacity at its upper bound (feasible if any point is)
+    x = hi.copy()  # first point: every capacity at its upper bound, the likeliest feasible
     best_f, best_x, lower = np.inf, None, -np.inf
     for it in range(1, max_iterations + 1):
         sub.changeColsBounds(k, cols, x, x)
@@ -209,5 +209,5 @@ def solve_by_capacity_cuts(lp: LpProblem, cap_cols: list[int], lo: np.ndarray, h
     return None
 
 
-__all__ = ["MAX_ITERATIONS", "REL_GAP", "DecomposedSolution", "highs_model",
-           "solve_by_capacity_cuts"]
+__all__ = ["IN_OUT", "MAX_ITERATIONS", "REL_GAP", "STABILISE_GAP", "DecomposedSolution",
+           "highs_model", "new_highs", "solve_by_capacity_cuts"]
