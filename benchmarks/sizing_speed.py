@@ -10,7 +10,7 @@ With ``--curves``, also times the cost-against-size curves of ``twin size``
 (:func:`twin.sizing_study.cost_curves`: each candidate fixed at 0-150 % of its optimum, the others
 re-optimised, one LP per point).
 
-Usage: python benchmarks/sizing_speed.py [--reps N] [--curves]
+Usage: python benchmarks/sizing_speed.py [--reps N] [--method M] [--ab] [--curves]
 """
 
 from __future__ import annotations
@@ -59,25 +59,52 @@ def problem() -> tuple[SizingData, list[SizingCandidate]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--method", choices=("auto", "decomposed", "monolithic"), default="auto",
+                    help="how solve_sizing solves the LP (default: its own choice)")
+    ap.add_argument("--ab", action="store_true",
+                    help="alternate monolithic and decomposed solves, --reps of each, and quote "
+                         "the ratio of their medians (for a shared machine)")
     ap.add_argument("--curves", action="store_true",
                     help="also time the cost-against-size curves around the optimum")
     args = ap.parse_args()
     data, cands = problem()
-    walls, builds, solves = [], [], []
+    methods = ("monolithic", "decomposed") if args.ab else (args.method,)
+    walls: dict[str, list[float]] = {m: [] for m in methods}
+    cpus: dict[str, list[float]] = {m: [] for m in methods}
+    builds, solves, sols = [], [], {}
     for _ in range(args.reps):
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        s = solve_sizing(data, cands)
-        walls.append(time.perf_counter() - t0)
-        builds.append(s.build_s)
-        solves.append(s.solve_s)
-        cpu = time.process_time() - cpu0
-    wall = statistics.median(walls)
+        for m in methods:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            s = solve_sizing(data, cands, method=m)
+            walls[m].append(time.perf_counter() - t0)
+            cpus[m].append(time.process_time() - cpu0)
+            builds.append(s.build_s)
+            solves.append(s.solve_s)
+            sols[m] = s
     print(f"python {platform.python_version()}, scipy {scipy.__version__}")
-    print("sizes: " + ", ".join(f"{k} {v:,.1f}" for k, v in s.sizes.items()))
-    print(f"annualised cost {s.total:,.0f} CNY/yr")
+    for m in methods:
+        s = sols[m]
+        print(f"{m}: " + ", ".join(f"{k} {v:,.2f}" for k, v in s.sizes.items())
+              + f"; annualised cost {s.total:,.2f} CNY/yr; solved {s.method}"
+              + (f" in {s.iterations} subproblems" if s.iterations else ""))
+    if args.ab:
+        w = {m: statistics.median(walls[m]) for m in methods}
+        c = {m: statistics.median(cpus[m]) for m in methods}
+        print(f"A/B, {args.reps} alternating pairs: wall median monolithic "
+              f"{w['monolithic']:.2f} s, decomposed {w['decomposed']:.2f} s "
+              f"(ratio {w['decomposed'] / w['monolithic']:.2f}); "
+              f"CPU median {c['monolithic']:.2f} s vs {c['decomposed']:.2f} s "
+              f"(ratio {c['decomposed'] / c['monolithic']:.2f})")
+        print("pairs (wall mono / deco, CPU mono / deco): " + "; ".join(
+            f"{a:.2f}/{b:.2f}, {x:.2f}/{y:.2f}" for a, b, x, y in
+            zip(walls["monolithic"], walls["decomposed"], cpus["monolithic"],
+                cpus["decomposed"], strict=True)))
+        return
+    m = methods[0]
+    wall = statistics.median(walls[m])
     print(f"8760 h, 3 candidates: build {statistics.median(builds):.2f} s, solve "
           f"{statistics.median(solves):.2f} s, total {wall:.2f} s (median of {args.reps}; "
-          f"last run CPU share {cpu / walls[-1]:.2f}) -> "
+          f"last run CPU share {cpus[m][-1] / walls[m][-1]:.2f}) -> "
           f"{'PASS' if wall < TARGET_S else 'MISS'} (target < {TARGET_S:g} s)")
     if args.curves:
         from twin.energy.sizing import SizingTargets

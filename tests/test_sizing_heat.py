@@ -201,7 +201,7 @@ def test_electricity_only_problems_are_unchanged_by_the_thermal_block():
     cand = [SizingCandidate("e", "battery_energy", 0.0, 1000.0, 10.0, 0.0, item=0)]
     optimal.LpProblem.solve = spy
     try:
-        solve_sizing(data, cand)
+        solve_sizing(data, cand, method="monolithic")  # the spy sees the whole LP
     finally:
         optimal.LpProblem.solve = orig
     # rows: X = K + N (1), balance (24), storage (24) = 49 eq; level <= capacity (24) ub

@@ -623,8 +623,10 @@ def run_sizing(study: SizingStudy, out: str | os.PathLike[str], *, overwrite: bo
         base = solve_sizing(inputs.data, base_c, targets=None, cyclic_storage=cyclic)
         base_note = ("as is, without the targets (it cannot meet them by purchases): the "
                      "economics include what meeting them costs")
-    log(f"  solved in {sol.solve_s:.2f} s; sensitivity (+-{study.sizing.sensitivity_pct:g} %) "
-        f"...")
+    how = (f"decomposed, {sol.iterations} dispatch solves" if sol.method == "decomposed"
+           else "whole")
+    log(f"  solved in {sol.solve_s:.2f} s ({how}); sensitivity "
+        f"(+-{study.sizing.sensitivity_pct:g} %) ...")
     sens = sensitivity(inputs, targets, cyclic, study.sizing.sensitivity_pct)
     log("  cost-against-size curves (one LP per point) ...")
     t_curves = time.perf_counter()

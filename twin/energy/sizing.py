@@ -2,10 +2,12 @@
 connection and heat plant (heat pumps, boilers, CHP, chillers, thermal stores) for a given
 interval demand, with targets as constraints and their shadow prices.
 
-One LP (HiGHS via :func:`scipy.optimize.linprog`, sparse) holds the candidate capacities and the
-dispatch of every interval. The dispatch rules are those of the fixed-size dispatch LP, built by
-the same function (:func:`twin.energy.optimal.add_dispatch`): the balance, storage, level,
-power, grid-limit and demand-peak constraints exist once. What sizing adds:
+One LP (HiGHS, sparse) holds the candidate capacities and the dispatch of every interval. It is
+solved whole (:func:`scipy.optimize.linprog`) or, without targets, by Benders cuts over the
+capacity columns (:mod:`twin.energy.benders`; ``solve_sizing(method=...)``). The dispatch
+rules are those of the fixed-size dispatch LP, built by the same function
+(:func:`twin.energy.optimal.add_dispatch`): the balance, storage, level, power, grid-limit and
+demand-peak constraints exist once. What sizing adds:
 
 * a capacity column ``X_c`` per candidate in ``[min, max]``, split ``X_c = K_c + N_c`` into the
   sunk capacity kept ``K_c`` in ``[0, existing]`` (free) and new capacity ``N_c >= 0``;
@@ -79,6 +81,9 @@ SOLVER_THERMAL = "highs-ds"
 """HiGHS's dual simplex for problems with a heat or cooling bus: on four weeks of the cell
 factory at 15 min (heat pump, hot-water store and battery candidates, a CO2 cap) it took 1.8 s
 of CPU against 5.4 s by the interior point (simulations/demo_heat_sizing.yaml)."""
+
+METHODS = ("auto", "decomposed", "monolithic")
+"""How :func:`solve_sizing` solves the LP (its ``method`` argument)."""
 
 KINDS = ("generation", "battery_energy", "battery_power", "import_limit", "thermal_unit",
          "thermal_store_energy", "thermal_store_power")
@@ -240,6 +245,11 @@ class SizingSolution:
     """Heat (cooling) each unit delivers per year, by ``'bus/unit'`` [kWh/yr]."""
     thermal_electricity_kwh: float = 0.0
     """Electricity of the thermal units per year, CHP output subtracted [kWh/yr]."""
+    method: str = "monolithic"
+    """How the LP was solved: ``'decomposed'`` (cutting planes over the capacities,
+    :mod:`twin.energy.benders`) or ``'monolithic'`` (one HiGHS solve of the whole LP)."""
+    iterations: int = 0
+    """Subproblems the decomposition solved (0 when monolithic)."""
 
     @property
     def operation(self) -> float:
@@ -262,9 +272,18 @@ class SizingSolution:
 
 
 def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
-                 targets: SizingTargets | None = None, cyclic_storage: bool = True
-                 ) -> SizingSolution:
+                 targets: SizingTargets | None = None, cyclic_storage: bool = True,
+                 method: str = "auto") -> SizingSolution:
     """Least-cost capacities and dispatch (module doc).
+
+    ``method``: ``'monolithic'`` solves the whole LP at once (HiGHS's interior point, or its
+    dual simplex with a thermal bus); ``'decomposed'`` by cutting planes over the capacity
+    columns (:mod:`twin.energy.benders`: the fixed-size dispatch re-solved from its last basis,
+    the cost within :data:`twin.energy.benders.REL_GAP` of the optimum), falling back to the
+    monolithic solve where a subproblem is infeasible; ``'auto'`` (default) decomposes when
+    there are no targets (their shadow prices and infeasibility reports come from the whole
+    LP), else solves it whole. Both give the same least cost within the gap; where the optimum
+    is flat (several sizes at one cost) they may pick different sizes among the optimal ones.
 
     Raises
     ------
@@ -396,9 +415,22 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
     build_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    res = lp.solve(method=SOLVER_THERMAL if buses else SOLVER)
-    if res.status not in (0, 2):  # the interior point failed numerically: simplex
-        res = lp.solve()
+    if method not in METHODS:
+        raise ValueError(f"method={method!r}: expected one of {', '.join(METHODS)}")
+    res: Any = None
+    iterations = 0
+    if method == "decomposed" or (method == "auto" and not slack):
+        from twin.energy.benders import solve_by_capacity_cuts
+
+        res = solve_by_capacity_cuts(lp, x_col, np.array([c.lo for c in cands]),
+                                     np.array([c.hi for c in cands]),
+                                     keep=np.array([c.existing for c in cands]))
+        iterations = res.iterations if res is not None else 0
+    how = "decomposed" if res is not None else "monolithic"
+    if res is None:  # asked for, a subproblem infeasible, or the cuts did not close the gap
+        res = lp.solve(method=SOLVER_THERMAL if buses else SOLVER)
+        if res.status not in (0, 2):  # the interior point failed numerically: simplex
+            res = lp.solve()
     solve_s = time.perf_counter() - t1
     if res.status == 2:
         raise SizingInfeasibleError(_explain_infeasible(lp, slack, cands, x_col, data, tg))
@@ -455,7 +487,8 @@ def solve_sizing(data: SizingData, candidates: Sequence[SizingCandidate], *,
         certificates_cost=gec * (tg.certificate_price_per_kwh or 0.0), offsets_t=off,
         offsets_cost=off * (tg.offset_price_per_t or 0.0), renewable_share=share,
         scope12_t=scope12, targets=out_targets, year_scale=scale, grid_import_kwh=imp,
-        grid_export_kwh=exp, build_s=build_s, solve_s=solve_s,
+        grid_export_kwh=exp, build_s=build_s, solve_s=solve_s, method=how,
+        iterations=iterations,
         battery_discharge_kwh=[scale * float(np.dot(x[i:i + n], dt)) for i in cols.dis],
         fuel_cost=th["fuel_cost"], gas_kwh=th["gas_kwh"], thermal_kwh=th["units"],
         thermal_electricity_kwh=th["electricity_kwh"])
