@@ -1,0 +1,163 @@
+"""`twin run --jobs N` on a plant of independent lines (twin.parallel.simulate_split): the parts
+run in worker processes and the run folder is the one a single process writes, file for file;
+a coupled plant stays in one process and the command says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import SITE, const, expo
+
+from twin.cli import main
+
+FAIL = {"time_to_failure": expo(3600), "time_to_repair": const(300)}
+SAVER = {"id": "saver", "power_kw": {"electricity": {"standby": 1, "warm_up": 8, "idle": 5,
+                                                     "processing": 10}},
+         "saving_modes": {"standby": {"warm_up_s": 300, "min_stay_s": 600}}}
+FILES = ("hourly.parquet", "intervals.parquet", "kpis.json", "lots.parquet", "equipment.csv",
+         "trace.parquet")
+
+
+def plant_data(**changes) -> dict:
+    """Three independent lines: failures and predictive maintenance on line 1, machines with a
+    standby mode (smart standby) on line 2, two machines and a crew on line 3, due dates on p2,
+    a base load, PV + battery, and a two-part Jiangsu tariff with a demand charge."""
+    data = {
+        "site": {**SITE, "province": "Jiangsu"},
+        "simulation": {"start": "2026-03-02", "days": 3, "seed": 5},
+        "equipment_types": [
+            {"id": "machine", "power_kw": {"electricity": {"idle": 2, "processing": 10,
+                                                           "down": 1}}}, SAVER],
+        "resources": [{"id": "crew", "count": 1}],
+        "lines": [
+            {"id": "L1", "stations": [
+                {"id": "s1a", "equipment": "machine", "process_time": expo(40),
+                 "failures": FAIL},
+                {"id": "s1b", "equipment": "machine", "process_time": expo(40)}]},
+            {"id": "L2", "stations": [
+                {"id": "s2a", "equipment": "saver", "process_time": expo(40)},
+                {"id": "s2b", "equipment": "saver", "process_time": expo(40)}]},
+            {"id": "L3", "stations": [
+                {"id": "s3a", "equipment": "machine", "process_time": expo(90), "machines": 2},
+                {"id": "s3b", "equipment": "machine", "process_time": expo(40),
+                 "needs": {"crew": 1}}]},
+        ],
+        "products": [{"id": "p1", "route": ["s1a", "s1b"]},
+                     {"id": "p2", "route": ["s2a", "s2b"], "due_h": 0.03},
+                     {"id": "p3", "route": ["s3a", "s3b"]}],
+        "sources": [{"id": f"src{k}", "kind": "arrivals",
+                     "interarrival": expo(600 if k == 2 else 60), "product_mix": {f"p{k}": 1}}
+                    for k in (1, 2, 3)],
+        "base_loads": [{"id": "hvac", "group": "facility", "power_kw": {"electricity": 15}}],
+        "strategies": [{"type": "predictive_maintenance", "detection_rate": 0.8,
+                        "lead_time_h": 2, "repair_factor": 0.5},
+                       {"type": "smart_standby", "mode": "standby"}],
+        "energy": {
+            "weather": {"synthetic": {"annual_clearness": 0.5, "monthly_temp_c": [
+                4, 6, 10, 16, 21, 25, 29, 28, 24, 18, 12, 6], "daily_temp_swing_c": 7}},
+            "pv": [{"id": "pv", "dc_kwp": 40, "tilt_deg": 20, "azimuth_deg": 180}],
+            "batteries": [{"id": "b", "energy_kwh": 60, "power_kw": 30, "soc_min_pct": 10,
+                           "soc_max_pct": 95, "initial_soc_pct": 50}],
+            "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                                "flat_price_per_kwh": 0.45, "non_floating_adder_per_kwh": 0.2,
+                                "demand_charge_per_kw_month": 40}},
+        },
+    }
+    data.update(changes)
+    return data
+
+
+def write(tmp: Path, name: str, data: dict) -> Path:
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The plant run by `twin run` with --jobs 1 and --jobs 2 (and what each printed)."""
+    tmp = tmp_path_factory.mktemp("split")
+    config = write(tmp, "three_lines", plant_data())
+    out = {}
+    for jobs in (1, 2):
+        folder = tmp / f"jobs{jobs}"
+        assert main(["run", str(config), "--jobs", str(jobs), "--out", str(folder)]) == 0
+        out[jobs] = folder
+    return out
+
+
+def test_split_run_writes_the_same_files_as_one_process(two_runs):
+    one, split = two_runs[1], two_runs[2]
+    manifest = json.loads((split / "manifest.json").read_text())
+    assert manifest["parts"]["parts"] == 3 and manifest["parts"]["workers"] == 2
+    assert "parts" not in json.loads((one / "manifest.json").read_text())
+    for name in FILES:
+        assert (one / name).read_bytes() == (split / name).read_bytes(), name
+    assert (split / "dashboard.html").is_file()
+
+
+def test_the_compared_run_exercises_every_merged_figure(two_runs):
+    """The equality above is not vacuous: failures, standby switching, the crew, late lots, the
+    battery and the tariff all acted, and every lot is accounted for (released = completed + in
+    the plant, DESIGN.md) with unique numbers below the count of lots that entered."""
+    k = json.loads((two_runs[2] / "kpis.json").read_text())
+    pdm = k["strategies"]["predictive_maintenance"]["total"]
+    standby = k["strategies"]["smart_standby"]["total"]
+    assert pdm["breakdowns"] > 0 and standby["switches"] > 0
+    assert list(k["strategies"]["smart_standby"]["stations"])[:2] == ["s1a", "s1b"]
+    assert k["resources"]["crew"]["busy_h"] > 0
+    assert k["due_dates"]["late_lots"] > 0
+    assert k["battery_discharge_kwh"] > 0 and k["pv_kwh"] > 0 and k["demand_cost"] > 0
+    assert list(k["stations"]) == ["s1a", "s1b", "s2a", "s2b", "s3a", "s3b"]
+    assert k["lots_released"] == k["lots_completed"] + k["lots_in_system_at_end"]
+    lots = pd.read_parquet(two_runs[2] / "lots.parquet")
+    assert len(lots) == k["lots_completed"] > 1000
+    assert lots["lot"].is_unique and lots["lot"].between(0, k["lots_released"] - 1).all()
+    assert lots["completed"].is_monotonic_increasing
+    assert set(lots["product"]) == {"p1", "p2", "p3"}
+    # the hourly energy of the groups adds up to the site's electricity use (facility + lines)
+    hourly = pd.read_parquet(two_runs[2] / "hourly.parquet")
+    groups = [c for c in hourly.columns if c.startswith("electricity_kwh:")]
+    assert np.allclose(hourly[groups].sum(axis=1), hourly["electricity_demand_kwh"],
+                       rtol=1e-12)
+
+
+def test_split_run_tells_how_the_plant_splits(tmp_path, capsys):
+    config = write(tmp_path, "p", plant_data(simulation={"start": "2026-03-02", "days": 0.5}))
+    assert main(["run", str(config), "--jobs", "2", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "3 independent parts (2, 2, 2 stations)" in err
+    assert "simulated on 2 worker processes" in err
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"strategies": [{"type": "peak_shaving", "limit_kw": 40, "stations": ["s2b"]}]},
+     "one process: one part: strategy 'peak_shaving' reads site-wide state"),
+    ({"simulation": {"start": "2026-03-02", "days": 0.5, "partition": "off"}},
+     "one process: simulation.partition is 'off'"),
+])
+def test_a_coupled_plant_runs_in_one_process_and_says_why(tmp_path, capsys, change, why):
+    data = plant_data(**change)
+    data["simulation"] = {**data["simulation"], "days": 0.5}
+    config = write(tmp_path, "coupled", data)
+    assert main(["run", str(config), "--jobs", "2", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    said = [ln for ln in err.splitlines() if "one process" in ln]
+    assert len(said) == 1 and said[0].startswith(f"twin: {why}")
+    assert "parts" not in json.loads((tmp_path / "r" / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5"])
+def test_a_bad_jobs_value_is_a_one_line_error(tmp_path, capsys, bad):
+    config = write(tmp_path, "p", plant_data())
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(config), "--jobs", bad, "--out", str(tmp_path / "r")])
+    assert exc.value.code == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if "error" in ln]
+    assert len(err) == 1 and "--jobs" in err[0] and repr(bad) in err[0]
+    assert not (tmp_path / "r").exists()
