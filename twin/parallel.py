@@ -31,6 +31,8 @@ of a split run against those of one process.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
 from array import array
 from concurrent.futures import ProcessPoolExecutor
@@ -125,6 +127,9 @@ class PartRun:
     trace: list[tuple[float, int, int]] = field(default_factory=list)
     events: int = 0
     streams: list[str] = field(default_factory=list)
+    pid: int = 0
+    """The worker process that ran the part, and its peak resident memory then [MB]."""
+    peak_rss_mb: float = 0.0
 
 
 def run_part(plant: Plant, days: float, start: dt.date, seed: int, full: bool = False
@@ -164,7 +169,18 @@ def run_part(plant: Plant, days: float, start: dt.date, seed: int, full: bool = 
     run.trace = list(m.trace)
     run.events = engine.events_processed(model.env)
     run.streams = sorted(set(model.streams.names))
+    run.pid, run.peak_rss_mb = os.getpid(), peak_rss_mb()
     return run
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far [MB] (``getrusage``; 0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0.0
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
 
 
 @dataclass
@@ -423,6 +439,7 @@ def assemble(plant: Plant, runs: list[PartRun], days: float, start: dt.date, see
     from twin.metering import Meter
     from twin.streams import Streams
 
+    t_assemble = time.perf_counter()
     days = float(days)
     clock = SiteClock(plant.site.timezone, start)
     horizon = clock.horizon_s(days)
@@ -508,7 +525,16 @@ def assemble(plant: Plant, runs: list[PartRun], days: float, start: dt.date, see
     if ems is not None:
         ems.policy.bind(model)
         ems.settle_from_meter(meter)
+    t_collect = time.perf_counter()
     result = results.collect(model, wall_s, sum(r.events for r in runs))
-    result.manifest["parts"] = {"parts": len(runs), "workers": workers,
-                                "part_wall_clock_s": round(sum(r.wall_s for r in runs), 3)}
+    peaks: dict[int, float] = {}
+    for r in runs:
+        peaks[r.pid] = max(peaks.get(r.pid, 0.0), r.peak_rss_mb)
+    result.manifest["parts"] = {
+        "parts": len(runs), "workers": workers,
+        "part_wall_clock_s": round(sum(r.wall_s for r in runs), 3),
+        "assemble_s": round(time.perf_counter() - t_assemble, 3),
+        "collect_s": round(time.perf_counter() - t_collect, 3),
+        "worker_peak_rss_mb": round(sum(peaks.values()), 1) if workers > 1 else None,
+    }
     return result
