@@ -161,3 +161,45 @@ def test_a_bad_jobs_value_is_a_one_line_error(tmp_path, capsys, bad):
     err = [ln for ln in capsys.readouterr().err.splitlines() if "error" in ln]
     assert len(err) == 1 and "--jobs" in err[0] and repr(bad) in err[0]
     assert not (tmp_path / "r").exists()
+
+
+def test_lots_at_the_same_instant_in_two_parts_are_ordered_by_part(tmp_path):
+    """Two lines released by daily plans at the same instant (06:00), constant processing 60 s
+    and 90 s: the split run numbers the lots that entered together part by part (line A's five,
+    then line B's), and at 180 s, when both lines finish a lot, lists line A's first (the rule
+    of twin.parallel, worked out here by hand); every other file is one process's."""
+    import twin
+    from twin.config import plant_from_data
+
+    data = {
+        "site": SITE, "simulation": {"start": "2026-03-02", "days": 1, "seed": 3},
+        "calendar": {"shifts": {"day": {"start": "06:00", "end": "18:00"}},
+                     "week": {d: ["day"] for d in ("mon", "tue", "wed", "thu", "fri")}},
+        "equipment_types": [{"id": "machine", "power_kw": {"electricity": {"idle": 2,
+                                                                           "processing": 10}}}],
+        "lines": [{"id": f"L{x}", "stations": [{"id": f"s{x}", "equipment": "machine",
+                                                "process_time": const(t)}]}
+                  for x, t in (("A", 60), ("B", 90))],
+        "products": [{"id": f"p{x}", "route": [f"s{x}"]} for x in "AB"],
+        "sources": [{"id": f"plan{x}", "kind": "plan", "period": "day",
+                     "quantities": {f"p{x}": 5}} for x in "AB"],
+    }
+    plant = plant_from_data(data)
+    one, split = twin.simulate(plant), twin.simulate(plant, jobs=2)
+    assert split.manifest["parts"]["parts"] == 2
+    lots = split.lots.sort_values("lot")
+    assert lots["product"].astype(str).tolist() == ["pA"] * 5 + ["pB"] * 5
+    assert lots["lot"].tolist() == list(range(10))
+    t0 = lots["released"].iloc[0]
+    assert (lots["released"] == t0).all() and t0.hour == 6
+    rows = split.lots
+    at_180 = rows[rows["completed"] == t0 + pd.Timedelta(seconds=180)]
+    assert at_180["product"].astype(str).tolist() == ["pA", "pB"]
+    assert at_180.index[0] + 1 == at_180.index[1]
+    for name in ("hourly", "intervals", "equipment"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(split, name))
+    assert json.dumps(one.kpis) == json.dumps(split.kpis)
+    # one process holds the same lots: the same (product, release, completion) rows
+    key = ["product", "released", "completed"]
+    assert one.lots.sort_values(key)[key].reset_index(drop=True).equals(
+        split.lots.sort_values(key)[key].reset_index(drop=True))

@@ -150,8 +150,7 @@ def run_part(plant: Plant, days: float, start: dt.date, seed: int, full: bool = 
     run.products = list(flow.products)
     run.stations = kpis.station_kpis(model)
     run.scrap = kpis.checks_quality(model)
-    if run.scrap:
-        run.rty = {p: kpis._rty(model, k, p) for k, p in enumerate(flow.products)}
+    run.rty = {p: kpis._rty(model, k, p) for k, p in enumerate(flow.products)}
     run.resources = kpis.resource_kpis(model)
     run.in_buffers = kpis.lots_in_buffers(model)
     run.strategies = {st.name: st.report(model) for st in model.strategies}
