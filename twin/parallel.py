@@ -418,14 +418,25 @@ def _merge_lots(runs: list[PartRun], pmap: list[np.ndarray]) -> dict[str, np.nda
     rank = np.empty(born.size, dtype=np.int64)
     rank[np.lexsort((local, part, born))] = np.arange(born.size, dtype=np.int64)
     first = np.cumsum([0] + [r.born.size for r in runs])
-    cols = {name: np.concatenate([r.lots[name] for r in runs]) for name in runs[0].lots}
-    cols["product"] = np.concatenate([pmap[k][r.lots["product"]]
-                                      for k, r in enumerate(runs)]).astype(np.int32)
-    cols["lot"] = rank[np.concatenate([r.lots["lot"] + first[k] for k, r in enumerate(runs)])]
+    del born, part, local
     lot_part = np.concatenate([np.full(r.lots["lot"].size, k) for k, r in enumerate(runs)])
     row = np.concatenate([np.arange(r.lots["lot"].size) for r in runs])
-    order = np.lexsort((row, lot_part, cols["completed_s"]))
-    return {name: v[order] for name, v in cols.items()}
+    completed = np.concatenate([r.lots["completed_s"] for r in runs])
+    order = np.lexsort((row, lot_part, completed))
+    del lot_part, row, completed
+    cols: dict[str, np.ndarray] = {}
+    for name in list(runs[0].lots):  # column by column, each part's arrays let go once used
+        if name == "product":
+            v = np.concatenate([pmap[k][r.lots["product"]] for k, r in enumerate(runs)])
+            v = v.astype(np.int32)
+        elif name == "lot":
+            v = rank[np.concatenate([r.lots["lot"] + first[k] for k, r in enumerate(runs)])]
+        else:
+            v = np.concatenate([r.lots[name] for r in runs])
+        for r in runs:
+            del r.lots[name]
+        cols[name] = v[order]
+    return cols
 
 
 def assemble(plant: Plant, runs: list[PartRun], days: float, start: dt.date, seed: int,
