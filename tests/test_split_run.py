@@ -140,6 +140,8 @@ def test_split_run_tells_how_the_plant_splits(tmp_path, capsys):
      "one process: one part: strategy 'peak_shaving' reads site-wide state"),
     ({"simulation": {"start": "2026-03-02", "days": 0.5, "partition": "off"}},
      "one process: simulation.partition is 'off'"),
+    ({"energy": {**plant_data()["energy"], "dispatch": {"policy": "perfect_foresight"}}},
+     "one process: the dispatch policy 'perfect_foresight' plans on the whole plant's demand"),
 ])
 def test_a_coupled_plant_runs_in_one_process_and_says_why(tmp_path, capsys, change, why):
     data = plant_data(**change)

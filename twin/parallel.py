@@ -258,6 +258,7 @@ def split_plan(plant: Plant, jobs: int) -> tuple[Partition | None, str]:
     if plant.simulation.steps:
         return None, "one process: steps.parquet (simulation.steps) is written by one process"
     if plant.energy is not None:
+        import twin.energy.dispatch_lp  # noqa: F401  (registers the LP policies)
         from twin.energy.ems import POLICIES, DispatchPolicy
 
         name = plant.energy.dispatch.policy
