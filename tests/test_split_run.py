@@ -205,3 +205,43 @@ def test_lots_at_the_same_instant_in_two_parts_are_ordered_by_part(tmp_path):
     key = ["product", "released", "completed"]
     assert one.lots.sort_values(key)[key].reset_index(drop=True).equals(
         split.lots.sort_values(key)[key].reset_index(drop=True))
+
+
+def test_sigterm_stops_the_part_workers(tmp_path):
+    """`twin run --jobs 2` on a long run: SIGTERM ends the command at once, leaves no worker
+    behind and no run folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    data = plant_data(simulation={"start": "2026-03-02", "days": 3000, "seed": 5},
+                      energy=None)
+    config = write(tmp_path, "long", data)
+    cmd = [sys.executable, "-c", "import sys; from twin.cli import main; sys.exit(main())",
+           "run", str(config), "--jobs", "2", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        parent = psutil.Process(proc.pid)
+        kids: list = []
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and proc.poll() is None:
+            kids = [k for k in parent.children(recursive=True)
+                    if "resource_tracker" not in " ".join(k.cmdline())]
+            if len(kids) >= 2:
+                break
+            time.sleep(0.2)
+        assert len(kids) >= 2, "the workers did not start"
+        time.sleep(1.0)  # parts under way (each takes far longer than this)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        _, alive = psutil.wait_procs(kids, timeout=5)
+        alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+        assert alive == [], [p.cmdline() for p in alive]
+        assert proc.returncode == 130
+        assert not (tmp_path / "out").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
