@@ -143,6 +143,22 @@ class Meter:
         """Keep every change point within this window [s] (for a state timeline of one day)."""
         self.trace: list[tuple[float, int, int]] = []
         """(time [s], equipment, state) of the change points within ``trace_window``."""
+        self._trace_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def trace_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kept change points as arrays: time [s], equipment, state (in the order kept);
+        or those given by :meth:`set_trace_columns`."""
+        if self._trace_columns is not None:
+            return self._trace_columns
+        if not self.trace:
+            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        t, eq, st = (np.asarray(col) for col in zip(*self.trace, strict=True))
+        return t, eq, st
+
+    def set_trace_columns(self, t: np.ndarray, eq: np.ndarray, st: np.ndarray) -> None:
+        """Give the kept change points as arrays (a split run's, merged from its parts)."""
+        self._trace_columns = (np.asarray(t, dtype=float), np.asarray(eq, dtype=np.int64),
+                               np.asarray(st, dtype=np.int64))
 
     def keep_state_time(self) -> None:
         """Also keep the time each equipment spends in each state per interval

@@ -124,7 +124,8 @@ class PartRun:
     born: np.ndarray | None = None
     """When each of the part's lot numbers was given [s]."""
     open_due: dict[str, np.ndarray] = field(default_factory=dict)
-    trace: list[tuple[float, int, int]] = field(default_factory=list)
+    trace: tuple[np.ndarray, ...] = ()
+    """Change points kept for the trace day: time [s], the part's equipment row, state."""
     events: int = 0
     streams: list[str] = field(default_factory=list)
     pid: int = 0
@@ -165,7 +166,7 @@ def run_part(plant: Plant, days: float, start: dt.date, seed: int, full: bool = 
     run.lots = flow.completions()
     run.born = np.frombuffer(flow.born, dtype=np.float64).copy()
     run.open_due = flow.open_due_s()
-    run.trace = list(m.trace)
+    run.trace = m.trace_columns()
     run.events = engine.events_processed(model.env)
     run.streams = sorted(set(model.streams.names))
     run.pid, run.peak_rss_mb = os.getpid(), peak_rss_mb()
@@ -471,9 +472,10 @@ def assemble(plant: Plant, runs: list[PartRun], days: float, start: dt.date, see
         meter.trace_window = (t0, min(clock.seconds(trace_day + dt.timedelta(days=1), 0),
                                       horizon))
         row = {e.name: k for k, e in enumerate(equipment)}
-        for r in runs:
-            to = np.array([row[name] for name in r.equipment], dtype=np.int64)
-            meter.trace.extend((t, int(to[e]), s) for t, e, s in r.trace)
+        to = [np.array([row[name] for name in r.equipment], dtype=np.int64) for r in runs]
+        meter.set_trace_columns(np.concatenate([r.trace[0] for r in runs]),
+                                np.concatenate([to[k][r.trace[1]] for k, r in enumerate(runs)]),
+                                np.concatenate([r.trace[2] for r in runs]))
 
     products = [p.id for p in plant.products]
     pidx = {p: k for k, p in enumerate(products)}
