@@ -76,7 +76,7 @@ def run_one(lines: int, days: float, jobs: int, out: str | None) -> dict[str, An
     from twin.config import plant_from_data
 
     plant = plant_from_data(big_plant_data(lines, days))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result = twin.simulate(plant, jobs=jobs)
     t_done = time.perf_counter()
     if out:
@@ -88,6 +88,8 @@ def run_one(lines: int, days: float, jobs: int, out: str | None) -> dict[str, An
            "assemble_s": round(t_done - t0 - result.manifest["wall_clock_s"], 2),
            "save_s": round(time.perf_counter() - t_done, 2) if out else None,
            "units": result.kpis["units_completed"],
+           "parent_cpu_s": round(time.process_time() - cpu0, 2),
+           "parts_cpu_s": parts.get("part_cpu_s"),
            "peak_self_mb": round(_peak_mb(resource.RUSAGE_SELF), 1),
            "workers_peak_mb": parts.get("worker_peak_rss_mb")}
     row["all_processes_mb"] = round(row["peak_self_mb"] + (row["workers_peak_mb"] or 0.0), 1)
@@ -115,10 +117,11 @@ def run_simpy(lines: int, days: float) -> dict[str, Any]:
         for k in range(bare.N_STATIONS):
             nxt = buffers[k + 1] if k + 1 < bare.N_STATIONS else sink
             env.process(bare.station(env, buffers[k], nxt, rng, busy))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     env.run(until=days * 86400.0)
     return {"lines": lines, "stations": 10 * lines, "days": days, "plain_simpy": True,
             "wall_s": round(time.perf_counter() - t0, 2),
+            "cpu_s": round(time.process_time() - cpu0, 2),
             "lots": sum(len(s.items) for s in sinks),
             "peak_self_mb": round(_peak_mb(resource.RUSAGE_SELF), 1)}
 
@@ -178,6 +181,11 @@ def main(argv: list[str] | None = None) -> None:
               + f"; peak memory {twin_run['all_processes_mb']:.0f} MB (parent"
               f" {twin_run['peak_self_mb']:.0f} + workers {twin_run['workers_peak_mb'] or 0:.0f};"
               f" target < 1500 MB)")
+        if twin_run["parts_cpu_s"]:  # what an idle machine would show: the parts' CPU time
+            est = twin_run["parts_cpu_s"] / jobs + twin_run["assemble_s"]  # shared evenly
+            print(f"CPU time: parts {twin_run['parts_cpu_s']:.1f} s in all, parent"
+                  f" {twin_run['parent_cpu_s']:.1f} s, plain SimPy {bare['cpu_s']:.1f} s: on"
+                  f" {jobs} idle cores about {est:.1f} s = {est / bare['cpu_s']:.2f}x plain SimPy")
 
 
 if __name__ == "__main__":
