@@ -417,19 +417,17 @@ def _merge_reports(plant: Plant, runs: list[PartRun]) -> list[_Report]:
 
 def _merge_lots(runs: list[PartRun], pmap: list[np.ndarray]) -> dict[str, np.ndarray]:
     """The finished lots of all parts in the order they finished (ties: part, then the part's
-    own order), renumbered in the order the lots entered the plant (ties: part, then number)."""
+    own order), renumbered in the order the lots entered the plant (ties: part, then number).
+    The parts' arrays are joined part by part, so a stable sort by time alone breaks the ties
+    by part and then by the part's own order."""
     born = np.concatenate([r.born for r in runs])
-    part = np.concatenate([np.full(r.born.size, k, dtype=np.int64) for k, r in enumerate(runs)])
-    local = np.concatenate([np.arange(r.born.size, dtype=np.int64) for r in runs])
     rank = np.empty(born.size, dtype=np.int64)
-    rank[np.lexsort((local, part, born))] = np.arange(born.size, dtype=np.int64)
+    rank[np.argsort(born, kind="stable")] = np.arange(born.size, dtype=np.int64)
+    del born
     first = np.cumsum([0] + [r.born.size for r in runs])
-    del born, part, local
-    lot_part = np.concatenate([np.full(r.lots["lot"].size, k) for k, r in enumerate(runs)])
-    row = np.concatenate([np.arange(r.lots["lot"].size) for r in runs])
-    completed = np.concatenate([r.lots["completed_s"] for r in runs])
-    order = np.lexsort((row, lot_part, completed))
-    del lot_part, row, completed
+    for r in runs:
+        r.born = None
+    order = np.argsort(np.concatenate([r.lots["completed_s"] for r in runs]), kind="stable")
     cols: dict[str, np.ndarray] = {}
     for name in list(runs[0].lots):  # column by column, each part's arrays let go once used
         if name == "product":
