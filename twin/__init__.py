@@ -65,7 +65,7 @@ def simulate(
 
         partition, _ = split_plan(plant, jobs)
         if partition is not None:
-            return simulate_split(plant, partition, days, start, seed, jobs)
+            return simulate_split(plant, partition, days, start, seed, jobs, progress)
     model = engine.build(plant, days, start, seed)
     wall = engine.run(model, progress)
     return results.collect(model, wall, engine.events_processed(model.env))

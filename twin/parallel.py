@@ -284,12 +284,15 @@ def _run_part_task(task: tuple[int, Plant, float, dt.date, int]) -> tuple[int, P
 
 
 def simulate_split(plant: Plant, partition: Partition, days: float, start: dt.date, seed: int,
-                   jobs: int) -> Any:
+                   jobs: int, progress: bool | None = False) -> Any:
     """Run ``partition``'s parts on ``jobs`` worker processes (in this process with ``jobs=1``)
     and assemble the whole run's :class:`~twin.results.Result` (:func:`assemble`). Ctrl-C or
-    SIGTERM stops the workers (:class:`twin.executors.ProcessPool`)."""
+    SIGTERM stops the workers (:class:`twin.executors.ProcessPool`). ``progress``: the parts
+    done on stderr (None: when stderr is a terminal and the run takes more than a few seconds,
+    as :func:`twin.engine.run`)."""
     from twin.executors import InProcess, ProcessPool
 
+    show = sys.stderr.isatty() if progress is None else progress
     t0 = time.perf_counter()
     tasks = [(k, part_plant(plant, p), float(days), start, int(seed))
              for k, p in enumerate(partition.parts)]
@@ -301,6 +304,13 @@ def simulate_split(plant: Plant, partition: Partition, days: float, start: dt.da
                 raise outcome.error
             k, run = outcome.value
             runs[k] = run
+            wall = time.perf_counter() - t0
+            if show and (wall > 3.0 or progress):
+                done = sum(r is not None for r in runs)
+                sys.stderr.write(f"\r  simulating parts [{done}/{len(runs)}] {wall:6.1f} s")
+                sys.stderr.flush()
+    if show and (time.perf_counter() - t0 > 3.0 or progress):
+        sys.stderr.write("\n")
     return assemble(plant, [r for r in runs if r is not None], days, start, seed,
                     time.perf_counter() - t0, workers)
 
