@@ -294,8 +294,11 @@ def simulate_split(plant: Plant, partition: Partition, days: float, start: dt.da
 
     show = sys.stderr.isatty() if progress is None else progress
     t0 = time.perf_counter()
-    tasks = [(k, part_plant(plant, p), float(days), start, int(seed))
-             for k, p in enumerate(partition.parts)]
+    # biggest parts first (by stations), so that a big part does not start last and leave the
+    # other workers idle; the results go back to their places in part order
+    sizes = [len(p.stations) for p in partition.parts]
+    tasks = [(k, part_plant(plant, partition.parts[k]), float(days), start, int(seed))
+             for k in sorted(range(len(sizes)), key=lambda k: (-sizes[k], k))]
     runs: list[PartRun | None] = [None] * len(tasks)
     workers = min(jobs, len(tasks))
     with (ProcessPool(workers, warm_up=_warm_up) if workers > 1 else InProcess()) as ex:
