@@ -117,7 +117,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int,
     meter.grow = True  # binned once a simulated day (split-invariant, twin.metering.FLUSH_S)
     env.process(_bin_daily(env, meter, horizon))
     flow = flow_type(env, products, [p.units_per_lot for p in plant.products], horizon,
-                lot_chunk=lot_spill.LOT_CHUNK)
+                     lot_chunk=lot_spill.LOT_CHUNK)
     # the running site power is kept only for strategies, the only readers of live state; the EMS
     # runs in the loop only for strategies that read the state of charge, else it settles every
     # interval after the run from the meter (same balance, faster)
