@@ -10,17 +10,22 @@ stations. Issue 17 item 6 targets (figures in benchmarks/README.md):
 * 100 stations (10 lines): peak memory for 365 days within 1.2x of 7 days.
 
 Each measurement runs in a fresh child process (peak RSS of a process only grows), and reports the
-peak resident set of that process and of its largest child (a part worker), from
-``resource.getrusage``. With ``--jobs`` above 1 the twin figure is the parallel simulation of the
-parts and the exact merge of their meters (:func:`twin.parallel.simulate_parts`); the KPIs and
-run files of a split run are not made yet, so the wall time leaves out ``results.collect``.
+peak resident set of that process; with ``--jobs`` above 1, each worker reports its own peak
+(:attr:`twin.parallel.PartRun.peak_rss_mb`) and the memory of all processes is the parent's peak
+plus the sum of the workers' peaks (an upper bound: the peaks need not be at the same time).
+With ``--jobs`` above 1 the twin figure is the whole split run, ``twin.simulate(plant,
+jobs=N)``: the parts simulated on the workers, then in the parent the merge, the energy
+balance, accounting and KPIs (:func:`twin.parallel.assemble`); ``--out`` adds writing the run
+folder. The row gives the parts' share (``simulate_s``, until the last part is back) and the
+parent's (``assemble_s``, ``save_s``).
 
-Usage::
+Usage (``--stations`` is ``10 x --lines``)::
 
-    python benchmarks/big_plant.py memory  [--lines 10] [--days 7 365]
-    python benchmarks/big_plant.py parallel [--lines 100] [--days 28] [--jobs 2]
-    python benchmarks/big_plant.py one --lines 10 --days 7 [--jobs 1] [--out DIR]  (one run)
-    python benchmarks/big_plant.py simpy --lines 10 --days 7                        (plain SimPy)
+    python benchmarks/big_plant.py memory  [--stations 100] [--days 7 365]
+    python benchmarks/big_plant.py parallel [--stations 1000] [--days 28] [--jobs 2] [--out DIR]
+    python benchmarks/big_plant.py parallel --stations 100 --days 7        (the small version)
+    python benchmarks/big_plant.py one --stations 100 --days 7 [--jobs 1] [--out DIR] (one run)
+    python benchmarks/big_plant.py simpy --stations 100 --days 7                  (plain SimPy)
 """
 
 from __future__ import annotations
@@ -65,30 +70,30 @@ def _peak_mb(who: int) -> float:
 
 
 def run_one(lines: int, days: float, jobs: int, out: str | None) -> dict[str, Any]:
-    """One twin run; its wall time and peak memory. ``jobs=1``: the whole pipeline in this
-    process (``twin.simulate``, and ``Result.save`` with ``out``); ``jobs>1``: the parts'
-    simulations on that many worker processes and their meters merged
-    (``twin.parallel.simulate_parts``; KPIs and files are not made from the merge yet)."""
+    """One twin run, ``twin.simulate(plant, jobs=jobs)`` (and ``Result.save`` with ``out``); its
+    wall time, its phases and peak memory."""
     import twin
     from twin.config import plant_from_data
 
     plant = plant_from_data(big_plant_data(lines, days))
-    t0 = time.perf_counter()
-    if jobs > 1:
-        from twin.parallel import simulate_parts
-
-        _, runs = simulate_parts(plant, jobs=jobs)
-        units = sum(r.lots_completed for r in runs)  # one unit a lot
-    else:
-        result = twin.simulate(plant)
-        if out:
-            result.save(out, overwrite=True)
-        units = result.kpis["units_completed"]
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    result = twin.simulate(plant, jobs=jobs)
+    t_done = time.perf_counter()
+    if out:
+        result.save(out, overwrite=True)
     wall = time.perf_counter() - t0
-    return {"lines": lines, "stations": 10 * lines, "days": days, "jobs": jobs,
-            "wall_s": round(wall, 2), "units": units,
-            "peak_self_mb": round(_peak_mb(resource.RUSAGE_SELF), 1),
-            "peak_children_mb": round(_peak_mb(resource.RUSAGE_CHILDREN), 1)}
+    parts = result.manifest.get("parts") or {}
+    row = {"lines": lines, "stations": 10 * lines, "days": days, "jobs": jobs,
+           "wall_s": round(wall, 2), "simulate_s": result.manifest["wall_clock_s"],
+           "assemble_s": round(t_done - t0 - result.manifest["wall_clock_s"], 2),
+           "save_s": round(time.perf_counter() - t_done, 2) if out else None,
+           "units": result.kpis["units_completed"],
+           "parent_cpu_s": round(time.process_time() - cpu0, 2),
+           "parts_cpu_s": parts.get("part_cpu_s"),
+           "peak_self_mb": round(_peak_mb(resource.RUSAGE_SELF), 1),
+           "workers_peak_mb": parts.get("worker_peak_rss_mb")}
+    row["all_processes_mb"] = round(row["peak_self_mb"] + (row["workers_peak_mb"] or 0.0), 1)
+    return row
 
 
 def run_simpy(lines: int, days: float) -> dict[str, Any]:
@@ -112,10 +117,11 @@ def run_simpy(lines: int, days: float) -> dict[str, Any]:
         for k in range(bare.N_STATIONS):
             nxt = buffers[k + 1] if k + 1 < bare.N_STATIONS else sink
             env.process(bare.station(env, buffers[k], nxt, rng, busy))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     env.run(until=days * 86400.0)
     return {"lines": lines, "stations": 10 * lines, "days": days, "plain_simpy": True,
             "wall_s": round(time.perf_counter() - t0, 2),
+            "cpu_s": round(time.process_time() - cpu0, 2),
             "lots": sum(len(s.items) for s in sinks),
             "peak_self_mb": round(_peak_mb(resource.RUSAGE_SELF), 1)}
 
@@ -131,10 +137,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", choices=["memory", "parallel", "one", "simpy"])
     ap.add_argument("--lines", type=int, default=None)
+    ap.add_argument("--stations", type=int, default=None,
+                    help="stations (a multiple of 10: that many / 10 lines)")
     ap.add_argument("--days", type=float, nargs="+", default=None)
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
+    if a.stations is not None:
+        if a.stations < 10 or a.stations % 10:
+            ap.error(f"--stations: expected a multiple of 10, got {a.stations}")
+        a.lines = a.stations // 10
     if a.what == "one":
         print(json.dumps(run_one(a.lines or 10, (a.days or [7.0])[0], a.jobs or 1, a.out)))
     elif a.what == "simpy":
@@ -156,16 +168,24 @@ def main(argv: list[str] | None = None) -> None:
         days = (a.days or [28.0])[0]
         jobs = a.jobs or 2
         bare = _child("simpy", "--lines", str(lines), "--days", str(days))
-        twin_run = _child("one", "--lines", str(lines), "--days", str(days), "--jobs", str(jobs))
+        extra = ["--out", a.out] if a.out else []
+        twin_run = _child("one", "--lines", str(lines), "--days", str(days), "--jobs", str(jobs),
+                          *extra)
         print(json.dumps(bare))
         print(json.dumps(twin_run))
-        # getrusage gives the largest child's peak, not the sum: parent + jobs x largest worker
-        # bounds the memory of all processes at once from above
-        total = twin_run["peak_self_mb"] + jobs * twin_run["peak_children_mb"]
-        print(f"{10 * lines} stations, {days:g} d: twin simulation on {jobs} workers"
-              f" {twin_run['wall_s']:.1f} s = {twin_run['wall_s'] / bare['wall_s']:.2f}x plain"
-              f" SimPy ({bare['wall_s']:.1f} s, one process; target <= 0.6x); peak memory at"
-              f" most {total:.0f} MB (parent + {jobs} x largest worker; target < 1500 MB)")
+        print(f"{10 * lines} stations, {days:g} d: twin on {jobs} workers {twin_run['wall_s']:.1f}"
+              f" s = {twin_run['wall_s'] / bare['wall_s']:.2f}x plain SimPy ({bare['wall_s']:.1f}"
+              f" s, one process; target <= 0.6x); parts {twin_run['simulate_s']:.1f} s, parent"
+              f" {twin_run['assemble_s']:.1f} s"
+              + (f" + save {twin_run['save_s']:.1f} s" if twin_run["save_s"] is not None else "")
+              + f"; peak memory {twin_run['all_processes_mb']:.0f} MB (parent"
+              f" {twin_run['peak_self_mb']:.0f} + workers {twin_run['workers_peak_mb'] or 0:.0f};"
+              f" target < 1500 MB)")
+        if twin_run["parts_cpu_s"]:  # what an idle machine would show: the parts' CPU time
+            est = twin_run["parts_cpu_s"] / jobs + twin_run["assemble_s"]  # shared evenly
+            print(f"CPU time: parts {twin_run['parts_cpu_s']:.1f} s in all, parent"
+                  f" {twin_run['parent_cpu_s']:.1f} s, plain SimPy {bare['cpu_s']:.1f} s: on"
+                  f" {jobs} idle cores about {est:.1f} s = {est / bare['cpu_s']:.2f}x plain SimPy")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ def simulate(
     start: dt.date | str | None = None,
     seed: int | None = None,
     progress: bool | None = False,
+    jobs: int = 1,
 ) -> Result:
     """Simulate ``plant`` and return its :class:`Result`.
 
@@ -44,6 +45,10 @@ def simulate(
     progress : bool or None
         Progress bar on stderr: True always, False never, None when stderr is a terminal and the
         run takes more than a few seconds.
+    jobs : int
+        Worker processes: above 1, a plant whose lines split into independent parts
+        (:func:`twin.partition.find_parts`, ``simulation.partition: auto``) runs its parts in
+        parallel and gives the same results as one process (:mod:`twin.parallel`).
     """
     from twin import engine, results
 
@@ -55,6 +60,12 @@ def simulate(
     elif isinstance(start, str):
         start = dt.date.fromisoformat(start)
     seed = plant.simulation.seed if seed is None else int(seed)
+    if jobs > 1:
+        from twin.parallel import simulate_split, split_plan
+
+        partition, _ = split_plan(plant, jobs)
+        if partition is not None:
+            return simulate_split(plant, partition, days, start, seed, jobs, progress)
     model = engine.build(plant, days, start, seed)
     wall = engine.run(model, progress)
     return results.collect(model, wall, engine.events_processed(model.env))

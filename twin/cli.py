@@ -85,9 +85,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(plant)
     _check_out(out, args.overwrite)
     print(f"twin: simulating {plant.site.name} for {days:g} days ...", file=sys.stderr)
+    jobs = args.jobs or 1
+    if jobs > 1:  # one line: how the plant splits into parts, or why it runs in one process
+        from twin.parallel import split_plan
+
+        print(f"twin: {split_plan(plant, jobs)[1]}", file=sys.stderr)
     try:
         result = twin.simulate(plant, days=days, start=args.start, seed=args.seed,
-                               progress=None)
+                               progress=None, jobs=jobs)
     except SupplyError as exc:
         raise UsageError(f"{args.config}: {exc}") from None
     from twin.dashboard import FILENAME, write_dashboard
@@ -442,6 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", action="store_true",
                    help="also write steps.parquet: each lot's arrival, start, finish and leaving "
                         "at every station (as simulation.steps: true)")
+    r.add_argument("--jobs", type=_count_arg("jobs"),
+                   help="worker processes for a plant whose lines split into independent parts "
+                        "(same results as one process; default 1; simulation.partition: off "
+                        "keeps a plant in one process)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check a plant, study or calibration file and report "

@@ -89,10 +89,16 @@ class Model:
     mid_in_station: list[int] | None = None
     """Lots at each station halfway through the run (set then by the simulation itself; the
     queue trend of the overload warning, :mod:`twin.planner_warnings`)."""
+    part_figures: Any = None
+    """A split run's station, resource and product figures, worked out in the parts' worker
+    processes (:class:`twin.parallel.PartFigures`); None for a run in one process."""
 
 
-def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
-    """Build the SimPy model of ``plant`` for ``days`` from local midnight of ``start``.
+def build(plant: Plant, days: float, start: dt.date, seed: int,
+          flow_type: type[Flow] = Flow) -> Model:
+    """Build the SimPy model of ``plant`` for ``days`` from local midnight of ``start``;
+    ``flow_type`` keeps its lots (a part of a split run also notes when each lot got its
+    number, :class:`twin.parallel.NumberedFlow`).
 
     Raises :class:`~twin.config.errors.SupplyError` when the energy block cannot be built for
     this period (e.g. a tariff preset not valid then)."""
@@ -111,8 +117,8 @@ def build(plant: Plant, days: float, start: dt.date, seed: int) -> Model:
                   interval_s, horizon)
     meter.grow = True  # binned once a simulated day (split-invariant, twin.metering.FLUSH_S)
     env.process(_bin_daily(env, meter, horizon))
-    flow = Flow(env, products, [p.units_per_lot for p in plant.products], horizon,
-                lot_chunk=lot_spill.LOT_CHUNK)
+    flow = flow_type(env, products, [p.units_per_lot for p in plant.products], horizon,
+                     lot_chunk=lot_spill.LOT_CHUNK)
     # the running site power is kept only for strategies, the only readers of live state; the EMS
     # runs in the loop only for strategies that read the state of charge, else it settles every
     # interval after the run from the meter (same balance, faster)

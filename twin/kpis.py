@@ -86,25 +86,13 @@ def _num(x: float, nd: int = 9) -> float:
     return float(round(float(x), nd))
 
 
-def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
-               lots: LotStats | None = None) -> dict[str, Any]:
-    """All KPIs of a finished model, as written to ``kpis.json`` (see the module doc);
-    ``lots``: the finished lots' figures (:func:`lot_stats`, worked out when not given)."""
-    flow, meter, plant = model.flow, model.meter, model.plant
-    horizon = model.horizon_s
+def station_kpis(model: Any) -> dict[str, Any]:
+    """Every station's KPIs (see the module doc), by station id in the plant's order: each reads
+    only its own station and meter rows, so a part of a plant run alone gives its stations'
+    figures bit for bit (:mod:`twin.parallel`)."""
+    flow, meter, horizon = model.flow, model.meter, model.horizon_s
     upl = flow.units_per_lot
-    units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
-    units = int(sum(units_by_product.values()))
-    totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
-    elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
-    co2 = {k: float(intervals[f"co2_{c}_kg"].sum()) for k, c in (
-        ("scope1", "scope1"), ("location", "scope2_location"), ("market", "scope2_market"))}
-    fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
-    peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
-    if lots is None:
-        lots = lot_stats(model)
     plant_scheduled = model.calendar.working_seconds(0.0, horizon)
-
     stations: dict[str, Any] = {}
     row = 0
     for rt in model.stations:
@@ -163,6 +151,53 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             }
         if rt.switch_on is not None:  # the station's N-policy (twin.production.switch_on)
             stations[rt.id]["switch_on"] = rt.switch_on.report(horizon)
+    return stations
+
+
+def resource_kpis(model: Any) -> dict[str, Any]:
+    """Each shared resource's count, scheduled and busy hours and utilization (module doc)."""
+    resources: dict[str, Any] = {}
+    for rid, pool in model.pools.items():
+        scheduled = pool.calendar.working_seconds(0.0, model.horizon_s)
+        busy = pool.busy_unit_s(model.horizon_s)
+        resources[rid] = {
+            "count": pool.count,
+            "scheduled_h": _num(pool.count * scheduled / 3600.0),
+            "busy_h": _num(busy / 3600.0),
+            "utilization": _num(busy / (pool.count * scheduled) if scheduled > 0 else 0.0),
+        }
+    return resources
+
+
+def lots_in_buffers(model: Any) -> int:
+    """Lots waiting in the stations' input buffers now."""
+    return int(sum(len(rt.input.items) for rt in model.stations if rt.input is not None))
+
+
+def checks_quality(model: Any) -> bool:
+    """Whether any station checks quality (then scrap figures are reported)."""
+    return any(rt.quality is not None for rt in model.stations)
+
+
+def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
+               lots: LotStats | None = None) -> dict[str, Any]:
+    """All KPIs of a finished model, as written to ``kpis.json`` (see the module doc);
+    ``lots``: the finished lots' figures (:func:`lot_stats`, worked out when not given)."""
+    flow, meter, plant = model.flow, model.meter, model.plant
+    horizon = model.horizon_s
+    upl = flow.units_per_lot
+    units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
+    units = int(sum(units_by_product.values()))
+    totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
+    elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
+    co2 = {k: float(intervals[f"co2_{c}_kg"].sum()) for k, c in (
+        ("scope1", "scope1"), ("location", "scope2_location"), ("market", "scope2_market"))}
+    fuel = float(intervals["fuel_kwh"].sum())  # incl. boilers
+    peak_kw = float(intervals["electricity_demand_kw"].max()) if len(intervals) else 0.0
+    if lots is None:
+        lots = lot_stats(model)
+    fig = getattr(model, "part_figures", None)  # a split run: from the workers (twin.parallel)
+    stations = fig.stations if fig is not None else station_kpis(model)
 
     by_group: dict[str, dict[str, float]] = {}
     for g in model.groups:
@@ -188,7 +223,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         "purchased_heat_kg": _purchased_heat_kg(model, intervals),
     }, (plant.carbon.footprint_overhead if plant.carbon is not None else "processing_time"))
     products: dict[str, Any] = {}
-    scrap = any(rt.quality is not None for rt in model.stations)
+    scrap = fig.scrap if fig is not None else checks_quality(model)
     parent = {c: p.id for p in plant.products for c in p.components}
     for k, p in enumerate(flow.products):
         lead_k = lots.lead[k]
@@ -199,7 +234,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "lots_consumed": int(flow.consumed[k]),
             **({"lots_scrapped": int(flow.scrapped[k]),
                 "units_scrapped": int(flow.scrapped[k] * upl[k]),
-                "rolled_throughput_yield": _rty(model, k, p)} if scrap else {}),
+                "rolled_throughput_yield": (fig.rty[p] if fig is not None
+                                            else _rty(model, k, p))} if scrap else {}),
             "component_of": parent.get(p),
             "co2_kg_per_unit": _num(footprints["products"][p]["co2_kg_per_unit"])
             if p in footprints["products"]
@@ -207,18 +243,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             "mean_lead_time_h": _num(lead_k.mean()) if lead_k.n else None,
         }
 
-    resources: dict[str, Any] = {}
-    for rid, pool in model.pools.items():
-        scheduled = pool.calendar.working_seconds(0.0, horizon)
-        busy = pool.busy_unit_s(horizon)
-        resources[rid] = {
-            "count": pool.count,
-            "scheduled_h": _num(pool.count * scheduled / 3600.0),
-            "busy_h": _num(busy / 3600.0),
-            "utilization": _num(busy / (pool.count * scheduled) if scheduled > 0 else 0.0),
-        }
+    resources = fig.resources if fig is not None else resource_kpis(model)
 
-    in_buffers = sum(len(rt.input.items) for rt in model.stations if rt.input is not None)
+    in_buffers = fig.in_buffers if fig is not None else lots_in_buffers(model)
     kpis_warnings = _warnings(model, lots, stations)
     kpis = {
         "plant": plant.site.name,

@@ -151,6 +151,7 @@ class Meter:
         self._phase_kw: list[tuple[float, ...]] = []
         self._pieces = (array("d"), array("d"), array("q"), array("q"))
         """Programme pieces not binned yet: start, end [s], equipment, phase row."""
+        self._trace_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def meter_by_phases(self, eq: int) -> None:
         """Equipment ``eq`` runs power programmes: its processing state draws nothing from its
@@ -197,6 +198,21 @@ class Meter:
         now = s < t_end
         kw = np.asarray(self._phase_kw, dtype=float).reshape(-1, N_CARRIERS)
         return s[now], np.minimum(e[now], t_end), q[now], kw[r[now]]
+
+    def trace_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kept change points as arrays: time [s], equipment, state (in the order kept);
+        or those given by :meth:`set_trace_columns`."""
+        if self._trace_columns is not None:
+            return self._trace_columns
+        if not self.trace:
+            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        t, eq, st = (np.asarray(col) for col in zip(*self.trace, strict=True))
+        return t, eq, st
+
+    def set_trace_columns(self, t: np.ndarray, eq: np.ndarray, st: np.ndarray) -> None:
+        """Give the kept change points as arrays (a split run's, merged from its parts)."""
+        self._trace_columns = (np.asarray(t, dtype=float), np.asarray(eq, dtype=np.int64),
+                               np.asarray(st, dtype=np.int64))
 
     def keep_state_time(self) -> None:
         """Also keep the time each equipment spends in each state per interval

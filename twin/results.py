@@ -337,9 +337,11 @@ def _steps_table(model: Any) -> pd.DataFrame | None:
 def _trace_table(model: Any) -> pd.DataFrame | None:
     """The kept change points as segments: one row per equipment and stay in a state."""
     meter = model.meter
-    if meter.trace_window is None or not meter.trace:
+    if meter.trace_window is None:
         return None
-    t, eq, st = (np.asarray(col) for col in zip(*meter.trace, strict=True))
+    t, eq, st = meter.trace_columns()
+    if not t.size:
+        return None
     order = np.lexsort((t, eq))  # by equipment, then time (stable: snapshot before changes)
     t, eq, st = t[order], eq[order], st[order]
     end = np.empty_like(t)

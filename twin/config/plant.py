@@ -160,6 +160,14 @@ class Simulation(_Model):
                            "checking a line station by station (off: nothing is recorded)."
     )
 
+    partition: Literal["auto", "off"] = Field(
+        "auto", description="Run independent parts of the plant (lines that share no station, "
+                            "resource, component, equipment group or site-wide strategy) in "
+                            "parallel worker processes when more than one is asked for (twin "
+                            "run --jobs N): 'auto' splits when the plant splits and N > 1, with "
+                            "the same results as one process; 'off' always runs in one process."
+    )
+
     @field_validator("start")
     @classmethod
     def _start_in_range(cls, v: dt.date) -> dt.date:
