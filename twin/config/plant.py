@@ -32,6 +32,7 @@ from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
 from twin.config.orders import OrdersSource, PlanFileSource
 from twin.config.saving import Cooling, SwitchOn
+from twin.config.sequence import Sequence
 from twin.sector import SECTORS
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
@@ -596,6 +597,10 @@ class Station(_Model):
         None, description="Switch-on threshold (N-policy): a machine off for want of work starts "
         "again only when this many lots wait (or the oldest has waited max_wait_h), then serves "
         "until none waits; omitted: it starts at the first lot.")
+    sequence: Sequence | None = Field(
+        None, description="Sequence feeding (continuous caster, continuous furnace, float "
+        "line): the next lot must come within a window, else the sequence breaks and restarts "
+        "at a cost (twin.config.sequence); omitted: lots are taken as they come.")
 
 
 class SharedResource(_Model):
