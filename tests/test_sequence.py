@@ -139,7 +139,8 @@ def tou_plant(tmp_path: Path, sequences: str) -> twin.Plant:
         simulation={"start": MONDAY, "days": 1},
         energy={"grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
                                     "flat_price_per_kwh": 0.5}}},
-        strategies=[{"type": "tou_shifting", "sequences": sequences}])
+        strategies=[{"type": "tou_shifting", "sequences": sequences,
+                     "sequence_margin_min": 0}])
 
 
 def test_tou_hold_stops_where_it_would_break_the_sequence(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ A continuous caster casts a *sequence* of heats without a break: each heat's lad
 before the tundish runs dry, and a tundish lasts a limited number of heats. Here a lot that
 starts more than ``max_wait_s`` after the previous lot finished at the station has *broken* the
 sequence (unplanned); a sequence that has reached ``max_lots`` lots ends as planned (tundish
-life). Either way the lot starts a new sequence after a *restart*: ``setup_s`` in the machine's
+life; a lot that comes late after a full sequence counts as planned). Either way the lot starts
+a new sequence after a *restart*: ``setup_s`` in the machine's
 setup state (changeover in OEE availability, like a periodic setup; Nakajima 1988), with the
 restart energy (tundish preheating gas) metered on a load of its own (``<station>:restart``, in the
 station's group) at ``energy_kwh / setup_s`` over the setup, and ``loss_units`` of the lot's product
@@ -93,11 +94,11 @@ class SequenceFeed:
         a new one (False: then call :meth:`restart`). Counts the lot and the break."""
         if self.sequences == 0:  # the run starts with a sequence ready
             self.sequences = 1
+        elif self.lots >= self.max_lots:  # ended at its length: planned, however late
+            self.planned += 1
+            return False
         elif now - self.last_finish > self.max_wait_s:
             self.breaks += 1
-            return False
-        elif self.lots >= self.max_lots:
-            self.planned += 1
             return False
         self.lots += 1
         self.lots_total += 1

@@ -79,6 +79,10 @@ class FlexibleParams(StrategyParams):
         "station within its sequence window (expected processing on the way, lots ahead of it), "
         "so a hold never breaks a sequence; 'ignore' holds regardless, and each break costs the "
         "restart (setup, preheating energy, yield loss). No effect without such a station.")
+    sequence_margin_min: float = Field(
+        15.0, ge=0, description="With sequences 'keep': release a held lot this long before "
+        "the estimated last moment that keeps the sequence [min] (the estimate uses mean times; "
+        "spread on the way would otherwise break about every other sequence held to the edge).")
 
 
 def station_ids(plant: Plant, params: FlexibleParams) -> list[str]:
@@ -391,9 +395,10 @@ class FlexibleStart(Strategy):
         (:meth:`twin.production.sequence.SequenceFeed.feed_by`): the time that station runs dry
         (its lot in hand, then the lots on the way to it: in its buffer and at the stations
         between, each at its mean time there) plus its window, less the mean processing still
-        to do before it (here and at the stations between); ``inf`` without such a station or
-        sequence, or when even a start now comes too late (the sequence breaks whatever the
-        hold). An estimate: queueing and changeovers on the way are not in it."""
+        to do before it (here and at the stations between), less ``sequence_margin_min``;
+        ``inf`` without such a station or sequence, or when even a start now comes too late (the
+        sequence breaks whatever the hold). An estimate: queueing and changeovers on the way
+        are not in it (the margin covers their spread)."""
         lot = lots[0]
         path = self._seq_paths.get((rt.id, lot[0], lot[1]))
         if path is None:
@@ -405,7 +410,9 @@ class FlexibleStart(Strategy):
             ahead += sum(len(bm.hand) for bm in b.machines)
         busy = bool(seq_rt.machines[0].hand)
         keep_by = seq_rt.sequence.feed_by(now, busy, ahead, seq_rt.ideal_s[lot[0]]) - travel_s
-        return INF if now > keep_by + 1e-6 else keep_by  # too late already: nothing to keep
+        if now > keep_by + 1e-6:
+            return INF  # too late even now: nothing left to keep
+        return keep_by - self.params.sequence_margin_min * 60.0
 
     def _release(self, m: Machine, why: str) -> None:
         """Start now; ``why``: 'signal' (the strategy's rule allows it), 'due_date' or
