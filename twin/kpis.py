@@ -28,6 +28,12 @@ them); its utilization is the mean lots on the running belt per place over sched
 ``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
 ``stopped_h`` (belt stopped, blocked at the exit).
 
+A station with ``sequence`` (a caster: :mod:`twin.production.sequence`) adds ``sequence``:
+``sequences``, ``breaks`` (unplanned), ``planned_restarts``, ``restarts``, ``restart_h``,
+``units_lost``, ``mean_lots_per_sequence`` and ``restart_energy_kwh`` per carrier; the units lost
+come off the good output (``units_completed``, plant and product, then fractional, with
+``units_lost``), so every per-unit intensity carries them.
+
 A station whose machines need shared resources adds ``waiting_for_resource_h`` (machine time
 spent ready but waiting for an operator or tool). Each shared resource (``resources``: id ->
 count, scheduled_h, busy_h, utilization) has utilization = busy unit time / (count x the working

@@ -5,12 +5,12 @@ before the tundish runs dry, and a tundish lasts a limited number of heats. Here
 starts more than ``max_wait_s`` after the previous lot finished at the station has *broken* the
 sequence (unplanned); a sequence that has reached ``max_lots`` lots ends as planned (tundish
 life; a lot that comes late after a full sequence counts as planned). Either way the lot starts
-a new sequence after a *restart*: ``setup_s`` in the machine's
-setup state (changeover in OEE availability, like a periodic setup; Nakajima 1988), with the
-restart energy (tundish preheating gas) metered on a load of its own (``<station>:restart``, in the
-station's group) at ``energy_kwh / setup_s`` over the setup, and ``loss_units`` of the lot's product
-lost (end of the old sequence plus start of the new: :meth:`twin.production.flow.Flow.lose`, so
-the product's good output, and with it every per-unit intensity, carries the loss).
+a new sequence after a *restart*: ``setup_s`` in the machine's setup state (changeover in OEE
+availability, like a periodic setup; Nakajima 1988), with the restart energy (tundish preheating
+gas) metered on a load of its own (``<station>:restart``, in the station's group) at
+``energy_kwh / setup_s`` over the setup, and ``loss_units`` of the lot's product lost (end of the
+old sequence plus start of the new: :meth:`twin.production.flow.Flow.lose`, so the product's good
+output, and with it every per-unit intensity, carries the loss).
 
 Conventions: the first lot of the run finds a sequence ready (the run starts in steady state, as
 a plant without ``sequence`` does: an infinite window then gives the same run); the sequence
@@ -18,8 +18,8 @@ still open at the end of the run is not charged. The break is recognised when th
 ready to start (its restart begins then, not when the tundish ran dry), which is exact for the
 counts and the energy and delays the heat by the setup, as a real restart does.
 
-Per lot a station with a sequence pays one comparison and one assignment; a station without pays
-one test for None (the machine loop's ``seq``).
+Per lot a station with a sequence pays a method call and an assignment; a station without pays
+two tests of a local for None in the machine loop (``seq``), nothing else.
 """
 
 from __future__ import annotations

@@ -18,6 +18,13 @@ to start it, the gate decides, in this order:
    not in the estimate: that is what the margin is for.
 3. **Buffer.** With ``release_when_buffer_full`` the lot starts when the station's input buffer is
    full or a lot waits to enter it: holding longer would block upstream.
+4. **Sequence.** With ``sequences: keep`` (default) and a station downstream on the lot's route
+   that casts in sequences (:mod:`twin.production.sequence`), the lot starts at the latest time
+   from which it can still reach that station within its window, less ``sequence_margin_min``
+   (:meth:`FlexibleStart.sequence_latest`); a steel-shop engineer holds a heat for the tariff
+   only when the caster need not break its sequence for it, or when the sequence ends at its
+   length anyway (the tundish change then falls into the hold). ``sequences: ignore`` holds
+   regardless: each break then costs its restart, which a study prices against the saving.
 
 Holding is event-driven: the machine waits, ready (idle), for the earliest of the strategy's wake
 (a TOU period change, an interval with low grid intensity, a drop of site power), the latest start,
