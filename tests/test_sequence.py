@@ -203,3 +203,38 @@ def test_restart_power_is_the_energy_over_the_setup() -> None:
     p = restart_power_kw(Sequence.model_validate(SEQ))
     assert p.tolist() == [0.0, 8000.0, 0.0, 0.0]
     assert not restart_power_kw(Sequence.model_validate({"max_wait_min": 5})).any()
+
+
+def test_same_seed_same_outputs_with_breaks(tmp_path: Path) -> None:
+    """Random cast times around a tight window: two runs of one seed write the same kpis.json
+    and hourly table, byte for byte; the breaks are there to compare."""
+    def run(out: Path) -> tuple[bytes, bytes]:
+        plant = make_plant([station("melt", expo(40, "min")),
+                            station("cast", expo(30, "min"), sequence={
+                                "max_wait_min": 10, "lots_per_sequence": 5, "restart": {
+                                    "setup_min": 20, "energy_kwh": {"natural_gas": 500},
+                                    "yield_loss_units": 0.1}})],
+                           interarrival=expo(45, "min"), simulation={"start": MONDAY, "days": 3})
+        r = twin.simulate(plant, seed=11)
+        assert r.kpis["stations"]["cast"]["sequence"]["breaks"] > 0
+        r.save(out)
+        return (out / "kpis.json").read_bytes(), (out / "hourly.parquet").read_bytes()
+
+    assert run(tmp_path / "a") == run(tmp_path / "b")
+
+
+def test_dashboard_shows_the_sequence_table(tmp_path: Path) -> None:
+    """The run page lists each sequence station's counts (and a plant without none)."""
+    from twin.dashboard.data import load as load_run
+    from twin.dashboard.page import SEQUENCE_TABLE_ID, station_table
+
+    r = twin.simulate(cast_plant(tmp_path, ["00:00", "00:40", "01:20", "02:30"]))
+    r.save(tmp_path / "run")
+    html = station_table(load_run(tmp_path / "run"))
+    assert SEQUENCE_TABLE_ID in html
+    row = html.split(f'id="{SEQUENCE_TABLE_ID}"')[1].split("<tbody>")[1].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert cells[:4] == ["cast", "2", "1", "0"]
+    plain = twin.simulate(cast_plant(tmp_path, ["00:00"], seq=None))
+    plain.save(tmp_path / "plain")
+    assert SEQUENCE_TABLE_ID not in station_table(load_run(tmp_path / "plain"))
