@@ -70,8 +70,10 @@ def test_melt_energy_per_heat_by_hand() -> None:
 def test_tou_shifting_melts_no_heat_in_peak_hours() -> None:
     base = twin.simulate(_deterministic(), days=3)
     # fit_in_period: a heat starts only when its 38 min power-on ends before the peak
+    # (sequences: ignore; the caster's sequence then breaks once a day, test below)
     held = twin.simulate(_deterministic(
-        strategies=[{"type": "tou_shifting", "fit_in_period": True}]), days=3)
+        strategies=[{"type": "tou_shifting", "fit_in_period": True, "sequences": "ignore"}]),
+        days=3)
     iv = held.intervals
     peak = iv["tou_period"].isin(["peak", "critical"])
     assert peak.sum() == 3 * 8 * 4  # 14:00-22:00 in January, 15-min intervals
@@ -93,3 +95,31 @@ def test_tou_shifting_melts_no_heat_in_peak_hours() -> None:
 
 def test_study_validates() -> None:
     assert main(["validate", str(ROOT / "simulations" / "eaf_steel_study.yaml")]) == 0
+
+
+def test_peak_holds_break_the_caster_sequence_unless_the_strategy_keeps_it() -> None:
+    """The caster waits at most 60 min after a heat (plant header). Holding the furnace through
+    the 8-h peak (sequences: ignore) lets the caster run dry once a day: 3 days, 3 peaks, 3
+    breaks (each 3 t lost, 3,000 kWh of preheating gas), and the baseline none. Keeping the
+    sequence, the strategy holds a heat only while it can still reach the caster in time: no
+    break, and the furnace melts in the peak (the hold is worth less than the sequence)."""
+    base, ignore, keep = (twin.simulate(_deterministic(strategies=s), days=3) for s in (
+        [], [{"type": "tou_shifting", "fit_in_period": True, "sequences": "ignore"}],
+        [{"type": "tou_shifting", "fit_in_period": True}]))
+    seq = {name: r.kpis["stations"]["caster"]["sequence"]
+           for name, r in (("base", base), ("ignore", ignore), ("keep", keep))}
+    assert seq["base"]["breaks"] == 0 and seq["keep"]["breaks"] == 0
+    assert seq["ignore"]["breaks"] == 3
+    lost = 0.03 * seq["ignore"]["restarts"]
+    assert seq["ignore"]["units_lost"] == pytest.approx(lost)
+    # 3,000 kWh a restart (the last may still be under way when the run ends)
+    gas = seq["ignore"]["restart_energy_kwh"]["natural_gas"]
+    assert 3000.0 * (seq["ignore"]["restarts"] - 1) <= gas <= 3000.0 * seq["ignore"]["restarts"]
+    assert gas % 3000.0 == pytest.approx(0.0) or seq["ignore"]["restart_h"] < seq[
+        "ignore"]["restarts"]
+    done = ignore.kpis["lots_completed"]
+    assert ignore.kpis["units_completed"] == pytest.approx(done - lost)
+    iv = keep.intervals
+    peak = iv["tou_period"].isin(["peak", "critical"])
+    assert iv.loc[peak, "natural_gas_kwh:eaf"].sum() > 0
+    assert keep.kpis["strategies"]["tou_shifting"]["released_by"]["sequence"] > 0

@@ -26,6 +26,7 @@ from twin.calendar import (
 )
 from twin.config.plant import CARRIERS, ArrivalSource, EquipmentType, PlanSource, Plant
 from twin.config.plant import Conveyor as ConveyorSpec
+from twin.config.sequence import Sequence as SequenceConfig
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, N_CARRIERS, OFF, PROCESSING, base_load_table, power_table
@@ -49,7 +50,7 @@ class Equipment:
     """One metered piece of equipment (a machine of a station, or a base load)."""
 
     name: str
-    kind: str  # "machine" or "base_load"
+    kind: str  # "machine", "base_load" or "sequence_restart"
     group: str
     station: str | None = None
 
@@ -128,6 +129,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int,
     pools = _pools(plant, ctx)
     runtimes, machines = _stations(plant, ctx, equipment, pools)
     base_loads = _base_loads(plant, ctx, first_index=len(machines))
+    restart_loads = _sequences(plant, ctx, runtimes, len(machines) + len(base_loads))
     if not calendar.always:
         shift_loads = [ld for ld, b in zip(base_loads, plant.base_loads, strict=True)
                        if b.schedule == "shifts"]
@@ -141,7 +143,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int,
     t1 = min(clock.seconds(trace_day + dt.timedelta(days=1), 0), horizon)
     if 0 <= t0 < horizon:
         meter.trace_window = (t0, t1)
-        env.process(_snapshot(env, meter, t0, [*machines, *base_loads]))
+        env.process(_snapshot(env, meter, t0, [*machines, *base_loads, *restart_loads]))
 
     ems = info = None
     if plant.energy is None and plant.carbon is not None and plant.carbon.hourly_factor_file:
@@ -155,7 +157,7 @@ def build(plant: Plant, days: float, start: dt.date, seed: int,
         from twin.strategies import get_strategy
 
         live = any(get_strategy(sc.type).reads_storage for sc in plant.strategies)
-        meter_air_handling(plant, meter, calendar, supply, len(equipment) - len(base_loads))
+        meter_air_handling(plant, meter, calendar, supply, len(machines))
         ems = EMS(env, site, supply, policy, horizon, live=live)
         if ems.live:
             env.process(ems.run())
@@ -241,7 +243,23 @@ def equipment_tables(plant: Plant) -> tuple[list[Equipment], list[np.ndarray]]:
     for b in plant.base_loads:
         equipment.append(Equipment(b.id, "base_load", b.group))
         tables.append(base_load_table(b))
+    for i, _, s in plant.stations():  # restart energy of sequences (twin.production.sequence)
+        if s.sequence is not None and restart_power_kw(s.sequence).any():
+            equipment.append(Equipment(f"{s.id}:restart", "sequence_restart",
+                                       s.group or plant.lines[i].id, s.id))
+            table = np.zeros_like(tables[0])
+            table[IDLE] = restart_power_kw(s.sequence)
+            tables.append(table)
     return equipment, tables
+
+
+def restart_power_kw(seq: SequenceConfig) -> np.ndarray:
+    """Power per carrier of a sequence restart's energy drawn evenly over its setup [kW]."""
+    out = np.zeros(len(CARRIERS))
+    for carrier, kwh in seq.restart.energy_kwh.items():
+        if kwh > 0:
+            out[CARRIERS.index(carrier)] = kwh / (seq.restart.setup_min / 60.0)
+    return out
 
 
 class _Network:
@@ -431,6 +449,29 @@ def meter_air_handling(plant: Plant, meter: Meter, calendar: ShiftCalendar, supp
         meter.equipment_kwh[first_index + k] += kwh.sum(axis=0)
         total += kwh
     supply.scheduled_kwh = total
+
+
+def _sequences(plant: Plant, ctx: _Context, runtimes: list[StationRuntime], first_index: int
+               ) -> list[Load]:
+    """Sequence feeding of the stations that have it (:mod:`twin.production.sequence`), with the
+    meter rows of their restart energy (after the base loads, in station order); returns those
+    loads."""
+    from twin.production.sequence import SequenceFeed
+
+    loads: list[Load] = []
+    for rt, (_, _, s) in zip(runtimes, plant.stations(), strict=True):
+        seq = s.sequence
+        if seq is None:
+            continue
+        load = None
+        if restart_power_kw(seq).any():
+            load = Load(ctx.env, ctx.meter, first_index + len(loads), f"{s.id}:restart", ctx.site)
+            load.set_state(OFF)
+            loads.append(load)
+        rt.sequence = SequenceFeed(seq.max_wait_min * 60.0, seq.lots_per_sequence,
+                                   seq.restart.setup_min * 60.0, seq.restart.yield_loss_units,
+                                   load, ctx.flow)
+    return loads
 
 
 def _sources(plant: Plant, ctx: _Context) -> None:

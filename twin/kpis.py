@@ -28,6 +28,12 @@ them); its utilization is the mean lots on the running belt per place over sched
 ``conveyor`` adds ``capacity_lots``, ``mean_lots_on_belt`` (time average, stops included) and
 ``stopped_h`` (belt stopped, blocked at the exit).
 
+A station with ``sequence`` (a caster: :mod:`twin.production.sequence`) adds ``sequence``:
+``sequences``, ``breaks`` (unplanned), ``planned_restarts``, ``restarts``, ``restart_h``,
+``units_lost``, ``mean_lots_per_sequence`` and ``restart_energy_kwh`` per carrier; the units lost
+come off the good output (``units_completed``, plant and product, then fractional, with
+``units_lost``), so every per-unit intensity carries them.
+
 A station whose machines need shared resources adds ``waiting_for_resource_h`` (machine time
 spent ready but waiting for an operator or tool). Each shared resource (``resources``: id ->
 count, scheduled_h, busy_h, utilization) has utilization = busy unit time / (count x the working
@@ -79,6 +85,22 @@ def _rty(model: Any, k: int, pid: str) -> float | None:
             return None
         rty *= (q.first_good[k] / q.first_judged[k]) ** route.count(rt.id)
     return _num(rty)
+
+
+def _units(x: float) -> float:
+    """Units for JSON: an int when whole (always, unless a sequence restart lost part of a lot)."""
+    return int(x) if float(x).is_integer() else _num(x)
+
+
+def _sequence_kpis(model: Any, rt: Any) -> dict[str, Any]:
+    """A sequence station's figures (:meth:`twin.production.sequence.SequenceFeed.report`) and
+    its restart energy per carrier [kWh] (the meter row ``<station>:restart``)."""
+    out = rt.sequence.report()
+    row = next((k for k, e in enumerate(model.equipment)
+                if e.kind == "sequence_restart" and e.station == rt.id), None)
+    kwh = model.meter.equipment_kwh[row] if row is not None else np.zeros(N_CARRIERS)
+    out["restart_energy_kwh"] = {CARRIERS[c]: _num(kwh[c]) for c in range(N_CARRIERS) if kwh[c]}
+    return out
 
 
 def _num(x: float, nd: int = 9) -> float:
@@ -149,6 +171,8 @@ def station_kpis(model: Any) -> dict[str, Any]:
                 "mean_lots_on_belt": _num(rt.belt.mean_lots(horizon)),
                 "stopped_h": _num(rt.belt.stopped_s / 3600.0),
             }
+        if rt.sequence is not None:  # sequence feeding (twin.production.sequence)
+            stations[rt.id]["sequence"] = _sequence_kpis(model, rt)
         if rt.switch_on is not None:  # the station's N-policy (twin.production.switch_on)
             stations[rt.id]["switch_on"] = rt.switch_on.report(horizon)
     return stations
@@ -186,8 +210,9 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     flow, meter, plant = model.flow, model.meter, model.plant
     horizon = model.horizon_s
     upl = flow.units_per_lot
-    units_by_product = {p: flow.completed[k] * upl[k] for k, p in enumerate(flow.products)}
-    units = int(sum(units_by_product.values()))
+    # good units: those of finished lots less any lost at sequence restarts (an int without)
+    units_by_product = {p: flow.good_units(k) for k, p in enumerate(flow.products)}
+    units = _units(sum(units_by_product.values()))
     totals = {CARRIERS[c]: float(meter.equipment_kwh[:, c].sum()) for c in range(N_CARRIERS)}
     elec = float(intervals["electricity_demand_kwh"].sum())  # incl. heat pumps, chillers
     co2 = {k: float(intervals[f"co2_{c}_kg"].sum()) for k, c in (
@@ -228,7 +253,8 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
     for k, p in enumerate(flow.products):
         lead_k = lots.lead[k]
         products[p] = {
-            "units_completed": int(units_by_product[p]),
+            "units_completed": _units(units_by_product[p]),
+            **({"units_lost": _num(flow.lost[k])} if any(flow.lost) else {}),
             "lots_completed": int(flow.completed[k]),
             "lots_released": int(flow.released[k]),
             "lots_consumed": int(flow.consumed[k]),
@@ -260,6 +286,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         **({"lots_scrapped": int(sum(flow.scrapped)),
             "units_scrapped": int(sum(n * u for n, u in zip(flow.scrapped, upl, strict=True)))}
            if scrap else {}),
+        **({"units_lost": _num(sum(flow.lost))} if any(flow.lost) else {}),
         "lots_in_system_at_end": int(flow.in_system),
         "lots_in_buffers_at_end": int(in_buffers),
         "electricity_kwh": _num(elec),

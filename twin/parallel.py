@@ -162,7 +162,7 @@ def run_part(plant: Plant, days: float, start: dt.date, seed: int, full: bool = 
     run.machines = [(rt.id, list(mc.processing_s), list(mc.setup_s), float(mc.cleaning_s))
                     for rt in model.stations for mc in rt.machines]
     run.counters = {k: list(getattr(flow, k)) for k in
-                    ("released", "assembled", "completed", "consumed", "scrapped")}
+                    ("released", "assembled", "completed", "consumed", "scrapped", "lost")}
     run.in_system = int(flow.in_system)
     run.wip_area = flow.mean_wip(horizon) * horizon
     run.units_by_hour = list(flow.units_by_hour)
@@ -496,7 +496,7 @@ def assemble(plant: Plant, runs: list[PartRun], days: float, start: dt.date, see
     pidx = {p: k for k, p in enumerate(products)}
     pmap = [np.array([pidx[p] for p in r.products], dtype=np.int64) for r in runs]
     counters: dict[str, list[int]] = {}
-    for name in ("released", "assembled", "completed", "consumed", "scrapped"):
+    for name in ("released", "assembled", "completed", "consumed", "scrapped", "lost"):
         total = [0] * len(products)
         for k, r in enumerate(runs):
             for j, v in enumerate(r.counters[name]):

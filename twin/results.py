@@ -231,6 +231,13 @@ class Result:
                     " due dates or full buffers", n=rep['starts_deferred'],
                     lots=rep['lots_held'], h=f"{rep['hours_held']:.1f}",
                     forced=sum(rep['forced_starts'].values())))
+        for name, st in k["stations"].items():
+            q = st.get("sequence")
+            if q:  # sequence casting (twin.production.sequence)
+                lines.append(_row(tr("sequences"), tr(
+                    "{name}: {n} sequences, {breaks} breaks, {planned} planned restarts, {lost}"
+                    " units lost", name=name, n=q["sequences"], breaks=q["breaks"],
+                    planned=q["planned_restarts"], lost=f"{q['units_lost']:,.2f}")))
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
         lines.append(_row(tr("busiest stations"), ", ".join(
             f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst)))

@@ -292,13 +292,16 @@ def _instrument_mwh(kpis: Mapping[str, Any]) -> dict[str, float]:
             - float(onsite.get("used_mwh") or 0.0)}
 
 
-def end_product_units(kpis: Mapping[str, Any]) -> int:
-    """Units completed of end products (components are counted in their product)."""
+def end_product_units(kpis: Mapping[str, Any]) -> float:
+    """Units completed of end products (components are counted in their product): good units,
+    fractional when a sequence restart lost part of a lot (an int otherwise)."""
     products = kpis.get("products") or {}
     if not products:
-        return int(kpis.get("units_completed") or 0)
-    return int(sum(p.get("units_completed") or 0 for p in products.values()
-                   if p.get("component_of") is None))
+        n = kpis.get("units_completed") or 0
+    else:
+        n = sum(p.get("units_completed") or 0 for p in products.values()
+                if p.get("component_of") is None)
+    return int(n) if float(n).is_integer() else float(n)
 
 
 def _div(a: float, b: float) -> float | None:

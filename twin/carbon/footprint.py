@@ -174,7 +174,7 @@ def product_footprints(model: Any, totals: dict[str, float], rule: str = "proces
         if k in parent:
             continue
         kg = float(sum(arr[k] for arr in parts))
-        units = flow.completed[k] * flow.units_per_lot[k]
+        units = flow.good_units(k)  # units lost at sequence restarts are not good
         lines = [{**m, "kg_co2e": m["quantity_per_unit"] * m["kg_co2e_per_unit"] * units}
                  for m in materials.get(p, [])]
         mat_unit = float(sum(m["quantity_per_unit"] * m["kg_co2e_per_unit"]

@@ -75,6 +75,7 @@ def _conveyor_issues(path: str, s: Station, visitors: list) -> list[ConfigIssue]
         ("cleaning", "given", bool(s.cleaning), "none on a conveyor station"),
         ("quality", "given", s.quality is not None,
          "none: check the yield at the next station, e.g. an inspection after the oven"),
+        ("sequence", "given", s.sequence is not None, "none on a conveyor station"),
     ):
         if bad:
             issues.append(ConfigIssue(f"{path}.{name}", f"not allowed with 'conveyor'; expected "
@@ -280,6 +281,10 @@ def check_references(plant: Plant) -> list[ConfigIssue]:
                     s.batch_size, True))
         if s.switch_on is not None:
             issues += _switch_on(path, s, types.get(s.equipment), bool(assembled))
+        if s.sequence is not None and s.machines != 1:
+            issues.append(ConfigIssue(
+                f"{path}.machines", "a station with 'sequence' casts one sequence at a time; "
+                "expected 1 (model parallel casters as stations)", s.machines, True))
 
     for k, src in enumerate(plant.sources):
         if not isinstance(src, (PlanSource, ArrivalSource)):

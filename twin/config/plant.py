@@ -33,6 +33,7 @@ from twin.config.energy import Energy
 from twin.config.orders import OrdersSource, PlanFileSource
 from twin.config.programme import Programme
 from twin.config.saving import Cooling, SwitchOn
+from twin.config.sequence import Sequence
 from twin.sector import SECTORS
 
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "heat", "cooling")
@@ -622,6 +623,10 @@ class Station(_Model):
         "station (twin.config.programme), overriding the equipment type's programme: phases, "
         "each a share of the processing time (or a fixed duration_s) with its power per "
         "carrier.")
+    sequence: Sequence | None = Field(
+        None, description="Sequence feeding (continuous caster, continuous furnace, float "
+        "line): the next lot must come within a window, else the sequence breaks and restarts "
+        "at a cost (twin.config.sequence); omitted: lots are taken as they come.")
 
     @model_serializer(mode="wrap")
     def _drop_unset_programmes(self, handler: Any) -> dict[str, Any]:

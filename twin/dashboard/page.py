@@ -399,7 +399,42 @@ def station_table(data: RunData) -> str:
         " (processed or still waiting) / run time: at 100 % or more its queue grows without"
         " bound</dd><dt>Lots waiting, wait</dt><dd>time-average lots in its input buffer; mean"
         " time from arriving there to being taken by a machine</dd></dl>"))
+    out += _sequence_table(stations)
     return "\n".join(out)
+
+
+SEQUENCE_TABLE_ID = "sequence-table"
+"""Id of the table of casting sequences (runs with a ``sequence`` station only)."""
+
+
+def _sequence_table(stations: dict[str, Any]) -> list[str]:
+    """HTML lines of the sequence table: per station with ``sequence`` (twin.production.sequence)
+    its sequences, breaks, planned restarts, restart hours, units lost and restart energy;
+    nothing for a plant without one."""
+    rows = [(name, st["sequence"]) for name, st in stations.items() if st.get("sequence")]
+    if not rows:
+        return []
+    head = [tr("Station"), tr("Sequences"), tr("Breaks (unplanned)"), tr("Planned restarts"),
+            tr("Lots per sequence (mean)"), tr("Restart hours"), tr("Units lost"),
+            tr("Restart energy kWh")]
+    out = [f'<table class="stations" id="{SEQUENCE_TABLE_ID}"><thead><tr>']
+    out += [f"<th>{h}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    for name, q in rows:
+        energy = ", ".join(f"{theme.carrier_label(c)} {_fmt(v)}"
+                           for c, v in (q.get("restart_energy_kwh") or {}).items()) or "–"
+        per = q.get("mean_lots_per_sequence")
+        cells = [esc(name), _fmt(q.get("sequences", 0)), _fmt(q.get("breaks", 0)),
+                 _fmt(q.get("planned_restarts", 0)), _sig(per) if per is not None else "–",
+                 _sig(q.get("restart_h", 0.0)), _sig(q.get("units_lost", 0.0)), esc(energy)]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    out.append(tr(
+        '<dl class="defs"><dt>Breaks</dt><dd>a lot came later than the sequence window after the'
+        " previous one: the sequence ended unplanned</dd><dt>Planned restarts</dt><dd>a sequence"
+        " reached its maximum length (tundish life)</dd><dt>Units lost</dt><dd>yield loss of the"
+        " restarts, off the good output</dd></dl>"))
+    return out
 
 
 LDC_FIGURE_ID = "fig-load-duration"

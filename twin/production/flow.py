@@ -52,6 +52,9 @@ class Flow:
         self.consumed = [0] * n
         self.scrapped = [0] * n
         """Lots scrapped at a station's quality check (:mod:`twin.production.quality`)."""
+        self.lost = [0.0] * n
+        """Units lost outside whole lots, e.g. at sequence restarts
+        (:mod:`twin.production.sequence`) [units]; :meth:`good_units` takes them off."""
         self.in_system = 0
         self.serial = 0
         """Lots entered or assembled so far (the next lot's number, ``lot[7]``)."""
@@ -127,6 +130,19 @@ class Flow:
         return {"product": self.done_product, "released_s": self.done_released,
                 "completed_s": self.done_at, "held_s": self.done_held, "due_s": self.done_due,
                 "order": self.done_order, "lot": self.done_serial}
+
+    def lose(self, product: int, units: float) -> None:
+        """``units`` of ``product`` are lost without a lot leaving (the yield loss of a sequence
+        restart: tundish skull, crops); they come off its good output."""
+        self.lost[product] += units
+
+    def good_units(self, product: int) -> float:
+        """Good units of ``product`` finished: units of its completed lots minus those lost
+        (:meth:`lose`); an int while nothing was lost (plants without such losses report as
+        before)."""
+        units = self.completed[product] * self.units_per_lot[product]
+        lost = self.lost[product]
+        return units - lost if lost else units
 
     def scrap(self, lot: list) -> None:
         """``lot`` is scrapped: it leaves the plant unfinished."""

@@ -11,7 +11,9 @@ the next shift. Between lots it does what is due (maintenance, shift breaks; see
 (:mod:`twin.production.resources`). Optional per station, each decided once before the
 loop: changeovers by product pair (``setup_pairs``), a yield check after processing that reworks
 or scraps a lot (``quality``, :mod:`twin.production.quality`), and periodic setups and cleaning
-after a lot is handed on (``cleaning``, :mod:`twin.production.cleaning`).
+after a lot is handed on (``cleaning``, :mod:`twin.production.cleaning`), and sequence feeding
+of a continuous station (``sequence``, :mod:`twin.production.sequence`): a lot that comes too late
+starts a new sequence after a restart.
 
 Strategies (:mod:`twin.strategies`) hook in through three attributes of the machine, each None
 unless set: ``on_starved`` when it starts waiting for work (it may start a side process, e.g. a
@@ -111,6 +113,8 @@ class StationRuntime:
     programmes: Any = None
     """The power programmes of its products (:class:`twin.production.programme.StationProgrammes`);
     None: the plain processing power (nothing to do per lot)."""
+    sequence: Any = None
+    """Sequence feeding (:class:`twin.production.sequence.SequenceFeed`), None without."""
 
     def add_gate(self, gate: Callable[[Machine, list[list]], simpy.Event | None]) -> None:
         """Add a scheduling hook; with several, a lot starts when every one allows it (they are
@@ -196,6 +200,7 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         cleaner = Cleaner(m, st.cleaning)
         st.cleaners.append(cleaner)
     log = st.steps
+    seq = st.sequence  # sequence feeding (twin.production.sequence), None: none
     while True:
         # a predicted failure: planned repair between lots, when the monitor finds it convenient
         if ttf_left <= flag_at and (yield from mon.repair(ttr)):  # type: ignore[union-attr,arg-type]
@@ -284,6 +289,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
             yield from m.due()
         # --- change over, process ----------------------------------------------------------------
         p = lot[0]
+        if seq is not None and not seq.keeps(env._now):  # a new sequence: restart first
+            yield from seq.restart(m, lot)
         if setup is not None and p != last_product and last_product >= 0 and (
                 draw := setup if pairs is None else pairs[last_product][p]) is not None:
             if for_setup:  # shared resources held from the changeover on
@@ -343,6 +350,8 @@ def operate(m: Machine, st: StationRuntime, flow: Flow, targets: list[list[simpy
         # Each lot leaving counts its wait (arrival to start) and its stay (arrival to leaving);
         # lot[6] becomes its arrival at the next buffer (a put through SimPy stamps it there).
         now = finished = env._now
+        if seq is not None:
+            seq.last_finish = finished
         for lot in lots:
             arrived = lot[6]
             step = lot[1]

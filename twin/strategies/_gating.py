@@ -18,6 +18,13 @@ to start it, the gate decides, in this order:
    not in the estimate: that is what the margin is for.
 3. **Buffer.** With ``release_when_buffer_full`` the lot starts when the station's input buffer is
    full or a lot waits to enter it: holding longer would block upstream.
+4. **Sequence.** With ``sequences: keep`` (default) and a station downstream on the lot's route
+   that casts in sequences (:mod:`twin.production.sequence`), the lot starts at the latest time
+   from which it can still reach that station within its window, less ``sequence_margin_min``
+   (:meth:`FlexibleStart.sequence_latest`); a steel-shop engineer holds a heat for the tariff
+   only when the caster need not break its sequence for it, or when the sequence ends at its
+   length anyway (the tundish change then falls into the hold). ``sequences: ignore`` holds
+   regardless: each break then costs its restart, which a study prices against the saving.
 
 Holding is event-driven: the machine waits, ready (idle), for the earliest of the strategy's wake
 (a TOU period change, an interval with low grid intensity, a drop of site power), the latest start,
@@ -36,7 +43,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
 from pydantic import Field
@@ -73,6 +80,16 @@ class FlexibleParams(StrategyParams):
     release_when_buffer_full: bool = Field(
         True, description="Start when the station's input buffer is full or a lot waits to "
         "enter it (holding would block upstream).")
+    sequences: Literal["keep", "ignore"] = Field(
+        "keep", description="A station downstream that casts in sequences ('sequence' in the "
+        "plant file: a caster): 'keep' holds a lot only as long as it can still reach that "
+        "station within its sequence window (expected processing on the way, lots ahead of it), "
+        "so a hold never breaks a sequence; 'ignore' holds regardless, and each break costs the "
+        "restart (setup, preheating energy, yield loss). No effect without such a station.")
+    sequence_margin_min: float = Field(
+        15.0, ge=0, description="With sequences 'keep': release a held lot this long before "
+        "the estimated last moment that keeps the sequence [min] (the estimate uses mean times; "
+        "spread on the way would otherwise break about every other sequence held to the edge).")
 
 
 def station_ids(plant: Plant, params: FlexibleParams) -> list[str]:
@@ -129,6 +146,34 @@ def work_to_finish(plant: Plant, runtimes: list[StationRuntime]) -> list[list[fl
         return memo[pid]
 
     return [work(p.id) for p in plant.products]
+
+
+def sequence_paths(model: Model, gated: list[StationRuntime]
+                   ) -> dict[tuple[str, int, int], tuple[StationRuntime, list[StationRuntime],
+                                                          float]]:
+    """For each gated station, product and route step at it: the first station after it on the
+    route that casts in sequences, the stations between, and the mean processing time of the
+    lot from its start here to its arrival there [s] (here and at the stations between). Empty
+    when no station has a sequence (the gate then never looks)."""
+    by_id = {rt.id: rt for rt in model.stations}
+    out: dict[tuple[str, int, int], tuple[StationRuntime, list[StationRuntime], float]] = {}
+    if not any(rt.sequence is not None for rt in model.stations):
+        return out
+    ids = {rt.id for rt in gated}
+    for p, prod in enumerate(model.plant.products):
+        for k, sid in enumerate(prod.route):
+            if sid not in ids:
+                continue
+            travel = by_id[sid].ideal_s[p]
+            between: list[StationRuntime] = []
+            for nxt in prod.route[k + 1:]:
+                rt = by_id[nxt]
+                if rt.sequence is not None:
+                    out[(sid, p, k)] = (rt, between, travel)
+                    break
+                between.append(rt)
+                travel += rt.ideal_s[p]
+    return out
 
 
 class _PowerWatch:
@@ -243,6 +288,11 @@ class FlexibleStart(Strategy):
         self.released_by = {"signal": 0, "due_date": 0, "buffer_full": 0}
         self.forced_starts = {"due_date": 0, "buffer_full": 0}
         self._held_since: dict[int, float] = {}  # machine index -> start of its current hold
+        self._seq_paths = sequence_paths(model, self.runtimes) if (
+            self.params.sequences == "keep") else {}
+        if self._seq_paths:  # a sequence to keep: its releases are counted (reported) apart
+            self.released_by["sequence"] = 0
+            self.forced_starts["sequence"] = 0
         self.prepare(model)
         for rt in self.runtimes:
             stores = ([rt.input] if rt.input is not None
@@ -320,6 +370,11 @@ class FlexibleStart(Strategy):
                 return self._release(m, "due_date")
             if buffer_rule and watch.full():
                 return self._release(m, "buffer_full")
+            if self._seq_paths:  # hold only while the sequence downstream can still be fed
+                keep_by = self.sequence_latest(now, rt, lots)
+                if now >= keep_by - 1e-6:
+                    return self._release(m, "sequence")
+                latest = min(latest, keep_by)
             if m.index not in self._held_since:
                 self._held_since[m.index] = now
                 self.starts_deferred += 1
@@ -340,6 +395,31 @@ class FlexibleStart(Strategy):
             return waits[0] if len(waits) == 1 else env.any_of(waits)
 
         return gate
+
+    def sequence_latest(self, now: float, rt: StationRuntime, lots: list[list]) -> float:
+        """Latest start [s] of the lots in hand at ``rt`` that still lets them reach the first
+        station with a sequence on their route within its window
+        (:meth:`twin.production.sequence.SequenceFeed.feed_by`): the time that station runs dry
+        (its lot in hand, then the lots on the way to it: in its buffer and at the stations
+        between, each at its mean time there) plus its window, less the mean processing still
+        to do before it (here and at the stations between), less ``sequence_margin_min``;
+        ``inf`` without such a station or sequence, or when even a start now comes too late (the
+        sequence breaks whatever the hold). An estimate: queueing and changeovers on the way
+        are not in it (the margin covers their spread)."""
+        lot = lots[0]
+        path = self._seq_paths.get((rt.id, lot[0], lot[1]))
+        if path is None:
+            return INF
+        seq_rt, between, travel_s = path
+        ahead = len(seq_rt.input.items) if seq_rt.input is not None else 0
+        for b in between:
+            ahead += len(b.input.items) if b.input is not None else 0
+            ahead += sum(len(bm.hand) for bm in b.machines)
+        busy = bool(seq_rt.machines[0].hand)
+        keep_by = seq_rt.sequence.feed_by(now, busy, ahead, seq_rt.ideal_s[lot[0]]) - travel_s
+        if now > keep_by + 1e-6:
+            return INF  # too late even now: nothing left to keep
+        return keep_by - self.params.sequence_margin_min * 60.0
 
     def _release(self, m: Machine, why: str) -> None:
         """Start now; ``why``: 'signal' (the strategy's rule allows it), 'due_date' or
