@@ -399,6 +399,8 @@ class MergedFlow:
     def completions(self) -> dict[str, np.ndarray]:
         return self._lots
 
+    good_units = Flow.good_units  # the same rule on the summed counters (units lost included)
+
     def completion_chunks(self) -> Any:
         n, step = self.lots_done, self.lot_chunk
         if n <= step:
