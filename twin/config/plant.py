@@ -756,10 +756,12 @@ class Plant(_Model):
         given = {name: bool(getattr(self, name)) for name in PRODUCTION_SECTIONS}
         if any(given.values()) and not all(given.values()):
             missing = [n for n, g in given.items() if not g]
+            names = (missing[0] if len(missing) == 1
+                     else f"{', '.join(missing[:-1])} and {missing[-1]}")
             raise ValueError(
-                f"production needs {', '.join(PRODUCTION_SECTIONS)} together; "
-                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
-                f"(a plant without production leaves out all four)")
+                f"production needs products, equipment_types, lines and sources together; "
+                f"{names} {'is' if len(missing) == 1 else 'are'} missing (a plant without "
+                f"production leaves out all four)")
         return self
 
     @property
