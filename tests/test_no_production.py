@@ -243,3 +243,18 @@ def test_a_calibration_on_a_plant_without_production(tmp_path):
     for path, value in true.items():
         assert got[path] == pytest.approx(value, rel=0.01), path
     assert summary["metrics"]["holdout"]["site"]["pass_hourly"] is True
+
+
+def test_a_per_unit_sector_range_says_the_plant_has_no_production():
+    # a beverage-sector building without production: the kWh/hl range cannot apply, and the
+    # comparison says why instead of "no finished units"
+    from twin.sector import sector_comparison
+
+    out = sector_comparison({"production": False, "electricity_kwh": SITE_KWH},
+                            "light_industry", {})
+    (row,) = out["comparisons"]
+    assert row["value"] is None and row["verdict"] == "not_comparable"
+    assert row["reason"] == "the plant has no production (per-unit ranges do not apply)"
+    with_production = sector_comparison({"electricity_kwh": SITE_KWH, "products": {}},
+                                        "light_industry", {})
+    assert with_production["comparisons"][0]["reason"] == "no finished units in the run"
