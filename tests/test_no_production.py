@@ -258,3 +258,24 @@ def test_a_per_unit_sector_range_says_the_plant_has_no_production():
     with_production = sector_comparison({"electricity_kwh": SITE_KWH, "products": {}},
                                         "light_industry", {})
     assert with_production["comparisons"][0]["reason"] == "no finished units in the run"
+
+
+def test_a_plant_without_production_does_not_split_and_says_why(tmp_path):
+    from twin.partition import find_parts
+
+    parts = find_parts(twin.load_plant(write(tmp_path, OFFICE)))
+    assert not parts.splits and len(parts.parts) == 1
+    assert parts.reason == "the plant has no production (no stations to split)"
+    assert parts.parts[0].base_loads == ["lights", "hvac"]
+
+
+def test_the_json_schema_accepts_no_production_and_refuses_a_partial_set():
+    jsonschema = pytest.importorskip("jsonschema")
+    from twin.config.plant import Plant
+
+    schema = Plant.model_json_schema()
+    data = json.loads(json.dumps(OFFICE))
+    jsonschema.validate(data, schema)  # no production: valid
+    partial = {**data, "products": [{"id": "p", "route": ["s"]}]}
+    with pytest.raises(jsonschema.ValidationError, match="'equipment_types' is a dependency"):
+        jsonschema.validate(partial, schema)

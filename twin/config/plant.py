@@ -720,6 +720,12 @@ class Plant(_Model):
     """The root of a plant file. Production (:data:`PRODUCTION_SECTIONS`) is optional: a plant
     without it is modelled by its base loads, profiles and energy supply only."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False,
+        # JSON Schema (twin schema): any one of the production sections requires the others
+        json_schema_extra={"dependentRequired": {
+            name: [o for o in PRODUCTION_SECTIONS if o != name] for name in PRODUCTION_SECTIONS}})
+
     site: Site = Field(description="The site: name, timezone, latitude, longitude.")
     simulation: Simulation = Field(default_factory=Simulation, description="Run defaults.")
     calendar: Calendar | None = Field(None, description="Working time; omitted = 24/7.")
