@@ -99,7 +99,9 @@ def schema() -> dict:
 def test_schema_is_json_with_the_plant_sections(schema: dict) -> None:
     assert schema["type"] == "object"
     assert {"site", "products", "lines", "equipment_types", "sources"} <= set(schema["properties"])
-    assert set(schema["required"]) >= {"site", "products", "lines"}
+    assert set(schema["required"]) == {"site"}  # production is optional, all four together:
+    assert schema["dependentRequired"]["products"] == ["equipment_types", "lines", "sources"]
+    assert schema["dependentRequired"]["sources"] == ["products", "equipment_types", "lines"]
     assert schema["additionalProperties"] is False
     assert schema["$schema"].startswith("https://json-schema.org/")
 

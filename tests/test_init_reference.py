@@ -84,14 +84,15 @@ def test_init_bad_targets_are_one_line_errors(tmp_path: Path,
 
 
 def test_computing_template_runs_a_week_at_pue_1_3() -> None:
-    # By hand from the file: 1,800 one-hour jobs a day on 100 racks keep them 75 % busy, so IT
-    # draws 100 x (0.75 x 10 + 0.25 x 4) = 850 kW; overheads 200 + 45 + 10 = 255 kW = 0.3 x 850
-    # (PUE 1.3). A week: (850 + 255) kW x 168 h = 185,640 kWh; 7 x 1,800 jobs completed (each
-    # day's jobs finish in 18 h).
+    # By hand from the file: a plant without production whose IT load (group 'it') draws 850 kW
+    # and overheads 200 + 45 + 10 = 255 kW = 0.3 x 850 (PUE 1.3). A week: (850 + 255) kW x 168 h
+    # = 185,640 kWh; no units, no lots (the template has no placeholder production).
     res = twin.simulate(load_plant(TEMPLATES / "computing.yaml"), days=7)
-    assert res.kpis["units_completed"] == 7 * 1800
+    assert not load_plant(TEMPLATES / "computing.yaml").has_production
+    assert res.kpis["production"] is False and "units_completed" not in res.kpis
     assert res.kpis["electricity_kwh"] == pytest.approx(1105 * 168, rel=1e-6)
-    it_kwh = 850 * 168
+    it_kwh = res.kpis["energy_by_group_kwh"]["it"]["electricity"]
+    assert it_kwh == pytest.approx(850 * 168, rel=1e-9)
     assert res.kpis["electricity_kwh"] / it_kwh == pytest.approx(1.3, rel=1e-6)
 
 

@@ -363,8 +363,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     plant = load_plant(args.config)
     _preflight(plant, str(args.config))
     n_st = sum(len(line.stations) for line in plant.lines)
-    print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
-          f"{n_st} stations, {len(plant.sources)} sources, {len(plant.base_loads)} base loads)")
+    if plant.has_production:
+        print(f"{args.config}: OK ({len(plant.products)} products, {len(plant.lines)} lines, "
+              f"{n_st} stations, {len(plant.sources)} sources, {len(plant.base_loads)} base "
+              f"loads)")
+    else:
+        print(f"{args.config}: OK (no production, {len(plant.base_loads)} base loads)")
     return 0
 
 

@@ -51,6 +51,12 @@ a station checks quality. ``energy_by_group_kwh`` is the energy
 per equipment group and carrier plus the energy plant's and the building HVAC's (see
 :func:`supply_side_groups`): its electricity and natural gas add up to ``electricity_kwh`` and
 ``natural_gas_kwh``.
+
+A plant without production (no products, lines or sources: a data centre, an office building, a
+cold store) has ``production: false`` and none of :data:`PRODUCTION_KPIS`; its per-unit
+intensities are null, as no unit is made. A data centre's functional unit is its IT energy:
+``pue`` (site kWh per IT kWh) and ``data_centre.cue_kg_per_kwh_it`` (kgCO2 per IT kWh) are its
+intensities per functional unit.
 """
 
 from __future__ import annotations
@@ -235,7 +241,7 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
                if "electricity_kwh:energy_plant" in intervals.columns else 0.0)
     by_group.update(supply_side_groups(conv_el, max(fuel - plant_gas, 0.0),
                                        _col_sum(intervals, "electricity_kwh:building_hvac")))
-    dc_kpis = _data_centre_kpis(model, intervals, by_group, elec)
+    dc_kpis = _data_centre_kpis(model, intervals, by_group, elec, co2)
     footprints = product_footprints(model, {
         "scope1_kg": co2["scope1"], "scope2_location_kg": co2["location"],
         "electricity_kwh": elec, "conversion_electricity_kwh": conv_el,
@@ -325,6 +331,10 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
         from twin.production.order_book import order_kpis
 
         kpis["orders"] = order_kpis(flow, horizon)
+    if not plant.has_production:
+        for key in PRODUCTION_KPIS:
+            kpis.pop(key, None)
+        kpis["production"] = False
     ev = plant.carbon.evaluation if plant.carbon is not None else None
     kpis["evaluation"] = _rounded(evaluate(
         kpis, ev.rules if ev is not None else "hunan_2030",
@@ -339,6 +349,15 @@ def plant_kpis(model: Any, intervals: pd.DataFrame, equipment: pd.DataFrame,
             {p.id: {p.functional_unit.name: p.functional_unit.per_unit}
              for p in plant.products if p.functional_unit is not None}))
     return kpis
+
+
+PRODUCTION_KPIS: tuple[str, ...] = (
+    "units_completed", "lots_completed", "lots_released", "lots_in_system_at_end",
+    "lots_in_buffers_at_end", "throughput_lots_per_h", "mean_wip_lots", "mean_lead_time_h",
+    "products", "due_dates")
+"""KPIs of production, left out of ``kpis.json`` for a plant without production
+(``Plant.has_production`` false; ``production: false`` says so). ``kwh_per_unit`` and
+``co2_kg_per_unit*`` stay, null (no unit is made); ``stations`` stays, empty."""
 
 
 def supply_side_groups(plant_electricity_kwh: float, plant_gas_kwh: float,
@@ -361,14 +380,16 @@ def supply_side_groups(plant_electricity_kwh: float, plant_gas_kwh: float,
 
 
 def _data_centre_kpis(model: Any, intervals: pd.DataFrame, by_group: dict[str, Any],
-                      elec: float) -> dict[str, Any]:
+                      elec: float, co2: dict[str, float]) -> dict[str, Any]:
     """A data centre's KPIs (:mod:`twin.energy.data_centre`), and its groups' electricity added
     to ``by_group`` (in place).
 
     * ``pue`` = site electricity / IT electricity over the run (the ratio of the sums; The Green
       Grid WP49, GB 40879-2021);
     * ``data_centre``: IT energy; PUE; ERE = (site electricity - heat reused) / IT (The Green
-      Grid WP29, 2010); hours of full and partial free cooling; heat exported, its revenue
+      Grid WP29, 2010); CUE = (scope 1 + scope 2) CO2 / IT electricity [kgCO2/kWh], location-
+      and market-based (The Green Grid WP32, 2010): the intensity per functional unit (the IT
+      kWh); hours of full and partial free cooling; heat exported, its revenue
       (taken off ``cost_total``) and the CO2 it would displace at the MEE default heat factor
       (0.11 t/GJ): reported beside the inventory, never netted from scope 2."""
     dc = model.ems.supply.data_centre if model.ems is not None else None
@@ -392,6 +413,10 @@ def _data_centre_kpis(model: Any, intervals: pd.DataFrame, by_group: dict[str, A
             "it_kwh": _num(it),
             "pue": _num(elec / it) if it > 0 else None,
             "ere": _num((elec - heat) / it) if it > 0 else None,
+            "cue_kg_per_kwh_it": _num((co2["scope1"] + co2["location"]) / it) if it > 0
+            else None,
+            "cue_market_kg_per_kwh_it": _num((co2["scope1"] + co2["market"]) / it) if it > 0
+            else None,
             "free_cooling_full_h": _num(float(hours[share >= 1.0].sum())),
             "free_cooling_partial_h": _num(float(hours[(share > 0) & (share < 1.0)].sum())),
             "heat_exported_kwh": _num(heat),

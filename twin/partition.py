@@ -107,6 +107,8 @@ def find_parts(plant: Plant) -> Partition:
                  resources=[r.id for r in plant.resources],
                  base_loads=[b.id for b in plant.base_loads],
                  groups=sorted({*group_of.values(), *(b.group for b in plant.base_loads)}))
+    if not plant.has_production:
+        return Partition([whole], "the plant has no production (no stations to split)")
     coupling = [sc.type for sc in plant.strategies if sc.type not in PER_STATION]
     if coupling:
         return Partition([whole], f"strategy '{coupling[0]}' reads site-wide state during the "

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.atomic import write_text
-from twin.carbon.evaluation import DAYS_PER_YEAR, evaluate
+from twin.carbon.evaluation import DAYS_PER_YEAR, PRODUCT_METRICS, evaluate
 from twin.i18n import N_, current, language_of, message, tr, use
 from twin.sector_text import (
     metric_label,
@@ -340,7 +340,8 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     b.append(("table", [tr("Metric"), tr("Value"), tr("On the {x} basis", x=other_label)],
               [[m["label"], _value(m["value"], m["unit"]),
                 _value(other[k], m["unit"]) if k in other else "–"]
-               for k, m in ev["metrics"].items()]))
+               for k, m in ev["metrics"].items()
+               if kpis.get("production") is not False or k not in PRODUCT_METRICS]))
 
     # 4. footprints
     products = fp.get("products") or {}

@@ -134,7 +134,9 @@ class Result:
                                      start=k['start'])),
             _row(tr("units completed"), f"{k['units_completed']:,}  "
                  + "  ".join(f"{p}: {v['units_completed']:,}" for p, v in k["products"].items()
-                             if v["component_of"] is None)),
+                             if v["component_of"] is None))
+            if "units_completed" in k else
+            _row(tr("production"), tr("none (base loads and profiles only)")),
             _row(tr("electricity"), tr("{kwh} kWh   peak {kw} kW ({m}-min average)",
                                        kwh=f"{k['electricity_kwh']:,.0f}",
                                        kw=f"{k['peak_demand_kw']:,.1f}",
@@ -181,7 +183,14 @@ class Result:
             lines.append(_row(tr("energy per unit"), tr(
                 "{kwh} kWh electricity, {co2} kg CO2 (scope 1 + 2 location-based)",
                 kwh=f"{k['kwh_per_unit']:.3f}", co2=f"{k['co2_kg_per_unit']:.3f}")))
-        per_unit = [f"{p} {v['co2_kg_per_unit']:.3f} kg" for p, v in k["products"].items()
+        dc = k.get("data_centre")
+        if dc and dc.get("pue") is not None:
+            lines.append(_row(tr("data centre"), tr(
+                "PUE {pue}, CUE {cue} kg CO2 per IT kWh (location-based), IT {it} kWh",
+                pue=f"{dc['pue']:.3f}", cue=f"{dc['cue_kg_per_kwh_it']:.3f}",
+                it=f"{dc['it_kwh']:,.0f}")))
+        per_unit = [f"{p} {v['co2_kg_per_unit']:.3f} kg"
+                    for p, v in (k.get("products") or {}).items()
                     if v.get("co2_kg_per_unit") is not None]
         if per_unit:
             lines.append(_row(tr("footprint/unit"), ", ".join(per_unit) + tr(
@@ -206,7 +215,7 @@ class Result:
                     " ({y})", a=f"{mkt:.3f}", basis=_basis(eb['basis']),
                     x=f"{eb['electricity_kgce_per_kwh']:.4f}", b=f"{mkt_other:.3f}",
                     other=_basis(other['basis']), y=f"{other['electricity_kgce_per_kwh']:.4f}")))
-        if k["mean_lead_time_h"] is not None:
+        if k.get("mean_lead_time_h") is not None:
             lines.append(_row(tr("lead time"), tr(
                 "{h} h mean, WIP {wip} lots mean", h=f"{k['mean_lead_time_h']:.2f}",
                 wip=f"{k['mean_wip_lots']:.1f}")))
@@ -239,8 +248,9 @@ class Result:
                     " units lost", name=name, n=q["sequences"], breaks=q["breaks"],
                     planned=q["planned_restarts"], lost=f"{q['units_lost']:,.2f}")))
         worst = sorted(k["stations"].items(), key=lambda kv: -kv[1]["utilization"])[:3]
-        lines.append(_row(tr("busiest stations"), ", ".join(
-            f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst)))
+        if worst:
+            lines.append(_row(tr("busiest stations"), ", ".join(
+                f"{n} {v['utilization']:.0%} (OEE {v['oee']:.0%})" for n, v in worst)))
         queued = [(n, v) for n, v in worst if v.get("mean_wait_s") is not None]
         if queued:
             lines.append(_row(tr("their queues"), ", ".join(

@@ -173,6 +173,8 @@ def _group_final_kwh(kpis: Mapping[str, Any], group: str) -> float | None:
 def _functional_units(kpis: Mapping[str, Any], units_by_fu: Mapping[str, Mapping[str, float]],
                       unit: str) -> tuple[float | None, str]:
     """Functional units of name ``unit`` made in the run, or None with the reason."""
+    if kpis.get("production") is False:
+        return None, "the plant has no production (per-unit ranges do not apply)"
     finished = {p: v for p, v in (kpis.get("products") or {}).items()
                 if v.get("component_of") is None and v.get("units_completed", 0) > 0}
     if not finished:

@@ -87,6 +87,9 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 """Metric name -> (label, unit). Shares and changes are fractions (0.55 = 55 %)."""
 
+PRODUCT_METRICS = frozenset({"co2_kg_per_unit_location", "co2_kg_per_unit_market",
+                             "kgce_per_unit", "kgce_per_unit_change", "footprint_reduction_min"})
+"""Metrics per unit of product: none for a plant without production (``production: false``)."""
 _NEEDS_BASELINE = {"footprint_reduction_min", "gross_change_market", "kgce_per_unit_change",
                    "co2_t_per_tce_market_change", "renewable_energy_share_change"}
 
@@ -664,7 +667,9 @@ def evaluate(kpis: Mapping[str, Any], rules: str | Iterable[Any] = DEFAULT_RULES
         status, margin = judge(v, ind["op"], ind["threshold"])
         reason = None
         if status == "not_judged":
-            if ind["metric"] in _NEEDS_BASELINE and base_block is None:
+            if kpis.get("production") is False and ind["metric"] in PRODUCT_METRICS:
+                reason = N_("the plant makes no products (no production in the plant file)")
+            elif ind["metric"] in _NEEDS_BASELINE and base_block is None:
                 reason = N_("no baseline: give carbon.evaluation.baseline in the plant file "
                             "or twin report --baseline RUN_DIR")
             elif ind["metric"] == "footprint_reduction_min":

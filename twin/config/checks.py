@@ -422,6 +422,13 @@ def _strategies(plant: Plant) -> list[ConfigIssue]:
             issues += _ref(f"strategies[{k}].type", spec.type,
                            dict.fromkeys(known_strategies()), "strategy")
             continue
+        if cls.needs_production and not plant.has_production:
+            issues.append(ConfigIssue(
+                f"strategies[{k}].type",
+                f"strategy '{spec.type}' acts on production and the plant has none; expected "
+                f"products, equipment_types, lines and sources in the plant file, or no such "
+                f"strategy", spec.type, True))
+            continue
         try:
             params = cls.Params.model_validate(spec.params)
         except ValidationError as exc:

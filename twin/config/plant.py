@@ -814,20 +814,35 @@ class StrategyConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+PRODUCTION_SECTIONS: tuple[str, ...] = ("products", "equipment_types", "lines", "sources")
+"""The sections of a plant file that describe production: all given, or all left out."""
+
+
 class Plant(_Model):
-    """The root of a plant file."""
+    """The root of a plant file. Production (:data:`PRODUCTION_SECTIONS`) is optional: a plant
+    without it is modelled by its base loads, profiles and energy supply only."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False,
+        # JSON Schema (twin schema): any one of the production sections requires the others
+        json_schema_extra={"dependentRequired": {
+            name: [o for o in PRODUCTION_SECTIONS if o != name] for name in PRODUCTION_SECTIONS}})
 
     site: Site = Field(description="The site: name, timezone, latitude, longitude.")
     simulation: Simulation = Field(default_factory=Simulation, description="Run defaults.")
     calendar: Calendar | None = Field(None, description="Working time; omitted = 24/7.")
-    products: list[Product] = Field(min_length=1, description="Products and their routes.")
+    products: list[Product] = Field(
+        default_factory=list, description="Products and their routes. Production is optional: "
+        "products, equipment_types, lines and sources are given together or all left out (a "
+        "plant of base loads and measured profiles only, e.g. a data centre).")
     equipment_types: list[EquipmentType] = Field(
-        min_length=1, description="Kinds of machine with their power per state."
+        default_factory=list, description="Kinds of machine with their power per state."
     )
-    lines: list[Line] = Field(min_length=1, description="Production lines with their stations.")
+    lines: list[Line] = Field(default_factory=list,
+                              description="Production lines with their stations.")
     sources: list[Source] = Field(
-        min_length=1, description="Sources of lots: production plans, random arrivals, dated "
-        "orders (MES/ERP export) or day-by-day plan files."
+        default_factory=list, description="Sources of lots: production plans, random arrivals, "
+        "dated orders (MES/ERP export) or day-by-day plan files."
     )
     resources: list[SharedResource] = Field(
         default_factory=list, description="Operators or tools shared by stations (their "
@@ -843,6 +858,24 @@ class Plant(_Model):
         default_factory=list, description="Production strategies in force (twin.strategies), "
         "each {type: name, ...parameters}; none: release as soon as possible within shifts.")
     description: str | None = Field(None, description="Free text about the plant.")
+
+    @model_validator(mode="after")
+    def _production_all_or_none(self) -> Plant:
+        given = {name: bool(getattr(self, name)) for name in PRODUCTION_SECTIONS}
+        if any(given.values()) and not all(given.values()):
+            missing = [n for n, g in given.items() if not g]
+            names = (missing[0] if len(missing) == 1
+                     else f"{', '.join(missing[:-1])} and {missing[-1]}")
+            raise ValueError(
+                f"production needs products, equipment_types, lines and sources together; "
+                f"{names} {'is' if len(missing) == 1 else 'are'} missing (a plant without "
+                f"production leaves out all four)")
+        return self
+
+    @property
+    def has_production(self) -> bool:
+        """Whether the plant makes products (False: base loads, profiles and supply only)."""
+        return bool(self.lines)
 
     def stations(self) -> list[tuple[int, int, Station]]:
         """All stations as (line index, station index, station), in file order."""

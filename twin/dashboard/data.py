@@ -348,6 +348,12 @@ class RunData:
         return out
 
 
+def has_production(kpis: dict[str, Any]) -> bool:
+    """Whether the run's plant makes products (``kpis.json`` of a plant without production has
+    ``production: false``; older run folders always had production)."""
+    return kpis.get("production", True) is not False
+
+
 class RunFolderError(FileNotFoundError):
     """A run folder whose files are missing, empty, truncated or not what ``twin run`` writes;
     the message names the file. (A FileNotFoundError, so callers that handle a missing run
@@ -402,7 +408,7 @@ def _load(d: Path) -> RunData:
     kpis = _read_json(d / "kpis.json")
     manifest = _read_json(d / "manifest.json")
     for key in ("units_completed", "electricity_kwh", "co2_scope1_kg"):
-        if key not in kpis:
+        if key not in kpis and not (key == "units_completed" and not has_production(kpis)):
             raise RunFolderError(f"{d / 'kpis.json'}: no '{key}'; not written by this twin? "
                                  "rerun 'twin run'")
     equipment = None

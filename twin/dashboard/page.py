@@ -16,7 +16,7 @@ from typing import Any
 from plotly.offline import get_plotlyjs
 
 from twin.dashboard import figures, theme
-from twin.dashboard.data import RunData, price_bands
+from twin.dashboard.data import RunData, has_production, price_bands
 from twin.dashboard.figures import esc
 from twin.dashboard.plot import figure_html
 from twin.i18n import current, message, money_unit, tr
@@ -812,7 +812,9 @@ def render(data: RunData) -> str:
         tr("Energy per hour"),
         tr("Electricity per hour stacked by group{gas}: production rises with the shifts, the"
            " base loads are the floor that runs nights and weekends. Use the buttons or drag the"
-           " slider to zoom.", gas=gas),
+           " slider to zoom.", gas=gas) if has_production(k) else
+        tr("Electricity per hour stacked by group{gas} (the plant has no production: base"
+           " loads and profiles only). Use the buttons or drag the slider to zoom.", gas=gas),
         figure_html(figures.hourly_demand(data), "fig-hourly"), "hourly"))
     sections.append(_section(
         tr("When electricity is used"),
@@ -889,15 +891,16 @@ def render(data: RunData) -> str:
         sections.append(sector_section(k["sector"]))
     if k.get("evaluation"):
         sections.append(evaluation_section(k["evaluation"]))
-    if data.lots is not None and len(data.lots):
-        body = figure_html(figures.lead_times(data), "fig-lead-time")
-    else:
-        body = _note(tr("No lot was finished in this run."))
-    sections.append(_section(
-        tr("Lead time per product"),
-        tr("How long finished lots took from release to completion; the dashed line is the mean."
-        " A long right tail means lots waited in buffers."),
-        body, "lead-time"))
+    if has_production(k):  # a plant without production has no lots: no lead-time section
+        if data.lots is not None and len(data.lots):
+            body = figure_html(figures.lead_times(data), "fig-lead-time")
+        else:
+            body = _note(tr("No lot was finished in this run."))
+        sections.append(_section(
+            tr("Lead time per product"),
+            tr("How long finished lots took from release to completion; the dashed line is the"
+               " mean. A long right tail means lots waited in buffers."),
+            body, "lead-time"))
 
     run_name = esc(data.run_dir.resolve().name)
     return html_page(

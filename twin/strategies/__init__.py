@@ -55,6 +55,11 @@ class Strategy:
     (``model.signals.soc_frac()``); then the EMS balances every interval in the loop, else it
     settles them after the run (faster, same result). Say False when you do not read it."""
 
+    needs_production: ClassVar[bool] = True
+    """Whether the strategy acts on production (stations, machines, lots); a plant without
+    production (:attr:`twin.config.plant.Plant.has_production`) refuses it when loaded. Say
+    False for a strategy that acts only on base loads or the energy supply."""
+
     def __init__(self, params: StrategyParams):
         self.params = params
 
