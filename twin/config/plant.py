@@ -169,6 +169,14 @@ class Simulation(_Model):
                             "the same results as one process; 'off' always runs in one process."
     )
 
+    @model_serializer(mode="wrap")
+    def _drop_default_partition(self, handler: Any) -> dict[str, Any]:
+        # a plant file that does not turn splitting off dumps (and hashes) as before the field
+        out = handler(self)
+        if out.get("partition") == "auto":
+            out.pop("partition", None)
+        return out
+
     @field_validator("start")
     @classmethod
     def _start_in_range(cls, v: dt.date) -> dt.date:
@@ -629,11 +637,13 @@ class Station(_Model):
         "at a cost (twin.config.sequence); omitted: lots are taken as they come.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_programmes(self, handler: Any) -> dict[str, Any]:
-        # a station without programmes dumps (and hashes) as it did before the field
+    def _drop_unset_fields(self, handler: Any) -> dict[str, Any]:
+        # a station without programmes or a sequence dumps (and hashes) as before the fields
         out = handler(self)
         if not out.get("programme_by_product"):
             out.pop("programme_by_product", None)
+        if out.get("sequence") is None:
+            out.pop("sequence", None)
         return out
 
 
@@ -784,6 +794,14 @@ class BaseLoad(_Model):
     air_handling: AirHandling | None = Field(None, description="An air-handling unit on outdoor "
                                              "air whose heating and cooling follow the weather.")
     schedule: Literal["always", "shifts"] = Field("always", description="When the load is on.")
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_air_handling(self, handler: Any) -> dict[str, Any]:
+        # a base load without an air-handling unit dumps (and hashes) as before the field
+        out = handler(self)
+        if out.get("air_handling") is None:
+            out.pop("air_handling", None)
+        return out
 
     @model_validator(mode="after")
     def _power_given(self) -> BaseLoad:
