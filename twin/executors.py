@@ -13,17 +13,30 @@ local process pool, or on a Dask cluster (``dask.distributed``), behind one inte
   not stopped at the end); ``--scheduler local`` starts a ``LocalCluster`` of ``jobs`` worker
   processes with one thread each, closed at the end and on an interrupt.
 
-Every backend keeps at most :data:`WINDOW_PER_WORKER` tasks per worker in flight, so a study of
-thousands of runs holds only a few tasks and results in the client's memory at a time. A task
-that raises does not stop the others: its :class:`Outcome` carries the exception.
+Every backend keeps only a few tasks per worker in flight (:data:`WINDOW_PER_WORKER`), so a
+study of thousands of runs holds only a few tasks and results in the client's memory at a time,
+and the client keeps no reference to an outcome once it has been yielded. A task that raises does
+not stop the others: its :class:`Outcome` carries the exception.
+
+Dask sends tasks in **batches** (one Dask task runs several of ours, :func:`run_batch`): the
+scheduler's and worker's own work per Dask task (a few ms of CPU on each side, measured in
+benchmarks/README.md) would otherwise cost 10-20 % of a 0.1 s run. The batch size adapts to the
+measured run time (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH` tasks), and
+shrinks towards the end so that no worker idles while another finishes a long batch (guided
+scheduling: at most a 1/:data:`GUIDE` share of a worker's part of the tasks left). Data every task
+needs (``shared``, e.g. the bytes of the plant's data files) is scattered to every worker once.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+import pickle
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from twin.safety import exit_with_parent, stop_pool
@@ -33,7 +46,23 @@ WINDOW_PER_WORKER = 6
 the client handles a result, few enough that client memory does not grow with the study. 6, not
 2: on 500 runs of a 7-day demo (0.1 s each) the Dask local cluster reached 84 % of the process
 pool's throughput with 6 and 77 % with 2 (benchmarks/README.md); the round trip to the scheduler
-left workers idle."""
+left workers idle. For Dask the window counts batches of tasks (:func:`run_batch`): 2 per
+worker, one running and one waiting, so a worker never waits for the scheduler."""
+
+BATCHES_PER_WORKER = 2
+"""Dask: batches in flight per worker [-] (one running, one queued on the worker)."""
+
+BATCH_TARGET_S = 0.5
+"""Dask: aimed run time of one batch [s]. Per batch, scheduler and worker spend a few ms of CPU
+(benchmarks/README.md, 'Dask: where the time went'); at 0.5 s that is under 1 %."""
+
+MAX_BATCH = 32
+"""Dask: most tasks in one batch [-] (bounds the results held at once: 32 KPI texts)."""
+
+GUIDE = 4
+"""Dask: a batch holds at most 1/GUIDE of a worker's share of the tasks not yet sent [-], so the
+batches shrink to single tasks at the end of a study (guided self-scheduling, Polychronopoulos
+and Kuck, IEEE Trans. Computers 36(12), 1987)."""
 
 
 @dataclass
@@ -51,9 +80,11 @@ class Executor:
     name = "executor"
     workers = 1
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
         """Run ``fn(task)`` for every task; yield an :class:`Outcome` per task as it completes
-        (in any order)."""
+        (in any order). With ``shared``, run ``fn(task, shared)``: Dask sends ``shared`` to each
+        worker once; the other backends pass it along (use it for what remote workers need)."""
         raise NotImplementedError
 
     def close(self, failed: bool = False) -> None:
@@ -75,7 +106,10 @@ class InProcess(Executor):
 
     name = "this process"
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
+        if shared is not None:
+            fn = partial(fn, shared=shared)
         for task in tasks:
             try:
                 value = fn(task)
@@ -97,7 +131,10 @@ class ProcessPool(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=exit_with_parent,
                                          initargs=(os.getpid(),))
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
+        if shared is not None:
+            fn = partial(fn, shared=shared)
         pending: dict[Any, Any] = {}
         todo = iter(tasks)
         window = self.workers * WINDOW_PER_WORKER
@@ -115,7 +152,11 @@ class ProcessPool(Executor):
             for fut in done:
                 task = pending.pop(fut)
                 exc = fut.exception()
-                yield Outcome(task, error=exc) if exc is not None else Outcome(task, fut.result())
+                outcome = Outcome(task, error=exc) if exc is not None else \
+                    Outcome(task, fut.result())
+                del fut
+                yield outcome
+                del outcome  # the caller's to keep or drop
             top_up()
 
     def close(self, failed: bool = False) -> None:
@@ -128,23 +169,32 @@ class ProcessPool(Executor):
 class DaskCluster(Executor):
     """Tasks on a Dask cluster: ``address`` ``"local"`` starts a ``LocalCluster`` of ``jobs``
     processes (one thread each) that ends with this executor; ``tcp://HOST:PORT`` connects to a
-    running scheduler, whose workers are left running."""
+    running scheduler, whose workers are left running.
+
+    Tasks go in batches (:func:`run_batch`); ``batch`` fixes the number of tasks per batch
+    (default: adaptive, see the module docstring). ``warm_up`` runs once on every worker before
+    the first task (imports), as the process pool runs it before its workers fork."""
 
     name = "Dask"
 
-    def __init__(self, address: str, jobs: int | None = None, timeout_s: float = 30.0):
+    def __init__(self, address: str, jobs: int | None = None, timeout_s: float = 30.0,
+                 warm_up: Callable[[], None] | None = None, batch: int | None = None):
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover (a dependency of the package)
             raise ExecutorError(f"--scheduler {address}: dask.distributed is not installed "
                                 f"({exc}); pip install distributed") from None
         self.address = address
+        self.batch = None if batch is None else max(1, int(batch))
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = LocalCluster(
-                    n_workers=max(1, int(jobs or os.cpu_count() or 1)), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=40)
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the workers inherit it
+                    self._cluster = LocalCluster(
+                        n_workers=max(1, int(jobs or os.cpu_count() or 1)),
+                        threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=40)
                 self._client = Client(self._cluster, timeout=timeout_s)
                 self.name = "Dask local cluster"
             else:
@@ -157,37 +207,63 @@ class DaskCluster(Executor):
                                 f"'dask scheduler', or 'local'") from None
         self.workers = max(1, len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
                            if address != "local" else int(jobs or os.cpu_count() or 1))
+        if warm_up is not None:
+            self._client.run(warm_up)
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def held(self) -> int:
+        """Futures this client still holds [-] (0 once :meth:`map_unordered` has finished)."""
+        return len(self._client.futures)
+
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
         from distributed import as_completed
 
-        todo = iter(tasks)
-        window = self.workers * WINDOW_PER_WORKER
-        pending: dict[str, Any] = {}
+        todo = list(tasks)
+        todo.reverse()  # popped from the end: first task first
+        client = self._client
+        scattered = client.scatter(dict(shared), broadcast=True) if shared else None
+        in_flight = self.workers * BATCHES_PER_WORKER
+        pending: dict[str, list[Any]] = {}
         stream = as_completed()
+        timing = [0.0, 0]  # seconds spent in fn on the workers, tasks done
 
-        def submit() -> bool:
-            task = next(todo, _END)
-            if task is _END:
-                return False
-            fut = self._client.submit(fn, task, pure=False)
-            pending[fut.key] = task
+        def size() -> int:
+            if self.batch is not None:
+                return self.batch
+            per_task = timing[0] / timing[1] if timing[1] else math.inf
+            want = round(BATCH_TARGET_S / per_task) if per_task > 0 else MAX_BATCH
+            guided = math.ceil(len(todo) / (self.workers * GUIDE))
+            return max(1, min(MAX_BATCH, want, guided))
+
+        def submit() -> None:
+            if not todo:
+                return
+            batch = [todo.pop() for _ in range(min(size(), len(todo)))]
+            fut = client.submit(run_batch, fn, batch, scattered, pure=False)
+            pending[fut.key] = batch
             stream.add(fut)
-            return True
 
-        for _ in range(window):
-            if not submit():
-                break
-        for fut in stream:
-            task = pending.pop(fut.key)
-            try:
-                value = fut.result()
-            except Exception as exc:  # the run's own error, re-raised here by distributed
-                yield Outcome(task, error=exc)
-            else:
-                yield Outcome(task, value)
-            fut.release()
-            submit()
+        try:
+            for _ in range(in_flight):
+                submit()
+            for fut in stream:
+                batch = pending.pop(fut.key)
+                try:
+                    results, seconds = fut.result()
+                except Exception as exc:  # the batch itself failed (e.g. a lost worker)
+                    results, seconds = [(None, exc)] * len(batch), 0.0
+                fut.release()
+                del fut
+                timing[0] += seconds
+                timing[1] += len(batch)
+                submit()
+                for task, (value, error) in zip(batch, results, strict=True):
+                    yield Outcome(task, error=error) if error is not None else \
+                        Outcome(task, value)
+                del results, batch, value  # nothing of a batch stays here once yielded
+        finally:
+            if scattered:
+                client.cancel(list(scattered.values()))
 
     def close(self, failed: bool = False) -> None:
         client = getattr(self, "_client", None)
@@ -195,6 +271,37 @@ class DaskCluster(Executor):
             client.close()
         if self._cluster is not None:
             self._cluster.close()  # stops the worker processes this client started
+
+
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+"""Dask settings of a ``--scheduler local`` cluster: no statistical profiler in the workers (it
+samples every thread's stack every 10 ms, for a dashboard nobody opens here)."""
+
+
+def run_batch(fn: Callable[..., Any], tasks: list[Any], shared: Mapping[str, Any] | None = None
+              ) -> tuple[list[tuple[Any, BaseException | None]], float]:
+    """Run ``fn`` on each task of a batch in a Dask worker: ``([(value, error), ...], seconds)``,
+    one pair per task in order (``error`` the exception a task raised, as one that can be sent
+    back), and the seconds spent in ``fn``."""
+    out: list[tuple[Any, BaseException | None]] = []
+    t0 = time.perf_counter()
+    for task in tasks:
+        try:
+            value = fn(task) if shared is None else fn(task, shared=shared)
+        except Exception as exc:  # reported per task, like the other backends
+            out.append((None, _sendable(exc)))
+        else:
+            out.append((value, None))
+    return out, time.perf_counter() - t0
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError with its type and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class ExecutorError(ValueError):
@@ -214,7 +321,7 @@ def make_executor(jobs: int | None = None, scheduler: str | None = None, tasks: 
                                                               "ucx://", "ws://", "wss://")):
             raise ExecutorError(f"--scheduler {scheduler}: expected 'local' or the address of "
                                 f"a Dask scheduler such as tcp://10.0.0.5:8786")
-        return DaskCluster(scheduler, jobs)
+        return DaskCluster(scheduler, jobs, warm_up=warm_up)
     n = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
     if tasks is not None:
         n = min(n, max(1, tasks))

@@ -18,11 +18,12 @@ complete study folder at ``--out`` (listed by key in its ``study.json``).
 
 Workers
 -------
-:func:`execute` runs in a worker. For a Dask cluster the worker receives the resolved plant and
-the bytes of its data files (never paths it may not see), writes the files to its own temporary
-folder, and either writes the run folder into the run cache (a shared ``--runs-dir``, or any
-cache on a local cluster) or sends the folder's files back for the client to write; in both
-cases it returns the run's ``kpis.json`` text, from which the client takes the KPI row.
+:func:`execute` runs in a worker. For a Dask cluster the worker receives the resolved plant with
+each run and the bytes of the study's data files once (scattered to every worker; never paths it
+may not see), writes the files to its own temporary folder (once per content), and either writes
+the run folder into the run cache (a shared ``--runs-dir``, or any cache on a local cluster) or
+sends the folder's files back for the client to write; in both cases it returns the run's
+``kpis.json`` text, from which the client takes the KPI row.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,13 +151,19 @@ def localise(plant: Plant, files: tuple[tuple[str, bytes], ...]) -> Plant:
     return Plant.model_validate(raw)
 
 
-def execute(job: RunJob) -> RunOutput:
-    """Simulate one run and write its folder (or pack it): the function every executor runs."""
+def execute(job: RunJob, shared: Mapping[str, bytes] | None = None) -> RunOutput:
+    """Simulate one run and write its folder (or pack it): the function every executor runs.
+    ``shared``: the bytes of data files by the path the plant names, sent to the worker once
+    for all its runs (:meth:`twin.executors.Executor.map_unordered`); the files of ``job.files``
+    and those of ``shared`` that the plant names are used instead of the paths."""
     import twin
 
     task = job.task
     t0 = time.perf_counter()
-    plant = localise(task.plant, job.files)
+    files = job.files
+    if shared:
+        files = files + tuple((p, shared[p]) for p in data_files(task.plant) if p in shared)
+    plant = localise(task.plant, files)
     result = twin.simulate(plant, days=task.days, start=task.start, seed=task.seed,
                            progress=False)
     if plant is not task.plant:  # the manifest names the plant as the study resolved it
