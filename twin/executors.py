@@ -273,7 +273,12 @@ class DaskCluster(Executor):
             self._cluster.close()  # stops the worker processes this client started
 
 
-LOCAL_CLUSTER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 """Dask settings of a ``--scheduler local`` cluster: no statistical profiler in the workers (it
 samples every thread's stack every 10 ms, for a dashboard nobody opens here)."""
 
