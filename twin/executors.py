@@ -21,7 +21,8 @@ not stop the others: its :class:`Outcome` carries the exception.
 Dask sends tasks in **batches** (one Dask task runs several of ours, :func:`run_batch`): the
 scheduler's and worker's own work per Dask task (a few ms of CPU on each side, measured in
 benchmarks/README.md) would otherwise cost 10-20 % of a 0.1 s run. The batch size adapts to the
-measured run time (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH` tasks), and
+CPU time of the last batch (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH`
+tasks), and
 shrinks towards the end so that no worker idles while another finishes a long batch (guided
 scheduling: at most a 1/:data:`GUIDE` share of a worker's part of the tasks left). Data every task
 needs (``shared``, e.g. the bytes of the plant's data files) is scattered to every worker once.
@@ -52,9 +53,11 @@ worker, one running and one waiting, so a worker never waits for the scheduler."
 BATCHES_PER_WORKER = 2
 """Dask: batches in flight per worker [-] (one running, one queued on the worker)."""
 
-BATCH_TARGET_S = 0.5
-"""Dask: aimed run time of one batch [s]. Per batch, scheduler and worker spend a few ms of CPU
-(benchmarks/README.md, 'Dask: where the time went'); at 0.5 s that is under 1 %."""
+BATCH_TARGET_S = 1.0
+"""Dask: aimed CPU time of one batch on its worker [s]. Per Dask task, the scheduler, client and
+worker spend 6-8 ms of CPU (benchmarks/README.md, 'Dask: where the time went'); against 1 s of
+runs that is under 1 %. CPU, not wall time, so that a busy machine does not shrink the batches
+(both the runs and the overhead slow down alike)."""
 
 MAX_BATCH = 32
 """Dask: most tasks in one batch [-] (bounds the results held at once: 32 KPI texts)."""
@@ -225,13 +228,12 @@ class DaskCluster(Executor):
         in_flight = self.workers * BATCHES_PER_WORKER
         pending: dict[str, list[Any]] = {}
         stream = as_completed()
-        timing = [0.0, 0]  # seconds spent in fn on the workers, tasks done
+        per_task = [math.inf]  # CPU seconds per task in the last batch (inf: none yet)
 
         def size() -> int:
             if self.batch is not None:
                 return self.batch
-            per_task = timing[0] / timing[1] if timing[1] else math.inf
-            want = round(BATCH_TARGET_S / per_task) if per_task > 0 else MAX_BATCH
+            want = round(BATCH_TARGET_S / per_task[0]) if per_task[0] > 0 else MAX_BATCH
             guided = math.ceil(len(todo) / (self.workers * GUIDE))
             return max(1, min(MAX_BATCH, want, guided))
 
@@ -254,8 +256,7 @@ class DaskCluster(Executor):
                     results, seconds = [(None, exc)] * len(batch), 0.0
                 fut.release()
                 del fut
-                timing[0] += seconds
-                timing[1] += len(batch)
+                per_task[0] = seconds / len(batch)
                 submit()
                 for task, (value, error) in zip(batch, results, strict=True):
                     yield Outcome(task, error=error) if error is not None else \
@@ -287,9 +288,9 @@ def run_batch(fn: Callable[..., Any], tasks: list[Any], shared: Mapping[str, Any
               ) -> tuple[list[tuple[Any, BaseException | None]], float]:
     """Run ``fn`` on each task of a batch in a Dask worker: ``([(value, error), ...], seconds)``,
     one pair per task in order (``error`` the exception a task raised, as one that can be sent
-    back), and the seconds spent in ``fn``."""
+    back), and the CPU seconds this thread spent in ``fn``."""
     out: list[tuple[Any, BaseException | None]] = []
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     for task in tasks:
         try:
             value = fn(task) if shared is None else fn(task, shared=shared)
@@ -297,7 +298,7 @@ def run_batch(fn: Callable[..., Any], tasks: list[Any], shared: Mapping[str, Any
             out.append((None, _sendable(exc)))
         else:
             out.append((value, None))
-    return out, time.perf_counter() - t0
+    return out, time.thread_time() - t0
 
 
 def _sendable(exc: BaseException) -> BaseException:
