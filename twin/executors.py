@@ -230,17 +230,11 @@ class DaskCluster(Executor):
         stream = as_completed()
         per_task = [math.inf]  # CPU seconds per task in the last batch (inf: none yet)
 
-        def size() -> int:
-            if self.batch is not None:
-                return self.batch
-            want = round(BATCH_TARGET_S / per_task[0]) if per_task[0] > 0 else MAX_BATCH
-            guided = math.ceil(len(todo) / (self.workers * GUIDE))
-            return max(1, min(MAX_BATCH, want, guided))
-
         def submit() -> None:
             if not todo:
                 return
-            batch = [todo.pop() for _ in range(min(size(), len(todo)))]
+            n = self.batch or batch_size(per_task[0], len(todo), self.workers)
+            batch = [todo.pop() for _ in range(min(n, len(todo)))]
             fut = client.submit(run_batch, fn, batch, scattered, pure=False)
             pending[fut.key] = batch
             stream.add(fut)
@@ -272,6 +266,16 @@ class DaskCluster(Executor):
             client.close()
         if self._cluster is not None:
             self._cluster.close()  # stops the worker processes this client started
+
+
+def batch_size(per_task_s: float, remaining: int, workers: int) -> int:
+    """Tasks in the next Dask batch [-]: enough for :data:`BATCH_TARGET_S` of CPU at
+    ``per_task_s`` CPU seconds per task (1 while unknown, ``inf``), at most :data:`MAX_BATCH`,
+    and at most ``ceil(remaining / (workers * GUIDE))`` of the ``remaining`` tasks not yet sent,
+    so that batches shrink to 1 towards the end; never below 1."""
+    want = round(BATCH_TARGET_S / per_task_s) if per_task_s > 0 else MAX_BATCH
+    guided = math.ceil(remaining / (max(1, workers) * GUIDE))
+    return max(1, min(MAX_BATCH, want, guided))
 
 
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
