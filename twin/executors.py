@@ -30,6 +30,7 @@ needs (``shared``, e.g. the bytes of the plant's data files) is scattered to eve
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -211,7 +212,8 @@ class DaskCluster(Executor):
         self.workers = max(1, len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
                            if address != "local" else int(jobs or os.cpu_count() or 1))
         if warm_up is not None:
-            self._client.run(warm_up)
+            with contextlib.suppress(Exception):  # only a head start: a run reports real errors
+                self._client.run(warm_up)
 
     def held(self) -> int:
         """Futures this client still holds [-] (0 once :meth:`map_unordered` has finished)."""
