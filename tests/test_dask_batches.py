@@ -152,3 +152,28 @@ def test_a_failing_task_in_a_batch_comes_back_readable():
     assert isinstance(err, RuntimeError) and str(err) == "ValueError: two"
     pickle.dumps(results)  # the whole batch can travel
     assert 0 <= cpu_s < 5
+
+
+def test_kpi_rows_give_back_each_run_as_written_in_a_fraction_of_a_dict():
+    import tracemalloc
+
+    from twin.study_runs import KpiRows
+
+    rows = KpiRows()
+    rows["a"] = {"x": 1.5, "y": math.nan, "stations.press.energy_kwh": -2.0}
+    rows["b"] = {"z": 3.0, "x": 4.0}  # other KPIs, another order
+    assert list(rows["b"].items()) == [("z", 3.0), ("x", 4.0)]
+    a = rows["a"]
+    assert list(a) == ["x", "y", "stations.press.energy_kwh"] and math.isnan(a["y"])
+    assert (a["x"], a["stations.press.energy_kwh"]) == (1.5, -2.0) and len(rows) == 2
+    # 200 runs of 500 KPIs each, names made afresh per run (as scalar_kpis does): 500 x (4-byte
+    # column + 8-byte float) = 6,000 bytes per run plus two array headers (< 7,000 bytes); a
+    # dict per run holds 500 name strings, 500 floats and its table (> 40,000 bytes)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for r in range(200):
+        rows[f"run{r}"] = {f"stations.s{i:03d}.energy_kwh": float(i + r) for i in range(500)}
+    per_run = (tracemalloc.get_traced_memory()[0] - before) / 200
+    tracemalloc.stop()
+    assert per_run < 7000, per_run
+    assert rows["run199"]["stations.s499.energy_kwh"] == 699.0

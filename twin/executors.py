@@ -237,7 +237,7 @@ class DaskCluster(Executor):
                 return
             n = self.batch or batch_size(per_task[0], len(todo), self.workers)
             batch = [todo.pop() for _ in range(min(n, len(todo)))]
-            fut = client.submit(run_batch, fn, batch, scattered, pure=False)
+            fut = client.submit(run_batch, fn, _packed(batch), scattered, pure=False)
             pending[fut.key] = batch
             stream.add(fut)
 
@@ -290,11 +290,15 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
 samples every thread's stack every 10 ms, for a dashboard nobody opens here)."""
 
 
-def run_batch(fn: Callable[..., Any], tasks: list[Any], shared: Mapping[str, Any] | None = None
+def run_batch(fn: Callable[..., Any], tasks: list[Any] | bytes,
+              shared: Mapping[str, Any] | None = None
               ) -> tuple[list[tuple[Any, BaseException | None]], float]:
     """Run ``fn`` on each task of a batch in a Dask worker: ``([(value, error), ...], seconds)``,
     one pair per task in order (``error`` the exception a task raised, as one that can be sent
-    back), and the CPU seconds this thread spent in ``fn``."""
+    back), and the CPU seconds this thread spent in ``fn``. ``tasks``: a list, or the list
+    pickled (:func:`_packed`: the scheduler passes bytes on without unpickling the tasks)."""
+    if isinstance(tasks, bytes):
+        tasks = pickle.loads(tasks)
     out: list[tuple[Any, BaseException | None]] = []
     t0 = time.thread_time()
     for task in tasks:
@@ -305,6 +309,17 @@ def run_batch(fn: Callable[..., Any], tasks: list[Any], shared: Mapping[str, Any
         else:
             out.append((value, None))
     return out, time.thread_time() - t0
+
+
+def _packed(tasks: list[Any]) -> bytes:
+    """The tasks of a batch pickled here, so that the scheduler (in this process for a local
+    cluster) passes opaque bytes to the worker instead of unpickling every plant it schedules."""
+    try:
+        return pickle.dumps(tasks, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):  # e.g. a lambda in a task
+        import cloudpickle
+
+        return cloudpickle.dumps(tasks)
 
 
 def _sendable(exc: BaseException) -> BaseException:

@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,7 +333,7 @@ def run_study(
         for t in tasks:
             first.setdefault(keys[(t.scenario, t.rep)], t)
         adopted = sr.adopt_study_runs(out, cache, set(first)) if resume else 0
-        rows: dict[str, dict[str, float]] = {}  # key -> every scalar KPI of the run
+        rows = sr.KpiRows()  # key -> every scalar KPI of the run (compact while runs come in)
         todo = []
         for key, t in first.items():
             if (d := sr.cached(cache, key)) is not None:
@@ -429,7 +429,7 @@ def flat_kpis_from_row(row: dict[str, float]) -> dict[str, float]:
                                                        "simulated_days")}
 
 
-def _collect(executor: Any, jobs: Any, cache: Path, rows: dict[str, dict[str, float]],
+def _collect(executor: Any, jobs: Any, cache: Path, rows: MutableMapping[str, dict[str, float]],
              share: Counter[str], reused: int, progress: Callable[[RunEvent], None] | None,
              files: dict[str, bytes] | None = None) -> list[tuple[Any, BaseException]]:
     """Run the jobs, put each completed run into the cache and ``rows``; report progress (in

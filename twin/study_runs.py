@@ -37,7 +37,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from array import array
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,41 @@ def scalar_kpis(kpis: dict[str, Any]) -> dict[str, float]:
 
     walk(kpis, "")
     return out
+
+
+class KpiRows(MutableMapping[str, dict[str, float]]):
+    """The scalar KPIs of a study's runs by run key, held compactly while the runs come in: each
+    KPI name once for the study, and per run two arrays, its KPIs' columns and their values (12
+    bytes per KPI instead of a dict with its own name strings and float objects: ~4 kB instead of
+    ~47 kB for a demo run). Reading a run gives its dict back, in the run's own order."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}  # KPI name -> column
+        self._names: list[str] = []
+        self._runs: dict[str, tuple[array[int], array[float]]] = {}
+
+    def __setitem__(self, key: str, row: dict[str, float]) -> None:
+        cols = array("I")
+        for name in row:
+            c = self._index.get(name)
+            if c is None:
+                c = self._index[name] = len(self._names)
+                self._names.append(name)
+            cols.append(c)
+        self._runs[key] = (cols, array("d", row.values()))
+
+    def __getitem__(self, key: str) -> dict[str, float]:
+        cols, values = self._runs[key]
+        return {self._names[c]: v for c, v in zip(cols, values, strict=True)}
+
+    def __delitem__(self, key: str) -> None:
+        del self._runs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
 
 
 def override_paths(resolved: Any) -> list[str]:
