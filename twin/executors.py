@@ -20,11 +20,11 @@ not stop the others: its :class:`Outcome` carries the exception.
 
 Dask sends tasks in **batches** (one Dask task runs several of ours, :func:`run_batch`): the
 scheduler's and worker's own work per Dask task (a few ms of CPU on each side, measured in
-benchmarks/README.md) would otherwise cost 10-20 % of a 0.1 s run. The batch size adapts to the
-CPU time of the last batch (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH`
-tasks), and
-shrinks towards the end so that no worker idles while another finishes a long batch (guided
-scheduling: at most a 1/:data:`GUIDE` share of a worker's part of the tasks left). Data every task
+benchmarks/README.md) would otherwise cost 5-8 % of a 0.1 s run. The batch size follows the CPU
+time of the last batch (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH`
+tasks, :func:`batch_size`) and shrinks towards the end, so that no worker idles while another
+finishes a long batch (guided scheduling: at most 1/:data:`GUIDE` of a worker's share of the
+tasks left). :data:`BATCHES_PER_WORKER` batches per worker are in flight. Data every task
 needs (``shared``, e.g. the bytes of the plant's data files) is scattered to every worker once.
 """
 
@@ -48,17 +48,18 @@ WINDOW_PER_WORKER = 6
 the client handles a result, few enough that client memory does not grow with the study. 6, not
 2: on 500 runs of a 7-day demo (0.1 s each) the Dask local cluster reached 84 % of the process
 pool's throughput with 6 and 77 % with 2 (benchmarks/README.md); the round trip to the scheduler
-left workers idle. For Dask the window counts batches of tasks (:func:`run_batch`): 2 per
-worker, one running and one waiting, so a worker never waits for the scheduler."""
+left workers idle. (The process pool's window; Dask keeps :data:`BATCHES_PER_WORKER` batches.)"""
 
 BATCHES_PER_WORKER = 2
-"""Dask: batches in flight per worker [-] (one running, one queued on the worker)."""
+"""Dask: batches in flight per worker [-]: one running and one waiting on the worker (Dask's
+default worker saturation sends 2 tasks to a one-thread worker), so no worker waits for the
+scheduler between batches."""
 
 BATCH_TARGET_S = 1.0
 """Dask: aimed CPU time of one batch on its worker [s]. Per Dask task, the scheduler, client and
-worker spend 6-8 ms of CPU (benchmarks/README.md, 'Dask: where the time went'); against 1 s of
-runs that is under 1 %. CPU, not wall time, so that a busy machine does not shrink the batches
-(both the runs and the overhead slow down alike)."""
+worker spend 5-8 ms of CPU (benchmarks/README.md, 'Dask studies: where the time went'); against
+1 s of runs that is under 1 %. CPU time, not wall time: on a busy machine a run's wall time grows
+with the load, its CPU time much less."""
 
 MAX_BATCH = 32
 """Dask: most tasks in one batch [-] (bounds the results held at once: 32 KPI texts)."""
@@ -176,7 +177,9 @@ class DaskCluster(Executor):
     running scheduler, whose workers are left running.
 
     Tasks go in batches (:func:`run_batch`); ``batch`` fixes the number of tasks per batch
-    (default: adaptive, see the module docstring). ``warm_up`` runs once on every worker before
+    (default: adaptive, see the module docstring). ``slots``: worker threads (one per worker
+    process on a local cluster; ``dask worker --nthreads 1`` is the right setting for
+    simulations, which hold the GIL). ``warm_up`` runs once on every worker before
     the first task (imports), as the process pool runs it before its workers fork."""
 
     name = "Dask"
@@ -209,8 +212,12 @@ class DaskCluster(Executor):
             raise ExecutorError(f"--scheduler {address}: cannot connect to a Dask scheduler "
                                 f"({exc}); expected tcp://HOST:PORT of a running "
                                 f"'dask scheduler', or 'local'") from None
-        self.workers = max(1, len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
-                           if address != "local" else int(jobs or os.cpu_count() or 1))
+        if address == "local":
+            self.workers = self.slots = max(1, int(jobs or os.cpu_count() or 1))
+        else:
+            found = self._client.scheduler_info(n_workers=-1).get("workers", {})
+            self.workers = max(1, len(found))
+            self.slots = max(1, sum(int(w.get("nthreads", 1)) for w in found.values()))
         if warm_up is not None:
             with contextlib.suppress(Exception):  # only a head start: a run reports real errors
                 self._client.run(warm_up)
@@ -227,7 +234,7 @@ class DaskCluster(Executor):
         todo.reverse()  # popped from the end: first task first
         client = self._client
         scattered = client.scatter(dict(shared), broadcast=True) if shared else None
-        in_flight = self.workers * BATCHES_PER_WORKER
+        in_flight = self.slots * BATCHES_PER_WORKER  # per thread of a multi-threaded worker
         pending: dict[str, list[Any]] = {}
         stream = as_completed()
         per_task = [math.inf]  # CPU seconds per task in the last batch (inf: none yet)
@@ -235,7 +242,7 @@ class DaskCluster(Executor):
         def submit() -> None:
             if not todo:
                 return
-            n = self.batch or batch_size(per_task[0], len(todo), self.workers)
+            n = self.batch or batch_size(per_task[0], len(todo), self.slots)
             batch = [todo.pop() for _ in range(min(n, len(todo)))]
             fut = client.submit(run_batch, fn, _packed(batch), scattered, pure=False)
             pending[fut.key] = batch
@@ -248,11 +255,11 @@ class DaskCluster(Executor):
                 batch = pending.pop(fut.key)
                 try:
                     results, seconds = fut.result()
+                    per_task[0] = seconds / len(batch)
                 except Exception as exc:  # the batch itself failed (e.g. a lost worker)
-                    results, seconds = [(None, exc)] * len(batch), 0.0
+                    results = [(None, exc)] * len(batch)
                 fut.release()
                 del fut
-                per_task[0] = seconds / len(batch)
                 submit()
                 for task, (value, error) in zip(batch, results, strict=True):
                     yield Outcome(task, error=error) if error is not None else \
