@@ -233,7 +233,11 @@ class DaskCluster(Executor):
         todo = list(tasks)
         todo.reverse()  # popped from the end: first task first
         client = self._client
-        scattered = client.scatter(dict(shared), broadcast=True) if shared else None
+        scattered = None
+        if shared:  # keyed by content (a list, hashed), never by the names: two studies that
+            names = list(shared)  # name different data alike cannot mix them up on a cluster
+            scattered = dict(zip(names, client.scatter([shared[n] for n in names],
+                                                       broadcast=True, hash=True), strict=True))
         in_flight = self.slots * BATCHES_PER_WORKER  # per thread of a multi-threaded worker
         pending: dict[str, list[Any]] = {}
         stream = as_completed()
