@@ -9,8 +9,11 @@ The study is the demo plant with ``runs / replications`` scenarios that differ i
 Python process (so each client's peak memory is its own) with an empty run cache; the two are
 alternated ``--reps`` times. Printed per setting: wall time of the runs (first to last finished
 run) and of the whole study, runs per second, the client's resident memory after 10 % and after
-100 % of the runs, and its peak. Run it on an otherwise idle machine; a busy one gives figures
-that mean nothing.
+100 % of the runs, its growth per 100 runs between the two (flat memory: about 0), its peak, and
+the client's CPU per run (for the local cluster this includes the scheduler, which runs in the
+client's process). Run it on an otherwise idle machine; a busy one gives figures that mean
+nothing (small versions, e.g. ``--runs 60 --days 1 --reps 3``, still compare the two settings
+when alternated).
 """
 
 from __future__ import annotations
@@ -57,10 +60,10 @@ def one(study: Path, out: Path, how: str, jobs: int) -> dict[str, float]:
     from twin.config.study import load_study
     from twin.study import run_study
 
-    marks: list[tuple[int, int, float, float]] = []
+    marks: list[tuple[int, int, float, float, float]] = []
 
     def progress(ev: Any) -> None:
-        marks.append((ev.done, ev.total, time.perf_counter(), _rss_mb()))
+        marks.append((ev.done, ev.total, time.perf_counter(), _rss_mb(), time.process_time()))
 
     t0 = time.perf_counter()
     run_study(load_study(study), out, jobs=jobs, progress=progress,
@@ -69,9 +72,12 @@ def one(study: Path, out: Path, how: str, jobs: int) -> dict[str, float]:
     total = marks[-1][1]
     at10 = next(m for m in marks if m[0] >= 0.1 * total)
     runs_wall = marks[-1][2] - marks[0][2]
+    between = marks[-1][0] - at10[0]
     return {"runs": total, "wall_s": wall, "runs_wall_s": runs_wall,
             "runs_per_s": (total - marks[0][0]) / runs_wall if runs_wall > 0 else float("nan"),
             "rss_10pct_mb": at10[3], "rss_end_mb": marks[-1][3],
+            "rss_mb_per_100_runs": 100 * (marks[-1][3] - at10[3]) / between if between else 0.0,
+            "client_cpu_ms_per_run": 1e3 * (marks[-1][4] - marks[0][4]) / max(1, total - 1),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}
 
 
@@ -104,7 +110,10 @@ def main() -> None:
                 print(f"rep {r + 1} {how:4s}: {res['runs']} runs, {res['runs_per_s']:.2f} runs/s"
                       f" ({res['runs_wall_s']:.1f} s of runs, {res['wall_s']:.1f} s in all); "
                       f"client RSS {res['rss_10pct_mb']:.0f} MB at 10 %, "
-                      f"{res['rss_end_mb']:.0f} MB at the end, peak {res['peak_rss_mb']:.0f} MB",
+                      f"{res['rss_end_mb']:.0f} MB at the end "
+                      f"({res['rss_mb_per_100_runs']:+.1f} MB per 100 runs), peak "
+                      f"{res['peak_rss_mb']:.0f} MB; client CPU "
+                      f"{res['client_cpu_ms_per_run']:.1f} ms per run",
                       flush=True)
                 if r + 1 < args.reps:
                     time.sleep(1)

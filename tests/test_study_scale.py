@@ -215,6 +215,15 @@ def test_bad_scheduler_address_is_one_line():
 # SIGTERM leaves no orphans
 
 
+def _worker_like(psutil, proc) -> bool:
+    """A live child that is not multiprocessing's resource tracker (a child that has just
+    exited, a zombie, is none: its command line cannot be read)."""
+    try:
+        return "resource_tracker" not in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 @pytest.mark.parametrize("how", [["--jobs", "2"], ["--scheduler", "local", "--jobs", "2"]],
                          ids=["pool", "dask-local"])
 def test_sigterm_stops_the_workers_it_started(tmp_path, how):
@@ -229,8 +238,7 @@ def test_sigterm_stops_the_workers_it_started(tmp_path, how):
         kids: list = []
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and proc.poll() is None:
-            kids = [k for k in parent.children(recursive=True)
-                    if "resource_tracker" not in " ".join(k.cmdline())]
+            kids = [k for k in parent.children(recursive=True) if _worker_like(psutil, k)]
             if len(kids) >= 2:
                 break
             time.sleep(0.2)

@@ -13,17 +13,32 @@ local process pool, or on a Dask cluster (``dask.distributed``), behind one inte
   not stopped at the end); ``--scheduler local`` starts a ``LocalCluster`` of ``jobs`` worker
   processes with one thread each, closed at the end and on an interrupt.
 
-Every backend keeps at most :data:`WINDOW_PER_WORKER` tasks per worker in flight, so a study of
-thousands of runs holds only a few tasks and results in the client's memory at a time. A task
-that raises does not stop the others: its :class:`Outcome` carries the exception.
+Every backend keeps only a few tasks per worker in flight (:data:`WINDOW_PER_WORKER`), so a
+study of thousands of runs holds only a few tasks and results in the client's memory at a time,
+and the client keeps no reference to an outcome once it has been yielded. A task that raises does
+not stop the others: its :class:`Outcome` carries the exception.
+
+Dask sends tasks in **batches** (one Dask task runs several of ours, :func:`run_batch`): the
+scheduler's and worker's own work per Dask task (a few ms of CPU on each side, measured in
+benchmarks/README.md) would otherwise cost 5-8 % of a 0.1 s run. The batch size follows the CPU
+time of the last batch (batches of about :data:`BATCH_TARGET_S`, at most :data:`MAX_BATCH`
+tasks, :func:`batch_size`) and shrinks towards the end, so that no worker idles while another
+finishes a long batch (guided scheduling: at most 1/:data:`GUIDE` of a worker's share of the
+tasks left). :data:`BATCHES_PER_WORKER` batches per worker are in flight. Data every task
+needs (``shared``, e.g. the bytes of the plant's data files) is scattered to every worker once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+import pickle
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from twin.safety import exit_with_parent, stop_pool
@@ -33,7 +48,26 @@ WINDOW_PER_WORKER = 6
 the client handles a result, few enough that client memory does not grow with the study. 6, not
 2: on 500 runs of a 7-day demo (0.1 s each) the Dask local cluster reached 84 % of the process
 pool's throughput with 6 and 77 % with 2 (benchmarks/README.md); the round trip to the scheduler
-left workers idle."""
+left workers idle. (The process pool's window; Dask keeps :data:`BATCHES_PER_WORKER` batches.)"""
+
+BATCHES_PER_WORKER = 2
+"""Dask: batches in flight per worker [-]: one running and one waiting on the worker (Dask's
+default worker saturation sends 2 tasks to a one-thread worker), so no worker waits for the
+scheduler between batches."""
+
+BATCH_TARGET_S = 1.0
+"""Dask: aimed CPU time of one batch on its worker [s]. Per Dask task, the scheduler, client and
+worker spend 5-8 ms of CPU (benchmarks/README.md, 'Dask studies: where the time went'); against
+1 s of runs that is under 1 %. CPU time, not wall time: on a busy machine a run's wall time grows
+with the load, its CPU time much less."""
+
+MAX_BATCH = 32
+"""Dask: most tasks in one batch [-] (bounds the results held at once: 32 KPI texts)."""
+
+GUIDE = 4
+"""Dask: a batch holds at most 1/GUIDE of a worker's share of the tasks not yet sent [-], so the
+batches shrink to single tasks at the end of a study (guided self-scheduling, Polychronopoulos
+and Kuck, IEEE Trans. Computers 36(12), 1987)."""
 
 
 @dataclass
@@ -51,9 +85,11 @@ class Executor:
     name = "executor"
     workers = 1
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
         """Run ``fn(task)`` for every task; yield an :class:`Outcome` per task as it completes
-        (in any order)."""
+        (in any order). With ``shared``, run ``fn(task, shared)``: Dask sends ``shared`` to each
+        worker once; the other backends pass it along (use it for what remote workers need)."""
         raise NotImplementedError
 
     def close(self, failed: bool = False) -> None:
@@ -75,7 +111,10 @@ class InProcess(Executor):
 
     name = "this process"
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
+        if shared is not None:
+            fn = partial(fn, shared=shared)
         for task in tasks:
             try:
                 value = fn(task)
@@ -97,7 +136,10 @@ class ProcessPool(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=exit_with_parent,
                                          initargs=(os.getpid(),))
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
+        if shared is not None:
+            fn = partial(fn, shared=shared)
         pending: dict[Any, Any] = {}
         todo = iter(tasks)
         window = self.workers * WINDOW_PER_WORKER
@@ -115,7 +157,11 @@ class ProcessPool(Executor):
             for fut in done:
                 task = pending.pop(fut)
                 exc = fut.exception()
-                yield Outcome(task, error=exc) if exc is not None else Outcome(task, fut.result())
+                outcome = Outcome(task, error=exc) if exc is not None else \
+                    Outcome(task, fut.result())
+                del fut
+                yield outcome
+                del outcome  # the caller's to keep or drop
             top_up()
 
     def close(self, failed: bool = False) -> None:
@@ -128,23 +174,34 @@ class ProcessPool(Executor):
 class DaskCluster(Executor):
     """Tasks on a Dask cluster: ``address`` ``"local"`` starts a ``LocalCluster`` of ``jobs``
     processes (one thread each) that ends with this executor; ``tcp://HOST:PORT`` connects to a
-    running scheduler, whose workers are left running."""
+    running scheduler, whose workers are left running.
+
+    Tasks go in batches (:func:`run_batch`); ``batch`` fixes the number of tasks per batch
+    (default: adaptive, see the module docstring). ``slots``: worker threads (one per worker
+    process on a local cluster; ``dask worker --nthreads 1`` is the right setting for
+    simulations, which hold the GIL). ``warm_up`` runs once on every worker before
+    the first task (imports), as the process pool runs it before its workers fork."""
 
     name = "Dask"
 
-    def __init__(self, address: str, jobs: int | None = None, timeout_s: float = 30.0):
+    def __init__(self, address: str, jobs: int | None = None, timeout_s: float = 30.0,
+                 warm_up: Callable[[], None] | None = None, batch: int | None = None):
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover (a dependency of the package)
             raise ExecutorError(f"--scheduler {address}: dask.distributed is not installed "
                                 f"({exc}); pip install distributed") from None
         self.address = address
+        self.batch = None if batch is None else max(1, int(batch))
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = LocalCluster(
-                    n_workers=max(1, int(jobs or os.cpu_count() or 1)), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=40)
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the workers inherit it
+                    self._cluster = LocalCluster(
+                        n_workers=max(1, int(jobs or os.cpu_count() or 1)),
+                        threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=40)
                 self._client = Client(self._cluster, timeout=timeout_s)
                 self.name = "Dask local cluster"
             else:
@@ -155,39 +212,66 @@ class DaskCluster(Executor):
             raise ExecutorError(f"--scheduler {address}: cannot connect to a Dask scheduler "
                                 f"({exc}); expected tcp://HOST:PORT of a running "
                                 f"'dask scheduler', or 'local'") from None
-        self.workers = max(1, len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
-                           if address != "local" else int(jobs or os.cpu_count() or 1))
+        if address == "local":
+            self.workers = self.slots = max(1, int(jobs or os.cpu_count() or 1))
+        else:
+            found = self._client.scheduler_info(n_workers=-1).get("workers", {})
+            self.workers = max(1, len(found))
+            self.slots = max(1, sum(int(w.get("nthreads", 1)) for w in found.values()))
+        if warm_up is not None:
+            with contextlib.suppress(Exception):  # only a head start: a run reports real errors
+                self._client.run(warm_up)
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+    def held(self) -> int:
+        """Futures this client still holds [-] (0 once :meth:`map_unordered` has finished)."""
+        return len(self._client.futures)
+
+    def map_unordered(self, fn: Callable[..., Any], tasks: Iterable[Any],
+                      shared: Mapping[str, Any] | None = None) -> Iterator[Outcome]:
         from distributed import as_completed
 
-        todo = iter(tasks)
-        window = self.workers * WINDOW_PER_WORKER
-        pending: dict[str, Any] = {}
+        todo = list(tasks)
+        todo.reverse()  # popped from the end: first task first
+        client = self._client
+        scattered = None
+        if shared:  # keyed by content (a list, hashed), never by the names: two studies that
+            names = list(shared)  # name different data alike cannot mix them up on a cluster
+            scattered = dict(zip(names, client.scatter([shared[n] for n in names],
+                                                       broadcast=True, hash=True), strict=True))
+        in_flight = self.slots * BATCHES_PER_WORKER  # per thread of a multi-threaded worker
+        pending: dict[str, list[Any]] = {}
         stream = as_completed()
+        per_task = [math.inf]  # CPU seconds per task in the last batch (inf: none yet)
 
-        def submit() -> bool:
-            task = next(todo, _END)
-            if task is _END:
-                return False
-            fut = self._client.submit(fn, task, pure=False)
-            pending[fut.key] = task
+        def submit() -> None:
+            if not todo:
+                return
+            n = self.batch or batch_size(per_task[0], len(todo), self.slots)
+            batch = [todo.pop() for _ in range(min(n, len(todo)))]
+            fut = client.submit(run_batch, fn, _packed(batch), scattered, pure=False)
+            pending[fut.key] = batch
             stream.add(fut)
-            return True
 
-        for _ in range(window):
-            if not submit():
-                break
-        for fut in stream:
-            task = pending.pop(fut.key)
-            try:
-                value = fut.result()
-            except Exception as exc:  # the run's own error, re-raised here by distributed
-                yield Outcome(task, error=exc)
-            else:
-                yield Outcome(task, value)
-            fut.release()
-            submit()
+        try:
+            for _ in range(in_flight):
+                submit()
+            for fut in stream:
+                batch = pending.pop(fut.key)
+                try:
+                    results, seconds = fut.result()
+                    per_task[0] = seconds / len(batch)
+                except Exception as exc:  # the batch itself failed (e.g. a lost worker)
+                    results = [(None, exc)] * len(batch)
+                fut.release()
+                del fut
+                submit()
+                for task, (value, error) in zip(batch, results, strict=True):
+                    yield Outcome(task, error=error) if error is not None else \
+                        Outcome(task, value)
+                del results, batch, value  # nothing of a batch stays here once yielded
+        finally:
+            if scattered:
+                client.cancel(list(scattered.values()))
 
     def close(self, failed: bool = False) -> None:
         client = getattr(self, "_client", None)
@@ -195,6 +279,67 @@ class DaskCluster(Executor):
             client.close()
         if self._cluster is not None:
             self._cluster.close()  # stops the worker processes this client started
+
+
+def batch_size(per_task_s: float, remaining: int, workers: int) -> int:
+    """Tasks in the next Dask batch [-]: enough for :data:`BATCH_TARGET_S` of CPU at
+    ``per_task_s`` CPU seconds per task (1 while unknown, ``inf``), at most :data:`MAX_BATCH`,
+    and at most ``ceil(remaining / (workers * GUIDE))`` of the ``remaining`` tasks not yet sent,
+    so that batches shrink to 1 towards the end; never below 1."""
+    want = round(BATCH_TARGET_S / per_task_s) if per_task_s > 0 else MAX_BATCH
+    guided = math.ceil(remaining / (max(1, workers) * GUIDE))
+    return max(1, min(MAX_BATCH, want, guided))
+
+
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""Dask settings of a ``--scheduler local`` cluster: no statistical profiler in the workers (it
+samples every thread's stack every 10 ms, for a dashboard nobody opens here)."""
+
+
+def run_batch(fn: Callable[..., Any], tasks: list[Any] | bytes,
+              shared: Mapping[str, Any] | None = None
+              ) -> tuple[list[tuple[Any, BaseException | None]], float]:
+    """Run ``fn`` on each task of a batch in a Dask worker: ``([(value, error), ...], seconds)``,
+    one pair per task in order (``error`` the exception a task raised, as one that can be sent
+    back), and the CPU seconds this thread spent in ``fn``. ``tasks``: a list, or the list
+    pickled (:func:`_packed`: the scheduler passes bytes on without unpickling the tasks)."""
+    if isinstance(tasks, bytes):
+        tasks = pickle.loads(tasks)
+    out: list[tuple[Any, BaseException | None]] = []
+    t0 = time.thread_time()
+    for task in tasks:
+        try:
+            value = fn(task) if shared is None else fn(task, shared=shared)
+        except Exception as exc:  # reported per task, like the other backends
+            out.append((None, _sendable(exc)))
+        else:
+            out.append((value, None))
+    return out, time.thread_time() - t0
+
+
+def _packed(tasks: list[Any]) -> bytes:
+    """The tasks of a batch pickled here, so that the scheduler (in this process for a local
+    cluster) passes opaque bytes to the worker instead of unpickling every plant it schedules."""
+    try:
+        return pickle.dumps(tasks, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):  # e.g. a lambda in a task
+        import cloudpickle
+
+        return cloudpickle.dumps(tasks)
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError with its type and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class ExecutorError(ValueError):
@@ -214,7 +359,7 @@ def make_executor(jobs: int | None = None, scheduler: str | None = None, tasks: 
                                                               "ucx://", "ws://", "wss://")):
             raise ExecutorError(f"--scheduler {scheduler}: expected 'local' or the address of "
                                 f"a Dask scheduler such as tcp://10.0.0.5:8786")
-        return DaskCluster(scheduler, jobs)
+        return DaskCluster(scheduler, jobs, warm_up=warm_up)
     n = max(1, int(jobs) if jobs else (os.cpu_count() or 1))
     if tasks is not None:
         n = min(n, max(1, tasks))

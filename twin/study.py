@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,7 +333,7 @@ def run_study(
         for t in tasks:
             first.setdefault(keys[(t.scenario, t.rep)], t)
         adopted = sr.adopt_study_runs(out, cache, set(first)) if resume else 0
-        rows: dict[str, dict[str, float]] = {}  # key -> every scalar KPI of the run
+        rows = sr.KpiRows()  # key -> every scalar KPI of the run (compact while runs come in)
         todo = []
         for key, t in first.items():
             if (d := sr.cached(cache, key)) is not None:
@@ -355,14 +355,15 @@ def run_study(
             # a worker on another machine sends its run folder back, unless the user named a
             # shared cache; a local cluster's workers share this machine's disk
             send_back = remote and scheduler != "local" and runs_dir is None
-            payload = {f: Path(f).read_bytes() for f in shas} if remote else {}
-            jobs_iter = (sr.RunJob(t, keys[(t.scenario, t.rep)],
-                                   None if send_back
-                                   else str(cache.resolve() / keys[(t.scenario, t.rep)]),
-                                   tuple((f, payload[f]) for f in sr.data_files(t.plant)
-                                         if remote))
-                         for t in todo)
-            failures = _collect(executor, jobs_iter, cache, rows, share, reused, progress)
+            # the data files' bytes go to each worker once (Dask scatters them), not per run
+            payload = {f: Path(f).read_bytes() for f in shas} if remote and shas else None
+            run_jobs = [sr.RunJob(t, keys[(t.scenario, t.rep)],
+                                  None if send_back
+                                  else str(cache.resolve() / keys[(t.scenario, t.rep)]))
+                        for t in todo]
+            failures = _collect(executor, run_jobs, cache, rows, share, reused, progress,
+                                payload)
+            del run_jobs, payload
         if failures:
             job, exc = failures[0]
             print(f"twin: {len(failures)} of {len(first)} distinct runs failed (first: "
@@ -428,19 +429,22 @@ def flat_kpis_from_row(row: dict[str, float]) -> dict[str, float]:
                                                        "simulated_days")}
 
 
-def _collect(executor: Any, jobs: Any, cache: Path, rows: dict[str, dict[str, float]],
-             share: Counter[str], reused: int, progress: Callable[[RunEvent], None] | None
-             ) -> list[tuple[Any, BaseException]]:
+def _collect(executor: Any, jobs: Any, cache: Path, rows: MutableMapping[str, dict[str, float]],
+             share: Counter[str], reused: int, progress: Callable[[RunEvent], None] | None,
+             files: dict[str, bytes] | None = None) -> list[tuple[Any, BaseException]]:
     """Run the jobs, put each completed run into the cache and ``rows``; report progress (in
     runs of the study: a distinct run counts for every scenario and replication it stands
-    for, ``share``); return the failed jobs with their errors (the other runs go on)."""
+    for, ``share``); return the failed jobs with their errors (the other runs go on). ``files``
+    (path -> bytes of the plants' data files) goes to every worker once. Of a completed run
+    only its row of KPIs stays here: the outcome, the KPI text and the folder's bytes are
+    dropped once written."""
     from twin.study_runs import execute, write_packed
 
     failures: list[tuple[Any, BaseException]] = []
     t0 = time.perf_counter()
     total = sum(share.values())
     done = reused
-    for outcome in executor.map_unordered(execute, jobs):
+    for outcome in executor.map_unordered(execute, jobs, files):
         job = outcome.task
         done += share[job.key]
         wall = math.nan
@@ -452,6 +456,7 @@ def _collect(executor: Any, jobs: Any, cache: Path, rows: dict[str, dict[str, fl
                 write_packed(cache, res.key, res.folder_files)
             rows[res.key] = _kpi_row(json.loads(res.kpis_json))
             wall = res.wall_s
+            del res
         if progress:
             eta = (time.perf_counter() - t0) / (done - reused) * (total - done)
             err = outcome.error
