@@ -8,6 +8,11 @@ the functions it reaches and runs only those per mutant). Usage::
     python tests/mutate.py tariff storage   # some of them
     python tests/mutate.py --workers 2 economics
     python tests/mutate.py evaluation --tests tests/test_evaluation.py   # a narrower selection
+    python tests/mutate.py --out .mutate-full --survivors-of .mutate ems  # survivors, in full
+
+A full run uses the hypothesis profile ``mutation`` (``tests/conftest.py``: at most 20 examples
+per property test, from a fixed seed, fastest tests first); ``--survivors-of`` re-runs with the
+tests' own example counts, so a mutant is called a survivor only after the full tests.
 
 Per module it writes ``.mutate/NAME/summary.md``: the counts (killed, survived, timeout, ...),
 the mutation score (killed + timeout over all mutants tested; mutants in functions the selected
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -75,9 +81,13 @@ for name in sys.argv[1:]:
 """``mutmut show`` for many mutants in one process (a process per mutant takes a second each)."""
 
 
-def _mutmut(work: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+def _mutmut(work: Path, *args: str, timeout: float | None = None,
+            profile: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if profile is not None:  # tests/conftest.py loads it (and caps the tests' own examples)
+        env["HYPOTHESIS_PROFILE"] = profile
     return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=work, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, env=env)
 
 
 def survivors_of(summary: Path) -> list[str]:
@@ -87,10 +97,15 @@ def survivors_of(summary: Path) -> list[str]:
 
 
 def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None,
-               tests: list[str] | None = None) -> str:
+               tests: list[str] | None = None, profile: str | None = None) -> str:
     """Mutate one module in ``OUT/NAME`` (only the mutants named in ``only``, if given: e.g.
     the survivors of an earlier run, after new tests; with the test files ``tests`` instead of
-    the module's own selection, if given); returns its score line."""
+    the module's own selection, if given); returns its score line. ``profile`` is the
+    hypothesis profile of the tests (``tests/conftest.py``): by default ``mutation`` (few
+    examples, fixed seed) for a run of all mutants and ``default`` (the tests' own examples)
+    for a run of named mutants, so that a survivor of the cheap run is tried in full."""
+    if profile is None:
+        profile = "mutation" if only is None else "default"
     module, own_tests = MODULES[name]
     tests = tests or own_tests
     work = out / name
@@ -104,10 +119,11 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
                         ignore=shutil.ignore_patterns("__pycache__", "out", ".hypothesis"))
     (work / "pyproject.toml").write_text(PYPROJECT.format(module=module, tests=tests))
     start = time.perf_counter()
-    run = _mutmut(work, "run", "--max-children", str(workers), *(only or []))
+    run = _mutmut(work, "run", "--max-children", str(workers), *(only or []), profile=profile)
     seconds = time.perf_counter() - start
     (work / "run.log").write_text(run.stdout + run.stderr)
-    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s)", tests)
+    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s), hypothesis "
+                     f"profile {profile}", tests)
     if run.returncode != 0:
         line += f" (mutmut exited {run.returncode}: see {work / 'run.log'})"
     return line
@@ -153,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", default=None, metavar="FILE",
                         help="test files to run instead of the module's own selection (e.g. "
                              "only the fast ones, for one module)")
+    parser.add_argument("--profile", default=None, metavar="NAME",
+                        help="hypothesis profile of the tests: 'mutation' (at most 20 examples "
+                             "per property test, fixed seed; default for a full run) or "
+                             "'default' (the tests' own; default with --survivors-of)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -160,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(MODULES):
         only = (survivors_of(args.survivors_of / name / "summary.md")
                 if args.survivors_of is not None else None)
-        print(run_module(name, args.workers, args.out.resolve(), only, args.tests), flush=True)
+        print(run_module(name, args.workers, args.out.resolve(), only, args.tests,
+                         args.profile), flush=True)
     return 0
 
 

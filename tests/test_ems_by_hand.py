@@ -476,3 +476,93 @@ def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge(ems_path):
     np.testing.assert_allclose(imp[96:104], 100.0, rtol=1e-12)
     assert kept.kpis["demand_cost"] < plain.kpis["demand_cost"]
     assert_balance(kept.intervals)
+
+
+# ------------------------------------------------------------------------------------------
+# Two batteries (EMS._many_batteries): the policy sees their sums, they step in the order given
+# ------------------------------------------------------------------------------------------
+
+def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by_hand():
+    # Load 100 kW = 25 kWh per interval, no PV, self-consumption, reserve 50 %, import limit
+    # 80 kW = 20 kWh. Both batteries SOC 0-100 %, start full, no losses but A's eta_d 0.8:
+    #   A 40 kWh, 30 kW, eta_d 0.8 (reserve 20 kWh); B 20 kWh, 40 kW, eta_d 1 (reserve 10 kWh).
+    # k 0: above the reserve A (40 - 20) x 0.8 / 0.25 = 64 -> 30 kW (rating), B (20 - 10) x 4 =
+    #      40 kW: the policy sees 70 kW and asks 70. A first: 30 kW = 7.5 kWh, removes 9.375
+    #      -> 30.625; B the other 40 kW = 10 kWh -> 10. Import 30 kW = 7.5 kWh.
+    # k 1: A (30.625 - 20) x 3.2 = 34 -> 30 kW; B at its reserve: 0. Ask 30: A 7.5 kWh ->
+    #      21.25; B stands by. Import 17.5.
+    # k 2: A (21.25 - 20) x 3.2 = 4 kW above the reserve; import 100 - 4 = 96 > 80: 16 kW more,
+    #      from below the reserve: 20 kW, all from A (its full limit 30 kW) = 5 kWh, removes
+    #      6.25 -> 15. Import 20.
+    # k 3: nothing above the reserve; the limit needs 20 kW: A 5 kWh -> 8.75.  Import 20.
+    # k 4: A (8.75 x 3.2 = 28 kW) 5 kWh -> 2.5. Import 20.
+    # k 5: A has 2.5 x 3.2 = 8 kW: gives 2 kWh -> 0; B the other 12 kW = 3 kWh -> 7. Import 20.
+    # k 6: A empty; B 20 kW = 5 kWh -> 2. Import 20.
+    # k 7: B has 2 x 4 = 8 kW: 2 kWh -> 0. Import 20, unserved 25 - 2 - 20 = 3.
+    # k 8-95 (88): both empty: import 20, unserved 5; 3 + 88 x 5 = 443 kWh unserved.
+    energy = {
+        "batteries": [
+            {"id": "a", "energy_kwh": 40, "power_kw": 30, "charge_efficiency": 1,
+             "discharge_efficiency": 0.8, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 100},
+            {"id": "b", "energy_kwh": 20, "power_kw": 40, "charge_efficiency": 1,
+             "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 100}],
+        "grid": {"import_limit_kw": 80},
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+    }
+    res = twin.simulate(constant_load_plant(100, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    a = np.r_[30.625, 21.25, 15, 8.75, 2.5, np.zeros(91)]
+    b = np.r_[10, 10, 10, 10, 10, 7, 2, np.zeros(89)]
+    assert_kwh(iv["battery_soc_kwh"], a + b, "stored in both")
+    assert_kwh(iv["battery_discharge_kwh"],
+               np.r_[17.5, 7.5, 5, 5, 5, 5, 5, 2, np.zeros(88)], "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((1, 7.5), (1, 17.5), (94, 20)), "grid import")
+    assert_kwh(iv["unserved_kwh"], intervals((7, 0), (1, 3), (88, 5)), "unserved")
+    assert (iv["battery_charge_kwh"] == 0).all()
+    assert_balance(iv)
+    assert res.kpis["unserved_kwh"] == kpi(443.0)
+    assert res.kpis["battery_discharge_kwh"] == kpi(17.5 + 7.5 + 5 * 5 + 2)
+
+
+def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand():
+    # Load 20 kW = 5 kWh per interval; TOU arbitrage, grid charging up to 50 kW, no reserve;
+    # Jiangsu January: valley 00-06 (k 0-23), peak 14-22 (k 56-87). Both SOC 0-100 %, empty:
+    #   A 10 kWh, 20 kW, eta 0.8 both ways; B 20 kWh, 100 kW, eta 1.
+    # k 0: A can take (10 - 0) / (0.8 x 0.25) = 50 -> 20 kW, B 20 / 0.25 = 80 kW: 100 kW seen,
+    #      ask 50. A first: 20 kW = 5 kWh AC, stores 4; B 30 kW = 7.5 kWh -> 7.5.
+    #      Import 5 + 12.5 = 17.5.
+    # k 1: A (6 / 0.2 = 30 -> 20 kW) 5 kWh -> 8; B 7.5 kWh -> 15. Import 17.5.
+    # k 2: A (2 / 0.2 = 10 kW) 2.5 kWh -> 10 (full); B (5 / 0.25 = 20 kW) 5 kWh -> 20 (full).
+    #      Import 5 + 7.5 = 12.5.
+    # k 3-55: full, or nothing to do: import 5.
+    # k 56: A 10 x 0.8 / 0.25 = 32 -> 20 kW, B 80 kW; ask the 20 kW load: A gives it all,
+    #       5 kWh, removes 6.25 -> 3.75. Import 0.
+    # k 57: A 3.75 x 3.2 = 12 kW: 3 kWh -> 0; B the other 8 kW = 2 kWh -> 18. Import 0.
+    # k 58-60: B 5 kWh each -> 13, 8, 3. Import 0.
+    # k 61: B 3 kWh -> 0. Import 2.   k 62-95: import 5.
+    energy = {
+        "batteries": [
+            {"id": "a", "energy_kwh": 10, "power_kw": 20, "charge_efficiency": 0.8,
+             "discharge_efficiency": 0.8, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 0},
+            {"id": "b", "energy_kwh": 20, "power_kw": 100, "charge_efficiency": 1,
+             "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 0}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 50},
+    }
+    res = twin.simulate(constant_load_plant(20, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    a = np.r_[4, 8, np.full(54, 10), 3.75, np.zeros(39)]
+    b = np.r_[7.5, 15, np.full(55, 20), 18, 13, 8, 3, np.zeros(35)]
+    assert_kwh(iv["battery_soc_kwh"], a + b, "stored in both")
+    assert_kwh(iv["battery_charge_kwh"], np.r_[12.5, 12.5, 7.5, np.zeros(93)], "charge")
+    assert_kwh(iv["battery_discharge_kwh"], np.r_[np.zeros(56), 5, 5, 5, 5, 5, 3, np.zeros(34)],
+               "discharge")
+    assert_kwh(iv["grid_import_kwh"], np.r_[17.5, 17.5, 12.5, np.full(53, 5), np.zeros(5), 2,
+                                            np.full(34, 5)], "grid import")
+    assert (iv["unserved_kwh"] == 0).all() and (iv["grid_export_kwh"] == 0).all()
+    assert_balance(iv)
