@@ -566,3 +566,56 @@ def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(
                                             np.full(34, 5)], "grid import")
     assert (iv["unserved_kwh"] == 0).all() and (iv["grid_export_kwh"] == 0).all()
     assert_balance(iv)
+
+
+# ------------------------------------------------------------------------------------------
+# A heat store and a battery together (EMS._settle_storage: the buses and the battery in one loop)
+# ------------------------------------------------------------------------------------------
+
+def test_heat_store_electric_boiler_and_battery_by_hand():
+    # Electricity 20 kW = 5 kWh, heat 20 kW = 5 kWh per interval. Electric boiler 30 kW,
+    # efficiency 0.8; hot-water tank 20 kWh, 10 kW (2.5 kWh per interval), no loss, starts at
+    # 50 % = 10 kWh; it charges in the valleys (00-06 k 0-23, 11-13 k 44-51) from the boiler's
+    # spare 30 - 20 = 10 kW, and gives first in the other periods. Battery 40 kWh, 100 kW,
+    # lossless, SOC 0-100 %, starts empty; TOU arbitrage, grid charging up to 20 kW.
+    # Heat bus (boiler electricity = heat / 0.8):
+    #   k 0-3: boiler 5 + 2.5 into the tank (10 -> 20): 7.5 / 0.8 = 9.375; k 4-23: full, 6.25.
+    #   k 24-31: tank 2.5 (20 -> 0), boiler 2.5: 3.125; k 32-43: boiler 5: 6.25.
+    #   k 44-51: tank 0 -> 20: 9.375; k 52-59: tank 20 -> 0: 3.125; k 60-95: 6.25.
+    # Site demand = 5 + boiler: 14.375, 11.25, 8.125, 11.25, 14.375, 8.125, 11.25.
+    # Battery: k 0-7 charges 20 kW = 5 kWh (0 -> 40); peak 14-22 (k 56-87) covers the net load:
+    #   k 56-59 8.125 each (40 -> 7.5), k 60 its last 7.5 of 11.25. Import = demand + charge
+    #   - discharge.
+    energy = {
+        "boilers": [{"id": "eboiler", "fuel": "electricity", "capacity_kw": 30,
+                     "efficiency": 0.8}],
+        "thermal_storage": [{"id": "tank", "energy_kwh": 20, "power_kw": 10,
+                             "initial_soc_pct": 50}],
+        "batteries": [{"id": "bess", "energy_kwh": 40, "power_kw": 100, "charge_efficiency": 1,
+                       "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+                       "initial_soc_pct": 0}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 20},
+    }
+    res = twin.simulate(constant_load_plant(20, energy, heat_kw=20), days=1, start=MONDAY)
+    iv = res.intervals
+    tank = np.r_[12.5, 15, 17.5, np.full(21, 20), 17.5 - 2.5 * np.arange(8), np.zeros(12),
+                 2.5 * np.arange(1, 9), 17.5 - 2.5 * np.arange(8), np.zeros(36)]
+    boiler = intervals((4, 9.375), (20, 6.25), (8, 3.125), (12, 6.25), (8, 9.375), (8, 3.125),
+                       (36, 6.25))
+    demand = 5 + boiler
+    charge = intervals((8, 5), (88, 0))
+    discharge = intervals((56, 0), (4, 8.125), (1, 7.5), (35, 0))
+    soc = np.r_[5 * np.arange(1, 9), np.full(48, 40), 40 - 8.125 * np.arange(1, 5),
+                np.zeros(36)]
+    assert_kwh(iv["thermal_storage_kwh"], tank, "tank level")
+    assert_kwh(iv["heat_unmet_kwh"], np.zeros(N), "heat unmet")
+    assert_kwh(iv["electricity_demand_kwh"], demand, "site demand with the boiler")
+    assert_kwh(iv["battery_charge_kwh"], charge, "charge")
+    assert_kwh(iv["battery_discharge_kwh"], discharge, "discharge")
+    assert_kwh(iv["battery_soc_kwh"], soc, "state of charge")
+    assert_kwh(iv["grid_import_kwh"], demand + charge - discharge, "grid import")
+    assert_kwh(iv["fuel_kwh"], np.zeros(N), "no gas")
+    assert_balance(iv)
+    assert res.kpis["heat_unmet_kwh"] == kpi(0.0)
