@@ -478,11 +478,34 @@ def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge(ems_path):
     assert_balance(kept.intervals)
 
 
+@pytest.fixture(params=["settled", "in_loop"])
+def ems_when(request):
+    """When the EMS balances the intervals, by name: ``'settled'`` after the run
+    (:meth:`EMS.settle`, as a plant without strategies does), ``'in_loop'`` at the end of
+    every interval during the run (:meth:`EMS.close` and :meth:`EMS._balance`: the plant gets a
+    strategy that reads the state of charge and does nothing else). Gives the function that
+    prepares a plant for it; a hand-worked test that uses it checks both paths."""
+    from twin.strategies import STRATEGIES, Strategy, register_strategy
+
+    if request.param == "settled":
+        return lambda plant: plant
+    register_strategy("test_reads_soc")(type("ReadsSoc", (Strategy,), {
+        "reads_storage": True, "install": lambda self, model: None}))
+    request.addfinalizer(lambda: STRATEGIES.pop("test_reads_soc", None))
+
+    def in_loop(plant: twin.Plant) -> twin.Plant:
+        config = plant.model_dump()
+        config["strategies"] = [{"type": "test_reads_soc"}]
+        return twin.Plant.model_validate(config)
+
+    return in_loop
+
+
 # ------------------------------------------------------------------------------------------
 # Two batteries (EMS._many_batteries): the policy sees their sums, they step in the order given
 # ------------------------------------------------------------------------------------------
 
-def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by_hand():
+def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by_hand(ems_when):
     # Load 100 kW = 25 kWh per interval, no PV, self-consumption, reserve 50 %, import limit
     # 80 kW = 20 kWh. Both batteries SOC 0-100 %, start full, no losses but A's eta_d 0.8:
     #   A 40 kWh, 30 kW, eta_d 0.8 (reserve 20 kWh); B 20 kWh, 40 kW, eta_d 1 (reserve 10 kWh).
@@ -511,7 +534,7 @@ def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by
         "grid": {"import_limit_kw": 80},
         "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
     }
-    res = twin.simulate(constant_load_plant(100, energy), days=1, start=MONDAY)
+    res = twin.simulate(ems_when(constant_load_plant(100, energy)), days=1, start=MONDAY)
     iv = res.intervals
     a = np.r_[30.625, 21.25, 15, 8.75, 2.5, np.zeros(91)]
     b = np.r_[10, 10, 10, 10, 10, 7, 2, np.zeros(89)]
@@ -526,7 +549,7 @@ def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by
     assert res.kpis["battery_discharge_kwh"] == kpi(17.5 + 7.5 + 5 * 5 + 2)
 
 
-def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand():
+def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(ems_when):
     # Load 20 kW = 5 kWh per interval; TOU arbitrage, grid charging up to 50 kW, no reserve;
     # Jiangsu January: valley 00-06 (k 0-23), peak 14-22 (k 56-87). Both SOC 0-100 %, empty:
     #   A 10 kWh, 20 kW, eta 0.8 both ways; B 20 kWh, 100 kW, eta 1.
@@ -554,7 +577,7 @@ def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(
                             "flat_price_per_kwh": 0.5}},
         "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 50},
     }
-    res = twin.simulate(constant_load_plant(20, energy), days=1, start=MONDAY)
+    res = twin.simulate(ems_when(constant_load_plant(20, energy)), days=1, start=MONDAY)
     iv = res.intervals
     a = np.r_[4, 8, np.full(54, 10), 3.75, np.zeros(39)]
     b = np.r_[7.5, 15, np.full(55, 20), 18, 13, 8, 3, np.zeros(35)]
@@ -572,7 +595,7 @@ def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(
 # A heat store and a battery together (EMS._settle_storage: the buses and the battery in one loop)
 # ------------------------------------------------------------------------------------------
 
-def test_heat_store_electric_boiler_and_battery_by_hand():
+def test_heat_store_electric_boiler_and_battery_by_hand(ems_when):
     # Electricity 20 kW = 5 kWh, heat 20 kW = 5 kWh per interval. Electric boiler 30 kW,
     # efficiency 0.8; hot-water tank 20 kWh, 10 kW (2.5 kWh per interval), no loss, starts at
     # 50 % = 10 kWh; it charges in the valleys (00-06 k 0-23, 11-13 k 44-51) from the boiler's
@@ -598,7 +621,8 @@ def test_heat_store_electric_boiler_and_battery_by_hand():
                             "flat_price_per_kwh": 0.5}},
         "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 20},
     }
-    res = twin.simulate(constant_load_plant(20, energy, heat_kw=20), days=1, start=MONDAY)
+    res = twin.simulate(ems_when(constant_load_plant(20, energy, heat_kw=20)), days=1,
+                        start=MONDAY)
     iv = res.intervals
     tank = np.r_[12.5, 15, 17.5, np.full(21, 20), 17.5 - 2.5 * np.arange(8), np.zeros(12),
                  2.5 * np.arange(1, 9), 17.5 - 2.5 * np.arange(8), np.zeros(36)]
