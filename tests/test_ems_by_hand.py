@@ -546,6 +546,7 @@ def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by
     assert (iv["battery_charge_kwh"] == 0).all()
     assert_balance(iv)
     assert res.kpis["unserved_kwh"] == kpi(443.0)
+    assert res.manifest["strategies"][-1] == "dispatch:self_consumption"
     assert res.kpis["battery_discharge_kwh"] == kpi(17.5 + 7.5 + 5 * 5 + 2)
 
 
@@ -589,6 +590,7 @@ def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(
                                             np.full(34, 5)], "grid import")
     assert (iv["unserved_kwh"] == 0).all() and (iv["grid_export_kwh"] == 0).all()
     assert_balance(iv)
+    assert res.manifest["strategies"][-1] == "dispatch:tou_arbitrage"
 
 
 # ------------------------------------------------------------------------------------------
@@ -643,3 +645,39 @@ def test_heat_store_electric_boiler_and_battery_by_hand(ems_when):
     assert_kwh(iv["fuel_kwh"], np.zeros(N), "no gas")
     assert_balance(iv)
     assert res.kpis["heat_unmet_kwh"] == kpi(0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# An EMS built directly (the API without a plant file)
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("asks_known", [True, False])
+def test_shave_peak_without_calendar_months_by_hand(asks_known):
+    # A Supply without months (month=None: the whole run is one month), peak guard 'shave',
+    # TOU arbitrage in flat periods (it only stores surplus, and there is none). Battery
+    # 100 kWh, 100 kW, lossless, SOC 0-100 %, starts at 50 kWh. Net load 40, 60, 100, 50 kW.
+    # k 0: no peak known yet: no shaving; import 40 kW = 10 kWh sets the peak.
+    # k 1-3: the battery holds the import at 40 kW: discharges 20, 60, 10 kW = 5, 15, 2.5 kWh
+    #        -> 45, 30, 27.5 kWh.
+    # asks_known: the written-out loop (EMS._follow_asks); else interval by interval.
+    from twin.energy.ems import EMS, Supply, TouArbitrage
+    from twin.energy.storage import Battery
+
+    n = 4
+    battery = Battery(energy_kwh=100.0, power_kw=100.0, charge_efficiency=1.0,
+                      discharge_efficiency=1.0, soc_min_frac=0.0, soc_max_frac=1.0,
+                      initial_soc_frac=0.5)
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n), batteries=[battery], month=None,
+                    peak_guard="shave")
+    policy = TouArbitrage()
+    if not asks_known:
+        policy.requests_kw = lambda *_: None
+    ems = EMS(None, None, supply, policy, horizon_s=900.0 * n)
+    load_kwh = np.array([40.0, 60.0, 100.0, 50.0]) * 0.25
+    ems.settle(np.column_stack([load_kwh, np.zeros((n, 3))]))
+    out = ems.arrays()
+    assert_kwh(out["discharge"], [0, 5, 15, 2.5], "discharge")
+    assert_kwh(out["grid_import"], [10] * 4, "grid import")
+    assert_kwh(out["soc"], [50, 45, 30, 27.5], "stored")
+    assert ems.soc_frac == pytest.approx(0.275, rel=1e-12)
