@@ -681,3 +681,36 @@ def test_shave_peak_without_calendar_months_by_hand(asks_known):
     assert_kwh(out["grid_import"], [10] * 4, "grid import")
     assert_kwh(out["soc"], [50, 45, 30, 27.5], "stored")
     assert ems.soc_frac == pytest.approx(0.275, rel=1e-12)
+    # both loops leave the month as EMS._month_of labels a run without months (0) and its peak
+    assert ems._month == 0 and ems._state.month_peak_kw == 40.0
+
+
+def test_import_limit_by_half_a_kilowatt_makes_an_idle_battery_discharge(ems_path):
+    # Load 80.5 kW = 20.125 kWh per interval, import limit 80 kW = 20 kWh. Battery 100 kWh,
+    # 100 kW, lossless, SOC 0-100 %, starts at 50 kWh, no reserve; TOU arbitrage without grid
+    # charging: outside the peak it asks nothing, yet the grid cannot carry the last 0.5 kW, so
+    # the battery gives 0.5 kW = 0.125 kWh (the fast loop must not count such an interval as
+    # idle). Jiangsu January: peak 14-22 (k 56-87).
+    # k 0-55: 0.125 kWh each -> 50 - 0.125 (k + 1), 43 after k = 55; import 20.
+    # k 56: the load, 20.125 -> 22.875; import 0.   k 57: 20.125 -> 2.75; import 0.
+    # k 58: the last 2.75 kWh -> 0; import 17.375.
+    # k 59-95 (37): empty: import 20, unserved 0.125 (4.625 kWh in all).
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 100, "power_kw": 100,
+                       "charge_efficiency": 1, "discharge_efficiency": 1, "soc_min_pct": 0,
+                       "soc_max_pct": 100, "initial_soc_pct": 50}],
+        "grid": {"import_limit_kw": 80,
+                 "tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 0, "reserve_soc_pct": 0},
+    }
+    res = twin.simulate(constant_load_plant(80.5, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    assert_kwh(iv["battery_soc_kwh"], np.r_[50 - 0.125 * np.arange(1, 57), 22.875, 2.75,
+                                            np.zeros(38)], "state of charge")
+    assert_kwh(iv["battery_discharge_kwh"], intervals((56, 0.125), (2, 20.125), (1, 2.75),
+                                                      (37, 0)), "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((56, 20), (2, 0), (1, 17.375), (37, 20)),
+               "grid import")
+    assert_kwh(iv["unserved_kwh"], intervals((59, 0), (37, 0.125)), "unserved")
+    assert res.kpis["unserved_kwh"] == kpi(4.625)
