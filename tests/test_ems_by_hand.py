@@ -714,3 +714,24 @@ def test_import_limit_by_half_a_kilowatt_makes_an_idle_battery_discharge(ems_pat
                "grid import")
     assert_kwh(iv["unserved_kwh"], intervals((59, 0), (37, 0.125)), "unserved")
     assert res.kpis["unserved_kwh"] == kpi(4.625)
+
+
+@pytest.mark.parametrize("asks_known", [True, False])
+@pytest.mark.parametrize("bad", [0.0, -0.25])
+def test_a_step_of_no_length_is_refused_by_both_battery_loops(asks_known, bad):
+    """A step length of 0 h or less is refused with the same message by the written-out loop
+    (EMS._follow_asks) and by the Battery's own step, never divided by."""
+    from twin.energy.ems import EMS, SelfConsumption, Supply
+    from twin.energy.storage import Battery
+
+    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.zeros(2), wind_kwh=np.zeros(2),
+                    period=["flat"] * 2, price=np.zeros(2), batteries=[Battery(
+                        energy_kwh=10.0, power_kw=5.0)], month=[0, 0])
+    policy = SelfConsumption()
+    if not asks_known:
+        policy.requests_kw = lambda *_: None
+    ems = EMS(None, None, supply, policy, horizon_s=1800.0)
+    with pytest.raises(ValueError, match=rf"^dt_h={bad!r}: expected a step length > 0 \[h\]$"), \
+            np.errstate(divide="ignore", invalid="ignore"):  # the kW per interval, before
+        ems._settle_batteries(np.arange(2), np.array([0.25, bad]), np.array([1.0, 1.0]),
+                              np.zeros(2))
