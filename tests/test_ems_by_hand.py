@@ -651,15 +651,17 @@ def test_heat_store_electric_boiler_and_battery_by_hand(ems_when):
 # An EMS built directly (the API without a plant file)
 # ------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("scale", [1.0, 0.01])
 @pytest.mark.parametrize("asks_known", [True, False])
-def test_shave_peak_without_calendar_months_by_hand(asks_known):
+def test_shave_peak_without_calendar_months_by_hand(asks_known, scale):
     # A Supply without months (month=None: the whole run is one month), peak guard 'shave',
     # TOU arbitrage in flat periods (it only stores surplus, and there is none). Battery
     # 100 kWh, 100 kW, lossless, SOC 0-100 %, starts at 50 kWh. Net load 40, 60, 100, 50 kW.
     # k 0: no peak known yet: no shaving; import 40 kW = 10 kWh sets the peak.
     # k 1-3: the battery holds the import at 40 kW: discharges 20, 60, 10 kW = 5, 15, 2.5 kWh
     #        -> 45, 30, 27.5 kWh.
-    # asks_known: the written-out loop (EMS._follow_asks); else interval by interval.
+    # asks_known: the written-out loop (EMS._follow_asks); else interval by interval. scale
+    # 0.01: every load and energy a hundredth (a peak of 0.4 kW is shaved as well).
     from twin.energy.ems import EMS, Supply, TouArbitrage
     from twin.energy.storage import Battery
 
@@ -674,15 +676,17 @@ def test_shave_peak_without_calendar_months_by_hand(asks_known):
     if not asks_known:
         policy.requests_kw = lambda *_: None
     ems = EMS(None, None, supply, policy, horizon_s=900.0 * n)
-    load_kwh = np.array([40.0, 60.0, 100.0, 50.0]) * 0.25
+    load_kwh = np.array([40.0, 60.0, 100.0, 50.0]) * 0.25 * scale
     ems.settle(np.column_stack([load_kwh, np.zeros((n, 3))]))
     out = ems.arrays()
-    assert_kwh(out["discharge"], [0, 5, 15, 2.5], "discharge")
-    assert_kwh(out["grid_import"], [10] * 4, "grid import")
-    assert_kwh(out["soc"], [50, 45, 30, 27.5], "stored")
-    assert ems.soc_frac == pytest.approx(0.275, rel=1e-12)
+    discharge = np.array([0, 5, 15, 2.5]) * scale
+    assert_kwh(out["discharge"], discharge, "discharge")
+    assert_kwh(out["grid_import"], np.full(4, 10 * scale), "grid import")
+    assert_kwh(out["soc"], 50 - np.cumsum(discharge), "stored")
+    assert ems.soc_frac == pytest.approx((50 - 22.5 * scale) / 100, rel=1e-12)
     # both loops leave the month as EMS._month_of labels a run without months (0) and its peak
-    assert ems._month == 0 and ems._state.month_peak_kw == 40.0
+    assert ems._month == 0
+    assert ems._state.month_peak_kw == pytest.approx(40.0 * scale, rel=1e-12)
 
 
 def test_import_limit_by_half_a_kilowatt_makes_an_idle_battery_discharge(ems_path):
