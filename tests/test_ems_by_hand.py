@@ -764,3 +764,26 @@ def test_a_battery_faded_to_nothing_stands_by_in_both_loops(asks_known):
     assert_kwh(level, [0.5, 0.0, 0.0], "stored")
     assert_kwh(ch + dis, np.zeros(3), "nothing charged or discharged")
     assert battery.capacity_kwh == 0.0 and battery.fade_loss_kwh == pytest.approx(1.0, rel=1e-12)
+
+
+def test_import_limit_drains_a_small_battery_to_its_soc_min_by_hand(ems_path):
+    # A battery of less than 1 kWh: 0.5 kWh, 10 kW, lossless, SOC 20-100 % (0.1-0.5 kWh),
+    # starts full; reserve 50 % (0.25 kWh); self-consumption; load 10 kW = 2.5 kWh per
+    # interval, import limit 8 kW = 2 kWh.
+    # k 0: above the reserve (0.5 - 0.25) / 0.25 = 1 kW; the grid lacks 10 - 1 - 8 = 1 kW more,
+    #      so the battery may go below the reserve down to its SOC min: (0.5 - 0.1) / 0.25 =
+    #      1.6 kW of the 2 kW -> 0.4 kWh, E = 0.1; import 2, unserved 2.5 - 0.4 - 2 = 0.1.
+    # k 1-7: at the SOC min: import 2, unserved 0.5.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 0.5, "power_kw": 10,
+                       "charge_efficiency": 1, "discharge_efficiency": 1, "soc_min_pct": 20,
+                       "soc_max_pct": 100, "initial_soc_pct": 100}],
+        "grid": {"import_limit_kw": 8},
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+    }
+    res = twin.simulate(constant_load_plant(10, energy), days=2 / 24, start=MONDAY)
+    iv = res.intervals
+    np.testing.assert_allclose(iv["battery_discharge_kwh"], [0.4] + [0] * 7, atol=1e-12)
+    np.testing.assert_allclose(iv["battery_soc_kwh"], [0.1] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], [2.0] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["unserved_kwh"], [0.1] + [0.5] * 7, rtol=1e-9)
