@@ -787,3 +787,42 @@ def test_import_limit_drains_a_small_battery_to_its_soc_min_by_hand(ems_path):
     np.testing.assert_allclose(iv["battery_soc_kwh"], [0.1] * 8, rtol=1e-12)
     np.testing.assert_allclose(iv["grid_import_kwh"], [2.0] * 8, rtol=1e-12)
     np.testing.assert_allclose(iv["unserved_kwh"], [0.1] + [0.5] * 7, rtol=1e-9)
+
+
+SMALL_LOAD = {
+    # Load 1 kW = 0.25 kWh per interval, import limit 0.5 kW = 0.125 kWh; self-consumption with
+    # a reserve of 50 %; storage lossless, SOC 0-100 %, starting at the reserve, 1 kWh in all.
+    # The policy asks 1 kW but nothing is above the reserve; the grid lacks 0.5 kW, so the
+    # storage gives 0.5 kW = 0.125 kWh from below the reserve while it has any:
+    # k 0-3: discharge 0.125 -> 0.375, 0.25, 0.125, 0; k 4-7: unserved 0.125. Import 0.125.
+    "grid": {"import_limit_kw": 0.5},
+    "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+}
+
+
+def _check_small_load(res) -> None:
+    iv = res.intervals
+    np.testing.assert_allclose(iv["battery_discharge_kwh"], [0.125] * 4 + [0] * 4, atol=1e-12)
+    np.testing.assert_allclose(iv["battery_soc_kwh"], [0.375, 0.25, 0.125] + [0] * 5,
+                               atol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], [0.125] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["unserved_kwh"], [0] * 4 + [0.125] * 4, atol=1e-12)
+
+
+def test_import_limit_below_1_kw_drains_one_battery_below_its_reserve(ems_path):
+    # One battery of 1 kWh, 1 kW (SMALL_LOAD).
+    battery = {"id": "bess", "energy_kwh": 1, "power_kw": 1, "charge_efficiency": 1,
+               "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+               "initial_soc_pct": 50}
+    energy = {**SMALL_LOAD, "batteries": [battery]}
+    _check_small_load(twin.simulate(constant_load_plant(1, energy), days=2 / 24, start=MONDAY))
+
+
+def test_import_limit_below_1_kw_drains_two_batteries_in_order(ems_when):
+    # Two batteries of 0.5 kWh, 0.5 kW (SMALL_LOAD): a gives 0.5 kW in k 0-1, b in k 2-3.
+    energy = {**SMALL_LOAD, "batteries": [
+        {"id": x, "energy_kwh": 0.5, "power_kw": 0.5, "charge_efficiency": 1,
+         "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+         "initial_soc_pct": 50} for x in ("a", "b")]}
+    _check_small_load(twin.simulate(ems_when(constant_load_plant(1, energy)), days=2 / 24,
+                                    start=MONDAY))
