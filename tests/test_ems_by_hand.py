@@ -826,3 +826,27 @@ def test_import_limit_below_1_kw_drains_two_batteries_in_order(ems_when):
          "initial_soc_pct": 50} for x in ("a", "b")]}
     _check_small_load(twin.simulate(ems_when(constant_load_plant(1, energy)), days=2 / 24,
                                     start=MONDAY))
+
+
+def test_a_policy_sees_the_state_of_charge_of_all_batteries():
+    # Batteries a (10 kWh, full) and b (30 kWh, empty), lossless, 40 kW each; self-consumption
+    # covers a load of 20 kW = 5 kWh per interval from a: 10 -> 5 -> 0. Before each interval the
+    # policy sees stored / capacity of both: 10 / 40 = 0.25, 5 / 40 = 0.125, then 0.
+    from twin.energy.ems import EMS, SelfConsumption, Supply
+    from twin.energy.storage import Battery
+
+    seen: list[float] = []
+
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen.append(s.soc_frac)
+            return super().battery_kw(s)
+
+    bats = [Battery(energy_kwh=e, power_kw=40.0, charge_efficiency=1.0, discharge_efficiency=1.0,
+                    initial_soc_frac=f) for e, f in ((10.0, 1.0), (30.0, 0.0))]
+    supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.zeros(3), wind_kwh=np.zeros(3),
+                    period=["flat"] * 3, price=np.zeros(3), batteries=bats, month=[0] * 3)
+    ems = EMS(None, None, supply, Probe(), horizon_s=2700.0)
+    ems.settle(np.column_stack([np.full(3, 5.0), np.zeros((3, 3))]))
+    assert seen == pytest.approx([0.25, 0.125, 0.0], abs=1e-15)
+    assert_kwh(ems.arrays()["discharge"], [5, 5, 0], "discharge")
