@@ -651,9 +651,10 @@ def test_heat_store_electric_boiler_and_battery_by_hand(ems_when):
 # An EMS built directly (the API without a plant file)
 # ------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("period", ["flat", "valley"])
 @pytest.mark.parametrize("scale", [1.0, 0.01])
 @pytest.mark.parametrize("asks_known", [True, False])
-def test_shave_peak_without_calendar_months_by_hand(asks_known, scale):
+def test_shave_peak_without_calendar_months_by_hand(asks_known, scale, period):
     # A Supply without months (month=None: the whole run is one month), peak guard 'shave',
     # TOU arbitrage in flat periods (it only stores surplus, and there is none). Battery
     # 100 kWh, 100 kW, lossless, SOC 0-100 %, starts at 50 kWh. Net load 40, 60, 100, 50 kW.
@@ -661,7 +662,10 @@ def test_shave_peak_without_calendar_months_by_hand(asks_known, scale):
     # k 1-3: the battery holds the import at 40 kW: discharges 20, 60, 10 kW = 5, 15, 2.5 kWh
     #        -> 45, 30, 27.5 kWh.
     # asks_known: the written-out loop (EMS._follow_asks); else interval by interval. scale
-    # 0.01: every load and energy a hundredth (a peak of 0.4 kW is shaved as well).
+    # 0.01: every load and energy a hundredth (a peak of 0.4 kW is shaved as well). In valley
+    # periods the policy asks to charge at the full rate from the grid instead: the guard
+    # turns that into the same nothing at k 0 (no peak known: it only protects) and the same
+    # discharges after.
     from twin.energy.ems import EMS, Supply, TouArbitrage
     from twin.energy.storage import Battery
 
@@ -670,7 +674,7 @@ def test_shave_peak_without_calendar_months_by_hand(asks_known, scale):
                       discharge_efficiency=1.0, soc_min_frac=0.0, soc_max_frac=1.0,
                       initial_soc_frac=0.5)
     supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
-                    period=["flat"] * n, price=np.zeros(n), batteries=[battery], month=None,
+                    period=[period] * n, price=np.zeros(n), batteries=[battery], month=None,
                     peak_guard="shave")
     policy = TouArbitrage()
     if not asks_known:
