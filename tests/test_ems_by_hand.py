@@ -854,3 +854,33 @@ def test_a_policy_sees_the_state_of_charge_of_all_batteries():
     ems.settle(np.column_stack([np.full(3, 5.0), np.zeros((3, 3))]))
     assert seen == pytest.approx([0.25, 0.125, 0.0], abs=1e-15)
     assert_kwh(ems.arrays()["discharge"], [5, 5, 0], "discharge")
+
+
+@pytest.mark.parametrize("scale", [10.0, 1.0])
+@pytest.mark.parametrize("asks_known", [True, False])
+def test_a_battery_never_discharges_into_curtailment(asks_known, scale):
+    # A policy that always asks 0.5 kW of discharge (x scale), with a net load of 0.2 kW
+    # (x scale) and no export allowed: the battery gives only the net load, 0.2 x 0.25 = 0.05
+    # kWh per interval (x scale); nothing is imported, exported or curtailed. Battery 10 kWh,
+    # 10 kW, lossless, starts at 5 kWh.
+    from twin.energy.ems import EMS, DispatchPolicy, Supply
+    from twin.energy.storage import Battery
+
+    class Export(DispatchPolicy):
+        def battery_kw(self, s):
+            return min(max(0.5 * scale, -s.charge_kw), s.discharge_kw)
+
+        def requests_kw(self, load_kw, renewable_kw, periods):
+            return None if not asks_known else np.full(len(load_kw), 0.5 * scale)
+
+    battery = Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
+                      discharge_efficiency=1.0, initial_soc_frac=0.5)
+    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.zeros(2), wind_kwh=np.zeros(2),
+                    period=["flat"] * 2, price=np.zeros(2), batteries=[battery], month=[0] * 2)
+    ems = EMS(None, None, supply, Export(), horizon_s=1800.0)
+    ems.settle(np.column_stack([np.full(2, 0.05 * scale), np.zeros((2, 3))]))
+    out = ems.arrays()
+    assert_kwh(out["discharge"], np.full(2, 0.05 * scale), "discharge")
+    assert_kwh(out["soc"], 5 - 0.05 * scale * np.arange(1, 3), "stored")
+    for name in ("grid_import", "grid_export", "curtailed"):
+        assert_kwh(out[name], np.zeros(2), name)
