@@ -856,13 +856,14 @@ def test_a_policy_sees_the_state_of_charge_of_all_batteries():
     assert_kwh(ems.arrays()["discharge"], [5, 5, 0], "discharge")
 
 
+@pytest.mark.parametrize("pv_kw", [0.0, 0.2])
 @pytest.mark.parametrize("scale", [10.0, 1.0])
 @pytest.mark.parametrize("asks_known", [True, False])
-def test_a_battery_never_discharges_into_curtailment(asks_known, scale):
+def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
     # A policy that always asks 0.5 kW of discharge (x scale), with a net load of 0.2 kW
-    # (x scale) and no export allowed: the battery gives only the net load, 0.2 x 0.25 = 0.05
-    # kWh per interval (x scale); nothing is imported, exported or curtailed. Battery 10 kWh,
-    # 10 kW, lossless, starts at 5 kWh.
+    # (x scale; a load of 0.2 + pv_kw less PV of pv_kw) and no export allowed: the battery
+    # gives only the net load, 0.2 x 0.25 = 0.05 kWh per interval (x scale); nothing is
+    # imported, exported or curtailed. Battery 10 kWh, 10 kW, lossless, starts at 5 kWh.
     from twin.energy.ems import EMS, DispatchPolicy, Supply
     from twin.energy.storage import Battery
 
@@ -875,10 +876,11 @@ def test_a_battery_never_discharges_into_curtailment(asks_known, scale):
 
     battery = Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
                       discharge_efficiency=1.0, initial_soc_frac=0.5)
-    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.zeros(2), wind_kwh=np.zeros(2),
-                    period=["flat"] * 2, price=np.zeros(2), batteries=[battery], month=[0] * 2)
+    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.full(2, pv_kw * 0.25 * scale),
+                    wind_kwh=np.zeros(2), period=["flat"] * 2, price=np.zeros(2),
+                    batteries=[battery], month=[0] * 2)
     ems = EMS(None, None, supply, Export(), horizon_s=1800.0)
-    ems.settle(np.column_stack([np.full(2, 0.05 * scale), np.zeros((2, 3))]))
+    ems.settle(np.column_stack([np.full(2, (0.2 + pv_kw) * 0.25 * scale), np.zeros((2, 3))]))
     out = ems.arrays()
     assert_kwh(out["discharge"], np.full(2, 0.05 * scale), "discharge")
     assert_kwh(out["soc"], 5 - 0.05 * scale * np.arange(1, 3), "stored")
