@@ -863,7 +863,9 @@ def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
     # A policy that always asks 0.5 kW of discharge (x scale), with a net load of 0.2 kW
     # (x scale; a load of 0.2 + pv_kw less PV of pv_kw) and no export allowed: the battery
     # gives only the net load, 0.2 x 0.25 = 0.05 kWh per interval (x scale); nothing is
-    # imported, exported or curtailed. Battery 10 kWh, 10 kW, lossless, starts at 5 kWh.
+    # imported, exported or curtailed. A third interval has a surplus (load pv_kw / 2): the
+    # battery gives nothing and stores nothing; the surplus is curtailed. Battery 10 kWh,
+    # 10 kW, lossless, starts at 5 kWh.
     from twin.energy.ems import EMS, DispatchPolicy, Supply
     from twin.energy.storage import Battery
 
@@ -876,13 +878,16 @@ def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
 
     battery = Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
                       discharge_efficiency=1.0, initial_soc_frac=0.5)
-    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.full(2, pv_kw * 0.25 * scale),
-                    wind_kwh=np.zeros(2), period=["flat"] * 2, price=np.zeros(2),
-                    batteries=[battery], month=[0] * 2)
-    ems = EMS(None, None, supply, Export(), horizon_s=1800.0)
-    ems.settle(np.column_stack([np.full(2, (0.2 + pv_kw) * 0.25 * scale), np.zeros((2, 3))]))
+    supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.full(3, pv_kw * 0.25 * scale),
+                    wind_kwh=np.zeros(3), period=["flat"] * 3, price=np.zeros(3),
+                    batteries=[battery], month=[0] * 3)
+    ems = EMS(None, None, supply, Export(), horizon_s=2700.0)
+    load_kw = np.array([0.2 + pv_kw, 0.2 + pv_kw, pv_kw / 2])
+    ems.settle(np.column_stack([load_kw * 0.25 * scale, np.zeros((3, 3))]))
     out = ems.arrays()
-    assert_kwh(out["discharge"], np.full(2, 0.05 * scale), "discharge")
-    assert_kwh(out["soc"], 5 - 0.05 * scale * np.arange(1, 3), "stored")
-    for name in ("grid_import", "grid_export", "curtailed"):
-        assert_kwh(out[name], np.zeros(2), name)
+    assert_kwh(out["discharge"], np.array([0.05, 0.05, 0]) * scale, "discharge")
+    assert_kwh(out["charge"], np.zeros(3), "charge")
+    assert_kwh(out["soc"], 5 - np.array([0.05, 0.1, 0.1]) * scale, "stored")
+    assert_kwh(out["curtailed"], [0, 0, pv_kw / 2 * 0.25 * scale], "curtailed")
+    for name in ("grid_import", "grid_export"):
+        assert_kwh(out[name], np.zeros(3), name)
