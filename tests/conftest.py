@@ -38,17 +38,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 def pytest_collection_modifyitems(config, items):
     """Under the ``mutation`` profile: cap the examples a test's own ``@settings`` asks for
-    (explicit arguments win over a profile in hypothesis) at MUTATION_EXAMPLES; in a mutmut
-    worker, also run the fastest tests first (their durations from mutmut's clean run, in
-    ``mutmut-stats.json``), so that ``-x`` stops at the cheapest test that kills the mutant."""
-    if os.environ.get("HYPOTHESIS_PROFILE") != "mutation":
-        return
-    for item in items:
-        test = getattr(item, "obj", None)
-        own = getattr(test, "_hypothesis_internal_use_settings", None)
-        if own is not None and own.max_examples > MUTATION_EXAMPLES:
-            test._hypothesis_internal_use_settings = settings(
-                own, max_examples=MUTATION_EXAMPLES, derandomize=True, database=None)
+    (explicit arguments win over a profile in hypothesis) at MUTATION_EXAMPLES. In a mutmut
+    worker (any profile): run the fastest tests first (their durations from mutmut's clean
+    run, in ``mutmut-stats.json``), so that ``-x`` stops at the cheapest test that kills the
+    mutant."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+        for item in items:
+            test = getattr(item, "obj", None)
+            own = getattr(test, "_hypothesis_internal_use_settings", None)
+            if own is not None and own.max_examples > MUTATION_EXAMPLES:
+                test._hypothesis_internal_use_settings = settings(
+                    own, max_examples=MUTATION_EXAMPLES, derandomize=True, database=None)
     stats = Path("mutmut-stats.json")
     if os.environ.get("MUTANT_UNDER_TEST") and stats.exists():
         took = json.loads(stats.read_text()).get("duration_by_test", {})
