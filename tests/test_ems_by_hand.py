@@ -891,3 +891,25 @@ def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
     assert_kwh(out["curtailed"], [0, 0, pv_kw / 2 * 0.25 * scale], "curtailed")
     for name in ("grid_import", "grid_export"):
         assert_kwh(out[name], np.zeros(3), name)
+
+
+def test_a_registered_policy_is_named_in_the_run_manifest():
+    """A policy registered under a name (``register_policy``) carries that name, and the run's
+    manifest lists it as ``dispatch:<name>``."""
+    from twin.energy.ems import POLICIES, SelfConsumption, register_policy
+
+    @register_policy("test_named_policy")
+    class Named(SelfConsumption):
+        pass
+
+    try:
+        assert Named.name == "test_named_policy" and POLICIES["test_named_policy"] is Named
+        plant = constant_load_plant(10, {"batteries": [{"id": "bess", "energy_kwh": 10,
+                                                        "power_kw": 5}]})
+        e = plant.energy  # the plant file accepts the shipped names only: set it afterwards
+        plant = plant.model_copy(update={"energy": e.model_copy(update={
+            "dispatch": e.dispatch.model_copy(update={"policy": "test_named_policy"})})})
+        res = twin.simulate(plant, days=1 / 24, start=MONDAY)
+    finally:
+        POLICIES.pop("test_named_policy", None)
+    assert res.manifest["strategies"] == ["dispatch:test_named_policy"]
