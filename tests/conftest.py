@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 from twin.config import Plant, plant_from_data
 
@@ -27,12 +27,16 @@ MUTATION_EXAMPLES = 20
 
 # ``HYPOTHESIS_PROFILE=mutation`` (set by ``tests/mutate.py`` for a full mutation run): every
 # property test runs at most MUTATION_EXAMPLES examples, from a fixed seed (derandomize: the same
-# examples for every mutant and every run, so a run's verdicts are reproducible) and without the
-# example database (a failure found for one mutant is not replayed for the next). A mutant that
-# survives this is re-run with the full profile (``mutate.py --survivors-of``) before it is
-# called a survivor. Any other value (or none) keeps hypothesis' defaults.
+# examples for every mutant and every run, so a run's verdicts are reproducible), without the
+# example database (a failure found for one mutant is not replayed for the next) and without
+# shrinking (a mutant is killed by its first failing example; shrinking it took minutes for
+# mutants that slow the random-plant simulations). A mutant that survives this is re-run with
+# the full profile (``mutate.py --survivors-of``) before it is called a survivor. Any other
+# value (or none) keeps hypothesis' defaults.
+MUTATION_PHASES = (Phase.explicit, Phase.generate)
 settings.register_profile("mutation", max_examples=MUTATION_EXAMPLES, derandomize=True,
-                          database=None, deadline=None, print_blob=False)
+                          database=None, deadline=None, print_blob=False,
+                          phases=MUTATION_PHASES)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -48,7 +52,8 @@ def pytest_collection_modifyitems(config, items):
             own = getattr(test, "_hypothesis_internal_use_settings", None)
             if own is not None and own.max_examples > MUTATION_EXAMPLES:
                 test._hypothesis_internal_use_settings = settings(
-                    own, max_examples=MUTATION_EXAMPLES, derandomize=True, database=None)
+                    own, max_examples=MUTATION_EXAMPLES, derandomize=True, database=None,
+                    phases=MUTATION_PHASES)
     stats = Path("mutmut-stats.json")
     if os.environ.get("MUTANT_UNDER_TEST") and stats.exists():
         took = json.loads(stats.read_text()).get("duration_by_test", {})
