@@ -913,3 +913,30 @@ def test_a_registered_policy_is_named_in_the_run_manifest():
     finally:
         POLICIES.pop("test_named_policy", None)
     assert res.manifest["strategies"] == ["dispatch:test_named_policy"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.01])
+def test_shave_peak_with_two_batteries_by_hand(scale):
+    # As test_shave_peak_without_calendar_months_by_hand (net load 40, 60, 100, 50 kW x scale,
+    # shave_peak, the first interval sets the peak) with the storage split in two batteries of
+    # 50 kWh, 100 kW, lossless, 25 kWh each at the start (EMS._many_batteries): a, the first
+    # given, does all the shaving: 5, 15, 2.5 kWh (x scale); b stands by.
+    from twin.energy.ems import EMS, Supply, TouArbitrage
+    from twin.energy.storage import Battery
+
+    n = 4
+    bats = [Battery(energy_kwh=50.0, power_kw=100.0, charge_efficiency=1.0,
+                    discharge_efficiency=1.0, initial_soc_frac=0.5) for _ in range(2)]
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n), batteries=bats, month=[7] * n,
+                    peak_guard="shave")
+    ems = EMS(None, None, supply, TouArbitrage(), horizon_s=900.0 * n)
+    ems.settle(np.column_stack([np.array([40.0, 60.0, 100.0, 50.0]) * 0.25 * scale,
+                                np.zeros((n, 3))]))
+    out = ems.arrays()
+    discharge = np.array([0, 5, 15, 2.5]) * scale
+    assert_kwh(out["discharge"], discharge, "discharge")
+    assert_kwh(out["grid_import"], np.full(4, 10 * scale), "grid import")
+    assert_kwh(out["soc"], 50 - np.cumsum(discharge), "stored")
+    assert bats[0].soc_kwh == pytest.approx(25 - 22.5 * scale, rel=1e-12)
+    assert bats[1].soc_kwh == 25.0
