@@ -37,7 +37,8 @@ MUTATION_PHASES = (Phase.explicit, Phase.generate)
 settings.register_profile("mutation", max_examples=MUTATION_EXAMPLES, derandomize=True,
                           database=None, deadline=None, print_blob=False,
                           phases=MUTATION_PHASES)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+    settings.load_profile("mutation")
 
 
 def pytest_collection_modifyitems(config, items):
