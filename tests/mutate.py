@@ -26,6 +26,7 @@ by hand, with each survivor marked as killed by a new test or as an equivalent m
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -98,6 +99,17 @@ def survivors_of(summary: Path) -> list[str]:
             if line.startswith("### ")]
 
 
+def not_yet_run(work: Path, patterns: list[str]) -> list[str]:
+    """The mutants of the run in ``work`` that match any of ``patterns`` (fnmatch) and have no
+    result yet (mutmut's ``mutants/**/*.meta`` files)."""
+    names = []
+    for meta in sorted((work / "mutants").rglob("*.meta")):
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        names += [k for k, v in codes.items()
+                  if v is None and any(fnmatch.fnmatchcase(k, p) for p in patterns)]
+    return names
+
+
 def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None,
                tests: list[str] | None = None, profile: str | None = None,
                resume: bool = False) -> str:
@@ -109,7 +121,7 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
     for a run of named mutants, so that a survivor of the cheap run is tried in full. With
     ``resume``, an existing ``OUT/NAME`` is kept (sources, tests and results as they are) and
     mutmut goes on with the mutants it has no result for (or, with ``only``, the mutants whose
-    names match those patterns, e.g. ``'*ǁ_follow_asks__mutmut_*'``)."""
+    names match those patterns and have no result yet, e.g. ``'*ǁ_follow_asks__mutmut_*'``)."""
     if profile is None:
         profile = "mutation" if only is None else "default"
     module, own_tests = MODULES[name]
@@ -117,6 +129,10 @@ def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None 
     work = out / name
     if only is not None and not only:
         return f"{name}: no mutants to run"
+    if resume and work.exists() and only is not None:
+        only = not_yet_run(work, only)  # mutmut runs named mutants again even with a result
+        if not only:
+            return f"{name}: every mutant matching the patterns has a result"
     if not (resume and work.exists()):
         if work.exists():
             shutil.rmtree(work)
