@@ -10,13 +10,56 @@ also usable inside hypothesis tests) hands out the same function.
 from __future__ import annotations
 
 import copy
+import json
+import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import Phase, settings
 
 from twin.config import Plant, plant_from_data
+
+MUTATION_EXAMPLES = 20
+"""Hypothesis examples per property test under the ``mutation`` profile."""
+
+# ``HYPOTHESIS_PROFILE=mutation`` (set by ``tests/mutate.py`` for a full mutation run): every
+# property test runs at most MUTATION_EXAMPLES examples, from a fixed seed (derandomize: the same
+# examples for every mutant and every run, so a run's verdicts are reproducible), without the
+# example database (a failure found for one mutant is not replayed for the next) and without
+# shrinking (a mutant is killed by its first failing example; shrinking it took minutes for
+# mutants that slow the random-plant simulations). A mutant that survives this is re-run with
+# the full profile (``mutate.py --survivors-of``) before it is called a survivor. Any other
+# value (or none) keeps hypothesis' defaults.
+MUTATION_PHASES = (Phase.explicit, Phase.generate)
+settings.register_profile("mutation", max_examples=MUTATION_EXAMPLES, derandomize=True,
+                          database=None, deadline=None, print_blob=False,
+                          phases=MUTATION_PHASES)
+if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+    settings.load_profile("mutation")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the ``mutation`` profile: cap the examples a test's own ``@settings`` asks for
+    (explicit arguments win over a profile in hypothesis) at MUTATION_EXAMPLES. In a mutmut
+    worker (any profile): run the fastest tests first (their durations from mutmut's clean
+    run, in ``mutmut-stats.json``), so that ``-x`` stops at the cheapest test that kills the
+    mutant."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+        for item in items:
+            test = getattr(item, "obj", None)
+            own = getattr(test, "_hypothesis_internal_use_settings", None)
+            if own is not None and own.max_examples > MUTATION_EXAMPLES:
+                test._hypothesis_internal_use_settings = settings(
+                    own, max_examples=MUTATION_EXAMPLES, derandomize=True, database=None,
+                    phases=MUTATION_PHASES)
+    stats = Path("mutmut-stats.json")
+    if os.environ.get("MUTANT_UNDER_TEST") and stats.exists():
+        took = json.loads(stats.read_text()).get("duration_by_test", {})
+        items.sort(key=lambda item: took.get(item.nodeid, took.get(
+            item.nodeid.removeprefix("mutants/"), math.inf)))
 
 SITE: dict[str, Any] = {
     "name": "test plant", "timezone": "Asia/Shanghai", "latitude": 31.23, "longitude": 121.47,

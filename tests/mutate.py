@@ -8,6 +8,13 @@ the functions it reaches and runs only those per mutant). Usage::
     python tests/mutate.py tariff storage   # some of them
     python tests/mutate.py --workers 2 economics
     python tests/mutate.py evaluation --tests tests/test_evaluation.py   # a narrower selection
+    python tests/mutate.py --out .mutate-full --survivors-of .mutate ems  # survivors, in full
+    python tests/mutate.py --resume ems     # go on with a stopped run of ems
+    python tests/mutate.py --resume ems --only '*ǁ_follow_asks__mutmut_*'  # one function first
+
+A full run uses the hypothesis profile ``mutation`` (``tests/conftest.py``: at most 20 examples
+per property test, from a fixed seed, fastest tests first); ``--survivors-of`` re-runs with the
+tests' own example counts, so a mutant is called a survivor only after the full tests.
 
 Per module it writes ``.mutate/NAME/summary.md``: the counts (killed, survived, timeout, ...),
 the mutation score (killed + timeout over all mutants tested; mutants in functions the selected
@@ -19,7 +26,9 @@ by hand, with each survivor marked as killed by a new test or as an equivalent m
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -75,9 +84,13 @@ for name in sys.argv[1:]:
 """``mutmut show`` for many mutants in one process (a process per mutant takes a second each)."""
 
 
-def _mutmut(work: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+def _mutmut(work: Path, *args: str, timeout: float | None = None,
+            profile: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if profile is not None:  # tests/conftest.py loads it (and caps the tests' own examples)
+        env["HYPOTHESIS_PROFILE"] = profile
     return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=work, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, env=env)
 
 
 def survivors_of(summary: Path) -> list[str]:
@@ -86,28 +99,54 @@ def survivors_of(summary: Path) -> list[str]:
             if line.startswith("### ")]
 
 
+def not_yet_run(work: Path, patterns: list[str]) -> list[str]:
+    """The mutants of the run in ``work`` that match any of ``patterns`` (fnmatch) and have no
+    result yet (mutmut's ``mutants/**/*.meta`` files)."""
+    names = []
+    for meta in sorted((work / "mutants").rglob("*.meta")):
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        names += [k for k, v in codes.items()
+                  if v is None and any(fnmatch.fnmatchcase(k, p) for p in patterns)]
+    return names
+
+
 def run_module(name: str, workers: int, out: Path = OUT, only: list[str] | None = None,
-               tests: list[str] | None = None) -> str:
+               tests: list[str] | None = None, profile: str | None = None,
+               resume: bool = False) -> str:
     """Mutate one module in ``OUT/NAME`` (only the mutants named in ``only``, if given: e.g.
     the survivors of an earlier run, after new tests; with the test files ``tests`` instead of
-    the module's own selection, if given); returns its score line."""
+    the module's own selection, if given); returns its score line. ``profile`` is the
+    hypothesis profile of the tests (``tests/conftest.py``): by default ``mutation`` (few
+    examples, fixed seed) for a run of all mutants and ``default`` (the tests' own examples)
+    for a run of named mutants, so that a survivor of the cheap run is tried in full. With
+    ``resume``, an existing ``OUT/NAME`` is kept (sources, tests and results as they are) and
+    mutmut goes on with the mutants it has no result for (or, with ``only``, the mutants whose
+    names match those patterns and have no result yet, e.g. ``'*ǁ_follow_asks__mutmut_*'``)."""
+    if profile is None:
+        profile = "mutation" if only is None else "default"
     module, own_tests = MODULES[name]
     tests = tests or own_tests
     work = out / name
     if only is not None and not only:
         return f"{name}: no mutants to run"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    for folder in ("twin", "tests", "plant_configs", "simulations", "benchmarks"):
-        shutil.copytree(ROOT / folder, work / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", "out", ".hypothesis"))
-    (work / "pyproject.toml").write_text(PYPROJECT.format(module=module, tests=tests))
+    if resume and work.exists() and only is not None:
+        only = not_yet_run(work, only)  # mutmut runs named mutants again even with a result
+        if not only:
+            return f"{name}: every mutant matching the patterns has a result"
+    if not (resume and work.exists()):
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        for folder in ("twin", "tests", "plant_configs", "simulations", "benchmarks"):
+            shutil.copytree(ROOT / folder, work / folder,
+                            ignore=shutil.ignore_patterns("__pycache__", "out", ".hypothesis"))
+        (work / "pyproject.toml").write_text(PYPROJECT.format(module=module, tests=tests))
     start = time.perf_counter()
-    run = _mutmut(work, "run", "--max-children", str(workers), *(only or []))
+    run = _mutmut(work, "run", "--max-children", str(workers), *(only or []), profile=profile)
     seconds = time.perf_counter() - start
     (work / "run.log").write_text(run.stdout + run.stderr)
-    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s)", tests)
+    line = summarize(name, work, f"{seconds:.0f} s with {workers} worker(s), hypothesis "
+                     f"profile {profile}", tests)
     if run.returncode != 0:
         line += f" (mutmut exited {run.returncode}: see {work / 'run.log'})"
     return line
@@ -153,14 +192,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", default=None, metavar="FILE",
                         help="test files to run instead of the module's own selection (e.g. "
                              "only the fast ones, for one module)")
+    parser.add_argument("--profile", default=None, metavar="NAME",
+                        help="hypothesis profile of the tests: 'mutation' (at most 20 examples "
+                             "per property test, fixed seed; default for a full run) or "
+                             "'default' (the tests' own; default with --survivors-of)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep OUT/NAME from an earlier (stopped) run and go on with the "
+                             "mutants that have no result yet")
+    parser.add_argument("--only", nargs="+", default=None, metavar="PATTERN",
+                        help="run only the mutants whose names match these patterns (fnmatch, "
+                             "e.g. '*ǁ_follow_asks__mutmut_*'); with --resume, to run the "
+                             "functions that matter first")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}: expected one of {', '.join(MODULES)}")
     for name in args.modules or list(MODULES):
         only = (survivors_of(args.survivors_of / name / "summary.md")
-                if args.survivors_of is not None else None)
-        print(run_module(name, args.workers, args.out.resolve(), only, args.tests), flush=True)
+                if args.survivors_of is not None else args.only)
+        profile = args.profile or ("default" if args.survivors_of is not None else "mutation")
+        print(run_module(name, args.workers, args.out.resolve(), only, args.tests, profile,
+                         args.resume), flush=True)
     return 0
 
 

@@ -476,3 +476,467 @@ def test_tou_arbitrage_protect_peak_never_buys_a_higher_demand_charge(ems_path):
     np.testing.assert_allclose(imp[96:104], 100.0, rtol=1e-12)
     assert kept.kpis["demand_cost"] < plain.kpis["demand_cost"]
     assert_balance(kept.intervals)
+
+
+@pytest.fixture(params=["settled", "in_loop"])
+def ems_when(request):
+    """When the EMS balances the intervals, by name: ``'settled'`` after the run
+    (:meth:`EMS.settle`, as a plant without strategies does), ``'in_loop'`` at the end of
+    every interval during the run (:meth:`EMS.close` and :meth:`EMS._balance`: the plant gets a
+    strategy that reads the state of charge and does nothing else). Gives the function that
+    prepares a plant for it; a hand-worked test that uses it checks both paths."""
+    from twin.strategies import STRATEGIES, Strategy, register_strategy
+
+    if request.param == "settled":
+        return lambda plant: plant
+    register_strategy("test_reads_soc")(type("ReadsSoc", (Strategy,), {
+        "reads_storage": True, "install": lambda self, model: None}))
+    request.addfinalizer(lambda: STRATEGIES.pop("test_reads_soc", None))
+
+    def in_loop(plant: twin.Plant) -> twin.Plant:
+        config = plant.model_dump()
+        config["strategies"] = [{"type": "test_reads_soc"}]
+        return twin.Plant.model_validate(config)
+
+    return in_loop
+
+
+# ------------------------------------------------------------------------------------------
+# Two batteries (EMS._many_batteries): the policy sees their sums, they step in the order given
+# ------------------------------------------------------------------------------------------
+
+def test_two_batteries_share_a_discharge_in_order_and_drain_below_the_reserve_by_hand(ems_when):
+    # Load 100 kW = 25 kWh per interval, no PV, self-consumption, reserve 50 %, import limit
+    # 80 kW = 20 kWh. Both batteries SOC 0-100 %, start full, no losses but A's eta_d 0.8:
+    #   A 40 kWh, 30 kW, eta_d 0.8 (reserve 20 kWh); B 20 kWh, 40 kW, eta_d 1 (reserve 10 kWh).
+    # k 0: above the reserve A (40 - 20) x 0.8 / 0.25 = 64 -> 30 kW (rating), B (20 - 10) x 4 =
+    #      40 kW: the policy sees 70 kW and asks 70. A first: 30 kW = 7.5 kWh, removes 9.375
+    #      -> 30.625; B the other 40 kW = 10 kWh -> 10. Import 30 kW = 7.5 kWh.
+    # k 1: A (30.625 - 20) x 3.2 = 34 -> 30 kW; B at its reserve: 0. Ask 30: A 7.5 kWh ->
+    #      21.25; B stands by. Import 17.5.
+    # k 2: A (21.25 - 20) x 3.2 = 4 kW above the reserve; import 100 - 4 = 96 > 80: 16 kW more,
+    #      from below the reserve: 20 kW, all from A (its full limit 30 kW) = 5 kWh, removes
+    #      6.25 -> 15. Import 20.
+    # k 3: nothing above the reserve; the limit needs 20 kW: A 5 kWh -> 8.75.  Import 20.
+    # k 4: A (8.75 x 3.2 = 28 kW) 5 kWh -> 2.5. Import 20.
+    # k 5: A has 2.5 x 3.2 = 8 kW: gives 2 kWh -> 0; B the other 12 kW = 3 kWh -> 7. Import 20.
+    # k 6: A empty; B 20 kW = 5 kWh -> 2. Import 20.
+    # k 7: B has 2 x 4 = 8 kW: 2 kWh -> 0. Import 20, unserved 25 - 2 - 20 = 3.
+    # k 8-95 (88): both empty: import 20, unserved 5; 3 + 88 x 5 = 443 kWh unserved.
+    energy = {
+        "batteries": [
+            {"id": "a", "energy_kwh": 40, "power_kw": 30, "charge_efficiency": 1,
+             "discharge_efficiency": 0.8, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 100},
+            {"id": "b", "energy_kwh": 20, "power_kw": 40, "charge_efficiency": 1,
+             "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 100}],
+        "grid": {"import_limit_kw": 80},
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+    }
+    res = twin.simulate(ems_when(constant_load_plant(100, energy)), days=1, start=MONDAY)
+    iv = res.intervals
+    a = np.r_[30.625, 21.25, 15, 8.75, 2.5, np.zeros(91)]
+    b = np.r_[10, 10, 10, 10, 10, 7, 2, np.zeros(89)]
+    assert_kwh(iv["battery_soc_kwh"], a + b, "stored in both")
+    assert_kwh(iv["battery_discharge_kwh"],
+               np.r_[17.5, 7.5, 5, 5, 5, 5, 5, 2, np.zeros(88)], "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((1, 7.5), (1, 17.5), (94, 20)), "grid import")
+    assert_kwh(iv["unserved_kwh"], intervals((7, 0), (1, 3), (88, 5)), "unserved")
+    assert (iv["battery_charge_kwh"] == 0).all()
+    assert_balance(iv)
+    assert res.kpis["unserved_kwh"] == kpi(443.0)
+    assert res.manifest["strategies"][-1] == "dispatch:self_consumption"
+    assert res.kpis["battery_discharge_kwh"] == kpi(17.5 + 7.5 + 5 * 5 + 2)
+
+
+def test_two_batteries_charge_in_order_from_the_grid_and_cover_the_peak_by_hand(ems_when):
+    # Load 20 kW = 5 kWh per interval; TOU arbitrage, grid charging up to 50 kW, no reserve;
+    # Jiangsu January: valley 00-06 (k 0-23), peak 14-22 (k 56-87). Both SOC 0-100 %, empty:
+    #   A 10 kWh, 20 kW, eta 0.8 both ways; B 20 kWh, 100 kW, eta 1.
+    # k 0: A can take (10 - 0) / (0.8 x 0.25) = 50 -> 20 kW, B 20 / 0.25 = 80 kW: 100 kW seen,
+    #      ask 50. A first: 20 kW = 5 kWh AC, stores 4; B 30 kW = 7.5 kWh -> 7.5.
+    #      Import 5 + 12.5 = 17.5.
+    # k 1: A (6 / 0.2 = 30 -> 20 kW) 5 kWh -> 8; B 7.5 kWh -> 15. Import 17.5.
+    # k 2: A (2 / 0.2 = 10 kW) 2.5 kWh -> 10 (full); B (5 / 0.25 = 20 kW) 5 kWh -> 20 (full).
+    #      Import 5 + 7.5 = 12.5.
+    # k 3-55: full, or nothing to do: import 5.
+    # k 56: A 10 x 0.8 / 0.25 = 32 -> 20 kW, B 80 kW; ask the 20 kW load: A gives it all,
+    #       5 kWh, removes 6.25 -> 3.75. Import 0.
+    # k 57: A 3.75 x 3.2 = 12 kW: 3 kWh -> 0; B the other 8 kW = 2 kWh -> 18. Import 0.
+    # k 58-60: B 5 kWh each -> 13, 8, 3. Import 0.
+    # k 61: B 3 kWh -> 0. Import 2.   k 62-95: import 5.
+    energy = {
+        "batteries": [
+            {"id": "a", "energy_kwh": 10, "power_kw": 20, "charge_efficiency": 0.8,
+             "discharge_efficiency": 0.8, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 0},
+            {"id": "b", "energy_kwh": 20, "power_kw": 100, "charge_efficiency": 1,
+             "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+             "initial_soc_pct": 0}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 50},
+    }
+    res = twin.simulate(ems_when(constant_load_plant(20, energy)), days=1, start=MONDAY)
+    iv = res.intervals
+    a = np.r_[4, 8, np.full(54, 10), 3.75, np.zeros(39)]
+    b = np.r_[7.5, 15, np.full(55, 20), 18, 13, 8, 3, np.zeros(35)]
+    assert_kwh(iv["battery_soc_kwh"], a + b, "stored in both")
+    assert_kwh(iv["battery_charge_kwh"], np.r_[12.5, 12.5, 7.5, np.zeros(93)], "charge")
+    assert_kwh(iv["battery_discharge_kwh"], np.r_[np.zeros(56), 5, 5, 5, 5, 5, 3, np.zeros(34)],
+               "discharge")
+    assert_kwh(iv["grid_import_kwh"], np.r_[17.5, 17.5, 12.5, np.full(53, 5), np.zeros(5), 2,
+                                            np.full(34, 5)], "grid import")
+    assert (iv["unserved_kwh"] == 0).all() and (iv["grid_export_kwh"] == 0).all()
+    assert_balance(iv)
+    assert res.manifest["strategies"][-1] == "dispatch:tou_arbitrage"
+
+
+# ------------------------------------------------------------------------------------------
+# A heat store and a battery together (EMS._settle_storage: the buses and the battery in one loop)
+# ------------------------------------------------------------------------------------------
+
+def test_heat_store_electric_boiler_and_battery_by_hand(ems_when):
+    # Electricity 20 kW = 5 kWh, heat 20 kW = 5 kWh per interval. Electric boiler 30 kW,
+    # efficiency 0.8; hot-water tank 20 kWh, 10 kW (2.5 kWh per interval), no loss, starts at
+    # 50 % = 10 kWh; it charges in the valleys (00-06 k 0-23, 11-13 k 44-51) from the boiler's
+    # spare 30 - 20 = 10 kW, and gives first in the other periods. Battery 40 kWh, 100 kW,
+    # lossless, SOC 0-100 %, starts empty; TOU arbitrage, grid charging up to 20 kW.
+    # Heat bus (boiler electricity = heat / 0.8):
+    #   k 0-3: boiler 5 + 2.5 into the tank (10 -> 20): 7.5 / 0.8 = 9.375; k 4-23: full, 6.25.
+    #   k 24-31: tank 2.5 (20 -> 0), boiler 2.5: 3.125; k 32-43: boiler 5: 6.25.
+    #   k 44-51: tank 0 -> 20: 9.375; k 52-59: tank 20 -> 0: 3.125; k 60-95: 6.25.
+    # Site demand = 5 + boiler: 14.375, 11.25, 8.125, 11.25, 14.375, 8.125, 11.25.
+    # Battery: k 0-7 charges 20 kW = 5 kWh (0 -> 40); peak 14-22 (k 56-87) covers the net load:
+    #   k 56-59 8.125 each (40 -> 7.5), k 60 its last 7.5 of 11.25. Import = demand + charge
+    #   - discharge.
+    energy = {
+        "boilers": [{"id": "eboiler", "fuel": "electricity", "capacity_kw": 30,
+                     "efficiency": 0.8}],
+        "thermal_storage": [{"id": "tank", "energy_kwh": 20, "power_kw": 10,
+                             "initial_soc_pct": 50}],
+        "batteries": [{"id": "bess", "energy_kwh": 40, "power_kw": 100, "charge_efficiency": 1,
+                       "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+                       "initial_soc_pct": 0}],
+        "grid": {"tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 20},
+    }
+    res = twin.simulate(ems_when(constant_load_plant(20, energy, heat_kw=20)), days=1,
+                        start=MONDAY)
+    iv = res.intervals
+    tank = np.r_[12.5, 15, 17.5, np.full(21, 20), 17.5 - 2.5 * np.arange(8), np.zeros(12),
+                 2.5 * np.arange(1, 9), 17.5 - 2.5 * np.arange(8), np.zeros(36)]
+    boiler = intervals((4, 9.375), (20, 6.25), (8, 3.125), (12, 6.25), (8, 9.375), (8, 3.125),
+                       (36, 6.25))
+    demand = 5 + boiler
+    charge = intervals((8, 5), (88, 0))
+    discharge = intervals((56, 0), (4, 8.125), (1, 7.5), (35, 0))
+    soc = np.r_[5 * np.arange(1, 9), np.full(48, 40), 40 - 8.125 * np.arange(1, 5),
+                np.zeros(36)]
+    assert_kwh(iv["thermal_storage_kwh"], tank, "tank level")
+    assert_kwh(iv["heat_unmet_kwh"], np.zeros(N), "heat unmet")
+    assert_kwh(iv["electricity_demand_kwh"], demand, "site demand with the boiler")
+    assert_kwh(iv["battery_charge_kwh"], charge, "charge")
+    assert_kwh(iv["battery_discharge_kwh"], discharge, "discharge")
+    assert_kwh(iv["battery_soc_kwh"], soc, "state of charge")
+    assert_kwh(iv["grid_import_kwh"], demand + charge - discharge, "grid import")
+    assert_kwh(iv["fuel_kwh"], np.zeros(N), "no gas")
+    assert_balance(iv)
+    assert res.kpis["heat_unmet_kwh"] == kpi(0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# An EMS built directly (the API without a plant file)
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("period", ["flat", "valley"])
+@pytest.mark.parametrize("scale", [1.0, 0.01])
+@pytest.mark.parametrize("asks_known", [True, False])
+def test_shave_peak_without_calendar_months_by_hand(asks_known, scale, period):
+    # A Supply without months (month=None: the whole run is one month), peak guard 'shave',
+    # TOU arbitrage in flat periods (it only stores surplus, and there is none). Battery
+    # 100 kWh, 100 kW, lossless, SOC 0-100 %, starts at 50 kWh. Net load 40, 60, 100, 50 kW.
+    # k 0: no peak known yet: no shaving; import 40 kW = 10 kWh sets the peak.
+    # k 1-3: the battery holds the import at 40 kW: discharges 20, 60, 10 kW = 5, 15, 2.5 kWh
+    #        -> 45, 30, 27.5 kWh.
+    # asks_known: the written-out loop (EMS._follow_asks); else interval by interval. scale
+    # 0.01: every load and energy a hundredth (a peak of 0.4 kW is shaved as well). In valley
+    # periods the policy asks to charge at the full rate from the grid instead: the guard
+    # turns that into the same nothing at k 0 (no peak known: it only protects) and the same
+    # discharges after.
+    from twin.energy.ems import EMS, Supply, TouArbitrage
+    from twin.energy.storage import Battery
+
+    n = 4
+    battery = Battery(energy_kwh=100.0, power_kw=100.0, charge_efficiency=1.0,
+                      discharge_efficiency=1.0, soc_min_frac=0.0, soc_max_frac=1.0,
+                      initial_soc_frac=0.5)
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=[period] * n, price=np.zeros(n), batteries=[battery], month=None,
+                    peak_guard="shave")
+    policy = TouArbitrage()
+    if not asks_known:
+        policy.requests_kw = lambda *_: None
+    ems = EMS(None, None, supply, policy, horizon_s=900.0 * n)
+    load_kwh = np.array([40.0, 60.0, 100.0, 50.0]) * 0.25 * scale
+    ems.settle(np.column_stack([load_kwh, np.zeros((n, 3))]))
+    out = ems.arrays()
+    discharge = np.array([0, 5, 15, 2.5]) * scale
+    assert_kwh(out["discharge"], discharge, "discharge")
+    assert_kwh(out["grid_import"], np.full(4, 10 * scale), "grid import")
+    assert_kwh(out["soc"], 50 - np.cumsum(discharge), "stored")
+    assert ems.soc_frac == pytest.approx((50 - 22.5 * scale) / 100, rel=1e-12)
+    # both loops leave the month as EMS._month_of labels a run without months (0) and its peak
+    assert ems._month == 0
+    assert ems._state.month_peak_kw == pytest.approx(40.0 * scale, rel=1e-12)
+
+
+def test_import_limit_by_half_a_kilowatt_makes_an_idle_battery_discharge(ems_path):
+    # Load 80.5 kW = 20.125 kWh per interval, import limit 80 kW = 20 kWh. Battery 100 kWh,
+    # 100 kW, lossless, SOC 0-100 %, starts at 50 kWh, no reserve; TOU arbitrage without grid
+    # charging: outside the peak it asks nothing, yet the grid cannot carry the last 0.5 kW, so
+    # the battery gives 0.5 kW = 0.125 kWh (the fast loop must not count such an interval as
+    # idle). Jiangsu January: peak 14-22 (k 56-87).
+    # k 0-55: 0.125 kWh each -> 50 - 0.125 (k + 1), 43 after k = 55; import 20.
+    # k 56: the load, 20.125 -> 22.875; import 0.   k 57: 20.125 -> 2.75; import 0.
+    # k 58: the last 2.75 kWh -> 0; import 17.375.
+    # k 59-95 (37): empty: import 20, unserved 0.125 (4.625 kWh in all).
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 100, "power_kw": 100,
+                       "charge_efficiency": 1, "discharge_efficiency": 1, "soc_min_pct": 0,
+                       "soc_max_pct": 100, "initial_soc_pct": 50}],
+        "grid": {"import_limit_kw": 80,
+                 "tariff": {"preset": "jiangsu_2025", "customer_class": "two_part",
+                            "flat_price_per_kwh": 0.5}},
+        "dispatch": {"policy": "tou_arbitrage", "grid_charge_kw": 0, "reserve_soc_pct": 0},
+    }
+    res = twin.simulate(constant_load_plant(80.5, energy), days=1, start=MONDAY)
+    iv = res.intervals
+    assert_kwh(iv["battery_soc_kwh"], np.r_[50 - 0.125 * np.arange(1, 57), 22.875, 2.75,
+                                            np.zeros(38)], "state of charge")
+    assert_kwh(iv["battery_discharge_kwh"], intervals((56, 0.125), (2, 20.125), (1, 2.75),
+                                                      (37, 0)), "discharge")
+    assert_kwh(iv["grid_import_kwh"], intervals((56, 20), (2, 0), (1, 17.375), (37, 20)),
+               "grid import")
+    assert_kwh(iv["unserved_kwh"], intervals((59, 0), (37, 0.125)), "unserved")
+    assert res.kpis["unserved_kwh"] == kpi(4.625)
+
+
+@pytest.mark.parametrize("asks_known", [True, False])
+@pytest.mark.parametrize("bad", [0.0, -0.25])
+def test_a_step_of_no_length_is_refused_by_both_battery_loops(asks_known, bad):
+    """A step length of 0 h or less is refused with the same message by the written-out loop
+    (EMS._follow_asks) and by the Battery's own step, never divided by."""
+    from twin.energy.ems import EMS, SelfConsumption, Supply
+    from twin.energy.storage import Battery
+
+    supply = Supply(interval_s=900.0, n_intervals=2, pv_kwh=np.zeros(2), wind_kwh=np.zeros(2),
+                    period=["flat"] * 2, price=np.zeros(2), batteries=[Battery(
+                        energy_kwh=10.0, power_kw=5.0)], month=[0, 0])
+    policy = SelfConsumption()
+    if not asks_known:
+        policy.requests_kw = lambda *_: None
+    ems = EMS(None, None, supply, policy, horizon_s=1800.0)
+    with pytest.raises(ValueError, match=rf"^dt_h={bad!r}: expected a step length > 0 \[h\]$"), \
+            np.errstate(divide="ignore", invalid="ignore"):  # the kW per interval, before
+        ems._settle_batteries(np.arange(2), np.array([0.25, bad]), np.array([1.0, 1.0]),
+                              np.zeros(2))
+
+
+@pytest.mark.parametrize("asks_known", [True, False])
+def test_a_battery_faded_to_nothing_stands_by_in_both_loops(asks_known):
+    # Battery 1 kWh, starts full, calendar fade 100 % a year (C = 1 - age_h / 8760 kWh), nothing
+    # to do (no load, no generation). Steps of 4380 h, 8760 h and 0.25 h:
+    #   after 4380 h: C = 0.5, the content above it written off -> 0.5 kWh;
+    #   after 13140 h: C = 1 - 1.5 < 0 -> 0: everything written off -> 0;
+    #   then a battery of no capacity steps once more, still 0 (nothing divides by it).
+    from twin.energy.ems import EMS, SelfConsumption, Supply
+    from twin.energy.storage import Battery
+
+    battery = Battery(energy_kwh=1.0, power_kw=1.0, initial_soc_frac=1.0,
+                      calendar_fade_per_year=1.0)
+    supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.zeros(3), wind_kwh=np.zeros(3),
+                    period=["flat"] * 3, price=np.zeros(3), batteries=[battery], month=[0] * 3)
+    policy = SelfConsumption()
+    if not asks_known:
+        policy.requests_kw = lambda *_: None
+    ems = EMS(None, None, supply, policy, horizon_s=2700.0)
+    ch, dis, level = ems._settle_batteries(np.arange(3), np.array([4380.0, 8760.0, 0.25]),
+                                           np.zeros(3), np.zeros(3))
+    assert_kwh(level, [0.5, 0.0, 0.0], "stored")
+    assert_kwh(ch + dis, np.zeros(3), "nothing charged or discharged")
+    assert battery.capacity_kwh == 0.0 and battery.fade_loss_kwh == pytest.approx(1.0, rel=1e-12)
+
+
+def test_import_limit_drains_a_small_battery_to_its_soc_min_by_hand(ems_path):
+    # A battery of less than 1 kWh: 0.5 kWh, 10 kW, lossless, SOC 20-100 % (0.1-0.5 kWh),
+    # starts full; reserve 50 % (0.25 kWh); self-consumption; load 10 kW = 2.5 kWh per
+    # interval, import limit 8 kW = 2 kWh.
+    # k 0: above the reserve (0.5 - 0.25) / 0.25 = 1 kW; the grid lacks 10 - 1 - 8 = 1 kW more,
+    #      so the battery may go below the reserve down to its SOC min: (0.5 - 0.1) / 0.25 =
+    #      1.6 kW of the 2 kW -> 0.4 kWh, E = 0.1; import 2, unserved 2.5 - 0.4 - 2 = 0.1.
+    # k 1-7: at the SOC min: import 2, unserved 0.5.
+    energy = {
+        "batteries": [{"id": "bess", "energy_kwh": 0.5, "power_kw": 10,
+                       "charge_efficiency": 1, "discharge_efficiency": 1, "soc_min_pct": 20,
+                       "soc_max_pct": 100, "initial_soc_pct": 100}],
+        "grid": {"import_limit_kw": 8},
+        "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+    }
+    res = twin.simulate(constant_load_plant(10, energy), days=2 / 24, start=MONDAY)
+    iv = res.intervals
+    np.testing.assert_allclose(iv["battery_discharge_kwh"], [0.4] + [0] * 7, atol=1e-12)
+    np.testing.assert_allclose(iv["battery_soc_kwh"], [0.1] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], [2.0] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["unserved_kwh"], [0.1] + [0.5] * 7, rtol=1e-9)
+
+
+SMALL_LOAD = {
+    # Load 1 kW = 0.25 kWh per interval, import limit 0.5 kW = 0.125 kWh; self-consumption with
+    # a reserve of 50 %; storage lossless, SOC 0-100 %, starting at the reserve, 1 kWh in all.
+    # The policy asks 1 kW but nothing is above the reserve; the grid lacks 0.5 kW, so the
+    # storage gives 0.5 kW = 0.125 kWh from below the reserve while it has any:
+    # k 0-3: discharge 0.125 -> 0.375, 0.25, 0.125, 0; k 4-7: unserved 0.125. Import 0.125.
+    "grid": {"import_limit_kw": 0.5},
+    "dispatch": {"policy": "self_consumption", "reserve_soc_pct": 50},
+}
+
+
+def _check_small_load(res) -> None:
+    iv = res.intervals
+    np.testing.assert_allclose(iv["battery_discharge_kwh"], [0.125] * 4 + [0] * 4, atol=1e-12)
+    np.testing.assert_allclose(iv["battery_soc_kwh"], [0.375, 0.25, 0.125] + [0] * 5,
+                               atol=1e-12)
+    np.testing.assert_allclose(iv["grid_import_kwh"], [0.125] * 8, rtol=1e-12)
+    np.testing.assert_allclose(iv["unserved_kwh"], [0] * 4 + [0.125] * 4, atol=1e-12)
+
+
+def test_import_limit_below_1_kw_drains_one_battery_below_its_reserve(ems_path):
+    # One battery of 1 kWh, 1 kW (SMALL_LOAD).
+    battery = {"id": "bess", "energy_kwh": 1, "power_kw": 1, "charge_efficiency": 1,
+               "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+               "initial_soc_pct": 50}
+    energy = {**SMALL_LOAD, "batteries": [battery]}
+    _check_small_load(twin.simulate(constant_load_plant(1, energy), days=2 / 24, start=MONDAY))
+
+
+def test_import_limit_below_1_kw_drains_two_batteries_in_order(ems_when):
+    # Two batteries of 0.5 kWh, 0.5 kW (SMALL_LOAD): a gives 0.5 kW in k 0-1, b in k 2-3.
+    energy = {**SMALL_LOAD, "batteries": [
+        {"id": x, "energy_kwh": 0.5, "power_kw": 0.5, "charge_efficiency": 1,
+         "discharge_efficiency": 1, "soc_min_pct": 0, "soc_max_pct": 100,
+         "initial_soc_pct": 50} for x in ("a", "b")]}
+    _check_small_load(twin.simulate(ems_when(constant_load_plant(1, energy)), days=2 / 24,
+                                    start=MONDAY))
+
+
+def test_a_policy_sees_the_state_of_charge_of_all_batteries():
+    # Batteries a (10 kWh, full) and b (30 kWh, empty), lossless, 40 kW each; self-consumption
+    # covers a load of 20 kW = 5 kWh per interval from a: 10 -> 5 -> 0. Before each interval the
+    # policy sees stored / capacity of both: 10 / 40 = 0.25, 5 / 40 = 0.125, then 0.
+    from twin.energy.ems import EMS, SelfConsumption, Supply
+    from twin.energy.storage import Battery
+
+    seen: list[float] = []
+
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen.append(s.soc_frac)
+            return super().battery_kw(s)
+
+    bats = [Battery(energy_kwh=e, power_kw=40.0, charge_efficiency=1.0, discharge_efficiency=1.0,
+                    initial_soc_frac=f) for e, f in ((10.0, 1.0), (30.0, 0.0))]
+    supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.zeros(3), wind_kwh=np.zeros(3),
+                    period=["flat"] * 3, price=np.zeros(3), batteries=bats, month=[0] * 3)
+    ems = EMS(None, None, supply, Probe(), horizon_s=2700.0)
+    ems.settle(np.column_stack([np.full(3, 5.0), np.zeros((3, 3))]))
+    assert seen == pytest.approx([0.25, 0.125, 0.0], abs=1e-15)
+    assert_kwh(ems.arrays()["discharge"], [5, 5, 0], "discharge")
+
+
+@pytest.mark.parametrize("pv_kw", [0.0, 0.2])
+@pytest.mark.parametrize("scale", [10.0, 1.0])
+@pytest.mark.parametrize("asks_known", [True, False])
+def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
+    # A policy that always asks 0.5 kW of discharge (x scale), with a net load of 0.2 kW
+    # (x scale; a load of 0.2 + pv_kw less PV of pv_kw) and no export allowed: the battery
+    # gives only the net load, 0.2 x 0.25 = 0.05 kWh per interval (x scale); nothing is
+    # imported, exported or curtailed. A third interval has a surplus (load pv_kw / 2): the
+    # battery gives nothing and stores nothing; the surplus is curtailed. Battery 10 kWh,
+    # 10 kW, lossless, starts at 5 kWh.
+    from twin.energy.ems import EMS, DispatchPolicy, Supply
+    from twin.energy.storage import Battery
+
+    class Export(DispatchPolicy):
+        def battery_kw(self, s):
+            return min(max(0.5 * scale, -s.charge_kw), s.discharge_kw)
+
+        def requests_kw(self, load_kw, renewable_kw, periods):
+            return None if not asks_known else np.full(len(load_kw), 0.5 * scale)
+
+    battery = Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
+                      discharge_efficiency=1.0, initial_soc_frac=0.5)
+    supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.full(3, pv_kw * 0.25 * scale),
+                    wind_kwh=np.zeros(3), period=["flat"] * 3, price=np.zeros(3),
+                    batteries=[battery], month=[0] * 3)
+    ems = EMS(None, None, supply, Export(), horizon_s=2700.0)
+    load_kw = np.array([0.2 + pv_kw, 0.2 + pv_kw, pv_kw / 2])
+    ems.settle(np.column_stack([load_kw * 0.25 * scale, np.zeros((3, 3))]))
+    out = ems.arrays()
+    assert_kwh(out["discharge"], np.array([0.05, 0.05, 0]) * scale, "discharge")
+    assert_kwh(out["charge"], np.zeros(3), "charge")
+    assert_kwh(out["soc"], 5 - np.array([0.05, 0.1, 0.1]) * scale, "stored")
+    assert_kwh(out["curtailed"], [0, 0, pv_kw / 2 * 0.25 * scale], "curtailed")
+    for name in ("grid_import", "grid_export"):
+        assert_kwh(out[name], np.zeros(3), name)
+
+
+def test_a_registered_policy_is_named_in_the_run_manifest():
+    """A policy registered under a name (``register_policy``) carries that name, and the run's
+    manifest lists it as ``dispatch:<name>``."""
+    from twin.energy.ems import POLICIES, SelfConsumption, register_policy
+
+    @register_policy("test_named_policy")
+    class Named(SelfConsumption):
+        pass
+
+    try:
+        assert Named.name == "test_named_policy" and POLICIES["test_named_policy"] is Named
+        plant = constant_load_plant(10, {"batteries": [{"id": "bess", "energy_kwh": 10,
+                                                        "power_kw": 5}]})
+        e = plant.energy  # the plant file accepts the shipped names only: set it afterwards
+        plant = plant.model_copy(update={"energy": e.model_copy(update={
+            "dispatch": e.dispatch.model_copy(update={"policy": "test_named_policy"})})})
+        res = twin.simulate(plant, days=1 / 24, start=MONDAY)
+    finally:
+        POLICIES.pop("test_named_policy", None)
+    assert res.manifest["strategies"] == ["dispatch:test_named_policy"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.01])
+def test_shave_peak_with_two_batteries_by_hand(scale):
+    # As test_shave_peak_without_calendar_months_by_hand (net load 40, 60, 100, 50 kW x scale,
+    # shave_peak, the first interval sets the peak) with the storage split in two batteries of
+    # 50 kWh, 100 kW, lossless, 25 kWh each at the start (EMS._many_batteries): a, the first
+    # given, does all the shaving: 5, 15, 2.5 kWh (x scale); b stands by.
+    from twin.energy.ems import EMS, Supply, TouArbitrage
+    from twin.energy.storage import Battery
+
+    n = 4
+    bats = [Battery(energy_kwh=50.0, power_kw=100.0, charge_efficiency=1.0,
+                    discharge_efficiency=1.0, initial_soc_frac=0.5) for _ in range(2)]
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n), batteries=bats, month=[7] * n,
+                    peak_guard="shave")
+    ems = EMS(None, None, supply, TouArbitrage(), horizon_s=900.0 * n)
+    ems.settle(np.column_stack([np.array([40.0, 60.0, 100.0, 50.0]) * 0.25 * scale,
+                                np.zeros((n, 3))]))
+    out = ems.arrays()
+    discharge = np.array([0, 5, 15, 2.5]) * scale
+    assert_kwh(out["discharge"], discharge, "discharge")
+    assert_kwh(out["grid_import"], np.full(4, 10 * scale), "grid import")
+    assert_kwh(out["soc"], 50 - np.cumsum(discharge), "stored")
+    assert bats[0].soc_kwh == pytest.approx(25 - 22.5 * scale, rel=1e-12)
+    assert bats[1].soc_kwh == 25.0
