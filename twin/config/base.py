@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -14,6 +14,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     _scalars = model_validator(mode="before")(check_scalars)
+
+
+def drop_defaults(out: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Leave out of a model's dump the fields in ``defaults`` (name -> default) while they hold
+    their default: fields added after plant files were first hashed, so a file that does not use
+    them dumps, and hashes (the study's run cache, the manifest's ``config_sha256``), as before.
+    Returns ``out``, changed in place."""
+    for key, default in defaults.items():
+        if key in out and out[key] == default:
+            del out[key]
+    return out
 
 
 Carrier = Literal["electricity", "natural_gas", "heat", "cooling"]

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from twin.config.base import Carrier, Id, _Model, known_zone
+from twin.config.base import Carrier, Id, _Model, drop_defaults, known_zone
 from twin.config.carbon import Carbon
 from twin.config.distributions import Distribution, require_progress
 from twin.config.energy import Energy
@@ -110,14 +110,8 @@ class Site(_Model):
                           "'en' (default) or 'zh' (Chinese, amounts in 万元); --lang overrides.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_language(self, handler: Any) -> dict[str, Any]:
-        # a plant file without site.language or site.sector dumps (and hashes) as it did before
-        # the fields
-        out = handler(self)
-        for key in ("language", "sector"):
-            if out.get(key) is None:
-                out.pop(key, None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"language": None, "sector": None})
 
     @field_validator("timezone")
     @classmethod
@@ -170,12 +164,8 @@ class Simulation(_Model):
     )
 
     @model_serializer(mode="wrap")
-    def _drop_default_partition(self, handler: Any) -> dict[str, Any]:
-        # a plant file that does not turn splitting off dumps (and hashes) as before the field
-        out = handler(self)
-        if out.get("partition") == "auto":
-            out.pop("partition", None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"partition": "auto"})
 
     @field_validator("start")
     @classmethod
@@ -377,12 +367,8 @@ class Product(_Model):
         "published ranges in these units.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_functional_unit(self, handler: Any) -> dict[str, Any]:
-        # a product without functional_unit dumps (and hashes) as it did before the field
-        out = handler(self)
-        if out.get("functional_unit") is None:
-            out.pop("functional_unit", None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"functional_unit": None})
 
 
 class SavingMode(_Model):
@@ -435,12 +421,8 @@ class EquipmentType(_Model):
         "a station's programme_by_product wins. Omitted: one processing power.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_programme(self, handler: Any) -> dict[str, Any]:
-        # a type without a programme dumps (and hashes) as it did before the field
-        out = handler(self)
-        if out.get("programme") is None:
-            out.pop("programme", None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"programme": None})
 
     @model_validator(mode="after")
     def _mode_defined(self) -> EquipmentType:
@@ -637,14 +619,8 @@ class Station(_Model):
         "at a cost (twin.config.sequence); omitted: lots are taken as they come.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_fields(self, handler: Any) -> dict[str, Any]:
-        # a station without programmes or a sequence dumps (and hashes) as before the fields
-        out = handler(self)
-        if not out.get("programme_by_product"):
-            out.pop("programme_by_product", None)
-        if out.get("sequence") is None:
-            out.pop("sequence", None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"programme_by_product": {}, "sequence": None})
 
 
 class SharedResource(_Model):
@@ -796,12 +772,8 @@ class BaseLoad(_Model):
     schedule: Literal["always", "shifts"] = Field("always", description="When the load is on.")
 
     @model_serializer(mode="wrap")
-    def _drop_unset_air_handling(self, handler: Any) -> dict[str, Any]:
-        # a base load without an air-handling unit dumps (and hashes) as before the field
-        out = handler(self)
-        if out.get("air_handling") is None:
-            out.pop("air_handling", None)
-        return out
+    def _drop_unset(self, handler: Any) -> dict[str, Any]:
+        return drop_defaults(handler(self), {"air_handling": None})
 
     @model_validator(mode="after")
     def _power_given(self) -> BaseLoad:
