@@ -213,7 +213,11 @@ def test_report_has_the_monthly_table(run: Path, kpis) -> None:
     from twin.report import write_report
 
     md = write_report(run)[0].read_text(encoding="utf-8")
-    assert "## 8. Month by month" in md
+    assert re.search(r"^## \d+\. Month by month$", md, re.M)
+    # sections are numbered 1, 2, ... with no gap or repeat (the sector comparison and the
+    # monthly table were both "8." before)
+    numbers = [int(n) for n in re.findall(r"^## (\d+)\. ", md, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1))
     total = next(line for line in md.splitlines() if line.startswith("| Total |"))
     assert f"| {kpis['electricity_kwh']:,.0f} |" in total
     assert f"| {kpis['cost_total']:,.0f} |" in total

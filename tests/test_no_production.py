@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,11 @@ def test_run_folder_kpis_dashboard_and_report_have_no_production_sections(tmp_pa
     assert main(["report", str(out)]) == 0
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "per unit of end product" not in report
-    assert "4. Product carbon footprints" not in report
+    assert "Product carbon footprints" not in report
+    # the sections after the footprints move up: no gap in the numbers
+    numbers = [int(n) for n in re.findall(r"^## (\d+)\. ", report, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert "## 4. Reductions by measure" in report
     assert "nan" not in report.lower().replace("finance", "").replace("hunan", "")
     # the product-footprint indicator says why it is not judged
     ev = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))

@@ -132,6 +132,7 @@ def test_report_has_the_sector_table_in_both_languages(runs: dict[str, Path]) ->
     write_report(runs["auto"], lang="en")
     md = (runs["auto"] / "report.md").read_text("utf-8")
     assert "## 8. Sector comparison" in md and "Sector: automotive." in md
+    assert "## 9. Month by month" in md  # numbered after the sector section, not "8." again
     part = md.split("## 8. Sector comparison")[1]
     for c in k["sector"]["comparisons"]:
         line = next(ln for ln in part.splitlines()

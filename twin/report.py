@@ -215,7 +215,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
         b.append(("table", [tr("Warning")], [[message(w)] for w in warnings]))
 
     # 1. inventory
-    b.append(("h2", tr("1. Inventory by scope and source")))
+    b.append(("h2", tr("Inventory by scope and source")))
     s1_, s2_, s3_ = tr("Scope 1"), tr("Scope 2"), tr("Scope 3")
     s1 = float(kpis.get("co2_scope1_kg") or 0) / 1000
     proc = float(kpis.get("co2_scope1_process_kg") or 0) / 1000
@@ -265,7 +265,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                         tr("tCO₂e/a (annualised)")], rows))
 
     # 2. method and factors
-    b.append(("h2", tr("2. Method and factors")))
+    b.append(("h2", tr("Method and factors")))
     rows = []
     for label, key in ((tr("Grid factor (location-based)"), "grid_factor"),
                        (tr("Residual factor (market-based)"), "residual_factor")):
@@ -319,7 +319,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                       if carbon.get("hourly_matched_cfe_share") is not None else "")))
 
     # 3. energy and intensity
-    b.append(("h2", tr("3. Energy and intensity")))
+    b.append(("h2", tr("Energy and intensity")))
     b.append(("p", tr("Energy use {t} tce over the period (electricity {el}, natural gas {gas},"
                       " purchased heat {heat} tce). Electricity = grid import + onsite"
                       " renewables used on site; CHP electricity is counted through its gas."
@@ -346,7 +346,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
     # 4. footprints
     products = fp.get("products") or {}
     if products:
-        b.append(("h2", tr("4. Product carbon footprints (cradle-to-gate, ISO 14067)")))
+        b.append(("h2", tr("Product carbon footprints (cradle-to-gate, ISO 14067)")))
         rows = []
         for p, f in products.items():
             rows.append([p, _n(f.get("co2_kg_per_unit"), 3), _n(f.get("materials_kg_per_unit"), 3),
@@ -361,7 +361,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                           x=_n(float(fp.get('unallocated_kg') or 0) / 1000, 3))))
 
     # 5. reductions
-    b.append(("h2", tr("5. Reductions by measure")))
+    b.append(("h2", tr("Reductions by measure")))
     base = ev.get("baseline")
     if base is None:
         b.append(("p", tr("No baseline given (twin report --baseline RUN_DIR, or"
@@ -399,7 +399,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                        for p, f in base["footprints"].items()]))
 
     # 6. offsets
-    b.append(("h2", tr("6. Offsets and net")))
+    b.append(("h2", tr("Offsets and net")))
     a = off["to_net_zero"]["certificates_then_credits"]
     c = off["to_net_zero"]["credits_only"]
     ay = off["to_net_zero_per_year"]["certificates_then_credits"]
@@ -431,7 +431,7 @@ def report_blocks(ev: Mapping[str, Any], kpis: Mapping[str, Any], manifest: Mapp
                       stars=cl['stars'])))
 
     # 7. evaluation
-    b.append(("h2", tr("7. Zero-carbon evaluation")))
+    b.append(("h2", tr("Zero-carbon evaluation")))
     r = ev["rules"]
     b.append(("p", tr("{title}. Document: {doc}; status {status}.",
                       title=message(str(r.get('title'))), doc=r.get('document'),
@@ -464,7 +464,7 @@ def sector_blocks(sector: Mapping[str, Any]) -> list[Block]:
     (``kpis.sector``, :mod:`twin.sector`)."""
     rows = sector.get("comparisons") or []
     out: list[Block] = [
-        ("h2", tr("8. Sector comparison")),
+        ("h2", tr("Sector comparison")),
         ("p", tr("Sector: {x}. This run's energy intensity against the sector's published"
                  " ranges (twin/data/sector_ranges.csv); per-unit values are per functional unit"
                  " of the finished products.", x=sector_name(sector.get("sector"))))]
@@ -491,7 +491,7 @@ def monthly_blocks(run_dir: str | os.PathLike[str]) -> list[Block]:
     except FileNotFoundError:
         return []
     table = monthly_table(data)
-    return [("h2", tr("8. Month by month")),
+    return [("h2", tr("Month by month")),
             ("table", [tr("Month"), *monthly_headers(table, data.currency)],
              monthly_rows(table)),
             ("note", tr("Energy and CO₂ are sums of the run's hours in each local calendar"
@@ -564,6 +564,20 @@ def _cost_waterfall(cbc: Mapping[str, Any], kpis: Mapping[str, Any]) -> list[Blo
                      " hours; tariff = other prices; then the other cost lines.",
                      x=_n(by.get('base_average_price'), 4))),
             ("table", [tr("Bar"), tr("Change"), tr("Level after")], _waterfall_rows(bars, 0))]
+
+
+def numbered(blocks: list[Block]) -> list[Block]:
+    """The blocks with their section headings (``h2``) numbered 1, 2, ... in the order they
+    come: sections a run does not have (footprints without products, the sector comparison
+    without a sector) leave no gap in the numbers."""
+    out: list[Block] = []
+    k = 0
+    for blk in blocks:
+        if blk[0] == "h2":
+            k += 1
+            blk = ("h2", f"{k}. {blk[1]}", *blk[2:])
+        out.append(blk)
+    return out
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -660,7 +674,7 @@ def write_report(run_dir: str | os.PathLike[str],
     d = Path(run_dir)
     ev, kpis, manifest, base = evaluate_run(d, baseline_dir, rules, energy_basis)
     with use(language_of(manifest, lang)):
-        blocks = report_blocks(ev, kpis, manifest, base) + monthly_blocks(d)
+        blocks = numbered(report_blocks(ev, kpis, manifest, base) + monthly_blocks(d))
         md, page = to_markdown(blocks), to_html(blocks)
     files = [(d / "report.md", md), (d / "report.html", page),
              (d / "evaluation.json", json.dumps(_rounded(ev), indent=2, allow_nan=False,
