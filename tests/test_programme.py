@@ -282,3 +282,37 @@ def test_a_programme_on_a_conveyor_is_refused():
     assert len(info.value.issues) == 1
     assert "equipment_types[0].programme: conveyor station 'oven' has no processing time" in str(
         info.value)
+
+
+def test_a_processing_power_off_the_programme_average_is_warned():
+    """ABC averages 0.25 x 100 + 0.5 x 40 + 0.25 x 10 = 47.5 kW against the type's 10 kW: the
+    run warns (estimates and calibration read ``processing``). Phase c draws the processing
+    power P, so the average equals P when P = 45 + 0.25 P, i.e. P = 60 kW: no warning."""
+    from twin.production.programme import programme_warnings
+
+    st = {"id": "s", "equipment": "m", "process_time": const(1800)}
+    src = [{"id": "src", "kind": "arrivals", "interarrival": const(TEN_H),
+            "product_mix": {"part": 1}}]
+    off = make_plant([st], equipment_types=[machine(ABC)], sources=src)
+    (w,) = programme_warnings(off)
+    assert "averages 47.5 kW of electricity" in w and "processing power is 10.0 kW" in w
+    assert "station 's'" in w
+    on = make_plant([st], equipment_types=[{**machine(ABC), "power_kw": {"electricity": {
+        "idle": 0, "processing": 60, "down": 1}}}], sources=src)
+    assert programme_warnings(on) == []
+    # a product's own recipe at one station is checked against the type's processing power too
+    recipe = make_plant([{**st, "programme_by_product": {"part": [
+        {"id": "x", "share": 1.0, "power_kw": {"electricity": 10.05}}]}}],
+        equipment_types=[machine()], sources=src)
+    assert programme_warnings(recipe) == []  # 0.05 kW off: within 1 % and 0.1 kW
+
+
+def test_the_programme_warning_reaches_the_run_warnings():
+    import twin
+
+    plant = make_plant([{"id": "s", "equipment": "m", "process_time": const(1800)}],
+                       equipment_types=[machine(ABC)],
+                       sources=[{"id": "src", "kind": "arrivals", "interarrival": const(TEN_H),
+                                 "product_mix": {"part": 1}}])
+    warnings = twin.simulate(plant, days=0.5, start=START, seed=1).kpis["warnings"]
+    assert sum("averages 47.5 kW of electricity" in w for w in warnings) == 1

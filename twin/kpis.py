@@ -73,6 +73,7 @@ from twin.equipment.states import DOWN, MAINTENANCE, N_CARRIERS, PROCESSING, SET
 from twin.i18n import N_
 from twin.planner_warnings import planner_warnings
 from twin.production.lot_stats import ExactSum, LotStats
+from twin.production.programme import programme_warnings
 from twin.production.quality_kpis import station_feature_kpis
 from twin.production.queues import queue_figures
 from twin.sector import sector_comparison
@@ -672,6 +673,8 @@ def _warnings(model: Any, lots: LotStats, stations: dict[str, Any]) -> list[str]
     info = getattr(model, "supply_info", None)
     out.extend(getattr(info, "warnings", ()))
     out.extend(planner_warnings(model, stations))
+    if model.plant.has_production:
+        out.extend(programme_warnings(model.plant))
     for name, st in stations.items():
         blocked = st["time_share"].get("blocked", 0.0)
         if blocked > 0.5:

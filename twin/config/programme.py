@@ -17,6 +17,7 @@ settlement intervals it spans (:mod:`twin.production.programme`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
@@ -91,3 +92,17 @@ def cumulative_shares(phases: list[Phase]) -> list[float]:
         ends.append(run / total)
     ends[-1] = 1.0
     return ends
+
+
+def average_kw(phases: list[Phase], processing_kw: Sequence[float],
+               carriers: Sequence[str]) -> list[float]:
+    """Time-weighted average power of a programme per carrier [kW], in the order of
+    ``carriers``: sum of phase power x phase length over the processing time (a carrier a phase
+    does not name draws ``processing_kw``, the equipment type's processing power). This is the
+    single processing power that meters the same energy per step."""
+    ends = cumulative_shares(phases)
+    weights = [e - s for s, e in zip([0.0, *ends[:-1]], ends, strict=True)]
+    return [math.fsum(w * p.power_kw.get(c, processing_kw[k])  # type: ignore[call-overload]
+                      for w, p in zip(weights, phases, strict=True))
+            for k, c in enumerate(carriers)]
+

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from twin.config.programme import Phase, cumulative_shares
+from twin.config.programme import Phase, average_kw, cumulative_shares
 from twin.metering import Meter, SiteLoad
 
 
@@ -126,4 +126,41 @@ def station_programmes(station: Any, etype: Any, product_ids: Sequence[str]
     if not station.programme_by_product and etype.programme is None:
         return None
     return [station.programme_by_product.get(pid, etype.programme) for pid in product_ids]
+
+
+AVERAGE_TOLERANCE = 0.01
+"""How far a type's processing power may lie from its programme's average before a warning [-]."""
+
+
+def programme_warnings(plant: Any) -> list[str]:
+    """Warnings for programmes whose average power differs from the equipment type's
+    ``processing`` power by more than :data:`AVERAGE_TOLERANCE` (and 0.1 kW): the meter follows
+    the phases, but what estimates a step's power before it runs (peak shaving, PV following,
+    smart standby, the flexibility record) and calibration's state-time fit read ``processing``,
+    so it should be the programme's average (:func:`twin.config.programme.average_kw`)."""
+    from twin.config.plant import CARRIERS
+    from twin.equipment.states import PROCESSING, power_table
+    from twin.i18n import N_
+
+    types = {t.id: t for t in plant.equipment_types or ()}
+    seen: set[tuple[str, int]] = set()
+    out: list[str] = []
+    for _, _, st in plant.stations():
+        et = types[st.equipment]
+        processing = [float(x) for x in power_table(et)[PROCESSING]]
+        for phases in (et.programme, *st.programme_by_product.values()):
+            if phases is None or (et.id, id(phases)) in seen:
+                continue
+            seen.add((et.id, id(phases)))
+            avg = average_kw(phases, processing, CARRIERS)
+            for c, (a, p) in enumerate(zip(avg, processing, strict=True)):
+                if abs(a - p) > max(AVERAGE_TOLERANCE * max(a, p), 0.1):
+                    out.append(N_(
+                        "equipment type '{type}' (station '{station}'): its programme averages "
+                        "{avg} kW of {carrier}, its processing power is {kw} kW; strategies' "
+                        "start estimates and calibration read the processing power: write the "
+                        "programme's average there").format(
+                            type=et.id, station=st.id, avg=f"{a:,.1f}", carrier=CARRIERS[c],
+                            kw=f"{p:,.1f}"))
+    return out
 
