@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from twin.config.plant import WEEKDAYS, Calendar, Maintenance, parse_clock
@@ -239,3 +240,20 @@ class ShiftCalendar:
         for s, e in zip(self.starts, self.ends, strict=False):
             total += max(0.0, min(e, t_to) - max(s, t_from))
         return total
+
+    def working_seconds_by_interval(self, n: int, step_s: float, horizon_s: float) -> np.ndarray:
+        """Working time in each of ``n`` intervals of ``step_s`` from 0, the last cut at
+        ``horizon_s`` [s] (shape ``(n,)``): the working time up to ``t`` is piecewise linear in
+        ``t`` (slope 1 in a window, 0 between), so each interval's share is its difference at
+        the interval's edges. Always working: the interval lengths."""
+        edges = np.minimum(np.arange(n + 1, dtype=float) * step_s, horizon_s)
+        if self.always:
+            return np.diff(edges)
+        ends = np.minimum(np.asarray(self.ends, dtype=float), horizon_s)
+        starts = np.minimum(np.asarray(self.starts, dtype=float), ends)
+        if not starts.size:
+            return np.zeros(n)
+        xp = np.column_stack([starts, ends]).ravel()
+        fp = np.concatenate([[0.0], np.cumsum(ends - starts)])
+        fp = np.column_stack([fp[:-1], fp[1:]]).ravel()
+        return np.diff(np.interp(edges, xp, fp))

@@ -30,7 +30,7 @@ from twin.config.sequence import Sequence as SequenceConfig
 from twin.energy.ems import EMS
 from twin.equipment.machine import Load, Machine
 from twin.equipment.states import IDLE, N_CARRIERS, OFF, PROCESSING, base_load_table, power_table
-from twin.metering import FLUSH_S, Meter, SiteLoad, bin_segments
+from twin.metering import FLUSH_S, Meter, SiteLoad
 from twin.production import lot_spill, sources
 from twin.production.conveyor import BeltStats, convey, place_tables
 from twin.production.features import station_features
@@ -433,13 +433,7 @@ def meter_air_handling(plant: Plant, meter: Meter, calendar: ShiftCalendar, supp
     n, step = meter.n_intervals, meter.interval_s
     hours = np.full(n, step / 3600.0)
     hours[-1] = (meter.horizon_s - (n - 1) * step) / 3600.0
-    if calendar.always:
-        shift_on_s = hours * 3600.0
-    else:
-        ends = np.minimum(np.asarray(calendar.ends, dtype=float), meter.horizon_s)
-        starts = np.clip(np.asarray(calendar.starts, dtype=float), 0.0, ends)
-        shift_on_s = bin_segments(starts, ends, np.zeros(starts.size, dtype=np.int64), n, 1,
-                                  step)[:, 0]
+    shift_on_s = calendar.working_seconds_by_interval(n, step, meter.horizon_s)
     total = np.zeros((n, N_CARRIERS))
     for k, b in units:
         on_s = shift_on_s if b.schedule == "shifts" else hours * 3600.0
