@@ -940,3 +940,180 @@ def test_shave_peak_with_two_batteries_by_hand(scale):
     assert_kwh(out["soc"], 50 - np.cumsum(discharge), "stored")
     assert bats[0].soc_kwh == pytest.approx(25 - 22.5 * scale, rel=1e-12)
     assert bats[1].soc_kwh == 25.0
+
+
+# ------------------------------------------------------------------------------------------
+# Heat and cooling buses with stores (EMS._thermal), on a Supply built by hand
+# ------------------------------------------------------------------------------------------
+
+def _bus_results(supply, energy: np.ndarray, how: str) -> dict[str, np.ndarray]:
+    """The EMS's records for ``energy`` [kWh per interval: electricity, gas, heat, cooling],
+    settled after the run (:meth:`EMS.settle`) or balanced interval by interval
+    (:meth:`EMS._balance`, the in-loop path); both reach the buses through ``EMS._thermal``."""
+    from twin.energy.ems import EMS, SelfConsumption
+
+    n = supply.n_intervals
+    ems = EMS(None, None, supply, SelfConsumption(), horizon_s=supply.interval_s * n)
+    if how == "settled":
+        ems.settle(energy)
+        return ems.arrays()
+    rows = [ems._balance(k, supply.interval_s / 3600.0, *energy[k].tolist()) for k in range(n)]
+    from twin.energy.ems import RECORDS
+    table = np.asarray(rows, dtype=float)
+    return {name: table[:, j] for j, name in enumerate(RECORDS)}
+
+
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_heat_bus_with_two_stores_and_four_units_by_hand(how):
+    # 15-minute intervals (dt 0.25 h: P kW is P/4 kWh). Units in merit order: a gas CHP of
+    # 40 kW heat (10 kWh), thermal efficiency 0.5 (gas = heat / 0.5), 0.8 kWh of electricity per
+    # kWh of heat; a heat pump of 20 kW (5 kWh) with a COP per interval 3, 2, 4, 2.5, 5, 5, 3, 3;
+    # purchased heat of 16 kW (4 kWh), efficiency 1; a gas boiler of 20 kW (5 kWh), 0.8.
+    # Stores, lossless, 0-100 %: A 20 kWh, 12 kW (3 kWh per interval), starts at 10 kWh;
+    # B 8 kWh, 8 kW (2 kWh), starts at 4 kWh. Outside the valleys the stores give first; in the
+    # valleys the CHP's spare capacity charges them (A, then B), and they cover what every unit
+    # at capacity cannot.
+    # k0 flat, need 30: A gives 3 (10 -> 7), B 2 (4 -> 2); CHP 10 (gas 20, el 8), HP 5
+    #    (el 5/3), bought 4, boiler 5 (gas 6.25); unmet 30 - 5 - 24 = 1.
+    # k1 valley, need 6: CHP 6 (gas 12, el 4.8), spare 40 - 6/0.25 = 16 kW; A takes 12 kW
+    #    = 3 kWh (7 -> 10; gas 6, el 2.4), spare 4 kW; B takes 4 kW = 1 kWh (2 -> 3; gas 2,
+    #    el 0.8). Gas 20, CHP el 8, stored 4.
+    # k2 valley, need 60: every unit at capacity (10 + 5 + 4 + 5 = 24; HP el 5/4); the stores
+    #    cover 36 as far as they can: A 3 (10 -> 7), B its 8 kW = 2 (3 -> 1); unmet 31.
+    # k3 flat, need 0.4: A gives 1.6 kW = 0.4 (7 -> 6.6); nothing else runs.
+    # k4 valley, need 0.5: CHP 0.5 (gas 1, el 0.4), spare 38 kW: A 12 kW = 3 (6.6 -> 9.6;
+    #    gas 6, el 2.4), spare 26: B 8 kW = 2 (1 -> 3; gas 4, el 1.6). Gas 11, el 4.4, stored 5.
+    # k5 valley, need 24.6: every unit at capacity (24; HP el 5/5), A gives the last 0.6
+    #    (9.6 -> 9.0).
+    # k6 flat, need 0: nothing runs, the stores stand by.
+    # k7 valley, need 6.8: CHP 6.8 (gas 13.6, el 5.44), spare 40 - 27.2 = 12.8 kW: A 12 kW
+    #    = 3 (9 -> 12; gas 6, el 2.4), spare 0.8 kW: B 0.8 kW = 0.2 (3 -> 3.2; gas 0.4,
+    #    el 0.16). Gas 20, el 8, stored 3.2.
+    # Electricity: the plant uses 20 kWh per interval; the grid gives 20 + HP - CHP (no limits).
+    from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS
+    from twin.energy.ems import Supply, ThermalUnit
+    from twin.energy.storage import ThermalStorage
+
+    n = 8
+    periods = ["flat", "valley", "valley", "flat", "valley", "valley", "flat", "valley"]
+    cop = np.array([3, 2, 4, 2.5, 5, 5, 3, 3], dtype=float)
+    supply = Supply(
+        interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+        period=periods, price=np.zeros(n),
+        thermal=[ThermalStorage(energy_kwh=20.0, power_kw=12.0, charge_efficiency=1.0,
+                                discharge_efficiency=1.0, initial_soc_frac=0.5),
+                 ThermalStorage(energy_kwh=8.0, power_kw=8.0, charge_efficiency=1.0,
+                                discharge_efficiency=1.0, initial_soc_frac=0.5)],
+        heat_units=[ThermalUnit("chp", 40.0, NATURAL_GAS, 0.5, power_per_heat=0.8),
+                    ThermalUnit("hp", 20.0, ELECTRICITY, cop),
+                    ThermalUnit("district", 16.0, HEAT, 1.0),
+                    ThermalUnit("boiler", 20.0, NATURAL_GAS, 0.8)])
+    need = np.array([30, 6, 60, 0.4, 0.5, 24.6, 0, 6.8])
+    energy = np.column_stack([np.full(n, 20.0), np.zeros(n), need, np.zeros(n)])
+    out = _bus_results(supply, energy, how)
+    hp_el = np.array([5 / 3, 0, 5 / 4, 0, 0, 5 / 5, 0, 0])
+    chp_el = np.array([8, 8, 8, 0, 4.4, 8, 0, 8])
+    assert_kwh(out["conversion_electricity"], hp_el, "heat pump electricity")
+    assert_kwh(out["conversion_gas"], [26.25, 20, 26.25, 0, 11, 26.25, 0, 20], "gas")
+    assert_kwh(out["heat_unmet"], [1, 0, 31, 0, 0, 0, 0, 0], "unmet")
+    assert_kwh(out["thermal_charge"], [0, 4, 0, 0, 5, 0, 0, 3.2], "into the stores")
+    assert_kwh(out["thermal_discharge"], [5, 0, 5, 0.4, 0, 0.6, 0, 0], "from the stores")
+    assert_kwh(out["thermal_soc"], [9, 13, 8, 7.6, 12.6, 12, 12, 15.2], "stored")
+    assert_kwh(out["chp_electricity"], chp_el, "CHP electricity")
+    assert_kwh(out["purchased_heat"], [4, 0, 4, 0, 0, 4, 0, 0], "bought")
+    assert_kwh(out["demand"], 20 + hp_el, "site electricity")
+    assert_kwh(out["grid_import"], 20 + hp_el - chp_el, "grid import")
+    a, b = supply.thermal
+    assert (a.soc_kwh, b.soc_kwh) == (pytest.approx(12.0), pytest.approx(3.2))
+
+
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_stores_charged_by_purchased_heat_a_heat_pump_and_chillers_by_hand(how):
+    # 15-minute intervals. Heat bus A: purchased heat first (20 kW = 5 kWh, efficiency 1), then
+    # a gas boiler (0.9); store C 10 kWh, 20 kW, empty. Periods valley, flat, valley.
+    #   k0 valley, need 2: bought 2, spare 20 - 8 = 12 kW -> C takes 12 kW = 3 kWh, bought
+    #      too: 5.
+    #   k1 flat, need 4: C gives its 3 (12 kW), bought 1.
+    #   k2 valley, need 0: spare 20 kW -> C takes 20 kW = 5 kWh, bought 5.
+    # Cooling bus: chiller 1, 20 kW (5 kWh), COP 4, 5, 3; chiller 2, 20 kW, COP 2.5; cold store
+    # E 8 kWh, 8 kW (2 kWh), starts at 4 kWh.
+    #   k0 valley, cooling 7: chiller 1 gives 5 (el 1.25), chiller 2 gives 2 (el 0.8); no
+    #      spare on the first chiller: E stands by. Electricity 2.05.
+    #   k1 flat, cooling 7: E gives 2 (4 -> 2), chiller 1 gives 5 (el 5/5 = 1).
+    #   k2 valley, cooling 0: chiller 1 spare 20 kW -> E takes 8 kW = 2 kWh (2 -> 4),
+    #      el 2/3.
+    from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS
+    from twin.energy.ems import Supply, ThermalUnit
+    from twin.energy.storage import ThermalStorage
+
+    n = 3
+    store = dict(charge_efficiency=1.0, discharge_efficiency=1.0)
+    supply = Supply(
+        interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+        period=["valley", "flat", "valley"], price=np.zeros(n),
+        thermal=[ThermalStorage(energy_kwh=10.0, power_kw=20.0, initial_soc_frac=0.0, **store)],
+        cold=[ThermalStorage(energy_kwh=8.0, power_kw=8.0, initial_soc_frac=0.5, **store)],
+        heat_units=[ThermalUnit("district", 20.0, HEAT, 1.0),
+                    ThermalUnit("boiler", 40.0, NATURAL_GAS, 0.9)],
+        cool_units=[ThermalUnit("chiller", 20.0, ELECTRICITY, np.array([4.0, 5.0, 3.0])),
+                    ThermalUnit("old_chiller", 20.0, ELECTRICITY, 2.5)])
+    energy = np.column_stack([np.zeros(n), np.zeros(n), [2.0, 4.0, 0.0], [7.0, 7.0, 0.0]])
+    out = _bus_results(supply, energy, how)
+    assert_kwh(out["purchased_heat"], [5, 1, 5], "bought")
+    assert_kwh(out["conversion_gas"], [0, 0, 0], "gas")
+    assert_kwh(out["thermal_charge"], [3, 0, 5], "into C")
+    assert_kwh(out["thermal_discharge"], [0, 3, 0], "from C")
+    assert_kwh(out["thermal_soc"], [3, 0, 5], "C")
+    assert_kwh(out["conversion_electricity"], [2.05, 1.0, 2 / 3], "chillers' electricity")
+    assert_kwh(out["cold_charge"], [0, 0, 2], "into E")
+    assert_kwh(out["cold_discharge"], [0, 2, 0], "from E")
+    assert_kwh(out["cold_soc"], [4, 2, 4], "E")
+    assert_kwh(out["cooling_unmet"], [0, 0, 0], "cooling unmet")
+
+
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_a_heat_pump_with_a_cop_per_interval_charges_a_store_by_hand(how):
+    # Heat pump 20 kW (5 kWh), COP 2, 4, 3; store D 10 kWh, 20 kW, empty; valley, valley, flat.
+    #   k0 valley, need 1: HP 1 (el 0.5), spare 20 - 4 = 16 kW -> D takes 4 kWh (el 4/2 = 2):
+    #      el 2.5.
+    #   k1 valley, need 1: HP 1 (el 0.25), spare 16 kW -> D takes 4 kWh (4 -> 8; el 1): 1.25.
+    #   k2 flat, need 1: D gives 1 (8 -> 7), the heat pump nothing.
+    from twin.config.plant import ELECTRICITY
+    from twin.energy.ems import Supply, ThermalUnit
+    from twin.energy.storage import ThermalStorage
+
+    n = 3
+    supply = Supply(
+        interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+        period=["valley", "valley", "flat"], price=np.zeros(n),
+        thermal=[ThermalStorage(energy_kwh=10.0, power_kw=20.0, charge_efficiency=1.0,
+                                discharge_efficiency=1.0, initial_soc_frac=0.0)],
+        heat_units=[ThermalUnit("hp", 20.0, ELECTRICITY, np.array([2.0, 4.0, 3.0]))])
+    energy = np.column_stack([np.zeros(n), np.zeros(n), np.ones(n), np.zeros(n)])
+    out = _bus_results(supply, energy, how)
+    assert_kwh(out["conversion_electricity"], [2.5, 1.25, 0], "heat pump electricity")
+    assert_kwh(out["thermal_charge"], [4, 4, 0], "into D")
+    assert_kwh(out["thermal_soc"], [4, 8, 7], "D")
+
+
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_a_store_without_units_gives_what_it_holds_and_charges_from_nothing(how):
+    # A heat store on a bus without units (the API allows it): 10 kWh, 40 kW, starts at 5 kWh.
+    #   k0 flat, need 2: it gives 2 (5 -> 3).  k1 valley, need 0: nothing to charge from,
+    #   it stands by.  k2 valley, need 1: it gives 1 (3 -> 2).  k3 flat, need 5: it gives all
+    #   it holds, 2 (8 kW), and 3 are unmet.
+    from twin.energy.ems import Supply
+    from twin.energy.storage import ThermalStorage
+
+    n = 4
+    supply = Supply(
+        interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+        period=["flat", "valley", "valley", "flat"], price=np.zeros(n),
+        thermal=[ThermalStorage(energy_kwh=10.0, power_kw=40.0, charge_efficiency=1.0,
+                                discharge_efficiency=1.0, initial_soc_frac=0.5)])
+    energy = np.column_stack([np.zeros(n), np.zeros(n), [2.0, 0.0, 1.0, 5.0], np.zeros(n)])
+    out = _bus_results(supply, energy, how)
+    assert_kwh(out["thermal_discharge"], [2, 0, 1, 2], "from the store")
+    assert_kwh(out["thermal_soc"], [3, 3, 2, 0], "stored")
+    assert_kwh(out["heat_unmet"], [0, 0, 0, 3], "unmet")
+    assert_kwh(out["thermal_charge"], np.zeros(n), "nothing charged")

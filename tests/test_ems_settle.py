@@ -412,3 +412,133 @@ def test_policies_that_cannot_ask_beforehand_say_so():
     tou = TouArbitrage(grid_charge_kw=10.0)
     np.testing.assert_array_equal(tou.requests_kw(np.array([5.0, 1.0, 1.0, 1.0]), np.array(
         [1.0, 3.0, 0.0, 0.0]), ["peak", "flat", "flat", "valley"]), [4.0, -2.0, 0.0, -10.0])
+
+
+# ------------------------------------------------------------------------------------------
+# Every feature of the EMS at once, on a Supply built by hand: the two paths agree bit for bit
+# ------------------------------------------------------------------------------------------
+
+class _Probe:
+    """A dispatch policy that reads every field of :class:`IntervalState` and asks far beyond
+    the batteries' limits at times (the EMS clips), so that a field left unset, a state not
+    published or a clip left out on one path changes the other path's bits."""
+
+    name = "probe"
+    reads_month_peak = True
+
+    def __init__(self, ef_mid: float, price_mid: float):
+        self.ef_mid, self.price_mid = ef_mid, price_mid
+
+    def bind(self, model: object) -> None:
+        pass
+
+    def requests_kw(self, *_: object) -> None:
+        return None
+
+    def battery_kw(self, s) -> float:
+        if s.price < self.price_mid and s.soc_frac < 0.8:
+            return -1e6  # charge as much as the batteries take
+        if s.grid_ef > self.ef_mid and s.k % 3 == 0:
+            return 1e6  # give all it can above the reserve
+        held = max(s.month_peak_kw, s.last_month_peak_kw)
+        ask = s.load_kw - s.renewable_kw - 0.7 * held + 5.0 * s.soc_frac
+        return min(ask, s.discharge_kw) if ask > 0 else -min(-ask, s.charge_kw + s.dt_h)
+
+
+def _every_feature_supply(variant: str, n: int, seed: int):
+    """A :class:`Supply` with the parts ``variant`` names, random arrays from ``seed``."""
+    from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS
+    from twin.energy.ems import Supply, ThermalUnit
+    from twin.energy.storage import Battery, ThermalStorage
+
+    rng = np.random.default_rng(seed)
+    periods = rng.choice(["valley", "flat", "peak", "deep_valley", "critical"], n).tolist()
+    bats = [Battery(energy_kwh=120.0, power_kw=60.0, charge_efficiency=0.93,
+                    discharge_efficiency=0.91, soc_min_frac=0.1, soc_max_frac=0.95,
+                    initial_soc_frac=0.4, self_discharge_per_h=0.002,
+                    cycle_fade_per_efc=0.003, calendar_fade_per_year=0.5),
+            Battery(energy_kwh=45.0, power_kw=80.0, charge_efficiency=0.97,
+                    discharge_efficiency=0.85, soc_min_frac=0.0, soc_max_frac=1.0,
+                    initial_soc_frac=0.9)]
+    if "small" in variant:  # below 1 kWh: rules written for kW and kWh must not round them
+        bats = [Battery(energy_kwh=0.6, power_kw=0.5, charge_efficiency=0.9,
+                        discharge_efficiency=0.9, soc_min_frac=0.1, soc_max_frac=1.0,
+                        initial_soc_frac=0.5)]
+    elif "one" in variant:
+        bats = bats[:1]
+    elif "nobat" in variant:
+        bats = []
+    tanks = [ThermalStorage(energy_kwh=80.0, power_kw=40.0, charge_efficiency=0.98,
+                            discharge_efficiency=0.97, soc_min_frac=0.05, initial_soc_frac=0.3,
+                            loss_per_h=0.01, loss_capacity_frac_per_h=0.001),
+             ThermalStorage(energy_kwh=30.0, power_kw=25.0, initial_soc_frac=0.8,
+                            loss_per_h=0.03)]
+    colds = [ThermalStorage(energy_kwh=60.0, power_kw=30.0, initial_soc_frac=0.5,
+                            loss_per_h=0.02),
+             ThermalStorage(energy_kwh=20.0, power_kw=10.0, soc_max_frac=0.9,
+                            initial_soc_frac=0.0)]
+    heat_units = [ThermalUnit("chp", 30.0, NATURAL_GAS, 0.45, power_per_heat=0.8),
+                  ThermalUnit("hp", 50.0, ELECTRICITY, rng.uniform(2.2, 4.2, n)),
+                  ThermalUnit("district", 20.0, HEAT, 1.0),
+                  ThermalUnit("boiler", 40.0, NATURAL_GAS, 0.9)]
+    cool_units = [ThermalUnit("chiller", 35.0, ELECTRICITY, rng.uniform(3.0, 6.0, n)),
+                  ThermalUnit("old_chiller", 25.0, ELECTRICITY, 2.8)]
+    supply = Supply(
+        interval_s=900.0, n_intervals=n,
+        pv_kwh=np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 60, n)),
+        wind_kwh=np.where(rng.random(n) < 0.6, 0.0, rng.uniform(0, 15, n)),
+        period=periods, price=rng.uniform(0.1, 1.4, n), batteries=bats, reserve_frac=0.25,
+        thermal=tanks if "heat" in variant else [], cold=colds if "cold" in variant else [],
+        heat_units=heat_units, cool_units=cool_units,
+        hvac_kwh=rng.uniform(0, 8, n), data_centre_kwh=rng.uniform(2, 12, n),
+        import_limit_kw=260.0 if "small" not in variant else 1.7,
+        export_limit_kw=25.0, grid_ef=rng.uniform(0.3, 0.9, n),
+        month=[1] * (n // 3) + [2] * (n // 3) + [3] * (n - 2 * (n // 3)),
+        peak_guard="protect" if "protect" in variant else "shave")
+    scale = 0.01 if "small" in variant else 1.0
+    energy = np.column_stack([
+        rng.uniform(0, 75, n) * scale,                                   # electricity
+        rng.uniform(0, 5, n),                                            # gas, the plant's own
+        np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0, 45, n)),       # heat
+        np.where(rng.random(n) < 0.2, rng.uniform(0, 0.9, n), rng.uniform(0, 25, n))])  # cold
+    return supply, energy
+
+
+@pytest.mark.parametrize("variant", ["heat+cold", "heat+cold+one", "cold+one", "heat+nobat",
+                                     "cold+nobat+protect", "nobat", "two", "one+protect",
+                                     "heat+cold+small", "small"])
+@pytest.mark.parametrize("last", [1.0, 0.37])
+def test_settled_equals_interval_by_interval_with_every_feature(variant, last):
+    """Two batteries (or one, or one under 1 kWh), two heat stores and two cold stores with
+    standing losses, a CHP, a heat pump and a chiller with a COP per interval, purchased heat,
+    building HVAC, a data centre, import and export limits, the peak guard across three
+    months, a policy that reads the whole interval state and asks beyond the limits, and a cut
+    last interval: :meth:`EMS.settle` equals :meth:`EMS._balance` interval by interval, in
+    every recorded quantity, in the storage left behind and in the signals published."""
+    n = 150
+    supply_a, energy = _every_feature_supply(variant, n, seed=len(variant))
+    supply_b, _ = _every_feature_supply(variant, n, seed=len(variant))
+    horizon = (n - 1 + last) * 900.0
+    policy = _Probe(ef_mid=0.75, price_mid=0.35)
+    ref, fast = (EMS(None, None, sup, policy, horizon) for sup in (supply_a, supply_b))
+    expected = _reference(ref, energy)
+    fast.settle(energy)
+    got = fast.arrays()
+    for name in RECORDS:
+        assert np.array_equal(got[name], expected[name]), name
+    assert _storage_state(fast) == _storage_state(ref)
+    assert (fast.soc_frac, fast.site_kw, fast.price, fast.period, fast._k) == (
+        ref.soc_frac, ref.site_kw, ref.price, ref.period, ref._k)
+    if supply_a.batteries:  # the month's peak as the guard holds it (read only by batteries)
+        assert (fast._month, fast._state.month_peak_kw, fast._state.last_month_peak_kw) == (
+            ref._month, ref._state.month_peak_kw, ref._state.last_month_peak_kw)
+        assert fast._month == 3 and fast._state.last_month_peak_kw > 0
+    # the case is not empty: storage and the guard acted, limits bound
+    if supply_a.batteries:
+        assert expected["charge"].sum() > 0 and expected["discharge"].sum() > 0
+    if supply_a.thermal:
+        assert expected["thermal_charge"].sum() > 0 and expected["thermal_discharge"].sum() > 0
+    if supply_a.cold:
+        assert expected["cold_charge"].sum() > 0 and expected["cold_discharge"].sum() > 0
+    assert expected["curtailed"].sum() > 0 and expected["grid_export"].sum() > 0
+    assert expected["chp_electricity"].sum() > 0 and expected["purchased_heat"].sum() > 0
