@@ -946,14 +946,16 @@ def test_shave_peak_with_two_batteries_by_hand(scale):
 # Heat and cooling buses with stores (EMS._thermal), on a Supply built by hand
 # ------------------------------------------------------------------------------------------
 
-def _bus_results(supply, energy: np.ndarray, how: str) -> dict[str, np.ndarray]:
+def _bus_results(supply, energy: np.ndarray, how: str, policy=None) -> dict[str, np.ndarray]:
     """The EMS's records for ``energy`` [kWh per interval: electricity, gas, heat, cooling],
     settled after the run (:meth:`EMS.settle`) or balanced interval by interval
-    (:meth:`EMS._balance`, the in-loop path); both reach the buses through ``EMS._thermal``."""
+    (:meth:`EMS._balance`, the in-loop path); both reach the buses through ``EMS._thermal``
+    and the batteries through ``EMS._batteries``. ``policy``: self-consumption if None."""
     from twin.energy.ems import EMS, SelfConsumption
 
     n = supply.n_intervals
-    ems = EMS(None, None, supply, SelfConsumption(), horizon_s=supply.interval_s * n)
+    policy = SelfConsumption() if policy is None else policy
+    ems = EMS(None, None, supply, policy, horizon_s=supply.interval_s * n)
     if how == "settled":
         ems.settle(energy)
         return ems.arrays()
@@ -1117,3 +1119,86 @@ def test_a_store_without_units_gives_what_it_holds_and_charges_from_nothing(how)
     assert_kwh(out["thermal_soc"], [3, 3, 2, 0], "stored")
     assert_kwh(out["heat_unmet"], [0, 0, 0, 3], "unmet")
     assert_kwh(out["thermal_charge"], np.zeros(n), "nothing charged")
+
+
+# ------------------------------------------------------------------------------------------
+# A policy that asks beyond the batteries' limits (a plan made on forecasts may)
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("n_bat", "how"), [(1, "settled"), (1, "interval_by_interval"),
+                                           (1, "asks_known"), (2, "settled"),
+                                           (2, "interval_by_interval")])
+def test_asks_beyond_the_limits_are_clipped_before_the_import_limit_by_hand(n_bat, how):
+    # 15-minute intervals, import limit 30 kW (7.5 kWh), reserve 50 %, no export. The policy
+    # asks +1e6, -1e6, +0.8 kW and records what it sees. Batteries lossless, 0-100 %, 40 kW.
+    # One battery: 100 kWh, starts at 52 kWh (reserve 50 kWh).
+    #   k0 load 100 kW: it may give 40 kW, (52 - 50) / 0.25 = 8 kW above the reserve: the ask
+    #      is clipped to 8; the grid lacks 100 - 8 - 30 = 62 kW, so the battery gives all it
+    #      can, 40 kW = 10 kWh (-> 42), below the reserve; import 30, unserved 30 kW = 7.5 kWh.
+    #      (Without the clip, the ask cut to the net load 100 would hide the lack: 8 kW only.)
+    #   k1 load 20 kW: the charge ask is clipped to 40 kW; the grid can give 30 - 20 = 10 kW of
+    #      it: 10 kW = 2.5 kWh (-> 44.5), import 30.
+    #   k2 load 30.5 kW: below the reserve nothing is offered (the 0.8 kW ask is clipped to 0),
+    #      but the grid lacks 0.5 kW: the battery gives 0.5 kW = 0.125 kWh (-> 44.375).
+    # Two batteries a, b: 50 kWh each, both start at 26 kWh (reserve 25 kWh each): together
+    # 8 kW above the reserve, 80 kW in all. k0: the grid lacks 62 kW: 70 kW from them, a 40 kW
+    # = 10 kWh (-> 16), b 30 kW = 7.5 kWh (-> 18.5), nothing unserved. k1: 10 kW of charge,
+    # into a (-> 18.5). k2: 0.5 kW from a (-> 18.375).
+    # What the policy sees before each interval: the charge limit (power-limited: 40 kW per
+    # battery), the discharge limit above the reserve (8 kW, then 0, 0), the state of charge,
+    # the month's peak import (0, then 30 kW; months 1, 1, 2: at k2 it is last month's).
+    from twin.energy.ems import DispatchPolicy, Supply
+    from twin.energy.storage import Battery
+
+    seen: list[tuple] = []
+
+    class Greedy(DispatchPolicy):
+        reads_month_peak = True
+
+        def battery_kw(self, s):
+            seen.append((s.k, s.dt_h, s.period, s.price, s.grid_ef, s.load_kw, s.renewable_kw,
+                         s.charge_kw, s.discharge_kw, s.soc_frac, s.month_peak_kw,
+                         s.last_month_peak_kw))
+            return (1e6, -1e6, 0.8)[s.k]
+
+    policy = Greedy()
+    if how == "asks_known":  # the same asks given beforehand: EMS._follow_asks
+        policy.reads_month_peak = False
+        policy.requests_kw = lambda *_: np.array([1e6, -1e6, 0.8])
+        how = "settled"
+    n = 3
+    if n_bat == 1:
+        bats = [Battery(energy_kwh=100.0, power_kw=40.0, charge_efficiency=1.0,
+                        discharge_efficiency=1.0, initial_soc_frac=0.52)]
+    else:
+        bats = [Battery(energy_kwh=50.0, power_kw=40.0, charge_efficiency=1.0,
+                        discharge_efficiency=1.0, initial_soc_frac=0.52) for _ in range(2)]
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat", "valley", "peak"], price=np.array([0.3, 0.4, 0.5]),
+                    batteries=bats, reserve_frac=0.5, import_limit_kw=30.0,
+                    grid_ef=np.array([0.5, 0.6, 0.7]), month=[1, 1, 2])
+    load = np.array([100.0, 20.0, 30.5])
+    out = _bus_results(supply, np.column_stack([load * 0.25, np.zeros((n, 3))]), how, policy)
+    assert_kwh(out["grid_import"], [7.5, 7.5, 7.5], "import")
+    assert_kwh(out["charge"], [0, 2.5, 0], "charge")
+    if n_bat == 1:
+        assert_kwh(out["discharge"], [10, 0, 0.125], "discharge")
+        assert_kwh(out["unserved"], [7.5, 0, 0], "unserved")
+        assert_kwh(out["soc"], [42, 44.5, 44.375], "stored")
+        socs = [0.52, 0.42, 0.445]
+    else:
+        assert_kwh(out["discharge"], [17.5, 0, 0.125], "discharge")
+        assert_kwh(out["unserved"], [0, 0, 0], "unserved")
+        assert_kwh(out["soc"], [34.5, 37, 36.875], "stored")
+        assert (bats[0].soc_kwh, bats[1].soc_kwh) == (pytest.approx(18.375), 18.5)
+        socs = [0.52, 0.345, 0.37]
+    if not seen:  # the asks were known beforehand: the policy is not asked per interval
+        return
+    cap = 40.0 * n_bat
+    expected = [(0, 0.25, "flat", 0.3, 0.5, 100.0, 0.0, cap, 8.0, socs[0], 0.0, 0.0),
+                (1, 0.25, "valley", 0.4, 0.6, 20.0, 0.0, cap, 0.0, socs[1], 30.0, 0.0),
+                (2, 0.25, "peak", 0.5, 0.7, 30.5, 0.0, cap, 0.0, socs[2], 0.0, 30.0)]
+    assert len(seen) == 3
+    for got, want in zip(seen, expected, strict=True):
+        assert got[:3] == want[:3]
+        assert got[3:] == pytest.approx(want[3:], rel=1e-12, abs=1e-12)

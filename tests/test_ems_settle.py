@@ -29,7 +29,7 @@ import twin
 from twin import engine
 from twin.config.carbon import Carbon
 from twin.config.energy import PurchasedHeat, ThermalStorageSpec
-from twin.energy.ems import EMS, RECORDS
+from twin.energy.ems import EMS, RECORDS, TouArbitrage
 from twin.energy.supply import build_supply
 from twin.equipment.states import N_CARRIERS
 from twin.strategies import STRATEGIES, Strategy, register_strategy
@@ -507,19 +507,26 @@ def _every_feature_supply(variant: str, n: int, seed: int):
 @pytest.mark.parametrize("variant", ["heat+cold", "heat+cold+one", "cold+one", "heat+nobat",
                                      "cold+nobat+protect", "nobat", "two", "one+protect",
                                      "heat+cold+small", "small"])
-@pytest.mark.parametrize("last", [1.0, 0.37])
-def test_settled_equals_interval_by_interval_with_every_feature(variant, last):
+@pytest.mark.parametrize("last", [1.0, 0.37, 0.0])
+@pytest.mark.parametrize("which", ["probe", "tou"])
+def test_settled_equals_interval_by_interval_with_every_feature(variant, last, which):
     """Two batteries (or one, or one under 1 kWh), two heat stores and two cold stores with
     standing losses, a CHP, a heat pump and a chiller with a COP per interval, purchased heat,
     building HVAC, a data centre, import and export limits, the peak guard across three
     months, a policy that reads the whole interval state and asks beyond the limits, and a cut
-    last interval: :meth:`EMS.settle` equals :meth:`EMS._balance` interval by interval, in
-    every recorded quantity, in the storage left behind and in the signals published."""
+    last interval (or a run that ends on the last interval's start, ``last`` 0: that interval
+    is not closed); or TOU arbitrage with grid charging, whose asks are known beforehand (one
+    battery without storage on the buses: :meth:`EMS._follow_asks`). :meth:`EMS.settle`
+    equals :meth:`EMS._balance` interval by interval, in every recorded quantity, in the
+    storage left behind and in the signals published; and so
+    does an EMS that balanced the first intervals in the loop and settles the rest (a model
+    run step by step, :func:`twin.results` settling what the loop left)."""
     n = 150
     supply_a, energy = _every_feature_supply(variant, n, seed=len(variant))
     supply_b, _ = _every_feature_supply(variant, n, seed=len(variant))
     horizon = (n - 1 + last) * 900.0
-    policy = _Probe(ef_mid=0.75, price_mid=0.35)
+    policy = (_Probe(ef_mid=0.75, price_mid=0.35) if which == "probe"
+              else TouArbitrage(grid_charge_kw=30.0))
     ref, fast = (EMS(None, None, sup, policy, horizon) for sup in (supply_a, supply_b))
     expected = _reference(ref, energy)
     fast.settle(energy)
@@ -529,16 +536,68 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last):
     assert _storage_state(fast) == _storage_state(ref)
     assert (fast.soc_frac, fast.site_kw, fast.price, fast.period, fast._k) == (
         ref.soc_frac, ref.site_kw, ref.price, ref.period, ref._k)
+    for split in (1, n // 2, n - 1 if last else n - 2):  # the loop first, then settled
+        supply_c, _ = _every_feature_supply(variant, n, seed=len(variant))
+        mixed = EMS(None, None, supply_c, policy, horizon)
+        for k in range(split):
+            mixed._rows.append(mixed._balance(k, 0.25, *energy[k, :4].tolist()))
+        mixed.settle(energy)
+        got = mixed.arrays()
+        for name in RECORDS:
+            assert np.array_equal(got[name], expected[name]), (split, name)
+        assert _storage_state(mixed) == _storage_state(ref)
+        assert (mixed.soc_frac, mixed.site_kw, mixed.price, mixed.period, mixed._k) == (
+            ref.soc_frac, ref.site_kw, ref.price, ref.period, ref._k)
     if supply_a.batteries:  # the month's peak as the guard holds it (read only by batteries)
         assert (fast._month, fast._state.month_peak_kw, fast._state.last_month_peak_kw) == (
             ref._month, ref._state.month_peak_kw, ref._state.last_month_peak_kw)
         assert fast._month == 3 and fast._state.last_month_peak_kw > 0
     # the case is not empty: storage and the guard acted, limits bound
-    if supply_a.batteries:
+    if supply_a.batteries and which == "probe":  # (TOU charges in the valleys only)
         assert expected["charge"].sum() > 0 and expected["discharge"].sum() > 0
     if supply_a.thermal:
         assert expected["thermal_charge"].sum() > 0 and expected["thermal_discharge"].sum() > 0
     if supply_a.cold:
         assert expected["cold_charge"].sum() > 0 and expected["cold_discharge"].sum() > 0
-    assert expected["curtailed"].sum() > 0 and expected["grid_export"].sum() > 0
+    if which == "probe":  # (TOU arbitrage stores every surplus the batteries can take)
+        assert expected["curtailed"].sum() > 0 and expected["grid_export"].sum() > 0
     assert expected["chp_electricity"].sum() > 0 and expected["purchased_heat"].sum() > 0
+
+
+def test_an_ems_is_live_only_with_a_site_meter():
+    """``live`` (balance in the loop) defaults to whether a site meter is given; asked for, it
+    needs one."""
+    import simpy
+
+    from twin.energy.ems import SelfConsumption, Supply
+    from twin.metering import SiteLoad
+
+    n = 2
+    env = simpy.Environment()
+    site = SiteLoad()
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n))
+    for meter, live, expected in ((site, None, True), (None, None, False), (site, True, True),
+                                  (site, False, False), (None, True, False)):
+        assert EMS(env, meter, supply, SelfConsumption(), 1800.0, live=live).live is expected
+
+
+def test_records_before_any_interval_and_settled_columns_are_read_only():
+    """Before any interval is balanced every record is zero; the columns of an EMS settled
+    whole are read-only views (several share one array of zeros: writing into one would
+    change the others)."""
+    from twin.energy.ems import SelfConsumption, Supply
+
+    n = 3
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n))
+    ems = EMS(None, None, supply, SelfConsumption(), 2700.0)
+    before = ems.arrays()
+    assert set(before) == set(RECORDS)
+    assert all(np.array_equal(a, np.zeros(n)) for a in before.values())
+    ems.settle(np.column_stack([np.full(n, 2.0), np.zeros((n, 3))]))
+    after = ems.arrays()
+    assert np.array_equal(after["grid_import"], np.full(n, 2.0))
+    for column in after.values():
+        with pytest.raises(ValueError, match="read-only"):
+            column[0] = 1.0
