@@ -745,29 +745,45 @@ def test_a_step_of_no_length_is_refused_by_both_battery_loops(asks_known, bad):
                               np.zeros(2))
 
 
-@pytest.mark.parametrize("asks_known", [True, False])
-def test_a_battery_faded_to_nothing_stands_by_in_both_loops(asks_known):
+@pytest.mark.parametrize("how", ["asks_known", "settled", "interval_by_interval"])
+def test_a_battery_faded_to_nothing_stands_by_in_both_loops(how):
     # Battery 1 kWh, starts full, calendar fade 100 % a year (C = 1 - age_h / 8760 kWh), nothing
     # to do (no load, no generation). Steps of 4380 h, 8760 h and 0.25 h:
-    #   after 4380 h: C = 0.5, the content above it written off -> 0.5 kWh;
-    #   after 13140 h: C = 1 - 1.5 < 0 -> 0: everything written off -> 0;
-    #   then a battery of no capacity steps once more, still 0 (nothing divides by it).
+    #   after 4380 h: C = 0.5, the content above it written off -> 0.5 kWh (full: 1.0);
+    #   after 13140 h: C = 1 - 1.5 < 0 -> 0: everything written off -> 0 (a battery of no
+    #   capacity is 0 % full: nothing divides by it);
+    #   then a battery of no capacity steps once more, still 0.
+    # The policy (when asked per interval) sees 1.0, 1.0, 0.0 full.
     from twin.energy.ems import EMS, SelfConsumption, Supply
     from twin.energy.storage import Battery
+
+    seen: list[float] = []
+
+    class Probe(SelfConsumption):
+        def battery_kw(self, s):
+            seen.append(s.soc_frac)
+            return super().battery_kw(s)
 
     battery = Battery(energy_kwh=1.0, power_kw=1.0, initial_soc_frac=1.0,
                       calendar_fade_per_year=1.0)
     supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.zeros(3), wind_kwh=np.zeros(3),
                     period=["flat"] * 3, price=np.zeros(3), batteries=[battery], month=[0] * 3)
-    policy = SelfConsumption()
-    if not asks_known:
+    policy = Probe()
+    if how != "asks_known":
         policy.requests_kw = lambda *_: None
     ems = EMS(None, None, supply, policy, horizon_s=2700.0)
-    ch, dis, level = ems._settle_batteries(np.arange(3), np.array([4380.0, 8760.0, 0.25]),
-                                           np.zeros(3), np.zeros(3))
+    dts = np.array([4380.0, 8760.0, 0.25])
+    if how == "interval_by_interval":
+        rows = [ems._balance(k, dts[k], 0.0, 0.0, 0.0, 0.0) for k in range(3)]
+        ch, dis, level = (np.array([r[j] for r in rows]) for j in (4, 5, 6))
+    else:
+        ch, dis, level = ems._settle_batteries(np.arange(3), dts, np.zeros(3), np.zeros(3))
     assert_kwh(level, [0.5, 0.0, 0.0], "stored")
     assert_kwh(ch + dis, np.zeros(3), "nothing charged or discharged")
     assert battery.capacity_kwh == 0.0 and battery.fade_loss_kwh == pytest.approx(1.0, rel=1e-12)
+    if how != "asks_known":
+        assert seen == [1.0, 1.0, 0.0]
+        assert ems.soc_frac == 0.0
 
 
 def test_import_limit_drains_a_small_battery_to_its_soc_min_by_hand(ems_path):
