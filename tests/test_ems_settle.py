@@ -601,3 +601,58 @@ def test_records_before_any_interval_and_settled_columns_are_read_only():
     for column in after.values():
         with pytest.raises(ValueError, match="read-only"):
             column[0] = 1.0
+
+
+def test_in_loop_close_adds_the_loads_scheduled_before_the_run_by_hand():
+    """:meth:`EMS.close` balances each interval from the running site meter plus the energy
+    scheduled before the run (air-handling units, ``Supply.scheduled_kwh``), which the site
+    meter does not see. 15-minute intervals, 45 min: the site draws 40 kW of electricity,
+    8 kW of gas, 20 kW of heat and 12 kW of cooling, and 100 kW of electricity more from
+    t = 600 s to 1200 s (1/6 h: 16.667 kWh, in intervals 0 and 1: 300 s and 300 s). Scheduled
+    per interval: electricity 1, 2, 3; gas 0.5; heat 4; cooling 0.25 kWh. A boiler covers the
+    heat (efficiency 0.8), a chiller the cooling (COP 5), no storage. Closing again at the
+    horizon adds nothing (an interval of no length)."""
+    import simpy
+
+    from twin.config.plant import ELECTRICITY, NATURAL_GAS
+    from twin.energy.ems import SelfConsumption, Supply, ThermalUnit
+    from twin.metering import SiteLoad
+
+    n, step = 3, 900.0
+    env = simpy.Environment()
+    site = SiteLoad()
+    zero = (0.0,) * N_CARRIERS
+    base = (40.0, 8.0, 20.0, 12.0) + (0.0,) * (N_CARRIERS - 4)
+    extra = (100.0,) + (0.0,) * (N_CARRIERS - 1)
+    site.change(0.0, zero, base)
+    scheduled = np.column_stack([[1.0, 2.0, 3.0], np.full(n, 0.5), np.full(n, 4.0),
+                                 np.full(n, 0.25)])
+    supply = Supply(interval_s=step, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+                    period=["flat"] * n, price=np.zeros(n), scheduled_kwh=scheduled,
+                    heat_units=[ThermalUnit("boiler", 1000.0, NATURAL_GAS, 0.8)],
+                    cool_units=[ThermalUnit("chiller", 1000.0, ELECTRICITY, 5.0)])
+    ems = EMS(env, site, supply, SelfConsumption(), horizon_s=n * step)
+    assert ems.live
+
+    def switch():
+        yield env.timeout(600.0)
+        site.change(env.now, zero, extra)
+        yield env.timeout(600.0)
+        site.change(env.now, extra, zero)
+
+    env.process(switch())
+    env.process(ems.run())
+    env.run(until=n * step)
+    ems.close(n * step)  # the last interval, as the engine closes it
+    ems.close(n * step)  # again: nothing to close
+    out = ems.arrays()
+    heat = 20 * 0.25 + 4.0
+    cool = 12 * 0.25 + 0.25
+    plant_el = np.array([10 + 100 * 300 / 3600 + 1, 10 + 100 * 300 / 3600 + 2, 10 + 3])
+    np.testing.assert_allclose(out["heat_demand"], np.full(n, heat), rtol=1e-12)
+    np.testing.assert_allclose(out["cooling_demand"], np.full(n, cool), rtol=1e-12)
+    np.testing.assert_allclose(out["plant_gas"], np.full(n, 2 + 0.5), rtol=1e-12)
+    np.testing.assert_allclose(out["conversion_gas"], np.full(n, heat / 0.8), rtol=1e-12)
+    np.testing.assert_allclose(out["demand"], plant_el + cool / 5, rtol=1e-12)
+    np.testing.assert_allclose(out["grid_import"], plant_el + cool / 5, rtol=1e-12)
+    assert len(ems._rows) == n and ems._k == n
