@@ -583,15 +583,17 @@ def test_an_ems_is_live_only_with_a_site_meter():
 
 
 def test_records_before_any_interval_and_settled_columns_are_read_only():
-    """Before any interval is balanced every record is zero; the columns of an EMS settled
-    whole are read-only views (several share one array of zeros: writing into one would
-    change the others)."""
+    """Before any interval is balanced every record is zero and the signals are those of the
+    first interval (its price and TOU period; no site power; no batteries: 0 % full); the
+    columns of an EMS settled whole are read-only views (several share one array of zeros:
+    writing into one would change the others)."""
     from twin.energy.ems import SelfConsumption, Supply
 
     n = 3
     supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
-                    period=["flat"] * n, price=np.zeros(n))
+                    period=["peak", "flat", "valley"], price=np.array([0.9, 0.5, 0.2]))
     ems = EMS(None, None, supply, SelfConsumption(), 2700.0)
+    assert (ems.soc_frac, ems.site_kw, ems.price, ems.period) == (0.0, 0.0, 0.9, "peak")
     before = ems.arrays()
     assert set(before) == set(RECORDS)
     assert all(np.array_equal(a, np.zeros(n)) for a in before.values())
