@@ -931,23 +931,26 @@ def test_a_registered_policy_is_named_in_the_run_manifest():
     assert res.manifest["strategies"] == ["dispatch:test_named_policy"]
 
 
+@pytest.mark.parametrize("pv_kw", [0.0, 30.0])
 @pytest.mark.parametrize("scale", [1.0, 0.01])
-def test_shave_peak_with_two_batteries_by_hand(scale):
+def test_shave_peak_with_two_batteries_by_hand(scale, pv_kw):
     # As test_shave_peak_without_calendar_months_by_hand (net load 40, 60, 100, 50 kW x scale,
     # shave_peak, the first interval sets the peak) with the storage split in two batteries of
     # 50 kWh, 100 kW, lossless, 25 kWh each at the start (EMS._many_batteries): a, the first
-    # given, does all the shaving: 5, 15, 2.5 kWh (x scale); b stands by.
+    # given, does all the shaving: 5, 15, 2.5 kWh (x scale); b stands by. With 30 kW of PV
+    # and 30 kW more load the net load, and so everything, is the same.
     from twin.energy.ems import EMS, Supply, TouArbitrage
     from twin.energy.storage import Battery
 
     n = 4
     bats = [Battery(energy_kwh=50.0, power_kw=100.0, charge_efficiency=1.0,
                     discharge_efficiency=1.0, initial_soc_frac=0.5) for _ in range(2)]
-    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=np.zeros(n), wind_kwh=np.zeros(n),
+    pv_kwh = np.full(n, pv_kw * 0.25 * scale)
+    supply = Supply(interval_s=900.0, n_intervals=n, pv_kwh=pv_kwh, wind_kwh=np.zeros(n),
                     period=["flat"] * n, price=np.zeros(n), batteries=bats, month=[7] * n,
                     peak_guard="shave")
     ems = EMS(None, None, supply, TouArbitrage(), horizon_s=900.0 * n)
-    ems.settle(np.column_stack([np.array([40.0, 60.0, 100.0, 50.0]) * 0.25 * scale,
+    ems.settle(np.column_stack([(np.array([40.0, 60.0, 100.0, 50.0]) + pv_kw) * 0.25 * scale,
                                 np.zeros((n, 3))]))
     out = ems.arrays()
     discharge = np.array([0, 5, 15, 2.5]) * scale
@@ -1218,3 +1221,54 @@ def test_asks_beyond_the_limits_are_clipped_before_the_import_limit_by_hand(n_ba
     for got, want in zip(seen, expected, strict=True):
         assert got[:3] == want[:3]
         assert got[3:] == pytest.approx(want[3:], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
+    # The policy asks -10 kW, then -5 kW; 15-minute intervals.
+    # Case 1, no limits, no load, reserve 0: a (50 kWh, lossless, 40 kW) holds 47.625 kWh: room
+    #   for (50 - 47.625) / 0.25 = 9.5 kW; b (the same, empty) takes the other 0.5 kW.
+    #   a -> 50, b -> 0.125; the grid gives 2.5 kWh. The policy saw 9.5 + 40 = 49.5 kW of
+    #   charge room.
+    # Case 2, reserve 50 % (25 kWh each), import limit 30 kW, load 33 kW: a (eta_d 0.8)
+    #   holds 25.25 kWh: (25.25 - 25) x 0.8 / 0.25 = 0.8 kW above its reserve; b (lossless)
+    #   holds 30: 20 kW. The charge of 5 kW would need 38 kW from the grid: 8 kW too much, so
+    #   the batteries give 3 kW instead, within their reserves: a its 0.8 kW (0.2 kWh, which
+    #   takes 0.25 kWh from it: -> 25.0), b the other 2.2 kW (0.55 kWh: -> 29.45). The grid
+    #   gives 30 kW = 7.5 kWh. The policy saw 0.8 + 20 = 20.8 kW of discharge room.
+    from twin.energy.ems import DispatchPolicy, Supply
+    from twin.energy.storage import Battery
+
+    seen: list[tuple[float, float]] = []
+
+    class Asks(DispatchPolicy):
+        def __init__(self, ask):
+            self.ask = ask
+
+        def battery_kw(self, s):
+            seen.append((s.charge_kw, s.discharge_kw))
+            return self.ask
+
+    def battery(start_kwh, eta_d=1.0):
+        return Battery(energy_kwh=50.0, power_kw=40.0, charge_efficiency=1.0,
+                       discharge_efficiency=eta_d, initial_soc_frac=start_kwh / 50.0)
+
+    one = Supply(interval_s=900.0, n_intervals=1, pv_kwh=np.zeros(1), wind_kwh=np.zeros(1),
+                 period=["flat"], price=np.zeros(1), batteries=[battery(47.625), battery(0)])
+    out = _bus_results(one, np.zeros((1, 4)), how, Asks(-10.0))
+    assert_kwh(out["charge"], [2.5], "charge")
+    assert_kwh(out["grid_import"], [2.5], "import")
+    assert (one.batteries[0].soc_kwh, one.batteries[1].soc_kwh) == (
+        pytest.approx(50.0, rel=1e-12), pytest.approx(0.125, rel=1e-12))
+    assert seen[0][0] == pytest.approx(49.5, rel=1e-12)
+
+    two = Supply(interval_s=900.0, n_intervals=1, pv_kwh=np.zeros(1), wind_kwh=np.zeros(1),
+                 period=["flat"], price=np.zeros(1), reserve_frac=0.5, import_limit_kw=30.0,
+                 batteries=[battery(25.25, eta_d=0.8), battery(30.0)])
+    out = _bus_results(two, np.array([[33 * 0.25, 0, 0, 0]]), how, Asks(-5.0))
+    assert_kwh(out["discharge"], [0.75], "discharge")
+    assert_kwh(out["grid_import"], [7.5], "import")
+    assert_kwh(out["unserved"], [0.0], "unserved")
+    assert (two.batteries[0].soc_kwh, two.batteries[1].soc_kwh) == (
+        pytest.approx(25.0, rel=1e-12), pytest.approx(29.45, rel=1e-12))
+    assert seen[1][1] == pytest.approx(20.8, rel=1e-12)
