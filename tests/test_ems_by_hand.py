@@ -872,16 +872,20 @@ def test_a_policy_sees_the_state_of_charge_of_all_batteries():
     assert_kwh(ems.arrays()["discharge"], [5, 5, 0], "discharge")
 
 
+@pytest.mark.parametrize("n_bat", [1, 2])
+@pytest.mark.parametrize("export_kw", [0.0, 0.1])
 @pytest.mark.parametrize("pv_kw", [0.0, 0.2])
 @pytest.mark.parametrize("scale", [10.0, 1.0])
 @pytest.mark.parametrize("asks_known", [True, False])
-def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
+def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw, export_kw, n_bat):
     # A policy that always asks 0.5 kW of discharge (x scale), with a net load of 0.2 kW
-    # (x scale; a load of 0.2 + pv_kw less PV of pv_kw) and no export allowed: the battery
-    # gives only the net load, 0.2 x 0.25 = 0.05 kWh per interval (x scale); nothing is
-    # imported, exported or curtailed. A third interval has a surplus (load pv_kw / 2): the
-    # battery gives nothing and stores nothing; the surplus is curtailed. Battery 10 kWh,
-    # 10 kW, lossless, starts at 5 kWh.
+    # (x scale; a load of 0.2 + pv_kw less PV of pv_kw) and export allowed up to export_kw
+    # (x scale): the battery gives at most the net load plus the export room, min(0.5, 0.2 + e)
+    # kW, and e of it is exported. A third interval has a surplus of pv_kw / 2 (load pv_kw / 2):
+    # the battery gives max(e - pv_kw / 2, 0) (with no PV and e = 0.1: 0.1 kW, exported); the
+    # surplus goes out up to e and the rest is curtailed. Everything x 0.25 h per interval, x
+    # scale. Battery 10 kWh, 10 kW, lossless, starts at 5 kWh; or two such batteries (the
+    # first given gives it all).
     from twin.energy.ems import EMS, DispatchPolicy, Supply
     from twin.energy.storage import Battery
 
@@ -892,21 +896,27 @@ def test_a_battery_never_discharges_into_curtailment(asks_known, scale, pv_kw):
         def requests_kw(self, load_kw, renewable_kw, periods):
             return None if not asks_known else np.full(len(load_kw), 0.5 * scale)
 
-    battery = Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
-                      discharge_efficiency=1.0, initial_soc_frac=0.5)
+    bats = [Battery(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
+                    discharge_efficiency=1.0, initial_soc_frac=0.5) for _ in range(n_bat)]
     supply = Supply(interval_s=900.0, n_intervals=3, pv_kwh=np.full(3, pv_kw * 0.25 * scale),
                     wind_kwh=np.zeros(3), period=["flat"] * 3, price=np.zeros(3),
-                    batteries=[battery], month=[0] * 3)
+                    batteries=bats, month=[0] * 3, export_limit_kw=export_kw * scale)
     ems = EMS(None, None, supply, Export(), horizon_s=2700.0)
     load_kw = np.array([0.2 + pv_kw, 0.2 + pv_kw, pv_kw / 2])
     ems.settle(np.column_stack([load_kw * 0.25 * scale, np.zeros((3, 3))]))
     out = ems.arrays()
-    assert_kwh(out["discharge"], np.array([0.05, 0.05, 0]) * scale, "discharge")
+    e = export_kw
+    give = np.array([min(0.5, 0.2 + e), min(0.5, 0.2 + e), max(e - pv_kw / 2, 0.0)])
+    surplus = np.array([give[0] - 0.2, give[1] - 0.2, pv_kw / 2 + give[2]])
+    exported = np.minimum(surplus, e)
+    assert_kwh(out["discharge"], give * 0.25 * scale, "discharge")
     assert_kwh(out["charge"], np.zeros(3), "charge")
-    assert_kwh(out["soc"], 5 - np.array([0.05, 0.1, 0.1]) * scale, "stored")
-    assert_kwh(out["curtailed"], [0, 0, pv_kw / 2 * 0.25 * scale], "curtailed")
-    for name in ("grid_import", "grid_export"):
-        assert_kwh(out[name], np.zeros(3), name)
+    assert_kwh(out["soc"], 5 * n_bat - np.cumsum(give) * 0.25 * scale, "stored")
+    assert_kwh(out["grid_export"], exported * 0.25 * scale, "export")
+    assert_kwh(out["curtailed"], (surplus - exported) * 0.25 * scale, "curtailed")
+    assert_kwh(out["grid_import"], np.zeros(3), "import")
+    if n_bat == 2:
+        assert bats[1].soc_kwh == 5.0
 
 
 def test_a_registered_policy_is_named_in_the_run_manifest():
