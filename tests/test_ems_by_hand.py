@@ -1246,6 +1246,7 @@ def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
     #   the batteries give 3 kW instead, within their reserves: a its 0.8 kW (0.2 kWh, which
     #   takes 0.25 kWh from it: -> 25.0), b the other 2.2 kW (0.55 kWh: -> 29.45). The grid
     #   gives 30 kW = 7.5 kWh. The policy saw 0.8 + 20 = 20.8 kW of discharge room.
+    # Case 3: below.
     from twin.energy.ems import DispatchPolicy, Supply
     from twin.energy.storage import Battery
 
@@ -1282,3 +1283,13 @@ def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
     assert (two.batteries[0].soc_kwh, two.batteries[1].soc_kwh) == (
         pytest.approx(25.0, rel=1e-12), pytest.approx(29.45, rel=1e-12))
     assert seen[1][1] == pytest.approx(20.8, rel=1e-12)
+
+    # Case 3: 30 kW of PV under a 50 kW load, import limit 30 kW, nothing asked: the grid
+    # carries the net 20 kW; both batteries stand by.
+    three = Supply(interval_s=900.0, n_intervals=1, pv_kwh=np.array([7.5]),
+                   wind_kwh=np.zeros(1), period=["flat"], price=np.zeros(1),
+                   import_limit_kw=30.0, batteries=[battery(25.0), battery(25.0)])
+    out = _bus_results(three, np.array([[50 * 0.25, 0, 0, 0]]), how, Asks(0.0))
+    assert_kwh(out["grid_import"], [5.0], "import")
+    assert_kwh(out["discharge"] + out["charge"], [0.0], "batteries idle")
+    assert [b.soc_kwh for b in three.batteries] == [25.0, 25.0]
