@@ -745,7 +745,7 @@ def test_a_step_of_no_length_is_refused_by_both_battery_loops(asks_known, bad):
                               np.zeros(2))
 
 
-@pytest.mark.parametrize("how", ["asks_known", "settled", "interval_by_interval"])
+@pytest.mark.parametrize("how", ["asks_known", "settled", "interval_by_interval", "with_a_store"])
 def test_a_battery_faded_to_nothing_stands_by_in_both_loops(how):
     # Battery 1 kWh, starts full, calendar fade 100 % a year (C = 1 - age_h / 8760 kWh), nothing
     # to do (no load, no generation). Steps of 4380 h, 8760 h and 0.25 h:
@@ -753,9 +753,10 @@ def test_a_battery_faded_to_nothing_stands_by_in_both_loops(how):
     #   after 13140 h: C = 1 - 1.5 < 0 -> 0: everything written off -> 0 (a battery of no
     #   capacity is 0 % full: nothing divides by it);
     #   then a battery of no capacity steps once more, still 0.
-    # The policy (when asked per interval) sees 1.0, 1.0, 0.0 full.
+    # The policy (when asked per interval) sees 1.0, 1.0, 0.0 full. ``with_a_store``: steps of
+    # 4380 h each (C = 0.5, then 0, then 0) and a heat store on the bus (EMS._settle_storage).
     from twin.energy.ems import EMS, SelfConsumption, Supply
-    from twin.energy.storage import Battery
+    from twin.energy.storage import Battery, ThermalStorage
 
     seen: list[float] = []
 
@@ -773,6 +774,15 @@ def test_a_battery_faded_to_nothing_stands_by_in_both_loops(how):
         policy.requests_kw = lambda *_: None
     ems = EMS(None, None, supply, policy, horizon_s=2700.0)
     dts = np.array([4380.0, 8760.0, 0.25])
+    if how == "with_a_store":
+        supply.interval_s = 4380.0 * 3600
+        supply.thermal = [ThermalStorage(energy_kwh=1.0, power_kw=1.0)]
+        ems = EMS(None, None, supply, policy, horizon_s=3 * supply.interval_s)
+        ems.settle(np.zeros((3, 4)))
+        out = ems.arrays()
+        assert_kwh(out["soc"], [0.5, 0.0, 0.0], "stored")
+        assert seen == [1.0, 1.0, 0.0] and ems.soc_frac == 0.0
+        return
     if how == "interval_by_interval":
         rows = [ems._balance(k, dts[k], 0.0, 0.0, 0.0, 0.0) for k in range(3)]
         ch, dis, level = (np.array([r[j] for r in rows]) for j in (4, 5, 6))
