@@ -20,6 +20,7 @@ is pvlib's own ``ModelChain.with_pvwatts`` on the same CSV (sun at the middle of
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -1303,3 +1304,48 @@ def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
     assert_kwh(out["grid_import"], [5.0], "import")
     assert_kwh(out["discharge"] + out["charge"], [0.0], "batteries idle")
     assert [b.soc_kwh for b in three.batteries] == [25.0, 25.0]
+
+
+@pytest.mark.parametrize("how", ["battery", "asks_known", "interval_by_interval"])
+@pytest.mark.parametrize("kind", ["discharge", "charge"])
+def test_a_step_an_ulp_under_the_room_ends_exactly_at_the_level_limit(kind, how):
+    # Floating point: a request just under the room left before the level limit can, once
+    # multiplied out, pass the limit by an ulp; the step must end exactly at the limit.
+    # Discharge: 13 kWh, SOC min 10 % (1.3 kWh), starts at 45 % (5.85 kWh), eta_d 0.85,
+    #   15 minutes: room (5.85 - 1.3) x 0.85 / 0.25 = 15.470000000000002 kW; asked 15.47 kW,
+    #   5.85 - 15.47 x 0.25 / 0.85 = 1.2999999999999998 < 1.3: the level ends at 1.3.
+    # Charge: 1 kWh, SOC max 90 %, starts at 33 %, eta_c 0.9, 5 minutes: room
+    #   7.600000000000001 kW; asked 7.6000000000000005 kW: 0.33 + 0.9 x 7.6... / 12
+    #   = 0.9000000000000001 > 0.9: the level ends at 0.9.
+    # Found by a search over round battery parameters (the guards were never reached before).
+    from twin.energy.ems import DispatchPolicy, Supply
+    from twin.energy.storage import Battery
+
+    if kind == "discharge":
+        battery = Battery(energy_kwh=13.0, power_kw=100.0, discharge_efficiency=0.85,
+                          soc_min_frac=0.1, initial_soc_frac=0.45)
+        ask, dt_h, limit = 15.47, 0.25, 0.1 * 13.0
+    else:
+        battery = Battery(energy_kwh=1.0, power_kw=100.0, charge_efficiency=0.9,
+                          soc_max_frac=0.9, initial_soc_frac=0.33)
+        ask, dt_h, limit = -7.6000000000000005, 1 / 12, 0.9 * 1.0
+    if how == "battery":
+        step = battery.discharge if ask > 0 else battery.charge
+        assert step(abs(ask), dt_h) == abs(ask)
+        assert battery.soc_kwh == limit
+        return
+
+    class Asks(DispatchPolicy):
+        def battery_kw(self, s):
+            return ask
+
+        def requests_kw(self, *_):
+            return np.array([ask]) if how == "asks_known" else None
+
+    supply = Supply(interval_s=dt_h * 3600, n_intervals=1, pv_kwh=np.zeros(1),
+                    wind_kwh=np.zeros(1), period=["flat"], price=np.zeros(1),
+                    batteries=[battery], export_limit_kw=math.inf)
+    out = _bus_results(supply, np.array([[20.0, 0, 0, 0]]), "settled", Asks())
+    assert out["soc"][0] == limit and battery.soc_kwh == limit
+    moved = out["discharge"][0] if ask > 0 else out["charge"][0]
+    assert moved == pytest.approx(abs(ask) * dt_h, rel=1e-15)
