@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import replace
 
@@ -355,7 +356,7 @@ def test_contract_months_by_every_kind_of_key():
     # January's 0.1 MWh given as 'YYYY-MM', (year, month), a date and a Timestamp: the same
     jan = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {"2025-01": 0.1})
     for key in ((2025, 1), dt.date(2025, 1, 31), pd.Timestamp("2025-01-01"),
-                pd.Period("2025-01", freq="M")):
+                pd.Period("2025-01", freq="M"), "Jan 2025", "2025/01"):
         r = ac.scope2_market_kg(SIX_IMPORT, SIX, 0.6, {key: 0.1})
         assert list(r.contracts_by_month.index) == ["2025-01"], key
         assert r.kg.tolist() == pytest.approx(jan.kg.tolist(), rel=1e-15), key
@@ -367,7 +368,12 @@ def test_contract_months_by_every_kind_of_key():
     for key, message in ((13, "contract month 13 must be 1..12 or 'YYYY-MM'"),
                          (True, "bad contract month True"),
                          ("soon", "contract month 'soon': use 1..12, 'YYYY-MM', a Period or "
-                                 "(year, month)")):
+                                 "(year, month)"),
+                         # a month without its year: pandas would read January of year 1
+                         ("Jan", "contract month 'Jan': use 1..12, 'YYYY-MM', a Period or "
+                                 "(year, month)"),
+                         ("12", "contract month '12': use 1..12, 'YYYY-MM', a Period or "
+                                "(year, month)")):
         with pytest.raises(ValueError, match=exactly(message)):
             ac.scope2_market_kg([1.0, 1.0], dec, 0.6, {key: 0.001})
     with pytest.raises(ValueError, match=exactly(
@@ -456,6 +462,31 @@ def test_process_and_refrigerant_durations_by_hand():
             ["2025-01-01 00:00", "2025-01-01 01:00", "2025-01-01 03:00"]).tz_localize(TZ))
     with pytest.raises(ValueError, match="^" + re.escape("process_kg must be finite and >= 0")):
         ac.process_and_refrigerant_kg(process_kg=-1.0, n_intervals=1)
+    # durations must be > 0: a zero interval would spread a total over nothing
+    for bad in (0.0, -0.25, math.inf, math.nan):
+        with pytest.raises(ValueError, match=exactly(
+                f"interval_h={bad!r}: expected a duration > 0 [h]")):
+            ac.process_and_refrigerant_kg(process_kg=1.0, n_intervals=2, interval_h=bad)
+    one = pd.DatetimeIndex(["2025-01-01 00:00"]).tz_localize(TZ)  # one start: interval_h counts
+    with pytest.raises(ValueError, match=exactly("interval_h=0: expected a duration > 0 [h]")):
+        ac.process_and_refrigerant_kg(process_kg=1.0, index=one, interval_h=0)
+    assert ac.process_and_refrigerant_kg(process_kg=1.0, index=one, interval_h=0.5)[
+        "process_kg_co2"].tolist() == [1.0]
+    for bad in (0.0, -8760.0):
+        with pytest.raises(ValueError, match=exactly(
+                f"hours_per_year={bad!r}: expected hours > 0")):
+            ac.process_and_refrigerant_kg([chiller], n_intervals=1, hours_per_year=bad)
+
+
+def test_a_bad_value_is_shown_as_a_plain_number():
+    """The message shows the value as written (-0.1), not numpy's repr (np.float64(-0.1))."""
+    for value in (np.array([0.0, -0.1]), pd.Series([0.0, -0.1]), [0.0, -0.1]):
+        with pytest.raises(ValueError, match=exactly(
+                "ef_kg_per_kwh must be finite and >= 0; got -0.1 at position 1")):
+            ac.scope2_location_kg([1.0, 1.0], value)
+    with pytest.raises(ValueError, match=exactly(
+            "ef_kg_per_kwh must be finite and >= 0; got nan at position 0")):
+        ac.scope2_location_kg([1.0], [math.nan])
 
 
 def test_every_function_uses_the_factor_table_given():

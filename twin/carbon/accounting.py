@@ -29,6 +29,8 @@ References
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -81,8 +83,8 @@ def _nonneg(x, name: str):
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         pos = int(np.flatnonzero(bad.ravel())[0])
-        raise ValueError(f"{name} must be finite and >= 0; got {arr.ravel()[pos]!r} at position "
-                         f"{pos}")
+        raise ValueError(f"{name} must be finite and >= 0; got {float(arr.ravel()[pos])!r} at "
+                         f"position {pos}")
     return out
 
 
@@ -233,6 +235,8 @@ def refrigerant_leakage_kg(refrigerants: Iterable[Refrigerant],
 
 
 def _durations_h(index: pd.DatetimeIndex | None, n: int | None, interval_h: float) -> np.ndarray:
+    if (index is None or len(index) <= 1) and not (0 < float(interval_h) < math.inf):
+        raise ValueError(f"interval_h={interval_h!r}: expected a duration > 0 [h]")
     if index is not None:
         if len(index) > 1:
             d = np.diff(index.as_unit("ns").asi8) / 3.6e12
@@ -276,6 +280,8 @@ def process_and_refrigerant_kg(refrigerants: Iterable[Refrigerant] = (), *, proc
         ``process_kg_co2``, ``refrigerant_kg_co2e`` and ``total_kg_co2e`` per interval, on
         ``index`` (or a RangeIndex).
     """
+    if not 0 < float(hours_per_year) < math.inf:
+        raise ValueError(f"hours_per_year={hours_per_year!r}: expected hours > 0")
     proc = _nonneg(process_kg, "process_kg")
     if np.ndim(proc) > 0 and n_intervals is None and index is None:
         n_intervals = len(proc)
@@ -382,7 +388,9 @@ def _month_code(key, years: list[int]) -> int:
         return int(key[0]) * 12 + int(key[1]) - 1
     if isinstance(key, (pd.Period, pd.Timestamp, dt.date)):
         return int(key.year) * 12 + int(key.month) - 1
-    try:
+    try:  # a text month must name its year ('Jan' would be read as January of year 1)
+        if not re.search(r"\d{4}", str(key)):
+            raise ValueError
         p = pd.Period(str(key), freq="M")
     except (ValueError, TypeError):
         raise ValueError(f"contract month {key!r}: use 1..12, 'YYYY-MM', a Period or "
