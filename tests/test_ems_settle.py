@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_energy_balance import DEMO, energy_plants
 
@@ -30,6 +30,7 @@ from twin import engine
 from twin.config.carbon import Carbon
 from twin.config.energy import PurchasedHeat, ThermalStorageSpec
 from twin.energy.ems import EMS, RECORDS, TouArbitrage
+from twin.energy.storage import Battery
 from twin.energy.supply import build_supply
 from twin.equipment.states import N_CARRIERS
 from twin.strategies import STRATEGIES, Strategy, register_strategy
@@ -318,6 +319,15 @@ def _battery_and_intervals(draw):
 
 @settings(max_examples=200, deadline=None)
 @given(_battery_and_intervals(), st.sampled_from(["self_consumption", "tou", "tou_grid"]))
+@example(  # found by the property in a mutation round: a last-bit difference in the limits
+    case=(Battery(energy_kwh=5.0, power_kw=4.0, charge_efficiency=1.0,
+                  discharge_efficiency=0.953125, soc_min_frac=0.25, soc_max_frac=1.0,
+                  initial_soc_frac=0.5),
+          np.array([1.0, 0.21875]), np.array([0.0, 0.0]), np.array([0.25, 0.21875]),
+          ["valley", "valley"], [24313, 24313],
+          {"reserve_frac": 0.0, "import_limit_kw": math.inf, "export_limit_kw": 0.0,
+           "peak_guard": None}),
+    which="self_consumption")
 def test_asks_known_beforehand_give_the_per_interval_bits(case, which):
     """A policy whose asks are known beforehand (``DispatchPolicy.requests_kw``) steps the
     battery in one written-out loop (``EMS._follow_asks``): every interval's charge, discharge
