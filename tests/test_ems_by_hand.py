@@ -1257,7 +1257,7 @@ def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
     #   the batteries give 3 kW instead, within their reserves: a its 0.8 kW (0.2 kWh, which
     #   takes 0.25 kWh from it: -> 25.0), b the other 2.2 kW (0.55 kWh: -> 29.45). The grid
     #   gives 30 kW = 7.5 kWh. The policy saw 0.8 + 20 = 20.8 kW of discharge room.
-    # Case 3: below.
+    # Cases 3 and 4: below.
     from twin.energy.ems import DispatchPolicy, Supply
     from twin.energy.storage import Battery
 
@@ -1304,6 +1304,19 @@ def test_two_batteries_split_a_step_in_order_and_by_their_reserve_by_hand(how):
     assert_kwh(out["grid_import"], [5.0], "import")
     assert_kwh(out["discharge"] + out["charge"], [0.0], "batteries idle")
     assert [b.soc_kwh for b in three.batteries] == [25.0, 25.0]
+
+    # Case 4, a tie to the last bit: a holds 25.5 kWh (2 kW above its 25 kWh reserve), b 26.5
+    # (6 kW); the policy asks all they have, 8 kW; the load is 8.1 kW and the import limit the
+    # float just under 8.1 - 8: the grid lacks 1.4e-17 kW, so the rescue asks 8 + 1.4e-17 =
+    # 8 kW, no more than the room above the reserves: each battery gives its own room, a 2 kW
+    # (0.5 kWh: -> 25.0), b 6 kW (1.5 kWh: -> 25.0), none goes below its reserve.
+    four = Supply(interval_s=900.0, n_intervals=1, pv_kwh=np.zeros(1), wind_kwh=np.zeros(1),
+                  period=["flat"], price=np.zeros(1), reserve_frac=0.5,
+                  import_limit_kw=math.nextafter(8.1 - 8.0, 0.0),
+                  batteries=[battery(25.5), battery(26.5)])
+    out = _bus_results(four, np.array([[8.1 * 0.25, 0, 0, 0]]), how, Asks(1e6))
+    assert_kwh(out["discharge"], [2.0], "discharge")
+    assert [b.soc_kwh for b in four.batteries] == [25.0, 25.0]
 
 
 @pytest.mark.parametrize("how", ["battery", "asks_known", "interval_by_interval"])
