@@ -204,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
                              "e.g. '*ǁ_follow_asks__mutmut_*'); with --resume, to run the "
                              "functions that matter first")
     args = parser.parse_args(argv)
+    swallowed = [p for p in args.only or [] if p in MODULES]
+    if swallowed:  # `mutate.py --only PATTERN ems`: argparse reads "ems" as a pattern
+        parser.error(f"--only took the module name {swallowed[0]!r} as a pattern: give the "
+                     "modules before --only (mutate.py ems --only 'PATTERN')")
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}: expected one of {', '.join(MODULES)}")
