@@ -459,7 +459,7 @@ def _every_feature_supply(variant: str, n: int, seed: int):
     """A :class:`Supply` with the parts ``variant`` names, random arrays from ``seed``."""
     from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS
     from twin.energy.ems import Supply, ThermalUnit
-    from twin.energy.storage import Battery, ThermalStorage
+    from twin.energy.storage import ThermalStorage
 
     rng = np.random.default_rng(seed)
     periods = rng.choice(["valley", "flat", "peak", "deep_valley", "critical"], n).tolist()
@@ -532,9 +532,9 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last, w
     is not closed); or TOU arbitrage with grid charging, whose asks are known beforehand (one
     battery without storage on the buses: :meth:`EMS._follow_asks`). :meth:`EMS.settle`
     equals :meth:`EMS._balance` interval by interval, in every recorded quantity, in the
-    storage left behind and in the signals published; and so
-    does an EMS that balanced the first intervals in the loop and settles the rest (a model
-    run step by step, :func:`twin.results` settling what the loop left)."""
+    storage left behind and in the signals published; and so does an EMS that balanced the
+    first intervals in the loop and settles the rest (as ``twin.results`` settles what a model
+    run step by step left)."""
     n = 150
     supply_a, energy = _every_feature_supply(variant, n, seed=len(variant))
     supply_b, _ = _every_feature_supply(variant, n, seed=len(variant))
