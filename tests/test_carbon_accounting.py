@@ -472,10 +472,24 @@ def test_process_and_refrigerant_durations_by_hand():
         ac.process_and_refrigerant_kg(process_kg=1.0, index=one, interval_h=0)
     assert ac.process_and_refrigerant_kg(process_kg=1.0, index=one, interval_h=0.5)[
         "process_kg_co2"].tolist() == [1.0]
-    for bad in (0.0, -8760.0):
+    two = pd.DatetimeIndex(["2025-01-01 00:00", "2025-01-01 00:30"]).tz_localize(TZ)
+    assert ac.process_and_refrigerant_kg(process_kg=1.0, index=two, interval_h=0)[
+        "process_kg_co2"].tolist() == [0.5, 0.5]  # two starts: the index gives the duration
+    for index, message in ((two[::-1], "index must be increasing"),
+                           (two[[0, 0]], "index must be increasing"),
+                           (two[:0], "index has no intervals")):
+        with pytest.raises(ValueError, match=exactly(message)):
+            ac.process_and_refrigerant_kg(process_kg=1.0, index=index)
+    for n in (0, -1):
+        with pytest.raises(ValueError, match=exactly(f"n_intervals={n}: expected at least 1")):
+            ac.process_and_refrigerant_kg(process_kg=1.0, n_intervals=n)
+    for bad in (0.0, -8760.0, math.inf):
         with pytest.raises(ValueError, match=exactly(
                 f"hours_per_year={bad!r}: expected hours > 0")):
             ac.process_and_refrigerant_kg([chiller], n_intervals=1, hours_per_year=bad)
+    # 6500 kg CO2e a year over one hour counted as the whole "year": all of it in the hour
+    assert ac.process_and_refrigerant_kg([chiller], n_intervals=1, hours_per_year=1.0)[
+        "refrigerant_kg_co2e"].tolist() == [6500.0]
 
 
 def test_a_bad_value_is_shown_as_a_plain_number():

@@ -235,17 +235,25 @@ def refrigerant_leakage_kg(refrigerants: Iterable[Refrigerant],
 
 
 def _durations_h(index: pd.DatetimeIndex | None, n: int | None, interval_h: float) -> np.ndarray:
+    """Duration of every interval [h], from an evenly spaced ``index`` or ``n`` intervals of
+    ``interval_h``; at least one interval, every duration > 0."""
     if (index is None or len(index) <= 1) and not (0 < float(interval_h) < math.inf):
         raise ValueError(f"interval_h={interval_h!r}: expected a duration > 0 [h]")
     if index is not None:
         if len(index) > 1:
             d = np.diff(index.as_unit("ns").asi8) / 3.6e12
+            if not d[0] > 0:
+                raise ValueError("index must be increasing")
             if not np.allclose(d, d[0]):
                 raise ValueError("index must be evenly spaced")
             return np.full(len(index), d[0])
-        return np.full(len(index), float(interval_h))
+        if len(index) == 0:
+            raise ValueError("index has no intervals")
+        return np.full(1, float(interval_h))
     if n is None:
         raise ValueError("give index or n_intervals (or process_kg per interval)")
+    if not int(n) >= 1:
+        raise ValueError(f"n_intervals={n!r}: expected at least 1")
     return np.full(int(n), float(interval_h))
 
 
@@ -287,7 +295,7 @@ def process_and_refrigerant_kg(refrigerants: Iterable[Refrigerant] = (), *, proc
         n_intervals = len(proc)
     dur = _durations_h(index, n_intervals, interval_h)
     if np.ndim(proc) == 0:
-        proc_arr = float(proc) * dur / dur.sum() if dur.sum() > 0 else np.zeros_like(dur)
+        proc_arr = float(proc) * dur / dur.sum()  # (every duration > 0: _durations_h)
     else:
         proc_arr = np.asarray(proc, dtype=float)
         if proc_arr.size != dur.size:
