@@ -151,6 +151,21 @@ def test_irr_roots_close_together_and_near_minus_one():
     assert irr_roots([10.0, -20.5, 1.0]) == pytest.approx([-0.95, 1.0], abs=1e-12)
 
 
+def test_an_irr_on_a_scan_point_is_found():
+    """A root that falls exactly on a point of the scan is not inside any sign change (the NPV
+    is 0.0 there, not of either sign): it must still be found. -1 + 1 x = 0 at x = 1, IRR 0 %;
+    with 192 points per decade the scan of [0.5 / 1.01, 2 x 1.01] has 119 points, symmetric in
+    log around 1: its middle point is x = 1.0 exactly (checked below)."""
+    from twin.economics import _poly_sign_function
+
+    lo, hi = 0.5 / 1.01, 2.0 * 1.01
+    x = np.geomspace(lo, hi, math.ceil(math.log10(hi / lo) * 192) + 1)
+    assert x.size == 119 and x[59] == 1.0 and _poly_sign_function(np.array([-1.0, 1.0]))(
+        x)[59] == 0.0
+    for flows in ([-1.0, 1.0], [-2.0, 2.0], [-1.0, 0.0, 1.0]):
+        assert irr_roots(flows, points_per_decade=192).tolist() == [0.0], flows
+
+
 def test_irr_roots_scan_density_is_checked():
     # one point per decade is coarse but allowed (the scan has at least 64 points)
     assert irr_roots([-100.0, 110.0], points_per_decade=1) == pytest.approx([0.10], abs=1e-12)
