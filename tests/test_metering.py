@@ -339,3 +339,75 @@ def test_trace_window_snapshot_and_close_at_a_given_time():
     assert meter.state_s[0, :2].tolist() == [1200.0, 900.0] and meter.closed
     meter.close()  # a second close does nothing
     assert meter.state_s[0, :2].tolist() == [1200.0, 900.0]
+
+
+def test_programme_pieces_by_hand():
+    # Two machines, 15-minute intervals, one hour. Machine 0 (group 0) draws 5 kW of electricity
+    # idle and runs a programme while processing (its table's processing power is not metered:
+    # meter_by_phases): phase A 30 kW of electricity over [600, 1500) s, phase B 80 kW of
+    # electricity and 20 kW of heat over [1500, 2000) s; it processes from 600 to 2000 s and is
+    # idle before and after. Machine 1 (group 1) draws 10 kW of heat while processing, from 1000
+    # to 1300 s. The meter is flushed at 1200 s, inside phase A (whose rest, [1200, 1500), waits
+    # for the next flush), and at 1500 s, where phase A ends exactly (nothing of it is kept).
+    #   group 0 electricity: k0 idle 5 x 600 + A 30 x 300 = 3000 + 9000 kJ -> 3.3333 kWh;
+    #     k1 A 30 x 600 + B 80 x 300 = 42000 kJ -> 11.6667; k2 B 80 x 200 + idle 5 x 700 = 19500
+    #     kJ -> 5.4167; k3 idle 5 x 900 -> 1.25 kWh.
+    #   group 0 heat: B 20 x 300 in k1 -> 1.6667, 20 x 200 in k2 -> 1.1111 kWh.
+    #   group 1 heat: 10 x 300 in k1 -> 0.8333 kWh.
+    from twin.equipment.states import IDLE, PROCESSING
+
+    power = np.zeros((2, N_STATES, N_CARRIERS))
+    power[0, IDLE, 0], power[0, PROCESSING, 0] = 5.0, 50.0  # 50 kW: never metered
+    power[1, PROCESSING, 2] = 10.0
+    meter = Meter(power, np.array([0, 1]), 2, 900.0, 3600.0)
+    meter.grow = True
+    meter.meter_by_phases(0)
+    assert meter.power[0, PROCESSING, 0] == 50.0  # the table itself is kept
+    assert not meter.uses_carrier(1) and not meter.uses_carrier(3)
+    a = meter.phase_row([30.0, 0.0, 0.0, 0.0])
+    b = meter.phase_row([80.0, 0.0, 20.0, 0.0])
+    meter.phase_row([0.0, 0.0, 0.0, 2.0])  # a phase that draws cooling (not used here)
+    assert (a, b) == (0, 1) and meter.uses_carrier(3) and not meter.uses_carrier(1)
+    code = lambda eq, state: eq * N_STATES + state  # noqa: E731
+    meter.record(0.0, code(0, IDLE))
+    meter.record(0.0, code(1, IDLE))
+    meter.record(600.0, code(0, PROCESSING))
+    meter.add_piece(600.0, 1500.0, 0, a)
+    meter.record(1000.0, code(1, PROCESSING))
+    meter.flush_at(1200.0)
+    meter.add_piece(1500.0, 2000.0, 0, b)
+    meter.record(1300.0, code(1, IDLE))
+    meter.flush_at(1500.0)
+    meter.record(2000.0, code(0, IDLE))
+    meter.close()
+    kwh = meter.interval_kwh.reshape(4, 2, N_CARRIERS)
+    np.testing.assert_allclose(kwh[:, 0, 0], [12000 / 3600, 42000 / 3600, 19500 / 3600, 1.25],
+                               rtol=1e-12)
+    np.testing.assert_allclose(kwh[:, 0, 2], [0, 6000 / 3600, 4000 / 3600, 0], rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(kwh[:, 1, 2], [0, 3000 / 3600, 0, 0], rtol=1e-12, atol=1e-12)
+    assert not kwh[:, :, 1].any() and not kwh[:, :, 3].any() and not kwh[:, 1, 0].any()
+    np.testing.assert_allclose(meter.equipment_kwh[0], [(12000 + 42000 + 19500 + 4500) / 3600,
+                                                        0, 10000 / 3600, 0], rtol=1e-12)
+    np.testing.assert_allclose(meter.equipment_kwh[1], [0, 0, 3000 / 3600, 0], rtol=1e-12)
+    assert meter.state_s[0, [IDLE, PROCESSING]].tolist() == [2200.0, 1400.0]
+    assert meter.state_s[1, [IDLE, PROCESSING]].tolist() == [3300.0, 300.0]
+    assert all(len(col) == 0 for col in meter._pieces)  # everything binned
+
+
+def test_trace_columns_from_the_trace_or_given():
+    power = np.zeros((2, N_STATES, N_CARRIERS))
+    meter = Meter(power, np.array([0, 0]), 1, 900.0, 1800.0)
+    t, eq, st = meter.trace_columns()  # nothing kept: empty columns of the right types
+    assert (t.size, eq.size, st.size) == (0, 0, 0)
+    assert (t.dtype, eq.dtype, st.dtype) == (np.float64, np.int64, np.int64)
+    meter.trace_window = (0.0, 1800.0)
+    meter.record(0.0, 1 * N_STATES + 2)
+    meter.record(600.0, 0 * N_STATES + 1)
+    meter.close()
+    t, eq, st = meter.trace_columns()
+    assert (t.tolist(), eq.tolist(), st.tolist()) == ([0.0, 600.0], [1, 0], [2, 1])
+    meter.set_trace_columns(np.array([5.0]), np.array([1]), np.array([3]))  # a merged trace
+    t, eq, st = meter.trace_columns()
+    assert (t.tolist(), eq.tolist(), st.tolist()) == ([5.0], [1], [3])
+    assert (t.dtype, eq.dtype, st.dtype) == (np.float64, np.int64, np.int64)
