@@ -166,6 +166,19 @@ def test_an_irr_on_a_scan_point_is_found():
         assert irr_roots(flows, points_per_decade=192).tolist() == [0.0], flows
 
 
+def test_irr_roots_near_the_root_bounds_and_with_zero_years_at_the_end():
+    """-1 + 1000 x = 0: x = 0.001, IRR 999 (99,900 %), within 0.1 % of Cauchy's lower bound
+    1 / (1 + 1000) (the scan's 1 % margin below it is needed); trailing zero years add nothing
+    (no root at infinity, no division by a zero coefficient: no warning)."""
+    import warnings
+
+    assert irr_roots([-1.0, 1000.0]).tolist() == pytest.approx([999.0], rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for flows in ([-100.0, 110.0, 0.0], [0.0, -100.0, 110.0, 0.0, 0.0]):
+            assert irr_roots(flows).tolist() == pytest.approx([0.1], rel=1e-12), flows
+
+
 def test_irr_roots_scan_density_is_checked():
     # one point per decade is coarse but allowed (the scan has at least 64 points)
     assert irr_roots([-100.0, 110.0], points_per_decade=1) == pytest.approx([0.10], abs=1e-12)
