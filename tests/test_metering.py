@@ -366,8 +366,12 @@ def test_programme_pieces_by_hand():
     assert not meter.uses_carrier(1) and not meter.uses_carrier(3)
     a = meter.phase_row([30.0, 0.0, 0.0, 0.0])
     b = meter.phase_row([80.0, 0.0, 20.0, 0.0])
-    meter.phase_row([0.0, 0.0, 0.0, 2.0])  # a phase that draws cooling (not used here)
+    meter.phase_row([0.0, 0.0, 0.0, 0.5])  # a phase that draws 0.5 kW of cooling (not used)
     assert (a, b) == (0, 1) and meter.uses_carrier(3) and not meter.uses_carrier(1)
+    assert meter.uses_carrier(0) and meter.uses_carrier(2)  # from the tables (and phases)
+    gas = np.zeros((1, N_STATES, N_CARRIERS))
+    gas[0, IDLE, 1] = 3.0  # a carrier drawn only in a table, with no phase at all
+    assert Meter(gas, np.array([0]), 1, 900.0, 3600.0).uses_carrier(1)
     code = lambda eq, state: eq * N_STATES + state  # noqa: E731
     meter.record(0.0, code(0, IDLE))
     meter.record(0.0, code(1, IDLE))
@@ -411,3 +415,44 @@ def test_trace_columns_from_the_trace_or_given():
     t, eq, st = meter.trace_columns()
     assert (t.tolist(), eq.tolist(), st.tolist()) == ([5.0], [1], [3])
     assert (t.dtype, eq.dtype, st.dtype) == (np.float64, np.int64, np.int64)
+
+
+def test_time_per_interval_and_state_by_hand():
+    # keep_state_time (calibration): one machine, 15-minute intervals, 45 minutes; idle from 0,
+    # processing from 600 s to 1500 s, idle again until the horizon; flushed at 1200 s.
+    #   k0 [0, 900): idle 600, processing 300 s; k1 [900, 1800): processing 600 (300 before
+    #   the flush, 300 after), idle 300; k2 [1800, 2700): idle 900 s.
+    from twin.equipment.states import IDLE, PROCESSING
+
+    power = np.zeros((2, N_STATES, N_CARRIERS))
+    meter = Meter(power, np.array([0, 0]), 1, 900.0, 2700.0)
+    meter.keep_state_time()
+    meter.grow = True
+    meter.record(0.0, IDLE)
+    meter.record(600.0, PROCESSING)
+    meter.flush_at(1200.0)
+    meter.record(1500.0, IDLE)
+    meter.close()
+    got = meter.state_interval_s.reshape(3, 2, N_STATES)
+    assert got[:, 0, IDLE].tolist() == [600.0, 300.0, 900.0]
+    assert got[:, 0, PROCESSING].tolist() == [300.0, 600.0, 0.0]
+    assert not got[:, 1].any()  # the other machine never recorded a state
+    assert got.sum() == 2700.0
+
+
+def test_the_site_load_tells_its_listener_the_new_electric_power():
+    """``SiteLoad.on_change`` gets the site's electric power after each change (strategies
+    that wait for it to fall read it); the integral starts from 0 whatever the first time."""
+    from twin.metering import SiteLoad
+
+    site = SiteLoad()
+    heard: list[float] = []
+    site.on_change = heard.append
+    zero = (0.0,) * N_CARRIERS
+    site.change(300.0, zero, (10.0, 4.0) + (0.0,) * (N_CARRIERS - 2))
+    site.change(600.0, zero, (5.0, 0.0) + (0.0,) * (N_CARRIERS - 2))
+    site.change(900.0, (10.0, 4.0) + (0.0,) * (N_CARRIERS - 2), zero)
+    assert heard == [10.0, 15.0, 5.0]
+    # electricity 10 kW 300-600 s, 15 kW 600-900 s, 5 kW 900-1200 s; gas 4 kW 300-900 s
+    assert site.energy_kwh(1200.0)[:2] == pytest.approx(
+        [(10 * 300 + 15 * 300 + 5 * 300) / 3600, 4 * 600 / 3600], rel=1e-12)
