@@ -53,6 +53,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                                                   "tests/test_purchased_heat.py",
                                                   "tests/test_footprint.py"]),
     "evaluation": ("twin/carbon/evaluation.py", ["tests/test_evaluation.py",
+                                                  "tests/test_energy_basis.py",
                                                   "tests/test_zero_carbon_run.py",
                                                   "tests/test_report.py"]),
     "sector": ("twin/sector.py", ["tests/test_sector_ranges.py"]),

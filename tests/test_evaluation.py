@@ -673,3 +673,122 @@ def test_evaluate_labels_its_baseline_run_and_lists_its_fields():
     ev = evaluate(k, rules, baseline={"metrics": {}})
     assert ev["period"]["note"].startswith("365 simulated days from ?: ")
     assert ev["baseline"]["footprints"] == {}
+
+
+# ------------------------------------------------------------------------------------------
+# The energy basis of the evaluation: year, the other basis, who chose it (mutation round of
+# 2026-12-07 on the changed source)
+# ------------------------------------------------------------------------------------------
+
+EQUAL_VALUE = {2005: 0.370, 2010: 0.333, 2020: 0.3055}  # power_supply_coal.csv, kgce/kWh
+CALORIFIC = 0.1229  # GB/T 2589-2020, tce_coefficients.csv
+
+
+def test_the_energy_basis_follows_the_grid_factor_year_and_says_who_chose_it():
+    # 1,000 MWh from the grid, market-based scope 2 at 0.5 t/MWh = 500 t. The run's grid factor
+    # is of 2012: the equal-value coefficient is the latest shipped year before it, 2010 (333
+    # gce/kWh): 333 tce; on the other (calorific) basis 122.9 tce.
+    k = kpis()
+    k["carbon"]["grid_factor"] = {"year": 2012}
+    ev = evaluate(k, "hunan_2030")  # the rule set's basis: equal value, with its reason
+    eb = ev["energy_basis"]
+    why = load_rules("hunan_2030")["energy_basis_source"]
+    assert why.startswith("G: the scheme text seen does not name the basis")
+    assert (eb["basis"], eb["year"], eb["electricity_kgce_per_kwh"], eb["chosen_by"]) == (
+        "equal_value", 2010, pytest.approx(EQUAL_VALUE[2010]), why)
+    assert ev["energy_tce"]["total"] == pytest.approx(333.0, rel=1e-12)
+    assert ev["energy_tce"]["basis"].endswith(", 2010")
+    assert eb["other"]["electricity_kgce_per_kwh"] == pytest.approx(CALORIFIC)
+    assert eb["other"]["energy_tce"]["total"] == pytest.approx(122.9, rel=1e-12)
+    assert eb["other"]["metrics"]["co2_t_per_tce_market"] == pytest.approx(500 / 122.9)
+    rows = by_id(ev)
+    tce_rows = [r for r in rows.values() if r["metric"] in ("co2_t_per_tce_market",)]
+    assert tce_rows and all(r["value"] == pytest.approx(500 / 333.0) and r["value_other_basis"]
+                            == pytest.approx(500 / 122.9) for r in tce_rows)
+    # the year as text, a year that is not one, and no year: the text is read, else the latest
+    for year, expected in (("2012", 2010), ("n/a", 2020), (None, 2020)):
+        k["carbon"]["grid_factor"] = {"year": year}
+        assert evaluate(k, "hunan_2030")["energy_basis"]["year"] == expected, year
+    del k["carbon"]["grid_factor"]
+    assert evaluate(k, "hunan_2030")["energy_basis"]["electricity_kgce_per_kwh"] == pytest.approx(
+        EQUAL_VALUE[2020])
+    # the user's basis: calorific, and the other basis (equal value) still of the run's year
+    k["carbon"]["grid_factor"] = {"year": 2012}
+    user = evaluate(k, "hunan_2030", energy_basis="calorific")["energy_basis"]
+    assert (user["basis"], user["chosen_by"]) == ("calorific", "user")
+    assert (user["other"]["year"], user["other"]["electricity_kgce_per_kwh"]) == (
+        2010, pytest.approx(EQUAL_VALUE[2010]))
+    assert evaluate(k, "hunan_2030", energy_basis="equal_value")["energy_basis"][
+        "chosen_by"] == why  # the rule set's own basis named again: still the rule set's
+    # user indicators: with a basis, the user's; without a tce metric, the calorific default
+    tce = [{"metric": "co2_t_per_tce_market", "op": "<=", "threshold": 1.25}]
+    plain = [{"metric": "gross_t_market_per_year", "op": "<=", "threshold": 1000.0}]
+    assert evaluate(k, tce, energy_basis="equal_value")["energy_basis"]["chosen_by"] == "user"
+    default = evaluate(k, plain)
+    assert (default["energy_basis"]["basis"], default["energy_basis"]["chosen_by"]) == (
+        "calorific", "default (no indicator uses tce)")
+    assert default["indicators"][0]["value_other_basis"] is None  # not a tce metric
+
+
+def test_a_plant_without_products_is_not_judged_per_unit_and_says_why():
+    k = kpis(units=0)
+    k["production"] = False
+    rules = [{"metric": "kgce_per_unit", "op": "<=", "threshold": 10.0},
+             {"metric": "co2_t_per_tce_market", "op": "<=", "threshold": 9.0}]
+    rows = evaluate(k, rules, energy_basis="calorific")["indicators"]
+    assert rows[0]["status"] == "not_judged"
+    assert rows[0]["reason"] == "the plant makes no products (no production in the plant file)"
+    assert rows[1]["status"] == "pass" and rows[1]["reason"] is None
+    k["production"] = True  # a plant with production that finished nothing: another reason
+    assert evaluate(k, rules, energy_basis="calorific")["indicators"][0]["reason"] == (
+        "the run does not give this value (no energy use or no finished units)")
+
+
+def test_relative_changes_against_the_baseline_by_hand():
+    from twin.carbon.evaluation import _changes
+
+    values = {"gross_t_market_per_year": 80.0, "kgce_per_unit": 9.0,
+              "co2_t_per_tce_market": 1.5, "renewable_energy_share_with_certificates": 0.40}
+    base = {"gross_t_market_per_year": 100.0, "kgce_per_unit": 10.0,
+            "co2_t_per_tce_market": 2.0, "renewable_energy_share_with_certificates": 0.25}
+    assert _changes(values, base) == pytest.approx({
+        "gross_change_market": -0.2, "kgce_per_unit_change": -0.1,
+        "co2_t_per_tce_market_change": -0.25, "renewable_energy_share_change": 0.15})
+    # a base of 0, a missing side or a value that is not finite: no change
+    for v_over, b_over in (({}, {"kgce_per_unit": 0.0}), ({"kgce_per_unit": None}, {}),
+                           ({}, {"kgce_per_unit": None}), ({"kgce_per_unit": math.inf}, {})):
+        got = _changes({**values, **v_over}, {**base, **b_over})
+        assert got["kgce_per_unit_change"] is None, (v_over, b_over)
+        assert got["gross_change_market"] == pytest.approx(-0.2)
+    assert _changes({}, base)["renewable_energy_share_change"] is None
+
+
+def test_end_product_units_are_whole_unless_a_lot_lost_part():
+    from twin.carbon.evaluation import end_product_units
+
+    k = kpis(units=3)
+    assert end_product_units(k) == 3 and isinstance(end_product_units(k), int)
+    k["products"] = {"p": {"units_completed": 2.5, "component_of": None},
+                     "part": {"units_completed": 7, "component_of": "p"}}
+    assert end_product_units(k) == 2.5 and isinstance(end_product_units(k), float)
+
+
+def test_the_table_given_gives_the_gas_coefficient_on_both_bases():
+    # 100 MWh of gas and no electricity: the table's gas coefficient doubled doubles the tce on
+    # both bases and in the baseline run's values
+    base_k, now_k = kpis(import_kwh=0.0, gas_kwh=100_000.0), kpis(import_kwh=0.0,
+                                                                   gas_kwh=100_000.0)
+    default = fx.default_factors()
+    gas = default.tce_coefficient("natural_gas")
+    own = default.with_tce_coefficient("natural_gas", 2 * gas.kgce_per_unit, f"kgce/{gas.per_unit}")
+    rules = [{"metric": "energy_tce", "op": "<=", "threshold": 1e9}]
+    a = evaluate(now_k, rules, energy_basis="calorific", baseline_kpis=base_k)
+    b = evaluate(now_k, rules, energy_basis="calorific", baseline_kpis=base_k, factors=own)
+    assert a["energy_tce"]["total"] > 0
+    assert b["energy_tce"]["total"] == pytest.approx(2 * a["energy_tce"]["total"], rel=1e-12)
+    assert b["energy_basis"]["other"]["energy_tce"]["total"] == pytest.approx(
+        2 * a["energy_basis"]["other"]["energy_tce"]["total"], rel=1e-12)
+    assert b["energy_basis"]["other"]["metrics"]["energy_tce"] == pytest.approx(
+        2 * a["energy_basis"]["other"]["metrics"]["energy_tce"], rel=1e-12)
+    assert b["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(
+        2 * a["baseline"]["changes"]["energy_tce"]["baseline"], rel=1e-12)
