@@ -718,6 +718,13 @@ def test_the_energy_basis_follows_the_grid_factor_year_and_says_who_chose_it():
     assert (user["basis"], user["chosen_by"]) == ("calorific", "user")
     assert (user["other"]["year"], user["other"]["electricity_kgce_per_kwh"]) == (
         2010, pytest.approx(EQUAL_VALUE[2010]))
+    assert user["other"]["energy_tce"]["total"] == pytest.approx(333.0, rel=1e-12)
+    # a factor table with its own calorific coefficient: the other basis of an equal-value rule
+    # set reads it too (0.3 kgce/kWh: 300 tce)
+    own = fx.default_factors().with_tce_coefficient("electricity", 0.3, "kgce/kWh")
+    other = evaluate(k, "hunan_2030", factors=own)["energy_basis"]["other"]
+    assert other["electricity_kgce_per_kwh"] == 0.3
+    assert other["energy_tce"]["total"] == pytest.approx(300.0, rel=1e-12)
     assert evaluate(k, "hunan_2030", energy_basis="equal_value")["energy_basis"][
         "chosen_by"] == why  # the rule set's own basis named again: still the rule set's
     # user indicators: with a basis, the user's; without a tce metric, the calorific default
@@ -786,9 +793,30 @@ def test_the_table_given_gives_the_gas_coefficient_on_both_bases():
     b = evaluate(now_k, rules, energy_basis="calorific", baseline_kpis=base_k, factors=own)
     assert a["energy_tce"]["total"] > 0
     assert b["energy_tce"]["total"] == pytest.approx(2 * a["energy_tce"]["total"], rel=1e-12)
+    assert b["metrics"]["energy_tce"]["value"] == pytest.approx(
+        2 * a["metrics"]["energy_tce"]["value"], rel=1e-12)
     assert b["energy_basis"]["other"]["energy_tce"]["total"] == pytest.approx(
         2 * a["energy_basis"]["other"]["energy_tce"]["total"], rel=1e-12)
     assert b["energy_basis"]["other"]["metrics"]["energy_tce"] == pytest.approx(
         2 * a["energy_basis"]["other"]["metrics"]["energy_tce"], rel=1e-12)
     assert b["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(
         2 * a["baseline"]["changes"]["energy_tce"]["baseline"], rel=1e-12)
+
+
+def test_changes_on_the_other_basis_by_hand():
+    # Baseline: 1,000 MWh of electricity. Now: 800 MWh and 100 MWh of gas; 1,000 units both.
+    # Gas in tce: 100,000 kWh / NCV [kWh/m3] x 1.33 kgce/m3 (the packaged tables). On the
+    # equal-value basis (hunan, 2020: 0.3055 kgce/kWh) and on the calorific one (0.1229) the
+    # change of kgce per unit is (E_now - E_base) / E_base with E = electricity x coefficient
+    # + gas tce: different on the two bases, each worked out here.
+    table = fx.default_factors()
+    gas_tce = (100_000.0 / table.fuel_factor("natural_gas").kwh_per_unit
+               * table.tce_coefficient("natural_gas").kgce_per_unit / 1000.0)
+    base_k = kpis(import_kwh=1_000_000.0, units=1000)
+    now_k = kpis(import_kwh=800_000.0, gas_kwh=100_000.0, units=1000)
+    ev = evaluate(now_k, "hunan_2030", baseline_kpis=base_k)
+    for coef, got in ((EQUAL_VALUE[2020], ev["metrics"]["kgce_per_unit_change"]["value"]),
+                      (CALORIFIC, ev["energy_basis"]["other"]["metrics"]
+                       ["kgce_per_unit_change"])):
+        e_base, e_now = 1000.0 * coef, 800.0 * coef + gas_tce
+        assert got == pytest.approx((e_now - e_base) / e_base, rel=1e-12), coef
