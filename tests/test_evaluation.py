@@ -801,6 +801,9 @@ def test_the_table_given_gives_the_gas_coefficient_on_both_bases():
         2 * a["energy_basis"]["other"]["metrics"]["energy_tce"], rel=1e-12)
     assert b["baseline"]["changes"]["energy_tce"]["baseline"] == pytest.approx(
         2 * a["baseline"]["changes"]["energy_tce"]["baseline"], rel=1e-12)
+    # the same gas now and in the baseline, on the same table: no change on either basis
+    assert b["energy_basis"]["other"]["metrics"]["kgce_per_unit_change"] == 0.0
+    assert b["metrics"]["kgce_per_unit_change"]["value"] == 0.0
 
 
 def test_changes_on_the_other_basis_by_hand():
@@ -815,8 +818,12 @@ def test_changes_on_the_other_basis_by_hand():
     base_k = kpis(import_kwh=1_000_000.0, units=1000)
     now_k = kpis(import_kwh=800_000.0, gas_kwh=100_000.0, units=1000)
     ev = evaluate(now_k, "hunan_2030", baseline_kpis=base_k)
+    cal = evaluate(now_k, "hunan_2030", baseline_kpis=base_k, energy_basis="calorific")
     for coef, got in ((EQUAL_VALUE[2020], ev["metrics"]["kgce_per_unit_change"]["value"]),
                       (CALORIFIC, ev["energy_basis"]["other"]["metrics"]
+                       ["kgce_per_unit_change"]),
+                      (CALORIFIC, cal["metrics"]["kgce_per_unit_change"]["value"]),
+                      (EQUAL_VALUE[2020], cal["energy_basis"]["other"]["metrics"]
                        ["kgce_per_unit_change"])):
         e_base, e_now = 1000.0 * coef, 800.0 * coef + gas_tce
         assert got == pytest.approx((e_now - e_base) / e_base, rel=1e-12), coef
