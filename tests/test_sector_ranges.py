@@ -247,3 +247,14 @@ def test_comparison_reads_the_shipped_file_and_reports_every_field():
     (c,) = sector_comparison({**KPIS, "products": {}}, "automotive", FU, ranges[1:])[
         "comparisons"]
     assert (c["verdict"], c["reason"]) == ("not_comparable", "no finished units in the run")
+
+
+def test_a_plant_without_production_has_no_per_unit_value_and_says_why():
+    # the same KPIs, marked as a plant without production: every per-unit metric is None with
+    # the reason, whatever units the KPIs carry
+    kpis = {**copy.deepcopy(KPIS), "production": False}
+    for metric in ("final_energy_kwh_per_unit", "electricity_kwh_per_unit", "co2_kg_per_unit"):
+        assert metric_value(kpis, rng(metric, "vehicle"), FU) == (
+            None, "the plant has no production (per-unit ranges do not apply)"), metric
+    kpis["production"] = True  # marked as producing: the values come back
+    assert metric_value(kpis, rng("electricity_kwh_per_unit", "vehicle"), FU) == (50.0, "")
