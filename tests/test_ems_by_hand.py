@@ -1362,3 +1362,33 @@ def test_a_step_an_ulp_under_the_room_ends_exactly_at_the_level_limit(kind, how)
     assert out["soc"][0] == limit and battery.soc_kwh == limit
     moved = out["discharge"][0] if ask > 0 else out["charge"][0]
     assert moved == pytest.approx(abs(ask) * dt_h, rel=1e-15)
+
+
+@pytest.mark.parametrize("bus", ["heat", "cooling"])
+@pytest.mark.parametrize("how", ["settled", "interval_by_interval"])
+def test_a_second_store_is_not_asked_for_less_than_nothing(how, bus):
+    # Found by a sweep of the every-feature comparison over random seeds (a ValueError from the
+    # second store, "p_kw=-1.5e-16: expected a discharge power >= 0"). Outside the charging
+    # periods the stores give first, in order; when the first covers the need, what is left can
+    # be an ulp below zero: 15.141 kWh over an interval of 0.0925 h is asked as 163.686... kW,
+    # and 163.686... x 0.0925 = 15.141 + 1.8e-15. The second store must then give nothing, not
+    # fail. Store A: 100 kWh, 500 kW, lossless, half full; B: 10 kWh, 10 kW, half full.
+    from twin.energy.ems import Supply
+    from twin.energy.storage import ThermalStorage
+
+    dt_h = 0.37 * 0.25
+    stores = [ThermalStorage(energy_kwh=100.0, power_kw=500.0, charge_efficiency=1.0,
+                             discharge_efficiency=1.0),
+              ThermalStorage(energy_kwh=10.0, power_kw=10.0, charge_efficiency=1.0,
+                             discharge_efficiency=1.0)]
+    kw = {"thermal": stores} if bus == "heat" else {"cold": stores}
+    supply = Supply(interval_s=dt_h * 3600, n_intervals=1, pv_kwh=np.zeros(1),
+                    wind_kwh=np.zeros(1), period=["flat"], price=np.zeros(1), **kw)
+    need = np.zeros((1, 4))
+    need[0, 2 if bus == "heat" else 3] = 15.141
+    out = _bus_results(supply, need, how)
+    prefix = "thermal" if bus == "heat" else "cold"
+    assert_kwh(out[f"{prefix}_discharge"], [15.141], "given by the stores")
+    assert_kwh(out["heat_unmet" if bus == "heat" else "cooling_unmet"], [0.0], "unmet")
+    assert stores[1].soc_kwh == 5.0  # the second store stood by
+    assert stores[0].soc_kwh == pytest.approx(50.0 - 15.141, rel=1e-12)

@@ -536,7 +536,9 @@ class EMS:
         stepped = [False] * len(stores)
         if not charging and need > 0:
             for i, t in enumerate(stores):
-                got = t.discharge(min(need / dt_h, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
+                # what the stores before gave can pass the need by an ulp: then ask for nothing
+                want = need / dt_h if need > 0 else 0.0
+                got = t.discharge(min(want, t.headroom_discharge_kw(dt_h)), dt_h) * dt_h
                 stepped[i] = True
                 taken += got
                 need -= got
