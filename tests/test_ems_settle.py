@@ -523,7 +523,8 @@ def _every_feature_supply(variant: str, n: int, seed: int):
                                      "heat+cold+small", "small"])
 @pytest.mark.parametrize("last", [1.0, 0.37, 0.0])
 @pytest.mark.parametrize("which", ["probe", "tou"])
-def test_settled_equals_interval_by_interval_with_every_feature(variant, last, which):
+@pytest.mark.parametrize("step", [900.0, 300.0])
+def test_settled_equals_interval_by_interval_with_every_feature(variant, last, which, step):
     """Two batteries (or one, or one under 1 kWh), two heat stores and two cold stores with
     standing losses, a CHP, a heat pump and a chiller with a COP per interval, purchased heat,
     building HVAC, a data centre, import and export limits, the peak guard across three
@@ -538,7 +539,15 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last, w
     n = 150
     supply_a, energy = _every_feature_supply(variant, n, seed=len(variant))
     supply_b, _ = _every_feature_supply(variant, n, seed=len(variant))
-    horizon = (n - 1 + last) * 900.0
+    # 5-minute intervals too (a step that is not a power-of-two fraction of an hour: products
+    # and quotients by it round), with the same powers: energies and arrays scaled by the step
+    scale = step / 900.0
+    for sup in (supply_a, supply_b):
+        sup.interval_s = step
+        for name in ("pv_kwh", "wind_kwh", "hvac_kwh", "data_centre_kwh"):
+            setattr(sup, name, getattr(sup, name) * scale)
+    energy = energy * scale
+    horizon = (n - 1 + last) * step
     policy = (_Probe(ef_mid=0.75, price_mid=0.35) if which == "probe"
               else TouArbitrage(grid_charge_kw=30.0))
     ref, fast = (EMS(None, None, sup, policy, horizon) for sup in (supply_a, supply_b))
@@ -552,9 +561,12 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last, w
         ref.soc_frac, ref.site_kw, ref.price, ref.period, ref._k)
     for split in (1, n // 2, n - 1 if last else n - 2):  # the loop first, then settled
         supply_c, _ = _every_feature_supply(variant, n, seed=len(variant))
+        supply_c.interval_s = step
+        for name in ("pv_kwh", "wind_kwh", "hvac_kwh", "data_centre_kwh"):
+            setattr(supply_c, name, getattr(supply_c, name) * scale)
         mixed = EMS(None, None, supply_c, policy, horizon)
         for k in range(split):
-            mixed._rows.append(mixed._balance(k, 0.25, *energy[k, :4].tolist()))
+            mixed._rows.append(mixed._balance(k, step / 3600.0, *energy[k, :4].tolist()))
         mixed.settle(energy)
         got = mixed.arrays()
         for name in RECORDS:
