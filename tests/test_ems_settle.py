@@ -455,8 +455,10 @@ class _Probe:
         return min(ask, s.discharge_kw) if ask > 0 else -min(-ask, s.charge_kw + s.dt_h)
 
 
-def _every_feature_supply(variant: str, n: int, seed: int):
-    """A :class:`Supply` with the parts ``variant`` names, random arrays from ``seed``."""
+def _every_feature_supply(variant: str, n: int, seed: int, step: float = 900.0):
+    """A :class:`Supply` with the parts ``variant`` names, random arrays from ``seed``, and the
+    plant's energy per interval; intervals of ``step`` seconds, the same powers whatever the
+    step (energies per interval scaled by it)."""
     from twin.config.plant import ELECTRICITY, HEAT, NATURAL_GAS
     from twin.energy.ems import Supply, ThermalUnit
     from twin.energy.storage import ThermalStorage
@@ -506,6 +508,8 @@ def _every_feature_supply(variant: str, n: int, seed: int):
         month=[1] * (n // 3) + [2] * (n // 3) + [3] * (n - 2 * (n // 3)),
         peak_guard="protect" if "protect" in variant else "shave")
     scale = 0.01 if "small" in variant else 1.0  # a small site: imports and peaks under 1 kWh
+    scale *= step / 900.0
+    supply.interval_s = step
     supply.hvac_kwh *= scale
     supply.data_centre_kwh *= scale
     supply.pv_kwh *= scale
@@ -536,17 +540,10 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last, w
     storage left behind and in the signals published; and so does an EMS that balanced the
     first intervals in the loop and settles the rest (as ``twin.results`` settles what a model
     run step by step left)."""
+    # 5-minute intervals too: a step that is not a power-of-two fraction of an hour rounds
     n = 150
-    supply_a, energy = _every_feature_supply(variant, n, seed=len(variant))
-    supply_b, _ = _every_feature_supply(variant, n, seed=len(variant))
-    # 5-minute intervals too (a step that is not a power-of-two fraction of an hour: products
-    # and quotients by it round), with the same powers: energies and arrays scaled by the step
-    scale = step / 900.0
-    for sup in (supply_a, supply_b):
-        sup.interval_s = step
-        for name in ("pv_kwh", "wind_kwh", "hvac_kwh", "data_centre_kwh"):
-            setattr(sup, name, getattr(sup, name) * scale)
-    energy = energy * scale
+    supply_a, energy = _every_feature_supply(variant, n, seed=len(variant), step=step)
+    supply_b, _ = _every_feature_supply(variant, n, seed=len(variant), step=step)
     horizon = (n - 1 + last) * step
     policy = (_Probe(ef_mid=0.75, price_mid=0.35) if which == "probe"
               else TouArbitrage(grid_charge_kw=30.0))
@@ -560,10 +557,7 @@ def test_settled_equals_interval_by_interval_with_every_feature(variant, last, w
     assert (fast.soc_frac, fast.site_kw, fast.price, fast.period, fast._k) == (
         ref.soc_frac, ref.site_kw, ref.price, ref.period, ref._k)
     for split in (1, n // 2, n - 1 if last else n - 2):  # the loop first, then settled
-        supply_c, _ = _every_feature_supply(variant, n, seed=len(variant))
-        supply_c.interval_s = step
-        for name in ("pv_kwh", "wind_kwh", "hvac_kwh", "data_centre_kwh"):
-            setattr(supply_c, name, getattr(supply_c, name) * scale)
+        supply_c, _ = _every_feature_supply(variant, n, seed=len(variant), step=step)
         mixed = EMS(None, None, supply_c, policy, horizon)
         for k in range(split):
             mixed._rows.append(mixed._balance(k, step / 3600.0, *energy[k, :4].tolist()))
